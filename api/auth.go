@@ -1,0 +1,117 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	"tierbase/access"
+	"tierbase/problem"
+	"tierbase/users"
+)
+
+const (
+	sessionCookie = "tb_session"
+	csrfCookie    = "tb_csrf"
+)
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]any{"status": "ok", "version": s.Version})
+}
+
+func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]any{"needsSetup": s.Users.Count() == 0})
+}
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+}
+
+// setup creates the first admin while there are no users, and signs them in.
+func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
+	if s.Users.Count() > 0 {
+		return problem.New(409, "setup_done")
+	}
+	var c credentials
+	if err := decode(r, &c); err != nil {
+		return err
+	}
+	u, err := s.Users.Create(r.Context(), c.Email, c.Password, c.Name, users.Admin)
+	if err != nil {
+		return err
+	}
+	sess, err := s.Users.OpenSession(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	return s.signedIn(w, sess)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var c credentials
+	if err := decode(r, &c); err != nil {
+		return err
+	}
+	client, _, _ := net.SplitHostPort(r.RemoteAddr)
+	sess, err := s.Users.Login(r.Context(), c.Email, c.Password, client)
+	if err != nil {
+		return err
+	}
+	return s.signedIn(w, sess)
+}
+
+func (s *Server) signedIn(w http.ResponseWriter, sess users.Session) error {
+	exp := time.Now().Add(users.SessionTTL)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: exp,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: sess.CSRF, Path: "/", Expires: exp,
+		SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
+	return writeJSON(w, 200, map[string]any{"token": sess.Token, "user": sess.User})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	token := ""
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		token = c.Value
+	}
+	if h := r.Header.Get("Authorization"); len(h) > 7 {
+		token = h[7:]
+	}
+	if err := s.Users.Logout(r.Context(), token); err != nil {
+		return err
+	}
+	for _, name := range []string{sessionCookie, csrfCookie} {
+		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
+	}
+	return writeJSON(w, 200, map[string]any{"ok": true})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	u, ok := s.Users.Get(actor(r).UserID)
+	if !ok {
+		return problem.New(401, "unauthorized")
+	}
+	return writeJSON(w, 200, u)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]any{"items": s.Users.List()})
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageUsers(actor(r)); err != nil {
+		return err
+	}
+	var c credentials
+	if err := decode(r, &c); err != nil {
+		return err
+	}
+	u, err := s.Users.Create(r.Context(), c.Email, c.Password, c.Name, c.Role)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, u)
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+)
+
+// operation describes one endpoint for the OpenAPI document.
+type operation struct {
+	method, path, summary string
+	request               string // schema name of the JSON body, "" for none
+	response              string // schema name of the 2xx answer
+	status                string
+	query                 []string // query parameters
+	public                bool
+}
+
+var operations = []operation{
+	{"get", "/api/health", "服务状态 / Health", "", "Health", "200", nil, true},
+	{"get", "/api/setup", "是否需要初始化 / Whether the first admin must be created", "", "SetupStatus", "200", nil, true},
+	{"post", "/api/setup", "创建首个管理员 / Create the first admin", "Credentials", "Login", "200", nil, true},
+	{"post", "/api/auth/login", "登录 / Sign in", "Credentials", "Login", "200", nil, true},
+	{"post", "/api/auth/logout", "退出 / Sign out", "", "OK", "200", nil, false},
+	{"get", "/api/auth/me", "当前用户 / Current user", "", "User", "200", nil, false},
+	{"get", "/api/users", "成员列表 / Users", "", "UserList", "200", nil, false},
+	{"post", "/api/users", "新增成员 / Create a user (admin)", "Credentials", "User", "201", nil, false},
+	{"get", "/api/field-types", "字段类型 / Field types", "", "FieldTypeList", "200", nil, false},
+	{"get", "/api/apps", "应用列表 / Apps with their tables", "", "AppList", "200", nil, false},
+	{"post", "/api/apps", "新建应用 / Create an app", "AppInput", "App", "201", nil, false},
+	{"post", "/api/templates/crm", "安装客户管理模板 / Install the CRM template", "", "App", "201", nil, false},
+	{"get", "/api/tables", "表列表 / Tables", "", "TableList", "200", nil, false},
+	{"post", "/api/tables", "新建表 / Create a table", "TableInput", "Table", "201", nil, false},
+	{"get", "/api/tables/{table}", "表结构 / A table", "", "Table", "200", nil, false},
+	{"patch", "/api/tables/{table}", "修改表 / Rename, set title field, reorder fields", "TablePatch", "Table", "200", nil, false},
+	{"delete", "/api/tables/{table}", "删除表 / Delete a table", "", "OK", "200", nil, false},
+	{"post", "/api/tables/{table}/fields", "新增字段 / Add a field", "Field", "Field", "201", nil, false},
+	{"patch", "/api/tables/{table}/fields/{field}", "修改字段 / Change a field", "Field", "Field", "200", nil, false},
+	{"delete", "/api/tables/{table}/fields/{field}", "删除字段 / Delete a field", "", "OK", "200", nil, false},
+	{"post", "/api/tables/{table}/conditions/describe", "条件转为语句 / Check a condition and render it as a sentence", "Condition", "Text", "200", nil, false},
+	{"get", "/api/tables/{table}/records", "查询记录 / List records", "", "RecordPage", "200", []string{"filter", "sort", "limit", "offset", "skipTotal", "q"}, false},
+	{"post", "/api/tables/{table}/records", "新增记录 / Create a record", "Record", "Record", "201", nil, false},
+	{"post", "/api/tables/{table}/records/batch", "批量新增或修改（全部成功或全部不写入）/ Create or update many, all or nothing", "Batch", "RecordList", "200", nil, false},
+	{"get", "/api/tables/{table}/records/{id}", "读取记录 / Get a record", "", "Record", "200", nil, false},
+	{"patch", "/api/tables/{table}/records/{id}", "修改记录 / Update a record", "Record", "Record", "200", nil, false},
+	{"delete", "/api/tables/{table}/records/{id}", "删除记录 / Delete a record", "", "OK", "200", nil, false},
+	{"get", "/api/tables/{table}/records/{id}/history", "操作记录 / A record's history", "", "History", "200", nil, false},
+}
+
+var queryDocs = map[string]string{
+	"filter":    "条件 JSON / condition JSON, e.g. {\"and\":[{\"field\":\"累计消费金额\",\"op\":\"gt\",\"value\":10000}]}",
+	"sort":      "排序 / sort, e.g. -累计消费金额,客户名称",
+	"limit":     "每页条数 / page size (default 50, max 1000)",
+	"offset":    "跳过条数 / rows to skip",
+	"skipTotal": "1 = 不计算总数 / skip the total count",
+	"q":         "搜索文本 / text searched in text fields",
+}
+
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func list(item any) map[string]any {
+	return obj(map[string]any{"items": map[string]any{"type": "array", "items": item}})
+}
+
+var str = map[string]any{"type": "string"}
+var integer = map[string]any{"type": "integer"}
+var boolean = map[string]any{"type": "boolean"}
+var anyObj = map[string]any{"type": "object", "additionalProperties": true}
+
+func schemas() map[string]any {
+	return map[string]any{
+		"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str,
+			"details": map[string]any{"type": "array", "items": obj(map[string]any{"code": str, "message": str, "field": str, "row": integer, "path": str})}})}),
+		"Health":        obj(map[string]any{"status": str, "version": str}),
+		"SetupStatus":   obj(map[string]any{"needsSetup": boolean}),
+		"Credentials":   obj(map[string]any{"email": str, "password": str, "name": str, "role": map[string]any{"type": "string", "enum": []string{"admin", "member"}}}, "email", "password"),
+		"User":          obj(map[string]any{"id": integer, "email": str, "name": str, "role": str}),
+		"UserList":      list(ref("User")),
+		"Login":         obj(map[string]any{"token": str, "user": ref("User")}),
+		"OK":            obj(map[string]any{"ok": boolean}),
+		"Text":          obj(map[string]any{"text": str}),
+		"FieldTypeList": list(obj(map[string]any{"type": str, "label": str})),
+		"AppInput":      obj(map[string]any{"name": str, "icon": str}, "name"),
+		"App":           obj(map[string]any{"id": str, "name": str, "icon": str}),
+		"AppList":       list(obj(map[string]any{"id": str, "name": str, "tables": map[string]any{"type": "array", "items": obj(map[string]any{"id": str, "name": str})}})),
+		"Option":        obj(map[string]any{"value": str, "color": str}),
+		"Field": obj(map[string]any{"id": str, "name": str,
+			"type":     map[string]any{"type": "string", "enum": fieldTypeKeys()},
+			"required": boolean, "unique": boolean, "indexed": boolean, "default": map[string]any{},
+			"options": map[string]any{"type": "array", "items": ref("Option")},
+			"min":     map[string]any{"type": "number"}, "max": map[string]any{"type": "number"},
+			"format": map[string]any{"type": "string", "description": "自动编号规则如 KH-{YYYYMMDD}-{0000}，或文本的正则 / autonumber pattern or a regex for text"},
+			"help":   str, "linkTable": str, "system": boolean, "position": integer}),
+		"Table":      obj(map[string]any{"id": str, "appId": str, "name": str, "titleField": str, "fields": map[string]any{"type": "array", "items": ref("Field")}}),
+		"TableList":  list(ref("Table")),
+		"TableInput": obj(map[string]any{"name": str, "appId": str, "fields": map[string]any{"type": "array", "items": ref("Field")}}, "name"),
+		"TablePatch": obj(map[string]any{"name": str, "titleField": str, "fieldOrder": map[string]any{"type": "array", "items": str}}),
+		"Condition": map[string]any{"type": "object", "description": "{\"and\":[…]} | {\"or\":[…]} | {\"field\":\"名称或ID\",\"op\":\"eq|ne|gt|gte|lt|lte|in|nin|contains|notContains|empty|notEmpty|between|before|after|withinLastDays|withinNextDays|olderThanDays\",\"value\":…}",
+			"properties": map[string]any{"and": map[string]any{"type": "array", "items": ref("Condition")}, "or": map[string]any{"type": "array", "items": ref("Condition")},
+				"field": str, "op": str, "value": map[string]any{}}},
+		"Record":     map[string]any{"type": "object", "description": "以字段名为键的值 / values keyed by field name; `id` is the record id", "additionalProperties": true},
+		"RecordList": list(ref("Record")),
+		"RecordPage": obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}, "total": integer, "_titles": anyObj}),
+		"Batch":      obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}}, "items"),
+		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete"}},
+			"at": str, "user": obj(map[string]any{"id": integer, "name": str}),
+			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})}})),
+	}
+}
+
+// openapi serves the OpenAPI 3.1 description of the API, built from the operation list.
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
+	paths := map[string]map[string]any{}
+	for _, op := range operations {
+		var params []map[string]any
+		for _, seg := range strings.Split(op.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str,
+					"description": "ID 或名称（URL 编码）/ id or name, URL-encoded"})
+			}
+		}
+		for _, q := range op.query {
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": str, "description": queryDocs[q]})
+		}
+		errRef := map[string]any{"description": "错误 / error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		o := map[string]any{
+			"summary": op.summary,
+			"responses": map[string]any{
+				op.status: map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}},
+				"4XX":     errRef,
+			},
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		if op.request != "" {
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.request)}}}
+		}
+		if op.public {
+			o["security"] = []any{}
+		}
+		if paths[op.path] == nil {
+			paths[op.path] = map[string]any{}
+		}
+		paths[op.path][op.method] = o
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "tierbase API", "version": s.Version,
+			"description": "无代码客户管理平台 tierbase 的 REST API。错误信息语言由 Accept-Language 决定（默认简体中文）。 / The REST API of tierbase; error messages follow Accept-Language."},
+		"security": []any{map[string]any{"bearer": []any{}}},
+		"paths":    paths,
+		"components": map[string]any{
+			"schemas":         schemas(),
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "POST /api/auth/login 返回的 token"}},
+		},
+	}
+	return writeJSON(w, 200, doc)
+}

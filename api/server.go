@@ -1,0 +1,244 @@
+// Package api is the thin HTTP layer: it decodes requests, asks the engines, and encodes
+// JSON answers and errors in the caller's language. It knows no SQL and no business rules.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"tierbase/access"
+	"tierbase/problem"
+	"tierbase/records"
+	"tierbase/schema"
+	"tierbase/ui"
+	"tierbase/users"
+)
+
+// Server holds the engines the handlers call.
+type Server struct {
+	Catalog *schema.Catalog
+	Records *records.Service
+	Users   *users.Service
+	Version string
+	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
+	InstallCRM func(ctx context.Context) (*schema.App, error)
+	// SecureCookies marks cookies Secure (set when served over HTTPS).
+	SecureCookies bool
+}
+
+type ctxKey int
+
+const (
+	actorKey ctxKey = iota
+	langKey
+)
+
+// Handler returns the HTTP handler of the whole API and the embedded UI.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	open := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.wrap(h, false))
+	}
+	auth := func(pattern string, h func(w http.ResponseWriter, r *http.Request) error) {
+		mux.Handle(pattern, s.wrap(h, true))
+	}
+	open("GET /api/health", s.health)
+	open("GET /api/openapi.json", s.openapi)
+	open("GET /api/setup", s.setupStatus)
+	open("POST /api/setup", s.setup)
+	open("POST /api/auth/login", s.login)
+	auth("POST /api/auth/logout", s.logout)
+	auth("GET /api/auth/me", s.me)
+	auth("GET /api/users", s.listUsers)
+	auth("POST /api/users", s.createUser)
+	auth("GET /api/field-types", s.fieldTypes)
+	auth("GET /api/apps", s.listApps)
+	auth("POST /api/apps", s.createApp)
+	auth("POST /api/templates/crm", s.installCRM)
+	auth("GET /api/tables", s.listTables)
+	auth("POST /api/tables", s.createTable)
+	auth("GET /api/tables/{table}", s.getTable)
+	auth("PATCH /api/tables/{table}", s.updateTable)
+	auth("DELETE /api/tables/{table}", s.deleteTable)
+	auth("POST /api/tables/{table}/fields", s.addField)
+	auth("PATCH /api/tables/{table}/fields/{field}", s.updateField)
+	auth("DELETE /api/tables/{table}/fields/{field}", s.deleteField)
+	auth("POST /api/tables/{table}/conditions/describe", s.describeCondition)
+	auth("GET /api/tables/{table}/records", s.listRecords)
+	auth("POST /api/tables/{table}/records", s.createRecord)
+	auth("POST /api/tables/{table}/records/batch", s.batchRecords)
+	auth("GET /api/tables/{table}/records/{id}", s.getRecord)
+	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
+	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
+	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
+		return problem.NotFound("route", r.Method+" "+r.URL.Path)
+	})
+	mux.Handle("/", spa())
+	return mux
+}
+
+// wrap adds language, authentication (when needed), panic recovery and error encoding.
+func (s *Server) wrap(h func(w http.ResponseWriter, r *http.Request) error, needAuth bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := problem.Lang(r.Header.Get("Accept-Language"))
+		ctx := context.WithValue(r.Context(), langKey, lang)
+		defer func() {
+			if v := recover(); v != nil {
+				log.Printf("panic serving %s %s: %v", r.Method, r.URL.Path, v)
+				writeError(w, lang, errors.New("internal error"))
+			}
+		}()
+		if needAuth {
+			actor, err := s.authenticate(r)
+			if err != nil {
+				writeError(w, lang, err)
+				return
+			}
+			ctx = context.WithValue(ctx, actorKey, actor)
+		}
+		if err := h(w, r.WithContext(ctx)); err != nil {
+			writeError(w, lang, err)
+		}
+	})
+}
+
+// authenticate accepts a bearer token, or the session cookie plus the CSRF header on writes.
+func (s *Server) authenticate(r *http.Request) (access.Actor, error) {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		if u, _, ok := s.Users.Authenticate(strings.TrimPrefix(h, "Bearer ")); ok {
+			return actorOf(u), nil
+		}
+		return access.Actor{}, problem.New(401, "unauthorized")
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return access.Actor{}, problem.New(401, "unauthorized")
+	}
+	u, csrf, ok := s.Users.Authenticate(c.Value)
+	if !ok {
+		return access.Actor{}, problem.New(401, "unauthorized")
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-CSRF-Token") != csrf {
+		return access.Actor{}, problem.New(403, "csrf")
+	}
+	return actorOf(u), nil
+}
+
+func actorOf(u users.User) access.Actor { return access.Actor{UserID: u.ID, Role: u.Role} }
+
+func actor(r *http.Request) access.Actor {
+	a, _ := r.Context().Value(actorKey).(access.Actor)
+	return a
+}
+
+func lang(r *http.Request) string { l, _ := r.Context().Value(langKey).(string); return l }
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	Row     int    `json:"row,omitempty"`
+	Path    string `json:"path,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, lang string, err error) {
+	p := problem.As(err)
+	if p == nil {
+		log.Printf("internal error: %v", err)
+		p = problem.New(500, "internal")
+		writeJSON(w, 500, map[string]any{"error": map[string]any{"code": "internal",
+			"message": map[string]string{"zh": "服务器内部错误，请稍后重试", "en": "internal server error; try again later"}[lang],
+			"details": []errorDetail{}}})
+		return
+	}
+	details := make([]errorDetail, 0, len(p.Details)+1)
+	for _, d := range p.Details {
+		details = append(details, errorDetail{Code: d.Code, Message: d.Message(lang), Field: d.Field, Row: d.Row, Path: d.Path})
+	}
+	if len(p.Details) == 0 && (p.Field != "" || p.Path != "" || p.Row > 0) {
+		details = append(details, errorDetail{Code: p.Code, Message: p.Message(lang), Field: p.Field, Row: p.Row, Path: p.Path})
+	}
+	status := p.Status
+	if status == 0 {
+		status = 400
+	}
+	if len(p.Details) > 0 {
+		for _, d := range p.Details {
+			if d.Status > status {
+				status = d.Status
+			}
+		}
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}})
+}
+
+// maxBody limits request bodies (batches of 10,000 records fit).
+const maxBody = 32 << 20
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return problem.Invalid("bad_json", "reason", err.Error())
+	}
+	return nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.NotFound("record", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func queryInt(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, problem.Invalid("bad_param", "param", name, "reason", "需要非负整数 / a non-negative integer")
+	}
+	return n, nil
+}
+
+// spa serves the embedded UI, answering index.html for client-side routes.
+func spa() http.Handler {
+	dist, _ := fs.Sub(ui.Dist, "dist")
+	files := http.FileServerFS(dist)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(path.Clean(r.URL.Path), "/")
+		if p == "" || p == "." {
+			p = "index.html"
+		}
+		if _, err := fs.Stat(dist, p); err != nil {
+			r = r.Clone(r.Context())
+			r.URL.Path = "/"
+		}
+		if strings.HasPrefix(p, "assets/") {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+		files.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,211 @@
+package api
+
+import (
+	"io"
+	"net/http"
+
+	"tierbase/access"
+	"tierbase/cond"
+	"tierbase/schema"
+)
+
+func (s *Server) fieldTypes(w http.ResponseWriter, r *http.Request) error {
+	items := make([]map[string]string, len(schema.Types))
+	for i, t := range schema.Types {
+		items[i] = map[string]string{"type": string(t), "label": t.Label(lang(r))}
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
+	type tableRef struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	type app struct {
+		*schema.App
+		Tables []tableRef `json:"tables"`
+	}
+	apps := []app{}
+	index := map[string]int{}
+	for _, a := range s.Catalog.Apps() {
+		index[a.ID] = len(apps)
+		apps = append(apps, app{App: a, Tables: []tableRef{}})
+	}
+	for _, t := range s.Catalog.Tables() {
+		if i, ok := index[t.AppID]; ok {
+			apps[i].Tables = append(apps[i].Tables, tableRef{t.ID, t.Name})
+		}
+	}
+	return writeJSON(w, 200, map[string]any{"items": apps})
+}
+
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var in struct{ Name, Icon string }
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a, err := s.Catalog.CreateApp(r.Context(), in.Name, in.Icon)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, a)
+}
+
+func (s *Server) installCRM(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	a, err := s.InstallCRM(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, a)
+}
+
+func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, 200, map[string]any{"items": s.Catalog.Tables()})
+}
+
+func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var in struct {
+		Name   string          `json:"name"`
+		AppID  string          `json:"appId"`
+		Fields []*schema.Field `json:"fields"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, err := s.Catalog.CreateTable(r.Context(), in.AppID, in.Name, in.Fields)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, t)
+}
+
+func (s *Server) table(r *http.Request) (*schema.Table, error) {
+	return s.Catalog.Table(r.PathValue("table"))
+}
+
+func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.table(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, t)
+}
+
+func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var in struct {
+		Name       *string  `json:"name"`
+		TitleField *string  `json:"titleField"`
+		FieldOrder []string `json:"fieldOrder"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, err := s.Catalog.UpdateTable(r.Context(), r.PathValue("table"), in.Name, in.TitleField, in.FieldOrder)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, t)
+}
+
+func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	if err := s.Catalog.DeleteTable(r.Context(), r.PathValue("table")); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"ok": true})
+}
+
+func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var f schema.Field
+	if err := decode(r, &f); err != nil {
+		return err
+	}
+	out, err := s.Catalog.AddField(r.Context(), r.PathValue("table"), &f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, out)
+}
+
+func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var p schema.FieldPatch
+	if err := decode(r, &p); err != nil {
+		return err
+	}
+	f, err := s.Catalog.UpdateField(r.Context(), r.PathValue("table"), r.PathValue("field"), p)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, f)
+}
+
+func (s *Server) deleteField(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	if err := s.Catalog.DeleteField(r.Context(), r.PathValue("table"), r.PathValue("field")); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"ok": true})
+}
+
+// describeCondition checks a condition and renders it as a sentence.
+func (s *Server) describeCondition(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.table(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return err
+	}
+	n, err := parseCondition(string(body), t)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"text": cond.Describe(n, t, lang(r))})
+}
+
+// parseCondition parses and checks a condition against t; empty text means no condition.
+func parseCondition(text string, t *schema.Table) (*cond.Node, error) {
+	if text == "" {
+		return nil, nil
+	}
+	n, err := cond.Parse([]byte(text))
+	if err != nil {
+		return nil, err
+	}
+	if err := cond.Check(n, t); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func fieldTypeKeys() []string {
+	keys := make([]string, len(schema.Types))
+	for i, t := range schema.Types {
+		keys[i] = string(t)
+	}
+	return keys
+}

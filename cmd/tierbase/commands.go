@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"tierbase/crm"
+)
+
+func userCreate(args []string, stdout, stderr io.Writer) error {
+	fs := flags("user create", "Create a user who can sign in.", stderr)
+	data := dataFlag(fs)
+	email := fs.String("email", "", "email used to sign in (required)")
+	password := fs.String("password", "", "password, at least 8 characters (required)")
+	name := fs.String("name", "", "display name (defaults to the part of the email before @)")
+	role := fs.String("role", "member", "admin or member")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("email", *email); err != nil {
+		return err
+	}
+	if err := required("password", *password); err != nil {
+		return err
+	}
+	a, err := open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u, err := a.users.Create(ctx(), *email, *password, *name, *role)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created %s user %s (id %d).\n", u.Role, u.Email, u.ID)
+	return nil
+}
+
+func demo(args []string, stdout, stderr io.Writer) error {
+	fs := flags("demo", "Install the 客户管理 tables and fill them with generated demo data.", stderr)
+	data := dataFlag(fs)
+	n := fs.Int("customers", 2000, "number of customers to generate")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed and day give the same data")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *n < 0 || *n > 50_000_000 {
+		return fmt.Errorf("--customers must be between 0 and 50000000, got %d", *n)
+	}
+	a, err := open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	start := time.Now()
+	bar := newProgress(stderr, "生成客户 customers")
+	sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Demo data written in %.1fs: %d 客户, %d 联系人, %d 跟进记录, %d 订单.\n",
+		time.Since(start).Seconds(), sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders)
+	fmt.Fprintf(stdout, "Sales users (password %s): %v\n", crm.DemoPassword, sum.Users)
+	if a.users.Count() == len(sum.Users) {
+		fmt.Fprintln(stdout, "Create an admin with: tierbase user create --data", *data, "--email you@example.com --password … --role admin")
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+// Command tierbase runs the tierbase server and its maintenance commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strings"
+
+	"tierbase/problem"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+const usage = `tierbase — 无代码客户管理平台 / no-code customer management
+
+Usage:
+  tierbase serve   [--data DIR] [--http ADDR]          run the server and web UI
+  tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
+  tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
+  tierbase version
+
+Run "tierbase COMMAND --help" for the options of a command.
+`
+
+func main() {
+	if path := os.Getenv("TIERBASE_CPUPROFILE"); path != "" { // for make bench and performance work
+		if f, err := os.Create(path); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		msg := err.Error()
+		if p := problem.As(err); p != nil {
+			msg = p.Message(problem.Lang(os.Getenv("LANG")))
+		}
+		fmt.Fprintln(os.Stderr, "tierbase:", msg)
+		pprof.StopCPUProfile()
+		os.Exit(2)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(rest, stdout, stderr)
+	case "demo":
+		return demo(rest, stdout, stderr)
+	case "user":
+		if len(rest) == 0 || rest[0] != "create" {
+			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)
+		}
+		return userCreate(rest[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "tierbase", version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// flags makes a flag set that prints its usage to stderr and returns errors instead of exiting.
+func flags(name, summary string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: tierbase %s [options]\n%s\n\nOptions:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (options start with --; see tierbase %s --help)", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", "./tb_data", "data directory (holds the SQLite database)")
+}
+
+func ctx() context.Context { return context.Background() }
+
+func required(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return fmt.Errorf("--%s is required", name)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"tierbase/api"
+	"tierbase/crm"
+	"tierbase/schema"
+)
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := flags("serve", "Run the tierbase server and web UI.", stderr)
+	data := dataFlag(fs)
+	addr := fs.String("http", "127.0.0.1:8090", "address to listen on")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && a.users.Count() == 0 {
+		if _, err := a.users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
+			return fmt.Errorf("create the first admin from TIERBASE_ADMIN_EMAIL: %w", err)
+		}
+		fmt.Fprintf(stdout, "Created the admin %s.\n", email)
+	}
+	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Version: version,
+		InstallCRM: func(c context.Context) (*schema.App, error) { return crm.Install(c, a.catalog) }}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "", log.LstdFlags)}
+	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.db.Path, ln.Addr())
+	if a.users.Count() == 0 {
+		fmt.Fprintln(stdout, "No users yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")
+	}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-stop:
+		c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		hs.Shutdown(c)
+	}
+	return nil
+}

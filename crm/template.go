@@ -1,0 +1,100 @@
+// Package crm is the 客户管理 template: the tables of the customer lifecycle (客户, 联系人,
+// 跟进记录, 订单), installed in one click, and a generator of realistic demo data for them.
+package crm
+
+import (
+	"context"
+
+	"tierbase/problem"
+	"tierbase/schema"
+)
+
+// AppName is the name of the template's app.
+const AppName = "客户管理"
+
+// Sources, industries and tiers use the seed documents' words.
+var (
+	Sources    = []string{"市场活动", "官网", "转介绍", "展会", "电话营销", "企业微信"}
+	Industries = []string{"互联网", "制造业", "零售", "金融", "教育", "医疗", "房地产", "物流", "餐饮", "其他"}
+	Tiers      = []schema.Option{{Value: "高价值客户", Color: "#f56c6c"}, {Value: "潜力客户", Color: "#e6a23c"}, {Value: "普通客户", Color: "#909399"}}
+	// Provinces are China's provincial divisions, as 地区 options.
+	Provinces = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+		"福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+		"台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
+	FollowUpWays  = []string{"电话", "拜访", "微信", "邮件", "会议"}
+	OrderStatuses = []string{"待付款", "已付款", "已发货", "已完成", "已取消"}
+)
+
+func options(values []string) []schema.Option {
+	out := make([]schema.Option, len(values))
+	for i, v := range values {
+		out[i] = schema.Option{Value: v}
+	}
+	return out
+}
+
+// Install creates the 客户管理 app with its tables. It fails with 409 if the app exists.
+func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
+	if _, err := cat.App(AppName); err == nil {
+		return nil, problem.New(409, "template_exists", "name", AppName)
+	}
+	app, err := cat.CreateApp(ctx, AppName, "user")
+	if err != nil {
+		return nil, err
+	}
+	customers, err := cat.CreateTable(ctx, app.ID, "客户", []*schema.Field{
+		{Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{YYYYMMDD}-{0000}"},
+		{Name: "客户名称", Type: schema.Text, Required: true},
+		{Name: "联系电话", Type: schema.Phone},
+		{Name: "客户来源", Type: schema.Select, Options: options(Sources), Indexed: true},
+		{Name: "所属行业", Type: schema.Select, Options: options(Industries)},
+		{Name: "地区", Type: schema.Select, Options: options(Provinces), Indexed: true, Help: "省份"},
+		{Name: "首次购买日期", Type: schema.Date, Indexed: true},
+		{Name: "最近消费日", Type: schema.Date, Indexed: true},
+		{Name: "累计消费金额", Type: schema.Money, Indexed: true},
+		{Name: "购买频率", Type: schema.Number, Indexed: true, Help: "累计下单次数"},
+		{Name: "客户等级", Type: schema.Select, Options: Tiers, Indexed: true},
+		{Name: "标签", Type: schema.Tags},
+		{Name: "备注", Type: schema.TextArea},
+	})
+	if err != nil {
+		return nil, err
+	}
+	title := "客户名称"
+	if _, err := cat.UpdateTable(ctx, customers.ID, nil, &title, nil); err != nil {
+		return nil, err
+	}
+	link := func() *schema.Field {
+		return &schema.Field{Name: "客户", Type: schema.Link, LinkTable: customers.ID, Required: true}
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "联系人", []*schema.Field{
+		{Name: "姓名", Type: schema.Text, Required: true},
+		link(),
+		{Name: "职位", Type: schema.Text},
+		{Name: "手机", Type: schema.Phone},
+		{Name: "邮箱", Type: schema.Email},
+		{Name: "关键决策人", Type: schema.Checkbox},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "跟进记录", []*schema.Field{
+		link(),
+		{Name: "跟进方式", Type: schema.Select, Options: options(FollowUpWays)},
+		{Name: "跟进时间", Type: schema.DateTime, Indexed: true},
+		{Name: "跟进内容", Type: schema.TextArea},
+		{Name: "下次跟进日期", Type: schema.Date},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "订单", []*schema.Field{
+		{Name: "订单编号", Type: schema.AutoNumber, Format: "DD-{YYYYMMDD}-{0000}"},
+		link(),
+		{Name: "下单日期", Type: schema.Date, Indexed: true},
+		{Name: "订单金额", Type: schema.Money, Required: true},
+		{Name: "订单状态", Type: schema.Select, Options: options(OrderStatuses)},
+		{Name: "产品", Type: schema.Text},
+	}); err != nil {
+		return nil, err
+	}
+	return app, nil
+}

@@ -1,0 +1,98 @@
+package problem
+
+import (
+	"fmt"
+	"strings"
+)
+
+// messages holds the templates of every user-facing error, Chinese first.
+// {name} is replaced by the parameter of that name.
+var messages = map[string][2]string{
+	// zh, en
+	"row_prefix":        {"第 {row} 行", "row {row}"},
+	"field_prefix":      {"字段「{field}」", "field \"{field}\""},
+	"path_prefix":       {"位置 {path}", "at {path}"},
+	"validation_failed": {"有 {count} 处内容需要修改", "{count} value(s) need fixing"},
+	"not_found":         {"找不到{kind}「{name}」，请检查名称或 ID", "{kind} \"{name}\" was not found; check the name or id"},
+	"forbidden":         {"没有权限执行此操作，请联系管理员", "you are not allowed to do this; ask an administrator"},
+	"unauthorized":      {"请先登录", "please sign in first"},
+	"bad_login":         {"邮箱或密码不正确", "wrong email or password"},
+	"throttled":         {"尝试次数过多，请 {seconds} 秒后再试", "too many attempts; try again in {seconds} seconds"},
+	"csrf":              {"页面已过期，请刷新后重试", "the page is stale; reload and try again"},
+	"bad_json":          {"请求内容不是有效的 JSON：{reason}", "the request body is not valid JSON: {reason}"},
+	"bad_param":         {"参数 {param} 无效：{reason}", "parameter {param} is invalid: {reason}"},
+	"required":          {"必填，请填写", "is required; please fill it in"},
+	"not_number":        {"「{value}」不是数字，请填写如 1234.5 的数字", "\"{value}\" is not a number; enter a number like 1234.5"},
+	"not_integer":       {"「{value}」不是整数", "\"{value}\" is not a whole number"},
+	"too_small":         {"不能小于 {min}", "must be at least {min}"},
+	"too_large":         {"不能大于 {max}", "must be at most {max}"},
+	"too_long":          {"太长了，最多 {max} 个字符", "is too long; at most {max} characters"},
+	"bad_phone":         {"「{value}」不是有效的手机号，请填写 11 位手机号，如 13800138000", "\"{value}\" is not a valid mobile number; enter 11 digits like 13800138000"},
+	"bad_email":         {"「{value}」不是有效的邮箱，如 name@example.com", "\"{value}\" is not a valid email such as name@example.com"},
+	"bad_url":           {"「{value}」不是有效的网址，如 https://example.com", "\"{value}\" is not a valid URL such as https://example.com"},
+	"bad_date":          {"「{value}」不是有效的日期，请使用 2026-11-23 这样的格式", "\"{value}\" is not a valid date; use a form like 2026-11-23"},
+	"bad_datetime":      {"「{value}」不是有效的日期时间，请使用 2026-11-23 14:30 这样的格式", "\"{value}\" is not a valid date and time; use a form like 2026-11-23 14:30"},
+	"bad_option":        {"「{value}」不是可选项，可选：{options}", "\"{value}\" is not one of the options: {options}"},
+	"bad_bool":          {"「{value}」不是是/否", "\"{value}\" is not yes/no"},
+	"bad_type":          {"值的类型不对，应为{expected}", "has the wrong type; expected {expected}"},
+	"bad_user":          {"成员「{value}」不存在", "user \"{value}\" does not exist"},
+	"bad_link":          {"关联的记录「{value}」不存在", "linked record \"{value}\" does not exist"},
+	"regex_mismatch":    {"「{value}」格式不符合要求", "\"{value}\" does not match the required format"},
+	"not_unique":        {"「{value}」已存在，该字段不允许重复", "\"{value}\" already exists; this field must be unique"},
+	"readonly_field":    {"是系统字段，不能修改", "is a system field and cannot be changed"},
+	"unknown_field":     {"表「{table}」没有字段「{name}」", "table \"{table}\" has no field \"{name}\""},
+	"bad_field_type":    {"未知的字段类型「{value}」，可用：{types}", "unknown field type \"{value}\"; available: {types}"},
+	"bad_name":          {"名称不能为空，且不超过 {max} 个字符", "name must be 1 to {max} characters"},
+	"duplicate_name":    {"名称「{name}」已被使用，请换一个", "the name \"{name}\" is taken; choose another"},
+	"type_change":       {"字段类型不能从 {from} 改为 {to}", "field type cannot change from {from} to {to}"},
+	"unique_conflict":   {"已有重复的值，无法设为唯一", "existing records have duplicate values, so it cannot be unique"},
+	"bad_pattern":       {"编号规则「{value}」无效，需要包含如 {0000} 的序号", "numbering pattern \"{value}\" is invalid; it needs a counter such as {0000}"},
+	"bad_condition":     {"筛选条件无效：{reason}", "the filter is invalid: {reason}"},
+	"bad_operator":      {"运算「{op}」不适用于 {type} 类型的字段", "operator \"{op}\" does not fit a field of type {type}"},
+	"cond_need_value":   {"请填写要比较的值", "enter a value to compare with"},
+	"cond_one_value":    {"「{op}」只需要一个值，不是一组", "\"{op}\" takes a single value, not a list"},
+	"cond_need_list":    {"「{op}」需要一组值，如 [\"A\", \"B\"]", "\"{op}\" needs a list of values such as [\"A\", \"B\"]"},
+	"cond_need_range":   {"「{op}」需要两个值 [起, 止]", "\"{op}\" needs two values [from, to]"},
+	"cond_need_days":    {"天数应为 0 到 {max} 之间的整数", "the number of days must be a whole number from 0 to {max}"},
+	"cond_need_text":    {"「{value}」不是文本", "\"{value}\" is not text"},
+	"bad_sort":          {"无法按「{name}」排序：没有这个字段", "cannot sort by \"{name}\": no such field"},
+	"batch_too_large":   {"一次最多提交 {max} 条记录", "at most {max} records per batch"},
+	"setup_done":        {"系统已完成初始化", "setup is already done"},
+	"weak_password":     {"密码至少 8 位", "password must have at least 8 characters"},
+	"email_taken":       {"邮箱「{email}」已注册", "email \"{email}\" is already registered"},
+	"in_use":            {"{kind}「{name}」正被使用：{reason}", "{kind} \"{name}\" is in use: {reason}"},
+	"template_exists":   {"应用「{name}」已存在", "the app \"{name}\" already exists"},
+}
+
+// terms translates parameter values that are words of ours (kinds of things, field types)
+// rather than the user's data.
+var terms = map[string][2]string{
+	"table": {"表", "table"}, "field": {"字段", "field"}, "record": {"记录", "record"},
+	"app": {"应用", "app"}, "user": {"成员", "user"}, "route": {"接口", "endpoint"},
+}
+
+func render(lang, code string, params map[string]any) string {
+	i := 0
+	if lang == "en" {
+		i = 1
+	}
+	tpl, ok := messages[code]
+	if !ok {
+		return code
+	}
+	s := tpl[i]
+	for k, v := range params {
+		val := fmt.Sprint(v)
+		if k == "kind" || k == "type" || k == "from" || k == "to" {
+			if t, ok := terms[val]; ok {
+				val = t[i]
+			}
+		}
+		s = strings.ReplaceAll(s, "{"+k+"}", val)
+	}
+	return s
+}
+
+// AddTerm registers the Chinese and English words for a term, e.g. a field type key.
+// It is meant for package initialisation.
+func AddTerm(key, zh, en string) { terms[key] = [2]string{zh, en} }

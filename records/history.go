@@ -1,0 +1,101 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"tierbase/access"
+	"tierbase/problem"
+	"tierbase/schema"
+)
+
+type logEntry struct {
+	recordID int64
+	action   string
+	changes  []change
+}
+
+func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry, a access.Actor, stamp string) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, l := range logs {
+		if l.changes == nil {
+			l.changes = []change{}
+		}
+		b, err := json.Marshal(l.changes)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, t.ID, l.recordID, l.action, a.UserID, stamp, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Change is one field's value before and after, as the history shows it.
+type Change struct {
+	Field  string `json:"field"`
+	Name   string `json:"name"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Entry is one operation on a record: who, when, what.
+type Entry struct {
+	ID      int64    `json:"id"`
+	Action  string   `json:"action"` // create, update, delete
+	At      string   `json:"at"`
+	UserID  int64    `json:"userId"`
+	Changes []Change `json:"changes"`
+}
+
+// History returns the operation log of a record, newest first. Members see the history of
+// records they may see; the history of a deleted record is for admins.
+func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]Entry, error) {
+	if _, err := s.Get(ctx, a, t, id); err != nil {
+		if problem.As(err) == nil || !access.CanSeeDeleted(a) {
+			return nil, err
+		}
+	}
+	rows, err := s.DB.R.QueryContext(ctx, "SELECT id, action, at, user_id, changes FROM _oplog WHERE table_id = ? AND record_id = ? ORDER BY id DESC", t.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var raw string
+		if err := rows.Scan(&e.ID, &e.Action, &e.At, &e.UserID, &raw); err != nil {
+			return nil, err
+		}
+		var cs []change
+		if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+			return nil, err
+		}
+		e.Changes = make([]Change, len(cs))
+		for i, c := range cs {
+			name := c.Field
+			if f := t.Field(c.Field); f != nil {
+				name = f.Name
+			}
+			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, problem.NotFound("record", "")
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+// Knowledge about field types on the client: how values look, how edited values are sent,
+// and which condition operators apply (see schema/types.go and docs/api.md).
+
+import { userName } from './store'
+
+export const NUMERIC = ['number', 'money', 'percent', 'rating']
+export const MULTI = ['multiselect', 'tags']
+export const REF = ['user', 'link']
+export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
+
+// Fields a person can type into: the table's own fields except auto numbers, and the owner
+// (负责人), the one system field that can be assigned; the others are set by the server.
+export const isEditable = (f) => f.id === 'owner' || (!f.system && f.type !== 'autonumber')
+
+// Fields shown as inputs in the record form (auto numbers appear, disabled).
+export const isFormField = (f) => !f.system || f.id === 'owner'
+
+// Colour cycle for options without a colour of their own, and for new options.
+export const PALETTE = ['#409eff', '#67c23a', '#e6a23c', '#f56c6c', '#909399', '#9b59b6', '#1abc9c', '#e67e22']
+
+export function optionColor(field, value) {
+  const opt = (field.options || []).find((o) => o.value === value)
+  if (opt && opt.color) return opt.color
+  let h = 0
+  for (const ch of String(value)) h = (h * 31 + ch.codePointAt(0)) >>> 0
+  return PALETTE[h % PALETTE.length]
+}
+
+// Inline style of a coloured tag: text and border in the colour, a faint fill behind.
+export function tagStyle(color) {
+  if (!/^#[0-9a-f]{6}$/i.test(color)) return { color, borderColor: color }
+  return { color, borderColor: color + '66', backgroundColor: color + '14' }
+}
+
+const pad = (n) => String(n).padStart(2, '0')
+
+// "YYYY-MM-DD HH:mm" in the browser's time zone.
+export function formatDateTime(iso) {
+  const d = new Date(iso)
+  if (isNaN(d)) return String(iso)
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
+// RFC 3339 in UTC without fractional seconds, as the API stores date-times.
+export function toRFC3339(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+const numberFmt = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 10 })
+const moneyFmt = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+
+export const formatMoney = (n) => (n < 0 ? '-¥' : '¥') + moneyFmt.format(Math.abs(n))
+
+// Display name of a user or linked record id, from a response's _titles map for the field.
+export function refTitle(field, id, titles) {
+  const t = titles && titles[field.name] && titles[field.name][String(id)]
+  if (t) return t
+  if (field.type === 'user') return userName(id) || `#${id}`
+  return `#${id}`
+}
+
+// The value as plain text (used by history, tooltips and anywhere no rich rendering is needed).
+export function formatValue(field, value, titles) {
+  if (value === null || value === undefined || value === '') return ''
+  if (Array.isArray(value)) return value.join(', ')
+  switch (field.type) {
+    case 'money':
+      return typeof value === 'number' ? formatMoney(value) : String(value)
+    case 'percent':
+      return typeof value === 'number' ? numberFmt.format(value) + '%' : String(value)
+    case 'number':
+      return typeof value === 'number' ? numberFmt.format(value) : String(value)
+    case 'rating': {
+      const max = field.max || 5
+      const n = Math.max(0, Math.min(max, Math.round(Number(value) || 0)))
+      return '★'.repeat(n) + '☆'.repeat(max - n)
+    }
+    case 'checkbox':
+      return value ? '✓' : ''
+    case 'date':
+      return String(value).slice(0, 10)
+    case 'datetime':
+      return formatDateTime(value)
+    case 'user':
+    case 'link':
+      return refTitle(field, value, titles)
+  }
+  return String(value)
+}
+
+// The value an editor starts from: numbers are edited as text so any input can be typed.
+export function toEditValue(field, value) {
+  if (NUMERIC.includes(field.type) && field.type !== 'rating') {
+    return value === null || value === undefined ? '' : String(value)
+  }
+  if (MULTI.includes(field.type)) return Array.isArray(value) ? [...value] : []
+  if (field.type === 'checkbox') return !!value
+  return value ?? null
+}
+
+// The value sent to the API for an edited value. Text that is not a plain number is sent as
+// typed, so that the server can accept friendly input ("¥1,234.50") or explain what is wrong.
+export function toApiValue(field, value) {
+  if (value === undefined || value === '') return null
+  if (NUMERIC.includes(field.type) && typeof value === 'string') {
+    const s = value.trim()
+    if (s === '') return null
+    const n = Number(s)
+    return Number.isFinite(n) ? n : s
+  }
+  if (MULTI.includes(field.type)) return Array.isArray(value) ? value : []
+  if (typeof value === 'string' && value.trim() === '') return null
+  return value
+}
+
+export const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+
+// Condition operators offered for a field type, in menu order.
+export function operatorsFor(field) {
+  const t = field.type
+  const empty = ['empty', 'notEmpty']
+  if (field.name === 'id' || field.id === 'id') return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between']
+  if (NUMERIC.includes(t)) return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between', ...empty]
+  if (t === 'date' || t === 'datetime') {
+    return ['eq', 'before', 'after', 'between', 'withinLastDays', 'withinNextDays', 'olderThanDays', ...empty]
+  }
+  if (t === 'select') return ['eq', 'ne', 'in', 'nin', ...empty]
+  if (MULTI.includes(t)) return ['contains', 'notContains', ...empty]
+  if (t === 'checkbox') return ['eq']
+  if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
+  if (t === 'link') return ['eq', 'ne', ...empty]
+  return ['eq', 'ne', 'contains', 'notContains', ...empty]
+}
+
+export const NO_VALUE_OPS = ['empty', 'notEmpty']
+export const DAYS_OPS = ['withinLastDays', 'withinNextDays', 'olderThanDays']
+export const LIST_OPS = ['in', 'nin']
+
+// Column width in pixels for a field in the grid.
+export function columnWidth(field) {
+  switch (field.type) {
+    case 'checkbox':
+      return 80
+    case 'rating':
+      return 120
+    case 'number':
+    case 'percent':
+      return 110
+    case 'money':
+    case 'date':
+      return 130
+    case 'datetime':
+      return 150
+    case 'textarea':
+    case 'multiselect':
+    case 'tags':
+      return 220
+  }
+  return 160
+}

@@ -1,0 +1,42 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { ElMessage } from 'element-plus'
+import { store, initSession } from './store'
+import SetupView from './views/SetupView.vue'
+import LoginView from './views/LoginView.vue'
+import MainLayout from './views/MainLayout.vue'
+import HomeView from './views/HomeView.vue'
+import TableView from './views/TableView.vue'
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/setup', name: 'setup', component: SetupView },
+    { path: '/login', name: 'login', component: LoginView },
+    {
+      path: '/',
+      component: MainLayout,
+      children: [
+        { path: '', name: 'home', component: HomeView },
+        { path: 't/:tableId', name: 'table', component: TableView, props: true },
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (!store.ready) {
+    try {
+      await initSession()
+    } catch (e) {
+      // Server unreachable: the login page retries when the user signs in.
+      ElMessage.error(e.message)
+      return to.name === 'login' ? true : { name: 'login' }
+    }
+  }
+  if (store.needsSetup) return to.name === 'setup' ? true : { name: 'setup' }
+  if (to.name === 'setup') return { name: store.user ? 'home' : 'login' }
+  if (!store.user && to.name !== 'login') return { name: 'login', query: { redirect: to.fullPath } }
+  if (store.user && to.name === 'login') return { name: 'home' }
+  return true
+})

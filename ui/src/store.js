@@ -1,0 +1,69 @@
+// Shared state of the signed-in session: the user, the app/table tree, users and field types.
+
+import { reactive } from 'vue'
+import { api, ApiError } from './api'
+
+export const store = reactive({
+  ready: false, // setup state and current user are known
+  needsSetup: false,
+  user: null,
+  apps: [],
+  users: [],
+  fieldTypes: [],
+})
+
+// Learns whether the server needs its first admin, and who is signed in.
+export async function initSession() {
+  const setup = await api.get('/setup')
+  store.needsSetup = !!setup.needsSetup
+  store.user = null
+  if (!store.needsSetup) {
+    try {
+      store.user = await api.get('/auth/me', undefined, { quiet401: true })
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 401) throw e
+    }
+  }
+  store.ready = true
+}
+
+export async function loadApps() {
+  const res = await api.get('/apps')
+  store.apps = res.items || []
+}
+
+export async function loadUsers() {
+  try {
+    const res = await api.get('/users')
+    store.users = res.items || []
+  } catch {
+    // Members may not be allowed to list users; pickers then show ids and $me only.
+    store.users = store.user ? [store.user] : []
+  }
+}
+
+export async function loadFieldTypes() {
+  const res = await api.get('/field-types')
+  store.fieldTypes = res.items || []
+}
+
+export function fieldTypeLabel(type) {
+  const t = store.fieldTypes.find((x) => x.type === type)
+  return t ? t.label : type
+}
+
+export function userName(id) {
+  const u = store.users.find((x) => x.id === id)
+  return u ? u.name : null
+}
+
+// All tables of all apps, each with its app's name.
+export function allTables() {
+  return store.apps.flatMap((a) => (a.tables || []).map((t) => ({ ...t, appName: a.name })))
+}
+
+export function clearSession() {
+  store.user = null
+  store.apps = []
+  store.users = []
+}
