@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +20,9 @@ type DB struct {
 	W    *sql.DB // the single writer connection: every write transaction goes here
 	R    *sql.DB // readers
 	Path string  // the SQLite file
+
+	jobs chan *job // write transactions waiting for the writer
+	quit chan struct{}
 }
 
 // FileName is the SQLite database file inside the data directory.
@@ -47,7 +51,8 @@ func Open(dir string) (*DB, error) {
 	n := max(4, runtime.NumCPU()*2)
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	db := &DB{W: w, R: r, Path: path}
+	db := &DB{W: w, R: r, Path: path, jobs: make(chan *job, 1024), quit: make(chan struct{})}
+	go db.writeLoop()
 	if err := db.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
@@ -57,22 +62,112 @@ func Open(dir string) (*DB, error) {
 
 // Close closes both pools and checkpoints the write-ahead log.
 func (db *DB) Close() error {
+	close(db.quit)
 	db.R.Close()
 	db.W.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return db.W.Close()
 }
 
-// Tx runs fn inside one write transaction: committed if fn returns nil, rolled back otherwise.
+// Tx runs fn inside one write transaction: its changes are committed if fn returns nil
+// and discarded otherwise. fn must not call Tx itself.
+//
+// Transactions run one at a time on the writer. When several wait, they are committed
+// together ("group commit"): each runs inside its own savepoint of one transaction, so a
+// failing fn discards only its own changes, and the cost of a commit is shared.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.W.BeginTx(ctx, nil)
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.quit:
+		return errors.New("database is closed")
+	}
+	return <-j.done
+}
+
+type job struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// maxGroup bounds how many waiting transactions share one commit.
+const maxGroup = 128
+
+func (db *DB) writeLoop() {
+	for {
+		var first *job
+		select {
+		case first = <-db.jobs:
+		case <-db.quit:
+			return
+		}
+		group := []*job{first}
+	collect:
+		for len(group) < maxGroup {
+			select {
+			case j := <-db.jobs:
+				group = append(group, j)
+			default:
+				break collect
+			}
+		}
+		db.runGroup(group)
+	}
+}
+
+// runGroup commits a group of jobs in one transaction, each in a savepoint.
+func (db *DB) runGroup(group []*job) {
+	errs := make([]error, len(group))
+	tx, err := db.W.BeginTx(context.Background(), nil)
 	if err != nil {
-		return err
+		for _, j := range group {
+			j.done <- err
+		}
+		return
 	}
-	if err := fn(tx); err != nil {
+	single := len(group) == 1
+	for i, j := range group {
+		if err := j.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if single {
+			errs[i] = call(j, tx)
+			break
+		}
+		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
+			errs[i] = err
+			continue
+		}
+		if errs[i] = call(j, tx); errs[i] != nil {
+			tx.Exec("ROLLBACK TO job")
+		}
+		tx.Exec("RELEASE job")
+	}
+	if single && errs[0] != nil {
 		tx.Rollback()
-		return err
+	} else if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
 	}
-	return tx.Commit()
+	for i, j := range group {
+		j.done <- errs[i]
+	}
+}
+
+// call runs a job's function, turning a panic into an error so the writer keeps going.
+func call(j *job, tx *sql.Tx) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in write transaction: %v", v)
+		}
+	}()
+	return j.fn(tx)
 }
 
 // BulkMode prepares the database for one very large write transaction by a command-line
