@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -368,9 +369,10 @@ type writer struct {
 
 // dayNumbers numbers the records of one table created on one day.
 type dayNumbers struct {
-	key     string // sequence key, as records uses it
-	pattern string // the pattern with the day filled in
-	next    int64
+	key           string // sequence key, as records uses it
+	before, after string // the rendered pattern around its counter
+	width         int
+	next          int64
 }
 
 // number returns the next autonumber of table i for a day ("2006-01-02").
@@ -379,14 +381,25 @@ func (w *writer) number(i int, day string) string {
 	if d == nil {
 		t, _ := time.Parse("2006-01-02", day)
 		p := w.numField[i].NumberPattern(t)
-		d = &dayNumbers{key: w.numField[i].ID + "|" + p, pattern: p}
+		d = &dayNumbers{key: w.numField[i].ID + "|" + p}
+		// Split the pattern around its counter once; FormatNumber is the reference.
+		one := schema.FormatNumber(p, 1)
+		j := strings.Index(p, "{")
+		d.before, d.after = one[:j], p[strings.Index(p, "}")+1:]
+		d.width = len(one) - len(d.before) - len(d.after)
 		w.days[i][day] = d
 	}
 	d.next++
-	return schema.FormatNumber(d.pattern, d.next)
+	n := strconv.FormatInt(d.next, 10)
+	if pad := d.width - len(n); pad > 0 {
+		n = zeros[:pad] + n
+	}
+	return d.before + n + d.after
 }
 
 const rowsPerStatement = 50
+
+const zeros = "00000000000000000000"
 
 func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table) (*writer, error) {
 	w := &writer{ctx: ctx, tx: tx}

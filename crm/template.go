@@ -80,7 +80,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	if _, err := cat.CreateTable(ctx, app.ID, "跟进记录", []*schema.Field{
 		link(),
 		{Name: "跟进方式", Type: schema.Select, Options: options(FollowUpWays)},
-		{Name: "跟进时间", Type: schema.DateTime, Indexed: true},
+		{Name: "跟进时间", Type: schema.DateTime},
 		{Name: "跟进内容", Type: schema.TextArea},
 		{Name: "下次跟进日期", Type: schema.Date},
 	}); err != nil {
@@ -89,7 +89,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	if _, err := cat.CreateTable(ctx, app.ID, "订单", []*schema.Field{
 		{Name: "订单编号", Type: schema.AutoNumber, Format: "DD-{YYYYMMDD}-{0000}"},
 		link(),
-		{Name: "下单日期", Type: schema.Date, Indexed: true},
+		{Name: "下单日期", Type: schema.Date},
 		{Name: "订单金额", Type: schema.Money, Required: true},
 		{Name: "订单状态", Type: schema.Select, Options: options(OrderStatuses)},
 		{Name: "产品", Type: schema.Text},

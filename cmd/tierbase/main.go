@@ -20,7 +20,7 @@ var version = "0.1.0-dev"
 const usage = `tierbase — 无代码客户管理平台 / no-code customer management
 
 Usage:
-  tierbase serve   [--data DIR] [--http ADDR]          run the server and web UI
+  tierbase serve   [--data DIR] [--http ADDR] [--demo]  run the server and web UI (--demo: with demo data)
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version

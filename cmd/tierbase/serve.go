@@ -22,6 +22,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	fs := flags("serve", "Run the tierbase server and web UI.", stderr)
 	data := dataFlag(fs)
 	addr := fs.String("http", "127.0.0.1:8090", "address to listen on")
+	withDemo := fs.Bool("demo", false, "when the 客户管理 app is missing, install it with 2000 demo customers first")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,6 +31,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	if _, err := a.catalog.App(crm.AppName); err != nil && *withDemo {
+		sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: 2000, Seed: 1})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Installed 客户管理 with %d demo customers; sales users %v share the password %s.\n",
+			sum.Customers, sum.Users, crm.DemoPassword)
+	}
 	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && a.users.Count() == 0 {
 		if _, err := a.users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
 			return fmt.Errorf("create the first admin from TIERBASE_ADMIN_EMAIL: %w", err)

@@ -1,0 +1,43 @@
+# tierbase — the commands the README promises.
+GO ?= go
+
+.PHONY: test gotest ui ui-check e2e bench run demo fuzz
+
+## test: everything CI runs — Go tests with the race detector, the UI build check, browser tests
+test: gotest ui-check e2e
+
+gotest:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## ui: build the web UI into ui/dist (embedded in the binary; commit the result)
+ui:
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+## ui-check: rebuild the UI and fail if the committed ui/dist is stale
+ui-check: ui
+	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain -- ui/dist)" ]; then \
+		git status --short -- ui/dist; echo "ui/dist is stale: run 'make ui' and commit ui/dist"; exit 1; fi
+
+## e2e: browser tests — playwright-core driving Debian's chromium against a real server
+e2e:
+	e2e/setup.sh
+	cd e2e && node --test --test-concurrency=1
+
+## bench: measure the figures of BENCHMARKS.md (a command, not a test)
+bench:
+	$(GO) run ./bench
+
+## fuzz: run every fuzz target for a while (FUZZTIME=30s by default)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; done
+
+run:
+	$(GO) run ./cmd/tierbase serve
+
+demo:
+	$(GO) run ./cmd/tierbase demo
