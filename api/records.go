@@ -8,33 +8,6 @@ import (
 	"tierbase/schema"
 )
 
-// out converts a record to its JSON form, keyed by field name.
-func out(t *schema.Table, rec records.Record) map[string]any {
-	m := make(map[string]any, len(rec))
-	for _, f := range t.Fields {
-		if f.ID == schema.FieldID {
-			m["id"] = rec[f.ID]
-			continue
-		}
-		m[f.Name] = rec[f.ID]
-	}
-	return m
-}
-
-// titlesJSON keys the display names of user and link values by field name.
-func titlesJSON(t *schema.Table, titles map[string]map[int64]string) map[string]map[string]string {
-	res := make(map[string]map[string]string, len(titles))
-	for fid, m := range titles {
-		f := t.Field(fid)
-		mm := make(map[string]string, len(m))
-		for id, name := range m {
-			mm[strconv.FormatInt(id, 10)] = name
-		}
-		res[f.Name] = mm
-	}
-	return res
-}
-
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.table(r)
 	if err != nil {
@@ -65,15 +38,21 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, len(page.Items))
+	b := make([]byte, 0, 1024+len(page.Items)*512)
+	b = append(b, `{"items":[`...)
 	for i, rec := range page.Items {
-		items[i] = out(t, rec)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, t, rec)
 	}
-	res := map[string]any{"items": items, "_titles": titlesJSON(t, titles)}
+	b = append(b, `],"_titles":`...)
+	b = appendTitles(b, t, titles)
 	if page.Total >= 0 {
-		res["total"] = page.Total
+		b = append(b, `,"total":`...)
+		b = strconv.AppendInt(b, page.Total, 10)
 	}
-	return writeJSON(w, 200, res)
+	return writeRaw(w, 200, append(b, "}\n"...))
 }
 
 // one answers a single record with the titles of its user and link values.
@@ -82,9 +61,10 @@ func (s *Server) one(w http.ResponseWriter, r *http.Request, status int, t *sche
 	if err != nil {
 		return err
 	}
-	m := out(t, rec)
-	m["_titles"] = titlesJSON(t, titles)
-	return writeJSON(w, status, m)
+	b := appendRecord(make([]byte, 0, 1024), t, rec)
+	b = append(b[:len(b)-1], `,"_titles":`...)
+	b = appendTitles(b, t, titles)
+	return writeRaw(w, status, append(b, "}\n"...))
 }
 
 func (s *Server) createRecord(w http.ResponseWriter, r *http.Request) error {
@@ -118,11 +98,14 @@ func (s *Server) batchRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items := make([]map[string]any, len(recs))
+	b := append(make([]byte, 0, 1024+len(recs)*512), `{"items":[`...)
 	for i, rec := range recs {
-		items[i] = out(t, rec)
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendRecord(b, t, rec)
 	}
-	return writeJSON(w, 200, map[string]any{"items": items})
+	return writeRaw(w, 200, append(b, "]}\n"...))
 }
 
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {

@@ -1,0 +1,37 @@
+package api
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+)
+
+// FuzzAppendString checks the hand-written JSON string encoder against encoding/json.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "客户", `a"b\c`, "<script>&", "\x00\x1f\n\r\t", "\u2028\u2029", "\xff\xfe", "😀"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString(nil, s)
+		want, _ := json.Marshal(s)
+		if string(got) != string(want) {
+			t.Fatalf("appendString(%q) = %s, encoding/json gives %s", s, got, want)
+		}
+	})
+}
+
+// FuzzAppendFloat checks that numbers read back to the same value.
+func FuzzAppendFloat(f *testing.F) {
+	for _, x := range []float64{0, 1, -1.5, 12000, 1234.5, 1e21, 1e-7, 0.1, math.MaxFloat64} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return
+		}
+		var back float64
+		if err := json.Unmarshal(appendValue(nil, x), &back); err != nil || back != x {
+			t.Fatalf("appendValue(%v) = %s, reads back as %v (%v)", x, appendValue(nil, x), back, err)
+		}
+	})
+}
