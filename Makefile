@@ -24,9 +24,11 @@ e2e:
 	e2e/setup.sh
 	cd e2e && node --test --test-concurrency=1
 
-## bench: measure the figures of BENCHMARKS.md (a command, not a test)
+## bench: measure the figures of BENCHMARKS.md (a command, not a test); with ../shared/peers
+## present, PocketBase is measured in the same run as the reference
+PEERS ?= $(wildcard ../shared/peers)
 bench:
-	$(GO) run ./bench
+	$(GO) run ./bench $(if $(PEERS),--peers $(abspath $(PEERS)))
 
 ## fuzz: run every fuzz target for a while (FUZZTIME=30s by default)
 FUZZTIME ?= 30s

@@ -30,6 +30,7 @@ var (
 	lists     = flag.Int("lists", 500, "filtered list requests")
 	work      = flag.String("work", "/tmp/tierbase-bench", "scratch directory")
 	port      = flag.Int("port", 18190, "port of the server under test")
+	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 )
 
 type row struct{ name, value, target, reference string }
@@ -96,6 +97,12 @@ func main() {
 
 	// 5. Memory of the server serving the 1M table.
 	record("server RSS after the above", fmt.Sprintf("%d MB", rssMB(srv.Process.Pid)), "≤ 200 MB", "")
+
+	srv.Process.Kill()
+	srv.Wait()
+	if *peers != "" {
+		pocketbase()
+	}
 
 	fmt.Printf("| figure | measured | target | reference |\n|---|---|---|---|\n")
 	for _, r := range results {
@@ -231,4 +238,33 @@ func rssMB(pid int) int {
 		}
 	}
 	return -1
+}
+
+// pocketbase runs the peers' PocketBase script (same workload: 20,000 POSTs at c=50, then a
+// filtered list on 200k rows) and records its figures as references measured in this run.
+func pocketbase() {
+	cmd := exec.Command("./run_pocketbase.sh")
+	cmd.Dir = *peers
+	cmd.Env = append(os.Environ(), "CREATE_N=20000", "TOTAL_N=200000", "LIST_N=500")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		log.Printf("PocketBase reference failed: %v\n%s", err, out)
+		return
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(l, "RESULT ") {
+			continue
+		}
+		d := map[string]string{}
+		for _, kv := range strings.Fields(l)[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			d[k] = v
+		}
+		switch d["label"] {
+		case "pb_create":
+			record("PocketBase, same run: single-record POST c=50", d["req_s"]+" rec/s (p99 "+d["p99_ms"]+" ms)", "", "reference")
+		case "pb_list_c1":
+			record("PocketBase, same run: filtered list on 200k rows, c=1", "p50 "+d["p50_ms"]+" / p99 "+d["p99_ms"]+" ms", "", "reference")
+		}
+	}
 }
