@@ -101,7 +101,14 @@ func (db *DB) writeLoop() {
 		select {
 		case first = <-db.jobs:
 		case <-db.quit:
-			return
+			for {
+				select {
+				case j := <-db.jobs:
+					j.done <- errors.New("database is closed")
+				default:
+					return
+				}
+			}
 		}
 		group := []*job{first}
 	collect:
