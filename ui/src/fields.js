@@ -5,7 +5,6 @@ import { userName } from './store'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
-export const REF = ['user', 'link']
 export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers, and the owner
@@ -49,7 +48,7 @@ export function toRFC3339(date) {
 const numberFmt = new Intl.NumberFormat('zh-CN', { maximumFractionDigits: 10 })
 const moneyFmt = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
 
-export const formatMoney = (n) => (n < 0 ? '-¥' : '¥') + moneyFmt.format(Math.abs(n))
+const formatMoney = (n) => (n < 0 ? '-¥' : '¥') + moneyFmt.format(Math.abs(n))
 
 // Display name of a user or linked record id, from a response's _titles map for the field.
 export function refTitle(field, id, titles) {
@@ -98,14 +97,14 @@ export function toEditValue(field, value) {
   return value ?? null
 }
 
-// The value sent to the API for an edited value. Text that is not a plain number is sent as
-// typed, so that the server can accept friendly input ("¥1,234.50") or explain what is wrong.
+// The value sent to the API for an edited value. Numbers may be typed as "¥1,234.50" or "12%";
+// other text that is not a number is sent as typed, for the server to explain what is wrong.
 export function toApiValue(field, value) {
   if (value === undefined || value === '') return null
   if (NUMERIC.includes(field.type) && typeof value === 'string') {
     const s = value.trim()
     if (s === '') return null
-    const n = Number(s)
+    const n = Number(s.replace(/^[¥￥]/, '').replace(/%$/, '').replace(/[,，\s]/g, ''))
     return Number.isFinite(n) ? n : s
   }
   if (MULTI.includes(field.type)) return Array.isArray(value) ? value : []
@@ -140,7 +139,7 @@ export const LIST_OPS = ['in', 'nin']
 export function columnWidth(field) {
   switch (field.type) {
     case 'checkbox':
-      return 80
+      return 100
     case 'rating':
       return 120
     case 'number':
