@@ -20,7 +20,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setupStatus(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, 200, map[string]any{"needsSetup": s.Users.Count() == 0})
+	return writeJSON(w, 200, map[string]any{"needsSetup": !s.Users.HasAdmin()})
 }
 
 type credentials struct {
@@ -32,7 +32,7 @@ type credentials struct {
 
 // setup creates the first admin while there are no users, and signs them in.
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
-	if s.Users.Count() > 0 {
+	if s.Users.HasAdmin() {
 		return problem.New(409, "setup_done")
 	}
 	var c credentials

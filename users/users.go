@@ -100,11 +100,17 @@ func Open(db *store.DB) (*Service, error) {
 	return s, rows.Err()
 }
 
-// Count returns the number of users.
-func (s *Service) Count() int {
+// HasAdmin reports whether any admin exists. Until one does, the first-run page may
+// create one.
+func (s *Service) HasAdmin() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.byID)
+	for _, u := range s.byID {
+		if u.Role == Admin {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns the user with the given id.
@@ -169,7 +175,7 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (Se
 	email = strings.TrimSpace(strings.ToLower(email))
 	now := s.Now()
 	keys := []string{"e:" + email, "c:" + client}
-	if wait := s.throttle.wait(now, keys...); wait > 0 {
+	if wait := s.throttle.wait(now, keys[0], keys[1]); wait > 0 {
 		return Session{}, problem.New(429, "throttled", "seconds", int(wait.Seconds())+1)
 	}
 	var u User
@@ -207,17 +213,44 @@ func (s *Service) OpenSession(ctx context.Context, u User) (Session, error) {
 	return Session{Token: token, CSRF: csrf, User: u}, nil
 }
 
-// Authenticate returns the session's user and its CSRF token.
+// Authenticate returns the session's user and its CSRF token. Sessions and users are
+// served from memory; one missing there (made by another process, such as
+// `tierbase user create` while the server runs) is looked up in the database once.
 func (s *Service) Authenticate(token string) (User, string, bool) {
 	h := tokenHash(token)
 	s.mu.RLock()
 	e, ok := s.sessions[h]
 	u, uok := s.byID[e.userID]
 	s.mu.RUnlock()
-	if !ok || !uok || s.Now().After(e.expires) {
+	if !ok || !uok {
+		e, u, ok = s.loadSession(h)
+		if !ok {
+			return User{}, "", false
+		}
+	}
+	if s.Now().After(e.expires) {
 		return User{}, "", false
 	}
 	return u, e.csrf, true
+}
+
+func (s *Service) loadSession(h string) (sessionEntry, User, bool) {
+	var e sessionEntry
+	var u User
+	var exp string
+	err := s.db.R.QueryRow(`SELECT s.user_id, s.csrf, s.expires_at, u.email, u.name, u.role
+		FROM _sessions s JOIN _users u ON u.id = s.user_id WHERE s.token_hash = ?`, h).
+		Scan(&e.userID, &e.csrf, &exp, &u.Email, &u.Name, &u.Role)
+	if err != nil {
+		return e, u, false
+	}
+	e.expires, _ = time.Parse(time.RFC3339, exp)
+	u.ID = e.userID
+	s.mu.Lock()
+	s.sessions[h] = e
+	s.byID[u.ID] = u
+	s.mu.Unlock()
+	return e, u, true
 }
 
 // Logout ends the session.
@@ -281,19 +314,26 @@ type throttle struct {
 	failures map[string][]time.Time
 }
 
+// Five wrong passwords for one account, or twenty from one client (an office behind one
+// address holds many people), lock that account or client out for a minute.
 const (
-	maxFailures    = 5
-	failureWindow  = 15 * time.Minute
-	lockoutPenalty = time.Minute
+	maxAccountFailures = 5
+	maxClientFailures  = 20
+	failureWindow      = 15 * time.Minute
+	lockoutPenalty     = time.Minute
 )
 
-func (t *throttle) wait(now time.Time, keys ...string) time.Duration {
+func (t *throttle) wait(now time.Time, account, client string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var longest time.Duration
-	for _, k := range keys {
+	for _, k := range []string{account, client} {
+		limit := maxAccountFailures
+		if k == client {
+			limit = maxClientFailures
+		}
 		recent := t.recent(now, k)
-		if len(recent) >= maxFailures {
+		if len(recent) >= limit {
 			if w := recent[len(recent)-1].Add(lockoutPenalty).Sub(now); w > longest {
 				longest = w
 			}

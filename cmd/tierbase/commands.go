@@ -65,7 +65,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Demo data written in %.1fs: %d 客户, %d 联系人, %d 跟进记录, %d 订单.\n",
 		time.Since(start).Seconds(), sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders)
 	fmt.Fprintf(stdout, "Sales users (password %s): %v\n", crm.DemoPassword, sum.Users)
-	if a.users.Count() == len(sum.Users) {
+	if !a.users.HasAdmin() {
 		fmt.Fprintln(stdout, "Create an admin with: tierbase user create --data", *data, "--email you@example.com --password … --role admin")
 	}
 	return nil

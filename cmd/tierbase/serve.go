@@ -39,7 +39,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Installed 客户管理 with %d demo customers; sales users %v share the password %s.\n",
 			sum.Customers, sum.Users, crm.DemoPassword)
 	}
-	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && a.users.Count() == 0 {
+	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && !a.users.HasAdmin() {
 		if _, err := a.users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
 			return fmt.Errorf("create the first admin from TIERBASE_ADMIN_EMAIL: %w", err)
 		}
@@ -53,8 +53,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "", log.LstdFlags)}
 	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.db.Path, ln.Addr())
-	if a.users.Count() == 0 {
-		fmt.Fprintln(stdout, "No users yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")
+	if !a.users.HasAdmin() {
+		fmt.Fprintln(stdout, "No admin yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")
 	}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
