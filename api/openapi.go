@@ -17,6 +17,7 @@ type operation struct {
 
 var operations = []operation{
 	{"get", "/api/health", "服务状态 / Health", "", "Health", "200", nil, true},
+	{"get", "/api/openapi.json", "本接口描述 / This OpenAPI description", "", "OpenAPI", "200", nil, true},
 	{"get", "/api/setup", "是否需要初始化 / Whether the first admin must be created", "", "SetupStatus", "200", nil, true},
 	{"post", "/api/setup", "创建首个管理员 / Create the first admin", "Credentials", "Login", "200", nil, true},
 	{"post", "/api/auth/login", "登录 / Sign in", "Credentials", "Login", "200", nil, true},
@@ -79,6 +80,7 @@ func schemas() map[string]any {
 		"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str,
 			"details": map[string]any{"type": "array", "items": obj(map[string]any{"code": str, "message": str, "field": str, "row": integer, "path": str})}})}),
 		"Health":        obj(map[string]any{"status": str, "version": str}),
+		"OpenAPI":       map[string]any{"type": "object", "description": "OpenAPI 3.1 文档 / an OpenAPI 3.1 document", "additionalProperties": true},
 		"SetupStatus":   obj(map[string]any{"needsSetup": boolean}),
 		"Credentials":   obj(map[string]any{"email": str, "password": str, "name": str, "role": map[string]any{"type": "string", "enum": []string{"admin", "member"}}}, "email", "password"),
 		"User":          obj(map[string]any{"id": integer, "email": str, "name": str, "role": str}),

@@ -38,6 +38,13 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	if _, err := cat.App(AppName); err == nil {
 		return nil, problem.New(409, "template_exists", "name", AppName)
 	}
+	// Table names are unique across apps: refuse before creating anything, so a clash
+	// does not leave a half-installed app behind.
+	for _, name := range []string{"客户", "联系人", "跟进记录", "订单"} {
+		if _, err := cat.Table(name); err == nil {
+			return nil, problem.New(409, "duplicate_name", "name", name)
+		}
+	}
 	app, err := cat.CreateApp(ctx, AppName, "user")
 	if err != nil {
 		return nil, err

@@ -30,18 +30,32 @@ type change struct {
 	After  any    `json:"a"`
 }
 
-// Create adds one record.
+// Create adds one record. An "id" in the input is refused: creating never overwrites.
 func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	if _, ok := in[schema.FieldID]; ok {
+		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
+	}
 	out, err := s.Batch(ctx, a, t, []Input{in})
 	if err != nil {
-		if p := problem.As(err); p != nil {
-			for _, d := range p.Details {
-				d.Row = 0
-			}
-		}
-		return nil, err
+		return nil, single(err)
 	}
 	return out[0], nil
+}
+
+// single adapts a batch error to a one-record write: no row numbers, and a lone missing
+// record (404) or duplicate value (409) is answered as itself rather than as a form to fix.
+func single(err error) error {
+	p := problem.As(err)
+	if p == nil {
+		return err
+	}
+	for _, d := range p.Details {
+		d.Row = 0
+	}
+	if len(p.Details) == 1 && p.Details[0].Status != 400 {
+		return p.Details[0]
+	}
+	return err
 }
 
 // Update changes the given fields of one record the actor may see.
@@ -53,12 +67,7 @@ func (s *Service) Update(ctx context.Context, a access.Actor, t *schema.Table, i
 	item[schema.FieldID] = id
 	out, err := s.Batch(ctx, a, t, []Input{item})
 	if err != nil {
-		if p := problem.As(err); p != nil {
-			for _, d := range p.Details {
-				d.Row = 0
-			}
-		}
-		return nil, err
+		return nil, single(err)
 	}
 	return out[0], nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"tierbase/problem"
 	"tierbase/store"
@@ -111,6 +112,12 @@ func (c *Catalog) reload(ctx context.Context) error {
 		f := &Field{}
 		if err := json.Unmarshal([]byte(def), f); err != nil {
 			return fmt.Errorf("field definition of table %s: %w", tid, err)
+		}
+		if f.Default != nil {
+			// JSON gives lists back as []any and ids as float64: restore the storage form.
+			if v, p := f.Normalize(f.Default, time.UTC); p == nil {
+				f.Default = v
+			}
 		}
 		if t := s.byID[tid]; t != nil {
 			t.Fields = append(t.Fields, f)

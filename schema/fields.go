@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -182,6 +183,32 @@ type FieldPatch struct {
 	Format    *string   `json:"format"`
 	Help      *string   `json:"help"`
 	LinkTable *string   `json:"linkTable"`
+}
+
+// UnmarshalJSON reads a patch; an explicit null for default, min or max clears it
+// (plain decoding would leave a nil pointer, meaning "unchanged").
+func (p *FieldPatch) UnmarshalJSON(b []byte) error {
+	type plain FieldPatch
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode((*plain)(p)); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	isNull := func(key string) bool { v, ok := raw[key]; return ok && string(v) == "null" }
+	if isNull("default") {
+		p.Default = new(any)
+	}
+	if isNull("min") {
+		p.Min = new(*float64)
+	}
+	if isNull("max") {
+		p.Max = new(*float64)
+	}
+	return nil
 }
 
 // UpdateField changes a field's definition; the column and its data stay.

@@ -24,6 +24,10 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 	}
 	if n, ok := v.(json.Number); ok {
 		v = string(n)
+		// A JSON number in a date field is an Excel serial day (8-digit 20261123 stays text).
+		if x, err := n.Float64(); err == nil && f.Type.IsTime() && x <= maxExcelSerial {
+			v = x
+		}
 	}
 	if s, ok := v.(string); ok {
 		if f.Type != TextArea {
@@ -191,6 +195,8 @@ func scalarText(v any) (string, bool) {
 			return "是", true
 		}
 		return "否", true
+	case json.Number:
+		return string(x), true
 	}
 	return "", false
 }
@@ -225,6 +231,8 @@ func toNumber(v any) (float64, bool) {
 		return float64(x), true
 	case string:
 		return ParseNumber(x)
+	case json.Number:
+		return ParseNumber(string(x))
 	}
 	return 0, false
 }
@@ -252,11 +260,14 @@ func ParseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	n *= mult
+	if math.IsInf(n, 0) {
+		return 0, false
+	}
 	if neg {
 		n = -n
 	}
 	// Round away float noise from the multiplication (1.2万 → 12000, not 12000.000000000002).
-	if mult != 1 {
+	if mult != 1 && math.Abs(n) < 1e15 {
 		n = math.Round(n*1e6) / 1e6
 	}
 	return n, true
@@ -313,7 +324,8 @@ var dateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\
 // a date-time (its day in loc), or an Excel serial day number.
 func ParseDate(v any, loc *time.Location) (time.Time, bool) {
 	if n, ok := v.(float64); ok {
-		return excelSerial(n)
+		t, ok := excelSerial(n)
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), ok
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -328,7 +340,8 @@ func ParseDate(v any, loc *time.Location) (time.Time, bool) {
 	}
 	if t, ok := ParseDateTime(s, loc); ok {
 		t = t.In(loc)
-		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+		return d, inRange(d)
 	}
 	return time.Time{}, false
 }
@@ -344,26 +357,40 @@ func ymd(y, m, d string) (time.Time, bool) {
 	return t, true
 }
 
-// excelSerial converts an Excel day number (1 = 1900-01-01, with Excel's 1900 leap-year bug).
+// maxExcelSerial is Excel's last day, 9999-12-31.
+const maxExcelSerial = 2958465
+
+// excelSerial converts an Excel day number (1 = 1900-01-01, with Excel's 1900 leap-year bug:
+// its day 60 is 1900-02-29, which never existed).
 func excelSerial(n float64) (time.Time, bool) {
-	if n < 1 || n > 2958465 {
+	if !(n >= 1 && n <= maxExcelSerial) || math.Floor(n) == 60 {
 		return time.Time{}, false
 	}
 	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	if n < 60 {
+		base = base.AddDate(0, 0, 1)
+	}
 	days := math.Floor(n)
 	t := base.AddDate(0, 0, int(days))
 	t = t.Add(time.Duration(math.Round((n-days)*86400)) * time.Second)
 	return t, true
 }
 
-var dateTimeRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\sT]+(\d{1,2})[:时](\d{1,2})(?:[:分](\d{1,2}))?秒?$`)
+// inRange reports whether t's year (in UTC) has four digits, as stored dates need.
+func inRange(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1000 && y <= 9999
+}
+
+var dateTimeRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\sT]+(\d{1,2})[:时](\d{1,2})(?:分|[:分](\d{1,2})秒?)?$`)
 
 // ParseDateTime reads a date-time: RFC 3339, "2026-11-23 14:30[:05]", "2026年11月23日 14:30",
 // a plain date (midnight), or an Excel serial number. Without a zone, loc applies.
 func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
 	if n, ok := v.(float64); ok {
 		t, ok := excelSerial(n)
-		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc), ok
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)
+		return t, ok && inRange(t)
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -371,7 +398,7 @@ func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
 	}
 	s = strings.TrimSpace(halfWidth(s))
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, true
+		return t, inRange(t)
 	}
 	if m := dateTimeRe.FindStringSubmatch(s); m != nil {
 		d, ok := ymd(m[1], m[2], m[3])
@@ -381,11 +408,13 @@ func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
 		if !ok || h > 23 || mi > 59 || sec > 59 {
 			return time.Time{}, false
 		}
-		return time.Date(d.Year(), d.Month(), d.Day(), h, mi, sec, 0, loc), true
+		t := time.Date(d.Year(), d.Month(), d.Day(), h, mi, sec, 0, loc)
+		return t, inRange(t)
 	}
 	if m := dateRe.FindStringSubmatch(s); m != nil {
 		d, ok := ymd(m[1], m[2], m[3])
-		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc), ok
+		t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+		return t, ok && inRange(t)
 	}
 	return time.Time{}, false
 }

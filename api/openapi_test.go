@@ -1,0 +1,168 @@
+package api_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+// routes are the endpoints of docs/api.md.
+var routes = []string{
+	"GET /api/health", "GET /api/openapi.json", "GET /api/setup", "POST /api/setup",
+	"POST /api/auth/login", "POST /api/auth/logout", "GET /api/auth/me",
+	"GET /api/users", "POST /api/users", "GET /api/field-types",
+	"GET /api/apps", "POST /api/apps", "POST /api/templates/crm",
+	"GET /api/tables", "POST /api/tables",
+	"GET /api/tables/{table}", "PATCH /api/tables/{table}", "DELETE /api/tables/{table}",
+	"POST /api/tables/{table}/fields", "PATCH /api/tables/{table}/fields/{field}", "DELETE /api/tables/{table}/fields/{field}",
+	"POST /api/tables/{table}/conditions/describe",
+	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch",
+	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
+	"GET /api/tables/{table}/records/{id}/history",
+}
+
+// unknownRoute reports whether an answer is the API's "no such endpoint".
+func unknownRoute(r reply) bool {
+	e, _ := r.Body["error"].(map[string]any)
+	return r.Status == 404 && e != nil && strings.HasPrefix(str(e["message"]), "endpoint ")
+}
+
+func TestOpenAPI(t *testing.T) {
+	c := setup(t)
+	c.lang = "en"
+	doc := c.get("/api/openapi.json").must(t, 200)
+	if doc["openapi"] != "3.1.0" {
+		t.Fatalf("openapi = %v", doc["openapi"])
+	}
+	info, _ := doc["info"].(map[string]any)
+	if str(info["title"]) == "" || info["version"] != "test-1" {
+		t.Errorf("info = %v", info)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+
+	// Every documented route is in the document, and the document has nothing else.
+	documented := map[string]bool{}
+	for p, ops := range paths {
+		for method, op := range ops.(map[string]any) {
+			documented[strings.ToUpper(method)+" "+p] = true
+			// each operation is complete and its schemas exist
+			o := op.(map[string]any)
+			if str(o["summary"]) == "" {
+				t.Errorf("%s %s has no summary", method, p)
+			}
+			for status, res := range o["responses"].(map[string]any) {
+				refs := collectRefs(res)
+				if len(refs) == 0 {
+					t.Errorf("%s %s answer %s has no schema", method, p, status)
+				}
+				for _, ref := range refs {
+					if _, ok := schemas[strings.TrimPrefix(ref, "#/components/schemas/")]; !ok {
+						t.Errorf("%s %s refers to missing %s", method, p, ref)
+					}
+				}
+			}
+			for _, param := range asList(o["parameters"]) {
+				pm := param.(map[string]any)
+				if pm["in"] == "path" && !strings.Contains(p, "{"+str(pm["name"])+"}") {
+					t.Errorf("%s %s: path parameter %v not in the path", method, p, pm["name"])
+				}
+			}
+		}
+	}
+	for _, r := range routes {
+		if !documented[r] {
+			t.Errorf("route %s is not in openapi.json", r)
+		}
+		delete(documented, r)
+	}
+	var extra []string
+	for r := range documented {
+		extra = append(extra, r)
+	}
+	sort.Strings(extra)
+	if len(extra) > 0 {
+		t.Errorf("openapi.json documents routes that docs/api.md does not: %v", extra)
+	}
+	for _, ref := range collectRefs(schemas) {
+		if _, ok := schemas[strings.TrimPrefix(ref, "#/components/schemas/")]; !ok {
+			t.Errorf("a schema refers to missing %s", ref)
+		}
+	}
+}
+
+// TestRoutesServed calls every route of openapi.json: none may be answered as an unknown route.
+func TestRoutesServed(t *testing.T) {
+	c := setup(t)
+	c.lang = "en"
+	customers(c)
+	rec := c.create("客户", map[string]any{"客户名称": "甲"})
+	paths := c.get("/api/openapi.json").must(t, 200)["paths"].(map[string]any)
+	probe := c.login(adminEmail, adminPassword) // logging out ends only this session
+	probe.lang = "en"
+	var calls []string
+	for p, ops := range paths {
+		for method := range ops.(map[string]any) {
+			calls = append(calls, strings.ToUpper(method)+" "+p)
+		}
+	}
+	// Deletes and logout last, so they do not take away what the others use.
+	sort.Slice(calls, func(i, j int) bool {
+		rank := func(s string) int {
+			switch {
+			case strings.HasSuffix(s, "/logout"):
+				return 3
+			case strings.HasPrefix(s, "DELETE /api/tables/{table}/records"):
+				return 1
+			case strings.HasPrefix(s, "DELETE"):
+				return 2
+			}
+			return 0
+		}
+		if rank(calls[i]) != rank(calls[j]) {
+			return rank(calls[i]) < rank(calls[j])
+		}
+		return calls[i] < calls[j]
+	})
+	fill := strings.NewReplacer("{table}", "客户", "{field}", "客户名称", "{id}", formatNum(rec["id"]))
+	for _, call := range calls {
+		method, p, _ := strings.Cut(call, " ")
+		var body any
+		if method == "POST" || method == "PATCH" {
+			body = map[string]any{}
+		}
+		r := probe.call(method, fill.Replace(p), body)
+		if unknownRoute(r) || r.Status == 405 || r.Status >= 500 {
+			t.Errorf("%s: %d %s", call, r.Status, r.Raw)
+		}
+	}
+	// The check can tell: a route that does not exist is reported as such.
+	for _, call := range []string{"GET /api/nope", "PUT /api/tables/客户", "POST /api/tables/客户/records/1/history"} {
+		method, p, _ := strings.Cut(call, " ")
+		if r := c.call(method, p, nil); !unknownRoute(r) {
+			t.Errorf("%s: %d %s, want an unknown-route 404", call, r.Status, r.Raw)
+		}
+	}
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+// collectRefs returns every "$ref" inside v.
+func collectRefs(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if k == "$ref" {
+				out = append(out, str(e))
+			} else {
+				out = append(out, collectRefs(e)...)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, collectRefs(e)...)
+		}
+	}
+	return out
+}
