@@ -330,6 +330,13 @@ func (c *Catalog) DeleteTable(ctx context.Context, ref string) error {
 				}
 			}
 		}
+		for _, f := range t.UserFields() {
+			if f.Type == AutoNumber {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM _sequences WHERE substr(key, 1, ?) = ?", len(f.ID)+1, f.ID+"|"); err != nil {
+					return err
+				}
+			}
+		}
 		for _, q := range []string{
 			"DROP TABLE " + store.Quote(t.SQLName()),
 			"DELETE FROM _fields WHERE table_id = ?",

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tierbase/problem"
 )
@@ -50,7 +51,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		if !ok {
 			return nil, problem.Invalid("bad_type", "expected", "文本").OnField(f.Name)
 		}
-		if strings.ContainsRune(s, 0) {
+		if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
 			return nil, problem.Invalid("bad_type", "expected", "文本").OnField(f.Name)
 		}
 		limit := 2000
