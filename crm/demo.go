@@ -90,8 +90,8 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 		if err := g.run(ctx, w, opt); err != nil {
 			return err
 		}
-		for i := range w.tables {
-			if err := w.flushRest(i); err != nil {
+		for _, ins := range w.inserts {
+			if err := ins.Flush(); err != nil {
 				return err
 			}
 		}
@@ -100,8 +100,8 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 				return err
 			}
 		}
-		sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders = w.counts[0], w.counts[1], w.counts[2], w.counts[3]
-		return w.saveSequences(ctx)
+		sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders = w.inserts[0].Count(), w.inserts[1].Count(), w.inserts[2].Count(), w.inserts[3].Count()
+		return w.saveSequences(ctx, tx)
 	})
 	return sum, err
 }
@@ -352,15 +352,11 @@ func (g *generator) batch(lo, hi int) *batch {
 	return b
 }
 
-// writer inserts batches with multi-row prepared statements.
+// writer turns generated rows into column values and inserts them.
 type writer struct {
-	ctx      context.Context
-	tx       *sql.Tx
 	tables   [4]*schema.Table
-	cols     [4][]string // field ids, in the order batch rows hold them (then owner, created)
-	stmts    [4]*sql.Stmt
-	pending  [4][][]any
-	counts   [4]int
+	cols     [4][]string // generated columns: field ids, or "@date" (a helper for numbering)
+	inserts  [4]*store.Inserter
 	base     int64 // id of customer index 0 minus 1
 	numField [4]*schema.Field
 	links    [4][]bool                 // whether each generated column is a link to a customer index
@@ -397,15 +393,10 @@ func (w *writer) number(i int, day string) string {
 	return d.before + n + d.after
 }
 
-const rowsPerStatement = 50
-
 const zeros = "00000000000000000000"
 
 func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table) (*writer, error) {
-	w := &writer{ctx: ctx, tx: tx}
-	for i := range w.days {
-		w.days[i] = map[string]*dayNumbers{}
-	}
+	w := &writer{}
 	names := [4]string{"客户", "联系人", "跟进记录", "订单"}
 	fields := [4][]string{
 		{"客户编号", "@date", "客户名称", "联系电话", "客户来源", "所属行业", "地区", "首次购买日期", "最近消费日", "累计消费金额", "购买频率", "客户等级", "标签", "备注"},
@@ -416,10 +407,12 @@ func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table)
 	for i, name := range names {
 		t := tables[name]
 		w.tables[i] = t
-		var cols []string
+		w.days[i] = map[string]*dayNumbers{}
+		var sqlCols []string
 		for _, fn := range fields[i] {
 			if fn == "@date" {
-				cols = append(cols, fn)
+				w.cols[i] = append(w.cols[i], fn)
+				w.links[i] = append(w.links[i], false)
 				continue
 			}
 			f := t.Field(fn)
@@ -429,45 +422,19 @@ func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table)
 			if f.Type == schema.AutoNumber {
 				w.numField[i] = f
 			}
-			cols = append(cols, f.Column())
+			w.cols[i] = append(w.cols[i], f.Column())
+			w.links[i] = append(w.links[i], f.Type == schema.Link)
+			sqlCols = append(sqlCols, f.Column())
 		}
-		w.cols[i] = cols
-		w.links[i] = make([]bool, len(cols))
-		for j, c := range cols {
-			w.links[i][j] = c != "@date" && t.Field(c).Type == schema.Link
-		}
-	}
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+store.Quote(w.tables[0].SQLName())).Scan(&w.base); err != nil {
-		return nil, err
-	}
-	for i := range w.tables {
-		stmt, err := tx.PrepareContext(ctx, w.insertSQL(i, rowsPerStatement))
+		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
+		ins, err := store.NewInserter(ctx, tx, t.SQLName(), sqlCols)
 		if err != nil {
 			return nil, err
 		}
-		w.stmts[i] = stmt
+		w.inserts[i] = ins
 	}
-	return w, nil
-}
-
-// sqlColumns are the columns written for table i: its fields (without the @date helper),
-// then owner, created_by, created_at, updated_at.
-func (w *writer) sqlColumns(i int) []string {
-	var cols []string
-	for _, c := range w.cols[i] {
-		if c != "@date" {
-			cols = append(cols, store.Quote(c))
-		}
-	}
-	return append(cols, store.Quote(schema.FieldOwner), store.Quote(schema.FieldCreatedBy),
-		store.Quote(schema.FieldCreatedAt), store.Quote(schema.FieldUpdatedAt))
-}
-
-func (w *writer) insertSQL(i, rows int) string {
-	cols := w.sqlColumns(i)
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
-	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", store.Quote(w.tables[i].SQLName()),
-		strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat(one+",", rows), ","))
+	err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+store.Quote(w.tables[0].SQLName())).Scan(&w.base)
+	return w, err
 }
 
 // row turns a generated row into column values: autonumber filled, customer index turned
@@ -500,48 +467,19 @@ func (w *writer) row(i int, gen []any) []any {
 func (w *writer) write(ctx context.Context, b *batch) error {
 	for i, rows := range [4][][]any{b.customers, b.contacts, b.followUps, b.orders} {
 		for _, gen := range rows {
-			w.pending[i] = append(w.pending[i], w.row(i, gen))
-			if len(w.pending[i]) == rowsPerStatement {
-				if err := w.flush(i, w.stmts[i]); err != nil {
-					return err
-				}
+			if err := w.inserts[i].Add(w.row(i, gen)...); err != nil {
+				return err
 			}
 		}
 	}
 	return ctx.Err()
 }
 
-func (w *writer) flush(i int, stmt *sql.Stmt) error {
-	args := make([]any, 0, len(w.pending[i])*len(w.pending[i][0]))
-	for _, r := range w.pending[i] {
-		args = append(args, r...)
-	}
-	if _, err := stmt.ExecContext(w.ctx, args...); err != nil {
-		return fmt.Errorf("insert demo rows into %s: %w", w.tables[i].Name, err)
-	}
-	w.counts[i] += len(w.pending[i])
-	w.pending[i] = w.pending[i][:0]
-	return nil
-}
-
-// flushRest writes the rows left over after the full statements.
-func (w *writer) flushRest(i int) error {
-	if len(w.pending[i]) == 0 {
-		return nil
-	}
-	stmt, err := w.tx.PrepareContext(w.ctx, w.insertSQL(i, len(w.pending[i])))
-	if err != nil {
-		return err
-	}
-	defer stmt.Close()
-	return w.flush(i, stmt)
-}
-
 // saveSequences stores the autonumber counters so new records continue the numbering.
-func (w *writer) saveSequences(ctx context.Context) error {
+func (w *writer) saveSequences(ctx context.Context, tx *sql.Tx) error {
 	for _, days := range w.days {
 		for _, d := range days {
-			_, err := w.tx.ExecContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
+			_, err := tx.ExecContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
 				ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, d.key, d.next)
 			if err != nil {
 				return err
