@@ -238,14 +238,20 @@ func toNumber(v any) (float64, bool) {
 	return 0, false
 }
 
+// amountNoise is what people write around amounts and ParseNumber ignores.
+var amountNoise = strings.NewReplacer("¥", "", "￥", "", "$", "", ",", "", " ", "", "元", "", "RMB", "", "CNY", "", "%", "")
+
 // ParseNumber reads a number written the way people write amounts in China.
 func ParseNumber(s string) (float64, bool) {
+	if n, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(n) && !math.IsInf(n, 0) && plainNumber(s) {
+		return n, true // the common case, without allocations
+	}
 	s = strings.TrimSpace(halfWidth(s))
 	neg := false
 	if strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
 		neg, s = true, s[1:len(s)-1]
 	}
-	s = strings.NewReplacer("¥", "", "￥", "", "$", "", ",", "", " ", "", "元", "", "RMB", "", "CNY", "", "%", "").Replace(s)
+	s = amountNoise.Replace(s)
 	mult := 1.0
 	switch {
 	case strings.HasSuffix(s, "万"):
@@ -319,6 +325,18 @@ func ParsePhone(s string) (string, bool) {
 	return d, phoneDigits.MatchString(d)
 }
 
+// plainNumber reports whether s is made of digits, one optional leading minus and dots only
+// (so strconv's extras — hex, exponents, underscores, "inf" — take the slow, strict path).
+func plainNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' && i == 0) {
+			return false
+		}
+	}
+	return true
+}
+
 var dateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$`)
 
 // ParseDate reads a date: 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日, 20261123,
@@ -331,6 +349,11 @@ func ParseDate(v any, loc *time.Location) (time.Time, bool) {
 	s, ok := v.(string)
 	if !ok {
 		return time.Time{}, false
+	}
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' { // ISO, the common case
+		if d, err := time.Parse("2006-01-02", s); err == nil {
+			return d, inRange(d)
+		}
 	}
 	s = strings.TrimSpace(halfWidth(s))
 	if m := dateRe.FindStringSubmatch(s); m != nil {
