@@ -1,0 +1,72 @@
+// `serve --demo`: the 客户 table holds 2000 demo customers; the grid shows the total and pages
+// through them 50 at a time.
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, newPage, login, apiClient, steps, waitUntil, text, untilText } from './lib.mjs';
+
+let server, browser, page, api;
+const step = steps('demo', () => page);
+
+before(async () => {
+  server = await startServer(['--demo']);
+  browser = await launch();
+  page = await newPage(browser);
+  api = await apiClient(server.url);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const rowIds = () =>
+  page.locator('[data-testid="grid"] tbody tr[data-testid^="row-"]').evaluateAll((rows) => rows.map((r) => Number(r.dataset.testid.slice(4))));
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+const pageOf = async (n) => (await api.records('客户', { limit: 50, offset: (n - 1) * 50 })).items.map((r) => r.id);
+
+step('the 客户 grid shows 2000 customers', async () => {
+  const all = await api.records('客户', { limit: 1 });
+  assert.equal(all.total, 2000);
+  await login(page, server.url);
+  await page.getByTestId('nav-app-客户管理').waitFor();
+  await page.getByTestId('nav-table-客户').click();
+  await untilText(page.getByTestId('grid-total'), '共 2000 条');
+  const first = await pageOf(1);
+  await waitUntil(async () => same(await rowIds(), first), { message: 'the first 50 rows' });
+  assert.equal(first.length, 50);
+  assert.match(await text(page.getByTestId('pager')), /共 2000 条/);
+  assert.equal(await text(page.locator('[data-testid="pager"] .el-pager li.is-active')), '1');
+});
+
+step('paging moves through the customers', async () => {
+  const pager = page.getByTestId('pager');
+  await pager.locator('.btn-next').click();
+  const second = await pageOf(2);
+  await waitUntil(async () => same(await rowIds(), second), { message: 'the rows of page 2' });
+  assert.equal(await text(pager.locator('.el-pager li.is-active')), '2');
+
+  // The last page (40) through its number, then the jumper to page 17.
+  await pager.locator('.el-pager li').filter({ hasText: /^40$/ }).click();
+  const last = await pageOf(40);
+  assert.equal(last.length, 50);
+  await waitUntil(async () => same(await rowIds(), last), { message: 'the rows of page 40' });
+  assert.equal(await pager.locator('.btn-next').isDisabled(), true);
+
+  const jumper = pager.locator('.el-pagination__jump input');
+  await jumper.fill('17');
+  await jumper.press('Enter');
+  const p17 = await pageOf(17);
+  await waitUntil(async () => same(await rowIds(), p17), { message: 'the rows of page 17' });
+  assert.equal(await text(pager.locator('.el-pager li.is-active')), '17');
+  assert.equal(await text(page.getByTestId('grid-total')), '共 2000 条');
+});
+
+step('searching starts again from the first page', async () => {
+  await page.getByTestId('search').fill('zzzz-no-such-customer');
+  await untilText(page.getByTestId('grid-total'), '共 0 条');
+  assert.match(await text(page.getByTestId('grid')), /没有记录/);
+  await page.getByTestId('search').fill('');
+  await untilText(page.getByTestId('grid-total'), '共 2000 条');
+  await waitUntil(async () => same(await rowIds(), await pageOf(1)), { message: 'page 1 again' });
+  assert.equal(await text(page.locator('[data-testid="pager"] .el-pager li.is-active')), '1');
+});
