@@ -53,3 +53,11 @@ func CanCreate(a Actor, t *schema.Table) error { return nil }
 
 // CanSeeDeleted reports whether the actor may read the history of deleted records.
 func CanSeeDeleted(a Actor) bool { return a.Admin() }
+
+// CanImport reports whether the actor may import files (many records at once) and export.
+func CanImport(a Actor) error {
+	if a.Admin() {
+		return nil
+	}
+	return problem.Forbidden()
+}

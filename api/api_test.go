@@ -16,6 +16,7 @@ import (
 
 	"tierbase/api"
 	"tierbase/crm"
+	"tierbase/importer"
 	"tierbase/records"
 	"tierbase/schema"
 	"tierbase/store"
@@ -53,7 +54,8 @@ func newServer(t *testing.T) string {
 	recs := records.New(db, cat, us)
 	recs.Now = func() time.Time { return today }
 	recs.Loc = cst
-	srv := &api.Server{Catalog: cat, Records: recs, Users: us, Version: "test-1",
+	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: db, Catalog: cat, Users: us, Now: recs.Now, Loc: cst}}
+	srv := &api.Server{Catalog: cat, Records: recs, Users: us, Imports: imports, Version: "test-1",
 		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, cat) }}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -45,6 +45,12 @@ var operations = []operation{
 	{"patch", "/api/tables/{table}/records/{id}", "修改记录 / Update a record", "Record", "Record", "200", nil, false},
 	{"delete", "/api/tables/{table}/records/{id}", "删除记录 / Delete a record", "", "OK", "200", nil, false},
 	{"get", "/api/tables/{table}/records/{id}/history", "操作记录 / A record's history", "", "History", "200", nil, false},
+	{"get", "/api/tables/{table}/export", "导出 Excel/CSV / Export records as xlsx or csv", "", "File", "200", []string{"format", "filter", "sort"}, false},
+	{"post", "/api/tables/{table}/imports", "上传文件以导入到表 / Upload a file to import into a table: preview, proposed types and mapping", "Upload", "Upload", "201", []string{"sheet"}, false},
+	{"post", "/api/imports", "上传文件（可新建表）/ Upload a file to import (possibly into a new table)", "Upload", "Upload", "201", []string{"sheet"}, false},
+	{"get", "/api/imports/{id}", "导入进度与结果 / Import progress and result", "", "ImportStatus", "200", nil, false},
+	{"post", "/api/imports/{id}/start", "开始导入 / Start the import (in the background)", "ImportStart", "ImportStatus", "200", nil, false},
+	{"get", "/api/imports/{id}/report", "下载错误报告 / Download the rejected rows with their reasons", "", "File", "200", []string{"format"}, false},
 }
 
 var queryDocs = map[string]string{
@@ -54,6 +60,8 @@ var queryDocs = map[string]string{
 	"offset":    "跳过条数 / rows to skip",
 	"skipTotal": "1 = 不计算总数 / skip the total count",
 	"q":         "搜索文本 / text searched in text fields",
+	"format":    "xlsx（默认）或 csv / xlsx (default) or csv",
+	"sheet":     "Excel 工作表名称或序号 / XLSX sheet name or number",
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -111,6 +119,20 @@ func schemas() map[string]any {
 		"RecordList": list(ref("Record")),
 		"RecordPage": obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}, "total": integer, "_titles": anyObj}),
 		"Batch":      obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}}, "items"),
+		"File":       map[string]any{"type": "string", "format": "binary"},
+		"Upload": obj(map[string]any{"id": str, "fileName": str, "header": map[string]any{"type": "array", "items": str},
+			"preview": map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": str}},
+			"columns": map[string]any{"type": "array", "items": obj(map[string]any{"name": str, "type": str, "options": map[string]any{"type": "array", "items": str}})},
+			"rows":    integer, "mapping": map[string]any{"type": "array", "items": str}}),
+		"ImportStart": obj(map[string]any{"table": str,
+			"newTable": obj(map[string]any{"name": str, "appId": str, "columns": map[string]any{"type": "array", "items": obj(map[string]any{"name": str, "type": str, "options": map[string]any{"type": "array", "items": str}})}}),
+			"columns":  map[string]any{"type": "array", "items": str, "description": "每列对应的字段名或 ID，空串表示跳过 / per file column: field name or id, empty to skip"},
+			"mode":     map[string]any{"type": "string", "enum": []string{"insert", "upsert"}}, "key": str, "skipInvalid": boolean}),
+		"ImportStatus": obj(map[string]any{"id": str, "fileName": str, "state": map[string]any{"type": "string", "enum": []string{"uploaded", "running", "done", "failed"}},
+			"read": integer, "rows": integer,
+			"result":   obj(map[string]any{"read": integer, "inserted": integer, "updated": integer, "unchanged": integer, "rejected": integer, "committed": boolean, "seconds": map[string]any{"type": "number"}}),
+			"problems": map[string]any{"type": "array", "items": obj(map[string]any{"line": integer, "column": str, "value": str, "message": str})},
+			"error":    obj(map[string]any{"code": str, "message": str})}),
 		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete"}},
 			"at": str, "user": obj(map[string]any{"id": integer, "name": str}),
 			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})}})),
@@ -132,17 +154,24 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 			params = append(params, map[string]any{"name": q, "in": "query", "schema": str, "description": queryDocs[q]})
 		}
 		errRef := map[string]any{"description": "错误 / error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+		content := map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}
+		if op.response == "File" {
+			content = map[string]any{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{"schema": ref("File")},
+				"text/csv": map[string]any{"schema": ref("File")}}
+		}
 		o := map[string]any{
-			"summary": op.summary,
-			"responses": map[string]any{
-				op.status: map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}},
-				"4XX":     errRef,
-			},
+			"summary":   op.summary,
+			"responses": map[string]any{op.status: map[string]any{"description": "OK", "content": content}, "4XX": errRef},
 		}
 		if params != nil {
 			o["parameters"] = params
 		}
-		if op.request != "" {
+		switch op.request {
+		case "":
+		case "Upload":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{
+				"schema": obj(map[string]any{"file": ref("File")}, "file")}}}
+		default:
 			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.request)}}}
 		}
 		if op.public {

@@ -19,6 +19,8 @@ var routes = []string{
 	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch",
 	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
 	"GET /api/tables/{table}/records/{id}/history",
+	"GET /api/tables/{table}/export", "POST /api/tables/{table}/imports", "POST /api/imports",
+	"GET /api/imports/{id}", "POST /api/imports/{id}/start", "GET /api/imports/{id}/report",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"tierbase/access"
+	"tierbase/importer"
 	"tierbase/problem"
 	"tierbase/records"
 	"tierbase/schema"
@@ -27,6 +28,7 @@ type Server struct {
 	Catalog *schema.Catalog
 	Records *records.Service
 	Users   *users.Service
+	Imports *importer.Jobs
 	Version string
 	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context) (*schema.App, error)
@@ -79,6 +81,12 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	auth("GET /api/tables/{table}/export", s.export)
+	auth("POST /api/tables/{table}/imports", s.upload)
+	auth("POST /api/imports", s.upload)
+	auth("GET /api/imports/{id}", s.importStatus)
+	auth("POST /api/imports/{id}/start", s.startImport)
+	auth("GET /api/imports/{id}/report", s.importReport)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})

@@ -96,3 +96,7 @@ func render(lang, code string, params map[string]any) string {
 // AddTerm registers the Chinese and English words for a term, e.g. a field type key.
 // It is meant for package initialisation.
 func AddTerm(key, zh, en string) { terms[key] = [2]string{zh, en} }
+
+// AddMessage registers the Chinese and English templates of an error code, for engines that
+// keep their messages next to their code. It is meant for package initialisation.
+func AddMessage(code, zh, en string) { messages[code] = [2]string{zh, en} }

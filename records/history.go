@@ -40,6 +40,10 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 	return nil
 }
 
+// ImportNote is the pseudo-field of the history entry of an imported record: its value is
+// the file the record came from.
+const ImportNote = "_import"
+
 // Change is one field's value before and after, as the history shows it.
 type Change struct {
 	Field  string `json:"field"`
@@ -86,6 +90,8 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 			name := c.Field
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
+			} else if c.Field == ImportNote {
+				name = "导入文件"
 			}
 			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
 		}

@@ -268,3 +268,43 @@ func toSQL(v any) any {
 	}
 	return v
 }
+
+// Each calls fn with every record the actor may see that matches filter, in sort order,
+// streaming: memory stays flat however many records there are.
+func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node, sortSpec string, fn func(Record) error) error {
+	w, args, err := s.where(a, t, filter, "")
+	if err != nil {
+		return err
+	}
+	if sortSpec == "" {
+		sortSpec = schema.FieldID
+	}
+	order, err := orderBy(t, sortSpec)
+	if err != nil {
+		return err
+	}
+	rows, err := s.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s",
+		columns(t), store.Quote(t.SQLName()), w, order), args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]any, len(t.Fields))
+	ptrs := make([]any, len(t.Fields))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		rec := make(Record, len(t.Fields))
+		for i, f := range t.Fields {
+			rec[f.ID] = fromSQL(f, dest[i])
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

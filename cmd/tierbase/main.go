@@ -22,6 +22,8 @@ const usage = `tierbase — 无代码客户管理平台 / no-code customer manag
 Usage:
   tierbase serve   [--data DIR] [--http ADDR] [--demo]  run the server and web UI (--demo: with demo data)
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
+  tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid]
+  tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
@@ -60,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(rest, stdout, stderr)
 	case "demo":
 		return demo(rest, stdout, stderr)
+	case "import":
+		return importCmd(rest, stdout, stderr)
+	case "export":
+		return exportCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)

@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"tierbase/api"
 	"tierbase/crm"
+	"tierbase/importer"
 	"tierbase/schema"
 )
 
@@ -45,7 +47,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Created the admin %s.\n", email)
 	}
-	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Version: version,
+	imports := &importer.Jobs{Dir: filepath.Join(*data, "uploads"),
+		Importer: &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}}
+	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Imports: imports, Version: version,
 		InstallCRM: func(c context.Context) (*schema.App, error) { return crm.Install(c, a.catalog) }}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

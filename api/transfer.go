@@ -1,0 +1,213 @@
+package api
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"tierbase/access"
+	"tierbase/exporter"
+	"tierbase/importer"
+	"tierbase/problem"
+	"tierbase/schema"
+)
+
+// maxUpload bounds an uploaded spreadsheet.
+const maxUpload = 2 << 30
+
+// upload receives a spreadsheet (multipart field "file"; ?sheet= chooses an XLSX sheet) and
+// answers its preview, proposed field types and — for a table — a proposed mapping.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanImport(actor(r)); err != nil {
+		return err
+	}
+	var t *schema.Table
+	if r.PathValue("table") != "" {
+		var err error
+		if t, err = s.table(r); err != nil {
+			return err
+		}
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return problem.Invalid("bad_param", "param", "file", "reason", "需要 multipart/form-data 上传 / expected a multipart/form-data upload")
+	}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return problem.Invalid("bad_param", "param", "file", "reason", "没有文件 / no file part")
+		}
+		if part.FormName() != "file" || part.FileName() == "" {
+			continue
+		}
+		job, err := s.Imports.Upload(part, part.FileName(), r.URL.Query().Get("sheet"))
+		if err != nil {
+			return fileProblem(err)
+		}
+		res := map[string]any{"id": job.ID, "fileName": job.FileName, "header": job.Header, "preview": job.Preview,
+			"columns": job.Columns, "rows": job.Rows}
+		if t != nil {
+			res["mapping"] = fieldNames(t, importer.Suggest(job.Header, t))
+		}
+		return writeJSON(w, 201, res)
+	}
+}
+
+// fileProblem turns a file-reading error (wrong type, bad sheet, empty) into a 400.
+func fileProblem(err error) error {
+	if problem.As(err) != nil {
+		return err
+	}
+	return problem.Invalid("bad_file", "reason", err.Error())
+}
+
+func fieldNames(t *schema.Table, ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		if f := t.Field(id); f != nil {
+			out[i] = f.Name
+		}
+	}
+	return out
+}
+
+type startRequest struct {
+	Table    string `json:"table"` // an existing table, or
+	NewTable *struct {
+		Name    string            `json:"name"`
+		AppID   string            `json:"appId"`
+		Columns []importer.Column `json:"columns"` // field name, type and options per created field
+	} `json:"newTable"`
+	Columns     []string      `json:"columns"` // per file column: field name or id, "" to skip
+	Mode        importer.Mode `json:"mode"`
+	Key         string        `json:"key"`
+	SkipInvalid bool          `json:"skipInvalid"`
+}
+
+// startImport starts an uploaded file's import into a table, or into a new table.
+func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
+	job := s.Imports.Get(r.PathValue("id"))
+	if job == nil {
+		return problem.NotFound("import", r.PathValue("id"))
+	}
+	var in startRequest
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	a := actor(r)
+	if err := access.CanImport(a); err != nil {
+		return err
+	}
+	var t *schema.Table
+	var err error
+	if in.NewTable != nil {
+		if err := access.CanManageSchema(a); err != nil {
+			return err
+		}
+		if t, err = s.Catalog.CreateTable(r.Context(), in.NewTable.AppID, in.NewTable.Name, importer.Fields(in.NewTable.Columns)); err != nil {
+			return err
+		}
+		if in.Columns == nil {
+			in.Columns = importer.Suggest(job.Header, t)
+		}
+	} else if t, err = s.Catalog.Table(in.Table); err != nil {
+		return err
+	}
+	if !s.Imports.Start(job, a, t, importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid}) {
+		return problem.New(409, "import_started")
+	}
+	return s.importStatus(w, r)
+}
+
+// importStatus answers an import's progress and, when finished, its result.
+func (s *Server) importStatus(w http.ResponseWriter, r *http.Request) error {
+	job := s.Imports.Get(r.PathValue("id"))
+	if job == nil {
+		return problem.NotFound("import", r.PathValue("id"))
+	}
+	st := job.Status()
+	res := map[string]any{"id": job.ID, "fileName": job.FileName, "state": st.State, "read": st.Read, "rows": st.Rows}
+	if st.Result != nil {
+		p := st.Result
+		res["result"] = map[string]any{"read": p.Read, "inserted": p.Inserted, "updated": p.Updated,
+			"unchanged": p.Unchanged, "rejected": p.Rejected, "committed": p.Committed, "seconds": p.Elapsed.Seconds()}
+		problems := make([]map[string]any, 0, min(len(p.Problems), 100))
+		for _, pr := range p.Problems[:min(len(p.Problems), 100)] {
+			problems = append(problems, map[string]any{"line": pr.Line, "column": pr.Column, "value": pr.Value, "message": pr.Err.Message(lang(r))})
+		}
+		res["problems"] = problems
+	}
+	if st.Err != nil {
+		pe := problem.As(st.Err)
+		if pe == nil {
+			pe = problem.New(500, "internal")
+		}
+		res["error"] = map[string]any{"code": pe.Code, "message": pe.Message(lang(r))}
+	}
+	return writeJSON(w, 200, res)
+}
+
+// importReport downloads the rejected rows with their reasons (?format=xlsx or csv).
+func (s *Server) importReport(w http.ResponseWriter, r *http.Request) error {
+	job := s.Imports.Get(r.PathValue("id"))
+	if job == nil {
+		return problem.NotFound("import", r.PathValue("id"))
+	}
+	st := job.Status()
+	if st.Result == nil {
+		return problem.New(409, "import_not_finished")
+	}
+	format := formatParam(r)
+	name := strings.TrimSuffix(job.FileName, filepath.Ext(job.FileName)) + "-错误报告." + format
+	attachment(w, name, format)
+	return importer.WriteReport(w, st.Result, format, lang(r))
+}
+
+func formatParam(r *http.Request) string {
+	if f := r.URL.Query().Get("format"); f == "csv" {
+		return "csv"
+	}
+	return "xlsx"
+}
+
+func attachment(w http.ResponseWriter, name, format string) {
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name})+
+		"; filename*=UTF-8''"+url.PathEscape(name))
+}
+
+// export streams the table's records (those the caller may see, matching ?filter, in ?sort
+// order) as ?format=xlsx or csv.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.table(r)
+	if err != nil {
+		return err
+	}
+	if err := access.CanImport(actor(r)); err != nil {
+		return err
+	}
+	filter, err := parseCondition(r.URL.Query().Get("filter"), t)
+	if err != nil {
+		return err
+	}
+	format := formatParam(r)
+	attachment(w, fmt.Sprintf("%s-%s.%s", t.Name, time.Now().Format("20060102"), format), format)
+	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, filter, r.URL.Query().Get("sort"), w, format, nil)
+	return err
+}
+
+func init() {
+	problem.AddMessage("bad_file", "无法读取文件：{reason}", "cannot read the file: {reason}")
+	problem.AddMessage("import_started", "这个导入已经开始了", "this import has already started")
+	problem.AddMessage("import_not_finished", "导入还没有结束", "the import has not finished yet")
+	problem.AddTerm("import", "导入", "import")
+}

@@ -1,0 +1,383 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"tierbase/access"
+	"tierbase/problem"
+	"tierbase/schema"
+	"tierbase/store"
+)
+
+// run is the state of one import inside its transaction.
+type run struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	im      *Importer
+	a       access.Actor
+	tg      *target
+	plan    Plan
+	res     *Result
+	stamp   string
+	now     time.Time
+	firstID int64 // records inserted by this import have ids above it
+
+	insert   *store.Inserter
+	select_  *sql.Stmt // old values of the fed columns, by id (upsert)
+	update   *sql.Stmt
+	oplog    *store.Inserter
+	keys     map[string]int64           // existing key → id (upsert)
+	seenKeys map[string]int             // key → first line in this file
+	uniques  map[string]map[string]bool // field id → values taken (unique fields fed by the file)
+	people   map[string]int64           // user name, email or id → id
+	counters []*counter                 // autonumbers of fields the file does not feed
+	fed      []int                      // file columns that feed a field, in order
+	stopped  bool                       // a row was rejected in an all-or-nothing import
+}
+
+type counter struct {
+	f       *schema.Field
+	key     string
+	pattern string
+	next    int64
+}
+
+func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *target, plan Plan, res *Result) (*run, error) {
+	now := time.Now()
+	if im.Now != nil {
+		now = im.Now()
+	}
+	r := &run{ctx: ctx, tx: tx, im: im, a: a, tg: tg, plan: plan, res: res, now: now,
+		stamp: now.UTC().Format(time.RFC3339), seenKeys: map[string]int{}, people: map[string]int64{}}
+	for _, u := range im.Users.List() {
+		for _, k := range []string{u.Name, u.Email, fmt.Sprint(u.ID)} {
+			if _, taken := r.people[k]; !taken {
+				r.people[k] = u.ID
+			}
+		}
+	}
+	table := store.Quote(tg.t.SQLName())
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&r.firstID); err != nil {
+		return nil, err
+	}
+	var cols []string
+	for i, f := range tg.fields {
+		if f != nil {
+			r.fed = append(r.fed, i)
+			cols = append(cols, f.Column())
+		}
+	}
+	fedCols := len(cols)
+	for _, f := range tg.numbers {
+		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
+		c.key = f.ID + "|" + c.pattern
+		err := tx.QueryRowContext(ctx, "SELECT COALESCE((SELECT value FROM _sequences WHERE key = ?), 0)", c.key).Scan(&c.next)
+		if err != nil {
+			return nil, err
+		}
+		r.counters = append(r.counters, c)
+		cols = append(cols, f.Column())
+	}
+	if !tg.owner {
+		cols = append(cols, schema.FieldOwner)
+	}
+	cols = append(cols, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
+	var err error
+	if r.insert, err = store.NewInserter(ctx, tx, tg.t.SQLName(), cols); err != nil {
+		return nil, err
+	}
+	if r.oplog, err = store.NewInserter(ctx, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}); err != nil {
+		return nil, err
+	}
+	for _, i := range r.fed {
+		f := tg.fields[i]
+		if !f.Unique || i == tg.key {
+			continue
+		}
+		if r.uniques == nil {
+			r.uniques = map[string]map[string]bool{}
+		}
+		taken := map[string]bool{}
+		if err := scanColumn(ctx, tx, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
+			return nil, err
+		}
+		r.uniques[f.ID] = taken
+	}
+	if plan.Mode == Upsert {
+		r.keys = map[string]int64{}
+		if err := scanColumn(ctx, tx, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+			return nil, err
+		}
+		sets := make([]string, 0, fedCols+1)
+		quoted := make([]string, 0, fedCols)
+		for _, c := range cols[:fedCols] {
+			sets = append(sets, store.Quote(c)+" = ?")
+			quoted = append(quoted, store.Quote(c))
+		}
+		sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
+		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
+			return nil, err
+		}
+		if r.select_, err = tx.PrepareContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// scanColumn calls fn with the comparable form of every non-empty value of f, and its id.
+func scanColumn(ctx context.Context, tx *sql.Tx, table string, f *schema.Field, fn func(v string, id int64)) error {
+	col := store.Quote(f.Column())
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v any
+		var id int64
+		if err := rows.Scan(&v, &id); err != nil {
+			return err
+		}
+		if b, ok := v.([]byte); ok {
+			v = string(b)
+		}
+		fn(keyString(v), id)
+	}
+	return rows.Err()
+}
+
+func (im *Importer) loc() *time.Location {
+	if im.Loc != nil {
+		return im.Loc
+	}
+	return time.Local
+}
+
+// reject records a bad row.
+func (r *run) reject(line int, cells []string, probs []Problem) {
+	r.res.Rejected++
+	reasons := make([]*problem.Error, len(probs))
+	for i, p := range probs {
+		reasons[i] = p.Err
+		if len(r.res.Problems) < MaxProblems {
+			r.res.Problems = append(r.res.Problems, p)
+		}
+	}
+	if len(r.res.Rejects) < MaxRejects {
+		r.res.Rejects = append(r.res.Rejects, Reject{Line: line, Cells: append([]string(nil), cells...), Reasons: reasons})
+	}
+	if !r.plan.SkipInvalid {
+		r.stopped = true
+	}
+}
+
+// row validates one file row and writes it.
+func (r *run) row(line int, cells []string) error {
+	vals := make([]any, len(r.fed))
+	var probs []Problem
+	bad := func(i int, e *problem.Error) {
+		probs = append(probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
+	}
+	for k, i := range r.fed {
+		f := r.tg.fields[i]
+		var v any
+		var p *problem.Error
+		if f.Type == schema.User && cells[i] != "" {
+			if id, ok := r.people[strings.TrimSpace(cells[i])]; ok {
+				v = id
+			} else {
+				p = problem.Invalid("bad_user", "value", cells[i]).OnField(f.Name)
+			}
+		} else {
+			v, p = f.Normalize(cells[i], r.im.loc())
+		}
+		if p == nil && v == nil && f.Default != nil && r.keys == nil {
+			v = f.Default
+		}
+		if p == nil && v == nil && f.Required {
+			p = problem.Invalid("required").OnField(f.Name)
+		}
+		if p != nil {
+			bad(i, p)
+			continue
+		}
+		if taken := r.uniques[f.ID]; taken != nil && v != nil {
+			k := keyString(v)
+			if taken[k] {
+				bad(i, problem.New(409, "not_unique", "value", cells[i]).OnField(f.Name))
+				continue
+			}
+			taken[k] = true
+		}
+		vals[k] = v
+	}
+	var key string
+	if r.tg.key >= 0 && len(probs) == 0 {
+		kv := vals[indexOf(r.fed, r.tg.key)]
+		if kv == nil {
+			bad(r.tg.key, problem.Invalid("required").OnField(r.tg.fields[r.tg.key].Name))
+		} else {
+			key = keyString(kv)
+			if first, seen := r.seenKeys[key]; seen {
+				bad(r.tg.key, problem.Invalid("import_duplicate_key", "value", cells[r.tg.key], "line", first).OnField(r.tg.fields[r.tg.key].Name))
+			} else {
+				r.seenKeys[key] = line
+			}
+		}
+	}
+	if len(probs) > 0 {
+		r.reject(line, cells, probs)
+		return nil
+	}
+	if r.stopped {
+		return nil // keep validating to report every bad row, but write nothing more
+	}
+	if id, ok := r.keys[key]; ok && r.keys != nil {
+		return r.updateRow(id, vals)
+	}
+	if r.keys != nil {
+		for _, f := range r.tg.required {
+			r.reject(line, cells, []Problem{{Line: line, Err: problem.Invalid("import_required", "name", f.Name).OnField(f.Name)}})
+			return nil
+		}
+	}
+	return r.insertRow(vals)
+}
+
+func indexOf(list []int, x int) int {
+	for i, v := range list {
+		if v == x {
+			return i
+		}
+	}
+	return -1
+}
+
+func sqlValue(v any) any {
+	switch x := v.(type) {
+	case []string:
+		b, _ := json.Marshal(x)
+		return string(b)
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return v
+}
+
+func (r *run) insertRow(vals []any) error {
+	row := make([]any, 0, len(vals)+len(r.counters)+4)
+	for _, v := range vals {
+		row = append(row, sqlValue(v))
+	}
+	for _, c := range r.counters {
+		c.next++
+		row = append(row, schema.FormatNumber(c.pattern, c.next))
+	}
+	var owner any
+	if r.a.UserID != 0 {
+		owner = r.a.UserID
+	}
+	if !r.tg.owner {
+		row = append(row, owner)
+	}
+	row = append(row, owner, r.stamp, r.stamp)
+	r.res.Inserted++
+	return r.insert.Add(row...)
+}
+
+// updateRow writes the fed values over record id when they differ, with its history.
+func (r *run) updateRow(id int64, vals []any) error {
+	old := make([]any, len(vals))
+	ptrs := make([]any, len(vals))
+	for i := range old {
+		ptrs[i] = &old[i]
+	}
+	if err := r.select_.QueryRowContext(r.ctx, id).Scan(ptrs...); err != nil {
+		return err
+	}
+	type change struct {
+		F string `json:"f"`
+		B any    `json:"b"`
+		A any    `json:"a"`
+	}
+	var changes []change
+	args := make([]any, 0, len(vals)+2)
+	for k, i := range r.fed {
+		f := r.tg.fields[i]
+		if b, ok := old[k].([]byte); ok {
+			old[k] = string(b)
+		}
+		nv := sqlValue(vals[k])
+		if !sameValue(f, old[k], nv) {
+			changes = append(changes, change{F: f.ID, B: old[k], A: vals[k]})
+		}
+		args = append(args, nv)
+	}
+	if len(changes) == 0 {
+		r.res.Unchanged++
+		return nil
+	}
+	args = append(args, r.stamp, id)
+	if _, err := r.update.ExecContext(r.ctx, args...); err != nil {
+		return err
+	}
+	r.res.Updated++
+	b, _ := json.Marshal(changes)
+	return r.oplog.Add(r.tg.t.ID, id, "update", r.a.UserID, r.stamp, string(b))
+}
+
+// sameValue compares a column value as read with one about to be written.
+func sameValue(f *schema.Field, old, nv any) bool {
+	if old == nil || nv == nil {
+		return old == nil && nv == nil
+	}
+	if f.Type.IsNumeric() {
+		o, ok1 := old.(float64)
+		if i, ok := old.(int64); ok {
+			o, ok1 = float64(i), true
+		}
+		n, ok2 := nv.(float64)
+		return ok1 && ok2 && o == n
+	}
+	return fmt.Sprint(old) == fmt.Sprint(nv)
+}
+
+// finish flushes the inserts, logs them (one statement for all), and saves the counters.
+func (r *run) finish() error {
+	if err := r.insert.Flush(); err != nil {
+		return err
+	}
+	if err := r.oplog.Flush(); err != nil {
+		return err
+	}
+	if r.update != nil {
+		r.update.Close()
+		r.select_.Close()
+	}
+	if r.res.Inserted > 0 {
+		note, _ := json.Marshal([]map[string]any{{"f": "_import", "a": r.plan.FileName}})
+		_, err := r.tx.ExecContext(r.ctx, fmt.Sprintf(
+			"INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) SELECT ?, id, 'create', ?, ?, ? FROM %s WHERE id > ?",
+			store.Quote(r.tg.t.SQLName())), r.tg.t.ID, r.a.UserID, r.stamp, string(note), r.firstID)
+		if err != nil {
+			return err
+		}
+	}
+	for _, c := range r.counters {
+		_, err := r.tx.ExecContext(r.ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
+			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, c.key, c.next)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
