@@ -31,6 +31,7 @@ var (
 	work      = flag.String("work", "/tmp/tierbase-bench", "scratch directory")
 	port      = flag.Int("port", 18190, "port of the server under test")
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
+	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 )
 
 type row struct{ name, value, target, reference string }
@@ -100,6 +101,9 @@ func main() {
 
 	srv.Process.Kill()
 	srv.Wait()
+
+	transfers(bin)
+
 	if *peers != "" {
 		pocketbase()
 	}
