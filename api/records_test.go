@@ -500,3 +500,20 @@ func TestConcurrentCreates(t *testing.T) {
 		t.Errorf("%d records stored, want %d", got, n-n/6)
 	}
 }
+
+// Ids are never reused: a record created after the newest one was deleted gets a new id,
+// and its history holds only its own entries.
+func TestIDsNeverReused(t *testing.T) {
+	c := setup(t)
+	customers(c)
+	first := c.create("客户", map[string]any{"客户名称": "甲"})
+	c.del(recordPath("客户", num(first["id"]))).must(t, 200)
+	second := c.create("客户", map[string]any{"客户名称": "乙"})
+	if num(second["id"]) == num(first["id"]) {
+		t.Fatalf("id %v was reused", second["id"])
+	}
+	hist := c.get(recordPath("客户", num(second["id"])) + "/history").must(t, 200)
+	if items := hist["items"].([]any); len(items) != 1 || items[0].(map[string]any)["action"] != "create" {
+		t.Fatalf("history of the new record: %v", items)
+	}
+}

@@ -39,7 +39,7 @@ func (c *client) upload(path, name, content string) reply {
 func (c *client) waitImport(id string) map[string]any {
 	c.t.Helper()
 	for i := 0; i < 200; i++ {
-		st := c.get("/api/imports/" + id).must(c.t, 200)
+		st := c.get("/api/imports/"+id).must(c.t, 200)
 		if st["state"] == "done" || st["state"] == "failed" {
 			return st
 		}
@@ -72,7 +72,7 @@ func TestImportThroughAPI(t *testing.T) {
 	if st["state"] != "done" || num(res["inserted"]) != 2 || res["committed"] != true {
 		t.Fatalf("import status %v", st)
 	}
-	list := c.get(recordsPath("客户") + "?sort=客户编号").must(t, 200)
+	list := c.get(recordsPath("客户")+"?sort=客户编号").must(t, 200)
 	if num(list["total"]) != 2 || num(list["items"].([]any)[1].(map[string]any)["累计消费金额"]) != 12000 {
 		t.Fatalf("records after import %v", list)
 	}
@@ -135,7 +135,7 @@ func TestImportIntoNewTableAndExport(t *testing.T) {
 	// Members may neither import nor export.
 	_, member := c.addMember("m@example.com", "成员")
 	member.upload("/api/imports", "x.csv", importCSV).wantError(t, 403, "forbidden")
-	member.get(tablePath("名单") + "/export").wantError(t, 403, "forbidden")
+	member.get(tablePath("名单")+"/export").wantError(t, 403, "forbidden")
 	// Unreadable files are refused with a reason.
 	c.upload("/api/imports", "x.xls", "not really").wantError(t, 400, "bad_file")
 }

@@ -67,7 +67,7 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 		}
 	}
 	g := &generator{seed: opt.Seed, today: dayOf(opt.Today), owners: owners}
-	restore, err := db.BulkMode(ctx)
+	restore, err := db.BulkMode(ctx, 3000) // a large cache: the demo builds many indexes
 	if err != nil {
 		return sum, err
 	}
@@ -433,7 +433,8 @@ func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table)
 		}
 		w.inserts[i] = ins
 	}
-	err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+store.Quote(w.tables[0].SQLName())).Scan(&w.base)
+	var err error
+	w.base, err = store.LastID(ctx, tx, w.tables[0].SQLName())
 	return w, err
 }
 

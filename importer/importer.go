@@ -195,23 +195,23 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		if err != nil {
 			return err
 		}
-		for {
-			row, err := src.Next()
-			if isEOF(err) {
-				break
+		stop := make(chan struct{})
+		defer close(stop)
+		for b := range r.parseAll(src, stop) {
+			for _, p := range b.rows {
+				res.Read++
+				if err := r.apply(p); err != nil {
+					return err
+				}
 			}
-			if err != nil {
-				return fmt.Errorf("读取文件第 %d 行 / reading row %d: %w", src.Line()+1, src.Line()+1, err)
+			if b.err != nil {
+				return b.err
 			}
-			res.Read++
-			if err := r.row(src.Line(), row); err != nil {
-				return err
-			}
-			if progress != nil && res.Read%10000 == 0 {
+			if progress != nil {
 				progress(res.Read)
 			}
-			if res.Read%1000 == 0 && ctx.Err() != nil {
-				return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 		}
 		if res.Rejected > 0 && !plan.SkipInvalid {

@@ -299,4 +299,3 @@ func TestFixtureInferAndCreate(t *testing.T) {
 		})
 	}
 }
-

@@ -63,12 +63,17 @@ func (p *profile) add(v string) {
 		p.money = p.money && ok && !strings.HasSuffix(v, "%")
 	}
 	if p.date || p.datetime {
-		_, dok := schema.ParseDate(v, nil)
 		hasTime := strings.Contains(v, ":") || strings.Contains(v, "时")
-		dateLike := dok && (strings.ContainsAny(v, "-/.年") || len(v) == 8)
-		p.date = p.date && dateLike && !hasTime
-		_, tok := schema.ParseDateTime(v, nil)
-		p.datetime = p.datetime && tok && (strings.ContainsAny(v, "-/.年"))
+		separated := strings.ContainsAny(v, "-/.年")
+		if hasTime {
+			p.date = false
+			_, tok := schema.ParseDateTime(v, nil)
+			p.datetime = p.datetime && tok && separated
+		} else {
+			_, dok := schema.ParseDate(v, nil)
+			p.date = p.date && dok && (separated || len(v) == 8)
+			p.datetime = p.datetime && dok && separated
+		}
 	}
 	if p.phone {
 		_, ok := schema.ParsePhone(v)

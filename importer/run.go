@@ -38,6 +38,7 @@ type run struct {
 	counters []*counter                 // autonumbers of fields the file does not feed
 	fed      []int                      // file columns that feed a field, in order
 	stopped  bool                       // a row was rejected in an all-or-nothing import
+	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
 }
 
 type counter struct {
@@ -62,8 +63,23 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	table := store.Quote(tg.t.SQLName())
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&r.firstID); err != nil {
+	var err error
+	if r.firstID, err = store.LastID(ctx, tx, tg.t.SQLName()); err != nil {
 		return nil, err
+	}
+	var rows int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1)").Scan(&rows); err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		// Loading an empty table: build its indexes once at the end, not row by row.
+		var drop []string
+		drop, r.reindex = schema.IndexStatements(tg.t)
+		for _, q := range drop {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return nil, err
+			}
+		}
 	}
 	var cols []string
 	for i, f := range tg.fields {
@@ -87,7 +103,6 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		cols = append(cols, schema.FieldOwner)
 	}
 	cols = append(cols, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-	var err error
 	if r.insert, err = store.NewInserter(ctx, tx, tg.t.SQLName(), cols); err != nil {
 		return nil, err
 	}
@@ -177,45 +192,65 @@ func (r *run) reject(line int, cells []string, probs []Problem) {
 	}
 }
 
-// row validates one file row and writes it.
-func (r *run) row(line int, cells []string) error {
-	vals := make([]any, len(r.fed))
-	var probs []Problem
-	bad := func(i int, e *problem.Error) {
-		probs = append(probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
-	}
+// parsed is a file row checked on its own: its values in storage form, or its problems.
+type parsed struct {
+	line  int
+	cells []string
+	vals  []any
+	probs []Problem
+}
+
+// parse checks one row against the fields. It reads only state fixed before the import
+// starts, so rows are parsed on another goroutine while earlier ones are written.
+func (r *run) parse(line int, cells []string) parsed {
+	p := parsed{line: line, cells: cells, vals: make([]any, len(r.fed))}
 	for k, i := range r.fed {
 		f := r.tg.fields[i]
 		var v any
-		var p *problem.Error
+		var e *problem.Error
 		if f.Type == schema.User && cells[i] != "" {
 			if id, ok := r.people[strings.TrimSpace(cells[i])]; ok {
 				v = id
 			} else {
-				p = problem.Invalid("bad_user", "value", cells[i]).OnField(f.Name)
+				e = problem.Invalid("bad_user", "value", cells[i]).OnField(f.Name)
 			}
 		} else {
-			v, p = f.Normalize(cells[i], r.im.loc())
+			v, e = f.Normalize(cells[i], r.im.loc())
 		}
-		if p == nil && v == nil && f.Default != nil && r.keys == nil {
+		if e == nil && v == nil && f.Default != nil && r.keys == nil {
 			v = f.Default
 		}
-		if p == nil && v == nil && f.Required {
-			p = problem.Invalid("required").OnField(f.Name)
+		if e == nil && v == nil && f.Required {
+			e = problem.Invalid("required").OnField(f.Name)
 		}
-		if p != nil {
-			bad(i, p)
+		if e != nil {
+			p.probs = append(p.probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
 			continue
 		}
-		if taken := r.uniques[f.ID]; taken != nil && v != nil {
-			k := keyString(v)
-			if taken[k] {
-				bad(i, problem.New(409, "not_unique", "value", cells[i]).OnField(f.Name))
-				continue
+		p.vals[k] = v
+	}
+	return p
+}
+
+// apply checks a parsed row against the table and the rows before it (unique values,
+// repeated keys) and writes it.
+func (r *run) apply(p parsed) error {
+	line, cells, vals, probs := p.line, p.cells, p.vals, p.probs
+	bad := func(i int, e *problem.Error) {
+		probs = append(probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
+	}
+	if len(probs) == 0 {
+		for k, i := range r.fed {
+			f := r.tg.fields[i]
+			if taken := r.uniques[f.ID]; taken != nil && vals[k] != nil {
+				key := keyString(vals[k])
+				if taken[key] {
+					bad(i, problem.New(409, "not_unique", "value", cells[i]).OnField(f.Name))
+					continue
+				}
+				taken[key] = true
 			}
-			taken[k] = true
 		}
-		vals[k] = v
 	}
 	var key string
 	if r.tg.key >= 0 && len(probs) == 0 {
@@ -249,6 +284,46 @@ func (r *run) row(line int, cells []string) error {
 	}
 	return r.insertRow(vals)
 }
+
+// parseAll reads and parses src on its own goroutine, sending rows in batches until the
+// file ends, an error happens, or stop is closed.
+func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
+	out := make(chan parseBatch, 4)
+	go func() {
+		defer close(out)
+		b := parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+		for {
+			cells, err := src.Next()
+			if err != nil {
+				if !isEOF(err) {
+					b.err = fmt.Errorf("读取文件第 %d 行 / reading row %d: %w", src.Line()+1, src.Line()+1, err)
+				}
+				select {
+				case out <- b:
+				case <-stop:
+				}
+				return
+			}
+			b.rows = append(b.rows, r.parse(src.Line(), cells))
+			if len(b.rows) == parseBatchSize {
+				select {
+				case out <- b:
+				case <-stop:
+					return
+				}
+				b = parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+			}
+		}
+	}()
+	return out
+}
+
+type parseBatch struct {
+	rows []parsed
+	err  error
+}
+
+const parseBatchSize = 512
 
 func indexOf(list []int, x int) int {
 	for i, v := range list {
@@ -363,11 +438,19 @@ func (r *run) finish() error {
 		r.update.Close()
 		r.select_.Close()
 	}
+	for _, q := range r.reindex {
+		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
+			return err
+		}
+	}
 	if r.res.Inserted > 0 {
-		note, _ := json.Marshal([]map[string]any{{"f": "_import", "a": r.plan.FileName}})
-		_, err := r.tx.ExecContext(r.ctx, fmt.Sprintf(
-			"INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) SELECT ?, id, 'create', ?, ?, ? FROM %s WHERE id > ?",
-			store.Quote(r.tg.t.SQLName())), r.tg.t.ID, r.a.UserID, r.stamp, string(note), r.firstID)
+		// One row tells the history of every inserted record: ids above firstID are new.
+		var last int64
+		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&last); err != nil {
+			return err
+		}
+		_, err := r.tx.ExecContext(r.ctx, "INSERT INTO _imports(table_id, first_id, last_id, user_id, at, file) VALUES(?,?,?,?,?,?)",
+			r.tg.t.ID, r.firstID+1, last, r.a.UserID, r.stamp, r.plan.FileName)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 
 	"tierbase/access"
 	"tierbase/problem"
@@ -90,8 +91,6 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 			name := c.Field
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
-			} else if c.Field == ImportNote {
-				name = "导入文件"
 			}
 			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
 		}
@@ -100,8 +99,34 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	imported, err := s.importEntry(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if imported != nil {
+		out = append(out, *imported)
+	}
 	if len(out) == 0 {
 		return nil, problem.NotFound("record", "")
 	}
 	return out, nil
+}
+
+// importEntry returns the creation of a record by an import, or nil if no import made it.
+func (s *Service) importEntry(ctx context.Context, t *schema.Table, id int64) (*Entry, error) {
+	var e Entry
+	var file string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT id, at, user_id, file FROM _imports
+		WHERE table_id = ? AND first_id <= ? AND last_id >= ? ORDER BY id DESC LIMIT 1`, t.ID, id, id).
+		Scan(&e.ID, &e.At, &e.UserID, &file)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.ID = -e.ID // not an _oplog id
+	e.Action = "create"
+	e.Changes = []Change{{Field: ImportNote, Name: "导入文件", After: file}}
+	return &e, nil
 }

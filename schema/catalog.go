@@ -232,7 +232,7 @@ func (c *Catalog) CreateTable(ctx context.Context, appID, name string, fields []
 		}
 		t.Position = len(s.tables)
 		cols := []string{
-			"id INTEGER PRIMARY KEY",
+			"id INTEGER PRIMARY KEY AUTOINCREMENT", // ids are never reused, so history never mixes records
 			store.Quote(FieldOwner) + " INTEGER",
 			store.Quote(FieldCreatedBy) + " INTEGER",
 			store.Quote(FieldCreatedAt) + " TEXT NOT NULL",
@@ -342,6 +342,7 @@ func (c *Catalog) DeleteTable(ctx context.Context, ref string) error {
 			"DELETE FROM _fields WHERE table_id = ?",
 			"DELETE FROM _tables WHERE id = ?",
 			"DELETE FROM _oplog WHERE table_id = ?",
+			"DELETE FROM _imports WHERE table_id = ?",
 		} {
 			var args []any
 			if strings.Contains(q, "?") {

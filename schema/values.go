@@ -342,6 +342,9 @@ var dateRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\
 // ParseDate reads a date: 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日, 20261123,
 // a date-time (its day in loc), or an Excel serial day number.
 func ParseDate(v any, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.Local
+	}
 	if n, ok := v.(float64); ok {
 		t, ok := excelSerial(n)
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), ok
@@ -411,6 +414,9 @@ var dateTimeRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\
 // ParseDateTime reads a date-time: RFC 3339, "2026-11-23 14:30[:05]", "2026年11月23日 14:30",
 // a plain date (midnight), or an Excel serial number. Without a zone, loc applies.
 func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = time.Local
+	}
 	if n, ok := v.(float64); ok {
 		t, ok := excelSerial(n)
 		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, loc)

@@ -179,10 +179,11 @@ func call(j *job, tx *sql.Tx) (err error) {
 
 // BulkMode prepares the database for one very large write transaction by a command-line
 // tool that has the database to itself (demo data, imports): the rollback journal instead
-// of the write-ahead log, so new pages are written once instead of twice, and a large page
-// cache. The transaction stays atomic. restore switches back.
-func (db *DB) BulkMode(ctx context.Context) (restore func(), err error) {
-	if _, err := db.W.ExecContext(ctx, "PRAGMA journal_mode = DELETE; PRAGMA cache_size = -3000000; PRAGMA threads = 4"); err != nil {
+// of the write-ahead log, so new pages are written once instead of twice, and a page cache
+// of cacheMB megabytes. The transaction stays atomic. restore switches back.
+func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err error) {
+	pragmas := fmt.Sprintf("PRAGMA journal_mode = DELETE; PRAGMA cache_size = %d; PRAGMA threads = 4", -cacheMB*1024)
+	if _, err := db.W.ExecContext(ctx, pragmas); err != nil {
 		return nil, fmt.Errorf("switch to bulk mode (is a tierbase server using %s? stop it first): %w", db.Path, err)
 	}
 	return func() {
@@ -200,6 +201,10 @@ var migrations = []string{
 	CREATE TABLE _oplog(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, action TEXT NOT NULL, user_id INTEGER NOT NULL, at TEXT NOT NULL, changes TEXT NOT NULL);
 	CREATE INDEX _oplog_record ON _oplog(table_id, record_id);
 	CREATE TABLE _sequences(key TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+	// Imports: the records a file created are the ids first_id..last_id of its table.
+	`CREATE TABLE _imports(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,
+		user_id INTEGER NOT NULL, at TEXT NOT NULL, file TEXT NOT NULL);
+	CREATE INDEX _imports_table ON _imports(table_id, first_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

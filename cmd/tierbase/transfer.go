@@ -59,7 +59,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	restore, err := a.db.BulkMode(ctx())
+	restore, err := a.db.BulkMode(ctx(), 160)
 	if err != nil {
 		return err
 	}
