@@ -50,12 +50,7 @@ func (p *profile) add(v string) {
 	if len(p.samples) < 3 {
 		p.samples = append(p.samples, v)
 	}
-	if p.distinct != nil {
-		p.distinct[v]++
-		if len(p.distinct) > maxOptions {
-			p.distinct = nil
-		}
-	}
+	p.addOption(v)
 	if p.number || p.money || p.percent {
 		_, ok := schema.ParseNumber(v)
 		p.number = p.number && ok && !strings.HasSuffix(v, "%")
@@ -86,6 +81,17 @@ func (p *profile) add(v string) {
 		_, ok := schema.ParseBool(v)
 		_, isNum := schema.ParseNumber(v)
 		p.checkbox = ok && !isNum
+	}
+}
+
+// addOption counts v among the column's distinct values, until there are too many.
+func (p *profile) addOption(v string) {
+	if p.distinct == nil || v == "" {
+		return
+	}
+	p.distinct[strings.TrimSpace(v)]++
+	if len(p.distinct) > maxOptions {
+		p.distinct = nil
 	}
 }
 
@@ -131,8 +137,8 @@ func (p *profile) column(rows int) Column {
 
 // Infer reads every row of a file and proposes a field type per column: text, number, money,
 // percent, date, datetime, phone, email, checkbox, or select (at most 20 distinct values,
-// each used at least twice on average). Only the first limit rows are looked at (0: all);
-// the rest are counted. It returns the columns and the number of rows.
+// each used at least twice on average). Only the first limit rows (0: all) decide the types;
+// the rest are counted and add select options. It returns the columns and the number of rows.
 func Infer(src Source, limit int) ([]Column, int, error) {
 	header := src.Header()
 	profiles := make([]*profile, len(header))
@@ -150,6 +156,10 @@ func Infer(src Source, limit int) ([]Column, int, error) {
 		}
 		rows++
 		if limit > 0 && rows > limit {
+			// Past the sample only the options of would-be 单选 columns still grow.
+			for i, v := range row {
+				profiles[i].addOption(v)
+			}
 			continue
 		}
 		for i, v := range row {

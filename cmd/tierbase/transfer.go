@@ -74,7 +74,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cols, n, err := importer.Infer(src, 0)
+		cols, n, err := importer.Infer(src, importer.InferRows)
 		src.Close()
 		if err != nil {
 			return err
