@@ -47,7 +47,7 @@ export async function request(method, path, { body, query, quiet401 = false } = 
     const qs = params.toString()
     if (qs) url += '?' + qs
   }
-  const headers = { Accept: 'application/json', 'Accept-Language': currentLang() === 'en' ? 'en' : 'zh-CN' }
+  const headers = { Accept: 'application/json', 'Accept-Language': acceptLanguage() }
   if (method !== 'GET') {
     const csrf = cookie('tb_csrf')
     if (csrf) headers['X-CSRF-Token'] = csrf
@@ -83,4 +83,104 @@ export const api = {
   post: (path, body, opts) => request('POST', path, { body: body ?? {}, ...opts }),
   patch: (path, body) => request('PATCH', path, { body }),
   del: (path) => request('DELETE', path),
+}
+
+function acceptLanguage() {
+  return currentLang() === 'en' ? 'en' : 'zh-CN'
+}
+
+function parseJSON(text) {
+  if (!text) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+// Uploads a file as the multipart field "file" with XMLHttpRequest (fetch reports no upload
+// progress). onProgress gets the fraction sent, 0…1. Resolves to the JSON answer; rejects with
+// ApiError (status 0 when the network failed). The returned promise has abort().
+export function upload(path, file, { onProgress } = {}) {
+  const xhr = new XMLHttpRequest()
+  const promise = new Promise((resolve, reject) => {
+    xhr.open('POST', '/api' + path)
+    xhr.withCredentials = true
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('Accept-Language', acceptLanguage())
+    const csrf = cookie('tb_csrf')
+    if (csrf) xhr.setRequestHeader('X-CSRF-Token', csrf)
+    if (onProgress) {
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total)
+      }
+      xhr.upload.onload = () => onProgress(1)
+    }
+    xhr.onload = () => {
+      const data = parseJSON(xhr.responseText)
+      if (xhr.status >= 200 && xhr.status < 300) {
+        resolve(data)
+        return
+      }
+      if (xhr.status === 401) onUnauthorized()
+      reject(new ApiError(xhr.status, data))
+    }
+    xhr.onerror = () => reject(new ApiError(0, null))
+    xhr.onabort = () => reject(Object.assign(new ApiError(0, null), { aborted: true }))
+    const form = new FormData()
+    form.append('file', file, file.name)
+    xhr.send(form)
+  })
+  promise.abort = () => xhr.abort()
+  return promise
+}
+
+// The file name of a Content-Disposition header (filename* preferred), or "".
+function dispositionName(header) {
+  if (!header) return ''
+  const star = /filename\*\s*=\s*([^;]+)/i.exec(header)
+  if (star) {
+    const v = star[1].trim().replace(/^"|"$/g, '')
+    const i = v.indexOf("''")
+    try {
+      return decodeURIComponent(i >= 0 ? v.slice(i + 2) : v)
+    } catch {
+      // fall through to the plain filename
+    }
+  }
+  const plain = /filename\s*=\s*("([^"]*)"|[^;]+)/i.exec(header)
+  return plain ? (plain[2] ?? plain[1]).trim() : ''
+}
+
+// Downloads GET /api<path>?query as a file: fetched with the session cookie, so an error
+// answer can be shown instead of being saved, then handed to the browser through an object
+// URL. The name comes from Content-Disposition, else fallbackName.
+export async function download(path, query, fallbackName = 'download') {
+  let url = '/api' + path
+  if (query) {
+    const params = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) {
+      if (v !== undefined && v !== null && v !== '') params.set(k, v)
+    }
+    const qs = params.toString()
+    if (qs) url += '?' + qs
+  }
+  const res = await fetch(url, { credentials: 'same-origin', headers: { 'Accept-Language': acceptLanguage() } })
+  if (!res.ok) {
+    const data = parseJSON(await res.text())
+    if (res.status === 401) onUnauthorized()
+    throw new ApiError(res.status, data)
+  }
+  const blob = await res.blob()
+  const name = dispositionName(res.headers.get('Content-Disposition')) || fallbackName
+  const href = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = href
+  a.download = name
+  a.style.display = 'none'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(href), 60_000)
+  return name
 }
