@@ -512,7 +512,7 @@ func TestIDsNeverReused(t *testing.T) {
 	if num(second["id"]) == num(first["id"]) {
 		t.Fatalf("id %v was reused", second["id"])
 	}
-	hist := c.get(recordPath("客户", num(second["id"])) + "/history").must(t, 200)
+	hist := c.get(recordPath("客户", num(second["id"]))+"/history").must(t, 200)
 	if items := hist["items"].([]any); len(items) != 1 || items[0].(map[string]any)["action"] != "create" {
 		t.Fatalf("history of the new record: %v", items)
 	}

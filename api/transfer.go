@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -105,6 +104,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	var t *schema.Table
 	var err error
+	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid}
 	if in.NewTable != nil {
 		if err := access.CanManageSchema(a); err != nil {
 			return err
@@ -112,13 +112,20 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 		if t, err = s.Catalog.CreateTable(r.Context(), in.NewTable.AppID, in.NewTable.Name, importer.Fields(in.NewTable.Columns)); err != nil {
 			return err
 		}
-		if in.Columns == nil {
-			in.Columns = importer.Suggest(job.Header, t)
+		if plan.Columns == nil {
+			plan.Columns = importer.Suggest(job.Header, t)
 		}
 	} else if t, err = s.Catalog.Table(in.Table); err != nil {
 		return err
 	}
-	if !s.Imports.Start(job, a, t, importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid}) {
+	// A plan that cannot work is refused now, while the upload can still be started again.
+	if err := s.Imports.Importer.Check(t, job.Header, plan); err != nil {
+		if in.NewTable != nil {
+			s.Catalog.DeleteTable(r.Context(), t.ID)
+		}
+		return err
+	}
+	if !s.Imports.Start(job, a, t, plan, in.NewTable != nil) {
 		return problem.New(409, "import_started")
 	}
 	return s.importStatus(w, r)
@@ -132,6 +139,9 @@ func (s *Server) importStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	st := job.Status()
 	res := map[string]any{"id": job.ID, "fileName": job.FileName, "state": st.State, "read": st.Read, "rows": st.Rows}
+	if st.Table != nil {
+		res["table"] = map[string]string{"id": st.Table.ID, "name": st.Table.Name}
+	}
 	if st.Result != nil {
 		p := st.Result
 		res["result"] = map[string]any{"read": p.Read, "inserted": p.Inserted, "updated": p.Updated,
@@ -163,7 +173,11 @@ func (s *Server) importReport(w http.ResponseWriter, r *http.Request) error {
 		return problem.New(409, "import_not_finished")
 	}
 	format := formatParam(r)
-	name := strings.TrimSuffix(job.FileName, filepath.Ext(job.FileName)) + "-错误报告." + format
+	suffix := "-错误报告."
+	if lang(r) == "en" {
+		suffix = "-errors."
+	}
+	name := strings.TrimSuffix(job.FileName, filepath.Ext(job.FileName)) + suffix + format
 	attachment(w, name, format)
 	return importer.WriteReport(w, st.Result, format, lang(r))
 }
@@ -181,8 +195,7 @@ func attachment(w http.ResponseWriter, name, format string) {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name})+
-		"; filename*=UTF-8''"+url.PathEscape(name))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 }
 
 // export streams the table's records (those the caller may see, matching ?filter, in ?sort
@@ -201,7 +214,8 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	}
 	format := formatParam(r)
 	attachment(w, fmt.Sprintf("%s-%s.%s", t.Name, time.Now().Format("20060102"), format), format)
-	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, filter, r.URL.Query().Get("sort"), w, format, nil)
+	q := r.URL.Query()
+	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: q.Get("sort")}, w, format, nil)
 	return err
 }
 

@@ -139,3 +139,23 @@ func TestImportIntoNewTableAndExport(t *testing.T) {
 	// Unreadable files are refused with a reason.
 	c.upload("/api/imports", "x.xls", "not really").wantError(t, 400, "bad_file")
 }
+
+func TestFailedImportIntoNewTableLeavesNoTable(t *testing.T) {
+	c := setup(t)
+	up := c.upload("/api/imports", "坏.csv", importCSV+"K3,杭州,12345,1\n").must(t, 201)
+	id := str(up["id"])
+	// The user insists 联系方式 holds mobile numbers, which one row does not.
+	up["columns"].([]any)[2].(map[string]any)["type"] = "phone"
+	// A plan that cannot work is refused at once, and the upload can still be started.
+	c.post("/api/imports/"+id+"/start", map[string]any{"newTable": map[string]any{"name": "坏表", "columns": up["columns"]},
+		"mode": "upsert"}).wantError(t, 400, "import_need_key")
+	c.get(tablePath("坏表")).wantError(t, 404, "not_found")
+	st := c.post("/api/imports/"+id+"/start", map[string]any{"newTable": map[string]any{"name": "坏表", "columns": up["columns"]}}).must(t, 200)
+	if tb, _ := st["table"].(map[string]any); tb["name"] != "坏表" {
+		t.Fatalf("status names no table: %v", st)
+	}
+	if st = c.waitImport(id); st["state"] != "failed" {
+		t.Fatalf("status %v", st)
+	}
+	c.get(tablePath("坏表")).wantError(t, 404, "not_found")
+}

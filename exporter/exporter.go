@@ -18,10 +18,16 @@ import (
 // batch is how many records share one lookup of user names and link titles.
 const batch = 2000
 
-// Write exports t's records that the actor may see and that match filter, in sort order
-// (default: by id), as format "csv" or "xlsx". progress, if not nil, gets the count so far.
-// It returns the number of records written.
-func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, filter *cond.Node, sort string,
+// Query chooses the records to export, as a grid view does.
+type Query struct {
+	Filter *cond.Node
+	Search string // text searched in the text fields
+	Sort   string // default: by id
+}
+
+// Write exports t's records that the actor may see and that match q, as format "csv" or
+// "xlsx". progress, if not nil, gets the count so far. It returns the number written.
+func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
 	w io.Writer, format string, progress func(n int)) (int, error) {
 	if err := access.CanImport(a); err != nil {
 		return 0, err
@@ -65,7 +71,7 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 		}
 		return nil
 	}
-	err = recs.Each(ctx, a, t, filter, sort, func(r records.Record) error {
+	err = recs.Each(ctx, a, t, records.Query{Filter: q.Filter, Search: q.Search, Sort: q.Sort}, func(r records.Record) error {
 		pending = append(pending, r)
 		if len(pending) == batch {
 			return flush()

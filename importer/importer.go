@@ -163,6 +163,12 @@ func (im *Importer) resolve(t *schema.Table, header []string, plan Plan) (*targe
 	return tg, nil
 }
 
+// Check validates a plan for t and a file with the given header, without importing.
+func (im *Importer) Check(t *schema.Table, header []string, plan Plan) error {
+	_, err := im.resolve(t, header, plan)
+	return err
+}
+
 // keyString is the comparable form of a key value.
 func keyString(v any) string {
 	switch x := v.(type) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,7 @@ type Job struct {
 	Rows     int        `json:"rows"`    // data rows in the file
 
 	path     string
+	table    *schema.Table // where the rows go, once started
 	read     atomic.Int64
 	mu       sync.Mutex
 	state    string // uploaded, running, done, failed
@@ -75,7 +78,8 @@ func (js *Jobs) Upload(r io.Reader, name, sheet string) (*Job, error) {
 	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, state: "uploaded"}
 	if err := j.inspect(); err != nil {
 		os.Remove(path)
-		return nil, err
+		// Speak of the user's file, not of our copy of it.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), filepath.Base(path), j.FileName))
 	}
 	js.mu.Lock()
 	if js.jobs == nil {
@@ -129,13 +133,15 @@ func (js *Jobs) Get(id string) *Job {
 }
 
 // Start runs the import in the background. It returns false if the job was already started.
-func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
+// With dropOnFailure (a table made for this file), the table is removed again when the
+// import does not land, so a retry can use the same name.
+func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan, dropOnFailure bool) bool {
 	j.mu.Lock()
 	if j.state != "uploaded" {
 		j.mu.Unlock()
 		return false
 	}
-	j.state = "running"
+	j.state, j.table = "running", t
 	j.mu.Unlock()
 	plan.FileName = j.FileName
 	go func() {
@@ -146,6 +152,9 @@ func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
 			src.Close()
 		}
 		os.Remove(j.path)
+		if err != nil && dropOnFailure {
+			js.Importer.Catalog.DeleteTable(context.Background(), t.ID)
+		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.result, j.err, j.finished = res, err, time.Now()
@@ -159,18 +168,19 @@ func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
 
 // Status is a snapshot of a job for its progress display.
 type Status struct {
-	State  string  // uploaded, running, done, failed
-	Read   int     // rows read so far
-	Rows   int     // rows in the file
-	Result *Result // when finished
-	Err    error   // when failed
+	State  string        // uploaded, running, done, failed
+	Table  *schema.Table // where the rows go, once started
+	Read   int           // rows read so far
+	Rows   int           // rows in the file
+	Result *Result       // when finished
+	Err    error         // when failed
 }
 
 // Status returns the job's progress.
 func (j *Job) Status() Status {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return Status{State: j.state, Read: int(j.read.Load()), Rows: j.Rows, Result: j.result, Err: j.err}
+	return Status{State: j.state, Table: j.table, Read: int(j.read.Load()), Rows: j.Rows, Result: j.result, Err: j.err}
 }
 
 // sweep forgets finished jobs after a while and removes abandoned uploads. Call with js.mu held.

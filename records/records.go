@@ -269,17 +269,18 @@ func toSQL(v any) any {
 	return v
 }
 
-// Each calls fn with every record the actor may see that matches filter, in sort order,
-// streaming: memory stays flat however many records there are.
-func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node, sortSpec string, fn func(Record) error) error {
-	w, args, err := s.where(a, t, filter, "")
+// Each calls fn with every record the actor may see that matches q (filter, search and sort;
+// the default order is by id; limit and offset are ignored), streaming: memory stays flat
+// however many records there are.
+func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Query, fn func(Record) error) error {
+	w, args, err := s.where(a, t, q.Filter, q.Search)
 	if err != nil {
 		return err
 	}
-	if sortSpec == "" {
-		sortSpec = schema.FieldID
+	if q.Sort == "" {
+		q.Sort = schema.FieldID
 	}
-	order, err := orderBy(t, sortSpec)
+	order, err := orderBy(t, q.Sort)
 	if err != nil {
 		return err
 	}

@@ -216,7 +216,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	bw := bufio.NewWriterSize(f, 1<<20)
 	start := time.Now()
 	bar := newProgress(stderr, "导出 export")
-	n, err := exporter.Write(ctx(), a.records, access.System, t, where, *sort, bw, format, func(n int) { bar.update(n, int(total)) })
+	n, err := exporter.Write(ctx(), a.records, access.System, t, exporter.Query{Filter: where, Sort: *sort}, bw, format, func(n int) { bar.update(n, int(total)) })
 	bar.done()
 	if err == nil {
 		err = bw.Flush()
