@@ -48,15 +48,44 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 	if err := sw.Write(head); err != nil {
 		return 0, err
 	}
+	// Reading (SQLite) and writing (formatting) run on two goroutines, batch by batch.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []records.Record, 2)
+	read := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		send := func(b []records.Record) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		pending := make([]records.Record, 0, batch)
+		err := recs.Each(ctx, a, t, records.Query{Filter: q.Filter, Search: q.Search, Sort: q.Sort}, func(r records.Record) error {
+			pending = append(pending, r)
+			if len(pending) < batch {
+				return nil
+			}
+			b := pending
+			pending = make([]records.Record, 0, batch)
+			return send(b)
+		})
+		if err == nil && len(pending) > 0 {
+			err = send(pending)
+		}
+		read <- err
+	}()
 	n := 0
-	pending := make([]records.Record, 0, batch)
-	flush := func() error {
-		titles, err := recs.Titles(ctx, t, pending)
+	row := make([]any, len(fields))
+	write := func(b []records.Record) error {
+		titles, err := recs.Titles(ctx, t, b)
 		if err != nil {
 			return err
 		}
-		row := make([]any, len(fields))
-		for _, rec := range pending {
+		for _, rec := range b {
 			for i, f := range fields {
 				row[i] = cell(f, rec[f.ID], titles[f.ID], loc)
 			}
@@ -64,22 +93,21 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 				return err
 			}
 		}
-		n += len(pending)
-		pending = pending[:0]
+		n += len(b)
 		if progress != nil {
 			progress(n)
 		}
 		return nil
 	}
-	err = recs.Each(ctx, a, t, records.Query{Filter: q.Filter, Search: q.Search, Sort: q.Sort}, func(r records.Record) error {
-		pending = append(pending, r)
-		if len(pending) == batch {
-			return flush()
+	for b := range batches {
+		if err == nil {
+			if err = write(b); err != nil {
+				cancel() // stop the reader; keep draining so it can finish
+			}
 		}
-		return nil
-	})
-	if err == nil {
-		err = flush()
+	}
+	if rerr := <-read; err == nil {
+		err = rerr
 	}
 	if err != nil {
 		sw.Close() // releases the XLSX writer's temporary data; the caller discards the output
