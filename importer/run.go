@@ -10,6 +10,7 @@ import (
 
 	"tierbase/access"
 	"tierbase/problem"
+	"tierbase/records"
 	"tierbase/schema"
 	"tierbase/store"
 )
@@ -334,24 +335,10 @@ func indexOf(list []int, x int) int {
 	return -1
 }
 
-func sqlValue(v any) any {
-	switch x := v.(type) {
-	case []string:
-		b, _ := json.Marshal(x)
-		return string(b)
-	case bool:
-		if x {
-			return int64(1)
-		}
-		return int64(0)
-	}
-	return v
-}
-
 func (r *run) insertRow(vals []any) error {
 	row := make([]any, 0, len(vals)+len(r.counters)+4)
 	for _, v := range vals {
-		row = append(row, sqlValue(v))
+		row = append(row, records.SQLValue(v))
 	}
 	for _, c := range r.counters {
 		c.next++
@@ -391,7 +378,7 @@ func (r *run) updateRow(id int64, vals []any) error {
 		if b, ok := old[k].([]byte); ok {
 			old[k] = string(b)
 		}
-		nv := sqlValue(vals[k])
+		nv := records.SQLValue(vals[k])
 		if !sameValue(f, old[k], nv) {
 			changes = append(changes, change{F: f.ID, B: old[k], A: vals[k]})
 		}

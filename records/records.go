@@ -203,8 +203,15 @@ func (s *Service) query(ctx context.Context, db querier, t *schema.Table, query 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []Record
+	err = scan(rows, t, func(r Record) error { out = append(out, r); return nil })
+	return out, err
+}
+
+// scan reads rows of all of t's columns (in t.Fields order) into records, one at a time,
+// and closes rows.
+func scan(rows *sql.Rows, t *schema.Table, fn func(Record) error) error {
+	defer rows.Close()
 	dest := make([]any, len(t.Fields))
 	ptrs := make([]any, len(t.Fields))
 	for i := range dest {
@@ -212,15 +219,17 @@ func (s *Service) query(ctx context.Context, db querier, t *schema.Table, query 
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+			return err
 		}
 		rec := make(Record, len(t.Fields))
 		for i, f := range t.Fields {
 			rec[f.ID] = fromSQL(f, dest[i])
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // fromSQL converts a column value to the field's storage form.
@@ -254,8 +263,8 @@ func fromSQL(f *schema.Field, v any) any {
 	return v
 }
 
-// toSQL converts a storage-form value to a column value.
-func toSQL(v any) any {
+// SQLValue converts a storage-form value to its column value: lists as JSON text, booleans as 0/1.
+func SQLValue(v any) any {
 	switch x := v.(type) {
 	case []string:
 		b, _ := json.Marshal(x)
@@ -289,23 +298,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	dest := make([]any, len(t.Fields))
-	ptrs := make([]any, len(t.Fields))
-	for i := range dest {
-		ptrs[i] = &dest[i]
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return err
-		}
-		rec := make(Record, len(t.Fields))
-		for i, f := range t.Fields {
-			rec[f.ID] = fromSQL(f, dest[i])
-		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return scan(rows, t, fn)
 }

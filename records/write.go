@@ -284,7 +284,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 		}
 		cols = append(cols, store.Quote(f.Column()))
 		marks = append(marks, "?")
-		args = append(args, toSQL(rec[f.ID]))
+		args = append(args, SQLValue(rec[f.ID]))
 		if !f.System && rec[f.ID] != nil {
 			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
 		}
@@ -324,7 +324,7 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 			continue
 		}
 		sets = append(sets, store.Quote(f.Column())+" = ?")
-		args = append(args, toSQL(v))
+		args = append(args, SQLValue(v))
 		changes = append(changes, change{Field: f.ID, Before: old[f.ID], After: v})
 		rec[f.ID] = v
 	}
