@@ -167,12 +167,8 @@ type errorDetail struct {
 func writeError(w http.ResponseWriter, lang string, err error) {
 	p := problem.As(err)
 	if p == nil {
-		log.Printf("internal error: %v", err)
+		log.Printf("internal error: %v", err) // the details stay in the log, not in the answer
 		p = problem.New(500, "internal")
-		writeJSON(w, 500, map[string]any{"error": map[string]any{"code": "internal",
-			"message": map[string]string{"zh": "服务器内部错误，请稍后重试", "en": "internal server error; try again later"}[lang],
-			"details": []errorDetail{}}})
-		return
 	}
 	details := make([]errorDetail, 0, len(p.Details)+1)
 	for _, d := range p.Details {
@@ -185,12 +181,8 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	if status == 0 {
 		status = 400
 	}
-	if len(p.Details) > 0 {
-		for _, d := range p.Details {
-			if d.Status > status {
-				status = d.Status
-			}
-		}
+	for _, d := range p.Details {
+		status = max(status, d.Status)
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}})
 }

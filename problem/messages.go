@@ -62,6 +62,7 @@ var messages = map[string][2]string{
 	"email_taken":       {"邮箱「{email}」已注册", "email \"{email}\" is already registered"},
 	"in_use":            {"{kind}「{name}」正被使用：{reason}", "{kind} \"{name}\" is in use: {reason}"},
 	"template_exists":   {"应用「{name}」已存在", "the app \"{name}\" already exists"},
+	"internal":          {"服务器内部错误，请稍后重试", "internal server error; try again later"},
 }
 
 // terms translates parameter values that are words of ours (kinds of things, field types)

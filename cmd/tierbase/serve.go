@@ -47,7 +47,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Created the admin %s.\n", email)
 	}
-	imports := &importer.Jobs{Dir: filepath.Join(*data, "uploads"),
+	uploads := filepath.Join(*data, "uploads")
+	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
+	imports := &importer.Jobs{Dir: uploads,
 		Importer: &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}}
 	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Imports: imports, Version: version,
 		InstallCRM: func(c context.Context) (*schema.App, error) { return crm.Install(c, a.catalog) }}
