@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -58,11 +59,11 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		if f.Type == TextArea {
 			limit = 100000
 		}
-		if len([]rune(s)) > limit {
+		if len(s) > limit && utf8.RuneCountInString(s) > limit {
 			return nil, problem.Invalid("too_long", "max", limit).OnField(f.Name)
 		}
 		if f.Format != "" && f.Type != AutoNumber {
-			if re, err := regexp.Compile(f.Format); err == nil && !re.MatchString(s) {
+			if re := compiled(f.Format); re != nil && !re.MatchString(s) {
 				return nil, bad("regex_mismatch")
 			}
 		}
@@ -171,6 +172,18 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		return int64(n), nil
 	}
 	return nil, problem.Invalid("bad_field_type", "value", f.Type, "types", "").OnField(f.Name)
+}
+
+// patterns caches the compiled regular expressions of text fields' formats.
+var patterns sync.Map // string → *regexp.Regexp (nil if it does not compile)
+
+func compiled(format string) *regexp.Regexp {
+	if re, ok := patterns.Load(format); ok {
+		return re.(*regexp.Regexp)
+	}
+	re, _ := regexp.Compile(format)
+	patterns.Store(format, re)
+	return re
 }
 
 func shorten(v any) string {
