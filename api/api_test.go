@@ -18,6 +18,7 @@ import (
 	"tierbase/crm"
 	"tierbase/importer"
 	"tierbase/records"
+	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/store"
 	"tierbase/users"
@@ -54,8 +55,14 @@ func newServer(t *testing.T) string {
 	recs := records.New(db, cat, us)
 	recs.Now = func() time.Time { return today }
 	recs.Loc = cst
+	eng, err := rules.Open(db, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Now, eng.Loc = recs.Now, cst
+	recs.Hooks = []records.Hook{eng}
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: db, Catalog: cat, Users: us, Now: recs.Now, Loc: cst}}
-	srv := &api.Server{Catalog: cat, Records: recs, Users: us, Imports: imports, Version: "test-1",
+	srv := &api.Server{Catalog: cat, Records: recs, Users: us, Imports: imports, Rules: eng, Version: "test-1",
 		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, cat) }}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

@@ -50,6 +50,15 @@ var operations = []operation{
 	{"post", "/api/imports", "上传文件（可新建表）/ Upload a file to import (possibly into a new table)", "Upload", "Upload", "201", []string{"sheet"}, false},
 	{"get", "/api/imports/{id}", "导入进度与结果 / Import progress and result", "", "ImportStatus", "200", nil, false},
 	{"post", "/api/imports/{id}/start", "开始导入 / Start the import (in the background)", "ImportStart", "ImportStatus", "200", nil, false},
+	{"get", "/api/schemes", "分级方案列表 / Grading schemes", "", "SchemeList", "200", nil, false},
+	{"post", "/api/schemes", "新建分级方案（启用时立即分级）/ Create a grading scheme (enabled ones grade at once)", "Scheme", "Scheme", "201", nil, false},
+	{"post", "/api/schemes/preview", "影响预览：多少记录会从哪级变到哪级，不写入 / Impact preview, writing nothing", "Scheme", "Impact", "200", nil, false},
+	{"get", "/api/schemes/{id}", "分级方案 / A grading scheme", "", "Scheme", "200", nil, false},
+	{"put", "/api/schemes/{id}", "修改分级方案 / Replace a grading scheme", "Scheme", "Scheme", "200", nil, false},
+	{"delete", "/api/schemes/{id}", "删除分级方案 / Delete a grading scheme", "", "OK", "200", nil, false},
+	{"post", "/api/schemes/{id}/run", "立即重新分级 / Regrade now", "", "Changed", "200", nil, false},
+	{"get", "/api/tables/{table}/records/{id}/tier-history", "等级变化记录 / A record's grade changes", "", "TierHistory", "200", nil, false},
+	{"get", "/api/tables/{table}/tier-migrations", "每月等级迁移 / Grade moves month by month", "", "Migrations", "200", []string{"field"}, false},
 	{"get", "/api/imports/{id}/report", "下载错误报告 / Download the rejected rows with their reasons", "", "File", "200", []string{"format"}, false},
 }
 
@@ -62,6 +71,7 @@ var queryDocs = map[string]string{
 	"q":         "搜索文本 / text searched in text fields",
 	"format":    "xlsx（默认）或 csv / xlsx (default) or csv",
 	"sheet":     "Excel 工作表名称或序号 / XLSX sheet name or number",
+	"field":     "分级字段名称或 ID / the graded field, name or id",
 }
 
 func obj(props map[string]any, required ...string) map[string]any {
@@ -120,6 +130,17 @@ func schemas() map[string]any {
 		"RecordPage": obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}, "total": integer, "_titles": anyObj}),
 		"Batch":      obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}}, "items"),
 		"File":       map[string]any{"type": "string", "format": "binary"},
+		"Scheme": obj(map[string]any{"id": str, "name": str, "table": str, "field": str, "enabled": boolean, "default": str,
+			"levels":  map[string]any{"type": "array", "items": obj(map[string]any{"value": str, "when": ref("Condition")})},
+			"text":    map[string]any{"type": "string", "description": "方案的中文/英文语句 / the scheme as a sentence"},
+			"changed": integer}, "name", "table", "field", "levels"),
+		"SchemeList": list(ref("Scheme")),
+		"Impact": obj(map[string]any{"changed": integer, "text": str, "net": map[string]any{"type": "object", "additionalProperties": integer},
+			"moves":   map[string]any{"type": "array", "items": obj(map[string]any{"from": str, "to": str, "count": integer})},
+			"samples": map[string]any{"type": "array", "items": obj(map[string]any{"id": integer, "title": str, "from": str, "to": str})}}),
+		"Changed":     obj(map[string]any{"changed": integer}),
+		"TierHistory": list(obj(map[string]any{"field": str, "from": str, "to": str, "at": str, "source": str})),
+		"Migrations":  list(obj(map[string]any{"month": str, "from": str, "to": str, "count": integer})),
 		"Upload": obj(map[string]any{"id": str, "fileName": str, "header": map[string]any{"type": "array", "items": str},
 			"preview": map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": str}},
 			"columns": map[string]any{"type": "array", "items": obj(map[string]any{"name": str, "type": str, "options": map[string]any{"type": "array", "items": str}})},

@@ -18,6 +18,7 @@ import (
 	"tierbase/importer"
 	"tierbase/problem"
 	"tierbase/records"
+	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/ui"
 	"tierbase/users"
@@ -29,6 +30,7 @@ type Server struct {
 	Records *records.Service
 	Users   *users.Service
 	Imports *importer.Jobs
+	Rules   *rules.Engine
 	Version string
 	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context) (*schema.App, error)
@@ -87,6 +89,15 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/imports/{id}", s.importStatus)
 	auth("POST /api/imports/{id}/start", s.startImport)
 	auth("GET /api/imports/{id}/report", s.importReport)
+	auth("GET /api/schemes", s.listSchemes)
+	auth("POST /api/schemes", s.saveScheme)
+	auth("POST /api/schemes/preview", s.previewScheme)
+	auth("GET /api/schemes/{id}", s.getScheme)
+	auth("PUT /api/schemes/{id}", s.saveScheme)
+	auth("DELETE /api/schemes/{id}", s.deleteScheme)
+	auth("POST /api/schemes/{id}/run", s.runScheme)
+	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
+	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})

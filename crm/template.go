@@ -5,7 +5,9 @@ package crm
 import (
 	"context"
 
+	"tierbase/cond"
 	"tierbase/problem"
+	"tierbase/rules"
 	"tierbase/schema"
 )
 
@@ -104,4 +106,29 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 		return nil, err
 	}
 	return app, nil
+}
+
+// Scheme is the template's grading of 客户等级, scenario S2 of the seed: 高价值客户 when the last
+// purchase is within 30 days, more than 5 purchases and over ¥10,000 in total; 潜力客户 when the
+// customer came from a 市场活动 and first bought within 60 days; 普通客户 otherwise.
+func Scheme() *rules.Scheme {
+	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+	return &rules.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []rules.Level{
+			{Value: "高价值客户", When: &cond.Node{And: []*cond.Node{
+				leaf("最近消费日", "withinLastDays", 30), leaf("购买频率", "gt", 5), leaf("累计消费金额", "gt", 10000)}}},
+			{Value: "潜力客户", When: &cond.Node{And: []*cond.Node{
+				leaf("客户来源", "eq", "市场活动"), leaf("首次购买日期", "withinLastDays", 60)}}},
+		}}
+}
+
+// InstallRules adds the template's grading scheme unless the 客户等级 field already has one.
+func InstallRules(ctx context.Context, eng *rules.Engine) error {
+	for _, s := range eng.Schemes() {
+		if s.Name == "客户分级" {
+			return nil
+		}
+	}
+	_, _, err := eng.Save(ctx, Scheme())
+	return err
 }

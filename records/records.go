@@ -32,6 +32,16 @@ type Service struct {
 	Users   *users.Service
 	Now     func() time.Time // injectable clock
 	Loc     *time.Location   // zone of dates without one; nil means time.Local
+	Hooks   []Hook           // other engines taking part in every write (the rule engine)
+}
+
+// Hook lets another engine take part in every record write, inside its transaction.
+type Hook interface {
+	// Before may change vals (the fields about to be written; for a create, every field)
+	// knowing the record as it was (nil for a create).
+	Before(t *schema.Table, old, vals Record) error
+	// After sees the record as written, in the same transaction.
+	After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error
 }
 
 // New returns a records engine over the given database.

@@ -122,6 +122,11 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 			if len(probs) > 0 {
 				continue // keep validating the rest, but write nothing
 			}
+			for _, h := range s.Hooks {
+				if err := h.Before(t, old, vals); err != nil {
+					return err
+				}
+			}
 			var rec Record
 			var err error
 			if isUpdate {
@@ -135,6 +140,11 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 					continue
 				}
 				return err
+			}
+			for _, h := range s.Hooks {
+				if err := h.After(ctx, tx, t, old, rec); err != nil {
+					return err
+				}
 			}
 			out[i] = rec
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"tierbase/records"
+	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/store"
 	"tierbase/users"
@@ -13,6 +14,7 @@ type app struct {
 	catalog *schema.Catalog
 	users   *users.Service
 	records *records.Service
+	rules   *rules.Engine
 }
 
 func open(dir string) (*app, error) {
@@ -30,7 +32,14 @@ func open(dir string) (*app, error) {
 		db.Close()
 		return nil, err
 	}
-	return &app{db: db, catalog: cat, users: us, records: records.New(db, cat, us)}, nil
+	eng, err := rules.Open(db, cat)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	recs := records.New(db, cat, us)
+	recs.Hooks = []records.Hook{eng}
+	return &app{db: db, catalog: cat, users: us, records: recs, rules: eng}, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

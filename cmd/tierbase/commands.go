@@ -59,6 +59,9 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	bar := newProgress(stderr, "生成客户 customers")
 	sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
 	bar.done()
+	if err == nil {
+		err = crm.InstallRules(ctx(), a.rules)
+	}
 	if err != nil {
 		return err
 	}
@@ -68,5 +71,54 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if !a.users.HasAdmin() {
 		fmt.Fprintln(stdout, "Create an admin with: tierbase user create --data", *data, "--email you@example.com --password … --role admin")
 	}
+	return nil
+}
+
+func rulesCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "run" {
+		return fmt.Errorf("usage: tierbase rules run [--data DIR] [--table NAME]")
+	}
+	fs := flags("rules run", "Regrade now with every enabled grading scheme (of one table with --table).", stderr)
+	data := dataFlag(fs)
+	table := fs.String("table", "", "only the schemes of this table")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	a, err := open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *table != "" {
+		if _, err := a.catalog.Table(*table); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	total := 0
+	for _, s := range a.rules.Schemes() {
+		t, err := a.catalog.Table(s.Table)
+		if err != nil || !s.Enabled || (*table != "" && t.Name != *table && t.ID != *table) {
+			continue
+		}
+		imp, err := a.rules.Preview(ctx(), s, "zh")
+		if err != nil {
+			return err
+		}
+		n, err := a.rules.Regrade(ctx(), s)
+		if err != nil {
+			return err
+		}
+		total += n
+		fmt.Fprintf(stdout, "%s（%s）: %d 条记录变化\n", s.Name, t.Name, n)
+		for _, m := range imp.Moves {
+			from := m.From
+			if from == "" {
+				from = "（空）"
+			}
+			fmt.Fprintf(stdout, "  %s → %s: %d\n", from, m.To, m.Count)
+		}
+	}
+	fmt.Fprintf(stdout, "%d records regraded in %.1fs\n", total, time.Since(start).Seconds())
 	return nil
 }

@@ -24,6 +24,7 @@ Usage:
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
   tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid]
   tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
+  tierbase rules run [--table NAME]                      regrade now with the grading schemes
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return importCmd(rest, stdout, stderr)
 	case "export":
 		return exportCmd(rest, stdout, stderr)
+	case "rules":
+		return rulesCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)

@@ -35,6 +35,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	defer a.Close()
 	if _, err := a.catalog.App(crm.AppName); err != nil && *withDemo {
 		sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: 2000, Seed: 1})
+		if err == nil {
+			err = crm.InstallRules(ctx(), a.rules)
+		}
 		if err != nil {
 			return err
 		}
@@ -51,8 +54,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads,
 		Importer: &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}}
-	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Imports: imports, Version: version,
-		InstallCRM: func(c context.Context) (*schema.App, error) { return crm.Install(c, a.catalog) }}
+	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Imports: imports, Rules: a.rules, Version: version,
+		InstallCRM: func(c context.Context) (*schema.App, error) {
+			app, err := crm.Install(c, a.catalog)
+			if err == nil {
+				err = crm.InstallRules(c, a.rules)
+			}
+			return app, err
+		}}
+	daily, stopDaily := context.WithCancel(context.Background())
+	defer stopDaily()
+	go a.rules.RunDaily(daily, 1, 0, func(n int, err error) { // 01:00: grades that depend on "today"
+		if err != nil {
+			log.Printf("daily regrade: %v", err)
+		}
+	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)

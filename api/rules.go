@@ -1,0 +1,139 @@
+package api
+
+import (
+	"net/http"
+
+	"tierbase/access"
+	"tierbase/rules"
+)
+
+// schemeJSON is a scheme with its sentence, as the API shows it.
+func (s *Server) schemeJSON(sc *rules.Scheme, lang string) map[string]any {
+	text := ""
+	if t, err := s.Catalog.Table(sc.Table); err == nil {
+		text = sc.Describe(t, lang)
+	}
+	return map[string]any{"id": sc.ID, "name": sc.Name, "table": sc.Table, "field": sc.Field, "levels": sc.Levels,
+		"default": sc.Default, "enabled": sc.Enabled, "text": text}
+}
+
+func (s *Server) listSchemes(w http.ResponseWriter, r *http.Request) error {
+	items := []map[string]any{}
+	for _, sc := range s.Rules.Schemes() {
+		items = append(items, s.schemeJSON(sc, lang(r)))
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
+func (s *Server) getScheme(w http.ResponseWriter, r *http.Request) error {
+	sc, err := s.Rules.Scheme(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, s.schemeJSON(sc, lang(r)))
+}
+
+// saveScheme creates (POST) or replaces (PUT) a scheme; enabled schemes regrade at once.
+func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var sc rules.Scheme
+	if err := decode(r, &sc); err != nil {
+		return err
+	}
+	status := 201
+	if id := r.PathValue("id"); id != "" {
+		old, err := s.Rules.Scheme(id)
+		if err != nil {
+			return err
+		}
+		sc.ID, status = old.ID, 200
+	} else {
+		sc.ID = ""
+	}
+	saved, n, err := s.Rules.Save(r.Context(), &sc)
+	if err != nil {
+		return err
+	}
+	res := s.schemeJSON(saved, lang(r))
+	res["changed"] = n
+	return writeJSON(w, status, res)
+}
+
+func (s *Server) deleteScheme(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	if err := s.Rules.Delete(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"ok": true})
+}
+
+// previewScheme answers what a scheme would change, writing nothing.
+func (s *Server) previewScheme(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var sc rules.Scheme
+	if err := decode(r, &sc); err != nil {
+		return err
+	}
+	imp, err := s.Rules.Preview(r.Context(), &sc, lang(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, imp)
+}
+
+func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	sc, err := s.Rules.Scheme(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	n, err := s.Rules.Regrade(r.Context(), sc)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"changed": n})
+}
+
+// tierHistory answers the grade changes of a record the caller may see.
+func (s *Server) tierHistory(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.table(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Records.Get(r.Context(), actor(r), t, id); err != nil {
+		return err
+	}
+	items, err := s.Rules.TierHistory(r.Context(), t, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
+// tierMigrations answers month by month how many records moved between grades (?field=).
+func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.table(r)
+	if err != nil {
+		return err
+	}
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	items, err := s.Rules.Migrations(r.Context(), t, r.URL.Query().Get("field"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}

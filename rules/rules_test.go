@@ -1,0 +1,232 @@
+package rules_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"tierbase/access"
+	"tierbase/cond"
+	"tierbase/crm"
+	"tierbase/problem"
+	"tierbase/records"
+	"tierbase/rules"
+	"tierbase/schema"
+	"tierbase/store"
+	"tierbase/users"
+)
+
+type env struct {
+	now  time.Time
+	cat  *schema.Catalog
+	recs *records.Service
+	eng  *rules.Engine
+	t    *schema.Table
+}
+
+func setup(t *testing.T) *env {
+	t.Helper()
+	db, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	cat, _ := schema.Open(db)
+	us, _ := users.Open(db)
+	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: cat}
+	clock := func() time.Time { return e.now }
+	if e.eng, err = rules.Open(db, cat); err != nil {
+		t.Fatal(err)
+	}
+	e.eng.Now, e.eng.Loc = clock, time.UTC
+	e.recs = &records.Service{DB: db, Catalog: cat, Users: us, Now: clock, Loc: time.UTC, Hooks: []records.Hook{e.eng}}
+	if _, err := crm.Install(context.Background(), cat); err != nil {
+		t.Fatal(err)
+	}
+	e.t, _ = cat.Table("客户")
+	return e
+}
+
+func leaf(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+
+// s2 is the seed's scheme: 高价值客户 and 潜力客户 as in scenario S2, 普通客户 for the rest.
+func s2() *rules.Scheme {
+	return &rules.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []rules.Level{
+			{Value: "高价值客户", When: &cond.Node{And: []*cond.Node{leaf("最近消费日", "withinLastDays", 30), leaf("购买频率", "gt", 5), leaf("累计消费金额", "gt", 10000)}}},
+			{Value: "潜力客户", When: &cond.Node{And: []*cond.Node{leaf("客户来源", "eq", "市场活动"), leaf("首次购买日期", "withinLastDays", 60)}}},
+		}}
+}
+
+func (e *env) create(t *testing.T, in records.Input) records.Record {
+	t.Helper()
+	in["客户名称"] = "测试客户"
+	r, err := e.recs.Create(context.Background(), access.System, e.t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) grade(t *testing.T, id int64) any {
+	t.Helper()
+	r, err := e.recs.Get(context.Background(), access.System, e.t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r[e.t.Field("客户等级").ID]
+}
+
+func day(t time.Time, d int) string { return t.AddDate(0, 0, d).Format("2006-01-02") }
+
+// The S2 grades hold as days pass with no edit: 高价值客户 falls to 普通客户 31 days on.
+func TestGradesFollowTheCalendar(t *testing.T) {
+	e := setup(t)
+	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+		t.Fatal(err)
+	}
+	vip := e.create(t, records.Input{"最近消费日": day(e.now, -5), "购买频率": 8, "累计消费金额": 20000, "客户来源": "官网"})
+	lead := e.create(t, records.Input{"客户来源": "市场活动", "首次购买日期": day(e.now, -10)})
+	plain := e.create(t, records.Input{"累计消费金额": 500})
+	for id, want := range map[int64]string{vip.ID(): "高价值客户", lead.ID(): "潜力客户", plain.ID(): "普通客户"} {
+		if g := e.grade(t, id); g != want {
+			t.Errorf("record %d graded %v at creation, want %s", id, g, want)
+		}
+	}
+	e.now = e.now.AddDate(0, 0, 31)
+	n, err := e.eng.RegradeAll(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("daily pass changed %d (%v), want 1", n, err)
+	}
+	if g := e.grade(t, vip.ID()); g != "普通客户" {
+		t.Fatalf("31 days on, the former 高价值客户 is %v", g)
+	}
+	if g := e.grade(t, lead.ID()); g != "潜力客户" {
+		t.Fatalf("41 days after the first purchase a 市场活动 lead is %v", g)
+	}
+	e.now = e.now.AddDate(0, 0, 30)
+	e.eng.RegradeAll(context.Background())
+	if g := e.grade(t, lead.ID()); g != "普通客户" {
+		t.Fatalf("71 days on the lead is %v", g)
+	}
+	hist, err := e.eng.TierHistory(context.Background(), e.t, vip.ID())
+	if err != nil || len(hist) != 2 || hist[0].From != "高价值客户" || hist[0].To != "普通客户" || hist[1].To != "高价值客户" || hist[0].Source != "客户分级" {
+		t.Fatalf("tier history %+v %v", hist, err)
+	}
+	moves, _ := e.eng.Migrations(context.Background(), e.t, "客户等级")
+	if len(moves) == 0 || moves[len(moves)-1].Month != "2027-01" {
+		t.Fatalf("migrations %+v", moves)
+	}
+	// An edit regrades at once, inside the write.
+	if _, err := e.recs.Update(context.Background(), access.System, e.t, plain.ID(), records.Input{
+		"最近消费日": day(e.now, 0), "购买频率": 6, "累计消费金额": 12000}); err != nil {
+		t.Fatal(err)
+	}
+	if g := e.grade(t, plain.ID()); g != "高价值客户" {
+		t.Fatalf("after the edit the record is %v", g)
+	}
+}
+
+// Grading in Go at write time and in SQL by the daily pass agree on random records.
+func TestGoAndSQLGradesAgree(t *testing.T) {
+	e := setup(t)
+	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 300; i++ {
+		in := records.Input{"客户来源": crm.Sources[r.IntN(len(crm.Sources))]}
+		if r.IntN(5) > 0 {
+			in["最近消费日"] = day(e.now, -r.IntN(90))
+		}
+		if r.IntN(5) > 0 {
+			in["首次购买日期"] = day(e.now, -r.IntN(120))
+		}
+		if r.IntN(5) > 0 {
+			in["购买频率"] = r.IntN(12)
+		}
+		if r.IntN(5) > 0 {
+			in["累计消费金额"] = r.IntN(30000)
+		}
+		e.create(t, in)
+	}
+	if n, err := e.eng.RegradeAll(context.Background()); err != nil || n != 0 {
+		t.Fatalf("SQL regraded %d records that Go had graded (%v)", n, err)
+	}
+	e.now = e.now.AddDate(0, 0, 20)
+	before, _ := e.eng.Preview(context.Background(), s2Stored(e), "zh")
+	n, _ := e.eng.RegradeAll(context.Background())
+	if n != before.Changed || n == 0 {
+		t.Fatalf("preview said %d would change, the pass changed %d", before.Changed, n)
+	}
+	// After the pass, Go agrees with every stored grade: re-saving each record changes nothing.
+	page, _ := e.recs.List(context.Background(), access.System, e.t, records.Query{Limit: 1000})
+	for _, rec := range page.Items {
+		vals := records.Record{}
+		if err := e.eng.Before(e.t, rec, vals); err != nil || len(vals) != 0 {
+			t.Fatalf("Go would regrade record %d: %v %v", rec.ID(), vals, err)
+		}
+	}
+}
+
+func s2Stored(e *env) *rules.Scheme { s, _ := e.eng.Scheme("客户分级"); return s }
+
+func TestPreviewWritesNothing(t *testing.T) {
+	e := setup(t)
+	for i := 0; i < 10; i++ {
+		e.create(t, records.Input{"最近消费日": day(e.now, -i), "购买频率": 6 + i%2, "累计消费金额": 8000 + i*1000})
+	}
+	s := s2()
+	imp, err := e.eng.Preview(context.Background(), s, "zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ungraded records: amounts 8000..17000, > 10000 for i ≥ 3 → 7 高价值客户, 3 普通客户
+	if imp.Changed != 10 || imp.Net["高价值客户"] != 7 || imp.Net["普通客户"] != 3 || len(imp.Samples) != 5 {
+		t.Fatalf("impact %+v", imp)
+	}
+	want := "当 最近消费日 在最近30天内 且 购买频率 大于 5 且 累计消费金额 大于 10000 时，将 客户等级 设为 高价值客户；" +
+		"否则当 客户来源 等于 市场活动 且 首次购买日期 在最近60天内 时，设为 潜力客户；其余设为 普通客户"
+	if imp.Text != want {
+		t.Fatalf("sentence\n%s\nwant\n%s", imp.Text, want)
+	}
+	if g := e.grade(t, 1); g != nil {
+		t.Fatalf("preview wrote a grade: %v", g)
+	}
+}
+
+func TestBadSchemes(t *testing.T) {
+	e := setup(t)
+	cases := map[string]struct {
+		edit func(s *rules.Scheme)
+		code string
+		path string
+	}{
+		"unknown field in a condition": {func(s *rules.Scheme) { s.Levels[0].When = leaf("不存在", "eq", 1) }, "unknown_field", "levels[0].when.field"},
+		"operator that does not fit":   {func(s *rules.Scheme) { s.Levels[1].When = leaf("累计消费金额", "contains", "1") }, "bad_operator", "levels[1].when.op"},
+		"value of the wrong type":      {func(s *rules.Scheme) { s.Levels[0].When = leaf("购买频率", "gt", "很多") }, "not_number", "levels[0].when.value"},
+		"graded field not a 单选":       {func(s *rules.Scheme) { s.Field = "客户名称" }, "scheme_field", "field"},
+		"level not an option":          {func(s *rules.Scheme) { s.Levels[0].Value = "钻石客户" }, "bad_option", "levels[0].value"},
+		"no levels":                    {func(s *rules.Scheme) { s.Levels = nil }, "scheme_levels", "levels"},
+	}
+	for name, c := range cases {
+		s := s2()
+		c.edit(s)
+		_, _, err := e.eng.Save(context.Background(), s)
+		p := problem.As(err)
+		if p == nil || p.Code != c.code || p.Path != c.path {
+			t.Errorf("%s: want %s at %s, got %v (path %q)", name, c.code, c.path, err, pathOf(p))
+		}
+	}
+	if len(e.eng.Schemes()) != 0 {
+		t.Fatalf("a refused scheme was saved")
+	}
+}
+
+func pathOf(p *problem.Error) string {
+	if p == nil {
+		return ""
+	}
+	return p.Path
+}
