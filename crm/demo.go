@@ -427,7 +427,7 @@ func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table)
 			sqlCols = append(sqlCols, f.Column())
 		}
 		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-		ins, err := store.NewInserter(ctx, tx, t.SQLName(), sqlCols)
+		ins, err := store.NewInserter(ctx, tx, t.SQLName(), sqlCols, nil, nil)
 		if err != nil {
 			return nil, err
 		}

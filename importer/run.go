@@ -100,14 +100,19 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		r.counters = append(r.counters, c)
 		cols = append(cols, f.Column())
 	}
-	if !tg.owner {
-		cols = append(cols, schema.FieldOwner)
+	var owner any
+	if a.UserID != 0 {
+		owner = a.UserID
 	}
-	cols = append(cols, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-	if r.insert, err = store.NewInserter(ctx, tx, tg.t.SQLName(), cols); err != nil {
+	constCols := []string{schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt}
+	consts := []any{owner, r.stamp, r.stamp}
+	if !tg.owner {
+		constCols, consts = append(constCols, schema.FieldOwner), append(consts, owner)
+	}
+	if r.insert, err = store.NewInserter(ctx, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
 	}
-	if r.oplog, err = store.NewInserter(ctx, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}); err != nil {
+	if r.oplog, err = store.NewInserter(ctx, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, i := range r.fed {
@@ -193,7 +198,8 @@ func (r *run) reject(line int, cells []string, probs []Problem) {
 	}
 }
 
-// parsed is a file row checked on its own: its values in storage form, or its problems.
+// parsed is a file row checked on its own: its values in SQL form (records.SQLValue), or
+// its problems.
 type parsed struct {
 	line  int
 	cells []string
@@ -228,7 +234,7 @@ func (r *run) parse(line int, cells []string) parsed {
 			p.probs = append(p.probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
 			continue
 		}
-		p.vals[k] = v
+		p.vals[k] = records.SQLValue(v) // converted here, off the writer's goroutine
 	}
 	return p
 }
@@ -335,24 +341,17 @@ func indexOf(list []int, x int) int {
 	return -1
 }
 
+// insertRow queues a new record: its values in SQL form, then its autonumbers.
 func (r *run) insertRow(vals []any) error {
-	row := make([]any, 0, len(vals)+len(r.counters)+4)
-	for _, v := range vals {
-		row = append(row, records.SQLValue(v))
+	r.res.Inserted++
+	if len(r.counters) == 0 {
+		return r.insert.Add(vals...)
 	}
+	row := append(make([]any, 0, len(vals)+len(r.counters)), vals...)
 	for _, c := range r.counters {
 		c.next++
 		row = append(row, schema.FormatNumber(c.pattern, c.next))
 	}
-	var owner any
-	if r.a.UserID != 0 {
-		owner = r.a.UserID
-	}
-	if !r.tg.owner {
-		row = append(row, owner)
-	}
-	row = append(row, owner, r.stamp, r.stamp)
-	r.res.Inserted++
 	return r.insert.Add(row...)
 }
 
@@ -378,11 +377,10 @@ func (r *run) updateRow(id int64, vals []any) error {
 		if b, ok := old[k].([]byte); ok {
 			old[k] = string(b)
 		}
-		nv := records.SQLValue(vals[k])
-		if !sameValue(f, old[k], nv) {
-			changes = append(changes, change{F: f.ID, B: old[k], A: vals[k]})
+		if !sameValue(f, old[k], vals[k]) {
+			changes = append(changes, change{F: f.ID, B: records.FromSQL(f, old[k]), A: records.FromSQL(f, vals[k])})
 		}
-		args = append(args, nv)
+		args = append(args, vals[k])
 	}
 	if len(changes) == 0 {
 		r.res.Unchanged++

@@ -233,7 +233,7 @@ func scan(rows *sql.Rows, t *schema.Table, fn func(Record) error) error {
 		}
 		rec := make(Record, len(t.Fields))
 		for i, f := range t.Fields {
-			rec[f.ID] = fromSQL(f, dest[i])
+			rec[f.ID] = FromSQL(f, dest[i])
 		}
 		if err := fn(rec); err != nil {
 			return err
@@ -242,8 +242,8 @@ func scan(rows *sql.Rows, t *schema.Table, fn func(Record) error) error {
 	return rows.Err()
 }
 
-// fromSQL converts a column value to the field's storage form.
-func fromSQL(f *schema.Field, v any) any {
+// FromSQL converts a column value to the field's storage form.
+func FromSQL(f *schema.Field, v any) any {
 	if b, ok := v.([]byte); ok {
 		v = string(b)
 	}

@@ -33,12 +33,13 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 	}
 	if s, ok := v.(string); ok {
 		if f.Type != TextArea {
-			s = strings.TrimSpace(s)
+			if t := strings.TrimSpace(s); len(t) != len(s) {
+				v = t // re-boxed only when trimming changed it
+			}
 		}
-		if s == "" {
+		if v == "" {
 			return nil, nil
 		}
-		v = s
 	}
 	if v == nil {
 		return nil, nil
@@ -101,6 +102,9 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		if !ok {
 			return nil, bad("bad_date")
 		}
+		if s, ok := v.(string); ok && isISODate(s) {
+			return v, nil // already in storage form
+		}
 		return d.Format("2006-01-02"), nil
 	case DateTime:
 		d, ok := ParseDateTime(v, loc)
@@ -113,6 +117,9 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		p, valid := ParsePhone(s)
 		if !ok || !valid {
 			return nil, bad("bad_phone")
+		}
+		if vs, isText := v.(string); isText && p == vs {
+			return v, nil // already in storage form
 		}
 		return p, nil
 	case Email:
@@ -316,6 +323,9 @@ var phoneDigits = regexp.MustCompile(`^1[3-9]\d{9}$`)
 // ParsePhone reads a mainland mobile number: "+86 138 0013 8000", "138-0013-8000",
 // "0086 13800138000", full-width digits. It returns the 11 digits.
 func ParsePhone(s string) (string, bool) {
+	if len(s) == 11 && phoneDigits.MatchString(s) {
+		return s, true // the common case
+	}
 	s = halfWidth(s)
 	var b strings.Builder
 	for i, r := range s {
@@ -336,6 +346,19 @@ func ParsePhone(s string) (string, bool) {
 		d = d[4:]
 	}
 	return d, phoneDigits.MatchString(d)
+}
+
+// isISODate reports whether s is written exactly as dates are stored: 2006-01-02.
+func isISODate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for i := 0; i < 10; i++ {
+		if i != 4 && i != 7 && (s[i] < '0' || s[i] > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // plainNumber reports whether s is made of digits, one optional leading minus and dots only

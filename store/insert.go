@@ -8,38 +8,63 @@ import (
 )
 
 // Inserter adds many rows to one table inside a transaction, with multi-row prepared
-// INSERT statements: the fast path of bulk loads (imports, demo data).
+// INSERT statements: the fast path of bulk loads (imports, demo data). Columns with the same
+// value in every row (who, when) are bound once per statement, not once per row.
 type Inserter struct {
-	ctx     context.Context
-	tx      *sql.Tx
-	table   string
-	cols    []string
-	perStmt int
-	stmt    *sql.Stmt // for perStmt rows
-	pending []any
-	count   int
+	ctx       context.Context
+	tx        *sql.Tx
+	table     string
+	cols      []string // columns given per row
+	constCols []string // columns with one value for all rows
+	consts    []any
+	perStmt   int
+	stmt      *sql.Stmt // for perStmt rows
+	pending   []any     // row values, then room for the constants
+	count     int
 }
 
-// NewInserter prepares inserts of the given columns into table (names are quoted here).
-func NewInserter(ctx context.Context, tx *sql.Tx, table string, cols []string) (*Inserter, error) {
-	in := &Inserter{ctx: ctx, tx: tx, table: table, cols: cols, perStmt: max(1, min(64, 30000/len(cols)))}
+// NewInserter prepares inserts into table of cols (a value per row) and constCols (the
+// values consts in every row). Names are quoted here.
+func NewInserter(ctx context.Context, tx *sql.Tx, table string, cols []string, constCols []string, consts []any) (*Inserter, error) {
+	in := &Inserter{ctx: ctx, tx: tx, table: table, cols: cols, constCols: constCols, consts: consts,
+		perStmt: max(1, min(64, 30000/len(cols)))}
 	stmt, err := tx.PrepareContext(ctx, in.sql(in.perStmt))
 	if err != nil {
 		return nil, err
 	}
 	in.stmt = stmt
-	in.pending = make([]any, 0, in.perStmt*len(cols))
+	in.pending = make([]any, 0, in.perStmt*len(cols)+len(consts))
 	return in, nil
 }
 
+// sql writes the statement for rows rows: ?1… for the row values, then the constants'
+// numbers repeated in every row.
 func (in *Inserter) sql(rows int) string {
-	quoted := make([]string, len(in.cols))
-	for i, c := range in.cols {
-		quoted[i] = Quote(c)
+	quoted := make([]string, 0, len(in.cols)+len(in.constCols))
+	for _, c := range append(append([]string{}, in.cols...), in.constCols...) {
+		quoted = append(quoted, Quote(c))
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(in.cols)), ",") + ")"
-	return fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", Quote(in.table), strings.Join(quoted, ", "),
-		strings.TrimSuffix(strings.Repeat(one+",", rows), ","))
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", Quote(in.table), strings.Join(quoted, ", "))
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range in.cols {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "?%d", n)
+			n++
+		}
+		for k := range in.constCols {
+			fmt.Fprintf(&b, ",?%d", rows*len(in.cols)+k+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // Add queues one row (one value per column) and writes when a statement is full.
@@ -48,17 +73,18 @@ func (in *Inserter) Add(vals ...any) error {
 		return fmt.Errorf("insert into %s: %d values for %d columns", in.table, len(vals), len(in.cols))
 	}
 	in.pending = append(in.pending, vals...)
-	if len(in.pending) == cap(in.pending) {
+	if len(in.pending) == in.perStmt*len(in.cols) {
 		return in.exec(in.stmt)
 	}
 	return nil
 }
 
 func (in *Inserter) exec(stmt *sql.Stmt) error {
-	if _, err := stmt.ExecContext(in.ctx, in.pending...); err != nil {
+	rows := len(in.pending) / len(in.cols)
+	if _, err := stmt.ExecContext(in.ctx, append(in.pending, in.consts...)...); err != nil {
 		return fmt.Errorf("insert into %s: %w", in.table, err)
 	}
-	in.count += len(in.pending) / len(in.cols)
+	in.count += rows
 	in.pending = in.pending[:0]
 	return nil
 }
