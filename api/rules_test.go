@@ -37,11 +37,11 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 	}
 	// Edits regrade inside the write.
 	c.patch(recordPath("客户", num(other["id"])), map[string]any{"最近消费日": "2026-11-22", "购买频率": 6, "累计消费金额": 50000}).must(t, 200)
-	hist := c.get(recordPath("客户", num(other["id"])) + "/tier-history").must(t, 200)["items"].([]any)
+	hist := c.get(recordPath("客户", num(other["id"]))+"/tier-history").must(t, 200)["items"].([]any)
 	if len(hist) != 2 || hist[0].(map[string]any)["to"] != "高价值客户" || hist[0].(map[string]any)["from"] != "普通客户" {
 		t.Fatalf("tier history %v", hist)
 	}
-	moves := c.get(tablePath("客户") + "/tier-migrations?field=客户等级").must(t, 200)["items"].([]any)
+	moves := c.get(tablePath("客户")+"/tier-migrations?field=客户等级").must(t, 200)["items"].([]any)
 	if len(moves) == 0 {
 		t.Fatal("no migrations")
 	}
@@ -53,6 +53,6 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 	c.post("/api/schemes/preview", bad).wantError(t, 400, "bad_operator")
 	_, member := c.addMember("m@example.com", "成员")
 	member.post("/api/schemes", s2Scheme()).wantError(t, 403, "forbidden")
-	c.del("/api/schemes/" + str(saved["id"])).must(t, 200)
-	c.get("/api/schemes/" + str(saved["id"])).wantError(t, 404, "not_found")
+	c.del("/api/schemes/"+str(saved["id"])).must(t, 200)
+	c.get("/api/schemes/"+str(saved["id"])).wantError(t, 404, "not_found")
 }

@@ -104,7 +104,7 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	var t *schema.Table
 	var err error
-	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid}
+	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid, GrowOptions: in.NewTable != nil}
 	if in.NewTable != nil {
 		if err := access.CanManageSchema(a); err != nil {
 			return err

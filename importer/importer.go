@@ -43,7 +43,13 @@ type Plan struct {
 	Key         string // the field that identifies a record (required for upsert)
 	SkipInvalid bool   // import the good rows and report the bad ones, instead of nothing
 	FileName    string // shown in the operation log
+	// GrowOptions is for a table made from this file: values of its 单选 fields that are not
+	// options yet become options (up to MaxOptions), instead of being refused.
+	GrowOptions bool
 }
+
+// MaxOptions bounds how many options GrowOptions lets a field reach.
+const MaxOptions = 500
 
 // Problem is one bad cell or row.
 type Problem struct {
@@ -227,6 +233,9 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		return r.finish()
 	})
 	res.Elapsed = time.Since(start)
+	if err == nil && plan.GrowOptions {
+		err = im.Catalog.Reload(ctx)
+	}
 	if progress != nil {
 		progress(res.Read)
 	}

@@ -299,3 +299,23 @@ func TestFixtureInferAndCreate(t *testing.T) {
 		})
 	}
 }
+
+// GrowOptions: a table made from a file takes the select values its sample did not show.
+func TestGrowOptions(t *testing.T) {
+	e := setup(t)
+	tb := e.customers(t)
+	file := "客户编号,客户名称,客户来源\nK1,甲,官网\nK2,乙,抖音\nK3,丙,抖音\n"
+	plan := importer.Plan{Columns: []string{"客户编号", "客户名称", "客户来源"}}
+	res, err := e.im.Run(context.Background(), access.System, tb, csvFile(t, file), plan, nil)
+	if problem.As(err) == nil || res.Rejected != 2 {
+		t.Fatalf("without GrowOptions an unknown option is refused: %v %+v", err, res)
+	}
+	plan.GrowOptions = true
+	if _, err := e.im.Run(context.Background(), access.System, tb, csvFile(t, file), plan, nil); err != nil {
+		t.Fatal(err)
+	}
+	tb, _ = e.cat.Table("客户")
+	if !tb.Field("客户来源").HasOption("抖音") || len(tb.Field("客户来源").Options) != 4 {
+		t.Fatalf("options after the import: %v", tb.Field("客户来源").Options)
+	}
+}

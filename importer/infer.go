@@ -177,6 +177,34 @@ func Infer(src Source, limit int) ([]Column, int, error) {
 	return cols, rows, nil
 }
 
+// Sample proposes field types from the first limit rows only, reading no further; with
+// Plan.GrowOptions the import then adds the select values the sample did not show.
+func Sample(src Source, limit int) ([]Column, error) {
+	header := src.Header()
+	profiles := make([]*profile, len(header))
+	for i, h := range header {
+		profiles[i] = newProfile(h)
+	}
+	rows := 0
+	for ; rows < limit; rows++ {
+		row, err := src.Next()
+		if isEOF(err) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range row {
+			profiles[i].add(v)
+		}
+	}
+	cols := make([]Column, len(header))
+	for i, p := range profiles {
+		cols[i] = p.column(rows)
+	}
+	return cols, nil
+}
+
 // Fields turns inferred columns into the fields of a new table.
 func Fields(cols []Column) []*schema.Field {
 	out := make([]*schema.Field, len(cols))

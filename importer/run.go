@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type run struct {
 	fed      []int                      // file columns that feed a field, in order
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
+	grown    map[string][]string        // field id → options added (Plan.GrowOptions); parse goroutine only
 }
 
 type counter struct {
@@ -223,6 +225,12 @@ func (r *run) parse(line int, cells []string) parsed {
 			}
 		} else {
 			v, e = f.Normalize(cells[i], r.im.loc())
+			if e != nil && e.Code == "bad_option" && r.plan.GrowOptions {
+				v, e = r.grow(f, strings.TrimSpace(cells[i])), nil
+				if v == nil {
+					e = problem.Invalid("bad_option", "value", cells[i], "options", fmt.Sprintf("最多 %d 个 / at most %d", MaxOptions, MaxOptions)).OnField(f.Name)
+				}
+			}
 		}
 		if e == nil && v == nil && f.Default != nil && r.keys == nil {
 			v = f.Default
@@ -237,6 +245,22 @@ func (r *run) parse(line int, cells []string) parsed {
 		p.vals[k] = records.SQLValue(v) // converted here, off the writer's goroutine
 	}
 	return p
+}
+
+// grow accepts v as a new option of select field f, or returns nil when f has too many.
+func (r *run) grow(f *schema.Field, v string) any {
+	if r.grown == nil {
+		r.grown = map[string][]string{}
+	}
+	list := r.grown[f.ID]
+	if slices.Contains(list, v) {
+		return v
+	}
+	if len(f.Options)+len(list) >= MaxOptions {
+		return nil
+	}
+	r.grown[f.ID] = append(list, v)
+	return v
 }
 
 // apply checks a parsed row against the table and the rows before it (unique values,
@@ -437,6 +461,11 @@ func (r *run) finish() error {
 		_, err := r.tx.ExecContext(r.ctx, "INSERT INTO _imports(table_id, first_id, last_id, user_id, at, file) VALUES(?,?,?,?,?,?)",
 			r.tg.t.ID, r.firstID+1, last, r.a.UserID, r.stamp, r.plan.FileName)
 		if err != nil {
+			return err
+		}
+	}
+	for id, values := range r.grown {
+		if err := r.im.Catalog.AddOptionsTx(r.ctx, r.tx, r.tg.t, r.tg.t.Field(id), values); err != nil {
 			return err
 		}
 	}

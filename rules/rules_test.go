@@ -48,7 +48,9 @@ func setup(t *testing.T) *env {
 	return e
 }
 
-func leaf(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+func leaf(field, op string, value any) *cond.Node {
+	return &cond.Node{Field: field, Op: op, Value: value}
+}
 
 // s2 is the seed's scheme: 高价值客户 and 潜力客户 as in scenario S2, 普通客户 for the rest.
 func s2() *rules.Scheme {
@@ -206,7 +208,7 @@ func TestBadSchemes(t *testing.T) {
 		"unknown field in a condition": {func(s *rules.Scheme) { s.Levels[0].When = leaf("不存在", "eq", 1) }, "unknown_field", "levels[0].when.field"},
 		"operator that does not fit":   {func(s *rules.Scheme) { s.Levels[1].When = leaf("累计消费金额", "contains", "1") }, "bad_operator", "levels[1].when.op"},
 		"value of the wrong type":      {func(s *rules.Scheme) { s.Levels[0].When = leaf("购买频率", "gt", "很多") }, "not_number", "levels[0].when.value"},
-		"graded field not a 单选":       {func(s *rules.Scheme) { s.Field = "客户名称" }, "scheme_field", "field"},
+		"graded field not a 单选":        {func(s *rules.Scheme) { s.Field = "客户名称" }, "scheme_field", "field"},
 		"level not an option":          {func(s *rules.Scheme) { s.Levels[0].Value = "钻石客户" }, "bad_option", "levels[0].value"},
 		"no levels":                    {func(s *rules.Scheme) { s.Levels = nil }, "scheme_levels", "levels"},
 	}

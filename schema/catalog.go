@@ -69,6 +69,27 @@ func (c *Catalog) App(ref string) (*App, error) {
 	return nil, problem.NotFound("app", ref)
 }
 
+// Reload reads the metadata again, after a change made inside another engine's transaction
+// (AddOptionsTx).
+func (c *Catalog) Reload(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.reload(ctx)
+}
+
+// AddOptionsTx appends options to a select field inside the caller's write transaction. Call
+// Reload after it commits.
+func (c *Catalog) AddOptionsTx(ctx context.Context, tx *sql.Tx, t *Table, f *Field, values []string) error {
+	g := *f
+	g.Options = append([]Option(nil), f.Options...)
+	for _, v := range values {
+		if !g.HasOption(v) {
+			g.Options = append(g.Options, Option{Value: v, Color: defaultColors[len(g.Options)%len(defaultColors)]})
+		}
+	}
+	return saveField(ctx, tx, t.ID, &g)
+}
+
 func (c *Catalog) reload(ctx context.Context) error {
 	s := &snapshot{byID: map[string]*Table{}, byName: map[string]*Table{}}
 	rows, err := c.db.W.QueryContext(ctx, "SELECT id, name, icon, position FROM _apps ORDER BY position, rowid")

@@ -127,3 +127,28 @@ func TestImportKilledMidway(t *testing.T) {
 		t.Fatalf("import after the kill: %v %q", err, out.String())
 	}
 }
+
+// A select value that first appears after the rows used to infer the types still imports.
+func TestCreateTakesLateSelectValues(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "渠道.csv")
+	f, _ := os.Create(in)
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "编号,渠道")
+	for i := 0; i < 25000; i++ {
+		ch := []string{"官网", "展会", "转介绍"}[i%3]
+		if i >= 24990 {
+			ch = "抖音"
+		}
+		fmt.Fprintf(w, "N%d,%s\n", i, ch)
+	}
+	w.Flush()
+	f.Close()
+	var out, errb bytes.Buffer
+	if err := run([]string{"import", "--data", filepath.Join(dir, "data"), "--table", "渠道", "--create", in}, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "渠道: 单选") || !strings.Contains(out.String(), "inserted 25000") {
+		t.Fatalf("import said %q", out.String())
+	}
+}

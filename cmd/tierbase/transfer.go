@@ -65,7 +65,6 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer restore()
 	opt := spreadsheet.Options{Sheet: *sheet}
-	var rows int
 	if *create {
 		if _, err := a.catalog.Table(*table); err == nil {
 			return fmt.Errorf("table %q already exists; drop --create to import into it", *table)
@@ -74,12 +73,11 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cols, n, err := importer.Infer(src, importer.InferRows)
+		cols, err := importer.Sample(src, importer.InferRows)
 		src.Close()
 		if err != nil {
 			return err
 		}
-		rows = n
 		if _, err := a.catalog.CreateTable(ctx(), "", *table, importer.Fields(cols)); err != nil {
 			return err
 		}
@@ -96,9 +94,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer src.Close()
-	if rows == 0 {
-		rows = estimateRows(file)
-	}
+	rows := estimateRows(file)
 	cols := importer.Suggest(src.Header(), t)
 	for i, h := range src.Header() {
 		if cols[i] == "" {
@@ -108,7 +104,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	im := &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}
 	bar := newProgress(stderr, "导入 import")
 	res, err := im.Run(ctx(), access.System, t, src, importer.Plan{Columns: cols, Mode: importer.Mode(*mode), Key: *key,
-		SkipInvalid: *skip, FileName: filepath.Base(file)}, func(n int) { bar.update(n, max(rows, n)) })
+		SkipInvalid: *skip, FileName: filepath.Base(file), GrowOptions: *create}, func(n int) { bar.update(n, max(rows, n)) })
 	bar.done()
 	if res != nil {
 		fmt.Fprintf(stdout, "rows read %d, inserted %d, updated %d, unchanged %d, rejected %d (%.1fs)\n",
