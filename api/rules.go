@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"tierbase/access"
+	"tierbase/problem"
 	"tierbase/rules"
 )
 
@@ -13,8 +14,16 @@ func (s *Server) schemeJSON(sc *rules.Scheme, lang string) map[string]any {
 	if t, err := s.Catalog.Table(sc.Table); err == nil {
 		text = sc.Describe(t, lang)
 	}
-	return map[string]any{"id": sc.ID, "name": sc.Name, "table": sc.Table, "field": sc.Field, "levels": sc.Levels,
+	res := map[string]any{"id": sc.ID, "name": sc.Name, "table": sc.Table, "field": sc.Field, "levels": sc.Levels,
 		"default": sc.Default, "enabled": sc.Enabled, "text": text}
+	if err := s.Rules.Problem(sc); err != nil {
+		msg := err.Error()
+		if p := problem.As(err); p != nil {
+			msg = p.Message(lang)
+		}
+		res["problem"] = msg // shown instead of grading: the scheme needs fixing
+	}
+	return res
 }
 
 func (s *Server) listSchemes(w http.ResponseWriter, r *http.Request) error {

@@ -194,7 +194,7 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 func (e *Engine) RegradeAll(ctx context.Context) (int, error) {
 	total := 0
 	for _, s := range e.Schemes() {
-		if !s.Enabled {
+		if !s.Enabled || e.Problem(s) != nil {
 			continue
 		}
 		n, err := e.Regrade(ctx, s)
@@ -273,15 +273,24 @@ func (e *Engine) Preview(ctx context.Context, s *Scheme, lang string) (*Impact, 
 	return imp, rows.Err()
 }
 
-// graded returns the enabled schemes of a table.
+// graded returns the enabled schemes of a table that still fit it (a scheme whose field was
+// deleted stops grading; Problem tells why).
 func (e *Engine) graded(t *schema.Table) []*Scheme {
 	var out []*Scheme
 	for _, s := range e.Schemes() {
-		if s.Enabled && s.Table == t.ID {
+		if s.Enabled && s.Table == t.ID && t.Field(s.Field) != nil {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// Problem returns why a scheme cannot grade any more (a field it uses was deleted or
+// changed), or nil.
+func (e *Engine) Problem(s *Scheme) error {
+	c := *s
+	_, _, err := c.check(e.Catalog)
+	return err
 }
 
 // Before grades a record about to be written, so nobody ever reads it ungraded.
@@ -303,15 +312,20 @@ func (e *Engine) Before(t *schema.Table, old, vals records.Record) error {
 		if s.Default != "" {
 			grade = s.Default
 		}
+		broken := false
 		for _, l := range s.Levels {
 			ok, err := cond.Eval(l.When, t, env, merged)
-			if err != nil {
-				return fmt.Errorf("分级方案「%s」: %w", s.Name, err)
+			if err != nil { // the scheme no longer fits the table: it stops grading, writes go on
+				broken = true
+				break
 			}
 			if ok {
 				grade = l.Value
 				break
 			}
+		}
+		if broken {
+			continue
 		}
 		if merged[s.Field] != grade {
 			vals[s.Field] = grade

@@ -232,3 +232,26 @@ func pathOf(p *problem.Error) string {
 	}
 	return p.Path
 }
+
+// Deleting a field a scheme uses stops the scheme, never the writes.
+func TestSchemeWithDeletedFieldStopsGrading(t *testing.T) {
+	e := setup(t)
+	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.DeleteField(context.Background(), "客户", "购买频率"); err != nil {
+		t.Fatal(err)
+	}
+	e.t, _ = e.cat.Table("客户")
+	r := e.create(t, records.Input{"累计消费金额": 100})
+	if e.grade(t, r.ID()) != nil {
+		t.Fatalf("a broken scheme graded a record")
+	}
+	s, _ := e.eng.Scheme("客户分级")
+	if p := problem.As(e.eng.Problem(s)); p == nil || p.Code != "unknown_field" {
+		t.Fatalf("problem %v", e.eng.Problem(s))
+	}
+	if _, err := e.eng.RegradeAll(context.Background()); err != nil {
+		t.Fatalf("the daily pass fails on a broken scheme: %v", err)
+	}
+}
