@@ -146,3 +146,19 @@ func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, 200, map[string]any{"items": items})
 }
+
+// runRFM scores the customers of a table by RFM and writes R分/F分/M分/RFM分群.
+func (s *Server) runRFM(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	var m rules.RFM
+	if err := decode(r, &m); err != nil {
+		return err
+	}
+	n, err := s.Rules.RunRFM(r.Context(), m)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"scored": n})
+}

@@ -56,3 +56,20 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 	c.del("/api/schemes/"+str(saved["id"])).must(t, 200)
 	c.get("/api/schemes/"+str(saved["id"])).wantError(t, 404, "not_found")
 }
+
+func TestRFMThroughAPI(t *testing.T) {
+	c := setup(t)
+	c.post("/api/templates/crm", nil).must(t, 201)
+	for i := 0; i < 6; i++ {
+		c.create("客户", map[string]any{"客户名称": "客户", "最近消费日": "2026-11-0" + string(rune('1'+i)), "购买频率": i + 1, "累计消费金额": (i + 1) * 1000})
+	}
+	res := c.post("/api/rfm", map[string]any{"table": "客户", "recency": "最近消费日", "frequency": "购买频率", "monetary": "累计消费金额"}).must(t, 200)
+	if num(res["scored"]) != 6 {
+		t.Fatalf("scored %v", res)
+	}
+	best := c.get(recordsPath("客户") + "?sort=-累计消费金额&limit=1").must(t, 200)["items"].([]any)[0].(map[string]any)
+	if best["RFM分群"] != "重要价值客户" || num(best["R分"]) != 5 {
+		t.Fatalf("best customer %v", best)
+	}
+	c.post("/api/rfm", map[string]any{"table": "客户", "recency": "客户名称"}).wantError(t, 400, "rfm_field")
+}

@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 	auth("PUT /api/schemes/{id}", s.saveScheme)
 	auth("DELETE /api/schemes/{id}", s.deleteScheme)
 	auth("POST /api/schemes/{id}/run", s.runScheme)
+	auth("POST /api/rfm", s.runRFM)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {

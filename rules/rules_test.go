@@ -255,3 +255,66 @@ func TestSchemeWithDeletedFieldStopsGrading(t *testing.T) {
 		t.Fatalf("the daily pass fails on a broken scheme: %v", err)
 	}
 }
+
+// RFM scores match a hand computation: quintiles of ten distinct values are pairs.
+func TestRFMFromFields(t *testing.T) {
+	e := setup(t)
+	ids := make([]int64, 10)
+	for i := range ids {
+		r := e.create(t, records.Input{"最近消费日": day(e.now, -100+i), "购买频率": 10 - i, "累计消费金额": ((i*7)%10 + 1) * 1000})
+		ids[i] = r.ID()
+	}
+	e.create(t, records.Input{"累计消费金额": 5}) // never bought: not scored
+	n, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
+	if err != nil || n != 10 {
+		t.Fatalf("scored %d, %v", n, err)
+	}
+	tb, _ := e.cat.Table("客户")
+	for i, id := range ids {
+		rec, _ := e.recs.Get(context.Background(), access.System, tb, id)
+		wantR, wantF, wantM := float64(i/2+1), float64((10-i-1)/2+1), float64(((i*7)%10)/2+1)
+		seg := rules.Segments[b2i(wantM > 3)*4+b2i(wantR > 3)*2+b2i(wantF > 3)]
+		got := []any{rec[tb.Field("R分").ID], rec[tb.Field("F分").ID], rec[tb.Field("M分").ID], rec[tb.Field("RFM分群").ID]}
+		if got[0] != wantR || got[1] != wantF || got[2] != wantM || got[3] != seg {
+			t.Errorf("customer %d: R/F/M/segment %v, want %v %v %v %s", i, got, wantR, wantF, wantM, seg)
+		}
+	}
+	if _, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
+		t.Fatalf("a text field as recency is refused: %v", err)
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// RFM from linked orders: F counts a customer's orders, M sums them, R is the latest date.
+func TestRFMFromOrders(t *testing.T) {
+	e := setup(t)
+	orders, _ := e.cat.Table("订单")
+	var custs []int64
+	for i := 0; i < 5; i++ {
+		custs = append(custs, e.create(t, records.Input{}).ID())
+	}
+	for i, c := range custs {
+		for k := 0; k <= i; k++ { // customer i has i+1 orders of 100·(i+1) each, the last i days ago
+			if _, err := e.recs.Create(context.Background(), access.System, orders, records.Input{
+				"客户": c, "下单日期": day(e.now, -10*k-(4-i)), "订单金额": 100 * (i + 1)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	n, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"})
+	if err != nil || n != 5 {
+		t.Fatalf("scored %d, %v", n, err)
+	}
+	tb, _ := e.cat.Table("客户")
+	last, _ := e.recs.Get(context.Background(), access.System, tb, custs[4])
+	first, _ := e.recs.Get(context.Background(), access.System, tb, custs[0])
+	if last[tb.Field("RFM分群").ID] != "重要价值客户" || first[tb.Field("RFM分群").ID] != "一般挽留客户" || last[tb.Field("F分").ID] != 5.0 {
+		t.Fatalf("segments: best %v, worst %v", last, first)
+	}
+}
