@@ -101,6 +101,7 @@ func main() {
 
 	// 6. Grading the 1M customers.
 	grading(filepath.Join(data, "tierbase.db"), base, token)
+	rfm(filepath.Join(data, "tierbase.db"), base, token)
 
 	srv.Process.Kill()
 	srv.Wait()
