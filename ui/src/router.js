@@ -6,6 +6,8 @@ import LoginView from './views/LoginView.vue'
 import MainLayout from './views/MainLayout.vue'
 import HomeView from './views/HomeView.vue'
 import TableView from './views/TableView.vue'
+import SchemesView from './views/SchemesView.vue'
+import SchemeEditor from './views/SchemeEditor.vue'
 
 export const router = createRouter({
   history: createWebHistory('/'),
@@ -18,6 +20,9 @@ export const router = createRouter({
       children: [
         { path: '', name: 'home', component: HomeView },
         { path: 't/:tableId', name: 'table', component: TableView, props: true },
+        { path: 'schemes', name: 'schemes', component: SchemesView, meta: { admin: true } },
+        { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { admin: true } },
+        { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { admin: true } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
@@ -38,5 +43,6 @@ router.beforeEach(async (to) => {
   if (to.name === 'setup') return { name: store.user ? 'home' : 'login' }
   if (!store.user && to.name !== 'login') return { name: 'login', query: { redirect: to.fullPath } }
   if (store.user && to.name === 'login') return { name: 'home' }
+  if (to.meta.admin && store.user.role !== 'admin') return { name: 'home' }
   return true
 })
