@@ -104,6 +104,9 @@ func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !sc.Enabled {
+		return problem.New(409, "scheme_disabled")
+	}
 	n, err := s.Rules.Regrade(r.Context(), sc)
 	if err != nil {
 		return err

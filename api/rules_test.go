@@ -47,7 +47,10 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 	}
 	c.post("/api/schemes/"+str(saved["id"])+"/run", nil).must(t, 200)
 	// A second enabled scheme on the same field, a bad condition, members: refused.
-	c.post("/api/schemes", s2Scheme()).wantError(t, 409, "scheme_twice")
+	second := s2Scheme()
+	second["name"] = "另一个分级"
+	c.post("/api/schemes", second).wantError(t, 409, "scheme_twice")
+	c.post("/api/schemes", s2Scheme()).wantError(t, 409, "duplicate_name")
 	bad := s2Scheme()
 	bad["levels"].([]map[string]any)[0]["when"] = map[string]any{"field": "累计消费金额", "op": "contains", "value": "1"}
 	c.post("/api/schemes/preview", bad).wantError(t, 400, "bad_operator")
@@ -67,7 +70,7 @@ func TestRFMThroughAPI(t *testing.T) {
 	if num(res["scored"]) != 6 {
 		t.Fatalf("scored %v", res)
 	}
-	best := c.get(recordsPath("客户") + "?sort=-累计消费金额&limit=1").must(t, 200)["items"].([]any)[0].(map[string]any)
+	best := c.get(recordsPath("客户")+"?sort=-累计消费金额&limit=1").must(t, 200)["items"].([]any)[0].(map[string]any)
 	if best["RFM分群"] != "重要价值客户" || num(best["R分"]) != 5 {
 		t.Fatalf("best customer %v", best)
 	}

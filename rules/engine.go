@@ -81,6 +81,9 @@ func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
 		return nil, 0, err
 	}
 	for _, o := range e.Schemes() {
+		if o.ID != s.ID && o.Name == s.Name {
+			return nil, 0, problem.New(409, "duplicate_name", "name", s.Name).At("name")
+		}
 		if o.ID != s.ID && o.Enabled && s.Enabled && o.Table == s.Table && o.Field == s.Field {
 			return nil, 0, problem.New(409, "scheme_twice", "name", o.Name)
 		}
@@ -231,7 +234,12 @@ type Impact struct {
 }
 
 // Preview tells how many records would change grade, from what to what, with examples.
+// The scheme need not have a name yet.
 func (e *Engine) Preview(ctx context.Context, s *Scheme, lang string) (*Impact, error) {
+	if s.Name == "" {
+		c := *s
+		c.Name, s = "preview", &c
+	}
 	g, err := e.compile(s)
 	if err != nil {
 		return nil, err

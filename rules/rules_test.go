@@ -318,3 +318,26 @@ func TestRFMFromOrders(t *testing.T) {
 		t.Fatalf("segments: best %v, worst %v", last, first)
 	}
 }
+
+func TestSchemeNamesUniqueAndNoCurrentUser(t *testing.T) {
+	e := setup(t)
+	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+		t.Fatal(err)
+	}
+	dup := s2()
+	dup.Enabled = false
+	if _, _, err := e.eng.Save(context.Background(), dup); problem.As(err) == nil || problem.As(err).Code != "duplicate_name" {
+		t.Fatalf("a second 客户分级: %v", err)
+	}
+	me := s2()
+	me.Name, me.Enabled = "按负责人", false
+	me.Levels[0].When = leaf("负责人", "eq", "$me")
+	if _, _, err := e.eng.Save(context.Background(), me); problem.As(err) == nil || problem.As(err).Code != "scheme_me" {
+		t.Fatalf("$me in a scheme: %v", err)
+	}
+	unnamed := s2()
+	unnamed.Name = ""
+	if _, err := e.eng.Preview(context.Background(), unnamed, "zh"); err != nil {
+		t.Fatalf("preview of an unnamed scheme: %v", err)
+	}
+}

@@ -67,6 +67,9 @@ func (s *Scheme) check(cat *schema.Catalog) (*schema.Table, *schema.Field, error
 			}
 			return nil, nil, err
 		}
+		if usesMe(l.When) {
+			return nil, nil, problem.Invalid("scheme_me").At(fmt.Sprintf("levels[%d].when", i))
+		}
 	}
 	if s.Default != "" && !f.HasOption(s.Default) {
 		return nil, nil, problem.Invalid("bad_option", "value", s.Default, "options", strings.Join(f.OptionValues(), "、")).At("default")
@@ -108,6 +111,29 @@ func (s *Scheme) Describe(t *schema.Table, lang string) string {
 	return strings.Join(parts, "；")
 }
 
+// usesMe reports whether a condition refers to the current user, which grading has none of.
+func usesMe(n *cond.Node) bool {
+	if n == nil {
+		return false
+	}
+	if n.Value == cond.Me {
+		return true
+	}
+	if list, ok := n.Value.([]any); ok {
+		for _, v := range list {
+			if v == cond.Me {
+				return true
+			}
+		}
+	}
+	for _, c := range append(append([]*cond.Node{n.Not}, n.And...), n.Or...) {
+		if usesMe(c) {
+			return true
+		}
+	}
+	return false
+}
+
 func decodeScheme(def string) (*Scheme, error) {
 	s := &Scheme{}
 	return s, json.Unmarshal([]byte(def), s)
@@ -116,5 +142,7 @@ func decodeScheme(def string) (*Scheme, error) {
 func init() {
 	problem.AddMessage("scheme_field", "分级字段「{name}」必须是单选字段", "the graded field \"{name}\" must be a single-select field")
 	problem.AddMessage("scheme_levels", "请至少设置一个等级", "add at least one level")
+	problem.AddMessage("scheme_me", "分级条件不能使用“当前用户”：分级不属于任何用户", "grading conditions cannot use the current user: grading runs for nobody")
+	problem.AddMessage("scheme_disabled", "分级方案已停用，请先启用", "the scheme is disabled; enable it first")
 	problem.AddTerm("scheme", "分级方案", "grading scheme")
 }
