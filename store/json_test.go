@@ -1,4 +1,4 @@
-package api
+package store
 
 import (
 	"encoding/json"
@@ -12,10 +12,10 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := appendString(nil, s)
+		got := AppendJSONString(nil, s)
 		want, _ := json.Marshal(s)
 		if string(got) != string(want) {
-			t.Fatalf("appendString(%q) = %s, encoding/json gives %s", s, got, want)
+			t.Fatalf("AppendJSONString(%q) = %s, encoding/json gives %s", s, got, want)
 		}
 	})
 }
@@ -30,8 +30,8 @@ func FuzzAppendFloat(f *testing.F) {
 			return
 		}
 		var back float64
-		if err := json.Unmarshal(appendValue(nil, x), &back); err != nil || back != x {
-			t.Fatalf("appendValue(%v) = %s, reads back as %v (%v)", x, appendValue(nil, x), back, err)
+		if err := json.Unmarshal(AppendJSON(nil, x), &back); err != nil || back != x {
+			t.Fatalf("AppendJSON(%v) = %s, reads back as %v (%v)", x, AppendJSON(nil, x), back, err)
 		}
 	})
 }
