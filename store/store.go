@@ -209,8 +209,7 @@ var migrations = []string{
 	`CREATE TABLE _schemes(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL);
 	CREATE TABLE _tier_history(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, field TEXT NOT NULL,
 		from_value TEXT, to_value TEXT, at TEXT NOT NULL, source TEXT NOT NULL);
-	CREATE INDEX _tier_history_record ON _tier_history(table_id, record_id);
-	CREATE INDEX _tier_history_at ON _tier_history(table_id, field, at);`,
+	CREATE INDEX _tier_history_record ON _tier_history(table_id, record_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
