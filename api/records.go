@@ -108,12 +108,18 @@ func (s *Server) batchRecords(w http.ResponseWriter, r *http.Request) error {
 	return writeRaw(w, 200, append(b, "]}\n"...))
 }
 
-func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
+// record resolves the {table} and {id} of a record route.
+func (s *Server) record(r *http.Request) (*schema.Table, int64, error) {
 	t, err := s.table(r)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	id, err := pathID(r)
+	return t, id, err
+}
+
+func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
+	t, id, err := s.record(r)
 	if err != nil {
 		return err
 	}
@@ -125,11 +131,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	t, id, err := s.record(r)
 	if err != nil {
 		return err
 	}
@@ -145,11 +147,7 @@ func (s *Server) updateRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	t, id, err := s.record(r)
 	if err != nil {
 		return err
 	}
@@ -160,11 +158,7 @@ func (s *Server) deleteRecord(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	t, id, err := s.record(r)
 	if err != nil {
 		return err
 	}

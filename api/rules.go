@@ -116,11 +116,7 @@ func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
 
 // tierHistory answers the grade changes of a record the caller may see.
 func (s *Server) tierHistory(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	t, id, err := s.record(r)
 	if err != nil {
 		return err
 	}
