@@ -48,7 +48,8 @@ func CanManageSchema(a Actor) error {
 // CanManageUsers reports whether the actor may create users.
 func CanManageUsers(a Actor) error { return CanManageSchema(a) }
 
-// CanCreate reports whether the actor may add records to t.
+// CanCreate reports whether the actor may add records to t: everyone signed in may, for now;
+// departments and action permissions will narrow it here.
 func CanCreate(a Actor, t *schema.Table) error { return nil }
 
 // CanSeeDeleted reports whether the actor may read the history of deleted records.
