@@ -83,7 +83,7 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 			}
 			creates = append(creates, create...)
 		}
-		w, err := newWriter(ctx, tx, tables)
+		w, err := newWriter(ctx, db, tx, tables)
 		if err != nil {
 			return err
 		}
@@ -395,7 +395,7 @@ func (w *writer) number(i int, day string) string {
 
 const zeros = "00000000000000000000"
 
-func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table) (*writer, error) {
+func newWriter(ctx context.Context, db *store.DB, tx *sql.Tx, tables map[string]*schema.Table) (*writer, error) {
 	w := &writer{}
 	names := [4]string{"客户", "联系人", "跟进记录", "订单"}
 	fields := [4][]string{
@@ -427,7 +427,7 @@ func newWriter(ctx context.Context, tx *sql.Tx, tables map[string]*schema.Table)
 			sqlCols = append(sqlCols, f.Column())
 		}
 		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-		ins, err := store.NewInserter(ctx, tx, t.SQLName(), sqlCols, nil, nil)
+		ins, err := store.NewInserter(db, t.SQLName(), sqlCols, nil, nil)
 		if err != nil {
 			return nil, err
 		}

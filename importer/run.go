@@ -111,10 +111,10 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	if !tg.owner {
 		constCols, consts = append(constCols, schema.FieldOwner), append(consts, owner)
 	}
-	if r.insert, err = store.NewInserter(ctx, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
+	if r.insert, err = store.NewInserter(im.DB, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
 	}
-	if r.oplog, err = store.NewInserter(ctx, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
+	if r.oplog, err = store.NewInserter(im.DB, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, i := range r.fed {

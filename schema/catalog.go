@@ -92,7 +92,7 @@ func (c *Catalog) AddOptionsTx(ctx context.Context, tx *sql.Tx, t *Table, f *Fie
 
 func (c *Catalog) reload(ctx context.Context) error {
 	s := &snapshot{byID: map[string]*Table{}, byName: map[string]*Table{}}
-	rows, err := c.db.W.QueryContext(ctx, "SELECT id, name, icon, position FROM _apps ORDER BY position, rowid")
+	rows, err := c.db.R.QueryContext(ctx, "SELECT id, name, icon, position FROM _apps ORDER BY position, rowid")
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		s.apps = append(s.apps, a)
 	}
 	rows.Close()
-	rows, err = c.db.W.QueryContext(ctx, "SELECT id, app_id, name, title_field, position FROM _tables ORDER BY position, rowid")
+	rows, err = c.db.R.QueryContext(ctx, "SELECT id, app_id, name, title_field, position FROM _tables ORDER BY position, rowid")
 	if err != nil {
 		return err
 	}
@@ -120,7 +120,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		s.byName[t.Name] = t
 	}
 	rows.Close()
-	rows, err = c.db.W.QueryContext(ctx, "SELECT table_id, def FROM _fields ORDER BY position, rowid")
+	rows, err = c.db.R.QueryContext(ctx, "SELECT table_id, def FROM _fields ORDER BY position, rowid")
 	if err != nil {
 		return err
 	}

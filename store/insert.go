@@ -3,38 +3,50 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 )
 
-// Inserter adds many rows to one table inside a transaction, with multi-row prepared
+// Inserter adds many rows to one table inside a write transaction, with multi-row prepared
 // INSERT statements: the fast path of bulk loads (imports, demo data). Columns with the same
-// value in every row (who, when) are bound once per statement, not once per row.
+// value in every row (who, when) are bound once per statement, not once per row. Statements
+// go straight to the driver on the writer's connection (inside the caller's transaction),
+// skipping database/sql's per-argument work.
 type Inserter struct {
-	ctx       context.Context
-	tx        *sql.Tx
+	db        *DB
 	table     string
 	cols      []string // columns given per row
 	constCols []string // columns with one value for all rows
 	consts    []any
 	perStmt   int
-	stmt      *sql.Stmt // for perStmt rows
-	pending   []any     // row values, then room for the constants
+	stmt      driver.Stmt // for perStmt rows
+	pending   []driver.NamedValue
 	count     int
 }
 
 // NewInserter prepares inserts into table of cols (a value per row) and constCols (the
-// values consts in every row). Names are quoted here.
-func NewInserter(ctx context.Context, tx *sql.Tx, table string, cols []string, constCols []string, consts []any) (*Inserter, error) {
-	in := &Inserter{ctx: ctx, tx: tx, table: table, cols: cols, constCols: constCols, consts: consts,
+// values consts in every row). Names are quoted here. Use it inside a Tx function of db.
+func NewInserter(db *DB, table string, cols []string, constCols []string, consts []any) (*Inserter, error) {
+	in := &Inserter{db: db, table: table, cols: cols, constCols: constCols, consts: consts,
 		perStmt: max(1, min(64, 30000/len(cols)))}
-	stmt, err := tx.PrepareContext(ctx, in.sql(in.perStmt))
+	stmt, err := in.prepare(in.perStmt)
 	if err != nil {
 		return nil, err
 	}
 	in.stmt = stmt
-	in.pending = make([]any, 0, in.perStmt*len(cols)+len(consts))
+	in.pending = make([]driver.NamedValue, 0, in.perStmt*len(cols)+len(consts))
 	return in, nil
+}
+
+func (in *Inserter) prepare(rows int) (driver.Stmt, error) {
+	var stmt driver.Stmt
+	err := in.db.Raw(func(dc any) error {
+		var err error
+		stmt, err = dc.(driver.Conn).Prepare(in.sql(rows))
+		return err
+	})
+	return stmt, err
 }
 
 // sql writes the statement for rows rows: ?1… for the row values, then the constants'
@@ -67,21 +79,43 @@ func (in *Inserter) sql(rows int) string {
 	return b.String()
 }
 
+// driverValue turns a Go value into one the driver binds (ints become int64).
+func driverValue(v any) driver.Value {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	}
+	return v
+}
+
 // Add queues one row (one value per column) and writes when a statement is full.
 func (in *Inserter) Add(vals ...any) error {
 	if len(vals) != len(in.cols) {
 		return fmt.Errorf("insert into %s: %d values for %d columns", in.table, len(vals), len(in.cols))
 	}
-	in.pending = append(in.pending, vals...)
+	for _, v := range vals {
+		in.pending = append(in.pending, driver.NamedValue{Ordinal: len(in.pending) + 1, Value: driverValue(v)})
+	}
 	if len(in.pending) == in.perStmt*len(in.cols) {
 		return in.exec(in.stmt)
 	}
 	return nil
 }
 
-func (in *Inserter) exec(stmt *sql.Stmt) error {
+func (in *Inserter) exec(stmt driver.Stmt) error {
 	rows := len(in.pending) / len(in.cols)
-	if _, err := stmt.ExecContext(in.ctx, append(in.pending, in.consts...)...); err != nil {
+	args := in.pending
+	for _, v := range in.consts {
+		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: driverValue(v)})
+	}
+	err := in.db.Raw(func(any) error {
+		// A background context: the caller checks for cancellation between statements.
+		_, err := stmt.(driver.StmtExecContext).ExecContext(context.Background(), args)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("insert into %s: %w", in.table, err)
 	}
 	in.count += rows
@@ -95,7 +129,7 @@ func (in *Inserter) Flush() error {
 	if len(in.pending) == 0 {
 		return nil
 	}
-	stmt, err := in.tx.PrepareContext(in.ctx, in.sql(len(in.pending)/len(in.cols)))
+	stmt, err := in.prepare(len(in.pending) / len(in.cols))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,13 +18,18 @@ import (
 
 // DB is an open tierbase database.
 type DB struct {
-	W    *sql.DB // the single writer connection: every write transaction goes here
 	R    *sql.DB // readers
 	Path string  // the SQLite file
+
+	w    *sql.DB   // the writer's pool of one connection
+	conn *sql.Conn // that connection, held by the writer for the life of the DB
 
 	jobs chan *job // write transactions waiting for the writer
 	quit chan struct{}
 }
+
+// readers is the size of the read pool.
+var readers = max(4, runtime.NumCPU()*2)
 
 // FileName is the SQLite database file inside the data directory.
 const FileName = "tierbase.db"
@@ -35,8 +41,9 @@ func Open(dir string) (*DB, error) {
 	}
 	path := filepath.Join(dir, FileName)
 	// busy_timeout comes first so the other pragmas wait instead of failing on a busy file.
-	common := "_busy_timeout=10000&_journal_mode=WAL&_synchronous=NORMAL&_foreign_keys=off&_cache_size=-16000"
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&_txlock=immediate")
+	// WAL is set by the writer (it stays set in the file); a read-only connection cannot set it.
+	common := "_busy_timeout=10000&_foreign_keys=off&_cache_size=-16000"
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +55,15 @@ func Open(dir string) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	n := max(4, runtime.NumCPU()*2)
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
-	db := &DB{W: w, R: r, Path: path, jobs: make(chan *job, 1024), quit: make(chan struct{})}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	conn, err := w.Conn(context.Background())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{R: r, Path: path, w: w, conn: conn, jobs: make(chan *job, 1024), quit: make(chan struct{})}
 	go db.writeLoop()
 	if err := db.migrate(context.Background()); err != nil {
 		db.Close()
@@ -64,8 +76,9 @@ func Open(dir string) (*DB, error) {
 func (db *DB) Close() error {
 	close(db.quit)
 	db.R.Close()
-	db.W.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return db.W.Close()
+	db.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)")
+	db.conn.Close()
+	return db.w.Close()
 }
 
 // Tx runs fn inside one write transaction: its changes are committed if fn returns nil
@@ -87,10 +100,37 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 type job struct {
-	ctx  context.Context
-	fn   func(tx *sql.Tx) error
-	done chan error
+	ctx    context.Context
+	fn     func(tx *sql.Tx) error
+	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
+	done   chan error
 }
+
+// Exec runs one statement as its own write transaction (queued with the others).
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	return db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
+// direct runs fn on the writer's connection outside any transaction, in the write queue
+// (PRAGMAs that cannot run inside one).
+func (db *DB) direct(ctx context.Context, fn func(c *sql.Conn) error) error {
+	j := &job{ctx: ctx, direct: fn, done: make(chan error, 1)}
+	select {
+	case db.jobs <- j:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-db.quit:
+		return errors.New("database is closed")
+	}
+	return <-j.done
+}
+
+// Raw gives fn the driver connection of the writer. It is for Inserter, inside a Tx
+// function, where statements bound directly skip database/sql's per-argument work.
+func (db *DB) Raw(fn func(driverConn any) error) error { return db.conn.Raw(fn) }
 
 // maxGroup bounds how many waiting transactions share one commit.
 const maxGroup = 128
@@ -126,8 +166,20 @@ func (db *DB) writeLoop() {
 
 // runGroup commits a group of jobs in one transaction, each in a savepoint.
 func (db *DB) runGroup(group []*job) {
+	if d := group[0].direct; d != nil {
+		group[0].done <- d(db.conn)
+		if len(group) > 1 {
+			db.runGroup(group[1:])
+		}
+		return
+	}
+	if i := slices.IndexFunc(group, func(j *job) bool { return j.direct != nil }); i > 0 {
+		db.runGroup(group[:i])
+		db.runGroup(group[i:])
+		return
+	}
 	errs := make([]error, len(group))
-	tx, err := db.W.BeginTx(context.Background(), nil)
+	tx, err := db.conn.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, j := range group {
 			j.done <- err
@@ -183,11 +235,17 @@ func call(j *job, tx *sql.Tx) (err error) {
 // of cacheMB megabytes. The transaction stays atomic. restore switches back.
 func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err error) {
 	pragmas := fmt.Sprintf("PRAGMA journal_mode = DELETE; PRAGMA cache_size = %d; PRAGMA threads = 4", -cacheMB*1024)
-	if _, err := db.W.ExecContext(ctx, pragmas); err != nil {
+	exec := func(q string) error {
+		return db.direct(ctx, func(c *sql.Conn) error { _, err := c.ExecContext(ctx, q); return err })
+	}
+	// Leaving WAL needs the file to ourselves: close the idle readers (they reopen on demand).
+	db.R.SetMaxIdleConns(0)
+	defer db.R.SetMaxIdleConns(readers)
+	if err := exec(pragmas); err != nil {
 		return nil, fmt.Errorf("switch to bulk mode (is a tierbase server using %s? stop it first): %w", db.Path, err)
 	}
 	return func() {
-		db.W.ExecContext(ctx, "PRAGMA journal_mode = WAL; PRAGMA cache_size = -16000; PRAGMA threads = 0")
+		exec("PRAGMA journal_mode = WAL; PRAGMA cache_size = -16000; PRAGMA threads = 0")
 	}, nil
 }
 
@@ -214,7 +272,7 @@ var migrations = []string{
 
 func (db *DB) migrate(ctx context.Context) error {
 	var version int
-	if err := db.W.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+	if err := db.R.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return err
 	}
 	for i := version; i < len(migrations); i++ {

@@ -71,7 +71,7 @@ const SessionTTL = 30 * 24 * time.Hour
 func Open(db *store.DB) (*Service, error) {
 	s := &Service{db: db, Now: time.Now, byID: map[int64]User{}, sessions: map[string]sessionEntry{}}
 	s.throttle.failures = map[string][]time.Time{}
-	rows, err := db.W.Query("SELECT id, email, name, role FROM _users")
+	rows, err := db.R.Query("SELECT id, email, name, role FROM _users")
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func Open(db *store.DB) (*Service, error) {
 		}
 		s.byID[u.ID] = u
 	}
-	srows, err := db.W.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
+	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
 	if err != nil {
 		return nil, err
 	}
@@ -153,15 +153,22 @@ func (s *Service) Create(ctx context.Context, email, password, name, role string
 		name = strings.SplitN(email, "@", 2)[0]
 	}
 	hash := hashPassword(password)
-	res, err := s.db.W.ExecContext(ctx, "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)",
-		email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
+	var id int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)",
+			email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return User{}, problem.New(409, "email_taken", "email", email).OnField("email")
 		}
 		return User{}, err
 	}
-	id, _ := res.LastInsertId()
 	u := User{ID: id, Email: email, Name: name, Role: role}
 	s.mu.Lock()
 	s.byID[id] = u
@@ -203,7 +210,7 @@ func (s *Service) OpenSession(ctx context.Context, u User) (Session, error) {
 	token, csrf := randomToken(), randomToken()
 	h := tokenHash(token)
 	exp := s.Now().Add(SessionTTL)
-	if _, err := s.db.W.ExecContext(ctx, "INSERT INTO _sessions(token_hash, user_id, csrf, expires_at) VALUES(?,?,?,?)",
+	if err := s.db.Exec(ctx, "INSERT INTO _sessions(token_hash, user_id, csrf, expires_at) VALUES(?,?,?,?)",
 		h, u.ID, csrf, exp.UTC().Format(time.RFC3339)); err != nil {
 		return Session{}, err
 	}
@@ -259,8 +266,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	s.mu.Lock()
 	delete(s.sessions, h)
 	s.mu.Unlock()
-	_, err := s.db.W.ExecContext(ctx, "DELETE FROM _sessions WHERE token_hash = ?", h)
-	return err
+	return s.db.Exec(ctx, "DELETE FROM _sessions WHERE token_hash = ?", h)
 }
 
 func randomToken() string {
