@@ -7,11 +7,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"slices"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
