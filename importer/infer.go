@@ -139,19 +139,30 @@ func (p *profile) column(rows int) Column {
 // percent, date, datetime, phone, email, checkbox, or select (at most 20 distinct values,
 // each used at least twice on average). Only the first limit rows (0: all) decide the types;
 // the rest are counted and add select options. It returns the columns and the number of rows.
-func Infer(src Source, limit int) ([]Column, int, error) {
+func Infer(src Source, limit int) ([]Column, int, error) { return infer(src, limit, true) }
+
+// Sample proposes field types from the first limit rows only, reading no further; with
+// Plan.GrowOptions the import then adds the select values the sample did not show.
+func Sample(src Source, limit int) ([]Column, error) {
+	cols, _, err := infer(src, limit, false)
+	return cols, err
+}
+
+// infer profiles the first limit rows (0: all); with whole it reads on to the end, counting
+// the rows and collecting select options.
+func infer(src Source, limit int, whole bool) ([]Column, int, error) {
 	header := src.Header()
 	profiles := make([]*profile, len(header))
 	for i, h := range header {
 		profiles[i] = newProfile(h)
 	}
 	rows := 0
-	for {
+	for whole || rows < limit {
 		row, err := src.Next()
+		if isEOF(err) {
+			break
+		}
 		if err != nil {
-			if isEOF(err) {
-				break
-			}
 			return nil, rows, err
 		}
 		rows++
@@ -166,43 +177,15 @@ func Infer(src Source, limit int) ([]Column, int, error) {
 			profiles[i].add(v)
 		}
 	}
-	cols := make([]Column, len(header))
 	sampled := rows
 	if limit > 0 && rows > limit {
 		sampled = limit
 	}
+	cols := make([]Column, len(header))
 	for i, p := range profiles {
 		cols[i] = p.column(sampled)
 	}
 	return cols, rows, nil
-}
-
-// Sample proposes field types from the first limit rows only, reading no further; with
-// Plan.GrowOptions the import then adds the select values the sample did not show.
-func Sample(src Source, limit int) ([]Column, error) {
-	header := src.Header()
-	profiles := make([]*profile, len(header))
-	for i, h := range header {
-		profiles[i] = newProfile(h)
-	}
-	rows := 0
-	for ; rows < limit; rows++ {
-		row, err := src.Next()
-		if isEOF(err) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range row {
-			profiles[i].add(v)
-		}
-	}
-	cols := make([]Column, len(header))
-	for i, p := range profiles {
-		cols[i] = p.column(rows)
-	}
-	return cols, nil
 }
 
 // Fields turns inferred columns into the fields of a new table.

@@ -88,7 +88,12 @@ func (db *DB) Close() error {
 // together ("group commit"): each runs inside its own savepoint of one transaction, so a
 // failing fn discards only its own changes, and the cost of a commit is shared.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return db.enqueue(&job{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// enqueue hands a job to the writer and waits for its outcome.
+func (db *DB) enqueue(j *job) error {
+	ctx := j.ctx
 	select {
 	case db.jobs <- j:
 	case <-ctx.Done():
@@ -117,15 +122,7 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
 // direct runs fn on the writer's connection outside any transaction, in the write queue
 // (PRAGMAs that cannot run inside one).
 func (db *DB) direct(ctx context.Context, fn func(c *sql.Conn) error) error {
-	j := &job{ctx: ctx, direct: fn, done: make(chan error, 1)}
-	select {
-	case db.jobs <- j:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-db.quit:
-		return errors.New("database is closed")
-	}
-	return <-j.done
+	return db.enqueue(&job{ctx: ctx, direct: fn, done: make(chan error, 1)})
 }
 
 // Raw gives fn the driver connection of the writer. It is for Inserter, inside a Tx
