@@ -12,16 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"tierbase/app"
 	"time"
 
 	"tierbase/api"
 	"tierbase/crm"
 	"tierbase/importer"
-	"tierbase/records"
-	"tierbase/rules"
 	"tierbase/schema"
-	"tierbase/store"
-	"tierbase/users"
 )
 
 // cst is the users' time zone (UTC+8); today is the server's clock in every test.
@@ -39,31 +36,15 @@ const (
 // newServer starts the real handler on a fresh SQLite file and returns its base URL.
 func newServer(t *testing.T) string {
 	t.Helper()
-	db, err := store.Open(t.TempDir())
+	a, err := app.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := schema.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	us, err := users.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := records.New(db, cat, us)
-	recs.Now = func() time.Time { return today }
-	recs.Loc = cst
-	eng, err := rules.Open(db, cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Now, eng.Loc = recs.Now, cst
-	recs.Hooks = []records.Hook{eng}
-	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: db, Catalog: cat, Users: us, Now: recs.Now, Loc: cst}}
-	srv := &api.Server{Catalog: cat, Records: recs, Users: us, Imports: imports, Rules: eng, Version: "test-1",
-		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, cat) }}
+	t.Cleanup(func() { a.Close() })
+	a.SetClock(func() time.Time { return today }, cst)
+	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Version: "test-1",
+		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, a.Catalog) }}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts.URL

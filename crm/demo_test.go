@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"tierbase/app"
 	"time"
 
 	"tierbase/access"
@@ -32,27 +33,17 @@ type demoDB struct {
 // newDemo fills a fresh database with the demo data of n customers for a seed and a fixed day.
 func newDemo(t *testing.T, seed uint64, n int) *demoDB {
 	t.Helper()
-	db, err := store.Open(t.TempDir())
+	a, err := app.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := schema.Open(db)
+	t.Cleanup(func() { a.Close() })
+	sum, err := crm.Demo(context.Background(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: n, Seed: seed, Today: today})
 	if err != nil {
 		t.Fatal(err)
 	}
-	us, err := users.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := crm.Demo(context.Background(), db, cat, us, crm.DemoOptions{Customers: n, Seed: seed, Today: today})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs := records.New(db, cat, us)
-	recs.Now = func() time.Time { return today.Add(10 * time.Hour) }
-	recs.Loc = time.UTC
-	return &demoDB{db: db, cat: cat, users: us, records: recs, sum: sum}
+	a.SetClock(func() time.Time { return today.Add(10 * time.Hour) }, time.UTC)
+	return &demoDB{db: a.DB, cat: a.Catalog, users: a.Users, records: a.Records, sum: sum}
 }
 
 func (d *demoDB) table(t *testing.T, name string) *schema.Table {

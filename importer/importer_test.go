@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"tierbase/app"
 	"time"
 
 	"tierbase/access"
@@ -29,25 +30,18 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	db, err := store.Open(t.TempDir())
+	a, err := app.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	cat, err := schema.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	us, err := users.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := us.Create(context.Background(), "zhang@example.com", "password-1", "张伟", "member"); err != nil {
+	t.Cleanup(func() { a.Close() })
+	if _, err := a.Users.Create(context.Background(), "zhang@example.com", "password-1", "张伟", "member"); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
-	return &env{db: db, cat: cat, us: us, recs: &records.Service{DB: db, Catalog: cat, Users: us, Now: now, Loc: time.UTC},
-		im: &importer.Importer{DB: db, Catalog: cat, Users: us, Now: now, Loc: time.UTC}}
+	a.SetClock(now, time.UTC)
+	return &env{db: a.DB, cat: a.Catalog, us: a.Users, recs: a.Records,
+		im: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: now, Loc: time.UTC}}
 }
 
 func (e *env) customers(t *testing.T) *schema.Table {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"tierbase/app"
 	"time"
 
 	"tierbase/access"
@@ -13,8 +14,6 @@ import (
 	"tierbase/records"
 	"tierbase/rules"
 	"tierbase/schema"
-	"tierbase/store"
-	"tierbase/users"
 )
 
 type env struct {
@@ -27,20 +26,14 @@ type env struct {
 
 func setup(t *testing.T) *env {
 	t.Helper()
-	db, err := store.Open(t.TempDir())
+	a, err := app.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	cat, _ := schema.Open(db)
-	us, _ := users.Open(db)
-	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: cat}
-	clock := func() time.Time { return e.now }
-	if e.eng, err = rules.Open(db, cat); err != nil {
-		t.Fatal(err)
-	}
-	e.eng.Now, e.eng.Loc = clock, time.UTC
-	e.recs = &records.Service{DB: db, Catalog: cat, Users: us, Now: clock, Loc: time.UTC, Hooks: []records.Hook{e.eng}}
+	t.Cleanup(func() { a.Close() })
+	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Rules}
+	a.SetClock(func() time.Time { return e.now }, time.UTC)
+	cat := a.Catalog
 	if _, err := crm.Install(context.Background(), cat); err != nil {
 		t.Fatal(err)
 	}

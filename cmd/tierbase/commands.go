@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"tierbase/app"
 	"time"
 
 	"tierbase/crm"
@@ -25,12 +26,12 @@ func userCreate(args []string, stdout, stderr io.Writer) error {
 	if err := required("password", *password); err != nil {
 		return err
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	u, err := a.users.Create(ctx(), *email, *password, *name, *role)
+	u, err := a.Users.Create(ctx(), *email, *password, *name, *role)
 	if err != nil {
 		return err
 	}
@@ -49,7 +50,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if *n < 0 || *n > 50_000_000 {
 		return fmt.Errorf("--customers must be between 0 and 50000000, got %d", *n)
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
@@ -57,10 +58,10 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	debug.SetGCPercent(400) // a short-lived bulk job: trade memory for less GC work
 	start := time.Now()
 	bar := newProgress(stderr, "生成客户 customers")
-	sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
+	sum, err := crm.Demo(ctx(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
 	bar.done()
 	if err == nil {
-		err = crm.InstallRules(ctx(), a.rules)
+		err = crm.InstallRules(ctx(), a.Rules)
 	}
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Demo data written in %.1fs: %d 客户, %d 联系人, %d 跟进记录, %d 订单.\n",
 		time.Since(start).Seconds(), sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders)
 	fmt.Fprintf(stdout, "Sales users (password %s): %v\n", crm.DemoPassword, sum.Users)
-	if !a.users.HasAdmin() {
+	if !a.Users.HasAdmin() {
 		fmt.Fprintln(stdout, "Create an admin with: tierbase user create --data", *data, "--email you@example.com --password … --role admin")
 	}
 	return nil
@@ -84,28 +85,28 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	if *table != "" {
-		if _, err := a.catalog.Table(*table); err != nil {
+		if _, err := a.Catalog.Table(*table); err != nil {
 			return err
 		}
 	}
 	start := time.Now()
 	total := 0
-	for _, s := range a.rules.Schemes() {
-		t, err := a.catalog.Table(s.Table)
+	for _, s := range a.Rules.Schemes() {
+		t, err := a.Catalog.Table(s.Table)
 		if err != nil || !s.Enabled || (*table != "" && t.Name != *table && t.ID != *table) {
 			continue
 		}
-		imp, err := a.rules.Preview(ctx(), s, "zh")
+		imp, err := a.Rules.Preview(ctx(), s, "zh")
 		if err != nil {
 			return err
 		}
-		n, err := a.rules.Regrade(ctx(), s)
+		n, err := a.Rules.Regrade(ctx(), s)
 		if err != nil {
 			return err
 		}

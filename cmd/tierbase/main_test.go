@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"tierbase/app"
 
 	"tierbase/problem"
 	"tierbase/store"
@@ -101,23 +102,23 @@ func TestDemoThenUserCreate(t *testing.T) {
 	}
 
 	// The data is really there: open the directory as the server would.
-	a, err := open(dir)
+	a, err := app.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if n := len(a.users.List()); n != 9 {
+	if n := len(a.Users.List()); n != 9 {
 		t.Errorf("%d users, want 8 sales + 1 admin", n)
 	}
-	if _, err := a.users.Login(ctx(), "boss@example.com", "boss-password", "test"); err != nil {
+	if _, err := a.Users.Login(ctx(), "boss@example.com", "boss-password", "test"); err != nil {
 		t.Errorf("the created admin cannot sign in: %v", err)
 	}
-	tbl, err := a.catalog.Table("客户")
+	tbl, err := a.Catalog.Table("客户")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	if err := a.db.R.QueryRow("SELECT COUNT(*) FROM " + store.Quote(tbl.SQLName())).Scan(&n); err != nil || n != 55 {
+	if err := a.DB.R.QueryRow("SELECT COUNT(*) FROM " + store.Quote(tbl.SQLName())).Scan(&n); err != nil || n != 55 {
 		t.Errorf("%d customers (%v), want 55", n, err)
 	}
 }

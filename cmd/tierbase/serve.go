@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"tierbase/app"
 	"time"
 
 	"tierbase/api"
@@ -28,15 +29,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if _, err := a.catalog.App(crm.AppName); err != nil && *withDemo {
-		sum, err := crm.Demo(ctx(), a.db, a.catalog, a.users, crm.DemoOptions{Customers: 2000, Seed: 1})
+	if _, err := a.Catalog.App(crm.AppName); err != nil && *withDemo {
+		sum, err := crm.Demo(ctx(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: 2000, Seed: 1})
 		if err == nil {
-			err = crm.InstallRules(ctx(), a.rules)
+			err = crm.InstallRules(ctx(), a.Rules)
 		}
 		if err != nil {
 			return err
@@ -44,8 +45,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Installed 客户管理 with %d demo customers; sales users %v share the password %s.\n",
 			sum.Customers, sum.Users, crm.DemoPassword)
 	}
-	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && !a.users.HasAdmin() {
-		if _, err := a.users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
+	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && !a.Users.HasAdmin() {
+		if _, err := a.Users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
 			return fmt.Errorf("create the first admin from TIERBASE_ADMIN_EMAIL: %w", err)
 		}
 		fmt.Fprintf(stdout, "Created the admin %s.\n", email)
@@ -53,18 +54,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	uploads := filepath.Join(*data, "uploads")
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads,
-		Importer: &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}}
-	srv := &api.Server{Catalog: a.catalog, Records: a.records, Users: a.users, Imports: imports, Rules: a.rules, Version: version,
+		Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}}
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Version: version,
 		InstallCRM: func(c context.Context) (*schema.App, error) {
-			app, err := crm.Install(c, a.catalog)
+			installed, err := crm.Install(c, a.Catalog)
 			if err == nil {
-				err = crm.InstallRules(c, a.rules)
+				err = crm.InstallRules(c, a.Rules)
 			}
-			return app, err
+			return installed, err
 		}}
 	daily, stopDaily := context.WithCancel(context.Background())
 	defer stopDaily()
-	go a.rules.RunDaily(daily, 1, 0, func(n int, err error) { // 01:00: grades that depend on "today"
+	go a.Rules.RunDaily(daily, 1, 0, func(n int, err error) { // 01:00: grades that depend on "today"
 		if err != nil {
 			log.Printf("daily regrade: %v", err)
 		}
@@ -74,8 +75,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "", log.LstdFlags)}
-	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.db.Path, ln.Addr())
-	if !a.users.HasAdmin() {
+	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.DB.Path, ln.Addr())
+	if !a.Users.HasAdmin() {
 		fmt.Fprintln(stdout, "No admin yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")
 	}
 	done := make(chan error, 1)

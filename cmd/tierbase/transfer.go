@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"tierbase/app"
 	"time"
 
 	"tierbase/access"
@@ -54,19 +55,19 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err := required("table", *table); err != nil {
 		return err
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	restore, err := a.db.BulkMode(ctx(), 160)
+	restore, err := a.DB.BulkMode(ctx(), 160)
 	if err != nil {
 		return err
 	}
 	defer restore()
 	opt := spreadsheet.Options{Sheet: *sheet}
 	if *create {
-		if _, err := a.catalog.Table(*table); err == nil {
+		if _, err := a.Catalog.Table(*table); err == nil {
 			return fmt.Errorf("table %q already exists; drop --create to import into it", *table)
 		}
 		src, err := spreadsheet.Open(file, opt)
@@ -78,14 +79,14 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.catalog.CreateTable(ctx(), "", *table, importer.Fields(cols)); err != nil {
+		if _, err := a.Catalog.CreateTable(ctx(), "", *table, importer.Fields(cols)); err != nil {
 			return err
 		}
 		for _, c := range cols {
 			fmt.Fprintf(stdout, "  %s: %s\n", c.Name, c.Type.Label("zh"))
 		}
 	}
-	t, err := a.catalog.Table(*table)
+	t, err := a.Catalog.Table(*table)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "column %q matches no field of %s and is skipped\n", h, t.Name)
 		}
 	}
-	im := &importer.Importer{DB: a.db, Catalog: a.catalog, Users: a.users}
+	im := &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}
 	bar := newProgress(stderr, "导入 import")
 	res, err := im.Run(ctx(), access.System, t, src, importer.Plan{Columns: cols, Mode: importer.Mode(*mode), Key: *key,
 		SkipInvalid: *skip, FileName: filepath.Base(file), GrowOptions: *create}, func(n int) { bar.update(n, max(rows, n)) })
@@ -128,7 +129,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil && *create && (res == nil || !res.Committed) {
-		a.catalog.DeleteTable(ctx(), t.ID) // leave the database as it was
+		a.Catalog.DeleteTable(ctx(), t.ID) // leave the database as it was
 	}
 	return err
 }
@@ -183,12 +184,12 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if format != "csv" && format != "xlsx" {
 		return fmt.Errorf("the output file must end in .csv or .xlsx, got %q", out)
 	}
-	a, err := open(*data)
+	a, err := app.Open(*data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	t, err := a.catalog.Table(*table)
+	t, err := a.Catalog.Table(*table)
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	total, err := a.records.Count(ctx(), access.System, t, where)
+	total, err := a.Records.Count(ctx(), access.System, t, where)
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	bw := bufio.NewWriterSize(f, 1<<20)
 	start := time.Now()
 	bar := newProgress(stderr, "导出 export")
-	n, err := exporter.Write(ctx(), a.records, access.System, t, exporter.Query{Filter: where, Sort: *sort}, bw, format, func(n int) { bar.update(n, int(total)) })
+	n, err := exporter.Write(ctx(), a.Records, access.System, t, exporter.Query{Filter: where, Sort: *sort}, bw, format, func(n int) { bar.update(n, int(total)) })
 	bar.done()
 	if err == nil {
 		err = bw.Flush()

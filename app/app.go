@@ -1,0 +1,53 @@
+// Package app assembles the engines over one data directory — the database, the catalog,
+// users, records and the rule engine wired into every record write — for the command line
+// and for tests.
+package app
+
+import (
+	"time"
+
+	"tierbase/records"
+	"tierbase/rules"
+	"tierbase/schema"
+	"tierbase/store"
+	"tierbase/users"
+)
+
+// App is an opened data directory with its engines.
+type App struct {
+	DB      *store.DB
+	Catalog *schema.Catalog
+	Users   *users.Service
+	Records *records.Service
+	Rules   *rules.Engine
+}
+
+// Open opens (creating if needed) the data directory dir.
+func Open(dir string) (*App, error) {
+	db, err := store.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{DB: db}
+	if a.Catalog, err = schema.Open(db); err == nil {
+		if a.Users, err = users.Open(db); err == nil {
+			a.Rules, err = rules.Open(db, a.Catalog)
+		}
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Records = records.New(db, a.Catalog, a.Users)
+	a.Records.Hooks = []records.Hook{a.Rules}
+	return a, nil
+}
+
+// SetClock makes the engines read "now" from now, and dates without a zone in loc.
+func (a *App) SetClock(now func() time.Time, loc *time.Location) {
+	a.Records.Now, a.Records.Loc = now, loc
+	a.Rules.Now, a.Rules.Loc = now, loc
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }
