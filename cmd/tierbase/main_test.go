@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,6 +48,12 @@ func TestHelp(t *testing.T) {
 }
 
 func TestBadCommands(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.csv")
+	os.WriteFile(small, []byte("客户名称\n甲\n"), 0o644)
+	if _, _, err := runCLI("import", "--data", dir, "--table", "客户", "--create", small); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		want string
@@ -60,6 +67,14 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"demo", "extra"}, `unexpected argument "extra"`},
 		{[]string{"user", "create", "--password", "long-enough"}, "--email is required"},
 		{[]string{"user", "create", "--email", "a@example.com"}, "--password is required"},
+		{[]string{"rules"}, "usage: tierbase rules run"},
+		{[]string{"rules", "run", "--data", dir, "--table", "没有"}, "找不到表「没有」"},
+		{[]string{"import", "--data", dir, "--table", "客户", "a.csv", "b.csv"}, "give exactly one file"},
+		{[]string{"import", "--data", dir, "a.csv"}, "--table is required"},
+		{[]string{"import", "--data", dir, "--table", "客户", filepath.Join(dir, "missing.csv")}, "missing.csv"},
+		{[]string{"import", "--data", dir, "--table", "客户", "--create", small}, "already exists"},
+		{[]string{"export", "--data", dir, "--table", "客户", "out.txt"}, "must end in .csv or .xlsx"},
+		{[]string{"export", "--data", dir, "--table", "客户", "--filter", "{bad", "out.csv"}, "筛选条件无效"},
 	}
 	for _, c := range cases {
 		_, _, err := runCLI(c.args...)
