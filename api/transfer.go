@@ -104,12 +104,12 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	var t *schema.Table
 	var err error
-	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid, GrowOptions: in.NewTable != nil}
+	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid, CreateTable: in.NewTable != nil}
 	if in.NewTable != nil {
 		if err := access.CanManageSchema(a); err != nil {
 			return err
 		}
-		if t, err = s.Catalog.CreateTable(r.Context(), in.NewTable.AppID, in.NewTable.Name, importer.Fields(in.NewTable.Columns)); err != nil {
+		if t, err = s.Catalog.Draft(r.Context(), in.NewTable.AppID, in.NewTable.Name, importer.Fields(in.NewTable.Columns)); err != nil {
 			return err
 		}
 		if plan.Columns == nil {
@@ -120,12 +120,9 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A plan that cannot work is refused now, while the upload can still be started again.
 	if err := s.Imports.Importer.Check(t, job.Header, plan); err != nil {
-		if in.NewTable != nil {
-			s.Catalog.DeleteTable(r.Context(), t.ID)
-		}
 		return err
 	}
-	if !s.Imports.Start(job, a, t, plan, in.NewTable != nil) {
+	if !s.Imports.Start(job, a, t, plan) {
 		return problem.New(409, "import_started")
 	}
 	return s.importStatus(w, r)

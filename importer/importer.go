@@ -43,12 +43,14 @@ type Plan struct {
 	Key         string // the field that identifies a record (required for upsert)
 	SkipInvalid bool   // import the good rows and report the bad ones, instead of nothing
 	FileName    string // shown in the operation log
-	// GrowOptions is for a table made from this file: values of its 单选 fields that are not
-	// options yet become options (up to MaxOptions), instead of being refused.
-	GrowOptions bool
+	// CreateTable says the table is a schema.Catalog.Draft made for this file: Run creates it
+	// in the import's transaction, so the table and its rows land together or not at all.
+	// Values of its 单选 fields that are not options yet become options (up to MaxOptions)
+	// instead of being refused.
+	CreateTable bool
 }
 
-// MaxOptions bounds how many options GrowOptions lets a field reach.
+// MaxOptions bounds how many options CreateTable lets a field reach.
 const MaxOptions = 500
 
 // Problem is one bad cell or row.
@@ -203,6 +205,11 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 	}
 	res := &Result{Header: header}
 	err = im.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if plan.CreateTable {
+			if err := im.Catalog.CreateTableTx(ctx, tx, t); err != nil {
+				return err
+			}
+		}
 		r, err := im.newRun(ctx, tx, a, tg, plan, res)
 		if err != nil {
 			return err
@@ -233,7 +240,7 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		return r.finish()
 	})
 	res.Elapsed = time.Since(start)
-	if err == nil && plan.GrowOptions {
+	if err == nil && plan.CreateTable {
 		err = im.Catalog.Reload(ctx)
 	}
 	if progress != nil {

@@ -294,22 +294,36 @@ func TestFixtureInferAndCreate(t *testing.T) {
 	}
 }
 
-// GrowOptions: a table made from a file takes the select values its sample did not show.
-func TestGrowOptions(t *testing.T) {
+// CreateTable: the table made for a file lands with its rows or not at all, and takes the
+// select values its sample did not show.
+func TestCreateTable(t *testing.T) {
 	e := setup(t)
-	tb := e.customers(t)
-	file := "客户编号,客户名称,客户来源\nK1,甲,官网\nK2,乙,抖音\nK3,丙,抖音\n"
-	plan := importer.Plan{Columns: []string{"客户编号", "客户名称", "客户来源"}}
-	res, err := e.im.Run(context.Background(), access.System, tb, csvFile(t, file), plan, nil)
-	if problem.As(err) == nil || res.Rejected != 2 {
-		t.Fatalf("without GrowOptions an unknown option is refused: %v %+v", err, res)
+	ctx := context.Background()
+	draft := func() *schema.Table {
+		tb, err := e.cat.Draft(ctx, "", "新客户", []*schema.Field{{Name: "客户编号", Type: schema.Text},
+			{Name: "客户来源", Type: schema.Select, Options: []schema.Option{{Value: "官网"}}}, {Name: "金额", Type: schema.Number}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
 	}
-	plan.GrowOptions = true
-	if _, err := e.im.Run(context.Background(), access.System, tb, csvFile(t, file), plan, nil); err != nil {
+	plan := importer.Plan{Columns: []string{"客户编号", "客户来源", "金额"}, CreateTable: true}
+	bad := "客户编号,客户来源,金额\nK1,官网,1\nK2,抖音,abc\n"
+	res, err := e.im.Run(ctx, access.System, draft(), csvFile(t, bad), plan, nil)
+	if problem.As(err) == nil || res.Rejected != 1 {
+		t.Fatalf("a bad amount rejects the file: %v %+v", err, res)
+	}
+	var n int
+	e.db.R.QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 't_tbl%' OR name = '新客户'").Scan(&n)
+	if _, err := e.cat.Table("新客户"); err == nil || n != 0 {
+		t.Fatalf("a rejected import leaves no table behind (%d SQL tables)", n)
+	}
+	good := "客户编号,客户来源,金额\nK1,官网,1\nK2,抖音,2\nK3,抖音,3\n"
+	if _, err := e.im.Run(ctx, access.System, draft(), csvFile(t, good), plan, nil); err != nil {
 		t.Fatal(err)
 	}
-	tb, _ = e.cat.Table("客户")
-	if !tb.Field("客户来源").HasOption("抖音") || len(tb.Field("客户来源").Options) != 4 {
-		t.Fatalf("options after the import: %v", tb.Field("客户来源").Options)
+	tb, err := e.cat.Table("新客户")
+	if err != nil || !tb.Field("客户来源").HasOption("抖音") || len(tb.Field("客户来源").Options) != 2 {
+		t.Fatalf("table after the import: %v %v", tb, err)
 	}
 }

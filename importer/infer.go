@@ -142,7 +142,7 @@ func (p *profile) column(rows int) Column {
 func Infer(src Source, limit int) ([]Column, int, error) { return infer(src, limit, true) }
 
 // Sample proposes field types from the first limit rows only, reading no further; with
-// Plan.GrowOptions the import then adds the select values the sample did not show.
+// Plan.CreateTable the import then adds the select values the sample did not show.
 func Sample(src Source, limit int) ([]Column, error) {
 	cols, _, err := infer(src, limit, false)
 	return cols, err

@@ -133,9 +133,7 @@ func (js *Jobs) Get(id string) *Job {
 }
 
 // Start runs the import in the background. It returns false if the job was already started.
-// With dropOnFailure (a table made for this file), the table is removed again when the
-// import does not land, so a retry can use the same name.
-func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan, dropOnFailure bool) bool {
+func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
 	j.mu.Lock()
 	if j.state != "uploaded" {
 		j.mu.Unlock()
@@ -152,9 +150,6 @@ func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan, dropOn
 			src.Close()
 		}
 		os.Remove(j.path)
-		if err != nil && dropOnFailure {
-			js.Importer.Catalog.DeleteTable(context.Background(), t.ID)
-		}
 		j.mu.Lock()
 		defer j.mu.Unlock()
 		j.result, j.err, j.finished = res, err, time.Now()

@@ -41,7 +41,7 @@ type run struct {
 	fed      []int                      // file columns that feed a field, in order
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
-	grown    map[string][]string        // field id → options added (Plan.GrowOptions); parse goroutine only
+	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
 }
 
 type counter struct {
@@ -225,7 +225,7 @@ func (r *run) parse(line int, cells []string) parsed {
 			}
 		} else {
 			v, e = f.Normalize(cells[i], r.im.loc())
-			if e != nil && e.Code == "bad_option" && r.plan.GrowOptions {
+			if e != nil && e.Code == "bad_option" && r.plan.CreateTable {
 				v, e = r.grow(f, strings.TrimSpace(cells[i])), nil
 				if v == nil {
 					e = problem.Invalid("bad_option", "value", cells[i], "options", fmt.Sprintf("最多 %d 个 / at most %d", MaxOptions, MaxOptions)).OnField(f.Name)

@@ -231,6 +231,22 @@ func (c *Catalog) DefaultApp(ctx context.Context) (*App, error) {
 
 // CreateTable adds a table with the given fields and creates its SQL table.
 func (c *Catalog) CreateTable(ctx context.Context, appID, name string, fields []*Field) (*Table, error) {
+	t, err := c.Draft(ctx, appID, name, fields)
+	if err != nil {
+		return nil, err
+	}
+	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error { return createTable(ctx, tx, s, t) })
+	if err != nil {
+		return nil, err
+	}
+	return c.Table(t.ID)
+}
+
+// Draft checks the definition of a new table and gives it and its fields ids, writing
+// nothing (but the default app when appID is "" and there is none). CreateTableTx then
+// creates it inside a write transaction: an import that makes its table commits the table
+// and the rows together, or neither.
+func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field) (*Table, error) {
 	name, err := checkName(name)
 	if err != nil {
 		return nil, err
@@ -246,44 +262,64 @@ func (c *Catalog) CreateTable(ctx context.Context, appID, name string, fields []
 	} else {
 		appID = a.ID
 	}
-	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name}
-	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		if _, ok := s.byName[name]; ok {
-			return problem.New(409, "duplicate_name", "name", name)
-		}
-		t.Position = len(s.tables)
-		cols := []string{
-			"id INTEGER PRIMARY KEY AUTOINCREMENT", // ids are never reused, so history never mixes records
-			store.Quote(FieldOwner) + " INTEGER",
-			store.Quote(FieldCreatedBy) + " INTEGER",
-			store.Quote(FieldCreatedAt) + " TEXT NOT NULL",
-			store.Quote(FieldUpdatedAt) + " TEXT NOT NULL",
-		}
-		ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
-		if _, err := tx.ExecContext(ctx, ddl); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO _tables(id, app_id, name, position) VALUES(?,?,?,?)", t.ID, appID, name, t.Position); err != nil {
-			return err
-		}
-		draft := &Table{ID: t.ID, Name: name}
-		for i, f := range fields {
-			f.Position = i
-			if err := addField(ctx, tx, s, draft, f); err != nil {
-				return err
-			}
-			draft.Fields = append(draft.Fields, f)
-			draft.index()
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	s := c.snap.Load()
+	if _, ok := s.byName[name]; ok {
+		return nil, problem.New(409, "duplicate_name", "name", name)
 	}
-	return c.Table(t.ID)
+	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name}
+	for i, f := range fields {
+		f.ID, f.System, f.Position = NewID("fld"), false, i
+		if err := checkField(s, t, f); err != nil {
+			return nil, err
+		}
+		t.Fields = append(t.Fields, f)
+		t.index()
+	}
+	t.Fields = append(t.Fields, systemFields()...)
+	t.index()
+	return t, nil
+}
+
+// CreateTableTx creates a drafted table inside the caller's write transaction. The catalog
+// shows it after Reload, once tx has committed.
+func (c *Catalog) CreateTableTx(ctx context.Context, tx *sql.Tx, t *Table) error {
+	return createTable(ctx, tx, c.snap.Load(), t)
+}
+
+func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
+	if _, ok := s.byName[t.Name]; ok {
+		return problem.New(409, "duplicate_name", "name", t.Name)
+	}
+	t.Position = len(s.tables)
+	cols := []string{
+		"id INTEGER PRIMARY KEY AUTOINCREMENT", // ids are never reused, so history never mixes records
+		store.Quote(FieldOwner) + " INTEGER",
+		store.Quote(FieldCreatedBy) + " INTEGER",
+		store.Quote(FieldCreatedAt) + " TEXT NOT NULL",
+		store.Quote(FieldUpdatedAt) + " TEXT NOT NULL",
+	}
+	for _, f := range t.UserFields() {
+		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+	}
+	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO _tables(id, app_id, name, position) VALUES(?,?,?,?)", t.ID, t.AppID, t.Name, t.Position); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			return problem.New(409, "duplicate_name", "name", t.Name)
+		}
+		return err
+	}
+	for _, f := range t.UserFields() {
+		if err := indexAndSave(ctx, tx, t, f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // UpdateTable renames a table, sets its title field, or reorders its fields (by id).

@@ -140,6 +140,11 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) 
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return err
 	}
+	return indexAndSave(ctx, tx, t, f)
+}
+
+// indexAndSave creates the indexes of a field whose column exists, and saves its definition.
+func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 	if f.Unique {
 		if _, err := tx.ExecContext(ctx, createIndex(t, f.Column(), true)); err != nil {
 			return err

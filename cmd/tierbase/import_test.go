@@ -95,7 +95,36 @@ func TestImportKilledMidway(t *testing.T) {
 	}
 	big := filepath.Join(dir, "big.csv")
 	writeCSV(t, big, 400000)
-	cmd := exec.Command(os.Args[0], "import", "--data", data, "--table", "客户", big)
+	db := killImport(t, data, "--table", "客户", big)
+	var table string
+	db.QueryRow("SELECT id FROM _tables WHERE name = '客户'").Scan(&table)
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM "t_` + table + `"`).Scan(&n); err != nil || n != 10 {
+		t.Fatalf("after the kill the table has %d rows (%v), want the 10 from before", n, err)
+	}
+	// A killed import that was creating its table leaves no table behind.
+	db = killImport(t, data, "--table", "新客户", "--create", big)
+	var tables, fields int
+	db.QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 't_%'").Scan(&tables)
+	db.QueryRow("SELECT COUNT(*) FROM _fields WHERE table_id NOT IN (SELECT id FROM _tables)").Scan(&fields)
+	if err := db.QueryRow("SELECT COUNT(*) FROM _tables WHERE name = '新客户'").Scan(&n); err != nil || n != 0 || tables != 1 || fields != 0 {
+		t.Fatalf("after the kill: 新客户 %d, SQL tables %d, stray fields %d (%v)", n, tables, fields, err)
+	}
+	// And the database works: the same imports now succeed.
+	out.Reset()
+	if err := run([]string{"import", "--data", data, "--table", "客户", small}, &out, &errb); err != nil || !strings.Contains(out.String(), "inserted 10") {
+		t.Fatalf("import after the kill: %v %q", err, out.String())
+	}
+	if err := run([]string{"import", "--data", data, "--table", "新客户", "--create", small}, &out, &errb); err != nil {
+		t.Fatalf("import --create after the kill: %v %q", err, out.String())
+	}
+}
+
+// killImport starts `tierbase import --data data args…`, kills it with SIGKILL midway, and
+// returns the database after a PRAGMA integrity_check that passed.
+func killImport(t *testing.T, data string, args ...string) *sql.DB {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"import", "--data", data}, args...)...)
 	cmd.Env = append(os.Environ(), "TIERBASE_TEST_MAIN=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -110,22 +139,12 @@ func TestImportKilledMidway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	var check string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity_check: %q %v", check, err)
 	}
-	var table string
-	db.QueryRow("SELECT id FROM _tables WHERE name = '客户'").Scan(&table)
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM "t_` + table + `"`).Scan(&n); err != nil || n != 10 {
-		t.Fatalf("after the kill the table has %d rows (%v), want the 10 from before", n, err)
-	}
-	// And the database works: the same import now succeeds.
-	out.Reset()
-	if err := run([]string{"import", "--data", data, "--table", "客户", small}, &out, &errb); err != nil || !strings.Contains(out.String(), "inserted 10") {
-		t.Fatalf("import after the kill: %v %q", err, out.String())
-	}
+	return db
 }
 
 // A select value that first appears after the rows used to infer the types still imports.

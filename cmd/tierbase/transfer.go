@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"tierbase/app"
+	"tierbase/schema"
 	"time"
 
 	"tierbase/access"
@@ -66,6 +67,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	defer restore()
 	opt := spreadsheet.Options{Sheet: *sheet}
+	var t *schema.Table
 	if *create {
 		if _, err := a.Catalog.Table(*table); err == nil {
 			return fmt.Errorf("table %q already exists; drop --create to import into it", *table)
@@ -79,15 +81,13 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := a.Catalog.CreateTable(ctx(), "", *table, importer.Fields(cols)); err != nil {
+		if t, err = a.Catalog.Draft(ctx(), "", *table, importer.Fields(cols)); err != nil {
 			return err
 		}
 		for _, c := range cols {
 			fmt.Fprintf(stdout, "  %s: %s\n", c.Name, c.Type.Label("zh"))
 		}
-	}
-	t, err := a.Catalog.Table(*table)
-	if err != nil {
+	} else if t, err = a.Catalog.Table(*table); err != nil {
 		return err
 	}
 	src, err := spreadsheet.Open(file, opt)
@@ -105,7 +105,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	im := &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}
 	bar := newProgress(stderr, "导入 import")
 	res, err := im.Run(ctx(), access.System, t, src, importer.Plan{Columns: cols, Mode: importer.Mode(*mode), Key: *key,
-		SkipInvalid: *skip, FileName: filepath.Base(file), GrowOptions: *create}, func(n int) { bar.update(n, max(rows, n)) })
+		SkipInvalid: *skip, FileName: filepath.Base(file), CreateTable: *create}, func(n int) { bar.update(n, max(rows, n)) })
 	bar.done()
 	if res != nil {
 		fmt.Fprintf(stdout, "rows read %d, inserted %d, updated %d, unchanged %d, rejected %d (%.1fs)\n",
@@ -127,9 +127,6 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stdout, "error report: %s\n", path)
 		}
-	}
-	if err != nil && *create && (res == nil || !res.Committed) {
-		a.Catalog.DeleteTable(ctx(), t.ID) // leave the database as it was
 	}
 	return err
 }
