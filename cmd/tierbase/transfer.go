@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"tierbase/app"
 	"tierbase/schema"
@@ -61,6 +62,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	// A bulk load makes short-lived garbage by the million while SQLite's cache dominates the
+	// memory: collecting less often is ~10% faster for a few MB more.
+	debug.SetGCPercent(400)
 	restore, err := a.DB.BulkMode(ctx(), 160)
 	if err != nil {
 		return err
