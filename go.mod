@@ -3,6 +3,7 @@ module tierbase
 go 1.26.8
 
 require (
+	github.com/expr-lang/expr v1.17.8
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/xuri/excelize/v2 v2.11.1
 	golang.org/x/crypto v0.58.0
