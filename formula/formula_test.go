@@ -64,17 +64,17 @@ func TestEval(t *testing.T) {
 
 func TestBadFormulas(t *testing.T) {
 	cases := map[string]string{
-		"":                        "bad_formula",
-		"1 +":                     "bad_formula",
-		"不存在的字段 + 1":               "unknown_field",
-		"EXEC(1)":                 "unknown_function",
-		"len(客户名称)":               "",
-		"1..1000000000":           "bad_formula",
-		"客户名称.Length":             "bad_formula",
-		"[1,2,3]":                 "bad_formula",
-		"{a":                      "bad_formula",
-		`map([1,2], # * 2)`:       "bad_formula",
-		"let x = 1; x":            "bad_formula",
+		"":                              "bad_formula",
+		"1 +":                           "bad_formula",
+		"不存在的字段 + 1":                    "unknown_field",
+		"EXEC(1)":                       "unknown_function",
+		"len(客户名称)":                     "",
+		"1..1000000000":                 "bad_formula",
+		"客户名称.Length":                   "bad_formula",
+		"[1,2,3]":                       "bad_formula",
+		"{a":                            "bad_formula",
+		`map([1,2], # * 2)`:             "bad_formula",
+		"let x = 1; x":                  "bad_formula",
 		strings.Repeat("1+", 600) + "1": "bad_formula",
 	}
 	for src, code := range cases {

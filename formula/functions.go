@@ -52,10 +52,22 @@ var functions = map[string]function{
 		}
 		return !truthy(a[0]), nil
 	}},
-	"SUM":     {numbers("SUM", func(xs []float64) float64 { s := 0.0; for _, x := range xs { s += x }; return s })},
-	"AVERAGE": {numbers("AVERAGE", func(xs []float64) float64 { s := 0.0; for _, x := range xs { s += x }; return s / float64(max(len(xs), 1)) })},
-	"MAX":     {numbers("MAX", func(xs []float64) float64 { return slices.Max(append(xs, math.Inf(-1))) })},
-	"MIN":     {numbers("MIN", func(xs []float64) float64 { return slices.Min(append(xs, math.Inf(1))) })},
+	"SUM": {numbers("SUM", func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s
+	})},
+	"AVERAGE": {numbers("AVERAGE", func(xs []float64) float64 {
+		s := 0.0
+		for _, x := range xs {
+			s += x
+		}
+		return s / float64(max(len(xs), 1))
+	})},
+	"MAX": {numbers("MAX", func(xs []float64) float64 { return slices.Max(append(xs, math.Inf(-1))) })},
+	"MIN": {numbers("MIN", func(xs []float64) float64 { return slices.Min(append(xs, math.Inf(1))) })},
 	"ABS": {func(_ Env, a []any) (any, error) {
 		x, err := one("ABS", a)
 		return math.Abs(x), err
