@@ -43,7 +43,7 @@ func newServer(t *testing.T) string {
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Version: "test-1",
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: "test-1",
 		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, a.Catalog) }}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

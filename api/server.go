@@ -16,6 +16,7 @@ import (
 
 	"tierbase/access"
 	"tierbase/importer"
+	"tierbase/inbox"
 	"tierbase/problem"
 	"tierbase/records"
 	"tierbase/rules"
@@ -31,6 +32,7 @@ type Server struct {
 	Users   *users.Service
 	Imports *importer.Jobs
 	Rules   *rules.Engine
+	Inbox   *inbox.Service
 	Version string
 	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context) (*schema.App, error)
@@ -97,6 +99,16 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/schemes/{id}", s.deleteScheme)
 	auth("POST /api/schemes/{id}/run", s.runScheme)
 	auth("POST /api/rfm", s.runRFM)
+	auth("GET /api/rules", s.listRules)
+	auth("POST /api/rules", s.saveRule)
+	auth("POST /api/rules/preview", s.previewRule)
+	auth("GET /api/rules/functions", s.ruleFunctions)
+	auth("GET /api/rules/{id}", s.getRule)
+	auth("PUT /api/rules/{id}", s.saveRule)
+	auth("DELETE /api/rules/{id}", s.deleteRule)
+	auth("POST /api/rules/{id}/run", s.runRule)
+	auth("GET /api/notifications", s.listNotifications)
+	auth("POST /api/notifications/read", s.readNotifications)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {

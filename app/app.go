@@ -6,6 +6,7 @@ package app
 import (
 	"time"
 
+	"tierbase/inbox"
 	"tierbase/records"
 	"tierbase/rules"
 	"tierbase/schema"
@@ -20,6 +21,7 @@ type App struct {
 	Users   *users.Service
 	Records *records.Service
 	Rules   *rules.Engine
+	Inbox   *inbox.Service
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -31,7 +33,7 @@ func Open(dir string) (*App, error) {
 	a := &App{DB: db}
 	if a.Catalog, err = schema.Open(db); err == nil {
 		if a.Users, err = users.Open(db); err == nil {
-			a.Rules, err = rules.Open(db, a.Catalog)
+			a.Rules, err = rules.Open(db, a.Catalog, a.Users)
 		}
 	}
 	if err != nil {
@@ -40,6 +42,8 @@ func Open(dir string) (*App, error) {
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}
+	a.Inbox = inbox.New(db)
+	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
 	return a, nil
 }
 
@@ -47,6 +51,7 @@ func Open(dir string) (*App, error) {
 func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Records.Now, a.Records.Loc = now, loc
 	a.Rules.Now, a.Rules.Loc = now, loc
+	a.Inbox.Now = now
 }
 
 // Close closes the database.

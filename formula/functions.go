@@ -324,3 +324,48 @@ func datePart(name string, part func(time.Time) int) fn {
 		return float64(part(t)), nil
 	}
 }
+
+// Help describes one function for people writing formulas.
+type Help struct {
+	Name        string `json:"name"`
+	Syntax      string `json:"syntax"`
+	Description string `json:"description"`
+}
+
+// help is the syntax and meaning of each function, in Chinese and English.
+var help = map[string][3]string{
+	"IF":      {"IF(条件, 成立时, 不成立时)", "条件成立取第二个值，否则取第三个", "the second value when the condition holds, else the third"},
+	"AND":     {"AND(条件1, 条件2, …)", "全部成立时为真", "true when all hold"},
+	"OR":      {"OR(条件1, 条件2, …)", "任一成立时为真", "true when any holds"},
+	"NOT":     {"NOT(条件)", "取反", "the opposite"},
+	"SUM":     {"SUM(数1, 数2, …)", "求和", "the sum"},
+	"AVERAGE": {"AVERAGE(数1, 数2, …)", "平均值", "the average"},
+	"MAX":     {"MAX(数1, 数2, …)", "最大值", "the largest"},
+	"MIN":     {"MIN(数1, 数2, …)", "最小值", "the smallest"},
+	"ABS":     {"ABS(数)", "绝对值", "the absolute value"},
+	"INT":     {"INT(数)", "向下取整", "rounded down to a whole number"},
+	"ROUND":   {"ROUND(数, 小数位)", "四舍五入", "rounded to the given decimals"},
+	"CONCAT":  {"CONCAT(文本1, 文本2, …)", "连接文本", "the texts joined"},
+	"LEN":     {"LEN(文本)", "字符数", "the number of characters"},
+	"TODAY":   {"TODAY()", "今天的日期", "today's date"},
+	"NOW":     {"NOW()", "当前时间", "the current date and time"},
+	"YEAR":    {"YEAR(日期)", "年份", "the year"},
+	"MONTH":   {"MONTH(日期)", "月份", "the month"},
+	"DAY":     {"DAY(日期)", "日", "the day of the month"},
+	"DATEDIF": {"DATEDIF(开始日期, 结束日期, \"Y\"|\"M\"|\"D\")", "两个日期相差的整年/整月/天数", "whole years, months or days between two dates"},
+	"DATEADD": {"DATEADD(日期, 数量, \"day\"|\"hour\"|…)", "日期加上若干年/月/日/小时/分钟，如 DATEADD(NOW(), 24, \"hour\")", "the date plus years, months, days, hours or minutes, e.g. DATEADD(NOW(), 24, \"hour\")"},
+}
+
+// Describe lists the functions with their syntax and meaning in lang ("en", otherwise Chinese).
+func Describe(lang string) []Help {
+	out := make([]Help, 0, len(functions))
+	for _, name := range Functions() {
+		h := help[name]
+		d := h[1]
+		if lang == "en" {
+			d = h[2]
+		}
+		out = append(out, Help{Name: name, Syntax: h[0], Description: d})
+	}
+	return out
+}

@@ -39,8 +39,8 @@ type Service struct {
 type Hook interface {
 	// Before may change vals (the fields about to be written; for a create, every field)
 	// knowing the record as it was (nil for a create).
-	Before(t *schema.Table, old, vals Record) error
-	// After sees the record as written, in the same transaction.
+	Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record) error
+	// After sees the record as written (nil when it was deleted), in the same transaction.
 	After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error
 }
 

@@ -123,7 +123,7 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 				continue // keep validating the rest, but write nothing
 			}
 			for _, h := range s.Hooks {
-				if err := h.Before(t, old, vals); err != nil {
+				if err := h.Before(ctx, tx, t, old, vals); err != nil {
 					return err
 				}
 			}
@@ -385,6 +385,11 @@ func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, i
 		for _, f := range t.UserFields() {
 			if old[f.ID] != nil {
 				changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
+			}
+		}
+		for _, h := range s.Hooks {
+			if err := h.After(ctx, tx, t, old, nil); err != nil {
+				return err
 			}
 		}
 		return writeLog(ctx, tx, t, []logEntry{{recordID: id, action: "delete", changes: changes}}, a, stamp)

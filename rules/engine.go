@@ -11,25 +11,35 @@ import (
 	"time"
 
 	"tierbase/cond"
+	"tierbase/inbox"
 	"tierbase/problem"
 	"tierbase/records"
 	"tierbase/schema"
 	"tierbase/store"
+	"tierbase/users"
 )
 
-// Engine keeps grading schemes and applies them.
+// Engine keeps grading schemes and rules and applies them.
 type Engine struct {
 	DB      *store.DB
 	Catalog *schema.Catalog
+	Users   *users.Service
+	Records *records.Service // creates the records of "create" actions
+	Inbox   *inbox.Service   // receives notifications
 	Now     func() time.Time // injectable clock: "today" of relative-date conditions
 	Loc     *time.Location   // zone of "today"; nil means time.Local
 	schemes atomic.Pointer[[]*Scheme]
+	rules   atomic.Pointer[ruleSet]
+	wake    chan struct{} // tells the queue worker that work was queued
 }
 
-// Open loads the schemes.
-func Open(db *store.DB, cat *schema.Catalog) (*Engine, error) {
-	e := &Engine{DB: db, Catalog: cat, Now: time.Now}
-	return e, e.reload(context.Background())
+// Open loads the schemes and rules.
+func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error) {
+	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, wake: make(chan struct{}, 1)}
+	if err := e.reload(context.Background()); err != nil {
+		return nil, err
+	}
+	return e, e.reloadRules(context.Background())
 }
 
 func (e *Engine) reload(ctx context.Context) error {
@@ -301,21 +311,11 @@ func (e *Engine) Problem(s *Scheme) error {
 	return err
 }
 
-// Before grades a record about to be written, so nobody ever reads it ungraded.
-func (e *Engine) Before(t *schema.Table, old, vals records.Record) error {
-	schemes := e.graded(t)
-	if len(schemes) == 0 {
-		return nil
-	}
-	merged := make(map[string]any, len(t.Fields))
-	for k, v := range old {
-		merged[k] = v
-	}
-	for k, v := range vals {
-		merged[k] = v
-	}
-	env := e.env()
-	for _, s := range schemes {
+// grade sets the graded fields of a record about to be written (merged is the record as it
+// will be; changes go to vals too). It reports whether it changed anything.
+func (e *Engine) grade(t *schema.Table, env cond.Env, merged, vals records.Record) bool {
+	changed := false
+	for _, s := range e.graded(t) {
 		var grade any
 		if s.Default != "" {
 			grade = s.Default
@@ -332,18 +332,16 @@ func (e *Engine) Before(t *schema.Table, old, vals records.Record) error {
 				break
 			}
 		}
-		if broken {
-			continue
-		}
-		if merged[s.Field] != grade {
-			vals[s.Field] = grade
+		if !broken && merged[s.Field] != grade {
+			vals[s.Field], merged[s.Field] = grade, grade
+			changed = true
 		}
 	}
-	return nil
+	return changed
 }
 
-// After keeps the tier history of the graded fields of a written record.
-func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+// history keeps the tier history of the graded fields of a written record.
+func (e *Engine) history(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
 	for _, s := range e.graded(t) {
 		var before any
 		if old != nil {
@@ -423,8 +421,9 @@ func (e *Engine) Migrations(ctx context.Context, t *schema.Table, field string) 
 	return out, rows.Err()
 }
 
-// RunDaily regrades every enabled scheme each day at hour:minute (in Loc) until ctx ends,
-// so grades that depend on "today" stay right with no edit. Errors go to report.
+// RunDaily regrades every enabled scheme and re-applies every always-kept rule each day at
+// hour:minute (in Loc) until ctx ends, so grades and tags that depend on "today" stay right
+// with no edit. Errors go to report.
 func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(changed int, err error)) {
 	for {
 		loc := e.Loc
@@ -442,6 +441,11 @@ func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(cha
 		case <-time.After(next.Sub(now)):
 		}
 		n, err := e.RegradeAll(ctx)
+		if err == nil {
+			var kept int
+			kept, err = e.KeepAll(ctx)
+			n += kept
+		}
 		if report != nil {
 			report(n, err)
 		}

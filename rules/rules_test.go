@@ -159,7 +159,7 @@ func TestGoAndSQLGradesAgree(t *testing.T) {
 	page, _ := e.recs.List(context.Background(), access.System, e.t, records.Query{Limit: 1000})
 	for _, rec := range page.Items {
 		vals := records.Record{}
-		if err := e.eng.Before(e.t, rec, vals); err != nil || len(vals) != 0 {
+		if err := e.eng.Before(context.Background(), nil, e.t, rec, vals); err != nil || len(vals) != 0 {
 			t.Fatalf("Go would regrade record %d: %v %v", rec.ID(), vals, err)
 		}
 	}

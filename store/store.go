@@ -265,6 +265,15 @@ var migrations = []string{
 	CREATE TABLE _tier_history(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, field TEXT NOT NULL,
 		from_value TEXT, to_value TEXT, at TEXT NOT NULL, source TEXT NOT NULL);
 	CREATE INDEX _tier_history_record ON _tier_history(table_id, record_id);`,
+	// Rules, the durable queue of their side effects, and the users' notification inbox.
+	`CREATE TABLE _rules(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
+		last_run TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '');
+	CREATE TABLE _queue(id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, payload TEXT NOT NULL, depth INTEGER NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0, run_at TEXT NOT NULL, error TEXT NOT NULL DEFAULT '');
+	CREATE INDEX _queue_run_at ON _queue(run_at);
+	CREATE TABLE _notifications(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
+		link TEXT NOT NULL, at TEXT NOT NULL, read_at TEXT);
+	CREATE INDEX _notifications_user ON _notifications(user_id, id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

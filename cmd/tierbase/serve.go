@@ -26,8 +26,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	data := dataFlag(fs)
 	addr := fs.String("http", "127.0.0.1:8090", "address to listen on")
 	withDemo := fs.Bool("demo", false, "when the 客户管理 app is missing, install it with 2000 demo customers first")
+	dailyText := fs.String("daily-at", "01:00", "local time of the daily pass that re-grades and re-tags as days go by (HH:MM)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	dailyAt, err := time.Parse("15:04", *dailyText)
+	if err != nil {
+		return fmt.Errorf("--daily-at %q: write the time as HH:MM, e.g. 01:00", *dailyText)
 	}
 	a, err := app.Open(*data)
 	if err != nil {
@@ -55,7 +60,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads,
 		Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Version: version,
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: version,
 		InstallCRM: func(c context.Context) (*schema.App, error) {
 			installed, err := crm.Install(c, a.Catalog)
 			if err == nil {
@@ -65,11 +70,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}}
 	daily, stopDaily := context.WithCancel(context.Background())
 	defer stopDaily()
-	go a.Rules.RunDaily(daily, 1, 0, func(n int, err error) { // 01:00: grades that depend on "today"
+	go a.Rules.RunDaily(daily, dailyAt.Hour(), dailyAt.Minute(), func(n int, err error) { // grades and tags that depend on "today"
 		if err != nil {
 			log.Printf("daily regrade: %v", err)
 		}
 	})
+	go a.Rules.RunSchedules(daily)
+	go a.Rules.Work(daily) // side effects of rules (to-dos, notifications), also those left by the last run
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)

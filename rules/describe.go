@@ -1,0 +1,96 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"tierbase/cond"
+	"tierbase/schema"
+)
+
+// Describe renders a rule as a sentence in lang ("en", otherwise Chinese), e.g.
+// 当 新增记录时，如果 累计消费金额 大于 10000，则 加上标签 大客户；通知 负责人「…」.
+func (r *Rule) Describe(t *schema.Table, lang string) string {
+	en := lang == "en"
+	pick := func(zh, e string) string {
+		if en {
+			return e
+		}
+		return zh
+	}
+	name := func(tb *schema.Table, ref string) string {
+		if tb != nil {
+			if f := tb.Field(ref); f != nil {
+				return f.Name
+			}
+		}
+		return ref
+	}
+	var triggers []string
+	for _, tr := range r.Triggers {
+		switch tr.On {
+		case OnCreated:
+			triggers = append(triggers, pick("新增记录时", "a record is created"))
+		case OnUpdated:
+			triggers = append(triggers, pick("修改记录时", "a record is updated"))
+		case OnDeleted:
+			triggers = append(triggers, pick("删除记录时", "a record is deleted"))
+		case OnChanged:
+			names := make([]string, len(tr.Fields))
+			for i, f := range tr.Fields {
+				names[i] = name(t, f)
+			}
+			triggers = append(triggers, fmt.Sprintf(pick("%s 变化时", "%s changes"), strings.Join(names, pick("、", ", "))))
+		case OnSchedule:
+			triggers = append(triggers, fmt.Sprintf(pick("按定时 %s", "on schedule %s"), tr.Cron))
+		case OnAlways:
+			triggers = append(triggers, pick("始终", "always"))
+		}
+	}
+	var when []string
+	if r.When != nil {
+		when = append(when, cond.Describe(r.When, t, lang))
+	}
+	if rel := r.Related; rel != nil {
+		ops := map[string][2]string{"gt": {"大于", "more than"}, "gte": {"不少于", "at least"}, "eq": {"等于", "exactly"}, "lte": {"不多于", "at most"}, "lt": {"少于", "fewer than"}}
+		op := ops[rel.Op]
+		what := pick("关联记录", "related records")
+		if rel.Where != nil {
+			what = fmt.Sprintf(pick("满足「%s」的关联记录", "related records where %s"), cond.Describe(rel.Where, nil, lang))
+		}
+		when = append(when, fmt.Sprintf(pick("%s 数量%s %g", "%s number %s %g"), what, pick(op[0], " "+op[1]), rel.Value))
+	}
+	var acts []string
+	for _, a := range r.Actions {
+		switch a.Type {
+		case ActSet:
+			v := fmt.Sprint(a.Value)
+			if a.Formula != "" {
+				v = "=" + strings.TrimPrefix(a.Formula, "=")
+			}
+			acts = append(acts, fmt.Sprintf(pick("将 %s 设为 %s", "set %s to %s"), name(t, a.Field), v))
+		case ActAddTag:
+			acts = append(acts, fmt.Sprintf(pick("给 %s 加上 %s", "add %[2]s to %[1]s"), name(t, a.Field), a.Tag))
+		case ActRemoveTag:
+			acts = append(acts, fmt.Sprintf(pick("从 %s 去掉 %s", "remove %[2]s from %[1]s"), name(t, a.Field), a.Tag))
+		case ActAssign:
+			acts = append(acts, fmt.Sprintf(pick("分配 %s", "assign %s"), name(t, a.Field)))
+		case ActCreate:
+			acts = append(acts, pick("新建一条记录", "create a record"))
+		case ActNotify:
+			acts = append(acts, fmt.Sprintf(pick("发送通知「%s」", "notify \"%s\""), a.Title))
+		}
+	}
+	if en {
+		s := "when " + strings.Join(triggers, " or ")
+		if len(when) > 0 {
+			s += ", if " + strings.Join(when, " and ")
+		}
+		return s + ", " + strings.Join(acts, "; ")
+	}
+	s := "当 " + strings.Join(triggers, " 或 ")
+	if len(when) > 0 {
+		s += "，如果 " + strings.Join(when, " 且 ")
+	}
+	return s + "，则 " + strings.Join(acts, "；")
+}

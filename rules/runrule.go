@@ -1,0 +1,371 @@
+package rules
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log"
+	"slices"
+	"strings"
+	"time"
+
+	"tierbase/cond"
+	"tierbase/formula"
+	"tierbase/records"
+	"tierbase/schema"
+	"tierbase/store"
+)
+
+// MaxQueuedPerRun bounds the side effects one scheduled run queues (the first records, by id).
+const MaxQueuedPerRun = 10000
+
+func quoteTable(t *schema.Table) string { return store.Quote(t.SQLName()) }
+func quoteCol(f *schema.Field) string   { return store.Quote(f.Column()) }
+
+// match is the SQL condition of the records c applies to: its condition, its count of related
+// records, and (if ids is not nil) those ids only.
+func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
+	w, args, err := cond.Compile(c.r.When, c.t, e.env())
+	if err != nil {
+		return "", nil, err
+	}
+	parts := []string{"(" + w + ")"}
+	if rel := c.r.Related; rel != nil {
+		rw, rargs, err := cond.Compile(rel.Where, c.related, e.env())
+		if err != nil {
+			return "", nil, err
+		}
+		link := c.related.Field(rel.Link)
+		parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
+			quoteTable(c.related), quoteCol(link), quoteTable(c.t), rw, countOps[rel.Op]))
+		args = append(append(args, rargs...), rel.Value)
+	}
+	return strings.Join(parts, " AND "), args, nil
+}
+
+// only restricts a statement to some ids (none: every record).
+func only(ids []int64) (string, []any) {
+	if ids == nil {
+		return "", nil
+	}
+	marks := strings.Repeat(",?", len(ids))[1:]
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " AND id IN (" + marks + ")", args
+}
+
+// RunResult says what running a rule over a table did.
+type RunResult struct {
+	Matched int `json:"matched"`
+	Changed int `json:"changed"`
+	Queued  int `json:"queued"`
+}
+
+// RunRule runs a rule now over every record that matches it, set-wise: field actions as
+// UPDATE statements (formulas and assignments record by record), side effects queued for
+// the first MaxQueuedPerRun matching records. An always-kept rule also takes its tags off
+// the records that no longer match.
+func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
+	r, err := e.Rule(ref)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cloneRule(r).check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, err
+	}
+	res := &RunResult{}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		w, args, err := e.match(c, nil)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteTable(c.t)+" WHERE "+w, args...).Scan(&res.Matched); err != nil {
+			return err
+		}
+		if res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+			return nil
+		}
+		return e.eachMatch(ctx, tx, c, nil, MaxQueuedPerRun, func(rec records.Record) error {
+			res.Queued++
+			return e.enqueue(ctx, tx, c, rec, 0)
+		})
+	})
+	failure := ""
+	if err != nil {
+		failure = err.Error()
+	}
+	e.setStatus(ctx, r.ID, true, failure)
+	if res.Queued > 0 {
+		e.signal()
+	}
+	return res, err
+}
+
+// keep applies c's field actions set-wise to the matching records among ids (nil: all);
+// for an always-kept rule, tags also come off records that no longer match. It returns how
+// many record changes it made.
+func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64) (int, error) {
+	w, args, err := e.match(c, ids)
+	if err != nil {
+		return 0, err
+	}
+	in, inArgs := only(ids)
+	table := quoteTable(c.t)
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	updated := store.Quote(schema.FieldUpdatedAt)
+	total := 0
+	exec := func(q string, a ...any) error {
+		res, err := tx.ExecContext(ctx, q, a...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+		return nil
+	}
+	for i := range c.r.Actions {
+		a := &c.r.Actions[i]
+		f := c.fields[i]
+		if f == nil {
+			continue
+		}
+		col := quoteCol(f)
+		has := fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(COALESCE(%s, '[]')) WHERE value = ?)", col)
+		add := fmt.Sprintf("UPDATE %s SET %s = json_insert(COALESCE(%s, '[]'), '$[#]', ?), %s = ? WHERE %%s AND NOT %s%s", table, col, col, updated, has, in)
+		del := fmt.Sprintf("UPDATE %s SET %s = (SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?), %s = ? WHERE %%s AND %s%s", table, col, col, updated, has, in)
+		holds, notHolds := "("+w+")", "NOT COALESCE(("+w+"), 0)"
+		switch {
+		case a.Type == ActSet && c.formulas[i] == nil:
+			q := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s AND %s IS NOT ?%s", table, col, updated, w, col, in)
+			v := records.SQLValue(a.Value)
+			if err := exec(q, append(append(append([]any{v, stamp}, args...), v), inArgs...)...); err != nil {
+				return total, err
+			}
+		case a.Type == ActAddTag || a.Type == ActRemoveTag:
+			on, off := add, del
+			if a.Type == ActRemoveTag {
+				on, off = del, add
+			}
+			if err := exec(fmt.Sprintf(on, holds), append(append(append([]any{a.Tag, stamp}, args...), a.Tag), inArgs...)...); err != nil {
+				return total, err
+			}
+			if c.has(OnAlways) {
+				if err := exec(fmt.Sprintf(off, notHolds), append(append(append([]any{a.Tag, stamp}, args...), a.Tag), inArgs...)...); err != nil {
+					return total, err
+				}
+			}
+		default: // formulas and assignments: record by record
+			err := e.eachMatch(ctx, tx, c, ids, -1, func(rec records.Record) error {
+				vals := records.Record{}
+				did, err := e.fieldAction(ctx, tx, c, i, true, rec, vals)
+				if err != nil || !did {
+					return err
+				}
+				return exec(fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?", table, col, updated),
+					records.SQLValue(vals[f.ID]), stamp, rec.ID())
+			})
+			if err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// eachMatch calls fn with each record c matches among ids (nil: all), at most limit (<0: all).
+func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64, limit int, fn func(records.Record) error) error {
+	w, args, err := e.match(c, ids)
+	if err != nil {
+		return err
+	}
+	in, inArgs := only(ids)
+	fields := c.t.Fields
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		cols[i] = quoteCol(f)
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s%s ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), w, in, limit)
+	rows, err := tx.QueryContext(ctx, q, append(args, inArgs...)...)
+	if err != nil {
+		return err
+	}
+	var recs []records.Record
+	for rows.Next() {
+		raw := make([]any, len(fields))
+		ptrs := make([]any, len(fields))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return err
+		}
+		rec := make(records.Record, len(fields))
+		for i, f := range fields {
+			rec[f.ID] = records.FromSQL(f, raw[i])
+		}
+		recs = append(recs, rec)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeepAll applies every enabled always-kept rule to its whole table: part of the daily pass,
+// so tags that depend on "today" come and go with no edit.
+func (e *Engine) KeepAll(ctx context.Context) (int, error) {
+	total := 0
+	for _, r := range e.Rules() {
+		if !r.Enabled || !slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.On == OnAlways }) || e.RuleProblem(r) != nil {
+			continue
+		}
+		res, err := e.RunRule(ctx, r.ID)
+		if err != nil {
+			return total, fmt.Errorf("规则「%s」: %w", r.Name, err)
+		}
+		total += res.Changed
+	}
+	return total, nil
+}
+
+// RunSchedules runs scheduled rules at the minutes their cron says, until ctx ends.
+func (e *Engine) RunSchedules(ctx context.Context) {
+	for {
+		loc := e.Loc
+		if loc == nil {
+			loc = time.Local
+		}
+		now := e.Now().In(loc)
+		next := now.Truncate(time.Minute).Add(time.Minute)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(next.Sub(now)):
+		}
+		for _, r := range e.Rules() {
+			if !r.Enabled {
+				continue
+			}
+			for _, tr := range r.Triggers {
+				if tr.On != OnSchedule {
+					continue
+				}
+				cr, err := ParseCron(tr.Cron)
+				if err != nil || !cr.Next(next.Add(-time.Minute)).Equal(next) {
+					continue
+				}
+				if _, err := e.RunRule(ctx, r.ID); err != nil {
+					log.Printf("rules: %s: %v", r.Name, err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// Change is how many records a field action would change, from a value to another.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// RulePreview is what running a rule over its table now would do, without doing it.
+type RulePreview struct {
+	Matched int      `json:"matched"`
+	Changes []Change `json:"changes"`
+	Samples []Sample `json:"samples"`
+	Text    string   `json:"text"`
+}
+
+// PreviewRule counts the records a rule matches now and what its field actions would change
+// on them (set to a value, tags added or removed), with a few examples. Nothing is written.
+func (e *Engine) PreviewRule(ctx context.Context, r *Rule, lang string) (*RulePreview, error) {
+	if strings.TrimSpace(r.Name) == "" {
+		c := *r
+		c.Name, r = "preview", &c
+	}
+	c, err := r.check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, err
+	}
+	w, args, err := e.match(c, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &RulePreview{Changes: []Change{}, Samples: []Sample{}, Text: r.Describe(c.t, lang)}
+	table := quoteTable(c.t)
+	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
+		return nil, err
+	}
+	for i := range r.Actions {
+		a, f := &r.Actions[i], c.fields[i]
+		if f == nil {
+			continue
+		}
+		col := quoteCol(f)
+		has := fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(COALESCE(%s, '[]')) WHERE value = ?)", col)
+		var q string
+		var qa []any
+		switch {
+		case a.Type == ActSet && c.formulas[i] == nil:
+			v := records.SQLValue(a.Value)
+			q = fmt.Sprintf("SELECT COALESCE(CAST(%s AS TEXT), ''), ?, COUNT(*) FROM %s WHERE %s AND %s IS NOT ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
+			qa = append(append([]any{fmt.Sprint(a.Value)}, args...), v)
+		case a.Type == ActAddTag:
+			q = fmt.Sprintf("SELECT '', ?, COUNT(*) FROM %s WHERE %s AND NOT %s", table, w, has)
+			qa = append(append([]any{a.Tag}, args...), a.Tag)
+		case a.Type == ActRemoveTag:
+			q = fmt.Sprintf("SELECT ?, '', COUNT(*) FROM %s WHERE %s AND %s", table, w, has)
+			qa = append(append([]any{a.Tag}, args...), a.Tag)
+		default:
+			continue
+		}
+		rows, err := e.DB.R.QueryContext(ctx, q, qa...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			ch := Change{Field: f.Name}
+			if err := rows.Scan(&ch.From, &ch.To, &ch.Count); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if ch.Count > 0 {
+				p.Changes = append(p.Changes, ch)
+			}
+		}
+		rows.Close()
+	}
+	title := store.Quote(c.t.Title().Column())
+	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s LIMIT 5", title, table, w), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s Sample
+		if err := rows.Scan(&s.ID, &s.Title); err != nil {
+			return nil, err
+		}
+		p.Samples = append(p.Samples, s)
+	}
+	return p, rows.Err()
+}
+
+// formulaEnv is the clock formulas see.
+func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc: e.Loc} }
