@@ -178,12 +178,14 @@ func (f *Formula) sampleEnv() map[string]any {
 // text "", as in a spreadsheet.
 func value(f *schema.Field, v any) any {
 	switch f.Type {
-	case schema.Number, schema.Money, schema.Percent, schema.Rating:
-		x, _ := v.(float64)
-		return x
-	case schema.User, schema.Link:
-		x, _ := v.(int64)
-		return float64(x)
+	case schema.Number, schema.Money, schema.Percent, schema.Rating, schema.User, schema.Link:
+		switch x := v.(type) {
+		case float64:
+			return x
+		case int64: // ids: of the record, a user, a linked record
+			return float64(x)
+		}
+		return 0.0
 	case schema.Checkbox:
 		b, _ := v.(bool)
 		return b

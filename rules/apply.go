@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -267,8 +268,9 @@ func sameValue(a, b any) bool {
 }
 
 // Before grades a record about to be written and applies the field actions of the rules it
-// fires, in rounds: a rule fires at most once per write, and a change made by one rule may
-// fire another, up to MaxDepth rounds.
+// fires, in rounds: the write fires rules; the fields they change fire the rules watching
+// those fields in the next round, and so on. Rules that keep changing each other are
+// stopped after MaxDepth rounds with a message naming them, and the write is refused.
 func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals records.Record) error {
 	rules := e.active(t)
 	if len(rules) == 0 && len(e.graded(t)) == 0 {
@@ -282,12 +284,16 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 		merged[k] = v
 	}
 	env := e.env()
-	fired := map[*compiled]bool{}
+	var delta []string // fields changed by the previous round
 	var chain []string
 	for round := 0; ; round++ {
-		changed := e.grade(t, env, merged, vals)
+		start := maps.Clone(merged)
+		e.grade(t, env, merged, vals)
 		for _, c := range rules {
-			if fired[c] || !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) || !c.triggered(old, merged) {
+			if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
+				continue
+			}
+			if round == 0 && !c.triggered(old, merged) || round > 0 && !c.changedBy(delta) {
 				continue
 			}
 			ok, err := cond.Eval(c.r.When, t, env, merged)
@@ -297,23 +303,36 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 			if !ok && !c.has(OnAlways) {
 				continue
 			}
-			fired[c] = true
 			chain = append(chain, c.r.Name)
 			for i := range c.r.Actions {
-				did, err := e.fieldAction(ctx, tx, c, i, ok, merged, vals)
-				if err != nil {
+				if _, err := e.fieldAction(ctx, tx, c, i, ok, merged, vals); err != nil {
 					return err
 				}
-				changed = changed || did
 			}
 		}
-		if !changed {
+		delta = delta[:0]
+		for k, v := range merged {
+			if !sameValue(start[k], v) {
+				delta = append(delta, k)
+			}
+		}
+		if len(delta) == 0 {
 			return nil
 		}
 		if round == MaxDepth {
 			return problem.Invalid("rule_loop", "max", MaxDepth, "rules", strings.Join(chain, " → "))
 		}
 	}
+}
+
+// changedBy reports whether a change of the given fields fires c (later rounds of Before).
+func (c *compiled) changedBy(fields []string) bool {
+	for _, tr := range c.r.Triggers {
+		if tr.On == OnAlways && c.related == nil || tr.On == OnChanged && slices.ContainsFunc(tr.Fields, func(f string) bool { return slices.Contains(fields, f) }) {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldAction applies action i of c to a record about to be written. holds says whether the

@@ -18,7 +18,7 @@ import (
 // job is a queued side effect: the rule, the record that fired it (as it was then) and
 // how deep in a chain of rules it is.
 type job struct {
-	ID     int64
+	ID     int64          `json:"-"`
 	Rule   string         `json:"rule"`
 	Table  string         `json:"table"`
 	Record records.Record `json:"record"`
