@@ -20,9 +20,9 @@ import (
 // world is the CRM template with two salespeople and a 待办 table, on a real SQLite file.
 type world struct {
 	*app.App
-	now      time.Time
-	cust     *schema.Table
-	todo     *schema.Table
+	now       time.Time
+	cust      *schema.Table
+	todo      *schema.Table
 	zhang, li int64
 }
 
@@ -290,13 +290,21 @@ func TestBadRules(t *testing.T) {
 		{"when.field", func(r *rules.Rule) { r.When = leaf("没有的字段", "eq", 1) }},
 		{"when.op", func(r *rules.Rule) { r.When = leaf("累计消费金额", "contains", "1") }},
 		{"when.value", func(r *rules.Rule) { r.When = leaf("累计消费金额", "gt", "很多") }},
-		{"actions[0].formula", func(r *rules.Rule) { r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "备注", Formula: "IF(1, "} }},
-		{"actions[0].formula", func(r *rules.Rule) { r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "备注", Formula: "没有的字段 + 1"} }},
-		{"actions[0].value", func(r *rules.Rule) { r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "购买频率", Value: "很多"} }},
+		{"actions[0].formula", func(r *rules.Rule) {
+			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "备注", Formula: "IF(1, "}
+		}},
+		{"actions[0].formula", func(r *rules.Rule) {
+			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "备注", Formula: "没有的字段 + 1"}
+		}},
+		{"actions[0].value", func(r *rules.Rule) {
+			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "购买频率", Value: "很多"}
+		}},
 		{"actions[0].field", func(r *rules.Rule) { r.Actions[0].Field = "客户名称" }},
 		{"actions[0].type", func(r *rules.Rule) { r.Actions[0].Type = "explode" }},
 		{"actions[0].users", func(r *rules.Rule) { r.Actions[0] = rules.Action{Type: rules.ActNotify, Title: "x"} }},
-		{"actions[0].values.没有", func(r *rules.Rule) { r.Actions[0] = rules.Action{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"没有": 1}} }},
+		{"actions[0].values.没有", func(r *rules.Rule) {
+			r.Actions[0] = rules.Action{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"没有": 1}}
+		}},
 		{"related", func(r *rules.Rule) { r.Related = &rules.Related{Table: "订单", Link: "客户", Op: "gte", Value: 1} }},
 		{"actions", func(r *rules.Rule) { r.Actions = nil }},
 	}
@@ -313,7 +321,6 @@ func TestBadRules(t *testing.T) {
 		t.Fatalf("bad rules were saved: %d", len(w.Rules.Rules()))
 	}
 }
-
 
 // The preview counts what a rule would change and writes nothing; running it does that.
 func TestRulePreviewAndRun(t *testing.T) {
