@@ -45,8 +45,11 @@ func newServer(t *testing.T) string {
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: "test-1",
 		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, a.Catalog) }}
+	work, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Rules.Work(work); close(done) }()
 	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
+	t.Cleanup(func() { ts.Close(); stop(); <-done })
 	return ts.URL
 }
 

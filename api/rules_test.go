@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"testing"
+	"time"
 )
 
 func s2Scheme() map[string]any {
@@ -75,4 +76,59 @@ func TestRFMThroughAPI(t *testing.T) {
 		t.Fatalf("best customer %v", best)
 	}
 	c.post("/api/rfm", map[string]any{"table": "客户", "recency": "客户名称"}).wantError(t, 400, "rfm_field")
+}
+
+// A rule made through the API tags new customers inside the write and notifies their owner,
+// who reads it in the inbox; bad rules are refused with the part named.
+func TestRulesThroughAPI(t *testing.T) {
+	c := setup(t)
+	c.post("/api/templates/crm", nil).must(t, 201)
+	memberID, member := c.addMember("m@example.com", "成员")
+	rule := map[string]any{"name": "大客户", "table": "客户", "enabled": true, "triggers": []map[string]any{{"on": "created"}},
+		"when": map[string]any{"field": "累计消费金额", "op": "gt", "value": 10000},
+		"actions": []map[string]any{{"type": "add_tag", "field": "标签", "tag": "大客户"},
+			{"type": "notify", "owner": true, "title": "新的大客户：{客户名称}"}}}
+	c.create("客户", map[string]any{"客户名称": "旧客户", "累计消费金额": 50000})
+	prev := c.post("/api/rules/preview", rule).must(t, 200)
+	if num(prev["matched"]) != 1 || len(prev["changes"].([]any)) != 1 || str(prev["text"]) == "" {
+		t.Fatalf("preview %v", prev)
+	}
+	saved := c.post("/api/rules", rule).must(t, 201)
+	if str(saved["text"]) != "当 新增记录时，如果 累计消费金额 大于 10000，则 给 标签 加上 大客户；发送通知「新的大客户：{客户名称}」" {
+		t.Fatalf("sentence %q", saved["text"])
+	}
+	rec := c.create("客户", map[string]any{"客户名称": "华为", "累计消费金额": 20000, "负责人": memberID})
+	if tags, _ := rec["标签"].([]any); len(tags) != 1 || tags[0] != "大客户" {
+		t.Fatalf("tags %v", rec["标签"])
+	}
+	var inbox map[string]any
+	for i := 0; i < 100; i++ {
+		if inbox = member.get("/api/notifications?unread=1").must(t, 200); num(inbox["unread"]) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	items, _ := inbox["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["title"] != "新的大客户：华为" {
+		t.Fatalf("member's inbox %v", inbox)
+	}
+	if n := num(c.get("/api/notifications").must(t, 200)["unread"]); n != 0 {
+		t.Fatalf("the admin got %v notifications meant for the owner", n)
+	}
+	if n := member.post("/api/notifications/read", map[string]any{"all": true}).must(t, 200)["unread"]; num(n) != 0 {
+		t.Fatalf("unread after reading all: %v", n)
+	}
+	if len(c.get("/api/rules?table=客户").must(t, 200)["items"].([]any)) != 1 || len(c.get("/api/rules/functions").must(t, 200)["items"].([]any)) < 10 {
+		t.Fatal("rule list or functions")
+	}
+	bad := map[string]any{"name": "坏", "table": "客户", "enabled": true, "triggers": []map[string]any{{"on": "schedule", "cron": "0 25 * * *"}},
+		"actions": []map[string]any{{"type": "set", "field": "备注", "formula": "IF(1,"}}}
+	if d := c.post("/api/rules", bad).wantError(t, 400, "bad_cron"); str(d["message"]) == "" {
+		t.Fatal("no message")
+	}
+	bad["triggers"] = []map[string]any{{"on": "updated"}}
+	c.post("/api/rules", bad).wantError(t, 400, "bad_formula")
+	member.post("/api/rules", rule).wantError(t, 403, "forbidden")
+	c.post("/api/rules/"+str(saved["id"])+"/run", nil).must(t, 200)
+	c.del("/api/rules/"+str(saved["id"])).must(t, 200)
 }
