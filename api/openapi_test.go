@@ -22,7 +22,7 @@ var routes = []string{
 	"GET /api/tables/{table}/export", "POST /api/tables/{table}/imports", "POST /api/imports",
 	"GET /api/imports/{id}", "POST /api/imports/{id}/start", "GET /api/imports/{id}/report",
 	"GET /api/schemes", "POST /api/schemes", "POST /api/schemes/preview", "GET /api/schemes/{id}", "PUT /api/schemes/{id}",
-	"DELETE /api/schemes/{id}", "POST /api/schemes/{id}/run", "POST /api/rfm",
+	"DELETE /api/schemes/{id}", "POST /api/schemes/{id}/run", "POST /api/rfm", "GET /api/rfm", "DELETE /api/rfm/{table}",
 	"GET /api/rules", "POST /api/rules", "POST /api/rules/preview", "GET /api/rules/functions", "GET /api/rules/{id}", "PUT /api/rules/{id}",
 	"DELETE /api/rules/{id}", "POST /api/rules/{id}/run", "GET /api/notifications", "POST /api/notifications/read",
 	"GET /api/tables/{table}/records/{id}/tier-history", "GET /api/tables/{table}/tier-migrations",

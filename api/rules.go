@@ -164,6 +164,24 @@ func (s *Server) runRFM(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"scored": n})
 }
 
+func (s *Server) listRFM(w http.ResponseWriter, r *http.Request) error {
+	models, err := s.Rules.RFMModels(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"items": models})
+}
+
+func (s *Server) deleteRFM(w http.ResponseWriter, r *http.Request) error {
+	if err := access.CanManageSchema(actor(r)); err != nil {
+		return err
+	}
+	if err := s.Rules.DeleteRFM(r.Context(), r.PathValue("table")); err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"ok": true})
+}
+
 // ruleJSON is a rule with its sentence, problem and last run, as the API shows it.
 func (s *Server) ruleJSON(ru *rules.Rule, status map[string]rules.RuleStatus, lang string) map[string]any {
 	text := ""

@@ -99,6 +99,8 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/schemes/{id}", s.deleteScheme)
 	auth("POST /api/schemes/{id}/run", s.runScheme)
 	auth("POST /api/rfm", s.runRFM)
+	auth("GET /api/rfm", s.listRFM)
+	auth("DELETE /api/rfm/{table}", s.deleteRFM)
 	auth("GET /api/rules", s.listRules)
 	auth("POST /api/rules", s.saveRule)
 	auth("POST /api/rules/preview", s.previewRule)

@@ -421,9 +421,9 @@ func (e *Engine) Migrations(ctx context.Context, t *schema.Table, field string) 
 	return out, rows.Err()
 }
 
-// RunDaily regrades every enabled scheme and re-applies every always-kept rule each day at
-// hour:minute (in Loc) until ctx ends, so grades and tags that depend on "today" stay right
-// with no edit. Errors go to report.
+// RunDaily refreshes the kept RFM models, regrades every enabled scheme and re-applies every
+// always-kept rule each day at hour:minute (in Loc) until ctx ends, so scores, grades and
+// tags that depend on "today" stay right with no edit. Errors go to report.
 func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(changed int, err error)) {
 	for {
 		loc := e.Loc
@@ -440,7 +440,11 @@ func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(cha
 			return
 		case <-time.After(next.Sub(now)):
 		}
-		n, err := e.RegradeAll(ctx)
+		err := e.RefreshRFM(ctx)
+		n := 0
+		if err == nil {
+			n, err = e.RegradeAll(ctx)
+		}
 		if err == nil {
 			var kept int
 			kept, err = e.KeepAll(ctx)

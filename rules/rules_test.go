@@ -275,6 +275,42 @@ func TestRFMFromFields(t *testing.T) {
 	if _, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
 		t.Fatalf("a text field as recency is refused: %v", err)
 	}
+	// The 11 English segments by R and F, and a fixed threshold for the Chinese ones; the
+	// model is kept for the daily refresh.
+	m := rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "en"}
+	if _, err := e.eng.RunRFM(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	tb, _ = e.cat.Table("客户")
+	for i, id := range ids {
+		rec, _ := e.recs.Get(context.Background(), access.System, tb, id)
+		r, f := i/2+1, (10-i-1)/2+1
+		want := ""
+		for _, s := range rules.EnglishSegments {
+			if r >= s.R1 && r <= s.R2 && f >= s.F1 && f <= s.F2 {
+				want = s.Name
+				break
+			}
+		}
+		if got := rec[tb.Field("RFM分群").ID]; got != want || !tb.Field("RFM分群").HasOption(want) {
+			t.Errorf("customer %d (R%d F%d): %v, want %s", i, r, f, got, want)
+		}
+	}
+	m.Segments, m.Threshold = "zh", 2
+	if _, err := e.eng.RunRFM(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := e.recs.Get(context.Background(), access.System, tb, ids[9]) // R5 F1 M: (63%10)/2+1 = 2
+	if got := rec[tb.Field("RFM分群").ID]; got != "一般发展客户" {
+		t.Errorf("threshold 2: %v, want 一般发展客户 (近 低 低)", got)
+	}
+	models, err := e.eng.RFMModels(context.Background())
+	if err != nil || len(models) != 1 || models[0].Threshold != 2 {
+		t.Fatalf("kept models %+v %v", models, err)
+	}
+	if _, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "fr"}); problem.As(err) == nil {
+		t.Fatal("unknown segments accepted")
+	}
 }
 
 func b2i(b bool) int {

@@ -274,6 +274,8 @@ var migrations = []string{
 	CREATE TABLE _notifications(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL,
 		link TEXT NOT NULL, at TEXT NOT NULL, read_at TEXT);
 	CREATE INDEX _notifications_user ON _notifications(user_id, id);`,
+	// RFM models, refreshed by the daily pass.
+	`CREATE TABLE _rfm(table_id TEXT PRIMARY KEY, def TEXT NOT NULL, last_run TEXT NOT NULL DEFAULT '');`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
