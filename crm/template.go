@@ -25,6 +25,7 @@ var (
 		"台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
 	FollowUpWays  = []string{"电话", "拜访", "微信", "邮件", "会议"}
 	OrderStatuses = []string{"待付款", "已付款", "已发货", "已完成", "已取消"}
+	TaskStatuses  = []string{"待处理", "进行中", "已完成"}
 )
 
 func options(values []string) []schema.Option {
@@ -42,7 +43,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	}
 	// Table names are unique across apps: refuse before creating anything, so a clash
 	// does not leave a half-installed app behind.
-	for _, name := range []string{"客户", "联系人", "跟进记录", "订单"} {
+	for _, name := range []string{"客户", "联系人", "跟进记录", "订单", "待办任务"} {
 		if _, err := cat.Table(name); err == nil {
 			return nil, problem.New(409, "duplicate_name", "name", name)
 		}
@@ -105,6 +106,15 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if _, err := cat.CreateTable(ctx, app.ID, "待办任务", []*schema.Field{
+		{Name: "任务标题", Type: schema.Text, Required: true},
+		{Name: "关联客户", Type: schema.Link, LinkTable: customers.ID},
+		{Name: "截止时间", Type: schema.DateTime, Indexed: true},
+		{Name: "状态", Type: schema.Select, Options: options(TaskStatuses), Default: "待处理"},
+		{Name: "说明", Type: schema.TextArea},
+	}); err != nil {
+		return nil, err
+	}
 	return app, nil
 }
 
@@ -122,13 +132,41 @@ func Scheme() *rules.Scheme {
 		}}
 }
 
-// InstallRules adds the template's grading scheme unless the 客户等级 field already has one.
+// Rules are the template's default rules: S4 (a customer who becomes 高价值客户 gets a to-do
+// for its 负责人, due in 24 hours, and the 负责人 a notification) and the dynamic tag 高频客户
+// (two or more orders in the last 30 days).
+func Rules() []*rules.Rule {
+	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+	return []*rules.Rule{
+		{Name: "高价值客户跟进", Table: "客户", Enabled: true,
+			Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+			When:     leaf("客户等级", "eq", "高价值客户"),
+			Actions: []rules.Action{
+				{Type: rules.ActCreate, Target: "待办任务", Values: map[string]any{
+					"任务标题": `=CONCAT("跟进高价值客户：", 客户名称)`, "关联客户": "=ID", "截止时间": `=DATEADD(NOW(), 24, "hour")`, "负责人": "=负责人"}},
+				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额} 元）"},
+			}},
+		{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+			Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
+			Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}},
+	}
+}
+
+// InstallRules adds the template's grading scheme and rules, each unless one of its name
+// exists. The scheme grades first, so customers graded at install raise no to-dos.
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
-	for _, s := range eng.Schemes() {
-		if s.Name == "客户分级" {
-			return nil
+	if _, err := eng.Scheme("客户分级"); err != nil {
+		if _, _, err := eng.Save(ctx, Scheme()); err != nil {
+			return err
 		}
 	}
-	_, _, err := eng.Save(ctx, Scheme())
-	return err
+	for _, r := range Rules() {
+		if _, err := eng.Rule(r.Name); err == nil {
+			continue
+		}
+		if _, _, err := eng.SaveRule(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }

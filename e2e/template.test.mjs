@@ -5,7 +5,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
-const TABLES = ['客户', '联系人', '跟进记录', '订单'];
+const TABLES = ['客户', '联系人', '跟进记录', '订单', '待办任务'];
 
 let server, browser, page, api;
 let ids = []; // customers added through the API, in creation order
