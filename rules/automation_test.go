@@ -371,3 +371,30 @@ func TestDeleteTriggerAndSentence(t *testing.T) {
 		t.Fatalf("%d jobs left in the queue", n)
 	}
 }
+
+// Grades changed set-wise (a scheme saved, the daily pass) fire the rules watching the grade
+// too: the S4 to-do comes for a customer the regrade made 高价值客户.
+func TestRegradeFiresRules(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.save(t, &rules.Rule{Name: "高价值客户跟进", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+		When:     leaf("客户等级", "eq", "高价值客户"),
+		Actions: []rules.Action{{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"标题": `=CONCAT("跟进 ", 客户名称)`}},
+			{Type: rules.ActAddTag, Field: "标签", Tag: "待跟进"}}})
+	vip := w.customer(t, records.Input{"客户名称": "美的", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
+	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
+	w.drain(t)
+	if _, _, err := w.Rules.Save(ctx, s2()); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	page, err := w.Records.List(ctx, access.System, w.todo, records.Query{})
+	if err != nil || len(page.Items) != 1 || page.Items[0][w.fieldOf(w.todo, "标题")] != "跟进 美的" {
+		t.Fatalf("to-dos after the regrade: %+v %v", page.Items, err)
+	}
+	got, _ := w.Records.Get(ctx, access.System, w.cust, vip.ID())
+	if fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[待跟进]" {
+		t.Fatalf("tags after the regrade: %v", got[w.fieldOf(w.cust, "标签")])
+	}
+}

@@ -185,7 +185,12 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 	}
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	var n int64
+	queued := 0
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var lastHistory int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
+			return err
+		}
 		hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
 			SELECT ?, id, ?, %s, %s, ?, ? FROM %s WHERE %s`, g.col, g.expr, g.table, g.differ)
 		args := append(append([]any{g.t.ID, g.f.ID}, g.args...), stamp, s.Name)
@@ -197,10 +202,68 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		queued, err = e.gradesChanged(ctx, tx, g, lastHistory)
 		return err
 	})
+	if queued > 0 {
+		e.signal()
+	}
 	return int(n), err
+}
+
+// gradesChanged runs, for the records a regrade changed (tier history rows after
+// lastHistory), the rules watching the graded field: their field actions set-wise, their
+// side effects queued (at most MaxQueuedPerRun per rule). It returns how many were queued.
+func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, g *grading, lastHistory int64) (int, error) {
+	var watching []*compiled
+	for _, c := range e.active(g.t) {
+		if slices.ContainsFunc(c.r.Triggers, func(tr Trigger) bool { return tr.On == OnChanged && slices.Contains(tr.Fields, g.f.ID) }) {
+			watching = append(watching, c)
+		}
+	}
+	if len(watching) == 0 {
+		return 0, nil
+	}
+	rows, err := tx.QueryContext(ctx, "SELECT record_id FROM _tier_history WHERE id > ? AND table_id = ? AND field = ? ORDER BY id",
+		lastHistory, g.t.ID, g.f.ID)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	queued := 0
+	for _, c := range watching {
+		sideEffects := slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() })
+		left := MaxQueuedPerRun
+		for chunk := range slices.Chunk(ids, 500) {
+			if _, err := e.keep(ctx, tx, c, chunk); err != nil {
+				return queued, err
+			}
+			if !sideEffects || left == 0 {
+				continue
+			}
+			err := e.eachMatch(ctx, tx, c, chunk, left, func(rec records.Record) error {
+				left--
+				queued++
+				return e.enqueue(ctx, tx, c, rec, 0)
+			})
+			if err != nil {
+				return queued, err
+			}
+		}
+	}
+	return queued, nil
 }
 
 // RegradeAll runs every enabled scheme: the daily pass that keeps relative-date grades right.
