@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"tierbase/app"
+	"tierbase/rules"
+	"tierbase/schema"
 	"time"
 
 	"tierbase/crm"
@@ -79,9 +82,9 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf("usage: tierbase rules run [--data DIR] [--table NAME]")
 	}
-	fs := flags("rules run", "Regrade now with every enabled grading scheme (of one table with --table).", stderr)
+	fs := flags("rules run", "Run now every enabled grading scheme, and every enabled scheduled or always-kept rule (of one table with --table).", stderr)
 	data := dataFlag(fs)
-	table := fs.String("table", "", "only the schemes of this table")
+	table := fs.String("table", "", "only the schemes and rules of this table")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -95,13 +98,29 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	start := time.Now()
-	total := 0
+	of := func(tableID string) (*schema.Table, bool) {
+		t, err := a.Catalog.Table(tableID)
+		return t, err == nil && (*table == "" || t.Name == *table || t.ID == *table)
+	}
+	var schemes []*rules.Scheme
 	for _, s := range a.Rules.Schemes() {
-		t, err := a.Catalog.Table(s.Table)
-		if err != nil || !s.Enabled || (*table != "" && t.Name != *table && t.ID != *table) {
-			continue
+		if _, ok := of(s.Table); ok && s.Enabled {
+			schemes = append(schemes, s)
 		}
+	}
+	var rulesToRun []*rules.Rule
+	for _, r := range a.Rules.Rules() {
+		runnable := slices.ContainsFunc(r.Triggers, func(t rules.Trigger) bool { return t.On == rules.OnSchedule || t.On == rules.OnAlways })
+		if _, ok := of(r.Table); ok && r.Enabled && runnable {
+			rulesToRun = append(rulesToRun, r)
+		}
+	}
+	start := time.Now()
+	bar := newProgress(stderr, "规则 rules")
+	steps := len(schemes) + len(rulesToRun)
+	total, queued := 0, 0
+	for i, s := range schemes {
+		t, _ := of(s.Table)
 		imp, err := a.Rules.Preview(ctx(), s, "zh")
 		if err != nil {
 			return err
@@ -110,6 +129,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		bar.update(i+1, steps)
 		total += n
 		fmt.Fprintf(stdout, "%s（%s）: %d 条记录变化\n", s.Name, t.Name, n)
 		for _, m := range imp.Moves {
@@ -120,6 +140,21 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  %s → %s: %d\n", from, m.To, m.Count)
 		}
 	}
-	fmt.Fprintf(stdout, "%d records regraded in %.1fs\n", total, time.Since(start).Seconds())
+	for i, r := range rulesToRun {
+		t, _ := of(r.Table)
+		res, err := a.Rules.RunRule(ctx(), r.ID)
+		if err != nil {
+			return fmt.Errorf("规则「%s」: %w", r.Name, err)
+		}
+		bar.update(len(schemes)+i+1, steps)
+		total += res.Changed
+		queued += res.Queued
+		fmt.Fprintf(stdout, "规则「%s」（%s）: 匹配 %d 条，修改 %d 处，排队 %d 个通知/新记录\n", r.Name, t.Name, res.Matched, res.Changed, res.Queued)
+	}
+	bar.done()
+	fmt.Fprintf(stdout, "%d records changed in %.1fs\n", total, time.Since(start).Seconds())
+	if queued > 0 {
+		fmt.Fprintf(stdout, "%d side effects (records to create, notifications) are queued; the server carries them out\n", queued)
+	}
 	return nil
 }

@@ -98,6 +98,12 @@ func TestDemoThenUserCreate(t *testing.T) {
 		t.Errorf("second demo: %v\n%s", err, out)
 	}
 
+	// rules run regrades and runs the template's always-kept rule, with a summary.
+	out, _, err = runCLI("rules", "run", "--data", dir, "--table", "客户")
+	if err != nil || !strings.Contains(out, "客户分级（客户）") || !strings.Contains(out, "规则「高频客户」（客户）: 匹配") || !strings.Contains(out, "records changed") {
+		t.Errorf("rules run: %v\n%s", err, out)
+	}
+
 	out, _, err = runCLI("user", "create", "--data", dir, "--email", "Boss@Example.com", "--password", "boss-password", "--name", "老板", "--role", "admin")
 	if err != nil || !strings.Contains(out, "Created admin user boss@example.com") {
 		t.Fatalf("user create: %v\n%s", err, out)
