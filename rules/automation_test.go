@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -396,5 +397,69 @@ func TestRegradeFiresRules(t *testing.T) {
 	got, _ := w.Records.Get(ctx, access.System, w.cust, vip.ID())
 	if fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[待跟进]" {
 		t.Fatalf("tags after the regrade: %v", got[w.fieldOf(w.cust, "标签")])
+	}
+}
+
+// An always-kept rule tags in Go on each write and in SQL on a run: on random data both agree,
+// so running it after the writes changes nothing.
+func TestAlwaysRuleGoAndSQLAgree(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.save(t, &rules.Rule{Name: "近期大客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		When: &cond.Node{Or: []*cond.Node{
+			{And: []*cond.Node{leaf("最近消费日", "withinLastDays", 30), leaf("累计消费金额", "gte", 5000)}},
+			{And: []*cond.Node{leaf("客户来源", "in", []any{"官网", "展会"}), {Not: leaf("购买频率", "lt", 3)}}},
+		}},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "重点"}, {Type: rules.ActRemoveTag, Field: "标签", Tag: "沉睡"}}})
+	rnd := rand.New(rand.NewPCG(7, 8))
+	sources := []any{"官网", "展会", "转介绍", nil}
+	for i := 0; i < 200; i++ {
+		in := records.Input{"累计消费金额": rnd.IntN(10000), "购买频率": rnd.IntN(6), "客户来源": sources[rnd.IntN(4)]}
+		if rnd.IntN(4) > 0 {
+			in["最近消费日"] = day(w.now, -rnd.IntN(60))
+		}
+		if rnd.IntN(3) == 0 {
+			in["标签"] = []any{"沉睡"}
+		}
+		w.customer(t, in)
+	}
+	res, err := w.Rules.RunRule(ctx, "近期大客户")
+	if err != nil || res.Changed != 0 || res.Matched == 0 || res.Matched == 200 {
+		t.Fatalf("SQL after Go: %+v %v", res, err)
+	}
+	// Days pass: the SQL run moves tags; writing each record again in Go then changes nothing.
+	w.now = w.now.AddDate(0, 0, 20)
+	if res, err = w.Rules.RunRule(ctx, "近期大客户"); err != nil || res.Changed == 0 {
+		t.Fatalf("20 days on: %+v %v", res, err)
+	}
+	page, _ := w.Records.List(ctx, access.System, w.cust, records.Query{Limit: 1000})
+	for _, rec := range page.Items {
+		vals := records.Record{}
+		if err := w.Rules.Before(ctx, nil, w.cust, rec, vals); err != nil || len(vals) != 0 {
+			t.Fatalf("Go would change record %d: %v %v", rec.ID(), vals, err)
+		}
+	}
+}
+
+// A rule whose field was deleted stops, with the reason visible; writes go on.
+func TestRuleWithDeletedField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.save(t, &rules.Rule{Name: "备注规则", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		When: leaf("购买频率", "gt", 1), Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "常客"}}})
+	if err := w.Catalog.DeleteField(ctx, "客户", "购买频率"); err != nil {
+		t.Fatal(err)
+	}
+	w.cust, _ = w.Catalog.Table("客户")
+	r, _ := w.Rules.Rule("备注规则")
+	if p := problem.As(w.Rules.RuleProblem(r)); p == nil || p.Code != "unknown_field" {
+		t.Fatalf("problem: %v", w.Rules.RuleProblem(r))
+	}
+	rec := w.customer(t, records.Input{"客户名称": "照常"})
+	if rec[w.fieldOf(w.cust, "备注")] != nil {
+		t.Fatalf("the broken rule ran: %v", rec)
+	}
+	if _, err := w.Rules.RunRule(ctx, r.ID); problem.As(err) == nil {
+		t.Fatalf("running a broken rule: %v", err)
 	}
 }
