@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tierbase/cond"
+	"tierbase/formula"
 	"tierbase/inbox"
 	"tierbase/problem"
 	"tierbase/records"
@@ -78,6 +79,9 @@ func (e *Engine) Scheme(ref string) (*Scheme, error) {
 }
 
 func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
+
+// formulaEnv is the clock formulas see.
+func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc: e.Loc} }
 
 // Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
 // once. It returns the saved scheme and how many records changed grade.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,7 +188,7 @@ func (e *Engine) run(ctx context.Context, j job) error {
 			}
 			if len(a.Roles) > 0 && e.Users != nil {
 				for _, u := range e.Users.List() {
-					if containsString(a.Roles, u.Role) {
+					if slices.Contains(a.Roles, u.Role) {
 						to = append(to, u.ID)
 					}
 				}
@@ -199,15 +200,6 @@ func (e *Engine) run(ctx context.Context, j job) error {
 		}
 		return done(tx)
 	})
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // fromJSON restores a record decoded from JSON to storage form.
@@ -249,8 +241,6 @@ func fill(text string, t *schema.Table, rec records.Record) string {
 			return ""
 		case []string:
 			return strings.Join(v, "、")
-		case float64:
-			return fmt.Sprint(v)
 		default:
 			return fmt.Sprint(v)
 		}

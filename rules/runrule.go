@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"tierbase/cond"
-	"tierbase/formula"
 	"tierbase/records"
 	"tierbase/schema"
 	"tierbase/store"
@@ -366,6 +365,3 @@ func (e *Engine) PreviewRule(ctx context.Context, r *Rule, lang string) (*RulePr
 	}
 	return p, rows.Err()
 }
-
-// formulaEnv is the clock formulas see.
-func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc: e.Loc} }
