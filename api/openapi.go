@@ -164,7 +164,7 @@ func schemas() map[string]any {
 				"roles": map[string]any{"type": "array", "items": str}, "owner": boolean, "title": str, "body": str})},
 			"text": str, "problem": str, "lastRun": str, "lastError": str}, "name", "table", "triggers", "actions"),
 		"RuleList": list(ref("Rule")),
-		"RulePreview": obj(map[string]any{"matched": integer, "text": str,
+		"RulePreview": obj(map[string]any{"matched": integer, "effects": integer, "text": str,
 			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "from": str, "to": str, "count": integer})},
 			"samples": map[string]any{"type": "array", "items": obj(map[string]any{"id": integer, "title": str})}}),
 		"RuleRun":   obj(map[string]any{"matched": integer, "changed": integer, "queued": integer}),

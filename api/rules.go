@@ -184,12 +184,8 @@ func (s *Server) deleteRFM(w http.ResponseWriter, r *http.Request) error {
 
 // ruleJSON is a rule with its sentence, problem and last run, as the API shows it.
 func (s *Server) ruleJSON(ru *rules.Rule, status map[string]rules.RuleStatus, lang string) map[string]any {
-	text := ""
-	if t, err := s.Catalog.Table(ru.Table); err == nil {
-		text = ru.Describe(t, lang)
-	}
 	res := map[string]any{"id": ru.ID, "name": ru.Name, "table": ru.Table, "enabled": ru.Enabled, "triggers": ru.Triggers,
-		"when": ru.When, "related": ru.Related, "actions": ru.Actions, "text": text}
+		"when": ru.When, "related": ru.Related, "actions": ru.Actions, "text": ru.Describe(s.Catalog, lang)}
 	if err := s.Rules.RuleProblem(ru); err != nil {
 		res["problem"] = message(err, lang) // the rule does not run until it is fixed
 	}

@@ -229,6 +229,10 @@ func TestDynamicTagFromOrders(t *testing.T) {
 	w.save(t, &rules.Rule{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
 		Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
 		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}})
+	r, _ := w.Rules.Rule("高频客户")
+	if s := r.Describe(w.Catalog, "zh"); s != "始终保持：当 满足「下单日期 在最近30天内」的关联的订单 数量不少于 2 时，给 标签 加上 高频客户（不再满足时撤销）" {
+		t.Errorf("sentence: %s", s)
+	}
 	c := w.customer(t, records.Input{"客户名称": "常客"})
 	orders, _ := w.Catalog.Table("订单")
 	tags := func() string {
@@ -354,7 +358,7 @@ func TestDeleteTriggerAndSentence(t *testing.T) {
 	r := w.save(t, &rules.Rule{Name: "删除提醒", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnDeleted}},
 		When:    &cond.Node{Field: "累计消费金额", Op: "gt", Value: 10000},
 		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "大客户「{客户名称}」被删除"}}})
-	if s := r.Describe(w.cust, "zh"); s != "当 删除记录时，如果 累计消费金额 大于 10000，则 发送通知「大客户「{客户名称}」被删除」" {
+	if s := r.Describe(w.Catalog, "zh"); s != "当 删除记录时，如果 累计消费金额 大于 10000，则 发送通知「大客户「{客户名称}」被删除」" {
 		t.Errorf("sentence: %s", s)
 	}
 	c := w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 20000})

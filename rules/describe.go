@@ -9,8 +9,10 @@ import (
 )
 
 // Describe renders a rule as a sentence in lang ("en", otherwise Chinese), e.g.
-// 当 新增记录时，如果 累计消费金额 大于 10000，则 加上标签 大客户；通知 负责人「…」.
-func (r *Rule) Describe(t *schema.Table, lang string) string {
+// 当 新增记录时，如果 累计消费金额 大于 10000，则 给 标签 加上 大客户；发送通知「…」. Fields are named
+// by their names in cat (a deleted field by its id).
+func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
+	t, _ := cat.Table(r.Table)
 	en := lang == "en"
 	pick := func(zh, e string) string {
 		if en {
@@ -54,9 +56,13 @@ func (r *Rule) Describe(t *schema.Table, lang string) string {
 	if rel := r.Related; rel != nil {
 		ops := map[string][2]string{"gt": {"大于", "more than"}, "gte": {"不少于", "at least"}, "eq": {"等于", "exactly"}, "lte": {"不多于", "at most"}, "lt": {"少于", "fewer than"}}
 		op := ops[rel.Op]
+		related, _ := cat.Table(rel.Table)
 		what := pick("关联记录", "related records")
+		if related != nil {
+			what = pick("关联的", "related ") + related.Name
+		}
 		if rel.Where != nil {
-			what = fmt.Sprintf(pick("满足「%s」的关联记录", "related records where %s"), cond.Describe(rel.Where, nil, lang))
+			what = fmt.Sprintf(pick("满足「%s」的%s", "%[2]s where %[1]s"), cond.Describe(rel.Where, related, lang), what)
 		}
 		when = append(when, fmt.Sprintf(pick("%s 数量%s %g", "%s number %s %g"), what, pick(op[0], " "+op[1]), rel.Value))
 	}
@@ -76,10 +82,20 @@ func (r *Rule) Describe(t *schema.Table, lang string) string {
 		case ActAssign:
 			acts = append(acts, fmt.Sprintf(pick("分配 %s", "assign %s"), name(t, a.Field)))
 		case ActCreate:
-			acts = append(acts, pick("新建一条记录", "create a record"))
+			target := a.Target
+			if tt, err := cat.Table(a.Target); err == nil {
+				target = tt.Name
+			}
+			acts = append(acts, fmt.Sprintf(pick("新建一条 %s", "create a %s record"), target))
 		case ActNotify:
 			acts = append(acts, fmt.Sprintf(pick("发送通知「%s」", "notify \"%s\""), a.Title))
 		}
+	}
+	if len(r.Triggers) == 1 && r.Triggers[0].On == OnAlways && len(when) > 0 {
+		if en {
+			return "kept: while " + strings.Join(when, " and ") + ", " + strings.Join(acts, "; ") + " (undone when it no longer holds)"
+		}
+		return "始终保持：当 " + strings.Join(when, " 且 ") + " 时，" + strings.Join(acts, "；") + "（不再满足时撤销）"
 	}
 	if en {
 		s := "when " + strings.Join(triggers, " or ")

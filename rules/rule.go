@@ -330,7 +330,7 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 			if s, ok := v.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "=") {
 				fm, err := formula.Compile(s, t)
 				if err != nil {
-					return under(err, at+".values."+f.Name)
+					return under(err, at+".values."+ref)
 				}
 				fms[f.ID] = fm
 				vals[f.ID] = s
@@ -338,7 +338,7 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 			}
 			nv, p := f.Normalize(v, nil)
 			if p != nil {
-				return p.At(at + ".values." + f.Name)
+				return p.At(at + ".values." + ref)
 			}
 			vals[f.ID] = nv
 		}

@@ -286,6 +286,7 @@ type Change struct {
 // RulePreview is what running a rule over its table now would do, without doing it.
 type RulePreview struct {
 	Matched int      `json:"matched"`
+	Effects int      `json:"effects"` // records whose side effects (create, notify) running it now would queue
 	Changes []Change `json:"changes"`
 	Samples []Sample `json:"samples"`
 	Text    string   `json:"text"`
@@ -306,10 +307,13 @@ func (e *Engine) PreviewRule(ctx context.Context, r *Rule, lang string) (*RulePr
 	if err != nil {
 		return nil, err
 	}
-	p := &RulePreview{Changes: []Change{}, Samples: []Sample{}, Text: r.Describe(c.t, lang)}
+	p := &RulePreview{Changes: []Change{}, Samples: []Sample{}, Text: r.Describe(e.Catalog, lang)}
 	table := quoteTable(c.t)
 	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+		p.Effects = min(p.Matched, MaxQueuedPerRun)
 	}
 	for i := range r.Actions {
 		a, f := &r.Actions[i], c.fields[i]
