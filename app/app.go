@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tierbase/records"
+	"tierbase/reports"
 	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/store"
@@ -20,6 +21,7 @@ type App struct {
 	Users   *users.Service
 	Records *records.Service
 	Rules   *rules.Engine
+	Reports *reports.Engine
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -40,6 +42,10 @@ func Open(dir string) (*App, error) {
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}
+	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -47,6 +53,7 @@ func Open(dir string) (*App, error) {
 func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Records.Now, a.Records.Loc = now, loc
 	a.Rules.Now, a.Rules.Loc = now, loc
+	a.Reports.Now, a.Reports.Loc = now, loc
 }
 
 // Close closes the database.
