@@ -20,7 +20,9 @@ type placed struct {
 	chart      reports.Chart
 }
 
-func leaf(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+func leaf(field, op string, value any) *cond.Node {
+	return &cond.Node{Field: field, Op: op, Value: value}
+}
 
 func dim(field, bucket string) []reports.Dimension {
 	return []reports.Dimension{{Field: field, Bucket: bucket}}
