@@ -44,7 +44,14 @@ func newServer(t *testing.T) string {
 	a.SetClock(func() time.Time { return today }, cst)
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Version: "test-1",
-		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, a.Catalog) }}
+		InstallCRM: func(ctx context.Context) (*schema.App, error) {
+			installed, err := crm.Install(ctx, a.Catalog)
+			if err == nil {
+				err = crm.InstallDashboards(ctx, a.Reports)
+			}
+			return installed, err
+		}}
+	srv.Reports = a.Reports
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return ts.URL

@@ -24,6 +24,9 @@ var routes = []string{
 	"GET /api/schemes", "POST /api/schemes", "POST /api/schemes/preview", "GET /api/schemes/{id}", "PUT /api/schemes/{id}",
 	"DELETE /api/schemes/{id}", "POST /api/schemes/{id}/run", "POST /api/rfm",
 	"GET /api/tables/{table}/records/{id}/tier-history", "GET /api/tables/{table}/tier-migrations",
+	"GET /api/dashboards", "POST /api/dashboards", "GET /api/dashboards/{id}", "PUT /api/dashboards/{id}", "DELETE /api/dashboards/{id}",
+	"POST /api/charts", "POST /api/charts/preview", "GET /api/charts/{id}", "PUT /api/charts/{id}", "DELETE /api/charts/{id}",
+	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

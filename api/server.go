@@ -18,6 +18,7 @@ import (
 	"tierbase/importer"
 	"tierbase/problem"
 	"tierbase/records"
+	"tierbase/reports"
 	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/ui"
@@ -31,6 +32,7 @@ type Server struct {
 	Users   *users.Service
 	Imports *importer.Jobs
 	Rules   *rules.Engine
+	Reports *reports.Engine
 	Version string
 	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context) (*schema.App, error)
@@ -99,6 +101,18 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/rfm", s.runRFM)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
+	auth("GET /api/dashboards", s.listDashboards)
+	auth("POST /api/dashboards", s.saveDashboard)
+	auth("GET /api/dashboards/{id}", s.getDashboard)
+	auth("PUT /api/dashboards/{id}", s.saveDashboard)
+	auth("DELETE /api/dashboards/{id}", s.deleteDashboard)
+	auth("POST /api/charts", s.saveChart)
+	auth("POST /api/charts/preview", s.previewChart)
+	auth("GET /api/charts/{id}", s.getChart)
+	auth("PUT /api/charts/{id}", s.saveChart)
+	auth("DELETE /api/charts/{id}", s.deleteChart)
+	auth("GET /api/charts/{id}/data", s.chartData)
+	auth("GET /api/charts/{id}/export.xlsx", s.exportChart)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})
