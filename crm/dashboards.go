@@ -37,7 +37,7 @@ func boards() []board {
 	paid := leaf("订单状态", "in", []any{"已付款", "已发货", "已完成"})
 	return []board{
 		{"客户分级看板", []placed{
-			{0, 0, 4, 5, reports.Chart{Title: "客户总数", Type: reports.Indicator, Table: "客户", Measures: count("客户数"),
+			{0, 0, 4, 5, reports.Chart{Title: "本月新客户", Type: reports.Indicator, Table: "客户", Measures: count("新客户数"),
 				Compare: reports.Month, DateField: "首次购买日期"}},
 			{4, 0, 4, 5, reports.Chart{Title: "高价值客户数", Type: reports.Indicator, Table: "客户", Measures: count("客户数"), Filter: vip}},
 			{8, 0, 4, 5, reports.Chart{Title: "流失预警客户数", Type: reports.Indicator, Table: "客户", Measures: count("客户数"),
@@ -66,8 +66,8 @@ func boards() []board {
 			{4, 0, 4, 5, reports.Chart{Title: "本月订单数", Type: reports.Indicator, Table: "订单", Filter: paid,
 				Measures: count("订单数"), Compare: reports.Month, DateField: "下单日期"}},
 			{8, 0, 4, 5, reports.Chart{Title: "客单价", Type: reports.Indicator, Table: "订单", Filter: paid,
-				Measures: []reports.Measure{{Name: "成交金额", Agg: reports.Sum, Field: "订单金额"}, {Name: "订单数", Agg: reports.Count},
-					{Name: "客单价", Agg: reports.Formula, Formula: "成交金额 / 订单数"}}}},
+				Measures: []reports.Measure{{Name: "客单价", Agg: reports.Formula, Formula: "成交金额 / 订单数"},
+					{Name: "成交金额", Agg: reports.Sum, Field: "订单金额"}, {Name: "订单数", Agg: reports.Count}}}},
 			{0, 5, 6, 10, reports.Chart{Title: "各负责人成交金额", Type: reports.Bar, Table: "订单", Dimensions: dim("负责人", ""), Filter: paid,
 				Measures: []reports.Measure{{Name: "成交金额", Agg: reports.Sum, Field: "订单金额"}}}},
 			{6, 5, 6, 10, reports.Chart{Title: "每月成交金额", Type: reports.Area, Table: "订单", Dimensions: dim("下单日期", reports.Month), Filter: paid,

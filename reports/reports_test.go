@@ -260,7 +260,7 @@ func TestTierBoardEqualsSQL(t *testing.T) {
 		" = '高价值客户' AND "+first+" BETWEEN '2026-01-01' AND '2026-06-30' GROUP BY 1"))
 
 	// Indicator with the change against the previous month (by 首次购买日期): Nov 1–23 vs Oct 1–23.
-	ind, err := e.a.Reports.Data(ctx, access.System, chartByTitle(t, d, "客户总数").ID, reports.Filters{})
+	ind, err := e.a.Reports.Data(ctx, access.System, chartByTitle(t, d, "本月新客户").ID, reports.Filters{})
 	if err != nil {
 		t.Fatal(err)
 	}

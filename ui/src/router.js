@@ -23,6 +23,9 @@ export const router = createRouter({
         { path: 'schemes', name: 'schemes', component: SchemesView, meta: { admin: true } },
         { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { admin: true } },
         { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { admin: true } },
+        // Dashboards load ECharts: a chunk of their own, fetched on first visit.
+        { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
+        { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
