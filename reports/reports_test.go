@@ -320,6 +320,16 @@ func TestChartKindsEqualSQL(t *testing.T) {
 		}
 	}
 
+	// An indicator over a datetime, this quarter so far against the same days of the last one,
+	// in the users' zone.
+	res = e.preview(t, access.System, reports.Chart{Type: reports.Indicator, Table: "跟进记录", Compare: "quarter", DateField: "跟进时间"}, reports.Filters{})
+	days := func(from, to string) float64 {
+		return e.sql(t, `SELECT 'x', COUNT(*) FROM `+ft+` WHERE date(datetime(`+fAt+`, '+8 hours')) BETWEEN ? AND ?`, from, to)["x"]
+	}
+	if cur, prev := days("2026-10-01", "2026-11-23"), days("2026-07-01", "2026-08-23"); res.Value == nil || *res.Value != cur || res.Previous == nil || *res.Previous != prev {
+		t.Errorf("quarter indicator %v / %v, want %v / %v", res.Value, res.Previous, cur, prev)
+	}
+
 	// Top 5 provinces by customers, the rest summed as 其他.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Pie, Table: "客户", Dimensions: []reports.Dimension{{Field: "地区"}},
 		Limit: 5}, reports.Filters{})

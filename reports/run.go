@@ -82,8 +82,7 @@ func (e *Engine) indicator(ctx context.Context, p *plan, a access.Actor, f Filte
 	var cols []string
 	where := s.where
 	if ok {
-		day := "date(" + e.zoned(s.col(ref{Field: p.dateF}), p.dateF) + ")"
-		in := func(r [2]string) string { return fmt.Sprintf("%s BETWEEN '%s' AND '%s'", day, r[0], r[1]) }
+		in := e.dayRange(s.col(ref{Field: p.dateF}), p.dateF)
 		for _, m := range meas {
 			cols = append(cols, s.aggSQL(m, in(cur)))
 		}
@@ -118,6 +117,21 @@ func (e *Engine) indicator(ctx context.Context, p *plan, a access.Actor, f Filte
 	cond := p.drillBase(f)
 	res.Rows[0].Filter = cond
 	return nil
+}
+
+// dayRange returns the SQL condition "col falls on the days [from, to]" in the users' zone,
+// written so that the column's index serves it: dates compare as they are, date-times (UTC)
+// against the UTC instants the local days begin and end. The bounds are dates we formatted.
+func (e *Engine) dayRange(col string, f *schema.Field) func(r [2]string) string {
+	if f.Type != schema.DateTime {
+		return func(r [2]string) string { return fmt.Sprintf("%s BETWEEN '%s' AND '%s'", col, r[0], r[1]) }
+	}
+	return func(r [2]string) string {
+		from, _ := time.ParseInLocation("2006-01-02", r[0], e.loc())
+		to, _ := time.ParseInLocation("2006-01-02", r[1], e.loc())
+		const layout = "2006-01-02T15:04:05Z"
+		return fmt.Sprintf("%s >= '%s' AND %s < '%s'", col, from.UTC().Format(layout), col, to.AddDate(0, 0, 1).UTC().Format(layout))
+	}
 }
 
 // periods are the current and previous date ranges of an indicator with Compare: the
