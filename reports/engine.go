@@ -394,10 +394,20 @@ func (e *Engine) Data(ctx context.Context, a access.Actor, id string, f Filters)
 	}
 	res := e.cache[key]
 	e.mu.Unlock()
-	if res != nil {
-		return res, nil
+	if res == nil {
+		if res, err = e.fresh(ctx, a, c, f, key, writes); err != nil {
+			return nil, err
+		}
 	}
-	res, err = e.compute(ctx, a, c, f)
+	if c.Alert != nil && a.Admin() && f.empty() {
+		e.notifyAlert(ctx, c, res)
+	}
+	return res, nil
+}
+
+// fresh computes a chart's data and caches it under key if nothing was written meanwhile.
+func (e *Engine) fresh(ctx context.Context, a access.Actor, c *Chart, f Filters, key string, writes uint64) (*Result, error) {
+	res, err := e.compute(ctx, a, c, f)
 	if err != nil {
 		if pe := problem.As(err); pe != nil && pe.Status == 400 {
 			pe.Status = 409 // the saved chart no longer fits the tables (a field was deleted)
@@ -409,9 +419,6 @@ func (e *Engine) Data(ctx context.Context, a access.Actor, id string, f Filters)
 		e.cache[key] = res
 	}
 	e.mu.Unlock()
-	if c.Alert != nil && a.Admin() && f.empty() {
-		e.checkAlert(ctx, c, res)
-	}
 	return res, nil
 }
 
@@ -441,7 +448,28 @@ func (e *Engine) compute(ctx context.Context, a access.Actor, c *Chart, f Filter
 		return nil, err
 	}
 	res.Computed = e.Now().UTC().Format(time.RFC3339)
+	res.Alerting = crossed(c.Alert, res.Value)
 	return res, nil
+}
+
+// crossed reports whether an alert's threshold is crossed by the value v.
+func crossed(a *Alert, v *float64) bool {
+	if a == nil || v == nil {
+		return false
+	}
+	switch a.Op {
+	case "gt":
+		return *v > a.Value
+	case "gte":
+		return *v >= a.Value
+	case "lt":
+		return *v < a.Value
+	case "lte":
+		return *v <= a.Value
+	case "eq":
+		return *v == a.Value
+	}
+	return false
 }
 
 func (f Filters) empty() bool {
@@ -504,30 +532,14 @@ func (e *Engine) CheckAlerts(ctx context.Context) {
 	}
 }
 
-// checkAlert compares an indicator's value with its alert and notifies on a new crossing.
-func (e *Engine) checkAlert(ctx context.Context, c *Chart, res *Result) {
-	crossed := false
-	if v := res.Value; v != nil {
-		a := c.Alert
-		switch a.Op {
-		case "gt":
-			crossed = *v > a.Value
-		case "gte":
-			crossed = *v >= a.Value
-		case "lt":
-			crossed = *v < a.Value
-		case "lte":
-			crossed = *v <= a.Value
-		case "eq":
-			crossed = *v == a.Value
-		}
-	}
-	res.Alerting = crossed
+// notifyAlert notifies the alert's recipients when the chart's value has newly crossed its
+// threshold (computed over all records).
+func (e *Engine) notifyAlert(ctx context.Context, c *Chart, res *Result) {
 	e.mu.Lock()
 	was := e.alerting[c.ID]
-	e.alerting[c.ID] = crossed
+	e.alerting[c.ID] = res.Alerting
 	e.mu.Unlock()
-	if !crossed || was {
+	if !res.Alerting || was {
 		return
 	}
 	to := e.recipients(c)
