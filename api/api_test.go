@@ -43,8 +43,15 @@ func newServer(t *testing.T) string {
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: "test-1",
-		InstallCRM: func(ctx context.Context) (*schema.App, error) { return crm.Install(ctx, a.Catalog) }}
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox,
+		Reports: a.Reports, Version: "test-1",
+		InstallCRM: func(ctx context.Context) (*schema.App, error) {
+			installed, err := crm.Install(ctx, a.Catalog)
+			if err == nil {
+				err = crm.InstallDashboards(ctx, a.Reports)
+			}
+			return installed, err
+		}}
 	work, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Rules.Work(work); close(done) }()

@@ -26,6 +26,9 @@ var routes = []string{
 	"GET /api/rules", "POST /api/rules", "POST /api/rules/preview", "GET /api/rules/functions", "GET /api/rules/{id}", "PUT /api/rules/{id}",
 	"DELETE /api/rules/{id}", "POST /api/rules/{id}/run", "GET /api/notifications", "POST /api/notifications/read",
 	"GET /api/tables/{table}/records/{id}/tier-history", "GET /api/tables/{table}/tier-migrations",
+	"GET /api/dashboards", "POST /api/dashboards", "GET /api/dashboards/{id}", "PUT /api/dashboards/{id}", "DELETE /api/dashboards/{id}",
+	"POST /api/charts", "POST /api/charts/preview", "GET /api/charts/{id}", "PUT /api/charts/{id}", "DELETE /api/charts/{id}",
+	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

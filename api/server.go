@@ -19,6 +19,7 @@ import (
 	"tierbase/inbox"
 	"tierbase/problem"
 	"tierbase/records"
+	"tierbase/reports"
 	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/ui"
@@ -33,6 +34,7 @@ type Server struct {
 	Imports *importer.Jobs
 	Rules   *rules.Engine
 	Inbox   *inbox.Service
+	Reports *reports.Engine
 	Version string
 	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context) (*schema.App, error)
@@ -113,6 +115,18 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/notifications/read", s.readNotifications)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
+	auth("GET /api/dashboards", s.listDashboards)
+	auth("POST /api/dashboards", s.saveDashboard)
+	auth("GET /api/dashboards/{id}", s.getDashboard)
+	auth("PUT /api/dashboards/{id}", s.saveDashboard)
+	auth("DELETE /api/dashboards/{id}", s.deleteDashboard)
+	auth("POST /api/charts", s.saveChart)
+	auth("POST /api/charts/preview", s.previewChart)
+	auth("GET /api/charts/{id}", s.getChart)
+	auth("PUT /api/charts/{id}", s.saveChart)
+	auth("DELETE /api/charts/{id}", s.deleteChart)
+	auth("GET /api/charts/{id}/data", s.chartData)
+	auth("GET /api/charts/{id}/export.xlsx", s.exportChart)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})

@@ -8,6 +8,7 @@ import (
 
 	"tierbase/inbox"
 	"tierbase/records"
+	"tierbase/reports"
 	"tierbase/rules"
 	"tierbase/schema"
 	"tierbase/store"
@@ -22,6 +23,7 @@ type App struct {
 	Records *records.Service
 	Rules   *rules.Engine
 	Inbox   *inbox.Service
+	Reports *reports.Engine
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -44,6 +46,11 @@ func Open(dir string) (*App, error) {
 	a.Records.Hooks = []records.Hook{a.Rules}
 	a.Inbox = inbox.New(db)
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
+	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
 	return a, nil
 }
 
@@ -52,6 +59,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Records.Now, a.Records.Loc = now, loc
 	a.Rules.Now, a.Rules.Loc = now, loc
 	a.Inbox.Now = now
+	a.Reports.Now, a.Reports.Loc = now, loc
 }
 
 // Close closes the database.

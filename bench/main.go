@@ -32,7 +32,7 @@ var (
 	port      = flag.Int("port", 18190, "port of the server under test")
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
-	only      = flag.String("only", "", "measure one section only: rule-overhead")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards) or \"rule-overhead\"")
 )
 
 type row struct{ name, value, target, reference string }
@@ -51,7 +51,7 @@ func main() {
 	must(os.MkdirAll(*work, 0o755))
 	if *only == "rule-overhead" {
 		ruleOverhead(5000)
-		report()
+		printResults()
 		return
 	}
 	bin := filepath.Join(*work, "tierbase")
@@ -74,6 +74,11 @@ func main() {
 	base := fmt.Sprintf("http://127.0.0.1:%d", *port)
 	waitUp(base)
 	token := login(base)
+	if *only == "dashboards" {
+		dashboards(filepath.Join(data, "tierbase.db"), base, token)
+		printResults()
+		return
+	}
 	customersURL := base + "/api/tables/" + url.PathEscape("客户") + "/records"
 
 	// 3. Filtered, sorted page of 50 from the 1M-row table, total skipped (c=1, after warm-up).
@@ -109,6 +114,7 @@ func main() {
 	grading(filepath.Join(data, "tierbase.db"), base, token)
 	rfm(filepath.Join(data, "tierbase.db"), base, token)
 	ruleOverhead(5000)
+	dashboards(filepath.Join(data, "tierbase.db"), base, token)
 
 	srv.Process.Kill()
 	srv.Wait()
@@ -119,11 +125,11 @@ func main() {
 		pocketbase()
 	}
 
-	report()
+	printResults()
 }
 
-// report prints the figures as the table of BENCHMARKS.md.
-func report() {
+// printResults prints the figures as a Markdown table for BENCHMARKS.md.
+func printResults() {
 	fmt.Printf("| figure | measured | target | reference |\n|---|---|---|---|\n")
 	for _, r := range results {
 		fmt.Printf("| %s | %s | %s | %s |\n", r.name, r.value, r.target, r.reference)

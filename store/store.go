@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sync/atomic"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
@@ -24,9 +25,15 @@ type DB struct {
 	w    *sql.DB   // the writer's pool of one connection
 	conn *sql.Conn // that connection, held by the writer for the life of the DB
 
-	jobs chan *job // write transactions waiting for the writer
-	quit chan struct{}
+	jobs   chan *job // write transactions waiting for the writer
+	quit   chan struct{}
+	writes atomic.Uint64 // committed write transactions, see Writes
 }
+
+// Writes counts the write transactions committed so far through this DB. Caches of derived
+// data (chart results) key on it: when it has not moved, nothing in the database changed
+// (writes by another process, such as a CLI import while the server runs, are not counted).
+func (db *DB) Writes() uint64 { return db.writes.Load() }
 
 // readers is the size of the read pool.
 var readers = max(4, runtime.NumCPU()*2)
@@ -210,6 +217,8 @@ func (db *DB) runGroup(group []*job) {
 				errs[i] = err
 			}
 		}
+	} else {
+		db.writes.Add(1)
 	}
 	for i, j := range group {
 		j.done <- errs[i]
@@ -276,6 +285,10 @@ var migrations = []string{
 	CREATE INDEX _notifications_user ON _notifications(user_id, id);`,
 	// RFM models, refreshed by the daily pass.
 	`CREATE TABLE _rfm(table_id TEXT PRIMARY KEY, def TEXT NOT NULL, last_run TEXT NOT NULL DEFAULT '');`,
+	// Dashboards and their charts (package reports); def is the definition as JSON.
+	`CREATE TABLE _dashboards(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);
+	CREATE TABLE _charts(id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, def TEXT NOT NULL);
+	CREATE INDEX _charts_dashboard ON _charts(dashboard_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -66,6 +66,9 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if err == nil {
 		err = crm.InstallRules(ctx(), a.Rules)
 	}
+	if err == nil {
+		err = crm.InstallDashboards(ctx(), a.Reports)
+	}
 	if err != nil {
 		return err
 	}

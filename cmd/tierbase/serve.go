@@ -44,6 +44,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if err == nil {
 			err = crm.InstallRules(ctx(), a.Rules)
 		}
+		if err == nil {
+			err = crm.InstallDashboards(ctx(), a.Reports)
+		}
 		if err != nil {
 			return err
 		}
@@ -66,10 +69,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			if err == nil {
 				err = crm.InstallRules(c, a.Rules)
 			}
+			if err == nil {
+				err = crm.InstallDashboards(c, a.Reports)
+			}
 			return installed, err
 		}}
+	srv.Reports = a.Reports
 	daily, stopDaily := context.WithCancel(context.Background())
 	defer stopDaily()
+	go a.Reports.RunAlerts(daily, 10*time.Minute)                                         // indicator alerts, over all records
 	go a.Rules.RunDaily(daily, dailyAt.Hour(), dailyAt.Minute(), func(n int, err error) { // grades and tags that depend on "today"
 		if err != nil {
 			log.Printf("daily regrade: %v", err)

@@ -28,6 +28,9 @@ export const router = createRouter({
         { path: 'rules', name: 'rules', component: RulesView, meta: { admin: true } },
         { path: 'rules/new', name: 'rule-new', component: RuleEditor, meta: { admin: true } },
         { path: 'rules/:id', name: 'rule-edit', component: RuleEditor, props: true, meta: { admin: true } },
+        // Dashboards load ECharts: a chunk of their own, fetched on first visit.
+        { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
+        { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
