@@ -251,11 +251,22 @@ func TestDynamicTagFromOrders(t *testing.T) {
 			t.Fatalf("after order %d: %q, want %q", i+1, tags(), want)
 		}
 	}
+	// A count that zero satisfies: customers with no order in 30 days are 沉睡客户.
+	w.save(t, &rules.Rule{Name: "沉睡客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "lt", Value: 1},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "沉睡客户"}}})
+	other := w.customer(t, records.Input{"客户名称": "无订单"})
+	if tags() != "高频客户" {
+		t.Fatalf("a customer with orders: %q", tags())
+	}
+	if r, _ := w.Records.Get(ctx, access.System, w.cust, other.ID()); fmt.Sprint(r[w.fieldOf(w.cust, "标签")]) != "[沉睡客户]" {
+		t.Fatalf("a customer without orders: %v", r[w.fieldOf(w.cust, "标签")])
+	}
 	w.now = w.now.AddDate(0, 0, 31)
 	if _, err := w.Rules.KeepAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if tags() != "" {
+	if tags() != "沉睡客户" {
 		t.Fatalf("31 days on: %s", tags())
 	}
 }

@@ -248,23 +248,21 @@ func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, g *grading, last
 	rows.Close()
 	queued := 0
 	for _, c := range watching {
-		sideEffects := slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() })
+		hasFieldActions := slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() })
 		left := MaxQueuedPerRun
 		for chunk := range slices.Chunk(ids, 500) {
-			if _, err := e.keep(ctx, tx, c, chunk); err != nil {
+			if !hasFieldActions && left == 0 {
+				break
+			}
+			if _, _, err := e.keep(ctx, tx, c, chunk); err != nil {
 				return queued, err
 			}
-			if !sideEffects || left == 0 {
-				continue
-			}
-			err := e.eachMatch(ctx, tx, c, chunk, left, func(rec records.Record) error {
-				left--
-				queued++
-				return e.enqueue(ctx, tx, c, rec, 0)
-			})
+			n, err := e.queueMatches(ctx, tx, c, left)
 			if err != nil {
 				return queued, err
 			}
+			left -= n
+			queued += n
 		}
 	}
 	return queued, nil

@@ -22,7 +22,8 @@ func quoteTable(t *schema.Table) string { return store.Quote(t.SQLName()) }
 func quoteCol(f *schema.Field) string   { return store.Quote(f.Column()) }
 
 // match is the SQL condition of the records c applies to: its condition, its count of related
-// records, and (if ids is not nil) those ids only.
+// records, and (if ids is not nil) those ids only. Over the whole table the count is one
+// GROUP BY over the related table; for a few ids, an indexed count per record.
 func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
 	w, args, err := cond.Compile(c.r.When, c.t, e.env())
 	if err != nil {
@@ -34,12 +35,36 @@ func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		link := c.related.Field(rel.Link)
-		parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
-			quoteTable(c.related), quoteCol(link), quoteTable(c.t), rw, countOps[rel.Op]))
+		link, op := quoteCol(c.related.Field(rel.Link)), countOps[rel.Op]
+		switch {
+		case ids != nil:
+			parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
+				quoteTable(c.related), link, quoteTable(c.t), rw, op))
+		case countHolds(0, rel.Op, rel.Value): // records with no related records match too
+			parts = append(parts, fmt.Sprintf("id NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING NOT (COUNT(*) %s ?))",
+				link, quoteTable(c.related), link, rw, op))
+		default:
+			parts = append(parts, fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING COUNT(*) %s ?)",
+				link, quoteTable(c.related), link, rw, op))
+		}
 		args = append(append(args, rargs...), rel.Value)
 	}
 	return strings.Join(parts, " AND "), args, nil
+}
+
+// countHolds compares a count as a Related condition does.
+func countHolds(n float64, op string, value float64) bool {
+	switch op {
+	case "gt":
+		return n > value
+	case "gte":
+		return n >= value
+	case "eq":
+		return n == value
+	case "lte":
+		return n <= value
+	}
+	return n < value
 }
 
 // only restricts a statement to some ids (none: every record).
@@ -77,23 +102,11 @@ func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
 	}
 	res := &RunResult{}
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		w, args, err := e.match(c, nil)
-		if err != nil {
+		if res.Matched, res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteTable(c.t)+" WHERE "+w, args...).Scan(&res.Matched); err != nil {
-			return err
-		}
-		if res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
-			return nil
-		}
-		return e.eachMatch(ctx, tx, c, nil, MaxQueuedPerRun, func(rec records.Record) error {
-			res.Queued++
-			return e.enqueue(ctx, tx, c, rec, 0)
-		})
+		res.Queued, err = e.queueMatches(ctx, tx, c, MaxQueuedPerRun)
+		return err
 	})
 	failure := ""
 	if err != nil {
@@ -106,16 +119,30 @@ func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
 	return res, err
 }
 
-// keep applies c's field actions set-wise to the matching records among ids (nil: all);
-// for an always-kept rule, tags also come off records that no longer match. It returns how
-// many record changes it made.
-func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64) (int, error) {
+// matched is the SQL condition "the record is in the set keep last computed".
+const matched = "id IN (SELECT id FROM temp._rule_match)"
+
+// keep finds the records c matches among ids (nil: all) — evaluating its condition and its
+// count of related records once, into the temporary table _rule_match — and applies c's
+// field actions to them set-wise; an always-kept rule also takes its tags off the records
+// that no longer match. It returns how many records match and how many changes it made.
+func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64) (int, int, error) {
 	w, args, err := e.match(c, ids)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	in, inArgs := only(ids)
 	table := quoteTable(c.t)
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _rule_match(id INTEGER PRIMARY KEY)", "DELETE FROM temp._rule_match"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO temp._rule_match SELECT id FROM %s WHERE %s%s", table, w, in), append(args, inArgs...)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	updated := store.Quote(schema.FieldUpdatedAt)
 	total := 0
@@ -135,32 +162,31 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 			continue
 		}
 		col := quoteCol(f)
-		has := fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(COALESCE(%s, '[]')) WHERE value = ?)", col)
-		add := fmt.Sprintf("UPDATE %s SET %s = json_insert(COALESCE(%s, '[]'), '$[#]', ?), %s = ? WHERE %%s AND NOT %s%s", table, col, col, updated, has, in)
-		del := fmt.Sprintf("UPDATE %s SET %s = (SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?), %s = ? WHERE %%s AND %s%s", table, col, col, updated, has, in)
-		holds, notHolds := "("+w+")", "NOT COALESCE(("+w+"), 0)"
+		has := fmt.Sprintf("%s IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?)", col, col)
+		add := fmt.Sprintf("UPDATE %s SET %s = json_insert(COALESCE(%s, '[]'), '$[#]', ?), %s = ? WHERE %s AND NOT (%s)", table, col, col, updated, matched, has)
+		del := fmt.Sprintf("UPDATE %s SET %s = (SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?), %s = ? WHERE %s AND %s", table, col, col, updated, matched, has)
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
-			q := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s AND %s IS NOT ?%s", table, col, updated, w, col, in)
 			v := records.SQLValue(a.Value)
-			if err := exec(q, append(append(append([]any{v, stamp}, args...), v), inArgs...)...); err != nil {
-				return total, err
+			if err := exec(fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s AND %s IS NOT ?", table, col, updated, matched, col), v, stamp, v); err != nil {
+				return 0, total, err
 			}
 		case a.Type == ActAddTag || a.Type == ActRemoveTag:
 			on, off := add, del
 			if a.Type == ActRemoveTag {
 				on, off = del, add
 			}
-			if err := exec(fmt.Sprintf(on, holds), append(append(append([]any{a.Tag, stamp}, args...), a.Tag), inArgs...)...); err != nil {
-				return total, err
+			if err := exec(on, a.Tag, stamp, a.Tag); err != nil {
+				return 0, total, err
 			}
-			if c.has(OnAlways) {
-				if err := exec(fmt.Sprintf(off, notHolds), append(append(append([]any{a.Tag, stamp}, args...), a.Tag), inArgs...)...); err != nil {
-					return total, err
+			if c.has(OnAlways) { // the records that no longer match: tested for the tag first, which is cheap
+				off = strings.Replace(off, "WHERE "+matched+" AND ", "WHERE ", 1) + " AND NOT " + matched + in
+				if err := exec(off, append([]any{a.Tag, stamp, a.Tag}, inArgs...)...); err != nil {
+					return 0, total, err
 				}
 			}
 		default: // formulas and assignments: record by record
-			err := e.eachMatch(ctx, tx, c, ids, -1, func(rec records.Record) error {
+			err := e.eachMatch(ctx, tx, c, -1, func(rec records.Record) error {
 				vals := records.Record{}
 				did, err := e.fieldAction(ctx, tx, c, i, true, rec, vals)
 				if err != nil || !did {
@@ -170,27 +196,36 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 					records.SQLValue(vals[f.ID]), stamp, rec.ID())
 			})
 			if err != nil {
-				return total, err
+				return 0, total, err
 			}
 		}
 	}
-	return total, nil
+	return int(n), total, nil
 }
 
-// eachMatch calls fn with each record c matches among ids (nil: all), at most limit (<0: all).
-func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64, limit int, fn func(records.Record) error) error {
-	w, args, err := e.match(c, ids)
-	if err != nil {
-		return err
+// queueMatches queues the side effects (create, notify) of c for the records keep last
+// matched, at most limit; it returns how many.
+func (e *Engine) queueMatches(ctx context.Context, tx *sql.Tx, c *compiled, limit int) (int, error) {
+	if limit <= 0 || !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+		return 0, nil
 	}
-	in, inArgs := only(ids)
+	n := 0
+	err := e.eachMatch(ctx, tx, c, limit, func(rec records.Record) error {
+		n++
+		return e.enqueue(ctx, tx, c, rec, 0)
+	})
+	return n, err
+}
+
+// eachMatch calls fn with each record keep last matched, at most limit (<0: all).
+func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, limit int, fn func(records.Record) error) error {
 	fields := c.t.Fields
 	cols := make([]string, len(fields))
 	for i, f := range fields {
 		cols[i] = quoteCol(f)
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s%s ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), w, in, limit)
-	rows, err := tx.QueryContext(ctx, q, append(args, inArgs...)...)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), matched, limit)
+	rows, err := tx.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
