@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -55,24 +56,28 @@ func ruleOverhead(n int) {
 	plain, ruled := open(false), open(true)
 	defer plain.Close()
 	defer ruled.Close()
-	var lat [2][]float64
 	day := time.Now().Format("2006-01-02")
-	for i := 0; i < 2*n; i++ {
-		a := []*app.App{plain, ruled}[i%2]
-		t, err := a.Catalog.Table("客户")
-		must(err)
-		in := records.Input{"客户名称": fmt.Sprintf("客户%d", i), "累计消费金额": i % 30000, "购买频率": i % 9, "最近消费日": day}
-		start := time.Now()
-		_, err = a.Records.Create(ctx, access.System, t, in)
-		must(err)
-		lat[i%2] = append(lat[i%2], float64(time.Since(start).Microseconds())/1000)
+	p99 := func(l []float64) float64 { slices.Sort(l); return l[len(l)*99/100] }
+	// Three rounds of n saves on each side, alternating; the median round is reported.
+	type round struct{ with, without, p50with, p50without float64 }
+	var rounds []round
+	for r := 0; r < 3; r++ {
+		var lat [2][]float64
+		for i := 0; i < 2*n; i++ {
+			a := []*app.App{plain, ruled}[i%2]
+			t, err := a.Catalog.Table("客户")
+			must(err)
+			in := records.Input{"客户名称": fmt.Sprintf("客户%d", i), "累计消费金额": i % 30000, "购买频率": i % 9, "最近消费日": day}
+			start := time.Now()
+			_, err = a.Records.Create(ctx, access.System, t, in)
+			must(err)
+			lat[i%2] = append(lat[i%2], float64(time.Since(start).Microseconds())/1000)
+		}
+		rounds = append(rounds, round{p99(lat[1]), p99(lat[0]), lat[1][len(lat[1])/2], lat[0][len(lat[0])/2]})
 	}
-	for i := range lat {
-		slices.Sort(lat[i])
-	}
-	p99 := func(l []float64) float64 { return l[len(l)*99/100] }
-	record("saving one 客户 with 20 active rules on its table (in process, p99)",
-		fmt.Sprintf("p99 %.2f ms vs %.2f ms with no rules: overhead %.2f ms (p50 %.2f vs %.2f ms)",
-			p99(lat[1]), p99(lat[0]), p99(lat[1])-p99(lat[0]), lat[1][len(lat[1])/2], lat[0][len(lat[0])/2]),
+	slices.SortFunc(rounds, func(a, b round) int { return cmp.Compare(a.with-a.without, b.with-b.without) })
+	m := rounds[1]
+	record("saving one 客户 with 20 active rules on its table (in process, p99; median of 3 rounds)",
+		fmt.Sprintf("p99 %.2f ms vs %.2f ms with no rules: overhead %.2f ms (p50 %.2f vs %.2f ms)", m.with, m.without, m.with-m.without, m.p50with, m.p50without),
 		"overhead ≤ 1 ms", "the same save with no rules, same run")
 }

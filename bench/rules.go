@@ -38,6 +38,17 @@ func grading(db, base, token string) {
 		record("full regrade", "no scheme installed", "", "")
 		return
 	}
+	// The figure is the scheme's regrade: the template's rules watching 客户等级 (S4's to-dos,
+	// up to 10,000 queued per run) are switched off for it.
+	var rules struct{ Items []map[string]any }
+	get(base+"/api/rules", token, &rules)
+	for _, r := range rules.Items {
+		r["enabled"] = false
+		body, _ := json.Marshal(r)
+		req, _ := http.NewRequest("PUT", base+"/api/rules/"+url.PathEscape(r["id"].(string)), bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		doJSON(req, 200, nil)
+	}
 	var scheme map[string]any
 	get(base+"/api/schemes/"+url.PathEscape(schemes.Items[0].ID), token, &scheme)
 	body, _ := json.Marshal(scheme)
