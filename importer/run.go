@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -30,7 +31,7 @@ type run struct {
 	firstID int64 // records inserted by this import have ids above it
 
 	insert   *store.Inserter
-	select_  *sql.Stmt // old values of the fed columns, by id (upsert)
+	select_  *store.RawQuery // old values of the fed columns, by id (upsert)
 	update   *sql.Stmt
 	oplog    *store.Inserter
 	keys     map[string]int64           // existing key → id (upsert)
@@ -126,14 +127,18 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 			r.uniques = map[string]map[string]bool{}
 		}
 		taken := map[string]bool{}
-		if err := scanColumn(ctx, tx, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
+		if err := scanColumn(ctx, im.DB, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
 			return nil, err
 		}
 		r.uniques[f.ID] = taken
 	}
 	if plan.Mode == Upsert {
-		r.keys = map[string]int64{}
-		if err := scanColumn(ctx, tx, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			return nil, err
+		}
+		r.keys = make(map[string]int64, n) // sized once: growing a map of a million keys costs more than counting
+		if err := scanColumn(ctx, im.DB, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
 			return nil, err
 		}
 		sets := make([]string, 0, fedCols+1)
@@ -146,7 +151,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
 			return nil, err
 		}
-		if r.select_, err = tx.PrepareContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
+		if r.select_, err = im.DB.PrepareRaw(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
 			return nil, err
 		}
 	}
@@ -154,25 +159,21 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 }
 
 // scanColumn calls fn with the comparable form of every non-empty value of f, and its id.
-func scanColumn(ctx context.Context, tx *sql.Tx, table string, f *schema.Field, fn func(v string, id int64)) error {
+func scanColumn(ctx context.Context, db *store.DB, table string, f *schema.Field, fn func(v string, id int64)) error {
 	col := store.Quote(f.Column())
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
+	q, err := db.PrepareRaw(fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var v any
-		var id int64
-		if err := rows.Scan(&v, &id); err != nil {
-			return err
-		}
+	defer q.Close()
+	return q.Each(ctx, nil, func(row []driver.Value) error {
+		v := row[0]
 		if b, ok := v.([]byte); ok {
 			v = string(b)
 		}
-		fn(keyString(v), id)
-	}
-	return rows.Err()
+		fn(keyString(v), row[1].(int64))
+		return nil
+	})
 }
 
 func (im *Importer) loc() *time.Location {
@@ -382,11 +383,13 @@ func (r *run) insertRow(vals []any) error {
 // updateRow writes the fed values over record id when they differ, with its history.
 func (r *run) updateRow(id int64, vals []any) error {
 	old := make([]any, len(vals))
-	ptrs := make([]any, len(vals))
-	for i := range old {
-		ptrs[i] = &old[i]
-	}
-	if err := r.select_.QueryRowContext(r.ctx, id).Scan(ptrs...); err != nil {
+	err := r.select_.Each(r.ctx, []any{id}, func(row []driver.Value) error {
+		for i, v := range row {
+			old[i] = v
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	type change struct {
@@ -431,6 +434,11 @@ func sameValue(f *schema.Field, old, nv any) bool {
 		}
 		n, ok2 := nv.(float64)
 		return ok1 && ok2 && o == n
+	}
+	if a, ok := old.(string); ok {
+		if b, ok := nv.(string); ok {
+			return a == b
+		}
 	}
 	return fmt.Sprint(old) == fmt.Sprint(nv)
 }
