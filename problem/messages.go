@@ -41,6 +41,8 @@ var messages = map[string][2]string{
 	"not_unique":        {"「{value}」已存在，该字段不允许重复", "\"{value}\" already exists; this field must be unique"},
 	"readonly_field":    {"是系统字段，不能修改", "is a system field and cannot be changed"},
 	"unknown_field":     {"表「{table}」没有字段「{name}」", "table \"{table}\" has no field \"{name}\""},
+	"unknown_table":     {"没有表「{name}」", "there is no table \"{name}\""},
+	"bad_choice":        {"「{value}」不是可选值，可选：{choices}", "\"{value}\" is not one of: {choices}"},
 	"bad_field_type":    {"未知的字段类型「{value}」，可用：{types}", "unknown field type \"{value}\"; available: {types}"},
 	"bad_name":          {"名称不能为空，且不超过 {max} 个字符", "name must be 1 to {max} characters"},
 	"duplicate_name":    {"名称「{name}」已被使用，请换一个", "the name \"{name}\" is taken; choose another"},

@@ -392,7 +392,5 @@ func init() {
 	problem.AddMessage("rule_no_users", "请至少选择一位成员", "choose at least one user")
 	problem.AddMessage("rule_create_values", "请至少填写新记录的一个字段", "give the new record at least one value")
 	problem.AddMessage("rule_loop", "规则互相触发超过 {max} 层，已停止：{rules}。请检查这些规则的条件和动作", "rules triggered each other more than {max} levels deep and were stopped: {rules}; check their conditions and actions")
-	problem.AddMessage("unknown_table", "没有表「{name}」", "there is no table \"{name}\"")
-	problem.AddMessage("bad_choice", "「{value}」不是可选值，可选：{choices}", "\"{value}\" is not one of: {choices}")
 	problem.AddTerm("rule", "规则", "rule")
 }
