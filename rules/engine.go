@@ -195,10 +195,12 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
 			return err
 		}
+		// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
 		hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-			SELECT ?, id, ?, %s, %s, ?, ? FROM %s WHERE %s`, g.col, g.expr, g.table, g.differ)
-		args := append(append([]any{g.t.ID, g.f.ID}, g.args...), stamp, s.Name)
-		if _, err := tx.ExecContext(ctx, hist, append(args, g.args...)...); err != nil {
+			SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s LIMIT -1) WHERE old IS NOT new`,
+			g.col, g.expr, g.table)
+		args := append([]any{g.t.ID, g.f.ID, stamp, s.Name}, g.args...)
+		if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
 			return err
 		}
 		upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ)

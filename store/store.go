@@ -293,6 +293,13 @@ var migrations = []string{
 	// about a quarter cheaper to fill when a regrade writes a million rows.
 	`DROP INDEX _tier_history_record;
 	CREATE INDEX _tier_history_record_id ON _tier_history(record_id);`,
+	// Record tables lose NOT NULL on created_at/updated_at (see schema.createTable). Removing a
+	// NOT NULL constraint leaves the file format as it is, so the stored CREATE TABLE text is
+	// edited in place, as SQLite's ALTER TABLE documentation describes; RESET reloads the schema.
+	`PRAGMA writable_schema = ON;
+	UPDATE sqlite_schema SET sql = replace(replace(sql, '"created_at" TEXT NOT NULL', '"created_at" TEXT'),
+		'"updated_at" TEXT NOT NULL', '"updated_at" TEXT') WHERE type = 'table' AND name LIKE 't\_%' ESCAPE '\';
+	PRAGMA writable_schema = RESET;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

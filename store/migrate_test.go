@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMigrateDropsTimeNotNull opens a database made before the last migration, with a record
+// table whose created_at/updated_at are NOT NULL, and checks the constraint is gone from the
+// stored schema and from the opened connection, and that the rows are untouched.
+func TestMigrateDropsTimeNotNull(t *testing.T) {
+	dir := t.TempDir()
+	old, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:len(migrations)-1] {
+		if _, err := old.Exec(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		fmt.Sprintf("PRAGMA user_version = %d", len(migrations)-1),
+		`CREATE TABLE "t_tbl1" (id INTEGER PRIMARY KEY AUTOINCREMENT, "owner" INTEGER, "created_by" INTEGER,
+			"created_at" TEXT NOT NULL, "updated_at" TEXT NOT NULL, "fld1" TEXT NOT NULL)`,
+		`INSERT INTO "t_tbl1"("created_at", "updated_at", "fld1") VALUES ('2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z', '甲')`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatal(q, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ddl, check string
+	if err := db.R.QueryRow(`SELECT sql FROM sqlite_schema WHERE name = 't_tbl1'`).Scan(&ddl); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(ddl, `"updated_at" TEXT NOT NULL`) || strings.Contains(ddl, `"created_at" TEXT NOT NULL`) ||
+		!strings.Contains(ddl, `"fld1" TEXT NOT NULL`) {
+		t.Fatalf("migrated schema: %s", ddl)
+	}
+	if err := db.R.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %s %v", check, err)
+	}
+	// The writer, which ran the migration, sees the new schema at once.
+	if err := db.Exec(context.Background(), `UPDATE "t_tbl1" SET "updated_at" = NULL`); err != nil {
+		t.Fatalf("updated_at still NOT NULL for the writer: %v", err)
+	}
+	if err := db.Exec(context.Background(), `UPDATE "t_tbl1" SET "fld1" = NULL`); err == nil {
+		t.Fatal("a user field's NOT NULL was lost")
+	}
+	var created, name string
+	if err := db.R.QueryRow(`SELECT "created_at", "fld1" FROM "t_tbl1"`).Scan(&created, &name); err != nil ||
+		created != "2026-01-01T00:00:00Z" || name != "甲" {
+		t.Fatalf("row after migration: %q %q %v", created, name, err)
+	}
+}
