@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -75,15 +76,28 @@ func post(u, token string, body []byte, v any) {
 	doJSON(req, 200, v)
 }
 
-// rfm measures the RFM model over the demo's customers and orders against the same work
-// written by hand: an UPDATE … FROM a window-function query (NTILE(5)) over the orders.
+// rfm measures the RFM model over the demo's customers and *ordersN 订单 (the demo's orders
+// copied until there are that many) against the same work written by hand: an UPDATE … FROM
+// a window-function query (NTILE(5)) over the orders.
 func rfm(db, base, token string) {
+	id := func(q string) string { return strings.TrimSpace(run("sqlite3", db, q)) }
+	customers, orders := id("SELECT id FROM _tables WHERE name = '客户'"), id("SELECT id FROM _tables WHERE name = '订单'")
+	var cols []string
+	for _, c := range strings.Fields(id(`SELECT name FROM pragma_table_info('t_` + orders + `') WHERE name <> 'id'`)) {
+		cols = append(cols, `"`+c+`"`)
+	}
+	for {
+		have, _ := strconv.Atoi(id(`SELECT COUNT(*) FROM "t_` + orders + `"`))
+		if have >= *ordersN || have == 0 {
+			break
+		}
+		list := strings.Join(cols, ", ")
+		run("sqlite3", db, fmt.Sprintf(`INSERT INTO "t_%s"(%s) SELECT %s FROM "t_%s" ORDER BY id LIMIT %d`, orders, list, list, orders, *ordersN-have))
+	}
+
 	body := []byte(`{"table":"客户","orders":"订单","orderDate":"下单日期","orderAmount":"订单金额"}`)
 	var res struct{ Scored int }
 	post(base+"/api/rfm", token, body, &res) // first run: creates R分, F分, M分, RFM分群
-
-	id := func(q string) string { return strings.TrimSpace(run("sqlite3", db, q)) }
-	customers, orders := id("SELECT id FROM _tables WHERE name = '客户'"), id("SELECT id FROM _tables WHERE name = '订单'")
 	col := func(table, name string) string {
 		return `"` + id(fmt.Sprintf("SELECT id FROM _fields WHERE table_id = '%s' AND name = '%s'", table, name)) + `"`
 	}
