@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMigrateDropsTimeNotNull opens a database made before the last migration, with a record
@@ -62,5 +63,39 @@ func TestMigrateDropsTimeNotNull(t *testing.T) {
 	if err := db.R.QueryRow(`SELECT "created_at", "fld1" FROM "t_tbl1"`).Scan(&created, &name); err != nil ||
 		created != "2026-01-01T00:00:00Z" || name != "甲" {
 		t.Fatalf("row after migration: %q %q %v", created, name, err)
+	}
+}
+
+// TestCheckpointer checks that commits leave copying the log into the file to the
+// checkpointer: the writer never checkpoints on its own, and a committed row reaches the
+// database file itself (read with immutable=1, which ignores the log) soon after.
+func TestCheckpointer(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var auto int
+	if err := db.conn.QueryRowContext(context.Background(), "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("writer's wal_autocheckpoint = %d, %v; want 0", auto, err)
+	}
+	if err := db.Exec(context.Background(), "CREATE TABLE t_ck(v TEXT); INSERT INTO t_ck VALUES('甲')"); err != nil {
+		t.Fatal(err)
+	}
+	file, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName)+"?immutable=1&mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	file.SetMaxIdleConns(0) // immutable connections cache the file: open afresh each time
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var v string
+		if file.QueryRow("SELECT v FROM t_ck").Scan(&v) == nil && v == "甲" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the committed row never reached the database file")
+		}
 	}
 }
