@@ -132,7 +132,11 @@ func (e *Engine) relatedTo(t *schema.Table) []*compiled {
 // SaveRule creates (empty ID) or replaces a rule. An enabled always-kept rule is applied to
 // every record at once; the result says how.
 func (e *Engine) SaveRule(ctx context.Context, r *Rule) (*Rule, *RunResult, error) {
-	if _, err := r.check(e.Catalog, e.userExists); err != nil {
+	c, err := r.check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.gradedByScheme(c); err != nil {
 		return nil, nil, err
 	}
 	if r.ID == "" {
@@ -165,6 +169,22 @@ func (e *Engine) SaveRule(ctx context.Context, r *Rule) (*Rule, *RunResult, erro
 		res, err = e.RunRule(ctx, r.ID)
 	}
 	return r, res, err
+}
+
+// gradedByScheme refuses an enabled rule that would set a field a grading scheme keeps: the
+// scheme would undo it at the next write, and the tier history would name the wrong source.
+func (e *Engine) gradedByScheme(c *compiled) error {
+	if !c.r.Enabled {
+		return nil
+	}
+	for i, a := range c.r.Actions {
+		for _, s := range e.Schemes() {
+			if a.fieldAction() && s.Enabled && s.Table == c.t.ID && s.Field == a.Field {
+				return problem.Invalid("rule_graded_field", "field", c.fields[i].Name, "scheme", s.Name).At(fmt.Sprintf("actions[%d].field", i))
+			}
+		}
+	}
+	return nil
 }
 
 // DeleteRule removes a rule; what it did stays.

@@ -478,3 +478,31 @@ func TestRuleWithDeletedField(t *testing.T) {
 		t.Fatalf("running a broken rule: %v", err)
 	}
 }
+
+// A rule may not set a field a grading scheme keeps (the scheme would undo it at the next
+// write), and a scheme may not take a field an enabled rule sets.
+func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	scheme, _, err := w.Rules.Save(ctx, s2())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rules.Rule{Name: "设为潜力", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "x"}, {Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}}}
+	_, _, err = w.Rules.SaveRule(ctx, r)
+	if p := problem.As(err); p == nil || p.Status != 400 || p.Code != "rule_graded_field" || p.Path != "actions[1].field" ||
+		!strings.Contains(p.Message("zh"), "客户分级") {
+		t.Fatalf("rule setting a graded field: %v", err)
+	}
+	scheme.Enabled = false
+	if _, _, err := w.Rules.Save(ctx, scheme); err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, r) // no scheme keeps 客户等级 now
+	scheme.Enabled = true
+	_, _, err = w.Rules.Save(ctx, scheme)
+	if p := problem.As(err); p == nil || p.Status != 409 || p.Code != "scheme_rule_sets" || !strings.Contains(p.Message("zh"), "设为潜力") {
+		t.Fatalf("scheme over a field a rule sets: %v", err)
+	}
+}

@@ -102,6 +102,11 @@ func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
 			return nil, 0, problem.New(409, "scheme_twice", "name", o.Name)
 		}
 	}
+	for _, r := range e.Rules() {
+		if s.Enabled && r.Enabled && r.Table == s.Table && slices.ContainsFunc(r.Actions, func(a Action) bool { return a.fieldAction() && a.Field == s.Field }) {
+			return nil, 0, problem.New(409, "scheme_rule_sets", "rule", r.Name).At("field")
+		}
+	}
 	def, err := json.Marshal(s)
 	if err != nil {
 		return nil, 0, err
@@ -524,5 +529,6 @@ func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(cha
 }
 
 func init() {
+	problem.AddMessage("scheme_rule_sets", "规则「{rule}」会改这个字段，请先停用该规则，或让它改别的字段", "the rule \"{rule}\" changes this field; disable it first, or let it change another field")
 	problem.AddMessage("scheme_twice", "这个字段已由分级方案「{name}」分级，请先停用它", "this field is already graded by the scheme \"{name}\"; disable it first")
 }

@@ -392,5 +392,6 @@ func init() {
 	problem.AddMessage("rule_no_users", "请至少选择一位成员", "choose at least one user")
 	problem.AddMessage("rule_create_values", "请至少填写新记录的一个字段", "give the new record at least one value")
 	problem.AddMessage("rule_loop", "规则互相触发超过 {max} 层，已停止：{rules}。请检查这些规则的条件和动作", "rules triggered each other more than {max} levels deep and were stopped: {rules}; check their conditions and actions")
+	problem.AddMessage("rule_graded_field", "「{field}」由分级方案「{scheme}」决定，规则不能改它。请改分级方案的条件，或先停用该方案", "\"{field}\" is kept by the grading scheme \"{scheme}\", so a rule cannot change it; change the scheme's levels, or disable the scheme first")
 	problem.AddTerm("rule", "规则", "rule")
 }
