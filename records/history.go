@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"tierbase/access"
 	"tierbase/problem"
 	"tierbase/schema"
+	"tierbase/store"
 )
 
 type logEntry struct {
@@ -44,6 +46,35 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 // ImportNote is the pseudo-field of the history entry of an imported record: its value is
 // the file the record came from.
 const ImportNote = "_import"
+
+// RuleNote is the pseudo-field of a history entry written by a rule run over a whole table:
+// its value is the rule's name.
+const RuleNote = "_rule"
+
+// LogUpdates writes, set-wise, one history entry per record an UPDATE is about to change: on
+// the records where (with whereArgs) field f goes from its value to newExpr (an SQL
+// expression over the row, with newArgs). by names the rule. Call it just before the UPDATE.
+func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field, newExpr string, newArgs []any,
+	where string, whereArgs []any, by, stamp string) error {
+	col := store.Quote(f.Column())
+	q := fmt.Sprintf(`INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
+		SELECT ?, id, 'update', 0, ?, json_array(json_object('f', ?, 'b', %s, 'a', %s), json_object('f', ?, 'a', ?))
+		FROM %s WHERE %s`, jsonValue(f, col), jsonValue(f, "("+newExpr+")"), store.Quote(t.SQLName()), where)
+	args := append(append([]any{t.ID, stamp, f.ID}, newArgs...), RuleNote, by)
+	_, err := tx.ExecContext(ctx, q, append(args, whereArgs...)...)
+	return err
+}
+
+// jsonValue is the SQL expression of a column value as the history keeps it (see FromSQL).
+func jsonValue(f *schema.Field, x string) string {
+	switch {
+	case f.Type.IsMulti():
+		return "json(" + x + ")"
+	case f.Type == schema.Checkbox:
+		return fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL WHEN %s THEN json('true') ELSE json('false') END", x, x)
+	}
+	return x
+}
 
 // Change is one field's value before and after, as the history shows it.
 type Change struct {
@@ -91,6 +122,8 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 			name := c.Field
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
+			} else if c.Field == RuleNote {
+				name = "规则"
 			}
 			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
 		}

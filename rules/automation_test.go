@@ -506,3 +506,40 @@ func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
 		t.Fatalf("scheme over a field a rule sets: %v", err)
 	}
 }
+
+// A rule run over the whole table writes each change it makes to the records' history, as
+// the system, naming the rule; records it does not change get no entry.
+func TestRuleRunWritesHistory(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	big := w.customer(t, records.Input{"累计消费金额": 9000, "标签": []string{"老客户"}})
+	small := w.customer(t, records.Input{"累计消费金额": 10})
+	w.save(t, &rules.Rule{Name: "重点客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When:    leaf("累计消费金额", "gt", 5000),
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "重点"}, {Type: rules.ActAddTag, Field: "标签", Tag: "重点"}}})
+	for range 2 { // the second run changes nothing and logs nothing
+		if _, err := w.Rules.RunRule(ctx, "重点客户"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hist, err := w.Records.History(ctx, access.System, w.cust, big.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 { // create, 备注, 标签
+		t.Fatalf("history of the matching record: %+v", hist)
+	}
+	want := []string{`标签 [老客户] → [老客户 重点]`, `备注 <nil> → 重点`}
+	for i, e := range hist[:2] {
+		if e.Action != "update" || e.UserID != 0 || len(e.Changes) != 2 || e.Changes[1].Name != "规则" || e.Changes[1].After != "重点客户" {
+			t.Fatalf("entry %d: %+v", i, e)
+		}
+		c := e.Changes[0]
+		if got := fmt.Sprintf("%s %v → %v", c.Name, c.Before, c.After); got != want[i] {
+			t.Errorf("entry %d: %s, want %s", i, got, want[i])
+		}
+	}
+	if hist, _ := w.Records.History(ctx, access.System, w.cust, small.ID()); len(hist) != 1 {
+		t.Fatalf("the record the rule does not match got entries: %+v", hist)
+	}
+}

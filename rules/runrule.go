@@ -146,8 +146,13 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	updated := store.Quote(schema.FieldUpdatedAt)
 	total := 0
-	exec := func(q string, a ...any) error {
-		res, err := tx.ExecContext(ctx, q, a...)
+	// update sets f to newExpr where the condition holds, each change in the records' history.
+	update := func(f *schema.Field, newExpr string, newArgs []any, where string, whereArgs []any) error {
+		if err := records.LogUpdates(ctx, tx, c.t, f, newExpr, newArgs, where, whereArgs, c.r.Name, stamp); err != nil {
+			return err
+		}
+		q := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s", table, quoteCol(f), newExpr, updated, where)
+		res, err := tx.ExecContext(ctx, q, slices.Concat(newArgs, []any{stamp}, whereArgs)...)
 		if err != nil {
 			return err
 		}
@@ -163,25 +168,26 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 		}
 		col := quoteCol(f)
 		has := fmt.Sprintf("%s IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?)", col, col)
-		add := fmt.Sprintf("UPDATE %s SET %s = json_insert(COALESCE(%s, '[]'), '$[#]', ?), %s = ? WHERE %s AND NOT (%s)", table, col, col, updated, matched, has)
-		del := fmt.Sprintf("UPDATE %s SET %s = (SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?), %s = ? WHERE %s AND %s", table, col, col, updated, matched, has)
+		add := fmt.Sprintf("json_insert(COALESCE(%s, '[]'), '$[#]', ?)", col)
+		del := fmt.Sprintf("(SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?)", col)
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
 			v := records.SQLValue(a.Value)
-			if err := exec(fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s AND %s IS NOT ?", table, col, updated, matched, col), v, stamp, v); err != nil {
+			if err := update(f, "?", []any{v}, matched+" AND "+col+" IS NOT ?", []any{v}); err != nil {
 				return 0, total, err
 			}
 		case a.Type == ActAddTag || a.Type == ActRemoveTag:
 			on, off := add, del
+			onWhere, offWhere := "NOT ("+has+")", has
 			if a.Type == ActRemoveTag {
-				on, off = del, add
+				on, off, onWhere, offWhere = del, add, has, "NOT ("+has+")"
 			}
-			if err := exec(on, a.Tag, stamp, a.Tag); err != nil {
+			tag := []any{a.Tag}
+			if err := update(f, on, tag, matched+" AND "+onWhere, tag); err != nil {
 				return 0, total, err
 			}
 			if c.has(OnAlways) { // the records that no longer match: tested for the tag first, which is cheap
-				off = strings.Replace(off, "WHERE "+matched+" AND ", "WHERE ", 1) + " AND NOT " + matched + in
-				if err := exec(off, append([]any{a.Tag, stamp, a.Tag}, inArgs...)...); err != nil {
+				if err := update(f, off, tag, offWhere+" AND NOT "+matched+in, append([]any{a.Tag}, inArgs...)); err != nil {
 					return 0, total, err
 				}
 			}
@@ -192,8 +198,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 				if err != nil || !did {
 					return err
 				}
-				return exec(fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?", table, col, updated),
-					records.SQLValue(vals[f.ID]), stamp, rec.ID())
+				return update(f, "?", []any{records.SQLValue(vals[f.ID])}, "id = ?", []any{rec.ID()})
 			})
 			if err != nil {
 				return 0, total, err
