@@ -32,14 +32,13 @@ type change struct {
 
 // Create adds one record. An "id" in the input is refused: creating never overwrites.
 func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, in Input) (Record, error) {
-	if _, ok := in[schema.FieldID]; ok {
-		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
-	}
-	out, err := s.Batch(ctx, a, t, []Input{in})
-	if err != nil {
-		return nil, single(err)
-	}
-	return out[0], nil
+	var rec Record
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		rec, err = s.CreateTx(ctx, tx, a, t, in)
+		return err
+	})
+	return rec, err
 }
 
 // single adapts a batch error to a one-record write: no row numbers, and a lone missing
@@ -81,82 +80,106 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err := access.CanCreate(a, t); err != nil {
 		return nil, err
 	}
-	now := s.Now().UTC()
-	stamp := now.Format(time.RFC3339)
-	out := make([]Record, len(items))
+	var out []Record
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		var probs []*problem.Error
-		var logs []logEntry
-		for i, in := range items {
-			row := i + 1
-			id, isUpdate, perr := itemID(in)
-			if perr != nil {
-				probs = append(probs, perr.AtRow(row))
-				continue
-			}
-			var old Record
-			if isUpdate {
-				r, err := s.get(ctx, tx, a, t, id)
-				if err != nil {
-					if p := problem.As(err); p != nil {
-						probs = append(probs, p.AtRow(row))
-						continue
-					}
-					return err
-				}
-				old = r
-			}
-			vals, ps := s.prepare(a, t, in, old)
-			for _, p := range ps {
-				probs = append(probs, p.AtRow(row))
-			}
-			if len(ps) > 0 {
-				continue
-			}
-			if ps := s.checkLinks(ctx, tx, t, vals); len(ps) > 0 {
-				for _, p := range ps {
-					probs = append(probs, p.AtRow(row))
-				}
-				continue
-			}
-			if len(probs) > 0 {
-				continue // keep validating the rest, but write nothing
-			}
-			for _, h := range s.Hooks {
-				if err := h.Before(ctx, tx, t, old, vals); err != nil {
-					return err
-				}
-			}
-			var rec Record
-			var err error
-			if isUpdate {
-				rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs, a)
-			} else {
-				rec, err = s.insert(ctx, tx, t, vals, now, &logs, a)
-			}
-			if err != nil {
-				if p := s.constraintProblem(t, err, vals); p != nil {
-					probs = append(probs, p.AtRow(row))
-					continue
-				}
-				return err
-			}
-			for _, h := range s.Hooks {
-				if err := h.After(ctx, tx, t, old, rec); err != nil {
-					return err
-				}
-			}
-			out[i] = rec
-		}
-		if err := problem.Collect(probs); err != nil {
-			return err
-		}
-		return writeLog(ctx, tx, t, logs, a, stamp)
+		var err error
+		out, err = s.batchTx(ctx, tx, a, t, items)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// CreateTx adds one record inside the caller's write transaction (see Create), for engines
+// whose own work must commit with it or not at all.
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	if _, ok := in[schema.FieldID]; ok {
+		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
+	}
+	if err := access.CanCreate(a, t); err != nil {
+		return nil, err
+	}
+	out, err := s.batchTx(ctx, tx, a, t, []Input{in})
+	if err != nil {
+		return nil, single(err)
+	}
+	return out[0], nil
+}
+
+// batchTx is Batch inside a transaction.
+func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
+	now := s.Now().UTC()
+	stamp := now.Format(time.RFC3339)
+	out := make([]Record, len(items))
+	var probs []*problem.Error
+	var logs []logEntry
+	for i, in := range items {
+		row := i + 1
+		id, isUpdate, perr := itemID(in)
+		if perr != nil {
+			probs = append(probs, perr.AtRow(row))
+			continue
+		}
+		var old Record
+		if isUpdate {
+			r, err := s.get(ctx, tx, a, t, id)
+			if err != nil {
+				if p := problem.As(err); p != nil {
+					probs = append(probs, p.AtRow(row))
+					continue
+				}
+				return nil, err
+			}
+			old = r
+		}
+		vals, ps := s.prepare(a, t, in, old)
+		for _, p := range ps {
+			probs = append(probs, p.AtRow(row))
+		}
+		if len(ps) > 0 {
+			continue
+		}
+		if ps := s.checkLinks(ctx, tx, t, vals); len(ps) > 0 {
+			for _, p := range ps {
+				probs = append(probs, p.AtRow(row))
+			}
+			continue
+		}
+		if len(probs) > 0 {
+			continue // keep validating the rest, but write nothing
+		}
+		for _, h := range s.Hooks {
+			if err := h.Before(ctx, tx, t, old, vals); err != nil {
+				return nil, err
+			}
+		}
+		var rec Record
+		var err error
+		if isUpdate {
+			rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs, a)
+		} else {
+			rec, err = s.insert(ctx, tx, t, vals, now, &logs, a)
+		}
+		if err != nil {
+			if p := s.constraintProblem(t, err, vals); p != nil {
+				probs = append(probs, p.AtRow(row))
+				continue
+			}
+			return nil, err
+		}
+		for _, h := range s.Hooks {
+			if err := h.After(ctx, tx, t, old, rec); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = rec
+	}
+	if err := problem.Collect(probs); err != nil {
+		return nil, err
+	}
+	return out, writeLog(ctx, tx, t, logs, a, stamp)
 }
 
 func itemID(in Input) (int64, bool, *problem.Error) {

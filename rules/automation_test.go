@@ -543,3 +543,33 @@ func TestRuleRunWritesHistory(t *testing.T) {
 		t.Fatalf("the record the rule does not match got entries: %+v", hist)
 	}
 }
+
+// A job's side effects and its removal from the queue are one transaction: when its second
+// record cannot be created, the first is not left behind to be created again at each retry.
+func TestQueuedJobIsAllOrNothing(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	codes, err := w.Catalog.CreateTable(ctx, "", "编号表", []*schema.Field{{Name: "编号", Type: schema.Text, Unique: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "建两条", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{
+			{Type: rules.ActCreate, Target: "编号表", Values: map[string]any{"编号": "A-1"}},
+			{Type: rules.ActCreate, Target: "编号表", Values: map[string]any{"编号": "A-1"}}, // clashes with the first
+		}})
+	w.customer(t, records.Input{})
+	for range 3 { // the first attempt, then two retries as time passes
+		if _, err := w.Rules.WorkOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.now = w.now.Add(time.Hour)
+	}
+	list, err := w.Records.List(ctx, access.System, codes, records.Query{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list.Total != 0 {
+		t.Fatalf("a failed job left %d records behind", list.Total)
+	}
+}

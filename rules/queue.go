@@ -123,9 +123,9 @@ func (e errDepth) Error() string {
 
 func depthExceeded(err error) bool { _, ok := err.(errDepth); return ok }
 
-// run does the side effects of one fired rule, and removes the job. Records are created
-// through the records engine (their own rules run, one level deeper); notifications and
-// the job's removal share one transaction.
+// run does the side effects of one fired rule and removes the job, all in one transaction,
+// so each happens exactly once. Records are created through the records engine (their own
+// rules run, one level deeper).
 func (e *Engine) run(ctx context.Context, j job) error {
 	done := func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM _queue WHERE id = ?", j.ID)
@@ -149,53 +149,48 @@ func (e *Engine) run(ctx context.Context, j job) error {
 	}
 	rec := fromJSON(t, j.Record)
 	env := e.formulaEnv()
-	for i := range r.Actions {
-		if r.Actions[i].Type != ActCreate {
-			continue
-		}
-		a := &r.Actions[i]
-		target, err := e.Catalog.Table(a.Target)
-		if err != nil {
-			return err
-		}
-		in := records.Input{}
-		for id, v := range a.Values {
-			if fm := c.creates[i][id]; fm != nil {
-				if v, err = fm.Eval(rec, env); err != nil {
-					return err
-				}
-			}
-			in[id] = v
-		}
-		if e.Records == nil {
-			return fmt.Errorf("no records engine")
-		}
-		if _, err := e.Records.Create(context.WithValue(ctx, depthKey{}, j.Depth+1), access.System, target, in); err != nil {
-			return err
-		}
-	}
 	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		for i := range r.Actions {
 			a := &r.Actions[i]
-			if a.Type != ActNotify || e.Inbox == nil {
-				continue
-			}
-			to := append([]int64(nil), a.Users...)
-			if a.Owner {
-				if u, ok := rec[schema.FieldOwner].(int64); ok {
-					to = append(to, u)
+			switch {
+			case a.Type == ActCreate:
+				target, err := e.Catalog.Table(a.Target)
+				if err != nil {
+					return err
 				}
-			}
-			if len(a.Roles) > 0 && e.Users != nil {
-				for _, u := range e.Users.List() {
-					if slices.Contains(a.Roles, u.Role) {
-						to = append(to, u.ID)
+				in := records.Input{}
+				for id, v := range a.Values {
+					if fm := c.creates[i][id]; fm != nil {
+						if v, err = fm.Eval(rec, env); err != nil {
+							return err
+						}
+					}
+					in[id] = v
+				}
+				if e.Records == nil {
+					return fmt.Errorf("no records engine")
+				}
+				if _, err := e.Records.CreateTx(context.WithValue(ctx, depthKey{}, j.Depth+1), tx, access.System, target, in); err != nil {
+					return err
+				}
+			case a.Type == ActNotify && e.Inbox != nil:
+				to := append([]int64(nil), a.Users...)
+				if a.Owner {
+					if u, ok := rec[schema.FieldOwner].(int64); ok {
+						to = append(to, u)
 					}
 				}
-			}
-			link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
-			if err := e.Inbox.SendTx(ctx, tx, to, fill(a.Title, t, rec), fill(a.Body, t, rec), link); err != nil {
-				return err
+				if len(a.Roles) > 0 && e.Users != nil {
+					for _, u := range e.Users.List() {
+						if slices.Contains(a.Roles, u.Role) {
+							to = append(to, u.ID)
+						}
+					}
+				}
+				link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
+				if err := e.Inbox.SendTx(ctx, tx, to, fill(a.Title, t, rec), fill(a.Body, t, rec), link); err != nil {
+					return err
+				}
 			}
 		}
 		return done(tx)
