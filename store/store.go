@@ -71,28 +71,27 @@ func Open(dir string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	conn, err := w.Conn(context.Background())
-	if err != nil {
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// Commits never copy the log into the file themselves: the checkpointer does, beside them.
-	if _, err := conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0"); err != nil {
-		conn.Close()
-		w.Close()
-		r.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
 	ck, err := sql.Open("sqlite3", "file:"+path+"?"+common)
 	if err != nil {
-		conn.Close()
 		w.Close()
 		r.Close()
 		return nil, err
 	}
 	ck.SetMaxOpenConns(1)
 	ck.SetMaxIdleConns(0) // BulkMode needs the file to itself
+	conn, err := w.Conn(context.Background())
+	if err == nil {
+		// Commits never copy the log into the file themselves: the checkpointer does, beside them.
+		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0"); err != nil {
+			conn.Close()
+		}
+	}
+	if err != nil {
+		w.Close()
+		r.Close()
+		ck.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db := &DB{R: r, Path: path, w: w, conn: conn, jobs: make(chan *job, 1024), quit: make(chan struct{}),
 		ck: ck, ckWanted: make(chan struct{}, 1), ckDone: make(chan struct{})}
 	go db.writeLoop()
@@ -104,7 +103,8 @@ func Open(dir string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools and checkpoints the write-ahead log.
+// Close stops the writer and the checkpointer, closes the pools, and checkpoints the
+// write-ahead log into the file.
 func (db *DB) Close() error {
 	close(db.quit)
 	<-db.ckDone
