@@ -289,11 +289,15 @@ func (g *generator) batch(lo, hi int) *batch {
 		}
 		var first, last time.Time
 		amount := 0.0
+		recent := 0 // orders of the last 30 days: the template's rule 高频客户 tags 2 or more
 		span := int(g.today.Sub(dayOf(created)).Hours()/24) + 1
 		for j := 0; j < k; j++ {
 			d := dayOf(created).AddDate(0, 0, r.IntN(span))
 			if r.IntN(4) == 0 { // recent activity is more common than old
 				d = g.today.AddDate(0, 0, -r.IntN(min(span, 45)))
+			}
+			if !d.Before(g.today.AddDate(0, 0, -30)) {
+				recent++
 			}
 			amt := math.Round(math.Exp(7.3+r.NormFloat64()*0.9)/10) * 10
 			status := OrderStatuses[weighted(r, []int{3, 10, 8, 25, 2})]
@@ -321,14 +325,19 @@ func (g *generator) batch(lo, hi int) *batch {
 		case source == "市场活动" && !first.IsZero() && g.today.Sub(first) <= 60*24*time.Hour:
 			tier = "潜力客户"
 		}
-		var tags any
+		var tagList []string
+		if recent >= 2 {
+			tagList = append(tagList, "高频客户")
+		}
 		switch {
-		case freq >= 8:
-			tags = `["高频客户"]`
 		case amount > 50000:
-			tags = `["VIP"]`
+			tagList = append(tagList, "VIP")
 		case r.IntN(20) == 0:
-			tags = `["待回访"]`
+			tagList = append(tagList, "待回访")
+		}
+		var tags any
+		if len(tagList) > 0 {
+			tags = `["` + strings.Join(tagList, `","`) + `"]`
 		}
 		var firstS, lastS, amountV, freqV any
 		if !first.IsZero() {
