@@ -3,26 +3,15 @@
 // indicators' numbers); a click on a pie slice opens the 客户 list filtered to that tier, with
 // the filter's sentence shown and the count of the slice; a chart over a deleted field shows its
 // explanation while the others still draw. Cross-checked through the REST API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, waitUntil } from './lib.mjs';
+import { session, login, steps, waitUntil } from './lib.mjs';
 
 let server, browser, page, api;
 let board; // 客户分级看板 as GET /api/dashboards/{id} answers it
 let pieData; // its pie's data
 const step = steps('dashboards', () => page);
 
-before(async () => {
-  server = await startServer(['--demo']);
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session(['--demo'], {}, (s) => ({ server, browser, page, api } = s));
 
 const chartOf = (title) => page.getByTestId(`chart-${title}`);
 

@@ -1,23 +1,12 @@
 // `serve --demo`: the 客户 table holds 2000 demo customers; the grid shows the total and pages
 // through them 50 at a time.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, steps, waitUntil, text, untilText } from './lib.mjs';
 
 let server, browser, page, api;
 const step = steps('demo', () => page);
 
-before(async () => {
-  server = await startServer(['--demo']);
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session(['--demo'], {}, (s) => ({ server, browser, page, api } = s));
 
 const rowIds = () =>
   page.locator('[data-testid="grid"] tbody tr[data-testid^="row-"]').evaluateAll((rows) => rows.map((r) => Number(r.dataset.testid.slice(4))));

@@ -1,25 +1,15 @@
 // First run: a server without users sends the browser to the setup page; the first admin is
 // created there and signed in; the session survives a reload; logging out, a wrong password
 // and the login throttling are shown as the server reports them.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, steps } from './lib.mjs';
+import { session, steps } from './lib.mjs';
 
 const owner = { name: '王小明', email: 'owner@example.com', password: 'first-run-pass-1' };
 
 let server, browser, page;
 const step = steps('first-run', () => page);
 
-before(async () => {
-  server = await startServer([], { withAdmin: false });
-  browser = await launch();
-  page = await newPage(browser);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session([], { withAdmin: false }, (s) => ({ server, browser, page } = s));
 
 async function setupState() {
   const res = await fetch(server.url + '/api/setup');

@@ -4,9 +4,8 @@
 // on a new 单选 field grades every customer and the record drawer shows the record's tier
 // history; server errors are shown at the level they concern; switch, run and delete on the
 // list; English; members see none of it. Cross-checked through the REST API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
 const TABLE = '客户';
 const GRADE = '客户等级';
@@ -21,17 +20,7 @@ let saved; // the impact preview of the edited 客户分级, saved in step 3
 let recordId, firstGrade; // the customer whose tier history is read, and its first 消费档次
 const step = steps('grading', () => page);
 
-before(async () => {
-  server = await startServer(['--demo']);
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session(['--demo'], {}, (s) => ({ server, browser, page, api } = s));
 
 const editor = () => page.getByTestId('scheme-editor');
 const preview = () => page.getByTestId('scheme-preview');

@@ -3,10 +3,9 @@
 // key field; a file with a bad row changes nothing and lists the problem with its row number,
 // with a downloadable error report; the current view exports as .xlsx and .csv; "导入为新表"
 // creates a table from a file; members see none of it. Cross-checked through the REST API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
+import { session, newPage, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
 const TABLE = '客户';
 const csv = (rows) => ({ mimeType: 'text/csv', buffer: Buffer.from(rows.map((r) => r.join(',')).join('\n') + '\n') });
@@ -16,17 +15,7 @@ let total = 0; // customers before the imports
 let exported; // the .xlsx of the export step
 const step = steps('import', () => page);
 
-before(async () => {
-  server = await startServer(['--demo']);
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session(['--demo'], {}, (s) => ({ server, browser, page, api } = s));
 
 const dialog = () => page.getByTestId('import-dialog');
 const byName = async (name) =>

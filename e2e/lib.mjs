@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { test, before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,6 +80,24 @@ export async function launch() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// session starts, before the file's tests, a server (extra and opts as for startServer),
+// chromium with a fresh page and, when there is an admin, an API client signed in as it; it
+// hands them to set as { server, browser, page, api } and stops them after the tests.
+export function session(extra = [], opts = {}, set) {
+  const s = {};
+  before(async () => {
+    s.server = await startServer(extra, opts);
+    s.browser = await launch();
+    s.page = await newPage(s.browser);
+    if (opts.withAdmin !== false) s.api = await apiClient(s.server.url);
+    set(s);
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.server?.stop();
   });
 }
 

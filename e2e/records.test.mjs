@@ -2,9 +2,8 @@
 // customers through the record form with server-side validation shown under the field, edit
 // cells inline (formatted money, refused values shown and reverted), filter with the builder
 // and its Chinese sentence, and read the record's history. Cross-checked through the REST API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
 const TABLE = '客户';
 const first = { name: '北京星辰科技有限公司', phone: '13800138000', amount: '12000', tier: '高价值客户' };
@@ -14,17 +13,7 @@ let server, browser, page, api;
 let id1, id2; // ids of the two customers
 const step = steps('records', () => page);
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session([], {}, (s) => ({ server, browser, page, api } = s));
 
 const cell = (id, field) => page.getByTestId(`cell-${id}-${field}`);
 const formInput = (field) => page.getByTestId(`form-field-${field}`).locator('input').first();

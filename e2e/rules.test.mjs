@@ -5,9 +5,8 @@
 // its sentence; a customer created through the form then gets the tag, and the bell shows the
 // notification, which opens the record. A bad cron is shown at the cron input. Run now and the
 // enabled switch on the list. Cross-checked through the REST API.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
 const TABLE = '客户';
 const RULE = '大客户提醒';
@@ -18,17 +17,7 @@ let server, browser, page, api;
 let tableId, expected, ruleId, recordId;
 const step = steps('rules', () => page);
 
-before(async () => {
-  server = await startServer(['--demo']);
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session(['--demo'], {}, (s) => ({ server, browser, page, api } = s));
 
 const preview = () => page.getByTestId('rule-preview');
 const when = () => page.getByTestId('rule-when');

@@ -1,9 +1,8 @@
 // 从模板创建: one click installs the 客户管理 app; its tables open from the sidebar; the UI
 // switches to English (labels, the server's validation messages, the filter sentence); clicking
 // a header sorts.
-import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
 const TABLES = ['客户', '联系人', '跟进记录', '订单', '待办任务'];
 
@@ -11,17 +10,7 @@ let server, browser, page, api;
 let ids = []; // customers added through the API, in creation order
 const step = steps('template', () => page);
 
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  page = await newPage(browser);
-  api = await apiClient(server.url);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+session([], {}, (s) => ({ server, browser, page, api } = s));
 
 // The ids of the rows of the grid, top to bottom.
 const rowIds = () =>
