@@ -3,7 +3,8 @@
 
 import { reactive } from 'vue'
 import { useI18n } from 'vue-i18n'
-import { ElMessage, ElMessageBox } from 'element-plus'
+import { ElMessage } from 'element-plus'
+import { confirmDelete } from './confirm'
 import { api, seg } from './api'
 
 // items is the ref of the list's rows, path their API path ('/rules'), ns their i18n section
@@ -28,16 +29,7 @@ export function useListActions(items, path, ns) {
 
   // Deletes the row once the user confirms, and takes it off the list.
   async function remove(row) {
-    try {
-      await ElMessageBox.confirm(t(ns + '.deleteConfirm', { name: row.name }), t('common.confirm'), {
-        type: 'warning',
-        confirmButtonText: t('common.delete'),
-        cancelButtonText: t('common.cancel'),
-        confirmButtonClass: 'el-button--danger',
-      })
-    } catch {
-      return
-    }
+    if (!(await confirmDelete(t, t(ns + '.deleteConfirm', { name: row.name })))) return
     try {
       await api.del(`${path}/${seg(row.id)}`)
       ElMessage.success(t(ns + '.deleted', { name: row.name }))
