@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"tierbase/api"
-	"tierbase/crm"
-	"tierbase/importer"
-	"tierbase/schema"
+	"tierbase/core/schema"
+	"tierbase/engines/importer"
+	"tierbase/templates/crm"
 )
 
 // cst is the users' time zone (UTC+8); today is the server's clock in every test.

@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"tierbase/access"
-	"tierbase/problem"
-	"tierbase/users"
+	"tierbase/core/access"
+	"tierbase/core/users"
+	"tierbase/platform/problem"
 )
 
 const (

@@ -4,9 +4,9 @@ import (
 	"net/http"
 	"strconv"
 
-	"tierbase/records"
-	"tierbase/schema"
-	"tierbase/store"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/store"
 )
 
 // Records are encoded by hand: fields keep their display order (encoding/json would sort

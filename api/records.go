@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"tierbase/records"
-	"tierbase/schema"
+	"tierbase/core/records"
+	"tierbase/core/schema"
 )
 
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {

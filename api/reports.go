@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"time"
 
-	"tierbase/access"
-	"tierbase/problem"
-	"tierbase/reports"
+	"tierbase/core/access"
+	"tierbase/engines/reports"
+	"tierbase/platform/problem"
 )
 
 func (s *Server) listDashboards(w http.ResponseWriter, r *http.Request) error {

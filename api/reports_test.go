@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"tierbase/spreadsheet"
+	"tierbase/platform/spreadsheet"
 )
 
 func chartDataPath(id string, filters string) string {

@@ -4,10 +4,10 @@ import (
 	"net/http"
 	"strconv"
 
-	"tierbase/access"
-	"tierbase/formula"
-	"tierbase/problem"
-	"tierbase/rules"
+	"tierbase/core/access"
+	"tierbase/core/formula"
+	"tierbase/engines/rules"
+	"tierbase/platform/problem"
 )
 
 // schemeJSON is a scheme with its sentence, as the API shows it.

@@ -14,16 +14,16 @@ import (
 	"strconv"
 	"strings"
 
-	"tierbase/access"
-	"tierbase/importer"
-	"tierbase/inbox"
-	"tierbase/problem"
-	"tierbase/records"
-	"tierbase/reports"
-	"tierbase/rules"
-	"tierbase/schema"
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/core/users"
+	"tierbase/engines/importer"
+	"tierbase/engines/inbox"
+	"tierbase/engines/reports"
+	"tierbase/engines/rules"
+	"tierbase/platform/problem"
 	"tierbase/ui"
-	"tierbase/users"
 )
 
 // Server holds the engines the handlers call.

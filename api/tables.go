@@ -4,9 +4,9 @@ import (
 	"io"
 	"net/http"
 
-	"tierbase/access"
-	"tierbase/cond"
-	"tierbase/schema"
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/schema"
 )
 
 func (s *Server) fieldTypes(w http.ResponseWriter, r *http.Request) error {

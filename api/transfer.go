@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"tierbase/access"
-	"tierbase/exporter"
-	"tierbase/importer"
-	"tierbase/problem"
-	"tierbase/schema"
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/engines/exporter"
+	"tierbase/engines/importer"
+	"tierbase/platform/problem"
 )
 
 // maxUpload bounds an uploaded spreadsheet.

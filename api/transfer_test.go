@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"tierbase/spreadsheet"
+	"tierbase/platform/spreadsheet"
 )
 
 // upload posts a file as the UI does and returns the decoded answer.

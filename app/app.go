@@ -6,13 +6,13 @@ package app
 import (
 	"time"
 
-	"tierbase/inbox"
-	"tierbase/records"
-	"tierbase/reports"
-	"tierbase/rules"
-	"tierbase/schema"
-	"tierbase/store"
-	"tierbase/users"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/core/users"
+	"tierbase/engines/inbox"
+	"tierbase/engines/reports"
+	"tierbase/engines/rules"
+	"tierbase/platform/store"
 )
 
 // App is an opened data directory with its engines.

@@ -8,12 +8,12 @@ import (
 	"slices"
 	"time"
 
-	"tierbase/access"
 	"tierbase/app"
-	"tierbase/cond"
-	"tierbase/crm"
-	"tierbase/records"
-	"tierbase/rules"
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/engines/rules"
+	"tierbase/templates/crm"
 )
 
 // ruleOverhead measures saving one 客户 with 20 active rules on the table against the same

@@ -6,11 +6,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"tierbase/app"
-	"tierbase/rules"
-	"tierbase/schema"
+	"tierbase/core/schema"
+	"tierbase/engines/rules"
 	"time"
 
-	"tierbase/crm"
+	"tierbase/templates/crm"
 )
 
 func userCreate(args []string, stdout, stderr io.Writer) error {

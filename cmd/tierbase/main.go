@@ -11,7 +11,7 @@ import (
 	"runtime/pprof"
 	"strings"
 
-	"tierbase/problem"
+	"tierbase/platform/problem"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"tierbase/app"
 
-	"tierbase/problem"
-	"tierbase/store"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // runCLI runs the command line with args and returns its output and error.

@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"tierbase/api"
-	"tierbase/crm"
-	"tierbase/importer"
-	"tierbase/schema"
+	"tierbase/core/schema"
+	"tierbase/engines/importer"
+	"tierbase/templates/crm"
 )
 
 func serve(args []string, stdout, stderr io.Writer) error {

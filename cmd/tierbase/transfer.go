@@ -11,14 +11,14 @@ import (
 	"runtime/debug"
 	"strings"
 	"tierbase/app"
-	"tierbase/schema"
+	"tierbase/core/schema"
 	"time"
 
-	"tierbase/access"
-	"tierbase/cond"
-	"tierbase/exporter"
-	"tierbase/importer"
-	"tierbase/spreadsheet"
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/engines/exporter"
+	"tierbase/engines/importer"
+	"tierbase/platform/spreadsheet"
 )
 
 // parseWithFile parses flags that may come before or after the one file argument.

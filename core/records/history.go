@@ -1,0 +1,165 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+type logEntry struct {
+	recordID int64
+	action   string
+	changes  []change
+}
+
+func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry, a access.Actor, stamp string) error {
+	if len(logs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, l := range logs {
+		if l.changes == nil {
+			l.changes = []change{}
+		}
+		b, err := json.Marshal(l.changes)
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, t.ID, l.recordID, l.action, a.UserID, stamp, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImportNote is the pseudo-field of the history entry of an imported record: its value is
+// the file the record came from.
+const ImportNote = "_import"
+
+// RuleNote is the pseudo-field of a history entry written by a rule run over a whole table:
+// its value is the rule's name.
+const RuleNote = "_rule"
+
+// LogUpdates writes, set-wise, one history entry per record an UPDATE is about to change: on
+// the records where (with whereArgs) field f goes from its value to newExpr (an SQL
+// expression over the row, with newArgs). by names the rule. Call it just before the UPDATE.
+func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field, newExpr string, newArgs []any,
+	where string, whereArgs []any, by, stamp string) error {
+	col := store.Quote(f.Column())
+	q := fmt.Sprintf(`INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
+		SELECT ?, id, 'update', 0, ?, json_array(json_object('f', ?, 'b', %s, 'a', %s), json_object('f', ?, 'a', ?))
+		FROM %s WHERE %s`, jsonValue(f, col), jsonValue(f, "("+newExpr+")"), store.Quote(t.SQLName()), where)
+	args := append(append([]any{t.ID, stamp, f.ID}, newArgs...), RuleNote, by)
+	_, err := tx.ExecContext(ctx, q, append(args, whereArgs...)...)
+	return err
+}
+
+// jsonValue is the SQL expression of a column value as the history keeps it (see FromSQL).
+func jsonValue(f *schema.Field, x string) string {
+	switch {
+	case f.Type.IsMulti():
+		return "json(" + x + ")"
+	case f.Type == schema.Checkbox:
+		return fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL WHEN %s THEN json('true') ELSE json('false') END", x, x)
+	}
+	return x
+}
+
+// Change is one field's value before and after, as the history shows it.
+type Change struct {
+	Field  string `json:"field"`
+	Name   string `json:"name"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Entry is one operation on a record: who, when, what.
+type Entry struct {
+	ID      int64    `json:"id"`
+	Action  string   `json:"action"` // create, update, delete
+	At      string   `json:"at"`
+	UserID  int64    `json:"userId"`
+	Changes []Change `json:"changes"`
+}
+
+// History returns the operation log of a record, newest first. Members see the history of
+// records they may see; the history of a deleted record is for admins.
+func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]Entry, error) {
+	if _, err := s.Get(ctx, a, t, id); err != nil {
+		if problem.As(err) == nil || !access.CanSeeDeleted(a) {
+			return nil, err
+		}
+	}
+	rows, err := s.DB.R.QueryContext(ctx, "SELECT id, action, at, user_id, changes FROM _oplog WHERE table_id = ? AND record_id = ? ORDER BY id DESC", t.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var raw string
+		if err := rows.Scan(&e.ID, &e.Action, &e.At, &e.UserID, &raw); err != nil {
+			return nil, err
+		}
+		var cs []change
+		if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+			return nil, err
+		}
+		e.Changes = make([]Change, len(cs))
+		for i, c := range cs {
+			name := c.Field
+			if f := t.Field(c.Field); f != nil {
+				name = f.Name
+			} else if c.Field == RuleNote {
+				name = "规则"
+			}
+			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	imported, err := s.importEntry(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if imported != nil {
+		out = append(out, *imported)
+	}
+	if len(out) == 0 {
+		return nil, problem.NotFound("record", "")
+	}
+	return out, nil
+}
+
+// importEntry returns the creation of a record by an import, or nil if no import made it.
+func (s *Service) importEntry(ctx context.Context, t *schema.Table, id int64) (*Entry, error) {
+	var e Entry
+	var file string
+	err := s.DB.R.QueryRowContext(ctx, `SELECT id, at, user_id, file FROM _imports
+		WHERE table_id = ? AND first_id <= ? AND last_id >= ? ORDER BY id DESC LIMIT 1`, t.ID, id, id).
+		Scan(&e.ID, &e.At, &e.UserID, &file)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.ID = -e.ID // not an _oplog id
+	e.Action = "create"
+	e.Changes = []Change{{Field: ImportNote, Name: "导入文件", After: file}}
+	return &e, nil
+}

@@ -1,0 +1,312 @@
+// Package records reads and writes the rows of user tables: validation against the field
+// definitions, the access layer on every query, and the operation log of every change,
+// written in the same transaction as the change itself.
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/schema"
+	"tierbase/core/users"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Record is one row keyed by field id, values in storage form (see schema.Type).
+type Record map[string]any
+
+// ID returns the record's id.
+func (r Record) ID() int64 { id, _ := r[schema.FieldID].(int64); return id }
+
+// Service is the records engine.
+type Service struct {
+	DB      *store.DB
+	Catalog *schema.Catalog
+	Users   *users.Service
+	Now     func() time.Time // injectable clock
+	Loc     *time.Location   // zone of dates without one; nil means time.Local
+	Hooks   []Hook           // other engines taking part in every write (the rule engine)
+}
+
+// Hook lets another engine take part in every record write, inside its transaction.
+type Hook interface {
+	// Before may change vals (the fields about to be written; for a create, every field)
+	// knowing the record as it was (nil for a create).
+	Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record) error
+	// After sees the record as written (nil when it was deleted), in the same transaction.
+	After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error
+}
+
+// New returns a records engine over the given database.
+func New(db *store.DB, cat *schema.Catalog, us *users.Service) *Service {
+	return &Service{DB: db, Catalog: cat, Users: us, Now: time.Now}
+}
+
+func (s *Service) env(a access.Actor) cond.Env {
+	return cond.Env{Now: s.Now(), Loc: s.Loc, UserID: a.UserID}
+}
+
+// Query selects a page of records.
+type Query struct {
+	Filter    *cond.Node
+	Sort      string // "-累计消费金额,客户名称": field refs, "-" for descending
+	Limit     int    // default 50, at most 1000
+	Offset    int
+	SkipTotal bool
+	Search    string // text searched in every text field
+}
+
+// Page is one page of records; Total is -1 when skipped.
+type Page struct {
+	Items []Record
+	Total int64
+}
+
+// MaxLimit is the largest page.
+const MaxLimit = 1000
+
+// where builds the WHERE clause of the actor's scope, the filter and the search.
+func (s *Service) where(a access.Actor, t *schema.Table, filter *cond.Node, search string) (string, []any, error) {
+	var parts []*cond.Node
+	if sc := access.Scope(a, t); sc != nil {
+		parts = append(parts, sc)
+	}
+	if filter != nil {
+		parts = append(parts, filter)
+	}
+	w, args, err := cond.Compile(&cond.Node{And: parts}, t, s.env(a))
+	if err != nil {
+		return "", nil, err
+	}
+	if search = strings.TrimSpace(search); search != "" {
+		var ors []string
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
+		for _, f := range t.Fields {
+			if f.Type.IsText() || f.Type == schema.Tags {
+				ors = append(ors, store.Quote(f.Column())+` LIKE ? ESCAPE '\'`)
+				args = append(args, like)
+			}
+		}
+		if len(ors) > 0 {
+			w = "(" + w + ") AND (" + strings.Join(ors, " OR ") + ")"
+		}
+	}
+	return w, args, nil
+}
+
+func orderBy(t *schema.Table, sortSpec string) (string, error) {
+	var keys []string
+	last := "DESC"
+	for _, part := range strings.Split(sortSpec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		dir := "ASC"
+		if strings.HasPrefix(part, "-") {
+			dir, part = "DESC", part[1:]
+		} else {
+			part = strings.TrimPrefix(part, "+")
+		}
+		f := t.Field(part)
+		if f == nil {
+			return "", problem.Invalid("bad_sort", "name", part).At("sort")
+		}
+		keys = append(keys, store.Quote(f.Column())+" "+dir)
+		last = dir
+		if f.ID == schema.FieldID {
+			return strings.Join(keys, ", "), nil
+		}
+	}
+	keys = append(keys, "id "+last)
+	return strings.Join(keys, ", "), nil
+}
+
+func columns(t *schema.Table) string {
+	cols := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		cols[i] = store.Quote(f.Column())
+	}
+	return strings.Join(cols, ", ")
+}
+
+// List returns a page of the records the actor may see.
+func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Query) (*Page, error) {
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > MaxLimit {
+		q.Limit = MaxLimit
+	}
+	if q.Offset < 0 {
+		q.Offset = 0
+	}
+	w, args, err := s.where(a, t, q.Filter, q.Search)
+	if err != nil {
+		return nil, err
+	}
+	order, err := orderBy(t, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
+		columns(t), store.Quote(t.SQLName()), w, order, q.Limit, q.Offset)
+	items, err := s.query(ctx, s.DB.R, t, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	page := &Page{Items: items, Total: -1}
+	if !q.SkipTotal {
+		err := s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&page.Total)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return page, nil
+}
+
+// Count returns how many records the actor may see match the filter.
+func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node) (int64, error) {
+	w, args, err := s.where(a, t, filter, "")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&n)
+	return n, err
+}
+
+// Get returns one record the actor may see.
+func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id int64) (Record, error) {
+	return s.get(ctx, s.DB.R, a, t, id)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema.Table, id int64) (Record, error) {
+	w, args, err := s.where(a, t, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE id = ? AND (%s)", columns(t), store.Quote(t.SQLName()), w)
+	items, err := s.query(ctx, db, t, query, append([]any{id}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	if len(items) == 0 {
+		return nil, problem.NotFound("record", fmt.Sprint(id))
+	}
+	return items[0], nil
+}
+
+func (s *Service) query(ctx context.Context, db querier, t *schema.Table, query string, args ...any) ([]Record, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	err = scan(rows, t, func(r Record) error { out = append(out, r); return nil })
+	return out, err
+}
+
+// scan reads rows of all of t's columns (in t.Fields order) into records, one at a time,
+// and closes rows.
+func scan(rows *sql.Rows, t *schema.Table, fn func(Record) error) error {
+	defer rows.Close()
+	dest := make([]any, len(t.Fields))
+	ptrs := make([]any, len(t.Fields))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		rec := make(Record, len(t.Fields))
+		for i, f := range t.Fields {
+			rec[f.ID] = FromSQL(f, dest[i])
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FromSQL converts a column value to the field's storage form.
+func FromSQL(f *schema.Field, v any) any {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	if v == nil {
+		return nil
+	}
+	switch {
+	case f.ID == schema.FieldID:
+		return v
+	case f.Type.IsNumeric():
+		switch x := v.(type) {
+		case int64:
+			return float64(x)
+		case float64:
+			return x
+		}
+	case f.Type == schema.Checkbox:
+		n, _ := v.(int64)
+		return n != 0
+	case f.Type.IsMulti():
+		var list []string
+		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &list) == nil {
+			return list
+		}
+		return nil
+	}
+	return v
+}
+
+// SQLValue converts a storage-form value to its column value: lists as JSON text, booleans as 0/1.
+func SQLValue(v any) any {
+	switch x := v.(type) {
+	case []string:
+		b, _ := json.Marshal(x)
+		return string(b)
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return v
+}
+
+// Each calls fn with every record the actor may see that matches q (filter, search and sort;
+// the default order is by id; limit and offset are ignored), streaming: memory stays flat
+// however many records there are.
+func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Query, fn func(Record) error) error {
+	w, args, err := s.where(a, t, q.Filter, q.Search)
+	if err != nil {
+		return err
+	}
+	if q.Sort == "" {
+		q.Sort = schema.FieldID
+	}
+	order, err := orderBy(t, q.Sort)
+	if err != nil {
+		return err
+	}
+	rows, err := s.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s",
+		columns(t), store.Quote(t.SQLName()), w, order), args...)
+	if err != nil {
+		return err
+	}
+	return scan(rows, t, fn)
+}

@@ -1,0 +1,453 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Input is a record as a client sends it: values keyed by field name or id. In a batch, an
+// "id" key makes the item an update.
+type Input map[string]any
+
+// MaxBatch is the largest batch accepted in one call.
+const MaxBatch = 10000
+
+// change is one field's before → after in the operation log.
+type change struct {
+	Field  string `json:"f"`
+	Before any    `json:"b"`
+	After  any    `json:"a"`
+}
+
+// Create adds one record. An "id" in the input is refused: creating never overwrites.
+func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	var rec Record
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		rec, err = s.CreateTx(ctx, tx, a, t, in)
+		return err
+	})
+	return rec, err
+}
+
+// single adapts a batch error to a one-record write: no row numbers, and a lone missing
+// record (404) or duplicate value (409) is answered as itself rather than as a form to fix.
+func single(err error) error {
+	p := problem.As(err)
+	if p == nil {
+		return err
+	}
+	for _, d := range p.Details {
+		d.Row = 0
+	}
+	if len(p.Details) == 1 && p.Details[0].Status != 400 {
+		return p.Details[0]
+	}
+	return err
+}
+
+// Update changes the given fields of one record the actor may see.
+func (s *Service) Update(ctx context.Context, a access.Actor, t *schema.Table, id int64, in Input) (Record, error) {
+	item := make(Input, len(in)+1)
+	for k, v := range in {
+		item[k] = v
+	}
+	item[schema.FieldID] = id
+	out, err := s.Batch(ctx, a, t, []Input{item})
+	if err != nil {
+		return nil, single(err)
+	}
+	return out[0], nil
+}
+
+// Batch creates and updates many records in one transaction: all are written, or none.
+// Problems are reported per row (1-based).
+func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
+	if len(items) > MaxBatch {
+		return nil, problem.Invalid("batch_too_large", "max", MaxBatch)
+	}
+	if err := access.CanCreate(a, t); err != nil {
+		return nil, err
+	}
+	var out []Record
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = s.batchTx(ctx, tx, a, t, items)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// CreateTx adds one record inside the caller's write transaction (see Create), for engines
+// whose own work must commit with it or not at all.
+func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	if _, ok := in[schema.FieldID]; ok {
+		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
+	}
+	if err := access.CanCreate(a, t); err != nil {
+		return nil, err
+	}
+	out, err := s.batchTx(ctx, tx, a, t, []Input{in})
+	if err != nil {
+		return nil, single(err)
+	}
+	return out[0], nil
+}
+
+// batchTx is Batch inside a transaction.
+func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
+	now := s.Now().UTC()
+	stamp := now.Format(time.RFC3339)
+	out := make([]Record, len(items))
+	var probs []*problem.Error
+	var logs []logEntry
+	for i, in := range items {
+		row := i + 1
+		id, isUpdate, perr := itemID(in)
+		if perr != nil {
+			probs = append(probs, perr.AtRow(row))
+			continue
+		}
+		var old Record
+		if isUpdate {
+			r, err := s.get(ctx, tx, a, t, id)
+			if err != nil {
+				if p := problem.As(err); p != nil {
+					probs = append(probs, p.AtRow(row))
+					continue
+				}
+				return nil, err
+			}
+			old = r
+		}
+		vals, ps := s.prepare(a, t, in, old)
+		for _, p := range ps {
+			probs = append(probs, p.AtRow(row))
+		}
+		if len(ps) > 0 {
+			continue
+		}
+		if ps := s.checkLinks(ctx, tx, t, vals); len(ps) > 0 {
+			for _, p := range ps {
+				probs = append(probs, p.AtRow(row))
+			}
+			continue
+		}
+		if len(probs) > 0 {
+			continue // keep validating the rest, but write nothing
+		}
+		for _, h := range s.Hooks {
+			if err := h.Before(ctx, tx, t, old, vals); err != nil {
+				return nil, err
+			}
+		}
+		var rec Record
+		var err error
+		if isUpdate {
+			rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs, a)
+		} else {
+			rec, err = s.insert(ctx, tx, t, vals, now, &logs, a)
+		}
+		if err != nil {
+			if p := s.constraintProblem(t, err, vals); p != nil {
+				probs = append(probs, p.AtRow(row))
+				continue
+			}
+			return nil, err
+		}
+		for _, h := range s.Hooks {
+			if err := h.After(ctx, tx, t, old, rec); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = rec
+	}
+	if err := problem.Collect(probs); err != nil {
+		return nil, err
+	}
+	return out, writeLog(ctx, tx, t, logs, a, stamp)
+}
+
+func itemID(in Input) (int64, bool, *problem.Error) {
+	v, ok := in[schema.FieldID]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	switch x := v.(type) {
+	case int64:
+		return x, true, nil
+	case float64:
+		if x == math.Trunc(x) && x > 0 {
+			return int64(x), true, nil
+		}
+	case json.Number:
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil && n > 0 {
+			return n, true, nil
+		}
+	case string:
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil && n > 0 {
+			return n, true, nil
+		}
+	}
+	return 0, false, problem.Invalid("not_integer", "value", fmt.Sprint(v)).OnField("id")
+}
+
+// prepare validates an input against t. For a create (old == nil) it fills defaults and
+// the owner; it checks required fields; it returns the values to write, keyed by field id.
+func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record) (Record, []*problem.Error) {
+	vals := make(Record, len(in))
+	var probs []*problem.Error
+	known := 0
+	for _, f := range t.Fields {
+		v, ok := in[f.ID]
+		if !ok {
+			v, ok = in[f.Name]
+		}
+		if !ok || f.ID == schema.FieldID {
+			continue
+		}
+		known++
+		if f.System && f.ID != schema.FieldOwner {
+			probs = append(probs, problem.Invalid("readonly_field").OnField(f.Name))
+			continue
+		}
+		nv, p := f.Normalize(v, s.Loc)
+		if p != nil {
+			probs = append(probs, p)
+			continue
+		}
+		if f.Type == schema.User && nv != nil {
+			if _, ok := s.Users.Get(nv.(int64)); !ok {
+				probs = append(probs, problem.Invalid("bad_user", "value", nv).OnField(f.Name))
+				continue
+			}
+		}
+		vals[f.ID] = nv
+	}
+	if _, hasID := in[schema.FieldID]; known+btoi(hasID) < len(in) {
+		for k := range in {
+			if k != schema.FieldID && t.Field(k) == nil {
+				probs = append(probs, problem.Invalid("unknown_field", "table", t.Name, "name", k).OnField(k))
+			}
+		}
+	}
+	for _, f := range t.Fields {
+		if f.System {
+			continue
+		}
+		v, given := vals[f.ID]
+		if old == nil && !given && f.Default != nil {
+			vals[f.ID], v, given = f.Default, f.Default, true
+		}
+		if f.Required && f.Type != schema.AutoNumber && v == nil && (given || old == nil) {
+			probs = append(probs, problem.Invalid("required").OnField(f.Name))
+		}
+	}
+	if old == nil {
+		if _, ok := vals[schema.FieldOwner]; !ok && a.UserID != 0 {
+			vals[schema.FieldOwner] = a.UserID
+		}
+	}
+	return vals, probs
+}
+
+// checkLinks verifies that linked records exist.
+func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record) []*problem.Error {
+	var probs []*problem.Error
+	for id, v := range vals {
+		f := t.Field(id)
+		if f.Type != schema.Link || v == nil {
+			continue
+		}
+		target, err := s.Catalog.Table(f.LinkTable)
+		if err != nil {
+			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
+			continue
+		}
+		var n int
+		err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+store.Quote(target.SQLName())+" WHERE id = ?", v).Scan(&n)
+		if err != nil || n == 0 {
+			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
+		}
+	}
+	return probs
+}
+
+func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record, now time.Time, logs *[]logEntry, a access.Actor) (Record, error) {
+	stamp := now.Format(time.RFC3339)
+	rec := make(Record, len(t.Fields))
+	for _, f := range t.Fields {
+		rec[f.ID] = vals[f.ID]
+	}
+	if a.UserID != 0 {
+		rec[schema.FieldCreatedBy] = a.UserID
+	}
+	rec[schema.FieldCreatedAt] = stamp
+	rec[schema.FieldUpdatedAt] = stamp
+	for _, f := range t.Fields {
+		if f.Type == schema.AutoNumber && rec[f.ID] == nil {
+			n, err := nextNumber(ctx, tx, f, now.In(s.loc()))
+			if err != nil {
+				return nil, err
+			}
+			rec[f.ID] = n
+		}
+	}
+	cols := make([]string, 0, len(t.Fields))
+	marks := make([]string, 0, len(t.Fields))
+	args := make([]any, 0, len(t.Fields))
+	var changes []change
+	for _, f := range t.Fields {
+		if f.ID == schema.FieldID {
+			continue
+		}
+		cols = append(cols, store.Quote(f.Column()))
+		marks = append(marks, "?")
+		args = append(args, SQLValue(rec[f.ID]))
+		if !f.System && rec[f.ID] != nil {
+			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
+		}
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", store.Quote(t.SQLName()),
+		strings.Join(cols, ", "), strings.Join(marks, ", ")), args...)
+	if err != nil {
+		return nil, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return nil, err
+	}
+	rec[schema.FieldID] = id
+	*logs = append(*logs, logEntry{recordID: id, action: "create", changes: changes})
+	return rec, nil
+}
+
+func (s *Service) loc() *time.Location {
+	if s.Loc != nil {
+		return s.Loc
+	}
+	return time.Local
+}
+
+func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record, stamp string, logs *[]logEntry, a access.Actor) (Record, error) {
+	rec := make(Record, len(old))
+	for k, v := range old {
+		rec[k] = v
+	}
+	var sets []string
+	var args []any
+	var changes []change
+	for _, f := range t.Fields {
+		v, ok := vals[f.ID]
+		if !ok || equal(old[f.ID], v) {
+			continue
+		}
+		sets = append(sets, store.Quote(f.Column())+" = ?")
+		args = append(args, SQLValue(v))
+		changes = append(changes, change{Field: f.ID, Before: old[f.ID], After: v})
+		rec[f.ID] = v
+	}
+	if len(changes) == 0 {
+		return rec, nil
+	}
+	sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
+	args = append(args, stamp, old.ID())
+	rec[schema.FieldUpdatedAt] = stamp
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", store.Quote(t.SQLName()), strings.Join(sets, ", ")), args...); err != nil {
+		return nil, err
+	}
+	*logs = append(*logs, logEntry{recordID: old.ID(), action: "update", changes: changes})
+	return rec, nil
+}
+
+func equal(a, b any) bool {
+	la, aok := a.([]string)
+	lb, bok := b.([]string)
+	if aok || bok {
+		return strings.Join(la, "\x00") == strings.Join(lb, "\x00") && len(la) == len(lb)
+	}
+	return a == b
+}
+
+// Delete removes a record the actor may see. Links to it from other records are cleared.
+func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, id int64) error {
+	stamp := s.Now().UTC().Format(time.RFC3339)
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		old, err := s.get(ctx, tx, a, t, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
+			return err
+		}
+		for _, o := range s.Catalog.Tables() {
+			for _, f := range o.Fields {
+				if f.Type == schema.Link && f.LinkTable == t.ID {
+					q := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), store.Quote(f.Column()), store.Quote(f.Column()))
+					if _, err := tx.ExecContext(ctx, q, id); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		var changes []change
+		for _, f := range t.UserFields() {
+			if old[f.ID] != nil {
+				changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
+			}
+		}
+		for _, h := range s.Hooks {
+			if err := h.After(ctx, tx, t, old, nil); err != nil {
+				return err
+			}
+		}
+		return writeLog(ctx, tx, t, []logEntry{{recordID: id, action: "delete", changes: changes}}, a, stamp)
+	})
+}
+
+// constraintProblem explains a UNIQUE constraint failure, or returns nil for other errors.
+func (s *Service) constraintProblem(t *schema.Table, err error, vals Record) *problem.Error {
+	msg := err.Error()
+	if !strings.Contains(msg, "UNIQUE constraint failed") {
+		return nil
+	}
+	for _, f := range t.Fields {
+		if strings.HasSuffix(msg, "."+f.Column()) {
+			return problem.New(409, "not_unique", "value", fmt.Sprint(vals[f.ID])).OnField(f.Name)
+		}
+	}
+	return problem.New(409, "not_unique", "value", "")
+}
+
+// nextNumber renders the next autonumber of f, e.g. KH-20261123-0001.
+func nextNumber(ctx context.Context, tx *sql.Tx, f *schema.Field, now time.Time) (string, error) {
+	pattern := f.NumberPattern(now)
+	var n int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 1)
+		ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value`, f.ID+"|"+pattern).Scan(&n)
+	if err != nil {
+		return "", err
+	}
+	return schema.FormatNumber(pattern, n), nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

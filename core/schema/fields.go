@@ -1,0 +1,356 @@
+package schema
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// defaultColors are given to select options that come without a colour.
+var defaultColors = []string{"#409eff", "#67c23a", "#e6a23c", "#f56c6c", "#909399", "#9b59b6", "#1abc9c", "#34495e"}
+
+// checkField validates a field definition against the table it goes into.
+func checkField(s *snapshot, t *Table, f *Field) error {
+	name, err := checkName(f.Name)
+	if err != nil {
+		return err
+	}
+	f.Name = name
+	if other := t.Field(name); other != nil && other.ID != f.ID {
+		return problem.New(409, "duplicate_name", "name", name)
+	}
+	if !f.Type.Valid() {
+		types := make([]string, len(Types))
+		for i, ty := range Types {
+			types[i] = string(ty)
+		}
+		return problem.Invalid("bad_field_type", "value", f.Type, "types", strings.Join(types, ", ")).OnField(name)
+	}
+	if f.Type == Select || f.Type == MultiSelect {
+		seen := map[string]bool{}
+		for i := range f.Options {
+			o := &f.Options[i]
+			o.Value = strings.TrimSpace(o.Value)
+			if o.Value == "" || seen[o.Value] {
+				return problem.Invalid("bad_name", "max", maxNameLen).OnField(name).At(fmt.Sprintf("options[%d]", i))
+			}
+			seen[o.Value] = true
+			if o.Color == "" {
+				o.Color = defaultColors[i%len(defaultColors)]
+			}
+		}
+	} else {
+		f.Options = nil
+	}
+	switch f.Type {
+	case AutoNumber:
+		if f.Format == "" {
+			f.Format = "{0000}"
+		}
+		if !counterRe.MatchString(f.Format) {
+			return problem.Invalid("bad_pattern", "value", f.Format).OnField(name)
+		}
+	case Text, TextArea:
+		if f.Format != "" {
+			if _, err := regexp.Compile(f.Format); err != nil {
+				return problem.Invalid("bad_param", "param", "format", "reason", err.Error()).OnField(name)
+			}
+		}
+	default:
+		f.Format = ""
+	}
+	if f.Type == Link {
+		target, ok := s.byID[f.LinkTable]
+		if !ok {
+			target, ok = s.byName[f.LinkTable]
+		}
+		if !ok && f.LinkTable != t.ID {
+			return problem.NotFound("table", f.LinkTable).OnField(name)
+		}
+		if ok {
+			f.LinkTable = target.ID
+		}
+	} else {
+		f.LinkTable = ""
+	}
+	if f.Default != nil {
+		v, perr := f.Normalize(f.Default, nil)
+		if perr != nil {
+			return perr.At("default")
+		}
+		f.Default = v
+	}
+	if f.Type == Checkbox || f.Type.IsMulti() || f.Type == AutoNumber {
+		f.Unique = f.Unique && f.Type == AutoNumber
+	}
+	if f.Type == Link || f.Type == User {
+		f.Indexed = true
+	}
+	return nil
+}
+
+// counterRe finds the counter of an autonumber pattern, e.g. {0000}.
+var counterRe = regexp.MustCompile(`\{0+\}`)
+
+func createIndex(t *Table, col string, unique bool) string {
+	kind, prefix := "INDEX", "idx_"
+	if unique {
+		kind, prefix = "UNIQUE INDEX", "uq_"
+	}
+	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
+		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), store.Quote(col))
+}
+
+func dropIndex(t *Table, col string, unique bool) string {
+	prefix := "idx_"
+	if unique {
+		prefix = "uq_"
+	}
+	return "DROP INDEX IF EXISTS " + store.Quote(prefix+t.ID+"_"+col)
+}
+
+func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error {
+	def, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO _fields(id, table_id, name, position, def) VALUES(?,?,?,?,?)
+		ON CONFLICT(id) DO UPDATE SET name = excluded.name, position = excluded.position, def = excluded.def`,
+		f.ID, tableID, f.Name, f.Position, string(def))
+	return err
+}
+
+// addField validates f, adds its column and indexes to t's SQL table, and saves it.
+func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
+	f.ID = NewID("fld")
+	f.System = false
+	if err := checkField(s, t, f); err != nil {
+		return err
+	}
+	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType())
+	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+		return err
+	}
+	return indexAndSave(ctx, tx, t, f)
+}
+
+// indexAndSave creates the indexes of a field whose column exists, and saves its definition.
+func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
+	if f.Unique {
+		if _, err := tx.ExecContext(ctx, createIndex(t, f.Column(), true)); err != nil {
+			return err
+		}
+	}
+	if f.Indexed && !f.Unique {
+		if _, err := tx.ExecContext(ctx, createIndex(t, f.Column(), false)); err != nil {
+			return err
+		}
+	}
+	return saveField(ctx, tx, t.ID, f)
+}
+
+// AddField adds a field at the end of the table.
+func (c *Catalog) AddField(ctx context.Context, tableRef string, f *Field) (*Field, error) {
+	t, err := c.Table(tableRef)
+	if err != nil {
+		return nil, err
+	}
+	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
+		f.Position = len(t.UserFields())
+		return addField(ctx, tx, s, t, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// FieldPatch holds the changeable parts of a field; nil means unchanged.
+type FieldPatch struct {
+	Name      *string   `json:"name"`
+	Type      *Type     `json:"type"`
+	Required  *bool     `json:"required"`
+	Unique    *bool     `json:"unique"`
+	Indexed   *bool     `json:"indexed"`
+	Default   *any      `json:"default"`
+	Options   *[]Option `json:"options"`
+	Min       **float64 `json:"min"`
+	Max       **float64 `json:"max"`
+	Format    *string   `json:"format"`
+	Help      *string   `json:"help"`
+	LinkTable *string   `json:"linkTable"`
+}
+
+// UnmarshalJSON reads a patch; an explicit null for default, min or max clears it
+// (plain decoding would leave a nil pointer, meaning "unchanged").
+func (p *FieldPatch) UnmarshalJSON(b []byte) error {
+	type plain FieldPatch
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode((*plain)(p)); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	isNull := func(key string) bool { v, ok := raw[key]; return ok && string(v) == "null" }
+	if isNull("default") {
+		p.Default = new(any)
+	}
+	if isNull("min") {
+		p.Min = new(*float64)
+	}
+	if isNull("max") {
+		p.Max = new(*float64)
+	}
+	return nil
+}
+
+// UpdateField changes a field's definition; the column and its data stay.
+func (c *Catalog) UpdateField(ctx context.Context, tableRef, fieldRef string, p FieldPatch) (*Field, error) {
+	t, err := c.Table(tableRef)
+	if err != nil {
+		return nil, err
+	}
+	old := t.Field(fieldRef)
+	if old == nil {
+		return nil, problem.NotFound("field", fieldRef)
+	}
+	if old.System {
+		return nil, problem.Invalid("readonly_field").OnField(old.Name)
+	}
+	f := *old
+	if p.Type != nil && *p.Type != f.Type {
+		compatible := (f.Type == Text || f.Type == TextArea) && (*p.Type == Text || *p.Type == TextArea)
+		if !compatible {
+			return nil, problem.Invalid("type_change", "from", f.Type, "to", *p.Type).OnField(f.Name)
+		}
+		f.Type = *p.Type
+	}
+	set(&f.Name, p.Name)
+	set(&f.Required, p.Required)
+	set(&f.Unique, p.Unique)
+	set(&f.Indexed, p.Indexed)
+	set(&f.Default, p.Default)
+	set(&f.Options, p.Options)
+	set(&f.Min, p.Min)
+	set(&f.Max, p.Max)
+	set(&f.Format, p.Format)
+	set(&f.Help, p.Help)
+	if p.LinkTable != nil && *p.LinkTable != f.LinkTable {
+		return nil, problem.Invalid("type_change", "from", f.LinkTable, "to", *p.LinkTable).OnField(f.Name)
+	}
+	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
+		if err := checkField(s, t, &f); err != nil {
+			return err
+		}
+		if f.Unique != old.Unique {
+			q := dropIndex(t, f.Column(), true)
+			if f.Unique {
+				q = createIndex(t, f.Column(), true)
+			}
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				if strings.Contains(err.Error(), "UNIQUE") {
+					return problem.New(409, "unique_conflict").OnField(f.Name)
+				}
+				return err
+			}
+		}
+		if f.Indexed != old.Indexed {
+			q := dropIndex(t, f.Column(), false)
+			if f.Indexed {
+				q = createIndex(t, f.Column(), false)
+			}
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return saveField(ctx, tx, t.ID, &f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// DeleteField drops a field and its column.
+func (c *Catalog) DeleteField(ctx context.Context, tableRef, fieldRef string) error {
+	t, err := c.Table(tableRef)
+	if err != nil {
+		return err
+	}
+	f := t.Field(fieldRef)
+	if f == nil {
+		return problem.NotFound("field", fieldRef)
+	}
+	if f.System {
+		return problem.Invalid("readonly_field").OnField(f.Name)
+	}
+	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
+		for _, q := range []string{
+			dropIndex(t, f.Column(), true),
+			dropIndex(t, f.Column(), false),
+			fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", store.Quote(t.SQLName()), store.Quote(f.Column())),
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		if t.TitleField == f.ID {
+			if _, err := tx.ExecContext(ctx, "UPDATE _tables SET title_field = '' WHERE id = ?", t.ID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM _fields WHERE id = ?", f.ID)
+		return err
+	})
+}
+
+// NumberPattern renders the date parts of an autonumber pattern for the given day, e.g.
+// KH-{YYYYMMDD}-{0000} → KH-20261123-{0000}. The counter restarts for each rendered pattern.
+func (f *Field) NumberPattern(now time.Time) string {
+	return strings.NewReplacer("{YYYYMMDD}", now.Format("20060102"), "{YYMMDD}", now.Format("060102"),
+		"{YYYYMM}", now.Format("200601"), "{YYYY}", now.Format("2006"), "{MM}", now.Format("01"),
+		"{DD}", now.Format("02")).Replace(f.Format)
+}
+
+// FormatNumber puts counter n into a rendered pattern: KH-20261123-{0000}, 7 → KH-20261123-0007.
+func FormatNumber(pattern string, n int64) string {
+	loc := counterRe.FindStringIndex(pattern)
+	if loc == nil {
+		return pattern + strconv.FormatInt(n, 10)
+	}
+	width := loc[1] - loc[0] - 2
+	return pattern[:loc[0]] + fmt.Sprintf("%0*d", width, n) + pattern[loc[1]:]
+}
+
+// IndexStatements returns the SQL that drops and that recreates every index of t.
+// Bulk loaders drop indexes, load, and recreate them: far faster than indexing row by row.
+func IndexStatements(t *Table) (drop, create []string) {
+	for _, f := range t.Fields {
+		if f.Unique {
+			drop = append(drop, dropIndex(t, f.Column(), true))
+			create = append(create, createIndex(t, f.Column(), true))
+		} else if f.Indexed {
+			drop = append(drop, dropIndex(t, f.Column(), false))
+			create = append(create, createIndex(t, f.Column(), false))
+		}
+	}
+	return drop, create
+}

@@ -1,0 +1,222 @@
+// Package schema is the form engine's metadata: apps hold tables, tables hold typed fields.
+// Each user table is a real SQL table with one column per field, created and altered by DDL
+// inside a transaction. Fields are referred to by a stable id; names are for people.
+package schema
+
+import "tierbase/platform/problem"
+
+// Type is a field type; its string is the API key (e.g. "money").
+type Type string
+
+// Field types. Comments give the Chinese name and the Go value a record holds for it
+// (the "storage form" used by records, the condition language and the SQL column).
+const (
+	Text        Type = "text"        // 单行文本: string
+	TextArea    Type = "textarea"    // 多行文本: string
+	Number      Type = "number"      // 数字: float64
+	Money       Type = "money"       // 金额: float64 (yuan)
+	Percent     Type = "percent"     // 百分比: float64 (12% is 12)
+	Date        Type = "date"        // 日期: string "2006-01-02"
+	DateTime    Type = "datetime"    // 日期时间: string "2006-01-02T15:04:05Z" (UTC)
+	Phone       Type = "phone"       // 手机: string of 11 digits
+	Email       Type = "email"       // 邮箱: string
+	URL         Type = "url"         // 网址: string
+	Select      Type = "select"      // 单选: string (one of Options)
+	MultiSelect Type = "multiselect" // 多选: []string (JSON array column)
+	Checkbox    Type = "checkbox"    // 复选框: bool (INTEGER 0/1 column)
+	Rating      Type = "rating"      // 等级: float64 holding a whole number 0..Max (default 5)
+	User        Type = "user"        // 成员: int64 user id
+	Tags        Type = "tags"        // 标签: []string (JSON array column), free values
+	AutoNumber  Type = "autonumber"  // 自动编号: string made from Format, e.g. KH-{YYYYMMDD}-{0000}
+	Link        Type = "link"        // 关联记录: int64 id of a record in Field.LinkTable
+)
+
+// Types lists every type in the order the UI offers them.
+var Types = []Type{Text, TextArea, Number, Money, Percent, Date, DateTime, Phone, Email, URL,
+	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link}
+
+// Label returns the type's display name in lang ("zh" or "en").
+func (t Type) Label(lang string) string {
+	l, ok := typeLabels[t]
+	if !ok {
+		return string(t)
+	}
+	if lang == "en" {
+		return l[1]
+	}
+	return l[0]
+}
+
+var typeLabels = map[Type][2]string{
+	Text: {"单行文本", "Text"}, TextArea: {"多行文本", "Long text"}, Number: {"数字", "Number"},
+	Money: {"金额", "Amount"}, Percent: {"百分比", "Percent"}, Date: {"日期", "Date"},
+	DateTime: {"日期时间", "Date & time"}, Phone: {"手机", "Mobile"}, Email: {"邮箱", "Email"},
+	URL: {"网址", "URL"}, Select: {"单选", "Single select"}, MultiSelect: {"多选", "Multi select"},
+	Checkbox: {"复选框", "Checkbox"}, Rating: {"等级", "Rating"}, User: {"成员", "User"},
+	Tags: {"标签", "Tags"}, AutoNumber: {"自动编号", "Auto number"}, Link: {"关联记录", "Link"},
+}
+
+func init() {
+	for t, l := range typeLabels {
+		problem.AddTerm(string(t), l[0], l[1])
+	}
+}
+
+// Valid reports whether t is a known type.
+func (t Type) Valid() bool { _, ok := typeLabels[t]; return ok }
+
+// IsNumeric reports whether values are float64 (number, money, percent, rating).
+func (t Type) IsNumeric() bool {
+	return t == Number || t == Money || t == Percent || t == Rating
+}
+
+// IsText reports whether values are strings compared as text.
+func (t Type) IsText() bool {
+	switch t {
+	case Text, TextArea, Phone, Email, URL, Select, AutoNumber:
+		return true
+	}
+	return false
+}
+
+// IsMulti reports whether values are []string stored as a JSON array.
+func (t Type) IsMulti() bool { return t == MultiSelect || t == Tags }
+
+// IsTime reports whether values are dates or date-times.
+func (t Type) IsTime() bool { return t == Date || t == DateTime }
+
+// IsRef reports whether values are int64 ids (users or linked records).
+func (t Type) IsRef() bool { return t == User || t == Link }
+
+// SQLType is the column type used for the field in SQLite (and the generic name for others).
+func (t Type) SQLType() string {
+	switch {
+	case t.IsNumeric():
+		return "REAL"
+	case t == Checkbox, t.IsRef():
+		return "INTEGER"
+	}
+	return "TEXT"
+}
+
+// Option is one choice of a select or multiselect field.
+type Option struct {
+	Value string `json:"value"`
+	Color string `json:"color,omitempty"`
+}
+
+// System field ids. Every table has these columns besides its own fields.
+const (
+	FieldID        = "id"
+	FieldCreatedBy = "created_by" // 创建人
+	FieldCreatedAt = "created_at" // 创建时间
+	FieldUpdatedAt = "updated_at" // 修改时间
+	FieldOwner     = "owner"      // 负责人
+)
+
+// Field is one column of a table.
+type Field struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Type      Type     `json:"type"`
+	Required  bool     `json:"required,omitempty"`
+	Unique    bool     `json:"unique,omitempty"`
+	Indexed   bool     `json:"indexed,omitempty"`
+	Default   any      `json:"default,omitempty"`
+	Options   []Option `json:"options,omitempty"`
+	Min       *float64 `json:"min,omitempty"`
+	Max       *float64 `json:"max,omitempty"`
+	Format    string   `json:"format,omitempty"`    // autonumber pattern, or a regex for text
+	Help      string   `json:"help,omitempty"`      // help text shown under the input
+	LinkTable string   `json:"linkTable,omitempty"` // target table id of a link field
+	System    bool     `json:"system,omitempty"`    // id, 创建人, 创建时间, 修改时间, 负责人
+	Position  int      `json:"position"`
+}
+
+// Column is the SQL column name of the field: its stable id, never its display name.
+func (f *Field) Column() string { return f.ID }
+
+// HasOption reports whether v is one of the field's options.
+func (f *Field) HasOption(v string) bool {
+	for _, o := range f.Options {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// OptionValues returns the option values in order.
+func (f *Field) OptionValues() []string {
+	out := make([]string, len(f.Options))
+	for i, o := range f.Options {
+		out[i] = o.Value
+	}
+	return out
+}
+
+// Table is a user table: its metadata and its fields, system fields included, in display order.
+type Table struct {
+	ID           string   `json:"id"`
+	AppID        string   `json:"appId"`
+	Name         string   `json:"name"`
+	TitleField   string   `json:"titleField,omitempty"` // field id shown for a record in links
+	Fields       []*Field `json:"fields"`
+	Position     int      `json:"position"`
+	byID, byName map[string]*Field
+}
+
+// SQLName is the table's SQL name: its stable id.
+func (t *Table) SQLName() string { return "t_" + t.ID }
+
+// Field finds a field by id or by display name.
+func (t *Table) Field(ref string) *Field {
+	if t.byID == nil {
+		t.index()
+	}
+	if f, ok := t.byID[ref]; ok {
+		return f
+	}
+	return t.byName[ref]
+}
+
+func (t *Table) index() {
+	t.byID = make(map[string]*Field, len(t.Fields))
+	t.byName = make(map[string]*Field, len(t.Fields))
+	for _, f := range t.Fields {
+		t.byID[f.ID] = f
+		t.byName[f.Name] = f
+	}
+}
+
+// UserFields returns the fields that are not system fields.
+func (t *Table) UserFields() []*Field {
+	out := make([]*Field, 0, len(t.Fields))
+	for _, f := range t.Fields {
+		if !f.System {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Title returns the field used to name a record: TitleField, else the first text field.
+func (t *Table) Title() *Field {
+	if f := t.Field(t.TitleField); f != nil && t.TitleField != "" {
+		return f
+	}
+	for _, f := range t.Fields {
+		if !f.System && (f.Type == Text || f.Type == AutoNumber) {
+			return f
+		}
+	}
+	return t.Field(FieldID)
+}
+
+// App groups tables, e.g. 客户管理.
+type App struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Icon     string `json:"icon,omitempty"`
+	Position int    `json:"position"`
+}

@@ -1,0 +1,378 @@
+// Package users keeps the people who sign in: accounts with argon2id password hashes,
+// sessions (opaque tokens stored hashed), and login throttling.
+package users
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Roles.
+const (
+	Admin  = "admin"
+	Member = "member"
+)
+
+// User is an account. The password hash never leaves this package.
+type User struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+}
+
+// Session is a signed-in user's token pair: Token for the Authorization header or the
+// session cookie, CSRF for the header cookie clients must echo.
+type Session struct {
+	Token string
+	CSRF  string
+	User  User
+}
+
+// Service manages accounts and sessions. Users and live sessions are cached in memory,
+// so checking a token costs a map lookup.
+type Service struct {
+	db  *store.DB
+	Now func() time.Time
+
+	mu       sync.RWMutex
+	byID     map[int64]User
+	sessions map[string]sessionEntry // by token hash
+	throttle throttle
+}
+
+type sessionEntry struct {
+	userID  int64
+	csrf    string
+	expires time.Time
+}
+
+// SessionTTL is how long a session lasts without signing in again.
+const SessionTTL = 30 * 24 * time.Hour
+
+// Open loads users and sessions.
+func Open(db *store.DB) (*Service, error) {
+	s := &Service{db: db, Now: time.Now, byID: map[int64]User{}, sessions: map[string]sessionEntry{}}
+	s.throttle.failures = map[string][]time.Time{}
+	rows, err := db.R.Query("SELECT id, email, name, role FROM _users")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Role); err != nil {
+			return nil, err
+		}
+		s.byID[u.ID] = u
+	}
+	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
+	if err != nil {
+		return nil, err
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var h, csrf, exp string
+		var uid int64
+		if err := srows.Scan(&h, &uid, &csrf, &exp); err != nil {
+			return nil, err
+		}
+		t, _ := time.Parse(time.RFC3339, exp)
+		s.sessions[h] = sessionEntry{userID: uid, csrf: csrf, expires: t}
+	}
+	return s, rows.Err()
+}
+
+// HasAdmin reports whether any admin exists. Until one does, the first-run page may
+// create one.
+func (s *Service) HasAdmin() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, u := range s.byID {
+		if u.Role == Admin {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns the user with the given id.
+func (s *Service) Get(id int64) (User, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byID[id]
+	return u, ok
+}
+
+// List returns all users ordered by id.
+func (s *Service) List() []User {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]User, 0, len(s.byID))
+	for _, u := range s.byID {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b User) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Create adds a user. Passwords need at least 8 characters.
+func (s *Service) Create(ctx context.Context, email, password, name, role string) (User, error) {
+	email = strings.TrimSpace(strings.ToLower(email))
+	if !strings.Contains(email, "@") || len(email) > 200 {
+		return User{}, problem.Invalid("bad_email", "value", email).OnField("email")
+	}
+	if len([]rune(password)) < 8 {
+		return User{}, problem.Invalid("weak_password").OnField("password")
+	}
+	if role == "" {
+		role = Member
+	}
+	if role != Admin && role != Member {
+		return User{}, problem.Invalid("bad_option", "value", role, "options", "admin、member").OnField("role")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = strings.SplitN(email, "@", 2)[0]
+	}
+	hash := hashPassword(password)
+	var id int64
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)",
+			email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return User{}, problem.New(409, "email_taken", "email", email).OnField("email")
+		}
+		return User{}, err
+	}
+	u := User{ID: id, Email: email, Name: name, Role: role}
+	s.mu.Lock()
+	s.byID[id] = u
+	s.mu.Unlock()
+	return u, nil
+}
+
+// Login checks the password and opens a session. After five wrong passwords for one email
+// (or from one client) within 15 minutes further attempts are refused for a while.
+func (s *Service) Login(ctx context.Context, email, password, client string) (Session, error) {
+	email = strings.TrimSpace(strings.ToLower(email))
+	now := s.Now()
+	keys := []string{"e:" + email, "c:" + client}
+	if wait := s.throttle.wait(now, keys[0], keys[1]); wait > 0 {
+		return Session{}, problem.New(429, "throttled", "seconds", int(wait.Seconds())+1)
+	}
+	var u User
+	var hash string
+	err := s.db.R.QueryRowContext(ctx, "SELECT id, email, name, role, password_hash FROM _users WHERE email = ?", email).
+		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		hashPassword(password) // spend the same time as a real check
+		s.throttle.fail(now, keys...)
+		return Session{}, problem.New(401, "bad_login")
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if !checkPassword(hash, password) {
+		s.throttle.fail(now, keys...)
+		return Session{}, problem.New(401, "bad_login")
+	}
+	s.throttle.reset("e:" + email)
+	return s.OpenSession(ctx, u)
+}
+
+// OpenSession creates a session for u.
+func (s *Service) OpenSession(ctx context.Context, u User) (Session, error) {
+	token, csrf := randomToken(), randomToken()
+	h := tokenHash(token)
+	exp := s.Now().Add(SessionTTL)
+	if err := s.db.Exec(ctx, "INSERT INTO _sessions(token_hash, user_id, csrf, expires_at) VALUES(?,?,?,?)",
+		h, u.ID, csrf, exp.UTC().Format(time.RFC3339)); err != nil {
+		return Session{}, err
+	}
+	s.mu.Lock()
+	s.sessions[h] = sessionEntry{userID: u.ID, csrf: csrf, expires: exp}
+	s.mu.Unlock()
+	return Session{Token: token, CSRF: csrf, User: u}, nil
+}
+
+// Authenticate returns the session's user and its CSRF token. Sessions and users are
+// served from memory; one missing there (made by another process, such as
+// `tierbase user create` while the server runs) is looked up in the database once.
+func (s *Service) Authenticate(token string) (User, string, bool) {
+	h := tokenHash(token)
+	s.mu.RLock()
+	e, ok := s.sessions[h]
+	u, uok := s.byID[e.userID]
+	s.mu.RUnlock()
+	if !ok || !uok {
+		e, u, ok = s.loadSession(h)
+		if !ok {
+			return User{}, "", false
+		}
+	}
+	if s.Now().After(e.expires) {
+		return User{}, "", false
+	}
+	return u, e.csrf, true
+}
+
+func (s *Service) loadSession(h string) (sessionEntry, User, bool) {
+	var e sessionEntry
+	var u User
+	var exp string
+	err := s.db.R.QueryRow(`SELECT s.user_id, s.csrf, s.expires_at, u.email, u.name, u.role
+		FROM _sessions s JOIN _users u ON u.id = s.user_id WHERE s.token_hash = ?`, h).
+		Scan(&e.userID, &e.csrf, &exp, &u.Email, &u.Name, &u.Role)
+	if err != nil {
+		return e, u, false
+	}
+	e.expires, _ = time.Parse(time.RFC3339, exp)
+	u.ID = e.userID
+	s.mu.Lock()
+	s.sessions[h] = e
+	s.byID[u.ID] = u
+	s.mu.Unlock()
+	return e, u, true
+}
+
+// Logout ends the session.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	h := tokenHash(token)
+	s.mu.Lock()
+	delete(s.sessions, h)
+	s.mu.Unlock()
+	return s.db.Exec(ctx, "DELETE FROM _sessions WHERE token_hash = ?", h)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// argon2id parameters (OWASP's minimum: 19 MiB, 2 passes).
+const (
+	argonTime   = 2
+	argonMemory = 19 * 1024
+	argonKeyLen = 32
+)
+
+func hashPassword(pw string) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, 1, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=1$%s$%s", argonMemory, argonTime,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+func checkPassword(encoded, pw string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// throttle counts recent failed logins per key.
+type throttle struct {
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+// Five wrong passwords for one account, or twenty from one client (an office behind one
+// address holds many people), lock that account or client out for a minute.
+const (
+	maxAccountFailures = 5
+	maxClientFailures  = 20
+	failureWindow      = 15 * time.Minute
+	lockoutPenalty     = time.Minute
+)
+
+func (t *throttle) wait(now time.Time, account, client string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var longest time.Duration
+	for _, k := range []string{account, client} {
+		limit := maxAccountFailures
+		if k == client {
+			limit = maxClientFailures
+		}
+		recent := t.recent(now, k)
+		if len(recent) >= limit {
+			if w := recent[len(recent)-1].Add(lockoutPenalty).Sub(now); w > longest {
+				longest = w
+			}
+		}
+	}
+	return longest
+}
+
+func (t *throttle) recent(now time.Time, k string) []time.Time {
+	list := t.failures[k]
+	i := 0
+	for i < len(list) && now.Sub(list[i]) > failureWindow {
+		i++
+	}
+	list = list[i:]
+	if len(list) == 0 {
+		delete(t.failures, k)
+	} else {
+		t.failures[k] = list
+	}
+	return list
+}
+
+func (t *throttle) fail(now time.Time, keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		t.failures[k] = append(t.recent(now, k), now)
+	}
+}
+
+func (t *throttle) reset(k string) {
+	t.mu.Lock()
+	delete(t.failures, k)
+	t.mu.Unlock()
+}

@@ -1,0 +1,143 @@
+// Package exporter writes the records of a table — all of them, or those matching a filter —
+// to a CSV or XLSX file, streaming, with values as people read them: users by name, linked
+// records by their title, dates as dates, amounts as numbers.
+package exporter
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/spreadsheet"
+)
+
+// batch is how many records share one lookup of user names and link titles.
+const batch = 2000
+
+// Query chooses the records to export, as a grid view does.
+type Query struct {
+	Filter *cond.Node
+	Search string // text searched in the text fields
+	Sort   string // default: by id
+}
+
+// Write exports t's records that the actor may see and that match q, as format "csv" or
+// "xlsx". progress, if not nil, gets the count so far. It returns the number written.
+func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
+	w io.Writer, format string, progress func(n int)) (int, error) {
+	if err := access.CanImport(a); err != nil {
+		return 0, err
+	}
+	sw, err := spreadsheet.Create(w, format)
+	if err != nil {
+		return 0, err
+	}
+	loc := recs.Loc
+	if loc == nil {
+		loc = time.Local
+	}
+	fields := exported(t)
+	head := make([]any, len(fields))
+	for i, f := range fields {
+		head[i] = f.Name
+	}
+	if err := sw.Write(head); err != nil {
+		return 0, err
+	}
+	// Reading (SQLite) and writing (formatting) run on two goroutines, batch by batch.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []records.Record, 2)
+	read := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		send := func(b []records.Record) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		pending := make([]records.Record, 0, batch)
+		err := recs.Each(ctx, a, t, records.Query{Filter: q.Filter, Search: q.Search, Sort: q.Sort}, func(r records.Record) error {
+			pending = append(pending, r)
+			if len(pending) < batch {
+				return nil
+			}
+			b := pending
+			pending = make([]records.Record, 0, batch)
+			return send(b)
+		})
+		if err == nil && len(pending) > 0 {
+			err = send(pending)
+		}
+		read <- err
+	}()
+	n := 0
+	row := make([]any, len(fields))
+	write := func(b []records.Record) error {
+		titles, err := recs.Titles(ctx, t, b)
+		if err != nil {
+			return err
+		}
+		for _, rec := range b {
+			for i, f := range fields {
+				row[i] = cell(f, rec[f.ID], titles[f.ID], loc)
+			}
+			if err := sw.Write(row); err != nil {
+				return err
+			}
+		}
+		n += len(b)
+		if progress != nil {
+			progress(n)
+		}
+		return nil
+	}
+	for b := range batches {
+		if err == nil {
+			if err = write(b); err != nil {
+				cancel() // stop the reader; keep draining so it can finish
+			}
+		}
+	}
+	if rerr := <-read; err == nil {
+		err = rerr
+	}
+	if err != nil {
+		sw.Close() // releases the XLSX writer's temporary data; the caller discards the output
+		return n, err
+	}
+	return n, sw.Close()
+}
+
+// exported lists the columns of an export: the record id first, then the fields in order.
+func exported(t *schema.Table) []*schema.Field {
+	out := []*schema.Field{t.Field(schema.FieldID)}
+	for _, f := range t.Fields {
+		if f.ID != schema.FieldID {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// cell turns a stored value into what the file shows.
+func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) any {
+	if id, ok := v.(int64); ok && f.Type.IsRef() {
+		if name, ok := titles[id]; ok {
+			return name
+		}
+	}
+	if s, ok := v.(string); ok && f.Type == schema.DateTime {
+		if at, err := time.Parse(time.RFC3339, s); err == nil {
+			return at.In(loc).Format("2006-01-02 15:04:05") // stored in UTC, shown in local time
+		}
+	}
+	return v
+}

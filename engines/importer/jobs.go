@@ -1,0 +1,207 @@
+package importer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/platform/spreadsheet"
+)
+
+// Jobs keeps the uploads and background imports of a server: upload a file, look at its
+// preview and proposed mapping, start the import, follow its progress, fetch its report.
+type Jobs struct {
+	Dir      string // where uploads wait for their import
+	Importer *Importer
+	mu       sync.Mutex
+	jobs     map[string]*Job
+}
+
+// Job is one uploaded file and its import.
+type Job struct {
+	ID       string     `json:"id"`
+	FileName string     `json:"fileName"`
+	Sheet    string     `json:"sheet,omitempty"`
+	Header   []string   `json:"header"`
+	Preview  [][]string `json:"preview"`
+	Columns  []Column   `json:"columns"` // proposed types
+	Rows     int        `json:"rows"`    // data rows in the file
+
+	path     string
+	table    *schema.Table // where the rows go, once started
+	read     atomic.Int64
+	mu       sync.Mutex
+	state    string // uploaded, running, done, failed
+	result   *Result
+	err      error
+	finished time.Time
+}
+
+// PreviewRows is how many rows an upload shows before the import; InferRows how many it
+// looks at to propose field types (the rest are only counted, to keep uploads quick).
+const (
+	PreviewRows = 20
+	InferRows   = 20000
+)
+
+// keep is how long a finished job (and its report) stays available.
+const keep = time.Hour
+
+// Upload saves a file, reads it once to propose field types and to count its rows, and
+// returns the job waiting to be started.
+func (js *Jobs) Upload(r io.Reader, name, sheet string) (*Job, error) {
+	if err := os.MkdirAll(js.Dir, 0o750); err != nil {
+		return nil, err
+	}
+	id := newID()
+	path := filepath.Join(js.Dir, id+filepath.Ext(name))
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	f.Close()
+	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, state: "uploaded"}
+	if err := j.inspect(); err != nil {
+		os.Remove(path)
+		// Speak of the user's file, not of our copy of it.
+		return nil, errors.New(strings.ReplaceAll(err.Error(), filepath.Base(path), j.FileName))
+	}
+	js.mu.Lock()
+	if js.jobs == nil {
+		js.jobs = map[string]*Job{}
+	}
+	js.jobs[id] = j
+	js.sweep()
+	js.mu.Unlock()
+	return j, nil
+}
+
+func (j *Job) open() (Source, error) {
+	return spreadsheet.Open(j.path, spreadsheet.Options{Sheet: j.Sheet})
+}
+
+func (j *Job) inspect() error {
+	src, err := j.open()
+	if err != nil {
+		return err
+	}
+	j.Header = src.Header()
+	preview := &previewSource{Source: src}
+	j.Columns, j.Rows, err = Infer(preview, InferRows)
+	src.Close()
+	j.Preview = preview.rows
+	if j.Preview == nil {
+		j.Preview = [][]string{}
+	}
+	return err
+}
+
+// previewSource keeps the first rows that pass through it.
+type previewSource struct {
+	Source
+	rows [][]string
+}
+
+func (p *previewSource) Next() ([]string, error) {
+	row, err := p.Source.Next()
+	if err == nil && len(p.rows) < PreviewRows {
+		p.rows = append(p.rows, row)
+	}
+	return row, err
+}
+
+// Get returns a job by id, or nil.
+func (js *Jobs) Get(id string) *Job {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	return js.jobs[id]
+}
+
+// Start runs the import in the background. It returns false if the job was already started.
+func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
+	j.mu.Lock()
+	if j.state != "uploaded" {
+		j.mu.Unlock()
+		return false
+	}
+	j.state, j.table = "running", t
+	j.mu.Unlock()
+	plan.FileName = j.FileName
+	go func() {
+		src, err := j.open()
+		var res *Result
+		if err == nil {
+			res, err = js.Importer.Run(context.Background(), a, t, src, plan, func(n int) { j.read.Store(int64(n)) })
+			src.Close()
+		}
+		os.Remove(j.path)
+		j.mu.Lock()
+		defer j.mu.Unlock()
+		j.result, j.err, j.finished = res, err, time.Now()
+		j.state = "done"
+		if err != nil {
+			j.state = "failed"
+		}
+	}()
+	return true
+}
+
+// Status is a snapshot of a job for its progress display.
+type Status struct {
+	State  string        // uploaded, running, done, failed
+	Table  *schema.Table // where the rows go, once started
+	Read   int           // rows read so far
+	Rows   int           // rows in the file
+	Result *Result       // when finished
+	Err    error         // when failed
+}
+
+// Status returns the job's progress.
+func (j *Job) Status() Status {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return Status{State: j.state, Table: j.table, Read: int(j.read.Load()), Rows: j.Rows, Result: j.result, Err: j.err}
+}
+
+// sweep forgets finished jobs after a while and removes abandoned uploads. Call with js.mu held.
+func (js *Jobs) sweep() {
+	for id, j := range js.jobs {
+		j.mu.Lock()
+		old := !j.finished.IsZero() && time.Since(j.finished) > keep
+		abandoned := j.state == "uploaded" && fileAge(j.path) > keep
+		j.mu.Unlock()
+		if old || abandoned {
+			os.Remove(j.path)
+			delete(js.jobs, id)
+		}
+	}
+}
+
+func fileAge(path string) time.Duration {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return time.Since(st.ModTime())
+}
+
+func newID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,488 @@
+package importer
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// run is the state of one import inside its transaction.
+type run struct {
+	ctx     context.Context
+	tx      *sql.Tx
+	im      *Importer
+	a       access.Actor
+	tg      *target
+	plan    Plan
+	res     *Result
+	stamp   string
+	now     time.Time
+	firstID int64 // records inserted by this import have ids above it
+
+	insert   *store.Inserter
+	select_  *store.RawQuery // old values of the fed columns, by id (upsert)
+	update   *sql.Stmt
+	oplog    *store.Inserter
+	keys     map[string]int64           // existing key → id (upsert)
+	seenKeys map[string]int             // key → first line in this file
+	uniques  map[string]map[string]bool // field id → values taken (unique fields fed by the file)
+	people   map[string]int64           // user name, email or id → id
+	counters []*counter                 // autonumbers of fields the file does not feed
+	fed      []int                      // file columns that feed a field, in order
+	stopped  bool                       // a row was rejected in an all-or-nothing import
+	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
+	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
+}
+
+type counter struct {
+	f       *schema.Field
+	key     string
+	pattern string
+	next    int64
+}
+
+func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *target, plan Plan, res *Result) (*run, error) {
+	now := time.Now()
+	if im.Now != nil {
+		now = im.Now()
+	}
+	r := &run{ctx: ctx, tx: tx, im: im, a: a, tg: tg, plan: plan, res: res, now: now,
+		stamp: now.UTC().Format(time.RFC3339), seenKeys: map[string]int{}, people: map[string]int64{}}
+	for _, u := range im.Users.List() {
+		for _, k := range []string{u.Name, u.Email, fmt.Sprint(u.ID)} {
+			if _, taken := r.people[k]; !taken {
+				r.people[k] = u.ID
+			}
+		}
+	}
+	table := store.Quote(tg.t.SQLName())
+	var err error
+	if r.firstID, err = store.LastID(ctx, tx, tg.t.SQLName()); err != nil {
+		return nil, err
+	}
+	var rows int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1)").Scan(&rows); err != nil {
+		return nil, err
+	}
+	if rows == 0 {
+		// Loading an empty table: build its indexes once at the end, not row by row.
+		var drop []string
+		drop, r.reindex = schema.IndexStatements(tg.t)
+		for _, q := range drop {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var cols []string
+	for i, f := range tg.fields {
+		if f != nil {
+			r.fed = append(r.fed, i)
+			cols = append(cols, f.Column())
+		}
+	}
+	fedCols := len(cols)
+	for _, f := range tg.numbers {
+		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
+		c.key = f.ID + "|" + c.pattern
+		err := tx.QueryRowContext(ctx, "SELECT COALESCE((SELECT value FROM _sequences WHERE key = ?), 0)", c.key).Scan(&c.next)
+		if err != nil {
+			return nil, err
+		}
+		r.counters = append(r.counters, c)
+		cols = append(cols, f.Column())
+	}
+	var owner any
+	if a.UserID != 0 {
+		owner = a.UserID
+	}
+	constCols := []string{schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt}
+	consts := []any{owner, r.stamp, r.stamp}
+	if !tg.owner {
+		constCols, consts = append(constCols, schema.FieldOwner), append(consts, owner)
+	}
+	if r.insert, err = store.NewInserter(im.DB, tg.t.SQLName(), cols, constCols, consts); err != nil {
+		return nil, err
+	}
+	if r.oplog, err = store.NewInserter(im.DB, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
+		return nil, err
+	}
+	for _, i := range r.fed {
+		f := tg.fields[i]
+		if !f.Unique || i == tg.key {
+			continue
+		}
+		if r.uniques == nil {
+			r.uniques = map[string]map[string]bool{}
+		}
+		taken := map[string]bool{}
+		if err := scanColumn(ctx, im.DB, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
+			return nil, err
+		}
+		r.uniques[f.ID] = taken
+	}
+	if plan.Mode == Upsert {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			return nil, err
+		}
+		r.keys = make(map[string]int64, n) // sized once: growing a map of a million keys costs more than counting
+		if err := scanColumn(ctx, im.DB, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+			return nil, err
+		}
+		sets := make([]string, 0, fedCols+1)
+		quoted := make([]string, 0, fedCols)
+		for _, c := range cols[:fedCols] {
+			sets = append(sets, store.Quote(c)+" = ?")
+			quoted = append(quoted, store.Quote(c))
+		}
+		sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
+		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
+			return nil, err
+		}
+		if r.select_, err = im.DB.PrepareRaw(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// scanColumn calls fn with the comparable form of every non-empty value of f, and its id.
+func scanColumn(ctx context.Context, db *store.DB, table string, f *schema.Field, fn func(v string, id int64)) error {
+	col := store.Quote(f.Column())
+	q, err := db.PrepareRaw(fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	return q.Each(ctx, nil, func(row []driver.Value) error {
+		v := row[0]
+		if b, ok := v.([]byte); ok {
+			v = string(b)
+		}
+		fn(keyString(v), row[1].(int64))
+		return nil
+	})
+}
+
+func (im *Importer) loc() *time.Location {
+	if im.Loc != nil {
+		return im.Loc
+	}
+	return time.Local
+}
+
+// reject records a bad row.
+func (r *run) reject(line int, cells []string, probs []Problem) {
+	r.res.Rejected++
+	reasons := make([]*problem.Error, len(probs))
+	for i, p := range probs {
+		reasons[i] = p.Err
+		if len(r.res.Problems) < MaxProblems {
+			r.res.Problems = append(r.res.Problems, p)
+		}
+	}
+	if len(r.res.Rejects) < MaxRejects {
+		r.res.Rejects = append(r.res.Rejects, Reject{Line: line, Cells: append([]string(nil), cells...), Reasons: reasons})
+	}
+	if !r.plan.SkipInvalid {
+		r.stopped = true
+	}
+}
+
+// parsed is a file row checked on its own: its values in SQL form (records.SQLValue), or
+// its problems.
+type parsed struct {
+	line  int
+	cells []string
+	vals  []any
+	probs []Problem
+}
+
+// parse checks one row against the fields. It reads only state fixed before the import
+// starts, so rows are parsed on another goroutine while earlier ones are written.
+func (r *run) parse(line int, cells []string) parsed {
+	p := parsed{line: line, cells: cells, vals: make([]any, len(r.fed))}
+	for k, i := range r.fed {
+		f := r.tg.fields[i]
+		var v any
+		var e *problem.Error
+		if f.Type == schema.User && cells[i] != "" {
+			if id, ok := r.people[strings.TrimSpace(cells[i])]; ok {
+				v = id
+			} else {
+				e = problem.Invalid("bad_user", "value", cells[i]).OnField(f.Name)
+			}
+		} else {
+			v, e = f.Normalize(cells[i], r.im.loc())
+			if e != nil && e.Code == "bad_option" && r.plan.CreateTable {
+				v, e = r.grow(f, strings.TrimSpace(cells[i])), nil
+				if v == nil {
+					e = problem.Invalid("bad_option", "value", cells[i], "options", fmt.Sprintf("最多 %d 个 / at most %d", MaxOptions, MaxOptions)).OnField(f.Name)
+				}
+			}
+		}
+		if e == nil && v == nil && f.Default != nil && r.keys == nil {
+			v = f.Default
+		}
+		if e == nil && v == nil && f.Required {
+			e = problem.Invalid("required").OnField(f.Name)
+		}
+		if e != nil {
+			p.probs = append(p.probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
+			continue
+		}
+		p.vals[k] = records.SQLValue(v) // converted here, off the writer's goroutine
+	}
+	return p
+}
+
+// grow accepts v as a new option of select field f, or returns nil when f has too many.
+func (r *run) grow(f *schema.Field, v string) any {
+	if r.grown == nil {
+		r.grown = map[string][]string{}
+	}
+	list := r.grown[f.ID]
+	if slices.Contains(list, v) {
+		return v
+	}
+	if len(f.Options)+len(list) >= MaxOptions {
+		return nil
+	}
+	r.grown[f.ID] = append(list, v)
+	return v
+}
+
+// apply checks a parsed row against the table and the rows before it (unique values,
+// repeated keys) and writes it.
+func (r *run) apply(p parsed) error {
+	line, cells, vals, probs := p.line, p.cells, p.vals, p.probs
+	bad := func(i int, e *problem.Error) {
+		probs = append(probs, Problem{Line: line, Column: r.res.Header[i], Value: cells[i], Err: e})
+	}
+	if len(probs) == 0 {
+		for k, i := range r.fed {
+			f := r.tg.fields[i]
+			if taken := r.uniques[f.ID]; taken != nil && vals[k] != nil {
+				key := keyString(vals[k])
+				if taken[key] {
+					bad(i, problem.New(409, "not_unique", "value", cells[i]).OnField(f.Name))
+					continue
+				}
+				taken[key] = true
+			}
+		}
+	}
+	var key string
+	if r.tg.key >= 0 && len(probs) == 0 {
+		kv := vals[indexOf(r.fed, r.tg.key)]
+		if kv == nil {
+			bad(r.tg.key, problem.Invalid("required").OnField(r.tg.fields[r.tg.key].Name))
+		} else {
+			key = keyString(kv)
+			if first, seen := r.seenKeys[key]; seen {
+				bad(r.tg.key, problem.Invalid("import_duplicate_key", "value", cells[r.tg.key], "line", first).OnField(r.tg.fields[r.tg.key].Name))
+			} else {
+				r.seenKeys[key] = line
+			}
+		}
+	}
+	if len(probs) > 0 {
+		r.reject(line, cells, probs)
+		return nil
+	}
+	if r.stopped {
+		return nil // keep validating to report every bad row, but write nothing more
+	}
+	if id, ok := r.keys[key]; ok && r.keys != nil {
+		return r.updateRow(id, vals)
+	}
+	if r.keys != nil {
+		for _, f := range r.tg.required {
+			r.reject(line, cells, []Problem{{Line: line, Err: problem.Invalid("import_required", "name", f.Name).OnField(f.Name)}})
+			return nil
+		}
+	}
+	return r.insertRow(vals)
+}
+
+// parseAll reads and parses src on its own goroutine, sending rows in batches until the
+// file ends, an error happens, or stop is closed.
+func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
+	out := make(chan parseBatch, 4)
+	go func() {
+		defer close(out)
+		b := parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+		for {
+			cells, err := src.Next()
+			if err != nil {
+				if !isEOF(err) {
+					b.err = fmt.Errorf("读取文件第 %d 行 / reading row %d: %w", src.Line()+1, src.Line()+1, err)
+				}
+				select {
+				case out <- b:
+				case <-stop:
+				}
+				return
+			}
+			b.rows = append(b.rows, r.parse(src.Line(), cells))
+			if len(b.rows) == parseBatchSize {
+				select {
+				case out <- b:
+				case <-stop:
+					return
+				}
+				b = parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+			}
+		}
+	}()
+	return out
+}
+
+type parseBatch struct {
+	rows []parsed
+	err  error
+}
+
+const parseBatchSize = 512
+
+func indexOf(list []int, x int) int {
+	for i, v := range list {
+		if v == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// insertRow queues a new record: its values in SQL form, then its autonumbers.
+func (r *run) insertRow(vals []any) error {
+	r.res.Inserted++
+	if len(r.counters) == 0 {
+		return r.insert.Add(vals...)
+	}
+	row := append(make([]any, 0, len(vals)+len(r.counters)), vals...)
+	for _, c := range r.counters {
+		c.next++
+		row = append(row, schema.FormatNumber(c.pattern, c.next))
+	}
+	return r.insert.Add(row...)
+}
+
+// updateRow writes the fed values over record id when they differ, with its history.
+func (r *run) updateRow(id int64, vals []any) error {
+	old := make([]any, len(vals))
+	err := r.select_.Each(r.ctx, []any{id}, func(row []driver.Value) error {
+		for i, v := range row {
+			old[i] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	type change struct {
+		F string `json:"f"`
+		B any    `json:"b"`
+		A any    `json:"a"`
+	}
+	var changes []change
+	args := make([]any, 0, len(vals)+2)
+	for k, i := range r.fed {
+		f := r.tg.fields[i]
+		if b, ok := old[k].([]byte); ok {
+			old[k] = string(b)
+		}
+		if !sameValue(f, old[k], vals[k]) {
+			changes = append(changes, change{F: f.ID, B: records.FromSQL(f, old[k]), A: records.FromSQL(f, vals[k])})
+		}
+		args = append(args, vals[k])
+	}
+	if len(changes) == 0 {
+		r.res.Unchanged++
+		return nil
+	}
+	args = append(args, r.stamp, id)
+	if _, err := r.update.ExecContext(r.ctx, args...); err != nil {
+		return err
+	}
+	r.res.Updated++
+	b, _ := json.Marshal(changes)
+	return r.oplog.Add(r.tg.t.ID, id, "update", r.a.UserID, r.stamp, string(b))
+}
+
+// sameValue compares a column value as read with one about to be written.
+func sameValue(f *schema.Field, old, nv any) bool {
+	if old == nil || nv == nil {
+		return old == nil && nv == nil
+	}
+	if f.Type.IsNumeric() {
+		o, ok1 := old.(float64)
+		if i, ok := old.(int64); ok {
+			o, ok1 = float64(i), true
+		}
+		n, ok2 := nv.(float64)
+		return ok1 && ok2 && o == n
+	}
+	if a, ok := old.(string); ok {
+		if b, ok := nv.(string); ok {
+			return a == b
+		}
+	}
+	return fmt.Sprint(old) == fmt.Sprint(nv)
+}
+
+// finish flushes the inserts, logs them (one statement for all), and saves the counters.
+func (r *run) finish() error {
+	if err := r.insert.Flush(); err != nil {
+		return err
+	}
+	if err := r.oplog.Flush(); err != nil {
+		return err
+	}
+	if r.update != nil {
+		r.update.Close()
+		r.select_.Close()
+	}
+	for _, q := range r.reindex {
+		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
+			return err
+		}
+	}
+	if r.res.Inserted > 0 {
+		// One row tells the history of every inserted record: ids above firstID are new.
+		var last int64
+		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&last); err != nil {
+			return err
+		}
+		_, err := r.tx.ExecContext(r.ctx, "INSERT INTO _imports(table_id, first_id, last_id, user_id, at, file) VALUES(?,?,?,?,?,?)",
+			r.tg.t.ID, r.firstID+1, last, r.a.UserID, r.stamp, r.plan.FileName)
+		if err != nil {
+			return err
+		}
+	}
+	for id, values := range r.grown {
+		if err := r.im.Catalog.AddOptionsTx(r.ctx, r.tx, r.tg.t, r.tg.t.Field(id), values); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.counters {
+		_, err := r.tx.ExecContext(r.ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
+			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, c.key, c.next)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

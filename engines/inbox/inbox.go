@@ -1,0 +1,128 @@
+// Package inbox is the users' in-app notification inbox: what rules and dashboard alerts
+// tell people (a customer became 高价值客户, a to-do is due), unread until they open it.
+package inbox
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"tierbase/platform/store"
+)
+
+// Notice is one notification of one user.
+type Notice struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	Link  string `json:"link"` // where clicking it leads in the UI, e.g. /t/<table>?record=<id>
+	At    string `json:"at"`
+	Read  bool   `json:"read"`
+}
+
+// Limits of a notice's text.
+const (
+	maxTitle = 200
+	maxBody  = 2000
+)
+
+// Service keeps the notifications.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+}
+
+// New returns the inbox over db.
+func New(db *store.DB) *Service { return &Service{DB: db, Now: time.Now} }
+
+// SendTx delivers a notice to each user, inside the caller's write transaction.
+func (s *Service) SendTx(ctx context.Context, tx *sql.Tx, users []int64, title, body, link string) error {
+	at := s.Now().UTC().Format(time.RFC3339)
+	title, body = clip(title, maxTitle), clip(body, maxBody)
+	for _, u := range dedupe(users) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _notifications(user_id, title, body, link, at) VALUES(?, ?, ?, ?, ?)",
+			u, title, body, link, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Notify delivers a notice to each user in a transaction of its own (for dashboard alerts).
+func (s *Service) Notify(ctx context.Context, users []int64, title, body, link string) error {
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.SendTx(ctx, tx, users, title, body, link) })
+}
+
+// List returns a user's newest notices (only unread ones if unreadOnly) and how many are unread.
+func (s *Service) List(ctx context.Context, user int64, unreadOnly bool, limit int) ([]Notice, int, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	q := "SELECT id, title, body, link, at, read_at IS NOT NULL FROM _notifications WHERE user_id = ?"
+	if unreadOnly {
+		q += " AND read_at IS NULL"
+	}
+	rows, err := s.DB.R.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", user, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := []Notice{}
+	for rows.Next() {
+		var n Notice
+		if err := rows.Scan(&n.ID, &n.Title, &n.Body, &n.Link, &n.At, &n.Read); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	unread, err := s.Unread(ctx, user)
+	return out, unread, err
+}
+
+// Unread counts a user's unread notices.
+func (s *Service) Unread(ctx context.Context, user int64) (int, error) {
+	var n int
+	err := s.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _notifications WHERE user_id = ? AND read_at IS NULL", user).Scan(&n)
+	return n, err
+}
+
+// MarkRead marks the given notices of a user read (all of them when ids is nil).
+func (s *Service) MarkRead(ctx context.Context, user int64, ids []int64) error {
+	at := s.Now().UTC().Format(time.RFC3339)
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if ids == nil {
+			_, err := tx.ExecContext(ctx, "UPDATE _notifications SET read_at = ? WHERE user_id = ? AND read_at IS NULL", at, user)
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, "UPDATE _notifications SET read_at = ? WHERE user_id = ? AND id = ? AND read_at IS NULL", at, user, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,426 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/schema"
+	"tierbase/platform/store"
+)
+
+// maxGroups caps the categories of a dimension without a top-N (huge cardinality, such as
+// grouping by 客户名称): the rest are summed as 其他.
+const maxGroups = 200
+
+// maxDetailRows bounds a detail table.
+const maxDetailRows = 200
+
+// source is the FROM and WHERE of a chart's query: the table (alias s), its links (l0, l1…)
+// and the condition — scope, chart filter and dashboard filters — with its arguments.
+type source struct {
+	from  string
+	where string
+	args  []any
+	joins []*schema.Field // link fields, alias l<i>
+}
+
+// env is the clock, zone and user the conditions are evaluated with.
+func (e *Engine) env(a access.Actor) cond.Env {
+	return cond.Env{Now: e.Now(), Loc: e.loc(), UserID: a.UserID}
+}
+
+func (e *Engine) loc() *time.Location {
+	if e.Loc != nil {
+		return e.Loc
+	}
+	return time.Local
+}
+
+// condition is everything that selects a chart's records: the viewer's scope, the chart's
+// filter and the dashboard filters, as one flat "and" where possible.
+func (p *plan) condition(a access.Actor, f Filters) *cond.Node {
+	var parts []*cond.Node
+	add := func(n *cond.Node) {
+		switch {
+		case n == nil || (n.Field == "" && n.And == nil && n.Or == nil && n.Not == nil):
+		case n.And != nil:
+			parts = append(parts, n.And...)
+		default:
+			parts = append(parts, n)
+		}
+	}
+	add(access.Scope(a, p.t))
+	add(p.c.Filter)
+	if p.dateF != nil && (f.From != "" || f.To != "") && p.c.Type != Migration {
+		from, to := f.From, f.To
+		switch {
+		case from == "":
+			add(&cond.Node{Field: p.dateF.ID, Op: "lte", Value: to})
+		case to == "":
+			add(&cond.Node{Field: p.dateF.ID, Op: "gte", Value: from})
+		default:
+			add(&cond.Node{Field: p.dateF.ID, Op: "between", Value: []any{from, to}})
+		}
+	}
+	if len(f.Owners) > 0 {
+		ids := make([]any, len(f.Owners))
+		for i, id := range f.Owners {
+			ids[i] = id
+		}
+		add(&cond.Node{Field: schema.FieldOwner, Op: "in", Value: ids})
+	}
+	if len(f.Regions) > 0 && p.regionF != nil {
+		var ors []*cond.Node
+		for _, r := range f.Regions {
+			op := "contains"
+			if p.regionF.Type == schema.Select {
+				op = "eq"
+			}
+			ors = append(ors, &cond.Node{Field: p.regionF.ID, Op: op, Value: r})
+		}
+		add(&cond.Node{Or: ors})
+	}
+	return &cond.Node{And: parts}
+}
+
+// source builds the FROM and WHERE of the chart's query for actor a.
+func (e *Engine) source(p *plan, a access.Actor, f Filters) (*source, error) {
+	where, args, err := cond.Compile(p.condition(a, f), p.t, e.env(a))
+	if err != nil {
+		return nil, err
+	}
+	s := &source{where: where, args: args}
+	refs := slices.Clone(p.columns)
+	for _, d := range p.dims {
+		refs = append(refs, d.ref)
+	}
+	for _, m := range p.measures {
+		refs = append(refs, m.ref)
+	}
+	for _, r := range refs {
+		if r.Link != nil && !slices.Contains(s.joins, r.Link) {
+			s.joins = append(s.joins, r.Link)
+		}
+	}
+	table := store.Quote(p.t.SQLName())
+	if len(s.joins) == 0 {
+		s.from = table + " AS s"
+		return s, nil
+	}
+	// The condition names the table's columns unqualified: apply it in a subquery, so the
+	// joined tables' columns (id, owner…) cannot clash with them.
+	var b strings.Builder
+	fmt.Fprintf(&b, "(SELECT * FROM %s WHERE %s) AS s", table, where)
+	for i, l := range s.joins {
+		fmt.Fprintf(&b, " LEFT JOIN %s AS l%d ON l%d.id = s.%s", store.Quote("t_"+l.LinkTable), i, i, store.Quote(l.Column()))
+	}
+	s.from, s.where = b.String(), "1=1"
+	return s, nil
+}
+
+// col is the SQL of a field reference in the chart's query.
+func (s *source) col(r ref) string {
+	if r.Link != nil {
+		return fmt.Sprintf("l%d.%s", slices.Index(s.joins, r.Link), store.Quote(r.Field.Column()))
+	}
+	return "s." + store.Quote(r.Field.Column())
+}
+
+// zoned is the SQL of a date or date-time column as a local date-time text in the zone:
+// datetimes are stored in UTC. The zone's offset is today's (China has no daylight saving).
+func (e *Engine) zoned(colSQL string, f *schema.Field) string {
+	if f.Type != schema.DateTime {
+		return colSQL
+	}
+	_, off := e.Now().In(e.loc()).Zone()
+	return fmt.Sprintf("datetime(%s, '%+d minutes')", colSQL, off/60)
+}
+
+// dimSQL is the SQL of a dimension's value: the column, its date bucket or its province.
+func (e *Engine) dimSQL(s *source, d dimPlan) string {
+	c := s.col(d.ref)
+	switch d.bucket {
+	case Day:
+		return "date(" + e.zoned(c, d.ref.Field) + ")"
+	case Week:
+		return "date(" + e.zoned(c, d.ref.Field) + ", '-6 days', 'weekday 1')"
+	case Month:
+		return "strftime('%Y-%m', " + e.zoned(c, d.ref.Field) + ")"
+	case Quarter:
+		z := e.zoned(c, d.ref.Field)
+		return fmt.Sprintf("(strftime('%%Y', %s) || '-Q' || ((CAST(strftime('%%m', %s) AS INTEGER) + 2) / 3))", z, z)
+	case Year:
+		return "strftime('%Y', " + e.zoned(c, d.ref.Field) + ")"
+	case Province:
+		return fmt.Sprintf("CASE WHEN instr(%s, '/') > 0 THEN substr(%s, 1, instr(%s, '/') - 1) ELSE %s END", c, c, c, c)
+	}
+	return c
+}
+
+// aggSQL is the SQL of a measure's aggregate; only is a condition that limits it (for the
+// current and previous periods of an indicator), or "".
+func (s *source) aggSQL(m measPlan, only string) string {
+	if m.agg == Count {
+		if only != "" {
+			return "COUNT(CASE WHEN " + only + " THEN 1 END)"
+		}
+		return "COUNT(*)"
+	}
+	x := s.col(m.ref)
+	if only != "" {
+		x = "CASE WHEN " + only + " THEN " + x + " END"
+	}
+	switch m.agg {
+	case Distinct:
+		return "COUNT(DISTINCT " + x + ")"
+	case Sum:
+		return "TOTAL(" + x + ")"
+	}
+	return strings.ToUpper(m.agg) + "(" + x + ")"
+}
+
+// stored lists the measures computed by SQL (formulas are computed from them).
+func (p *plan) stored() []measPlan {
+	var out []measPlan
+	for _, m := range p.measures {
+		if m.formula == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// aggregate runs the chart's GROUP BY and returns its rows. Without more categories than
+// the top-N (or the cap), that is one query; otherwise a second one folds the rest into 其他
+// exactly (each aggregate computed over the folded records).
+func (e *Engine) aggregate(ctx context.Context, p *plan, s *source) ([]Row, bool, error) {
+	meas := p.stored()
+	limits := make([]int, len(p.dims))
+	for i := range p.dims {
+		limits[i] = maxGroups
+		if i == 0 && p.c.Limit > 0 {
+			limits[i] = p.c.Limit
+		}
+	}
+	keys := make([]string, len(p.dims))
+	for i, d := range p.dims {
+		keys[i] = e.dimSQL(s, d)
+	}
+	cols := slices.Clone(keys)
+	for _, m := range meas {
+		cols = append(cols, s.aggSQL(m, ""))
+	}
+	group := ""
+	if len(keys) > 0 {
+		n := make([]string, len(keys))
+		for i := range keys {
+			n[i] = strconv.Itoa(i + 1)
+		}
+		group = " GROUP BY " + strings.Join(n, ", ")
+	}
+	// More rows than this means some dimension has more categories than its limit.
+	bound := 1
+	for _, l := range limits {
+		bound *= l
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s%s LIMIT %d", strings.Join(cols, ", "), s.from, s.where, group, bound+1)
+	rows, err := e.query(ctx, q, s.args, len(keys), len(meas))
+	if err != nil {
+		return nil, false, err
+	}
+	if !overflows(rows, limits) {
+		return rows, false, nil
+	}
+	// Fold: each dimension keeps its top categories by the first measure, the rest is 其他.
+	folded := slices.Clone(keys)
+	var args []any
+	for i, k := range keys {
+		first := s.aggSQL(meas[0], "")
+		top := fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY 1 ORDER BY %s DESC LIMIT %d", k, s.from, s.where, first, limits[i])
+		folded[i] = fmt.Sprintf("CASE WHEN %s IN (%s) THEN %s ELSE '%s' END", k, top, k, Other)
+		args = append(args, s.args...)
+	}
+	cols = slices.Clone(folded)
+	for _, m := range meas {
+		cols = append(cols, s.aggSQL(m, ""))
+	}
+	q = fmt.Sprintf("SELECT %s FROM %s WHERE %s%s", strings.Join(cols, ", "), s.from, s.where, group)
+	rows, err = e.query(ctx, q, append(args, s.args...), len(keys), len(meas))
+	return rows, true, err
+}
+
+// overflows reports whether a dimension has more distinct values than its limit.
+func overflows(rows []Row, limits []int) bool {
+	for i, l := range limits {
+		seen := map[any]bool{}
+		for _, r := range rows {
+			seen[r.Keys[i]] = true
+		}
+		if len(seen) > l {
+			return true
+		}
+	}
+	return false
+}
+
+// query runs an aggregate query whose columns are nk keys then nv numbers.
+func (e *Engine) query(ctx context.Context, q string, args []any, nk, nv int) ([]Row, error) {
+	rs, err := e.DB.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	out := []Row{}
+	for rs.Next() {
+		keys := make([]any, nk)
+		vals := make([]sql.NullFloat64, nv)
+		dst := make([]any, 0, nk+nv)
+		for i := range keys {
+			dst = append(dst, &keys[i])
+		}
+		for i := range vals {
+			dst = append(dst, &vals[i])
+		}
+		if err := rs.Scan(dst...); err != nil {
+			return nil, err
+		}
+		r := Row{Keys: keys, Values: make([]*float64, nv)}
+		for i, k := range keys {
+			if b, ok := k.([]byte); ok {
+				r.Keys[i] = string(b)
+			}
+		}
+		for i, v := range vals {
+			if v.Valid && !math.IsInf(v.Float64, 0) && !math.IsNaN(v.Float64) {
+				f := v.Float64
+				r.Values[i] = &f
+			}
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+// formulas adds the formula measures to rows computed with the stored measures only, so
+// each row's values follow p.measures.
+func (p *plan) formulas(rows []Row) {
+	if len(p.stored()) == len(p.measures) {
+		return
+	}
+	for i := range rows {
+		byName := map[string]*float64{}
+		j := 0
+		out := make([]*float64, len(p.measures))
+		for k, m := range p.measures {
+			if m.formula == nil {
+				out[k] = rows[i].Values[j]
+				byName[m.name] = rows[i].Values[j]
+				j++
+			}
+		}
+		for k, m := range p.measures {
+			if m.formula != nil {
+				out[k] = m.formula.eval(byName)
+			}
+		}
+		rows[i].Values = out
+	}
+}
+
+// order sorts the rows: by label for date buckets and by value otherwise, unless the chart
+// says; 其他 and empty categories go last.
+func (p *plan) order(rows []Row) {
+	sortBy := p.c.Sort
+	if sortBy == "" {
+		sortBy = "value"
+		if len(p.dims) > 0 && p.dims[0].bucket != "" && p.dims[0].bucket != Province || p.c.Type == Line || p.c.Type == Area {
+			sortBy = "label"
+		}
+	}
+	desc := strings.HasPrefix(sortBy, "-")
+	byLabel := strings.TrimPrefix(sortBy, "-") == "label"
+	if !byLabel {
+		desc = !desc // "value" is largest first
+	}
+	// Series of a second dimension sort together by their category's total.
+	totals := map[string]float64{}
+	for _, r := range rows {
+		if len(r.Keys) > 0 && len(r.Values) > 0 && r.Values[0] != nil {
+			totals[fmt.Sprint(r.Keys[0])] += *r.Values[0]
+		}
+	}
+	last := func(r Row) bool { return len(r.Keys) > 0 && (r.Keys[0] == nil || r.Keys[0] == Other) }
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		if la, lb := last(a), last(b); la != lb {
+			if la {
+				return 1
+			}
+			return -1
+		}
+		var c int
+		if byLabel || len(a.Keys) == 0 {
+			c = compareKeys(a.Keys, b.Keys)
+		} else {
+			c = cmpFloat(totals[fmt.Sprint(a.Keys[0])], totals[fmt.Sprint(b.Keys[0])])
+			if c == 0 {
+				c = compareKeys(a.Keys[:1], b.Keys[:1])
+				if desc {
+					c = -c // equal totals: keep labels ascending after the flip below
+				}
+			}
+		}
+		if desc {
+			c = -c
+		}
+		if c == 0 && len(a.Keys) > 1 {
+			c = compareKeys(a.Keys[1:], b.Keys[1:])
+		}
+		return c
+	})
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareKeys(a, b []any) int {
+	for i := range min(len(a), len(b)) {
+		if c := compareKey(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func compareKey(a, b any) int {
+	fa, aok := toFloat(a)
+	fb, bok := toFloat(b)
+	if aok && bok {
+		return cmpFloat(fa, fb)
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}

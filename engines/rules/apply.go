@@ -1,0 +1,527 @@
+package rules
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+)
+
+// MaxDepth bounds how deep rules may trigger rules: rounds of field actions within one
+// write, and records created by rules whose own rules create records.
+const MaxDepth = 8
+
+// ruleSet is the rules as stored, with what they compile to against the current catalog.
+type ruleSet struct {
+	list []*Rule
+	mu   sync.Mutex
+	cat  map[string]*tableRules // table id → compiled rules, rebuilt when the table changes
+}
+
+// tableRules are the enabled, valid rules of one version of a table.
+type tableRules struct {
+	t     *schema.Table
+	rules []*compiled
+}
+
+func (e *Engine) reloadRules(ctx context.Context) error {
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rules ORDER BY position, rowid")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	set := &ruleSet{cat: map[string]*tableRules{}}
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			return err
+		}
+		r, err := decodeRule(def)
+		if err != nil {
+			return err
+		}
+		set.list = append(set.list, r)
+	}
+	e.rules.Store(set)
+	return rows.Err()
+}
+
+// Rules returns every rule, in the order they were made.
+func (e *Engine) Rules() []*Rule { return e.rules.Load().list }
+
+// Rule finds a rule by id or name.
+func (e *Engine) Rule(ref string) (*Rule, error) {
+	for _, r := range e.Rules() {
+		if r.ID == ref || r.Name == ref {
+			return r, nil
+		}
+	}
+	return nil, problem.NotFound("rule", ref)
+}
+
+func (e *Engine) userExists(id int64) bool {
+	if e.Users == nil {
+		return true
+	}
+	_, ok := e.Users.Get(id)
+	return ok
+}
+
+// RuleProblem returns why a rule cannot run any more (a field it uses was deleted), or nil.
+func (e *Engine) RuleProblem(r *Rule) error {
+	c := cloneRule(r)
+	_, err := c.check(e.Catalog, e.userExists)
+	return err
+}
+
+func cloneRule(r *Rule) *Rule {
+	b, _ := json.Marshal(r)
+	c := &Rule{}
+	json.Unmarshal(b, c)
+	return c
+}
+
+// active returns the enabled rules of t that still fit it.
+func (e *Engine) active(t *schema.Table) []*compiled {
+	set := e.rules.Load()
+	if len(set.list) == 0 {
+		return nil
+	}
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	if tr := set.cat[t.ID]; tr != nil && tr.t == t {
+		return tr.rules
+	}
+	tr := &tableRules{t: t}
+	for _, r := range set.list {
+		if !r.Enabled || r.Table != t.ID {
+			continue
+		}
+		if c, err := cloneRule(r).check(e.Catalog, e.userExists); err == nil && c.t.ID == t.ID {
+			c.t = t
+			tr.rules = append(tr.rules, c)
+		}
+	}
+	set.cat[t.ID] = tr
+	return tr.rules
+}
+
+// relatedTo returns the enabled rules that count records of t (Related.Table is t).
+func (e *Engine) relatedTo(t *schema.Table) []*compiled {
+	var out []*compiled
+	for _, other := range e.Catalog.Tables() {
+		for _, c := range e.active(other) {
+			if c.related != nil && c.related.ID == t.ID {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// SaveRule creates (empty ID) or replaces a rule. An enabled always-kept rule is applied to
+// every record at once; the result says how.
+func (e *Engine) SaveRule(ctx context.Context, r *Rule) (*Rule, *RunResult, error) {
+	c, err := r.check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.gradedByScheme(c); err != nil {
+		return nil, nil, err
+	}
+	if r.ID == "" {
+		r.ID = schema.NewID("rul")
+	} else if _, err := e.Rule(r.ID); err != nil {
+		return nil, nil, err
+	}
+	for _, o := range e.Rules() {
+		if o.ID != r.ID && o.Name == r.Name {
+			return nil, nil, problem.New(409, "duplicate_name", "name", r.Name).At("name")
+		}
+	}
+	def, err := json.Marshal(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO _rules(id, table_id, position, def) VALUES(?, ?, (SELECT COUNT(*) FROM _rules), ?)
+			ON CONFLICT(id) DO UPDATE SET table_id = excluded.table_id, def = excluded.def, last_error = ''`, r.ID, r.Table, string(def))
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.reloadRules(ctx); err != nil {
+		return nil, nil, err
+	}
+	var res *RunResult
+	if r.Enabled && slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.On == OnAlways }) {
+		res, err = e.RunRule(ctx, r.ID)
+	}
+	return r, res, err
+}
+
+// gradedByScheme refuses an enabled rule that would set a field a grading scheme keeps: the
+// scheme would undo it at the next write, and the tier history would name the wrong source.
+func (e *Engine) gradedByScheme(c *compiled) error {
+	if !c.r.Enabled {
+		return nil
+	}
+	for i, a := range c.r.Actions {
+		for _, s := range e.Schemes() {
+			if a.fieldAction() && s.Enabled && s.Table == c.t.ID && s.Field == a.Field {
+				return problem.Invalid("rule_graded_field", "field", c.fields[i].Name, "scheme", s.Name).At(fmt.Sprintf("actions[%d].field", i))
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteRule removes a rule; what it did stays.
+func (e *Engine) DeleteRule(ctx context.Context, ref string) error {
+	r, err := e.Rule(ref)
+	if err != nil {
+		return err
+	}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM _rules WHERE id = ?", r.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return e.reloadRules(ctx)
+}
+
+// RuleStatus is when a rule last ran on a schedule or by hand, and its last failure.
+type RuleStatus struct {
+	LastRun   string `json:"lastRun,omitempty"`
+	LastError string `json:"lastError,omitempty"`
+}
+
+// Status returns the status of every rule by id.
+func (e *Engine) Status(ctx context.Context) (map[string]RuleStatus, error) {
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT id, last_run, last_error FROM _rules")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]RuleStatus{}
+	for rows.Next() {
+		var id string
+		var s RuleStatus
+		if err := rows.Scan(&id, &s.LastRun, &s.LastError); err != nil {
+			return nil, err
+		}
+		out[id] = s
+	}
+	return out, rows.Err()
+}
+
+func (e *Engine) setStatus(ctx context.Context, id string, ran bool, failure string) {
+	e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		q := "UPDATE _rules SET last_error = ? WHERE id = ?"
+		args := []any{failure, id}
+		if ran {
+			q = "UPDATE _rules SET last_error = ?, last_run = ? WHERE id = ?"
+			args = []any{failure, e.Now().UTC().Format(time.RFC3339), id}
+		}
+		_, err := tx.ExecContext(ctx, q, args...)
+		return err
+	})
+}
+
+// depthKey carries, in a context, how deep in a chain of rules a write is.
+type depthKey struct{}
+
+func depthOf(ctx context.Context) int {
+	d, _ := ctx.Value(depthKey{}).(int)
+	return d
+}
+
+// triggered reports whether a record write (old nil: created; rec nil: deleted) fires c.
+func (c *compiled) triggered(old, rec records.Record) bool {
+	for _, tr := range c.r.Triggers {
+		switch tr.On {
+		case OnCreated:
+			if old == nil && rec != nil {
+				return true
+			}
+		case OnUpdated:
+			if old != nil && rec != nil {
+				return true
+			}
+		case OnDeleted:
+			if rec == nil {
+				return true
+			}
+		case OnChanged:
+			if rec != nil && slices.ContainsFunc(tr.Fields, func(f string) bool { return old == nil || !sameValue(old[f], rec[f]) }) {
+				return true
+			}
+		case OnAlways:
+			if rec != nil && c.related == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func sameValue(a, b any) bool {
+	la, aok := a.([]string)
+	lb, bok := b.([]string)
+	if aok || bok {
+		return slices.Equal(la, lb)
+	}
+	return a == b
+}
+
+// Before grades a record about to be written and applies the field actions of the rules it
+// fires, in rounds: the write fires rules; the fields they change fire the rules watching
+// those fields in the next round, and so on. Rules that keep changing each other are
+// stopped after MaxDepth rounds with a message naming them, and the write is refused.
+func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals records.Record) error {
+	rules := e.active(t)
+	if len(rules) == 0 && len(e.graded(t)) == 0 {
+		return nil
+	}
+	merged := make(records.Record, len(t.Fields))
+	for k, v := range old {
+		merged[k] = v
+	}
+	for k, v := range vals {
+		merged[k] = v
+	}
+	env := e.env()
+	var delta []string // fields changed by the previous round
+	var chain []string
+	for round := 0; ; round++ {
+		start := maps.Clone(merged)
+		e.grade(t, env, merged, vals)
+		for _, c := range rules {
+			if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
+				continue
+			}
+			if round == 0 && !c.triggered(old, merged) || round > 0 && !c.changedBy(delta) {
+				continue
+			}
+			ok, err := cond.Eval(c.r.When, t, env, merged)
+			if err != nil {
+				continue // no longer fits the table; RuleProblem tells why
+			}
+			if !ok && !c.has(OnAlways) {
+				continue
+			}
+			chain = append(chain, c.r.Name)
+			for i := range c.r.Actions {
+				if _, err := e.fieldAction(ctx, tx, c, i, ok, merged, vals); err != nil {
+					return err
+				}
+			}
+		}
+		delta = delta[:0]
+		for k, v := range merged {
+			if !sameValue(start[k], v) {
+				delta = append(delta, k)
+			}
+		}
+		if len(delta) == 0 {
+			return nil
+		}
+		if round == MaxDepth {
+			return problem.Invalid("rule_loop", "max", MaxDepth, "rules", strings.Join(chain, " → "))
+		}
+	}
+}
+
+// changedBy reports whether a change of the given fields fires c (later rounds of Before).
+func (c *compiled) changedBy(fields []string) bool {
+	for _, tr := range c.r.Triggers {
+		if tr.On == OnAlways && c.related == nil || tr.On == OnChanged && slices.ContainsFunc(tr.Fields, func(f string) bool { return slices.Contains(fields, f) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldAction applies action i of c to a record about to be written. holds says whether the
+// rule's condition holds (always-kept rules undo their tags when it does not).
+func (e *Engine) fieldAction(ctx context.Context, tx *sql.Tx, c *compiled, i int, holds bool, merged, vals records.Record) (bool, error) {
+	a := &c.r.Actions[i]
+	var v any
+	switch a.Type {
+	case ActSet:
+		if !holds {
+			return false, nil
+		}
+		v = a.Value
+		if fm := c.formulas[i]; fm != nil {
+			out, err := fm.Eval(merged, e.formulaEnv())
+			if err != nil {
+				return false, e.actionProblem(c, i, err)
+			}
+			nv, p := c.fields[i].Normalize(out, e.Loc)
+			if p != nil {
+				return false, e.actionProblem(c, i, p)
+			}
+			v = nv
+		}
+	case ActAddTag, ActRemoveTag:
+		list, _ := merged[a.Field].([]string)
+		want := (a.Type == ActAddTag) == holds
+		if slices.Contains(list, a.Tag) == want {
+			return false, nil
+		}
+		if want {
+			v = append(slices.Clone(list), a.Tag)
+		} else {
+			v = slices.DeleteFunc(slices.Clone(list), func(s string) bool { return s == a.Tag })
+		}
+	case ActAssign:
+		if !holds || merged[a.Field] != nil && a.Field != schema.FieldOwner {
+			return false, nil
+		}
+		u, err := e.pickUser(ctx, tx, c, i, merged)
+		if err != nil || u == 0 {
+			return false, err
+		}
+		v = u
+	default:
+		return false, nil
+	}
+	if sameValue(merged[a.Field], v) {
+		return false, nil
+	}
+	merged[a.Field], vals[a.Field] = v, v
+	return true, nil
+}
+
+// actionProblem explains a failed action of a rule to the person whose write it stopped.
+func (e *Engine) actionProblem(c *compiled, i int, err error) error {
+	msg := err.Error()
+	if p := problem.As(err); p != nil {
+		msg = p.Message("zh")
+	}
+	return problem.Invalid("rule_failed", "name", c.r.Name, "reason", msg).At(fmt.Sprintf("actions[%d]", i))
+}
+
+// pickUser chooses the user an assign action gives the record to (0: none fits).
+func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, rec records.Record) (int64, error) {
+	a := &c.r.Actions[i]
+	switch a.Mode {
+	case ByMap:
+		key := fmt.Sprint(rec[a.By])
+		if list, ok := rec[a.By].([]string); ok && len(list) > 0 {
+			key = list[0]
+		}
+		return a.Map[key], nil
+	case RoundRobin:
+		var n int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 1)
+			ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value`, "rr|"+c.r.ID+fmt.Sprint("|", i)).Scan(&n)
+		if err != nil {
+			return 0, err
+		}
+		return a.Users[(n-1)%int64(len(a.Users))], nil
+	case LeastBusy:
+		best, fewest := int64(0), int64(-1)
+		q := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s = ?", quoteTable(c.t), quoteCol(c.fields[i]))
+		for _, u := range a.Users {
+			var n int64
+			if err := tx.QueryRowContext(ctx, q, u).Scan(&n); err != nil {
+				return 0, err
+			}
+			if fewest < 0 || n < fewest {
+				best, fewest = u, n
+			}
+		}
+		return best, nil
+	}
+	return 0, nil
+}
+
+// After keeps the tier history, re-counts always-kept rules over related records, and
+// queues the side effects (create, notify) of the rules a write fired — durably, in the
+// write's transaction, so they happen once it commits and survive a restart.
+func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	if rec != nil {
+		if err := e.history(ctx, tx, t, old, rec); err != nil {
+			return err
+		}
+	}
+	for _, c := range e.active(t) {
+		if c.related != nil && c.has(OnAlways) && rec != nil {
+			if _, _, err := e.keep(ctx, tx, c, []int64{rec.ID()}); err != nil {
+				return err
+			}
+			if err := e.refresh(ctx, tx, t, rec, c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range e.relatedTo(t) {
+		var ids []int64
+		for _, r := range []records.Record{old, rec} {
+			if id, ok := r[c.r.Related.Link].(int64); ok {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			if _, _, err := e.keep(ctx, tx, c, ids); err != nil {
+				return err
+			}
+		}
+	}
+	now := rec
+	if now == nil {
+		now = old
+	}
+	queued := false
+	for _, c := range e.active(t) {
+		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) || !c.triggered(old, rec) {
+			continue
+		}
+		if ok, err := cond.Eval(c.r.When, t, e.env(), now); err != nil || !ok {
+			continue
+		}
+		if err := e.enqueue(ctx, tx, c, now, depthOf(ctx)); err != nil {
+			return err
+		}
+		queued = true
+	}
+	if queued {
+		e.signal()
+	}
+	return nil
+}
+
+// refresh reads back the fields an always-kept rule changed by SQL, so the caller sees them.
+func (e *Engine) refresh(ctx context.Context, tx *sql.Tx, t *schema.Table, rec records.Record, c *compiled) error {
+	for _, f := range c.fields {
+		if f == nil {
+			continue
+		}
+		var v any
+		q := fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", quoteCol(f), quoteTable(t))
+		if err := tx.QueryRowContext(ctx, q, rec.ID()).Scan(&v); err != nil {
+			return err
+		}
+		rec[f.ID] = records.FromSQL(f, v)
+	}
+	return nil
+}
+
+func init() {
+	problem.AddMessage("rule_failed", "规则「{name}」执行失败：{reason}", "the rule \"{name}\" failed: {reason}")
+}

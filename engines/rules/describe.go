@@ -1,0 +1,112 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"tierbase/core/cond"
+	"tierbase/core/schema"
+)
+
+// Describe renders a rule as a sentence in lang ("en", otherwise Chinese), e.g.
+// 当 新增记录时，如果 累计消费金额 大于 10000，则 给 标签 加上 大客户；发送通知「…」. Fields are named
+// by their names in cat (a deleted field by its id).
+func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
+	t, _ := cat.Table(r.Table)
+	en := lang == "en"
+	pick := func(zh, e string) string {
+		if en {
+			return e
+		}
+		return zh
+	}
+	name := func(tb *schema.Table, ref string) string {
+		if tb != nil {
+			if f := tb.Field(ref); f != nil {
+				return f.Name
+			}
+		}
+		return ref
+	}
+	var triggers []string
+	for _, tr := range r.Triggers {
+		switch tr.On {
+		case OnCreated:
+			triggers = append(triggers, pick("新增记录时", "a record is created"))
+		case OnUpdated:
+			triggers = append(triggers, pick("修改记录时", "a record is updated"))
+		case OnDeleted:
+			triggers = append(triggers, pick("删除记录时", "a record is deleted"))
+		case OnChanged:
+			names := make([]string, len(tr.Fields))
+			for i, f := range tr.Fields {
+				names[i] = name(t, f)
+			}
+			triggers = append(triggers, fmt.Sprintf(pick("%s 变化时", "%s changes"), strings.Join(names, pick("、", ", "))))
+		case OnSchedule:
+			triggers = append(triggers, fmt.Sprintf(pick("按定时 %s", "on schedule %s"), tr.Cron))
+		case OnAlways:
+			triggers = append(triggers, pick("始终", "always"))
+		}
+	}
+	var when []string
+	if r.When != nil {
+		when = append(when, cond.Describe(r.When, t, lang))
+	}
+	if rel := r.Related; rel != nil {
+		ops := map[string][2]string{"gt": {"大于", "more than"}, "gte": {"不少于", "at least"}, "eq": {"等于", "exactly"}, "lte": {"不多于", "at most"}, "lt": {"少于", "fewer than"}}
+		op := ops[rel.Op]
+		related, _ := cat.Table(rel.Table)
+		what := pick("关联记录", "related records")
+		if related != nil {
+			what = pick("关联的", "related ") + related.Name
+		}
+		if rel.Where != nil {
+			what = fmt.Sprintf(pick("满足「%s」的%s", "%[2]s where %[1]s"), cond.Describe(rel.Where, related, lang), what)
+		}
+		when = append(when, fmt.Sprintf(pick("%s 数量%s %g", "%s number %s %g"), what, pick(op[0], " "+op[1]), rel.Value))
+	}
+	var acts []string
+	for _, a := range r.Actions {
+		switch a.Type {
+		case ActSet:
+			v := fmt.Sprint(a.Value)
+			if a.Formula != "" {
+				v = "=" + strings.TrimPrefix(a.Formula, "=")
+			}
+			acts = append(acts, fmt.Sprintf(pick("将 %s 设为 %s", "set %s to %s"), name(t, a.Field), v))
+		case ActAddTag:
+			acts = append(acts, fmt.Sprintf(pick("给 %s 加上 %s", "add %[2]s to %[1]s"), name(t, a.Field), a.Tag))
+		case ActRemoveTag:
+			acts = append(acts, fmt.Sprintf(pick("从 %s 去掉 %s", "remove %[2]s from %[1]s"), name(t, a.Field), a.Tag))
+		case ActAssign:
+			acts = append(acts, fmt.Sprintf(pick("分配 %s", "assign %s"), name(t, a.Field)))
+		case ActCreate:
+			target := a.Target
+			if tt, err := cat.Table(a.Target); err == nil {
+				target = tt.Name
+			}
+			acts = append(acts, fmt.Sprintf(pick("新建一条 %s", "create a %s record"), target))
+		case ActNotify:
+			acts = append(acts, fmt.Sprintf(pick("发送通知「%s」", "notify \"%s\""), a.Title))
+		}
+	}
+	if len(r.Triggers) == 1 && r.Triggers[0].On == OnAlways && len(when) > 0 {
+		if en {
+			return "kept: while " + strings.Join(when, " and ") + ", " + strings.Join(acts, "; ") + " (undone when it no longer holds)"
+		}
+		return "始终保持：当 " + strings.Join(when, " 且 ") + " 时，" + strings.Join(acts, "；") + "（不再满足时撤销）"
+	}
+	if en {
+		s := "when " + strings.Join(triggers, " or ")
+		if len(when) > 0 {
+			s += ", if " + strings.Join(when, " and ")
+		}
+		return s + ", " + strings.Join(acts, "; ")
+	}
+	s := "当 " + strings.Join(triggers, " 或 ")
+	if len(when) > 0 {
+		s += "，如果 " + strings.Join(when, " 且 ")
+	}
+	return s + "，则 " + strings.Join(acts, "；")
+}

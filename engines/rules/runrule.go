@@ -1,0 +1,411 @@
+package rules
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log"
+	"slices"
+	"strings"
+	"time"
+
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/store"
+)
+
+// MaxQueuedPerRun bounds the side effects one scheduled run queues (the first records, by id).
+const MaxQueuedPerRun = 10000
+
+func quoteTable(t *schema.Table) string { return store.Quote(t.SQLName()) }
+func quoteCol(f *schema.Field) string   { return store.Quote(f.Column()) }
+
+// match is the SQL condition of the records c applies to: its condition, its count of related
+// records, and (if ids is not nil) those ids only. Over the whole table the count is one
+// GROUP BY over the related table; for a few ids, an indexed count per record.
+func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
+	w, args, err := cond.Compile(c.r.When, c.t, e.env())
+	if err != nil {
+		return "", nil, err
+	}
+	parts := []string{"(" + w + ")"}
+	if rel := c.r.Related; rel != nil {
+		rw, rargs, err := cond.Compile(rel.Where, c.related, e.env())
+		if err != nil {
+			return "", nil, err
+		}
+		link, op := quoteCol(c.related.Field(rel.Link)), countOps[rel.Op]
+		switch {
+		case ids != nil:
+			parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
+				quoteTable(c.related), link, quoteTable(c.t), rw, op))
+		case countHolds(0, rel.Op, rel.Value): // records with no related records match too
+			parts = append(parts, fmt.Sprintf("id NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING NOT (COUNT(*) %s ?))",
+				link, quoteTable(c.related), link, rw, op))
+		default:
+			parts = append(parts, fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING COUNT(*) %s ?)",
+				link, quoteTable(c.related), link, rw, op))
+		}
+		args = append(append(args, rargs...), rel.Value)
+	}
+	return strings.Join(parts, " AND "), args, nil
+}
+
+// countHolds compares a count as a Related condition does.
+func countHolds(n float64, op string, value float64) bool {
+	switch op {
+	case "gt":
+		return n > value
+	case "gte":
+		return n >= value
+	case "eq":
+		return n == value
+	case "lte":
+		return n <= value
+	}
+	return n < value
+}
+
+// only restricts a statement to some ids (none: every record).
+func only(ids []int64) (string, []any) {
+	if ids == nil {
+		return "", nil
+	}
+	marks := strings.Repeat(",?", len(ids))[1:]
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return " AND id IN (" + marks + ")", args
+}
+
+// RunResult says what running a rule over a table did.
+type RunResult struct {
+	Matched int `json:"matched"`
+	Changed int `json:"changed"`
+	Queued  int `json:"queued"`
+}
+
+// RunRule runs a rule now over every record that matches it, set-wise: field actions as
+// UPDATE statements (formulas and assignments record by record), side effects queued for
+// the first MaxQueuedPerRun matching records. An always-kept rule also takes its tags off
+// the records that no longer match.
+func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
+	r, err := e.Rule(ref)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cloneRule(r).check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, err
+	}
+	res := &RunResult{}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if res.Matched, res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
+			return err
+		}
+		res.Queued, err = e.queueMatches(ctx, tx, c, MaxQueuedPerRun)
+		return err
+	})
+	failure := ""
+	if err != nil {
+		failure = err.Error()
+	}
+	e.setStatus(ctx, r.ID, true, failure)
+	if res.Queued > 0 {
+		e.signal()
+	}
+	return res, err
+}
+
+// matched is the SQL condition "the record is in the set keep last computed".
+const matched = "id IN (SELECT id FROM temp._rule_match)"
+
+// keep finds the records c matches among ids (nil: all) — evaluating its condition and its
+// count of related records once, into the temporary table _rule_match — and applies c's
+// field actions to them set-wise; an always-kept rule also takes its tags off the records
+// that no longer match. It returns how many records match and how many changes it made.
+func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64) (int, int, error) {
+	w, args, err := e.match(c, ids)
+	if err != nil {
+		return 0, 0, err
+	}
+	in, inArgs := only(ids)
+	table := quoteTable(c.t)
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _rule_match(id INTEGER PRIMARY KEY)", "DELETE FROM temp._rule_match"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO temp._rule_match SELECT id FROM %s WHERE %s%s", table, w, in), append(args, inArgs...)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, _ := res.RowsAffected()
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	updated := store.Quote(schema.FieldUpdatedAt)
+	total := 0
+	// update sets f to newExpr where the condition holds, each change in the records' history.
+	update := func(f *schema.Field, newExpr string, newArgs []any, where string, whereArgs []any) error {
+		if err := records.LogUpdates(ctx, tx, c.t, f, newExpr, newArgs, where, whereArgs, c.r.Name, stamp); err != nil {
+			return err
+		}
+		q := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s", table, quoteCol(f), newExpr, updated, where)
+		res, err := tx.ExecContext(ctx, q, slices.Concat(newArgs, []any{stamp}, whereArgs)...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+		return nil
+	}
+	for i := range c.r.Actions {
+		a := &c.r.Actions[i]
+		f := c.fields[i]
+		if f == nil {
+			continue
+		}
+		col := quoteCol(f)
+		has := fmt.Sprintf("%s IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?)", col, col)
+		add := fmt.Sprintf("json_insert(COALESCE(%s, '[]'), '$[#]', ?)", col)
+		del := fmt.Sprintf("(SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?)", col)
+		switch {
+		case a.Type == ActSet && c.formulas[i] == nil:
+			v := records.SQLValue(a.Value)
+			if err := update(f, "?", []any{v}, matched+" AND "+col+" IS NOT ?", []any{v}); err != nil {
+				return 0, total, err
+			}
+		case a.Type == ActAddTag || a.Type == ActRemoveTag:
+			on, off := add, del
+			onWhere, offWhere := "NOT ("+has+")", has
+			if a.Type == ActRemoveTag {
+				on, off, onWhere, offWhere = del, add, has, "NOT ("+has+")"
+			}
+			tag := []any{a.Tag}
+			if err := update(f, on, tag, matched+" AND "+onWhere, tag); err != nil {
+				return 0, total, err
+			}
+			if c.has(OnAlways) { // the records that no longer match: tested for the tag first, which is cheap
+				if err := update(f, off, tag, offWhere+" AND NOT "+matched+in, append([]any{a.Tag}, inArgs...)); err != nil {
+					return 0, total, err
+				}
+			}
+		default: // formulas and assignments: record by record
+			err := e.eachMatch(ctx, tx, c, -1, func(rec records.Record) error {
+				vals := records.Record{}
+				did, err := e.fieldAction(ctx, tx, c, i, true, rec, vals)
+				if err != nil || !did {
+					return err
+				}
+				return update(f, "?", []any{records.SQLValue(vals[f.ID])}, "id = ?", []any{rec.ID()})
+			})
+			if err != nil {
+				return 0, total, err
+			}
+		}
+	}
+	return int(n), total, nil
+}
+
+// queueMatches queues the side effects (create, notify) of c for the records keep last
+// matched, at most limit; it returns how many.
+func (e *Engine) queueMatches(ctx context.Context, tx *sql.Tx, c *compiled, limit int) (int, error) {
+	if limit <= 0 || !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+		return 0, nil
+	}
+	n := 0
+	err := e.eachMatch(ctx, tx, c, limit, func(rec records.Record) error {
+		n++
+		return e.enqueue(ctx, tx, c, rec, 0)
+	})
+	return n, err
+}
+
+// eachMatch calls fn with each record keep last matched, at most limit (<0: all).
+func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, limit int, fn func(records.Record) error) error {
+	fields := c.t.Fields
+	cols := make([]string, len(fields))
+	for i, f := range fields {
+		cols[i] = quoteCol(f)
+	}
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), matched, limit)
+	rows, err := tx.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	var recs []records.Record
+	for rows.Next() {
+		raw := make([]any, len(fields))
+		ptrs := make([]any, len(fields))
+		for i := range raw {
+			ptrs[i] = &raw[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return err
+		}
+		rec := make(records.Record, len(fields))
+		for i, f := range fields {
+			rec[f.ID] = records.FromSQL(f, raw[i])
+		}
+		recs = append(recs, rec)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// KeepAll applies every enabled always-kept rule to its whole table: part of the daily pass,
+// so tags that depend on "today" come and go with no edit.
+func (e *Engine) KeepAll(ctx context.Context) (int, error) {
+	total := 0
+	for _, r := range e.Rules() {
+		if !r.Enabled || !slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.On == OnAlways }) || e.RuleProblem(r) != nil {
+			continue
+		}
+		res, err := e.RunRule(ctx, r.ID)
+		if err != nil {
+			return total, fmt.Errorf("规则「%s」: %w", r.Name, err)
+		}
+		total += res.Changed
+	}
+	return total, nil
+}
+
+// RunSchedules runs scheduled rules at the minutes their cron says, until ctx ends.
+func (e *Engine) RunSchedules(ctx context.Context) {
+	for {
+		loc := e.Loc
+		if loc == nil {
+			loc = time.Local
+		}
+		now := e.Now().In(loc)
+		next := now.Truncate(time.Minute).Add(time.Minute)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(next.Sub(now)):
+		}
+		for _, r := range e.Rules() {
+			if !r.Enabled {
+				continue
+			}
+			for _, tr := range r.Triggers {
+				if tr.On != OnSchedule {
+					continue
+				}
+				cr, err := ParseCron(tr.Cron)
+				if err != nil || !cr.Next(next.Add(-time.Minute)).Equal(next) {
+					continue
+				}
+				if _, err := e.RunRule(ctx, r.ID); err != nil {
+					log.Printf("rules: %s: %v", r.Name, err)
+				}
+				break
+			}
+		}
+	}
+}
+
+// Change is how many records a field action would change, from a value to another.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// RulePreview is what running a rule over its table now would do, without doing it.
+type RulePreview struct {
+	Matched int      `json:"matched"`
+	Effects int      `json:"effects"` // records whose side effects (create, notify) running it now would queue
+	Changes []Change `json:"changes"`
+	Samples []Sample `json:"samples"`
+	Text    string   `json:"text"`
+}
+
+// PreviewRule counts the records a rule matches now and what its field actions would change
+// on them (set to a value, tags added or removed), with a few examples. Nothing is written.
+func (e *Engine) PreviewRule(ctx context.Context, r *Rule, lang string) (*RulePreview, error) {
+	if strings.TrimSpace(r.Name) == "" {
+		c := *r
+		c.Name, r = "preview", &c
+	}
+	c, err := r.check(e.Catalog, e.userExists)
+	if err != nil {
+		return nil, err
+	}
+	w, args, err := e.match(c, nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &RulePreview{Changes: []Change{}, Samples: []Sample{}, Text: r.Describe(e.Catalog, lang)}
+	table := quoteTable(c.t)
+	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+		p.Effects = min(p.Matched, MaxQueuedPerRun)
+	}
+	for i := range r.Actions {
+		a, f := &r.Actions[i], c.fields[i]
+		if f == nil {
+			continue
+		}
+		col := quoteCol(f)
+		has := fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(COALESCE(%s, '[]')) WHERE value = ?)", col)
+		var q string
+		var qa []any
+		switch {
+		case a.Type == ActSet && c.formulas[i] == nil:
+			v := records.SQLValue(a.Value)
+			q = fmt.Sprintf("SELECT COALESCE(CAST(%s AS TEXT), ''), ?, COUNT(*) FROM %s WHERE %s AND %s IS NOT ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
+			qa = append(append([]any{fmt.Sprint(a.Value)}, args...), v)
+		case a.Type == ActAddTag:
+			q = fmt.Sprintf("SELECT '', ?, COUNT(*) FROM %s WHERE %s AND NOT %s", table, w, has)
+			qa = append(append([]any{a.Tag}, args...), a.Tag)
+		case a.Type == ActRemoveTag:
+			q = fmt.Sprintf("SELECT ?, '', COUNT(*) FROM %s WHERE %s AND %s", table, w, has)
+			qa = append(append([]any{a.Tag}, args...), a.Tag)
+		default:
+			continue
+		}
+		rows, err := e.DB.R.QueryContext(ctx, q, qa...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			ch := Change{Field: f.Name}
+			if err := rows.Scan(&ch.From, &ch.To, &ch.Count); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if ch.Count > 0 {
+				p.Changes = append(p.Changes, ch)
+			}
+		}
+		rows.Close()
+	}
+	title := store.Quote(c.t.Title().Column())
+	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s LIMIT 5", title, table, w), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s Sample
+		if err := rows.Scan(&s.ID, &s.Title); err != nil {
+			return nil, err
+		}
+		p.Samples = append(p.Samples, s)
+	}
+	return p, rows.Err()
+}

@@ -1,0 +1,172 @@
+// Package crm is the 客户管理 template: the tables of the customer lifecycle (客户, 联系人,
+// 跟进记录, 订单), installed in one click, and a generator of realistic demo data for them.
+package crm
+
+import (
+	"context"
+
+	"tierbase/core/cond"
+	"tierbase/core/schema"
+	"tierbase/engines/rules"
+	"tierbase/platform/problem"
+)
+
+// AppName is the name of the template's app.
+const AppName = "客户管理"
+
+// Sources, industries and tiers use the seed documents' words.
+var (
+	Sources    = []string{"市场活动", "官网", "转介绍", "展会", "电话营销", "企业微信"}
+	Industries = []string{"互联网", "制造业", "零售", "金融", "教育", "医疗", "房地产", "物流", "餐饮", "其他"}
+	Tiers      = []schema.Option{{Value: "高价值客户", Color: "#f56c6c"}, {Value: "潜力客户", Color: "#e6a23c"}, {Value: "普通客户", Color: "#909399"}}
+	// Provinces are China's provincial divisions, as 地区 options.
+	Provinces = []string{"北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽",
+		"福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+		"台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门"}
+	FollowUpWays  = []string{"电话", "拜访", "微信", "邮件", "会议"}
+	OrderStatuses = []string{"待付款", "已付款", "已发货", "已完成", "已取消"}
+	TaskStatuses  = []string{"待处理", "进行中", "已完成"}
+)
+
+func options(values []string) []schema.Option {
+	out := make([]schema.Option, len(values))
+	for i, v := range values {
+		out[i] = schema.Option{Value: v}
+	}
+	return out
+}
+
+// Install creates the 客户管理 app with its tables. It fails with 409 if the app exists.
+func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
+	if _, err := cat.App(AppName); err == nil {
+		return nil, problem.New(409, "template_exists", "name", AppName)
+	}
+	// Table names are unique across apps: refuse before creating anything, so a clash
+	// does not leave a half-installed app behind.
+	for _, name := range []string{"客户", "联系人", "跟进记录", "订单", "待办任务"} {
+		if _, err := cat.Table(name); err == nil {
+			return nil, problem.New(409, "duplicate_name", "name", name)
+		}
+	}
+	app, err := cat.CreateApp(ctx, AppName, "user")
+	if err != nil {
+		return nil, err
+	}
+	customers, err := cat.CreateTable(ctx, app.ID, "客户", []*schema.Field{
+		{Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{YYYYMMDD}-{0000}"},
+		{Name: "客户名称", Type: schema.Text, Required: true},
+		{Name: "联系电话", Type: schema.Phone},
+		{Name: "客户来源", Type: schema.Select, Options: options(Sources), Indexed: true},
+		{Name: "所属行业", Type: schema.Select, Options: options(Industries)},
+		{Name: "地区", Type: schema.Select, Options: options(Provinces), Indexed: true, Help: "省份"},
+		{Name: "首次购买日期", Type: schema.Date, Indexed: true},
+		{Name: "最近消费日", Type: schema.Date, Indexed: true},
+		{Name: "累计消费金额", Type: schema.Money, Indexed: true},
+		{Name: "购买频率", Type: schema.Number, Indexed: true, Help: "累计下单次数"},
+		{Name: "客户等级", Type: schema.Select, Options: Tiers, Indexed: true},
+		{Name: "标签", Type: schema.Tags},
+		{Name: "备注", Type: schema.TextArea},
+	})
+	if err != nil {
+		return nil, err
+	}
+	title := "客户名称"
+	if _, err := cat.UpdateTable(ctx, customers.ID, nil, &title, nil); err != nil {
+		return nil, err
+	}
+	link := func() *schema.Field {
+		return &schema.Field{Name: "客户", Type: schema.Link, LinkTable: customers.ID, Required: true}
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "联系人", []*schema.Field{
+		{Name: "姓名", Type: schema.Text, Required: true},
+		link(),
+		{Name: "职位", Type: schema.Text},
+		{Name: "手机", Type: schema.Phone},
+		{Name: "邮箱", Type: schema.Email},
+		{Name: "关键决策人", Type: schema.Checkbox},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "跟进记录", []*schema.Field{
+		link(),
+		{Name: "跟进方式", Type: schema.Select, Options: options(FollowUpWays)},
+		{Name: "跟进时间", Type: schema.DateTime},
+		{Name: "跟进内容", Type: schema.TextArea},
+		{Name: "下次跟进日期", Type: schema.Date},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "订单", []*schema.Field{
+		{Name: "订单编号", Type: schema.AutoNumber, Format: "DD-{YYYYMMDD}-{0000}"},
+		link(),
+		{Name: "下单日期", Type: schema.Date},
+		{Name: "订单金额", Type: schema.Money, Required: true},
+		{Name: "订单状态", Type: schema.Select, Options: options(OrderStatuses)},
+		{Name: "产品", Type: schema.Text},
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, app.ID, "待办任务", []*schema.Field{
+		{Name: "任务标题", Type: schema.Text, Required: true},
+		{Name: "关联客户", Type: schema.Link, LinkTable: customers.ID},
+		{Name: "截止时间", Type: schema.DateTime, Indexed: true},
+		{Name: "状态", Type: schema.Select, Options: options(TaskStatuses), Default: "待处理"},
+		{Name: "说明", Type: schema.TextArea},
+	}); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// Scheme is the template's grading of 客户等级, scenario S2 of the seed: 高价值客户 when the last
+// purchase is within 30 days, more than 5 purchases and over ¥10,000 in total; 潜力客户 when the
+// customer came from a 市场活动 and first bought within 60 days; 普通客户 otherwise.
+func Scheme() *rules.Scheme {
+	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+	return &rules.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []rules.Level{
+			{Value: "高价值客户", When: &cond.Node{And: []*cond.Node{
+				leaf("最近消费日", "withinLastDays", 30), leaf("购买频率", "gt", 5), leaf("累计消费金额", "gt", 10000)}}},
+			{Value: "潜力客户", When: &cond.Node{And: []*cond.Node{
+				leaf("客户来源", "eq", "市场活动"), leaf("首次购买日期", "withinLastDays", 60)}}},
+		}}
+}
+
+// Rules are the template's default rules: S4 (a customer who becomes 高价值客户 gets a to-do
+// for its 负责人, due in 24 hours, and the 负责人 a notification) and the dynamic tag 高频客户
+// (two or more orders in the last 30 days).
+func Rules() []*rules.Rule {
+	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
+	return []*rules.Rule{
+		{Name: "高价值客户跟进", Table: "客户", Enabled: true,
+			Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+			When:     leaf("客户等级", "eq", "高价值客户"),
+			Actions: []rules.Action{
+				{Type: rules.ActCreate, Target: "待办任务", Values: map[string]any{
+					"任务标题": `=CONCAT("跟进高价值客户：", 客户名称)`, "关联客户": "=ID", "截止时间": `=DATEADD(NOW(), 24, "hour")`, "负责人": "=负责人"}},
+				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额} 元）"},
+			}},
+		{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+			Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
+			Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}},
+	}
+}
+
+// InstallRules adds the template's grading scheme and rules, each unless one of its name
+// exists. The scheme grades first, so customers graded at install raise no to-dos.
+func InstallRules(ctx context.Context, eng *rules.Engine) error {
+	if _, err := eng.Scheme("客户分级"); err != nil {
+		if _, _, err := eng.Save(ctx, Scheme()); err != nil {
+			return err
+		}
+	}
+	for _, r := range Rules() {
+		if _, err := eng.Rule(r.Name); err == nil {
+			continue
+		}
+		if _, _, err := eng.SaveRule(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
