@@ -442,12 +442,16 @@ func TestHistory(t *testing.T) {
 	member.get(p+"/history").wantError(t, 404, "not_found")
 }
 
-// Concurrent writers each get their own record and number; a bad one among them fails
-// alone (writes are committed in groups, each in its own savepoint).
+// Concurrent writers each get their own record and number. Writes are committed in groups,
+// each in its own savepoint: a create refused by validation writes nothing, and one whose
+// unique value is taken fails after it has drawn a number — its savepoint must be rolled
+// back, or the numbers of the others would have gaps.
 func TestConcurrentCreates(t *testing.T) {
 	c := setup(t)
-	c.createTable("工单", f("标题", "text", "required", true), f("编号", "autonumber", "format", "GD-{0000}"), f("手机", "phone"))
-	const n = 24
+	c.createTable("工单", f("标题", "text", "required", true), f("编号", "autonumber", "format", "GD-{0000}"),
+		f("手机", "phone"), f("外部单号", "text", "unique", true))
+	c.create("工单", map[string]any{"标题": "已有", "外部单号": "EXT-1"}) // GD-0001
+	const n = 60
 	type result struct {
 		status int
 		number string
@@ -459,8 +463,11 @@ func TestConcurrentCreates(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			body := map[string]any{"标题": fmt.Sprintf("工单 %d", i)}
-			if i%6 == 5 {
-				body["手机"] = "12345" // refused
+			switch i % 6 {
+			case 5:
+				body["手机"] = "12345" // refused before writing
+			case 2:
+				body["外部单号"] = "EXT-1" // refused after drawing a number
 			}
 			data, _ := json.Marshal(body)
 			req, _ := http.NewRequest("POST", c.base+recordsPath("工单"), bytes.NewReader(data))
@@ -478,26 +485,35 @@ func TestConcurrentCreates(t *testing.T) {
 	}
 	wg.Wait()
 	close(results)
-	numbers := map[string]bool{}
-	refused := 0
+	numbers := map[string]bool{"GD-0001": true}
+	invalid, taken := 0, 0
 	for r := range results {
 		switch r.status {
 		case 201:
-			if numbers[r.number] || !strings.HasPrefix(r.number, "GD-00") {
-				t.Errorf("number %q given twice or malformed", r.number)
+			if numbers[r.number] {
+				t.Errorf("number %q given twice", r.number)
 			}
 			numbers[r.number] = true
 		case 400:
-			refused++
+			invalid++
+		case 409:
+			taken++
 		default:
 			t.Errorf("status %d", r.status)
 		}
 	}
-	if refused != n/6 || len(numbers) != n-n/6 {
-		t.Errorf("%d created, %d refused; want %d and %d", len(numbers), refused, n-n/6, n/6)
+	created := n - 2*n/6
+	if invalid != n/6 || taken != n/6 || len(numbers) != created+1 {
+		t.Errorf("%d created, %d invalid, %d taken; want %d, %d and %d", len(numbers)-1, invalid, taken, created, n/6, n/6)
 	}
-	if got := c.count("工单"); got != n-n/6 {
-		t.Errorf("%d records stored, want %d", got, n-n/6)
+	for i := 1; i <= created+1; i++ { // no gaps: failed creates gave their numbers back
+		if want := fmt.Sprintf("GD-%04d", i); !numbers[want] {
+			t.Errorf("number %s missing (have %d numbers): a failed create kept its number", want, len(numbers))
+			break
+		}
+	}
+	if got := c.count("工单"); got != created+1 {
+		t.Errorf("%d records stored, want %d", got, created+1)
 	}
 }
 

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestGroupCommitFailsAlone blocks the writer, queues three transactions that each write,
+// the middle one failing after its write, and checks they were committed as one group in
+// which only the middle one's changes were discarded.
+func TestGroupCommitFailsAlone(t *testing.T) {
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "CREATE TABLE t_g(v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- db.Tx(ctx, func(tx *sql.Tx) error { <-release; return nil })
+	}()
+	for len(db.jobs) != 0 { // the blocker has been taken by the writer
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond)
+	writes := db.Writes()
+	errs := make([]chan error, 3)
+	for i, v := range []string{"甲", "乙", "丙"} {
+		errs[i] = make(chan error, 1)
+		go func() {
+			errs[i] <- db.Tx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.Exec("INSERT INTO t_g VALUES(?)", v); err != nil {
+					return err
+				}
+				if v == "乙" {
+					return errors.New("乙 fails after writing")
+				}
+				return nil
+			})
+		}()
+		for len(db.jobs) != i+1 { // queued in this order, behind the blocker
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false, true} {
+		if err := <-errs[i]; (err == nil) != want {
+			t.Errorf("transaction %d: error %v", i+1, err)
+		}
+	}
+	rows, err := db.R.Query("SELECT v FROM t_g ORDER BY rowid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		got = append(got, v)
+	}
+	if len(got) != 2 || got[0] != "甲" || got[1] != "丙" {
+		t.Errorf("rows %v, want [甲 丙]: the failed transaction's write must be discarded, the others kept", got)
+	}
+	if n := db.Writes() - writes; n != 2 { // the blocker's commit, then the three together
+		t.Errorf("%d commits after the blocker was taken, want 2 (the blocker, then one group)", n)
+	}
+}
