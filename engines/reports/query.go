@@ -78,17 +78,22 @@ func (p *plan) condition(a access.Actor, f Filters) *cond.Node {
 		add(&cond.Node{Field: schema.FieldOwner, Op: "in", Value: ids})
 	}
 	if len(f.Regions) > 0 && p.regionF != nil {
-		var ors []*cond.Node
-		for _, r := range f.Regions {
-			op := "contains"
-			if p.regionF.Type == schema.Select {
-				op = "eq"
-			}
-			ors = append(ors, &cond.Node{Field: p.regionF.ID, Op: op, Value: r})
-		}
-		add(&cond.Node{Or: ors})
+		add(under(p.regionF, f.Regions)) // 广东 keeps 广东 and 广东/深圳, as the chart folds them
 	}
 	return &cond.Node{And: parts}
+}
+
+// under is the condition "f is one of the regions or under one of them" (广东 keeps 广东 and
+// 广东/深圳): the same folding as the Province bucket.
+func under(f *schema.Field, regions []string) *cond.Node {
+	ors := make([]*cond.Node, len(regions))
+	for i, r := range regions {
+		ors[i] = &cond.Node{Field: f.ID, Op: "under", Value: r}
+	}
+	if len(ors) == 1 {
+		return ors[0]
+	}
+	return &cond.Node{Or: ors}
 }
 
 // source builds the FROM and WHERE of the chart's query for actor a.
