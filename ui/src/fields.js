@@ -128,7 +128,7 @@ export function operatorsFor(field) {
   if (t === 'checkbox') return ['eq']
   if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
   if (t === 'link') return ['eq', 'ne', ...empty]
-  return ['eq', 'ne', 'contains', 'notContains', ...empty]
+  return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
 export const NO_VALUE_OPS = ['empty', 'notEmpty']

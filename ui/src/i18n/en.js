@@ -78,6 +78,7 @@ export default {
     nin: 'is none of',
     contains: 'contains',
     notContains: 'does not contain',
+    under: 'is or under',
     empty: 'is empty',
     notEmpty: 'is not empty',
     between: 'between',

@@ -78,6 +78,7 @@ export default {
     nin: '不属于',
     contains: '包含',
     notContains: '不包含',
+    under: '是或其下级',
     empty: '为空',
     notEmpty: '不为空',
     between: '介于',
