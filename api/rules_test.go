@@ -75,6 +75,11 @@ func TestRFMThroughAPI(t *testing.T) {
 	if best["RFM分群"] != "重要价值客户" || num(best["R分"]) != 5 {
 		t.Fatalf("best customer %v", best)
 	}
+	models := c.get("/api/rfm").must(t, 200)["items"].([]any)
+	last, _ := models[0].(map[string]any)["lastRun"].(map[string]any)
+	if len(models) != 1 || last == nil || num(last["scored"]) != 6 || last["at"] == "" || last["ms"] == nil {
+		t.Fatalf("GET /api/rfm: %v", models)
+	}
 	c.post("/api/rfm", map[string]any{"table": "客户", "recency": "客户名称"}).wantError(t, 400, "rfm_field")
 }
 

@@ -134,8 +134,8 @@ var timeOps = []string{"eq", "ne", "gt", "gte", "lt", "lte", "between", "before"
 
 // kindOps lists the operators each kind of field accepts.
 var kindOps = map[kind][]string{
-	kText:     {"eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "nin", "contains", "notContains", "empty", "notEmpty"},
-	kSelect:   {"eq", "ne", "in", "nin", "contains", "notContains", "empty", "notEmpty"},
+	kText:     {"eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "nin", "contains", "notContains", "under", "empty", "notEmpty"},
+	kSelect:   {"eq", "ne", "in", "nin", "contains", "notContains", "under", "empty", "notEmpty"},
 	kNumber:   {"eq", "ne", "gt", "gte", "lt", "lte", "between", "in", "nin", "empty", "notEmpty"},
 	kDate:     timeOps,
 	kDateTime: timeOps,
@@ -247,6 +247,8 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 	switch n.Op {
 	case "contains", "notContains":
 		return l.contains([]any{v}, n.Op == "notContains"), nil
+	case "under":
+		return l.under(v.(string)), nil
 	case "ne":
 		return not(l.eq(v)), nil
 	case "eq":
@@ -286,6 +288,14 @@ func (l *leaf) eq(v any) *pred {
 		return l.empty(false)
 	}
 	return l.cmp("=", v)
+}
+
+// under is "field is v or a path below it" (v itself, or v + "/" + anything): the province
+// 浙江 with 浙江 and 浙江/杭州 under it, as reports fold 地区 into provinces. The prefix is a
+// range of bytes ["v/", "v0") — '0' follows '/' — so an index on the column serves it and
+// SQL and Go agree on it as they do on any comparison.
+func (l *leaf) under(v string) *pred {
+	return &pred{kind: pOr, kids: []*pred{l.prim(pCmp, "=", v), and(l.prim(pCmp, ">=", v+"/"), l.prim(pCmp, "<", v+"0"))}}
 }
 
 // cmp is "field op v". A datetime compared with a whole day (a dayRange) compares with
@@ -447,7 +457,7 @@ func (l *leaf) value(v any, path string) (any, error) {
 		y, m, day := d.Date()
 		return dayRange{utc(time.Date(y, m, day, 0, 0, 0, 0, l.env.Loc)), utc(time.Date(y, m, day+1, 0, 0, 0, 0, l.env.Loc))}, nil
 	}
-	needOption := l.f.Type == schema.MultiSelect || l.k == kSelect && l.op != "contains" && l.op != "notContains"
+	needOption := l.f.Type == schema.MultiSelect || l.k == kSelect && l.op != "contains" && l.op != "notContains" && l.op != "under"
 	if needOption && !l.f.HasOption(s) {
 		return fail("bad_option", "value", s, "options", strings.Join(l.f.OptionValues(), "、"))
 	}

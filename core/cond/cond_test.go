@@ -289,3 +289,48 @@ func TestTodayIsInLoc(t *testing.T) {
 		t.Errorf("today in cst is %v, want 2026-11-23", args)
 	}
 }
+
+// TestUnder checks the path-prefix operator on province / city values: a province is
+// under itself and has its cities under it, and nothing else is (浙江省, 浙 or 浙江x).
+func TestUnder(t *testing.T) {
+	tbl := testTable()
+	names := []string{"浙江", "浙江/杭州", "浙江/杭州/西湖区", "浙江省", "浙", "浙江x", "", "/浙江", "广东/深圳"}
+	var rows []map[string]any
+	for i, s := range names {
+		rows = append(rows, map[string]any{"id": int64(i + 1), "name": s, "level": "普通客户"})
+	}
+	rows = append(rows, map[string]any{"id": int64(len(names) + 1)})
+	db := openDB(t, tbl, rows)
+	cases := []struct {
+		cond string
+		want []int64
+	}{
+		{`{"field":"name","op":"under","value":"浙江"}`, []int64{1, 2, 3}},
+		{`{"field":"name","op":"under","value":"浙江/杭州"}`, []int64{2, 3}},
+		{`{"not":{"field":"name","op":"under","value":"浙江"}}`, []int64{4, 5, 6, 7, 8, 9, 10}},
+		{`{"field":"name","op":"under","value":""}`, []int64{7, 8}},
+		{`{"field":"level","op":"under","value":"普通"}`, []int64{}},
+		{`{"field":"level","op":"under","value":"普通客户"}`, []int64{1, 2, 3, 4, 5, 6, 7, 8, 9}},
+	}
+	for _, c := range cases {
+		n, err := Parse([]byte(c.cond))
+		if err != nil {
+			t.Fatalf("Parse(%s): %v", c.cond, err)
+		}
+		cd, err := Prepare(n, tbl, testEnv)
+		if err != nil {
+			t.Fatalf("Prepare(%s): %v", c.cond, err)
+		}
+		where, args := cd.SQL()
+		got, err := sqlIDs(db, tbl, where, args)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("SQL of %s = %v (%v), want %v", c.cond, got, err, c.want)
+		}
+		if got, err := goIDs(cd, rows); err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("Go of %s = %v (%v), want %v", c.cond, got, err, c.want)
+		}
+	}
+	if got := Describe(&Node{Field: "name", Op: "under", Value: "浙江"}, tbl, "en"); got != "客户名称 is 浙江 or under it" {
+		t.Errorf("Describe = %q", got)
+	}
+}

@@ -17,6 +17,8 @@
 //     match it, so "等级 不等于 高价值客户" includes records with no 等级.
 //   - A checkbox that is NULL counts as unchecked (false) everywhere.
 //   - Text contains/notContains ignore ASCII case only; eq/ne/gt/… compare bytes.
+//   - under is a path prefix: "浙江" is under 浙江 and so are 浙江/杭州 and 浙江/杭州/西湖区,
+//     not 浙江省 (the province folding of reports' 地区).
 //   - A datetime compared with a plain date means that whole day in Env.Loc: eq is any
 //     time that day, gt/after is from the next day on, lt/before is before that day.
 package cond
@@ -80,6 +82,7 @@ var ops = map[string]opInfo{
 	"nin":            {listValue, "不属于 {v}", "is not one of {v}"},
 	"contains":       {oneValue, "包含 {v}", "contains {v}"},
 	"notContains":    {oneValue, "不包含 {v}", "does not contain {v}"},
+	"under":          {oneValue, "是 {v} 或其下级", "is {v} or under it"},
 	"empty":          {noValue, "为空", "is empty"},
 	"notEmpty":       {noValue, "不为空", "is not empty"},
 	"between":        {pairValue, "介于 {a} 和 {b} 之间", "is between {a} and {b}"},

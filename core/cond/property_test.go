@@ -16,7 +16,7 @@ import (
 type gen struct{ r *rand.Rand }
 
 // textPieces mix case, unicode and the LIKE wildcards and escape.
-var textPieces = []string{"alice", "Alice", "ALICE", "bob", "_", "%", `\`, "50%", "a_b", "张三", "Zoë", "ÄB", "äb", "x", " ", "The Quick", "quick", "ǅ", "İ"}
+var textPieces = []string{"alice", "Alice", "ALICE", "bob", "_", "%", `\`, "50%", "a_b", "张三", "Zoë", "ÄB", "äb", "x", " ", "The Quick", "quick", "ǅ", "İ", "浙江", "/", "浙江/杭州"}
 
 func (g gen) pick(list ...any) any { return list[g.r.IntN(len(list))] }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ type Engine struct {
 	charts     map[string]*Chart
 	cache      map[string]*Result
 	cacheAt    uint64          // DB.Writes() the cached results were computed at
-	alerting   map[string]bool // charts whose alert was last seen crossed
+	alerting   map[string]bool // "chart|user": the alert was last seen crossed for that user
 }
 
 // Open loads the dashboards and charts.
@@ -399,9 +400,6 @@ func (e *Engine) Data(ctx context.Context, a access.Actor, id string, f Filters)
 			return nil, err
 		}
 	}
-	if c.Alert != nil && a.Admin() && f.empty() {
-		e.notifyAlert(ctx, c, res)
-	}
 	return res, nil
 }
 
@@ -472,10 +470,6 @@ func crossed(a *Alert, v *float64) bool {
 	return false
 }
 
-func (f Filters) empty() bool {
-	return f.From == "" && f.To == "" && len(f.Owners) == 0 && len(f.Regions) == 0
-}
-
 // check validates the dashboard filters.
 func (f Filters) check() error {
 	for _, x := range []struct{ v, path string }{{f.From, "from"}, {f.To, "to"}} {
@@ -513,8 +507,10 @@ func (e *Engine) RunAlerts(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// CheckAlerts computes the data of every chart with an alert (over all records) and notifies
-// when a threshold is newly crossed.
+// CheckAlerts checks the alert of every chart that has one: for each recipient, the chart's
+// value within what that recipient may read (so an alert never tells anyone about rows they
+// cannot see, and a member is alerted about their own customers), and notifies those whose
+// value has newly crossed the threshold.
 func (e *Engine) CheckAlerts(ctx context.Context) {
 	e.mu.Lock()
 	var ids []string
@@ -526,27 +522,50 @@ func (e *Engine) CheckAlerts(ctx context.Context) {
 	e.mu.Unlock()
 	slices.Sort(ids)
 	for _, id := range ids {
-		if _, err := e.Data(ctx, access.System, id, Filters{}); err != nil {
+		if err := e.checkAlert(ctx, id); err != nil {
 			e.logf("chart %s: alert check: %v", id, err)
 		}
 	}
 }
 
-// notifyAlert notifies the alert's recipients when the chart's value has newly crossed its
-// threshold (computed over all records).
-func (e *Engine) notifyAlert(ctx context.Context, c *Chart, res *Result) {
-	e.mu.Lock()
-	was := e.alerting[c.ID]
-	e.alerting[c.ID] = res.Alerting
-	e.mu.Unlock()
-	if !res.Alerting || was {
-		return
+// checkAlert computes one chart's value per recipient (a query per distinct scope: the
+// results are cached by scope) and notifies the recipients whose value newly crossed, those
+// with the same value in one message.
+func (e *Engine) checkAlert(ctx context.Context, id string) error {
+	c, err := e.Chart(id)
+	if err != nil || c.Alert == nil {
+		return err
 	}
-	to := e.recipients(c)
+	byValue := map[string][]int64{}
+	for _, u := range e.recipients(c) {
+		res, err := e.Data(ctx, access.Actor{UserID: u.ID, Role: u.Role}, id, Filters{})
+		if err != nil {
+			return err
+		}
+		key := fmt.Sprintf("%s|%d", c.ID, u.ID)
+		e.mu.Lock()
+		was := e.alerting[key]
+		e.alerting[key] = res.Alerting
+		e.mu.Unlock()
+		if res.Alerting && !was {
+			v := number(*res.Value)
+			byValue[v] = append(byValue[v], u.ID)
+		}
+	}
+	values := slices.Sorted(maps.Keys(byValue))
+	for _, v := range values {
+		e.notifyAlert(ctx, c, v, byValue[v])
+	}
+	return nil
+}
+
+// notifyAlert tells the users to that the chart's value, v within what they may read, has
+// crossed its threshold.
+func (e *Engine) notifyAlert(ctx context.Context, c *Chart, v string, to []int64) {
 	title := "数据预警：" + c.Title
-	body := fmt.Sprintf("「%s」当前为 %s，触发预警条件（%s %s）。", c.Title, number(*res.Value), opText[c.Alert.Op], number(c.Alert.Value))
+	body := fmt.Sprintf("「%s」当前为 %s，触发预警条件（%s %s）。", c.Title, v, opText[c.Alert.Op], number(c.Alert.Value))
 	link := "/dashboards/" + c.Dashboard
-	if e.Notifier == nil || len(to) == 0 {
+	if e.Notifier == nil {
 		e.logf("alert: %s (to users %v)", body, to)
 		return
 	}
@@ -563,29 +582,39 @@ func number(v float64) string {
 	return s
 }
 
-// recipients are the users an alert notifies.
-func (e *Engine) recipients(c *Chart) []int64 {
-	var out []int64
+// recipients are the users an alert notifies, with their roles (which decide what they may
+// read); deleted users are left out.
+func (e *Engine) recipients(c *Chart) []users.User {
+	if e.Users == nil {
+		return nil
+	}
+	var ids []int64
 	for _, raw := range c.Alert.Notify {
 		t, _ := notifyTarget(raw)
 		switch t := t.(type) {
 		case int64:
-			out = append(out, t)
+			ids = append(ids, t)
 		case string:
 			if t == "owner" && c.CreatedBy > 0 {
-				out = append(out, c.CreatedBy)
+				ids = append(ids, c.CreatedBy)
 			}
-			if t == "admin" && e.Users != nil {
+			if t == "admin" {
 				for _, u := range e.Users.List() {
 					if u.Role == access.RoleAdmin {
-						out = append(out, u.ID)
+						ids = append(ids, u.ID)
 					}
 				}
 			}
 		}
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	slices.Sort(ids)
+	var out []users.User
+	for _, id := range slices.Compact(ids) {
+		if u, ok := e.Users.Get(id); ok {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func (e *Engine) logf(format string, args ...any) { log.Printf("reports: "+format, args...) }

@@ -78,20 +78,26 @@ func (p *plan) condition(a access.Actor, f Filters) *cond.Node {
 		add(&cond.Node{Field: schema.FieldOwner, Op: "in", Value: ids})
 	}
 	if len(f.Regions) > 0 && p.regionF != nil {
-		var ors []*cond.Node
-		for _, r := range f.Regions {
-			op := "contains"
-			if p.regionF.Type == schema.Select {
-				op = "eq"
-			}
-			ors = append(ors, &cond.Node{Field: p.regionF.ID, Op: op, Value: r})
-		}
-		add(&cond.Node{Or: ors})
+		add(under(p.regionF, f.Regions)) // 广东 keeps 广东 and 广东/深圳, as the chart folds them
 	}
 	return &cond.Node{And: parts}
 }
 
-// source builds the FROM and WHERE of the chart's query for actor a.
+// under is the condition "f is one of the regions or under one of them" (广东 keeps 广东 and
+// 广东/深圳): the same folding as the Province bucket.
+func under(f *schema.Field, regions []string) *cond.Node {
+	ors := make([]*cond.Node, len(regions))
+	for i, r := range regions {
+		ors[i] = &cond.Node{Field: f.ID, Op: "under", Value: r}
+	}
+	if len(ors) == 1 {
+		return ors[0]
+	}
+	return &cond.Node{Or: ors}
+}
+
+// source builds the FROM and WHERE of the chart's query for actor a: the table and every
+// linked table it reads are limited to the rows a may read.
 func (e *Engine) source(p *plan, a access.Actor, f Filters) (*source, error) {
 	where, args, err := cond.Compile(p.condition(a, f), p.t, e.env(a))
 	if err != nil {
@@ -119,8 +125,23 @@ func (e *Engine) source(p *plan, a access.Actor, f Filters) (*source, error) {
 	// joined tables' columns (id, owner…) cannot clash with them.
 	var b strings.Builder
 	fmt.Fprintf(&b, "(SELECT * FROM %s WHERE %s) AS s", table, where)
+	// A linked table is read within the viewer's scope of it too: a linked record they may
+	// not read joins as if the link were empty, so its fields never show.
 	for i, l := range s.joins {
-		fmt.Fprintf(&b, " LEFT JOIN %s AS l%d ON l%d.id = s.%s", store.Quote("t_"+l.LinkTable), i, i, store.Quote(l.Column()))
+		lt, err := e.Catalog.Table(l.LinkTable)
+		if err != nil {
+			return nil, err
+		}
+		joined := store.Quote(lt.SQLName())
+		if sc := access.Scope(a, lt); sc != nil {
+			w, args, err := cond.Compile(sc, lt, e.env(a))
+			if err != nil {
+				return nil, err
+			}
+			joined = fmt.Sprintf("(SELECT * FROM %s WHERE %s)", joined, w)
+			s.args = append(s.args, args...)
+		}
+		fmt.Fprintf(&b, " LEFT JOIN %s AS l%d ON l%d.id = s.%s", joined, i, i, store.Quote(l.Column()))
 	}
 	s.from, s.where = b.String(), "1=1"
 	return s, nil

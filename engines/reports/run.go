@@ -313,10 +313,20 @@ func (e *Engine) keyCond(d dimPlan, key any, kept []any) *cond.Node {
 		return &cond.Node{Field: fld.ID, Op: "empty"}
 	}
 	if key == Other {
-		if d.bucket != "" && d.bucket != Province {
-			return nil
+		switch d.bucket {
+		case "":
+			return &cond.Node{Field: fld.ID, Op: "nin", Value: kept}
+		case Province:
+			if len(kept) == 0 {
+				return &cond.Node{}
+			}
+			provinces := make([]string, len(kept))
+			for i, k := range kept {
+				provinces[i] = fmt.Sprint(k)
+			}
+			return &cond.Node{Not: under(fld, provinces)}
 		}
-		return &cond.Node{Field: fld.ID, Op: "nin", Value: kept}
+		return nil
 	}
 	s, _ := key.(string)
 	switch d.bucket {
@@ -326,10 +336,7 @@ func (e *Engine) keyCond(d dimPlan, key any, kept []any) *cond.Node {
 		}
 		return &cond.Node{Field: fld.ID, Op: "eq", Value: key}
 	case Province:
-		if fld.Type == schema.Select {
-			return &cond.Node{Field: fld.ID, Op: "eq", Value: s}
-		}
-		return &cond.Node{Field: fld.ID, Op: "contains", Value: s}
+		return under(fld, []string{s})
 	}
 	from, to, ok := bucketRange(d.bucket, s)
 	if !ok {

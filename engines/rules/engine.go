@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,7 @@ type Engine struct {
 	schemes atomic.Pointer[[]*Scheme]
 	rules   atomic.Pointer[ruleSet]
 	wake    chan struct{} // tells the queue worker that work was queued
+	rfmRuns sync.Map      // table id → time.Time an RFM run of it started (while it runs)
 }
 
 // Open loads the schemes and rules.

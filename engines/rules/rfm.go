@@ -101,15 +101,36 @@ var rfmFields = []schema.Field{
 	{Name: "RFM分群", Type: schema.Select, Indexed: true},
 }
 
+// RFMModel is a kept RFM model with its last run and, while one runs, when it started.
+type RFMModel struct {
+	RFM
+	LastRun *RFMRun `json:"lastRun,omitempty"`
+	Running string  `json:"running,omitempty"` // RFC 3339 start of the run under way
+}
+
+// RFMRun is what the last run of a model did: when it ended, how many customers it scored
+// and how long it took.
+type RFMRun struct {
+	At     string `json:"at"`
+	Scored int    `json:"scored"`
+	Millis int64  `json:"ms"`
+}
+
 // RunRFM scores every customer with purchases 1–5 on R, F and M by quintile (NTILE(5)), and
 // puts each in one of the eight segments by comparing its scores with the averages. It writes
 // R分, F分, M分 and RFM分群 (creating them if needed) in one statement and returns how many
 // customers were scored.
+// A table's model runs once at a time: a second run meanwhile is refused (409).
 func (e *Engine) RunRFM(ctx context.Context, m RFM) (int, error) {
 	t, err := e.Catalog.Table(m.Table)
 	if err != nil {
 		return 0, err
 	}
+	start := time.Now()
+	if _, busy := e.rfmRuns.LoadOrStore(t.ID, e.Now()); busy {
+		return 0, problem.New(409, "rfm_running", "table", t.Name).At("table")
+	}
+	defer e.rfmRuns.Delete(t.ID)
 	source, err := e.rfmSource(t, m)
 	if err != nil {
 		return 0, err
@@ -157,9 +178,11 @@ func (e *Engine) RunRFM(ctx context.Context, m RFM) (int, error) {
 		if n, err = res.RowsAffected(); err != nil {
 			return err
 		}
-		// Kept, so the daily pass refreshes it.
-		_, err = tx.ExecContext(ctx, `INSERT INTO _rfm(table_id, def, last_run) VALUES(?, ?, ?)
-			ON CONFLICT(table_id) DO UPDATE SET def = excluded.def, last_run = excluded.last_run`, t.ID, string(def), e.Now().UTC().Format(time.RFC3339))
+		// Kept, so the daily pass refreshes it, with what this run did.
+		_, err = tx.ExecContext(ctx, `INSERT INTO _rfm(table_id, def, last_run, scored, millis) VALUES(?, ?, ?, ?, ?)
+			ON CONFLICT(table_id) DO UPDATE SET def = excluded.def, last_run = excluded.last_run,
+			scored = excluded.scored, millis = excluded.millis`,
+			t.ID, string(def), e.Now().UTC().Format(time.RFC3339), n, time.Since(start).Milliseconds())
 		return err
 	})
 	if err != nil {
@@ -168,22 +191,30 @@ func (e *Engine) RunRFM(ctx context.Context, m RFM) (int, error) {
 	return int(n), e.Catalog.Reload(ctx)
 }
 
-// RFMModels returns the kept RFM models, one per table.
-func (e *Engine) RFMModels(ctx context.Context) ([]RFM, error) {
-	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rfm ORDER BY table_id")
+// RFMModels returns the kept RFM models, one per table, with their last run and the start
+// of a run under way.
+func (e *Engine) RFMModels(ctx context.Context) ([]RFMModel, error) {
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT table_id, def, last_run, scored, millis FROM _rfm ORDER BY table_id")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []RFM{}
+	out := []RFMModel{}
 	for rows.Next() {
-		var def string
-		var m RFM
-		if err := rows.Scan(&def); err != nil {
+		var id, def string
+		var run RFMRun
+		if err := rows.Scan(&id, &def, &run.At, &run.Scored, &run.Millis); err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(def), &m); err != nil {
+		m := RFMModel{}
+		if err := json.Unmarshal([]byte(def), &m.RFM); err != nil {
 			return nil, err
+		}
+		if run.At != "" {
+			m.LastRun = &run
+		}
+		if at, ok := e.rfmRuns.Load(id); ok {
+			m.Running = at.(time.Time).UTC().Format(time.RFC3339)
 		}
 		out = append(out, m)
 	}
@@ -209,7 +240,11 @@ func (e *Engine) RefreshRFM(ctx context.Context) error {
 		return err
 	}
 	for _, m := range models {
-		if _, err := e.RunRFM(ctx, m); err != nil {
+		_, err := e.RunRFM(ctx, m.RFM)
+		if pe := problem.As(err); pe != nil && pe.Code == "rfm_running" {
+			continue // it is being run right now
+		}
+		if err != nil {
 			return fmt.Errorf("RFM %s: %w", m.Table, err)
 		}
 	}
@@ -272,5 +307,6 @@ func (e *Engine) rfmSource(t *schema.Table, m RFM) (string, error) {
 func init() {
 	problem.AddMessage("rfm_field", "表「{table}」中没有合适的字段「{name}」（R 需要日期字段，F、M 需要数字或金额字段）",
 		"table \"{table}\" has no suitable field \"{name}\" (R needs a date field, F and M a number or amount field)")
+	problem.AddMessage("rfm_running", "表「{table}」的 RFM 模型正在运行，请等它完成后再试", "the RFM model of \"{table}\" is running; try again when it has finished")
 	problem.AddMessage("rfm_link", "订单表「{orders}」没有关联到「{table}」的字段", "the order table \"{orders}\" has no link to \"{table}\"")
 }

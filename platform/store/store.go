@@ -361,6 +361,9 @@ var migrations = []string{
 	UPDATE sqlite_schema SET sql = replace(replace(sql, '"created_at" TEXT NOT NULL', '"created_at" TEXT'),
 		'"updated_at" TEXT NOT NULL', '"updated_at" TEXT') WHERE type = 'table' AND name LIKE 't\_%' ESCAPE '\';
 	PRAGMA writable_schema = RESET;`,
+	// The last run of each RFM model: how many customers it scored and how long it took.
+	`ALTER TABLE _rfm ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE _rfm ADD COLUMN millis INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

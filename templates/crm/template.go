@@ -152,8 +152,16 @@ func Rules() []*rules.Rule {
 	}
 }
 
-// InstallRules adds the template's grading scheme and rules, each unless one of its name
-// exists. The scheme grades first, so customers graded at install raise no to-dos.
+// RFMModel is the template's RFM model: 客户 scored from their 订单 (latest 下单日期, number
+// of orders, total 订单金额) into the eight Chinese segments. It is run at install and kept,
+// so the daily pass refreshes it and the RFM 矩阵 board has scores from the start.
+func RFMModel() rules.RFM {
+	return rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额", Segments: "zh"}
+}
+
+// InstallRules adds the template's grading scheme, rules and RFM model, each unless one of
+// its name (or an RFM model of 客户) exists. The scheme grades first, so customers graded at
+// install raise no to-dos; the RFM model runs once at install.
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
 	if _, err := eng.Scheme("客户分级"); err != nil {
 		if _, _, err := eng.Save(ctx, Scheme()); err != nil {
@@ -168,5 +176,25 @@ func InstallRules(ctx context.Context, eng *rules.Engine) error {
 			return err
 		}
 	}
-	return nil
+	return installRFM(ctx, eng)
+}
+
+// installRFM runs the template's RFM model unless 客户 has one.
+func installRFM(ctx context.Context, eng *rules.Engine) error {
+	models, err := eng.RFMModels(ctx)
+	if err != nil {
+		return err
+	}
+	m := RFMModel()
+	cust, err := eng.Catalog.Table(m.Table)
+	if err != nil {
+		return err
+	}
+	for _, k := range models {
+		if k.Table == cust.ID {
+			return nil
+		}
+	}
+	_, err = eng.RunRFM(ctx, m)
+	return err
 }

@@ -43,6 +43,19 @@ export function keyLabel(res, i, k, emptyLabel) {
   return String(k)
 }
 
+// escapeHTML writes any value as text for HTML: a record named <img src=x onerror=…> shows as
+// those characters in a tooltip, never as an element.
+export function escapeHTML(v) {
+  return String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c])
+}
+
+// html is the tag of every tooltip written as HTML: each interpolated value is escaped, so
+// record values, field and measure names can only ever be text. (Labels, legends and axes
+// are drawn on the canvas as text; ECharts' own tooltips escape what they show.)
+export function html(strings, ...values) {
+  return strings.reduce((out, s, i) => out + escapeHTML(values[i - 1]) + s)
+}
+
 export function formatNumber(v, lang) {
   if (v === null || v === undefined) return '–'
   const abs = Math.abs(v)
@@ -121,7 +134,7 @@ export function chartOption(chart, res, t, lang) {
     case 'scatter':
       return {
         ...base,
-        tooltip: { trigger: 'item', formatter: (p) => `${p.data.name}<br/>${res.measures[0]}: ${tooltipValue(p.data.value[0])}<br/>${res.measures[1]}: ${tooltipValue(p.data.value[1])}` },
+        tooltip: { trigger: 'item', formatter: (p) => html`${p.data.name}<br/>${res.measures[0]}: ${tooltipValue(p.data.value[0])}<br/>${res.measures[1]}: ${tooltipValue(p.data.value[1])}` },
         grid: { left: 60, right: 20, top: 20, bottom: 40 },
         xAxis: { type: 'value', name: res.measures[0], nameLocation: 'middle', nameGap: 26, scale: true },
         yAxis: { type: 'value', name: res.measures[1], scale: true },
@@ -132,7 +145,7 @@ export function chartOption(chart, res, t, lang) {
       const counts = rows.map((r) => r.values[0] || 0)
       return {
         ...base,
-        tooltip: { formatter: (p) => `R ${p.data.value[0]} · F ${p.data.value[1]}<br/>${t('dash.customers')}: ${formatNumber(p.data.value[2], lang)}<br/>${t('dash.avgM')}: ${formatNumber(p.data.m, lang)}` },
+        tooltip: { formatter: (p) => html`R ${p.data.value[0]} · F ${p.data.value[1]}<br/>${t('dash.customers')}: ${formatNumber(p.data.value[2], lang)}<br/>${t('dash.avgM')}: ${formatNumber(p.data.m, lang)}` },
         grid: { left: 50, right: 20, top: 20, bottom: 70 },
         xAxis: { type: 'category', data: scores, name: 'R', splitArea: { show: true } },
         yAxis: { type: 'category', data: scores, name: 'F', splitArea: { show: true } },

@@ -123,12 +123,12 @@ export function operatorsFor(field) {
   if (t === 'date' || t === 'datetime') {
     return ['eq', 'before', 'after', 'between', 'withinLastDays', 'withinNextDays', 'olderThanDays', ...empty]
   }
-  if (t === 'select') return ['eq', 'ne', 'in', 'nin', ...empty]
+  if (t === 'select') return ['eq', 'ne', 'in', 'nin', 'under', ...empty]
   if (MULTI.includes(t)) return ['contains', 'notContains', ...empty]
   if (t === 'checkbox') return ['eq']
   if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
   if (t === 'link') return ['eq', 'ne', ...empty]
-  return ['eq', 'ne', 'contains', 'notContains', ...empty]
+  return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
 export const NO_VALUE_OPS = ['empty', 'notEmpty']

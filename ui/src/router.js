@@ -8,6 +8,7 @@ import HomeView from './views/HomeView.vue'
 import TableView from './views/TableView.vue'
 import SchemesView from './views/SchemesView.vue'
 import SchemeEditor from './views/SchemeEditor.vue'
+import RfmView from './views/RfmView.vue'
 import RulesView from './views/RulesView.vue'
 import RuleEditor from './views/RuleEditor.vue'
 
@@ -25,6 +26,7 @@ export const router = createRouter({
         { path: 'schemes', name: 'schemes', component: SchemesView, meta: { admin: true } },
         { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { admin: true } },
         { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { admin: true } },
+        { path: 'rfm', name: 'rfm', component: RfmView, meta: { admin: true } },
         { path: 'rules', name: 'rules', component: RulesView, meta: { admin: true } },
         { path: 'rules/new', name: 'rule-new', component: RuleEditor, meta: { admin: true } },
         { path: 'rules/:id', name: 'rule-edit', component: RuleEditor, props: true, meta: { admin: true } },

@@ -1,0 +1,158 @@
+package reports_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"tierbase/app"
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/engines/reports"
+)
+
+// A chart on 订单 grouped by its 客户 shows a member only the customers they may read: an
+// order of theirs that links to someone else's customer counts as an order without one.
+func TestLinkedFieldsStayInScope(t *testing.T) {
+	a, err := app.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	member, err := a.Users.Create(ctx, "m@example.com", "member-password", "小王", "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := a.Users.Create(ctx, "o@example.com", "other-password", "小李", "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cust, err := a.Catalog.CreateTable(ctx, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}, {Name: "客户等级", Type: schema.Text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, err := a.Catalog.CreateTable(ctx, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
+		{Name: "客户", Type: schema.Link, LinkTable: cust.ID}, {Name: "金额", Type: schema.Money}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := a.Records.Create(ctx, access.System, cust, records.Input{"客户名称": "我的客户", "客户等级": "普通", "负责人": member.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := a.Records.Create(ctx, access.System, cust, records.Input{"客户名称": "秘密客户", "客户等级": "高价值", "负责人": other.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []any{mine["id"], secret["id"], secret["id"]} {
+		if _, err := a.Records.Create(ctx, access.System, orders, records.Input{"订单名称": fmt.Sprint("单", i), "客户": c, "金额": 100, "负责人": member.ID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := access.Actor{UserID: member.ID, Role: access.RoleMember}
+	for _, c := range []reports.Chart{
+		{Title: "按客户", Type: reports.Bar, Table: "订单", Dimensions: []reports.Dimension{{Field: "客户"}}},
+		{Title: "按等级", Type: reports.Bar, Table: "订单", Dimensions: []reports.Dimension{{Field: "客户.客户等级"}},
+			Measures: []reports.Measure{{Agg: "count"}, {Agg: "distinct", Field: "客户.客户名称"}}},
+	} {
+		res, err := a.Reports.Preview(ctx, as, &c, reports.Filters{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.Title, err)
+		}
+		b, _ := json.Marshal(res.Rows)
+		if strings.Contains(string(b), "秘密客户") || strings.Contains(string(b), "高价值") {
+			t.Errorf("%s: a member sees another's customer: %s", c.Title, b)
+		}
+		got := map[string]float64{}
+		for _, r := range res.Rows {
+			got[keyText(r.Keys[0])] = *r.Values[0]
+		}
+		want := map[string]float64{"<nil>": 2, "我的客户": 1}
+		if c.Title == "按等级" {
+			want = map[string]float64{"<nil>": 2, "普通": 1}
+		}
+		same(t, c.Title, got, want)
+	}
+	// The admin sees them all.
+	res, err := a.Reports.Preview(ctx, access.System, &reports.Chart{Title: "按客户", Type: reports.Bar, Table: "订单",
+		Dimensions: []reports.Dimension{{Field: "客户"}}}, reports.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(t, "admin", series(res, 0), map[string]float64{"秘密客户": 2, "我的客户": 1})
+}
+
+// inbox keeps each notification's recipients and body.
+type inbox struct{ got []string }
+
+func (n *inbox) Notify(_ context.Context, ids []int64, title, body, link string) error {
+	n.got = append(n.got, fmt.Sprint(ids, " ", body))
+	return nil
+}
+
+// An alert's value for a recipient is computed within what they may read: a member is not
+// told about everyone's customers, only about their own, and only when their own count
+// crosses the threshold.
+func TestAlertIsComputedPerRecipient(t *testing.T) {
+	e := newEnv(t)
+	n := &inbox{}
+	e.a.Reports.Notifier = n
+	boss, err := e.a.Users.Create(ctx, "boss@example.com", "boss-password", "老板", access.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var member int64
+	var admins []int64
+	for _, u := range e.a.Users.List() {
+		if u.Role == access.RoleMember && member == 0 {
+			member = u.ID
+		}
+		if u.Role == access.RoleAdmin {
+			admins = append(admins, u.ID)
+		}
+	}
+	if member == 0 || !slices.Contains(admins, boss.ID) {
+		t.Fatal("the demo has no member")
+	}
+	d := e.board["客户分级看板"]
+	c := *chartByTitle(t, d, "流失预警客户数")
+	all, err := e.a.Reports.Data(ctx, access.System, c.ID, reports.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := e.a.Reports.Data(ctx, access.Actor{UserID: member, Role: access.RoleMember}, c.ID, reports.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *own.Value == 0 || *own.Value >= *all.Value {
+		t.Fatalf("the member's count %v should be some of all %v", *own.Value, *all.Value)
+	}
+	notify := []json.RawMessage{json.RawMessage(fmt.Sprint(member)), json.RawMessage(`"admin"`)}
+	// Crossed over all records, not over the member's: only the admins hear of it.
+	c.Alert = &reports.Alert{Op: "gte", Value: *all.Value, Notify: notify}
+	if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
+		t.Fatal(err)
+	}
+	e.a.Reports.CheckAlerts(ctx)
+	want := []string{fmt.Sprint(admins, " ", fmt.Sprintf("「流失预警客户数」当前为 %v，触发预警条件（≥ %v）。", *all.Value, *all.Value))}
+	if !slices.Equal(n.got, want) {
+		t.Fatalf("notifications %q, want %q", n.got, want)
+	}
+	// A threshold the member's own count crosses: they hear their own number; the admins,
+	// already alerted, hear nothing new.
+	n.got = nil
+	c.Alert = &reports.Alert{Op: "gte", Value: *own.Value, Notify: notify}
+	if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
+		t.Fatal(err)
+	}
+	e.a.Reports.CheckAlerts(ctx)
+	e.a.Reports.CheckAlerts(ctx)
+	want = []string{fmt.Sprint([]int64{member}, " ", fmt.Sprintf("「流失预警客户数」当前为 %v，触发预警条件（≥ %v）。", *own.Value, *own.Value))}
+	if !slices.Equal(n.got, want) {
+		t.Fatalf("notifications %q, want %q", n.got, want)
+	}
+}
