@@ -44,6 +44,7 @@ type run struct {
 	changed  map[string][]int64         // field id → updated records whose value of it changed
 	counters []*counter                 // autonumbers of fields the file does not feed
 	fed      []int                      // file columns that feed a field, in order
+	ownerAt  int                        // index in fed of the 负责人 column, -1 if none
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
 	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
@@ -96,8 +97,12 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	var cols []string
+	r.ownerAt = -1
 	for i, f := range tg.fields {
 		if f != nil {
+			if f.ID == schema.FieldOwner {
+				r.ownerAt = len(r.fed)
+			}
 			r.fed = append(r.fed, i)
 			cols = append(cols, f.Column())
 		}
@@ -391,6 +396,9 @@ func indexOf(list []int, x int) int {
 // insertRow queues a new record: its values in SQL form, then its autonumbers.
 func (r *run) insertRow(vals []any) error {
 	r.res.Inserted++
+	if r.ownerAt >= 0 && vals[r.ownerAt] == nil && r.by != 0 {
+		vals[r.ownerAt] = r.by // an empty 负责人 cell: the importer, as without the column
+	}
 	if len(r.counters) == 0 {
 		return r.insert.Add(vals...)
 	}
@@ -413,6 +421,9 @@ func (r *run) updateRow(id int64, vals []any) error {
 	})
 	if err != nil {
 		return err
+	}
+	if r.ownerAt >= 0 && vals[r.ownerAt] == nil {
+		vals[r.ownerAt] = old[r.ownerAt] // an empty 负责人 cell keeps the record's owner
 	}
 	type change struct {
 		F string `json:"f"`
