@@ -304,3 +304,31 @@ func TestImportOwnerCellErrors(t *testing.T) {
 		t.Fatalf("problems %v", problems)
 	}
 }
+
+// A rule that fails on one imported row stops the whole import: no customer, no grade, no
+// to-do, no tier history is left behind, and the message names the rule.
+func TestImportRollsBackWhenARuleFails(t *testing.T) {
+	admin, _ := crmClient(t)
+	rule := map[string]any{"name": "坏规则", "table": "客户", "enabled": true,
+		"triggers": []map[string]any{{"on": "created"}},
+		"when":     map[string]any{"field": "客户名称", "op": "eq", "value": "坏公司"},
+		"actions":  []map[string]any{{"type": "set", "field": "累计消费金额", "formula": "=客户名称"}}}
+	if r := admin.post("/api/rules", rule); r.Status != 200 && r.Status != 201 {
+		t.Fatalf("rule: %d %s", r.Status, r.Raw)
+	}
+	content := "客户名称,最近消费日,购买频率,累计消费金额\n好公司,2026-11-20,9,99999\n坏公司,2026-11-20,9,99999\n"
+	st := admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "最近消费日", "购买频率", "累计消费金额"}})
+	msg := str(st["error"].(map[string]any)["message"])
+	if st["state"] != "failed" || !strings.Contains(msg, "坏规则") {
+		t.Fatalf("import with a failing rule: %v", st)
+	}
+	if n, todos := len(admin.all("客户", "")), admin.settled(0); n != 0 || todos != 0 {
+		t.Fatalf("after the failed import: %d customers, %d to-dos", n, todos)
+	}
+	// The same file without the bad row lands, graded, with its to-do.
+	content = "客户名称,最近消费日,购买频率,累计消费金额\n好公司,2026-11-20,9,99999\n"
+	admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "最近消费日", "购买频率", "累计消费金额"}})
+	if got := admin.tiers(); got["高价值客户"] != 1 || admin.settled(1) != 1 {
+		t.Fatalf("after the good import: %v, %d to-dos", got, admin.settled(1))
+	}
+}
