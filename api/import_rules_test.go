@@ -318,7 +318,8 @@ func TestImportRollsBackWhenARuleFails(t *testing.T) {
 	}
 	content := "客户名称,最近消费日,购买频率,累计消费金额\n好公司,2026-11-20,9,99999\n坏公司,2026-11-20,9,99999\n"
 	st := admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "最近消费日", "购买频率", "累计消费金额"}})
-	msg := str(st["error"].(map[string]any)["message"])
+	e, _ := st["error"].(map[string]any)
+	msg := str(e["message"])
 	if st["state"] != "failed" || !strings.Contains(msg, "坏规则") {
 		t.Fatalf("import with a failing rule: %v", st)
 	}
