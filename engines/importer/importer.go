@@ -261,10 +261,7 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 			res.Inserted, res.Updated, res.Unchanged = 0, 0, 0
 			return fmt.Errorf("%w: %d", ErrRejected, res.Rejected)
 		}
-		if err := r.finish(); err != nil {
-			return err
-		}
-		return r.after()
+		return r.finish()
 	})
 	res.Elapsed = time.Since(start)
 	if err == nil && plan.CreateTable {

@@ -483,7 +483,8 @@ func sameValue(f *schema.Field, old, nv any) bool {
 	return fmt.Sprint(old) == fmt.Sprint(nv)
 }
 
-// finish flushes the inserts, logs them (one statement for all), and saves the counters.
+// finish flushes the inserts, lets the hooks act on what was written, builds the indexes,
+// logs the inserts (one row for all), and saves the counters.
 func (r *run) finish() error {
 	if err := r.insert.Flush(); err != nil {
 		return err
@@ -495,17 +496,24 @@ func (r *run) finish() error {
 		r.update.Close()
 		r.select_.Close()
 	}
+	r.lastID = r.firstID
+	if r.res.Inserted > 0 {
+		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&r.lastID); err != nil {
+			return err
+		}
+	}
+	// The hooks (grading, rules) write before the indexes of a loaded table are built, so
+	// their updates do not maintain them.
+	if err := r.after(); err != nil {
+		return err
+	}
 	for _, q := range r.reindex {
 		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
 			return err
 		}
 	}
-	r.lastID = r.firstID
 	if r.res.Inserted > 0 {
 		// One row tells the history of every inserted record: ids above firstID are new.
-		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&r.lastID); err != nil {
-			return err
-		}
 		_, err := r.tx.ExecContext(r.ctx, "INSERT INTO _imports(table_id, first_id, last_id, user_id, at, file) VALUES(?,?,?,?,?,?)",
 			r.tg.t.ID, r.firstID+1, r.lastID, r.by, r.stamp, r.plan.FileName)
 		if err != nil {

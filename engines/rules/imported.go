@@ -35,13 +35,20 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 	all := &among{where: "id BETWEEN ? AND ? OR id IN (SELECT id FROM temp._imported)", args: []any{im.FirstID, im.LastID},
 		few: im.Inserted()+int64(len(im.Updated)) <= fewImported}
 	stamp := e.Now().UTC().Format(time.RFC3339)
-	grade := func() error {
+	grade := func(again bool) error {
 		for _, s := range schemes {
 			g, err := e.compile(s)
 			if err != nil {
 				continue // the scheme no longer fits the table; Problem tells why
 			}
-			n, lastHistory, err := e.gradeTx(ctx, tx, g, all, stamp)
+			sub := all
+			if !again {
+				if err := e.gradeInserted(ctx, tx, g, im, stamp); err != nil {
+					return err
+				}
+				sub = &among{where: "id IN (SELECT id FROM temp._imported WHERE field = '')", few: true}
+			}
+			n, lastHistory, err := e.gradeTx(ctx, tx, g, sub, stamp)
 			if err != nil || n == 0 {
 				return err
 			}
@@ -53,7 +60,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		}
 		return nil
 	}
-	if err := grade(); err != nil {
+	if err := grade(false); err != nil {
 		return err
 	}
 	changed := 0
@@ -70,7 +77,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		}
 	}
 	if changed > 0 && len(schemes) > 0 { // the rules may have changed what the grades read
-		if err := grade(); err != nil {
+		if err := grade(true); err != nil {
 			return err
 		}
 	}
@@ -103,6 +110,23 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		e.signal()
 	}
 	return nil
+}
+
+// gradeInserted grades the records an import inserted: one UPDATE … CASE over their id
+// range, then their tier history (from no grade, as for any created record) read back from
+// the column, so the grade is worked out once a row.
+func (e *Engine) gradeInserted(ctx context.Context, tx *sql.Tx, g *grading, im *importer.Imported, stamp string) error {
+	if im.Inserted() == 0 {
+		return nil
+	}
+	upd := "UPDATE " + g.table + " SET " + g.col + " = " + g.expr + " WHERE id BETWEEN ? AND ?"
+	if _, err := tx.ExecContext(ctx, upd, append(slices.Clone(g.args), im.FirstID, im.LastID)...); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+		SELECT ?, id, ?, NULL, `+g.col+`, ?, ? FROM `+g.table+` WHERE id BETWEEN ? AND ? AND `+g.col+` IS NOT NULL`,
+		g.t.ID, g.f.ID, stamp, g.s.Name, im.FirstID, im.LastID)
+	return err
 }
 
 // fillImported lists the updated records in temp._imported: each once with field "", and
