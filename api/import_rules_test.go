@@ -136,7 +136,7 @@ func (c *client) all(table, filter string) []map[string]any {
 	if filter != "" {
 		q += "&filter=" + url.QueryEscape(filter)
 	}
-	return items(c.get(recordsPath(table) + q).must(c.t, 200))
+	return items(c.get(recordsPath(table)+q).must(c.t, 200))
 }
 
 // tiers counts the customers per 客户等级 ("" for none).
@@ -222,7 +222,7 @@ func TestImportGradesAndRunsRules(t *testing.T) {
 	if len(notes) != memberHigh {
 		t.Fatalf("the member got %d notifications for their %d 高价值客户", len(notes), memberHigh)
 	}
-	hist := items(admin.get(tablePath("客户") + "/records/" + fmt.Sprint(num(mine[0]["id"])) + "/tier-history").must(t, 200))
+	hist := items(admin.get(tablePath("客户")+"/records/"+fmt.Sprint(num(mine[0]["id"]))+"/tier-history").must(t, 200))
 	if len(hist) != 1 || hist[0]["to"] != mine[0]["客户等级"] {
 		t.Fatalf("tier history of an imported customer: %v", hist)
 	}
