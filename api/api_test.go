@@ -42,7 +42,7 @@ func newServer(t *testing.T) string {
 	}
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
-	imports := &importer.Jobs{Dir: t.TempDir(), Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Loc: cst}}
+	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox,
 		Reports: a.Reports, Version: "test-1",
 		InstallCRM: func(ctx context.Context) (*schema.App, error) {

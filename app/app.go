@@ -9,6 +9,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
@@ -17,13 +18,14 @@ import (
 
 // App is an opened data directory with its engines.
 type App struct {
-	DB      *store.DB
-	Catalog *schema.Catalog
-	Users   *users.Service
-	Records *records.Service
-	Rules   *rules.Engine
-	Inbox   *inbox.Service
-	Reports *reports.Engine
+	DB       *store.DB
+	Catalog  *schema.Catalog
+	Users    *users.Service
+	Records  *records.Service
+	Rules    *rules.Engine
+	Inbox    *inbox.Service
+	Reports  *reports.Engine
+	Importer *importer.Importer // imports grade and run rules through the rule engine's hook
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -51,6 +53,7 @@ func Open(dir string) (*App, error) {
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
+	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
 	return a, nil
 }
 
@@ -60,6 +63,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Rules.Now, a.Rules.Loc = now, loc
 	a.Inbox.Now = now
 	a.Reports.Now, a.Reports.Loc = now, loc
+	a.Importer.Now, a.Importer.Loc = now, loc
 }
 
 // Close closes the database.

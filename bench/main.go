@@ -33,7 +33,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards) or \"rule-overhead\"")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"rule-overhead\" or \"graded-import\"")
 )
 
 type row struct{ name, value, target, reference string }
@@ -57,6 +57,13 @@ func main() {
 	}
 	bin := filepath.Join(*work, "tierbase")
 	run("go", "build", "-o", bin, "./cmd/tierbase")
+	if *only == "graded-import" {
+		csvPath := filepath.Join(*work, "customers.csv")
+		writeCustomers(csvPath, *importN)
+		gradedImport(bin, csvPath, *importN)
+		printResults()
+		return
+	}
 	data := filepath.Join(*work, "data")
 
 	// 1. Demo data: 1M customers with contacts, follow-ups and orders. The disk first writes

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,7 +96,7 @@ func TestImportKilledMidway(t *testing.T) {
 	}
 	big := filepath.Join(dir, "big.csv")
 	writeCSV(t, big, 400000)
-	db := killImport(t, data, "--table", "客户", big)
+	db := killImport(t, data, big, "--table", "客户")
 	var table string
 	db.QueryRow("SELECT id FROM _tables WHERE name = '客户'").Scan(&table)
 	var n int
@@ -103,7 +104,7 @@ func TestImportKilledMidway(t *testing.T) {
 		t.Fatalf("after the kill the table has %d rows (%v), want the 10 from before", n, err)
 	}
 	// A killed import that was creating its table leaves no table behind.
-	db = killImport(t, data, "--table", "新客户", "--create", big)
+	db = killImport(t, data, big, "--table", "新客户", "--create")
 	var tables, fields int
 	db.QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name LIKE 't_%'").Scan(&tables)
 	db.QueryRow("SELECT COUNT(*) FROM _fields WHERE table_id NOT IN (SELECT id FROM _tables)").Scan(&fields)
@@ -120,20 +121,37 @@ func TestImportKilledMidway(t *testing.T) {
 	}
 }
 
-// killImport starts `tierbase import --data data args…`, kills it with SIGKILL midway, and
-// returns the database after a PRAGMA integrity_check that passed.
-func killImport(t *testing.T, data string, args ...string) *sql.DB {
+// killImport starts `tierbase import --data data args…`, kills it with SIGKILL once it has
+// read half of the file in its import pass (the bytes it has read, from /proc, pass 1.5× the
+// file: the row count and type inference read before it), and returns the database after a
+// PRAGMA integrity_check that passed. An import that ends before that fails the test.
+func killImport(t *testing.T, data, file string, args ...string) *sql.DB {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"import", "--data", data}, args...)...)
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], append(append([]string{"import", "--data", data}, args...), file)...)
 	cmd.Env = append(os.Environ(), "TIERBASE_TEST_MAIN=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
-	cmd.Process.Signal(syscall.SIGKILL)
-	err := cmd.Wait()
-	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() {
-		t.Skipf("the import finished before it could be killed (%v); nothing to check", err)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for killed := false; !killed; {
+		select {
+		case err := <-exited:
+			t.Fatalf("the import ended (%v) before it had read half of %s", err, file)
+		case <-time.After(time.Millisecond):
+		}
+		if readBytes(cmd.Process.Pid) > st.Size()*3/2 {
+			cmd.Process.Signal(syscall.SIGKILL)
+			killed = true
+		}
+	}
+	<-exited
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("the import was not killed: %v", cmd.ProcessState)
 	}
 	db, err := sql.Open("sqlite3", filepath.Join(data, "tierbase.db"))
 	if err != nil {
@@ -145,6 +163,21 @@ func killImport(t *testing.T, data string, args ...string) *sql.DB {
 		t.Fatalf("integrity_check: %q %v", check, err)
 	}
 	return db
+}
+
+// readBytes is how many bytes process pid has read so far (rchar of /proc/pid/io), 0 if unknown.
+func readBytes(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "rchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // A select value that first appears after the rows used to infer the types still imports.

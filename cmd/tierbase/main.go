@@ -22,7 +22,7 @@ const usage = `tierbase — 无代码客户管理平台 / no-code customer manag
 Usage:
   tierbase serve   [--data DIR] [--http ADDR] [--demo]  run the server and web UI (--demo: with demo data)
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
-  tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid]
+  tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid] [--owner EMAIL]
   tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
   tierbase rules run [--table NAME]                      regrade now with the grading schemes
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]

@@ -61,8 +61,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	uploads := filepath.Join(*data, "uploads")
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
-	imports := &importer.Jobs{Dir: uploads,
-		Importer: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}}
+	imports := &importer.Jobs{Dir: uploads, Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: version,
 		InstallCRM: func(c context.Context) (*schema.App, error) {
 			installed, err := crm.Install(c, a.Catalog)

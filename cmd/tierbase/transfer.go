@@ -16,8 +16,10 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
+	"tierbase/core/users"
 	"tierbase/engines/exporter"
 	"tierbase/engines/importer"
+	"tierbase/platform/problem"
 	"tierbase/platform/spreadsheet"
 )
 
@@ -50,6 +52,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	mode := fs.String("mode", "insert", "insert, or upsert: update records whose key matches, insert the rest")
 	skip := fs.Bool("skip-invalid", false, "import the valid rows and report the rest (default: import nothing if any row is invalid)")
 	report := fs.String("report", "", "where to write the error report (default: FILE-错误报告.xlsx next to FILE)")
+	ownerFlag := fs.String("owner", "", "email of the user who imports: 创建人 and, unless the file has a 负责人 column, 负责人 of the new records (default: the only admin)")
 	file, err := parseWithFile(fs, args)
 	if err != nil {
 		return err
@@ -62,6 +65,10 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	owner, err := importOwner(a.Users.List(), *ownerFlag)
+	if err != nil {
+		return err
+	}
 	// Inserting makes short-lived garbage by the million while SQLite's cache dominates the
 	// memory: collecting less often is ~10% faster for a few MB more. (Not for upsert, whose
 	// map of the table's keys would grow five-fold with it.)
@@ -109,10 +116,9 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "column %q matches no field of %s and is skipped\n", h, t.Name)
 		}
 	}
-	im := &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users}
 	bar := newProgress(stderr, "导入 import")
-	res, err := im.Run(ctx(), access.System, t, src, importer.Plan{Columns: cols, Mode: importer.Mode(*mode), Key: *key,
-		SkipInvalid: *skip, FileName: filepath.Base(file), CreateTable: *create}, func(n int) { bar.update(n, max(rows, n)) })
+	res, err := a.Importer.Run(ctx(), access.System, t, src, importer.Plan{Columns: cols, Mode: importer.Mode(*mode), Key: *key,
+		SkipInvalid: *skip, FileName: filepath.Base(file), CreateTable: *create, Owner: owner.ID}, func(n int) { bar.update(n, max(rows, n)) })
 	bar.done()
 	if res != nil {
 		fmt.Fprintf(stdout, "rows read %d, inserted %d, updated %d, unchanged %d, rejected %d (%.1fs)\n",
@@ -136,6 +142,38 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return err
+}
+
+// importOwner is the user a CLI import is made by: the one --owner names, else the only
+// admin. With no users at all the records get no owner (admins see every record).
+func importOwner(list []users.User, email string) (users.User, error) {
+	var admins []string
+	var only users.User
+	for _, u := range list {
+		if email != "" && strings.EqualFold(u.Email, email) {
+			return u, nil
+		}
+		if u.Role == access.RoleAdmin {
+			admins, only = append(admins, u.Email), u
+		}
+	}
+	switch {
+	case email != "":
+		return users.User{}, problem.Invalid("import_owner_unknown", "email", email)
+	case len(admins) == 1 || len(list) == 0:
+		return only, nil
+	}
+	if len(admins) == 0 {
+		admins = []string{"—"}
+	}
+	return users.User{}, problem.Invalid("import_owner_needed", "admins", strings.Join(admins, ", "))
+}
+
+func init() {
+	problem.AddMessage("import_owner_unknown", "没有邮箱为「{email}」的成员（--owner）：请检查邮箱，或先用 tierbase user create 创建该成员",
+		"no user has the email \"{email}\" (--owner): check it, or create the user first with tierbase user create")
+	problem.AddMessage("import_owner_needed", "请用 --owner 邮箱 说明由谁导入：该成员将成为新记录的创建人和负责人（管理员：{admins}）",
+		"say who imports with --owner EMAIL: that user becomes 创建人 and 负责人 of the new records (admins: {admins})")
 }
 
 func writeReport(path string, res *importer.Result) error {

@@ -48,6 +48,9 @@ type Plan struct {
 	// Values of its 单选 fields that are not options yet become options (up to MaxOptions)
 	// instead of being refused.
 	CreateTable bool
+	// Owner is the user who imports: 创建人 of the new records, and their 负责人 unless the
+	// file has a 负责人 column (0: the actor's user).
+	Owner int64
 }
 
 // MaxOptions bounds how many options CreateTable lets a field reach.
@@ -95,7 +98,28 @@ type Importer struct {
 	Users   *users.Service
 	Now     func() time.Time
 	Loc     *time.Location // zone of date-times written without one
+	Hooks   []Hook         // engines acting on what an import wrote (the rule engine)
 }
+
+// Hook lets another engine act on the records an import wrote, set-wise, inside the
+// import's transaction (so it rolls back with it): the rule engine grades them, applies
+// its rules and queues their side effects as if the rows had been saved one by one.
+type Hook interface {
+	AfterImport(ctx context.Context, tx *sql.Tx, im *Imported) error
+}
+
+// Imported is what an import wrote.
+type Imported struct {
+	Table   *schema.Table
+	By      int64              // the user who imported (0: the system)
+	FirstID int64              // the inserted records have the ids FirstID…LastID
+	LastID  int64              // (none when LastID < FirstID)
+	Updated []int64            // the records an upsert changed, in file order
+	Changed map[string][]int64 // field id → the updated records whose value of that field changed
+}
+
+// Inserted is how many records the import inserted.
+func (im *Imported) Inserted() int64 { return max(0, im.LastID-im.FirstID+1) }
 
 // ErrRejected is wrapped by the error Run returns when bad rows stopped an all-or-nothing import.
 var ErrRejected = errors.New("import rejected")
@@ -264,5 +288,7 @@ func init() {
 	problem.AddMessage("import_bad_key", "「{name}」不能作为关键字段：它必须对应文件中的一列，且不能是多选或复选框", "\"{name}\" cannot be the key: it must be mapped from a column and not be a multi-value or checkbox field")
 	problem.AddMessage("import_required", "必填字段「{name}」没有对应的列，请在对应关系中选择", "the required field \"{name}\" is not mapped from any column")
 	problem.AddMessage("import_rejected", "导入未执行：{read} 行中有 {count} 行有错误，数据保持不变。请下载错误报告修改后重新导入，或选择“跳过错误行”", "nothing was imported: {count} of {read} rows have errors and the table is unchanged; fix them using the error report, or choose to skip invalid rows")
+	problem.AddMessage("import_no_user", "找不到成员「{value}」：请填写成员的姓名或邮箱（在“成员管理”中查看）", "no user \"{value}\": give a user's name or email (see the user list)")
+	problem.AddMessage("import_user_ambiguous", "有多个成员叫「{value}」：请改填其中一位的邮箱", "several users are called \"{value}\": give the email of the one you mean")
 	problem.AddMessage("import_duplicate_key", "关键字段的值「{value}」在文件第 {line} 行已出现过", "the key \"{value}\" already appeared in row {line} of the file")
 }

@@ -29,6 +29,8 @@ type run struct {
 	stamp   string
 	now     time.Time
 	firstID int64 // records inserted by this import have ids above it
+	lastID  int64 // the last record it inserted (set by finish)
+	by      int64 // who imports: 创建人, 负责人 unless the file feeds it, author of the history
 
 	insert   *store.Inserter
 	select_  *store.RawQuery // old values of the fed columns, by id (upsert)
@@ -37,9 +39,12 @@ type run struct {
 	keys     map[string]int64           // existing key → id (upsert)
 	seenKeys map[string]int             // key → first line in this file
 	uniques  map[string]map[string]bool // field id → values taken (unique fields fed by the file)
-	people   map[string]int64           // user name, email or id → id
+	people   map[string]int64           // user name, lower-case email or id → id (ambiguous: -1)
+	updated  []int64                    // records an upsert changed
+	changed  map[string][]int64         // field id → updated records whose value of it changed
 	counters []*counter                 // autonumbers of fields the file does not feed
 	fed      []int                      // file columns that feed a field, in order
+	ownerAt  int                        // index in fed of the 负责人 column, -1 if none
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
 	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
@@ -59,9 +64,15 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	}
 	r := &run{ctx: ctx, tx: tx, im: im, a: a, tg: tg, plan: plan, res: res, now: now,
 		stamp: now.UTC().Format(time.RFC3339), seenKeys: map[string]int{}, people: map[string]int64{}}
+	r.by = plan.Owner
+	if r.by == 0 {
+		r.by = a.UserID
+	}
 	for _, u := range im.Users.List() {
-		for _, k := range []string{u.Name, u.Email, fmt.Sprint(u.ID)} {
-			if _, taken := r.people[k]; !taken {
+		for _, k := range []string{u.Name, strings.ToLower(u.Email), fmt.Sprint(u.ID)} {
+			if id, taken := r.people[k]; taken && id != u.ID {
+				r.people[k] = -1 // two users of that name: the file must say which
+			} else if k != "" {
 				r.people[k] = u.ID
 			}
 		}
@@ -86,8 +97,12 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	var cols []string
+	r.ownerAt = -1
 	for i, f := range tg.fields {
 		if f != nil {
+			if f.ID == schema.FieldOwner {
+				r.ownerAt = len(r.fed)
+			}
 			r.fed = append(r.fed, i)
 			cols = append(cols, f.Column())
 		}
@@ -104,8 +119,8 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		cols = append(cols, f.Column())
 	}
 	var owner any
-	if a.UserID != 0 {
-		owner = a.UserID
+	if r.by != 0 {
+		owner = r.by
 	}
 	constCols := []string{schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt}
 	consts := []any{owner, r.stamp, r.stamp}
@@ -218,12 +233,8 @@ func (r *run) parse(line int, cells []string) parsed {
 		f := r.tg.fields[i]
 		var v any
 		var e *problem.Error
-		if f.Type == schema.User && cells[i] != "" {
-			if id, ok := r.people[strings.TrimSpace(cells[i])]; ok {
-				v = id
-			} else {
-				e = problem.Invalid("bad_user", "value", cells[i]).OnField(f.Name)
-			}
+		if f.Type == schema.User && strings.TrimSpace(cells[i]) != "" {
+			v, e = r.person(f, cells[i])
 		} else {
 			v, e = f.Normalize(cells[i], r.im.loc())
 			if e != nil && e.Code == "bad_option" && r.plan.CreateTable {
@@ -246,6 +257,22 @@ func (r *run) parse(line int, cells []string) parsed {
 		p.vals[k] = records.SQLValue(v) // converted here, off the writer's goroutine
 	}
 	return p
+}
+
+// person finds the user a 成员 cell names: by name, email (any case) or id.
+func (r *run) person(f *schema.Field, cell string) (any, *problem.Error) {
+	v := strings.TrimSpace(cell)
+	id, ok := r.people[v]
+	if !ok {
+		id, ok = r.people[strings.ToLower(v)]
+	}
+	switch {
+	case !ok:
+		return nil, problem.Invalid("import_no_user", "value", v).OnField(f.Name)
+	case id < 0:
+		return nil, problem.Invalid("import_user_ambiguous", "value", v).OnField(f.Name)
+	}
+	return id, nil
 }
 
 // grow accepts v as a new option of select field f, or returns nil when f has too many.
@@ -369,6 +396,9 @@ func indexOf(list []int, x int) int {
 // insertRow queues a new record: its values in SQL form, then its autonumbers.
 func (r *run) insertRow(vals []any) error {
 	r.res.Inserted++
+	if r.ownerAt >= 0 && vals[r.ownerAt] == nil && r.by != 0 {
+		vals[r.ownerAt] = r.by // an empty 负责人 cell: the importer, as without the column
+	}
 	if len(r.counters) == 0 {
 		return r.insert.Add(vals...)
 	}
@@ -391,6 +421,9 @@ func (r *run) updateRow(id int64, vals []any) error {
 	})
 	if err != nil {
 		return err
+	}
+	if r.ownerAt >= 0 && vals[r.ownerAt] == nil {
+		vals[r.ownerAt] = old[r.ownerAt] // an empty 负责人 cell keeps the record's owner
 	}
 	type change struct {
 		F string `json:"f"`
@@ -418,8 +451,15 @@ func (r *run) updateRow(id int64, vals []any) error {
 		return err
 	}
 	r.res.Updated++
+	r.updated = append(r.updated, id)
+	if r.changed == nil {
+		r.changed = map[string][]int64{}
+	}
+	for _, c := range changes {
+		r.changed[c.F] = append(r.changed[c.F], id)
+	}
 	b, _ := json.Marshal(changes)
-	return r.oplog.Add(r.tg.t.ID, id, "update", r.a.UserID, r.stamp, string(b))
+	return r.oplog.Add(r.tg.t.ID, id, "update", r.by, r.stamp, string(b))
 }
 
 // sameValue compares a column value as read with one about to be written.
@@ -443,7 +483,8 @@ func sameValue(f *schema.Field, old, nv any) bool {
 	return fmt.Sprint(old) == fmt.Sprint(nv)
 }
 
-// finish flushes the inserts, logs them (one statement for all), and saves the counters.
+// finish flushes the inserts, lets the hooks act on what was written, builds the indexes,
+// logs the inserts (one row for all), and saves the counters.
 func (r *run) finish() error {
 	if err := r.insert.Flush(); err != nil {
 		return err
@@ -455,6 +496,17 @@ func (r *run) finish() error {
 		r.update.Close()
 		r.select_.Close()
 	}
+	r.lastID = r.firstID
+	if r.res.Inserted > 0 {
+		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&r.lastID); err != nil {
+			return err
+		}
+	}
+	// The hooks (grading, rules) write before the indexes of a loaded table are built, so
+	// their updates do not maintain them.
+	if err := r.after(); err != nil {
+		return err
+	}
 	for _, q := range r.reindex {
 		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
 			return err
@@ -462,12 +514,8 @@ func (r *run) finish() error {
 	}
 	if r.res.Inserted > 0 {
 		// One row tells the history of every inserted record: ids above firstID are new.
-		var last int64
-		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&last); err != nil {
-			return err
-		}
 		_, err := r.tx.ExecContext(r.ctx, "INSERT INTO _imports(table_id, first_id, last_id, user_id, at, file) VALUES(?,?,?,?,?,?)",
-			r.tg.t.ID, r.firstID+1, last, r.a.UserID, r.stamp, r.plan.FileName)
+			r.tg.t.ID, r.firstID+1, r.lastID, r.by, r.stamp, r.plan.FileName)
 		if err != nil {
 			return err
 		}
@@ -481,6 +529,20 @@ func (r *run) finish() error {
 		_, err := r.tx.ExecContext(r.ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
 			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, c.key, c.next)
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// after lets the hooks act on what the import wrote, in its transaction.
+func (r *run) after() error {
+	if r.res.Inserted == 0 && len(r.updated) == 0 {
+		return nil
+	}
+	im := &Imported{Table: r.tg.t, By: r.by, FirstID: r.firstID + 1, LastID: r.lastID, Updated: r.updated, Changed: r.changed}
+	for _, h := range r.im.Hooks {
+		if err := h.AfterImport(r.ctx, r.tx, im); err != nil {
 			return err
 		}
 	}

@@ -462,7 +462,7 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 	}
 	for _, c := range e.active(t) {
 		if c.related != nil && c.has(OnAlways) && rec != nil {
-			if _, _, err := e.keep(ctx, tx, c, []int64{rec.ID()}); err != nil {
+			if _, _, err := e.keep(ctx, tx, c, byIDs([]int64{rec.ID()})); err != nil {
 				return err
 			}
 			if err := e.refresh(ctx, tx, t, rec, c); err != nil {
@@ -478,7 +478,7 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 			}
 		}
 		if len(ids) > 0 {
-			if _, _, err := e.keep(ctx, tx, c, ids); err != nil {
+			if _, _, err := e.keep(ctx, tx, c, byIDs(ids)); err != nil {
 				return err
 			}
 		}

@@ -199,23 +199,8 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 	queued := 0
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		var lastHistory int64
-		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
-			return err
-		}
-		// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
-		hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-			SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s LIMIT -1) WHERE old IS NOT new`,
-			g.col, g.expr, g.table)
-		args := append([]any{g.t.ID, g.f.ID, stamp, s.Name}, g.args...)
-		if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
-			return err
-		}
-		upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ)
-		res, err := tx.ExecContext(ctx, upd, append(append(slices.Clone(g.args), stamp), g.args...)...)
-		if err != nil {
-			return err
-		}
-		if n, err = res.RowsAffected(); err != nil || n == 0 {
+		n, lastHistory, err = e.gradeTx(ctx, tx, g, nil, stamp)
+		if err != nil || n == 0 {
 			return err
 		}
 		queued, err = e.gradesChanged(ctx, tx, g, lastHistory)
@@ -225,6 +210,31 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 		e.signal()
 	}
 	return int(n), err
+}
+
+// gradeTx sets the graded field of the records among sub (nil: all) to what g says, with two
+// set-based statements: the tier history rows, then the UPDATE of the rows whose grade
+// differs. It returns how many changed, and the last tier history id before them.
+func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, sub *among, stamp string) (n, lastHistory int64, err error) {
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
+		return 0, 0, err
+	}
+	in, inArgs := sub.and()
+	// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
+	hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1%s LIMIT -1) WHERE old IS NOT new`,
+		g.col, g.expr, g.table, in)
+	args := slices.Concat([]any{g.t.ID, g.f.ID, stamp, g.s.Name}, g.args, inArgs)
+	if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
+		return 0, 0, err
+	}
+	upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s%s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ, in)
+	res, err := tx.ExecContext(ctx, upd, slices.Concat(g.args, []any{stamp}, g.args, inArgs)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err = res.RowsAffected()
+	return n, lastHistory, err
 }
 
 // gradesChanged runs, for the records a regrade changed (tier history rows after
@@ -263,7 +273,7 @@ func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, g *grading, last
 			if !hasFieldActions && left == 0 {
 				break
 			}
-			if _, _, err := e.keep(ctx, tx, c, chunk); err != nil {
+			if _, _, err := e.keep(ctx, tx, c, byIDs(chunk)); err != nil {
 				return queued, err
 			}
 			n, err := e.queueMatches(ctx, tx, c, left)

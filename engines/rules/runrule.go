@@ -21,10 +21,38 @@ const MaxQueuedPerRun = 10000
 func quoteTable(t *schema.Table) string { return store.Quote(t.SQLName()) }
 func quoteCol(f *schema.Field) string   { return store.Quote(f.Column()) }
 
-// match is the SQL condition of the records c applies to: its condition, its count of related
-// records, and (if ids is not nil) those ids only. Over the whole table the count is one
-// GROUP BY over the related table; for a few ids, an indexed count per record.
-func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
+// among restricts a set-wise statement to some records of a table (nil: all of them).
+type among struct {
+	where string // SQL over the record's id, e.g. "id BETWEEN ? AND ?"
+	args  []any
+	few   bool // few records: count related records per record rather than in one GROUP BY
+}
+
+// byIDs restricts a statement to the given records (nil: all).
+func byIDs(ids []int64) *among {
+	if ids == nil {
+		return nil
+	}
+	marks := strings.Repeat(",?", len(ids))[1:]
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return &among{where: "id IN (" + marks + ")", args: args, few: true}
+}
+
+// and is " AND (restriction)" with its arguments, or nothing for all records.
+func (s *among) and() (string, []any) {
+	if s == nil {
+		return "", nil
+	}
+	return " AND (" + s.where + ")", s.args
+}
+
+// match is the SQL condition of the records c applies to: its condition and its count of
+// related records (the restriction to sub is left to the caller). Over many records the
+// count is one GROUP BY over the related table; for a few, an indexed count per record.
+func (e *Engine) match(c *compiled, sub *among) (string, []any, error) {
 	w, args, err := cond.Compile(c.r.When, c.t, e.env())
 	if err != nil {
 		return "", nil, err
@@ -37,7 +65,7 @@ func (e *Engine) match(c *compiled, ids []int64) (string, []any, error) {
 		}
 		link, op := quoteCol(c.related.Field(rel.Link)), countOps[rel.Op]
 		switch {
-		case ids != nil:
+		case sub != nil && sub.few:
 			parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
 				quoteTable(c.related), link, quoteTable(c.t), rw, op))
 		case countHolds(0, rel.Op, rel.Value): // records with no related records match too
@@ -65,19 +93,6 @@ func countHolds(n float64, op string, value float64) bool {
 		return n <= value
 	}
 	return n < value
-}
-
-// only restricts a statement to some ids (none: every record).
-func only(ids []int64) (string, []any) {
-	if ids == nil {
-		return "", nil
-	}
-	marks := strings.Repeat(",?", len(ids))[1:]
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return " AND id IN (" + marks + ")", args
 }
 
 // RunResult says what running a rule over a table did.
@@ -122,27 +137,17 @@ func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
 // matched is the SQL condition "the record is in the set keep last computed".
 const matched = "id IN (SELECT id FROM temp._rule_match)"
 
-// keep finds the records c matches among ids (nil: all) — evaluating its condition and its
+// keep finds the records c matches among sub (nil: all) — evaluating its condition and its
 // count of related records once, into the temporary table _rule_match — and applies c's
 // field actions to them set-wise; an always-kept rule also takes its tags off the records
 // that no longer match. It returns how many records match and how many changes it made.
-func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64) (int, int, error) {
-	w, args, err := e.match(c, ids)
+func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) (int, int, error) {
+	n, err := e.matchInto(ctx, tx, c, sub)
 	if err != nil {
 		return 0, 0, err
 	}
-	in, inArgs := only(ids)
+	in, inArgs := sub.and()
 	table := quoteTable(c.t)
-	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _rule_match(id INTEGER PRIMARY KEY)", "DELETE FROM temp._rule_match"} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return 0, 0, err
-		}
-	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO temp._rule_match SELECT id FROM %s WHERE %s%s", table, w, in), append(args, inArgs...)...)
-	if err != nil {
-		return 0, 0, err
-	}
-	n, _ := res.RowsAffected()
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	updated := store.Quote(schema.FieldUpdatedAt)
 	total := 0
@@ -192,7 +197,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 				}
 			}
 		default: // formulas and assignments: record by record
-			err := e.eachMatch(ctx, tx, c, -1, func(rec records.Record) error {
+			err := e.eachMatch(ctx, tx, c, 0, -1, func(rec records.Record) error {
 				vals := records.Record{}
 				did, err := e.fieldAction(ctx, tx, c, i, true, rec, vals)
 				if err != nil || !did {
@@ -208,6 +213,27 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, ids []int64)
 	return int(n), total, nil
 }
 
+// matchInto puts the records c matches among sub (nil: all) into temp._rule_match, and
+// returns how many.
+func (e *Engine) matchInto(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) (int, error) {
+	w, args, err := e.match(c, sub)
+	if err != nil {
+		return 0, err
+	}
+	in, inArgs := sub.and()
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _rule_match(id INTEGER PRIMARY KEY)", "DELETE FROM temp._rule_match"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return 0, err
+		}
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO temp._rule_match SELECT id FROM %s WHERE %s%s", quoteTable(c.t), w, in), append(args, inArgs...)...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // queueMatches queues the side effects (create, notify) of c for the records keep last
 // matched, at most limit; it returns how many.
 func (e *Engine) queueMatches(ctx context.Context, tx *sql.Tx, c *compiled, limit int) (int, error) {
@@ -215,22 +241,23 @@ func (e *Engine) queueMatches(ctx context.Context, tx *sql.Tx, c *compiled, limi
 		return 0, nil
 	}
 	n := 0
-	err := e.eachMatch(ctx, tx, c, limit, func(rec records.Record) error {
+	err := e.eachMatch(ctx, tx, c, 0, limit, func(rec records.Record) error {
 		n++
 		return e.enqueue(ctx, tx, c, rec, 0)
 	})
 	return n, err
 }
 
-// eachMatch calls fn with each record keep last matched, at most limit (<0: all).
-func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, limit int, fn func(records.Record) error) error {
+// eachMatch calls fn with each record keep last matched whose id is above after, in id
+// order, at most limit (<0: all).
+func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, after int64, limit int, fn func(records.Record) error) error {
 	fields := c.t.Fields
 	cols := make([]string, len(fields))
 	for i, f := range fields {
 		cols[i] = quoteCol(f)
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), matched, limit)
-	rows, err := tx.QueryContext(ctx, q)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), matched, limit)
+	rows, err := tx.QueryContext(ctx, q, after)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,210 @@
+package rules
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"tierbase/core/records"
+	"tierbase/engines/importer"
+)
+
+// fewImported is the size up to which an import's records count their related records one
+// by one (an indexed count each) rather than in one GROUP BY over the related table.
+const fewImported = 2000
+
+// AfterImport does, set-wise and inside the import's transaction, what saving the imported
+// rows one by one would have done: it grades them (one UPDATE … CASE per scheme over the
+// imported ids, each change in the tier history), applies the field actions of the rules
+// the writes fire, grades again if those changed anything, and queues the side effects
+// (create, notify) of the rules that fire, once per record. Created records fire the
+// created, changed and always rules; updated ones the updated and always rules, and the
+// changed rules watching a field the file or the grading changed. Rules of other tables
+// counting the imported records are re-applied to the records they point at.
+func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Imported) error {
+	t := im.Table
+	schemes, active, counting := e.graded(t), e.active(t), e.relatedTo(t)
+	if len(schemes) == 0 && len(active) == 0 && len(counting) == 0 {
+		return nil
+	}
+	if err := fillImported(ctx, tx, im); err != nil {
+		return err
+	}
+	all := &among{where: "id BETWEEN ? AND ? OR id IN (SELECT id FROM temp._imported)", args: []any{im.FirstID, im.LastID},
+		few: im.Inserted()+int64(len(im.Updated)) <= fewImported}
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	grade := func(again bool) error {
+		for _, s := range schemes {
+			g, err := e.compile(s)
+			if err != nil {
+				continue // the scheme no longer fits the table; Problem tells why
+			}
+			sub := all
+			if !again {
+				if err := e.gradeInserted(ctx, tx, g, im, stamp); err != nil {
+					return err
+				}
+				sub = &among{where: "id IN (SELECT id FROM temp._imported WHERE field = '')", few: true}
+			}
+			n, lastHistory, err := e.gradeTx(ctx, tx, g, sub, stamp)
+			if err != nil || n == 0 {
+				return err
+			}
+			// The updated records whose grade changed fire the rules watching it.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO temp._imported(id, field) SELECT record_id, field FROM _tier_history
+				WHERE id > ? AND record_id < ?`, lastHistory, im.FirstID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := grade(false); err != nil {
+		return err
+	}
+	changed := 0
+	for _, c := range active {
+		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
+			continue
+		}
+		if sub := firedByImport(c, im, all.few); sub != nil {
+			_, n, err := e.keep(ctx, tx, c, sub)
+			if err != nil {
+				return err
+			}
+			changed += n
+		}
+	}
+	if changed > 0 && len(schemes) > 0 { // the rules may have changed what the grades read
+		if err := grade(true); err != nil {
+			return err
+		}
+	}
+	queued := 0
+	for _, c := range active {
+		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+			continue
+		}
+		sub := firedByImport(c, im, all.few)
+		if sub == nil {
+			continue
+		}
+		if _, err := e.matchInto(ctx, tx, c, sub); err != nil {
+			return err
+		}
+		n, err := e.queueAll(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		queued += n
+	}
+	for _, c := range counting {
+		link := quoteCol(c.related.Field(c.r.Related.Link))
+		sub := &among{where: "id IN (SELECT " + link + " FROM " + quoteTable(t) + " WHERE " + all.where + ")", args: all.args, few: all.few}
+		if _, _, err := e.keep(ctx, tx, c, sub); err != nil {
+			return err
+		}
+	}
+	if queued > 0 {
+		e.signal()
+	}
+	return nil
+}
+
+// gradeInserted grades the records an import inserted: one UPDATE … CASE over their id
+// range, then their tier history (from no grade, as for any created record) read back from
+// the column, so the grade is worked out once a row.
+func (e *Engine) gradeInserted(ctx context.Context, tx *sql.Tx, g *grading, im *importer.Imported, stamp string) error {
+	if im.Inserted() == 0 {
+		return nil
+	}
+	upd := "UPDATE " + g.table + " SET " + g.col + " = " + g.expr + " WHERE id BETWEEN ? AND ?"
+	if _, err := tx.ExecContext(ctx, upd, append(slices.Clone(g.args), im.FirstID, im.LastID)...); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+		SELECT ?, id, ?, NULL, `+g.col+`, ?, ? FROM `+g.table+` WHERE id BETWEEN ? AND ? AND `+g.col+` IS NOT NULL`,
+		g.t.ID, g.f.ID, stamp, g.s.Name, im.FirstID, im.LastID)
+	return err
+}
+
+// fillImported lists the updated records in temp._imported: each once with field "", and
+// once per field whose value changed.
+func fillImported(ctx context.Context, tx *sql.Tx, im *importer.Imported) error {
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _imported(id INTEGER NOT NULL, field TEXT NOT NULL)", "DELETE FROM temp._imported"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	add := func(field string, ids []int64) error {
+		for chunk := range slices.Chunk(ids, 500) {
+			args := make([]any, 0, 2*len(chunk))
+			for _, id := range chunk {
+				args = append(args, id, field)
+			}
+			q := "INSERT INTO temp._imported(id, field) VALUES " + strings.Repeat(",(?,?)", len(chunk))[1:]
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := add("", im.Updated); err != nil {
+		return err
+	}
+	for f, ids := range im.Changed {
+		if err := add(f, ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firedByImport is the imported records whose write fires c (nil: none): the created ones
+// for a created, changed or always rule; the updated ones for an updated or always rule,
+// and those of them whose watched field changed for a changed rule.
+func firedByImport(c *compiled, im *importer.Imported, few bool) *among {
+	var parts []string
+	var args []any
+	if im.Inserted() > 0 && (c.has(OnCreated) || c.has(OnChanged) || c.has(OnAlways)) {
+		parts, args = append(parts, "id BETWEEN ? AND ?"), append(args, im.FirstID, im.LastID)
+	}
+	var fields []any
+	for _, tr := range c.r.Triggers {
+		switch tr.On {
+		case OnUpdated, OnAlways:
+			fields = append(fields, "")
+		case OnChanged:
+			for _, f := range tr.Fields {
+				fields = append(fields, f)
+			}
+		}
+	}
+	if len(im.Updated) > 0 && len(fields) > 0 {
+		parts = append(parts, "id IN (SELECT id FROM temp._imported WHERE field IN ("+strings.Repeat(",?", len(fields))[1:]+"))")
+		args = append(args, fields...)
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return &among{where: strings.Join(parts, " OR "), args: args, few: few}
+}
+
+// queueAll queues the side effects of c for every record keep last matched, a page at a
+// time, and returns how many.
+func (e *Engine) queueAll(ctx context.Context, tx *sql.Tx, c *compiled) (int, error) {
+	n := 0
+	for after := int64(0); ; {
+		page := 0
+		err := e.eachMatch(ctx, tx, c, after, 1000, func(rec records.Record) error {
+			page++
+			after = rec.ID()
+			return e.enqueue(ctx, tx, c, rec, 0)
+		})
+		n += page
+		if err != nil || page < 1000 {
+			return n, err
+		}
+	}
+}
