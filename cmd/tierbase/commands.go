@@ -156,8 +156,11 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	bar.done()
 	fmt.Fprintf(stdout, "%d records changed in %.1fs\n", total, time.Since(start).Seconds())
-	if queued > 0 {
-		fmt.Fprintf(stdout, "%d side effects (records to create, notifications) are queued; the server carries them out\n", queued)
+	// Carry out the queued side effects (these and any left waiting). Jobs are claimed one
+	// worker at a time, so a running server working the same queue runs none of them twice.
+	ran, err := a.Jobs.Drain(ctx())
+	if ran > 0 || queued > 0 {
+		fmt.Fprintf(stdout, "%d queued jobs (records to create, notifications) carried out\n", ran)
 	}
-	return nil
+	return err
 }

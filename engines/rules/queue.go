@@ -133,9 +133,16 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 	if err != nil {
 		return nil
 	}
-	c, err := cloneRule(r).check(e.Catalog, e.userExists)
-	if err != nil {
-		return err
+	var c *compiled
+	for _, a := range e.active(t) { // compiled already, unless disabled since
+		if a.r.ID == r.ID {
+			c = a
+		}
+	}
+	if c == nil {
+		if c, err = cloneRule(r).check(e.Catalog, e.userExists); err != nil {
+			return err
+		}
 	}
 	if j.Depth >= MaxDepth {
 		return jobs.Permanent(errDepth{rule: r.Name})

@@ -84,20 +84,29 @@ type Queue struct {
 	Workers int              // workers Run starts
 	Batch   int              // jobs a worker claims at once
 	KeepFor time.Duration    // how long finished jobs with a key (and failed jobs) are kept
+	// Pause is a rest after each full batch: SQLite lets a process waiting for the write lock
+	// in only when it happens to retry between two transactions, so a worker going through a
+	// backlog back to back would shut out other processes (a CLI command beside the server).
+	Pause time.Duration
 
 	owner string
 	wake  chan struct{}
 	mu    sync.RWMutex
 	kinds map[string]Kind
 	ticks []func(ctx context.Context, tx *sql.Tx, minute time.Time) error
+
+	stmtMu sync.Mutex
+	stmtTx *sql.Tx   // the transaction stmt was prepared in
+	stmt   *sql.Stmt // see insertStmt
 }
 
-// New returns the queue of db with the defaults: 5-minute leases, a 2-second poll, 2 workers.
+// New returns the queue of db with the defaults: 5-minute leases, a 2-second poll, 2 workers
+// claiming 50 jobs at a time.
 func New(db *store.DB) *Queue {
 	host, _ := os.Hostname()
 	b := make([]byte, 4)
 	rand.Read(b)
-	return &Queue{DB: db, Now: time.Now, Lease: 5 * time.Minute, Poll: 2 * time.Second, Workers: 2, Batch: 50,
+	return &Queue{DB: db, Now: time.Now, Lease: 5 * time.Minute, Poll: 2 * time.Second, Workers: 2, Batch: 50, Pause: 5 * time.Millisecond,
 		KeepFor: 7 * 24 * time.Hour, owner: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b)),
 		wake: make(chan struct{}, 1), kinds: map[string]Kind{}}
 }
@@ -136,7 +145,11 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind, key string, paylo
 	if key != "" {
 		k = key
 	}
-	res, err := tx.ExecContext(ctx, enqueueSQL, kind, k, string(data), at.UnixMilli())
+	stmt, err := q.insertStmt(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	res, err := stmt.ExecContext(ctx, kind, k, string(data), at.UnixMilli())
 	if err != nil {
 		return false, err
 	}
@@ -145,6 +158,22 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind, key string, paylo
 		q.DB.AfterCommit(tx, q.signal)
 	}
 	return n > 0, err
+}
+
+// insertStmt is the INSERT of Enqueue prepared in tx, prepared once per transaction so that
+// queueing thousands of jobs in one costs little. (Holding on to tx keeps its address from
+// being reused by a later transaction.)
+func (q *Queue) insertStmt(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+	q.stmtMu.Lock()
+	defer q.stmtMu.Unlock()
+	if q.stmtTx != tx {
+		stmt, err := tx.PrepareContext(ctx, enqueueSQL)
+		if err != nil {
+			return nil, err
+		}
+		q.stmtTx, q.stmt = tx, stmt
+	}
+	return q.stmt, nil
 }
 
 func (q *Queue) signal() {
@@ -215,23 +244,39 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 
 // RunOnce claims the due jobs (at most Batch) and runs them; it returns how many it claimed.
 // A failing job is not an error of RunOnce: it is retried later or given up (see Kind).
+// The transactional jobs of a batch are handed to the writer together, so they share commits
+// (each in its own savepoint: one failing discards only its own effects).
 func (q *Queue) RunOnce(ctx context.Context) (int, error) {
 	js, err := q.claim(ctx, max(1, q.Batch))
 	if err != nil {
 		return 0, err
 	}
+	errs := make([]error, len(js))
+	var wg sync.WaitGroup
 	for i, j := range js {
-		if ctx.Err() != nil { // shutting down: hand the rest back at once
-			for _, j := range js[i:] {
-				q.release(j)
-			}
-			return len(js), ctx.Err()
-		}
-		if err := q.run(ctx, j); err != nil {
-			return len(js), err
+		if q.kind(j.Kind).Tx != nil {
+			wg.Go(func() { errs[i] = q.run(ctx, j) })
 		}
 	}
-	return len(js), nil
+	wg.Wait()
+	for i, j := range js {
+		if q.kind(j.Kind).Run != nil {
+			errs[i] = q.run(ctx, j)
+		}
+	}
+	if q.Pause > 0 && len(js) == q.Batch { // a backlog: leave other processes a turn
+		select {
+		case <-ctx.Done():
+		case <-time.After(q.Pause):
+		}
+	}
+	return len(js), errors.Join(errs...)
+}
+
+func (q *Queue) kind(name string) Kind {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return q.kinds[name]
 }
 
 // Drain runs jobs until none is due, and returns how many ran.
@@ -248,9 +293,11 @@ func (q *Queue) Drain(ctx context.Context) (int, error) {
 
 // run runs one claimed job and records its outcome. Its error is the queue's, not the job's.
 func (q *Queue) run(ctx context.Context, j *Job) error {
-	q.mu.RLock()
-	k := q.kinds[j.Kind]
-	q.mu.RUnlock()
+	if ctx.Err() != nil { // shutting down: hand the job back at once
+		q.release(j)
+		return ctx.Err()
+	}
+	k := q.kind(j.Kind)
 	var err error
 	if k.Tx != nil {
 		err = q.DB.Tx(ctx, func(tx *sql.Tx) error {

@@ -1,13 +1,17 @@
 package jobs_test
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,8 +120,8 @@ func TestWorkersRaceEachJobOnce(t *testing.T) {
 	t.Logf("claimed per worker: %v", ran)
 }
 
-// A worker that outlives its lease (its process stalled or died) loses the job to another
-// worker: the other runs it, and the first one's transactional effects are rolled back.
+// A worker that outlives its lease (its process stalled) loses the job to another worker,
+// and its late completion is refused.
 func TestLeaseExpiryTakeover(t *testing.T) {
 	dir := t.TempDir()
 	c := newClock()
@@ -130,32 +134,99 @@ func TestLeaseExpiryTakeover(t *testing.T) {
 		<-release
 		return nil
 	}})
-	a.Handle("fx", effect("A"))
-	b.Handle("slow", jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error { return nil }})
-	b.Handle("fx", effect("B"))
-	enqueue(t, dbA, a, "slow", 1)
-	enqueue(t, dbA, a, "fx", 1)
-
+	b.Handle("slow", jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error {
+		return dbB.Exec(ctx, "INSERT INTO effects(job, by) VALUES(?, 'B')", j.Key)
+	}})
+	err := dbA.Tx(context.Background(), func(tx *sql.Tx) error {
+		_, err := a.Enqueue(context.Background(), tx, "slow", "slow:1", nil, time.Time{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error)
-	go func() { _, err := a.RunOnce(context.Background()); done <- err }() // claims both, stalls on the first
+	go func() { _, err := a.RunOnce(context.Background()); done <- err }()
 	<-started
 	if n, err := b.RunOnce(context.Background()); n != 0 || err != nil {
 		t.Fatalf("B claimed %d leased jobs (%v)", n, err)
 	}
 	c.add(2 * time.Minute) // A's lease runs out
-	if n, err := b.Drain(context.Background()); n != 2 || err != nil {
-		t.Fatalf("B took over %d jobs (%v), want 2", n, err)
+	took := c.now()
+	if n, err := b.Drain(context.Background()); n != 1 || err != nil {
+		t.Fatalf("B took over %d jobs (%v), want 1", n, err)
 	}
-	close(release)
+	c.add(time.Minute)
+	close(release) // A completes late
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	var by string
-	if err := dbA.R.QueryRow("SELECT group_concat(by) FROM effects").Scan(&by); err != nil || by != "B" {
-		t.Fatalf("effects by %q (%v), want B only", by, err)
+	var state string
+	var doneAt int64
+	if err := dbA.R.QueryRow("SELECT state, done_at FROM _jobs").Scan(&state, &doneAt); err != nil || state != "done" || doneAt != took.UnixMilli() {
+		t.Fatalf("job %s at %v (%v): want done by B at %v, A's late completion refused", state, time.UnixMilli(doneAt), err, took)
 	}
-	if n := count(t, dbA, "SELECT COUNT(*) FROM _jobs"); n != 0 {
-		t.Errorf("%d jobs left", n)
+	if n := count(t, dbA, "SELECT COUNT(*) FROM effects WHERE by = 'B'"); n != 1 {
+		t.Fatalf("%d effects by B", n)
+	}
+}
+
+// TestMain lets a test run a worker as a child process (see TestProcessDiesMidJob).
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("JOBS_TEST_CHILD"); dir != "" {
+		db, err := store.Open(dir)
+		if err != nil {
+			panic(err)
+		}
+		q := jobs.New(db)
+		q.Handle("fx", jobs.Kind{Tx: func(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO effects(job, by) VALUES(?, 'child')", string(j.Payload)); err != nil {
+				return err
+			}
+			fmt.Println("in the job")
+			select {} // until killed
+		}})
+		q.RunOnce(context.Background())
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// A process killed in the middle of a job (kill -9) leaves it leased: once the lease runs
+// out another process takes it over, and of the dead one's effects nothing remains.
+func TestProcessDiesMidJob(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	c := newClock()
+	q := c.queue(db)
+	q.Handle("fx", effect("parent"))
+	enqueue(t, db, q, "fx", 1)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "JOBS_TEST_CHILD="+dir)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "in the job\n" {
+		child.Process.Kill()
+		t.Fatalf("child: %q", line)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	c.set(time.Now()) // the child leased the job by the real clock
+	if n, _ := q.RunOnce(context.Background()); n != 0 {
+		t.Fatalf("took over a job whose lease has not run out")
+	}
+	c.add(q.Lease + time.Second)
+	if n, err := q.Drain(context.Background()); n != 1 || err != nil {
+		t.Fatalf("took over %d jobs (%v), want 1", n, err)
+	}
+	var by string
+	if err := db.R.QueryRow("SELECT group_concat(by) FROM effects").Scan(&by); err != nil || by != "parent" {
+		t.Fatalf("effects by %q (%v), want the parent's only", by, err)
 	}
 }
 
