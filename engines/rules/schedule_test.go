@@ -2,6 +2,8 @@ package rules_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -57,5 +59,58 @@ func TestCronOncePerSlotWithTwoProcesses(t *testing.T) {
 	w.DB.R.QueryRow("SELECT COUNT(*) FROM _jobs WHERE key LIKE 'daily:%' AND state = 'done'").Scan(&daily)
 	if daily != 1 {
 		t.Fatalf("daily pass jobs: %d, want 1", daily)
+	}
+}
+
+// A database from before package jobs keeps the side effects waiting in its _queue: the
+// migration moves them into the job queue, and they are carried out.
+func TestOldQueueMovesToJobs(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	rule := w.save(t, &rules.Rule{Name: "新客户通知", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "新客户「{客户名称}」"}}})
+	w.customer(t, records.Input{"客户名称": "格力"})
+	var payload string
+	if err := w.DB.R.QueryRow("SELECT json_remove(payload, '$.depth') FROM _jobs").Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(w.DB.Path)
+	w.Close()
+	// Turn the file back into the previous version: the job waits in _queue.
+	raw, err := sql.Open("sqlite3", w.DB.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	raw.QueryRow("PRAGMA user_version").Scan(&version)
+	for _, q := range []string{
+		`CREATE TABLE _queue(id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, payload TEXT NOT NULL, depth INTEGER NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0, run_at TEXT NOT NULL, error TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX _queue_run_at ON _queue(run_at)`,
+		`INSERT INTO _queue(rule_id, payload, depth, attempts, run_at, error) VALUES('` + rule.ID + `', '` + payload + `', 0, 1, '2026-11-23T09:00:00Z', 'busy')`,
+		`DROP TABLE _jobs`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-1),
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	a, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.App = a
+	a.SetClock(func() time.Time { return w.now }, time.UTC)
+	var attempts int
+	if err := a.DB.R.QueryRow("SELECT attempts FROM _jobs WHERE kind = 'rule' AND state = 'queued'").Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("moved job: attempts %d (%v)", attempts, err)
+	}
+	if n, err := a.Jobs.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("ran %d (%v)", n, err)
+	}
+	items, _, _ := a.Inbox.List(ctx, w.li, false, 10)
+	if len(items) != 1 || items[0].Title != "新客户「格力」" {
+		t.Fatalf("inbox %+v", items)
 	}
 }
