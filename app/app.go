@@ -32,9 +32,6 @@ type App struct {
 	Jobs     *jobs.Queue        // every background effect; Jobs.Run works it (the server), Jobs.Drain once (the CLI)
 }
 
-// AlertsEvery is how often the dashboard alerts are checked (one job per slot, see Open).
-const AlertsEvery = 10 * time.Minute
-
 // Open opens (creating if needed) the data directory dir.
 func Open(dir string) (*App, error) {
 	db, err := store.Open(dir)
@@ -63,18 +60,24 @@ func Open(dir string) (*App, error) {
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
 	a.Jobs = jobs.New(db)
 	a.Rules.UseJobs(a.Jobs)
+	return a, nil
+}
+
+// CheckAlertsEvery makes the job queue check the dashboard alerts every interval (of the
+// hour), one job per slot (alerts:<time>), so one process checks each slot. Only the server
+// calls it: which alerts have fired is kept in its memory.
+func (a *App) CheckAlertsEvery(interval time.Duration) {
 	a.Jobs.Handle("alerts", jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error {
 		a.Reports.CheckAlerts(ctx)
 		return nil
 	}})
 	a.Jobs.Every(func(ctx context.Context, tx *sql.Tx, minute time.Time) error {
-		if minute.Sub(minute.Truncate(AlertsEvery)) != 0 {
+		if minute.Sub(minute.Truncate(interval)) != 0 {
 			return nil
 		}
 		_, err := a.Jobs.Enqueue(ctx, tx, "alerts", "alerts:"+minute.UTC().Format("2006-01-02T15:04Z"), nil, minute)
 		return err
 	})
-	return a, nil
 }
 
 // SetClock makes the engines read "now" from now, and dates without a zone in loc.

@@ -302,15 +302,11 @@ func (db *DB) checkpoints() {
 }
 
 // call runs a job's function, turning a panic into an error so the writer keeps going.
-// What the function asked to run after the commit is dropped when it fails.
 func (db *DB) call(j *job, tx *sql.Tx) (err error) {
 	db.cur, db.curTx = j, tx
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic in write transaction: %v", v)
-		}
-		if err != nil {
-			j.after = nil
 		}
 		db.cur, db.curTx = nil, nil
 	}()
