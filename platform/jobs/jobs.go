@@ -65,6 +65,13 @@ type Kind struct {
 // DefaultMaxAttempts is how often a job is tried when its kind does not say.
 const DefaultMaxAttempts = 5
 
+func (k Kind) maxAttempts() int {
+	if k.MaxAttempts <= 0 {
+		return DefaultMaxAttempts
+	}
+	return k.MaxAttempts
+}
+
 // Permanent marks a handler's error as one that retrying cannot fix: the job is given up at once.
 func Permanent(err error) error { return permanent{err} }
 
@@ -200,23 +207,31 @@ const (
 	doneSQL    = `UPDATE _jobs SET state = 'done', owner = NULL, lease_until = NULL, error = '', done_at = ?` + ours
 	retrySQL   = `UPDATE _jobs SET state = ?, owner = NULL, lease_until = NULL, run_at = ?, error = ?, done_at = ?` + ours
 	releaseSQL = `UPDATE _jobs SET state = 'queued', owner = NULL, lease_until = NULL, attempts = attempts - 1` + ours
-	nextDueSQL = `SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM _jobs WHERE state = 'queued' UNION ALL SELECT MIN(lease_until) FROM _jobs WHERE state = 'running')`
-	pruneSQL   = `DELETE FROM _jobs WHERE state IN ('done', 'failed') AND done_at < ?`
+	// nextDueSQL finds when the next job of the given kinds (%s) is due.
+	nextDueSQL = `SELECT MIN(CASE state WHEN 'queued' THEN run_at ELSE lease_until END) FROM _jobs
+		WHERE state IN ('queued', 'running') AND kind IN (%s)`
+	pruneSQL = `DELETE FROM _jobs WHERE state IN ('done', 'failed') AND done_at < ?`
 )
 
-// claim leases up to n due jobs to this queue's owner.
-func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
+// handled returns the kinds this process handles, and their placeholders for SQL.
+func (q *Queue) handled() ([]any, string) {
 	q.mu.RLock()
+	defer q.mu.RUnlock()
 	kinds := make([]any, 0, len(q.kinds))
 	for k := range q.kinds {
 		kinds = append(kinds, k)
 	}
-	q.mu.RUnlock()
+	return kinds, strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", ")
+}
+
+// claim leases up to n due jobs to this queue's owner.
+func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
+	kinds, marks := q.handled()
 	if len(kinds) == 0 {
 		return nil, nil
 	}
 	now := q.Now()
-	stmt := fmt.Sprintf(claimSQL, strings.TrimSuffix(strings.Repeat("?, ", len(kinds)), ", "))
+	stmt := fmt.Sprintf(claimSQL, marks)
 	args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli()}, kinds...), now.UnixMilli(), now.UnixMilli(), n)
 	var out []*Job
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -298,6 +313,9 @@ func (q *Queue) run(ctx context.Context, j *Job) error {
 		return ctx.Err()
 	}
 	k := q.kind(j.Kind)
+	if j.Attempts > k.maxAttempts() { // its workers kept dying on it
+		return q.fail(j, k, fmt.Errorf("given up after %d attempts whose workers stopped before finishing", j.Attempts-1))
+	}
 	var err error
 	if k.Tx != nil {
 		err = q.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -361,12 +379,8 @@ func cmpErr(err, otherwise error) error {
 // fail records a failed attempt: the job runs again after a backoff, or is given up.
 func (q *Queue) fail(j *Job, k Kind, cause error) error {
 	ctx := context.Background() // the outcome is recorded even while shutting down
-	maxAttempts := k.MaxAttempts
-	if maxAttempts <= 0 {
-		maxAttempts = DefaultMaxAttempts
-	}
 	var p permanent
-	giveUp := j.Attempts >= maxAttempts || errors.As(cause, &p)
+	giveUp := j.Attempts >= k.maxAttempts() || errors.As(cause, &p)
 	now := q.Now()
 	state, doneAt := "queued", any(nil)
 	if giveUp {
@@ -463,7 +477,8 @@ func (q *Queue) work(ctx context.Context) {
 // the queue is due, at most Poll.
 func (q *Queue) idle(ctx context.Context) time.Duration {
 	var next sql.NullInt64
-	if err := q.DB.R.QueryRowContext(ctx, nextDueSQL).Scan(&next); err != nil || !next.Valid {
+	kinds, marks := q.handled()
+	if err := q.DB.R.QueryRowContext(ctx, fmt.Sprintf(nextDueSQL, marks), kinds...).Scan(&next); err != nil || !next.Valid {
 		return q.Poll
 	}
 	return min(max(time.UnixMilli(next.Int64).Sub(q.Now()), 10*time.Millisecond), q.Poll)

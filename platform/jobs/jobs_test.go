@@ -415,3 +415,37 @@ func TestWakeAfterCommit(t *testing.T) {
 		t.Logf("job %d ran %v after its commit", i, time.Since(start))
 	}
 }
+
+// A job whose workers keep stopping before they finish it (it crashes its process) is given
+// up once it has had its attempts, without running again.
+func TestJobThatOutlivesItsWorkersIsGivenUp(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	dbA, dbB := open(t, dir), open(t, dir)
+	a, b := c.queue(dbA), c.queue(dbB)
+	started, release := make(chan struct{}), make(chan struct{})
+	a.Handle("crash", jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error {
+		close(started)
+		<-release
+		return nil
+	}})
+	var failed error
+	b.Handle("crash", jobs.Kind{MaxAttempts: 1,
+		Run:    func(ctx context.Context, j *jobs.Job) error { t.Error("ran again"); return nil },
+		Failed: func(ctx context.Context, j *jobs.Job, err error) { failed = err }})
+	enqueue(t, dbA, a, "crash", 1)
+	done := make(chan struct{})
+	go func() { a.RunOnce(context.Background()); close(done) }()
+	<-started
+	c.add(a.Lease + time.Second)
+	if n, err := b.RunOnce(context.Background()); n != 1 || err != nil {
+		t.Fatalf("claimed %d (%v)", n, err)
+	}
+	close(release)
+	<-done
+	var state string
+	dbA.R.QueryRow("SELECT state FROM _jobs").Scan(&state)
+	if state != "failed" || failed == nil {
+		t.Fatalf("job %s, Failed told %v", state, failed)
+	}
+}
