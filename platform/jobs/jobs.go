@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
@@ -314,7 +315,7 @@ func (q *Queue) run(ctx context.Context, j *Job) error {
 	}
 	k := q.kind(j.Kind)
 	if j.Attempts > k.maxAttempts() { // its workers kept dying on it
-		return q.fail(j, k, fmt.Errorf("given up after %d attempts whose workers stopped before finishing", j.Attempts-1))
+		return q.fail(j, k, problem.New(500, "job_abandoned", "attempts", j.Attempts-1))
 	}
 	var err error
 	if k.Tx != nil {
@@ -496,4 +497,9 @@ func (q *Queue) tick(ctx context.Context) {
 			log.Printf("jobs: schedule: %v", err)
 		}
 	}
+}
+
+func init() {
+	problem.AddMessage("job_abandoned", "已尝试 {attempts} 次，每次都在完成前中断（进程停止），不再重试",
+		"tried {attempts} times, and each time the process stopped before it finished; it is not tried again")
 }
