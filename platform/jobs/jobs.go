@@ -14,6 +14,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -254,7 +255,7 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 		}
 		return rows.Err()
 	})
-	slices.SortFunc(out, func(a, b *Job) int { return int(a.ID - b.ID) })
+	slices.SortFunc(out, func(a, b *Job) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
 }
 
