@@ -85,7 +85,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf("usage: tierbase rules run [--data DIR] [--table NAME]")
 	}
-	fs := flags("rules run", "Run now every enabled grading scheme, and every enabled scheduled or always-kept rule (of one table with --table).", stderr)
+	fs := flags("rules run", "Run now every enabled grading scheme, and every enabled scheduled or always-kept rule (of one table with --table); then carry out the queued side effects (safe beside a running server).", stderr)
 	data := dataFlag(fs)
 	table := fs.String("table", "", "only the schemes and rules of this table")
 	if err := parse(fs, args[1:]); err != nil {
