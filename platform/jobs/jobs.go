@@ -209,6 +209,7 @@ const (
 	doneSQL    = `UPDATE _jobs SET state = 'done', owner = NULL, lease_until = NULL, error = '', done_at = ?` + ours
 	retrySQL   = `UPDATE _jobs SET state = ?, owner = NULL, lease_until = NULL, run_at = ?, error = ?, done_at = ?` + ours
 	releaseSQL = `UPDATE _jobs SET state = 'queued', owner = NULL, lease_until = NULL, attempts = attempts - 1` + ours
+	renewSQL   = `UPDATE _jobs SET lease_until = ?` + ours
 	// nextDueSQL finds when the next job of the given kinds (%s) is due.
 	nextDueSQL = `SELECT MIN(CASE state WHEN 'queued' THEN run_at ELSE lease_until END) FROM _jobs
 		WHERE state IN ('queued', 'running') AND kind IN (%s)`
@@ -326,7 +327,7 @@ func (q *Queue) run(ctx context.Context, j *Job) error {
 			}
 			return q.complete(ctx, tx, j)
 		})
-	} else if err = protect(ctx, k.Run, j); err == nil {
+	} else if err = q.runOutside(ctx, k, j); err == nil {
 		err = q.DB.Tx(ctx, func(tx *sql.Tx) error { return q.complete(ctx, tx, j) })
 	}
 	switch {
@@ -342,14 +343,30 @@ func (q *Queue) run(ctx context.Context, j *Job) error {
 	return q.fail(j, k, err)
 }
 
-// protect runs a Run handler, turning a panic into an error.
-func protect(ctx context.Context, run func(context.Context, *Job) error, j *Job) (err error) {
+// runOutside runs a Run handler, renewing the job's lease every third of it while the
+// handler works (a long pass keeps its job; a process that stalls or dies stops renewing),
+// and turning a panic into an error.
+func (q *Queue) runOutside(ctx context.Context, k Kind, j *Job) (err error) {
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(max(q.Lease/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				q.DB.Exec(ctx, renewSQL, q.Now().Add(q.Lease).UnixMilli(), j.ID, j.owner, j.Attempts)
+			}
+		}
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic: %v", v)
 		}
 	}()
-	return run(ctx, j)
+	return k.Run(ctx, j)
 }
 
 // complete removes a finished job, or keeps it as done when it has a key (so the key is

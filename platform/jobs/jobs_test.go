@@ -449,3 +449,35 @@ func TestJobThatOutlivesItsWorkersIsGivenUp(t *testing.T) {
 		t.Fatalf("job %s, Failed told %v", state, failed)
 	}
 }
+
+// A long job run outside a transaction keeps its lease while it runs: its worker renews it.
+func TestLongJobKeepsItsLease(t *testing.T) {
+	dir := t.TempDir()
+	c := newClock()
+	dbA, dbB := open(t, dir), open(t, dir)
+	a, b := c.queue(dbA), c.queue(dbB)
+	a.Lease = 90 * time.Millisecond // renewed every 30 ms
+	started, release := make(chan struct{}), make(chan struct{})
+	a.Handle("pass", jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error {
+		close(started)
+		<-release
+		return nil
+	}})
+	b.Handle("pass", jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error { t.Error("ran twice"); return nil }})
+	enqueue(t, dbA, a, "pass", 1)
+	done := make(chan struct{})
+	go func() { a.RunOnce(context.Background()); close(done) }()
+	<-started
+	for range 3 {
+		c.add(time.Second) // far past the lease it was given
+		time.Sleep(100 * time.Millisecond)
+		if n, err := b.RunOnce(context.Background()); n != 0 || err != nil {
+			t.Fatalf("another worker took a job that is still being run (%d, %v)", n, err)
+		}
+	}
+	close(release)
+	<-done
+	if n := count(t, dbA, "SELECT COUNT(*) FROM _jobs"); n != 0 {
+		t.Fatalf("%d jobs left", n)
+	}
+}
