@@ -164,7 +164,7 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind, key string, paylo
 	}
 	n, err := res.RowsAffected()
 	if n > 0 {
-		q.DB.AfterCommit(tx, q.signal)
+		q.DB.AfterCommit(tx, q, q.signal)
 	}
 	return n > 0, err
 }

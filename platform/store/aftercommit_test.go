@@ -35,13 +35,14 @@ func TestAfterCommit(t *testing.T) {
 				if _, err := tx.Exec("INSERT INTO t VALUES(?)", i); err != nil {
 					return err
 				}
-				db.AfterCommit(tx, func() {
+				db.AfterCommit(tx, "count", func() {
 					var n int
 					db.R.QueryRow("SELECT COUNT(*) FROM t WHERE x = ?", i).Scan(&n) // committed: readers see it
 					mu.Lock()
 					ran = append(ran, i*10+n)
 					mu.Unlock()
 				})
+				db.AfterCommit(tx, "count", func() { t.Error("a second call with the same key ran") })
 				if i == 1 {
 					return errors.New("the middle one fails")
 				}

@@ -145,18 +145,29 @@ type job struct {
 	fn     func(tx *sql.Tx) error
 	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
 	done   chan error
-	after  []func() // see AfterCommit
+	after  []afterCommit // see AfterCommit
 }
 
 // AfterCommit makes fn run once the transaction tx — the one a Tx function was given —
-// has committed; not at all if it is rolled back. It must be called inside that function.
-// It is for telling other goroutines about committed work (a job queue waking its workers),
-// so fn must be quick and must not write.
-func (db *DB) AfterCommit(tx *sql.Tx, fn func()) {
+// has committed; not at all if it is rolled back. It must be called inside that function;
+// of the calls with the same key there, only the first counts (a job queue wakes its
+// workers once, however many jobs the transaction added). It is for telling other
+// goroutines about committed work, so fn must be quick and must not write.
+func (db *DB) AfterCommit(tx *sql.Tx, key any, fn func()) {
 	if db.cur == nil || db.curTx != tx {
 		panic("store: AfterCommit outside its write transaction")
 	}
-	db.cur.after = append(db.cur.after, fn)
+	for _, a := range db.cur.after {
+		if a.key == key {
+			return
+		}
+	}
+	db.cur.after = append(db.cur.after, afterCommit{key, fn})
+}
+
+type afterCommit struct {
+	key any
+	fn  func()
 }
 
 // Exec runs one statement as its own write transaction (queued with the others).
@@ -267,8 +278,8 @@ func (db *DB) runGroup(group []*job) {
 	}
 	for i, j := range group {
 		if errs[i] == nil {
-			for _, fn := range j.after {
-				fn()
+			for _, a := range j.after {
+				a.fn()
 			}
 		}
 		j.done <- errs[i]
