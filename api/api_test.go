@@ -54,7 +54,7 @@ func newServer(t *testing.T) string {
 		}}
 	work, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { a.Rules.Work(work); close(done) }()
+	go func() { a.Jobs.Run(work); close(done) }()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); stop(); <-done })
 	return ts.URL

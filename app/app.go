@@ -4,6 +4,8 @@
 package app
 
 import (
+	"context"
+	"database/sql"
 	"time"
 
 	"tierbase/core/records"
@@ -13,6 +15,7 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/platform/jobs"
 	"tierbase/platform/store"
 )
 
@@ -26,6 +29,7 @@ type App struct {
 	Inbox    *inbox.Service
 	Reports  *reports.Engine
 	Importer *importer.Importer // imports grade and run rules through the rule engine's hook
+	Jobs     *jobs.Queue        // every background effect; Jobs.Run works it (the server), Jobs.Drain once (the CLI)
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -54,7 +58,26 @@ func Open(dir string) (*App, error) {
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
+	a.Jobs = jobs.New(db)
+	a.Rules.UseJobs(a.Jobs)
 	return a, nil
+}
+
+// CheckAlertsEvery makes the job queue check the dashboard alerts every interval (of the
+// hour), one job per slot (alerts:<time>), so one process checks each slot. Only the server
+// calls it: which alerts have fired is kept in its memory.
+func (a *App) CheckAlertsEvery(interval time.Duration) {
+	a.Jobs.Handle("alerts", jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error {
+		a.Reports.CheckAlerts(ctx)
+		return nil
+	}})
+	a.Jobs.Every(func(ctx context.Context, tx *sql.Tx, minute time.Time) error {
+		if minute.Sub(minute.Truncate(interval)) != 0 {
+			return nil
+		}
+		_, err := a.Jobs.Enqueue(ctx, tx, "alerts", "alerts:"+minute.UTC().Format("2006-01-02T15:04Z"), nil, minute)
+		return err
+	})
 }
 
 // SetClock makes the engines read "now" from now, and dates without a zone in loc.
@@ -64,6 +87,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Inbox.Now = now
 	a.Reports.Now, a.Reports.Loc = now, loc
 	a.Importer.Now, a.Importer.Loc = now, loc
+	a.Jobs.Now = now
 }
 
 // Close closes the database.

@@ -85,7 +85,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "run" {
 		return fmt.Errorf("usage: tierbase rules run [--data DIR] [--table NAME]")
 	}
-	fs := flags("rules run", "Run now every enabled grading scheme, and every enabled scheduled or always-kept rule (of one table with --table).", stderr)
+	fs := flags("rules run", "Run now every enabled grading scheme, and every enabled scheduled or always-kept rule (of one table with --table); then carry out the queued side effects (safe beside a running server).", stderr)
 	data := dataFlag(fs)
 	table := fs.String("table", "", "only the schemes and rules of this table")
 	if err := parse(fs, args[1:]); err != nil {
@@ -156,8 +156,11 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	bar.done()
 	fmt.Fprintf(stdout, "%d records changed in %.1fs\n", total, time.Since(start).Seconds())
-	if queued > 0 {
-		fmt.Fprintf(stdout, "%d side effects (records to create, notifications) are queued; the server carries them out\n", queued)
+	// Carry out the queued side effects (these and any left waiting). Jobs are claimed one
+	// worker at a time, so a running server working the same queue runs none of them twice.
+	ran, err := a.Jobs.Drain(ctx())
+	if ran > 0 || queued > 0 {
+		fmt.Fprintf(stdout, "%d queued jobs (records to create, notifications) carried out\n", ran)
 	}
-	return nil
+	return err
 }

@@ -83,14 +83,8 @@ func customers(t *testing.T, dir string) (tiers map[string]int, owners map[strin
 		t.Fatal(err)
 	}
 	defer a.Close()
-	for {
-		n, err := a.Rules.WorkOnce(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			break
-		}
+	if _, err := a.Jobs.Drain(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	tb, _ := a.Catalog.Table("客户")
 	emails := map[int64]string{}

@@ -24,7 +24,7 @@ Usage:
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
   tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid] [--owner EMAIL]
   tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
-  tierbase rules run [--table NAME]                      regrade now with the grading schemes
+  tierbase rules run [--table NAME]                      regrade and run the rules now, carry out queued side effects
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 

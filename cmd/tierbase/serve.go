@@ -74,16 +74,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return installed, err
 		}}
 	srv.Reports = a.Reports
-	daily, stopDaily := context.WithCancel(context.Background())
-	defer stopDaily()
-	go a.Reports.RunAlerts(daily, 10*time.Minute)                                         // indicator alerts, over all records
-	go a.Rules.RunDaily(daily, dailyAt.Hour(), dailyAt.Minute(), func(n int, err error) { // grades and tags that depend on "today"
-		if err != nil {
-			log.Printf("daily regrade: %v", err)
-		}
-	})
-	go a.Rules.RunSchedules(daily)
-	go a.Rules.Work(daily) // side effects of rules (to-dos, notifications), also those left by the last run
+	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
+	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
+	// One worker pool for every background effect: rule side effects (also those left by the
+	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.
+	work, stopWork := context.WithCancel(context.Background())
+	worked := make(chan struct{})
+	go func() { a.Jobs.Run(work); close(worked) }()
+	defer func() { stopWork(); <-worked }()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)

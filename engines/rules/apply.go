@@ -229,16 +229,19 @@ func (e *Engine) Status(ctx context.Context) (map[string]RuleStatus, error) {
 }
 
 func (e *Engine) setStatus(ctx context.Context, id string, ran bool, failure string) {
-	e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		q := "UPDATE _rules SET last_error = ? WHERE id = ?"
-		args := []any{failure, id}
-		if ran {
-			q = "UPDATE _rules SET last_error = ?, last_run = ? WHERE id = ?"
-			args = []any{failure, e.Now().UTC().Format(time.RFC3339), id}
-		}
-		_, err := tx.ExecContext(ctx, q, args...)
-		return err
-	})
+	e.DB.Tx(ctx, func(tx *sql.Tx) error { return e.statusTx(ctx, tx, id, ran, failure) })
+}
+
+// statusTx is setStatus inside a write transaction.
+func (e *Engine) statusTx(ctx context.Context, tx *sql.Tx, id string, ran bool, failure string) error {
+	q := "UPDATE _rules SET last_error = ? WHERE id = ?"
+	args := []any{failure, id}
+	if ran {
+		q = "UPDATE _rules SET last_error = ?, last_run = ? WHERE id = ?"
+		args = []any{failure, e.Now().UTC().Format(time.RFC3339), id}
+	}
+	_, err := tx.ExecContext(ctx, q, args...)
+	return err
 }
 
 // depthKey carries, in a context, how deep in a chain of rules a write is.
@@ -487,7 +490,6 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 	if now == nil {
 		now = old
 	}
-	queued := false
 	for _, c := range e.active(t) {
 		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) || !c.triggered(old, rec) {
 			continue
@@ -498,10 +500,6 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 		if err := e.enqueue(ctx, tx, c, now, depthOf(ctx)); err != nil {
 			return err
 		}
-		queued = true
-	}
-	if queued {
-		e.signal()
 	}
 	return nil
 }

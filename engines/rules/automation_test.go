@@ -84,7 +84,7 @@ func (w *world) customer(t *testing.T, in records.Input) records.Record {
 func (w *world) drain(t *testing.T) {
 	t.Helper()
 	for i := 0; i < 50; i++ {
-		n, err := w.Rules.WorkOnce(context.Background())
+		n, err := w.Jobs.RunOnce(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,7 +161,7 @@ func TestHighValueToDo(t *testing.T) {
 	page, err := a.Records.List(ctx, access.System, todo, records.Query{})
 	if err != nil || len(page.Items) != 1 {
 		var msg string
-		a.DB.R.QueryRow("SELECT group_concat(error) FROM _queue").Scan(&msg)
+		a.DB.R.QueryRow("SELECT group_concat(error) FROM _jobs").Scan(&msg)
 		t.Log(msg)
 		t.Fatalf("to-dos: %+v %v", page, err)
 	}
@@ -382,7 +382,7 @@ func TestDeleteTriggerAndSentence(t *testing.T) {
 		t.Fatalf("inbox %+v", items)
 	}
 	var n int
-	w.DB.R.QueryRow("SELECT COUNT(*) FROM _queue").Scan(&n)
+	w.DB.R.QueryRow("SELECT COUNT(*) FROM _jobs").Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d jobs left in the queue", n)
 	}
@@ -560,7 +560,7 @@ func TestQueuedJobIsAllOrNothing(t *testing.T) {
 		}})
 	w.customer(t, records.Input{})
 	for range 3 { // the first attempt, then two retries as time passes
-		if _, err := w.Rules.WorkOnce(ctx); err != nil {
+		if _, err := w.Jobs.RunOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
 		w.now = w.now.Add(time.Hour)

@@ -17,6 +17,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/engines/inbox"
+	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -32,13 +33,14 @@ type Engine struct {
 	Loc     *time.Location   // zone of "today"; nil means time.Local
 	schemes atomic.Pointer[[]*Scheme]
 	rules   atomic.Pointer[ruleSet]
-	wake    chan struct{} // tells the queue worker that work was queued
 	rfmRuns sync.Map      // table id → time.Time an RFM run of it started (while it runs)
+	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
+	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
 }
 
 // Open loads the schemes and rules.
 func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error) {
-	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, wake: make(chan struct{}, 1)}
+	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, DailyAt: time.Hour}
 	if err := e.reload(context.Background()); err != nil {
 		return nil, err
 	}
@@ -196,19 +198,15 @@ func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
 	}
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	var n int64
-	queued := 0
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		var lastHistory int64
 		n, lastHistory, err = e.gradeTx(ctx, tx, g, nil, stamp)
 		if err != nil || n == 0 {
 			return err
 		}
-		queued, err = e.gradesChanged(ctx, tx, g, lastHistory)
+		_, err = e.gradesChanged(ctx, tx, g, lastHistory)
 		return err
 	})
-	if queued > 0 {
-		e.signal()
-	}
 	return int(n), err
 }
 
@@ -505,39 +503,27 @@ func (e *Engine) Migrations(ctx context.Context, t *schema.Table, field string) 
 	return out, rows.Err()
 }
 
-// RunDaily refreshes the kept RFM models, regrades every enabled scheme and re-applies every
-// always-kept rule each day at hour:minute (in Loc) until ctx ends, so scores, grades and
-// tags that depend on "today" stay right with no edit. Errors go to report.
-func (e *Engine) RunDaily(ctx context.Context, hour, minute int, report func(changed int, err error)) {
-	for {
-		loc := e.Loc
-		if loc == nil {
-			loc = time.Local
-		}
-		now := e.Now().In(loc)
-		next := time.Date(now.Year(), now.Month(), now.Day(), hour, minute, 0, 0, loc)
-		if !next.After(now) {
-			next = next.AddDate(0, 0, 1)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(next.Sub(now)):
-		}
-		err := e.RefreshRFM(ctx)
-		n := 0
-		if err == nil {
-			n, err = e.RegradeAll(ctx)
-		}
-		if err == nil {
-			var kept int
-			kept, err = e.KeepAll(ctx)
-			n += kept
-		}
-		if report != nil {
-			report(n, err)
-		}
+// DailyPass refreshes the kept RFM models, regrades every enabled scheme and re-applies every
+// always-kept rule, so scores, grades and tags that depend on "today" stay right with no
+// edit. It runs each day at DailyAt as a job (see UseJobs). It returns how many records changed.
+func (e *Engine) DailyPass(ctx context.Context) (int, error) {
+	if err := e.RefreshRFM(ctx); err != nil {
+		return 0, err
 	}
+	n, err := e.RegradeAll(ctx)
+	if err != nil {
+		return n, err
+	}
+	kept, err := e.KeepAll(ctx)
+	return n + kept, err
+}
+
+// loc is the zone of "today".
+func (e *Engine) loc() *time.Location {
+	if e.Loc == nil {
+		return time.Local
+	}
+	return e.Loc
 }
 
 func init() {

@@ -81,7 +81,6 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 			return err
 		}
 	}
-	queued := 0
 	for _, c := range active {
 		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
 			continue
@@ -93,11 +92,9 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		if _, err := e.matchInto(ctx, tx, c, sub); err != nil {
 			return err
 		}
-		n, err := e.queueAll(ctx, tx, c)
-		if err != nil {
+		if _, err := e.queueAll(ctx, tx, c); err != nil {
 			return err
 		}
-		queued += n
 	}
 	for _, c := range counting {
 		link := quoteCol(c.related.Field(c.r.Related.Link))
@@ -105,9 +102,6 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		if _, _, err := e.keep(ctx, tx, c, sub); err != nil {
 			return err
 		}
-	}
-	if queued > 0 {
-		e.signal()
 	}
 	return nil
 }

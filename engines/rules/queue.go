@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"log"
 	"regexp"
@@ -14,105 +13,102 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/platform/jobs"
 )
 
-// job is a queued side effect: the rule, the record that fired it (as it was then) and
-// how deep in a chain of rules it is.
-type job struct {
-	ID     int64          `json:"-"`
+// The kinds of job the rules engine puts in the job queue (package jobs).
+const (
+	kindEffect = "rule"       // the side effects (create, notify) of one fired rule for one record
+	kindCron   = "rule.cron"  // one scheduled run of a cron rule, keyed cron:<rule>:<minute>
+	kindDaily  = "rule.daily" // the daily pass, keyed daily:<date>
+)
+
+// effect is the payload of a queued side effect: the rule, the record that fired it (as it
+// was then) and how deep in a chain of rules it is.
+type effect struct {
 	Rule   string         `json:"rule"`
 	Table  string         `json:"table"`
 	Record records.Record `json:"record"`
-	Depth  int            `json:"-"`
+	Depth  int            `json:"depth"`
 }
 
 // MaxAttempts is how often a failing side effect is tried before it is given up (the rule
 // shows the error).
 const MaxAttempts = 5
 
-func (e *Engine) enqueue(ctx context.Context, tx *sql.Tx, c *compiled, rec records.Record, depth int) error {
-	payload, err := json.Marshal(job{Rule: c.r.ID, Table: c.t.ID, Record: rec})
-	if err != nil {
-		return err
+// UseJobs makes q the queue of the engine's side effects and scheduled runs: it registers
+// their kinds and a minute tick that queues the cron rules and the daily pass when due.
+func (e *Engine) UseJobs(q *jobs.Queue) {
+	e.Jobs = q
+	showError := func(ctx context.Context, j *jobs.Job, err error) {
+		var p struct{ Rule string }
+		if j.Decode(&p) == nil {
+			e.setStatus(ctx, p.Rule, false, err.Error())
+		}
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO _queue(rule_id, payload, depth, run_at) VALUES(?, ?, ?, ?)",
-		c.r.ID, string(payload), depth, e.Now().UTC().Format(time.RFC3339))
+	q.Handle(kindEffect, jobs.Kind{Tx: e.runEffect, MaxAttempts: MaxAttempts, Failed: showError})
+	q.Handle(kindCron, jobs.Kind{Tx: e.runCron, MaxAttempts: 1, Failed: showError})
+	q.Handle(kindDaily, jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error { _, err := e.DailyPass(ctx); return err },
+		MaxAttempts: 3, Failed: func(ctx context.Context, j *jobs.Job, err error) { log.Printf("daily pass %s: %v", j.Key, err) }})
+	q.Every(e.schedule)
+}
+
+// enqueue queues the side effects of c for rec, inside the write's transaction: the one
+// place the engine queues them (after a write, a set-wise run, a regrade).
+func (e *Engine) enqueue(ctx context.Context, tx *sql.Tx, c *compiled, rec records.Record, depth int) error {
+	if e.Jobs == nil {
+		return fmt.Errorf("rules: no job queue for the side effects of %q", c.r.Name)
+	}
+	_, err := e.Jobs.Enqueue(ctx, tx, kindEffect, "", effect{Rule: c.r.ID, Table: c.t.ID, Record: rec, Depth: depth}, time.Time{})
 	return err
 }
 
-func (e *Engine) signal() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Work runs the queued side effects until ctx ends: at once when work is queued, and every
-// few seconds for retries and for work left by a previous run of the process.
-func (e *Engine) Work(ctx context.Context) {
-	for {
-		for {
-			n, err := e.WorkOnce(ctx)
-			if err != nil && ctx.Err() == nil {
-				log.Printf("rules: queue: %v", err)
+// schedule queues, for the minute that has come, the runs of the cron rules it matches and
+// the daily pass at its time. The keys make one job of each, however many processes tick.
+func (e *Engine) schedule(ctx context.Context, tx *sql.Tx, minute time.Time) error {
+	m := minute.In(e.loc())
+	slot := minute.UTC().Format("2006-01-02T15:04Z")
+	for _, r := range e.Rules() {
+		if !r.Enabled {
+			continue
+		}
+		for _, tr := range r.Triggers {
+			if tr.On != OnSchedule {
+				continue
 			}
-			if n == 0 || err != nil {
+			if cr, err := jobs.ParseCron(tr.Cron); err == nil && cr.Matches(m) {
+				if _, err := e.Jobs.Enqueue(ctx, tx, kindCron, "cron:"+r.ID+":"+slot, map[string]string{"rule": r.ID}, minute); err != nil {
+					return err
+				}
 				break
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.wake:
-			time.Sleep(20 * time.Millisecond) // let the write that queued it commit
-		case <-time.After(3 * time.Second):
-		}
 	}
+	if at := time.Duration(m.Hour())*time.Hour + time.Duration(m.Minute())*time.Minute; at == e.DailyAt {
+		_, err := e.Jobs.Enqueue(ctx, tx, kindDaily, "daily:"+m.Format(time.DateOnly), nil, minute)
+		return err
+	}
+	return nil
 }
 
-// WorkOnce runs the side effects that are due, at most 100, and returns how many it ran.
-func (e *Engine) WorkOnce(ctx context.Context) (int, error) {
-	now := e.Now().UTC().Format(time.RFC3339)
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, payload, depth, attempts FROM _queue
-		WHERE run_at <= ? AND attempts < ? ORDER BY id LIMIT 100`, now, MaxAttempts)
+// runCron runs a cron rule once, in the job's transaction.
+func (e *Engine) runCron(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
+	var p struct{ Rule string }
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	r, err := e.Rule(p.Rule)
+	if err != nil || !r.Enabled { // deleted or disabled since
+		return nil
+	}
+	c, err := cloneRule(r).check(e.Catalog, e.userExists)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	type item struct {
-		j        job
-		attempts int
+	if _, err := e.runRule(ctx, tx, c); err != nil {
+		return err
 	}
-	var items []item
-	for rows.Next() {
-		var it item
-		var payload string
-		if err := rows.Scan(&it.j.ID, &payload, &it.j.Depth, &it.attempts); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if err := json.Unmarshal([]byte(payload), &it.j); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		items = append(items, it)
-	}
-	rows.Close()
-	for _, it := range items {
-		err := e.run(ctx, it.j)
-		if err == nil {
-			continue
-		}
-		// Try again later (1, 4, 9, 16 minutes), then give up and show why on the rule.
-		next := e.Now().Add(time.Duration((it.attempts+1)*(it.attempts+1)) * time.Minute).UTC().Format(time.RFC3339)
-		e.DB.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, "UPDATE _queue SET attempts = attempts + 1, run_at = ?, error = ? WHERE id = ?", next, err.Error(), it.j.ID)
-			return err
-		})
-		if it.attempts+1 >= MaxAttempts || depthExceeded(err) {
-			e.setStatus(ctx, it.j.Rule, false, err.Error())
-		}
-	}
-	return len(items), nil
+	return e.statusTx(ctx, tx, r.ID, true, "")
 }
 
 type errDepth struct{ rule string }
@@ -121,80 +117,82 @@ func (e errDepth) Error() string {
 	return fmt.Sprintf("规则「%s」连锁触发超过 %d 层，已停止 / rules triggered each other more than %d levels deep and were stopped", e.rule, MaxDepth, MaxDepth)
 }
 
-func depthExceeded(err error) bool { _, ok := err.(errDepth); return ok }
-
-// run does the side effects of one fired rule and removes the job, all in one transaction,
-// so each happens exactly once. Records are created through the records engine (their own
-// rules run, one level deeper).
-func (e *Engine) run(ctx context.Context, j job) error {
-	done := func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM _queue WHERE id = ?", j.ID)
-		return err
+// runEffect does the side effects of one fired rule inside the job's transaction, which
+// also completes the job, so each happens exactly once. Records are created through the
+// records engine (their own rules run, one level deeper).
+func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error {
+	var j effect
+	if err := jb.Decode(&j); err != nil {
+		return jobs.Permanent(err)
 	}
 	r, err := e.Rule(j.Rule)
 	if err != nil { // deleted since: nothing to do
-		return e.DB.Tx(ctx, done)
+		return nil
 	}
 	t, err := e.Catalog.Table(j.Table)
 	if err != nil {
-		return e.DB.Tx(ctx, done)
+		return nil
 	}
-	c, err := cloneRule(r).check(e.Catalog, e.userExists)
-	if err != nil {
-		return err
+	var c *compiled
+	for _, a := range e.active(t) { // compiled already, unless disabled since
+		if a.r.ID == r.ID {
+			c = a
+		}
+	}
+	if c == nil {
+		if c, err = cloneRule(r).check(e.Catalog, e.userExists); err != nil {
+			return err
+		}
 	}
 	if j.Depth >= MaxDepth {
-		e.DB.Tx(ctx, done)
-		return errDepth{rule: r.Name}
+		return jobs.Permanent(errDepth{rule: r.Name})
 	}
 	rec := fromJSON(t, j.Record)
 	env := e.formulaEnv()
-	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		for i := range r.Actions {
-			a := &r.Actions[i]
-			switch {
-			case a.Type == ActCreate:
-				target, err := e.Catalog.Table(a.Target)
-				if err != nil {
-					return err
-				}
-				in := records.Input{}
-				for id, v := range a.Values {
-					if fm := c.creates[i][id]; fm != nil {
-						if v, err = fm.Eval(rec, env); err != nil {
-							return err
-						}
-					}
-					in[id] = v
-				}
-				if e.Records == nil {
-					return fmt.Errorf("no records engine")
-				}
-				if _, err := e.Records.CreateTx(context.WithValue(ctx, depthKey{}, j.Depth+1), tx, access.System, target, in); err != nil {
-					return err
-				}
-			case a.Type == ActNotify && e.Inbox != nil:
-				to := append([]int64(nil), a.Users...)
-				if a.Owner {
-					if u, ok := rec[schema.FieldOwner].(int64); ok {
-						to = append(to, u)
+	for i := range r.Actions {
+		a := &r.Actions[i]
+		switch {
+		case a.Type == ActCreate:
+			target, err := e.Catalog.Table(a.Target)
+			if err != nil {
+				return err
+			}
+			in := records.Input{}
+			for id, v := range a.Values {
+				if fm := c.creates[i][id]; fm != nil {
+					if v, err = fm.Eval(rec, env); err != nil {
+						return err
 					}
 				}
-				if len(a.Roles) > 0 && e.Users != nil {
-					for _, u := range e.Users.List() {
-						if slices.Contains(a.Roles, u.Role) {
-							to = append(to, u.ID)
-						}
-					}
-				}
-				link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
-				if err := e.Inbox.SendTx(ctx, tx, to, fill(a.Title, t, rec), fill(a.Body, t, rec), link); err != nil {
-					return err
+				in[id] = v
+			}
+			if e.Records == nil {
+				return fmt.Errorf("no records engine")
+			}
+			if _, err := e.Records.CreateTx(context.WithValue(ctx, depthKey{}, j.Depth+1), tx, access.System, target, in); err != nil {
+				return err
+			}
+		case a.Type == ActNotify && e.Inbox != nil:
+			to := append([]int64(nil), a.Users...)
+			if a.Owner {
+				if u, ok := rec[schema.FieldOwner].(int64); ok {
+					to = append(to, u)
 				}
 			}
+			if len(a.Roles) > 0 && e.Users != nil {
+				for _, u := range e.Users.List() {
+					if slices.Contains(a.Roles, u.Role) {
+						to = append(to, u.ID)
+					}
+				}
+			}
+			link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
+			if err := e.Inbox.SendTx(ctx, tx, to, fill(a.Title, t, rec), fill(a.Body, t, rec), link); err != nil {
+				return err
+			}
 		}
-		return done(tx)
-	})
+	}
+	return nil
 }
 
 // fromJSON restores a record decoded from JSON to storage form.

@@ -10,6 +10,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/schema"
+	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 )
 
@@ -99,7 +100,6 @@ type compiled struct {
 	r        *Rule
 	t        *schema.Table
 	related  *schema.Table
-	cron     *Cron
 	formulas map[int]*formula.Formula            // action index → formula (set)
 	creates  map[int]map[string]*formula.Formula // action index → target field id → formula
 	fields   []*schema.Field                     // per action, the field it changes (nil if none)
@@ -142,11 +142,9 @@ func (r *Rule) check(cat *schema.Catalog, users func(int64) bool) (*compiled, er
 				tr.Fields[j] = f.ID
 			}
 		case OnSchedule:
-			cr, err := ParseCron(tr.Cron)
-			if err != nil {
+			if _, err := jobs.ParseCron(tr.Cron); err != nil {
 				return nil, problem.Invalid("bad_cron", "value", tr.Cron, "reason", err.Error()).At(at + ".cron")
 			}
-			c.cron = cr
 		default:
 			return nil, problem.Invalid("bad_choice", "value", tr.On, "choices", "created, updated, changed, deleted, schedule, always").At(at + ".on")
 		}

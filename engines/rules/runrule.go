@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log"
 	"slices"
 	"strings"
 	"time"
@@ -115,12 +114,9 @@ func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &RunResult{}
+	var res *RunResult
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if res.Matched, res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
-			return err
-		}
-		res.Queued, err = e.queueMatches(ctx, tx, c, MaxQueuedPerRun)
+		res, err = e.runRule(ctx, tx, c)
 		return err
 	})
 	failure := ""
@@ -128,9 +124,17 @@ func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
 		failure = err.Error()
 	}
 	e.setStatus(ctx, r.ID, true, failure)
-	if res.Queued > 0 {
-		e.signal()
+	return res, err
+}
+
+// runRule runs a checked rule over its table inside tx (see RunRule).
+func (e *Engine) runRule(ctx context.Context, tx *sql.Tx, c *compiled) (*RunResult, error) {
+	res := &RunResult{}
+	var err error
+	if res.Matched, res.Changed, err = e.keep(ctx, tx, c, nil); err != nil {
+		return res, err
 	}
+	res.Queued, err = e.queueMatches(ctx, tx, c, MaxQueuedPerRun)
 	return res, err
 }
 
@@ -305,41 +309,6 @@ func (e *Engine) KeepAll(ctx context.Context) (int, error) {
 		total += res.Changed
 	}
 	return total, nil
-}
-
-// RunSchedules runs scheduled rules at the minutes their cron says, until ctx ends.
-func (e *Engine) RunSchedules(ctx context.Context) {
-	for {
-		loc := e.Loc
-		if loc == nil {
-			loc = time.Local
-		}
-		now := e.Now().In(loc)
-		next := now.Truncate(time.Minute).Add(time.Minute)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(next.Sub(now)):
-		}
-		for _, r := range e.Rules() {
-			if !r.Enabled {
-				continue
-			}
-			for _, tr := range r.Triggers {
-				if tr.On != OnSchedule {
-					continue
-				}
-				cr, err := ParseCron(tr.Cron)
-				if err != nil || !cr.Next(next.Add(-time.Minute)).Equal(next) {
-					continue
-				}
-				if _, err := e.RunRule(ctx, r.ID); err != nil {
-					log.Printf("rules: %s: %v", r.Name, err)
-				}
-				break
-			}
-		}
-	}
 }
 
 // Change is how many records a field action would change, from a value to another.

@@ -30,6 +30,8 @@ type DB struct {
 	jobs   chan *job // write transactions waiting for the writer
 	quit   chan struct{}
 	writes atomic.Uint64 // committed write transactions, see Writes
+	cur    *job          // the job the writer is running, and its transaction (AfterCommit)
+	curTx  *sql.Tx
 
 	ck       *sql.DB       // the checkpointer's connection, see checkpoints
 	ckWanted chan struct{} // a commit happened since the last checkpoint
@@ -143,6 +145,29 @@ type job struct {
 	fn     func(tx *sql.Tx) error
 	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
 	done   chan error
+	after  []afterCommit // see AfterCommit
+}
+
+// AfterCommit makes fn run once the transaction tx — the one a Tx function was given —
+// has committed; not at all if it is rolled back. It must be called inside that function;
+// of the calls with the same key there, only the first counts (a job queue wakes its
+// workers once, however many jobs the transaction added). It is for telling other
+// goroutines about committed work, so fn must be quick and must not write.
+func (db *DB) AfterCommit(tx *sql.Tx, key any, fn func()) {
+	if db.cur == nil || db.curTx != tx {
+		panic("store: AfterCommit outside its write transaction")
+	}
+	for _, a := range db.cur.after {
+		if a.key == key {
+			return
+		}
+	}
+	db.cur.after = append(db.cur.after, afterCommit{key, fn})
+}
+
+type afterCommit struct {
+	key any
+	fn  func()
 }
 
 // Exec runs one statement as its own write transaction (queued with the others).
@@ -224,14 +249,14 @@ func (db *DB) runGroup(group []*job) {
 			continue
 		}
 		if single {
-			errs[i] = call(j, tx)
+			errs[i] = db.call(j, tx)
 			break
 		}
 		if _, err := tx.Exec("SAVEPOINT job"); err != nil {
 			errs[i] = err
 			continue
 		}
-		if errs[i] = call(j, tx); errs[i] != nil {
+		if errs[i] = db.call(j, tx); errs[i] != nil {
 			tx.Exec("ROLLBACK TO job")
 		}
 		tx.Exec("RELEASE job")
@@ -252,6 +277,11 @@ func (db *DB) runGroup(group []*job) {
 		}
 	}
 	for i, j := range group {
+		if errs[i] == nil {
+			for _, a := range j.after {
+				a.fn()
+			}
+		}
 		j.done <- errs[i]
 	}
 }
@@ -283,11 +313,13 @@ func (db *DB) checkpoints() {
 }
 
 // call runs a job's function, turning a panic into an error so the writer keeps going.
-func call(j *job, tx *sql.Tx) (err error) {
+func (db *DB) call(j *job, tx *sql.Tx) (err error) {
+	db.cur, db.curTx = j, tx
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic in write transaction: %v", v)
 		}
+		db.cur, db.curTx = nil, nil
 	}()
 	return j.fn(tx)
 }
@@ -364,6 +396,16 @@ var migrations = []string{
 	// The last run of each RFM model: how many customers it scored and how long it took.
 	`ALTER TABLE _rfm ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;
 	ALTER TABLE _rfm ADD COLUMN millis INTEGER NOT NULL DEFAULT 0;`,
+	// The durable job queue of package jobs replaces the rules' _queue; its waiting side
+	// effects move over (times become Unix milliseconds, the chain depth goes into the payload).
+	`CREATE TABLE _jobs(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT UNIQUE, payload TEXT NOT NULL,
+		state TEXT NOT NULL DEFAULT 'queued', run_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+		owner TEXT, lease_until INTEGER, error TEXT NOT NULL DEFAULT '', done_at INTEGER);
+	CREATE INDEX _jobs_due ON _jobs(state, run_at);
+	INSERT INTO _jobs(kind, payload, state, run_at, attempts, error)
+		SELECT 'rule', json_set(payload, '$.depth', depth), CASE WHEN attempts >= 5 THEN 'failed' ELSE 'queued' END,
+			COALESCE(CAST(strftime('%s', run_at) AS INTEGER), 0) * 1000, attempts, error FROM _queue ORDER BY id;
+	DROP TABLE _queue;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

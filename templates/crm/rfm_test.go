@@ -65,17 +65,16 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 			}
 		}
 	}
-	daily, stop := context.WithTimeout(ctx, 10*time.Second)
-	defer stop()
-	done := make(chan error, 1)
-	go a.Rules.RunDaily(daily, 1, 0, func(_ int, err error) { done <- err; stop() })
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-daily.Done():
-		t.Fatal("the daily pass did not run")
+	day = day.Add(time.Second) // 01:00: the minute tick queues the daily pass, a worker runs it
+	if err := a.Jobs.Tick(ctx, day); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.Jobs.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("ran %d jobs (%v), want the daily pass", n, err)
+	}
+	var state, failure string
+	if err := a.DB.R.QueryRow("SELECT state, error FROM _jobs WHERE key = 'daily:2026-11-23'").Scan(&state, &failure); err != nil || state != "done" {
+		t.Fatalf("the daily pass: %s %s (%v)", state, failure, err)
 	}
 	res, err = a.Reports.Data(ctx, access.System, matrix, reports.Filters{})
 	if err != nil {

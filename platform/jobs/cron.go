@@ -1,4 +1,4 @@
-package rules
+package jobs
 
 import (
 	"fmt"
@@ -109,4 +109,9 @@ func (c *Cron) dayMatches(t time.Time) bool {
 		return dom
 	}
 	return dom || dow
+}
+
+// Matches reports whether the minute of t (in t's zone) is one of the schedule's.
+func (c *Cron) Matches(t time.Time) bool {
+	return c.has(3, int(t.Month())) && c.dayMatches(t) && c.has(1, t.Hour()) && c.has(0, t.Minute())
 }

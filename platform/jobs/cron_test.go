@@ -1,10 +1,10 @@
-package rules_test
+package jobs_test
 
 import (
 	"testing"
 	"time"
 
-	"tierbase/engines/rules"
+	"tierbase/platform/jobs"
 )
 
 func TestCron(t *testing.T) {
@@ -22,7 +22,7 @@ func TestCron(t *testing.T) {
 		"0 9 15 * 5":       "2026-11-27 09:00", // the 15th or a Friday
 	}
 	for spec, want := range cases {
-		c, err := rules.ParseCron(spec)
+		c, err := jobs.ParseCron(spec)
 		if err != nil {
 			t.Fatalf("%s: %v", spec, err)
 		}
@@ -30,13 +30,13 @@ func TestCron(t *testing.T) {
 			t.Errorf("%s: next %s, want %s", spec, got, want)
 		}
 	}
-	c, _ := rules.ParseCron("0 0 30 2 *")
+	c, _ := jobs.ParseCron("0 0 30 2 *")
 	if !c.Next(from).IsZero() {
 		t.Error("30 February never comes")
 	}
 	for _, bad := range []string{"", "* * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * * 13 *", "* * * * 8",
 		"*/0 * * * *", "a * * * *", "5-1 * * * *", "1-x * * * *", "* * * * * *"} {
-		if _, err := rules.ParseCron(bad); err == nil {
+		if _, err := jobs.ParseCron(bad); err == nil {
 			t.Errorf("%q should be refused", bad)
 		}
 	}
@@ -48,7 +48,7 @@ func FuzzCron(f *testing.F) {
 	}
 	from := time.Date(2026, 11, 23, 10, 30, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := rules.ParseCron(s)
+		c, err := jobs.ParseCron(s)
 		if err != nil {
 			return
 		}

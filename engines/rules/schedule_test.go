@@ -1,0 +1,116 @@
+package rules_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"tierbase/app"
+	"tierbase/core/records"
+	"tierbase/engines/rules"
+)
+
+// Two processes on one database (two apps, each with its own connections and job queue, as
+// two processes have) tick every minute: a cron rule fires once per minute slot, and the
+// daily pass runs once that day.
+func TestCronOncePerSlotWithTwoProcesses(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.save(t, &rules.Rule{Name: "每分钟提醒", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "* * * * *"}},
+		When:    leaf("累计消费金额", "gt", 10000),
+		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "大客户「{客户名称}」"}}})
+	w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 50000})
+	w.customer(t, records.Input{"客户名称": "美的", "累计消费金额": 20000})
+	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
+	// The second process starts after the rule was saved (processes read the rules when they start).
+	other, err := app.Open(filepath.Dir(w.DB.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetClock(func() time.Time { return w.now }, time.UTC)
+	for _, a := range []*app.App{w.App, other} {
+		a.Rules.DailyAt = 9*time.Hour + 1*time.Minute
+	}
+	for range 3 {
+		var wg sync.WaitGroup
+		for _, a := range []*app.App{w.App, other} {
+			wg.Go(func() {
+				if err := a.Jobs.Tick(ctx, w.now.Add(time.Second)); err != nil {
+					t.Error(err)
+				}
+				if _, err := a.Jobs.Drain(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		w.now = w.now.Add(time.Minute)
+	}
+	items, _, err := w.Inbox.List(ctx, w.li, false, 100)
+	if err != nil || len(items) != 6 {
+		t.Fatalf("%d notifications (%v), want 2 customers × 3 minutes", len(items), err)
+	}
+	var daily int
+	w.DB.R.QueryRow("SELECT COUNT(*) FROM _jobs WHERE key LIKE 'daily:%' AND state = 'done'").Scan(&daily)
+	if daily != 1 {
+		t.Fatalf("daily pass jobs: %d, want 1", daily)
+	}
+}
+
+// A database from before package jobs keeps the side effects waiting in its _queue: the
+// migration moves them into the job queue, and they are carried out.
+func TestOldQueueMovesToJobs(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	rule := w.save(t, &rules.Rule{Name: "新客户通知", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "新客户「{客户名称}」"}}})
+	w.customer(t, records.Input{"客户名称": "格力"})
+	var payload string
+	if err := w.DB.R.QueryRow("SELECT json_remove(payload, '$.depth') FROM _jobs").Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(w.DB.Path)
+	w.Close()
+	// Turn the file back into the previous version: the job waits in _queue.
+	raw, err := sql.Open("sqlite3", w.DB.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	raw.QueryRow("PRAGMA user_version").Scan(&version)
+	for _, q := range []string{
+		`CREATE TABLE _queue(id INTEGER PRIMARY KEY, rule_id TEXT NOT NULL, payload TEXT NOT NULL, depth INTEGER NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0, run_at TEXT NOT NULL, error TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX _queue_run_at ON _queue(run_at)`,
+		`INSERT INTO _queue(rule_id, payload, depth, attempts, run_at, error) VALUES('` + rule.ID + `', '` + payload + `', 0, 1, '2026-11-23T09:00:00Z', 'busy')`,
+		`DROP TABLE _jobs`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-1),
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	a, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.App = a
+	a.SetClock(func() time.Time { return w.now }, time.UTC)
+	var attempts int
+	if err := a.DB.R.QueryRow("SELECT attempts FROM _jobs WHERE kind = 'rule' AND state = 'queued'").Scan(&attempts); err != nil || attempts != 1 {
+		t.Fatalf("moved job: attempts %d (%v)", attempts, err)
+	}
+	if n, err := a.Jobs.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("ran %d (%v)", n, err)
+	}
+	items, _, _ := a.Inbox.List(ctx, w.li, false, 10)
+	if len(items) != 1 || items[0].Title != "新客户「格力」" {
+		t.Fatalf("inbox %+v", items)
+	}
+}
