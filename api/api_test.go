@@ -438,7 +438,7 @@ func TestUsers(t *testing.T) {
 	}
 	admin.post("/api/users", map[string]string{"email": "SALES@example.com", "password": "another-password"}).wantError(t, 409, "email_taken")
 	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "bad_option")
-	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "forbidden")
+	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "not_allowed")
 	list := items(admin.get("/api/users").must(t, 200))
 	if len(list) != 2 || list[0]["email"] != adminEmail || list[1]["name"] != "小王" {
 		t.Errorf("users = %v", list)

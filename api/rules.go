@@ -46,7 +46,7 @@ func (s *Server) getScheme(w http.ResponseWriter, r *http.Request) error {
 
 // saveScheme creates (POST) or replaces (PUT) a scheme; enabled schemes regrade at once.
 func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	var sc rules.Scheme
@@ -73,7 +73,7 @@ func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	if err := s.Rules.Delete(r.Context(), r.PathValue("id")); err != nil {
@@ -84,7 +84,7 @@ func (s *Server) deleteScheme(w http.ResponseWriter, r *http.Request) error {
 
 // previewScheme answers what a scheme would change, writing nothing.
 func (s *Server) previewScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	var sc rules.Scheme
@@ -99,7 +99,7 @@ func (s *Server) previewScheme(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	sc, err := s.Rules.Scheme(r.PathValue("id"))
@@ -138,7 +138,7 @@ func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	items, err := s.Rules.Migrations(r.Context(), t, r.URL.Query().Get("field"))
@@ -150,7 +150,7 @@ func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
 
 // runRFM scores the customers of a table by RFM and writes R分/F分/M分/RFM分群.
 func (s *Server) runRFM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	var m rules.RFM
@@ -173,7 +173,7 @@ func (s *Server) listRFM(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRFM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	if err := s.Rules.DeleteRFM(r.Context(), r.PathValue("table")); err != nil {
@@ -243,7 +243,7 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) error {
 
 // saveRule creates (POST) or replaces (PUT) a rule; an always-kept rule applies at once.
 func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	var ru rules.Rule
@@ -272,7 +272,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	if err := s.Rules.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
@@ -282,7 +282,7 @@ func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) runRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	res, err := s.Rules.RunRule(r.Context(), r.PathValue("id"))
@@ -293,7 +293,7 @@ func (s *Server) runRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) previewRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageRules); err != nil {
 		return err
 	}
 	var ru rules.Rule

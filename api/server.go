@@ -217,6 +217,7 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	if len(p.Details) == 0 && (p.Field != "" || p.Path != "" || p.Row > 0) {
 		details = append(details, errorDetail{Code: p.Code, Message: p.Message(lang), Field: p.Field, Row: p.Row, Path: p.Path})
 	}
+	w.Header().Del("Content-Disposition") // a refused download answers an error, not a file
 	status := p.Status
 	if status == 0 {
 		status = 400

@@ -41,7 +41,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	var in struct{ Name, Icon string }
@@ -56,7 +56,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) installCRM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	a, err := s.InstallCRM(r.Context())
@@ -71,7 +71,7 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	var in struct {
@@ -102,7 +102,7 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	var in struct {
@@ -121,7 +121,7 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	if err := s.Catalog.DeleteTable(r.Context(), r.PathValue("table")); err != nil {
@@ -131,7 +131,7 @@ func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	var f schema.Field
@@ -146,7 +146,7 @@ func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	var p schema.FieldPatch
@@ -161,7 +161,7 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
+	if err := access.Can(actor(r), access.ManageSchema); err != nil {
 		return err
 	}
 	if err := s.Catalog.DeleteField(r.Context(), r.PathValue("table"), r.PathValue("field")); err != nil {

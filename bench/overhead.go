@@ -28,7 +28,7 @@ func ruleOverhead(n int) {
 		must(err)
 		_, err = crm.Install(ctx, a.Catalog)
 		must(err)
-		u, err := a.Users.Create(ctx, "bench@example.com", "password-1", "测试", "member")
+		u, err := a.Users.Create(ctx, access.System, "bench@example.com", "password-1", "测试", "member")
 		must(err)
 		if withRules {
 			for i := 0; i < 20; i++ {

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"tierbase/app"
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/rules"
 	"time"
@@ -34,7 +35,7 @@ func userCreate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Users.Create(ctx(), *email, *password, *name, *role)
+	u, err := a.Users.Create(ctx(), access.System, *email, *password, *name, *role)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func crmData(t *testing.T, dir string, people map[string]string) {
 		t.Fatal(err)
 	}
 	for email, role := range people {
-		if _, err := a.Users.Create(context.Background(), email, "a-good-password", strings.Split(email, "@")[0], role); err != nil {
+		if _, err := a.Users.Create(context.Background(), access.System, email, "a-good-password", strings.Split(email, "@")[0], role); err != nil {
 			t.Fatal(err)
 		}
 	}

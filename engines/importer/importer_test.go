@@ -35,7 +35,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	if _, err := a.Users.Create(context.Background(), "zhang@example.com", "password-1", "张伟", "member"); err != nil {
+	if _, err := a.Users.Create(context.Background(), access.System, "zhang@example.com", "password-1", "张伟", "member"); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }

@@ -540,7 +540,7 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	e := newEnv(t)
 	n := &notes{}
 	e.a.Reports.Notifier = n
-	admin, err := e.a.Users.Create(ctx, "boss@example.com", "boss-password", "老板", "admin")
+	admin, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

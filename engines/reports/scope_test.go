@@ -23,11 +23,11 @@ func TestLinkedFieldsStayInScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	member, err := a.Users.Create(ctx, "m@example.com", "member-password", "小王", "member")
+	member, err := a.Users.Create(ctx, access.System, "m@example.com", "member-password", "小王", "member")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := a.Users.Create(ctx, "o@example.com", "other-password", "小李", "member")
+	other, err := a.Users.Create(ctx, access.System, "o@example.com", "other-password", "小李", "member")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestAlertIsComputedPerRecipient(t *testing.T) {
 	e := newEnv(t)
 	n := &inbox{}
 	e.a.Reports.Notifier = n
-	boss, err := e.a.Users.Create(ctx, "boss@example.com", "boss-password", "老板", access.RoleAdmin)
+	boss, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", access.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}

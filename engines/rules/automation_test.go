@@ -47,7 +47,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"张伟", "李娜"} {
-		u, err := a.Users.Create(ctx, name+"@example.com", "password-1", name, "member")
+		u, err := a.Users.Create(ctx, access.System, name+"@example.com", "password-1", name, "member")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/platform/store"
@@ -122,7 +123,7 @@ func ensureSalesTeam(ctx context.Context, us *users.Service) ([]int64, error) {
 			ids = append(ids, id)
 			continue
 		}
-		u, err := us.Create(ctx, email, DemoPassword, s.name, users.Member)
+		u, err := us.Create(ctx, access.System, email, DemoPassword, s.name, users.Member)
 		if err != nil {
 			return nil, err
 		}
