@@ -30,7 +30,8 @@ type change struct {
 	After  any    `json:"a"`
 }
 
-// Create adds one record. An "id" in the input is refused: creating never overwrites.
+// Create adds one record and returns it as the actor may see it. An "id" in the input is
+// refused: creating never overwrites.
 func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, in Input) (Record, error) {
 	var rec Record
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -38,6 +39,9 @@ func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, i
 		rec, err = s.CreateTx(ctx, tx, a, t, in)
 		return err
 	})
+	if err == nil {
+		visible(access.FieldsOf(a, t), rec)
+	}
 	return rec, err
 }
 
@@ -89,6 +93,7 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err != nil {
 		return nil, err
 	}
+	visible(access.FieldsOf(a, t), out...)
 	return out, nil
 }
 
