@@ -47,7 +47,7 @@ func ruleOverhead(n int) {
 				default:
 					r.Actions = []rules.Action{{Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}}
 				}
-				_, _, err := a.Rules.SaveRule(ctx, r)
+				_, _, err := a.Rules.SaveRule(ctx, access.System, r)
 				must(err)
 			}
 		}

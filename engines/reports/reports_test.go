@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := a.Rules.RegradeAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Rules.RunRFM(ctx, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
+	if _, err := a.Rules.RunRFM(ctx, access.System, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallDashboards(ctx, a.Reports); err != nil {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/records"
@@ -87,7 +88,10 @@ func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc
 
 // Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
 // once. It returns the saved scheme and how many records changed grade.
-func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
+func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, 0, err
+	}
 	if _, _, err := s.check(e.Catalog); err != nil {
 		return nil, 0, err
 	}
@@ -126,13 +130,16 @@ func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
 	}
 	n := 0
 	if s.Enabled {
-		n, err = e.Regrade(ctx, s)
+		n, err = e.Regrade(ctx, a, s)
 	}
 	return s, n, err
 }
 
 // Delete removes a scheme; the grades it gave stay.
-func (e *Engine) Delete(ctx context.Context, ref string) error {
+func (e *Engine) Delete(ctx context.Context, a access.Actor, ref string) error {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return err
+	}
 	s, err := e.Scheme(ref)
 	if err != nil {
 		return err
@@ -189,7 +196,10 @@ func (e *Engine) compile(s *Scheme) (*grading, error) {
 // Regrade sets the graded field of every record of the scheme's table to what the scheme
 // says today, in one transaction: two set-based statements, each change in the tier history.
 // It returns how many records changed.
-func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
+func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return 0, err
+	}
 	g, err := e.compile(s)
 	if err != nil {
 		return 0, err
@@ -294,7 +304,7 @@ func (e *Engine) RegradeAll(ctx context.Context) (int, error) {
 		if !s.Enabled || e.Problem(s) != nil {
 			continue
 		}
-		n, err := e.Regrade(ctx, s)
+		n, err := e.Regrade(ctx, access.System, s)
 		if err != nil {
 			return total, fmt.Errorf("分级方案「%s」: %w", s.Name, err)
 		}
@@ -329,7 +339,10 @@ type Impact struct {
 
 // Preview tells how many records would change grade, from what to what, with examples.
 // The scheme need not have a name yet.
-func (e *Engine) Preview(ctx context.Context, s *Scheme, lang string) (*Impact, error) {
+func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang string) (*Impact, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	if s.Name == "" {
 		c := *s
 		c.Name, s = "preview", &c
@@ -483,7 +496,10 @@ type Migration struct {
 }
 
 // Migrations returns the month-by-month grade moves of a field ("" is no grade), for charts.
-func (e *Engine) Migrations(ctx context.Context, t *schema.Table, field string) ([]Migration, error) {
+func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table, field string) ([]Migration, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	f := t.Field(field)
 	if f == nil {
 		return nil, problem.Invalid("unknown_field", "table", t.Name, "name", field).At("field")

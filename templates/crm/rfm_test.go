@@ -95,7 +95,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	// Installing again keeps the model as the user left it.
 	m := models[0].RFM
 	m.Segments = "en"
-	if _, err := a.Rules.RunRFM(ctx, m); err != nil {
+	if _, err := a.Rules.RunRFM(ctx, access.System, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(ctx, a.Rules); err != nil {

@@ -5,6 +5,7 @@ package crm
 import (
 	"context"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 	"tierbase/engines/rules"
@@ -164,7 +165,7 @@ func RFMModel() rules.RFM {
 // install raise no to-dos; the RFM model runs once at install.
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
 	if _, err := eng.Scheme("客户分级"); err != nil {
-		if _, _, err := eng.Save(ctx, Scheme()); err != nil {
+		if _, _, err := eng.Save(ctx, access.System, Scheme()); err != nil {
 			return err
 		}
 	}
@@ -172,7 +173,7 @@ func InstallRules(ctx context.Context, eng *rules.Engine) error {
 		if _, err := eng.Rule(r.Name); err == nil {
 			continue
 		}
-		if _, _, err := eng.SaveRule(ctx, r); err != nil {
+		if _, _, err := eng.SaveRule(ctx, access.System, r); err != nil {
 			return err
 		}
 	}
@@ -195,6 +196,6 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 			return nil
 		}
 	}
-	_, err = eng.RunRFM(ctx, m)
+	_, err = eng.RunRFM(ctx, access.System, m)
 	return err
 }
