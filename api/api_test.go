@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tierbase/api"
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
 	"tierbase/templates/crm"
@@ -45,8 +46,8 @@ func newServer(t *testing.T) string {
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox,
 		Reports: a.Reports, Version: "test-1",
-		InstallCRM: func(ctx context.Context) (*schema.App, error) {
-			installed, err := crm.Install(ctx, a.Catalog)
+		InstallCRM: func(ctx context.Context, by access.Actor) (*schema.App, error) {
+			installed, err := crm.Install(ctx, by, a.Catalog)
 			if err == nil {
 				err = crm.InstallDashboards(ctx, a.Reports)
 			}

@@ -36,8 +36,8 @@ type Server struct {
 	Inbox   *inbox.Service
 	Reports *reports.Engine
 	Version string
-	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
-	InstallCRM func(ctx context.Context) (*schema.App, error)
+	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
+	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
 }

@@ -26,7 +26,7 @@ func ruleOverhead(n int) {
 		must(err)
 		a, err := app.Open(dir)
 		must(err)
-		_, err = crm.Install(ctx, a.Catalog)
+		_, err = crm.Install(ctx, access.System, a.Catalog)
 		must(err)
 		u, err := a.Users.Create(ctx, access.System, "bench@example.com", "password-1", "测试", "member")
 		must(err)

@@ -27,7 +27,7 @@ func crmData(t *testing.T, dir string, people map[string]string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := crm.Install(context.Background(), a.Catalog); err != nil {
+	if _, err := crm.Install(context.Background(), access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(context.Background(), a.Rules); err != nil {

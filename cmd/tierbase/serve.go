@@ -64,8 +64,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads, Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: version,
-		InstallCRM: func(c context.Context) (*schema.App, error) {
-			installed, err := crm.Install(c, a.Catalog)
+		InstallCRM: func(c context.Context, by access.Actor) (*schema.App, error) {
+			installed, err := crm.Install(c, by, a.Catalog)
 			if err == nil {
 				err = crm.InstallRules(c, a.Rules)
 			}

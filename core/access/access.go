@@ -27,6 +27,9 @@ type Actor struct {
 // System acts for command-line tools and background work; it may do anything.
 var System = Actor{Role: RoleSystem}
 
+// MayChangeSchema makes the actor a schema.Changer: it asks Can(a, ManageSchema).
+func (a Actor) MayChangeSchema() error { return Can(a, ManageSchema) }
+
 // Admin reports whether the actor sees and changes everything.
 func (a Actor) Admin() bool { return a.Role == RoleAdmin || a.Role == RoleSystem }
 

@@ -26,7 +26,7 @@ func TestScopesOnATable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb, err := cat.CreateTable(ctx, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}})
+	tb, err := cat.CreateTable(ctx, access.System, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,12 +52,12 @@ func open(t *testing.T) *world {
 		}
 		*[]*access.Actor{&w.admin, &w.wang, &w.li}[i] = access.Actor{UserID: u.ID, Role: role}
 	}
-	if w.cust, err = cat.CreateTable(ctx, "", "客户", []*schema.Field{
+	if w.cust, err = cat.CreateTable(ctx, access.System, "", "客户", []*schema.Field{
 		{Name: "客户名称", Type: schema.Text}, {Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{0000}"},
 		{Name: "累计消费金额", Type: schema.Money}}); err != nil {
 		t.Fatal(err)
 	}
-	if w.orders, err = cat.CreateTable(ctx, "", "订单", []*schema.Field{
+	if w.orders, err = cat.CreateTable(ctx, access.System, "", "订单", []*schema.Field{
 		{Name: "订单名称", Type: schema.Text}, {Name: "客户", Type: schema.Link, LinkTable: w.cust.ID}}); err != nil {
 		t.Fatal(err)
 	}

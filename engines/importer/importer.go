@@ -221,6 +221,11 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 	if err := access.Can(a, access.Import); err != nil {
 		return nil, err
 	}
+	if plan.CreateTable {
+		if err := a.MayChangeSchema(); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	header := src.Header()
 	tg, err := im.resolve(t, header, plan)

@@ -482,7 +482,7 @@ func pathOf(p *problem.Error) string {
 func TestDeletedFieldExplains(t *testing.T) {
 	e := newEnv(t)
 	d := e.board["客户分级看板"]
-	if err := e.a.Catalog.DeleteField(ctx, "客户", "客户来源"); err != nil {
+	if err := e.a.Catalog.DeleteField(ctx, access.System, "客户", "客户来源"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.a.Reports.Dashboard(d.ID); err != nil {

@@ -31,11 +31,11 @@ func TestLinkedFieldsStayInScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := a.Catalog.CreateTable(ctx, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}, {Name: "客户等级", Type: schema.Text}})
+	cust, err := a.Catalog.CreateTable(ctx, access.System, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}, {Name: "客户等级", Type: schema.Text}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, err := a.Catalog.CreateTable(ctx, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
+	orders, err := a.Catalog.CreateTable(ctx, access.System, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
 		{Name: "客户", Type: schema.Link, LinkTable: cust.ID}, {Name: "金额", Type: schema.Money}})
 	if err != nil {
 		t.Fatal(err)

@@ -37,11 +37,11 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(func() { w.App.Close() })
 	a.SetClock(func() time.Time { return w.now }, time.UTC)
 	ctx := context.Background()
-	if _, err := crm.Install(ctx, a.Catalog); err != nil {
+	if _, err := crm.Install(ctx, access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	w.cust, _ = a.Catalog.Table("客户")
-	w.todo, err = a.Catalog.CreateTable(ctx, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
+	w.todo, err = a.Catalog.CreateTable(ctx, access.System, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
 		{Name: "截止时间", Type: schema.DateTime}, {Name: "关联客户", Type: schema.Link, LinkTable: w.cust.ID}})
 	if err != nil {
 		t.Fatal(err)
@@ -462,7 +462,7 @@ func TestRuleWithDeletedField(t *testing.T) {
 	ctx := context.Background()
 	w.save(t, &rules.Rule{Name: "备注规则", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		When: leaf("购买频率", "gt", 1), Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "常客"}}})
-	if err := w.Catalog.DeleteField(ctx, "客户", "购买频率"); err != nil {
+	if err := w.Catalog.DeleteField(ctx, access.System, "客户", "购买频率"); err != nil {
 		t.Fatal(err)
 	}
 	w.cust, _ = w.Catalog.Table("客户")
@@ -549,7 +549,7 @@ func TestRuleRunWritesHistory(t *testing.T) {
 func TestQueuedJobIsAllOrNothing(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	codes, err := w.Catalog.CreateTable(ctx, "", "编号表", []*schema.Field{{Name: "编号", Type: schema.Text, Unique: true}})
+	codes, err := w.Catalog.CreateTable(ctx, access.System, "", "编号表", []*schema.Field{{Name: "编号", Type: schema.Text, Unique: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,7 +151,7 @@ func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error)
 		f := t.Field(want.Name)
 		if f == nil {
 			w := want
-			if f, err = e.Catalog.AddField(ctx, t.ID, &w); err != nil {
+			if f, err = e.Catalog.AddField(ctx, access.System, t.ID, &w); err != nil {
 				return 0, err
 			}
 		}

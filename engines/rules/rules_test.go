@@ -34,7 +34,7 @@ func setup(t *testing.T) *env {
 	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Rules}
 	a.SetClock(func() time.Time { return e.now }, time.UTC)
 	cat := a.Catalog
-	if _, err := crm.Install(context.Background(), cat); err != nil {
+	if _, err := crm.Install(context.Background(), access.System, cat); err != nil {
 		t.Fatal(err)
 	}
 	e.t, _ = cat.Table("客户")
@@ -232,7 +232,7 @@ func TestSchemeWithDeletedFieldStopsGrading(t *testing.T) {
 	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.cat.DeleteField(context.Background(), "客户", "购买频率"); err != nil {
+	if err := e.cat.DeleteField(context.Background(), access.System, "客户", "购买频率"); err != nil {
 		t.Fatal(err)
 	}
 	e.t, _ = e.cat.Table("客户")

@@ -47,7 +47,7 @@ var salesTeam = []struct{ name, email string }{
 func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Service, opt DemoOptions) (DemoSummary, error) {
 	var sum DemoSummary
 	if _, err := cat.App(AppName); err != nil {
-		if _, err := Install(ctx, cat); err != nil {
+		if _, err := Install(ctx, access.System, cat); err != nil {
 			return sum, err
 		}
 	}

@@ -25,7 +25,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	day := time.Date(2026, 11, 23, 0, 59, 59, 0, loc)
 	a.SetClock(func() time.Time { return day }, loc)
-	if _, err := crm.Install(ctx, a.Catalog); err != nil {
+	if _, err := crm.Install(ctx, access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(ctx, a.Rules); err != nil {
