@@ -199,6 +199,17 @@ func TestHiddenField(t *testing.T) {
 	if got := admin.get(p).must(t, 200); num(got["累计消费金额"]) != 6000 {
 		t.Errorf("admin sees %v", got["累计消费金额"])
 	}
+	// Charts over the hidden field are refused; others still work.
+	sum := map[string]any{"title": "消费", "type": "indicator", "table": "客户", "measures": []any{map[string]any{"agg": "sum", "field": "累计消费金额"}}}
+	wang.post("/api/charts/preview", map[string]any{"chart": sum}).wantError(t, 403, "field_hidden")
+	byName := map[string]any{"title": "名称", "type": "bar", "table": "客户", "dimensions": []any{map[string]any{"field": "客户名称"}},
+		"measures": []any{map[string]any{"agg": "count"}}}
+	wang.post("/api/charts/preview", map[string]any{"chart": byName}).must(t, 200)
+	byName["filter"] = map[string]any{"field": "累计消费金额", "op": "gt", "value": 5500}
+	wang.post("/api/charts/preview", map[string]any{"chart": byName}).wantError(t, 403, "field_hidden")
+	if got := admin.post("/api/charts/preview", map[string]any{"chart": sum}).must(t, 200); num(got["value"]) != 6000 {
+		t.Errorf("admin's sum %v", got)
+	}
 	// Export leaves the column out (admins export; hide it from them too).
 	hideField(t, "客户", "累计消费金额", true)
 	raw := admin.get(tablePath("客户") + "/export?format=csv").Raw

@@ -382,7 +382,7 @@ func (e *Engine) Data(ctx context.Context, a access.Actor, id string, f Filters)
 		return nil, err
 	}
 	scope := "all"
-	if !a.Admin() {
+	if !a.Admin() || access.FieldRules != nil { // field permissions may differ from user to user
 		scope = fmt.Sprint(a.UserID)
 	}
 	fj, _ := json.Marshal(f)
@@ -439,6 +439,9 @@ func (e *Engine) compute(ctx context.Context, a access.Actor, c *Chart, f Filter
 	cp.Columns = slices.Clone(c.Columns)
 	p, err := resolve(e.Catalog, &cp)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.hidden(p, a); err != nil {
 		return nil, err
 	}
 	res, err := e.run(ctx, p, a, f)
