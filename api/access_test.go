@@ -61,6 +61,7 @@ func TestMemberSeesOwnRecords(t *testing.T) {
 		p := recordPath("客户", num(rec["id"]))
 		wang.get(p).wantError(t, 404, "not_found")
 		wang.get(p+"/history").wantError(t, 404, "not_found")
+		wang.get(p+"/tier-history").wantError(t, 404, "not_found")
 		wang.patch(p, map[string]any{"客户名称": "改掉"}).wantError(t, 404, "not_found")
 		wang.del(p).wantError(t, 404, "not_found")
 		wang.post(recordsPath("客户")+"/batch", map[string]any{"items": []map[string]any{{"id": rec["id"], "客户名称": "改掉"}}}).wantDetail(t, "not_found", "", 1, "")

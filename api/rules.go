@@ -109,10 +109,7 @@ func (s *Server) tierHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Records.Get(r.Context(), actor(r), t, id); err != nil {
-		return err
-	}
-	items, err := s.Rules.TierHistory(r.Context(), t, id)
+	items, err := s.Rules.TierHistory(r.Context(), actor(r), t, id)
 	if err != nil {
 		return err
 	}

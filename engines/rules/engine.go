@@ -465,8 +465,11 @@ type TierChange struct {
 	Source string `json:"source"` // the scheme that made it
 }
 
-// TierHistory returns the grade changes of a record, newest first.
-func (e *Engine) TierHistory(ctx context.Context, t *schema.Table, id int64) ([]TierChange, error) {
+// TierHistory returns the grade changes of a record the actor may read, newest first.
+func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]TierChange, error) {
+	if _, err := e.Records.Get(ctx, a, t, id); err != nil {
+		return nil, err
+	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT field, COALESCE(from_value, ''), COALESCE(to_value, ''), at, source
 		FROM _tier_history WHERE table_id = ? AND record_id = ? ORDER BY id DESC`, t.ID, id)
 	if err != nil {

@@ -105,7 +105,7 @@ func TestGradesFollowTheCalendar(t *testing.T) {
 	if g := e.grade(t, lead.ID()); g != "普通客户" {
 		t.Fatalf("71 days on the lead is %v", g)
 	}
-	hist, err := e.eng.TierHistory(context.Background(), e.t, vip.ID())
+	hist, err := e.eng.TierHistory(context.Background(), access.System, e.t, vip.ID())
 	if err != nil || len(hist) != 2 || hist[0].From != "高价值客户" || hist[0].To != "普通客户" || hist[1].To != "高价值客户" || hist[0].Source != "客户分级" {
 		t.Fatalf("tier history %+v %v", hist, err)
 	}
