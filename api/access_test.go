@@ -61,6 +61,7 @@ func TestMemberSeesOwnRecords(t *testing.T) {
 		p := recordPath("客户", num(rec["id"]))
 		wang.get(p).wantError(t, 404, "not_found")
 		wang.get(p+"/history").wantError(t, 404, "not_found")
+		wang.get(p+"/tier-history").wantError(t, 404, "not_found")
 		wang.patch(p, map[string]any{"客户名称": "改掉"}).wantError(t, 404, "not_found")
 		wang.del(p).wantError(t, 404, "not_found")
 		wang.post(recordsPath("客户")+"/batch", map[string]any{"items": []map[string]any{{"id": rec["id"], "客户名称": "改掉"}}}).wantDetail(t, "not_found", "", 1, "")
@@ -76,8 +77,9 @@ func TestMemberSeesOwnRecords(t *testing.T) {
 	if got := names(admin); !reflect.DeepEqual(got, []string{"分给小李的客户", "小王改过的客户", "管理员的客户"}) {
 		t.Errorf("admin sees %v after 小王's changes", got)
 	}
-	// Handing a record over takes it out of the member's sight.
-	wang.patch(p, map[string]any{"负责人": liID}).must(t, 200)
+	// Handing a record over is the admin's, and takes it out of the member's sight.
+	wang.patch(p, map[string]any{"负责人": liID}).wantError(t, 403, "assign_refused")
+	admin.patch(p, map[string]any{"负责人": liID}).must(t, 200)
 	wang.get(p).wantError(t, 404, "not_found")
 	if got := names(li); len(got) != 2 {
 		t.Errorf("小李 sees %v after the hand-over", got)
@@ -103,7 +105,7 @@ func TestMemberCannotManageSchema(t *testing.T) {
 		{"POST", "/api/users", map[string]any{"email": "x@example.com", "password": "long-enough"}},
 	}
 	for _, op := range forbidden {
-		member.call(op.method, op.path, op.body).wantError(t, 403, "forbidden")
+		member.call(op.method, op.path, op.body).wantError(t, 403, "not_allowed")
 	}
 	// Nothing changed.
 	tbl := admin.get(tablePath("客户")).must(t, 200)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tierbase/api"
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
 	"tierbase/templates/crm"
@@ -45,8 +46,8 @@ func newServer(t *testing.T) string {
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox,
 		Reports: a.Reports, Version: "test-1",
-		InstallCRM: func(ctx context.Context) (*schema.App, error) {
-			installed, err := crm.Install(ctx, a.Catalog)
+		InstallCRM: func(ctx context.Context, by access.Actor) (*schema.App, error) {
+			installed, err := crm.Install(ctx, by, a.Catalog)
 			if err == nil {
 				err = crm.InstallDashboards(ctx, a.Reports)
 			}
@@ -438,7 +439,7 @@ func TestUsers(t *testing.T) {
 	}
 	admin.post("/api/users", map[string]string{"email": "SALES@example.com", "password": "another-password"}).wantError(t, 409, "email_taken")
 	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "bad_option")
-	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "forbidden")
+	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "not_allowed")
 	list := items(admin.get("/api/users").must(t, 200))
 	if len(list) != 2 || list[0]["email"] != adminEmail || list[1]["name"] != "小王" {
 		t.Errorf("users = %v", list)

@@ -39,7 +39,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &c); err != nil {
 		return err
 	}
-	u, err := s.Users.Create(r.Context(), c.Email, c.Password, c.Name, users.Admin)
+	u, err := s.Users.Create(r.Context(), access.System, c.Email, c.Password, c.Name, users.Admin)
 	if err != nil {
 		return err
 	}
@@ -98,18 +98,15 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, 200, map[string]any{"items": s.Users.List()})
+	return writeJSON(w, 200, map[string]any{"items": s.Users.Directory(actor(r))})
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageUsers(actor(r)); err != nil {
-		return err
-	}
 	var c credentials
 	if err := decode(r, &c); err != nil {
 		return err
 	}
-	u, err := s.Users.Create(r.Context(), c.Email, c.Password, c.Name, c.Role)
+	u, err := s.Users.Create(r.Context(), actor(r), c.Email, c.Password, c.Name, c.Role)
 	if err != nil {
 		return err
 	}

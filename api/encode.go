@@ -18,13 +18,14 @@ func appendRecord(b []byte, t *schema.Table, rec records.Record) []byte {
 	b = append(b, `{"id":`...)
 	b = store.AppendJSON(b, rec[schema.FieldID])
 	for _, f := range t.Fields {
-		if f.ID == schema.FieldID {
+		v, ok := rec[f.ID]
+		if f.ID == schema.FieldID || !ok { // a field hidden from the reader is left out
 			continue
 		}
 		b = append(b, ',')
 		b = store.AppendJSONString(b, f.Name)
 		b = append(b, ':')
-		b = store.AppendJSON(b, rec[f.ID])
+		b = store.AppendJSON(b, v)
 	}
 	return append(b, '}')
 }

@@ -34,7 +34,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	titles, err := s.Records.Titles(r.Context(), t, page.Items)
+	titles, err := s.Records.Titles(r.Context(), actor(r), t, page.Items)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 
 // one answers a single record with the titles of its user and link values.
 func (s *Server) one(w http.ResponseWriter, r *http.Request, status int, t *schema.Table, rec records.Record) error {
-	titles, err := s.Records.Titles(r.Context(), t, []records.Record{rec})
+	titles, err := s.Records.Titles(r.Context(), actor(r), t, []records.Record{rec})
 	if err != nil {
 		return err
 	}

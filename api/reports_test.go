@@ -80,7 +80,7 @@ func TestDashboardsThroughAPI(t *testing.T) {
 
 	// A new dashboard with a chart made through the API; members may not.
 	d := admin.post("/api/dashboards", map[string]any{"name": "销售看板"}).must(t, 201)
-	wang.post("/api/dashboards", map[string]any{"name": "我的看板"}).wantError(t, 403, "forbidden")
+	wang.post("/api/dashboards", map[string]any{"name": "我的看板"}).wantError(t, 403, "not_allowed")
 	chart := map[string]any{"dashboard": d["id"], "title": "来源", "type": "bar", "table": "客户",
 		"dimensions": []any{map[string]any{"field": "客户来源"}}, "measures": []any{map[string]any{"agg": "count", "name": "客户数"}}}
 	saved := admin.post("/api/charts", chart).must(t, 201)

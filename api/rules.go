@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"tierbase/core/access"
 	"tierbase/core/formula"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
@@ -46,9 +45,6 @@ func (s *Server) getScheme(w http.ResponseWriter, r *http.Request) error {
 
 // saveScheme creates (POST) or replaces (PUT) a scheme; enabled schemes regrade at once.
 func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var sc rules.Scheme
 	if err := decode(r, &sc); err != nil {
 		return err
@@ -63,7 +59,7 @@ func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		sc.ID = ""
 	}
-	saved, n, err := s.Rules.Save(r.Context(), &sc)
+	saved, n, err := s.Rules.Save(r.Context(), actor(r), &sc)
 	if err != nil {
 		return err
 	}
@@ -73,10 +69,7 @@ func (s *Server) saveScheme(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	if err := s.Rules.Delete(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.Rules.Delete(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})
@@ -84,14 +77,11 @@ func (s *Server) deleteScheme(w http.ResponseWriter, r *http.Request) error {
 
 // previewScheme answers what a scheme would change, writing nothing.
 func (s *Server) previewScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var sc rules.Scheme
 	if err := decode(r, &sc); err != nil {
 		return err
 	}
-	imp, err := s.Rules.Preview(r.Context(), &sc, lang(r))
+	imp, err := s.Rules.Preview(r.Context(), actor(r), &sc, lang(r))
 	if err != nil {
 		return err
 	}
@@ -99,9 +89,6 @@ func (s *Server) previewScheme(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	sc, err := s.Rules.Scheme(r.PathValue("id"))
 	if err != nil {
 		return err
@@ -109,7 +96,7 @@ func (s *Server) runScheme(w http.ResponseWriter, r *http.Request) error {
 	if !sc.Enabled {
 		return problem.New(409, "scheme_disabled")
 	}
-	n, err := s.Rules.Regrade(r.Context(), sc)
+	n, err := s.Rules.Regrade(r.Context(), actor(r), sc)
 	if err != nil {
 		return err
 	}
@@ -122,10 +109,7 @@ func (s *Server) tierHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.Records.Get(r.Context(), actor(r), t, id); err != nil {
-		return err
-	}
-	items, err := s.Rules.TierHistory(r.Context(), t, id)
+	items, err := s.Rules.TierHistory(r.Context(), actor(r), t, id)
 	if err != nil {
 		return err
 	}
@@ -138,10 +122,7 @@ func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	items, err := s.Rules.Migrations(r.Context(), t, r.URL.Query().Get("field"))
+	items, err := s.Rules.Migrations(r.Context(), actor(r), t, r.URL.Query().Get("field"))
 	if err != nil {
 		return err
 	}
@@ -150,14 +131,11 @@ func (s *Server) tierMigrations(w http.ResponseWriter, r *http.Request) error {
 
 // runRFM scores the customers of a table by RFM and writes R分/F分/M分/RFM分群.
 func (s *Server) runRFM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var m rules.RFM
 	if err := decode(r, &m); err != nil {
 		return err
 	}
-	n, err := s.Rules.RunRFM(r.Context(), m)
+	n, err := s.Rules.RunRFM(r.Context(), actor(r), m)
 	if err != nil {
 		return err
 	}
@@ -173,10 +151,7 @@ func (s *Server) listRFM(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRFM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	if err := s.Rules.DeleteRFM(r.Context(), r.PathValue("table")); err != nil {
+	if err := s.Rules.DeleteRFM(r.Context(), actor(r), r.PathValue("table")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})
@@ -243,9 +218,6 @@ func (s *Server) getRule(w http.ResponseWriter, r *http.Request) error {
 
 // saveRule creates (POST) or replaces (PUT) a rule; an always-kept rule applies at once.
 func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var ru rules.Rule
 	if err := decode(r, &ru); err != nil {
 		return err
@@ -260,7 +232,7 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		ru.ID = ""
 	}
-	saved, run, err := s.Rules.SaveRule(r.Context(), &ru)
+	saved, run, err := s.Rules.SaveRule(r.Context(), actor(r), &ru)
 	if err != nil {
 		return err
 	}
@@ -272,20 +244,14 @@ func (s *Server) saveRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	if err := s.Rules.DeleteRule(r.Context(), r.PathValue("id")); err != nil {
+	if err := s.Rules.DeleteRule(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})
 }
 
 func (s *Server) runRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	res, err := s.Rules.RunRule(r.Context(), r.PathValue("id"))
+	res, err := s.Rules.RunRule(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -293,14 +259,11 @@ func (s *Server) runRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) previewRule(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var ru rules.Rule
 	if err := decode(r, &ru); err != nil {
 		return err
 	}
-	p, err := s.Rules.PreviewRule(r.Context(), &ru, lang(r))
+	p, err := s.Rules.PreviewRule(r.Context(), actor(r), &ru, lang(r))
 	if err != nil {
 		return err
 	}

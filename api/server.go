@@ -36,8 +36,8 @@ type Server struct {
 	Inbox   *inbox.Service
 	Reports *reports.Engine
 	Version string
-	// InstallCRM installs the 客户管理 template (set by main to avoid an import cycle).
-	InstallCRM func(ctx context.Context) (*schema.App, error)
+	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
+	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
 }
@@ -217,6 +217,7 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	if len(p.Details) == 0 && (p.Field != "" || p.Path != "" || p.Row > 0) {
 		details = append(details, errorDetail{Code: p.Code, Message: p.Message(lang), Field: p.Field, Row: p.Row, Path: p.Path})
 	}
+	w.Header().Del("Content-Disposition") // a refused download answers an error, not a file
 	status := p.Status
 	if status == 0 {
 		status = 400

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 
-	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 )
@@ -41,14 +40,11 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var in struct{ Name, Icon string }
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	a, err := s.Catalog.CreateApp(r.Context(), in.Name, in.Icon)
+	a, err := s.Catalog.CreateApp(r.Context(), actor(r), in.Name, in.Icon)
 	if err != nil {
 		return err
 	}
@@ -56,10 +52,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) installCRM(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	a, err := s.InstallCRM(r.Context())
+	a, err := s.InstallCRM(r.Context(), actor(r))
 	if err != nil {
 		return err
 	}
@@ -71,9 +64,6 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var in struct {
 		Name   string          `json:"name"`
 		AppID  string          `json:"appId"`
@@ -82,7 +72,7 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := s.Catalog.CreateTable(r.Context(), in.AppID, in.Name, in.Fields)
+	t, err := s.Catalog.CreateTable(r.Context(), actor(r), in.AppID, in.Name, in.Fields)
 	if err != nil {
 		return err
 	}
@@ -102,9 +92,6 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var in struct {
 		Name       *string  `json:"name"`
 		TitleField *string  `json:"titleField"`
@@ -113,7 +100,7 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := s.Catalog.UpdateTable(r.Context(), r.PathValue("table"), in.Name, in.TitleField, in.FieldOrder)
+	t, err := s.Catalog.UpdateTable(r.Context(), actor(r), r.PathValue("table"), in.Name, in.TitleField, in.FieldOrder)
 	if err != nil {
 		return err
 	}
@@ -121,24 +108,18 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	if err := s.Catalog.DeleteTable(r.Context(), r.PathValue("table")); err != nil {
+	if err := s.Catalog.DeleteTable(r.Context(), actor(r), r.PathValue("table")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})
 }
 
 func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var f schema.Field
 	if err := decode(r, &f); err != nil {
 		return err
 	}
-	out, err := s.Catalog.AddField(r.Context(), r.PathValue("table"), &f)
+	out, err := s.Catalog.AddField(r.Context(), actor(r), r.PathValue("table"), &f)
 	if err != nil {
 		return err
 	}
@@ -146,14 +127,11 @@ func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
 	var p schema.FieldPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	f, err := s.Catalog.UpdateField(r.Context(), r.PathValue("table"), r.PathValue("field"), p)
+	f, err := s.Catalog.UpdateField(r.Context(), actor(r), r.PathValue("table"), r.PathValue("field"), p)
 	if err != nil {
 		return err
 	}
@@ -161,10 +139,7 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteField(w http.ResponseWriter, r *http.Request) error {
-	if err := access.CanManageSchema(actor(r)); err != nil {
-		return err
-	}
-	if err := s.Catalog.DeleteField(r.Context(), r.PathValue("table"), r.PathValue("field")); err != nil {
+	if err := s.Catalog.DeleteField(r.Context(), actor(r), r.PathValue("table"), r.PathValue("field")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})

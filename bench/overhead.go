@@ -26,9 +26,9 @@ func ruleOverhead(n int) {
 		must(err)
 		a, err := app.Open(dir)
 		must(err)
-		_, err = crm.Install(ctx, a.Catalog)
+		_, err = crm.Install(ctx, access.System, a.Catalog)
 		must(err)
-		u, err := a.Users.Create(ctx, "bench@example.com", "password-1", "测试", "member")
+		u, err := a.Users.Create(ctx, access.System, "bench@example.com", "password-1", "测试", "member")
 		must(err)
 		if withRules {
 			for i := 0; i < 20; i++ {
@@ -47,7 +47,7 @@ func ruleOverhead(n int) {
 				default:
 					r.Actions = []rules.Action{{Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}}
 				}
-				_, _, err := a.Rules.SaveRule(ctx, r)
+				_, _, err := a.Rules.SaveRule(ctx, access.System, r)
 				must(err)
 			}
 		}

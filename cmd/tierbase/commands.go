@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"tierbase/app"
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/rules"
 	"time"
@@ -34,7 +35,7 @@ func userCreate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	u, err := a.Users.Create(ctx(), *email, *password, *name, *role)
+	u, err := a.Users.Create(ctx(), access.System, *email, *password, *name, *role)
 	if err != nil {
 		return err
 	}
@@ -124,11 +125,11 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	total, queued := 0, 0
 	for i, s := range schemes {
 		t, _ := of(s.Table)
-		imp, err := a.Rules.Preview(ctx(), s, "zh")
+		imp, err := a.Rules.Preview(ctx(), access.System, s, "zh")
 		if err != nil {
 			return err
 		}
-		n, err := a.Rules.Regrade(ctx(), s)
+		n, err := a.Rules.Regrade(ctx(), access.System, s)
 		if err != nil {
 			return err
 		}
@@ -145,7 +146,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	for i, r := range rulesToRun {
 		t, _ := of(r.Table)
-		res, err := a.Rules.RunRule(ctx(), r.ID)
+		res, err := a.Rules.RunRule(ctx(), access.System, r.ID)
 		if err != nil {
 			return fmt.Errorf("规则「%s」: %w", r.Name, err)
 		}

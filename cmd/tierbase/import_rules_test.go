@@ -27,14 +27,14 @@ func crmData(t *testing.T, dir string, people map[string]string) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, err := crm.Install(context.Background(), a.Catalog); err != nil {
+	if _, err := crm.Install(context.Background(), access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(context.Background(), a.Rules); err != nil {
 		t.Fatal(err)
 	}
 	for email, role := range people {
-		if _, err := a.Users.Create(context.Background(), email, "a-good-password", strings.Split(email, "@")[0], role); err != nil {
+		if _, err := a.Users.Create(context.Background(), access.System, email, "a-good-password", strings.Split(email, "@")[0], role); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,20 +25,20 @@ func TestQueuedSideEffectsOnceAcrossProcesses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := crm.Install(ctx, a.Catalog); err != nil {
+	if _, err := crm.Install(ctx, access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	cust, _ := a.Catalog.Table("客户")
-	todo, err := a.Catalog.CreateTable(ctx, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
+	todo, err := a.Catalog.CreateTable(ctx, access.System, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
 		{Name: "关联客户", Type: schema.Link, LinkTable: cust.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := a.Users.Create(ctx, "zhang@example.com", "password-1", "张伟", "member")
+	u, err := a.Users.Create(ctx, access.System, "zhang@example.com", "password-1", "张伟", "member")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = a.Rules.SaveRule(ctx, &rules.Rule{Name: "新客户跟进", Table: "客户", Enabled: true,
+	_, _, err = a.Rules.SaveRule(ctx, access.System, &rules.Rule{Name: "新客户跟进", Table: "客户", Enabled: true,
 		Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		Actions: []rules.Action{
 			{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"标题": `=CONCAT("跟进 ", 客户名称)`, "关联客户": "=ID"}},

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"tierbase/app"
+	"tierbase/core/access"
 	"time"
 
 	"tierbase/api"
@@ -54,7 +55,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			sum.Customers, sum.Users, crm.DemoPassword)
 	}
 	if email, pw := os.Getenv("TIERBASE_ADMIN_EMAIL"), os.Getenv("TIERBASE_ADMIN_PASSWORD"); email != "" && !a.Users.HasAdmin() {
-		if _, err := a.Users.Create(ctx(), email, pw, "管理员", "admin"); err != nil {
+		if _, err := a.Users.Create(ctx(), access.System, email, pw, "管理员", "admin"); err != nil {
 			return fmt.Errorf("create the first admin from TIERBASE_ADMIN_EMAIL: %w", err)
 		}
 		fmt.Fprintf(stdout, "Created the admin %s.\n", email)
@@ -63,8 +64,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads, Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox, Version: version,
-		InstallCRM: func(c context.Context) (*schema.App, error) {
-			installed, err := crm.Install(c, a.Catalog)
+		InstallCRM: func(c context.Context, by access.Actor) (*schema.App, error) {
+			installed, err := crm.Install(c, by, a.Catalog)
 			if err == nil {
 				err = crm.InstallRules(c, a.Rules)
 			}

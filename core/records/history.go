@@ -93,14 +93,16 @@ type Entry struct {
 	Changes []Change `json:"changes"`
 }
 
-// History returns the operation log of a record, newest first. Members see the history of
-// records they may see; the history of a deleted record is for admins.
+// History returns the operation log of a record, newest first, without the changes of fields
+// hidden from the actor. Members see the history of records they may read; the history of a
+// deleted record needs the SeeDeleted permission.
 func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]Entry, error) {
 	if _, err := s.Get(ctx, a, t, id); err != nil {
-		if problem.As(err) == nil || !access.CanSeeDeleted(a) {
+		if problem.As(err) == nil || access.Can(a, access.SeeDeleted) != nil {
 			return nil, err
 		}
 	}
+	fs := access.FieldsOf(a, t)
 	rows, err := s.DB.R.QueryContext(ctx, "SELECT id, action, at, user_id, changes FROM _oplog WHERE table_id = ? AND record_id = ? ORDER BY id DESC", t.ID, id)
 	if err != nil {
 		return nil, err
@@ -117,15 +119,18 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 		if err := json.Unmarshal([]byte(raw), &cs); err != nil {
 			return nil, err
 		}
-		e.Changes = make([]Change, len(cs))
-		for i, c := range cs {
+		e.Changes = make([]Change, 0, len(cs))
+		for _, c := range cs {
+			if !fs.Visible(c.Field) {
+				continue
+			}
 			name := c.Field
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
 			} else if c.Field == RuleNote {
 				name = "规则"
 			}
-			e.Changes[i] = Change{Field: c.Field, Name: name, Before: c.Before, After: c.After}
+			e.Changes = append(e.Changes, Change{Field: c.Field, Name: name, Before: c.Before, After: c.After})
 		}
 		out = append(out, e)
 	}

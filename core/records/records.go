@@ -72,10 +72,15 @@ type Page struct {
 // MaxLimit is the largest page.
 const MaxLimit = 1000
 
-// where builds the WHERE clause of the actor's scope, the filter and the search.
-func (s *Service) where(a access.Actor, t *schema.Table, filter *cond.Node, search string) (string, []any, error) {
+// where builds the WHERE clause of the actor's scope for op, the filter and the search. A
+// filter on a field the actor may not see is refused; the search skips such fields.
+func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *cond.Node, search string) (string, []any, error) {
+	fs := access.FieldsOf(a, t)
+	if f := access.HiddenIn(filter, t, fs); f != nil {
+		return "", nil, problem.New(403, "field_hidden", "name", f.Name).At("filter")
+	}
 	var parts []*cond.Node
-	if sc := access.Scope(a, t); sc != nil {
+	if sc := access.Scope(a, t, op); sc != nil {
 		parts = append(parts, sc)
 	}
 	if filter != nil {
@@ -89,7 +94,7 @@ func (s *Service) where(a access.Actor, t *schema.Table, filter *cond.Node, sear
 		var ors []string
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
 		for _, f := range t.Fields {
-			if f.Type.IsText() || f.Type == schema.Tags {
+			if (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID) {
 				ors = append(ors, store.Quote(f.Column())+` LIKE ? ESCAPE '\'`)
 				args = append(args, like)
 			}
@@ -101,7 +106,21 @@ func (s *Service) where(a access.Actor, t *schema.Table, filter *cond.Node, sear
 	return w, args, nil
 }
 
-func orderBy(t *schema.Table, sortSpec string) (string, error) {
+// visible removes from recs the fields the actor may not see.
+func visible(fs access.Fields, recs ...Record) {
+	if len(fs.Hidden) == 0 {
+		return
+	}
+	for _, r := range recs {
+		for id := range fs.Hidden {
+			delete(r, id)
+		}
+	}
+}
+
+// orderBy builds the ORDER BY clause of sortSpec; sorting by a field the actor may not see
+// is refused as if it did not exist.
+func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error) {
 	var keys []string
 	last := "DESC"
 	for _, part := range strings.Split(sortSpec, ",") {
@@ -116,7 +135,7 @@ func orderBy(t *schema.Table, sortSpec string) (string, error) {
 			part = strings.TrimPrefix(part, "+")
 		}
 		f := t.Field(part)
-		if f == nil {
+		if f == nil || !fs.Visible(f.ID) {
 			return "", problem.Invalid("bad_sort", "name", part).At("sort")
 		}
 		keys = append(keys, store.Quote(f.Column())+" "+dir)
@@ -148,11 +167,12 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if q.Offset < 0 {
 		q.Offset = 0
 	}
-	w, args, err := s.where(a, t, q.Filter, q.Search)
+	fs := access.FieldsOf(a, t)
+	w, args, err := s.where(a, t, access.Read, q.Filter, q.Search)
 	if err != nil {
 		return nil, err
 	}
-	order, err := orderBy(t, q.Sort)
+	order, err := orderBy(t, fs, q.Sort)
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +182,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return nil, err
 	}
+	visible(fs, items...)
 	page := &Page{Items: items, Total: -1}
 	if !q.SkipTotal {
 		err := s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&page.Total)
@@ -174,7 +195,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 
 // Count returns how many records the actor may see match the filter.
 func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node) (int64, error) {
-	w, args, err := s.where(a, t, filter, "")
+	w, args, err := s.where(a, t, access.Read, filter, "")
 	if err != nil {
 		return 0, err
 	}
@@ -183,17 +204,22 @@ func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, fi
 	return n, err
 }
 
-// Get returns one record the actor may see.
+// Get returns one record the actor may see, without the fields hidden from them.
 func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id int64) (Record, error) {
-	return s.get(ctx, s.DB.R, a, t, id)
+	rec, err := s.get(ctx, s.DB.R, a, t, access.Read, id)
+	if err == nil {
+		visible(access.FieldsOf(a, t), rec)
+	}
+	return rec, err
 }
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema.Table, id int64) (Record, error) {
-	w, args, err := s.where(a, t, nil, "")
+// get reads one whole record within the actor's scope for op; a record outside it is not found.
+func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema.Table, op access.Op, id int64) (Record, error) {
+	w, args, err := s.where(a, t, op, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -288,18 +314,19 @@ func SQLValue(v any) any {
 	return v
 }
 
-// Each calls fn with every record the actor may see that matches q (filter, search and sort;
+// Each calls fn with every record the actor may see that matches q (without hidden fields) (filter, search and sort;
 // the default order is by id; limit and offset are ignored), streaming: memory stays flat
 // however many records there are.
 func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Query, fn func(Record) error) error {
-	w, args, err := s.where(a, t, q.Filter, q.Search)
+	fs := access.FieldsOf(a, t)
+	w, args, err := s.where(a, t, access.Read, q.Filter, q.Search)
 	if err != nil {
 		return err
 	}
 	if q.Sort == "" {
 		q.Sort = schema.FieldID
 	}
-	order, err := orderBy(t, q.Sort)
+	order, err := orderBy(t, fs, q.Sort)
 	if err != nil {
 		return err
 	}
@@ -308,5 +335,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	return scan(rows, t, fn)
+	return scan(rows, t, func(r Record) error { visible(fs, r); return fn(r) })
 }

@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"strings"
 
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/platform/store"
 )
 
-// Titles maps, per user or link field id, the ids found in recs to display names:
-// user names, and the title field of linked records. One query per link field.
-func (s *Service) Titles(ctx context.Context, t *schema.Table, recs []Record) (map[string]map[int64]string, error) {
+// Titles maps, per user or link field id, the ids found in recs to display names: user
+// names, and the title field of the linked records the actor may read (others stay unnamed,
+// and so does a title field hidden from the actor). One query per link field.
+func (s *Service) Titles(ctx context.Context, a access.Actor, t *schema.Table, recs []Record) (map[string]map[int64]string, error) {
 	out := map[string]map[int64]string{}
+	fs := access.FieldsOf(a, t)
 	for _, f := range t.Fields {
-		if !f.Type.IsRef() {
+		if !f.Type.IsRef() || !fs.Visible(f.ID) {
 			continue
 		}
 		ids := map[int64]bool{}
@@ -41,13 +44,20 @@ func (s *Service) Titles(ctx context.Context, t *schema.Table, recs []Record) (m
 			continue
 		}
 		title := target.Title()
-		args := make([]any, 0, len(ids))
+		if !access.FieldsOf(a, target).Visible(title.ID) {
+			continue
+		}
+		scope, scopeArgs, err := s.where(a, target, access.Read, nil, "")
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, 0, len(ids)+len(scopeArgs))
 		for id := range ids {
 			args = append(args, id)
 		}
-		q := fmt.Sprintf("SELECT id, %s FROM %s WHERE id IN (%s)", store.Quote(title.Column()),
-			store.Quote(target.SQLName()), strings.TrimSuffix(strings.Repeat("?,", len(args)), ","))
-		rows, err := s.DB.R.QueryContext(ctx, q, args...)
+		q := fmt.Sprintf("SELECT id, %s FROM %s WHERE id IN (%s) AND (%s)", store.Quote(title.Column()),
+			store.Quote(target.SQLName()), strings.TrimSuffix(strings.Repeat("?,", len(args)), ","), scope)
+		rows, err := s.DB.R.QueryContext(ctx, q, append(args, scopeArgs...)...)
 		if err != nil {
 			return nil, err
 		}

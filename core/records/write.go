@@ -30,7 +30,8 @@ type change struct {
 	After  any    `json:"a"`
 }
 
-// Create adds one record. An "id" in the input is refused: creating never overwrites.
+// Create adds one record and returns it as the actor may see it. An "id" in the input is
+// refused: creating never overwrites.
 func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, in Input) (Record, error) {
 	var rec Record
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -38,6 +39,9 @@ func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, i
 		rec, err = s.CreateTx(ctx, tx, a, t, in)
 		return err
 	})
+	if err == nil {
+		visible(access.FieldsOf(a, t), rec)
+	}
 	return rec, err
 }
 
@@ -89,6 +93,7 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err != nil {
 		return nil, err
 	}
+	visible(access.FieldsOf(a, t), out...)
 	return out, nil
 }
 
@@ -124,7 +129,7 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		}
 		var old Record
 		if isUpdate {
-			r, err := s.get(ctx, tx, a, t, id)
+			r, err := s.get(ctx, tx, a, t, access.Update, id)
 			if err != nil {
 				if p := problem.As(err); p != nil {
 					probs = append(probs, p.AtRow(row))
@@ -141,8 +146,12 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if len(ps) > 0 {
 			continue
 		}
-		if ps := s.checkLinks(ctx, tx, t, vals); len(ps) > 0 {
-			for _, p := range ps {
+		lps, err := s.checkLinks(ctx, tx, a, t, vals)
+		if err != nil {
+			return nil, err
+		}
+		if len(lps) > 0 {
+			for _, p := range lps {
 				probs = append(probs, p.AtRow(row))
 			}
 			continue
@@ -156,7 +165,6 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 		}
 		var rec Record
-		var err error
 		if isUpdate {
 			rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs, a)
 		} else {
@@ -206,12 +214,15 @@ func itemID(in Input) (int64, bool, *problem.Error) {
 	return 0, false, problem.Invalid("not_integer", "value", fmt.Sprint(v)).OnField("id")
 }
 
-// prepare validates an input against t. For a create (old == nil) it fills defaults and
-// the owner; it checks required fields; it returns the values to write, keyed by field id.
+// prepare validates an input against t as the actor writes it. For a create (old == nil) it
+// fills defaults and the owner; it checks required fields, the fields the actor may change,
+// that auto numbers come from the server only, and that only those allowed hand a record to
+// another 负责人; it returns the values to write, keyed by field id.
 func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record) (Record, []*problem.Error) {
 	vals := make(Record, len(in))
 	var probs []*problem.Error
 	known := 0
+	fs := access.FieldsOf(a, t)
 	for _, f := range t.Fields {
 		v, ok := in[f.ID]
 		if !ok {
@@ -228,6 +239,20 @@ func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record)
 		nv, p := f.Normalize(v, s.Loc)
 		if p != nil {
 			probs = append(probs, p)
+			continue
+		}
+		if old != nil && equal(old[f.ID], nv) {
+			vals[f.ID] = nv // unchanged (a form sends back what it showed): nothing to check
+			continue
+		}
+		if !fs.Writable(f.ID) {
+			probs = append(probs, problem.New(403, "field_readonly").OnField(f.Name))
+			continue
+		}
+		if f.Type == schema.AutoNumber {
+			if nv != nil {
+				probs = append(probs, problem.Invalid("autonumber_given").OnField(f.Name))
+			}
 			continue
 		}
 		if f.Type == schema.User && nv != nil {
@@ -257,16 +282,20 @@ func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record)
 			probs = append(probs, problem.Invalid("required").OnField(f.Name))
 		}
 	}
-	if old == nil {
-		if _, ok := vals[schema.FieldOwner]; !ok && a.UserID != 0 {
-			vals[schema.FieldOwner] = a.UserID
+	if owner, given := vals[schema.FieldOwner]; given && (old == nil || !equal(old[schema.FieldOwner], owner)) {
+		id, _ := owner.(int64)
+		if err := access.CanOwn(a, t, id); err != nil {
+			probs = append(probs, problem.As(err))
 		}
+	} else if old == nil && a.UserID != 0 {
+		vals[schema.FieldOwner] = a.UserID
 	}
 	return vals, probs
 }
 
-// checkLinks verifies that linked records exist.
-func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record) []*problem.Error {
+// checkLinks verifies that the linked records exist and that the actor may read them; both
+// failures read the same, so a write cannot probe for records the actor cannot see.
+func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, vals Record) ([]*problem.Error, error) {
 	var probs []*problem.Error
 	for id, v := range vals {
 		f := t.Field(id)
@@ -278,13 +307,14 @@ func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, t *schema.Table, v
 			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
 			continue
 		}
-		var n int
-		err = tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+store.Quote(target.SQLName())+" WHERE id = ?", v).Scan(&n)
-		if err != nil || n == 0 {
+		if _, err := s.get(ctx, tx, a, target, access.Read, v.(int64)); err != nil {
+			if problem.As(err) == nil {
+				return nil, err
+			}
 			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
 		}
 	}
-	return probs
+	return probs, nil
 }
 
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record, now time.Time, logs *[]logEntry, a access.Actor) (Record, error) {
@@ -387,7 +417,7 @@ func equal(a, b any) bool {
 func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, id int64) error {
 	stamp := s.Now().UTC().Format(time.RFC3339)
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		old, err := s.get(ctx, tx, a, t, id)
+		old, err := s.get(ctx, tx, a, t, access.Delete, id)
 		if err != nil {
 			return err
 		}

@@ -199,8 +199,21 @@ func checkName(name string) (string, error) {
 	return name, nil
 }
 
+// Changer is who changes apps, tables and fields; every change asks it first. access.Actor is
+// one: the access policy builds on this package, so the schema asks it through this method.
+type Changer interface{ MayChangeSchema() error }
+
+// itself is the catalog changing itself as part of a change already allowed (the default app
+// of a new table).
+type itself struct{}
+
+func (itself) MayChangeSchema() error { return nil }
+
 // CreateApp adds an app.
-func (c *Catalog) CreateApp(ctx context.Context, name, icon string) (*App, error) {
+func (c *Catalog) CreateApp(ctx context.Context, by Changer, name, icon string) (*App, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	name, err := checkName(name)
 	if err != nil {
 		return nil, err
@@ -226,11 +239,14 @@ func (c *Catalog) DefaultApp(ctx context.Context) (*App, error) {
 	if apps := c.Apps(); len(apps) > 0 {
 		return apps[0], nil
 	}
-	return c.CreateApp(ctx, "我的应用", "")
+	return c.CreateApp(ctx, itself{}, "我的应用", "")
 }
 
 // CreateTable adds a table with the given fields and creates its SQL table.
-func (c *Catalog) CreateTable(ctx context.Context, appID, name string, fields []*Field) (*Table, error) {
+func (c *Catalog) CreateTable(ctx context.Context, by Changer, appID, name string, fields []*Field) (*Table, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	t, err := c.Draft(ctx, appID, name, fields)
 	if err != nil {
 		return nil, err
@@ -325,7 +341,10 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 }
 
 // UpdateTable renames a table, sets its title field, or reorders its fields (by id).
-func (c *Catalog) UpdateTable(ctx context.Context, ref string, name *string, titleField *string, fieldOrder []string) (*Table, error) {
+func (c *Catalog) UpdateTable(ctx context.Context, by Changer, ref string, name *string, titleField *string, fieldOrder []string) (*Table, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	t, err := c.Table(ref)
 	if err != nil {
 		return nil, err
@@ -376,7 +395,10 @@ func (c *Catalog) UpdateTable(ctx context.Context, ref string, name *string, tit
 
 // DeleteTable drops a table and its data. A table other tables link to cannot be deleted
 // until those link fields are removed.
-func (c *Catalog) DeleteTable(ctx context.Context, ref string) error {
+func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error {
+	if err := by.MayChangeSchema(); err != nil {
+		return err
+	}
 	t, err := c.Table(ref)
 	if err != nil {
 		return err

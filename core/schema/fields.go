@@ -159,7 +159,10 @@ func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 }
 
 // AddField adds a field at the end of the table.
-func (c *Catalog) AddField(ctx context.Context, tableRef string, f *Field) (*Field, error) {
+func (c *Catalog) AddField(ctx context.Context, by Changer, tableRef string, f *Field) (*Field, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	t, err := c.Table(tableRef)
 	if err != nil {
 		return nil, err
@@ -217,7 +220,10 @@ func (p *FieldPatch) UnmarshalJSON(b []byte) error {
 }
 
 // UpdateField changes a field's definition; the column and its data stay.
-func (c *Catalog) UpdateField(ctx context.Context, tableRef, fieldRef string, p FieldPatch) (*Field, error) {
+func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRef string, p FieldPatch) (*Field, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	t, err := c.Table(tableRef)
 	if err != nil {
 		return nil, err
@@ -290,7 +296,10 @@ func set[T any](dst *T, src *T) {
 }
 
 // DeleteField drops a field and its column.
-func (c *Catalog) DeleteField(ctx context.Context, tableRef, fieldRef string) error {
+func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRef string) error {
+	if err := by.MayChangeSchema(); err != nil {
+		return err
+	}
 	t, err := c.Table(tableRef)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"tierbase/core/access"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -30,12 +31,13 @@ const (
 	Member = "member"
 )
 
-// User is an account. The password hash never leaves this package.
+// User is an account. The password hash never leaves this package. Email and role are
+// empty in the directory members see (see List).
 type User struct {
 	ID    int64  `json:"id"`
-	Email string `json:"email"`
+	Email string `json:"email,omitempty"`
 	Name  string `json:"name"`
-	Role  string `json:"role"`
+	Role  string `json:"role,omitempty"`
 }
 
 // Session is a signed-in user's token pair: Token for the Authorization header or the
@@ -121,7 +123,7 @@ func (s *Service) Get(id int64) (User, bool) {
 	return u, ok
 }
 
-// List returns all users ordered by id.
+// List returns all users ordered by id, for the engines (notifications, assignment).
 func (s *Service) List() []User {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -133,8 +135,23 @@ func (s *Service) List() []User {
 	return out
 }
 
-// Create adds a user. Passwords need at least 8 characters.
-func (s *Service) Create(ctx context.Context, email, password, name, role string) (User, error) {
+// Directory returns the users as the actor may see them, ordered by id: whole for those who
+// manage users; id and name only (what the 负责人 picker needs) for everyone else.
+func (s *Service) Directory(a access.Actor) []User {
+	out := s.List()
+	if access.Can(a, access.ManageUsers) != nil {
+		for i, u := range out {
+			out[i] = User{ID: u.ID, Name: u.Name}
+		}
+	}
+	return out
+}
+
+// Create adds a user, if the actor may manage users. Passwords need at least 8 characters.
+func (s *Service) Create(ctx context.Context, a access.Actor, email, password, name, role string) (User, error) {
+	if err := access.Can(a, access.ManageUsers); err != nil {
+		return User{}, err
+	}
 	email = strings.TrimSpace(strings.ToLower(email))
 	if !strings.Contains(email, "@") || len(email) > 200 {
 		return User{}, problem.Invalid("bad_email", "value", email).OnField("email")

@@ -26,10 +26,10 @@ type Query struct {
 }
 
 // Write exports t's records that the actor may see and that match q, as format "csv" or
-// "xlsx". progress, if not nil, gets the count so far. It returns the number written.
+// "xlsx", without the fields hidden from the actor; it needs the Export permission. progress, if not nil, gets the count so far. It returns the number written.
 func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
 	w io.Writer, format string, progress func(n int)) (int, error) {
-	if err := access.CanImport(a); err != nil {
+	if err := access.Can(a, access.Export); err != nil {
 		return 0, err
 	}
 	sw, err := spreadsheet.Create(w, format)
@@ -40,7 +40,7 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 	if loc == nil {
 		loc = time.Local
 	}
-	fields := exported(t)
+	fields := exported(t, access.FieldsOf(a, t))
 	head := make([]any, len(fields))
 	for i, f := range fields {
 		head[i] = f.Name
@@ -81,7 +81,7 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 	n := 0
 	row := make([]any, len(fields))
 	write := func(b []records.Record) error {
-		titles, err := recs.Titles(ctx, t, b)
+		titles, err := recs.Titles(ctx, a, t, b)
 		if err != nil {
 			return err
 		}
@@ -117,10 +117,11 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 }
 
 // exported lists the columns of an export: the record id first, then the fields in order.
-func exported(t *schema.Table) []*schema.Field {
+// exported lists the columns of the file: the id first, then the fields the actor may see.
+func exported(t *schema.Table, fs access.Fields) []*schema.Field {
 	out := []*schema.Field{t.Field(schema.FieldID)}
 	for _, f := range t.Fields {
-		if f.ID != schema.FieldID {
+		if f.ID != schema.FieldID && fs.Visible(f.ID) {
 			out = append(out, f)
 		}
 	}

@@ -218,8 +218,13 @@ func keyString(v any) string {
 // is called now and then with the rows read so far. When bad rows stop the import, Run
 // returns the result (with the problems) and an error wrapping ErrRejected.
 func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, src Source, plan Plan, progress func(read int)) (*Result, error) {
-	if err := access.CanImport(a); err != nil {
+	if err := access.Can(a, access.Import); err != nil {
 		return nil, err
+	}
+	if plan.CreateTable {
+		if err := a.MayChangeSchema(); err != nil {
+			return nil, err
+		}
 	}
 	start := time.Now()
 	header := src.Header()

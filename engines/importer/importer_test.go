@@ -35,7 +35,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	if _, err := a.Users.Create(context.Background(), "zhang@example.com", "password-1", "张伟", "member"); err != nil {
+	if _, err := a.Users.Create(context.Background(), access.System, "zhang@example.com", "password-1", "张伟", "member"); err != nil {
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
@@ -46,7 +46,7 @@ func setup(t *testing.T) *env {
 
 func (e *env) customers(t *testing.T) *schema.Table {
 	t.Helper()
-	tb, err := e.cat.CreateTable(context.Background(), "", "客户", []*schema.Field{
+	tb, err := e.cat.CreateTable(context.Background(), access.System, "", "客户", []*schema.Field{
 		{Name: "客户编号", Type: schema.Text, Unique: true},
 		{Name: "客户名称", Type: schema.Text, Required: true},
 		{Name: "联系电话", Type: schema.Phone},
@@ -274,7 +274,7 @@ func TestFixtureInferAndCreate(t *testing.T) {
 					t.Errorf("column %s inferred as %s, want %s", c.Name, c.Type, w)
 				}
 			}
-			tb, err := e.cat.CreateTable(context.Background(), "", "导入_"+name, importer.Fields(cols))
+			tb, err := e.cat.CreateTable(context.Background(), access.System, "", "导入_"+name, importer.Fields(cols))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
+	"tierbase/platform/problem"
 	"tierbase/platform/spreadsheet"
 )
 
@@ -38,6 +39,7 @@ type Job struct {
 	Rows     int        `json:"rows"`    // data rows in the file
 
 	path     string
+	by       int64         // the uploader: only they and admins see the job
 	table    *schema.Table // where the rows go, once started
 	read     atomic.Int64
 	mu       sync.Mutex
@@ -54,12 +56,19 @@ const (
 	InferRows   = 20000
 )
 
+func init() {
+	problem.AddMessage("import_started", "这个导入已经开始了", "this import has already started")
+}
+
 // keep is how long a finished job (and its report) stays available.
 const keep = time.Hour
 
-// Upload saves a file, reads it once to propose field types and to count its rows, and
-// returns the job waiting to be started.
-func (js *Jobs) Upload(r io.Reader, name, sheet string) (*Job, error) {
+// Upload saves a file the actor uploads (which needs the Import permission), reads it once to
+// propose field types and to count its rows, and returns the job waiting to be started.
+func (js *Jobs) Upload(a access.Actor, r io.Reader, name, sheet string) (*Job, error) {
+	if err := access.Can(a, access.Import); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(js.Dir, 0o750); err != nil {
 		return nil, err
 	}
@@ -75,7 +84,7 @@ func (js *Jobs) Upload(r io.Reader, name, sheet string) (*Job, error) {
 		return nil, err
 	}
 	f.Close()
-	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, state: "uploaded"}
+	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, by: a.UserID, state: "uploaded"}
 	if err := j.inspect(); err != nil {
 		os.Remove(path)
 		// Speak of the user's file, not of our copy of it.
@@ -125,19 +134,33 @@ func (p *previewSource) Next() ([]string, error) {
 	return row, err
 }
 
-// Get returns a job by id, or nil.
-func (js *Jobs) Get(id string) *Job {
+// Get returns a job by id that the actor may follow (its progress, result and report): their
+// own uploads, or any for admins. Others' jobs are not found, as if they did not exist.
+func (js *Jobs) Get(a access.Actor, id string) (*Job, error) {
 	js.mu.Lock()
-	defer js.mu.Unlock()
-	return js.jobs[id]
+	j := js.jobs[id]
+	js.mu.Unlock()
+	if j == nil || !access.OwnWork(a, j.by) {
+		return nil, problem.NotFound("import", id)
+	}
+	return j, nil
 }
 
-// Start runs the import in the background. It returns false if the job was already started.
-func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
+// Start runs the import in the background, as the actor. A job starts once. Run asks the
+// policy again, but a refusal is answered here at once rather than as a failed job.
+func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) error {
+	if err := access.Can(a, access.Import); err != nil {
+		return err
+	}
+	if plan.CreateTable {
+		if err := a.MayChangeSchema(); err != nil {
+			return err
+		}
+	}
 	j.mu.Lock()
 	if j.state != "uploaded" {
 		j.mu.Unlock()
-		return false
+		return problem.New(409, "import_started")
 	}
 	j.state, j.table = "running", t
 	j.mu.Unlock()
@@ -158,7 +181,7 @@ func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) bool {
 			j.state = "failed"
 		}
 	}()
-	return true
+	return nil
 }
 
 // Status is a snapshot of a job for its progress display.

@@ -11,8 +11,14 @@ import (
 )
 
 // Export writes a chart's data, as Data computes it for a, to w as a spreadsheet (format
-// "xlsx" or "csv"): one column per dimension, then one per measure.
+// "xlsx" or "csv"): one column per dimension, then one per measure. A detail table lists
+// records, so exporting it needs the Export permission.
 func (e *Engine) Export(ctx context.Context, a access.Actor, id string, f Filters, format string, w io.Writer) error {
+	if c, err := e.Chart(id); err == nil && c.Type == Detail {
+		if err := access.Can(a, access.Export); err != nil {
+			return err
+		}
+	}
 	res, err := e.Data(ctx, a, id, f)
 	if err != nil {
 		return err

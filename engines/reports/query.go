@@ -57,7 +57,7 @@ func (p *plan) condition(a access.Actor, f Filters) *cond.Node {
 			parts = append(parts, n)
 		}
 	}
-	add(access.Scope(a, p.t))
+	add(access.Scope(a, p.t, access.Read))
 	add(p.c.Filter)
 	if p.dateF != nil && (f.From != "" || f.To != "") && p.c.Type != Migration {
 		from, to := f.From, f.To
@@ -133,7 +133,7 @@ func (e *Engine) source(p *plan, a access.Actor, f Filters) (*source, error) {
 			return nil, err
 		}
 		joined := store.Quote(lt.SQLName())
-		if sc := access.Scope(a, lt); sc != nil {
+		if sc := access.Scope(a, lt, access.Read); sc != nil {
 			w, args, err := cond.Compile(sc, lt, e.env(a))
 			if err != nil {
 				return nil, err

@@ -24,7 +24,7 @@ func regionEnv(t *testing.T, seed uint64) (*app.App, *schema.Table, map[string]i
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	tbl, err := a.Catalog.CreateTable(ctx, "", "门店", []*schema.Field{{Name: "名称", Type: schema.Text}, {Name: "地区", Type: schema.Text}})
+	tbl, err := a.Catalog.CreateTable(ctx, access.System, "", "门店", []*schema.Field{{Name: "名称", Type: schema.Text}, {Name: "地区", Type: schema.Text}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func newEnv(t *testing.T) *env {
 	if _, err := a.Rules.RegradeAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Rules.RunRFM(ctx, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
+	if _, err := a.Rules.RunRFM(ctx, access.System, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallDashboards(ctx, a.Reports); err != nil {
@@ -482,7 +482,7 @@ func pathOf(p *problem.Error) string {
 func TestDeletedFieldExplains(t *testing.T) {
 	e := newEnv(t)
 	d := e.board["客户分级看板"]
-	if err := e.a.Catalog.DeleteField(ctx, "客户", "客户来源"); err != nil {
+	if err := e.a.Catalog.DeleteField(ctx, access.System, "客户", "客户来源"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.a.Reports.Dashboard(d.ID); err != nil {
@@ -540,7 +540,7 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	e := newEnv(t)
 	n := &notes{}
 	e.a.Reports.Notifier = n
-	admin, err := e.a.Users.Create(ctx, "boss@example.com", "boss-password", "老板", "admin")
+	admin, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}

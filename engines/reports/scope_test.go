@@ -23,19 +23,19 @@ func TestLinkedFieldsStayInScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	member, err := a.Users.Create(ctx, "m@example.com", "member-password", "小王", "member")
+	member, err := a.Users.Create(ctx, access.System, "m@example.com", "member-password", "小王", "member")
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := a.Users.Create(ctx, "o@example.com", "other-password", "小李", "member")
+	other, err := a.Users.Create(ctx, access.System, "o@example.com", "other-password", "小李", "member")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cust, err := a.Catalog.CreateTable(ctx, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}, {Name: "客户等级", Type: schema.Text}})
+	cust, err := a.Catalog.CreateTable(ctx, access.System, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}, {Name: "客户等级", Type: schema.Text}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, err := a.Catalog.CreateTable(ctx, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
+	orders, err := a.Catalog.CreateTable(ctx, access.System, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
 		{Name: "客户", Type: schema.Link, LinkTable: cust.ID}, {Name: "金额", Type: schema.Money}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestAlertIsComputedPerRecipient(t *testing.T) {
 	e := newEnv(t)
 	n := &inbox{}
 	e.a.Reports.Notifier = n
-	boss, err := e.a.Users.Create(ctx, "boss@example.com", "boss-password", "老板", access.RoleAdmin)
+	boss, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", access.RoleAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}

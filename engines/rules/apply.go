@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -131,7 +132,10 @@ func (e *Engine) relatedTo(t *schema.Table) []*compiled {
 
 // SaveRule creates (empty ID) or replaces a rule. An enabled always-kept rule is applied to
 // every record at once; the result says how.
-func (e *Engine) SaveRule(ctx context.Context, r *Rule) (*Rule, *RunResult, error) {
+func (e *Engine) SaveRule(ctx context.Context, a access.Actor, r *Rule) (*Rule, *RunResult, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, nil, err
+	}
 	c, err := r.check(e.Catalog, e.userExists)
 	if err != nil {
 		return nil, nil, err
@@ -166,7 +170,7 @@ func (e *Engine) SaveRule(ctx context.Context, r *Rule) (*Rule, *RunResult, erro
 	}
 	var res *RunResult
 	if r.Enabled && slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.On == OnAlways }) {
-		res, err = e.RunRule(ctx, r.ID)
+		res, err = e.RunRule(ctx, a, r.ID)
 	}
 	return r, res, err
 }
@@ -188,7 +192,10 @@ func (e *Engine) gradedByScheme(c *compiled) error {
 }
 
 // DeleteRule removes a rule; what it did stays.
-func (e *Engine) DeleteRule(ctx context.Context, ref string) error {
+func (e *Engine) DeleteRule(ctx context.Context, a access.Actor, ref string) error {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return err
+	}
 	r, err := e.Rule(ref)
 	if err != nil {
 		return err

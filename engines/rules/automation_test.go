@@ -37,17 +37,17 @@ func newWorld(t *testing.T) *world {
 	t.Cleanup(func() { w.App.Close() })
 	a.SetClock(func() time.Time { return w.now }, time.UTC)
 	ctx := context.Background()
-	if _, err := crm.Install(ctx, a.Catalog); err != nil {
+	if _, err := crm.Install(ctx, access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	w.cust, _ = a.Catalog.Table("客户")
-	w.todo, err = a.Catalog.CreateTable(ctx, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
+	w.todo, err = a.Catalog.CreateTable(ctx, access.System, "", "待办", []*schema.Field{{Name: "标题", Type: schema.Text},
 		{Name: "截止时间", Type: schema.DateTime}, {Name: "关联客户", Type: schema.Link, LinkTable: w.cust.ID}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"张伟", "李娜"} {
-		u, err := a.Users.Create(ctx, name+"@example.com", "password-1", name, "member")
+		u, err := a.Users.Create(ctx, access.System, name+"@example.com", "password-1", name, "member")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func newWorld(t *testing.T) *world {
 
 func (w *world) save(t *testing.T, r *rules.Rule) *rules.Rule {
 	t.Helper()
-	saved, _, err := w.Rules.SaveRule(context.Background(), r)
+	saved, _, err := w.Rules.SaveRule(context.Background(), access.System, r)
 	if err != nil {
 		t.Fatalf("save %s: %v", r.Name, err)
 	}
@@ -133,7 +133,7 @@ func TestRuleOnCreate(t *testing.T) {
 func TestHighValueToDo(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	if _, _, err := w.Rules.Save(ctx, s2()); err != nil {
+	if _, _, err := w.Rules.Save(ctx, access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
 	w.save(t, &rules.Rule{Name: "高价值客户跟进", Table: "客户", Enabled: true,
@@ -189,7 +189,7 @@ func TestRuleChainsTerminate(t *testing.T) {
 	}
 	// … two that change each other for ever are stopped, naming them, and the write refused.
 	for _, r := range w.Rules.Rules() {
-		w.Rules.DeleteRule(ctx, r.ID)
+		w.Rules.DeleteRule(ctx, access.System, r.ID)
 	}
 	w.save(t, &rules.Rule{Name: "甲", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"购买频率"}}},
 		Actions: []rules.Action{{Type: rules.ActSet, Field: "累计消费金额", Formula: "累计消费金额 + 1"}}})
@@ -201,7 +201,7 @@ func TestRuleChainsTerminate(t *testing.T) {
 	}
 	// Across records: a rule that creates a record of its own table stops after MaxDepth.
 	for _, r := range w.Rules.Rules() {
-		w.Rules.DeleteRule(ctx, r.ID)
+		w.Rules.DeleteRule(ctx, access.System, r.ID)
 	}
 	w.save(t, &rules.Rule{Name: "自我复制", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		Actions: []rules.Action{{Type: rules.ActCreate, Target: "客户", Values: map[string]any{"客户名称": `=CONCAT(客户名称, "+")`}}}})
@@ -327,7 +327,7 @@ func TestBadRules(t *testing.T) {
 	for _, c := range cases {
 		r := ok()
 		c.edit(r)
-		_, _, err := w.Rules.SaveRule(context.Background(), r)
+		_, _, err := w.Rules.SaveRule(context.Background(), access.System, r)
 		p := problem.As(err)
 		if p == nil || p.Status != 400 || p.Path != c.path {
 			t.Errorf("%s: got %v", c.path, err)
@@ -348,16 +348,16 @@ func TestRulePreviewAndRun(t *testing.T) {
 	r := &rules.Rule{Name: "升级", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
 		When:    leaf("累计消费金额", "gte", 30000),
 		Actions: []rules.Action{{Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}, {Type: rules.ActAddTag, Field: "标签", Tag: "重点"}}}
-	p, err := w.Rules.PreviewRule(ctx, r, "zh")
+	p, err := w.Rules.PreviewRule(ctx, access.System, r, "zh")
 	if err != nil || p.Matched != 4 || len(p.Changes) != 2 || p.Changes[0].From != "普通客户" || p.Changes[0].To != "潜力客户" || p.Changes[0].Count != 4 || p.Changes[1].Count != 4 {
 		t.Fatalf("preview %+v %v", p, err)
 	}
 	w.save(t, r)
-	res, err := w.Rules.RunRule(ctx, r.ID)
+	res, err := w.Rules.RunRule(ctx, access.System, r.ID)
 	if err != nil || res.Matched != 4 || res.Changed != 8 {
 		t.Fatalf("run %+v %v", res, err)
 	}
-	if p, _ := w.Rules.PreviewRule(ctx, r, "zh"); len(p.Changes) != 0 {
+	if p, _ := w.Rules.PreviewRule(ctx, access.System, r, "zh"); len(p.Changes) != 0 {
 		t.Fatalf("after the run the preview still shows %+v", p.Changes)
 	}
 }
@@ -401,7 +401,7 @@ func TestRegradeFiresRules(t *testing.T) {
 	vip := w.customer(t, records.Input{"客户名称": "美的", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
 	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
 	w.drain(t)
-	if _, _, err := w.Rules.Save(ctx, s2()); err != nil {
+	if _, _, err := w.Rules.Save(ctx, access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -438,13 +438,13 @@ func TestAlwaysRuleGoAndSQLAgree(t *testing.T) {
 		}
 		w.customer(t, in)
 	}
-	res, err := w.Rules.RunRule(ctx, "近期大客户")
+	res, err := w.Rules.RunRule(ctx, access.System, "近期大客户")
 	if err != nil || res.Changed != 0 || res.Matched == 0 || res.Matched == 200 {
 		t.Fatalf("SQL after Go: %+v %v", res, err)
 	}
 	// Days pass: the SQL run moves tags; writing each record again in Go then changes nothing.
 	w.now = w.now.AddDate(0, 0, 20)
-	if res, err = w.Rules.RunRule(ctx, "近期大客户"); err != nil || res.Changed == 0 {
+	if res, err = w.Rules.RunRule(ctx, access.System, "近期大客户"); err != nil || res.Changed == 0 {
 		t.Fatalf("20 days on: %+v %v", res, err)
 	}
 	page, _ := w.Records.List(ctx, access.System, w.cust, records.Query{Limit: 1000})
@@ -462,7 +462,7 @@ func TestRuleWithDeletedField(t *testing.T) {
 	ctx := context.Background()
 	w.save(t, &rules.Rule{Name: "备注规则", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		When: leaf("购买频率", "gt", 1), Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "常客"}}})
-	if err := w.Catalog.DeleteField(ctx, "客户", "购买频率"); err != nil {
+	if err := w.Catalog.DeleteField(ctx, access.System, "客户", "购买频率"); err != nil {
 		t.Fatal(err)
 	}
 	w.cust, _ = w.Catalog.Table("客户")
@@ -474,7 +474,7 @@ func TestRuleWithDeletedField(t *testing.T) {
 	if rec[w.fieldOf(w.cust, "备注")] != nil {
 		t.Fatalf("the broken rule ran: %v", rec)
 	}
-	if _, err := w.Rules.RunRule(ctx, r.ID); problem.As(err) == nil {
+	if _, err := w.Rules.RunRule(ctx, access.System, r.ID); problem.As(err) == nil {
 		t.Fatalf("running a broken rule: %v", err)
 	}
 }
@@ -484,24 +484,24 @@ func TestRuleWithDeletedField(t *testing.T) {
 func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	scheme, _, err := w.Rules.Save(ctx, s2())
+	scheme, _, err := w.Rules.Save(ctx, access.System, s2())
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &rules.Rule{Name: "设为潜力", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "x"}, {Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}}}
-	_, _, err = w.Rules.SaveRule(ctx, r)
+	_, _, err = w.Rules.SaveRule(ctx, access.System, r)
 	if p := problem.As(err); p == nil || p.Status != 400 || p.Code != "rule_graded_field" || p.Path != "actions[1].field" ||
 		!strings.Contains(p.Message("zh"), "客户分级") {
 		t.Fatalf("rule setting a graded field: %v", err)
 	}
 	scheme.Enabled = false
-	if _, _, err := w.Rules.Save(ctx, scheme); err != nil {
+	if _, _, err := w.Rules.Save(ctx, access.System, scheme); err != nil {
 		t.Fatal(err)
 	}
 	w.save(t, r) // no scheme keeps 客户等级 now
 	scheme.Enabled = true
-	_, _, err = w.Rules.Save(ctx, scheme)
+	_, _, err = w.Rules.Save(ctx, access.System, scheme)
 	if p := problem.As(err); p == nil || p.Status != 409 || p.Code != "scheme_rule_sets" || !strings.Contains(p.Message("zh"), "设为潜力") {
 		t.Fatalf("scheme over a field a rule sets: %v", err)
 	}
@@ -518,7 +518,7 @@ func TestRuleRunWritesHistory(t *testing.T) {
 		When:    leaf("累计消费金额", "gt", 5000),
 		Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "重点"}, {Type: rules.ActAddTag, Field: "标签", Tag: "重点"}}})
 	for range 2 { // the second run changes nothing and logs nothing
-		if _, err := w.Rules.RunRule(ctx, "重点客户"); err != nil {
+		if _, err := w.Rules.RunRule(ctx, access.System, "重点客户"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -549,7 +549,7 @@ func TestRuleRunWritesHistory(t *testing.T) {
 func TestQueuedJobIsAllOrNothing(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	codes, err := w.Catalog.CreateTable(ctx, "", "编号表", []*schema.Field{{Name: "编号", Type: schema.Text, Unique: true}})
+	codes, err := w.Catalog.CreateTable(ctx, access.System, "", "编号表", []*schema.Field{{Name: "编号", Type: schema.Text, Unique: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/records"
@@ -89,7 +90,10 @@ func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc
 
 // Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
 // once. It returns the saved scheme and how many records changed grade.
-func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
+func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, 0, err
+	}
 	if _, _, err := s.check(e.Catalog); err != nil {
 		return nil, 0, err
 	}
@@ -128,13 +132,16 @@ func (e *Engine) Save(ctx context.Context, s *Scheme) (*Scheme, int, error) {
 	}
 	n := 0
 	if s.Enabled {
-		n, err = e.Regrade(ctx, s)
+		n, err = e.Regrade(ctx, a, s)
 	}
 	return s, n, err
 }
 
 // Delete removes a scheme; the grades it gave stay.
-func (e *Engine) Delete(ctx context.Context, ref string) error {
+func (e *Engine) Delete(ctx context.Context, a access.Actor, ref string) error {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return err
+	}
 	s, err := e.Scheme(ref)
 	if err != nil {
 		return err
@@ -191,7 +198,10 @@ func (e *Engine) compile(s *Scheme) (*grading, error) {
 // Regrade sets the graded field of every record of the scheme's table to what the scheme
 // says today, in one transaction: two set-based statements, each change in the tier history.
 // It returns how many records changed.
-func (e *Engine) Regrade(ctx context.Context, s *Scheme) (int, error) {
+func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return 0, err
+	}
 	g, err := e.compile(s)
 	if err != nil {
 		return 0, err
@@ -292,7 +302,7 @@ func (e *Engine) RegradeAll(ctx context.Context) (int, error) {
 		if !s.Enabled || e.Problem(s) != nil {
 			continue
 		}
-		n, err := e.Regrade(ctx, s)
+		n, err := e.Regrade(ctx, access.System, s)
 		if err != nil {
 			return total, fmt.Errorf("分级方案「%s」: %w", s.Name, err)
 		}
@@ -327,7 +337,10 @@ type Impact struct {
 
 // Preview tells how many records would change grade, from what to what, with examples.
 // The scheme need not have a name yet.
-func (e *Engine) Preview(ctx context.Context, s *Scheme, lang string) (*Impact, error) {
+func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang string) (*Impact, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	if s.Name == "" {
 		c := *s
 		c.Name, s = "preview", &c
@@ -450,8 +463,11 @@ type TierChange struct {
 	Source string `json:"source"` // the scheme that made it
 }
 
-// TierHistory returns the grade changes of a record, newest first.
-func (e *Engine) TierHistory(ctx context.Context, t *schema.Table, id int64) ([]TierChange, error) {
+// TierHistory returns the grade changes of a record the actor may read, newest first.
+func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]TierChange, error) {
+	if _, err := e.Records.Get(ctx, a, t, id); err != nil {
+		return nil, err
+	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT field, COALESCE(from_value, ''), COALESCE(to_value, ''), at, source
 		FROM _tier_history WHERE table_id = ? AND record_id = ? ORDER BY id DESC`, t.ID, id)
 	if err != nil {
@@ -481,7 +497,10 @@ type Migration struct {
 }
 
 // Migrations returns the month-by-month grade moves of a field ("" is no grade), for charts.
-func (e *Engine) Migrations(ctx context.Context, t *schema.Table, field string) ([]Migration, error) {
+func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table, field string) ([]Migration, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	f := t.Field(field)
 	if f == nil {
 		return nil, problem.Invalid("unknown_field", "table", t.Name, "name", field).At("field")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
@@ -121,7 +122,10 @@ type RFMRun struct {
 // R分, F分, M分 and RFM分群 (creating them if needed) in one statement and returns how many
 // customers were scored.
 // A table's model runs once at a time: a second run meanwhile is refused (409).
-func (e *Engine) RunRFM(ctx context.Context, m RFM) (int, error) {
+func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return 0, err
+	}
 	t, err := e.Catalog.Table(m.Table)
 	if err != nil {
 		return 0, err
@@ -147,7 +151,7 @@ func (e *Engine) RunRFM(ctx context.Context, m RFM) (int, error) {
 		f := t.Field(want.Name)
 		if f == nil {
 			w := want
-			if f, err = e.Catalog.AddField(ctx, t.ID, &w); err != nil {
+			if f, err = e.Catalog.AddField(ctx, access.System, t.ID, &w); err != nil {
 				return 0, err
 			}
 		}
@@ -222,7 +226,10 @@ func (e *Engine) RFMModels(ctx context.Context) ([]RFMModel, error) {
 }
 
 // DeleteRFM stops refreshing a table's RFM model; the scores stay.
-func (e *Engine) DeleteRFM(ctx context.Context, table string) error {
+func (e *Engine) DeleteRFM(ctx context.Context, a access.Actor, table string) error {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return err
+	}
 	t, err := e.Catalog.Table(table)
 	if err != nil {
 		return err
@@ -240,7 +247,7 @@ func (e *Engine) RefreshRFM(ctx context.Context) error {
 		return err
 	}
 	for _, m := range models {
-		_, err := e.RunRFM(ctx, m.RFM)
+		_, err := e.RunRFM(ctx, access.System, m.RFM)
 		if pe := problem.As(err); pe != nil && pe.Code == "rfm_running" {
 			continue // it is being run right now
 		}

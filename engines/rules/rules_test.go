@@ -34,7 +34,7 @@ func setup(t *testing.T) *env {
 	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Rules}
 	a.SetClock(func() time.Time { return e.now }, time.UTC)
 	cat := a.Catalog
-	if _, err := crm.Install(context.Background(), cat); err != nil {
+	if _, err := crm.Install(context.Background(), access.System, cat); err != nil {
 		t.Fatal(err)
 	}
 	e.t, _ = cat.Table("客户")
@@ -78,7 +78,7 @@ func day(t time.Time, d int) string { return t.AddDate(0, 0, d).Format("2006-01-
 // The S2 grades hold as days pass with no edit: 高价值客户 falls to 普通客户 31 days on.
 func TestGradesFollowTheCalendar(t *testing.T) {
 	e := setup(t)
-	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
 	vip := e.create(t, records.Input{"最近消费日": day(e.now, -5), "购买频率": 8, "累计消费金额": 20000, "客户来源": "官网"})
@@ -105,11 +105,11 @@ func TestGradesFollowTheCalendar(t *testing.T) {
 	if g := e.grade(t, lead.ID()); g != "普通客户" {
 		t.Fatalf("71 days on the lead is %v", g)
 	}
-	hist, err := e.eng.TierHistory(context.Background(), e.t, vip.ID())
+	hist, err := e.eng.TierHistory(context.Background(), access.System, e.t, vip.ID())
 	if err != nil || len(hist) != 2 || hist[0].From != "高价值客户" || hist[0].To != "普通客户" || hist[1].To != "高价值客户" || hist[0].Source != "客户分级" {
 		t.Fatalf("tier history %+v %v", hist, err)
 	}
-	moves, _ := e.eng.Migrations(context.Background(), e.t, "客户等级")
+	moves, _ := e.eng.Migrations(context.Background(), access.System, e.t, "客户等级")
 	if len(moves) == 0 || moves[len(moves)-1].Month != "2027-01" {
 		t.Fatalf("migrations %+v", moves)
 	}
@@ -126,7 +126,7 @@ func TestGradesFollowTheCalendar(t *testing.T) {
 // Grading in Go at write time and in SQL by the daily pass agree on random records.
 func TestGoAndSQLGradesAgree(t *testing.T) {
 	e := setup(t)
-	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(7, 7))
@@ -150,7 +150,7 @@ func TestGoAndSQLGradesAgree(t *testing.T) {
 		t.Fatalf("SQL regraded %d records that Go had graded (%v)", n, err)
 	}
 	e.now = e.now.AddDate(0, 0, 20)
-	before, _ := e.eng.Preview(context.Background(), s2Stored(e), "zh")
+	before, _ := e.eng.Preview(context.Background(), access.System, s2Stored(e), "zh")
 	n, _ := e.eng.RegradeAll(context.Background())
 	if n != before.Changed || n == 0 {
 		t.Fatalf("preview said %d would change, the pass changed %d", before.Changed, n)
@@ -173,7 +173,7 @@ func TestPreviewWritesNothing(t *testing.T) {
 		e.create(t, records.Input{"最近消费日": day(e.now, -i), "购买频率": 6 + i%2, "累计消费金额": 8000 + i*1000})
 	}
 	s := s2()
-	imp, err := e.eng.Preview(context.Background(), s, "zh")
+	imp, err := e.eng.Preview(context.Background(), access.System, s, "zh")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestBadSchemes(t *testing.T) {
 	for name, c := range cases {
 		s := s2()
 		c.edit(s)
-		_, _, err := e.eng.Save(context.Background(), s)
+		_, _, err := e.eng.Save(context.Background(), access.System, s)
 		p := problem.As(err)
 		if p == nil || p.Code != c.code || p.Path != c.path {
 			t.Errorf("%s: want %s at %s, got %v (path %q)", name, c.code, c.path, err, pathOf(p))
@@ -229,10 +229,10 @@ func pathOf(p *problem.Error) string {
 // Deleting a field a scheme uses stops the scheme, never the writes.
 func TestSchemeWithDeletedFieldStopsGrading(t *testing.T) {
 	e := setup(t)
-	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.cat.DeleteField(context.Background(), "客户", "购买频率"); err != nil {
+	if err := e.cat.DeleteField(context.Background(), access.System, "客户", "购买频率"); err != nil {
 		t.Fatal(err)
 	}
 	e.t, _ = e.cat.Table("客户")
@@ -258,7 +258,7 @@ func TestRFMFromFields(t *testing.T) {
 		ids[i] = r.ID()
 	}
 	e.create(t, records.Input{"累计消费金额": 5}) // never bought: not scored
-	n, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
+	n, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
 	if err != nil || n != 10 {
 		t.Fatalf("scored %d, %v", n, err)
 	}
@@ -272,13 +272,13 @@ func TestRFMFromFields(t *testing.T) {
 			t.Errorf("customer %d: R/F/M/segment %v, want %v %v %v %s", i, got, wantR, wantF, wantM, seg)
 		}
 	}
-	if _, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
 		t.Fatalf("a text field as recency is refused: %v", err)
 	}
 	// The 11 English segments by R and F, and a fixed threshold for the Chinese ones; the
 	// model is kept for the daily refresh.
 	m := rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "en"}
-	if _, err := e.eng.RunRFM(context.Background(), m); err != nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, m); err != nil {
 		t.Fatal(err)
 	}
 	tb, _ = e.cat.Table("客户")
@@ -297,7 +297,7 @@ func TestRFMFromFields(t *testing.T) {
 		}
 	}
 	m.Segments, m.Threshold = "zh", 2
-	if _, err := e.eng.RunRFM(context.Background(), m); err != nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, m); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := e.recs.Get(context.Background(), access.System, tb, ids[9]) // R5 F1 M: (63%10)/2+1 = 2
@@ -308,7 +308,7 @@ func TestRFMFromFields(t *testing.T) {
 	if err != nil || len(models) != 1 || models[0].Threshold != 2 {
 		t.Fatalf("kept models %+v %v", models, err)
 	}
-	if _, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "fr"}); problem.As(err) == nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "fr"}); problem.As(err) == nil {
 		t.Fatal("unknown segments accepted")
 	}
 }
@@ -336,7 +336,7 @@ func TestRFMFromOrders(t *testing.T) {
 			}
 		}
 	}
-	n, err := e.eng.RunRFM(context.Background(), rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"})
+	n, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"})
 	if err != nil || n != 5 {
 		t.Fatalf("scored %d, %v", n, err)
 	}
@@ -350,23 +350,23 @@ func TestRFMFromOrders(t *testing.T) {
 
 func TestSchemeNamesUniqueAndNoCurrentUser(t *testing.T) {
 	e := setup(t)
-	if _, _, err := e.eng.Save(context.Background(), s2()); err != nil {
+	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
 	dup := s2()
 	dup.Enabled = false
-	if _, _, err := e.eng.Save(context.Background(), dup); problem.As(err) == nil || problem.As(err).Code != "duplicate_name" {
+	if _, _, err := e.eng.Save(context.Background(), access.System, dup); problem.As(err) == nil || problem.As(err).Code != "duplicate_name" {
 		t.Fatalf("a second 客户分级: %v", err)
 	}
 	me := s2()
 	me.Name, me.Enabled = "按负责人", false
 	me.Levels[0].When = leaf("负责人", "eq", "$me")
-	if _, _, err := e.eng.Save(context.Background(), me); problem.As(err) == nil || problem.As(err).Code != "scheme_me" {
+	if _, _, err := e.eng.Save(context.Background(), access.System, me); problem.As(err) == nil || problem.As(err).Code != "scheme_me" {
 		t.Fatalf("$me in a scheme: %v", err)
 	}
 	unnamed := s2()
 	unnamed.Name = ""
-	if _, err := e.eng.Preview(context.Background(), unnamed, "zh"); err != nil {
+	if _, err := e.eng.Preview(context.Background(), access.System, unnamed, "zh"); err != nil {
 		t.Fatalf("preview of an unnamed scheme: %v", err)
 	}
 }

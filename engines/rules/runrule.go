@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -105,7 +106,10 @@ type RunResult struct {
 // UPDATE statements (formulas and assignments record by record), side effects queued for
 // the first MaxQueuedPerRun matching records. An always-kept rule also takes its tags off
 // the records that no longer match.
-func (e *Engine) RunRule(ctx context.Context, ref string) (*RunResult, error) {
+func (e *Engine) RunRule(ctx context.Context, a access.Actor, ref string) (*RunResult, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	r, err := e.Rule(ref)
 	if err != nil {
 		return nil, err
@@ -302,7 +306,7 @@ func (e *Engine) KeepAll(ctx context.Context) (int, error) {
 		if !r.Enabled || !slices.ContainsFunc(r.Triggers, func(t Trigger) bool { return t.On == OnAlways }) || e.RuleProblem(r) != nil {
 			continue
 		}
-		res, err := e.RunRule(ctx, r.ID)
+		res, err := e.RunRule(ctx, access.System, r.ID)
 		if err != nil {
 			return total, fmt.Errorf("规则「%s」: %w", r.Name, err)
 		}
@@ -330,7 +334,10 @@ type RulePreview struct {
 
 // PreviewRule counts the records a rule matches now and what its field actions would change
 // on them (set to a value, tags added or removed), with a few examples. Nothing is written.
-func (e *Engine) PreviewRule(ctx context.Context, r *Rule, lang string) (*RulePreview, error) {
+func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang string) (*RulePreview, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(r.Name) == "" {
 		c := *r
 		c.Name, r = "preview", &c

@@ -15,6 +15,11 @@ var messages = map[string][2]string{
 	"validation_failed": {"有 {count} 处内容需要修改", "{count} value(s) need fixing"},
 	"not_found":         {"找不到{kind}「{name}」，请检查名称或 ID", "{kind} \"{name}\" was not found; check the name or id"},
 	"forbidden":         {"没有权限执行此操作，请联系管理员", "you are not allowed to do this; ask an administrator"},
+	"not_allowed":       {"你没有{kind}的权限，请联系管理员", "you are not allowed to {kind}; ask an administrator"},
+	"assign_refused":    {"只能把自己设为负责人；把记录交给其他成员需要管理员权限", "you can only make yourself the owner; handing a record to someone else takes an administrator"},
+	"field_hidden":      {"你没有查看字段「{name}」的权限", "you are not allowed to see the field \"{name}\""},
+	"field_readonly":    {"你没有修改这个字段的权限", "you are not allowed to change this field"},
+	"autonumber_given":  {"是自动编号，由系统生成，不能填写或修改", "is an auto number assigned by the server; it cannot be set or changed"},
 	"unauthorized":      {"请先登录", "please sign in first"},
 	"bad_login":         {"邮箱或密码不正确", "wrong email or password"},
 	"throttled":         {"尝试次数过多，请 {seconds} 秒后再试", "too many attempts; try again in {seconds} seconds"},
@@ -36,7 +41,7 @@ var messages = map[string][2]string{
 	"bad_bool":          {"「{value}」不是是/否", "\"{value}\" is not yes/no"},
 	"bad_type":          {"值的类型不对，应为{expected}", "has the wrong type; expected {expected}"},
 	"bad_user":          {"成员「{value}」不存在", "user \"{value}\" does not exist"},
-	"bad_link":          {"关联的记录「{value}」不存在", "linked record \"{value}\" does not exist"},
+	"bad_link":          {"关联的记录「{value}」不存在，或你没有查看它的权限", "linked record \"{value}\" does not exist or you may not see it"},
 	"regex_mismatch":    {"「{value}」格式不符合要求", "\"{value}\" does not match the required format"},
 	"not_unique":        {"「{value}」已存在，该字段不允许重复", "\"{value}\" already exists; this field must be unique"},
 	"readonly_field":    {"是系统字段，不能修改", "is a system field and cannot be changed"},
@@ -72,6 +77,12 @@ var messages = map[string][2]string{
 var terms = map[string][2]string{
 	"table": {"表", "table"}, "field": {"字段", "field"}, "record": {"记录", "record"},
 	"app": {"应用", "app"}, "user": {"成员", "user"}, "route": {"接口", "endpoint"},
+	// the actions of the access policy
+	"manage_schema": {"管理应用、表、字段和仪表盘", "manage apps, tables, fields and dashboards"},
+	"manage_rules":  {"管理分级方案和规则", "manage grading schemes and rules"},
+	"manage_users":  {"管理成员", "manage users"}, "import": {"导入", "import"}, "export": {"导出", "export"},
+	"see_deleted": {"查看已删除记录的历史", "see the history of deleted records"},
+	"assign":      {"把记录交给其他成员", "hand records to other users"},
 }
 
 func render(lang, code string, params map[string]any) string {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/platform/store"
@@ -46,7 +47,7 @@ var salesTeam = []struct{ name, email string }{
 func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Service, opt DemoOptions) (DemoSummary, error) {
 	var sum DemoSummary
 	if _, err := cat.App(AppName); err != nil {
-		if _, err := Install(ctx, cat); err != nil {
+		if _, err := Install(ctx, access.System, cat); err != nil {
 			return sum, err
 		}
 	}
@@ -122,7 +123,7 @@ func ensureSalesTeam(ctx context.Context, us *users.Service) ([]int64, error) {
 			ids = append(ids, id)
 			continue
 		}
-		u, err := us.Create(ctx, email, DemoPassword, s.name, users.Member)
+		u, err := us.Create(ctx, access.System, email, DemoPassword, s.name, users.Member)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	day := time.Date(2026, 11, 23, 0, 59, 59, 0, loc)
 	a.SetClock(func() time.Time { return day }, loc)
-	if _, err := crm.Install(ctx, a.Catalog); err != nil {
+	if _, err := crm.Install(ctx, access.System, a.Catalog); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(ctx, a.Rules); err != nil {
@@ -94,7 +94,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	// Installing again keeps the model as the user left it.
 	m := models[0].RFM
 	m.Segments = "en"
-	if _, err := a.Rules.RunRFM(ctx, m); err != nil {
+	if _, err := a.Rules.RunRFM(ctx, access.System, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(ctx, a.Rules); err != nil {

@@ -5,6 +5,7 @@ package crm
 import (
 	"context"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 	"tierbase/engines/rules"
@@ -36,8 +37,12 @@ func options(values []string) []schema.Option {
 	return out
 }
 
-// Install creates the 客户管理 app with its tables. It fails with 409 if the app exists.
-func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
+// Install creates the 客户管理 app with its tables, if by may change the schema. It fails
+// with 409 if the app exists.
+func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*schema.App, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
 	if _, err := cat.App(AppName); err == nil {
 		return nil, problem.New(409, "template_exists", "name", AppName)
 	}
@@ -48,11 +53,11 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 			return nil, problem.New(409, "duplicate_name", "name", name)
 		}
 	}
-	app, err := cat.CreateApp(ctx, AppName, "user")
+	app, err := cat.CreateApp(ctx, by, AppName, "user")
 	if err != nil {
 		return nil, err
 	}
-	customers, err := cat.CreateTable(ctx, app.ID, "客户", []*schema.Field{
+	customers, err := cat.CreateTable(ctx, by, app.ID, "客户", []*schema.Field{
 		{Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{YYYYMMDD}-{0000}"},
 		{Name: "客户名称", Type: schema.Text, Required: true},
 		{Name: "联系电话", Type: schema.Phone},
@@ -71,13 +76,13 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 		return nil, err
 	}
 	title := "客户名称"
-	if _, err := cat.UpdateTable(ctx, customers.ID, nil, &title, nil); err != nil {
+	if _, err := cat.UpdateTable(ctx, by, customers.ID, nil, &title, nil); err != nil {
 		return nil, err
 	}
 	link := func() *schema.Field {
 		return &schema.Field{Name: "客户", Type: schema.Link, LinkTable: customers.ID, Required: true}
 	}
-	if _, err := cat.CreateTable(ctx, app.ID, "联系人", []*schema.Field{
+	if _, err := cat.CreateTable(ctx, by, app.ID, "联系人", []*schema.Field{
 		{Name: "姓名", Type: schema.Text, Required: true},
 		link(),
 		{Name: "职位", Type: schema.Text},
@@ -87,7 +92,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := cat.CreateTable(ctx, app.ID, "跟进记录", []*schema.Field{
+	if _, err := cat.CreateTable(ctx, by, app.ID, "跟进记录", []*schema.Field{
 		link(),
 		{Name: "跟进方式", Type: schema.Select, Options: options(FollowUpWays)},
 		{Name: "跟进时间", Type: schema.DateTime},
@@ -96,7 +101,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := cat.CreateTable(ctx, app.ID, "订单", []*schema.Field{
+	if _, err := cat.CreateTable(ctx, by, app.ID, "订单", []*schema.Field{
 		{Name: "订单编号", Type: schema.AutoNumber, Format: "DD-{YYYYMMDD}-{0000}"},
 		link(),
 		{Name: "下单日期", Type: schema.Date},
@@ -106,7 +111,7 @@ func Install(ctx context.Context, cat *schema.Catalog) (*schema.App, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := cat.CreateTable(ctx, app.ID, "待办任务", []*schema.Field{
+	if _, err := cat.CreateTable(ctx, by, app.ID, "待办任务", []*schema.Field{
 		{Name: "任务标题", Type: schema.Text, Required: true},
 		{Name: "关联客户", Type: schema.Link, LinkTable: customers.ID},
 		{Name: "截止时间", Type: schema.DateTime, Indexed: true},
@@ -164,7 +169,7 @@ func RFMModel() rules.RFM {
 // install raise no to-dos; the RFM model runs once at install.
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
 	if _, err := eng.Scheme("客户分级"); err != nil {
-		if _, _, err := eng.Save(ctx, Scheme()); err != nil {
+		if _, _, err := eng.Save(ctx, access.System, Scheme()); err != nil {
 			return err
 		}
 	}
@@ -172,7 +177,7 @@ func InstallRules(ctx context.Context, eng *rules.Engine) error {
 		if _, err := eng.Rule(r.Name); err == nil {
 			continue
 		}
-		if _, _, err := eng.SaveRule(ctx, r); err != nil {
+		if _, _, err := eng.SaveRule(ctx, access.System, r); err != nil {
 			return err
 		}
 	}
@@ -195,6 +200,6 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 			return nil
 		}
 	}
-	_, err = eng.RunRFM(ctx, m)
+	_, err = eng.RunRFM(ctx, access.System, m)
 	return err
 }

@@ -1,0 +1,142 @@
+package users_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/users"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+var ctx = context.Background()
+
+func open(t *testing.T) (*users.Service, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	us, err := users.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return us, dir
+}
+
+func code(err error) string {
+	if p := problem.As(err); p != nil {
+		return p.Code
+	}
+	return ""
+}
+
+func TestCreateAndDirectory(t *testing.T) {
+	us, _ := open(t)
+	if us.HasAdmin() {
+		t.Fatal("a fresh database has an admin")
+	}
+	admin, err := us.Create(ctx, access.System, " Boss@Example.com ", "password-1", "老板", users.Admin)
+	if err != nil || admin.Email != "boss@example.com" || !us.HasAdmin() {
+		t.Fatalf("create admin: %v %v", admin, err)
+	}
+	asAdmin := access.Actor{UserID: admin.ID, Role: access.RoleAdmin}
+	wang, err := us.Create(ctx, asAdmin, "wang@example.com", "password-2", "", "")
+	if err != nil || wang.Name != "wang" || wang.Role != users.Member {
+		t.Fatalf("create member: %v %v", wang, err)
+	}
+	asWang := access.Actor{UserID: wang.ID, Role: access.RoleMember}
+	if _, err := us.Create(ctx, asWang, "x@example.com", "password-3", "x", ""); code(err) != "not_allowed" {
+		t.Fatalf("a member creates a user: %v", err)
+	}
+	for _, bad := range []struct{ email, pw, role, code string }{
+		{"WANG@example.com", "password-9", "", "email_taken"},
+		{"no-at-sign", "password-9", "", "bad_email"},
+		{"y@example.com", "short", "", "weak_password"},
+		{"y@example.com", "password-9", "boss", "bad_option"},
+	} {
+		if _, err := us.Create(ctx, asAdmin, bad.email, bad.pw, "", bad.role); code(err) != bad.code {
+			t.Errorf("create %v: %v", bad, err)
+		}
+	}
+	if all := us.Directory(asAdmin); len(all) != 2 || all[0].Email != "boss@example.com" || all[1].Role != users.Member {
+		t.Errorf("admin's directory %v", all)
+	}
+	for _, u := range us.Directory(asWang) {
+		if u.Email != "" || u.Role != "" || u.Name == "" || u.ID == 0 {
+			t.Errorf("member's directory shows %+v", u)
+		}
+	}
+	if got, ok := us.Get(wang.ID); !ok || got.Email != "wang@example.com" {
+		t.Errorf("get %v", got)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	us, dir := open(t)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	us.Now = func() time.Time { return now }
+	u, err := us.Create(ctx, access.System, "wang@example.com", "password-1", "小王", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.Login(ctx, "wang@example.com", "wrong-password", "10.0.0.1"); code(err) != "bad_login" {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := us.Login(ctx, "nobody@example.com", "password-1", "10.0.0.1"); code(err) != "bad_login" {
+		t.Fatalf("unknown email: %v", err)
+	}
+	s, err := us.Login(ctx, "WANG@example.com", "password-1", "10.0.0.1")
+	if err != nil || s.User.ID != u.ID || s.Token == "" || s.CSRF == "" {
+		t.Fatalf("login %v %v", s, err)
+	}
+	if got, csrf, ok := us.Authenticate(s.Token); !ok || got.ID != u.ID || csrf != s.CSRF {
+		t.Fatalf("authenticate %v %v", got, ok)
+	}
+	// Another process (a fresh service over the same file) knows the session.
+	db2, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	us2, err := users.Open(db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, ok := us2.Authenticate(s.Token); !ok || got.Name != "小王" {
+		t.Fatalf("session not stored: %v", ok)
+	}
+	now = now.Add(users.SessionTTL + time.Minute)
+	if _, _, ok := us.Authenticate(s.Token); ok {
+		t.Fatal("an expired session still works")
+	}
+	if err := us.Logout(ctx, s.Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := us.Authenticate("made-up"); ok {
+		t.Fatal("a made-up token works")
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	us, _ := open(t)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	us.Now = func() time.Time { return now }
+	if _, err := us.Create(ctx, access.System, "wang@example.com", "password-1", "小王", ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		us.Login(ctx, "wang@example.com", "wrong-password", "10.0.0.1")
+	}
+	if _, err := us.Login(ctx, "wang@example.com", "password-1", "10.0.0.2"); code(err) != "throttled" {
+		t.Fatalf("after five wrong passwords: %v", err)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := us.Login(ctx, "wang@example.com", "password-1", "10.0.0.2"); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+}

@@ -1,0 +1,48 @@
+package reports
+
+import (
+	"tierbase/core/access"
+	"tierbase/platform/problem"
+)
+
+// hidden refuses a chart that uses a field hidden from the actor — as a dimension, measure,
+// column, date or region field, or in its filter — since its numbers would reveal the field.
+func (e *Engine) hidden(p *plan, a access.Actor) error {
+	fs := access.FieldsOf(a, p.t)
+	refs := append([]ref(nil), p.columns...)
+	for _, d := range p.dims {
+		refs = append(refs, d.ref)
+	}
+	for _, m := range p.measures {
+		if m.ref.Field != nil {
+			refs = append(refs, m.ref)
+		}
+	}
+	for _, f := range []*ref{{Field: p.dateF}, {Field: p.regionF}} {
+		if f.Field != nil {
+			refs = append(refs, *f)
+		}
+	}
+	for _, r := range refs {
+		if r.Link != nil {
+			if !fs.Visible(r.Link.ID) {
+				return problem.New(403, "field_hidden", "name", r.Link.Name)
+			}
+			target, err := e.Catalog.Table(r.Link.LinkTable)
+			if err != nil {
+				return err
+			}
+			if !access.FieldsOf(a, target).Visible(r.Field.ID) {
+				return problem.New(403, "field_hidden", "name", r.Link.Name+"."+r.Field.Name)
+			}
+			continue
+		}
+		if !fs.Visible(r.Field.ID) {
+			return problem.New(403, "field_hidden", "name", r.Field.Name)
+		}
+	}
+	if f := access.HiddenIn(p.c.Filter, p.t, fs); f != nil {
+		return problem.New(403, "field_hidden", "name", f.Name)
+	}
+	return nil
+}
