@@ -1,0 +1,20 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every answer — the UI, API answers, errors — refuses to be framed by another site.
+func TestNoFraming(t *testing.T) {
+	c := newClient(t, newServer(t))
+	for _, path := range []string{"/", "/t/客户", "/api/health", "/api/setup", "/api/auth/me", "/api/no-such-route"} {
+		r := c.get(path)
+		if got := r.Header.Get("X-Frame-Options"); got != "DENY" {
+			t.Errorf("GET %s (%d): X-Frame-Options %q, want DENY", path, r.Status, got)
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("GET %s (%d): Content-Security-Policy %q lacks frame-ancestors 'none'", path, r.Status, csp)
+		}
+	}
+}
