@@ -18,3 +18,18 @@ func TestNoFraming(t *testing.T) {
 		}
 	}
 }
+
+// Marking notices read names at most inbox.MaxReadIDs ids; "all" marks everything set-wise.
+func TestMarkReadLimit(t *testing.T) {
+	admin := setup(t)
+	ids := make([]int, 1001)
+	for i := range ids {
+		ids[i] = i + 1
+	}
+	e := admin.post("/api/notifications/read", map[string]any{"ids": ids}).wantError(t, 400, "too_many_ids")
+	if msg := str(e["message"]); !strings.Contains(msg, "1000") {
+		t.Errorf("message %q does not name the limit", msg)
+	}
+	admin.post("/api/notifications/read", map[string]any{"ids": ids[:1000]}).must(t, 200)
+	admin.post("/api/notifications/read", map[string]any{"all": true}).must(t, 200)
+}
