@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log"
@@ -231,6 +232,9 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	status := p.Status
 	if status == 0 {
 		status = 400
+	}
+	if secs, ok := p.Params["seconds"]; ok && status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
 	}
 	for _, d := range p.Details {
 		status = max(status, d.Status)

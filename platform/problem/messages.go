@@ -18,6 +18,7 @@ var messages = map[string][2]string{
 	"unauthorized":      {"请先登录", "please sign in first"},
 	"bad_login":         {"邮箱或密码不正确", "wrong email or password"},
 	"throttled":         {"尝试次数过多，请 {seconds} 秒后再试", "too many attempts; try again in {seconds} seconds"},
+	"busy":              {"服务器正忙于校验密码，请 {seconds} 秒后再试", "the server is busy checking passwords; try again in {seconds} seconds"},
 	"csrf":              {"页面已过期，请刷新后重试", "the page is stale; reload and try again"},
 	"bad_json":          {"请求内容不是有效的 JSON：{reason}", "the request body is not valid JSON: {reason}"},
 	"bad_param":         {"参数 {param} 无效：{reason}", "parameter {param} is invalid: {reason}"},
