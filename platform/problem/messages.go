@@ -46,6 +46,7 @@ var messages = map[string][2]string{
 	"bad_choice":        {"「{value}」不是可选值，可选：{choices}", "\"{value}\" is not one of: {choices}"},
 	"bad_field_type":    {"未知的字段类型「{value}」，可用：{types}", "unknown field type \"{value}\"; available: {types}"},
 	"bad_name":          {"名称不能为空，且不超过 {max} 个字符", "name must be 1 to {max} characters"},
+	"too_many_fields":   {"一张表最多 {max} 个字段", "a table holds at most {max} fields"},
 	"duplicate_name":    {"名称「{name}」已被使用，请换一个", "the name \"{name}\" is taken; choose another"},
 	"type_change":       {"字段类型不能从 {from} 改为 {to}", "field type cannot change from {from} to {to}"},
 	"unique_conflict":   {"已有重复的值，无法设为唯一", "existing records have duplicate values, so it cannot be unique"},
