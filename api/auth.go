@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"tierbase/core/access"
 	"tierbase/core/users"
 	"tierbase/platform/problem"
 )
@@ -30,7 +29,7 @@ type credentials struct {
 	Role     string `json:"role"`
 }
 
-// setup creates the first admin while there are no users, and signs them in.
+// setup creates the first admin while there is none, and signs them in.
 func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if s.Users.HasAdmin() {
 		return problem.New(409, "setup_done")
@@ -39,7 +38,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &c); err != nil {
 		return err
 	}
-	u, err := s.Users.Create(r.Context(), access.System, c.Email, c.Password, c.Name, users.Admin)
+	u, err := s.Users.Setup(r.Context(), c.Email, c.Password, c.Name)
 	if err != nil {
 		return err
 	}

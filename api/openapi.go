@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"strings"
+
+	"tierbase/engines/inbox"
 )
 
 // operation describes one endpoint for the OpenAPI document.
@@ -184,7 +186,7 @@ func schemas() map[string]any {
 		"Functions": list(obj(map[string]any{"name": str, "syntax": str, "description": str})),
 		"Notifications": obj(map[string]any{"unread": integer, "items": map[string]any{"type": "array",
 			"items": obj(map[string]any{"id": integer, "title": str, "body": str, "link": str, "at": str, "read": boolean})}}),
-		"ReadNotifications": obj(map[string]any{"ids": map[string]any{"type": "array", "items": integer}, "all": boolean}),
+		"ReadNotifications": obj(map[string]any{"ids": map[string]any{"type": "array", "items": integer, "maxItems": inbox.MaxReadIDs}, "all": boolean}),
 		"Unread":            obj(map[string]any{"unread": integer}),
 		"RFM": obj(map[string]any{"table": str, "orders": str, "orderDate": str, "orderAmount": str, "recency": str, "frequency": str, "monetary": str,
 			"segments":  map[string]any{"type": "string", "enum": []string{"zh", "en"}},

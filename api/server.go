@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"log"
@@ -131,7 +132,18 @@ func (s *Server) Handler() http.Handler {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})
 	mux.Handle("/", spa())
-	return mux
+	return noFraming(mux)
+}
+
+// noFraming forbids every page and answer from being shown inside another site's frame
+// (clickjacking): CSP frame-ancestors for current browsers, X-Frame-Options for older ones.
+// The UI's fuller policy (spa) repeats frame-ancestors.
+func noFraming(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'none'")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // wrap adds language, authentication (when needed), panic recovery and error encoding.
@@ -222,6 +234,9 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	if status == 0 {
 		status = 400
 	}
+	if secs, ok := p.Params["seconds"]; ok && status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", fmt.Sprint(secs))
+	}
 	for _, d := range p.Details {
 		status = max(status, d.Status)
 	}
@@ -279,7 +294,7 @@ func spa() http.Handler {
 			w.Header().Set("Cache-Control", "no-cache")
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 		files.ServeHTTP(w, r)
 	})
 }

@@ -157,6 +157,10 @@ func (c *Catalog) reload(ctx context.Context) error {
 }
 
 // systemFields are the columns every table has, shown after the user's fields.
+// MaxFields is the most fields a table can have: SQLite's 2,000 columns less the five system
+// ones (id, 负责人, 创建人, 创建时间, 修改时间).
+const MaxFields = 2000 - 5
+
 func systemFields() []*Field {
 	return []*Field{
 		{ID: FieldOwner, Name: "负责人", Type: User, System: true, Indexed: true, Position: 1 << 20},
@@ -281,6 +285,9 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 	s := c.snap.Load()
 	if _, ok := s.byName[name]; ok {
 		return nil, problem.New(409, "duplicate_name", "name", name)
+	}
+	if len(fields) > MaxFields {
+		return nil, problem.Invalid("too_many_fields", "max", MaxFields)
 	}
 	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name}
 	for i, f := range fields {

@@ -131,6 +131,9 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 
 // addField validates f, adds its column and indexes to t's SQL table, and saves it.
 func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
+	if len(t.UserFields()) >= MaxFields {
+		return problem.Invalid("too_many_fields", "max", MaxFields)
+	}
 	f.ID = NewID("fld")
 	f.System = false
 	if err := checkField(s, t, f); err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -54,10 +55,17 @@ type Service struct {
 	db  *store.DB
 	Now func() time.Time
 
+	// HashWait is how long a login or a new password waits for a free hashing slot before it
+	// is refused (429 "busy"). There are as many slots as cores: each argon2id hash holds
+	// 19 MiB, so a flood of logins costs time, not memory.
+	HashWait time.Duration
+
 	mu       sync.RWMutex
 	byID     map[int64]User
 	sessions map[string]sessionEntry // by token hash
 	throttle throttle
+	hashing  chan struct{} // one token per hash in flight
+	setupMu  sync.Mutex    // first-run setups one at a time
 }
 
 type sessionEntry struct {
@@ -71,7 +79,8 @@ const SessionTTL = 30 * 24 * time.Hour
 
 // Open loads users and sessions.
 func Open(db *store.DB) (*Service, error) {
-	s := &Service{db: db, Now: time.Now, byID: map[int64]User{}, sessions: map[string]sessionEntry{}}
+	s := &Service{db: db, Now: time.Now, byID: map[int64]User{}, sessions: map[string]sessionEntry{},
+		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.throttle.failures = map[string][]time.Time{}
 	rows, err := db.R.Query("SELECT id, email, name, role FROM _users")
 	if err != nil {
@@ -152,6 +161,24 @@ func (s *Service) Create(ctx context.Context, a access.Actor, email, password, n
 	if err := access.Can(a, access.ManageUsers); err != nil {
 		return User{}, err
 	}
+	return s.create(ctx, email, password, name, role, false)
+}
+
+// Setup creates the first admin, as the first-run page does: exactly one setup succeeds, even
+// when several are sent at once or another process creates an admin meanwhile; the others,
+// and any once an admin exists, get a 409 "setup_done".
+func (s *Service) Setup(ctx context.Context, email, password, name string) (User, error) {
+	s.setupMu.Lock() // the losers then answer at once instead of each spending a hash
+	defer s.setupMu.Unlock()
+	if s.HasAdmin() {
+		return User{}, problem.New(409, "setup_done")
+	}
+	return s.create(ctx, email, password, name, Admin, true)
+}
+
+// create adds a user; firstAdmin inserts only while the database has no admin, in the same
+// statement, so that the check and the insert cannot be separated.
+func (s *Service) create(ctx context.Context, email, password, name, role string, firstAdmin bool) (User, error) {
 	email = strings.TrimSpace(strings.ToLower(email))
 	if !strings.Contains(email, "@") || len(email) > 200 {
 		return User{}, problem.Invalid("bad_email", "value", email).OnField("email")
@@ -169,13 +196,24 @@ func (s *Service) Create(ctx context.Context, a access.Actor, email, password, n
 	if name == "" {
 		name = strings.SplitN(email, "@", 2)[0]
 	}
-	hash := hashPassword(password)
+	var hash string
+	if err := s.hash(ctx, func() error { hash = hashPassword(password); return nil }); err != nil {
+		return User{}, err
+	}
+	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)"
+	if firstAdmin {
+		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin')"
+	}
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)",
-			email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
+		res, err := tx.ExecContext(ctx, q, email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return problem.New(409, "setup_done") // an admin was created meanwhile
 		}
 		id, err = res.LastInsertId()
 		return err
@@ -194,32 +232,66 @@ func (s *Service) Create(ctx context.Context, a access.Actor, email, password, n
 }
 
 // Login checks the password and opens a session. After five wrong passwords for one email
-// (or from one client) within 15 minutes further attempts are refused for a while.
+// (or twenty from one client) within 15 minutes further attempts are refused for a while
+// (429 "throttled"). Each attempt is counted before its slow hash, so attempts sent at once
+// count each other: of forty wrong passwords sent together, five are checked.
 func (s *Service) Login(ctx context.Context, email, password, client string) (Session, error) {
 	email = strings.TrimSpace(strings.ToLower(email))
-	now := s.Now()
-	keys := []string{"e:" + email, "c:" + client}
-	if wait := s.throttle.wait(now, keys[0], keys[1]); wait > 0 {
-		return Session{}, problem.New(429, "throttled", "seconds", int(wait.Seconds())+1)
+	account, from := "e:"+email, "c:"+client
+	// A locked-out attempt is answered at once, without queueing for a hashing slot.
+	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
+		return Session{}, throttled(wait)
 	}
 	var u User
 	var hash string
 	err := s.db.R.QueryRowContext(ctx, "SELECT id, email, name, role, password_hash FROM _users WHERE email = ?", email).
 		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		hashPassword(password) // spend the same time as a real check
-		s.throttle.fail(now, keys...)
-		return Session{}, problem.New(401, "bad_login")
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Session{}, err
 	}
+	ok := false
+	err = s.hash(ctx, func() error {
+		now := s.Now()
+		if wait := s.throttle.attempt(now, account, from); wait > 0 {
+			return throttled(wait)
+		}
+		if hash == "" {
+			hashPassword(password) // an unknown email spends the same time as a real check
+		} else if ok = checkPassword(hash, password); ok {
+			s.throttle.succeeded(now, account, from)
+		}
+		return nil
+	})
 	if err != nil {
 		return Session{}, err
 	}
-	if !checkPassword(hash, password) {
-		s.throttle.fail(now, keys...)
+	if !ok {
 		return Session{}, problem.New(401, "bad_login")
 	}
-	s.throttle.reset("e:" + email)
 	return s.OpenSession(ctx, u)
+}
+
+func throttled(wait time.Duration) error {
+	return problem.New(429, "throttled", "seconds", int(wait.Seconds())+1)
+}
+
+// busyRetry is the Retry-After of a login refused because every hashing slot stayed taken.
+const busyRetry = 2
+
+// hash runs fn — an argon2id hash or check — in a hashing slot, waiting at most HashWait for
+// one; past that it answers 429 "busy".
+func (s *Service) hash(ctx context.Context, fn func() error) error {
+	timer := time.NewTimer(s.HashWait)
+	defer timer.Stop()
+	select {
+	case s.hashing <- struct{}{}:
+	case <-timer.C:
+		return problem.New(429, "busy", "seconds", busyRetry)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	return fn()
 }
 
 // OpenSession creates a session for u.
@@ -346,9 +418,15 @@ const (
 	lockoutPenalty     = time.Minute
 )
 
+// wait returns how long the account or the client is locked out, 0 if neither is.
 func (t *throttle) wait(now time.Time, account, client string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.lockedFor(now, account, client)
+}
+
+// lockedFor is wait with t.mu held.
+func (t *throttle) lockedFor(now time.Time, account, client string) time.Duration {
 	var longest time.Duration
 	for _, k := range []string{account, client} {
 		limit := maxAccountFailures
@@ -380,16 +458,28 @@ func (t *throttle) recent(now time.Time, k string) []time.Time {
 	return list
 }
 
-func (t *throttle) fail(now time.Time, keys ...string) {
+// attempt counts an attempt on both keys as failed unless they are locked out, in which case
+// it returns how long they are; succeeded takes a successful one back.
+func (t *throttle) attempt(now time.Time, account, client string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, k := range keys {
+	if wait := t.lockedFor(now, account, client); wait > 0 {
+		return wait
+	}
+	for _, k := range []string{account, client} {
 		t.failures[k] = append(t.recent(now, k), now)
 	}
+	return 0
 }
 
-func (t *throttle) reset(k string) {
+// succeeded forgets the account's failures and takes this attempt (made at now) off the
+// client's count, so that people signing in behind one address do not lock each other out.
+func (t *throttle) succeeded(now time.Time, account, client string) {
 	t.mu.Lock()
-	delete(t.failures, k)
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	delete(t.failures, account)
+	list := t.failures[client]
+	if i := slices.Index(list, now); i >= 0 {
+		t.failures[client] = slices.Delete(list, i, i+1)
+	}
 }

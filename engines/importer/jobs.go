@@ -24,9 +24,17 @@ import (
 type Jobs struct {
 	Dir      string // where uploads wait for their import
 	Importer *Importer
-	mu       sync.Mutex
-	jobs     map[string]*Job
+	// Memory is the budget shared by all the files being read — inspected at upload or
+	// imported; nil means one of DefaultUploadMemory, made on first use.
+	Memory *spreadsheet.Budget
+	mu     sync.Mutex
+	jobs   map[string]*Job
 }
+
+// DefaultUploadMemory is the memory a server lets the files being read take at once: a
+// customer file of a million rows needs a few tens of megabytes; an XLSX "zip bomb" whose
+// shared strings inflate to a gigabyte is refused with a 413.
+const DefaultUploadMemory = 512 << 20
 
 // Job is one uploaded file and its import.
 type Job struct {
@@ -39,7 +47,8 @@ type Job struct {
 	Rows     int        `json:"rows"`    // data rows in the file
 
 	path     string
-	by       int64         // the uploader: only they and admins see the job
+	by       int64 // the uploader: only they and admins see the job
+	memory   *spreadsheet.Budget
 	table    *schema.Table // where the rows go, once started
 	read     atomic.Int64
 	mu       sync.Mutex
@@ -84,11 +93,18 @@ func (js *Jobs) Upload(a access.Actor, r io.Reader, name, sheet string) (*Job, e
 		return nil, err
 	}
 	f.Close()
-	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, by: a.UserID, state: "uploaded"}
+	j := &Job{ID: id, FileName: filepath.Base(name), Sheet: sheet, path: path, by: a.UserID, memory: js.budget(), state: "uploaded"}
 	if err := j.inspect(); err != nil {
 		os.Remove(path)
+		if problem.As(err) != nil {
+			return nil, err
+		}
 		// Speak of the user's file, not of our copy of it.
 		return nil, errors.New(strings.ReplaceAll(err.Error(), filepath.Base(path), j.FileName))
+	}
+	if len(j.Header) > schema.MaxFields {
+		os.Remove(path)
+		return nil, problem.Invalid("file_too_wide", "count", len(j.Header), "max", schema.MaxFields)
 	}
 	js.mu.Lock()
 	if js.jobs == nil {
@@ -100,8 +116,23 @@ func (js *Jobs) Upload(a access.Actor, r io.Reader, name, sheet string) (*Job, e
 	return j, nil
 }
 
+// budget returns the jobs' memory budget, made on first use.
+func (js *Jobs) budget() *spreadsheet.Budget {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	if js.Memory == nil {
+		js.Memory = spreadsheet.NewBudget(DefaultUploadMemory)
+	}
+	return js.Memory
+}
+
 func (j *Job) open() (Source, error) {
-	return spreadsheet.Open(j.path, spreadsheet.Options{Sheet: j.Sheet})
+	return spreadsheet.Open(j.path, spreadsheet.Options{Sheet: j.Sheet, Budget: j.memory})
+}
+
+func init() {
+	problem.AddMessage("file_too_wide", "文件有 {count} 列，而一张表最多 {max} 个字段：请删去用不到的列，或分成几个文件导入",
+		"the file has {count} columns, but a table holds at most {max} fields; delete the columns you do not need, or import it as several files")
 }
 
 func (j *Job) inspect() error {

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"tierbase/platform/problem"
 )
 
 // sampleSize is how much of a CSV file is looked at to detect its encoding and separator.
@@ -47,8 +49,9 @@ func newCSVSource(r io.Reader, closer io.Closer, tsv bool) *csvSource {
 	default:
 		text = &autoDecoder{br: br}
 	}
-	cr := csv.NewReader(text)
-	cr.Comma = detectSeparator(sample, tsv)
+	sep := detectSeparator(sample, tsv)
+	cr := csv.NewReader(newRecordLimiter(text, sep))
+	cr.Comma = sep
 	cr.LazyQuotes = true
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
@@ -61,6 +64,9 @@ func (s *csvSource) next() ([]string, int, error) {
 		return nil, 0, io.EOF
 	}
 	if err != nil {
+		if problem.As(err) != nil {
+			return nil, 0, err // a limit (too many columns, too large a row)
+		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return nil, 0, fmt.Errorf("CSV 第 %d 行读取失败 / cannot read CSV line %d: %w", pe.StartLine, pe.StartLine, pe.Err)

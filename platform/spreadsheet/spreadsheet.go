@@ -65,6 +65,9 @@ type Options struct {
 	// not, and note rows above a header are skipped); failing the last test everywhere (names
 	// such as 2024年), the first row passing the others; failing those too, the first row.
 	HeaderRow int
+	// Budget, if not nil, is the server's memory budget for files being read: the reader
+	// holds its row buffers and shared strings from it until closed (see Budget).
+	Budget *Budget
 }
 
 // ErrEmpty is returned by Open and OpenReader when a file (or the chosen sheet) has no
@@ -145,22 +148,26 @@ func Open(path string, opt Options) (Reader, error) {
 		f.Close()
 		return nil, err
 	}
+	h := &hold{b: opt.Budget}
+	if err := h.grow(rowMemory); err != nil {
+		f.Close()
+		return nil, err
+	}
 	var src rowSource
 	if kind == kindXLSX {
 		st, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return nil, err
+		if err == nil {
+			src, err = openXLSX(f, st.Size(), f, opt.Sheet, h)
 		}
-		src, err = openXLSX(f, st.Size(), f, opt.Sheet)
 		if err != nil {
+			h.release()
 			f.Close()
 			return nil, err
 		}
 	} else {
 		src = newCSVSource(f, f, strings.EqualFold(filepath.Ext(path), ".tsv"))
 	}
-	return newReader(src, opt.HeaderRow)
+	return newReader(src, opt.HeaderRow, h)
 }
 
 // OpenReader reads an uploaded file; name (the client's file name) tells its type, as in Open.
@@ -187,33 +194,40 @@ func OpenReader(r io.Reader, name string, opt Options) (Reader, error) {
 	if kind, err = sniff(kind, head, name); err != nil {
 		return nil, err
 	}
+	h := &hold{b: opt.Budget}
+	if err := h.grow(rowMemory); err != nil {
+		return nil, err
+	}
 	if kind == kindCSV {
 		if seekable {
 			r = io.NewSectionReader(ra, 0, size)
 		}
-		return newReader(newCSVSource(r, nil, strings.EqualFold(filepath.Ext(name), ".tsv")), opt.HeaderRow)
+		return newReader(newCSVSource(r, nil, strings.EqualFold(filepath.Ext(name), ".tsv")), opt.HeaderRow, h)
 	}
 	var closer io.Closer
 	if !seekable {
 		tmp, err := os.CreateTemp("", "tierbase-upload-*.xlsx")
 		if err != nil {
+			h.release()
 			return nil, fmt.Errorf("无法创建临时文件 / cannot create a temporary file: %w", err)
 		}
 		closer = tempFile{tmp}
 		if size, err = io.Copy(tmp, r); err != nil {
+			h.release()
 			closer.Close()
 			return nil, fmt.Errorf("读取上传的文件失败 / cannot read the uploaded file: %w", err)
 		}
 		ra = tmp
 	}
-	src, err := openXLSX(ra, size, closer, opt.Sheet)
+	src, err := openXLSX(ra, size, closer, opt.Sheet, h)
 	if err != nil {
+		h.release()
 		if closer != nil {
 			closer.Close()
 		}
 		return nil, err
 	}
-	return newReader(src, opt.HeaderRow)
+	return newReader(src, opt.HeaderRow, h)
 }
 
 // readerAt gives r's random access and size when it has them.
@@ -249,17 +263,19 @@ func (t tempFile) Close() error {
 // reader is the Reader over any rowSource: header detection, padding and empty-row skipping.
 type reader struct {
 	src     rowSource
+	mem     *hold // what it holds of the memory budget
 	header  []string
 	pending [][]string // rows read ahead while looking for the header
 	lines   []int
 	line    int
 	done    bool
+	closed  bool
 }
 
-func newReader(src rowSource, headerRow int) (Reader, error) {
-	r := &reader{src: src}
+func newReader(src rowSource, headerRow int, mem *hold) (Reader, error) {
+	r := &reader{src: src, mem: mem}
 	if err := r.findHeader(headerRow); err != nil {
-		src.close()
+		r.Close()
 		return nil, err
 	}
 	return r, nil
@@ -509,6 +525,10 @@ func fit(cells []string, n int) []string {
 }
 
 func (r *reader) Close() error {
-	r.done = true
+	if r.closed {
+		return nil
+	}
+	r.done, r.closed = true, true
+	r.mem.release()
 	return r.src.close()
 }

@@ -12,6 +12,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"tierbase/platform/problem"
 )
 
 // The XLSX reader streams a worksheet's XML straight from the zip archive. It does not use
@@ -21,9 +23,9 @@ import (
 // shared strings (which any cell may point to) and the styles are held in memory.
 
 const (
-	maxColumns = 16384 // Excel's XFD
+	maxColumns = MaxColumns
 	// maxSharedText bounds the text of the shared-strings table kept in memory, against zip
-	// bombs: far above what Excel itself can save.
+	// bombs, when no Budget bounds it more.
 	maxSharedText = 1 << 30
 )
 
@@ -196,6 +198,15 @@ type sharedTable struct {
 
 func (t *sharedTable) len() int { return len(t.ends) }
 
+// size is the length in bytes of text i.
+func (t *sharedTable) size(i int) int {
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return int(t.ends[i] - start)
+}
+
 func (t *sharedTable) get(i int) string {
 	start := uint32(0)
 	if i > 0 {
@@ -206,16 +217,25 @@ func (t *sharedTable) get(i int) string {
 
 // sharedStrings reads the shared-strings table: each item's text, its rich-text runs joined,
 // phonetic guides (rPh) left out. A first pass measures it so that the table is allocated once,
-// at its size.
-func (wb *workbook) sharedStrings() (*sharedTable, error) {
+// at its size; as it measures, it takes the table's memory from the budget (mem), and stops as
+// soon as the budget cannot give more — before any of it is allocated.
+func (wb *workbook) sharedStrings(mem *hold) (*sharedTable, error) {
 	if wb.shared == "" || wb.file(wb.shared) == nil {
 		return &sharedTable{}, nil
 	}
-	count, size := 0, 0
+	const step = 1 << 20 // the budget is taken a megabyte at a time
+	count, size, taken := 0, 0, 0
 	err := wb.scanShared(func(raw []byte) error {
 		count++
 		if size += len(raw); size > maxSharedText {
 			return errCorrupt(errors.New("shared strings too large"))
+		}
+		if need := size + 4*count; need > taken {
+			more := (need - taken + step - 1) / step * step
+			if err := mem.grow(int64(more)); err != nil {
+				return err
+			}
+			taken += more
 		}
 		return nil
 	})
@@ -385,7 +405,7 @@ func (wb *workbook) hasData(s sheetInfo) (bool, error) {
 
 // openXLSX opens the chosen sheet of an XLSX archive for streaming; closer, if not nil, is
 // closed with it.
-func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string) (rowSource, error) {
+func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *hold) (rowSource, error) {
 	wb, err := openWorkbook(ra, size)
 	if err != nil {
 		return nil, err
@@ -401,7 +421,7 @@ func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string) (rowSo
 	if err != nil {
 		return nil, err
 	}
-	sst, err := wb.sharedStrings()
+	sst, err := wb.sharedStrings(mem)
 	if err != nil {
 		return nil, err
 	}
@@ -436,6 +456,7 @@ type xlsxSource struct {
 	sst      *sharedTable // nil when only asking whether a sheet has data
 	date1904 bool
 	row      int
+	rowBytes int // text of the row so far, against maxRowBytes
 	done     bool
 	cell     cell // reused
 }
@@ -472,7 +493,7 @@ func (s *xlsxSource) next() ([]string, int, error) {
 		case tokStart:
 			switch string(s.sc.name) {
 			case "row":
-				inRow, cells, col = true, nil, 0
+				inRow, cells, col, s.rowBytes = true, nil, 0, 0
 				if r, err := strconv.Atoi(string(s.sc.attr("r"))); err == nil && r > 0 {
 					s.row = r
 				} else {
@@ -519,8 +540,14 @@ func (s *xlsxSource) next() ([]string, int, error) {
 			case "c":
 				if inCell && c.col <= maxColumns {
 					v, err := s.value(c)
+					if problem.As(err) != nil {
+						return nil, 0, err
+					}
 					if err != nil {
 						return nil, 0, fmt.Errorf("第 %d 行 / row %d: %w", s.row, s.row, err)
+					}
+					if s.rowBytes += len(v); s.rowBytes > maxRowBytes {
+						return nil, 0, rowTooLarge(s.row)
 					}
 					if v != "" {
 						for len(cells) < c.col {
@@ -604,6 +631,9 @@ func (s *xlsxSource) value(c *cell) (string, error) {
 				return "", nil
 			}
 			return "", errCorrupt(fmt.Errorf("shared string %q out of range", v))
+		}
+		if s.rowBytes+s.sst.size(i) > maxRowBytes {
+			return "", rowTooLarge(s.row) // before copying it
 		}
 		return s.sst.get(i), nil
 	case "inlineStr":
