@@ -11,6 +11,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
+	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -119,14 +120,11 @@ type RFMRun struct {
 
 // RunRFM scores every customer with purchases 1–5 on R, F and M by quintile (NTILE(5)), and
 // puts each in one of the eight segments by comparing its scores with the averages. It writes
-// R分, F分, M分 and RFM分群 (creating them if needed) in one statement and returns how many
-// customers were scored.
+// R分, F分, M分 and RFM分群 (creating them if needed) in one statement, keeps the model for the
+// daily pass, and returns how many customers were scored.
 // A table's model runs once at a time: a second run meanwhile is refused (409).
 func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return 0, err
-	}
-	t, err := e.Catalog.Table(m.Table)
+	t, source, err := e.checkRFM(a, m)
 	if err != nil {
 		return 0, err
 	}
@@ -135,30 +133,9 @@ func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error)
 		return 0, problem.New(409, "rfm_running", "table", t.Name).At("table")
 	}
 	defer e.rfmRuns.Delete(t.ID)
-	source, err := e.rfmSource(t, m)
+	cols, segment, err := e.rfmColumns(ctx, t)
 	if err != nil {
 		return 0, err
-	}
-	if m.Segments != "" && m.Segments != "zh" && m.Segments != "en" {
-		return 0, problem.Invalid("bad_choice", "value", m.Segments, "choices", "zh, en").At("segments")
-	}
-	if m.Threshold < 0 || m.Threshold > 5 {
-		return 0, problem.Invalid("bad_param", "param", "threshold", "reason", "0–5").At("threshold")
-	}
-	cols := map[string]string{}
-	var segment *schema.Field
-	for _, want := range rfmFields {
-		f := t.Field(want.Name)
-		if f == nil {
-			w := want
-			if f, err = e.Catalog.AddField(ctx, access.System, t.ID, &w); err != nil {
-				return 0, err
-			}
-		}
-		if f.Type == schema.Select {
-			segment = f
-		}
-		cols[want.Name] = store.Quote(f.Column())
 	}
 	q := fmt.Sprintf(`WITH base AS (%s),
 		s AS (SELECT id, NTILE(5) OVER (ORDER BY last) AS r, NTILE(5) OVER (ORDER BY freq) AS f, NTILE(5) OVER (ORDER BY money) AS m FROM base),
@@ -193,6 +170,109 @@ func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error)
 		return 0, err
 	}
 	return int(n), e.Catalog.Reload(ctx)
+}
+
+// KeepRFM keeps m as its table's model and queues its first run, which the job workers do in
+// the background (over a million customers it takes seconds); the daily pass refreshes it
+// after. The score fields are added now, so boards over them draw at once.
+func (e *Engine) KeepRFM(ctx context.Context, a access.Actor, m RFM) error {
+	t, _, err := e.checkRFM(a, m)
+	if err != nil {
+		return err
+	}
+	_, segment, err := e.rfmColumns(ctx, t)
+	if err != nil {
+		return err
+	}
+	m.Table = t.ID
+	def, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := e.Catalog.AddOptionsTx(ctx, tx, t, segment, m.segmentNames()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO _rfm(table_id, def) VALUES(?, ?)
+			ON CONFLICT(table_id) DO UPDATE SET def = excluded.def`, t.ID, string(def)); err != nil {
+			return err
+		}
+		_, err := e.Jobs.Enqueue(ctx, tx, kindRFM, "", rfmJob{Table: t.ID}, time.Time{})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return e.Catalog.Reload(ctx)
+}
+
+// rfmJob is the payload of a queued RFM run.
+type rfmJob struct {
+	Table string `json:"table"`
+}
+
+// runRFMJob runs the kept model of the job's table (gone since: nothing to do).
+func (e *Engine) runRFMJob(ctx context.Context, j *jobs.Job) error {
+	var p rfmJob
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	models, err := e.RFMModels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range models {
+		if m.Table == p.Table {
+			_, err := e.RunRFM(ctx, access.System, m.RFM)
+			return err // a run under way (409) is tried again later
+		}
+	}
+	return nil
+}
+
+// checkRFM checks that a may run m and that m is sound, and returns its table and the SELECT
+// of its purchases per customer.
+func (e *Engine) checkRFM(a access.Actor, m RFM) (*schema.Table, string, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, "", err
+	}
+	t, err := e.Catalog.Table(m.Table)
+	if err != nil {
+		return nil, "", err
+	}
+	source, err := e.rfmSource(t, m)
+	if err != nil {
+		return nil, "", err
+	}
+	if m.Segments != "" && m.Segments != "zh" && m.Segments != "en" {
+		return nil, "", problem.Invalid("bad_choice", "value", m.Segments, "choices", "zh, en").At("segments")
+	}
+	if m.Threshold < 0 || m.Threshold > 5 {
+		return nil, "", problem.Invalid("bad_param", "param", "threshold", "reason", "0–5").At("threshold")
+	}
+	return t, source, nil
+}
+
+// rfmColumns adds the score fields t lacks and returns the quoted columns of all four by
+// name, and the segment field.
+func (e *Engine) rfmColumns(ctx context.Context, t *schema.Table) (map[string]string, *schema.Field, error) {
+	cols := map[string]string{}
+	var segment *schema.Field
+	for _, want := range rfmFields {
+		f := t.Field(want.Name)
+		if f == nil {
+			w := want
+			var err error
+			if f, err = e.Catalog.AddField(ctx, access.System, t.ID, &w); err != nil {
+				return nil, nil, err
+			}
+		}
+		if f.Type == schema.Select {
+			segment = f
+		}
+		cols[want.Name] = store.Quote(f.Column())
+	}
+	return cols, segment, nil
 }
 
 // RFMModels returns the kept RFM models, one per table, with their last run and the start

@@ -47,8 +47,15 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 		t.Fatalf("no customers yet, but the matrix has %v", res.Rows)
 	}
 	models, err := a.Rules.RFMModels(ctx)
-	if err != nil || len(models) != 1 || models[0].LastRun == nil || models[0].LastRun.Scored != 0 || models[0].Orders != "订单" {
-		t.Fatalf("kept models %+v (%v)", models, err)
+	if err != nil || len(models) != 1 || models[0].LastRun != nil || models[0].Orders != "订单" {
+		t.Fatalf("kept models before the first run %+v (%v)", models, err)
+	}
+	// The first run is queued at install, and a worker does it.
+	if n, err := a.Jobs.Drain(ctx); n != 1 || err != nil {
+		t.Fatalf("ran %d jobs (%v), want the first RFM run", n, err)
+	}
+	if models, err = a.Rules.RFMModels(ctx); err != nil || models[0].LastRun == nil || models[0].LastRun.Scored != 0 {
+		t.Fatalf("kept models after the first run %+v (%v)", models, err)
 	}
 
 	// Customers with orders arrive; the daily pass (at 01:00, a second away) scores them.

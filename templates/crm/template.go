@@ -166,7 +166,7 @@ func RFMModel() rules.RFM {
 
 // InstallRules adds the template's grading scheme, rules and RFM model, each unless one of
 // its name (or an RFM model of 客户) exists. The scheme grades first, so customers graded at
-// install raise no to-dos; the RFM model runs once at install.
+// install raise no to-dos; the RFM model's first run is queued (the job workers do it).
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
 	if _, err := eng.Scheme("客户分级"); err != nil {
 		if _, _, err := eng.Save(ctx, access.System, Scheme()); err != nil {
@@ -184,7 +184,7 @@ func InstallRules(ctx context.Context, eng *rules.Engine) error {
 	return installRFM(ctx, eng)
 }
 
-// installRFM runs the template's RFM model unless 客户 has one.
+// installRFM keeps the template's RFM model, unless 客户 has one, and queues its first run.
 func installRFM(ctx context.Context, eng *rules.Engine) error {
 	models, err := eng.RFMModels(ctx)
 	if err != nil {
@@ -200,6 +200,5 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 			return nil
 		}
 	}
-	_, err = eng.RunRFM(ctx, access.System, m)
-	return err
+	return eng.KeepRFM(ctx, access.System, m)
 }
