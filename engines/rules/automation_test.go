@@ -172,6 +172,32 @@ func TestHighValueToDo(t *testing.T) {
 	}
 }
 
+// A record created for a record with no 负责人 (a customer imported without one) has none
+// either: an empty user reads as 0 in formulas, which is nobody, not a user to look up.
+func TestCreateForOwnerless(t *testing.T) {
+	w := newWorld(t)
+	w.save(t, &rules.Rule{Name: "新客户跟进", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActCreate, Target: "待办", Values: map[string]any{
+			"标题": `=CONCAT("跟进 ", 客户名称)`, "关联客户": "=ID", "负责人": "=负责人",
+		}}}})
+	c := w.customer(t, records.Input{"客户名称": "无主客户"})
+	if c[schema.FieldOwner] != nil {
+		t.Fatalf("the system's customer has 负责人 %v", c[schema.FieldOwner])
+	}
+	w.drain(t)
+	todo, _ := w.Catalog.Table("待办")
+	page, err := w.Records.List(context.Background(), access.System, todo, records.Query{})
+	if err != nil || len(page.Items) != 1 {
+		var msg string
+		w.DB.R.QueryRow("SELECT group_concat(error) FROM _jobs").Scan(&msg)
+		t.Fatalf("to-dos %+v (%v); job errors: %s", page, err, msg)
+	}
+	if got := page.Items[0]; got[schema.FieldOwner] != nil || got[w.fieldOf(todo, "关联客户")] != c.ID() {
+		t.Fatalf("to-do: %v", got)
+	}
+}
+
 // Rules that trigger each other stop: within a write after MaxDepth rounds with a clear
 // message, and across records (a rule creating records whose rule creates records) after
 // MaxDepth levels, with the reason shown on the rule.

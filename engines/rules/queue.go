@@ -166,6 +166,9 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 					if v, err = fm.Eval(rec, env); err != nil {
 						return err
 					}
+					if f := target.Field(id); v == 0.0 && f != nil && (f.Type == schema.User || f.Type == schema.Link) {
+						v = nil // an empty user or link reads as 0 in formulas: no one, not user 0
+					}
 				}
 				in[id] = v
 			}
