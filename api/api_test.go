@@ -44,7 +44,7 @@ func newServer(t *testing.T) string {
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Rules: a.Rules, Inbox: a.Inbox,
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
 		Reports: a.Reports, Version: "test-1",
 		InstallCRM: func(ctx context.Context, by access.Actor) (*schema.App, error) {
 			installed, err := crm.Install(ctx, by, a.Catalog)

@@ -19,6 +19,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
@@ -33,6 +34,7 @@ type Server struct {
 	Records *records.Service
 	Users   *users.Service
 	Imports *importer.Jobs
+	Grading *grading.Engine
 	Rules   *rules.Engine
 	Inbox   *inbox.Service
 	Reports *reports.Engine

@@ -1,6 +1,6 @@
 // Package app assembles the engines over one data directory — the database, the catalog,
-// users, records and the rule engine wired into every record write — for the command line
-// and for tests.
+// users, records, the grading engine and the rule engine wired into every record write — for
+// the command line and for tests.
 package app
 
 import (
@@ -11,6 +11,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
@@ -25,7 +26,8 @@ type App struct {
 	Catalog  *schema.Catalog
 	Users    *users.Service
 	Records  *records.Service
-	Rules    *rules.Engine
+	Grading  *grading.Engine // schemes, tier history, RFM
+	Rules    *rules.Engine   // rules; grades every write through Grading
 	Inbox    *inbox.Service
 	Reports  *reports.Engine
 	Importer *importer.Importer // imports grade and run rules through the rule engine's hook
@@ -41,7 +43,9 @@ func Open(dir string) (*App, error) {
 	a := &App{DB: db}
 	if a.Catalog, err = schema.Open(db); err == nil {
 		if a.Users, err = users.Open(db); err == nil {
-			a.Rules, err = rules.Open(db, a.Catalog, a.Users)
+			if a.Grading, err = grading.Open(db, a.Catalog); err == nil {
+				a.Rules, err = rules.Open(db, a.Catalog, a.Users, a.Grading)
+			}
 		}
 	}
 	if err != nil {
@@ -52,6 +56,7 @@ func Open(dir string) (*App, error) {
 	a.Records.Hooks = []records.Hook{a.Rules}
 	a.Inbox = inbox.New(db)
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
+	a.Grading.Records = a.Records
 	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
 		db.Close()
 		return nil, err
@@ -59,6 +64,7 @@ func Open(dir string) (*App, error) {
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
 	a.Jobs = jobs.New(db)
+	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
 	return a, nil
 }
@@ -83,6 +89,7 @@ func (a *App) CheckAlertsEvery(interval time.Duration) {
 // SetClock makes the engines read "now" from now, and dates without a zone in loc.
 func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Records.Now, a.Records.Loc = now, loc
+	a.Grading.Now, a.Grading.Loc = now, loc
 	a.Rules.Now, a.Rules.Loc = now, loc
 	a.Inbox.Now = now
 	a.Reports.Now, a.Reports.Loc = now, loc

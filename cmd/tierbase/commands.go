@@ -8,6 +8,7 @@ import (
 	"tierbase/app"
 	"tierbase/core/access"
 	"tierbase/core/schema"
+	"tierbase/engines/grading"
 	"tierbase/engines/rules"
 	"time"
 
@@ -106,8 +107,8 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 		t, err := a.Catalog.Table(tableID)
 		return t, err == nil && (*table == "" || t.Name == *table || t.ID == *table)
 	}
-	var schemes []*rules.Scheme
-	for _, s := range a.Rules.Schemes() {
+	var schemes []*grading.Scheme
+	for _, s := range a.Grading.Schemes() {
 		if _, ok := of(s.Table); ok && s.Enabled {
 			schemes = append(schemes, s)
 		}
@@ -125,11 +126,11 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	total, queued := 0, 0
 	for i, s := range schemes {
 		t, _ := of(s.Table)
-		imp, err := a.Rules.Preview(ctx(), access.System, s, "zh")
+		imp, err := a.Grading.Preview(ctx(), access.System, s, "zh")
 		if err != nil {
 			return err
 		}
-		n, err := a.Rules.Regrade(ctx(), access.System, s)
+		n, err := a.Grading.Regrade(ctx(), access.System, s)
 		if err != nil {
 			return err
 		}

@@ -16,8 +16,8 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/grading"
 	"tierbase/engines/reports"
-	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 	"tierbase/templates/crm"
 )
@@ -51,10 +51,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	a.SetClock(func() time.Time { return today }, cst)
-	if _, err := a.Rules.RegradeAll(ctx); err != nil {
+	if _, err := a.Grading.RegradeAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Rules.RunRFM(ctx, access.System, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
+	if _, err := a.Grading.RunRFM(ctx, access.System, grading.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallDashboards(ctx, a.Reports); err != nil {

@@ -182,7 +182,7 @@ func (e *Engine) gradedByScheme(c *compiled) error {
 		return nil
 	}
 	for i, a := range c.r.Actions {
-		for _, s := range e.Schemes() {
+		for _, s := range e.Grading.Schemes() {
 			if a.fieldAction() && s.Enabled && s.Table == c.t.ID && s.Field == a.Field {
 				return problem.Invalid("rule_graded_field", "field", c.fields[i].Name, "scheme", s.Name).At(fmt.Sprintf("actions[%d].field", i))
 			}
@@ -303,7 +303,7 @@ func sameValue(a, b any) bool {
 // stopped after MaxDepth rounds with a message naming them, and the write is refused.
 func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals records.Record) error {
 	rules := e.active(t)
-	if len(rules) == 0 && len(e.graded(t)) == 0 {
+	if len(rules) == 0 && len(e.Grading.Graded(t)) == 0 {
 		return nil
 	}
 	merged := make(records.Record, len(t.Fields))
@@ -318,7 +318,7 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 	var chain []string
 	for round := 0; ; round++ {
 		start := maps.Clone(merged)
-		e.grade(t, env, merged, vals)
+		e.Grading.Grade(t, env, merged, vals)
 		for _, c := range rules {
 			if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
 				continue
@@ -466,7 +466,7 @@ func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, r
 // write's transaction, so they happen once it commits and survive a restart.
 func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
 	if rec != nil {
-		if err := e.history(ctx, tx, t, old, rec); err != nil {
+		if err := e.Grading.History(ctx, tx, t, old, rec); err != nil {
 			return err
 		}
 	}

@@ -94,6 +94,12 @@ func (w *world) drain(t *testing.T) {
 	}
 }
 
+func leaf(field, op string, value any) *cond.Node {
+	return &cond.Node{Field: field, Op: op, Value: value}
+}
+
+func day(t time.Time, d int) string { return t.AddDate(0, 0, d).Format("2006-01-02") }
+
 func (w *world) fieldOf(t *schema.Table, name string) string { return t.Field(name).ID }
 
 // A rule on creation sets a field by formula and a tag inside the write, and notifies the
@@ -133,7 +139,7 @@ func TestRuleOnCreate(t *testing.T) {
 func TestHighValueToDo(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	if _, _, err := w.Rules.Save(ctx, access.System, s2()); err != nil {
+	if _, _, err := w.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
 		t.Fatal(err)
 	}
 	w.save(t, &rules.Rule{Name: "高价值客户跟进", Table: "客户", Enabled: true,
@@ -427,7 +433,7 @@ func TestRegradeFiresRules(t *testing.T) {
 	vip := w.customer(t, records.Input{"客户名称": "美的", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
 	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
 	w.drain(t)
-	if _, _, err := w.Rules.Save(ctx, access.System, s2()); err != nil {
+	if _, _, err := w.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
 		t.Fatal(err)
 	}
 	w.drain(t)
@@ -510,7 +516,7 @@ func TestRuleWithDeletedField(t *testing.T) {
 func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	scheme, _, err := w.Rules.Save(ctx, access.System, s2())
+	scheme, _, err := w.Grading.Save(ctx, access.System, crm.Scheme())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -522,12 +528,12 @@ func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
 		t.Fatalf("rule setting a graded field: %v", err)
 	}
 	scheme.Enabled = false
-	if _, _, err := w.Rules.Save(ctx, access.System, scheme); err != nil {
+	if _, _, err := w.Grading.Save(ctx, access.System, scheme); err != nil {
 		t.Fatal(err)
 	}
 	w.save(t, r) // no scheme keeps 客户等级 now
 	scheme.Enabled = true
-	_, _, err = w.Rules.Save(ctx, access.System, scheme)
+	_, _, err = w.Grading.Save(ctx, access.System, scheme)
 	if p := problem.As(err); p == nil || p.Status != 409 || p.Code != "scheme_rule_sets" || !strings.Contains(p.Message("zh"), "设为潜力") {
 		t.Fatalf("scheme over a field a rule sets: %v", err)
 	}

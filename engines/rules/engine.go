@@ -1,86 +1,54 @@
+// Package rules is the rule engine: "when <trigger>, if <condition>, do <actions>" on the
+// records of a table. Field actions apply inside the write's transaction, in rounds, and
+// ask the grading engine to grade in each; side effects (create, notify) and scheduled runs
+// go through the job queue. It imports grading and hooks into it (FieldTaken,
+// GradesChanged); grading knows no rules.
 package rules
 
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"slices"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/grading"
 	"tierbase/engines/inbox"
 	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
-// Engine keeps grading schemes and rules and applies them.
+// Engine keeps the rules and applies them.
 type Engine struct {
 	DB      *store.DB
 	Catalog *schema.Catalog
 	Users   *users.Service
+	Grading *grading.Engine  // grades every write, after the rounds of rules
 	Records *records.Service // creates the records of "create" actions
 	Inbox   *inbox.Service   // receives notifications
 	Now     func() time.Time // injectable clock: "today" of relative-date conditions
 	Loc     *time.Location   // zone of "today"; nil means time.Local
-	schemes atomic.Pointer[[]*Scheme]
 	rules   atomic.Pointer[ruleSet]
-	rfmRuns sync.Map      // table id → time.Time an RFM run of it started (while it runs)
 	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
 	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
 }
 
-// Open loads the schemes and rules.
-func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error) {
-	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, DailyAt: time.Hour}
-	if err := e.reload(context.Background()); err != nil {
-		return nil, err
-	}
-	return e, e.reloadRules(context.Background())
-}
-
-func (e *Engine) reload(ctx context.Context) error {
-	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, rowid")
-	if err != nil {
+// Open loads the rules and hooks them into g: a scheme may not keep a field a rule sets,
+// and grades a regrade changed fire the rules watching them.
+func Open(db *store.DB, cat *schema.Catalog, us *users.Service, g *grading.Engine) (*Engine, error) {
+	e := &Engine{DB: db, Catalog: cat, Users: us, Grading: g, Now: time.Now, DailyAt: time.Hour}
+	g.FieldTaken = e.fieldTaken
+	g.GradesChanged = func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) error {
+		_, err := e.gradesChanged(ctx, tx, t, field, since)
 		return err
 	}
-	defer rows.Close()
-	list := []*Scheme{}
-	for rows.Next() {
-		var def string
-		if err := rows.Scan(&def); err != nil {
-			return err
-		}
-		s, err := decodeScheme(def)
-		if err != nil {
-			return err
-		}
-		list = append(list, s)
-	}
-	e.schemes.Store(&list)
-	return rows.Err()
-}
-
-// Schemes returns every scheme, in the order they were made.
-func (e *Engine) Schemes() []*Scheme { return *e.schemes.Load() }
-
-// Scheme finds a scheme by id or name.
-func (e *Engine) Scheme(ref string) (*Scheme, error) {
-	for _, s := range e.Schemes() {
-		if s.ID == ref || s.Name == ref {
-			return s, nil
-		}
-	}
-	return nil, problem.NotFound("scheme", ref)
+	return e, e.reloadRules(context.Background())
 }
 
 func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
@@ -88,191 +56,33 @@ func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
 // formulaEnv is the clock formulas see.
 func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc: e.Loc} }
 
-// Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
-// once. It returns the saved scheme and how many records changed grade.
-func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, int, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return nil, 0, err
-	}
-	if _, _, err := s.check(e.Catalog); err != nil {
-		return nil, 0, err
-	}
-	if s.ID == "" {
-		s.ID = schema.NewID("sch")
-	} else if _, err := e.Scheme(s.ID); err != nil {
-		return nil, 0, err
-	}
-	for _, o := range e.Schemes() {
-		if o.ID != s.ID && o.Name == s.Name {
-			return nil, 0, problem.New(409, "duplicate_name", "name", s.Name).At("name")
-		}
-		if o.ID != s.ID && o.Enabled && s.Enabled && o.Table == s.Table && o.Field == s.Field {
-			return nil, 0, problem.New(409, "scheme_twice", "name", o.Name)
-		}
-	}
+// fieldTaken refuses a grading scheme that would keep a field an enabled rule sets.
+func (e *Engine) fieldTaken(table, field string) error {
 	for _, r := range e.Rules() {
-		if s.Enabled && r.Enabled && r.Table == s.Table && slices.ContainsFunc(r.Actions, func(a Action) bool { return a.fieldAction() && a.Field == s.Field }) {
-			return nil, 0, problem.New(409, "scheme_rule_sets", "rule", r.Name).At("field")
+		if r.Enabled && r.Table == table && slices.ContainsFunc(r.Actions, func(a Action) bool { return a.fieldAction() && a.Field == field }) {
+			return problem.New(409, "scheme_rule_sets", "rule", r.Name).At("field")
 		}
 	}
-	def, err := json.Marshal(s)
-	if err != nil {
-		return nil, 0, err
-	}
-	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO _schemes(id, table_id, position, def) VALUES(?, ?, (SELECT COUNT(*) FROM _schemes), ?)
-			ON CONFLICT(id) DO UPDATE SET table_id = excluded.table_id, def = excluded.def`, s.ID, s.Table, string(def))
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	if err := e.reload(ctx); err != nil {
-		return nil, 0, err
-	}
-	n := 0
-	if s.Enabled {
-		n, err = e.Regrade(ctx, a, s)
-	}
-	return s, n, err
+	return nil
 }
 
-// Delete removes a scheme; the grades it gave stay.
-func (e *Engine) Delete(ctx context.Context, a access.Actor, ref string) error {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return err
-	}
-	s, err := e.Scheme(ref)
-	if err != nil {
-		return err
-	}
-	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM _schemes WHERE id = ?", s.ID)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return e.reload(ctx)
-}
-
-// grading is a scheme compiled for SQL against today's date.
-type grading struct {
-	s      *Scheme
-	t      *schema.Table
-	f      *schema.Field
-	expr   string // CASE WHEN … THEN ? … ELSE ? END
-	args   []any
-	col    string // quoted column of the graded field
-	table  string // quoted SQL table
-	differ string // WHERE clause: records whose grade would change
-}
-
-func (e *Engine) compile(s *Scheme) (*grading, error) {
-	t, f, err := s.check(e.Catalog)
-	if err != nil {
-		return nil, err
-	}
-	g := &grading{s: s, t: t, f: f, col: store.Quote(f.Column()), table: store.Quote(t.SQLName())}
-	var b strings.Builder
-	b.WriteString("CASE")
-	for _, l := range s.Levels {
-		w, args, err := cond.Compile(l.When, t, e.env())
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(" WHEN (" + w + ") THEN ?")
-		g.args = append(append(g.args, args...), l.Value)
-	}
-	b.WriteString(" ELSE ? END")
-	var def any
-	if s.Default != "" {
-		def = s.Default
-	}
-	g.args = append(g.args, def)
-	g.expr = b.String()
-	g.differ = g.col + " IS NOT (" + g.expr + ")"
-	return g, nil
-}
-
-// Regrade sets the graded field of every record of the scheme's table to what the scheme
-// says today, in one transaction: two set-based statements, each change in the tier history.
-// It returns how many records changed.
-func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return 0, err
-	}
-	g, err := e.compile(s)
-	if err != nil {
-		return 0, err
-	}
-	stamp := e.Now().UTC().Format(time.RFC3339)
-	var n int64
-	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		var lastHistory int64
-		n, lastHistory, err = e.gradeTx(ctx, tx, g, nil, stamp)
-		if err != nil || n == 0 {
-			return err
-		}
-		_, err = e.gradesChanged(ctx, tx, g, lastHistory)
-		return err
-	})
-	return int(n), err
-}
-
-// gradeTx sets the graded field of the records among sub (nil: all) to what g says, with two
-// set-based statements: the tier history rows, then the UPDATE of the rows whose grade
-// differs. It returns how many changed, and the last tier history id before them.
-func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, sub *among, stamp string) (n, lastHistory int64, err error) {
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
-		return 0, 0, err
-	}
-	in, inArgs := sub.and()
-	// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
-	hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1%s LIMIT -1) WHERE old IS NOT new`,
-		g.col, g.expr, g.table, in)
-	args := slices.Concat([]any{g.t.ID, g.f.ID, stamp, g.s.Name}, g.args, inArgs)
-	if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
-		return 0, 0, err
-	}
-	upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s%s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ, in)
-	res, err := tx.ExecContext(ctx, upd, slices.Concat(g.args, []any{stamp}, g.args, inArgs)...)
-	if err != nil {
-		return 0, 0, err
-	}
-	n, err = res.RowsAffected()
-	return n, lastHistory, err
-}
-
-// gradesChanged runs, for the records a regrade changed (tier history rows after
-// lastHistory), the rules watching the graded field: their field actions set-wise, their
-// side effects queued (at most MaxQueuedPerRun per rule). It returns how many were queued.
-func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, g *grading, lastHistory int64) (int, error) {
+// gradesChanged runs, for the records a regrade changed (tier history rows of field after
+// since), the rules watching the graded field: their field actions set-wise, their side
+// effects queued (at most MaxQueuedPerRun per rule). It returns how many were queued.
+func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) (int, error) {
 	var watching []*compiled
-	for _, c := range e.active(g.t) {
-		if slices.ContainsFunc(c.r.Triggers, func(tr Trigger) bool { return tr.On == OnChanged && slices.Contains(tr.Fields, g.f.ID) }) {
+	for _, c := range e.active(t) {
+		if slices.ContainsFunc(c.r.Triggers, func(tr Trigger) bool { return tr.On == OnChanged && slices.Contains(tr.Fields, field) }) {
 			watching = append(watching, c)
 		}
 	}
 	if len(watching) == 0 {
 		return 0, nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT record_id FROM _tier_history WHERE id > ? AND table_id = ? AND field = ? ORDER BY id",
-		lastHistory, g.t.ID, g.f.ID)
+	ids, err := e.Grading.ChangedSince(ctx, tx, t, field, since)
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	queued := 0
 	for _, c := range watching {
 		hasFieldActions := slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() })
@@ -295,241 +105,15 @@ func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, g *grading, last
 	return queued, nil
 }
 
-// RegradeAll runs every enabled scheme: the daily pass that keeps relative-date grades right.
-func (e *Engine) RegradeAll(ctx context.Context) (int, error) {
-	total := 0
-	for _, s := range e.Schemes() {
-		if !s.Enabled || e.Problem(s) != nil {
-			continue
-		}
-		n, err := e.Regrade(ctx, access.System, s)
-		if err != nil {
-			return total, fmt.Errorf("分级方案「%s」: %w", s.Name, err)
-		}
-		total += n
-	}
-	return total, nil
-}
-
-// Move counts the records that would go from one grade to another ("" is no grade).
-type Move struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Count int    `json:"count"`
-}
-
-// Sample is a record a preview shows as an example of a change.
-type Sample struct {
-	ID    int64  `json:"id"`
-	Title string `json:"title"`
-	From  string `json:"from"`
-	To    string `json:"to"`
-}
-
-// Impact is what saving a scheme would change, without changing it.
-type Impact struct {
-	Moves   []Move         `json:"moves"`
-	Net     map[string]int `json:"net"` // per grade: records gained (+) or lost (−)
-	Changed int            `json:"changed"`
-	Samples []Sample       `json:"samples"`
-	Text    string         `json:"text"` // the scheme as a sentence
-}
-
-// Preview tells how many records would change grade, from what to what, with examples.
-// The scheme need not have a name yet.
-func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang string) (*Impact, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return nil, err
-	}
-	if s.Name == "" {
-		c := *s
-		c.Name, s = "preview", &c
-	}
-	g, err := e.compile(s)
-	if err != nil {
-		return nil, err
-	}
-	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
-	q := fmt.Sprintf("SELECT COALESCE(%s, ''), COALESCE(%s, ''), COUNT(*) FROM %s WHERE %s GROUP BY 1, 2 ORDER BY 3 DESC",
-		g.col, g.expr, g.table, g.differ)
-	rows, err := e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var m Move
-		if err := rows.Scan(&m.From, &m.To, &m.Count); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		imp.Moves = append(imp.Moves, m)
-		imp.Changed += m.Count
-		imp.Net[m.To] += m.Count
-		imp.Net[m.From] -= m.Count
-	}
-	rows.Close()
-	title := store.Quote(g.t.Title().Column())
-	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s LIMIT 5",
-		title, g.col, g.expr, g.table, g.differ)
-	rows, err = e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var smp Sample
-		if err := rows.Scan(&smp.ID, &smp.Title, &smp.From, &smp.To); err != nil {
-			return nil, err
-		}
-		imp.Samples = append(imp.Samples, smp)
-	}
-	return imp, rows.Err()
-}
-
-// graded returns the enabled schemes of a table that still fit it (a scheme whose field was
-// deleted stops grading; Problem tells why).
-func (e *Engine) graded(t *schema.Table) []*Scheme {
-	var out []*Scheme
-	for _, s := range e.Schemes() {
-		if s.Enabled && s.Table == t.ID && t.Field(s.Field) != nil {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// Problem returns why a scheme cannot grade any more (a field it uses was deleted or
-// changed), or nil.
-func (e *Engine) Problem(s *Scheme) error {
-	c := *s
-	_, _, err := c.check(e.Catalog)
-	return err
-}
-
-// grade sets the graded fields of a record about to be written (merged is the record as it
-// will be; changes go to vals too). It reports whether it changed anything.
-func (e *Engine) grade(t *schema.Table, env cond.Env, merged, vals records.Record) bool {
-	changed := false
-	for _, s := range e.graded(t) {
-		var grade any
-		if s.Default != "" {
-			grade = s.Default
-		}
-		broken := false
-		for _, l := range s.Levels {
-			ok, err := cond.Eval(l.When, t, env, merged)
-			if err != nil { // the scheme no longer fits the table: it stops grading, writes go on
-				broken = true
-				break
-			}
-			if ok {
-				grade = l.Value
-				break
-			}
-		}
-		if !broken && merged[s.Field] != grade {
-			vals[s.Field], merged[s.Field] = grade, grade
-			changed = true
-		}
-	}
-	return changed
-}
-
-// history keeps the tier history of the graded fields of a written record.
-func (e *Engine) history(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
-	for _, s := range e.graded(t) {
-		var before any
-		if old != nil {
-			before = old[s.Field]
-		}
-		if before == rec[s.Field] {
-			continue
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-			VALUES(?, ?, ?, ?, ?, ?, ?)`, t.ID, rec.ID(), s.Field, before, rec[s.Field], e.Now().UTC().Format(time.RFC3339), s.Name)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// TierChange is one change of a graded field.
-type TierChange struct {
-	Field  string `json:"field"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	At     string `json:"at"`
-	Source string `json:"source"` // the scheme that made it
-}
-
-// TierHistory returns the grade changes of a record the actor may read, newest first.
-func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]TierChange, error) {
-	if _, err := e.Records.Get(ctx, a, t, id); err != nil {
-		return nil, err
-	}
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT field, COALESCE(from_value, ''), COALESCE(to_value, ''), at, source
-		FROM _tier_history WHERE table_id = ? AND record_id = ? ORDER BY id DESC`, t.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []TierChange{}
-	for rows.Next() {
-		var c TierChange
-		if err := rows.Scan(&c.Field, &c.From, &c.To, &c.At, &c.Source); err != nil {
-			return nil, err
-		}
-		if f := t.Field(c.Field); f != nil {
-			c.Field = f.Name
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
-}
-
-// Migration counts, per month, the records that moved from one grade of field to another.
-type Migration struct {
-	Month string `json:"month"` // 2026-11
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Count int    `json:"count"`
-}
-
-// Migrations returns the month-by-month grade moves of a field ("" is no grade), for charts.
-func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table, field string) ([]Migration, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return nil, err
-	}
-	f := t.Field(field)
-	if f == nil {
-		return nil, problem.Invalid("unknown_field", "table", t.Name, "name", field).At("field")
-	}
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT substr(at, 1, 7), COALESCE(from_value, ''), COALESCE(to_value, ''), COUNT(*)
-		FROM _tier_history WHERE table_id = ? AND field = ? GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC`, t.ID, f.ID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Migration{}
-	for rows.Next() {
-		var m Migration
-		if err := rows.Scan(&m.Month, &m.From, &m.To, &m.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// DailyPass refreshes the kept RFM models, regrades every enabled scheme and re-applies every
-// always-kept rule, so scores, grades and tags that depend on "today" stay right with no
-// edit. It runs each day at DailyAt as a job (see UseJobs). It returns how many records changed.
+// DailyPass refreshes the kept RFM models, regrades every enabled scheme (grading) and
+// re-applies every always-kept rule, so scores, grades and tags that depend on "today" stay
+// right with no edit. It runs each day at DailyAt as a job (see UseJobs). It returns how
+// many records changed.
 func (e *Engine) DailyPass(ctx context.Context) (int, error) {
-	if err := e.RefreshRFM(ctx); err != nil {
+	if err := e.Grading.RefreshRFM(ctx); err != nil {
 		return 0, err
 	}
-	n, err := e.RegradeAll(ctx)
+	n, err := e.Grading.RegradeAll(ctx)
 	if err != nil {
 		return n, err
 	}
@@ -547,5 +131,4 @@ func (e *Engine) loc() *time.Location {
 
 func init() {
 	problem.AddMessage("scheme_rule_sets", "规则「{rule}」会改这个字段，请先停用该规则，或让它改别的字段", "the rule \"{rule}\" changes this field; disable it first, or let it change another field")
-	problem.AddMessage("scheme_twice", "这个字段已由分级方案「{name}」分级，请先停用它", "this field is already graded by the scheme \"{name}\"; disable it first")
 }

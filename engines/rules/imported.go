@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"slices"
 	"strings"
-	"time"
 
 	"tierbase/core/records"
 	"tierbase/engines/importer"
@@ -25,8 +24,8 @@ const fewImported = 2000
 // counting the imported records are re-applied to the records they point at.
 func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Imported) error {
 	t := im.Table
-	schemes, active, counting := e.graded(t), e.active(t), e.relatedTo(t)
-	if len(schemes) == 0 && len(active) == 0 && len(counting) == 0 {
+	graded, active, counting := len(e.Grading.Graded(t)) > 0, e.active(t), e.relatedTo(t)
+	if !graded && len(active) == 0 && len(counting) == 0 {
 		return nil
 	}
 	if err := fillImported(ctx, tx, im); err != nil {
@@ -34,31 +33,27 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 	}
 	all := &among{where: "id BETWEEN ? AND ? OR id IN (SELECT id FROM temp._imported)", args: []any{im.FirstID, im.LastID},
 		few: im.Inserted()+int64(len(im.Updated)) <= fewImported}
-	stamp := e.Now().UTC().Format(time.RFC3339)
 	grade := func(again bool) error {
-		for _, s := range schemes {
-			g, err := e.compile(s)
-			if err != nil {
-				continue // the scheme no longer fits the table; Problem tells why
-			}
-			sub := all
-			if !again {
-				if err := e.gradeInserted(ctx, tx, g, im, stamp); err != nil {
+		if !graded {
+			return nil
+		}
+		sub := all
+		if !again {
+			if im.Inserted() > 0 {
+				if err := e.Grading.GradeNewTx(ctx, tx, t, im.FirstID, im.LastID); err != nil {
 					return err
 				}
-				sub = &among{where: "id IN (SELECT id FROM temp._imported WHERE field = '')", few: true}
 			}
-			n, lastHistory, err := e.gradeTx(ctx, tx, g, sub, stamp)
-			if err != nil || n == 0 {
-				return err
-			}
-			// The updated records whose grade changed fire the rules watching it.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO temp._imported(id, field) SELECT record_id, field FROM _tier_history
-				WHERE id > ? AND record_id < ?`, lastHistory, im.FirstID); err != nil {
-				return err
-			}
+			sub = &among{where: "id IN (SELECT id FROM temp._imported WHERE field = '')", few: true}
 		}
-		return nil
+		n, since, err := e.Grading.GradeTx(ctx, tx, t, sub.where, sub.args)
+		if err != nil || n == 0 {
+			return err
+		}
+		// The updated records whose grade changed fire the rules watching it.
+		_, err = tx.ExecContext(ctx, `INSERT INTO temp._imported(id, field) SELECT record_id, field FROM _tier_history
+			WHERE id > ? AND record_id < ?`, since, im.FirstID)
+		return err
 	}
 	if err := grade(false); err != nil {
 		return err
@@ -76,7 +71,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 			changed += n
 		}
 	}
-	if changed > 0 && len(schemes) > 0 { // the rules may have changed what the grades read
+	if changed > 0 && graded { // the rules may have changed what the grades read
 		if err := grade(true); err != nil {
 			return err
 		}
@@ -104,23 +99,6 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		}
 	}
 	return nil
-}
-
-// gradeInserted grades the records an import inserted: one UPDATE … CASE over their id
-// range, then their tier history (from no grade, as for any created record) read back from
-// the column, so the grade is worked out once a row.
-func (e *Engine) gradeInserted(ctx context.Context, tx *sql.Tx, g *grading, im *importer.Imported, stamp string) error {
-	if im.Inserted() == 0 {
-		return nil
-	}
-	upd := "UPDATE " + g.table + " SET " + g.col + " = " + g.expr + " WHERE id BETWEEN ? AND ?"
-	if _, err := tx.ExecContext(ctx, upd, append(slices.Clone(g.args), im.FirstID, im.LastID)...); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-		SELECT ?, id, ?, NULL, `+g.col+`, ?, ? FROM `+g.table+` WHERE id BETWEEN ? AND ? AND `+g.col+` IS NOT NULL`,
-		g.t.ID, g.f.ID, stamp, g.s.Name, im.FirstID, im.LastID)
-	return err
 }
 
 // fillImported lists the updated records in temp._imported: each once with field "", and

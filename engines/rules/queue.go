@@ -21,7 +21,6 @@ const (
 	kindEffect = "rule"       // the side effects (create, notify) of one fired rule for one record
 	kindCron   = "rule.cron"  // one scheduled run of a cron rule, keyed cron:<rule>:<minute>
 	kindDaily  = "rule.daily" // the daily pass, keyed daily:<date>
-	kindRFM    = "rule.rfm"   // the first run of a kept RFM model
 )
 
 // effect is the payload of a queued side effect: the rule, the record that fired it (as it
@@ -51,8 +50,6 @@ func (e *Engine) UseJobs(q *jobs.Queue) {
 	q.Handle(kindCron, jobs.Kind{Tx: e.runCron, MaxAttempts: 1, Failed: showError})
 	q.Handle(kindDaily, jobs.Kind{Run: func(ctx context.Context, j *jobs.Job) error { _, err := e.DailyPass(ctx); return err },
 		MaxAttempts: 3, Failed: func(ctx context.Context, j *jobs.Job, err error) { log.Printf("daily pass %s: %v", j.Key, err) }})
-	q.Handle(kindRFM, jobs.Kind{Run: e.runRFMJob, MaxAttempts: 3,
-		Failed: func(ctx context.Context, j *jobs.Job, err error) { log.Printf("RFM run %s: %v", j.Payload, err) }})
 	q.Every(e.schedule)
 }
 

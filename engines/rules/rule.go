@@ -10,6 +10,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/schema"
+	"tierbase/engines/grading"
 	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 )
@@ -182,7 +183,7 @@ func checkCond(n *cond.Node, t *schema.Table, at string) error {
 		}
 		return err
 	}
-	if usesMe(n) {
+	if grading.UsesMe(n) {
 		return problem.Invalid("scheme_me").At(at)
 	}
 	return nil

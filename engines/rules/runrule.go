@@ -12,6 +12,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/grading"
 	"tierbase/platform/store"
 )
 
@@ -325,11 +326,11 @@ type Change struct {
 
 // RulePreview is what running a rule over its table now would do, without doing it.
 type RulePreview struct {
-	Matched int      `json:"matched"`
-	Effects int      `json:"effects"` // records whose side effects (create, notify) running it now would queue
-	Changes []Change `json:"changes"`
-	Samples []Sample `json:"samples"`
-	Text    string   `json:"text"`
+	Matched int              `json:"matched"`
+	Effects int              `json:"effects"` // records whose side effects (create, notify) running it now would queue
+	Changes []Change         `json:"changes"`
+	Samples []grading.Sample `json:"samples"`
+	Text    string           `json:"text"`
 }
 
 // PreviewRule counts the records a rule matches now and what its field actions would change
@@ -350,7 +351,7 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 	if err != nil {
 		return nil, err
 	}
-	p := &RulePreview{Changes: []Change{}, Samples: []Sample{}, Text: r.Describe(e.Catalog, lang)}
+	p := &RulePreview{Changes: []Change{}, Samples: []grading.Sample{}, Text: r.Describe(e.Catalog, lang)}
 	table := quoteTable(c.t)
 	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
 		return nil, err
@@ -404,7 +405,7 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var s Sample
+		var s grading.Sample
 		if err := rows.Scan(&s.ID, &s.Title); err != nil {
 			return nil, err
 		}

@@ -303,7 +303,7 @@ func TestDemoAgreesWithTemplateRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.SetClock(func() time.Time { return today.Add(10 * time.Hour) }, time.UTC)
-	if _, n, err := a.Rules.Save(ctx, access.System, crm.Scheme()); err != nil || n != 0 {
+	if _, n, err := a.Grading.Save(ctx, access.System, crm.Scheme()); err != nil || n != 0 {
 		t.Fatalf("the scheme regraded %d demo customers (%v)", n, err)
 	}
 	for _, r := range crm.Rules() {

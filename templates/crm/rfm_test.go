@@ -46,7 +46,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	if len(res.Rows) != 0 {
 		t.Fatalf("no customers yet, but the matrix has %v", res.Rows)
 	}
-	models, err := a.Rules.RFMModels(ctx)
+	models, err := a.Grading.RFMModels(ctx)
 	if err != nil || len(models) != 1 || models[0].LastRun != nil || models[0].Orders != "订单" {
 		t.Fatalf("kept models before the first run %+v (%v)", models, err)
 	}
@@ -54,7 +54,7 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	if n, err := a.Jobs.Drain(ctx); n != 1 || err != nil {
 		t.Fatalf("ran %d jobs (%v), want the first RFM run", n, err)
 	}
-	if models, err = a.Rules.RFMModels(ctx); err != nil || models[0].LastRun == nil || models[0].LastRun.Scored != 0 {
+	if models, err = a.Grading.RFMModels(ctx); err != nil || models[0].LastRun == nil || models[0].LastRun.Scored != 0 {
 		t.Fatalf("kept models after the first run %+v (%v)", models, err)
 	}
 
@@ -94,20 +94,20 @@ func TestTemplateRFMOutOfTheBox(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("after the daily pass the matrix counts %v customers, want 3: %v", n, res.Rows)
 	}
-	models, _ = a.Rules.RFMModels(ctx)
+	models, _ = a.Grading.RFMModels(ctx)
 	if models[0].LastRun.Scored != 3 {
 		t.Fatalf("last run %+v, want 3 scored", models[0].LastRun)
 	}
 	// Installing again keeps the model as the user left it.
 	m := models[0].RFM
 	m.Segments = "en"
-	if _, err := a.Rules.RunRFM(ctx, access.System, m); err != nil {
+	if _, err := a.Grading.RunRFM(ctx, access.System, m); err != nil {
 		t.Fatal(err)
 	}
 	if err := crm.InstallRules(ctx, a.Rules); err != nil {
 		t.Fatal(err)
 	}
-	if models, _ = a.Rules.RFMModels(ctx); models[0].Segments != "en" {
+	if models, _ = a.Grading.RFMModels(ctx); models[0].Segments != "en" {
 		t.Fatalf("installing again replaced the model: %+v", models[0])
 	}
 }

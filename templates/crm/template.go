@@ -8,6 +8,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
+	"tierbase/engines/grading"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 )
@@ -126,10 +127,10 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 // Scheme is the template's grading of 客户等级, scenario S2 of the seed: 高价值客户 when the last
 // purchase is within 30 days, more than 5 purchases and over ¥10,000 in total; 潜力客户 when the
 // customer came from a 市场活动 and first bought within 60 days; 普通客户 otherwise.
-func Scheme() *rules.Scheme {
+func Scheme() *grading.Scheme {
 	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
-	return &rules.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
-		Levels: []rules.Level{
+	return &grading.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []grading.Level{
 			{Value: "高价值客户", When: &cond.Node{And: []*cond.Node{
 				leaf("最近消费日", "withinLastDays", 30), leaf("购买频率", "gt", 5), leaf("累计消费金额", "gt", 10000)}}},
 			{Value: "潜力客户", When: &cond.Node{And: []*cond.Node{
@@ -160,16 +161,16 @@ func Rules() []*rules.Rule {
 // RFMModel is the template's RFM model: 客户 scored from their 订单 (latest 下单日期, number
 // of orders, total 订单金额) into the eight Chinese segments. It is run at install and kept,
 // so the daily pass refreshes it and the RFM 矩阵 board has scores from the start.
-func RFMModel() rules.RFM {
-	return rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额", Segments: "zh"}
+func RFMModel() grading.RFM {
+	return grading.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额", Segments: "zh"}
 }
 
 // InstallRules adds the template's grading scheme, rules and RFM model, each unless one of
 // its name (or an RFM model of 客户) exists. The scheme grades first, so customers graded at
 // install raise no to-dos; the RFM model's first run is queued (the job workers do it).
 func InstallRules(ctx context.Context, eng *rules.Engine) error {
-	if _, err := eng.Scheme("客户分级"); err != nil {
-		if _, _, err := eng.Save(ctx, access.System, Scheme()); err != nil {
+	if _, err := eng.Grading.Scheme("客户分级"); err != nil {
+		if _, _, err := eng.Grading.Save(ctx, access.System, Scheme()); err != nil {
 			return err
 		}
 	}
@@ -186,7 +187,7 @@ func InstallRules(ctx context.Context, eng *rules.Engine) error {
 
 // installRFM keeps the template's RFM model, unless 客户 has one, and queues its first run.
 func installRFM(ctx context.Context, eng *rules.Engine) error {
-	models, err := eng.RFMModels(ctx)
+	models, err := eng.Grading.RFMModels(ctx)
 	if err != nil {
 		return err
 	}
@@ -200,5 +201,5 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 			return nil
 		}
 	}
-	return eng.KeepRFM(ctx, access.System, m)
+	return eng.Grading.KeepRFM(ctx, access.System, m)
 }

@@ -1,9 +1,11 @@
-// Package rules is the rule engine. This first part grades records: a grading scheme
-// (分级方案) is an ordered list of levels on one 单选 field — the first level whose condition
-// holds wins, the rest get the default — kept right on every write (inside the record's
-// transaction), by a daily pass as days go by, and at once when the scheme changes. Every
-// change of a graded field is kept in the tier history.
-package rules
+// Package grading grades records and scores them. A grading scheme (分级方案) is an ordered
+// list of levels on one 单选 field — the first level whose condition holds wins, the rest get
+// the default — kept right on every write (the rules engine asks Grade inside the record's
+// transaction), by the daily pass as days go by, and at once when the scheme changes. Every
+// change of a graded field is kept in the tier history. RFM models score customers 1–5 on
+// recency, frequency and money and put them in segments. The package knows no rules: the
+// rules engine hooks in through FieldTaken and GradesChanged.
+package grading
 
 import (
 	"encoding/json"
@@ -67,7 +69,7 @@ func (s *Scheme) check(cat *schema.Catalog) (*schema.Table, *schema.Field, error
 			}
 			return nil, nil, err
 		}
-		if usesMe(l.When) {
+		if UsesMe(l.When) {
 			return nil, nil, problem.Invalid("scheme_me").At(fmt.Sprintf("levels[%d].when", i))
 		}
 	}
@@ -111,8 +113,9 @@ func (s *Scheme) Describe(t *schema.Table, lang string) string {
 	return strings.Join(parts, "；")
 }
 
-// usesMe reports whether a condition refers to the current user, which grading has none of.
-func usesMe(n *cond.Node) bool {
+// UsesMe reports whether a condition refers to the current user, which grading (and the
+// set-wise runs of rules) has none of.
+func UsesMe(n *cond.Node) bool {
 	if n == nil {
 		return false
 	}
@@ -127,7 +130,7 @@ func usesMe(n *cond.Node) bool {
 		}
 	}
 	for _, c := range append(append([]*cond.Node{n.Not}, n.And...), n.Or...) {
-		if usesMe(c) {
+		if UsesMe(c) {
 			return true
 		}
 	}

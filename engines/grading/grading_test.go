@@ -1,7 +1,8 @@
-package rules_test
+package grading_test
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"testing"
 	"tierbase/app"
@@ -11,7 +12,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
-	"tierbase/engines/rules"
+	"tierbase/engines/grading"
 	"tierbase/platform/problem"
 	"tierbase/templates/crm"
 )
@@ -20,7 +21,7 @@ type env struct {
 	now  time.Time
 	cat  *schema.Catalog
 	recs *records.Service
-	eng  *rules.Engine
+	eng  *grading.Engine
 	t    *schema.Table
 }
 
@@ -31,7 +32,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Rules}
+	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Grading}
 	a.SetClock(func() time.Time { return e.now }, time.UTC)
 	cat := a.Catalog
 	if _, err := crm.Install(context.Background(), access.System, cat); err != nil {
@@ -46,9 +47,9 @@ func leaf(field, op string, value any) *cond.Node {
 }
 
 // s2 is the seed's scheme: 高价值客户 and 潜力客户 as in scenario S2, 普通客户 for the rest.
-func s2() *rules.Scheme {
-	return &rules.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
-		Levels: []rules.Level{
+func s2() *grading.Scheme {
+	return &grading.Scheme{Name: "客户分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []grading.Level{
 			{Value: "高价值客户", When: &cond.Node{And: []*cond.Node{leaf("最近消费日", "withinLastDays", 30), leaf("购买频率", "gt", 5), leaf("累计消费金额", "gt", 10000)}}},
 			{Value: "潜力客户", When: &cond.Node{And: []*cond.Node{leaf("客户来源", "eq", "市场活动"), leaf("首次购买日期", "withinLastDays", 60)}}},
 		}}
@@ -159,13 +160,13 @@ func TestGoAndSQLGradesAgree(t *testing.T) {
 	page, _ := e.recs.List(context.Background(), access.System, e.t, records.Query{Limit: 1000})
 	for _, rec := range page.Items {
 		vals := records.Record{}
-		if err := e.eng.Before(context.Background(), nil, e.t, rec, vals); err != nil || len(vals) != 0 {
-			t.Fatalf("Go would regrade record %d: %v %v", rec.ID(), vals, err)
+		if e.eng.Grade(e.t, cond.Env{Now: e.now, Loc: time.UTC}, maps.Clone(rec), vals) || len(vals) != 0 {
+			t.Fatalf("Go would regrade record %d: %v", rec.ID(), vals)
 		}
 	}
 }
 
-func s2Stored(e *env) *rules.Scheme { s, _ := e.eng.Scheme("客户分级"); return s }
+func s2Stored(e *env) *grading.Scheme { s, _ := e.eng.Scheme("客户分级"); return s }
 
 func TestPreviewWritesNothing(t *testing.T) {
 	e := setup(t)
@@ -194,16 +195,16 @@ func TestPreviewWritesNothing(t *testing.T) {
 func TestBadSchemes(t *testing.T) {
 	e := setup(t)
 	cases := map[string]struct {
-		edit func(s *rules.Scheme)
+		edit func(s *grading.Scheme)
 		code string
 		path string
 	}{
-		"unknown field in a condition": {func(s *rules.Scheme) { s.Levels[0].When = leaf("不存在", "eq", 1) }, "unknown_field", "levels[0].when.field"},
-		"operator that does not fit":   {func(s *rules.Scheme) { s.Levels[1].When = leaf("累计消费金额", "contains", "1") }, "bad_operator", "levels[1].when.op"},
-		"value of the wrong type":      {func(s *rules.Scheme) { s.Levels[0].When = leaf("购买频率", "gt", "很多") }, "not_number", "levels[0].when.value"},
-		"graded field not a 单选":        {func(s *rules.Scheme) { s.Field = "客户名称" }, "scheme_field", "field"},
-		"level not an option":          {func(s *rules.Scheme) { s.Levels[0].Value = "钻石客户" }, "bad_option", "levels[0].value"},
-		"no levels":                    {func(s *rules.Scheme) { s.Levels = nil }, "scheme_levels", "levels"},
+		"unknown field in a condition": {func(s *grading.Scheme) { s.Levels[0].When = leaf("不存在", "eq", 1) }, "unknown_field", "levels[0].when.field"},
+		"operator that does not fit":   {func(s *grading.Scheme) { s.Levels[1].When = leaf("累计消费金额", "contains", "1") }, "bad_operator", "levels[1].when.op"},
+		"value of the wrong type":      {func(s *grading.Scheme) { s.Levels[0].When = leaf("购买频率", "gt", "很多") }, "not_number", "levels[0].when.value"},
+		"graded field not a 单选":        {func(s *grading.Scheme) { s.Field = "客户名称" }, "scheme_field", "field"},
+		"level not an option":          {func(s *grading.Scheme) { s.Levels[0].Value = "钻石客户" }, "bad_option", "levels[0].value"},
+		"no levels":                    {func(s *grading.Scheme) { s.Levels = nil }, "scheme_levels", "levels"},
 	}
 	for name, c := range cases {
 		s := s2()
@@ -258,7 +259,7 @@ func TestRFMFromFields(t *testing.T) {
 		ids[i] = r.ID()
 	}
 	e.create(t, records.Input{"累计消费金额": 5}) // never bought: not scored
-	n, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
+	n, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
 	if err != nil || n != 10 {
 		t.Fatalf("scored %d, %v", n, err)
 	}
@@ -266,18 +267,18 @@ func TestRFMFromFields(t *testing.T) {
 	for i, id := range ids {
 		rec, _ := e.recs.Get(context.Background(), access.System, tb, id)
 		wantR, wantF, wantM := float64(i/2+1), float64((10-i-1)/2+1), float64(((i*7)%10)/2+1)
-		seg := rules.Segments[b2i(wantM > 3)*4+b2i(wantR > 3)*2+b2i(wantF > 3)]
+		seg := grading.Segments[b2i(wantM > 3)*4+b2i(wantR > 3)*2+b2i(wantF > 3)]
 		got := []any{rec[tb.Field("R分").ID], rec[tb.Field("F分").ID], rec[tb.Field("M分").ID], rec[tb.Field("RFM分群").ID]}
 		if got[0] != wantR || got[1] != wantF || got[2] != wantM || got[3] != seg {
 			t.Errorf("customer %d: R/F/M/segment %v, want %v %v %v %s", i, got, wantR, wantF, wantM, seg)
 		}
 	}
-	if _, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Recency: "客户名称"}); problem.As(err) == nil {
 		t.Fatalf("a text field as recency is refused: %v", err)
 	}
 	// The 11 English segments by R and F, and a fixed threshold for the Chinese ones; the
 	// model is kept for the daily refresh.
-	m := rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "en"}
+	m := grading.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "en"}
 	if _, err := e.eng.RunRFM(context.Background(), access.System, m); err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +287,7 @@ func TestRFMFromFields(t *testing.T) {
 		rec, _ := e.recs.Get(context.Background(), access.System, tb, id)
 		r, f := i/2+1, (10-i-1)/2+1
 		want := ""
-		for _, s := range rules.EnglishSegments {
+		for _, s := range grading.EnglishSegments {
 			if r >= s.R1 && r <= s.R2 && f >= s.F1 && f <= s.F2 {
 				want = s.Name
 				break
@@ -308,7 +309,7 @@ func TestRFMFromFields(t *testing.T) {
 	if err != nil || len(models) != 1 || models[0].Threshold != 2 {
 		t.Fatalf("kept models %+v %v", models, err)
 	}
-	if _, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "fr"}); problem.As(err) == nil {
+	if _, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额", Segments: "fr"}); problem.As(err) == nil {
 		t.Fatal("unknown segments accepted")
 	}
 }
@@ -336,7 +337,7 @@ func TestRFMFromOrders(t *testing.T) {
 			}
 		}
 	}
-	n, err := e.eng.RunRFM(context.Background(), access.System, rules.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"})
+	n, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Orders: "订单", OrderDate: "下单日期", OrderAmount: "订单金额"})
 	if err != nil || n != 5 {
 		t.Fatalf("scored %d, %v", n, err)
 	}

@@ -1,10 +1,11 @@
-package rules
+package grading
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log"
 	"strconv"
 	"strings"
 	"time"
@@ -389,6 +390,18 @@ func (e *Engine) rfmSource(t *schema.Table, m RFM) (string, error) {
 	}
 	return fmt.Sprintf("SELECT %s AS id, MAX(%s) AS last, COUNT(*) AS freq, COALESCE(SUM(%s), 0) AS money FROM %s WHERE %s IS NOT NULL AND %s IS NOT NULL GROUP BY %s",
 		link, d, amt, store.Quote(o.SQLName()), link, d, link), nil
+}
+
+// kindRFM is the kind of job (package jobs) of the first run of a kept RFM model. Its name
+// is older than this package and stays, so jobs queued before keep running.
+const kindRFM = "rule.rfm"
+
+// UseJobs makes q the queue of the engine's background work: the first runs of kept RFM
+// models.
+func (e *Engine) UseJobs(q *jobs.Queue) {
+	e.Jobs = q
+	q.Handle(kindRFM, jobs.Kind{Run: e.runRFMJob, MaxAttempts: 3,
+		Failed: func(ctx context.Context, j *jobs.Job, err error) { log.Printf("RFM run %s: %v", j.Payload, err) }})
 }
 
 func init() {

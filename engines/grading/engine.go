@@ -1,0 +1,437 @@
+package grading
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/jobs"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Engine keeps the grading schemes, grades records with them and scores RFM models.
+type Engine struct {
+	DB      *store.DB
+	Catalog *schema.Catalog
+	Records *records.Service // answers whether an actor may read a record (tier history)
+	Now     func() time.Time // injectable clock: "today" of relative-date conditions
+	Loc     *time.Location   // zone of "today"; nil means time.Local
+	Jobs    *jobs.Queue      // runs the first run of a kept RFM model; see UseJobs
+	// FieldTaken, when set, says why a scheme may not keep a field of a table (another
+	// engine sets it; the rules engine sets this hook), or nil.
+	FieldTaken func(table, field string) error
+	// GradesChanged, when set, is told inside a regrade's transaction that the records of
+	// t whose field changed grade are those of the tier history after row since (the rules
+	// engine runs the rules watching the field).
+	GradesChanged func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) error
+	schemes       atomic.Pointer[[]*Scheme]
+	rfmRuns       sync.Map // table id → time.Time an RFM run of it started (while it runs)
+}
+
+// Open loads the schemes.
+func Open(db *store.DB, cat *schema.Catalog) (*Engine, error) {
+	e := &Engine{DB: db, Catalog: cat, Now: time.Now}
+	return e, e.reload(context.Background())
+}
+
+func (e *Engine) reload(ctx context.Context) error {
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, rowid")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	list := []*Scheme{}
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			return err
+		}
+		s, err := decodeScheme(def)
+		if err != nil {
+			return err
+		}
+		list = append(list, s)
+	}
+	e.schemes.Store(&list)
+	return rows.Err()
+}
+
+// Schemes returns every scheme, in the order they were made.
+func (e *Engine) Schemes() []*Scheme { return *e.schemes.Load() }
+
+// Scheme finds a scheme by id or name.
+func (e *Engine) Scheme(ref string) (*Scheme, error) {
+	for _, s := range e.Schemes() {
+		if s.ID == ref || s.Name == ref {
+			return s, nil
+		}
+	}
+	return nil, problem.NotFound("scheme", ref)
+}
+
+func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
+
+// Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
+// once. It returns the saved scheme and how many records changed grade.
+func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, 0, err
+	}
+	if _, _, err := s.check(e.Catalog); err != nil {
+		return nil, 0, err
+	}
+	if s.ID == "" {
+		s.ID = schema.NewID("sch")
+	} else if _, err := e.Scheme(s.ID); err != nil {
+		return nil, 0, err
+	}
+	for _, o := range e.Schemes() {
+		if o.ID != s.ID && o.Name == s.Name {
+			return nil, 0, problem.New(409, "duplicate_name", "name", s.Name).At("name")
+		}
+		if o.ID != s.ID && o.Enabled && s.Enabled && o.Table == s.Table && o.Field == s.Field {
+			return nil, 0, problem.New(409, "scheme_twice", "name", o.Name)
+		}
+	}
+	if s.Enabled && e.FieldTaken != nil {
+		if err := e.FieldTaken(s.Table, s.Field); err != nil {
+			return nil, 0, err
+		}
+	}
+	def, err := json.Marshal(s)
+	if err != nil {
+		return nil, 0, err
+	}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO _schemes(id, table_id, position, def) VALUES(?, ?, (SELECT COUNT(*) FROM _schemes), ?)
+			ON CONFLICT(id) DO UPDATE SET table_id = excluded.table_id, def = excluded.def`, s.ID, s.Table, string(def))
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := e.reload(ctx); err != nil {
+		return nil, 0, err
+	}
+	n := 0
+	if s.Enabled {
+		n, err = e.Regrade(ctx, a, s)
+	}
+	return s, n, err
+}
+
+// Delete removes a scheme; the grades it gave stay.
+func (e *Engine) Delete(ctx context.Context, a access.Actor, ref string) error {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return err
+	}
+	s, err := e.Scheme(ref)
+	if err != nil {
+		return err
+	}
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM _schemes WHERE id = ?", s.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return e.reload(ctx)
+}
+
+// grading is a scheme compiled for SQL against today's date.
+type grading struct {
+	s      *Scheme
+	t      *schema.Table
+	f      *schema.Field
+	expr   string // CASE WHEN … THEN ? … ELSE ? END
+	args   []any
+	col    string // quoted column of the graded field
+	table  string // quoted SQL table
+	differ string // WHERE clause: records whose grade would change
+}
+
+func (e *Engine) compile(s *Scheme) (*grading, error) {
+	t, f, err := s.check(e.Catalog)
+	if err != nil {
+		return nil, err
+	}
+	g := &grading{s: s, t: t, f: f, col: store.Quote(f.Column()), table: store.Quote(t.SQLName())}
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, l := range s.Levels {
+		w, args, err := cond.Compile(l.When, t, e.env())
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(" WHEN (" + w + ") THEN ?")
+		g.args = append(append(g.args, args...), l.Value)
+	}
+	b.WriteString(" ELSE ? END")
+	var def any
+	if s.Default != "" {
+		def = s.Default
+	}
+	g.args = append(g.args, def)
+	g.expr = b.String()
+	g.differ = g.col + " IS NOT (" + g.expr + ")"
+	return g, nil
+}
+
+// Regrade sets the graded field of every record of the scheme's table to what the scheme
+// says today, in one transaction: two set-based statements, each change in the tier history.
+// It returns how many records changed.
+func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return 0, err
+	}
+	g, err := e.compile(s)
+	if err != nil {
+		return 0, err
+	}
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	var n int64
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var lastHistory int64
+		n, lastHistory, err = e.gradeTx(ctx, tx, g, "", nil, stamp)
+		if err != nil || n == 0 || e.GradesChanged == nil {
+			return err
+		}
+		return e.GradesChanged(ctx, tx, g.t, g.f.ID, lastHistory)
+	})
+	return int(n), err
+}
+
+// gradeTx sets the graded field of the records matching where (SQL over the record's id with
+// whereArgs; "" is all records) to what g says, with two set-based statements: the tier
+// history rows, then the UPDATE of the rows whose grade differs. It returns how many
+// changed, and the last tier history id before them.
+func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, where string, whereArgs []any, stamp string) (n, lastHistory int64, err error) {
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
+		return 0, 0, err
+	}
+	in, inArgs := "", []any(nil)
+	if where != "" {
+		in, inArgs = " AND ("+where+")", whereArgs
+	}
+	// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
+	hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1%s LIMIT -1) WHERE old IS NOT new`,
+		g.col, g.expr, g.table, in)
+	args := slices.Concat([]any{g.t.ID, g.f.ID, stamp, g.s.Name}, g.args, inArgs)
+	if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
+		return 0, 0, err
+	}
+	upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s%s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ, in)
+	res, err := tx.ExecContext(ctx, upd, slices.Concat(g.args, []any{stamp}, g.args, inArgs)...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err = res.RowsAffected()
+	return n, lastHistory, err
+}
+
+// GradeTx grades, with every enabled scheme of t that still fits it, the records matching
+// where (SQL over the record's id with args; "" is all records), set-wise inside tx, each
+// change in the tier history. It returns how many grades changed and the last tier history
+// id before them (the changes are the rows after it). Imports grade the records they
+// updated with it.
+func (e *Engine) GradeTx(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any) (changed, since int64, err error) {
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&since); err != nil {
+		return 0, 0, err
+	}
+	for _, s := range e.Graded(t) {
+		g, err := e.compile(s)
+		if err != nil {
+			continue // the scheme no longer fits the table; Problem tells why
+		}
+		n, _, err := e.gradeTx(ctx, tx, g, where, args, stamp)
+		if err != nil {
+			return 0, 0, err
+		}
+		changed += n
+	}
+	return changed, since, nil
+}
+
+// GradeNewTx grades the records of t with ids first to last, just inserted by an import:
+// one UPDATE … CASE per scheme over the id range, then their tier history (from no grade,
+// as for any created record) read back from the column, so the grade is worked out once a
+// row.
+func (e *Engine) GradeNewTx(ctx context.Context, tx *sql.Tx, t *schema.Table, first, last int64) error {
+	stamp := e.Now().UTC().Format(time.RFC3339)
+	for _, s := range e.Graded(t) {
+		g, err := e.compile(s)
+		if err != nil {
+			continue // the scheme no longer fits the table; Problem tells why
+		}
+		upd := "UPDATE " + g.table + " SET " + g.col + " = " + g.expr + " WHERE id BETWEEN ? AND ?"
+		if _, err := tx.ExecContext(ctx, upd, append(slices.Clone(g.args), first, last)...); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+			SELECT ?, id, ?, NULL, `+g.col+`, ?, ? FROM `+g.table+` WHERE id BETWEEN ? AND ? AND `+g.col+` IS NOT NULL`,
+			g.t.ID, g.f.ID, stamp, g.s.Name, first, last)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RegradeAll runs every enabled scheme: the daily pass that keeps relative-date grades right.
+func (e *Engine) RegradeAll(ctx context.Context) (int, error) {
+	total := 0
+	for _, s := range e.Schemes() {
+		if !s.Enabled || e.Problem(s) != nil {
+			continue
+		}
+		n, err := e.Regrade(ctx, access.System, s)
+		if err != nil {
+			return total, fmt.Errorf("分级方案「%s」: %w", s.Name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Move counts the records that would go from one grade to another ("" is no grade).
+type Move struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// Sample is a record a preview shows as an example of a change.
+type Sample struct {
+	ID    int64  `json:"id"`
+	Title string `json:"title"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// Impact is what saving a scheme would change, without changing it.
+type Impact struct {
+	Moves   []Move         `json:"moves"`
+	Net     map[string]int `json:"net"` // per grade: records gained (+) or lost (−)
+	Changed int            `json:"changed"`
+	Samples []Sample       `json:"samples"`
+	Text    string         `json:"text"` // the scheme as a sentence
+}
+
+// Preview tells how many records would change grade, from what to what, with examples.
+// The scheme need not have a name yet.
+func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang string) (*Impact, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
+	if s.Name == "" {
+		c := *s
+		c.Name, s = "preview", &c
+	}
+	g, err := e.compile(s)
+	if err != nil {
+		return nil, err
+	}
+	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
+	q := fmt.Sprintf("SELECT COALESCE(%s, ''), COALESCE(%s, ''), COUNT(*) FROM %s WHERE %s GROUP BY 1, 2 ORDER BY 3 DESC",
+		g.col, g.expr, g.table, g.differ)
+	rows, err := e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var m Move
+		if err := rows.Scan(&m.From, &m.To, &m.Count); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		imp.Moves = append(imp.Moves, m)
+		imp.Changed += m.Count
+		imp.Net[m.To] += m.Count
+		imp.Net[m.From] -= m.Count
+	}
+	rows.Close()
+	title := store.Quote(g.t.Title().Column())
+	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s LIMIT 5",
+		title, g.col, g.expr, g.table, g.differ)
+	rows, err = e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var smp Sample
+		if err := rows.Scan(&smp.ID, &smp.Title, &smp.From, &smp.To); err != nil {
+			return nil, err
+		}
+		imp.Samples = append(imp.Samples, smp)
+	}
+	return imp, rows.Err()
+}
+
+// Graded returns the enabled schemes of a table that still fit it (a scheme whose field was
+// deleted stops grading; Problem tells why).
+func (e *Engine) Graded(t *schema.Table) []*Scheme {
+	var out []*Scheme
+	for _, s := range e.Schemes() {
+		if s.Enabled && s.Table == t.ID && t.Field(s.Field) != nil {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Problem returns why a scheme cannot grade any more (a field it uses was deleted or
+// changed), or nil.
+func (e *Engine) Problem(s *Scheme) error {
+	c := *s
+	_, _, err := c.check(e.Catalog)
+	return err
+}
+
+// Grade sets the graded fields of a record about to be written (merged is the record as it
+// will be; changes go to vals too), with env as "today". It reports whether it changed
+// anything. The rules engine calls it in every round of a write, inside its transaction.
+func (e *Engine) Grade(t *schema.Table, env cond.Env, merged, vals records.Record) bool {
+	changed := false
+	for _, s := range e.Graded(t) {
+		var grade any
+		if s.Default != "" {
+			grade = s.Default
+		}
+		broken := false
+		for _, l := range s.Levels {
+			ok, err := cond.Eval(l.When, t, env, merged)
+			if err != nil { // the scheme no longer fits the table: it stops grading, writes go on
+				broken = true
+				break
+			}
+			if ok {
+				grade = l.Value
+				break
+			}
+		}
+		if !broken && merged[s.Field] != grade {
+			vals[s.Field], merged[s.Field] = grade, grade
+			changed = true
+		}
+	}
+	return changed
+}
+
+func init() {
+	problem.AddMessage("scheme_twice", "这个字段已由分级方案「{name}」分级，请先停用它", "this field is already graded by the scheme \"{name}\"; disable it first")
+}

@@ -1,0 +1,123 @@
+package grading
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+)
+
+// The tier history (_tier_history) keeps every change of a graded field: who (which scheme),
+// when, from what to what. It is written by History on each write and set-wise by regrades
+// and imports.
+
+// History keeps the tier history of the graded fields of a written record (old nil: created).
+func (e *Engine) History(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	for _, s := range e.Graded(t) {
+		var before any
+		if old != nil {
+			before = old[s.Field]
+		}
+		if before == rec[s.Field] {
+			continue
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
+			VALUES(?, ?, ?, ?, ?, ?, ?)`, t.ID, rec.ID(), s.Field, before, rec[s.Field], e.Now().UTC().Format(time.RFC3339), s.Name)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TierChange is one change of a graded field.
+type TierChange struct {
+	Field  string `json:"field"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	At     string `json:"at"`
+	Source string `json:"source"` // the scheme that made it
+}
+
+// TierHistory returns the grade changes of a record the actor may read, newest first.
+func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]TierChange, error) {
+	if _, err := e.Records.Get(ctx, a, t, id); err != nil {
+		return nil, err
+	}
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT field, COALESCE(from_value, ''), COALESCE(to_value, ''), at, source
+		FROM _tier_history WHERE table_id = ? AND record_id = ? ORDER BY id DESC`, t.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []TierChange{}
+	for rows.Next() {
+		var c TierChange
+		if err := rows.Scan(&c.Field, &c.From, &c.To, &c.At, &c.Source); err != nil {
+			return nil, err
+		}
+		if f := t.Field(c.Field); f != nil {
+			c.Field = f.Name
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Migration counts, per month, the records that moved from one grade of field to another.
+type Migration struct {
+	Month string `json:"month"` // 2026-11
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Count int    `json:"count"`
+}
+
+// Migrations returns the month-by-month grade moves of a field ("" is no grade), for charts.
+func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table, field string) ([]Migration, error) {
+	if err := access.Can(a, access.ManageRules); err != nil {
+		return nil, err
+	}
+	f := t.Field(field)
+	if f == nil {
+		return nil, problem.Invalid("unknown_field", "table", t.Name, "name", field).At("field")
+	}
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT substr(at, 1, 7), COALESCE(from_value, ''), COALESCE(to_value, ''), COUNT(*)
+		FROM _tier_history WHERE table_id = ? AND field = ? GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC`, t.ID, f.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Migration{}
+	for rows.Next() {
+		var m Migration
+		if err := rows.Scan(&m.Month, &m.From, &m.To, &m.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ChangedSince returns the records of t whose field changed grade in the tier history
+// after row since, in the order they changed.
+func (e *Engine) ChangedSince(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT record_id FROM _tier_history WHERE id > ? AND table_id = ? AND field = ? ORDER BY id",
+		since, t.ID, field)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
