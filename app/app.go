@@ -71,7 +71,7 @@ func Open(dir string) (*App, error) {
 
 // CheckAlertsEvery makes the job queue check the dashboard alerts every interval (of the
 // hour), one job per slot (alerts:<time>), so one process checks each slot. Only the server
-// calls it: which alerts have fired is kept in its memory.
+// calls it.
 func (a *App) CheckAlertsEvery(interval time.Duration) {
 	a.Jobs.Handle("alerts", jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error {
 		a.Reports.CheckAlerts(ctx)

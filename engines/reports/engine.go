@@ -22,7 +22,7 @@ import (
 // Notifier delivers a message to users' inboxes (the rule engine's notification inbox
 // satisfies it). link is a path in the web UI, e.g. /dashboards/dsh….
 type Notifier interface {
-	Notify(ctx context.Context, userIDs []int64, title, body, link string) error
+	SendTx(ctx context.Context, tx *sql.Tx, userIDs []int64, title, body, link string) error
 }
 
 // Engine keeps dashboards and charts and computes chart data.
@@ -38,14 +38,13 @@ type Engine struct {
 	dashboards []*Dashboard // without Charts
 	charts     map[string]*Chart
 	cache      map[string]*Result
-	cacheAt    uint64          // DB.Writes() the cached results were computed at
-	alerting   map[string]bool // "chart|user": the alert was last seen crossed for that user
+	cacheAt    uint64 // DB.Writes() the cached results were computed at
 }
 
 // Open loads the dashboards and charts.
 func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error) {
 	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, charts: map[string]*Chart{},
-		cache: map[string]*Result{}, alerting: map[string]bool{}}
+		cache: map[string]*Result{}}
 	ctx := context.Background()
 	rows, err := db.R.QueryContext(ctx, "SELECT def FROM _dashboards ORDER BY position, rowid")
 	if err != nil {
@@ -533,48 +532,70 @@ func (e *Engine) CheckAlerts(ctx context.Context) {
 
 // checkAlert computes one chart's value per recipient (a query per distinct scope: the
 // results are cached by scope) and notifies the recipients whose value newly crossed, those
-// with the same value in one message.
+// with the same value in one message. Whether the alert was crossed for a user is kept in
+// _alert_state and changed in the transaction that notifies, so a crossing is told once,
+// whichever process checks next.
 func (e *Engine) checkAlert(ctx context.Context, id string) error {
 	c, err := e.Chart(id)
 	if err != nil || c.Alert == nil {
 		return err
 	}
-	byValue := map[string][]int64{}
+	type seen struct {
+		user     int64
+		alerting bool
+		value    string
+	}
+	var now []seen
 	for _, u := range e.recipients(c) {
 		res, err := e.Data(ctx, access.Actor{UserID: u.ID, Role: u.Role}, id, Filters{})
 		if err != nil {
 			return err
 		}
-		key := fmt.Sprintf("%s|%d", c.ID, u.ID)
-		e.mu.Lock()
-		was := e.alerting[key]
-		e.alerting[key] = res.Alerting
-		e.mu.Unlock()
-		if res.Alerting && !was {
-			v := number(*res.Value)
-			byValue[v] = append(byValue[v], u.ID)
+		s := seen{user: u.ID, alerting: res.Alerting}
+		if res.Alerting {
+			s.value = number(*res.Value)
 		}
+		now = append(now, s)
 	}
-	values := slices.Sorted(maps.Keys(byValue))
-	for _, v := range values {
-		e.notifyAlert(ctx, c, v, byValue[v])
-	}
-	return nil
+	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		byValue := map[string][]int64{}
+		for _, s := range now {
+			var was bool
+			err := tx.QueryRowContext(ctx, "SELECT alerting FROM _alert_state WHERE chart_id = ? AND user_id = ?", c.ID, s.user).Scan(&was)
+			if err != nil && err != sql.ErrNoRows {
+				return err
+			}
+			if was == s.alerting && err == nil {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO _alert_state(chart_id, user_id, alerting) VALUES(?, ?, ?)
+				ON CONFLICT(chart_id, user_id) DO UPDATE SET alerting = excluded.alerting`, c.ID, s.user, s.alerting); err != nil {
+				return err
+			}
+			if s.alerting && !was {
+				byValue[s.value] = append(byValue[s.value], s.user)
+			}
+		}
+		for _, v := range slices.Sorted(maps.Keys(byValue)) {
+			if err := e.notifyAlert(ctx, tx, c, v, byValue[v]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
-// notifyAlert tells the users to that the chart's value, v within what they may read, has
-// crossed its threshold.
-func (e *Engine) notifyAlert(ctx context.Context, c *Chart, v string, to []int64) {
+// notifyAlert tells the users to, in tx, that the chart's value, v within what they may
+// read, has crossed its threshold.
+func (e *Engine) notifyAlert(ctx context.Context, tx *sql.Tx, c *Chart, v string, to []int64) error {
 	title := "数据预警：" + c.Title
 	body := fmt.Sprintf("「%s」当前为 %s，触发预警条件（%s %s）。", c.Title, v, opText[c.Alert.Op], number(c.Alert.Value))
 	link := "/dashboards/" + c.Dashboard
 	if e.Notifier == nil {
 		e.logf("alert: %s (to users %v)", body, to)
-		return
+		return nil
 	}
-	if err := e.Notifier.Notify(ctx, to, title, body, link); err != nil {
-		e.logf("alert on chart %s: notify: %v", c.ID, err)
-	}
+	return e.Notifier.SendTx(ctx, tx, to, title, body, link)
 }
 
 var opText = map[string]string{"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "eq": "="}

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -89,7 +90,7 @@ func TestLinkedFieldsStayInScope(t *testing.T) {
 // inbox keeps each notification's recipients and body.
 type inbox struct{ got []string }
 
-func (n *inbox) Notify(_ context.Context, ids []int64, title, body, link string) error {
+func (n *inbox) SendTx(_ context.Context, _ *sql.Tx, ids []int64, title, body, link string) error {
 	n.got = append(n.got, fmt.Sprint(ids, " ", body))
 	return nil
 }

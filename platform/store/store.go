@@ -406,6 +406,10 @@ var migrations = []string{
 		SELECT 'rule', json_set(payload, '$.depth', depth), CASE WHEN attempts >= 5 THEN 'failed' ELSE 'queued' END,
 			COALESCE(CAST(strftime('%s', run_at) AS INTEGER), 0) * 1000, attempts, error FROM _queue ORDER BY id;
 	DROP TABLE _queue;`,
+	// Whether each dashboard alert was last seen crossed, per recipient: kept in the database
+	// so a crossing is told once, whichever process checks the alerts.
+	`CREATE TABLE _alert_state(chart_id TEXT NOT NULL, user_id INTEGER NOT NULL, alerting INTEGER NOT NULL,
+		PRIMARY KEY(chart_id, user_id)) WITHOUT ROWID;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
