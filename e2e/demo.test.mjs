@@ -1,7 +1,7 @@
 // `serve --demo`: the 客户 table holds 2000 demo customers; the grid shows the total and pages
-// through them 50 at a time.
+// through them 50 at a time. A member is offered only themselves as 负责人; an admin everyone.
 import assert from 'node:assert/strict';
-import { session, login, steps, waitUntil, text, untilText } from './lib.mjs';
+import { session, login, newPage, steps, waitUntil, text, untilText } from './lib.mjs';
 
 let server, browser, page, api;
 const step = steps('demo', () => page);
@@ -58,4 +58,35 @@ step('searching starts again from the first page', async () => {
   await untilText(page.getByTestId('grid-total'), '共 2000 条');
   await waitUntil(async () => same(await rowIds(), await pageOf(1)), { message: 'page 1 again' });
   assert.equal(await text(page.locator('[data-testid="pager"] .el-pager li.is-active')), '1');
+});
+
+// Handing a record to someone else is the admins' (the server answers 403 assign_refused):
+// the record form offers a member only themselves as 负责人, an admin every user.
+const ownerChoices = async (p) => {
+  await p.getByTestId('add-record').click();
+  const select = p.getByTestId('user-input-负责人');
+  await select.click();
+  const list = await select.locator('input[role=combobox]').getAttribute('aria-controls');
+  const items = p.locator(`[id="${list}"] .el-select-dropdown__item`);
+  await items.first().waitFor();
+  const names = (await items.allInnerTexts()).map((s) => s.trim());
+  await p.keyboard.press('Escape');
+  await p.getByTestId('record-cancel').click();
+  return names;
+};
+
+step('the 负责人 picker offers a member only themselves, an admin everyone', async () => {
+  const users = (await api.get('/users')).body.items;
+  assert.ok(users.length >= 8, `${users.length} users`);
+  assert.deepEqual((await ownerChoices(page)).sort(), users.map((u) => u.name).sort());
+  const member = await newPage(browser);
+  try {
+    await login(member, server.url, { email: 'zhangwei@demo.tierbase', password: 'tierbase-demo' });
+    await member.getByTestId('nav-table-客户').click();
+    await member.getByTestId('grid-total').waitFor();
+    const me = users.find((u) => u.email === 'zhangwei@demo.tierbase');
+    assert.deepEqual(await ownerChoices(member), [me.name]);
+  } finally {
+    await member.context().close();
+  }
 });
