@@ -540,10 +540,10 @@ func (s *xlsxSource) next() ([]string, int, error) {
 			case "c":
 				if inCell && c.col <= maxColumns {
 					v, err := s.value(c)
-					if problem.As(err) != nil {
-						return nil, 0, err
-					}
 					if err != nil {
+						if problem.As(err) != nil {
+							return nil, 0, err
+						}
 						return nil, 0, fmt.Errorf("第 %d 行 / row %d: %w", s.row, s.row, err)
 					}
 					if s.rowBytes += len(v); s.rowBytes > maxRowBytes {
