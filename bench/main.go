@@ -84,6 +84,7 @@ func main() {
 	base := fmt.Sprintf("http://127.0.0.1:%d", *port)
 	waitUp(base)
 	token := login(base)
+	firstRFM(base, token, time.Now())
 	if *only == "dashboards" {
 		dashboards(filepath.Join(data, "tierbase.db"), base, token)
 		printResults()
