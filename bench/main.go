@@ -79,12 +79,13 @@ func main() {
 	// 2. Serve it.
 	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port))
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
+	started := time.Now()
 	must(srv.Start())
 	defer srv.Process.Kill()
 	base := fmt.Sprintf("http://127.0.0.1:%d", *port)
 	waitUp(base)
 	token := login(base)
-	firstRFM(base, token, time.Now())
+	firstRFM(base, token, started)
 	if *only == "dashboards" {
 		dashboards(filepath.Join(data, "tierbase.db"), base, token)
 		printResults()

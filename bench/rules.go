@@ -78,8 +78,8 @@ func post(u, token string, body []byte, v any) {
 }
 
 // firstRFM waits for the template's first RFM run, which the demo queues and the server's job
-// workers do as soon as it starts, and records how long it took: the figures after it are
-// measured on a quiet server, not beside that run.
+// workers do as soon as it starts, and records how long it took (the login waits for it: the
+// run is one write transaction): the figures after it are measured on a quiet server.
 func firstRFM(base, token string, started time.Time) {
 	for {
 		var models struct {
