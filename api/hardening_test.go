@@ -121,32 +121,15 @@ func TestWrongPasswordsAtOnce(t *testing.T) {
 // not served within a short wait get 429 busy with Retry-After.
 func TestLoginFloodBounded(t *testing.T) {
 	admin := setup(t)
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak uint64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		var m runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapAlloc)
-		}
-	}()
-	answers := fire(150, func(i int) reply {
-		c := newClient(t, admin.base)
-		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}}
-		c.http.Transport = &http.Transport{DialContext: dialer.DialContext}
-		return c.post("/api/auth/login", map[string]string{"email": fmt.Sprintf("nobody%d@example.com", i), "password": adminPassword})
-	})
-	close(stop)
-	<-sampled
+	var answers []reply
+	grew := int64(peakHeap(func() {
+		answers = fire(150, func(i int) reply {
+			c := newClient(t, admin.base)
+			dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}}
+			c.http.Transport = &http.Transport{DialContext: dialer.DialContext}
+			return c.post("/api/auth/login", map[string]string{"email": fmt.Sprintf("nobody%d@example.com", i), "password": adminPassword})
+		})
+	}))
 	got := map[string]int{}
 	for _, r := range answers {
 		got[codeOf(r)]++
@@ -157,7 +140,6 @@ func TestLoginFloodBounded(t *testing.T) {
 	if got["bad_login"] == 0 || got["bad_login"]+got["busy"] != 150 {
 		t.Errorf("150 logins at once: %v, want bad_login (checked) and 429 busy only", got)
 	}
-	grew := int64(peak) - int64(before.HeapAlloc)
 	t.Logf("150 logins at once: %v; heap grew by %d MiB at most", got, grew>>20)
 	if limit := int64(12 * 19 << 20); grew > limit {
 		t.Errorf("heap grew by %d MiB during 150 logins, want under %d MiB (hashes in flight bounded)", grew>>20, limit>>20)
