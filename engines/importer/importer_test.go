@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -325,5 +326,50 @@ func TestCreateTable(t *testing.T) {
 	tb, err := e.cat.Table("新客户")
 	if err != nil || !tb.Field("客户来源").HasOption("抖音") || len(tb.Field("客户来源").Options) != 2 {
 		t.Fatalf("table after the import: %v %v", tb, err)
+	}
+}
+
+// An import may link only to records that exist and that the importer may read, as a write
+// through the records engine may: a link to a missing record, inserted or upserted, refuses
+// the whole file with bad_link naming the field and the value, and nothing is written.
+func TestImportedLinksMustBeReadable(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	cust := e.customers(t)
+	orders, err := e.cat.CreateTable(ctx, access.System, "", "订单", []*schema.Field{
+		{Name: "订单号", Type: schema.Text, Unique: true},
+		{Name: "客户", Type: schema.Link, LinkTable: cust.ID},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.recs.Create(ctx, access.System, cust, records.Input{"客户名称": "甲"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := func(rows string) spreadsheet.Reader { return csvFile(t, "订单号,客户\n"+rows) }
+	plan := func(src spreadsheet.Reader, mode importer.Mode) importer.Plan {
+		return importer.Plan{Columns: importer.Suggest(src.Header(), orders), Mode: mode, Key: "订单号"}
+	}
+	src := file(fmt.Sprintf("D1,%d\n", c.ID()))
+	if _, err := e.im.Run(ctx, access.System, orders, src, plan(src, importer.Insert), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		mode importer.Mode
+		rows string
+	}{
+		{importer.Insert, fmt.Sprintf("D2,%d\nD3,999999\n", c.ID())},
+		{importer.Upsert, "D1,999999\n"},
+	} {
+		src := file(tc.rows)
+		_, err := e.im.Run(ctx, access.System, orders, src, plan(src, tc.mode), nil)
+		if p := problem.As(err); p == nil || p.Code != "bad_link" || p.Field != "客户" || !strings.Contains(p.Message("zh"), "999999") {
+			t.Fatalf("%s %q: want bad_link on 客户 naming 999999, got %v", tc.mode, tc.rows, err)
+		}
+		page, _ := e.recs.List(ctx, access.System, orders, records.Query{})
+		if len(page.Items) != 1 || page.Items[0][orders.Field("客户").ID] != c.ID() {
+			t.Fatalf("%s: a refused import changed the orders: %v", tc.mode, page.Items)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tierbase/core/access"
+	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
@@ -502,6 +503,9 @@ func (r *run) finish() error {
 			return err
 		}
 	}
+	if err := r.checkLinks(); err != nil {
+		return err
+	}
 	// The hooks (grading, rules) write before the indexes of a loaded table are built, so
 	// their updates do not maintain them.
 	if err := r.after(); err != nil {
@@ -529,6 +533,72 @@ func (r *run) finish() error {
 		_, err := r.tx.ExecContext(r.ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
 			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, c.key, c.next)
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkLinks refuses the import when a record it wrote links to a record the importer may
+// not read (or that does not exist), as writes through the records engine are refused: one
+// statement per link field over the records written, the first such value named.
+func (r *run) checkLinks() error {
+	if r.res.Inserted == 0 && len(r.updated) == 0 {
+		return nil
+	}
+	table := store.Quote(r.tg.t.SQLName())
+	written := "id BETWEEN ? AND ?"
+	listed := false
+	for _, f := range r.tg.t.Fields {
+		if f.Type != schema.Link {
+			continue
+		}
+		if len(r.updated) > 0 && !listed { // the updated records, listed once in a temp table
+			if err := r.listUpdated(); err != nil {
+				return err
+			}
+			written, listed = written+" OR id IN (SELECT id FROM temp._import_updated)", true
+		}
+		target, err := r.im.Catalog.Table(f.LinkTable)
+		if err != nil {
+			return problem.Invalid("bad_link", "value", f.LinkTable).OnField(f.Name)
+		}
+		readable := "SELECT id FROM " + store.Quote(target.SQLName())
+		var args []any
+		if sc := access.Scope(r.a, target, access.Read); sc != nil {
+			w, scArgs, err := cond.Compile(sc, target, cond.Env{Now: r.now, Loc: r.im.Loc, UserID: r.a.UserID})
+			if err != nil {
+				return err
+			}
+			readable, args = readable+" WHERE "+w, scArgs
+		}
+		col := store.Quote(f.Column())
+		var bad int64
+		err = r.tx.QueryRowContext(r.ctx, "SELECT "+col+" FROM "+table+" WHERE ("+written+") AND "+
+			col+" IS NOT NULL AND "+col+" NOT IN ("+readable+") LIMIT 1", append([]any{r.firstID + 1, r.lastID}, args...)...).Scan(&bad)
+		if err == nil {
+			return problem.Invalid("bad_link", "value", bad).OnField(f.Name)
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	return nil
+}
+
+// listUpdated puts the ids of the records the import updated into temp._import_updated.
+func (r *run) listUpdated() error {
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _import_updated(id INTEGER PRIMARY KEY)", "DELETE FROM temp._import_updated"} {
+		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
+			return err
+		}
+	}
+	for chunk := range slices.Chunk(r.updated, 500) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if _, err := r.tx.ExecContext(r.ctx, "INSERT INTO temp._import_updated(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
 			return err
 		}
 	}
