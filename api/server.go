@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log"
 	"net/http"
@@ -243,18 +242,6 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 		status = max(status, d.Status)
 	}
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}})
-}
-
-// maxBody limits request bodies (batches of 10,000 records fit).
-const maxBody = 32 << 20
-
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return problem.Invalid("bad_json", "reason", err.Error())
-	}
-	return nil
 }
 
 func pathID(r *http.Request) (int64, error) {
