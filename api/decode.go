@@ -31,6 +31,11 @@ func decode(r *http.Request, v any) error {
 		}
 		return err
 	}
+	return decodeBytes(data, v)
+}
+
+// decodeBytes decodes the JSON text data into v, with decode's errors.
+func decodeBytes(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

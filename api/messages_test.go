@@ -183,3 +183,27 @@ func messages(t *testing.T, r reply) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Query parameters carrying JSON and other bad parameters say what is wrong in words.
+func TestBadParamsInWords(t *testing.T) {
+	c := setup(t)
+	c.lang = "en"
+	c.post("/api/templates/crm", nil).must(t, 201)
+	boards := c.get("/api/dashboards").must(t, 200)["items"].([]any)
+	board := c.get("/api/dashboards/"+str(boards[0].(map[string]any)["id"])).must(t, 200)
+	chart := str(board["charts"].([]any)[0].(map[string]any)["id"])
+	for _, tc := range []struct{ path, code, msg string }{
+		{chartDataPath(chart, `{"owners":"张三"}`), "bad_json_type", "filters.owners: expected a list [ … ]"},
+		{chartDataPath(chart, `{"owners":[`), "bad_param", "parameter filters is invalid: not valid JSON"},
+		{recordsPath("客户") + "?limit=-1", "bad_param", "parameter limit is invalid: a non-negative integer is needed"},
+	} {
+		e := c.get(tc.path).wantError(t, 400, tc.code)
+		if e["message"] != tc.msg {
+			t.Errorf("%s: message %q, want %q", tc.path, e["message"], tc.msg)
+		}
+	}
+	e := c.post(tablePath("客户")+"/fields", `{"name":"编码","type":"text","format":"(["}`).wantError(t, 400, "bad_param")
+	if e["message"] != `field "编码": parameter format is invalid: not a valid regular expression` {
+		t.Errorf("regex: message %q", e["message"])
+	}
+}

@@ -259,7 +259,7 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, problem.Invalid("bad_param", "param", name, "reason", "需要非负整数 / a non-negative integer")
+		return 0, problem.Invalid("bad_param", "param", name, "reason", "param_count")
 	}
 	return n, nil
 }

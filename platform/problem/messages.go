@@ -97,6 +97,12 @@ var terms = map[string][2]string{
 	"json_object":  {"对象 { … }", "an object { … }"},
 	"json_option":  {"文本或 {\"value\": …}", "text or {\"value\": …}"},
 	"json_value":   {"其他类型的值", "a value of another type"},
+	// reasons of bad_param
+	"param_json":      {"不是有效的 JSON", "not valid JSON"},
+	"param_count":     {"需要非负整数", "a non-negative integer is needed"},
+	"param_multipart": {"需要以 multipart/form-data 上传", "expected a multipart/form-data upload"},
+	"param_no_file":   {"请求中没有文件", "the request has no file part"},
+	"param_regex":     {"不是有效的正则表达式", "not a valid regular expression"},
 }
 
 func render(lang, code string, params map[string]any) string {
@@ -111,7 +117,7 @@ func render(lang, code string, params map[string]any) string {
 	s := tpl[i]
 	for k, v := range params {
 		val := fmt.Sprint(v)
-		if k == "kind" || k == "type" || k == "from" || k == "to" || k == "expected" {
+		if k == "kind" || k == "type" || k == "from" || k == "to" || k == "expected" || k == "reason" {
 			if t, ok := terms[val]; ok {
 				val = t[i]
 			}
