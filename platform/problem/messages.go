@@ -134,3 +134,16 @@ func AddTerm(key, zh, en string) { terms[key] = [2]string{zh, en} }
 // AddMessage registers the Chinese and English templates of an error code, for engines that
 // keep their messages next to their code. It is meant for package initialisation.
 func AddMessage(code, zh, en string) { messages[code] = [2]string{zh, en} }
+
+// English returns the English text of every message template and term, keyed by code or
+// term, for tests that check what English readers see.
+func English() map[string]string {
+	out := make(map[string]string, len(messages)+len(terms))
+	for k, v := range terms {
+		out["term "+k] = v[1]
+	}
+	for k, v := range messages {
+		out[k] = v[1]
+	}
+	return out
+}
