@@ -87,6 +87,7 @@ var operations = []operation{
 	{"delete", "/api/charts/{id}", "删除图表 / Delete a chart (admin)", "", "OK", "200", nil, false},
 	{"get", "/api/charts/{id}/data", "图表数据（仅含本人可见的记录）/ A chart's data, over the records the caller may read", "", "ChartData", "200", []string{"filters"}, false},
 	{"get", "/api/charts/{id}/export.xlsx", "导出图表数据 / A chart's data as xlsx", "", "File", "200", []string{"filters"}, false},
+	{"get", "/api/tables/{table}/openapi.json", "某张表的 OpenAPI 文档：记录按字段类型描述，只含你能查看的字段 / The OpenAPI document of one table's records, typed by their fields (those you may read)", "", "OpenAPI", "200", nil, false},
 }
 
 // operationIDs name each operation for client generators (the handler's name where it is
@@ -160,6 +161,7 @@ var operationIDs = map[string]string{
 	"PUT /api/charts/{id}":                              "replaceChart",
 	"DELETE /api/charts/{id}":                           "deleteChart",
 	"GET /api/charts/{id}/data":                         "getChartData",
+	"GET /api/tables/{table}/openapi.json":              "getTableOpenAPI",
 	"GET /api/charts/{id}/export.xlsx":                  "exportChart",
 }
 

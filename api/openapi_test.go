@@ -30,6 +30,7 @@ var routes = []string{
 	"GET /api/dashboards", "POST /api/dashboards", "GET /api/dashboards/{id}", "PUT /api/dashboards/{id}", "DELETE /api/dashboards/{id}",
 	"POST /api/charts", "POST /api/charts/preview", "GET /api/charts/{id}", "PUT /api/charts/{id}", "DELETE /api/charts/{id}",
 	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
+	"GET /api/tables/{table}/openapi.json",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -129,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/charts/{id}", s.deleteChart)
 	auth("GET /api/charts/{id}/data", s.chartData)
 	auth("GET /api/charts/{id}/export.xlsx", s.exportChart)
+	auth("GET /api/tables/{table}/openapi.json", s.tableOpenAPI)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})
