@@ -207,3 +207,21 @@ func TestBadParamsInWords(t *testing.T) {
 		t.Errorf("regex: message %q", e["message"])
 	}
 }
+
+// withinLastDays N holds for today and the N days before, as docs/api.md says: on 2026-11-23,
+// 30 days reach back to 2026-10-24 and no further; tomorrow is not within the last days.
+func TestWithinLastDaysIncludesToday(t *testing.T) {
+	c := setup(t)
+	c.createTable("客户", f("客户名称", "text"), f("最近消费日", "date"))
+	for _, d := range []string{"2026-11-24", "2026-11-23", "2026-10-24", "2026-10-23"} {
+		c.create("客户", map[string]any{"客户名称": d, "最近消费日": d})
+	}
+	got := column(items(c.list("客户", "filter", `{"field":"最近消费日","op":"withinLastDays","value":30}`, "sort", "最近消费日").must(t, 200)), "客户名称")
+	if fmt.Sprint(got) != "[2026-10-24 2026-11-23]" {
+		t.Errorf("within the last 30 days: %v, want [2026-10-24 2026-11-23]", got)
+	}
+	got = column(items(c.list("客户", "filter", `{"field":"最近消费日","op":"withinLastDays","value":0}`).must(t, 200)), "客户名称")
+	if fmt.Sprint(got) != "[2026-11-23]" {
+		t.Errorf("within the last 0 days: %v, want today only", got)
+	}
+}
