@@ -95,7 +95,7 @@ func dashboardFilters(r *http.Request) (reports.Filters, error) {
 			if p := problem.As(err); p != nil && p.Code == "bad_json_type" {
 				return f, p.At(join("filters", p.Path))
 			}
-			return f, problem.Invalid("bad_param", "param", "filters", "reason", "param_json")
+			return f, problem.Invalid("bad_param", "param", "filters", "reason", "not_json")
 		}
 	}
 	return f, nil

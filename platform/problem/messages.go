@@ -98,7 +98,7 @@ var terms = map[string][2]string{
 	"json_option":  {"文本或 {\"value\": …}", "text or {\"value\": …}"},
 	"json_value":   {"其他类型的值", "a value of another type"},
 	// reasons of bad_param
-	"param_json":      {"不是有效的 JSON", "not valid JSON"},
+	"not_json":        {"不是有效的 JSON", "not valid JSON"},
 	"param_count":     {"需要非负整数", "a non-negative integer is needed"},
 	"param_multipart": {"需要以 multipart/form-data 上传", "expected a multipart/form-data upload"},
 	"param_no_file":   {"请求中没有文件", "the request has no file part"},
