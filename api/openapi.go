@@ -87,6 +87,99 @@ var operations = []operation{
 	{"delete", "/api/charts/{id}", "删除图表 / Delete a chart (admin)", "", "OK", "200", nil, false},
 	{"get", "/api/charts/{id}/data", "图表数据（仅含本人可见的记录）/ A chart's data, over the records the caller may read", "", "ChartData", "200", []string{"filters"}, false},
 	{"get", "/api/charts/{id}/export.xlsx", "导出图表数据 / A chart's data as xlsx", "", "File", "200", []string{"filters"}, false},
+	{"get", "/api/tables/{table}/openapi.json", "某张表的 OpenAPI 文档：记录按字段类型描述，只含你能查看的字段 / The OpenAPI document of one table's records, typed by their fields (those you may read)", "", "OpenAPI", "200", nil, false},
+}
+
+// operationIDs name each operation for client generators (the handler's name where it is
+// unique). An operation missing here gets one made from its method and path.
+var operationIDs = map[string]string{
+	"GET /api/health":                                   "getHealth",
+	"GET /api/openapi.json":                             "getOpenAPI",
+	"GET /api/setup":                                    "getSetupStatus",
+	"POST /api/setup":                                   "setup",
+	"POST /api/auth/login":                              "login",
+	"POST /api/auth/logout":                             "logout",
+	"GET /api/auth/me":                                  "getMe",
+	"GET /api/users":                                    "listUsers",
+	"POST /api/users":                                   "createUser",
+	"GET /api/field-types":                              "listFieldTypes",
+	"GET /api/apps":                                     "listApps",
+	"POST /api/apps":                                    "createApp",
+	"POST /api/templates/crm":                           "installCRM",
+	"GET /api/tables":                                   "listTables",
+	"POST /api/tables":                                  "createTable",
+	"GET /api/tables/{table}":                           "getTable",
+	"PATCH /api/tables/{table}":                         "updateTable",
+	"DELETE /api/tables/{table}":                        "deleteTable",
+	"POST /api/tables/{table}/fields":                   "addField",
+	"PATCH /api/tables/{table}/fields/{field}":          "updateField",
+	"DELETE /api/tables/{table}/fields/{field}":         "deleteField",
+	"POST /api/tables/{table}/conditions/describe":      "describeCondition",
+	"GET /api/tables/{table}/records":                   "listRecords",
+	"POST /api/tables/{table}/records":                  "createRecord",
+	"POST /api/tables/{table}/records/batch":            "batchRecords",
+	"GET /api/tables/{table}/records/{id}":              "getRecord",
+	"PATCH /api/tables/{table}/records/{id}":            "updateRecord",
+	"DELETE /api/tables/{table}/records/{id}":           "deleteRecord",
+	"GET /api/tables/{table}/records/{id}/history":      "getRecordHistory",
+	"GET /api/tables/{table}/export":                    "exportRecords",
+	"POST /api/tables/{table}/imports":                  "uploadToTable",
+	"POST /api/imports":                                 "uploadFile",
+	"GET /api/imports/{id}":                             "getImport",
+	"POST /api/imports/{id}/start":                      "startImport",
+	"GET /api/imports/{id}/report":                      "getImportReport",
+	"GET /api/schemes":                                  "listSchemes",
+	"POST /api/schemes":                                 "createScheme",
+	"POST /api/schemes/preview":                         "previewScheme",
+	"GET /api/schemes/{id}":                             "getScheme",
+	"PUT /api/schemes/{id}":                             "replaceScheme",
+	"DELETE /api/schemes/{id}":                          "deleteScheme",
+	"POST /api/schemes/{id}/run":                        "runScheme",
+	"POST /api/rfm":                                     "runRFM",
+	"GET /api/rfm":                                      "listRFM",
+	"DELETE /api/rfm/{table}":                           "deleteRFM",
+	"GET /api/rules":                                    "listRules",
+	"POST /api/rules":                                   "createRule",
+	"POST /api/rules/preview":                           "previewRule",
+	"GET /api/rules/functions":                          "listRuleFunctions",
+	"GET /api/rules/{id}":                               "getRule",
+	"PUT /api/rules/{id}":                               "replaceRule",
+	"DELETE /api/rules/{id}":                            "deleteRule",
+	"POST /api/rules/{id}/run":                          "runRule",
+	"GET /api/notifications":                            "listNotifications",
+	"POST /api/notifications/read":                      "markNotificationsRead",
+	"GET /api/tables/{table}/records/{id}/tier-history": "getTierHistory",
+	"GET /api/tables/{table}/tier-migrations":           "getTierMigrations",
+	"GET /api/dashboards":                               "listDashboards",
+	"POST /api/dashboards":                              "createDashboard",
+	"GET /api/dashboards/{id}":                          "getDashboard",
+	"PUT /api/dashboards/{id}":                          "replaceDashboard",
+	"DELETE /api/dashboards/{id}":                       "deleteDashboard",
+	"POST /api/charts":                                  "createChart",
+	"POST /api/charts/preview":                          "previewChart",
+	"GET /api/charts/{id}":                              "getChart",
+	"PUT /api/charts/{id}":                              "replaceChart",
+	"DELETE /api/charts/{id}":                           "deleteChart",
+	"GET /api/charts/{id}/data":                         "getChartData",
+	"GET /api/tables/{table}/openapi.json":              "getTableOpenAPI",
+	"GET /api/charts/{id}/export.xlsx":                  "exportChart",
+}
+
+// operationID is the operationId of op.
+func operationID(op operation) string {
+	if id, ok := operationIDs[strings.ToUpper(op.method)+" "+op.path]; ok {
+		return id
+	}
+	id := op.method
+	for _, seg := range strings.Split(strings.TrimPrefix(op.path, "/api/"), "/") {
+		if strings.HasPrefix(seg, "{") {
+			seg = "by-" + strings.Trim(seg, "{}")
+		}
+		for _, w := range strings.FieldsFunc(seg, func(r rune) bool { return r == '-' || r == '.' || r == '_' }) {
+			id += strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return id
 }
 
 var queryDocs = map[string]string{
@@ -264,8 +357,9 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 				"text/csv": map[string]any{"schema": ref("File")}}
 		}
 		o := map[string]any{
-			"summary":   op.summary,
-			"responses": map[string]any{op.status: map[string]any{"description": "OK", "content": content}, "4XX": errRef},
+			"operationId": operationID(op),
+			"summary":     op.summary,
+			"responses":   map[string]any{op.status: map[string]any{"description": "OK", "content": content}, "4XX": errRef},
 		}
 		if params != nil {
 			o["parameters"] = params
@@ -290,6 +384,7 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "tierbase API", "version": s.Version,
 			"description": "无代码客户管理平台 tierbase 的 REST API。错误信息语言由 Accept-Language 决定（默认简体中文）。 / The REST API of tierbase; error messages follow Accept-Language."},
+		"servers":  []any{map[string]any{"url": origin(r), "description": "本服务器 / this server"}},
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"paths":    paths,
 		"components": map[string]any{
@@ -298,4 +393,14 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 		},
 	}
 	return writeJSON(w, 200, doc)
+}
+
+// origin is the scheme and host the request came to (https behind a TLS proxy that says so),
+// the base URL of every path in the document.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -29,6 +30,7 @@ var routes = []string{
 	"GET /api/dashboards", "POST /api/dashboards", "GET /api/dashboards/{id}", "PUT /api/dashboards/{id}", "DELETE /api/dashboards/{id}",
 	"POST /api/charts", "POST /api/charts/preview", "GET /api/charts/{id}", "PUT /api/charts/{id}", "DELETE /api/charts/{id}",
 	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
+	"GET /api/tables/{table}/openapi.json",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".
@@ -175,4 +177,30 @@ func collectRefs(v any) []string {
 		}
 	}
 	return out
+}
+
+// Client generators need a unique operationId on every operation and a server to call.
+func TestOpenAPIForClientGenerators(t *testing.T) {
+	c := setup(t)
+	doc := c.get("/api/openapi.json").must(t, 200)
+	servers := asList(doc["servers"])
+	if len(servers) != 1 || servers[0].(map[string]any)["url"] != c.base {
+		t.Errorf("servers = %v, want the server's own address %s", doc["servers"], c.base)
+	}
+	seen := map[string]string{}
+	for p, ops := range doc["paths"].(map[string]any) {
+		for method, op := range ops.(map[string]any) {
+			id := str(op.(map[string]any)["operationId"])
+			call := strings.ToUpper(method) + " " + p
+			switch {
+			case id == "":
+				t.Errorf("%s has no operationId", call)
+			case seen[id] != "":
+				t.Errorf("%s and %s share the operationId %q", call, seen[id], id)
+			case !regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`).MatchString(id):
+				t.Errorf("%s: operationId %q is not a plain identifier", call, id)
+			}
+			seen[id] = call
+		}
+	}
 }

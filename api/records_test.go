@@ -220,7 +220,7 @@ func TestInvalidInputWritesNothing(t *testing.T) {
 		t.Errorf("want 3 details (phone, amount, required): %v", ds)
 	}
 	c.post(recordsPath("客户"), `{"客户名称": `).wantError(t, 400, "bad_json")
-	c.post(recordsPath("客户"), `["客户名称"]`).wantError(t, 400, "bad_json")
+	c.post(recordsPath("客户"), `["客户名称"]`).wantError(t, 400, "bad_json_body")
 	if n := c.count("客户"); n != 1 {
 		t.Errorf("%d records, want only the first", n)
 	}

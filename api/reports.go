@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -92,8 +91,11 @@ func (s *Server) deleteChart(w http.ResponseWriter, r *http.Request) error {
 func dashboardFilters(r *http.Request) (reports.Filters, error) {
 	var f reports.Filters
 	if v := r.URL.Query().Get("filters"); v != "" {
-		if err := json.Unmarshal([]byte(v), &f); err != nil {
-			return f, problem.Invalid("bad_param", "param", "filters", "reason", err.Error())
+		if err := decodeBytes([]byte(v), &f); err != nil {
+			if p := problem.As(err); p != nil && p.Code == "bad_json_type" {
+				return f, p.At(join("filters", p.Path))
+			}
+			return f, problem.Invalid("bad_param", "param", "filters", "reason", "not_json")
 		}
 	}
 	return f, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log"
 	"net/http"
@@ -130,6 +129,7 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/charts/{id}", s.deleteChart)
 	auth("GET /api/charts/{id}/data", s.chartData)
 	auth("GET /api/charts/{id}/export.xlsx", s.exportChart)
+	auth("GET /api/tables/{table}/openapi.json", s.tableOpenAPI)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})
@@ -245,18 +245,6 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}})
 }
 
-// maxBody limits request bodies (batches of 10,000 records fit).
-const maxBody = 32 << 20
-
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return problem.Invalid("bad_json", "reason", err.Error())
-	}
-	return nil
-}
-
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -272,7 +260,7 @@ func queryInt(r *http.Request, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, problem.Invalid("bad_param", "param", name, "reason", "需要非负整数 / a non-negative integer")
+		return 0, problem.Invalid("bad_param", "param", name, "reason", "param_count")
 	}
 	return n, nil
 }

@@ -30,12 +30,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return problem.Invalid("bad_param", "param", "file", "reason", "需要 multipart/form-data 上传 / expected a multipart/form-data upload")
+		return problem.Invalid("bad_param", "param", "file", "reason", "param_multipart")
 	}
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
-			return problem.Invalid("bad_param", "param", "file", "reason", "没有文件 / no file part")
+			return problem.Invalid("bad_param", "param", "file", "reason", "param_no_file")
 		}
 		if part.FormName() != "file" || part.FileName() == "" {
 			continue

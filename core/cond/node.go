@@ -120,7 +120,7 @@ func decode(data []byte, path string, depth int) (*Node, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
 		if _, ok := err.(*json.SyntaxError); ok {
-			return nil, bad(path, err.Error())
+			return nil, bad(path, "not_json") // a term: "不是有效的 JSON" / "not valid JSON"
 		}
 		return nil, bad(path, "a condition must be a JSON object")
 	}

@@ -62,7 +62,7 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 	case Text, TextArea:
 		if f.Format != "" {
 			if _, err := regexp.Compile(f.Format); err != nil {
-				return problem.Invalid("bad_param", "param", "format", "reason", err.Error()).OnField(name)
+				return problem.Invalid("bad_param", "param", "format", "reason", "param_regex").OnField(name)
 			}
 		}
 	default:

@@ -3,7 +3,12 @@
 // inside a transaction. Fields are referred to by a stable id; names are for people.
 package schema
 
-import "tierbase/platform/problem"
+import (
+	"bytes"
+	"encoding/json"
+
+	"tierbase/platform/problem"
+)
 
 // Type is a field type; its string is the API key (e.g. "money").
 type Type string
@@ -103,6 +108,23 @@ func (t Type) SQLType() string {
 type Option struct {
 	Value string `json:"value"`
 	Color string `json:"color,omitempty"`
+}
+
+// UnmarshalJSON reads an option given as {"value":"高价值客户","color":"#f56c6c"} or as
+// plain text ("高价值客户"), so a list of options can be written ["高价值客户","普通客户"].
+func (o *Option) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		*o = Option{}
+		return json.Unmarshal(b, &o.Value)
+	}
+	type plain Option
+	var p plain
+	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &p) != nil {
+		return problem.Invalid("bad_json_type", "expected", "json_option")
+	}
+	*o = Option(p)
+	return nil
 }
 
 // System field ids. Every table has these columns besides its own fields.

@@ -51,10 +51,10 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 	case Text, TextArea, AutoNumber:
 		s, ok := scalarText(v)
 		if !ok {
-			return nil, problem.Invalid("bad_type", "expected", "文本").OnField(f.Name)
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
 		}
 		if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
-			return nil, problem.Invalid("bad_type", "expected", "文本").OnField(f.Name)
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
 		}
 		limit := 2000
 		if f.Type == TextArea {
@@ -148,7 +148,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 	case MultiSelect, Tags:
 		list, ok := toList(v)
 		if !ok {
-			return nil, problem.Invalid("bad_type", "expected", "列表").OnField(f.Name)
+			return nil, problem.Invalid("bad_type", "expected", "json_list").OnField(f.Name)
 		}
 		for _, s := range list {
 			if f.Type == MultiSelect && !f.HasOption(s) {

@@ -11,7 +11,7 @@ var messages = map[string][2]string{
 	// zh, en
 	"row_prefix":        {"第 {row} 行", "row {row}"},
 	"field_prefix":      {"字段「{field}」", "field \"{field}\""},
-	"path_prefix":       {"位置 {path}", "at {path}"},
+	"path_prefix":       {"{path}", "{path}"},
 	"validation_failed": {"有 {count} 处内容需要修改", "{count} value(s) need fixing"},
 	"not_found":         {"找不到{kind}「{name}」，请检查名称或 ID", "{kind} \"{name}\" was not found; check the name or id"},
 	"forbidden":         {"没有权限执行此操作，请联系管理员", "you are not allowed to do this; ask an administrator"},
@@ -25,7 +25,10 @@ var messages = map[string][2]string{
 	"throttled":         {"尝试次数过多，请 {seconds} 秒后再试", "too many attempts; try again in {seconds} seconds"},
 	"busy":              {"服务器正忙于校验密码，请 {seconds} 秒后再试", "the server is busy checking passwords; try again in {seconds} seconds"},
 	"csrf":              {"页面已过期，请刷新后重试", "the page is stale; reload and try again"},
-	"bad_json":          {"请求内容不是有效的 JSON：{reason}", "the request body is not valid JSON: {reason}"},
+	"bad_json":          {"请求内容不是有效的 JSON，请检查第 {line} 行第 {column} 列附近", "the request body is not valid JSON; check near line {line}, column {column}"},
+	"bad_json_body":     {"请求内容应为{expected}", "the request body must be {expected}"},
+	"bad_json_type":     {"应为{expected}", "expected {expected}"},
+	"body_too_large":    {"请求内容太大，最多 {max} MB", "the request body is too large; at most {max} MB"},
 	"bad_param":         {"参数 {param} 无效：{reason}", "parameter {param} is invalid: {reason}"},
 	"required":          {"必填，请填写", "is required; please fill it in"},
 	"not_number":        {"「{value}」不是数字，请填写如 1234.5 的数字", "\"{value}\" is not a number; enter a number like 1234.5"},
@@ -85,6 +88,21 @@ var terms = map[string][2]string{
 	"manage_users":  {"管理成员", "manage users"}, "import": {"导入", "import"}, "export": {"导出", "export"},
 	"see_deleted": {"查看已删除记录的历史", "see the history of deleted records"},
 	"assign":      {"把记录交给其他成员", "hand records to other users"},
+	// what a JSON value should have been (bad_json_type, bad_json_body, bad_type)
+	"json_text":    {"文本", "text"},
+	"json_number":  {"数字", "a number"},
+	"json_integer": {"整数", "a whole number"},
+	"json_bool":    {"true 或 false", "true or false"},
+	"json_list":    {"列表 [ … ]", "a list [ … ]"},
+	"json_object":  {"对象 { … }", "an object { … }"},
+	"json_option":  {"文本或 {\"value\": …}", "text or {\"value\": …}"},
+	"json_value":   {"其他类型的值", "a value of another type"},
+	// reasons of bad_param
+	"not_json":        {"不是有效的 JSON", "not valid JSON"},
+	"param_count":     {"需要非负整数", "a non-negative integer is needed"},
+	"param_multipart": {"需要以 multipart/form-data 上传", "expected a multipart/form-data upload"},
+	"param_no_file":   {"请求中没有文件", "the request has no file part"},
+	"param_regex":     {"不是有效的正则表达式", "not a valid regular expression"},
 }
 
 func render(lang, code string, params map[string]any) string {
@@ -99,7 +117,7 @@ func render(lang, code string, params map[string]any) string {
 	s := tpl[i]
 	for k, v := range params {
 		val := fmt.Sprint(v)
-		if k == "kind" || k == "type" || k == "from" || k == "to" {
+		if k == "kind" || k == "type" || k == "from" || k == "to" || k == "expected" || k == "reason" {
 			if t, ok := terms[val]; ok {
 				val = t[i]
 			}
@@ -116,3 +134,16 @@ func AddTerm(key, zh, en string) { terms[key] = [2]string{zh, en} }
 // AddMessage registers the Chinese and English templates of an error code, for engines that
 // keep their messages next to their code. It is meant for package initialisation.
 func AddMessage(code, zh, en string) { messages[code] = [2]string{zh, en} }
+
+// English returns the English text of every message template and term, keyed by code or
+// term, for tests that check what English readers see.
+func English() map[string]string {
+	out := make(map[string]string, len(messages)+len(terms))
+	for k, v := range terms {
+		out["term "+k] = v[1]
+	}
+	for k, v := range messages {
+		out[k] = v[1]
+	}
+	return out
+}

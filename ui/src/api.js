@@ -3,13 +3,36 @@
 
 import { currentLang } from './i18n'
 
+// A message without the JSON path the server puts before it ("table：没有表「订单」" →
+// "没有表「订单」", "第 2 行，actions[0].field：…" → "第 2 行：…"): paths are for programs; a
+// person reads the rest, or the editor names the part (preview.js withHumanPath).
+export function withoutPath(msg, path) {
+  const m = String(msg ?? '')
+  if (!path) return m
+  for (const [sep, end] of [['，', '：'], [', ', ': ']]) {
+    if (m.startsWith(path + end)) return m.slice(path.length + end.length)
+    const i = m.indexOf(sep + path + end)
+    if (i >= 0) return m.slice(0, i) + end + m.slice(i + sep.length + path.length + end.length)
+  }
+  return m
+}
+
+// A raw path at the start of a message whose path is not known (a rule's stored problem):
+// "actions[0].values.标题：…", "table: …" (keys of rules, schemes, charts and fields).
+const leadingPath = /^(?:[A-Za-z_]\w*(?:\[\d+\])+|[A-Za-z_]\w*\.[\w.[\]\u4e00-\u9fff-]+|table|name|field|enabled|when|related|actions|triggers|levels|default|dimensions|measures|filter|options|type|title)(?:：|: )/
+
+// A message without a raw path at its start.
+export const withoutLeadingPath = (msg) => String(msg ?? '').replace(leadingPath, '')
+
 export class ApiError extends Error {
   constructor(status, body) {
     const err = (body && body.error) || {}
-    super(err.message || `HTTP ${status}`)
+    const details = err.details || []
+    const path = details.length === 1 ? details[0].path : ''
+    super(withoutPath(err.message, path) || `HTTP ${status}`)
     this.status = status
     this.code = err.code || ''
-    this.details = err.details || []
+    this.details = details
   }
 
   // Messages of the details that concern a field, keyed by the field's display name.

@@ -2,6 +2,7 @@
 // server error at the input it is about.
 
 import { computed, onBeforeUnmount, reactive, ref, watch } from 'vue'
+import { withoutPath } from './api'
 
 // How long the form must stay still before the preview is asked for (ms).
 export const PREVIEW_DELAY = 400
@@ -70,9 +71,13 @@ export function placeDetails(e, humanMessage, place) {
   }
 }
 
-// A message with the path it names said as the editor labels that part (humanPath(path)).
-export const withHumanPath = (msg, path, humanPath) =>
-  path && String(msg).includes(path) ? String(msg).split(path).join(humanPath(path)) : msg
+// A message with the path it names said as the editor labels that part (humanPath(path)), or
+// without the path when the editor has no label for it (humanPath gives the path back).
+export function withHumanPath(msg, path, humanPath) {
+  if (!path || !String(msg).includes(path)) return msg
+  const label = humanPath(path)
+  return label && label !== path ? String(msg).split(path).join(label) : withoutPath(msg, path)
+}
 
 // A count as a change: "+120", "−35", "±0".
 export const signed = (n) => (n > 0 ? '+' + n : n < 0 ? '−' + Math.abs(n) : '±0')

@@ -33,6 +33,7 @@ export const router = createRouter({
         // Dashboards load ECharts: a chunk of their own, fetched on first visit.
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
+        { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

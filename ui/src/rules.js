@@ -3,6 +3,7 @@
 
 import { toApiValue, toEditValue, MULTI } from './fields'
 import { conditionState, newRowKey, stateCondition } from './conditions'
+import { withoutLeadingPath } from './api'
 
 export const TRIGGERS = ['created', 'updated', 'changed', 'deleted', 'schedule', 'always']
 export const ACTIONS = ['set', 'add_tag', 'remove_tag', 'assign', 'create', 'notify']
@@ -252,13 +253,16 @@ export function placePath(path) {
 }
 
 // A message with the paths it names said the way the editor labels the parts:
-// "位置 actions[0].field：…" → "位置 动作 1：…". t is vue-i18n's t.
+// "actions[0].field：…" → "动作 1：…"; a path with no label ("table：…") is left out.
+// t is vue-i18n's t.
 export function humanPaths(msg, t) {
-  return String(msg || '')
-    .replace(/\bactions\[(\d+)\](?:\.[\w.[\]\u4e00-\u9fff-]*)?/g, (_, i) => t('rules.action', { n: Number(i) + 1 }))
-    .replace(/\btriggers\[(\d+)\](?:\.[\w.[\]]*)?/g, (_, i) => t('rules.trigger', { n: Number(i) + 1 }))
-    .replace(/\brelated(?:\.[\w.[\]]+)/g, t('rules.related'))
-    .replace(/\bwhen(?:\.(?:and|or)\[\d+\][\w.[\]]*)/g, t('rules.when'))
+  return withoutLeadingPath(
+    String(msg || '')
+      .replace(/\bactions\[(\d+)\](?:\.[\w.[\]\u4e00-\u9fff-]*)?/g, (_, i) => t('rules.action', { n: Number(i) + 1 }))
+      .replace(/\btriggers\[(\d+)\](?:\.[\w.[\]]*)?/g, (_, i) => t('rules.trigger', { n: Number(i) + 1 }))
+      .replace(/\brelated(?:\.[\w.[\]]+)/g, t('rules.related'))
+      .replace(/\bwhen(?:\.(?:and|or)\[\d+\][\w.[\]]*)/g, t('rules.when')),
+  )
 }
 
 // The part of a rule the API answers but does not take.
