@@ -150,7 +150,7 @@ func Rules() []*rules.Rule {
 			Actions: []rules.Action{
 				{Type: rules.ActCreate, Target: "待办任务", Values: map[string]any{
 					"任务标题": `=CONCAT("跟进高价值客户：", 客户名称)`, "关联客户": "=ID", "截止时间": `=DATEADD(NOW(), 24, "hour")`, "负责人": "=负责人"}},
-				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额} 元）"},
+				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额}）"},
 			}},
 		{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
 			Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
