@@ -43,6 +43,8 @@ type Server struct {
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
+
+	live streams // open notification streams (logout and shutdown end them)
 }
 
 type ctxKey int
@@ -116,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/rules/{id}/run", s.runRule)
 	auth("GET /api/notifications", s.listNotifications)
 	auth("POST /api/notifications/read", s.readNotifications)
+	auth("GET /api/notifications/stream", s.notificationStream)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
 	auth("GET /api/dashboards", s.listDashboards)
