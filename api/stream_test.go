@@ -25,7 +25,7 @@ func liveServer(t *testing.T) (*app.App, *http.Server, string) {
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Version: "test-1"}
+		Reports: a.Reports, Workbench: a.Workbench, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Version: "test-1"}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

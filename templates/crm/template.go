@@ -10,6 +10,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
 	"tierbase/engines/rules"
+	"tierbase/engines/workbench"
 	"tierbase/platform/problem"
 )
 
@@ -203,3 +204,11 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 	}
 	return eng.Grading.KeepRFM(ctx, access.System, m)
 }
+
+// Todos are the template's to-dos (待办任务) as the workbench lists a person's open ones.
+func Todos() workbench.RecordTasks {
+	return workbench.RecordTasks{Table: "待办任务", Title: "任务标题", Due: "截止时间", Status: "状态", Done: []string{"已完成"}}
+}
+
+// Grades is the field the workbench counts a person's customers by (客户 / 客户等级).
+func Grades() *workbench.Grades { return &workbench.Grades{Table: "客户", Field: "客户等级"} }
