@@ -224,5 +224,5 @@ func customerOf(t *testing.T, c *client, i int) float64 {
 
 func tableID(t *testing.T, c *client, name string) string {
 	t.Helper()
-	return str(c.get("/api/tables/" + url.PathEscape(name)).must(t, 200)["id"])
+	return str(c.get("/api/tables/"+url.PathEscape(name)).must(t, 200)["id"])
 }

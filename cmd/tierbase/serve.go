@@ -75,6 +75,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return installed, err
 		}}
 	srv.Reports = a.Reports
+	srv.Workbench = a.Workbench
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
