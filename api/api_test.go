@@ -45,7 +45,7 @@ func newServer(t *testing.T) string {
 	a.SetClock(func() time.Time { return today }, cst)
 	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Version: "test-1",
+		Reports: a.Reports, Workbench: a.Workbench, Version: "test-1",
 		InstallCRM: func(ctx context.Context, by access.Actor) (*schema.App, error) {
 			installed, err := crm.Install(ctx, by, a.Catalog)
 			if err == nil {

@@ -82,6 +82,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Users.Logout(r.Context(), token); err != nil {
 		return err
 	}
+	s.live.end(token) // its notification streams close
 	for _, name := range []string{sessionCookie, csrfCookie} {
 		http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1})
 	}

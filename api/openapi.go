@@ -88,6 +88,9 @@ var operations = []operation{
 	{"get", "/api/charts/{id}/data", "图表数据（仅含本人可见的记录）/ A chart's data, over the records the caller may read", "", "ChartData", "200", []string{"filters"}, false},
 	{"get", "/api/charts/{id}/export.xlsx", "导出图表数据 / A chart's data as xlsx", "", "File", "200", []string{"filters"}, false},
 	{"get", "/api/tables/{table}/openapi.json", "某张表的 OpenAPI 文档：记录按字段类型描述，只含你能查看的字段 / The OpenAPI document of one table's records, typed by their fields (those you may read)", "", "OpenAPI", "200", nil, false},
+	{"get", "/api/notifications/stream", "通知推送（server-sent events：开始时及每次变化后发送未读数）/ Live unread count as server-sent events, at the start and after each change", "", "Stream", "200", nil, false},
+	{"get", "/api/workbench", "我的工作台：待办、未读通知、按等级的客户数、最近打开 / My workbench: open to-dos, unread notifications, my customers per grade, recently opened records", "", "Workbench", "200", nil, false},
+	{"post", "/api/recent", "记下打开了一条记录（工作台的最近打开）/ Note that I opened a record (the workbench's recently opened)", "Opened", "OK", "200", nil, false},
 }
 
 // operationIDs name each operation for client generators (the handler's name where it is
@@ -163,6 +166,9 @@ var operationIDs = map[string]string{
 	"GET /api/charts/{id}/data":                         "getChartData",
 	"GET /api/tables/{table}/openapi.json":              "getTableOpenAPI",
 	"GET /api/charts/{id}/export.xlsx":                  "exportChart",
+	"GET /api/notifications/stream":                     "streamNotifications",
+	"GET /api/workbench":                                "getWorkbench",
+	"POST /api/recent":                                  "noteRecentRecord",
 }
 
 // operationID is the operationId of op.
@@ -204,6 +210,9 @@ func obj(props map[string]any, required ...string) map[string]any {
 }
 
 func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+// arrayOf is a JSON array of item.
+func arrayOf(item any) map[string]any { return map[string]any{"type": "array", "items": item} }
 
 func list(item any) map[string]any {
 	return obj(map[string]any{"items": map[string]any{"type": "array", "items": item}})
@@ -290,6 +299,16 @@ func schemas() map[string]any {
 		"Scored":      obj(map[string]any{"scored": integer}),
 		"TierHistory": list(obj(map[string]any{"field": str, "from": str, "to": str, "at": str, "source": str})),
 		"Migrations":  list(obj(map[string]any{"month": str, "from": str, "to": str, "count": integer})),
+		"Workbench": obj(map[string]any{
+			"tasks": obj(map[string]any{"total": integer,
+				"items":   arrayOf(obj(map[string]any{"source": str, "table": str, "id": integer, "title": str, "due": str, "status": str, "overdue": boolean, "link": str})),
+				"sources": arrayOf(obj(map[string]any{"table": str, "name": str, "filter": ref("Condition"), "total": integer}))}),
+			"notifications": ref("Notifications"),
+			"grades": obj(map[string]any{"table": str, "tableName": str, "field": str, "total": integer,
+				"items": arrayOf(obj(map[string]any{"value": str, "color": str, "count": integer, "filter": ref("Condition")}))}),
+			"recent": arrayOf(obj(map[string]any{"table": str, "tableName": str, "id": integer, "title": str, "at": str, "link": str}))}),
+		"Stream": map[string]any{"type": "string", "description": "event: inbox / data: {\"unread\":N}，空闲时每 25 秒一行注释 / a comment line every 25 s while idle"},
+		"Opened": obj(map[string]any{"table": str, "id": integer}, "table", "id"),
 		"Upload": obj(map[string]any{"id": str, "fileName": str, "header": map[string]any{"type": "array", "items": str},
 			"preview": map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": str}},
 			"columns": map[string]any{"type": "array", "items": obj(map[string]any{"name": str, "type": str, "options": map[string]any{"type": "array", "items": str}})},
@@ -352,6 +371,9 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 		}
 		errRef := map[string]any{"description": "错误 / error", "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
 		content := map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}
+		if op.response == "Stream" {
+			content = map[string]any{"text/event-stream": map[string]any{"schema": ref("Stream")}}
+		}
 		if op.response == "File" {
 			content = map[string]any{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{"schema": ref("File")},
 				"text/csv": map[string]any{"schema": ref("File")}}

@@ -23,6 +23,7 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/workbench"
 	"tierbase/platform/problem"
 	"tierbase/ui"
 )
@@ -37,11 +38,15 @@ type Server struct {
 	Rules   *rules.Engine
 	Inbox   *inbox.Service
 	Reports *reports.Engine
-	Version string
+	// Workbench is each person's home page and their recently opened records (nil: none).
+	Workbench *workbench.Engine
+	Version   string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
+
+	live streams // open notification streams (logout and shutdown end them)
 }
 
 type ctxKey int
@@ -115,6 +120,9 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/rules/{id}/run", s.runRule)
 	auth("GET /api/notifications", s.listNotifications)
 	auth("POST /api/notifications/read", s.readNotifications)
+	auth("GET /api/notifications/stream", s.notificationStream)
+	auth("GET /api/workbench", s.workbench)
+	auth("POST /api/recent", s.opened)
 	auth("GET /api/tables/{table}/records/{id}/tier-history", s.tierHistory)
 	auth("GET /api/tables/{table}/tier-migrations", s.tierMigrations)
 	auth("GET /api/dashboards", s.listDashboards)

@@ -16,8 +16,10 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/workbench"
 	"tierbase/platform/jobs"
 	"tierbase/platform/store"
+	"tierbase/templates/crm"
 )
 
 // App is an opened data directory with its engines.
@@ -32,6 +34,9 @@ type App struct {
 	Reports  *reports.Engine
 	Importer *importer.Importer // imports grade and run rules through the rule engine's hook
 	Jobs     *jobs.Queue        // every background effect; Jobs.Run works it (the server), Jobs.Drain once (the CLI)
+	// Workbench is each person's home page: the template's 待办任务 and 客户等级, the inbox,
+	// the recently opened records.
+	Workbench *workbench.Engine
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -64,6 +69,9 @@ func Open(dir string) (*App, error) {
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
 	a.Jobs = jobs.New(db)
+	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
+	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
+	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
 	return a, nil
@@ -95,6 +103,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Reports.Now, a.Reports.Loc = now, loc
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
+	a.Workbench.Now = now
 }
 
 // Close closes the database.

@@ -75,6 +75,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return installed, err
 		}}
 	srv.Reports = a.Reports
+	srv.Workbench = a.Workbench
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
@@ -88,6 +89,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another tierbase running? choose another with --http)", *addr, err)
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "", log.LstdFlags)}
+	hs.RegisterOnShutdown(srv.CloseStreams) // open notification streams would hold Shutdown for its whole timeout
 	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.DB.Path, ln.Addr())
 	if !a.Users.HasAdmin() {
 		fmt.Fprintln(stdout, "No admin yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")

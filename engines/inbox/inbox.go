@@ -32,12 +32,14 @@ const (
 type Service struct {
 	DB  *store.DB
 	Now func() time.Time
+	hub hub // live subscribers, see Subscribe
 }
 
 // New returns the inbox over db.
 func New(db *store.DB) *Service { return &Service{DB: db, Now: time.Now} }
 
-// SendTx delivers a notice to each user, inside the caller's write transaction.
+// SendTx delivers a notice to each user, inside the caller's write transaction (one that
+// store.DB.Tx runs); their live subscribers hear of it once it commits.
 func (s *Service) SendTx(ctx context.Context, tx *sql.Tx, users []int64, title, body, link string) error {
 	at := s.Now().UTC().Format(time.RFC3339)
 	title, body = clip(title, maxTitle), clip(body, maxBody)
@@ -46,6 +48,7 @@ func (s *Service) SendTx(ctx context.Context, tx *sql.Tx, users []int64, title, 
 			u, title, body, link, at); err != nil {
 			return err
 		}
+		s.changed(tx, u)
 	}
 	return nil
 }
@@ -114,7 +117,16 @@ func (s *Service) MarkRead(ctx context.Context, user int64, ids []int64) error {
 			args = append(args, id)
 		}
 	}
-	return s.DB.Exec(ctx, q, args...)
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			s.changed(tx, user) // the user's other tabs and devices update their count
+		}
+		return nil
+	})
 }
 
 func init() {

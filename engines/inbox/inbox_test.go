@@ -2,8 +2,11 @@ package inbox_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"tierbase/engines/inbox"
 	"tierbase/platform/problem"
@@ -94,5 +97,68 @@ func TestMarkRead(t *testing.T) {
 	}
 	if n, _ := s.Unread(ctx, bob); n != 150 {
 		t.Errorf("bob unread = %d after alice marked all, want 150", n)
+	}
+}
+
+// A subscriber hears of its own user's notices only, once their transaction has committed:
+// nothing while it is open, nothing for one rolled back, nothing for another user's.
+func TestSubscribe(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	const alice, bob = 1, 2
+	heard := func(ch <-chan struct{}) bool {
+		select {
+		case <-ch:
+			return true
+		case <-time.After(50 * time.Millisecond):
+			return false
+		}
+	}
+	a, stopA := s.Subscribe(alice)
+	b, stopB := s.Subscribe(bob)
+	defer stopB()
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.SendTx(ctx, tx, []int64{alice}, "客户「华为」成为高价值客户", "", ""); err != nil {
+			return err
+		}
+		if heard(a) {
+			t.Error("alice heard of a notice before its transaction committed")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !heard(a) {
+		t.Error("alice did not hear of her committed notice")
+	}
+	if heard(b) {
+		t.Error("bob heard of alice's notice")
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.SendTx(ctx, tx, []int64{alice, bob}, "rolled back", "", ""); err != nil {
+			return err
+		}
+		return errors.New("the write fails")
+	})
+	if err == nil {
+		t.Fatal("the failing transaction committed")
+	}
+	if heard(a) || heard(b) {
+		t.Error("a rolled-back notice was signalled")
+	}
+	if err := s.MarkRead(ctx, alice, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !heard(a) {
+		t.Error("marking read did not signal alice's other tabs")
+	}
+	if s.Subscribers() != 2 {
+		t.Errorf("%d subscribers, want 2", s.Subscribers())
+	}
+	stopA()
+	stopA()
+	if s.Subscribers() != 1 {
+		t.Errorf("%d subscribers after one stopped, want 1", s.Subscribers())
 	}
 }

@@ -553,7 +553,7 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 		}
 		s := seen{user: u.ID, alerting: res.Alerting}
 		if res.Alerting {
-			s.value = number(*res.Value)
+			s.value = e.amount(c, *res.Value)
 		}
 		now = append(now, s)
 	}
@@ -589,7 +589,7 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 // read, has crossed its threshold.
 func (e *Engine) notifyAlert(ctx context.Context, tx *sql.Tx, c *Chart, v string, to []int64) error {
 	title := "数据预警：" + c.Title
-	body := fmt.Sprintf("「%s」当前为 %s，触发预警条件（%s %s）。", c.Title, v, opText[c.Alert.Op], number(c.Alert.Value))
+	body := fmt.Sprintf("「%s」当前为 %s，触发预警条件（%s %s）。", c.Title, v, opText[c.Alert.Op], e.amount(c, c.Alert.Value))
 	link := "/dashboards/" + c.Dashboard
 	if e.Notifier == nil {
 		e.logf("alert: %s (to users %v)", body, to)
@@ -600,10 +600,22 @@ func (e *Engine) notifyAlert(ctx context.Context, tx *sql.Tx, c *Chart, v string
 
 var opText = map[string]string{"gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "eq": "="}
 
-func number(v float64) string {
-	s := fmt.Sprintf("%.2f", v)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s
+// amount writes an indicator's value as the UI shows it: ¥67,809.96 when its first measure
+// sums (or averages, or takes the least or most of) an amount field, else 1,234.5.
+func (e *Engine) amount(c *Chart, v float64) string {
+	if len(c.Measures) > 0 {
+		switch c.Measures[0].Agg {
+		case Sum, Avg, Min, Max:
+			cp := *c
+			cp.Measures = slices.Clone(c.Measures)
+			cp.Dimensions = slices.Clone(c.Dimensions)
+			cp.Columns = slices.Clone(c.Columns)
+			if p, err := resolve(e.Catalog, &cp); err == nil && p.measures[0].ref.Field != nil && p.measures[0].ref.Field.Type == schema.Money {
+				return schema.FormatMoney(v)
+			}
+		}
+	}
+	return schema.FormatDecimal(v)
 }
 
 // recipients are the users an alert notifies, with their roles (which decide what they may

@@ -139,7 +139,7 @@ func TestAlertIsComputedPerRecipient(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.a.Reports.CheckAlerts(ctx)
-	want := []string{fmt.Sprint(admins, " ", fmt.Sprintf("「流失预警客户数」当前为 %v，触发预警条件（≥ %v）。", *all.Value, *all.Value))}
+	want := []string{fmt.Sprint(admins, " ", fmt.Sprintf("「流失预警客户数」当前为 %s，触发预警条件（≥ %[1]s）。", schema.FormatDecimal(*all.Value)))}
 	if !slices.Equal(n.got, want) {
 		t.Fatalf("notifications %q, want %q", n.got, want)
 	}
@@ -152,8 +152,32 @@ func TestAlertIsComputedPerRecipient(t *testing.T) {
 	}
 	e.a.Reports.CheckAlerts(ctx)
 	e.a.Reports.CheckAlerts(ctx)
-	want = []string{fmt.Sprint([]int64{member}, " ", fmt.Sprintf("「流失预警客户数」当前为 %v，触发预警条件（≥ %v）。", *own.Value, *own.Value))}
+	want = []string{fmt.Sprint([]int64{member}, " ", fmt.Sprintf("「流失预警客户数」当前为 %s，触发预警条件（≥ %[1]s）。", schema.FormatDecimal(*own.Value)))}
 	if !slices.Equal(n.got, want) {
 		t.Fatalf("notifications %q, want %q", n.got, want)
+	}
+}
+
+// An alert on an amount tells it as the UI shows amounts (¥1,234,567.89), not as 1234567.89.
+func TestAlertFormatsAmounts(t *testing.T) {
+	e := newEnv(t)
+	n := &inbox{}
+	e.a.Reports.Notifier = n
+	if _, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", access.RoleAdmin); err != nil {
+		t.Fatal(err)
+	}
+	c := *chartByTitle(t, e.board["团队业绩"], "本月成交金额")
+	res, err := e.a.Reports.Data(ctx, access.System, c.ID, reports.Filters{})
+	if err != nil || res.Value == nil || *res.Value < 1000 {
+		t.Fatalf("本月成交金额 %v %v: the demo should have sales this month", res, err)
+	}
+	c.Alert = &reports.Alert{Op: "gte", Value: 1000, Notify: []json.RawMessage{json.RawMessage(`"admin"`)}}
+	if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
+		t.Fatal(err)
+	}
+	e.a.Reports.CheckAlerts(ctx)
+	want := fmt.Sprintf("「本月成交金额」当前为 %s，触发预警条件（≥ ¥1,000.00）。", schema.FormatMoney(*res.Value))
+	if len(n.got) != 1 || !strings.HasSuffix(n.got[0], want) || !strings.Contains(want, ",") {
+		t.Fatalf("notifications %q, want one ending %q", n.got, want)
 	}
 }

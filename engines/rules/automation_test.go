@@ -111,9 +111,9 @@ func TestRuleOnCreate(t *testing.T) {
 		Actions: []rules.Action{
 			{Type: rules.ActSet, Field: "备注", Formula: `CONCAT("大客户，消费 ", ROUND(累计消费金额 / 10000, 1), " 万")`},
 			{Type: rules.ActAddTag, Field: "标签", Tag: "大客户"},
-			{Type: rules.ActNotify, Owner: true, Title: "新的大客户：{客户名称}", Body: "累计消费 {累计消费金额} 元"},
+			{Type: rules.ActNotify, Owner: true, Title: "新的大客户：{客户名称}", Body: "累计消费 {累计消费金额}，负责人 {负责人}"},
 		}})
-	big := w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 123456, "负责人": w.zhang})
+	big := w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 123456, "负责人": w.zhang}) // amounts and users read as in the UI
 	small := w.customer(t, records.Input{"累计消费金额": 500, "负责人": w.zhang})
 	if got := big[w.fieldOf(w.cust, "备注")]; got != "大客户，消费 12.3 万" {
 		t.Errorf("备注 = %v", got)
@@ -126,7 +126,7 @@ func TestRuleOnCreate(t *testing.T) {
 	}
 	w.drain(t)
 	items, unread, err := w.Inbox.List(context.Background(), w.zhang, true, 10)
-	if err != nil || unread != 1 || items[0].Title != "新的大客户：华为" || items[0].Body != "累计消费 123456 元" {
+	if err != nil || unread != 1 || items[0].Title != "新的大客户：华为" || items[0].Body != "累计消费 ¥123,456.00，负责人 张伟" {
 		t.Fatalf("inbox: %d %+v %v", unread, items, err)
 	}
 	if want := fmt.Sprintf("/t/%s?record=%d", w.cust.ID, big.ID()); items[0].Link != want {

@@ -190,7 +190,7 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 				}
 			}
 			link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
-			if err := e.Inbox.SendTx(ctx, tx, to, fill(a.Title, t, rec), fill(a.Body, t, rec), link); err != nil {
+			if err := e.Inbox.SendTx(ctx, tx, to, e.fill(a.Title, t, rec), e.fill(a.Body, t, rec), link); err != nil {
 				return err
 			}
 		}
@@ -225,20 +225,19 @@ func fromJSON(t *schema.Table, in records.Record) records.Record {
 
 var placeholder = regexp.MustCompile(`\{([^{}]+)\}`)
 
-// fill replaces {字段名} in a notification text with the record's values.
-func fill(text string, t *schema.Table, rec records.Record) string {
+// fill replaces {字段名} in a notification text with the record's values, written as the UI
+// shows them (¥67,809.96, 1,234.5, users by name).
+func (e *Engine) fill(text string, t *schema.Table, rec records.Record) string {
 	return placeholder.ReplaceAllStringFunc(text, func(m string) string {
 		f := t.Field(strings.TrimSpace(m[1 : len(m)-1]))
 		if f == nil {
 			return m
 		}
-		switch v := rec[f.ID].(type) {
-		case nil:
-			return ""
-		case []string:
-			return strings.Join(v, "、")
-		default:
-			return fmt.Sprint(v)
+		if id, ok := rec[f.ID].(int64); ok && f.Type == schema.User && e.Users != nil {
+			if u, ok := e.Users.Get(id); ok {
+				return u.Name
+			}
 		}
+		return f.Display(rec[f.ID], e.Loc)
 	})
 }

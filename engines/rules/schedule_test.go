@@ -77,7 +77,7 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 	dir := filepath.Dir(w.DB.Path)
 	w.Close()
 	// Turn the file back into the version before the job queue: the job waits in _queue. The
-	// migrations after it (_alert_state) are undone too; a new one must be added here.
+	// migrations after it (_alert_state, _recent) are undone too; a new one must be added here.
 	raw, err := sql.Open("sqlite3", w.DB.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`INSERT INTO _queue(rule_id, payload, depth, attempts, run_at, error) VALUES('` + rule.ID + `', '` + payload + `', 0, 1, '2026-11-23T09:00:00Z', 'busy')`,
 		`DROP TABLE _jobs`,
 		`DROP TABLE _alert_state`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-2),
+		`DROP TABLE _recent`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-3),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -410,6 +410,10 @@ var migrations = []string{
 	// so a crossing is told once, whichever process checks the alerts.
 	`CREATE TABLE _alert_state(chart_id TEXT NOT NULL, user_id INTEGER NOT NULL, alerting INTEGER NOT NULL,
 		PRIMARY KEY(chart_id, user_id)) WITHOUT ROWID;`,
+	// The records each user opened last (the workbench's 最近打开), newest the highest id.
+	`CREATE TABLE _recent(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, table_id TEXT NOT NULL, record_id INTEGER NOT NULL,
+		at TEXT NOT NULL, UNIQUE(user_id, table_id, record_id));
+	CREATE INDEX _recent_user ON _recent(user_id, id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

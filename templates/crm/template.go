@@ -10,6 +10,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
 	"tierbase/engines/rules"
+	"tierbase/engines/workbench"
 	"tierbase/platform/problem"
 )
 
@@ -150,7 +151,7 @@ func Rules() []*rules.Rule {
 			Actions: []rules.Action{
 				{Type: rules.ActCreate, Target: "待办任务", Values: map[string]any{
 					"任务标题": `=CONCAT("跟进高价值客户：", 客户名称)`, "关联客户": "=ID", "截止时间": `=DATEADD(NOW(), 24, "hour")`, "负责人": "=负责人"}},
-				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额} 元）"},
+				{Type: rules.ActNotify, Owner: true, Title: "客户「{客户名称}」成为高价值客户", Body: "请在 24 小时内跟进（累计消费 {累计消费金额}）"},
 			}},
 		{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
 			Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
@@ -203,3 +204,11 @@ func installRFM(ctx context.Context, eng *rules.Engine) error {
 	}
 	return eng.Grading.KeepRFM(ctx, access.System, m)
 }
+
+// Todos are the template's to-dos (待办任务) as the workbench lists a person's open ones.
+func Todos() workbench.RecordTasks {
+	return workbench.RecordTasks{Table: "待办任务", Title: "任务标题", Due: "截止时间", Status: "状态", Done: []string{"已完成"}}
+}
+
+// Grades is the field the workbench counts a person's customers by (客户 / 客户等级).
+func Grades() *workbench.Grades { return &workbench.Grades{Table: "客户", Field: "客户等级"} }
