@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -137,4 +139,79 @@ func TestDashboardsThroughAPI(t *testing.T) {
 	admin.get("/api/charts/"+str(saved["id"])).wantError(t, 404, "not_found")
 	admin.del("/api/dashboards/"+str(d["id"])).must(t, 200)
 	admin.get("/api/dashboards/"+str(d["id"])).wantError(t, 404, "not_found")
+}
+
+// The chart editor's preview needs no title (saving does, and says so); a funnel follows its
+// stages (the select's options, or the order stored with the chart), stages nobody reached
+// included; each measure says how it reads; a row's drill-down filter names fields by name,
+// with their ids beside it, and lists the row's records.
+func TestChartPreviewFunnelAndDrillDownShapes(t *testing.T) {
+	admin := setup(t)
+	admin.post("/api/templates/crm", nil).must(t, 201)
+	for i, tier := range []string{"普通客户", "普通客户", "普通客户", "高价值客户", "普通客户"} {
+		admin.create("客户", map[string]any{"客户名称": fmt.Sprint("客户", i), "客户等级": tier, "累计消费金额": 20000 + i})
+	}
+	funnel := map[string]any{"type": "funnel", "table": "客户", "dimensions": []any{map[string]any{"field": "客户等级"}},
+		"measures": []any{map[string]any{"agg": "count", "name": "客户数"}, map[string]any{"agg": "sum", "field": "累计消费金额"}}}
+
+	// No title: the preview draws, saving explains what is missing.
+	res := admin.post("/api/charts/preview", map[string]any{"chart": funnel}).must(t, 200)
+	d := admin.post("/api/dashboards", map[string]any{"name": "漏斗看板"}).must(t, 201)
+	funnel["dashboard"] = d["id"]
+	e := admin.post("/api/charts", funnel).wantError(t, 400, "report_title")
+	if !strings.Contains(str(e["message"]), "标题") || e["details"].([]any)[0].(map[string]any)["path"] != "title" {
+		t.Errorf("no title: %v", e)
+	}
+
+	// The stages in the options' order (高价值客户, 潜力客户, 普通客户), not by count; 潜力客户 has
+	// no record and still shows, with 0.
+	stages := func(res map[string]any) (keys []string, values []float64) {
+		for _, r := range res["rows"].([]any) {
+			row := r.(map[string]any)
+			keys = append(keys, str(row["keys"].([]any)[0]))
+			values = append(values, num(row["values"].([]any)[0]))
+		}
+		return
+	}
+	keys, values := stages(res)
+	if strings.Join(keys, ",") != "高价值客户,潜力客户,普通客户" || fmt.Sprint(values) != "[1 0 4]" {
+		t.Errorf("funnel stages %v %v", keys, values)
+	}
+	if fmt.Sprint(res["formats"]) != "[count money]" {
+		t.Errorf("formats %v", res["formats"])
+	}
+	// An order chosen in the editor is stored with the chart and drawn (its stages are the ones
+	// listed, then the categories it leaves out that have records).
+	funnel["title"] = "客户漏斗"
+	funnel["order"] = []any{"普通客户", "高价值客户"}
+	admin.create("客户", map[string]any{"客户名称": "潜", "客户等级": "潜力客户"})
+	saved := admin.post("/api/charts", funnel).must(t, 201)
+	if fmt.Sprint(saved["order"]) != "[普通客户 高价值客户]" {
+		t.Errorf("saved order %v", saved["order"])
+	}
+	data := admin.get(chartDataPath(str(saved["id"]), "")).must(t, 200)
+	if keys, _ := stages(data); strings.Join(keys, ",") != "普通客户,高价值客户,潜力客户" {
+		t.Errorf("ordered stages %v", keys)
+	}
+
+	// Drill-down: the filter names 客户等级 (and the chart's own filter's fields) by name, the
+	// ids beside; it lists the row's records.
+	bar := map[string]any{"title": "等级", "type": "bar", "table": "客户", "dimensions": []any{map[string]any{"field": "客户等级"}},
+		"filter": map[string]any{"field": "累计消费金额", "op": "gt", "value": 20001}}
+	res = admin.post("/api/charts/preview", map[string]any{"chart": bar}).must(t, 200)
+	fields := res["fields"].(map[string]any)
+	if !strings.HasPrefix(str(fields["客户等级"]), "fld") || !strings.HasPrefix(str(fields["累计消费金额"]), "fld") {
+		t.Errorf("fields %v", fields)
+	}
+	for _, r := range res["rows"].([]any) {
+		row := r.(map[string]any)
+		filter, _ := json.Marshal(row["filter"])
+		if strings.Contains(string(filter), `"fld`) || !strings.Contains(string(filter), `"field":"客户等级"`) || !strings.Contains(string(filter), `"field":"累计消费金额"`) {
+			t.Errorf("drill-down filter %s", filter)
+		}
+		listed := admin.list("客户", "filter", string(filter), "limit", "1").must(t, 200)
+		if num(listed["total"]) != num(row["values"].([]any)[0]) {
+			t.Errorf("%s lists %v records, the row counts %v", filter, listed["total"], row["values"])
+		}
+	}
 }

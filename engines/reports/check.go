@@ -76,12 +76,19 @@ func invalid(path, code string, kv ...any) *problem.Error {
 	return problem.Invalid(code, kv...).At(path)
 }
 
-// resolve checks c against the catalog and returns its plan. Errors are 400 problems with
-// the path of the offending part, e.g. measures[1].field.
-func resolve(cat catalog, c *Chart) (*plan, error) {
-	if n := len([]rune(strings.TrimSpace(c.Title))); n == 0 || n > maxTitle {
-		return nil, invalid("title", "bad_name", "max", maxTitle)
+// checkTitle checks a chart's title, which saving needs (a preview does not).
+func checkTitle(c *Chart) error {
+	c.Title = strings.TrimSpace(c.Title)
+	if n := len([]rune(c.Title)); n == 0 || n > maxTitle {
+		return invalid("title", "report_title", "max", maxTitle)
 	}
+	return nil
+}
+
+// resolve checks c against the catalog and returns its plan. Errors are 400 problems with
+// the path of the offending part, e.g. measures[1].field. The title is not checked here:
+// an unsaved chart may have none.
+func resolve(cat catalog, c *Chart) (*plan, error) {
 	if !slices.Contains(chartTypes, c.Type) {
 		return nil, invalid("type", "report_bad_value", "value", c.Type, "allowed", strings.Join(chartTypes, ", "))
 	}
@@ -104,6 +111,14 @@ func resolve(cat catalog, c *Chart) (*plan, error) {
 	case "", "value", "-value", "label", "-label":
 	default:
 		return nil, invalid("sort", "report_bad_value", "value", c.Sort, "allowed", "value, -value, label, -label")
+	}
+	if len(c.Order) > maxGroups {
+		return nil, invalid("order", "too_large", "max", maxGroups)
+	}
+	for i, v := range c.Order {
+		if v == "" || len(v) > 1000 {
+			return nil, invalid(fmt.Sprintf("order[%d]", i), "report_bad_value", "value", v, "allowed", "a category")
+		}
 	}
 	if c.Limit < 0 || c.Limit > MaxLimit {
 		return nil, invalid("limit", "too_large", "max", MaxLimit)
@@ -414,6 +429,7 @@ func join(a, b string) string {
 func init() {
 	problem.AddTerm("dashboard", "看板", "dashboard")
 	problem.AddTerm("chart", "图表", "chart")
+	problem.AddMessage("report_title", "请填写图表标题（不超过 {max} 个字），保存后它显示在看板上和导出的图片中", "give the chart a title (at most {max} characters): the dashboard and its exported pictures show it")
 	problem.AddMessage("report_bad_value", "「{value}」无效，可选：{allowed}", "\"{value}\" is not valid; use one of: {allowed}")
 	problem.AddMessage("report_table_gone", "图表的数据表「{name}」不存在或已被删除，请编辑图表重新选择数据表", "the chart's table \"{name}\" does not exist or was deleted; edit the chart and choose a table")
 	problem.AddMessage("report_field_gone", "图表使用的字段「{name}」不存在或已被删除，请编辑图表重新选择字段", "the field \"{name}\" used by the chart does not exist or was deleted; edit the chart and choose another field")

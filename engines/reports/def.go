@@ -67,7 +67,11 @@ type Chart struct {
 	Filter     *cond.Node  `json:"filter,omitempty"`
 	// Sort orders the categories: "value" (largest first, the default), "-value", "label"
 	// (ascending, the default for dates), "-label".
-	Sort    string   `json:"sort,omitempty"`
+	Sort string `json:"sort,omitempty"`
+	// Order lists categories of the first dimension in the order they are drawn, before the
+	// others (which follow Sort): a funnel's stages. A funnel over a single select without it
+	// follows the select's options.
+	Order   []string `json:"order,omitempty"`
 	Limit   int      `json:"limit,omitempty"`   // top-N categories; the rest are summed as 其他
 	Stack   bool     `json:"stack,omitempty"`   // bar, line, area: stack the series
 	Donut   bool     `json:"donut,omitempty"`   // pie as a ring
@@ -146,8 +150,11 @@ type Result struct {
 	Table      string   `json:"table"`      // table id: drill-down lists its records
 	Dimensions []string `json:"dimensions"` // labels
 	Measures   []string `json:"measures"`
-	Rows       []Row    `json:"rows"`
-	Capped     bool     `json:"capped,omitempty"` // categories beyond the top-N were summed as 其他
+	// Formats tells how each measure reads: "count" (whole numbers), "money" (yuan: sums,
+	// averages… of an amount, or a formula over one), "percent", or "" (a plain number).
+	Formats []string `json:"formats"`
+	Rows    []Row    `json:"rows"`
+	Capped  bool     `json:"capped,omitempty"` // categories beyond the top-N were summed as 其他
 	// Indicator: the current value, the previous period's, and the relative change.
 	Value    *float64 `json:"value,omitempty"`
 	Previous *float64 `json:"previous,omitempty"`
@@ -158,11 +165,14 @@ type Result struct {
 	// which are user fields such as 负责人.
 	Names    map[string]string `json:"names,omitempty"`
 	UserKeys []int             `json:"userKeys,omitempty"`
+	// Fields maps the field names the rows' filters use to the fields' ids.
+	Fields   map[string]string `json:"fields,omitempty"`
 	Computed string            `json:"computed"` // when the data was computed (RFC3339)
 }
 
 // Row is one category: the dimension values (nil = empty) and the measures (nil = none).
-// Filter, when set, is the condition on the chart's table that lists the row's records.
+// Filter, when set, is the condition on the chart's table that lists the row's records; it
+// names fields by name (Result.Fields has their ids).
 type Row struct {
 	Keys   []any      `json:"keys"`
 	Values []*float64 `json:"values"`

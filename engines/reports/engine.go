@@ -244,6 +244,9 @@ func (e *Engine) DeleteDashboard(ctx context.Context, a access.Actor, ref string
 // Check validates a chart definition against the catalog and puts its field references in
 // stored form (ids). Errors are 400 problems with the path of the offending part.
 func (e *Engine) Check(c *Chart) error {
+	if err := checkTitle(c); err != nil {
+		return err
+	}
 	p, err := resolve(e.Catalog, c)
 	if err != nil {
 		return err
@@ -419,7 +422,7 @@ func (e *Engine) fresh(ctx context.Context, a access.Actor, c *Chart, f Filters,
 	return res, nil
 }
 
-// Preview computes the data of an unsaved definition, for the chart editor.
+// Preview computes the data of an unsaved definition, for the chart editor; it needs no title.
 func (e *Engine) Preview(ctx context.Context, a access.Actor, c *Chart, f Filters) (*Result, error) {
 	if err := f.check(); err != nil {
 		return nil, err

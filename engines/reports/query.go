@@ -356,9 +356,82 @@ func (p *plan) formulas(rows []Row) {
 	}
 }
 
-// order sorts the rows: by label for date buckets and by value otherwise, unless the chart
-// says; 其他 and empty categories go last.
+// stages are the categories of the first dimension drawn first, in this order: the chart's
+// Order, or for a funnel over a select field its options (the stages of a sales funnel).
+func (p *plan) stages() []string {
+	if len(p.c.Order) > 0 {
+		return p.c.Order
+	}
+	if p.c.Type != Funnel || len(p.dims) != 1 || p.dims[0].bucket != "" || p.dims[0].ref.Field.Type != schema.Select {
+		return nil
+	}
+	var out []string
+	for _, o := range p.dims[0].ref.Field.Options {
+		out = append(out, o.Value)
+	}
+	return out
+}
+
+// emptyStages adds to a funnel's rows the stages no record reached, with zero counts and sums,
+// so each stage's conversion is against the stage before it.
+func (p *plan) emptyStages(rows []Row) []Row {
+	if p.c.Type != Funnel {
+		return rows
+	}
+	for _, st := range p.stages() {
+		if slices.ContainsFunc(rows, func(r Row) bool { return fmt.Sprint(r.Keys[0]) == st }) {
+			continue
+		}
+		r := Row{Keys: []any{st}}
+		for _, m := range p.stored() {
+			var v *float64
+			if m.agg == Count || m.agg == Distinct || m.agg == Sum {
+				v = new(float64)
+			}
+			r.Values = append(r.Values, v)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// formats is how each measure reads (Result.Formats): counts, amounts of money (an aggregate
+// of a money field, or a formula over one), percentages, or plain numbers.
+func (p *plan) formats() []string {
+	out := make([]string, len(p.measures))
+	money := map[string]bool{}
+	for i, m := range p.measures {
+		switch {
+		case m.agg == Count || m.agg == Distinct:
+			out[i] = "count"
+		case m.formula != nil:
+		case m.ref.Field.Type == schema.Money:
+			out[i], money[m.name] = "money", true
+		case m.ref.Field.Type == schema.Percent:
+			out[i] = "percent"
+		}
+	}
+	for i, m := range p.measures {
+		if m.formula != nil {
+			m.formula.names(func(n string) {
+				if money[n] {
+					out[i] = "money"
+				}
+			})
+		}
+	}
+	return out
+}
+
+// order sorts the rows: the stages first in their order (see stages), then by label for date
+// buckets and by value otherwise, unless the chart says; 其他 and empty categories go last.
 func (p *plan) order(rows []Row) {
+	rank := map[string]int{}
+	for i, st := range p.stages() {
+		if _, ok := rank[st]; !ok {
+			rank[st] = i
+		}
+	}
 	sortBy := p.c.Sort
 	if sortBy == "" {
 		sortBy = "value"
@@ -385,6 +458,19 @@ func (p *plan) order(rows []Row) {
 				return 1
 			}
 			return -1
+		}
+		if len(rank) > 0 && len(a.Keys) > 0 {
+			ra, aok := rank[fmt.Sprint(a.Keys[0])]
+			rb, bok := rank[fmt.Sprint(b.Keys[0])]
+			switch {
+			case aok && bok && ra != rb:
+				return ra - rb
+			case aok != bok:
+				if aok {
+					return -1
+				}
+				return 1
+			}
 		}
 		var c int
 		if byLabel || len(a.Keys) == 0 {

@@ -22,6 +22,7 @@ func (e *Engine) run(ctx context.Context, p *plan, a access.Actor, f Filters) (*
 	for _, m := range p.measures {
 		res.Measures = append(res.Measures, m.name)
 	}
+	res.Formats = p.formats()
 	switch p.c.Type {
 	case Detail:
 		return res, e.detail(ctx, p, a, f, res)
@@ -33,7 +34,7 @@ func (e *Engine) run(ctx context.Context, p *plan, a access.Actor, f Filters) (*
 		if err := p.rfm(); err != nil {
 			return nil, err
 		}
-		res.Dimensions, res.Measures = []string{"R分", "F分"}, []string{"记录数", "平均M分"}
+		res.Dimensions, res.Measures, res.Formats = []string{"R分", "F分"}, []string{"记录数", "平均M分"}, []string{"count", ""}
 	}
 	s, err := e.source(p, a, f)
 	if err != nil {
@@ -52,10 +53,13 @@ func (e *Engine) run(ctx context.Context, p *plan, a access.Actor, f Filters) (*
 		}
 		rows = kept
 	}
+	if !capped {
+		rows = p.emptyStages(rows)
+	}
 	p.formulas(rows)
 	p.order(rows)
 	res.Rows, res.Capped = rows, capped
-	e.drill(p, a, f, rows)
+	res.Fields = e.drill(p, a, f, rows)
 	for i, d := range p.dims {
 		if d.ref.Field.Type == schema.User {
 			res.UserKeys = append(res.UserKeys, i)
@@ -114,8 +118,10 @@ func (e *Engine) indicator(ctx context.Context, p *plan, a access.Actor, f Filte
 			res.Change = &ch
 		}
 	}
-	cond := p.drillBase(f)
-	res.Rows[0].Filter = cond
+	if base := p.drillBase(f); base != nil {
+		res.Fields = map[string]string{}
+		res.Rows[0].Filter = named(base, p.t, res.Fields)
+	}
 	return nil
 }
 
@@ -251,7 +257,7 @@ func (e *Engine) migration(ctx context.Context, p *plan, a access.Actor, f Filte
 		return err
 	}
 	res.Dimensions = []string{"月份", "原等级", "新等级"}
-	res.Measures = []string{"记录数"}
+	res.Measures, res.Formats = []string{"记录数"}, []string{"count"}
 	res.Rows = rows
 	return nil
 }
@@ -267,13 +273,15 @@ func (p *plan) drillBase(f Filters) *cond.Node {
 }
 
 // drill sets each row's Filter: the condition that lists the row's records in the table
-// view, when its dimensions are fields of the chart's own table.
-func (e *Engine) drill(p *plan, a access.Actor, f Filters, rows []Row) {
+// view, when its dimensions are fields of the chart's own table. The filters name fields by
+// name; it returns those names' ids.
+func (e *Engine) drill(p *plan, a access.Actor, f Filters, rows []Row) map[string]string {
 	for _, d := range p.dims {
 		if d.ref.Link != nil {
-			return
+			return nil
 		}
 	}
+	fields := map[string]string{}
 	if p.c.Type == Map {
 		f.Regions = nil // the province clicked replaces the 地区 filter
 	}
@@ -301,9 +309,38 @@ func (e *Engine) drill(p *plan, a access.Actor, f Filters, rows []Row) {
 			parts = append(parts, leaf)
 		}
 		if ok {
-			rows[ri].Filter = &cond.Node{And: parts}
+			rows[ri].Filter = named(&cond.Node{And: parts}, p.t, fields)
 		}
 	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return fields
+}
+
+// named is a copy of the condition n on t that names its fields by name (by id when another
+// field's id is that name), adding each name's id to ids. The copy shares no node with n.
+func named(n *cond.Node, t *schema.Table, ids map[string]string) *cond.Node {
+	if n == nil {
+		return nil
+	}
+	out := *n
+	if f := t.Field(n.Field); n.Field != "" && f != nil && t.Field(f.Name) == f {
+		out.Field = f.Name
+		ids[f.Name] = f.ID
+	}
+	list := func(ns []*cond.Node) []*cond.Node {
+		if ns == nil {
+			return nil
+		}
+		cp := make([]*cond.Node, len(ns))
+		for i, k := range ns {
+			cp[i] = named(k, t, ids)
+		}
+		return cp
+	}
+	out.And, out.Or, out.Not = list(n.And), list(n.Or), named(n.Not, t, ids)
+	return &out
 }
 
 // keyCond is the condition on a dimension's field that picks the records of one category.

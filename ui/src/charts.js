@@ -63,6 +63,59 @@ export function formatNumber(v, lang) {
   return v.toLocaleString(lang === 'en' ? 'en-US' : 'zh-CN', { maximumFractionDigits: digits })
 }
 
+// formatMoney writes an amount in yuan as its readers read it: in Chinese ¥8,600, ¥1.2万,
+// ¥1,234万, ¥3.5亿; in English ¥12,345 (axis labels: ¥12K, ¥1.2M). compact is for axis
+// labels (fewer decimals); tooltips and values keep two.
+export function formatMoney(v, lang, compact = false) {
+  if (v === null || v === undefined) return '–'
+  const sign = v < 0 ? '-' : ''
+  const abs = Math.abs(v)
+  if (lang === 'en') {
+    if (compact && abs >= 10000) return sign + '¥' + abs.toLocaleString('en-US', { notation: 'compact', maximumFractionDigits: 1 })
+    return sign + '¥' + abs.toLocaleString('en-US', { maximumFractionDigits: abs >= 100 || compact ? 0 : 2 })
+  }
+  const fmt = (x, digits) => x.toLocaleString('zh-CN', { maximumFractionDigits: digits })
+  if (abs >= 1e8) return sign + '¥' + fmt(abs / 1e8, 2) + '亿'
+  if (abs >= 1e4) return sign + '¥' + fmt(abs / 1e4, compact ? (abs >= 1e6 ? 0 : 1) : 2) + '万'
+  return sign + '¥' + fmt(abs, abs >= 100 || compact ? 0 : 2)
+}
+
+// formatValue writes a measure's value by its format (the data's "formats"): money, percent,
+// or a number.
+export function formatValue(v, format, lang, compact = false) {
+  if (v === null || v === undefined) return '–'
+  if (format === 'money') return formatMoney(v, lang, compact)
+  if (format === 'percent') return formatNumber(v, lang) + '%'
+  return formatNumber(v, lang)
+}
+
+// A share as a percentage with one decimal, e.g. 62.5%.
+function percent(x) {
+  return `${(x * 100).toFixed(1)}%`
+}
+
+// textWidth estimates the width in pixels of a 12px label: CJK characters are square.
+export function textWidth(s) {
+  let w = 0
+  for (const ch of String(s)) w += /[\u2e80-\u9fff\uff00-\uffef]/.test(ch) ? 12 : 7
+  return w
+}
+
+// fitCategoryLabels is how a category axis showing every label (interval 0) fits them into
+// a chart width pixels wide: flat when they fit side by side, else rotated 45° or 90°; when
+// even upright labels cannot all fit, ECharts skips some ("auto"). null: nothing to fit.
+export function fitCategoryLabels(option, width) {
+  const axis = option && option.xAxis
+  if (!axis || axis.type !== 'category' || !axis.axisLabel || axis.axisLabel.interval !== 0 || !width) return null
+  const grid = option.grid || {}
+  const slot = Math.max(1, width - (grid.left || 0) - (grid.right || 0)) / Math.max(1, (axis.data || []).length)
+  const widest = Math.max(0, ...(axis.data || []).map((c) => Math.min(textWidth(c), 100))) + 8
+  if (widest <= slot) return { rotate: 0, interval: 0 }
+  if (slot >= 18) return { rotate: 45, interval: 0 }
+  if (slot >= 14) return { rotate: 90, interval: 0 }
+  return { rotate: 90, interval: 'auto' }
+}
+
 // Distinct values in first-seen order.
 function distinct(list) {
   return [...new Set(list)]
@@ -74,38 +127,63 @@ export function chartOption(chart, res, t, lang) {
   const empty = t('dash.empty')
   const label = (row, i) => keyLabel(res, i, row.keys[i], empty)
   const num = (v) => (v === null || v === undefined ? null : v)
-  const tooltipValue = (v) => formatNumber(v, lang)
+  const formats = res.formats || []
+  const valueOf = (m) => (v) => formatValue(v, formats[m], lang)
+  const tooltipValue = valueOf(0)
   const base = { animation: false, tooltip: { valueFormatter: tooltipValue } }
   const rows = res.rows || []
   switch (chart.type) {
     case 'pie':
+      // Labels outside, aligned to the edges and wrapped to the room there, so none is cut.
       return {
         ...base,
         tooltip: { trigger: 'item', valueFormatter: tooltipValue },
         legend: { type: 'scroll', bottom: 0 },
         series: [{
           type: 'pie',
-          radius: chart.donut ? ['42%', '68%'] : '68%',
+          radius: chart.donut ? ['34%', '56%'] : '56%',
           center: ['50%', '46%'],
-          label: { formatter: '{b}: {d}%' },
+          bottom: 28,
+          avoidLabelOverlap: true,
+          label: { formatter: '{b}: {d}%', alignTo: 'edge', edgeDistance: 8, overflow: 'break' },
+          labelLine: { length: 10, length2: 8 },
+          labelLayout: { hideOverlap: true },
           data: rows.map((r, i) => ({ name: label(r, 0), value: num(r.values[0]), row: i })),
         }],
       }
     case 'funnel': {
+      // The stages in their order (the server's); each stage's share of the one before it and
+      // of the first, written outside the funnel on its right so no label covers another.
       const data = rows.map((r, i) => ({ name: label(r, 0), value: num(r.values[0]), row: i }))
-      const conv = data.map((d, i) => (i === 0 || !data[i - 1].value ? null : d.value / data[i - 1].value))
+      const share = (v, of) => (of ? v / of : null)
+      const conv = data.map((d, i) => (i === 0 ? null : { prev: share(d.value, data[i - 1].value), first: share(d.value, data[0].value) }))
+      const convText = (c) => [
+        c.prev == null ? null : t('dash.ofPrevious', { p: percent(c.prev) }),
+        c.first == null ? null : t('dash.ofFirst', { p: percent(c.first) }),
+      ].filter(Boolean).join(' · ')
       return {
         ...base,
-        tooltip: { trigger: 'item', valueFormatter: tooltipValue },
+        tooltip: {
+          trigger: 'item',
+          formatter: (p) => {
+            const c = conv[p.dataIndex]
+            const head = html`${p.name}: ${tooltipValue(p.value)}`
+            return c ? head + html`<br/>${convText(c)}` : head
+          },
+        },
         series: [{
-          type: 'funnel', left: '10%', width: '70%', sort: 'none', minSize: '10%',
+          type: 'funnel', left: '4%', width: '52%', top: 10, bottom: 10, sort: 'none', minSize: '12%', gap: 2,
           label: {
-            position: 'inside',
+            position: 'right',
             formatter: (p) => {
               const c = conv[p.dataIndex]
-              return `${p.name} ${formatNumber(p.value, lang)}` + (c === null ? '' : `\n${t('dash.conversion')} ${(c * 100).toFixed(1)}%`)
+              const text = convText(c || {})
+              return `${p.name} ${tooltipValue(p.value)}` + (text ? `\n${text}` : '')
             },
+            lineHeight: 16,
           },
+          labelLine: { show: true, length: 10 },
+          labelLayout: { moveOverlap: 'shiftY' },
           data,
         }],
       }
@@ -127,14 +205,14 @@ export function chartOption(chart, res, t, lang) {
       const max = chart.max || niceMax(v * 1.25)
       return {
         ...base,
-        series: [{ type: 'gauge', min: 0, max, progress: { show: true }, detail: { formatter: (x) => formatNumber(x, lang), fontSize: 22 },
+        series: [{ type: 'gauge', min: 0, max, progress: { show: true }, detail: { formatter: (x) => tooltipValue(x), fontSize: 22 },
           data: [{ value: v, name: res.measures[0] || '', row: 0 }] }],
       }
     }
     case 'scatter':
       return {
         ...base,
-        tooltip: { trigger: 'item', formatter: (p) => html`${p.data.name}<br/>${res.measures[0]}: ${tooltipValue(p.data.value[0])}<br/>${res.measures[1]}: ${tooltipValue(p.data.value[1])}` },
+        tooltip: { trigger: 'item', formatter: (p) => html`${p.data.name}<br/>${res.measures[0]}: ${tooltipValue(p.data.value[0])}<br/>${res.measures[1]}: ${valueOf(1)(p.data.value[1])}` },
         grid: { left: 60, right: 20, top: 20, bottom: 40 },
         xAxis: { type: 'value', name: res.measures[0], nameLocation: 'middle', nameGap: 26, scale: true },
         yAxis: { type: 'value', name: res.measures[1], scale: true },
@@ -165,7 +243,7 @@ export function chartOption(chart, res, t, lang) {
         legend: { type: 'scroll', bottom: 0 },
         grid: { left: 50, right: 20, top: 20, bottom: 60 },
         xAxis: { type: 'category', data: months },
-        yAxis: { type: 'value' },
+        yAxis: { type: 'value', minInterval: 1 },
         series: moves.map((m) => ({
           type: 'bar', name: m, stack: 'moves',
           data: months.map((month) => {
@@ -192,20 +270,32 @@ export function chartOption(chart, res, t, lang) {
     series = res.measures.map((name, m) => ({ name, data: rows.map((r, i) => ({ value: num(r.values[m]), row: i })) }))
   }
   const type = chart.type === 'bar' ? 'bar' : 'line'
+  // The measure of each series, and the format their common value axis reads in.
+  const measureOf = (i) => (res.dimensions.length > 1 ? 0 : i)
+  const shown = distinct(series.map((s, i) => formats[measureOf(i)] || ''))
+  const axisFormat = shown.length === 1 ? shown[0] : ''
   return {
     ...base,
-    tooltip: { trigger: 'axis', valueFormatter: tooltipValue },
+    tooltip: { trigger: 'axis' },
     legend: series.length > 1 ? { type: 'scroll', bottom: 0 } : undefined,
     grid: { left: 60, right: 20, top: 20, bottom: series.length > 1 ? 60 : 30 },
-    xAxis: { type: 'category', data: cats, axisLabel: { hideOverlap: true } },
-    yAxis: { type: 'value' },
-    series: series.map((s) => ({
+    // A bar chart names every category (rotated when they would overlap: fitCategoryLabels).
+    xAxis: { type: 'category', data: cats, axisLabel: type === 'bar' ? { interval: 0, width: 100, overflow: 'truncate' } : { hideOverlap: true } },
+    yAxis: {
+      type: 'value',
+      minInterval: axisFormat === 'count' ? 1 : undefined,
+      axisLabel: { formatter: (v) => formatValue(v, axisFormat, lang, true) },
+    },
+    series: series.map((s, i) => ({
       ...s,
       type,
       stack: chart.stack ? 'total' : undefined,
-      smooth: type === 'line',
+      // Smoothed only monotonically between points: the curve never dips below the data.
+      smooth: type === 'line' ? 0.4 : undefined,
+      smoothMonotone: type === 'line' ? 'x' : undefined,
       areaStyle: chart.type === 'area' ? {} : undefined,
       connectNulls: true,
+      tooltip: { valueFormatter: valueOf(measureOf(i)) },
     })),
   }
 }
