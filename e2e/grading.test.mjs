@@ -418,7 +418,9 @@ step('on the list: switch a scheme off and on, run it, delete it', async () => {
   const patched = await api.patch(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`, { 累计消费金额: amount });
   assert.equal(patched.status, 200);
   assert.equal(patched.body[NEW_FIELD], grade);
+  // Switching it on asks first: one customer would change grade.
   await sw.click();
+  await confirmSave({ changed: 1, moves: [{ from: grade, to: want, count: 1 }] });
   await page.locator('.el-message--success').filter({ hasText: `已启用「${NEW_SCHEME}」，1 条记录已更新` }).waitFor();
   assert.equal((await api.get(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`)).body[NEW_FIELD], want);
 

@@ -362,6 +362,7 @@ export default {
     confirmTitle: 'Save the scheme?',
     confirmMoves: 'The grade of {n} {table} records will change: {moves}. Save it?',
     confirmSave: 'Save and regrade',
+    moveSep: ', ',
     rawCondition: 'This condition has nested groups the visual editor cannot show; edit it as JSON',
     rawInvalid: 'Not valid JSON',
     useBuilder: 'Use the visual editor (clears this condition)',

@@ -362,6 +362,7 @@ export default {
     confirmTitle: '确认保存',
     confirmMoves: '将有 {n} 条{table}记录的等级改变：{moves}。确定保存吗？',
     confirmSave: '保存并重新分级',
+    moveSep: '，',
     rawCondition: '此条件含有嵌套分组，可视化编辑器无法显示，请以 JSON 编辑',
     rawInvalid: 'JSON 格式不正确',
     useBuilder: '改用可视化编辑（清空此条件）',
