@@ -9,12 +9,15 @@ import (
 
 // schemeJSON is a scheme with its sentence, as the API shows it.
 func (s *Server) schemeJSON(sc *grading.Scheme, lang string) map[string]any {
-	text := ""
+	text, tableName, fieldName := "", "", ""
 	if t, err := s.Catalog.Table(sc.Table); err == nil {
-		text = sc.Describe(t, lang)
+		text, tableName = sc.Describe(t, lang), t.Name
+		if f := t.Field(sc.Field); f != nil {
+			fieldName = f.Name
+		}
 	}
-	res := map[string]any{"id": sc.ID, "name": sc.Name, "table": sc.Table, "field": sc.Field, "levels": sc.Levels,
-		"default": sc.Default, "enabled": sc.Enabled, "text": text}
+	res := map[string]any{"id": sc.ID, "name": sc.Name, "table": sc.Table, "tableName": tableName, "field": sc.Field,
+		"fieldName": fieldName, "levels": sc.Levels, "default": sc.Default, "enabled": sc.Enabled, "text": text}
 	if err := s.Grading.Problem(sc); err != nil {
 		msg := err.Error()
 		if p := problem.As(err); p != nil {

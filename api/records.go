@@ -162,7 +162,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	entries, err := s.Records.History(r.Context(), actor(r), t, id)
+	entries, err := s.Grading.RecordHistory(r.Context(), actor(r), t, id) // with the grades schemes set
 	if err != nil {
 		return err
 	}

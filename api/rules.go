@@ -11,8 +11,9 @@ import (
 
 // ruleJSON is a rule with its sentence, problem and last run, as the API shows it.
 func (s *Server) ruleJSON(ru *rules.Rule, status map[string]rules.RuleStatus, lang string) map[string]any {
-	res := map[string]any{"id": ru.ID, "name": ru.Name, "table": ru.Table, "enabled": ru.Enabled, "triggers": ru.Triggers,
-		"when": ru.When, "related": ru.Related, "actions": ru.Actions, "text": ru.Describe(s.Catalog, lang)}
+	named := ru.Named(s.Catalog)
+	res := map[string]any{"id": ru.ID, "name": ru.Name, "table": ru.Table, "tableName": named.TableName, "enabled": ru.Enabled,
+		"triggers": named.Triggers, "when": ru.When, "related": ru.Related, "actions": named.Actions, "text": ru.Describe(s.Catalog, lang)}
 	if err := s.Rules.RuleProblem(ru); err != nil {
 		res["problem"] = message(err, lang) // the rule does not run until it is fixed
 	}
@@ -23,6 +24,10 @@ func (s *Server) ruleJSON(ru *rules.Rule, status map[string]rules.RuleStatus, la
 		if st.LastError != "" {
 			res["lastError"] = st.LastError
 		}
+		if st.LastFired != "" {
+			res["lastFired"] = st.LastFired
+		}
+		res["fired"] = st.Fired
 	}
 	return res
 }

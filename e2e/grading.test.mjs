@@ -2,8 +2,10 @@
 // 客户分级 installed): the schemes page lists it with its sentence; the editor's live impact
 // preview follows a changed threshold (and ignores a stale answer), saving regrades; a new scheme
 // on a new 单选 field grades every customer and the record drawer shows the record's tier
-// history; server errors are shown at the level they concern; switch, run and delete on the
-// list; English; members see none of it. Cross-checked through the REST API.
+// history, and its 操作记录 names the scheme that set each grade; the preview counts the records
+// per grade, and saving asks first with the counts that change; server errors are shown at the
+// level they concern; switch, run and delete on the list; English; members see none of it.
+// Cross-checked through the REST API.
 import assert from 'node:assert/strict';
 import { session, login, apiClient, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
@@ -52,6 +54,18 @@ async function apiPreview(scheme) {
   return res.body;
 }
 
+// Saving a scheme that changes grades asks first, with how many records change and the moves;
+// answer: the button to click (保存并重新分级 or 取消).
+async function confirmSave(expected, answer = '保存并重新分级') {
+  const box = page.locator('.scheme-confirm');
+  await box.waitFor();
+  const moves = expected.moves.slice(0, 5).map((m) => `${m.from || '（空）'}→${m.to || '（空）'} ${m.count.toLocaleString()}`);
+  if (expected.moves.length > 5) moves.push('…');
+  assert.equal(await text(box.locator('.el-message-box__message')), `将有 ${expected.changed.toLocaleString()} 条${TABLE}记录的等级改变：${moves.join('，')}。确定保存吗？`);
+  await box.getByRole('button', { name: answer }).click();
+  await box.waitFor({ state: 'hidden' });
+}
+
 async function countOf(field, value) {
   return (await api.records(TABLE, { filter: JSON.stringify({ field, op: 'eq', value }), limit: 1 })).total;
 }
@@ -75,6 +89,11 @@ async function expectPreview(expected) {
   for (let i = 0; i < expected.moves.length; i++) {
     const m = expected.moves[i];
     assert.equal(await text(moves.nth(i)), `${m.from || '（空）'} → ${m.to || '（空）'} ${m.count}`);
+  }
+  // The records per grade, now and after saving.
+  assert.ok(expected.grades.length >= 1, 'the preview counts the grades');
+  for (const g of expected.grades) {
+    assert.equal(await text(page.getByTestId(`scheme-grade-${g.value || '_empty'}`)), `${g.value || '（空）'} ${g.before.toLocaleString()} ${g.after.toLocaleString()}`);
   }
   const samples = page.getByTestId('scheme-sample');
   assert.equal(await samples.count(), Math.min(5, expected.samples.length));
@@ -162,8 +181,19 @@ step('the editor shows 客户分级 and its preview follows the 累计消费金�
 step('saving 客户分级 regrades the customers as the preview said', async () => {
   const before = {};
   for (const g of GRADES) before[g] = await countOf(GRADE, g);
+  // Cancelled, nothing is sent and the editor stays.
+  let sent = 0;
+  const count = (r) => { if (r.method() === 'PUT') sent++; };
+  page.on('request', count);
+  await page.getByTestId('scheme-save').click();
+  await confirmSave(saved, '取消');
+  await sleep(300);
+  page.off('request', count);
+  assert.equal(sent, 0, 'nothing saved after 取消');
+  assert.ok(await editor().isVisible(), 'the editor stays open');
   const put = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === `/api/schemes/${template.id}`);
   await page.getByTestId('scheme-save').click();
+  await confirmSave(saved);
   const res = await put;
   assert.equal(res.status(), 200);
   assert.equal((await res.json()).changed, saved.changed);
@@ -225,6 +255,7 @@ step('a new scheme on a new 单选 field grades every customer', async () => {
 
   const post = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/schemes');
   await page.getByTestId('scheme-save').click();
+  await confirmSave(expected);
   const res = await post;
   assert.equal(res.status(), 201);
   assert.equal((await res.json()).changed, 2000);
@@ -279,6 +310,26 @@ step("the record drawer shows the customer's tier history", async () => {
   assert.match(await text(ours.nth(1)), new RegExp(`^${NEW_FIELD} （空） → ${firstGrade} `));
   await page.getByTestId('record-cancel').click();
   await page.getByTestId('record-form').waitFor({ state: 'hidden' });
+});
+
+step("the record's 操作记录 shows the grades a scheme set as 分级方案「名称」, the first grading too", async () => {
+  const hist = (await api.get(`/tables/${encodeURIComponent(TABLE)}/records/${recordId}/history`)).body.items;
+  const graded = hist.filter((e) => e.changes.some((c) => c.name === NEW_FIELD));
+  assert.deepEqual(graded.map((e) => [e.via && e.via.kind, e.via && e.via.name, e.changes[0].before, e.changes[0].after]),
+    [['scheme', NEW_SCHEME, firstGrade, graded[0].changes[0].after], ['scheme', NEW_SCHEME, null, firstGrade]]);
+  const mine = hist.find((e) => !e.via && e.action === 'update');
+  assert.ok(mine, 'the edit of 累计消费金额 is in the history');
+  assert.ok(!mine.changes.some((c) => c.name === NEW_FIELD), 'the grade change is the scheme\'s, not the editor\'s');
+
+  await page.getByTestId(`row-history-${recordId}`).click();
+  const panel = page.getByTestId('history-panel');
+  await panel.waitFor();
+  const items = panel.getByTestId('history-item').filter({ has: page.getByTestId('history-change').filter({ hasText: NEW_FIELD }) });
+  await waitUntil(async () => (await items.count()) === 2, { message: 'two 消费档次 entries' });
+  for (let i = 0; i < 2; i++) assert.equal(await text(items.nth(i).getByTestId('history-user')), `分级方案「${NEW_SCHEME}」`);
+  assert.match(await text(items.nth(1).getByTestId('history-change')), new RegExp(`^${NEW_FIELD}:\\s*（空）\\s*→\\s*${firstGrade}$`));
+  await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'hidden' });
 });
 
 step("a bad condition shows the server's message at its level", async () => {
@@ -340,6 +391,7 @@ step('a second enabled scheme on a graded field is refused with the server messa
 
   const post = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/schemes');
   await page.getByTestId('scheme-save').click();
+  await page.locator('.scheme-confirm').getByRole('button', { name: '保存并重新分级' }).click();
   const res = await post;
   assert.equal(res.status(), 409);
   assert.equal(await text(page.getByTestId('scheme-error')), (await res.json()).error.message);
@@ -366,7 +418,9 @@ step('on the list: switch a scheme off and on, run it, delete it', async () => {
   const patched = await api.patch(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`, { 累计消费金额: amount });
   assert.equal(patched.status, 200);
   assert.equal(patched.body[NEW_FIELD], grade);
+  // Switching it on asks first: one customer would change grade.
   await sw.click();
+  await confirmSave({ changed: 1, moves: [{ from: grade, to: want, count: 1 }] });
   await page.locator('.el-message--success').filter({ hasText: `已启用「${NEW_SCHEME}」，1 条记录已更新` }).waitFor();
   assert.equal((await api.get(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`)).body[NEW_FIELD], want);
 

@@ -3,8 +3,11 @@
 // in the editor (新增记录时, 累计消费金额 > 10000 → add the tag 大客户 and notify the owner), sees
 // the live preview agree with POST /api/rules/preview, saves it and finds it in the list with
 // its sentence; a customer created through the form then gets the tag, and the bell shows the
-// notification, which opens the record. A bad cron is shown at the cron input. Run now and the
-// enabled switch on the list. Cross-checked through the REST API.
+// notification, which opens the record. Schedules are picked as 每天/每周/每月 at a time (cron
+// is the advanced option); a bad cron is shown at the cron input. Run now and the enabled
+// switch on the list, which tells when each rule last fired. The template rule's to-do links
+// "the record that triggered the rule", its preview says its side effects in words, and the
+// to-dos it creates show 创建人 系统 and the rule in their history. Cross-checked through the REST API.
 import assert from 'node:assert/strict';
 import { session, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
@@ -204,14 +207,17 @@ step('a bad cron shows its message at the cron input, and nothing is saved', asy
   assert.equal(await page.getByTestId('rule-name').inputValue(), RULE);
   await ready();
 
-  await chooseOption(page, page.getByTestId('trigger-on-0'), '定时（cron）');
-  // A preset shows its expression beside its name.
-  const presets = page.getByTestId('trigger-preset-0');
-  await presets.click();
-  const list = await presets.locator('input[role=combobox]').getAttribute('aria-controls');
-  await page.locator(`[id="${list}"] .el-select-dropdown__item`).filter({ hasText: '工作日 9:00' }).click();
-  assert.equal(await page.getByTestId('trigger-cron-0').inputValue(), '0 9 * * 1-5');
+  await chooseOption(page, page.getByTestId('trigger-on-0'), '定时');
+  // Picked as 每天/每周/每月 at a time: every day at 09:00 to start with, then weekdays.
+  assert.equal(await text(page.getByTestId('trigger-mode-0')), '每天');
+  assert.equal(await text(page.getByTestId('trigger-schedule-text-0')), '每天 09:00');
+  await chooseOption(page, page.getByTestId('trigger-mode-0'), '每周');
+  for (const d of [2, 3, 4, 5]) await page.getByTestId(`trigger-weekday-0-${d}`).click();
+  await untilText(page.getByTestId('trigger-schedule-text-0'), '每周一、二、三、四、五 09:00');
   await ready();
+  // Cron is the advanced option, starting from what was picked.
+  await chooseOption(page, page.getByTestId('trigger-mode-0'), '高级（cron）');
+  assert.equal(await page.getByTestId('trigger-cron-0').inputValue(), '0 9 * * 1-5');
   await page.getByTestId('trigger-cron-0').fill('99 9 * * *');
 
   const bad = await api.post('/rules/preview', { name: RULE, table: tableId, triggers: [{ on: 'schedule', cron: '99 9 * * *' }], when: null, actions: [{ type: 'add_tag', field: '标签', tag: TAG }] });
@@ -254,4 +260,98 @@ step('on the list: run now, switch off and on', async () => {
   assert.equal(after.text, expected.text, 'switching keeps the rule as it was');
   await sw.click();
   await waitUntil(async () => (await rules()).find((r) => r.id === ruleId).enabled === true, { message: 'the rule enabled' });
+});
+
+step('a schedule opens in the mode that says it, and saves as cron', async () => {
+  const make = async (name, cron) => {
+    const res = await api.post('/rules', { name, table: tableId, enabled: false, triggers: [{ on: 'schedule', cron }], actions: [{ type: 'add_tag', field: '标签', tag: TAG }] });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body;
+  };
+  const monthly = await make('每月十五号', '30 8 15 * *');
+  const advanced = await make('每五分钟', '*/5 * * * *');
+  await page.reload();
+  await page.getByTestId('rules-page').waitFor();
+  assert.equal(await text(page.getByTestId(`rule-row-${monthly.name}`).getByTestId('rule-row-trigger')), '每月 15 日 08:30');
+  assert.equal(await text(page.getByTestId(`rule-row-${advanced.name}`).getByTestId('rule-row-trigger')), '定时 */5 * * * *');
+  assert.equal(monthly.text.startsWith('当 每月 15 日 08:30，'), true, monthly.text);
+
+  await page.getByTestId(`rule-edit-${monthly.name}`).click();
+  await page.getByTestId('rule-editor').waitFor();
+  assert.equal(await text(page.getByTestId('trigger-mode-0')), '每月');
+  assert.equal(await text(page.getByTestId('trigger-month-day-0')), '15 日');
+  assert.equal(await text(page.getByTestId('trigger-time-0')), '08:30');
+  await chooseOption(page, page.getByTestId('trigger-mode-0'), '每天');
+  await untilText(page.getByTestId('trigger-schedule-text-0'), '每天 08:30');
+  const put = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === `/api/rules/${monthly.id}`);
+  await page.getByTestId('rule-save').click();
+  assert.equal((await put).status(), 200);
+  assert.deepEqual((await rules()).find((r) => r.id === monthly.id).triggers, [{ on: 'schedule', cron: '30 8 * * *' }]);
+
+  await page.getByTestId('rules-page').waitFor();
+  await page.getByTestId(`rule-edit-${advanced.name}`).click();
+  await page.getByTestId('rule-editor').waitFor();
+  assert.equal(await text(page.getByTestId('trigger-mode-0')), '高级（cron）');
+  assert.equal(await page.getByTestId('trigger-cron-0').inputValue(), '*/5 * * * *');
+  await page.getByTestId('rule-back').click();
+  await page.getByTestId('rules-page').waitFor();
+  for (const r of [monthly, advanced]) assert.equal((await api('DELETE', `/rules/${r.id}`)).status, 200);
+});
+
+step('the list tells when each rule last fired and how often', async () => {
+  await page.reload();
+  await page.getByTestId('rules-page').waitFor();
+  const mine = (await rules()).find((r) => r.id === ruleId);
+  assert.ok(mine.fired >= 1 && mine.lastFired, `the rule fired: ${JSON.stringify(mine)}`);
+  assert.match(await text(page.getByTestId(`rule-last-fired-${RULE}`)), new RegExp(`^上次触发 .+ · 共 ${mine.fired.toLocaleString()} 次$`));
+  const quiet = await api.post('/rules', { name: '从未触发', table: tableId, enabled: true, triggers: [{ on: 'deleted' }], actions: [{ type: 'notify', owner: true, title: '删除了' }] });
+  assert.equal(quiet.status, 201, JSON.stringify(quiet.body));
+  await page.reload();
+  await untilText(page.getByTestId('rule-last-fired-从未触发'), '尚未触发');
+  assert.equal((await api('DELETE', `/rules/${quiet.body.id}`)).status, 200);
+});
+
+step("the template rule's to-do links the record that triggered it, and its preview says its side effects", async () => {
+  const follow = (await rules()).find((r) => r.name === '高价值客户跟进');
+  const link = follow.actions[0].valuesByName['关联客户'];
+  assert.equal(link, '=ID', 'the template links the triggering record');
+  await page.getByTestId('rule-edit-高价值客户跟进').click();
+  await page.getByTestId('rule-editor').waitFor();
+  const rows = page.locator('[data-testid^="action-values-0-"]');
+  const row = rows.filter({ has: page.getByTestId(/^action-values-field-0-/).filter({ hasText: '关联客户' }) });
+  await row.waitFor();
+  const source = row.locator('[data-testid^="action-values-source-0-"]');
+  assert.equal(await text(source.locator('.el-radio-button.is-active')), '触发规则的记录');
+  assert.equal(await row.locator('[data-testid^="action-values-formula-"]').count(), 0, 'no =ID formula to guess');
+
+  const res = await api.post('/rules/preview', follow);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.match(res.body.effectsText, /^将创建 [\d,]+ 条待办任务，发送 [\d,]+ 条通知$/);
+  await ready();
+  await untilText(page.getByTestId('rule-effects'), res.body.effectsText);
+
+  // Saved unchanged, the link is still the triggering record.
+  const put = page.waitForResponse((r) => r.request().method() === 'PUT' && new URL(r.url()).pathname === `/api/rules/${follow.id}`);
+  await page.getByTestId('rule-save').click();
+  assert.equal((await put).status(), 200);
+  assert.equal((await rules()).find((r) => r.id === follow.id).actions[0].valuesByName['关联客户'], '=ID');
+});
+
+step('a to-do the rule creates shows 创建人 系统 and names the rule in its history', async () => {
+  const day = new Date(Date.now() - 86400_000).toISOString().slice(0, 10);
+  const made = await api.post(`/tables/${encodeURIComponent(TABLE)}/records`, { 客户名称: '自动跟进测试客户', 最近消费日: day, 购买频率: 9, 累计消费金额: 88000 });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  assert.equal(made.body['客户等级'], '高价值客户');
+  const filter = JSON.stringify({ field: '关联客户', op: 'eq', value: made.body.id });
+  const task = await waitUntil(async () => (await api.records('待办任务', { filter })).items[0], { message: 'the to-do' });
+  assert.equal(task['创建人'], 0, 'the system created it');
+
+  await page.getByTestId('nav-table-待办任务').click();
+  await page.getByTestId(`row-${task.id}`).waitFor();
+  await untilText(page.getByTestId(`cell-${task.id}-创建人`), '系统');
+  await page.getByTestId(`row-history-${task.id}`).click();
+  const panel = page.getByTestId('history-panel');
+  const created = panel.getByTestId('history-item').last();
+  await untilText(created.getByTestId('history-user'), '系统（规则「高价值客户跟进」）');
+  assert.equal(await created.getByTestId('history-change').filter({ hasText: '规则' }).count(), 0);
 });

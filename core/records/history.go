@@ -51,6 +51,24 @@ const ImportNote = "_import"
 // its value is the rule's name.
 const RuleNote = "_rule"
 
+// SystemUser is the 创建人 (created_by) of the records a rule creates: not a person, so the
+// UI shows it as 系统 and the record's history names the rule. Filters find them with
+// 创建人 = 0; records made by the system otherwise (templates, the CLI) keep no 创建人.
+const SystemUser int64 = 0
+
+type ruleKey struct{}
+
+// ForRule marks the writes made with ctx as done by the named rule: records they create get
+// SystemUser as 创建人 and a history entry naming the rule (RuleNote).
+func ForRule(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, ruleKey{}, name)
+}
+
+func ruleOf(ctx context.Context) string {
+	name, _ := ctx.Value(ruleKey{}).(string)
+	return name
+}
+
 // LogUpdates writes, set-wise, one history entry per record an UPDATE is about to change: on
 // the records where (with whereArgs) field f goes from its value to newExpr (an SQL
 // expression over the row, with newArgs). by names the rule. Call it just before the UPDATE.
@@ -90,7 +108,14 @@ type Entry struct {
 	Action  string   `json:"action"` // create, update, delete
 	At      string   `json:"at"`
 	UserID  int64    `json:"userId"`
+	Via     *Via     `json:"via,omitempty"` // the rule or grading scheme that made it, for the system
 	Changes []Change `json:"changes"`
+}
+
+// Via names what acted for the system: a rule ("rule") or a grading scheme ("scheme").
+type Via struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
 }
 
 // History returns the operation log of a record, newest first, without the changes of fields
@@ -129,6 +154,9 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 				name = f.Name
 			} else if c.Field == RuleNote {
 				name = "规则"
+				if rule, ok := c.After.(string); ok {
+					e.Via = &Via{Kind: "rule", Name: rule}
+				}
 			}
 			e.Changes = append(e.Changes, Change{Field: c.Field, Name: name, Before: c.Before, After: c.After})
 		}

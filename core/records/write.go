@@ -323,8 +323,11 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	for _, f := range t.Fields {
 		rec[f.ID] = vals[f.ID]
 	}
+	rule := ruleOf(ctx)
 	if a.UserID != 0 {
 		rec[schema.FieldCreatedBy] = a.UserID
+	} else if rule != "" {
+		rec[schema.FieldCreatedBy] = SystemUser
 	}
 	rec[schema.FieldCreatedAt] = stamp
 	rec[schema.FieldUpdatedAt] = stamp
@@ -341,6 +344,9 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	marks := make([]string, 0, len(t.Fields))
 	args := make([]any, 0, len(t.Fields))
 	var changes []change
+	if rule != "" {
+		changes = append(changes, change{Field: RuleNote, After: rule})
+	}
 	for _, f := range t.Fields {
 		if f.ID == schema.FieldID {
 			continue

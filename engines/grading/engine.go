@@ -322,10 +322,19 @@ type Sample struct {
 	To    string `json:"to"`
 }
 
+// GradeCount is how many records have a grade now (Before) and would have it after the
+// scheme is saved (After); "" is no grade.
+type GradeCount struct {
+	Value  string `json:"value"`
+	Before int    `json:"before"`
+	After  int    `json:"after"`
+}
+
 // Impact is what saving a scheme would change, without changing it.
 type Impact struct {
 	Moves   []Move         `json:"moves"`
-	Net     map[string]int `json:"net"` // per grade: records gained (+) or lost (−)
+	Grades  []GradeCount   `json:"grades"` // per grade of the field (in its order, then none): records now and after
+	Net     map[string]int `json:"net"`    // per grade: records gained (+) or lost (−)
 	Changed int            `json:"changed"`
 	Samples []Sample       `json:"samples"`
 	Text    string         `json:"text"` // the scheme as a sentence
@@ -345,18 +354,26 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 	if err != nil {
 		return nil, err
 	}
-	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
-	q := fmt.Sprintf("SELECT COALESCE(%s, ''), COALESCE(%s, ''), COUNT(*) FROM %s WHERE %s GROUP BY 1, 2 ORDER BY 3 DESC",
-		g.col, g.expr, g.table, g.differ)
-	rows, err := e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
+	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
+	// One pass over the table: records per (grade now, grade then); the moves are the pairs
+	// that differ, the counts per grade the sums on either side.
+	q := fmt.Sprintf("SELECT old, new, COUNT(*) FROM (SELECT COALESCE(%s, '') AS old, COALESCE(%s, '') AS new FROM %s LIMIT -1) GROUP BY 1, 2 ORDER BY 3 DESC",
+		g.col, g.expr, g.table)
+	rows, err := e.DB.R.QueryContext(ctx, q, g.args...)
 	if err != nil {
 		return nil, err
 	}
+	before, after := map[string]int{}, map[string]int{}
 	for rows.Next() {
 		var m Move
 		if err := rows.Scan(&m.From, &m.To, &m.Count); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		before[m.From] += m.Count
+		after[m.To] += m.Count
+		if m.From == m.To {
+			continue
 		}
 		imp.Moves = append(imp.Moves, m)
 		imp.Changed += m.Count
@@ -364,6 +381,22 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 		imp.Net[m.From] -= m.Count
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	grades := g.f.OptionValues() // the field's grades in order, then values no longer options, then "no grade"
+	var stale []string
+	for v := range before {
+		if v != "" && !slices.Contains(grades, v) {
+			stale = append(stale, v)
+		}
+	}
+	slices.Sort(stale)
+	for _, v := range slices.Concat(grades, stale, []string{""}) {
+		if before[v] > 0 || after[v] > 0 || v != "" {
+			imp.Grades = append(imp.Grades, GradeCount{Value: v, Before: before[v], After: after[v]})
+		}
+	}
 	title := store.Quote(g.t.Title().Column())
 	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s LIMIT 5",
 		title, g.col, g.expr, g.table, g.differ)

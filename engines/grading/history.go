@@ -3,6 +3,8 @@ package grading
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 	"time"
 
 	"tierbase/core/access"
@@ -120,4 +122,62 @@ func (e *Engine) ChangedSince(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// RecordHistory is a record's history (records.History) with each grade change of its tier
+// history as an entry of its own, made by the grading scheme (Via kind "scheme"): on
+// creation, on each write, and by regrades (a scheme's first save, "run now", the daily
+// pass) and imports. A grade change that the write's own entry also lists is shown in the
+// scheme's entry only.
+func (e *Engine) RecordHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]records.Entry, error) {
+	entries, err := e.Records.History(ctx, a, t, id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, field, from_value, to_value, at, source
+		FROM _tier_history WHERE record_id = ? AND table_id = ? ORDER BY id DESC`, id, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	fs := access.FieldsOf(a, t)
+	var graded []records.Entry
+	for rows.Next() {
+		var hid int64
+		var field, at, source string
+		var from, to sql.NullString
+		if err := rows.Scan(&hid, &field, &from, &to, &at, &source); err != nil {
+			return nil, err
+		}
+		f := t.Field(field)
+		if f == nil || !fs.Visible(f.ID) {
+			continue
+		}
+		ch := records.Change{Field: f.ID, Name: f.Name, Before: nullable(from), After: nullable(to)}
+		graded = append(graded, records.Entry{ID: -(1<<40 + hid), Action: "update", At: at,
+			Via: &records.Via{Kind: "scheme", Name: source}, Changes: []records.Change{ch}})
+		for i := range entries { // the write that made the change lists it too
+			w := &entries[i]
+			if w.At == at && w.Via == nil && w.Action != "delete" {
+				w.Changes = slices.DeleteFunc(w.Changes, func(c records.Change) bool { return c.Field == f.ID && c.After == ch.After })
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(graded) == 0 {
+		return entries, nil
+	}
+	// Newest first; a grade change comes just after (above) the write it followed.
+	out := append(graded, entries...)
+	slices.SortStableFunc(out, func(x, y records.Entry) int { return strings.Compare(y.At, x.At) })
+	return out, nil
+}
+
+func nullable(s sql.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.String
 }

@@ -210,15 +210,19 @@ func (e *Engine) DeleteRule(ctx context.Context, a access.Actor, ref string) err
 	return e.reloadRules(ctx)
 }
 
-// RuleStatus is when a rule last ran on a schedule or by hand, and its last failure.
+// RuleStatus is when a rule last ran on a schedule or by hand, its last failure, and when
+// it last fired (acted on a record: changed a field or queued its side effects) and how
+// many times in all.
 type RuleStatus struct {
 	LastRun   string `json:"lastRun,omitempty"`
 	LastError string `json:"lastError,omitempty"`
+	LastFired string `json:"lastFired,omitempty"`
+	Fired     int64  `json:"fired"`
 }
 
 // Status returns the status of every rule by id.
 func (e *Engine) Status(ctx context.Context) (map[string]RuleStatus, error) {
-	rows, err := e.DB.R.QueryContext(ctx, "SELECT id, last_run, last_error FROM _rules")
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT id, last_run, last_error, fired_at, fired FROM _rules")
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +231,7 @@ func (e *Engine) Status(ctx context.Context) (map[string]RuleStatus, error) {
 	for rows.Next() {
 		var id string
 		var s RuleStatus
-		if err := rows.Scan(&id, &s.LastRun, &s.LastError); err != nil {
+		if err := rows.Scan(&id, &s.LastRun, &s.LastError, &s.LastFired, &s.Fired); err != nil {
 			return nil, err
 		}
 		out[id] = s
@@ -249,6 +253,23 @@ func (e *Engine) statusTx(ctx context.Context, tx *sql.Tx, id string, ran bool, 
 	}
 	_, err := tx.ExecContext(ctx, q, args...)
 	return err
+}
+
+// fired counts n more firings of c (records it acted on), in the write's transaction: one
+// UPDATE of its row per write or set-wise run.
+func (e *Engine) fired(ctx context.Context, tx *sql.Tx, c *compiled, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "UPDATE _rules SET fired_at = ?, fired = fired + ? WHERE id = ?",
+		e.Now().UTC().Format(time.RFC3339), n, c.r.ID)
+	return err
+}
+
+// hasEffects reports whether c has side effects (create, notify); those count as fired when
+// queued, the others when they change a field.
+func (c *compiled) hasEffects() bool {
+	return slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() })
 }
 
 // depthKey carries, in a context, how deep in a chain of rules a write is.
@@ -316,6 +337,7 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 	env := e.env()
 	var delta []string // fields changed by the previous round
 	var chain []string
+	var acted []*compiled // rules that changed the record, counted as fired once
 	for round := 0; ; round++ {
 		start := maps.Clone(merged)
 		e.Grading.Grade(t, env, merged, vals)
@@ -335,8 +357,12 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 			}
 			chain = append(chain, c.r.Name)
 			for i := range c.r.Actions {
-				if _, err := e.fieldAction(ctx, tx, c, i, ok, merged, vals); err != nil {
+				did, err := e.fieldAction(ctx, tx, c, i, ok, merged, vals)
+				if err != nil {
 					return err
+				}
+				if did && !c.hasEffects() && !slices.Contains(acted, c) {
+					acted = append(acted, c)
 				}
 			}
 		}
@@ -347,6 +373,11 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 			}
 		}
 		if len(delta) == 0 {
+			for _, c := range acted {
+				if err := e.fired(ctx, tx, c, 1); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		if round == MaxDepth {
@@ -505,6 +536,9 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 			continue
 		}
 		if err := e.enqueue(ctx, tx, c, now, depthOf(ctx)); err != nil {
+			return err
+		}
+		if err := e.fired(ctx, tx, c, 1); err != nil {
 			return err
 		}
 	}

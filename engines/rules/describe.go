@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"tierbase/core/cond"
@@ -44,7 +45,7 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 			}
 			triggers = append(triggers, fmt.Sprintf(pick("%s 变化时", "%s changes"), strings.Join(names, pick("、", ", "))))
 		case OnSchedule:
-			triggers = append(triggers, fmt.Sprintf(pick("按定时 %s", "on schedule %s"), tr.Cron))
+			triggers = append(triggers, scheduleText(tr.Cron, en))
 		case OnAlways:
 			triggers = append(triggers, pick("始终", "always"))
 		}
@@ -109,4 +110,49 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 		s += "，如果 " + strings.Join(when, " 且 ")
 	}
 	return s + "，则 " + strings.Join(acts, "；")
+}
+
+// scheduleText says a cron schedule in words when it is one the editor picks — 每天 09:00,
+// 每周一、三 09:00, 每月 1 日 09:00 — and as the cron text otherwise.
+func scheduleText(cron string, en bool) string {
+	raw := "按定时 " + cron
+	if en {
+		raw = "on schedule " + cron
+	}
+	f := strings.Fields(cron)
+	num := func(s string, lo, hi int) bool { n, err := strconv.Atoi(s); return err == nil && n >= lo && n <= hi }
+	if len(f) != 5 || !num(f[0], 0, 59) || !num(f[1], 0, 23) || f[3] != "*" {
+		return raw
+	}
+	m, _ := strconv.Atoi(f[0])
+	h, _ := strconv.Atoi(f[1])
+	at := fmt.Sprintf("%02d:%02d", h, m)
+	zhDays := []string{"日", "一", "二", "三", "四", "五", "六", "日"}
+	enDays := []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+	switch {
+	case f[2] == "*" && f[4] == "*":
+		if en {
+			return "every day at " + at
+		}
+		return "每天 " + at
+	case f[2] == "*":
+		var zh, e []string
+		for _, d := range strings.Split(f[4], ",") {
+			if !num(d, 0, 7) {
+				return raw
+			}
+			n, _ := strconv.Atoi(d)
+			zh, e = append(zh, zhDays[n]), append(e, enDays[n])
+		}
+		if en {
+			return "every " + strings.Join(e, ", ") + " at " + at
+		}
+		return "每周" + strings.Join(zh, "、") + " " + at
+	case f[4] == "*" && num(f[2], 1, 31):
+		if en {
+			return "on day " + f[2] + " of every month at " + at
+		}
+		return "每月 " + f[2] + " 日 " + at
+	}
+	return raw
 }

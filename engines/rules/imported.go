@@ -175,8 +175,11 @@ func (e *Engine) queueAll(ctx context.Context, tx *sql.Tx, c *compiled) (int, er
 			return e.enqueue(ctx, tx, c, rec, 0)
 		})
 		n += page
-		if err != nil || page < 1000 {
+		if err != nil {
 			return n, err
+		}
+		if page < 1000 {
+			return n, e.fired(ctx, tx, c, n)
 		}
 	}
 }

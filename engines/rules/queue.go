@@ -172,7 +172,7 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 			if e.Records == nil {
 				return fmt.Errorf("no records engine")
 			}
-			if _, err := e.Records.CreateTx(context.WithValue(ctx, depthKey{}, j.Depth+1), tx, access.System, target, in); err != nil {
+			if _, err := e.Records.CreateTx(records.ForRule(context.WithValue(ctx, depthKey{}, j.Depth+1), r.Name), tx, access.System, target, in); err != nil {
 				return err
 			}
 		case a.Type == ActNotify && e.Inbox != nil:

@@ -18,14 +18,15 @@ import (
 // Rule is "when <trigger>, if <condition>, do <actions>" on the records of one table, e.g.
 // 当 新增记录时，如果 累计消费金额 大于 10000，则 加上标签 大客户 并 通知 负责人.
 type Rule struct {
-	ID       string     `json:"id"`
-	Name     string     `json:"name"`
-	Table    string     `json:"table"` // table id
-	Enabled  bool       `json:"enabled"`
-	Triggers []Trigger  `json:"triggers"`
-	When     *cond.Node `json:"when"`              // nil: every record
-	Related  *Related   `json:"related,omitempty"` // and a count of linked records
-	Actions  []Action   `json:"actions"`
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Table     string     `json:"table"`               // table id (a name is accepted on input)
+	TableName string     `json:"tableName,omitempty"` // in answers only (see Named)
+	Enabled   bool       `json:"enabled"`
+	Triggers  []Trigger  `json:"triggers"`
+	When      *cond.Node `json:"when"`              // nil: every record
+	Related   *Related   `json:"related,omitempty"` // and a count of linked records
+	Actions   []Action   `json:"actions"`
 }
 
 // Trigger kinds.
@@ -40,9 +41,10 @@ const (
 
 // Trigger says when a rule runs.
 type Trigger struct {
-	On     string   `json:"on"`
-	Fields []string `json:"fields,omitempty"` // OnChanged: field ids
-	Cron   string   `json:"cron,omitempty"`   // OnSchedule: "0 9 * * 1-5"
+	On         string   `json:"on"`
+	Fields     []string `json:"fields,omitempty"`     // OnChanged: field ids (names are accepted on input)
+	FieldNames []string `json:"fieldNames,omitempty"` // in answers only: their names
+	Cron       string   `json:"cron,omitempty"`       // OnSchedule: "0 9 * * 1-5"
 }
 
 // Related is a condition on the count of linked records, e.g. 近30天 订单 ≥ 2: the records of
@@ -89,6 +91,75 @@ type Action struct {
 	Owner   bool             `json:"owner,omitempty"`
 	Title   string           `json:"title,omitempty"`
 	Body    string           `json:"body,omitempty"`
+
+	// In answers only (see Named): the names beside the ids above. Field, By, Target and the
+	// keys of Values take names or ids on input.
+	FieldName    string         `json:"fieldName,omitempty"`
+	ByName       string         `json:"byName,omitempty"`
+	TableName    string         `json:"tableName,omitempty"`
+	ValuesByName map[string]any `json:"valuesByName,omitempty"`
+}
+
+// Named returns a copy of r with the names of its table and fields beside their ids, as
+// answers show it (a deleted table or field keeps its id only).
+func (r *Rule) Named(cat *schema.Catalog) *Rule {
+	n := cloneRule(r)
+	t, _ := cat.Table(n.Table)
+	fieldName := func(tb *schema.Table, id string) string {
+		if tb == nil || id == "" {
+			return ""
+		}
+		if f := tb.Field(id); f != nil {
+			return f.Name
+		}
+		return ""
+	}
+	if t != nil {
+		n.TableName = t.Name
+	}
+	for i := range n.Triggers {
+		tr := &n.Triggers[i]
+		for _, id := range tr.Fields {
+			name := fieldName(t, id)
+			if name == "" {
+				name = id
+			}
+			tr.FieldNames = append(tr.FieldNames, name)
+		}
+	}
+	for i := range n.Actions {
+		a := &n.Actions[i]
+		a.FieldName, a.ByName = fieldName(t, a.Field), fieldName(t, a.By)
+		if a.Type != ActCreate {
+			continue
+		}
+		target, _ := cat.Table(a.Target)
+		if target == nil {
+			continue
+		}
+		a.TableName = target.Name
+		a.ValuesByName = make(map[string]any, len(a.Values))
+		for id, v := range a.Values {
+			name := fieldName(target, id)
+			if name == "" {
+				name = id
+			}
+			a.ValuesByName[name] = v
+		}
+	}
+	return n
+}
+
+// unnamed drops the names Named adds, so a rule sent back as it was answered stores ids only.
+func (r *Rule) unnamed() {
+	r.TableName = ""
+	for i := range r.Triggers {
+		r.Triggers[i].FieldNames = nil
+	}
+	for i := range r.Actions {
+		a := &r.Actions[i]
+		a.FieldName, a.ByName, a.TableName, a.ValuesByName = "", "", "", nil
+	}
 }
 
 // fieldAction reports whether an action changes the record itself (done inside its write).
@@ -113,6 +184,7 @@ func (c *compiled) has(on string) bool {
 // check validates r against the catalog (normalising table and field references to ids)
 // and compiles it. Errors name the part: triggers[0].cron, actions[1].formula, when.and[0].op.
 func (r *Rule) check(cat *schema.Catalog, users func(int64) bool) (*compiled, error) {
+	r.unnamed()
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len([]rune(r.Name)) > 64 {
 		return nil, problem.Invalid("bad_name", "max", 64).At("name")

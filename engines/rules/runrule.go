@@ -219,6 +219,11 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 			}
 		}
 	}
+	if !c.hasEffects() {
+		if err := e.fired(ctx, tx, c, total); err != nil {
+			return 0, total, err
+		}
+	}
 	return int(n), total, nil
 }
 
@@ -254,7 +259,10 @@ func (e *Engine) queueMatches(ctx context.Context, tx *sql.Tx, c *compiled, limi
 		n++
 		return e.enqueue(ctx, tx, c, rec, 0)
 	})
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	return n, e.fired(ctx, tx, c, n)
 }
 
 // eachMatch calls fn with each record keep last matched whose id is above after, in id
@@ -326,11 +334,84 @@ type Change struct {
 
 // RulePreview is what running a rule over its table now would do, without doing it.
 type RulePreview struct {
-	Matched int              `json:"matched"`
-	Effects int              `json:"effects"` // records whose side effects (create, notify) running it now would queue
-	Changes []Change         `json:"changes"`
-	Samples []grading.Sample `json:"samples"`
-	Text    string           `json:"text"`
+	Matched     int              `json:"matched"`
+	Effects     int              `json:"effects"`     // records whose side effects (create, notify) running it now would queue
+	SideEffects []SideEffect     `json:"sideEffects"` // those side effects, counted by kind (and table)
+	EffectsText string           `json:"effectsText"` // them in words: 将创建 12 条待办任务，发送 12 条通知
+	Changes     []Change         `json:"changes"`
+	Samples     []grading.Sample `json:"samples"`
+	Text        string           `json:"text"`
+}
+
+// SideEffect counts the records a rule would create in one table ("create"), or the
+// notifications it would send ("notify"), one per matched record and action.
+type SideEffect struct {
+	Kind      string `json:"kind"`
+	Table     string `json:"table,omitempty"`     // create: the table's id
+	TableName string `json:"tableName,omitempty"` // and its name
+	Count     int    `json:"count"`
+}
+
+// sideEffects counts what c's create and notify actions would do for n matched records.
+func sideEffects(c *compiled, cat *schema.Catalog, n int) []SideEffect {
+	out := []SideEffect{}
+	if n == 0 {
+		return out
+	}
+	add := func(kind, table, name string) {
+		for i := range out {
+			if out[i].Kind == kind && out[i].Table == table {
+				out[i].Count += n
+				return
+			}
+		}
+		out = append(out, SideEffect{Kind: kind, Table: table, TableName: name, Count: n})
+	}
+	for _, a := range c.r.Actions {
+		switch a.Type {
+		case ActCreate:
+			name := a.Target
+			if t, err := cat.Table(a.Target); err == nil {
+				name = t.Name
+			}
+			add(ActCreate, a.Target, name)
+		case ActNotify:
+			add(ActNotify, "", "")
+		}
+	}
+	return out
+}
+
+// effectsText says the side effects in words: 将创建 12 条待办任务，发送 12 条通知 /
+// Will create 12 records in 待办任务, send 12 notifications ("" when there are none).
+func effectsText(list []SideEffect, lang string) string {
+	var parts []string
+	for _, se := range list {
+		switch {
+		case se.Kind == ActCreate && lang == "en":
+			parts = append(parts, fmt.Sprintf("create %d %s in %s", se.Count, plural(se.Count, "record", "records"), se.TableName))
+		case se.Kind == ActCreate:
+			parts = append(parts, fmt.Sprintf("创建 %d 条%s", se.Count, se.TableName))
+		case lang == "en":
+			parts = append(parts, fmt.Sprintf("send %d %s", se.Count, plural(se.Count, "notification", "notifications")))
+		default:
+			parts = append(parts, fmt.Sprintf("发送 %d 条通知", se.Count))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	if lang == "en" {
+		return "Will " + strings.Join(parts, ", ")
+	}
+	return "将" + strings.Join(parts, "，")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // PreviewRule counts the records a rule matches now and what its field actions would change
@@ -356,9 +437,11 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
 		return nil, err
 	}
-	if slices.ContainsFunc(r.Actions, func(a Action) bool { return !a.fieldAction() }) {
+	if c.hasEffects() {
 		p.Effects = min(p.Matched, MaxQueuedPerRun)
 	}
+	p.SideEffects = sideEffects(c, e.Catalog, p.Effects)
+	p.EffectsText = effectsText(p.SideEffects, lang)
 	for i := range r.Actions {
 		a, f := &r.Actions[i], c.fields[i]
 		if f == nil {

@@ -77,7 +77,7 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 	dir := filepath.Dir(w.DB.Path)
 	w.Close()
 	// Turn the file back into the version before the job queue: the job waits in _queue. The
-	// migrations after it (_alert_state, _recent) are undone too; a new one must be added here.
+	// migrations after it (_alert_state, _recent, the rules' fired counts) are undone too; a new one must be added here.
 	raw, err := sql.Open("sqlite3", w.DB.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +92,9 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _jobs`,
 		`DROP TABLE _alert_state`,
 		`DROP TABLE _recent`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-3),
+		`ALTER TABLE _rules DROP COLUMN fired_at`,
+		`ALTER TABLE _rules DROP COLUMN fired`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-4),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -414,6 +414,10 @@ var migrations = []string{
 	`CREATE TABLE _recent(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, table_id TEXT NOT NULL, record_id INTEGER NOT NULL,
 		at TEXT NOT NULL, UNIQUE(user_id, table_id, record_id));
 	CREATE INDEX _recent_user ON _recent(user_id, id);`,
+	// When each rule last acted on a record (changed a field or queued its side effects) and
+	// how many times in all, for the rule list.
+	`ALTER TABLE _rules ADD COLUMN fired_at TEXT NOT NULL DEFAULT '';
+	ALTER TABLE _rules ADD COLUMN fired INTEGER NOT NULL DEFAULT 0;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -11,13 +11,71 @@ export const ASSIGN_MODES = ['round_robin', 'least_busy', 'map']
 export const COUNT_OPS = ['gte', 'gt', 'eq', 'lte', 'lt']
 export const ROLES = ['admin', 'member']
 
-// Cron presets: i18n key under rules.cron and the expression.
-export const CRON_PRESETS = [
-  { key: 'daily', cron: '0 9 * * *' },
-  { key: 'weekdays', cron: '0 9 * * 1-5' },
-  { key: 'monday', cron: '0 9 * * 1' },
-  { key: 'monthly', cron: '0 9 1 * *' },
-]
+// How a schedule is picked: 每天/每周/每月 at a time, or a cron expression (advanced). It is
+// stored as cron either way; a cron the pickers can say opens in their mode.
+export const SCHEDULE_MODES = ['daily', 'weekly', 'monthly', 'cron']
+export const WEEKDAYS = [1, 2, 3, 4, 5, 6, 0] // cron's numbers, Monday first
+
+// The picker state of a cron expression: { mode, time: 'HH:mm', weekdays: [0–6], monthDay }.
+// mode is 'cron' when the expression is not one the pickers make.
+export function parseSchedule(cron) {
+  const out = { mode: 'cron', time: '09:00', weekdays: [1], monthDay: 1 }
+  const f = String(cron || '').trim().split(/\s+/)
+  const int = (s, lo, hi) => (/^\d+$/.test(s) && Number(s) >= lo && Number(s) <= hi ? Number(s) : null)
+  if (f.length !== 5 || f[3] !== '*') return out
+  const m = int(f[0], 0, 59)
+  const h = int(f[1], 0, 23)
+  if (m === null || h === null) return out
+  const time = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}`
+  if (f[2] === '*' && f[4] === '*') return { ...out, mode: 'daily', time }
+  if (f[2] === '*') {
+    const days = new Set()
+    for (const part of f[4].split(',')) {
+      const r = /^(\d)(?:-(\d))?$/.exec(part)
+      if (!r) return out
+      const [a, b] = [Number(r[1]), Number(r[2] ?? r[1])]
+      if (a > 7 || b > 7 || a > b) return out
+      for (let d = a; d <= b; d++) days.add(d % 7)
+    }
+    return { ...out, mode: 'weekly', time, weekdays: WEEKDAYS.filter((d) => days.has(d)) }
+  }
+  const day = int(f[2], 1, 31)
+  if (f[4] === '*' && day !== null) return { ...out, mode: 'monthly', time, monthDay: day }
+  return out
+}
+
+// The cron expression of a picked schedule (tr.cron itself in the advanced mode). Weekdays in
+// a row become a range: 1-5.
+export function scheduleCron(tr) {
+  if (tr.mode === 'cron' || !tr.mode) return String(tr.cron || '').trim()
+  const [h, m] = String(tr.time || '09:00').split(':').map(Number)
+  const at = `${m || 0} ${h || 0}`
+  if (tr.mode === 'daily') return `${at} * * *`
+  if (tr.mode === 'monthly') return `${at} ${tr.monthDay || 1} * *`
+  const days = [...new Set(tr.weekdays || [])].sort((a, b) => a - b)
+  if (!days.length) return ''
+  const parts = []
+  for (let i = 0; i < days.length; ) {
+    let j = i
+    while (j + 1 < days.length && days[j + 1] === days[j] + 1) j++
+    parts.push(j - i >= 2 ? `${days[i]}-${days[j]}` : days.slice(i, j + 1).join(','))
+    i = j + 1
+  }
+  return `${at} * * ${parts.join(',')}`
+}
+
+// A schedule in words in the UI language: 每天 09:00, 每周一、三 09:00, 每月 1 日 09:00, or the
+// cron expression. t is vue-i18n's t.
+export function scheduleText(cron, t) {
+  const s = parseSchedule(cron)
+  if (s.mode === 'daily') return t('rules.schedule.dailyAt', { time: s.time })
+  if (s.mode === 'monthly') return t('rules.schedule.monthlyAt', { day: s.monthDay, time: s.time })
+  if (s.mode === 'weekly') {
+    const days = s.weekdays.map((d) => t('rules.schedule.days.' + d)).join(t('rules.schedule.daySep'))
+    return t('rules.schedule.weeklyAt', { days, time: s.time })
+  }
+  return t('rules.schedule.cronAt', { cron })
+}
 
 // Fields an action can write: the table's own fields (not auto numbers) and 负责人.
 export const writable = (f) => f.id === 'owner' || (!f.system && f.type !== 'autonumber')
@@ -51,18 +109,37 @@ export function fromCondition(c, fields) {
 }
 
 export function newTrigger(on = 'created') {
-  return { key: newRowKey(), on, fields: [], cron: '0 9 * * *' }
+  return { key: newRowKey(), on, fields: [], cron: '0 9 * * *', ...parseSchedule('0 9 * * *') }
 }
 
 export function toTrigger(tr) {
-  return { key: newRowKey(), on: tr.on || 'created', fields: [...(tr.fields || [])], cron: tr.cron || '' }
+  const cron = tr.cron || ''
+  return { key: newRowKey(), on: tr.on || 'created', fields: [...(tr.fields || [])], cron, ...parseSchedule(cron || '0 9 * * *') }
 }
 
 export function fromTrigger(tr) {
   if (tr.on === 'changed') return { on: 'changed', fields: tr.fields }
-  if (tr.on === 'schedule') return { on: 'schedule', cron: tr.cron.trim() }
+  if (tr.on === 'schedule') return { on: 'schedule', cron: scheduleCron(tr) }
   return { on: tr.on }
 }
+
+// Switches a schedule trigger to another mode: the advanced mode starts from the cron the
+// pickers made; a picker mode keeps the time.
+export function setScheduleMode(tr, mode) {
+  if (mode === 'cron') tr.cron = scheduleCron(tr)
+  tr.mode = mode
+}
+
+// A row of a create action's values. trigger: the value is the record that triggered the rule
+// (for a link field to the rule's table; stored as the formula =ID).
+export function newValueRow() {
+  return { key: newRowKey(), field: '', useFormula: false, value: null, formula: '', trigger: false }
+}
+
+export const TRIGGER_RECORD = '=ID'
+
+// Whether a field of a create's target can link to the record that triggered the rule.
+export const linksBack = (f, ruleTable) => !!f && f.type === 'link' && !!ruleTable && f.linkTable === ruleTable
 
 export function newAction(type = 'set') {
   return {
@@ -78,7 +155,7 @@ export function newAction(type = 'set') {
     by: '',
     map: [{ key: newRowKey(), value: '', user: null }],
     table: '',
-    values: [{ key: newRowKey(), field: '', useFormula: false, value: null, formula: '' }],
+    values: [newValueRow()],
     roles: [],
     owner: true,
     title: '',
@@ -89,8 +166,9 @@ export function newAction(type = 'set') {
 const fieldOf = (fields, id) => fields.find((f) => f.id === id) || fields.find((f) => f.name === id) || null
 const isFormula = (v) => typeof v === 'string' && v.startsWith('=')
 
-// The editor state of an action of the API. tables: full tables, to read a create's target fields.
-export function toAction(a, fields, tables) {
+// The editor state of an action of the API. tables: full tables, to read a create's target
+// fields; ruleTable: the rule's table id.
+export function toAction(a, fields, tables, ruleTable) {
   const out = newAction(a.type)
   switch (a.type) {
     case 'set': {
@@ -130,13 +208,15 @@ export function toAction(a, fields, tables) {
       if (entries.length) {
         out.values = entries.map(([id, v]) => {
           const f = fieldOf(tfields, id)
-          const formula = isFormula(v)
+          const trigger = linksBack(f, ruleTable) && typeof v === 'string' && v.replace(/\s/g, '').toUpperCase() === TRIGGER_RECORD
+          const formula = isFormula(v) && !trigger
           return {
-            key: newRowKey(),
+            ...newValueRow(),
             field: f ? f.id : id,
             useFormula: formula,
             formula: formula ? v.slice(1) : '',
-            value: formula ? null : f ? toEditValue(f, v) : v,
+            value: formula || trigger ? null : f ? toEditValue(f, v) : v,
+            trigger,
           }
         })
       }
@@ -209,7 +289,9 @@ export function fromAction(a, fields, tables) {
           if (!blank(row.useFormula ? row.formula : row.value)) missing.values = 'valuesIncomplete'
           continue
         }
-        if (row.useFormula) {
+        if (row.trigger && !row.useFormula) {
+          values[row.field] = TRIGGER_RECORD
+        } else if (row.useFormula) {
           const text = row.formula.trim()
           if (!text) missing.values = 'valuesIncomplete'
           values[row.field] = '=' + text.replace(/^=/, '')
@@ -267,7 +349,7 @@ export function humanPaths(msg, t) {
 
 // The part of a rule the API answers but does not take.
 export function ruleBody(r, enabled = r.enabled) {
-  const { id, text, problem, lastRun, lastError, changed, ...rest } = r
+  const { id, text, problem, lastRun, lastError, lastFired, fired, changed, tableName, ...rest } = r
   return { ...rest, enabled }
 }
 

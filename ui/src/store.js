@@ -2,6 +2,7 @@
 
 import { reactive } from 'vue'
 import { api, ApiError } from './api'
+import { i18n } from './i18n'
 
 export const store = reactive({
   ready: false, // setup state and current user are known
@@ -53,9 +54,13 @@ export function fieldTypeLabel(type) {
 }
 
 export function userName(id) {
+  if (id === SYSTEM_USER) return i18n.global.t('history.system')
   const u = store.users.find((x) => x.id === id)
   return u ? u.name : null
 }
+
+// The 创建人 of the records rules create: the system, not a person (see records.SystemUser).
+export const SYSTEM_USER = 0
 
 // All tables of all apps, each with its app's name.
 export function allTables() {
