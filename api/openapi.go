@@ -201,6 +201,11 @@ var queryDocs = map[string]string{
 	"filters":   "看板筛选 JSON / dashboard filters, e.g. {\"from\":\"2026-01-01\",\"to\":\"2026-11-30\",\"owners\":[3],\"regions\":[\"广东\"]}",
 }
 
+// readOnly is a text property that appears in answers only, with its description.
+func readOnly(description string) map[string]any {
+	return map[string]any{"type": "string", "readOnly": true, "description": description}
+}
+
 func obj(props map[string]any, required ...string) map[string]any {
 	m := map[string]any{"type": "object", "properties": props}
 	if len(required) > 0 {
@@ -261,29 +266,36 @@ func schemas() map[string]any {
 		"Batch":      obj(map[string]any{"items": map[string]any{"type": "array", "items": ref("Record")}}, "items"),
 		"File":       map[string]any{"type": "string", "format": "binary"},
 		"Scheme": obj(map[string]any{"id": str, "name": str, "table": str, "field": str, "enabled": boolean, "default": str,
+			"tableName": readOnly("表名（仅在回答中）/ the table's name, in answers"), "fieldName": readOnly("字段名（仅在回答中）/ the field's name, in answers"),
 			"levels":  map[string]any{"type": "array", "items": obj(map[string]any{"value": str, "when": ref("Condition")})},
 			"text":    map[string]any{"type": "string", "description": "方案的中文/英文语句 / the scheme as a sentence"},
 			"changed": integer}, "name", "table", "field", "levels"),
 		"SchemeList": list(ref("Scheme")),
 		"Impact": obj(map[string]any{"changed": integer, "text": str, "net": map[string]any{"type": "object", "additionalProperties": integer},
 			"moves":   map[string]any{"type": "array", "items": obj(map[string]any{"from": str, "to": str, "count": integer})},
+			"grades":  map[string]any{"type": "array", "description": "每个等级现在及保存后的记录数 / records per grade now and after saving", "items": obj(map[string]any{"value": str, "before": integer, "after": integer})},
 			"samples": map[string]any{"type": "array", "items": obj(map[string]any{"id": integer, "title": str, "from": str, "to": str})}}),
 		"Changed": obj(map[string]any{"changed": integer}),
-		"Rule": obj(map[string]any{"id": str, "name": str, "table": str, "enabled": boolean,
+		"Rule": obj(map[string]any{"id": str, "name": str, "table": str, "enabled": boolean, "tableName": readOnly("表名（仅在回答中）/ the table's name, in answers"),
 			"triggers": map[string]any{"type": "array", "items": obj(map[string]any{"on": map[string]any{"type": "string", "enum": []string{"created", "updated", "changed", "deleted", "schedule", "always"}},
-				"fields": map[string]any{"type": "array", "items": str}, "cron": map[string]any{"type": "string", "description": "分 时 日 月 周，如 0 9 * * 1-5 / minute hour day month weekday"}})},
+				"fields": map[string]any{"type": "array", "items": str}, "fieldNames": map[string]any{"type": "array", "items": str, "readOnly": true}, "cron": map[string]any{"type": "string", "description": "分 时 日 月 周，如 0 9 * * 1-5 / minute hour day month weekday"}})},
 			"when":    ref("Condition"),
 			"related": obj(map[string]any{"table": str, "link": str, "where": ref("Condition"), "op": map[string]any{"type": "string", "enum": []string{"gt", "gte", "eq", "lte", "lt"}}, "value": map[string]any{"type": "number"}}),
 			"actions": map[string]any{"type": "array", "items": obj(map[string]any{"type": map[string]any{"type": "string", "enum": []string{"set", "add_tag", "remove_tag", "assign", "create", "notify"}},
 				"field": str, "value": map[string]any{}, "formula": map[string]any{"type": "string", "description": "如 IF(累计消费金额 > 10000, \"VIP\", \"普通\") / e.g. DATEADD(NOW(), 24, \"hour\")"},
 				"tag": str, "mode": map[string]any{"type": "string", "enum": []string{"round_robin", "least_busy", "map"}}, "users": map[string]any{"type": "array", "items": integer},
 				"by": str, "map": map[string]any{"type": "object", "additionalProperties": integer}, "table": str, "values": anyObj,
-				"roles": map[string]any{"type": "array", "items": str}, "owner": boolean, "title": str, "body": str})},
-			"text": str, "problem": str, "lastRun": str, "lastError": str}, "name", "table", "triggers", "actions"),
+				"roles": map[string]any{"type": "array", "items": str}, "owner": boolean, "title": str, "body": str,
+				"fieldName": readOnly("字段名 / the field's name"), "byName": readOnly("按哪个字段分配（名称）/ the name of the field assigned by"),
+				"tableName": readOnly("表名 / the table's name"), "valuesByName": map[string]any{"type": "object", "readOnly": true, "description": "以字段名为键的 values / values keyed by field name"}})},
+			"text": str, "problem": str, "lastRun": str, "lastError": str,
+			"lastFired": readOnly("上次触发时间 / when it last fired"), "fired": map[string]any{"type": "integer", "readOnly": true, "description": "触发次数 / times fired"}}, "name", "table", "triggers", "actions"),
 		"RuleList": list(ref("Rule")),
 		"RulePreview": obj(map[string]any{"matched": integer, "effects": integer, "text": str,
-			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "from": str, "to": str, "count": integer})},
-			"samples": map[string]any{"type": "array", "items": obj(map[string]any{"id": integer, "title": str})}}),
+			"sideEffects": map[string]any{"type": "array", "items": obj(map[string]any{"kind": str, "table": str, "tableName": str, "count": integer})},
+			"effectsText": map[string]any{"type": "string", "description": "附带操作的说明，如 将创建 12 条待办任务，发送 12 条通知 / the side effects in words"},
+			"changes":     map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "from": str, "to": str, "count": integer})},
+			"samples":     map[string]any{"type": "array", "items": obj(map[string]any{"id": integer, "title": str})}}),
 		"RuleRun":   obj(map[string]any{"matched": integer, "changed": integer, "queued": integer}),
 		"Functions": list(obj(map[string]any{"name": str, "syntax": str, "description": str})),
 		"Notifications": obj(map[string]any{"unread": integer, "items": map[string]any{"type": "array",
@@ -354,6 +366,7 @@ func schemas() map[string]any {
 			"userKeys": map[string]any{"type": "array", "items": integer}, "computed": str}),
 		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete"}},
 			"at": str, "user": obj(map[string]any{"id": integer, "name": str}),
+			"via":     obj(map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"rule", "scheme"}}, "name": str}),
 			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})}})),
 	}
 }
