@@ -184,8 +184,9 @@ func attachment(w http.ResponseWriter, name, format string) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 }
 
-// export streams the table's records (those the caller may see, matching ?filter, in ?sort
-// order) as ?format=xlsx or csv.
+// export streams the table's records (those the caller may see, matching ?filter and ?q, in
+// ?sort order — by default newest first, as the records list and the grid show them) as
+// ?format=xlsx or csv.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.table(r)
 	if err != nil {
@@ -198,7 +199,11 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	format := formatParam(r)
 	attachment(w, fmt.Sprintf("%s-%s.%s", t.Name, time.Now().Format("20060102"), format), format)
 	q := r.URL.Query()
-	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: q.Get("sort")}, w, format, nil)
+	sort := q.Get("sort")
+	if sort == "" {
+		sort = "-" + schema.FieldID
+	}
+	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: sort}, w, format, nil)
 	return err
 }
 

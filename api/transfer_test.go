@@ -6,9 +6,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"tierbase/platform/spreadsheet"
 )
@@ -158,4 +162,101 @@ func TestFailedImportIntoNewTableLeavesNoTable(t *testing.T) {
 		t.Fatalf("status %v", st)
 	}
 	c.get(tablePath("坏表")).wantError(t, 404, "not_found")
+}
+
+// exportFile downloads a table's export with the given query and returns its bytes.
+func (c *client) exportFile(table, query string) []byte {
+	c.t.Helper()
+	req, _ := http.NewRequest("GET", c.base+tablePath(table)+"/export?"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		c.t.Fatalf("export %s: %d %s", query, res.StatusCode, raw)
+	}
+	return raw
+}
+
+// The export lists the records in the grid's order (its sort, or newest first as the list
+// shows them without one) and writes amounts as numbers in the currency format, numbers as
+// numbers and dates as dates.
+func TestExportFollowsTheGridAndTypesItsCells(t *testing.T) {
+	c := setup(t)
+	c.createTable("订单", f("名称", "text"), f("金额", "money"), f("数量", "number"), f("日期", "date"))
+	c.create("订单", map[string]any{"名称": "甲", "金额": 1234.5, "数量": 3, "日期": "2026-03-05"})
+	c.create("订单", map[string]any{"名称": "乙", "金额": 99, "数量": 1.5, "日期": "2026-01-02"})
+	c.create("订单", map[string]any{"名称": "丙", "金额": 500, "数量": 2, "日期": "2026-02-03"})
+
+	names := func(query string) []string {
+		raw := c.exportFile("订单", query)
+		r, err := spreadsheet.OpenReader(bytes.NewReader(raw), "x.xlsx", spreadsheet.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []string
+		for {
+			row, err := r.Next()
+			if err != nil {
+				break
+			}
+			out = append(out, row[1])
+		}
+		return out
+	}
+	listed := func(sort string) []string {
+		var out []string
+		for _, v := range column(items(c.list("订单", "sort", sort).must(t, 200)), "名称") {
+			out = append(out, str(v))
+		}
+		return out
+	}
+	for _, sort := range []string{"", "-金额", "日期"} {
+		if got, want := names("format=xlsx&sort="+url.QueryEscape(sort)), listed(sort); !slices.Equal(got, want) {
+			t.Errorf("sort %q: export %v, grid %v", sort, got, want)
+		}
+	}
+
+	f, err := excelize.OpenReader(bytes.NewReader(c.exportFile("订单", "format=xlsx&sort=名称")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	if head, _ := f.GetRows(sheet); len(head) != 4 || !slices.Equal(head[0][:5], []string{"ID", "名称", "金额", "数量", "日期"}) {
+		t.Fatalf("rows %v", head)
+	}
+	format := func(cell string) string {
+		id, _ := f.GetCellStyle(sheet, cell)
+		st, err := f.GetStyle(id)
+		if err != nil || st.CustomNumFmt == nil {
+			return ""
+		}
+		return *st.CustomNumFmt
+	}
+	// 名称 sorts 丙, 乙, 甲 (by code point): row 4 is 甲.
+	for cell, want := range map[string]string{"C4": "1234.5", "D4": "3", "E4": "46086", "C3": "99", "D3": "1.5"} {
+		if typ, _ := f.GetCellType(sheet, cell); typ != excelize.CellTypeUnset {
+			t.Errorf("%s is a %v cell, want a number", cell, typ)
+		}
+		if raw, _ := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true}); raw != want {
+			t.Errorf("%s holds %q, want %q", cell, raw, want)
+		}
+	}
+	if got := format("C4"); got != "¥#,##0.00" {
+		t.Errorf("金额 format %q", got)
+	}
+	if shown, _ := f.GetCellValue(sheet, "C4"); shown != "¥1,234.50" {
+		t.Errorf("金额 shows %q", shown)
+	}
+	if got := format("E4"); got != "yyyy-mm-dd" {
+		t.Errorf("日期 format %q", got)
+	}
+	if got := format("D4"); got != "" {
+		t.Errorf("数量 has the format %q", got)
+	}
 }
