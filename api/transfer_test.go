@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -258,5 +259,73 @@ func TestExportFollowsTheGridAndTypesItsCells(t *testing.T) {
 	}
 	if got := format("D4"); got != "" {
 		t.Errorf("数量 has the format %q", got)
+	}
+}
+
+// xlsxFile builds an XLSX file from rows (row 1 first; nil rows stay empty).
+func xlsxFile(t *testing.T, rows ...[]any) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, row := range rows {
+		if row == nil {
+			continue
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// A sheet whose header is in row 3 (under a title and an empty row): the preview, the problems
+// and the error report number the rows as Excel does, from 4; the new table takes 客户名称,
+// not the first column, as its title field.
+func TestImportNumbersRowsAsExcelAndPicksTheTitle(t *testing.T) {
+	c := setup(t)
+	file := xlsxFile(t,
+		[]any{"2026 年客户名单"},
+		nil,
+		[]any{"联系电话", "客户名称", "金额"},
+		[]any{"13800138000", "北京星辰", 100},
+		[]any{"13900139000", "上海恒通", "很多"},
+		[]any{"13700137000", "杭州西湖", 300},
+	)
+	up := c.upload("/api/imports", "名单.xlsx", file).must(t, 201)
+	if got := fmt.Sprint(up["lines"]); got != "[4 5 6]" {
+		t.Fatalf("preview lines %s; answer %v", got, up)
+	}
+	if num(up["titleColumn"]) != 1 {
+		t.Fatalf("proposed title column %v", up["titleColumn"])
+	}
+	cols := up["columns"].([]any)
+	cols[2].(map[string]any)["type"] = "money" // 很多 is no amount
+	c.post("/api/imports/"+str(up["id"])+"/start", map[string]any{"newTable": map[string]any{"name": "名单", "columns": cols}, "skipInvalid": true}).must(t, 200)
+	st := c.waitImport(str(up["id"]))
+	probs := st["problems"].([]any)
+	if st["state"] != "done" || len(probs) != 1 || num(probs[0].(map[string]any)["line"]) != 5 {
+		t.Fatalf("status %v", st)
+	}
+	raw := c.get("/api/imports/" + str(up["id"]) + "/report?format=csv").Raw
+	if lines := strings.Split(strings.TrimPrefix(raw, "\uFEFF"), "\r\n"); len(lines) < 2 || !strings.HasPrefix(lines[1], "5,13900139000,上海恒通,很多,") {
+		t.Fatalf("report %q", raw)
+	}
+	table := c.get(tablePath("名单")).must(t, 200)
+	if table["titleField"] != field(t, table, "客户名称")["id"] {
+		t.Fatalf("title field %v, fields %v", table["titleField"], table["fields"])
+	}
+	// The person may choose another column; an unknown one is refused with its path.
+	up = c.upload("/api/imports", "名单.xlsx", file).must(t, 201)
+	c.post("/api/imports/"+str(up["id"])+"/start", map[string]any{"newTable": map[string]any{"name": "名单2", "columns": up["columns"], "titleField": "没有"}}).
+		wantDetail(t, "unknown_field", "", 0, "newTable.titleField")
+	c.post("/api/imports/"+str(up["id"])+"/start", map[string]any{"newTable": map[string]any{"name": "名单2", "columns": up["columns"], "titleField": "联系电话"}}).must(t, 200)
+	c.waitImport(str(up["id"]))
+	if table = c.get(tablePath("名单2")).must(t, 200); table["titleField"] != field(t, table, "联系电话")["id"] {
+		t.Fatalf("chosen title field %v", table["titleField"])
 	}
 }
