@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,9 +46,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 			return fileProblem(err)
 		}
 		res := map[string]any{"id": job.ID, "fileName": job.FileName, "header": job.Header, "preview": job.Preview,
-			"columns": job.Columns, "rows": job.Rows}
+			"lines": job.Lines, "columns": job.Columns, "rows": job.Rows}
 		if t != nil {
 			res["mapping"] = fieldNames(t, importer.Suggest(job.Header, t))
+		} else {
+			res["titleColumn"] = importer.TitleColumn(job.Columns) // for a new table; -1: none
 		}
 		return writeJSON(w, 201, res)
 	}
@@ -77,6 +80,9 @@ type startRequest struct {
 		Name    string            `json:"name"`
 		AppID   string            `json:"appId"`
 		Columns []importer.Column `json:"columns"` // field name, type and options per created field
+		// TitleField names the column whose field names the records; by default a name-like
+		// column (importer.TitleColumn).
+		TitleField string `json:"titleField"`
 	} `json:"newTable"`
 	Columns     []string      `json:"columns"` // per file column: field name or id, "" to skip
 	Mode        importer.Mode `json:"mode"`
@@ -98,8 +104,19 @@ func (s *Server) startImport(w http.ResponseWriter, r *http.Request) error {
 	var t *schema.Table
 	plan := importer.Plan{Columns: in.Columns, Mode: in.Mode, Key: in.Key, SkipInvalid: in.SkipInvalid, CreateTable: in.NewTable != nil}
 	if in.NewTable != nil {
-		if t, err = s.Catalog.Draft(r.Context(), in.NewTable.AppID, in.NewTable.Name, importer.Fields(in.NewTable.Columns)); err != nil {
+		nt := in.NewTable
+		if t, err = s.Catalog.Draft(r.Context(), nt.AppID, nt.Name, importer.Fields(nt.Columns)); err != nil {
 			return err
+		}
+		title := importer.TitleColumn(nt.Columns)
+		if nt.TitleField != "" {
+			title = slices.IndexFunc(nt.Columns, func(c importer.Column) bool { return c.Name == nt.TitleField })
+			if title < 0 {
+				return problem.Invalid("unknown_field", "table", nt.Name, "name", nt.TitleField).At("newTable.titleField")
+			}
+		}
+		if title >= 0 {
+			t.TitleField = t.UserFields()[title].ID // Draft keeps the columns' order
 		}
 		if plan.Columns == nil {
 			plan.Columns = importer.Suggest(job.Header, t)
@@ -184,8 +201,9 @@ func attachment(w http.ResponseWriter, name, format string) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 }
 
-// export streams the table's records (those the caller may see, matching ?filter, in ?sort
-// order) as ?format=xlsx or csv.
+// export streams the table's records (those the caller may see, matching ?filter and ?q, in
+// ?sort order — by default newest first, as the records list and the grid show them) as
+// ?format=xlsx or csv.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.table(r)
 	if err != nil {
@@ -198,7 +216,11 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	format := formatParam(r)
 	attachment(w, fmt.Sprintf("%s-%s.%s", t.Name, time.Now().Format("20060102"), format), format)
 	q := r.URL.Query()
-	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: q.Get("sort")}, w, format, nil)
+	sort := q.Get("sort")
+	if sort == "" {
+		sort = "-" + schema.FieldID
+	}
+	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: sort}, w, format, nil)
 	return err
 }
 

@@ -210,7 +210,7 @@ step('typing on a selected cell starts editing with what is typed; arrows move',
   assert.equal((await api.get(`/tables/${encodeURIComponent(TABLE)}/records/${id2}`)).body['累计消费金额'], 4500.25);
 });
 
-step('an invalid inline edit shows the cell error and reverts', async () => {
+step('an invalid inline edit keeps the input in the cell with the reason; Escape gives the saved value back', async () => {
   const c = cell(id1, '联系电话');
   await c.dblclick();
   const input = c.locator('input');
@@ -222,11 +222,13 @@ step('an invalid inline edit shows the cell error and reverts', async () => {
   await error.waitFor();
   assert.match(await text(error), /「12345」不是有效的手机号/);
   assert.equal(await page.getByTestId('cell-error').count(), 1);
-  await waitUntil(async () => (await text(c.locator('.cell-content'))) === first.phone, { message: 'the old phone back in the cell' });
+  // The editor is open again on what was typed; nothing was saved.
+  await waitUntil(async () => (await c.locator('input').count()) === 1 && (await c.locator('input').inputValue()) === '12345', { message: 'the input kept in the editor' });
   assert.equal((await api.get(`/tables/${encodeURIComponent(TABLE)}/records/${id1}`)).body['联系电话'], first.phone);
-  // Escape dismisses the message.
+  // Escape drops the input and the message: the saved value is back.
   await page.keyboard.press('Escape');
   await error.waitFor({ state: 'detached' });
+  await waitUntil(async () => (await text(c.locator('.cell-content'))) === first.phone, { message: 'the old phone back in the cell' });
 });
 
 step('a select cell is edited by picking from its dropdown', async () => {

@@ -333,7 +333,7 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _tables(id, app_id, name, position) VALUES(?,?,?,?)", t.ID, t.AppID, t.Name, t.Position); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO _tables(id, app_id, name, title_field, position) VALUES(?,?,?,?,?)", t.ID, t.AppID, t.Name, t.TitleField, t.Position); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return problem.New(409, "duplicate_name", "name", t.Name)
 		}

@@ -1,6 +1,7 @@
 // Package exporter writes the records of a table — all of them, or those matching a filter —
 // to a CSV or XLSX file, streaming, with values as people read them: users by name, linked
-// records by their title, dates as dates, amounts as numbers.
+// records by their title, dates as dates, numbers as numbers and amounts as numbers in the
+// currency format (¥#,##0.00 in XLSX).
 package exporter
 
 import (
@@ -116,7 +117,6 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 	return n, sw.Close()
 }
 
-// exported lists the columns of an export: the record id first, then the fields in order.
 // exported lists the columns of the file: the id first, then the fields the actor may see.
 func exported(t *schema.Table, fs access.Fields) []*schema.Field {
 	out := []*schema.Field{t.Field(schema.FieldID)}
@@ -130,6 +130,14 @@ func exported(t *schema.Table, fs access.Fields) []*schema.Field {
 
 // cell turns a stored value into what the file shows.
 func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) any {
+	if f.Type == schema.Money {
+		switch x := v.(type) {
+		case float64:
+			return spreadsheet.Money(x)
+		case int64:
+			return spreadsheet.Money(x)
+		}
+	}
 	if id, ok := v.(int64); ok && f.Type.IsRef() {
 		if name, ok := titles[id]; ok {
 			return name

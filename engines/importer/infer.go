@@ -201,6 +201,37 @@ func Fields(cols []Column) []*schema.Field {
 	return out
 }
 
+// titleNames are column names that name a record (a customer, a company, a person), the most
+// telling first, folded as normName does.
+var titleNames = []string{"客户名称", "公司名称", "企业名称", "单位名称", "名称", "姓名", "客户姓名", "客户名", "公司",
+	"客户", "联系人", "name", "fullname", "customername", "companyname", "company", "customer", "contact"}
+
+// TitleColumn proposes the column that names the records of a table made from a file: the
+// text column with the most telling name-like name (客户名称, 公司名称, 名称, 姓名, 联系人,
+// name …), else the first text column whose name holds 名称, 姓名 or ends in "name". It returns
+// -1 when none does; the table's first text field then names its records.
+func TitleColumn(cols []Column) int {
+	best, rank := -1, len(titleNames)
+	for i, c := range cols {
+		if c.Type != schema.Text {
+			continue
+		}
+		if r := slices.Index(titleNames, normName(c.Name)); r >= 0 && r < rank {
+			best, rank = i, r
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	for i, c := range cols {
+		n := normName(c.Name)
+		if c.Type == schema.Text && (strings.Contains(n, "名称") || strings.Contains(n, "姓名") || strings.HasSuffix(n, "name")) {
+			return i
+		}
+	}
+	return -1
+}
+
 // normName folds a column or field name for matching: no spaces or punctuation, lower case.
 func normName(s string) string {
 	var b strings.Builder

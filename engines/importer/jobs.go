@@ -43,6 +43,7 @@ type Job struct {
 	Sheet    string     `json:"sheet,omitempty"`
 	Header   []string   `json:"header"`
 	Preview  [][]string `json:"preview"`
+	Lines    []int      `json:"lines"`   // the preview rows' numbers as a spreadsheet program shows them
 	Columns  []Column   `json:"columns"` // proposed types
 	Rows     int        `json:"rows"`    // data rows in the file
 
@@ -144,23 +145,25 @@ func (j *Job) inspect() error {
 	preview := &previewSource{Source: src}
 	j.Columns, j.Rows, err = Infer(preview, InferRows)
 	src.Close()
-	j.Preview = preview.rows
+	j.Preview, j.Lines = preview.rows, preview.lines
 	if j.Preview == nil {
-		j.Preview = [][]string{}
+		j.Preview, j.Lines = [][]string{}, []int{}
 	}
 	return err
 }
 
-// previewSource keeps the first rows that pass through it.
+// previewSource keeps the first rows that pass through it, with their row numbers.
 type previewSource struct {
 	Source
-	rows [][]string
+	rows  [][]string
+	lines []int
 }
 
 func (p *previewSource) Next() ([]string, error) {
 	row, err := p.Source.Next()
 	if err == nil && len(p.rows) < PreviewRows {
 		p.rows = append(p.rows, row)
+		p.lines = append(p.lines, p.Source.Line())
 	}
 	return row, err
 }

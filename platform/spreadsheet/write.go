@@ -25,8 +25,9 @@ import (
 // "2006-01-02" and "2006-01-02 15:04[:05]" strings become real date cells, shown yyyy-mm-dd and
 // yyyy-mm-dd hh:mm:ss); integers and floats as numbers (integers beyond 15 digits, which Excel
 // cannot hold exactly, as text); bool as 是/否; time.Time as a date (at midnight) or date-time,
-// in its own location; json.Number as a number; []string joined with ", "; nil as an empty
-// cell; anything else as fmt.Sprint gives it.
+// in its own location; json.Number as a number; Money as a number formatted ¥#,##0.00 (CSV:
+// plain decimal); []string joined with ", "; nil as an empty cell; anything else as fmt.Sprint
+// gives it.
 type Writer interface {
 	Write(row []any) error
 	Close() error
@@ -51,6 +52,13 @@ func Create(w io.Writer, format string) (Writer, error) {
 	}
 	return nil, fmt.Errorf("不支持的导出格式 %q，可选 csv 或 xlsx / unsupported export format %q; use csv or xlsx", format, format)
 }
+
+// Money is an amount in yuan. In XLSX it is a number cell with the currency format
+// MoneyFormat, so Excel sums it and shows ¥1,234.50; in CSV it is plain decimal text.
+type Money float64
+
+// MoneyFormat is the number format of Money cells.
+const MoneyFormat = "¥#,##0.00"
 
 var errClosed = errors.New("导出已结束 / the writer is closed")
 
@@ -112,6 +120,8 @@ func text(v any) string {
 		return floatText(x)
 	case float32:
 		return floatText(float64(x))
+	case Money:
+		return floatText(float64(x))
 	case int:
 		return strconv.Itoa(x)
 	case int64:
@@ -152,15 +162,16 @@ func floatText(f float64) string {
 // WriteTo first builds the whole zip in a bytes.Buffer (memory as large as the file), so the
 // writer gives excelize a zip writer over w itself (SetZipWriter), and the buffer stays empty.
 type xlsxWriter struct {
-	w         io.Writer
-	f         *excelize.File
-	sw        *excelize.StreamWriter
-	row       int
-	dateStyle int
-	timeStyle int
-	boldStyle int
-	cells     []any
-	closed    bool
+	w          io.Writer
+	f          *excelize.File
+	sw         *excelize.StreamWriter
+	row        int
+	dateStyle  int
+	timeStyle  int
+	moneyStyle int
+	boldStyle  int
+	cells      []any
+	closed     bool
 }
 
 const sheetName = "Sheet1"
@@ -170,11 +181,13 @@ func newXLSXWriter(w io.Writer) (*xlsxWriter, error) {
 	x := &xlsxWriter{w: w, f: f}
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
 	var err error
-	dateFmt, timeFmt := "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss"
+	dateFmt, timeFmt, moneyFmt := "yyyy-mm-dd", "yyyy-mm-dd hh:mm:ss", MoneyFormat
 	if x.dateStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt}); err == nil {
 		if x.timeStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &timeFmt}); err == nil {
-			if x.boldStyle, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err == nil {
-				x.sw, err = f.NewStreamWriter(sheetName)
+			if x.moneyStyle, err = f.NewStyle(&excelize.Style{CustomNumFmt: &moneyFmt}); err == nil {
+				if x.boldStyle, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err == nil {
+					x.sw, err = f.NewStreamWriter(sheetName)
+				}
 			}
 		}
 	}
@@ -290,6 +303,11 @@ func (x *xlsxWriter) cell(v any) any {
 		return t
 	case float32:
 		return x.cell(float64(t))
+	case Money:
+		if math.IsNaN(float64(t)) || math.IsInf(float64(t), 0) {
+			return nil
+		}
+		return excelize.Cell{StyleID: x.moneyStyle, Value: float64(t)}
 	case json.Number:
 		if i, err := t.Int64(); err == nil {
 			return intCell(i)

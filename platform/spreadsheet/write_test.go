@@ -13,7 +13,7 @@ import (
 
 var roundTripRows = [][]any{
 	{"名称", "金额", "数量", "签约日", "到访", "VIP", "备注", "电话", "编号"},
-	{"甲公司, 北京", 12345.6, 3, "2026-03-05", "2026-03-05 14:30:00", true, "说 \"好\"\r\n第二行", "+86 139 1234 5678", "007"},
+	{"甲公司, 北京", Money(12345.6), 3, "2026-03-05", "2026-03-05 14:30:00", true, "说 \"好\"\r\n第二行", "+86 139 1234 5678", "007"},
 	{"=HYPERLINK(\"http://x\")", -0.5, int64(-7), time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 1, 1, 9, 5, 7, 0, time.UTC), false, nil, "-5", json.Number("42")},
 	{"@SUM(A1)", 0.1 + 0.2, 0, "2026/3/5", "2026-03-05T08:00", nil, "'=quoted", "+cmd|' /C calc'!A0", int64(1234567890123456789)},
 	{"乙", 1e-7, 1000000, "1899-12-31", "", false, "tab\there", "", []string{"a", "b"}},
@@ -123,7 +123,7 @@ func TestXLSXWriterCells(t *testing.T) {
 			t.Errorf("%s: type %v, want %v (%v)", cell, got, want, err)
 		}
 	}
-	for cell, want := range map[string]string{"D2": "2026-03-05", "E2": "2026-03-05 14:30:00", "D3": "2025-01-01", "B2": "12345.6"} {
+	for cell, want := range map[string]string{"D2": "2026-03-05", "E2": "2026-03-05 14:30:00", "D3": "2025-01-01", "B2": "¥12,345.60", "B3": "-0.5"} {
 		if got, _ := f.GetCellValue(s, cell); got != want {
 			t.Errorf("%s shows %q, want %q", cell, got, want)
 		}

@@ -260,13 +260,17 @@ export default {
     hide: 'Run in background',
     again: 'Import again',
     close: 'Done',
+    newField: '+ New field',
+    addField: 'Add field',
+    fieldAdded: 'Field "{name}" added',
+    titleField: 'Title field',
+    titleAuto: 'A name-like column, chosen for you',
   },
   export: {
     open: 'Export',
     xlsx: 'Export Excel (.xlsx)',
     csv: 'Export CSV',
     done: 'Exported {name}',
-    searchIgnored: 'The export follows the current filter and sort, not the search text',
   },
   rfm: {
     title: 'RFM models',

@@ -260,13 +260,17 @@ export default {
     hide: '后台运行',
     again: '重新导入',
     close: '完成',
+    newField: '＋ 新建字段',
+    addField: '添加字段',
+    fieldAdded: '已添加字段「{name}」',
+    titleField: '标题字段',
+    titleAuto: '自动选择名称类的列',
   },
   export: {
     open: '导出',
     xlsx: '导出 Excel (.xlsx)',
     csv: '导出 CSV',
     done: '已导出 {name}',
-    searchIgnored: '导出按当前筛选和排序，不含搜索条件',
   },
   rfm: {
     title: 'RFM 模型',
