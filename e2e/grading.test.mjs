@@ -115,7 +115,7 @@ step('the schemes page lists 客户分级 with its Chinese sentence', async () =
   await row.waitFor();
   const sentence = await text(page.getByTestId('scheme-sentence-客户分级'));
   assert.equal(sentence, template.text);
-  assert.match(sentence, /^当 最近消费日 在最近30天内 且 购买频率 大于 5 且 累计消费金额 大于 10000 时，将 客户等级 设为 高价值客户；/);
+  assert.match(sentence, /^当 最近消费日 在最近30天内（含今天） 且 购买频率 大于 5 且 累计消费金额 大于 10000 时，将 客户等级 设为 高价值客户；/);
   assert.match(sentence, /其余设为 普通客户$/);
   assert.equal(await text(row.getByTestId('scheme-row-table')), '表: 客户');
   assert.equal(await text(row.getByTestId('scheme-row-field')), '分级字段: 客户等级');

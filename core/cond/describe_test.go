@@ -6,8 +6,8 @@ func TestDescribe(t *testing.T) {
 	tbl := testTable()
 	cases := []struct{ input, zh, en string }{
 		{`{"and":[{"field":"last","op":"withinLastDays","value":30},{"field":"freq","op":"gt","value":5},{"field":"累计消费金额","op":"gt","value":10000}]}`,
-			"最近消费日 在最近30天内 且 购买频率 大于 5 且 累计消费金额 大于 10000",
-			"最近消费日 is within the last 30 days and 购买频率 is greater than 5 and 累计消费金额 is greater than 10000"},
+			"最近消费日 在最近30天内（含今天） 且 购买频率 大于 5 且 累计消费金额 大于 10000",
+			"最近消费日 is within the last 30 days (today included) and 购买频率 is greater than 5 and 累计消费金额 is greater than 10000"},
 		{`{"or":[{"and":[{"field":"level","op":"eq","value":"高价值客户"},{"field":"amount","op":"gte","value":0.5}]},{"field":"rep","op":"eq","value":"$me"}]}`,
 			"（客户等级 等于 高价值客户 且 累计消费金额 大于等于 0.5） 或 销售 等于 当前用户",
 			"(客户等级 is 高价值客户 and 累计消费金额 is greater than or equal to 0.5) or 销售 is the current user"},

@@ -88,7 +88,7 @@ var ops = map[string]opInfo{
 	"between":        {pairValue, "介于 {a} 和 {b} 之间", "is between {a} and {b}"},
 	"before":         {oneValue, "早于 {v}", "is before {v}"},
 	"after":          {oneValue, "晚于 {v}", "is after {v}"},
-	"withinLastDays": {daysValue, "在最近{v}天内", "is within the last {v} days"},
+	"withinLastDays": {daysValue, "在最近{v}天内（含今天）", "is within the last {v} days (today included)"},
 	"withinNextDays": {daysValue, "在未来{v}天内", "is within the next {v} days"},
 	"olderThanDays":  {daysValue, "早于{v}天前", "is more than {v} days ago"},
 }

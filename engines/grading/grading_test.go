@@ -182,8 +182,8 @@ func TestPreviewWritesNothing(t *testing.T) {
 	if imp.Changed != 10 || imp.Net["高价值客户"] != 7 || imp.Net["普通客户"] != 3 || len(imp.Samples) != 5 {
 		t.Fatalf("impact %+v", imp)
 	}
-	want := "当 最近消费日 在最近30天内 且 购买频率 大于 5 且 累计消费金额 大于 10000 时，将 客户等级 设为 高价值客户；" +
-		"否则当 客户来源 等于 市场活动 且 首次购买日期 在最近60天内 时，设为 潜力客户；其余设为 普通客户"
+	want := "当 最近消费日 在最近30天内（含今天） 且 购买频率 大于 5 且 累计消费金额 大于 10000 时，将 客户等级 设为 高价值客户；" +
+		"否则当 客户来源 等于 市场活动 且 首次购买日期 在最近60天内（含今天） 时，设为 潜力客户；其余设为 普通客户"
 	if imp.Text != want {
 		t.Fatalf("sentence\n%s\nwant\n%s", imp.Text, want)
 	}

@@ -262,7 +262,7 @@ func TestDynamicTagFromOrders(t *testing.T) {
 		Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
 		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}})
 	r, _ := w.Rules.Rule("高频客户")
-	if s := r.Describe(w.Catalog, "zh"); s != "始终保持：当 满足「下单日期 在最近30天内」的关联的订单 数量不少于 2 时，给 标签 加上 高频客户（不再满足时撤销）" {
+	if s := r.Describe(w.Catalog, "zh"); s != "始终保持：当 满足「下单日期 在最近30天内（含今天）」的关联的订单 数量不少于 2 时，给 标签 加上 高频客户（不再满足时撤销）" {
 		t.Errorf("sentence: %s", s)
 	}
 	c := w.customer(t, records.Input{"客户名称": "常客"})

@@ -5,18 +5,12 @@ import { api } from './api'
 
 // confirmDelete asks the user to confirm a deletion described by message, with a red 删除
 // button; it resolves true when they confirm. t is vue-i18n's translate function.
-export async function confirmDelete(t, message) {
-  try {
-    await ElMessageBox.confirm(message, t('common.confirm'), {
-      type: 'warning',
-      confirmButtonText: t('common.delete'),
-      cancelButtonText: t('common.cancel'),
-      confirmButtonClass: 'el-button--danger',
-    })
-    return true
-  } catch {
-    return false
-  }
+export function confirmDelete(t, message) {
+  return ask(message, t('common.confirm'), {
+    confirmButtonText: t('common.delete'),
+    cancelButtonText: t('common.cancel'),
+    confirmButtonClass: 'el-button--danger',
+  })
 }
 
 // confirmRegrade asks, when saving (or enabling) the grading scheme body would change grades,
@@ -35,13 +29,17 @@ export async function confirmRegrade(t, body, tableName) {
   const moves = imp.moves.slice(0, 5).map((m) => `${grade(m.from)}→${grade(m.to)} ${m.count.toLocaleString()}`)
   if (imp.moves.length > 5) moves.push('…')
   const message = t('schemes.confirmMoves', { n: imp.changed.toLocaleString(), table: tableName, moves: moves.join(t('schemes.moveSep')) })
+  return ask(message, t('schemes.confirmTitle'), {
+    confirmButtonText: t('schemes.confirmSave'),
+    cancelButtonText: t('common.cancel'),
+    customClass: 'scheme-confirm',
+  })
+}
+
+// ask shows a warning with the given buttons; it resolves true when the user confirms.
+async function ask(message, title, buttons) {
   try {
-    await ElMessageBox.confirm(message, t('schemes.confirmTitle'), {
-      type: 'warning',
-      confirmButtonText: t('schemes.confirmSave'),
-      cancelButtonText: t('common.cancel'),
-      customClass: 'scheme-confirm',
-    })
+    await ElMessageBox.confirm(message, title, { type: 'warning', ...buttons })
     return true
   } catch {
     return false
