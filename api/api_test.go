@@ -34,8 +34,8 @@ const (
 	adminName     = "管理员"
 )
 
-// newServer starts the real handler on a fresh SQLite file and returns its base URL.
-func newServer(t *testing.T) string {
+// newApp opens the app on a fresh SQLite file, on the tests' clock, and the API over it.
+func newApp(t *testing.T) (*app.App, *api.Server) {
 	t.Helper()
 	a, err := app.Open(t.TempDir())
 	if err != nil {
@@ -43,16 +43,21 @@ func newServer(t *testing.T) string {
 	}
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
-	imports := &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Workbench: a.Workbench, Version: "test-1",
-		InstallCRM: func(ctx context.Context, by access.Actor) (*schema.App, error) {
-			installed, err := crm.Install(ctx, by, a.Catalog)
-			if err == nil {
-				err = crm.InstallDashboards(ctx, a.Reports)
-			}
-			return installed, err
-		}}
+	return a, &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
+		Reports: a.Reports, Workbench: a.Workbench, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Version: "test-1"}
+}
+
+// newServer starts the real handler on a fresh SQLite file and returns its base URL.
+func newServer(t *testing.T) string {
+	t.Helper()
+	a, srv := newApp(t)
+	srv.InstallCRM = func(ctx context.Context, by access.Actor) (*schema.App, error) {
+		installed, err := crm.Install(ctx, by, a.Catalog)
+		if err == nil {
+			err = crm.InstallDashboards(ctx, a.Reports)
+		}
+		return installed, err
+	}
 	work, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Jobs.Run(work); close(done) }()

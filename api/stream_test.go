@@ -11,21 +11,13 @@ import (
 
 	"tierbase/api"
 	"tierbase/app"
-	"tierbase/engines/importer"
 )
 
 // liveServer serves the API as `tierbase serve` does (an http.Server whose Shutdown closes
 // the notification streams) and returns the app, the server and its base URL.
 func liveServer(t *testing.T) (*app.App, *http.Server, string) {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	a.SetClock(func() time.Time { return today }, cst)
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Workbench: a.Workbench, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Version: "test-1"}
+	a, srv := newApp(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
