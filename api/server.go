@@ -185,7 +185,7 @@ func (s *Server) wrap(h func(w http.ResponseWriter, r *http.Request) error, need
 func (s *Server) authenticate(r *http.Request) (access.Actor, error) {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		if u, _, ok := s.Users.Authenticate(strings.TrimPrefix(h, "Bearer ")); ok {
-			return actorOf(u), nil
+			return s.Users.ActorOf(u), nil
 		}
 		return access.Actor{}, problem.New(401, "unauthorized")
 	}
@@ -200,10 +200,8 @@ func (s *Server) authenticate(r *http.Request) (access.Actor, error) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-CSRF-Token") != csrf {
 		return access.Actor{}, problem.New(403, "csrf")
 	}
-	return actorOf(u), nil
+	return s.Users.ActorOf(u), nil
 }
-
-func actorOf(u users.User) access.Actor { return access.Actor{UserID: u.ID, Role: u.Role} }
 
 func actor(r *http.Request) access.Actor {
 	a, _ := r.Context().Value(actorKey).(access.Actor)

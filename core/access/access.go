@@ -21,7 +21,8 @@ const (
 // Actor is who is acting: a signed-in user, or the system.
 type Actor struct {
 	UserID int64
-	Role   string
+	Role   string  // RoleAdmin for people with the 管理员 role, RoleMember for everyone else, or RoleSystem
+	Grants *Grants // the person's roles and departments; nil: the built-in 成员 role only
 }
 
 // System acts for command-line tools and background work; it may do anything.

@@ -66,6 +66,10 @@ type Service struct {
 	throttle throttle
 	hashing  chan struct{} // one token per hash in flight
 	setupMu  sync.Mutex    // first-run setups one at a time
+
+	// Grants resolves a person's roles and departments for ActorOf (set by package app from
+	// package org); nil leaves every actor with nil grants.
+	Grants func(u User) *access.Grants
 }
 
 type sessionEntry struct {
@@ -122,6 +126,16 @@ func (s *Service) HasAdmin() bool {
 		}
 	}
 	return false
+}
+
+// ActorOf returns the actor who acts as u: the one place an actor is built for a person,
+// by the HTTP layer for a session and by the engines for a recipient.
+func (s *Service) ActorOf(u User) access.Actor {
+	a := access.Actor{UserID: u.ID, Role: u.Role}
+	if s.Grants != nil {
+		a.Grants = s.Grants(u)
+	}
+	return a
 }
 
 // Get returns the user with the given id.

@@ -550,7 +550,7 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 	}
 	var now []seen
 	for _, u := range e.recipients(c) {
-		res, err := e.Data(ctx, access.Actor{UserID: u.ID, Role: u.Role}, id, Filters{})
+		res, err := e.Data(ctx, e.Users.ActorOf(u), id, Filters{})
 		if err != nil {
 			return err
 		}

@@ -418,6 +418,14 @@ var migrations = []string{
 	// how many times in all, for the rule list.
 	`ALTER TABLE _rules ADD COLUMN fired_at TEXT NOT NULL DEFAULT '';
 	ALTER TABLE _rules ADD COLUMN fired INTEGER NOT NULL DEFAULT 0;`,
+	// The operation log's events beyond record changes (package audit). It and _oplog are
+	// append-only: nobody, admins included, may change or delete an entry.
+	`CREATE TABLE _audit(id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_id INTEGER NOT NULL, action TEXT NOT NULL,
+		table_id TEXT NOT NULL DEFAULT '', record_id INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '{}',
+		client TEXT NOT NULL DEFAULT '');
+	CREATE INDEX _audit_at ON _audit(at);
+	CREATE TRIGGER _audit_no_update BEFORE UPDATE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
+	CREATE TRIGGER _audit_no_delete BEFORE DELETE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
