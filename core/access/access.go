@@ -102,6 +102,7 @@ func CanOwn(a Actor, t *schema.Table, owner int64) error {
 type Fields struct {
 	Hidden   map[string]bool // field ids left out of every read: list, get, history, export, charts
 	ReadOnly map[string]bool // field ids the actor sees but may not change
+	Masked   map[string]bool // 敏感 field ids the actor sees masked (138****8000) and may not change
 }
 
 // Visible reports whether the field (by id) may be read.

@@ -38,7 +38,11 @@ type User struct {
 	ID    int64  `json:"id"`
 	Email string `json:"email,omitempty"`
 	Name  string `json:"name"`
-	Role  string `json:"role,omitempty"`
+	Role  string `json:"role,omitempty"` // "admin" when Roles holds the 管理员 role, else "member"
+	// Roles are the person's role ids (package org defines them); Departments their
+	// departments, the main one first.
+	Roles       []string `json:"roles,omitempty"`
+	Departments []int64  `json:"departments,omitempty"`
 }
 
 // Session is a signed-in user's token pair: Token for the Authorization header or the
