@@ -341,7 +341,7 @@ func TestSetupFlow(t *testing.T) {
 	}
 	// Nothing but setup works yet.
 	c.get("/api/tables").wantError(t, 401, "unauthorized")
-	c.post("/api/setup", map[string]string{"email": adminEmail, "password": "short", "name": adminName}).wantError(t, 400, "weak_password")
+	c.post("/api/setup", map[string]string{"email": adminEmail, "password": "short", "name": adminName}).wantError(t, 400, "password_too_short")
 
 	body := c.post("/api/setup", map[string]string{"email": adminEmail, "password": adminPassword, "name": adminName}).must(t, 200)
 	user, _ := body["user"].(map[string]any)
