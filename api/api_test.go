@@ -443,7 +443,7 @@ func TestUsers(t *testing.T) {
 		t.Errorf("member me = %v", me)
 	}
 	admin.post("/api/users", map[string]string{"email": "SALES@example.com", "password": "another-password"}).wantError(t, 409, "email_taken")
-	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "bad_option")
+	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "unknown_role")
 	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "not_allowed")
 	list := items(admin.get("/api/users").must(t, 200))
 	if len(list) != 2 || list[0]["email"] != adminEmail || list[1]["name"] != "小王" {
