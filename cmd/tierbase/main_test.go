@@ -118,7 +118,7 @@ func TestDemoThenUserCreate(t *testing.T) {
 		t.Errorf("short password: %v", err)
 	}
 	_, _, err = runCLI("user", "create", "--data", dir, "--email", "x@example.com", "--password", "long-enough", "--role", "boss")
-	if p := problem.As(err); p == nil || p.Code != "bad_option" {
+	if p := problem.As(err); p == nil || p.Code != "unknown_role" {
 		t.Errorf("bad role: %v", err)
 	}
 
