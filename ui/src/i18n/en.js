@@ -95,7 +95,7 @@ export default {
     password: 'New password',
     confirm: 'Repeat the password',
     mismatch: 'The two passwords differ',
-    policy: 'At least 8 characters; not the email nor its part before @; not a common password (such as password123).',
+    policy: "At least 8 characters; not the email nor its part before {'@'}; not a common password (such as password123).",
     submit: 'Set password and sign in',
     invalid: 'This link cannot be used',
     toLogin: 'Go to sign in',

@@ -95,7 +95,7 @@ export default {
     password: '新密码',
     confirm: '再次输入密码',
     mismatch: '两次输入的密码不一致',
-    policy: '至少 8 位；不能是邮箱或邮箱 @ 前面的部分；不能是常见密码（如 password123）。',
+    policy: "至少 8 位；不能是邮箱或邮箱 {'@'} 前面的部分；不能是常见密码（如 password123）。",
     submit: '设置密码并登录',
     invalid: '链接不可用',
     toLogin: '去登录',
