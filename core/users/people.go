@@ -471,21 +471,8 @@ func (s *Service) ChangePassword(ctx context.Context, a access.Actor, keep, curr
 	if err := s.db.R.QueryRowContext(ctx, "SELECT password_hash FROM _users WHERE id = ?", u.ID).Scan(&hash); err != nil {
 		return err
 	}
-	account := "e:" + u.Email
-	if wait := s.throttle.wait(s.Now(), account, account); wait > 0 {
-		return throttled(wait)
-	}
-	ok = false
-	err := s.hash(ctx, func() error {
-		now := s.Now()
-		if wait := s.throttle.attempt(now, account, account); wait > 0 {
-			return throttled(wait)
-		}
-		if ok = checkPassword(hash, current); ok {
-			s.throttle.succeeded(now, account, account)
-		}
-		return nil
-	})
+	// Guesses count against the account, as sign-ins do, and against the session.
+	ok, err := s.verify(ctx, "e:"+u.Email, "s:"+tokenHash(keep), hash, current)
 	if err != nil {
 		return err
 	}

@@ -278,6 +278,13 @@ func TestOwnNameAndPassword(t *testing.T) {
 	if _, err := us.AcceptInvite(ctx, token, "wang-password-3"); err != nil {
 		t.Fatal(err)
 	}
+	// Guessing the current password is throttled as sign-ins are.
+	for range 5 {
+		us.ChangePassword(ctx, asWang, here.Token, "a-guess-123", "wang-password-4")
+	}
+	if err := us.ChangePassword(ctx, asWang, here.Token, "wang-password-3", "wang-password-4"); code(err) != "throttled" {
+		t.Errorf("after five wrong guesses: %v", err)
+	}
 	if strings.Contains(auditDetails(t, dir), "wang-password") {
 		t.Error("a password is in the operation log")
 	}

@@ -284,10 +284,6 @@ func (s *Service) Setup(ctx context.Context, email, password, name string) (User
 func (s *Service) Login(ctx context.Context, email, password, client string) (Session, error) {
 	email = strings.TrimSpace(strings.ToLower(email))
 	account, from := "e:"+email, "c:"+client
-	// A locked-out attempt is answered at once, without queueing for a hashing slot.
-	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
-		return Session{}, throttled(wait)
-	}
 	var id int64
 	var hash string
 	var disabled bool
@@ -296,19 +292,7 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (Se
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Session{}, err
 	}
-	ok := false
-	err = s.hash(ctx, func() error {
-		now := s.Now()
-		if wait := s.throttle.attempt(now, account, from); wait > 0 {
-			return throttled(wait)
-		}
-		if hash == "" {
-			hashPassword(password) // an unknown email spends the same time as a real check
-		} else if ok = checkPassword(hash, password); ok {
-			s.throttle.succeeded(now, account, from)
-		}
-		return nil
-	})
+	ok, err := s.verify(ctx, account, from, hash, password)
 	if err != nil {
 		return Session{}, err
 	}
@@ -340,6 +324,29 @@ func (s *Service) user(id int64) (User, bool) {
 	s.byID[id] = u
 	s.mu.Unlock()
 	return u, true
+}
+
+// verify checks password against hash (an empty hash: no such account, which spends the same
+// time) as an attempt on the throttle keys account and from: a locked-out attempt is answered
+// at once, without queueing for a hashing slot.
+func (s *Service) verify(ctx context.Context, account, from, hash, password string) (bool, error) {
+	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
+		return false, throttled(wait)
+	}
+	ok := false
+	err := s.hash(ctx, func() error {
+		now := s.Now()
+		if wait := s.throttle.attempt(now, account, from); wait > 0 {
+			return throttled(wait)
+		}
+		if hash == "" {
+			hashPassword(password)
+		} else if ok = checkPassword(hash, password); ok {
+			s.throttle.succeeded(now, account, from)
+		}
+		return nil
+	})
+	return ok, err
 }
 
 func throttled(wait time.Duration) error {
