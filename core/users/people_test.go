@@ -2,6 +2,7 @@ package users_test
 
 import (
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -287,5 +288,45 @@ func TestOwnNameAndPassword(t *testing.T) {
 	}
 	if strings.Contains(auditDetails(t, dir), "wang-password") {
 		t.Error("a password is in the operation log")
+	}
+}
+
+// An existing database's people keep their role: the migration fills _user_roles from
+// _users.role.
+func TestMigrationKeepsRoles(t *testing.T) {
+	us, dir, boss, asBoss := people(t)
+	wang, err := us.Create(ctx, asBoss, "wang@example.com", "wang-password", "小王", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	raw.QueryRow("PRAGMA user_version").Scan(&version)
+	for _, q := range []string{
+		`DROP TABLE _user_roles`, `DROP TABLE _user_departments`, `DROP TABLE _invites`,
+		`ALTER TABLE _users DROP COLUMN disabled`, `ALTER TABLE _users DROP COLUMN last_sign_in`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-1),
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+	db2, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	us2, err := users.Open(db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]string{boss.ID: users.Admin, wang.ID: users.Member} {
+		if u, _ := us2.Get(id); u.Role != want || !slices.Equal(u.Roles, []string{want}) {
+			t.Errorf("after the migration %+v", u)
+		}
 	}
 }
