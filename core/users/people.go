@@ -58,13 +58,15 @@ func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin
 	if err != nil {
 		return User{}, "", err
 	}
-	u := User{Email: email, Name: strings.TrimSpace(n.Name), Roles: n.Roles, Departments: n.Departments,
-		Invited: n.Password == ""}
+	u := User{Email: email, Roles: n.Roles, Departments: n.Departments, Invited: n.Password == ""}
 	if u.Roles == nil {
 		u.Roles = []string{Member}
 	}
-	if u.Name == "" {
-		u.Name = strings.SplitN(email, "@", 2)[0]
+	if strings.TrimSpace(n.Name) == "" {
+		n.Name = strings.SplitN(email, "@", 2)[0]
+	}
+	if u.Name, err = cleanName(n.Name); err != nil {
+		return User{}, "", err
 	}
 	if u.Roles, err = s.checkRoles(u.Roles); err != nil {
 		return User{}, "", err
@@ -124,6 +126,21 @@ func cleanEmail(email string) (string, error) {
 		return "", problem.Invalid("bad_email", "value", email).OnField("email")
 	}
 	return email, nil
+}
+
+// maxName is the most characters a person's name may have.
+const maxName = 100
+
+// cleanName returns the name without surrounding spaces, or a 400 when it is empty or too long.
+func cleanName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", problem.Invalid("required").OnField("name")
+	}
+	if len([]rune(name)) > maxName {
+		return "", problem.Invalid("too_long", "max", maxName).OnField("name")
+	}
+	return name, nil
 }
 
 // checkRoles returns the role ids without repeats, or a 400 naming one that does not exist.
@@ -250,9 +267,9 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, p Patch)
 	return s.change(ctx, a, id, func(tx *sql.Tx, u *User) error {
 		changed := map[string]any{}
 		if p.Name != nil {
-			name := strings.TrimSpace(*p.Name)
-			if name == "" {
-				return problem.Invalid("required").OnField("name")
+			name, err := cleanName(*p.Name)
+			if err != nil {
+				return err
 			}
 			if name != u.Name {
 				u.Name, changed["name"] = name, name
@@ -443,12 +460,9 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (Use
 
 // Rename changes the actor's own name.
 func (s *Service) Rename(ctx context.Context, a access.Actor, name string) (User, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return User{}, problem.Invalid("required").OnField("name")
-	}
-	if len([]rune(name)) > 100 {
-		return User{}, problem.Invalid("too_long", "max", 100).OnField("name")
+	name, err := cleanName(name)
+	if err != nil {
+		return User{}, err
 	}
 	return s.change(ctx, access.System, a.UserID, func(tx *sql.Tx, u *User) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE _users SET name = ? WHERE id = ?", name, u.ID); err != nil {
