@@ -341,7 +341,7 @@ func TestSetupFlow(t *testing.T) {
 	}
 	// Nothing but setup works yet.
 	c.get("/api/tables").wantError(t, 401, "unauthorized")
-	c.post("/api/setup", map[string]string{"email": adminEmail, "password": "short", "name": adminName}).wantError(t, 400, "weak_password")
+	c.post("/api/setup", map[string]string{"email": adminEmail, "password": "short", "name": adminName}).wantError(t, 400, "password_too_short")
 
 	body := c.post("/api/setup", map[string]string{"email": adminEmail, "password": adminPassword, "name": adminName}).must(t, 200)
 	user, _ := body["user"].(map[string]any)
@@ -443,7 +443,7 @@ func TestUsers(t *testing.T) {
 		t.Errorf("member me = %v", me)
 	}
 	admin.post("/api/users", map[string]string{"email": "SALES@example.com", "password": "another-password"}).wantError(t, 409, "email_taken")
-	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "bad_option")
+	admin.post("/api/users", map[string]string{"email": "x@example.com", "password": "long-enough", "role": "boss"}).wantError(t, 400, "unknown_role")
 	member.post("/api/users", map[string]string{"email": "y@example.com", "password": "long-enough"}).wantError(t, 403, "not_allowed")
 	list := items(admin.get("/api/users").must(t, 200))
 	if len(list) != 2 || list[0]["email"] != adminEmail || list[1]["name"] != "小王" {

@@ -26,7 +26,6 @@ type credentials struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	Name     string `json:"name"`
-	Role     string `json:"role"`
 }
 
 // setup creates the first admin while there is none, and signs them in.
@@ -72,13 +71,7 @@ func (s *Server) signedIn(w http.ResponseWriter, sess users.Session) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	token := ""
-	if c, err := r.Cookie(sessionCookie); err == nil {
-		token = c.Value
-	}
-	if h := r.Header.Get("Authorization"); len(h) > 7 {
-		token = h[7:]
-	}
+	token := tokenOf(r)
 	if err := s.Users.Logout(r.Context(), token); err != nil {
 		return err
 	}
@@ -95,20 +88,4 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		return problem.New(401, "unauthorized")
 	}
 	return writeJSON(w, 200, u)
-}
-
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, 200, map[string]any{"items": s.Users.Directory(actor(r))})
-}
-
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	var c credentials
-	if err := decode(r, &c); err != nil {
-		return err
-	}
-	u, err := s.Users.Create(r.Context(), actor(r), c.Email, c.Password, c.Name, c.Role)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, 201, u)
 }

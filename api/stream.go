@@ -23,10 +23,11 @@ type streams struct {
 
 type stream struct {
 	token string // the session (or API token) it belongs to
+	user  int64  // whose session it is
 	done  chan struct{}
 }
 
-func (ss *streams) add(token string) (*stream, bool) {
+func (ss *streams) add(token string, user int64) (*stream, bool) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closed {
@@ -35,7 +36,7 @@ func (ss *streams) add(token string) (*stream, bool) {
 	if ss.open == nil {
 		ss.open = map[*stream]struct{}{}
 	}
-	st := &stream{token: token, done: make(chan struct{})}
+	st := &stream{token: token, user: user, done: make(chan struct{})}
 	ss.open[st] = struct{}{}
 	return st, true
 }
@@ -48,10 +49,19 @@ func (ss *streams) remove(st *stream) {
 
 // end closes the streams of token (all of them when token is "").
 func (ss *streams) end(token string) {
+	ss.endIf(func(st *stream) bool { return token == "" || st.token == token })
+}
+
+// endUser closes the user's streams but those of the session keep: their sessions ended.
+func (ss *streams) endUser(user int64, keep string) {
+	ss.endIf(func(st *stream) bool { return st.user == user && st.token != keep })
+}
+
+func (ss *streams) endIf(match func(*stream) bool) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	for st := range ss.open {
-		if token == "" || st.token == token {
+		if match(st) {
 			close(st.done)
 			delete(ss.open, st)
 		}
@@ -77,13 +87,12 @@ func init() {
 // a comment line every StreamHeartbeat. It ends when the client goes, the session is logged
 // out or the server shuts down.
 func (s *Server) notificationStream(w http.ResponseWriter, r *http.Request) error {
-	token := tokenOf(r)
-	st, ok := s.live.add(token)
+	token, user := tokenOf(r), actor(r).UserID
+	st, ok := s.live.add(token, user)
 	if !ok {
 		return problem.New(http.StatusServiceUnavailable, "shutting_down")
 	}
 	defer s.live.remove(st)
-	user := actor(r).UserID
 	changed, stop := s.Inbox.Subscribe(user)
 	defer stop()
 	h := w.Header()

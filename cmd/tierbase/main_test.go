@@ -114,11 +114,11 @@ func TestDemoThenUserCreate(t *testing.T) {
 		t.Errorf("duplicate user: %v", err)
 	}
 	_, _, err = runCLI("user", "create", "--data", dir, "--email", "x@example.com", "--password", "short")
-	if p := problem.As(err); p == nil || p.Code != "weak_password" {
+	if p := problem.As(err); p == nil || p.Code != "password_too_short" {
 		t.Errorf("short password: %v", err)
 	}
 	_, _, err = runCLI("user", "create", "--data", dir, "--email", "x@example.com", "--password", "long-enough", "--role", "boss")
-	if p := problem.As(err); p == nil || p.Code != "bad_option" {
+	if p := problem.As(err); p == nil || p.Code != "unknown_role" {
 		t.Errorf("bad role: %v", err)
 	}
 

@@ -32,8 +32,8 @@ const (
 	Member = "member"
 )
 
-// User is an account. The password hash never leaves this package. Email and role are
-// empty in the directory members see (see List).
+// User is an account. The password hash never leaves this package. The directory members
+// see (see Directory) holds only id, name and whether the person is disabled.
 type User struct {
 	ID    int64  `json:"id"`
 	Email string `json:"email,omitempty"`
@@ -43,6 +43,20 @@ type User struct {
 	// departments, the main one first.
 	Roles       []string `json:"roles,omitempty"`
 	Departments []int64  `json:"departments,omitempty"`
+	// Disabled people cannot sign in; they keep their records and stay in the directory.
+	Disabled bool `json:"disabled,omitempty"`
+	// Invited people have no password yet: they are waiting for their invitation (or
+	// password reset) link.
+	Invited    bool   `json:"invited,omitempty"`
+	LastSignIn string `json:"lastSignIn,omitempty"` // RFC 3339, empty until the first sign-in
+}
+
+// roleOf is the admin/member role that the role ids amount to.
+func roleOf(roles []string) string {
+	if slices.Contains(roles, Admin) {
+		return Admin
+	}
+	return Member
 }
 
 // Session is a signed-in user's token pair: Token for the Authorization header or the
@@ -70,10 +84,17 @@ type Service struct {
 	throttle throttle
 	hashing  chan struct{} // one token per hash in flight
 	setupMu  sync.Mutex    // first-run setups one at a time
+	changeMu sync.Mutex    // changes to people one at a time, so the last admin stays
 
 	// Grants resolves a person's roles and departments for ActorOf (set by package app from
 	// package org); nil leaves every actor with nil grants.
 	Grants func(u User) *access.Grants
+	// RoleExists tells whether a role id may be given to a person (set by package app from
+	// package org); nil: only the built-in "admin" and "member" exist.
+	RoleExists func(id string) bool
+	// DepartmentExists tells whether a department id may be given to a person (set by package
+	// app from package org); nil: there are no departments.
+	DepartmentExists func(id int64) bool
 }
 
 type sessionEntry struct {
@@ -87,20 +108,12 @@ const SessionTTL = 30 * 24 * time.Hour
 
 // Open loads users and sessions.
 func Open(db *store.DB) (*Service, error) {
-	s := &Service{db: db, Now: time.Now, byID: map[int64]User{}, sessions: map[string]sessionEntry{},
+	s := &Service{db: db, Now: time.Now, sessions: map[string]sessionEntry{},
 		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.throttle.failures = map[string][]time.Time{}
-	rows, err := db.R.Query("SELECT id, email, name, role FROM _users")
-	if err != nil {
+	var err error
+	if s.byID, err = readUsers(db.R, 0); err != nil {
 		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var u User
-		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Role); err != nil {
-			return nil, err
-		}
-		s.byID[u.ID] = u
 	}
 	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
 	if err != nil {
@@ -116,7 +129,69 @@ func Open(db *store.DB) (*Service, error) {
 		t, _ := time.Parse(time.RFC3339, exp)
 		s.sessions[h] = sessionEntry{userID: uid, csrf: csrf, expires: t}
 	}
-	return s, rows.Err()
+	return s, srows.Err()
+}
+
+// readUsers reads the user with the given id from the database, or every user when id is 0,
+// with their roles and departments.
+func readUsers(db *sql.DB, id int64) (map[int64]User, error) {
+	out := map[int64]User{}
+	rows, err := db.Query(`SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
+		WHERE ? IN (0, id)`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.ID, &u.Email, &u.Name, &u.Disabled, &u.Invited, &u.LastSignIn); err != nil {
+			return nil, err
+		}
+		out[u.ID] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	roles, err := db.Query("SELECT user_id, role_id FROM _user_roles WHERE ? IN (0, user_id) ORDER BY rowid", id)
+	if err != nil {
+		return nil, err
+	}
+	defer roles.Close()
+	for roles.Next() {
+		var uid int64
+		var r string
+		if err := roles.Scan(&uid, &r); err != nil {
+			return nil, err
+		}
+		if u, ok := out[uid]; ok {
+			u.Roles = append(u.Roles, r)
+			out[uid] = u
+		}
+	}
+	if err := roles.Err(); err != nil {
+		return nil, err
+	}
+	depts, err := db.Query(`SELECT user_id, department_id FROM _user_departments WHERE ? IN (0, user_id)
+		ORDER BY main DESC, rowid`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer depts.Close()
+	for depts.Next() {
+		var uid, d int64
+		if err := depts.Scan(&uid, &d); err != nil {
+			return nil, err
+		}
+		if u, ok := out[uid]; ok {
+			u.Departments = append(u.Departments, d)
+			out[uid] = u
+		}
+	}
+	for uid, u := range out {
+		u.Role = roleOf(u.Roles)
+		out[uid] = u
+	}
+	return out, depts.Err()
 }
 
 // HasAdmin reports whether any admin exists. Until one does, the first-run page may
@@ -163,23 +238,26 @@ func (s *Service) List() []User {
 }
 
 // Directory returns the users as the actor may see them, ordered by id: whole for those who
-// manage users; id and name only (what the 负责人 picker needs) for everyone else.
+// manage users; id, name and whether they are disabled (what the 负责人 picker needs) for
+// everyone else.
 func (s *Service) Directory(a access.Actor) []User {
 	out := s.List()
 	if access.Can(a, access.ManageUsers) != nil {
 		for i, u := range out {
-			out[i] = User{ID: u.ID, Name: u.Name}
+			out[i] = User{ID: u.ID, Name: u.Name, Disabled: u.Disabled}
 		}
 	}
 	return out
 }
 
-// Create adds a user, if the actor may manage users. Passwords need at least 8 characters.
+// Create adds a user with a password and one role ("" for member), if the actor may manage
+// users: the command line's and the demo's way; Add also invites.
 func (s *Service) Create(ctx context.Context, a access.Actor, email, password, name, role string) (User, error) {
-	if err := access.Can(a, access.ManageUsers); err != nil {
+	if err := CheckPassword(email, password); err != nil {
 		return User{}, err
 	}
-	return s.create(ctx, email, password, name, role, false)
+	u, _, err := s.Add(ctx, a, NewUser{Email: email, Password: password, Name: name, Roles: []string{cmp.Or(role, Member)}})
+	return u, err
 }
 
 // Setup creates the first admin, as the first-run page does: exactly one setup succeeds, even
@@ -191,102 +269,84 @@ func (s *Service) Setup(ctx context.Context, email, password, name string) (User
 	if s.HasAdmin() {
 		return User{}, problem.New(409, "setup_done")
 	}
-	return s.create(ctx, email, password, name, Admin, true)
-}
-
-// create adds a user; firstAdmin inserts only while the database has no admin, in the same
-// statement, so that the check and the insert cannot be separated.
-func (s *Service) create(ctx context.Context, email, password, name, role string, firstAdmin bool) (User, error) {
-	email = strings.TrimSpace(strings.ToLower(email))
-	if !strings.Contains(email, "@") || len(email) > 200 {
-		return User{}, problem.Invalid("bad_email", "value", email).OnField("email")
-	}
-	if len([]rune(password)) < 8 {
-		return User{}, problem.Invalid("weak_password").OnField("password")
-	}
-	if role == "" {
-		role = Member
-	}
-	if role != Admin && role != Member {
-		return User{}, problem.Invalid("bad_option", "value", role, "options", "admin、member").OnField("role")
-	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = strings.SplitN(email, "@", 2)[0]
-	}
-	var hash string
-	if err := s.hash(ctx, func() error { hash = hashPassword(password); return nil }); err != nil {
+	if err := CheckPassword(email, password); err != nil {
 		return User{}, err
 	}
-	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)"
-	if firstAdmin {
-		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin')"
-	}
-	var id int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, email, name, role, hash, s.Now().UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return problem.New(409, "setup_done") // an admin was created meanwhile
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return User{}, problem.New(409, "email_taken", "email", email).OnField("email")
-		}
-		return User{}, err
-	}
-	u := User{ID: id, Email: email, Name: name, Role: role}
-	s.mu.Lock()
-	s.byID[id] = u
-	s.mu.Unlock()
-	return u, nil
+	u, _, err := s.add(ctx, access.System, NewUser{Email: email, Password: password, Name: name, Roles: []string{Admin}}, true)
+	return u, err
 }
 
 // Login checks the password and opens a session. After five wrong passwords for one email
 // (or twenty from one client) within 15 minutes further attempts are refused for a while
 // (429 "throttled"). Each attempt is counted before its slow hash, so attempts sent at once
-// count each other: of forty wrong passwords sent together, five are checked.
+// count each other: of forty wrong passwords sent together, five are checked. A disabled
+// person with the right password is told that their account is disabled (403).
 func (s *Service) Login(ctx context.Context, email, password, client string) (Session, error) {
 	email = strings.TrimSpace(strings.ToLower(email))
 	account, from := "e:"+email, "c:"+client
-	// A locked-out attempt is answered at once, without queueing for a hashing slot.
-	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
-		return Session{}, throttled(wait)
-	}
-	var u User
+	var id int64
 	var hash string
-	err := s.db.R.QueryRowContext(ctx, "SELECT id, email, name, role, password_hash FROM _users WHERE email = ?", email).
-		Scan(&u.ID, &u.Email, &u.Name, &u.Role, &hash)
+	var disabled bool
+	err := s.db.R.QueryRowContext(ctx, "SELECT id, password_hash, disabled FROM _users WHERE email = ?", email).
+		Scan(&id, &hash, &disabled)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Session{}, err
 	}
-	ok := false
-	err = s.hash(ctx, func() error {
-		now := s.Now()
-		if wait := s.throttle.attempt(now, account, from); wait > 0 {
-			return throttled(wait)
-		}
-		if hash == "" {
-			hashPassword(password) // an unknown email spends the same time as a real check
-		} else if ok = checkPassword(hash, password); ok {
-			s.throttle.succeeded(now, account, from)
-		}
-		return nil
-	})
+	ok, err := s.verify(ctx, account, from, hash, password)
 	if err != nil {
 		return Session{}, err
 	}
 	if !ok {
 		return Session{}, problem.New(401, "bad_login")
 	}
+	if disabled {
+		return Session{}, problem.New(403, "account_disabled")
+	}
+	u, ok := s.user(id)
+	if !ok {
+		return Session{}, problem.New(401, "bad_login")
+	}
 	return s.OpenSession(ctx, u)
+}
+
+// user returns the user with the given id from memory, or else from the database (one made
+// by another process, such as `tierbase user create` while the server runs).
+func (s *Service) user(id int64) (User, bool) {
+	if u, ok := s.Get(id); ok {
+		return u, true
+	}
+	found, err := readUsers(s.db.R, id)
+	u, ok := found[id]
+	if err != nil || !ok {
+		return User{}, false
+	}
+	s.mu.Lock()
+	s.byID[id] = u
+	s.mu.Unlock()
+	return u, true
+}
+
+// verify checks password against hash (an empty hash: no such account, which spends the same
+// time) as an attempt on the throttle keys account and from: a locked-out attempt is answered
+// at once, without queueing for a hashing slot.
+func (s *Service) verify(ctx context.Context, account, from, hash, password string) (bool, error) {
+	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
+		return false, throttled(wait)
+	}
+	ok := false
+	err := s.hash(ctx, func() error {
+		now := s.Now()
+		if wait := s.throttle.attempt(now, account, from); wait > 0 {
+			return throttled(wait)
+		}
+		if hash == "" {
+			hashPassword(password)
+		} else if ok = checkPassword(hash, password); ok {
+			s.throttle.succeeded(now, account, from)
+		}
+		return nil
+	})
+	return ok, err
 }
 
 func throttled(wait time.Duration) error {
@@ -312,59 +372,68 @@ func (s *Service) hash(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// OpenSession creates a session for u.
+// OpenSession creates a session for u and notes when u signed in.
 func (s *Service) OpenSession(ctx context.Context, u User) (Session, error) {
 	token, csrf := randomToken(), randomToken()
 	h := tokenHash(token)
-	exp := s.Now().Add(SessionTTL)
-	if err := s.db.Exec(ctx, "INSERT INTO _sessions(token_hash, user_id, csrf, expires_at) VALUES(?,?,?,?)",
-		h, u.ID, csrf, exp.UTC().Format(time.RFC3339)); err != nil {
+	now := s.Now()
+	exp := now.Add(SessionTTL)
+	u.LastSignIn = now.UTC().Format(time.RFC3339)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _sessions(token_hash, user_id, csrf, expires_at) VALUES(?,?,?,?)",
+			h, u.ID, csrf, exp.UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE _users SET last_sign_in = ? WHERE id = ?", u.LastSignIn, u.ID)
+		return err
+	})
+	if err != nil {
 		return Session{}, err
 	}
 	s.mu.Lock()
 	s.sessions[h] = sessionEntry{userID: u.ID, csrf: csrf, expires: exp}
+	if c, ok := s.byID[u.ID]; ok {
+		c.LastSignIn = u.LastSignIn
+		s.byID[u.ID] = c
+	}
 	s.mu.Unlock()
 	return Session{Token: token, CSRF: csrf, User: u}, nil
 }
 
-// Authenticate returns the session's user and its CSRF token. Sessions and users are
-// served from memory; one missing there (made by another process, such as
-// `tierbase user create` while the server runs) is looked up in the database once.
+// Authenticate returns the session's user and its CSRF token; a disabled person's sessions
+// are refused. Sessions and users are served from memory; one missing there (made by
+// another process, such as `tierbase user create` while the server runs) is looked up in
+// the database once.
 func (s *Service) Authenticate(token string) (User, string, bool) {
 	h := tokenHash(token)
 	s.mu.RLock()
 	e, ok := s.sessions[h]
-	u, uok := s.byID[e.userID]
 	s.mu.RUnlock()
-	if !ok || !uok {
-		e, u, ok = s.loadSession(h)
-		if !ok {
+	if !ok {
+		if e, ok = s.loadSession(h); !ok {
 			return User{}, "", false
 		}
 	}
-	if s.Now().After(e.expires) {
+	u, ok := s.user(e.userID)
+	if !ok || u.Disabled || s.Now().After(e.expires) {
 		return User{}, "", false
 	}
 	return u, e.csrf, true
 }
 
-func (s *Service) loadSession(h string) (sessionEntry, User, bool) {
+func (s *Service) loadSession(h string) (sessionEntry, bool) {
 	var e sessionEntry
-	var u User
 	var exp string
-	err := s.db.R.QueryRow(`SELECT s.user_id, s.csrf, s.expires_at, u.email, u.name, u.role
-		FROM _sessions s JOIN _users u ON u.id = s.user_id WHERE s.token_hash = ?`, h).
-		Scan(&e.userID, &e.csrf, &exp, &u.Email, &u.Name, &u.Role)
+	err := s.db.R.QueryRow("SELECT user_id, csrf, expires_at FROM _sessions WHERE token_hash = ?", h).
+		Scan(&e.userID, &e.csrf, &exp)
 	if err != nil {
-		return e, u, false
+		return e, false
 	}
 	e.expires, _ = time.Parse(time.RFC3339, exp)
-	u.ID = e.userID
 	s.mu.Lock()
 	s.sessions[h] = e
-	s.byID[u.ID] = u
 	s.mu.Unlock()
-	return e, u, true
+	return e, true
 }
 
 // Logout ends the session.

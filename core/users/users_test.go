@@ -56,8 +56,8 @@ func TestCreateAndDirectory(t *testing.T) {
 	for _, bad := range []struct{ email, pw, role, code string }{
 		{"WANG@example.com", "password-9", "", "email_taken"},
 		{"no-at-sign", "password-9", "", "bad_email"},
-		{"y@example.com", "short", "", "weak_password"},
-		{"y@example.com", "password-9", "boss", "bad_option"},
+		{"y@example.com", "short", "", "password_too_short"},
+		{"y@example.com", "password-9", "boss", "unknown_role"},
 	} {
 		if _, err := us.Create(ctx, asAdmin, bad.email, bad.pw, "", bad.role); code(err) != bad.code {
 			t.Errorf("create %v: %v", bad, err)

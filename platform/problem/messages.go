@@ -70,7 +70,6 @@ var messages = map[string][2]string{
 	"bad_sort":          {"无法按「{name}」排序：没有这个字段", "cannot sort by \"{name}\": no such field"},
 	"batch_too_large":   {"一次最多提交 {max} 条记录", "at most {max} records per batch"},
 	"setup_done":        {"系统已完成初始化", "setup is already done"},
-	"weak_password":     {"密码至少 8 位", "password must have at least 8 characters"},
 	"email_taken":       {"邮箱「{email}」已注册", "email \"{email}\" is already registered"},
 	"in_use":            {"{kind}「{name}」正被使用：{reason}", "{kind} \"{name}\" is in use: {reason}"},
 	"template_exists":   {"应用「{name}」已存在", "the app \"{name}\" already exists"},

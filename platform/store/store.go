@@ -426,6 +426,17 @@ var migrations = []string{
 	CREATE INDEX _audit_at ON _audit(at);
 	CREATE TRIGGER _audit_no_update BEFORE UPDATE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE TRIGGER _audit_no_delete BEFORE DELETE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
+	// People's roles and departments (package users); the roles start from _users.role, which
+	// stays as the derived admin/member. A disabled person cannot sign in; an invitation (or an
+	// admin's password reset) is a one-time link whose token is stored hashed.
+	`CREATE TABLE _user_roles(user_id INTEGER NOT NULL, role_id TEXT NOT NULL, PRIMARY KEY(user_id, role_id));
+	CREATE TABLE _user_departments(user_id INTEGER NOT NULL, department_id INTEGER NOT NULL, main INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY(user_id, department_id));
+	INSERT INTO _user_roles(user_id, role_id) SELECT id, role FROM _users;
+	ALTER TABLE _users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+	ALTER TABLE _users ADD COLUMN last_sign_in TEXT NOT NULL DEFAULT '';
+	CREATE TABLE _invites(token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, expires_at TEXT NOT NULL,
+		used INTEGER NOT NULL DEFAULT 0);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -43,6 +43,18 @@ export class ApiError extends Error {
     }
     return out
   }
+
+  // fieldErrors without the 字段「…」 prefix: for forms that show each under its own input,
+  // whose fields are the API's keys (password, email), not names a person reads.
+  fieldHints() {
+    const out = this.fieldErrors()
+    for (const [k, m] of Object.entries(out)) {
+      for (const prefix of [`字段「${k}」：`, `field "${k}": `]) {
+        if (m.startsWith(prefix)) out[k] = m.slice(prefix.length)
+      }
+    }
+    return out
+  }
 }
 
 let onUnauthorized = () => {}

@@ -13,7 +13,7 @@ setLang(currentLang())
 setUnauthorizedHandler(() => {
   clearSession()
   const here = router.currentRoute.value
-  if (here.name !== 'login' && here.name !== 'setup') {
+  if (here.name !== 'login' && here.name !== 'setup' && !here.meta.open) {
     router.push({ name: 'login', query: { redirect: here.fullPath } })
   }
 })

@@ -11,12 +11,15 @@ import SchemeEditor from './views/SchemeEditor.vue'
 import RfmView from './views/RfmView.vue'
 import RulesView from './views/RulesView.vue'
 import RuleEditor from './views/RuleEditor.vue'
+import InviteView from './views/InviteView.vue'
 
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     { path: '/setup', name: 'setup', component: SetupView },
     { path: '/login', name: 'login', component: LoginView },
+    // A one-time link (invitation or password reset): open to whoever holds it.
+    { path: '/invite/:token', name: 'invite', component: InviteView, props: true, meta: { open: true } },
     {
       path: '/',
       component: MainLayout,
@@ -34,6 +37,7 @@ export const router = createRouter({
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
+        { path: 'admin/people', name: 'people', component: () => import('./views/PeopleView.vue'), meta: { admin: true } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
@@ -52,6 +56,7 @@ router.beforeEach(async (to) => {
   }
   if (store.needsSetup) return to.name === 'setup' ? true : { name: 'setup' }
   if (to.name === 'setup') return { name: store.user ? 'home' : 'login' }
+  if (to.meta.open) return true
   if (!store.user && to.name !== 'login') return { name: 'login', query: { redirect: to.fullPath } }
   if (store.user && to.name === 'login') return { name: 'home' }
   if (to.meta.admin && store.user.role !== 'admin') return { name: 'home' }
