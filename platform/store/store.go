@@ -426,6 +426,11 @@ var migrations = []string{
 	CREATE INDEX _audit_at ON _audit(at);
 	CREATE TRIGGER _audit_no_update BEFORE UPDATE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE TRIGGER _audit_no_delete BEFORE DELETE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
+	// The recycle bin (回收站): each deleted record's row (its column values as JSON), kept 30 days.
+	`CREATE TABLE _trash(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, data TEXT NOT NULL,
+		deleted_by INTEGER NOT NULL, deleted_at TEXT NOT NULL);
+	CREATE INDEX _trash_record ON _trash(table_id, record_id);
+	CREATE INDEX _trash_at ON _trash(deleted_at);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
