@@ -18,13 +18,13 @@ func TestTrashRestore(t *testing.T) {
 	for _, r := range []reply{member.get("/api/trash"), member.post(restore, nil), member.del(fmt.Sprintf("/api/trash/%s/%v", url.PathEscape("客户"), id))} {
 		r.wantError(t, 403, "not_allowed")
 	}
-	page := admin.get("/api/trash?table=" + url.QueryEscape("客户")).must(t, 200)
+	page := admin.get("/api/trash?table="+url.QueryEscape("客户")).must(t, 200)
 	list := items(page)
 	if len(list) != 1 || list[0]["title"] != "格力" || list[0]["deletedByName"] != "小王" || num(list[0]["recordId"]) != id || num(page["next"]) != 0 {
 		t.Fatalf("trash: %v", page)
 	}
 	admin.get("/api/trash?cursor=x").wantError(t, 400, "bad_param")
-	admin.get("/api/trash?table=" + url.QueryEscape("没有这张表")).wantError(t, 404, "not_found")
+	admin.get("/api/trash?table="+url.QueryEscape("没有这张表")).wantError(t, 404, "not_found")
 	res := admin.post(restore, nil).must(t, 200)
 	if num(res["id"]) != id || num(res["dropped"]) != 0 {
 		t.Fatalf("restore: %v", res)
@@ -56,7 +56,7 @@ func TestBackupsAPI(t *testing.T) {
 	if list := items(admin.get("/api/backups").must(t, 200)); len(list) != 1 || list[0]["name"] != name {
 		t.Fatalf("backups: %v", list)
 	}
-	member.get("/api/backups/" + name).wantError(t, 403, "not_allowed")
+	member.get("/api/backups/"+name).wantError(t, 403, "not_allowed")
 	file := admin.get("/api/backups/" + name)
 	if file.Status != 200 || !strings.HasPrefix(file.Raw, "SQLite format 3\x00") || len(file.Raw) != int(num(made["size"])) ||
 		!strings.Contains(file.Header.Get("Content-Disposition"), name) {
