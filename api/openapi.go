@@ -56,6 +56,12 @@ var operations = []operation{
 	{"patch", "/api/tables/{table}/records/{id}", "修改记录 / Update a record", "Record", "Record", "200", nil, false},
 	{"delete", "/api/tables/{table}/records/{id}", "删除记录 / Delete a record", "", "OK", "200", nil, false},
 	{"get", "/api/tables/{table}/records/{id}/history", "操作记录 / A record's history", "", "History", "200", nil, false},
+	{"get", "/api/trash", "回收站：30 天内删除的记录，新的在前（管理员）/ The recycle bin: records deleted in the last 30 days, newest first (admin)", "", "TrashPage", "200", []string{"table", "cursor", "limit"}, false},
+	{"post", "/api/trash/{table}/{id}/restore", "恢复记录（原 ID、原值、保留操作记录）/ Restore a deleted record with its id, values and history (admin)", "", "Restored", "200", nil, false},
+	{"delete", "/api/trash/{table}/{id}", "彻底删除回收站中的记录 / Delete a record from the recycle bin for good (admin)", "", "OK", "200", nil, false},
+	{"get", "/api/backups", "备份列表 / Backups, newest first (admin)", "", "BackupList", "200", nil, false},
+	{"post", "/api/backups", "立即备份（完成后返回）/ Back up now; answers when done (admin)", "", "Backup", "201", nil, false},
+	{"get", "/api/backups/{name}", "下载备份 / Download a backup (admin)", "", "SQLiteFile", "200", nil, false},
 	{"get", "/api/tables/{table}/export", "导出 Excel/CSV / Export records as xlsx or csv", "", "File", "200", []string{"format", "filter", "sort"}, false},
 	{"post", "/api/tables/{table}/imports", "上传文件以导入到表 / Upload a file to import into a table: preview, proposed types and mapping", "Upload", "Upload", "201", []string{"sheet"}, false},
 	{"post", "/api/imports", "上传文件（可新建表）/ Upload a file to import (possibly into a new table)", "Upload", "Upload", "201", []string{"sheet"}, false},
@@ -143,6 +149,12 @@ var operationIDs = map[string]string{
 	"PATCH /api/tables/{table}/records/{id}":            "updateRecord",
 	"DELETE /api/tables/{table}/records/{id}":           "deleteRecord",
 	"GET /api/tables/{table}/records/{id}/history":      "getRecordHistory",
+	"GET /api/trash":                                    "listTrash",
+	"POST /api/trash/{table}/{id}/restore":              "restoreTrash",
+	"DELETE /api/trash/{table}/{id}":                    "deleteFromTrash",
+	"GET /api/backups":                                  "listBackups",
+	"POST /api/backups":                                 "makeBackup",
+	"GET /api/backups/{name}":                           "downloadBackup",
 	"GET /api/tables/{table}/export":                    "exportRecords",
 	"POST /api/tables/{table}/imports":                  "uploadToTable",
 	"POST /api/imports":                                 "uploadFile",
@@ -216,6 +228,8 @@ var queryDocs = map[string]string{
 	"format":    "xlsx（默认）或 csv / xlsx (default) or csv",
 	"sheet":     "Excel 工作表名称或序号 / XLSX sheet name or number",
 	"field":     "分级字段名称或 ID / the graded field, name or id",
+	"cursor":    "上一页最后一项的 id / the id of the last item of the previous page",
+	"table":     "表名称或 ID / table name or id",
 	"filters":   "看板筛选 JSON / dashboard filters, e.g. {\"from\":\"2026-01-01\",\"to\":\"2026-11-30\",\"owners\":[3],\"regions\":[\"广东\"]}",
 }
 
@@ -395,7 +409,15 @@ func schemas() map[string]any {
 			"capped": boolean, "value": map[string]any{"type": "number"}, "previous": map[string]any{"type": "number"}, "change": map[string]any{"type": "number"},
 			"max": map[string]any{"type": "number"}, "alerting": boolean, "names": map[string]any{"type": "object", "additionalProperties": str},
 			"userKeys": map[string]any{"type": "array", "items": integer}, "computed": str}),
-		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete"}},
+		"TrashPage": obj(map[string]any{"next": integer, "items": list(obj(map[string]any{"id": integer, "tableId": str, "table": str,
+			"recordId": integer, "title": str, "deletedBy": integer, "deletedByName": str, "deletedAt": str}))}),
+		"Restored": obj(map[string]any{"table": str, "id": integer,
+			"dropped":  map[string]any{"type": "integer", "description": "已删除字段的值未恢复的个数 / values of fields deleted since, not restored"},
+			"unlinked": map[string]any{"type": "array", "items": str, "description": "关联的记录已不存在而清空的字段 / link fields emptied: their record is gone"},
+			"added":    map[string]any{"type": "array", "items": str, "description": "删除后新增、留空的字段 / fields added since, left empty"}}),
+		"Backup":     obj(map[string]any{"name": str, "size": integer, "at": str}),
+		"BackupList": obj(map[string]any{"items": list(ref("Backup"))}),
+		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete", "restore"}},
 			"at": str, "user": obj(map[string]any{"id": integer, "name": str}),
 			"via":     obj(map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"rule", "scheme"}}, "name": str}),
 			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})}})),
@@ -420,6 +442,9 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request) error {
 		content := map[string]any{"application/json": map[string]any{"schema": ref(op.response)}}
 		if op.response == "Stream" {
 			content = map[string]any{"text/event-stream": map[string]any{"schema": ref("Stream")}}
+		}
+		if op.response == "SQLiteFile" {
+			content = map[string]any{"application/vnd.sqlite3": map[string]any{"schema": ref("File")}}
 		}
 		if op.response == "File" {
 			content = map[string]any{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": map[string]any{"schema": ref("File")},

@@ -22,6 +22,8 @@ var routes = []string{
 	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch",
 	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
 	"GET /api/tables/{table}/records/{id}/history",
+	"GET /api/trash", "POST /api/trash/{table}/{id}/restore", "DELETE /api/trash/{table}/{id}",
+	"GET /api/backups", "POST /api/backups", "GET /api/backups/{name}",
 	"GET /api/tables/{table}/export", "POST /api/tables/{table}/imports", "POST /api/imports",
 	"GET /api/imports/{id}", "POST /api/imports/{id}/start", "GET /api/imports/{id}/report",
 	"GET /api/schemes", "POST /api/schemes", "POST /api/schemes/preview", "GET /api/schemes/{id}", "PUT /api/schemes/{id}",

@@ -24,6 +24,7 @@ import (
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
 	"tierbase/engines/workbench"
+	"tierbase/platform/backup"
 	"tierbase/platform/problem"
 	"tierbase/ui"
 )
@@ -43,6 +44,8 @@ type Server struct {
 	Version   string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
+	// Backups is the data directory's backup directory.
+	Backups *backup.Dir
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
 
@@ -103,6 +106,12 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	auth("GET /api/trash", s.listTrash)
+	auth("POST /api/trash/{table}/{id}/restore", s.restoreTrash)
+	auth("DELETE /api/trash/{table}/{id}", s.forgetTrash)
+	auth("GET /api/backups", s.listBackups)
+	auth("POST /api/backups", s.makeBackup)
+	auth("GET /api/backups/{name}", s.downloadBackup)
 	auth("GET /api/tables/{table}/export", s.export)
 	auth("POST /api/tables/{table}/imports", s.upload)
 	auth("POST /api/imports", s.upload)

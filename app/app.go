@@ -6,7 +6,10 @@ package app
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
 	"time"
+
+	"tierbase/core/audit"
 
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -17,6 +20,7 @@ import (
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
 	"tierbase/engines/workbench"
+	"tierbase/platform/backup"
 	"tierbase/platform/jobs"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
@@ -78,18 +82,56 @@ func Open(dir string) (*App, error) {
 }
 
 // CheckAlertsEvery makes the job queue check the dashboard alerts every interval (of the
-// hour), one job per slot (alerts:<time>), so one process checks each slot. Only the server
-// calls it.
+// hour). Only the server calls it.
 func (a *App) CheckAlertsEvery(interval time.Duration) {
-	a.Jobs.Handle("alerts", jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error {
+	a.every("alerts", interval, func(ctx context.Context) error {
 		a.Reports.CheckAlerts(ctx)
 		return nil
-	}})
+	})
+}
+
+// PurgeTrashDaily makes the job queue empty the recycle bin of what was deleted more than
+// records.TrashDays ago, once a day (at 00:00 UTC). Only the server calls it.
+func (a *App) PurgeTrashDaily() {
+	a.every("trash", 24*time.Hour, func(ctx context.Context) error {
+		_, err := a.Records.PurgeTrash(ctx)
+		return err
+	})
+}
+
+// Backups is the directory of the database's backups, <data>/backups.
+func (a *App) Backups() *backup.Dir {
+	return &backup.Dir{Path: filepath.Join(filepath.Dir(a.DB.Path), "backups"), DB: a.DB.Path, Now: time.Now}
+}
+
+// BackupEvery makes the job queue back the database up every interval (counted from
+// 00:00 UTC) and keep the newest keep backups. Only the server calls it.
+func (a *App) BackupEvery(interval time.Duration, keep int) {
+	a.every("backup", interval, func(ctx context.Context) error {
+		dir := a.Backups()
+		info, err := dir.Make(ctx)
+		if err != nil {
+			return err
+		}
+		gone, err := dir.Prune(keep)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, a.DB, audit.Event{Action: audit.Backup,
+			Detail: map[string]any{"name": info.Name, "size": info.Size, "scheduled": true, "removed": gone}})
+	})
+}
+
+// every runs work through the job queue at every interval (whole minutes, counted from
+// 00:00 UTC): one job per slot (kind:<time>), so of several processes on the same database
+// one does it.
+func (a *App) every(kind string, interval time.Duration, work func(ctx context.Context) error) {
+	a.Jobs.Handle(kind, jobs.Kind{MaxAttempts: 1, Run: func(ctx context.Context, j *jobs.Job) error { return work(ctx) }})
 	a.Jobs.Every(func(ctx context.Context, tx *sql.Tx, minute time.Time) error {
 		if minute.Sub(minute.Truncate(interval)) != 0 {
 			return nil
 		}
-		_, err := a.Jobs.Enqueue(ctx, tx, "alerts", "alerts:"+minute.UTC().Format("2006-01-02T15:04Z"), nil, minute)
+		_, err := a.Jobs.Enqueue(ctx, tx, kind, kind+":"+minute.UTC().Format("2006-01-02T15:04Z"), nil, minute)
 		return err
 	})
 }

@@ -20,11 +20,13 @@ var version = "0.1.0-dev"
 const usage = `tierbase — 无代码客户管理平台 / no-code customer management
 
 Usage:
-  tierbase serve   [--data DIR] [--http ADDR] [--demo]  run the server and web UI (--demo: with demo data)
+  tierbase serve   [--data DIR] [--http ADDR] [--demo] [--backup-every 24h --backup-keep 7]  run the server and web UI
   tierbase demo    [--data DIR] [--customers N] [--seed S]   install the CRM tables with demo data
   tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid] [--owner EMAIL]
   tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
   tierbase rules run [--table NAME]                      regrade and run the rules now, carry out queued side effects
+  tierbase backup  [--data DIR] [--to FILE]               back up now (also while a server runs), into <data>/backups
+  tierbase restore FILE [--data DIR]                     restore a backup into an empty data directory
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
@@ -69,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return exportCmd(rest, stdout, stderr)
 	case "rules":
 		return rulesCmd(rest, stdout, stderr)
+	case "backup":
+		return backupCmd(rest, stdout, stderr)
+	case "restore":
+		return restoreCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)

@@ -75,6 +75,10 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"import", "--data", dir, "--table", "客户", "--create", small}, "already exists"},
 		{[]string{"export", "--data", dir, "--table", "客户", "out.txt"}, "must end in .csv or .xlsx"},
 		{[]string{"export", "--data", dir, "--table", "客户", "--filter", "{bad", "out.csv"}, "筛选条件无效"},
+		{[]string{"serve", "--data", dir, "--backup-every", "90s"}, "give whole minutes"},
+		{[]string{"serve", "--data", dir, "--backup-every", "24h", "--backup-keep", "0"}, "keep at least 1"},
+		{[]string{"restore"}, "usage: tierbase restore FILE"},
+		{[]string{"restore", "a.db", "b.db"}, `unexpected argument "b.db"`},
 	}
 	for _, c := range cases {
 		_, _, err := runCLI(c.args...)

@@ -28,8 +28,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("http", "127.0.0.1:8090", "address to listen on")
 	withDemo := fs.Bool("demo", false, "when the 客户管理 app is missing, install it with 2000 demo customers first")
 	dailyText := fs.String("daily-at", "01:00", "local time of the daily pass that re-grades and re-tags as days go by (HH:MM)")
+	backupEvery := fs.Duration("backup-every", 0, "back the database up into <data>/backups at this interval, e.g. 24h (0: no scheduled backups)")
+	backupKeep := fs.Int("backup-keep", 7, "how many scheduled backups to keep (the oldest beyond are deleted)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *backupEvery < 0 || *backupEvery > 0 && *backupEvery%time.Minute != 0 || *backupKeep < 1 {
+		return fmt.Errorf("--backup-every %v --backup-keep %d: give whole minutes such as 24h or 6h, and keep at least 1", *backupEvery, *backupKeep)
 	}
 	dailyAt, err := time.Parse("15:04", *dailyText)
 	if err != nil {
@@ -75,8 +80,13 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return installed, err
 		}}
 	srv.Reports = a.Reports
+	srv.Backups = a.Backups()
 	srv.Workbench = a.Workbench
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
+	a.PurgeTrashDaily()
+	if *backupEvery > 0 {
+		a.BackupEvery(*backupEvery, *backupKeep)
+	}
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
 	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.

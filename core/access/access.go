@@ -63,7 +63,8 @@ const (
 	ManageUsers  Action = "manage_users"  // create users, see their emails and roles
 	Import       Action = "import"        // many records at once from a file
 	Export       Action = "export"        // records to a file
-	SeeDeleted   Action = "see_deleted"   // the history of deleted records
+	SeeDeleted   Action = "see_deleted"   // the history of deleted records, the recycle bin (回收站)
+	Backup       Action = "backup"        // make and download backups of the whole database
 	Assign       Action = "assign"        // hand a record to another 负责人
 )
 

@@ -76,7 +76,7 @@ func TestScopesOnATable(t *testing.T) {
 func TestActions(t *testing.T) {
 	member := access.Actor{UserID: 1, Role: access.RoleMember}
 	admin := access.Actor{UserID: 2, Role: access.RoleAdmin}
-	for _, act := range []access.Action{access.ManageSchema, access.ManageRules, access.ManageUsers, access.Import, access.Export, access.SeeDeleted, access.Assign} {
+	for _, act := range []access.Action{access.ManageSchema, access.ManageRules, access.ManageUsers, access.Import, access.Export, access.SeeDeleted, access.Backup, access.Assign} {
 		if access.Can(admin, act) != nil || access.Can(access.System, act) != nil {
 			t.Errorf("admin or system may not %s", act)
 		}

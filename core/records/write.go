@@ -340,36 +340,51 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 			rec[f.ID] = n
 		}
 	}
-	cols := make([]string, 0, len(t.Fields))
-	marks := make([]string, 0, len(t.Fields))
-	args := make([]any, 0, len(t.Fields))
 	var changes []change
 	if rule != "" {
 		changes = append(changes, change{Field: RuleNote, After: rule})
 	}
-	for _, f := range t.Fields {
-		if f.ID == schema.FieldID {
-			continue
-		}
-		cols = append(cols, store.Quote(f.Column()))
-		marks = append(marks, "?")
-		args = append(args, SQLValue(rec[f.ID]))
-		if !f.System && rec[f.ID] != nil {
-			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
-		}
-	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", store.Quote(t.SQLName()),
-		strings.Join(cols, ", "), strings.Join(marks, ", ")), args...)
-	if err != nil {
-		return nil, err
-	}
-	id, err := res.LastInsertId()
+	changes = append(changes, valueChanges(t, rec)...)
+	id, err := insertRow(ctx, tx, t, rec)
 	if err != nil {
 		return nil, err
 	}
 	rec[schema.FieldID] = id
 	*logs = append(*logs, logEntry{recordID: id, action: "create", changes: changes})
 	return rec, nil
+}
+
+// valueChanges lists rec's non-empty user values as the history of its creation shows them.
+func valueChanges(t *schema.Table, rec Record) []change {
+	var changes []change
+	for _, f := range t.UserFields() {
+		if rec[f.ID] != nil {
+			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
+		}
+	}
+	return changes
+}
+
+// insertRow inserts rec as a row of t and returns its id: the given one when rec has an id
+// (a record restored from the recycle bin), else a new one.
+func insertRow(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record) (int64, error) {
+	cols := make([]string, 0, len(t.Fields))
+	marks := make([]string, 0, len(t.Fields))
+	args := make([]any, 0, len(t.Fields))
+	for _, f := range t.Fields {
+		if f.ID == schema.FieldID && rec[f.ID] == nil {
+			continue
+		}
+		cols = append(cols, store.Quote(f.Column()))
+		marks = append(marks, "?")
+		args = append(args, SQLValue(rec[f.ID]))
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", store.Quote(t.SQLName()),
+		strings.Join(cols, ", "), strings.Join(marks, ", ")), args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (s *Service) loc() *time.Location {
@@ -419,40 +434,47 @@ func equal(a, b any) bool {
 	return a == b
 }
 
-// Delete removes a record the actor may see. Links to it from other records are cleared.
+// Delete removes a record the actor may see, into the recycle bin (see Trash). Links to it
+// from other records are cleared.
 func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, id int64) error {
 	stamp := s.Now().UTC().Format(time.RFC3339)
-	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		old, err := s.get(ctx, tx, a, t, access.Delete, id)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
-			return err
-		}
-		for _, o := range s.Catalog.Tables() {
-			for _, f := range o.Fields {
-				if f.Type == schema.Link && f.LinkTable == t.ID {
-					q := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), store.Quote(f.Column()), store.Quote(f.Column()))
-					if _, err := tx.ExecContext(ctx, q, id); err != nil {
-						return err
-					}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.deleteTx(ctx, tx, a, t, id, stamp) })
+}
+
+// deleteTx is Delete inside a transaction.
+func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64, stamp string) error {
+	old, err := s.get(ctx, tx, a, t, access.Delete, id)
+	if err != nil {
+		return err
+	}
+	if err := toTrash(ctx, tx, t, old, a.UserID, stamp); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
+		return err
+	}
+	for _, o := range s.Catalog.Tables() {
+		for _, f := range o.Fields {
+			if f.Type == schema.Link && f.LinkTable == t.ID {
+				q := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), store.Quote(f.Column()), store.Quote(f.Column()))
+				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+					return err
 				}
 			}
 		}
-		var changes []change
-		for _, f := range t.UserFields() {
-			if old[f.ID] != nil {
-				changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
-			}
+	}
+	var changes []change
+	for _, f := range t.UserFields() {
+		if old[f.ID] != nil {
+			changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
 		}
-		for _, h := range s.Hooks {
-			if err := h.After(ctx, tx, t, old, nil); err != nil {
-				return err
-			}
+	}
+	for _, h := range s.Hooks {
+		if err := h.After(ctx, tx, t, old, nil); err != nil {
+			return err
 		}
-		return writeLog(ctx, tx, t, []logEntry{{recordID: id, action: "delete", changes: changes}}, a, stamp)
-	})
+	}
+	return writeLog(ctx, tx, t, []logEntry{{recordID: id, action: "delete", changes: changes}}, a, stamp)
 }
 
 // constraintProblem explains a UNIQUE constraint failure, or returns nil for other errors.

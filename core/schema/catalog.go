@@ -431,6 +431,7 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 			"DELETE FROM _tables WHERE id = ?",
 			"DELETE FROM _oplog WHERE table_id = ?",
 			"DELETE FROM _imports WHERE table_id = ?",
+			"DELETE FROM _trash WHERE table_id = ?", // its recycle bin goes with it
 		} {
 			var args []any
 			if strings.Contains(q, "?") {

@@ -77,7 +77,7 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 	dir := filepath.Dir(w.DB.Path)
 	w.Close()
 	// Turn the file back into the version before the job queue: the job waits in _queue. The
-	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, people's memberships) are undone too; a new one must be added here.
+	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, people's memberships, _trash) are undone too; a new one must be added here.
 	raw, err := sql.Open("sqlite3", w.DB.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _invites`,
 		`ALTER TABLE _users DROP COLUMN disabled`,
 		`ALTER TABLE _users DROP COLUMN last_sign_in`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-6),
+		`DROP TABLE _trash`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-7),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -85,7 +85,11 @@ var terms = map[string][2]string{
 	"manage_schema": {"管理应用、表、字段和仪表盘", "manage apps, tables, fields and dashboards"},
 	"manage_rules":  {"管理分级方案和规则", "manage grading schemes and rules"},
 	"manage_users":  {"管理成员", "manage users"}, "import": {"导入", "import"}, "export": {"导出", "export"},
-	"see_deleted": {"查看已删除记录的历史", "see the history of deleted records"},
+	"see_deleted": {"查看已删除记录的历史和回收站", "see the history of deleted records and the recycle bin"},
+	"backup":      {"备份数据库", "back up the database"},
+	// kinds of things not found beyond the above
+	"trash_item":  {"回收站中的记录", "record in the recycle bin"},
+	"backup_file": {"备份文件", "backup"},
 	"assign":      {"把记录交给其他成员", "hand records to other users"},
 	// what a JSON value should have been (bad_json_type, bad_json_body, bad_type)
 	"json_text":    {"文本", "text"},

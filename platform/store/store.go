@@ -437,6 +437,11 @@ var migrations = []string{
 	ALTER TABLE _users ADD COLUMN last_sign_in TEXT NOT NULL DEFAULT '';
 	CREATE TABLE _invites(token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL, expires_at TEXT NOT NULL,
 		used INTEGER NOT NULL DEFAULT 0);`,
+	// The recycle bin (回收站): each deleted record's row (its column values as JSON), kept 30 days.
+	`CREATE TABLE _trash(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, data TEXT NOT NULL,
+		deleted_by INTEGER NOT NULL, deleted_at TEXT NOT NULL);
+	CREATE INDEX _trash_record ON _trash(table_id, record_id);
+	CREATE INDEX _trash_at ON _trash(deleted_at);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

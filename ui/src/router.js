@@ -36,6 +36,8 @@ export const router = createRouter({
         // Dashboards load ECharts: a chunk of their own, fetched on first visit.
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
+        { path: 'admin/trash', name: 'trash', component: () => import('./views/TrashView.vue'), meta: { admin: true } },
+        { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { admin: true } },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
         { path: 'admin/people', name: 'people', component: () => import('./views/PeopleView.vue'), meta: { admin: true } },
       ],

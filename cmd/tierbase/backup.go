@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"tierbase/app"
+	"tierbase/core/access"
+	"tierbase/core/audit"
+	"tierbase/platform/backup"
+	"tierbase/platform/store"
+)
+
+// backupCmd takes an online, consistent backup of a data directory, also while a server runs on it.
+func backupCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flags("backup", "Back the database up now, also while a server runs on it: into <data>/backups with a time-stamped name, or to --to FILE.", stderr)
+	data := dataFlag(fs)
+	to := fs.String("to", "", "write the backup to this file instead of <data>/backups")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
+		return fmt.Errorf("no tierbase database in %s (choose the data directory with --data)", *data)
+	}
+	a, err := app.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var info backup.Info
+	if *to != "" {
+		if _, err := os.Stat(*to); err == nil {
+			return fmt.Errorf("%s exists already: choose a new file name", *to)
+		}
+		if err := backup.Copy(ctx(), a.DB.Path, *to); err != nil {
+			return err
+		}
+		fi, err := os.Stat(*to)
+		if err != nil {
+			return err
+		}
+		info = backup.Info{Name: *to, Size: fi.Size(), At: fi.ModTime()}
+	} else if info, err = a.Backups().Make(ctx()); err != nil {
+		return err
+	}
+	if err := audit.Record(ctx(), a.DB, audit.Event{Action: audit.Backup, Detail: map[string]any{"name": info.Name, "size": info.Size, "cli": true}}); err != nil {
+		return err
+	}
+	where := info.Name
+	if *to == "" {
+		where = filepath.Join(a.Backups().Path, info.Name)
+	}
+	fmt.Fprintf(stdout, "Backed up to %s (%.1f MB).\n", where, float64(info.Size)/(1<<20))
+	return nil
+}
+
+// restoreCmd puts a backup into an empty data directory and prints what it holds.
+func restoreCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flags("restore", "Restore FILE (a tierbase backup) into an empty data directory: tierbase restore FILE [--data DIR].", stderr)
+	data := dataFlag(fs)
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() > 0 {
+		file = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see tierbase restore --help)", fs.Arg(0))
+	}
+	if file == "" {
+		return errors.New("usage: tierbase restore FILE [--data DIR]")
+	}
+	if err := backup.Restore(file, filepath.Join(*data, store.FileName)); err != nil {
+		return err
+	}
+	a, err := app.Open(*data)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "Restored %s into %s:\n", file, *data)
+	for _, t := range a.Catalog.Tables() {
+		n, err := a.Records.Count(ctx(), access.System, t, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  %s: %d\n", t.Name, n)
+	}
+	return nil
+}
