@@ -44,6 +44,7 @@ const (
 	Read Op = iota
 	Update
 	Delete
+	Create // the records one may add: the change scopes of the roles that may add
 )
 
 // Action is something beyond one table that needs permission (what one may do with a table

@@ -118,7 +118,9 @@ var (
 	sub      = access.DataScope{Kind: access.ScopeSubDepartments}
 )
 
-func custom(n *cond.Node) access.DataScope { return access.DataScope{Kind: access.ScopeCustom, Cond: n} }
+func custom(n *cond.Node) access.DataScope {
+	return access.DataScope{Kind: access.ScopeCustom, Cond: n}
+}
 
 // The scopes, compiled into SQL on a real table, select what each actor may read, update
 // and delete: the union over their roles, change scopes within read scopes.
@@ -129,8 +131,8 @@ func TestScopesOnATable(t *testing.T) {
 	}
 	east := &cond.Node{Field: "地区", Op: "eq", Value: "华东"}
 	for _, c := range []struct {
-		name                string
-		a                   access.Actor
+		name                 string
+		a                    access.Actor
 		read, update, remove []int64
 	}{
 		{"成员 as shipped", access.Actor{UserID: 1, Role: access.RoleMember}, []int64{1, 2}, []int64{1, 2}, []int64{1, 2}},
@@ -326,4 +328,3 @@ func containsBrace(s string) bool {
 	}
 	return false
 }
-

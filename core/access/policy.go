@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 
@@ -89,14 +90,14 @@ func withSelf(a Actor, ids []int64) []int64 {
 }
 
 // opActions are the table actions that give each operation its scope.
-var opActions = map[Op]TableAction{Read: View, Update: Edit, Delete: Remove}
+var opActions = map[Op]TableAction{Read: View, Update: Edit, Delete: Remove, Create: Add}
 
 // nothing is a condition no row meets.
 func nothing() *cond.Node { return &cond.Node{Field: schema.FieldID, Op: "in", Value: []any{}} }
 
-// Scope returns the condition that limits the rows of t the actor may read, update or delete
-// (op), or nil for all rows: the union of the read (or change) scopes of the roles that may
-// view (edit, delete) t. Rows one may change must also be rows one may read. The scopes
+// Scope returns the condition that limits the rows of t the actor may read, update, delete or
+// create (op), or nil for all rows: the union of the read (or change) scopes of the roles that
+// may view (edit, delete, add) t. Rows one may change must also be rows one may read. The scopes
 // compare the 负责人 (or 创建人) column with a list of people, so they use its index.
 func Scope(a Actor, t *schema.Table, op Op) *cond.Node {
 	if all(a) {
@@ -192,6 +193,30 @@ func CanOn(a Actor, t *schema.Table, act TableAction) error {
 	}
 	return problem.New(403, "not_allowed_on", "kind", actionTerm(act), "table", t.Name)
 }
+
+// CanSomewhere returns nil when one of the actor's roles may take the action on some table,
+// for steps that come before a table is chosen (uploading a file to import).
+func CanSomewhere(a Actor, act TableAction) error {
+	if all(a) {
+		return nil
+	}
+	for _, r := range roles(a) {
+		if r.Default != nil && r.Default.has(act) || slices.ContainsFunc(slices.Collect(maps.Values(r.Tables)), func(p *TablePerm) bool { return p.has(act) }) {
+			return nil
+		}
+	}
+	return problem.New(403, "not_allowed", "kind", actionTerm(act))
+}
+
+// Designer is an actor changing the fields and settings of one table: a schema.Changer that
+// asks for the table's manage fields action.
+type Designer struct {
+	Actor Actor
+	Table *schema.Table
+}
+
+// MayChangeSchema asks CanOn(the actor, the table, ManageFields).
+func (d Designer) MayChangeSchema() error { return CanOn(d.Actor, d.Table, ManageFields) }
 
 // FieldsOf returns the actor's permissions on t's fields that hold on every row they read:
 // a field no reading role may see is hidden, one some may see and others not is partial,
