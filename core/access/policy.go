@@ -8,6 +8,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 func init() {
@@ -115,6 +116,21 @@ func Scope(a Actor, t *schema.Table, op Op) *cond.Node {
 		return read
 	}
 	return &cond.Node{And: []*cond.Node{sc, read}}
+}
+
+// ScopeSQL is Scope compiled for SQL against t's table ("1=1" for all rows), with the actor
+// in the environment.
+func ScopeSQL(a Actor, t *schema.Table, op Op, env cond.Env) (string, []any, error) {
+	return cond.Compile(Scope(a, t, op), t, Env(a, env))
+}
+
+// TitleSQL is the column of t's title field as the actor may see it: the quoted column, or
+// NULL when the title field is not visible to them on every row (or there is none).
+func TitleSQL(a Actor, t *schema.Table) string {
+	if f := t.Title(); f != nil && FieldsOf(a, t).Visible(f.ID) {
+		return store.Quote(f.Column())
+	}
+	return "NULL"
 }
 
 // union is the OR of the scopes of the actor's roles for op on t (nil: every row).

@@ -411,10 +411,14 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 			imp.Grades = append(imp.Grades, GradeCount{Value: v, Before: before[v], After: after[v]})
 		}
 	}
-	title := store.Quote(g.t.Title().Column())
-	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s LIMIT 5",
-		title, g.col, g.expr, g.table, g.differ)
-	rows, err = e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
+	// The samples are records the actor may read, named only if they may see the title.
+	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
+	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s AND (%s) LIMIT 5",
+		access.TitleSQL(a, g.t), g.col, g.expr, g.table, g.differ, scope)
+	rows, err = e.DB.R.QueryContext(ctx, q, slices.Concat(g.args, g.args, scopeArgs)...)
 	if err != nil {
 		return nil, err
 	}

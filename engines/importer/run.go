@@ -557,11 +557,10 @@ func (r *run) finish() error {
 // listInside collects, when the importer may not change every record, the ids of those they
 // may: an upsert's key matching another record is refused rather than overwriting it.
 func (r *run) listInside() error {
-	sc := access.Scope(r.a, r.tg.t, access.Update)
-	if sc == nil {
+	if access.Scope(r.a, r.tg.t, access.Update) == nil {
 		return nil
 	}
-	w, args, err := cond.Compile(sc, r.tg.t, r.env())
+	w, args, err := access.ScopeSQL(r.a, r.tg.t, access.Update, cond.Env{Now: r.now, Loc: r.im.Loc})
 	if err != nil {
 		return err
 	}

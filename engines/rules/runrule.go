@@ -481,8 +481,13 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 		}
 		rows.Close()
 	}
-	title := store.Quote(c.t.Title().Column())
-	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s LIMIT 5", title, table, w), args...)
+	// The samples are records the actor may read, named only if they may see the title.
+	scope, scopeArgs, err := access.ScopeSQL(a, c.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s AND (%s) LIMIT 5",
+		access.TitleSQL(a, c.t), table, w, scope), slices.Concat(args, scopeArgs)...)
 	if err != nil {
 		return nil, err
 	}
