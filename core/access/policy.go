@@ -369,6 +369,22 @@ func (p *Policy) Strip(rec map[string]any) {
 	}
 }
 
+// Sees returns whether the actor sees a field (by id) of the whole record rec (as Strip).
+func (p *Policy) Sees(rec map[string]any) func(id string) bool {
+	shown := map[string]any{}
+	maps.Copy(shown, rec)
+	for id := range p.fields.Partial {
+		if _, ok := shown[id]; !ok {
+			shown[id] = nil
+		}
+	}
+	p.Strip(shown)
+	return func(id string) bool {
+		_, ok := shown[id]
+		return ok || !p.fields.Hidden[id] && !p.fields.Partial[id]
+	}
+}
+
 // changers returns the roles that may add (create) or edit a record and whose change scope
 // holds row.
 func (p *Policy) changers(row map[string]any, create bool) []*TablePerm {

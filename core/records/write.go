@@ -236,6 +236,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 	var probs []*problem.Error
 	var changed []*schema.Field
 	known := 0
+	sees := p.Sees(old) // a hidden field given unchanged is refused too: it would tell its value
 	for _, f := range t.Fields {
 		v, ok := in[f.ID]
 		if !ok {
@@ -254,7 +255,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 			probs = append(probs, p)
 			continue
 		}
-		if old != nil && equal(old[f.ID], nv) {
+		if old != nil && equal(old[f.ID], nv) && sees(f.ID) {
 			vals[f.ID] = nv // unchanged (a form sends back what it showed): nothing to check
 			continue
 		}

@@ -334,6 +334,10 @@ func (r *run) apply(p parsed) error {
 			}
 		}
 	}
+	id, exists := r.keys[key]
+	if exists && r.inside != nil && !r.inside[id] && len(probs) == 0 {
+		bad(r.tg.key, problem.New(403, "import_outside_scope").OnField(r.tg.fields[r.tg.key].Name))
+	}
 	if len(probs) > 0 {
 		r.reject(line, cells, probs)
 		return nil
@@ -341,11 +345,7 @@ func (r *run) apply(p parsed) error {
 	if r.stopped {
 		return nil // keep validating to report every bad row, but write nothing more
 	}
-	if id, ok := r.keys[key]; ok && r.keys != nil {
-		if r.inside != nil && !r.inside[id] {
-			r.reject(line, cells, []Problem{{Line: line, Err: problem.New(403, "import_outside_scope")}})
-			return nil
-		}
+	if exists && r.keys != nil {
 		return r.updateRow(id, vals)
 	}
 	if r.keys != nil {
