@@ -241,8 +241,9 @@ func schemas() map[string]any {
 		"Me": obj(map[string]any{"id": integer, "email": str, "name": str, "role": str, "permissions": obj(map[string]any{
 			"global": map[string]any{"type": "array", "items": str},
 			"tables": map[string]any{"type": "object", "additionalProperties": obj(map[string]any{
-				"actions": map[string]any{"type": "array", "items": str},
-				"fields":  map[string]any{"type": "object", "additionalProperties": str}})}})}),
+				"actions":   map[string]any{"type": "array", "items": str},
+				"fields":    map[string]any{"type": "object", "additionalProperties": str},
+				"assignees": map[string]any{"type": []string{"array", "null"}, "items": integer}})}})}),
 		"Login":         obj(map[string]any{"token": str, "user": ref("User")}),
 		"OK":            obj(map[string]any{"ok": boolean}),
 		"Text":          obj(map[string]any{"text": str}),

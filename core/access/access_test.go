@@ -245,11 +245,15 @@ func TestPermissions(t *testing.T) {
 	got := access.PermissionsOf(access.Actor{UserID: 1, Grants: grants(seller, blind)}, []*schema.Table{fx.tb})
 	tp := got.Tables[fx.tb.ID]
 	if len(got.Global) != 0 || !slices.Equal(tp.Actions, []access.TableAction{access.View, access.Add, access.ExportRows}) ||
-		tp.Fields[phone] != access.FieldMasked || tp.Fields[fx.tb.Field("地区").ID] != access.FieldEdit {
+		tp.Fields[phone] != access.FieldMasked || tp.Fields[fx.tb.Field("地区").ID] != access.FieldEdit || !slices.Equal(tp.Assignees, []int64{1}) {
 		t.Errorf("permissions %+v", got)
 	}
+	manager := access.PermissionsOf(access.Actor{UserID: 1, Grants: grants(role("m", sub, sub, access.View, access.Edit))}, []*schema.Table{fx.tb})
+	if got := manager.Tables[fx.tb.ID].Assignees; !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("a manager assigns to %v", got)
+	}
 	admin := access.PermissionsOf(access.Actor{UserID: 2, Role: access.RoleAdmin}, []*schema.Table{fx.tb})
-	if len(admin.Global) != 3 || len(admin.Tables[fx.tb.ID].Actions) != len(access.TableActions) || admin.Tables[fx.tb.ID].Fields[phone] != access.FieldEdit {
+	if len(admin.Global) != 3 || len(admin.Tables[fx.tb.ID].Actions) != len(access.TableActions) || admin.Tables[fx.tb.ID].Fields[phone] != access.FieldEdit || admin.Tables[fx.tb.ID].Assignees != nil {
 		t.Errorf("admin's permissions %+v", admin)
 	}
 }

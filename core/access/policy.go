@@ -224,6 +224,41 @@ func CanSomewhere(a Actor, act TableAction) error {
 	return problem.New(403, "not_allowed", "kind", actionTerm(act))
 }
 
+// assignees returns the people the actor may make 负责人 of t's records, or nil for anyone:
+// those of the owner-based change scopes of their roles that may add or edit.
+func assignees(a Actor, t *schema.Table) []int64 {
+	if all(a) {
+		return nil
+	}
+	out := []int64{}
+	for _, r := range roles(a) {
+		p := perm(r, t)
+		if p == nil || !p.has(Add) && !p.has(Edit) {
+			continue
+		}
+		var ids []int64
+		switch {
+		case p.Change.By == "creator" || p.Change.Kind == ScopeAll || p.Change.Kind == ScopeCustom:
+			return nil
+		case p.Change.Kind == ScopeOwn:
+			ids = []int64{a.UserID}
+		case a.Grants != nil && p.Change.Kind == ScopeDepartment:
+			ids = withSelf(a, a.Grants.DepartmentUsers)
+		case a.Grants != nil && p.Change.Kind == ScopeSubDepartments:
+			ids = withSelf(a, a.Grants.SubDepartmentUsers)
+		default:
+			ids = []int64{a.UserID}
+		}
+		for _, id := range ids {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Designer is an actor changing the fields and settings of one table: a schema.Changer that
 // asks for the table's manage fields action.
 type Designer struct {
@@ -435,6 +470,9 @@ type Permissions struct {
 type TablePermissions struct {
 	Actions []TableAction          `json:"actions"`
 	Fields  map[string]FieldAccess `json:"fields"`
+	// Assignees are the people the person may make 负责人 of the records they add or edit;
+	// null: anyone (the server still checks custom scopes).
+	Assignees []int64 `json:"assignees"`
 }
 
 // PermissionsOf sums up the actor's permissions on the given tables.
@@ -464,6 +502,7 @@ func PermissionsOf(a Actor, tables []*schema.Table) Permissions {
 			}
 			tp.Fields[f.ID] = best
 		}
+		tp.Assignees = assignees(a, t)
 		out.Tables[t.ID] = tp
 	}
 	return out
