@@ -78,7 +78,7 @@ func TestMemberSeesOwnRecords(t *testing.T) {
 		t.Errorf("admin sees %v after 小王's changes", got)
 	}
 	// Handing a record over is the admin's, and takes it out of the member's sight.
-	wang.patch(p, map[string]any{"负责人": liID}).wantError(t, 403, "assign_refused")
+	wang.patch(p, map[string]any{"负责人": liID}).wantError(t, 403, "outside_scope")
 	admin.patch(p, map[string]any{"负责人": liID}).must(t, 200)
 	wang.get(p).wantError(t, 404, "not_found")
 	if got := names(li); len(got) != 2 {
@@ -91,21 +91,21 @@ func TestMemberCannotManageSchema(t *testing.T) {
 	customers(admin)
 	_, member := admin.addMember("wang@example.com", "小王")
 	forbidden := []struct {
-		method, path string
-		body         any
+		method, path, code string
+		body               any
 	}{
-		{"POST", "/api/tables", map[string]any{"name": "我的表", "fields": []any{f("名称", "text")}}},
-		{"POST", "/api/apps", map[string]any{"name": "我的应用"}},
-		{"POST", "/api/templates/crm", nil},
-		{"PATCH", tablePath("客户"), map[string]any{"name": "改名"}},
-		{"DELETE", tablePath("客户"), nil},
-		{"POST", tablePath("客户") + "/fields", f("新字段", "text")},
-		{"PATCH", tablePath("客户") + "/fields/客户名称", map[string]any{"name": "改名"}},
-		{"DELETE", tablePath("客户") + "/fields/客户名称", nil},
-		{"POST", "/api/users", map[string]any{"email": "x@example.com", "password": "long-enough"}},
+		{"POST", "/api/tables", "not_allowed", map[string]any{"name": "我的表", "fields": []any{f("名称", "text")}}},
+		{"POST", "/api/apps", "not_allowed", map[string]any{"name": "我的应用"}},
+		{"POST", "/api/templates/crm", "not_allowed", nil},
+		{"PATCH", tablePath("客户"), "not_allowed_on", map[string]any{"name": "改名"}},
+		{"DELETE", tablePath("客户"), "not_allowed", nil},
+		{"POST", tablePath("客户") + "/fields", "not_allowed_on", f("新字段", "text")},
+		{"PATCH", tablePath("客户") + "/fields/客户名称", "not_allowed_on", map[string]any{"name": "改名"}},
+		{"DELETE", tablePath("客户") + "/fields/客户名称", "not_allowed_on", nil},
+		{"POST", "/api/users", "not_allowed", map[string]any{"email": "x@example.com", "password": "long-enough"}},
 	}
 	for _, op := range forbidden {
-		member.call(op.method, op.path, op.body).wantError(t, 403, "not_allowed")
+		member.call(op.method, op.path, op.body).wantError(t, 403, op.code)
 	}
 	// Nothing changed.
 	tbl := admin.get(tablePath("客户")).must(t, 200)

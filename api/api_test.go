@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"tierbase/app"
 	"time"
@@ -63,7 +64,17 @@ func newServer(t *testing.T) string {
 	go func() { a.Jobs.Run(work); close(done) }()
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); stop(); <-done })
+	servers.Store(ts.URL, srv)
 	return ts.URL
+}
+
+// servers are the API servers of newServer by base URL, for tests that set people's grants.
+var servers sync.Map
+
+// server returns the API server the client talks to.
+func (c *client) server() *api.Server {
+	srv, _ := servers.Load(c.base)
+	return srv.(*api.Server)
 }
 
 // client talks to a test server: with a bearer token if it has one, and with cookies.

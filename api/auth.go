@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/users"
 	"tierbase/platform/problem"
 )
@@ -82,10 +83,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"ok": true})
 }
 
+// me answers the signed-in user with their permissions, for the UI to show only what they
+// may do.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
-	u, ok := s.Users.Get(actor(r).UserID)
+	a := actor(r)
+	u, ok := s.Users.Get(a.UserID)
 	if !ok {
 		return problem.New(401, "unauthorized")
 	}
-	return writeJSON(w, 200, u)
+	return writeJSON(w, 200, struct {
+		users.User
+		Permissions access.Permissions `json:"permissions"`
+	}{u, access.PermissionsOf(a, s.Catalog.Tables())})
 }

@@ -24,7 +24,7 @@ var operations = []operation{
 	{"post", "/api/setup", "创建首个管理员 / Create the first admin", "Credentials", "Login", "200", nil, true},
 	{"post", "/api/auth/login", "登录 / Sign in", "Credentials", "Login", "200", nil, true},
 	{"post", "/api/auth/logout", "退出 / Sign out", "", "OK", "200", nil, false},
-	{"get", "/api/auth/me", "当前用户 / Current user", "", "User", "200", nil, false},
+	{"get", "/api/auth/me", "当前用户及其权限 / Current user and what they may do", "", "Me", "200", nil, false},
 	{"patch", "/api/auth/me", "修改自己的姓名 / Change your own name", "NameChange", "User", "200", nil, false},
 	{"post", "/api/auth/password", "修改自己的密码（其他会话退出） / Change your own password (other sessions end)", "PasswordChange", "OK", "200", nil, false},
 	{"get", "/api/invites/{token}", "邀请或重置链接是给谁的 / Whom a one-time link is for", "", "Invitation", "200", nil, true},
@@ -281,6 +281,13 @@ func schemas() map[string]any {
 		"NameChange":     obj(map[string]any{"name": str}, "name"),
 		"PasswordChange": obj(map[string]any{"current": str, "password": str}, "current", "password"),
 		"UserList":       list(ref("User")),
+		"Me": obj(map[string]any{"id": integer, "email": str, "name": str, "role": str, "permissions": obj(map[string]any{
+			"global": map[string]any{"type": "array", "items": str},
+			"tables": map[string]any{"type": "object", "additionalProperties": obj(map[string]any{
+				"actions":   map[string]any{"type": "array", "items": str},
+				"fields":    map[string]any{"type": "object", "additionalProperties": str},
+				"assignees": map[string]any{"type": []string{"array", "null"}, "items": integer}})}})}),
+
 		"Login":          obj(map[string]any{"token": str, "user": ref("User")}),
 		"OK":             obj(map[string]any{"ok": boolean}),
 		"Text":           obj(map[string]any{"text": str}),

@@ -58,7 +58,7 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 	bad["levels"].([]map[string]any)[0]["when"] = map[string]any{"field": "累计消费金额", "op": "contains", "value": "1"}
 	c.post("/api/schemes/preview", bad).wantError(t, 400, "bad_operator")
 	_, member := c.addMember("m@example.com", "成员")
-	member.post("/api/schemes", s2Scheme()).wantError(t, 403, "not_allowed")
+	member.post("/api/schemes", s2Scheme()).wantError(t, 403, "not_allowed_on")
 	c.del("/api/schemes/"+str(saved["id"])).must(t, 200)
 	c.get("/api/schemes/"+str(saved["id"])).wantError(t, 404, "not_found")
 }
@@ -135,7 +135,7 @@ func TestRulesThroughAPI(t *testing.T) {
 	}
 	bad["triggers"] = []map[string]any{{"on": "updated"}}
 	c.post("/api/rules", bad).wantError(t, 400, "bad_formula")
-	member.post("/api/rules", rule).wantError(t, 403, "not_allowed")
+	member.post("/api/rules", rule).wantError(t, 403, "not_allowed_on")
 	c.post("/api/rules/"+str(saved["id"])+"/run", nil).must(t, 200)
 	c.del("/api/rules/"+str(saved["id"])).must(t, 200)
 }

@@ -101,7 +101,7 @@ func TestTableOpenAPI(t *testing.T) {
 
 	// A field hidden from the caller is not in their document.
 	_, wang := c.addMember("wang@example.com", "小王")
-	hideField(t, "客户", "累计消费金额", false)
+	hideField(c, "客户", "累计消费金额")
 	raw := wang.get(tablePath("客户") + "/openapi.json").Raw
 	if strings.Contains(raw, "累计消费金额") || !strings.Contains(raw, "客户名称") {
 		t.Errorf("a member's document shows the hidden field: %s", raw)

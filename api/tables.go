@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 
+	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 )
@@ -31,7 +32,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 		index[a.ID] = len(apps)
 		apps = append(apps, app{App: a, Tables: []tableRef{}})
 	}
-	for _, t := range s.Catalog.Tables() {
+	for _, t := range s.viewable(actor(r)) {
 		if i, ok := index[t.AppID]; ok {
 			apps[i].Tables = append(apps[i].Tables, tableRef{t.ID, t.Name})
 		}
@@ -60,7 +61,18 @@ func (s *Server) installCRM(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, 200, map[string]any{"items": s.Catalog.Tables()})
+	return writeJSON(w, 200, map[string]any{"items": s.viewable(actor(r))})
+}
+
+// viewable returns the tables the actor may view.
+func (s *Server) viewable(a access.Actor) []*schema.Table {
+	out := []*schema.Table{}
+	for _, t := range s.Catalog.Tables() {
+		if access.CanOn(a, t, access.View) == nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
@@ -79,8 +91,23 @@ func (s *Server) createTable(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 201, t)
 }
 
+// table returns the table of the route, which the actor must be allowed to view.
 func (s *Server) table(r *http.Request) (*schema.Table, error) {
-	return s.Catalog.Table(r.PathValue("table"))
+	t, err := s.Catalog.Table(r.PathValue("table"))
+	if err != nil {
+		return nil, err
+	}
+	return t, access.CanOn(actor(r), t, access.View)
+}
+
+// designer is the actor changing the fields and settings of the route's table: the table's
+// manage fields action.
+func (s *Server) designer(r *http.Request) (schema.Changer, error) {
+	t, err := s.table(r)
+	if err != nil {
+		return nil, err
+	}
+	return access.Designer{Actor: actor(r), Table: t}, nil
 }
 
 func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
@@ -92,6 +119,10 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
+	by, err := s.designer(r)
+	if err != nil {
+		return err
+	}
 	var in struct {
 		Name       *string  `json:"name"`
 		TitleField *string  `json:"titleField"`
@@ -100,7 +131,7 @@ func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, err := s.Catalog.UpdateTable(r.Context(), actor(r), r.PathValue("table"), in.Name, in.TitleField, in.FieldOrder)
+	t, err := s.Catalog.UpdateTable(r.Context(), by, r.PathValue("table"), in.Name, in.TitleField, in.FieldOrder)
 	if err != nil {
 		return err
 	}
@@ -115,11 +146,15 @@ func (s *Server) deleteTable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
+	by, err := s.designer(r)
+	if err != nil {
+		return err
+	}
 	var f schema.Field
 	if err := decode(r, &f); err != nil {
 		return err
 	}
-	out, err := s.Catalog.AddField(r.Context(), actor(r), r.PathValue("table"), &f)
+	out, err := s.Catalog.AddField(r.Context(), by, r.PathValue("table"), &f)
 	if err != nil {
 		return err
 	}
@@ -127,11 +162,15 @@ func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
+	by, err := s.designer(r)
+	if err != nil {
+		return err
+	}
 	var p schema.FieldPatch
 	if err := decode(r, &p); err != nil {
 		return err
 	}
-	f, err := s.Catalog.UpdateField(r.Context(), actor(r), r.PathValue("table"), r.PathValue("field"), p)
+	f, err := s.Catalog.UpdateField(r.Context(), by, r.PathValue("table"), r.PathValue("field"), p)
 	if err != nil {
 		return err
 	}
@@ -139,7 +178,11 @@ func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteField(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Catalog.DeleteField(r.Context(), actor(r), r.PathValue("table"), r.PathValue("field")); err != nil {
+	by, err := s.designer(r)
+	if err != nil {
+		return err
+	}
+	if err := s.Catalog.DeleteField(r.Context(), by, r.PathValue("table"), r.PathValue("field")); err != nil {
 		return err
 	}
 	return writeJSON(w, 200, map[string]any{"ok": true})

@@ -140,7 +140,7 @@ func TestImportIntoNewTableAndExport(t *testing.T) {
 	// Members may neither import nor export.
 	_, member := c.addMember("m@example.com", "成员")
 	member.upload("/api/imports", "x.csv", importCSV).wantError(t, 403, "not_allowed")
-	member.get(tablePath("名单")+"/export").wantError(t, 403, "not_allowed")
+	member.get(tablePath("名单")+"/export").wantError(t, 403, "not_allowed_on")
 	// Unreadable files are refused with a reason.
 	c.upload("/api/imports", "x.xls", "not really").wantError(t, 400, "bad_file")
 }

@@ -33,7 +33,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"rule-overhead\" or \"graded-import\"")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\" or \"graded-import\"")
 )
 
 type row struct{ name, value, target, reference string }
@@ -75,6 +75,11 @@ func main() {
 	fmt.Fprint(os.Stderr, out)
 	record(fmt.Sprintf("`tierbase demo --customers %d`", *customers), fmt.Sprintf("%.1f s (%s)", demoSecs, firstLine(out)), "≤ 30 s", "")
 	run(bin, "user", "create", "--data", data, "--email", "bench@example.com", "--password", "bench-password", "--role", "admin")
+	if *only == "policy" {
+		policy(data)
+		printResults()
+		return
+	}
 
 	// 2. Serve it.
 	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port))
@@ -139,6 +144,7 @@ func main() {
 
 	srv.Process.Kill()
 	srv.Wait()
+	policy(data)
 
 	transfers(bin)
 

@@ -6,6 +6,8 @@
 package access
 
 import (
+	"slices"
+
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
@@ -42,37 +44,34 @@ const (
 	Read Op = iota
 	Update
 	Delete
+	Create // the records one may add: the change scopes of the roles that may add
 )
 
-// Scope returns the condition that limits the rows of t the actor may read, update or delete
-// (op), or nil for all rows. A member reads, updates and deletes the records they are 负责人 of.
-func Scope(a Actor, t *schema.Table, op Op) *cond.Node {
-	if a.Admin() {
-		return nil
-	}
-	return &cond.Node{Field: schema.FieldOwner, Op: "eq", Value: a.UserID}
-}
-
-// Action is something beyond reading and writing one's own records that needs permission.
+// Action is something beyond one table that needs permission (what one may do with a table
+// is a TableAction, see CanOn).
 type Action string
 
 // The actions.
 const (
 	ManageSchema Action = "manage_schema" // apps, tables, fields, dashboards and charts
-	ManageRules  Action = "manage_rules"  // grading schemes, rules, RFM models, running them
 	ManageUsers  Action = "manage_users"  // create users, see their emails and roles
-	Import       Action = "import"        // many records at once from a file
-	Export       Action = "export"        // records to a file
 	SeeDeleted   Action = "see_deleted"   // the history of deleted records, the recycle bin (回收站)
 	Backup       Action = "backup"        // make and download backups of the whole database
-	Assign       Action = "assign"        // hand a record to another 负责人
 )
 
-// Can returns nil when the actor may take the action, or a 403 naming it. Admins and the
-// system may take every action; members none of these yet (roles will grant them here).
+// Can returns nil when the actor may take the global action, or a 403 naming it. Admins
+// (and roles granting everything) and the system may take every action; other people those
+// their roles list in Global. SeeDeleted and Backup are for admins only.
 func Can(a Actor, act Action) error {
-	if a.Admin() {
+	if all(a) {
 		return nil
+	}
+	if act != SeeDeleted && act != Backup {
+		for _, r := range roles(a) {
+			if slices.Contains(r.Global, act) {
+				return nil
+			}
+		}
 	}
 	return problem.New(403, "not_allowed", "kind", string(act))
 }
@@ -81,57 +80,32 @@ func Can(a Actor, act Action) error {
 // import's progress and error report: its starter and admins may.
 func OwnWork(a Actor, by int64) bool { return a.Admin() || (a.UserID != 0 && a.UserID == by) }
 
-// CanCreate reports whether the actor may add records to t: everyone signed in may, for now;
-// departments and roles will narrow it here.
-func CanCreate(a Actor, t *schema.Table) error { return nil }
-
-// CanOwn reports whether the actor may make owner the 负责人 of a record of t (on create, or
-// by changing it): anyone may take a record for themselves; handing one to someone else is
-// the Assign permission.
-func CanOwn(a Actor, t *schema.Table, owner int64) error {
-	if owner == a.UserID && a.UserID != 0 {
-		return nil
-	}
-	if err := Can(a, Assign); err != nil {
-		return problem.New(403, "assign_refused").OnField(ownerName(t))
-	}
-	return nil
-}
-
-// Fields is what an actor may do with the fields of one table. The zero value lets them see
-// and change every field.
+// Fields is what an actor may do with the fields of one table, the same on every row they
+// read. The zero value lets them see and change every field.
 type Fields struct {
 	Hidden   map[string]bool // field ids left out of every read: list, get, history, export, charts
-	ReadOnly map[string]bool // field ids the actor sees but may not change
+	ReadOnly map[string]bool // field ids no role of the actor may change
 	Masked   map[string]bool // 敏感 field ids the actor sees masked (138****8000) and may not change
+	// Partial are the field ids some of the actor's roles may read and others not: they show
+	// on the rows a role that may read them reads (Policy.Strip), and are left out wherever
+	// a field is used across rows (filters, sorts, searches, charts, exports, history).
+	Partial map[string]bool
 }
 
-// Visible reports whether the field (by id) may be read.
-func (f Fields) Visible(id string) bool { return !f.Hidden[id] }
+// Visible reports whether the field (by id) may be read on every row the actor reads, and
+// so filtered, sorted, searched and charted.
+func (f Fields) Visible(id string) bool { return !f.Hidden[id] && !f.Partial[id] }
 
-// Writable reports whether the field (by id) may be changed.
-func (f Fields) Writable(id string) bool { return !f.Hidden[id] && !f.ReadOnly[id] }
+// Writable reports whether the field (by id) may be changed by some role of the actor.
+func (f Fields) Writable(id string) bool { return f.Visible(id) && !f.ReadOnly[id] }
 
 // All reports whether every field is visible and writable (nothing to filter).
-func (f Fields) All() bool { return len(f.Hidden) == 0 && len(f.ReadOnly) == 0 }
+func (f Fields) All() bool { return len(f.Hidden) == 0 && len(f.ReadOnly) == 0 && len(f.Partial) == 0 }
 
-// FieldRules decides the field permissions of signed-in users. Nil (today) means every field
-// is visible and writable; the organisation's roles and departments will set it at start-up.
-// It must not change while the server runs.
-var FieldRules func(a Actor, t *schema.Table) Fields
-
-// FieldsOf returns the actor's permissions on t's fields. The system sees everything.
-func FieldsOf(a Actor, t *schema.Table) Fields {
-	if FieldRules == nil || a.Role == RoleSystem {
-		return Fields{}
-	}
-	return FieldRules(a, t)
-}
-
-// HiddenIn returns the first field of the condition the actor may not see, or nil: filtering
-// by a hidden field would reveal its values one question at a time.
+// HiddenIn returns the first field of the condition the actor may not see on every row, or
+// nil: filtering by a hidden field would reveal its values one question at a time.
 func HiddenIn(n *cond.Node, t *schema.Table, fs Fields) *schema.Field {
-	if n == nil || len(fs.Hidden) == 0 {
+	if n == nil || len(fs.Hidden) == 0 && len(fs.Partial) == 0 {
 		return nil
 	}
 	if f := t.Field(n.Field); f != nil && !fs.Visible(f.ID) {

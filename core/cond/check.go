@@ -19,10 +19,21 @@ type Env struct {
 	Now    time.Time      // the current time; zero means time.Now()
 	Loc    *time.Location // the user's time zone, for "today" and local date-times; nil means time.Local
 	UserID int64          // the current user, the value of "$me" in user fields
+	// MyDepartments are the people of the current user's departments, the value of
+	// "$myDepartments" in user fields; MySubDepartments those of their departments and
+	// every department below them, "$mySubDepartments".
+	MyDepartments, MySubDepartments []int64
 }
 
 // Me is the value of a user field that stands for the current user (Env.UserID).
 const Me = "$me"
+
+// The values of a user field that stand for groups of people (see Env): with eq and ne
+// they mean "one of them" and "none of them"; in in and nin lists they add their people.
+const (
+	MyDepartments    = "$myDepartments"
+	MySubDepartments = "$mySubDepartments"
+)
 
 // maxDays bounds the N of withinLastDays, withinNextDays and olderThanDays.
 const maxDays = 100000
@@ -221,11 +232,14 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 		if !ok {
 			return nil, l.fail("cond_need_list", "op", n.Op)
 		}
-		vs, err := l.values(items)
+		vs, err := l.values(l.people(items))
 		if err != nil {
 			return nil, err
 		}
 		return l.in(vs, n.Op == "nin"), nil
+	}
+	if group, ok := l.group(n.Value); ok && (n.Op == "eq" || n.Op == "ne") {
+		return l.in(group, n.Op == "ne"), nil
 	}
 	if items, ok := asList(n.Value); ok {
 		if k != kMulti {
@@ -255,6 +269,41 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 		return l.eq(v), nil
 	}
 	return l.cmp(cmpOps[n.Op], v), nil
+}
+
+// group returns the people a group variable ($myDepartments, $mySubDepartments) of a user
+// field stands for.
+func (l *leaf) group(v any) ([]any, bool) {
+	if l.f.Type != schema.User {
+		return nil, false
+	}
+	var ids []int64
+	switch v {
+	case MyDepartments:
+		ids = l.env.MyDepartments
+	case MySubDepartments:
+		ids = l.env.MySubDepartments
+	default:
+		return nil, false
+	}
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out, true
+}
+
+// people replaces the group variables in a list of users by their people.
+func (l *leaf) people(items []any) []any {
+	var out []any
+	for _, it := range items {
+		if group, ok := l.group(it); ok {
+			out = append(out, group...)
+		} else {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // fail is a value error of the leaf.

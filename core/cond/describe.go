@@ -95,8 +95,13 @@ func (d describer) value(v any) string {
 	case nil:
 		return ""
 	case string:
-		if v == Me {
+		switch v {
+		case Me:
 			return d.pick("当前用户", "the current user")
+		case MyDepartments:
+			return d.pick("我的部门的成员", "the people of my departments")
+		case MySubDepartments:
+			return d.pick("我的部门及下级的成员", "the people of my departments and those below them")
 		}
 		return v
 	case bool:

@@ -30,6 +30,9 @@ func TestDescribe(t *testing.T) {
 			"并非（VIP 等于 是 或 ID 小于 3）", "not (VIP is yes or ID is less than 3)"},
 		{`{"and":[{"or":[{"field":"name","op":"empty"}]},{"or":[]}]}`, "客户名称 为空 且 全部记录", "客户名称 is empty and all records"},
 		{`{"and":[]}`, "全部记录", "all records"},
+		{`{"or":[{"field":"rep","op":"eq","value":"$myDepartments"},{"field":"rep","op":"in","value":["$mySubDepartments",8]}]}`,
+			"销售 等于 我的部门的成员 或 销售 属于 [我的部门及下级的成员、8]",
+			"销售 is the people of my departments or 销售 is one of [the people of my departments and those below them, 8]"},
 		{``, "全部记录", "all records"},
 		{`{"field":"gone","op":"eq","value":1}`, "gone 等于 1", "gone is 1"},
 	}

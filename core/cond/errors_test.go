@@ -95,6 +95,8 @@ func TestCheckErrors(t *testing.T) {
 		{`{"field":"rep","op":"eq","value":"bob"}`, "not_integer", "value"},
 		{`{"field":"rep","op":"eq","value":1.5}`, "not_integer", "value"},
 		{`{"field":"company","op":"eq","value":"$me"}`, "not_integer", "value"},
+		{`{"field":"company","op":"eq","value":"$myDepartments"}`, "not_integer", "value"},
+		{`{"field":"company","op":"in","value":["$mySubDepartments"]}`, "not_integer", "value[0]"},
 	}
 	tbl := testTable()
 	for _, c := range cases {

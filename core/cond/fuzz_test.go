@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 		`{"field":"tags","op":"contains","value":["a","VIP"]}`,
 		`{"field":"visit","op":"between","value":["2026-11-01","2026-11-23 14:30"]}`,
 		`{"field":"rep","op":"in","value":["$me",8]}`,
+		`{"field":"rep","op":"ne","value":"$mySubDepartments"}`, `{"field":"owner","op":"nin","value":["$myDepartments",1]}`,
+		`{"field":"company","op":"eq","value":"$myDepartments"}`,
 		`{"field":"vip","op":"eq","value":false}`,
 		`{"field":"amount","op":"nin","value":[0,"12000.75",1e308]}`,
 		`{"field":"hobby","op":"empty"}`, `{"field":"id","op":"gte","value":"3"}`,

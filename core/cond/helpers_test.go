@@ -18,8 +18,10 @@ import (
 // cst is the users' time zone in the tests (UTC+8, like Asia/Shanghai).
 var cst = time.FixedZone("CST", 8*3600)
 
-// testEnv is 2026-11-23 10:30 in cst (02:30 UTC), signed in as user 7.
-var testEnv = Env{Now: time.Date(2026, 11, 23, 10, 30, 0, 0, cst), Loc: cst, UserID: 7}
+// testEnv is 2026-11-23 10:30 in cst (02:30 UTC), signed in as user 7, whose department
+// holds users 7 and 9 and has user 8 in a department below it.
+var testEnv = Env{Now: time.Date(2026, 11, 23, 10, 30, 0, 0, cst), Loc: cst, UserID: 7,
+	MyDepartments: []int64{7, 9}, MySubDepartments: []int64{7, 8, 9}}
 
 func options(vals ...string) []schema.Option {
 	out := make([]schema.Option, len(vals))

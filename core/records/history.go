@@ -119,15 +119,18 @@ type Via struct {
 }
 
 // History returns the operation log of a record, newest first, without the changes of fields
-// hidden from the actor. Members see the history of records they may read; the history of a
-// deleted record needs the SeeDeleted permission.
+// the actor may not see on it. Members see the history of records they may read; the history
+// of a deleted record needs the SeeDeleted permission.
 func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]Entry, error) {
-	if _, err := s.Get(ctx, a, t, id); err != nil {
-		if problem.As(err) == nil || access.Can(a, access.SeeDeleted) != nil {
-			return nil, err
-		}
+	rec, err := s.Get(ctx, a, t, id)
+	if err != nil && (problem.As(err) == nil || access.Can(a, access.SeeDeleted) != nil) {
+		return nil, err
 	}
 	fs := access.FieldsOf(a, t)
+	shown := func(field string) bool {
+		_, onRecord := rec[field]
+		return fs.Visible(field) || fs.Partial[field] && onRecord
+	}
 	rows, err := s.DB.R.QueryContext(ctx, "SELECT id, action, at, user_id, changes FROM _oplog WHERE table_id = ? AND record_id = ? ORDER BY id DESC", t.ID, id)
 	if err != nil {
 		return nil, err
@@ -146,7 +149,7 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 		}
 		e.Changes = make([]Change, 0, len(cs))
 		for _, c := range cs {
-			if !fs.Visible(c.Field) {
+			if !shown(c.Field) {
 				continue
 			}
 			name := c.Field

@@ -50,7 +50,24 @@ func New(db *store.DB, cat *schema.Catalog, us *users.Service) *Service {
 }
 
 func (s *Service) env(a access.Actor) cond.Env {
-	return cond.Env{Now: s.Now(), Loc: s.Loc, UserID: a.UserID}
+	return access.Env(a, cond.Env{Now: s.Now(), Loc: s.Loc})
+}
+
+// policy prepares the actor's permissions on t's records.
+func (s *Service) policy(a access.Actor, t *schema.Table) (*access.Policy, error) {
+	return access.PolicyOf(a, t, s.env(a))
+}
+
+// strip removes from recs what the actor may not see of each (access.Policy.Strip).
+func (s *Service) strip(a access.Actor, t *schema.Table, recs ...Record) error {
+	p, err := s.policy(a, t)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		p.Strip(r)
+	}
+	return nil
 }
 
 // Query selects a page of records.
@@ -106,20 +123,8 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 	return w, args, nil
 }
 
-// visible removes from recs the fields the actor may not see.
-func visible(fs access.Fields, recs ...Record) {
-	if len(fs.Hidden) == 0 {
-		return
-	}
-	for _, r := range recs {
-		for id := range fs.Hidden {
-			delete(r, id)
-		}
-	}
-}
-
-// orderBy builds the ORDER BY clause of sortSpec; sorting by a field the actor may not see
-// is refused as if it did not exist.
+// orderBy builds the ORDER BY clause of sortSpec; sorting by a field the actor may not see on
+// every row is refused: the order would reveal its values.
 func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error) {
 	var keys []string
 	last := "DESC"
@@ -135,8 +140,11 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 			part = strings.TrimPrefix(part, "+")
 		}
 		f := t.Field(part)
-		if f == nil || !fs.Visible(f.ID) {
+		if f == nil {
 			return "", problem.Invalid("bad_sort", "name", part).At("sort")
+		}
+		if !fs.Visible(f.ID) {
+			return "", problem.New(403, "field_hidden", "name", f.Name).At("sort")
 		}
 		keys = append(keys, store.Quote(f.Column())+" "+dir)
 		last = dir
@@ -182,7 +190,9 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return nil, err
 	}
-	visible(fs, items...)
+	if err := s.strip(a, t, items...); err != nil {
+		return nil, err
+	}
 	page := &Page{Items: items, Total: -1}
 	if !q.SkipTotal {
 		err := s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&page.Total)
@@ -204,13 +214,13 @@ func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, fi
 	return n, err
 }
 
-// Get returns one record the actor may see, without the fields hidden from them.
+// Get returns one record the actor may see, without the fields they may not see on it.
 func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id int64) (Record, error) {
 	rec, err := s.get(ctx, s.DB.R, a, t, access.Read, id)
-	if err == nil {
-		visible(access.FieldsOf(a, t), rec)
+	if err != nil {
+		return nil, err
 	}
-	return rec, err
+	return rec, s.strip(a, t, rec)
 }
 
 type querier interface {
@@ -314,11 +324,15 @@ func SQLValue(v any) any {
 	return v
 }
 
-// Each calls fn with every record the actor may see that matches q (without hidden fields) (filter, search and sort;
+// Each calls fn with every record the actor may see that matches q (without the fields they
+// may not see on it) (filter, search and sort;
 // the default order is by id; limit and offset are ignored), streaming: memory stays flat
 // however many records there are.
 func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Query, fn func(Record) error) error {
-	fs := access.FieldsOf(a, t)
+	p, err := s.policy(a, t)
+	if err != nil {
+		return err
+	}
 	w, args, err := s.where(a, t, access.Read, q.Filter, q.Search)
 	if err != nil {
 		return err
@@ -326,7 +340,7 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if q.Sort == "" {
 		q.Sort = schema.FieldID
 	}
-	order, err := orderBy(t, fs, q.Sort)
+	order, err := orderBy(t, p.Fields(), q.Sort)
 	if err != nil {
 		return err
 	}
@@ -335,5 +349,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	return scan(rows, t, func(r Record) error { visible(fs, r); return fn(r) })
+	return scan(rows, t, func(r Record) error { p.Strip(r); return fn(r) })
 }

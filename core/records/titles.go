@@ -17,7 +17,7 @@ func (s *Service) Titles(ctx context.Context, a access.Actor, t *schema.Table, r
 	out := map[string]map[int64]string{}
 	fs := access.FieldsOf(a, t)
 	for _, f := range t.Fields {
-		if !f.Type.IsRef() || !fs.Visible(f.ID) {
+		if !f.Type.IsRef() || fs.Hidden[f.ID] { // recs hold partial fields only where the actor sees them
 			continue
 		}
 		ids := map[int64]bool{}

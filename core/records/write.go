@@ -39,10 +39,10 @@ func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, i
 		rec, err = s.CreateTx(ctx, tx, a, t, in)
 		return err
 	})
-	if err == nil {
-		visible(access.FieldsOf(a, t), rec)
+	if err != nil {
+		return nil, err
 	}
-	return rec, err
+	return rec, s.strip(a, t, rec)
 }
 
 // single adapts a batch error to a one-record write: no row numbers, and a lone missing
@@ -76,13 +76,22 @@ func (s *Service) Update(ctx context.Context, a access.Actor, t *schema.Table, i
 }
 
 // Batch creates and updates many records in one transaction: all are written, or none.
-// Problems are reported per row (1-based).
+// Problems are reported per row (1-based). Creating takes the table's add action, updating
+// its edit action, and updating more than one record its bulk edit action.
 func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
 	if len(items) > MaxBatch {
 		return nil, problem.Invalid("batch_too_large", "max", MaxBatch)
 	}
-	if err := access.CanCreate(a, t); err != nil {
-		return nil, err
+	updates := 0
+	for _, in := range items {
+		if _, isUpdate, _ := itemID(in); isUpdate {
+			updates++
+		}
+	}
+	for act, needed := range map[access.TableAction]bool{access.Add: updates < len(items), access.Edit: updates > 0, access.BulkEdit: updates > 1} {
+		if err := access.CanOn(a, t, act); needed && err != nil {
+			return nil, err
+		}
 	}
 	var out []Record
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -93,8 +102,7 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err != nil {
 		return nil, err
 	}
-	visible(access.FieldsOf(a, t), out...)
-	return out, nil
+	return out, s.strip(a, t, out...)
 }
 
 // CreateTx adds one record inside the caller's write transaction (see Create), for engines
@@ -103,7 +111,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	if _, ok := in[schema.FieldID]; ok {
 		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
 	}
-	if err := access.CanCreate(a, t); err != nil {
+	if err := access.CanOn(a, t, access.Add); err != nil {
 		return nil, err
 	}
 	out, err := s.batchTx(ctx, tx, a, t, []Input{in})
@@ -120,6 +128,10 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 	out := make([]Record, len(items))
 	var probs []*problem.Error
 	var logs []logEntry
+	pol, err := s.policy(a, t)
+	if err != nil {
+		return nil, err
+	}
 	for i, in := range items {
 		row := i + 1
 		id, isUpdate, perr := itemID(in)
@@ -139,7 +151,7 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 			old = r
 		}
-		vals, ps := s.prepare(a, t, in, old)
+		vals, ps := s.prepare(a, pol, t, in, old)
 		for _, p := range ps {
 			probs = append(probs, p.AtRow(row))
 		}
@@ -214,15 +226,17 @@ func itemID(in Input) (int64, bool, *problem.Error) {
 	return 0, false, problem.Invalid("not_integer", "value", fmt.Sprint(v)).OnField("id")
 }
 
-// prepare validates an input against t as the actor writes it. For a create (old == nil) it
-// fills defaults and the owner; it checks required fields, the fields the actor may change,
-// that auto numbers come from the server only, and that only those allowed hand a record to
-// another 负责人; it returns the values to write, keyed by field id.
-func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record) (Record, []*problem.Error) {
+// prepare validates an input against t as the actor writes it under their policy p. For a
+// create (old == nil) it fills defaults and the owner; it checks required fields, the fields
+// the actor may change on this record, that auto numbers come from the server only, and that
+// the record as written stays within what the actor may change (so nobody hands a record
+// outside their scope); it returns the values to write, keyed by field id.
+func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in Input, old Record) (Record, []*problem.Error) {
 	vals := make(Record, len(in))
 	var probs []*problem.Error
+	var changed []*schema.Field
 	known := 0
-	fs := access.FieldsOf(a, t)
+	sees := p.Sees(old) // a hidden field given unchanged is refused too: it would tell its value
 	for _, f := range t.Fields {
 		v, ok := in[f.ID]
 		if !ok {
@@ -241,14 +255,11 @@ func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record)
 			probs = append(probs, p)
 			continue
 		}
-		if old != nil && equal(old[f.ID], nv) {
+		if old != nil && equal(old[f.ID], nv) && sees(f.ID) {
 			vals[f.ID] = nv // unchanged (a form sends back what it showed): nothing to check
 			continue
 		}
-		if !fs.Writable(f.ID) {
-			probs = append(probs, problem.New(403, "field_readonly").OnField(f.Name))
-			continue
-		}
+		changed = append(changed, f)
 		if f.Type == schema.AutoNumber {
 			if nv != nil {
 				probs = append(probs, problem.Invalid("autonumber_given").OnField(f.Name))
@@ -282,13 +293,28 @@ func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record)
 			probs = append(probs, problem.Invalid("required").OnField(f.Name))
 		}
 	}
-	if owner, given := vals[schema.FieldOwner]; given && (old == nil || !equal(old[schema.FieldOwner], owner)) {
-		id, _ := owner.(int64)
-		if err := access.CanOwn(a, t, id); err != nil {
-			probs = append(probs, problem.As(err))
-		}
-	} else if old == nil && a.UserID != 0 {
+	if _, given := vals[schema.FieldOwner]; !given && old == nil && a.UserID != 0 {
 		vals[schema.FieldOwner] = a.UserID
+	}
+	after := Record{schema.FieldCreatedBy: a.UserID}
+	for k, v := range old {
+		after[k] = v
+	}
+	for k, v := range vals {
+		after[k] = v
+	}
+	if err := p.Holds(after, old == nil); err != nil {
+		return vals, append(probs, problem.As(err))
+	}
+	row := old
+	if old == nil {
+		row = after
+	}
+	editable := p.Editable(row, old == nil)
+	for _, f := range changed {
+		if !editable(f.ID) {
+			probs = append(probs, problem.New(403, "field_readonly").OnField(f.Name))
+		}
 	}
 	return vals, probs
 }
@@ -438,6 +464,9 @@ func equal(a, b any) bool {
 // from other records are cleared.
 func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, id int64) error {
 	stamp := s.Now().UTC().Format(time.RFC3339)
+	if err := access.CanOn(a, t, access.Remove); err != nil {
+		return err
+	}
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.deleteTx(ctx, tx, a, t, id, stamp) })
 }
 

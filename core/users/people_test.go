@@ -292,7 +292,7 @@ func TestOwnNameAndPassword(t *testing.T) {
 }
 
 // An existing database's people keep their role: the migration fills _user_roles from
-// _users.role.
+// _users.role. The migrations after it are undone too; a new one must be added here.
 func TestMigrationKeepsRoles(t *testing.T) {
 	us, dir, boss, asBoss := people(t)
 	wang, err := us.Create(ctx, asBoss, "wang@example.com", "wang-password", "小王", "")
@@ -308,7 +308,8 @@ func TestMigrationKeepsRoles(t *testing.T) {
 	for _, q := range []string{
 		`DROP TABLE _user_roles`, `DROP TABLE _user_departments`, `DROP TABLE _invites`,
 		`ALTER TABLE _users DROP COLUMN disabled`, `ALTER TABLE _users DROP COLUMN last_sign_in`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-1),
+		`DROP TABLE _trash`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-2),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -30,7 +30,7 @@ type Query struct {
 // "xlsx", without the fields hidden from the actor; it needs the Export permission. progress, if not nil, gets the count so far. It returns the number written.
 func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
 	w io.Writer, format string, progress func(n int)) (int, error) {
-	if err := access.Can(a, access.Export); err != nil {
+	if err := access.CanOn(a, t, access.ExportRows); err != nil {
 		return 0, err
 	}
 	sw, err := spreadsheet.Create(w, format)

@@ -82,11 +82,25 @@ func (e *Engine) Scheme(ref string) (*Scheme, error) {
 
 func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
 
+// mayManage returns nil when the actor may manage the rules of the table (by id or name).
+func (e *Engine) mayManage(a access.Actor, table string) error {
+	t, err := e.Catalog.Table(table)
+	if err != nil {
+		t = &schema.Table{ID: table, Name: table} // refused by the checks that follow, unless the role's default allows
+	}
+	return access.CanOn(a, t, access.ManageTableRules)
+}
+
 // Save creates (empty ID) or replaces a scheme, and — when enabled — regrades its table at
 // once. It returns the saved scheme and how many records changed grade.
 func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, int, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, s.Table); err != nil {
 		return nil, 0, err
+	}
+	if old, err := e.Scheme(s.ID); s.ID != "" && err == nil {
+		if err := e.mayManage(a, old.Table); err != nil {
+			return nil, 0, err
+		}
 	}
 	if _, _, err := s.check(e.Catalog); err != nil {
 		return nil, 0, err
@@ -133,11 +147,11 @@ func (e *Engine) Save(ctx context.Context, a access.Actor, s *Scheme) (*Scheme, 
 
 // Delete removes a scheme; the grades it gave stay.
 func (e *Engine) Delete(ctx context.Context, a access.Actor, ref string) error {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return err
-	}
 	s, err := e.Scheme(ref)
 	if err != nil {
+		return err
+	}
+	if err := e.mayManage(a, s.Table); err != nil {
 		return err
 	}
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -193,7 +207,7 @@ func (e *Engine) compile(s *Scheme) (*grading, error) {
 // says today, in one transaction: two set-based statements, each change in the tier history.
 // It returns how many records changed.
 func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, s.Table); err != nil {
 		return 0, err
 	}
 	g, err := e.compile(s)
@@ -343,7 +357,7 @@ type Impact struct {
 // Preview tells how many records would change grade, from what to what, with examples.
 // The scheme need not have a name yet.
 func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang string) (*Impact, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, s.Table); err != nil {
 		return nil, err
 	}
 	if s.Name == "" {
@@ -397,10 +411,14 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 			imp.Grades = append(imp.Grades, GradeCount{Value: v, Before: before[v], After: after[v]})
 		}
 	}
-	title := store.Quote(g.t.Title().Column())
-	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s LIMIT 5",
-		title, g.col, g.expr, g.table, g.differ)
-	rows, err = e.DB.R.QueryContext(ctx, q, append(slices.Clone(g.args), g.args...)...)
+	// The samples are records the actor may read, named only if they may see the title.
+	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
+	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s AND (%s) LIMIT 5",
+		access.TitleSQL(a, g.t), g.col, g.expr, g.table, g.differ, scope)
+	rows, err = e.DB.R.QueryContext(ctx, q, slices.Concat(g.args, g.args, scopeArgs)...)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // The tier history (_tier_history) keeps every change of a graded field: who (which scheme),
@@ -45,9 +46,11 @@ type TierChange struct {
 	Source string `json:"source"` // the scheme that made it
 }
 
-// TierHistory returns the grade changes of a record the actor may read, newest first.
+// TierHistory returns the grade changes of a record the actor may read, newest first, of the
+// fields they may see on it.
 func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Table, id int64) ([]TierChange, error) {
-	if _, err := e.Records.Get(ctx, a, t, id); err != nil {
+	rec, err := e.Records.Get(ctx, a, t, id)
+	if err != nil {
 		return nil, err
 	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT field, COALESCE(from_value, ''), COALESCE(to_value, ''), at, source
@@ -61,6 +64,9 @@ func (e *Engine) TierHistory(ctx context.Context, a access.Actor, t *schema.Tabl
 		var c TierChange
 		if err := rows.Scan(&c.Field, &c.From, &c.To, &c.At, &c.Source); err != nil {
 			return nil, err
+		}
+		if _, seen := rec[c.Field]; !seen {
+			continue
 		}
 		if f := t.Field(c.Field); f != nil {
 			c.Field = f.Name
@@ -80,15 +86,23 @@ type Migration struct {
 
 // Migrations returns the month-by-month grade moves of a field ("" is no grade), for charts.
 func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table, field string) ([]Migration, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, t.ID); err != nil {
 		return nil, err
 	}
 	f := t.Field(field)
 	if f == nil {
 		return nil, problem.Invalid("unknown_field", "table", t.Name, "name", field).At("field")
 	}
+	if !access.FieldsOf(a, t).Visible(f.ID) {
+		return nil, problem.New(403, "field_hidden", "name", f.Name).At("field")
+	}
+	scope, args, err := access.ScopeSQL(a, t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT substr(at, 1, 7), COALESCE(from_value, ''), COALESCE(to_value, ''), COUNT(*)
-		FROM _tier_history WHERE table_id = ? AND field = ? GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC`, t.ID, f.ID)
+		FROM _tier_history WHERE table_id = ? AND field = ? AND record_id IN (SELECT id FROM `+store.Quote(t.SQLName())+` WHERE `+scope+`)
+		GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC`, append([]any{t.ID, f.ID}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -234,7 +234,7 @@ func (e *Engine) runRFMJob(ctx context.Context, j *jobs.Job) error {
 // checkRFM checks that a may run m and that m is sound, and returns its table and the SELECT
 // of its purchases per customer.
 func (e *Engine) checkRFM(a access.Actor, m RFM) (*schema.Table, string, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, m.Table); err != nil {
 		return nil, "", err
 	}
 	t, err := e.Catalog.Table(m.Table)
@@ -308,7 +308,7 @@ func (e *Engine) RFMModels(ctx context.Context) ([]RFMModel, error) {
 
 // DeleteRFM stops refreshing a table's RFM model; the scores stay.
 func (e *Engine) DeleteRFM(ctx context.Context, a access.Actor, table string) error {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, table); err != nil {
 		return err
 	}
 	t, err := e.Catalog.Table(table)

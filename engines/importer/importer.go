@@ -214,17 +214,21 @@ func keyString(v any) string {
 	return fmt.Sprint(v)
 }
 
+// mayImport returns nil when the actor may import into t (the import action on t) or, for a
+// new table, create tables.
+func mayImport(a access.Actor, t *schema.Table, plan Plan) error {
+	if plan.CreateTable {
+		return a.MayChangeSchema()
+	}
+	return access.CanOn(a, t, access.ImportRows)
+}
+
 // Run imports src into t following plan, in one write transaction. progress, if not nil,
 // is called now and then with the rows read so far. When bad rows stop the import, Run
 // returns the result (with the problems) and an error wrapping ErrRejected.
 func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, src Source, plan Plan, progress func(read int)) (*Result, error) {
-	if err := access.Can(a, access.Import); err != nil {
+	if err := mayImport(a, t, plan); err != nil {
 		return nil, err
-	}
-	if plan.CreateTable {
-		if err := a.MayChangeSchema(); err != nil {
-			return nil, err
-		}
 	}
 	start := time.Now()
 	header := src.Header()
@@ -290,6 +294,7 @@ func init() {
 	problem.AddMessage("import_twice", "「{first}」和「{second}」两列对应了同一个字段", "columns \"{first}\" and \"{second}\" both map to the same field")
 	problem.AddMessage("import_nothing", "没有任何列对应到字段，请至少选择一列", "no column is mapped to a field; map at least one")
 	problem.AddMessage("import_need_key", "按关键字段更新时，请选择一个关键字段（如 客户编号）", "upsert needs a key field (such as a customer number)")
+	problem.AddMessage("import_outside_scope", "关键字段的值对应的记录不在你可以修改的数据范围内，不能覆盖它；请删掉这一行或联系管理员", "the record with this key is outside the records you may change, so it cannot be overwritten; remove this row or ask an administrator")
 	problem.AddMessage("import_bad_key", "「{name}」不能作为关键字段：它必须对应文件中的一列，且不能是多选或复选框", "\"{name}\" cannot be the key: it must be mapped from a column and not be a multi-value or checkbox field")
 	problem.AddMessage("import_required", "必填字段「{name}」没有对应的列，请在对应关系中选择", "the required field \"{name}\" is not mapped from any column")
 	problem.AddMessage("import_rejected", "导入未执行：{read} 行中有 {count} 行有错误，数据保持不变。请下载错误报告修改后重新导入，或选择“跳过错误行”", "nothing was imported: {count} of {read} rows have errors and the table is unchanged; fix them using the error report, or choose to skip invalid rows")

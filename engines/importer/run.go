@@ -42,6 +42,7 @@ type run struct {
 	uniques  map[string]map[string]bool // field id → values taken (unique fields fed by the file)
 	people   map[string]int64           // user name, lower-case email or id → id (ambiguous: -1)
 	updated  []int64                    // records an upsert changed
+	inside   map[int64]bool             // records the importer may change (upsert, when not all)
 	changed  map[string][]int64         // field id → updated records whose value of it changed
 	counters []*counter                 // autonumbers of fields the file does not feed
 	fed      []int                      // file columns that feed a field, in order
@@ -99,7 +100,11 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	}
 	var cols []string
 	r.ownerAt = -1
+	fs := access.FieldsOf(a, tg.t)
 	for i, f := range tg.fields {
+		if f != nil && !fs.Writable(f.ID) && !plan.CreateTable {
+			return nil, problem.New(403, "field_readonly").OnField(f.Name)
+		}
 		if f != nil {
 			if f.ID == schema.FieldOwner {
 				r.ownerAt = len(r.fed)
@@ -155,6 +160,9 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 		r.keys = make(map[string]int64, n) // sized once: growing a map of a million keys costs more than counting
 		if err := scanColumn(ctx, im.DB, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+			return nil, err
+		}
+		if err := r.listInside(); err != nil {
 			return nil, err
 		}
 		sets := make([]string, 0, fedCols+1)
@@ -326,6 +334,10 @@ func (r *run) apply(p parsed) error {
 			}
 		}
 	}
+	id, exists := r.keys[key]
+	if exists && r.inside != nil && !r.inside[id] && len(probs) == 0 {
+		bad(r.tg.key, problem.New(403, "import_outside_scope").OnField(r.tg.fields[r.tg.key].Name))
+	}
 	if len(probs) > 0 {
 		r.reject(line, cells, probs)
 		return nil
@@ -333,7 +345,7 @@ func (r *run) apply(p parsed) error {
 	if r.stopped {
 		return nil // keep validating to report every bad row, but write nothing more
 	}
-	if id, ok := r.keys[key]; ok && r.keys != nil {
+	if exists && r.keys != nil {
 		return r.updateRow(id, vals)
 	}
 	if r.keys != nil {
@@ -506,6 +518,9 @@ func (r *run) finish() error {
 	if err := r.checkLinks(); err != nil {
 		return err
 	}
+	if err := r.checkScope(); err != nil {
+		return err
+	}
 	// The hooks (grading, rules) write before the indexes of a loaded table are built, so
 	// their updates do not maintain them.
 	if err := r.after(); err != nil {
@@ -539,6 +554,74 @@ func (r *run) finish() error {
 	return nil
 }
 
+// listInside collects, when the importer may not change every record, the ids of those they
+// may: an upsert's key matching another record is refused rather than overwriting it.
+func (r *run) listInside() error {
+	if access.Scope(r.a, r.tg.t, access.Update) == nil {
+		return nil
+	}
+	w, args, err := access.ScopeSQL(r.a, r.tg.t, access.Update, cond.Env{Now: r.now, Loc: r.im.Loc})
+	if err != nil {
+		return err
+	}
+	rows, err := r.tx.QueryContext(r.ctx, "SELECT id FROM "+store.Quote(r.tg.t.SQLName())+" WHERE "+w, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	r.inside = map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		r.inside[id] = true
+	}
+	return rows.Err()
+}
+
+// env is the condition environment of the importer.
+func (r *run) env() cond.Env { return access.Env(r.a, cond.Env{Now: r.now, Loc: r.im.Loc}) }
+
+// checkScope refuses the import when a record it wrote lies outside what the importer may
+// change (added records: the scopes of their roles that may add; updated ones: that may
+// edit), as writes through the records engine are refused: nobody imports records for
+// people outside their departments. One statement each, over the records written.
+func (r *run) checkScope() error {
+	table := store.Quote(r.tg.t.SQLName())
+	for op, written := range map[access.Op]string{access.Create: "id BETWEEN ? AND ?", access.Update: "id IN (SELECT id FROM temp._import_updated)"} {
+		sc := access.Scope(r.a, r.tg.t, op)
+		if sc == nil || op == access.Create && r.res.Inserted == 0 || op == access.Update && len(r.updated) == 0 {
+			continue
+		}
+		if op == access.Update {
+			if err := r.listUpdated(); err != nil {
+				return err
+			}
+		}
+		w, args, err := cond.Compile(&cond.Node{Not: sc}, r.tg.t, r.env())
+		if err != nil {
+			return err
+		}
+		if op == access.Create {
+			args = append([]any{r.firstID + 1, r.lastID}, args...)
+		}
+		var bad int64
+		err = r.tx.QueryRowContext(r.ctx, "SELECT id FROM "+table+" WHERE ("+written+") AND "+w+" LIMIT 1", args...).Scan(&bad)
+		if err == nil {
+			owner := schema.FieldOwner
+			if f := r.tg.t.Field(owner); f != nil {
+				owner = f.Name
+			}
+			return problem.New(403, "outside_scope").OnField(owner)
+		}
+		if err != sql.ErrNoRows {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkLinks refuses the import when a record it wrote links to a record the importer may
 // not read (or that does not exist), as writes through the records engine are refused: one
 // statement per link field over the records written, the first such value named.
@@ -566,7 +649,7 @@ func (r *run) checkLinks() error {
 		readable := "SELECT id FROM " + store.Quote(target.SQLName())
 		var args []any
 		if sc := access.Scope(r.a, target, access.Read); sc != nil {
-			w, scArgs, err := cond.Compile(sc, target, cond.Env{Now: r.now, Loc: r.im.Loc, UserID: r.a.UserID})
+			w, scArgs, err := cond.Compile(sc, target, r.env())
 			if err != nil {
 				return err
 			}

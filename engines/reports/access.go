@@ -5,9 +5,13 @@ import (
 	"tierbase/platform/problem"
 )
 
-// hidden refuses a chart that uses a field hidden from the actor — as a dimension, measure,
-// column, date or region field, or in its filter — since its numbers would reveal the field.
+// hidden refuses a chart of a table the actor may not view, or that uses a field they may not
+// see on every row — as a dimension, measure, column, date or region field, or in its
+// filter — since its numbers would reveal the field.
 func (e *Engine) hidden(p *plan, a access.Actor) error {
+	if err := access.CanOn(a, p.t, access.View); err != nil {
+		return err
+	}
 	fs := access.FieldsOf(a, p.t)
 	refs := append([]ref(nil), p.columns...)
 	for _, d := range p.dims {

@@ -12,10 +12,14 @@ import (
 
 // Export writes a chart's data, as Data computes it for a, to w as a spreadsheet (format
 // "xlsx" or "csv"): one column per dimension, then one per measure. A detail table lists
-// records, so exporting it needs the Export permission.
+// records, so exporting it needs the export action on its table.
 func (e *Engine) Export(ctx context.Context, a access.Actor, id string, f Filters, format string, w io.Writer) error {
 	if c, err := e.Chart(id); err == nil && c.Type == Detail {
-		if err := access.Can(a, access.Export); err != nil {
+		t, err := e.Catalog.Table(c.Table)
+		if err != nil {
+			return err
+		}
+		if err := access.CanOn(a, t, access.ExportRows); err != nil {
 			return err
 		}
 	}

@@ -34,7 +34,7 @@ type source struct {
 
 // env is the clock, zone and user the conditions are evaluated with.
 func (e *Engine) env(a access.Actor) cond.Env {
-	return cond.Env{Now: e.Now(), Loc: e.loc(), UserID: a.UserID}
+	return access.Env(a, cond.Env{Now: e.Now(), Loc: e.loc()})
 }
 
 func (e *Engine) loc() *time.Location {

@@ -133,8 +133,13 @@ func (e *Engine) relatedTo(t *schema.Table) []*compiled {
 // SaveRule creates (empty ID) or replaces a rule. An enabled always-kept rule is applied to
 // every record at once; the result says how.
 func (e *Engine) SaveRule(ctx context.Context, a access.Actor, r *Rule) (*Rule, *RunResult, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, r.Table); err != nil {
 		return nil, nil, err
+	}
+	if old, err := e.Rule(r.ID); r.ID != "" && err == nil {
+		if err := e.mayManage(a, old.Table); err != nil {
+			return nil, nil, err
+		}
 	}
 	c, err := r.check(e.Catalog, e.userExists)
 	if err != nil {
@@ -193,11 +198,11 @@ func (e *Engine) gradedByScheme(c *compiled) error {
 
 // DeleteRule removes a rule; what it did stays.
 func (e *Engine) DeleteRule(ctx context.Context, a access.Actor, ref string) error {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return err
-	}
 	r, err := e.Rule(ref)
 	if err != nil {
+		return err
+	}
+	if err := e.mayManage(a, r.Table); err != nil {
 		return err
 	}
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"slices"
 	"sync/atomic"
+	"tierbase/core/access"
 	"time"
 
 	"tierbase/core/cond"
@@ -52,6 +53,15 @@ func Open(db *store.DB, cat *schema.Catalog, us *users.Service, g *grading.Engin
 }
 
 func (e *Engine) env() cond.Env { return cond.Env{Now: e.Now(), Loc: e.Loc} }
+
+// mayManage returns nil when the actor may manage the rules of the table (by id or name).
+func (e *Engine) mayManage(a access.Actor, table string) error {
+	t, err := e.Catalog.Table(table)
+	if err != nil {
+		t = &schema.Table{ID: table, Name: table} // refused by the checks that follow, unless the role's default allows
+	}
+	return access.CanOn(a, t, access.ManageTableRules)
+}
 
 // formulaEnv is the clock formulas see.
 func (e *Engine) formulaEnv() formula.Env { return formula.Env{Now: e.Now(), Loc: e.Loc} }

@@ -108,11 +108,11 @@ type RunResult struct {
 // the first MaxQueuedPerRun matching records. An always-kept rule also takes its tags off
 // the records that no longer match.
 func (e *Engine) RunRule(ctx context.Context, a access.Actor, ref string) (*RunResult, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
-		return nil, err
-	}
 	r, err := e.Rule(ref)
 	if err != nil {
+		return nil, err
+	}
+	if err := e.mayManage(a, r.Table); err != nil {
 		return nil, err
 	}
 	c, err := cloneRule(r).check(e.Catalog, e.userExists)
@@ -417,7 +417,7 @@ func plural(n int, one, many string) string {
 // PreviewRule counts the records a rule matches now and what its field actions would change
 // on them (set to a value, tags added or removed), with a few examples. Nothing is written.
 func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang string) (*RulePreview, error) {
-	if err := access.Can(a, access.ManageRules); err != nil {
+	if err := e.mayManage(a, r.Table); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(r.Name) == "" {
@@ -481,8 +481,13 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 		}
 		rows.Close()
 	}
-	title := store.Quote(c.t.Title().Column())
-	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s LIMIT 5", title, table, w), args...)
+	// The samples are records the actor may read, named only if they may see the title.
+	scope, scopeArgs, err := access.ScopeSQL(a, c.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s AND (%s) LIMIT 5",
+		access.TitleSQL(a, c.t), table, w, scope), slices.Concat(args, scopeArgs)...)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,6 @@ var messages = map[string][2]string{
 	"not_found":         {"找不到{kind}「{name}」，请检查名称或 ID", "{kind} \"{name}\" was not found; check the name or id"},
 	"forbidden":         {"没有权限执行此操作，请联系管理员", "you are not allowed to do this; ask an administrator"},
 	"not_allowed":       {"你没有{kind}的权限，请联系管理员", "you are not allowed to {kind}; ask an administrator"},
-	"assign_refused":    {"只能把自己设为负责人；把记录交给其他成员需要管理员权限", "you can only make yourself the owner; handing a record to someone else takes an administrator"},
 	"field_hidden":      {"你没有查看字段「{name}」的权限", "you are not allowed to see the field \"{name}\""},
 	"field_readonly":    {"你没有修改这个字段的权限", "you are not allowed to change this field"},
 	"autonumber_given":  {"是自动编号，由系统生成，不能填写或修改", "is an auto number assigned by the server; it cannot be set or changed"},
@@ -83,14 +82,12 @@ var terms = map[string][2]string{
 	"app": {"应用", "app"}, "user": {"成员", "user"}, "route": {"接口", "endpoint"},
 	// the actions of the access policy
 	"manage_schema": {"管理应用、表、字段和仪表盘", "manage apps, tables, fields and dashboards"},
-	"manage_rules":  {"管理分级方案和规则", "manage grading schemes and rules"},
 	"manage_users":  {"管理成员", "manage users"}, "import": {"导入", "import"}, "export": {"导出", "export"},
 	"see_deleted": {"查看已删除记录的历史和回收站", "see the history of deleted records and the recycle bin"},
 	"backup":      {"备份数据库", "back up the database"},
 	// kinds of things not found beyond the above
 	"trash_item":  {"回收站中的记录", "record in the recycle bin"},
 	"backup_file": {"备份文件", "backup"},
-	"assign":      {"把记录交给其他成员", "hand records to other users"},
 	// what a JSON value should have been (bad_json_type, bad_json_body, bad_type)
 	"json_text":    {"文本", "text"},
 	"json_number":  {"数字", "a number"},

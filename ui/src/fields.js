@@ -8,8 +8,9 @@ export const MULTI = ['multiselect', 'tags']
 export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers, and the owner
-// (负责人), the one system field that can be assigned; the others are set by the server.
-export const isEditable = (f) => f.id === 'owner' || (!f.system && f.type !== 'autonumber')
+// (负责人), the one system field that can be assigned; the others are set by the server. A
+// field marked readonly (see permissions.withAccess) the person may not change.
+export const isEditable = (f) => !f.readonly && (f.id === 'owner' || (!f.system && f.type !== 'autonumber'))
 
 // Fields shown as inputs in the record form (auto numbers appear, disabled).
 export const isFormField = (f) => !f.system || f.id === 'owner'

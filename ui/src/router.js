@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { ElMessage } from 'element-plus'
 import { store, initSession } from './store'
+import { can, canAnywhere } from './permissions'
 import SetupView from './views/SetupView.vue'
 import LoginView from './views/LoginView.vue'
 import MainLayout from './views/MainLayout.vue'
@@ -26,20 +27,20 @@ export const router = createRouter({
       children: [
         { path: '', name: 'home', component: HomeView },
         { path: 't/:tableId', name: 'table', component: TableView, props: true },
-        { path: 'schemes', name: 'schemes', component: SchemesView, meta: { admin: true } },
-        { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { admin: true } },
-        { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { admin: true } },
-        { path: 'rfm', name: 'rfm', component: RfmView, meta: { admin: true } },
-        { path: 'rules', name: 'rules', component: RulesView, meta: { admin: true } },
-        { path: 'rules/new', name: 'rule-new', component: RuleEditor, meta: { admin: true } },
-        { path: 'rules/:id', name: 'rule-edit', component: RuleEditor, props: true, meta: { admin: true } },
+        { path: 'schemes', name: 'schemes', component: SchemesView, meta: { rules: true } },
+        { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { rules: true } },
+        { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { rules: true } },
+        { path: 'rfm', name: 'rfm', component: RfmView, meta: { rules: true } },
+        { path: 'rules', name: 'rules', component: RulesView, meta: { rules: true } },
+        { path: 'rules/new', name: 'rule-new', component: RuleEditor, meta: { rules: true } },
+        { path: 'rules/:id', name: 'rule-edit', component: RuleEditor, props: true, meta: { rules: true } },
         // Dashboards load ECharts: a chunk of their own, fetched on first visit.
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
-        { path: 'admin/trash', name: 'trash', component: () => import('./views/TrashView.vue'), meta: { admin: true } },
-        { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { admin: true } },
+        { path: 'admin/trash', name: 'trash', component: () => import('./views/TrashView.vue'), meta: { may: 'see_deleted' } },
+        { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { may: 'backup' } },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
-        { path: 'admin/people', name: 'people', component: () => import('./views/PeopleView.vue'), meta: { admin: true } },
+        { path: 'admin/people', name: 'people', component: () => import('./views/PeopleView.vue'), meta: { may: 'manage_users' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
@@ -61,6 +62,7 @@ router.beforeEach(async (to) => {
   if (to.meta.open) return true
   if (!store.user && to.name !== 'login') return { name: 'login', query: { redirect: to.fullPath } }
   if (store.user && to.name === 'login') return { name: 'home' }
-  if (to.meta.admin && store.user.role !== 'admin') return { name: 'home' }
+  if (to.meta.rules && !canAnywhere('manage_rules')) return { name: 'home' }
+  if (to.meta.may && !can(to.meta.may)) return { name: 'home' }
   return true
 })

@@ -28,9 +28,12 @@ export async function initSession() {
   store.ready = true
 }
 
+// Loads the apps and tables the person may view, and their permissions afresh (a new table
+// brings its own).
 export async function loadApps() {
-  const res = await api.get('/apps')
+  const [res, me] = await Promise.all([api.get('/apps'), store.user ? api.get('/auth/me') : null])
   store.apps = res.items || []
+  if (me) store.user = me
 }
 
 export async function loadUsers() {
