@@ -426,6 +426,9 @@ var migrations = []string{
 	CREATE INDEX _audit_at ON _audit(at);
 	CREATE TRIGGER _audit_no_update BEFORE UPDATE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE TRIGGER _audit_no_delete BEFORE DELETE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
+	// The record changes of the operation log are append-only too (a dropped table's entries stay).
+	`CREATE TRIGGER _oplog_no_update BEFORE UPDATE ON _oplog BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
+	CREATE TRIGGER _oplog_no_delete BEFORE DELETE ON _oplog BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
