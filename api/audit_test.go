@@ -16,7 +16,7 @@ func (c *client) auditPage(kv ...string) map[string]any {
 	for i := 0; i+1 < len(kv); i += 2 {
 		q.Set(kv[i], kv[i+1])
 	}
-	return c.get("/api/audit?" + q.Encode()).must(c.t, 200)
+	return c.get("/api/audit?"+q.Encode()).must(c.t, 200)
 }
 
 func TestOperationLog(t *testing.T) {
@@ -86,7 +86,7 @@ func TestOperationLog(t *testing.T) {
 	}
 
 	// Exports and imports are logged; the log's own export too.
-	admin.get(tablePath("客户") + "/export?filter=" + url.QueryEscape(`{"field":"累计消费金额","op":"gt","value":10}`)).must(t, 200)
+	admin.get(tablePath("客户")+"/export?filter="+url.QueryEscape(`{"field":"累计消费金额","op":"gt","value":10}`)).must(t, 200)
 	up := admin.upload(tablePath("订单")+"/imports", "订单.csv", "订单号\nD2\nD3\n").must(t, 201)
 	admin.post("/api/imports/"+str(up["id"])+"/start", map[string]any{"table": "订单", "columns": up["mapping"]}).must(t, 200)
 	admin.waitImport(str(up["id"]))

@@ -51,7 +51,9 @@ func Write(ctx context.Context, tx *sql.Tx, at time.Time, e Event) error {
 }
 
 // Record appends e in a transaction of its own.
-func Record(ctx context.Context, db *store.DB, e Event) error { return RecordAt(ctx, db, time.Now(), e) }
+func Record(ctx context.Context, db *store.DB, e Event) error {
+	return RecordAt(ctx, db, time.Now(), e)
+}
 
 // RecordAt appends e, which happened at at, in a transaction of its own.
 func RecordAt(ctx context.Context, db *store.DB, at time.Time, e Event) error {
