@@ -34,6 +34,7 @@ export const router = createRouter({
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
+        { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { admin: true } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
