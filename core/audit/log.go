@@ -288,7 +288,9 @@ func (l *Log) name(ctx context.Context, page []Entry) error {
 				}
 				return id
 			}
-		} else if d := gone[e.TableID]; d != nil {
+		} else if d := gone[e.TableID]; d == nil {
+			e.TableName = e.TableID // deleted before deletions were logged
+		} else {
 			e.TableName = d.Table
 			fieldName = func(id string) string {
 				if n, ok := d.Fields[id]; ok {

@@ -77,7 +77,7 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 	dir := filepath.Dir(w.DB.Path)
 	w.Close()
 	// Turn the file back into the version before the job queue: the job waits in _queue. The
-	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, _oplog's triggers) are undone too; a new one must be added here.
+	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, _oplog's triggers and indexes) are undone too; a new one must be added here.
 	raw, err := sql.Open("sqlite3", w.DB.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +97,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _audit`,
 		`DROP TRIGGER _oplog_no_update`,
 		`DROP TRIGGER _oplog_no_delete`,
+		`DROP INDEX _oplog_user`,
+		`DROP INDEX _oplog_table`,
 		fmt.Sprintf("PRAGMA user_version = %d", version-6),
 	} {
 		if _, err := raw.Exec(q); err != nil {
