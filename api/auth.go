@@ -38,15 +38,10 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &c); err != nil {
 		return err
 	}
-	u, err := s.Users.Setup(r.Context(), c.Email, c.Password, c.Name)
-	if err != nil {
+	if _, err := s.Users.Setup(r.Context(), c.Email, c.Password, c.Name); err != nil {
 		return err
 	}
-	sess, err := s.Users.OpenSession(r.Context(), u)
-	if err != nil {
-		return err
-	}
-	return s.signedIn(w, sess)
+	return s.signIn(w, r, c) // as a login, so the first sign-in is logged too
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -54,6 +49,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &c); err != nil {
 		return err
 	}
+	return s.signIn(w, r, c)
+}
+
+// signIn checks the credentials and answers the new session.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c credentials) error {
 	client, _, _ := net.SplitHostPort(r.RemoteAddr)
 	sess, err := s.Users.Login(r.Context(), c.Email, c.Password, client)
 	if err != nil {

@@ -106,6 +106,8 @@ var operations = []operation{
 	{"get", "/api/notifications/stream", "通知推送（server-sent events：开始时及每次变化后发送未读数）/ Live unread count as server-sent events, at the start and after each change", "", "Stream", "200", nil, false},
 	{"get", "/api/workbench", "我的工作台：待办、未读通知、按等级的客户数、最近打开 / My workbench: open to-dos, unread notifications, my customers per grade, recently opened records", "", "Workbench", "200", nil, false},
 	{"post", "/api/recent", "记下打开了一条记录（工作台的最近打开）/ Note that I opened a record (the workbench's recently opened)", "Opened", "OK", "200", nil, false},
+	{"get", "/api/audit", "操作日志（管理员）：记录变更与登录、导入导出等事件，新的在前，按 next 翻页 / The operation log (admin): record changes and events, newest first, paged by next", "", "AuditPage", "200", []string{"user", "table", "action", "from", "to", "cursor", "limit"}, false},
+	{"get", "/api/audit/export", "导出操作日志为 xlsx（管理员；导出本身也记入日志）/ The operation log as xlsx (admin; the export is logged too)", "", "File", "200", []string{"user", "table", "action", "from", "to"}, false},
 }
 
 // operationIDs name each operation for client generators (the handler's name where it is
@@ -199,6 +201,8 @@ var operationIDs = map[string]string{
 	"GET /api/notifications/stream":                     "streamNotifications",
 	"GET /api/workbench":                                "getWorkbench",
 	"POST /api/recent":                                  "noteRecentRecord",
+	"GET /api/audit":                                    "listAudit",
+	"GET /api/audit/export":                             "exportAudit",
 }
 
 // operationID is the operationId of op.
@@ -228,8 +232,12 @@ var queryDocs = map[string]string{
 	"format":    "xlsx（默认）或 csv / xlsx (default) or csv",
 	"sheet":     "Excel 工作表名称或序号 / XLSX sheet name or number",
 	"field":     "分级字段名称或 ID / the graded field, name or id",
-	"cursor":    "上一页最后一项的 id / the id of the last item of the previous page",
-	"table":     "表名称或 ID / table name or id",
+	"user":      "操作人的用户 ID / the person's user id",
+	"table":     "表的 ID 或名称（已删除的表用 ID）/ table id or name (a deleted table by its id)",
+	"action":    "create、update、delete，或事件：sign_in、sign_in_failed、export、import、user_change、department_change、role_change、backup、restore、table_delete / a record action or an event",
+	"from":      "起始时间（含），日期或 RFC 3339 / from (inclusive): a date or an RFC 3339 time",
+	"to":        "截止时间（日期含当天），日期或 RFC 3339 / to (a date includes that day): a date or an RFC 3339 time",
+	"cursor":    "上一页答复中的 next / the next of the previous page",
 	"filters":   "看板筛选 JSON / dashboard filters, e.g. {\"from\":\"2026-01-01\",\"to\":\"2026-11-30\",\"owners\":[3],\"regions\":[\"广东\"]}",
 }
 
@@ -371,6 +379,11 @@ func schemas() map[string]any {
 			"recent": arrayOf(obj(map[string]any{"table": str, "tableName": str, "id": integer, "title": str, "at": str, "link": str}))}),
 		"Stream": map[string]any{"type": "string", "description": "event: inbox / data: {\"unread\":N}，空闲时每 25 秒一行注释 / a comment line every 25 s while idle"},
 		"Opened": obj(map[string]any{"table": str, "id": integer}, "table", "id"),
+		"AuditPage": obj(map[string]any{"next": map[string]any{"type": "string", "description": "下一页的 cursor，空表示没有更多 / the cursor of the next page, empty after the last"},
+			"items": arrayOf(obj(map[string]any{"id": str, "at": str, "userId": integer, "userName": str, "action": str,
+				"tableId": str, "tableName": str, "tableExists": boolean, "recordId": integer, "rule": str, "client": str,
+				"changes": arrayOf(obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})),
+				"detail":  map[string]any{"type": "object", "description": "事件详情（表、行数、文件名、筛选等）/ the event's detail"}}))}),
 		"Upload": obj(map[string]any{"id": str, "fileName": str, "header": map[string]any{"type": "array", "items": str},
 			"preview": map[string]any{"type": "array", "items": map[string]any{"type": "array", "items": str}},
 			"columns": map[string]any{"type": "array", "items": obj(map[string]any{"name": str, "type": str, "options": map[string]any{"type": "array", "items": str}})},

@@ -36,6 +36,7 @@ var routes = []string{
 	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
 	"GET /api/tables/{table}/openapi.json",
 	"GET /api/notifications/stream", "GET /api/workbench", "POST /api/recent",
+	"GET /api/audit", "GET /api/audit/export",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -125,6 +125,9 @@ func TestDashboardsThroughAPI(t *testing.T) {
 	if strings.Join(rows.Header(), ",") != "客户来源,客户数" || strings.Join(first, ",") != "官网,2" {
 		t.Fatalf("export %v %v", rows.Header(), first)
 	}
+	if ev := items(admin.get("/api/audit?action=export").must(t, 200)); len(ev) != 1 || ev[0]["detail"].(map[string]any)["chart"] != "来源" {
+		t.Fatalf("the chart's export in the operation log: %v", ev)
+	}
 
 	// A deleted field: that chart explains itself, the dashboard still loads.
 	admin.del(tablePath("客户")+"/fields/"+url.PathEscape("客户来源")).must(t, 200)

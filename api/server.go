@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"tierbase/core/access"
+	"tierbase/core/audit"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -41,6 +42,7 @@ type Server struct {
 	Reports *reports.Engine
 	// Workbench is each person's home page and their recently opened records (nil: none).
 	Workbench *workbench.Engine
+	Audit     *audit.Log // the operation log (操作日志)
 	Version   string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
@@ -156,6 +158,8 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/charts/{id}/data", s.chartData)
 	auth("GET /api/charts/{id}/export.xlsx", s.exportChart)
 	auth("GET /api/tables/{table}/openapi.json", s.tableOpenAPI)
+	auth("GET /api/audit", s.listAudit)
+	auth("GET /api/audit/export", s.exportAudit)
 	open("/api/", func(w http.ResponseWriter, r *http.Request) error {
 		return problem.NotFound("route", r.Method+" "+r.URL.Path)
 	})

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/audit"
-
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -41,6 +41,7 @@ type App struct {
 	// Workbench is each person's home page: the template's 待办任务 and 客户等级, the inbox,
 	// the recently opened records.
 	Workbench *workbench.Engine
+	Audit     *audit.Log // the operation log (操作日志): record changes and events
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -60,6 +61,11 @@ func Open(dir string) (*App, error) {
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	a.Audit = &audit.Log{DB: db, Catalog: a.Catalog, Now: time.Now}
+	a.Catalog.Dropping = func(ctx context.Context, tx *sql.Tx, by schema.Changer, t *schema.Table) error {
+		who, _ := by.(access.Actor)
+		return audit.Write(ctx, tx, a.Records.Now(), audit.Event{UserID: who.UserID, Action: audit.TableDeleted, TableID: t.ID, Detail: audit.TableNames(t)})
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}
@@ -146,6 +152,8 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
 	a.Workbench.Now = now
+	a.Audit.Now = now
+	a.Users.Now = now
 }
 
 // Close closes the database.

@@ -52,5 +52,10 @@ func Write(ctx context.Context, tx *sql.Tx, at time.Time, e Event) error {
 
 // Record appends e in a transaction of its own.
 func Record(ctx context.Context, db *store.DB, e Event) error {
-	return db.Tx(ctx, func(tx *sql.Tx) error { return Write(ctx, tx, time.Now(), e) })
+	return RecordAt(ctx, db, time.Now(), e)
+}
+
+// RecordAt appends e, which happened at at, in a transaction of its own.
+func RecordAt(ctx context.Context, db *store.DB, at time.Time, e Event) error {
+	return db.Tx(ctx, func(tx *sql.Tx) error { return Write(ctx, tx, at, e) })
 }

@@ -20,6 +20,10 @@ import (
 // snapshot; changes run DDL and metadata updates in one write transaction, then swap in a
 // fresh snapshot.
 type Catalog struct {
+	// Dropping, if set, is called inside the transaction that deletes table t (the operation
+	// log records the deletion there, with the table's names, as the table's log outlives it).
+	Dropping func(ctx context.Context, tx *sql.Tx, by Changer, t *Table) error
+
 	db   *store.DB
 	snap atomic.Pointer[snapshot]
 	mu   sync.Mutex // serialises schema changes
@@ -400,8 +404,8 @@ func (c *Catalog) UpdateTable(ctx context.Context, by Changer, ref string, name 
 	return c.Table(t.ID)
 }
 
-// DeleteTable drops a table and its data. A table other tables link to cannot be deleted
-// until those link fields are removed.
+// DeleteTable drops a table and its data; its operation log (_oplog) stays. A table other
+// tables link to cannot be deleted until those link fields are removed.
 func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error {
 	if err := by.MayChangeSchema(); err != nil {
 		return err
@@ -429,7 +433,6 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 			"DROP TABLE " + store.Quote(t.SQLName()),
 			"DELETE FROM _fields WHERE table_id = ?",
 			"DELETE FROM _tables WHERE id = ?",
-			"DELETE FROM _oplog WHERE table_id = ?",
 			"DELETE FROM _imports WHERE table_id = ?",
 			"DELETE FROM _trash WHERE table_id = ?", // its recycle bin goes with it
 		} {
@@ -440,6 +443,9 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
+		}
+		if c.Dropping != nil {
+			return c.Dropping(ctx, tx, by, t)
 		}
 		return nil
 	})

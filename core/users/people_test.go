@@ -308,8 +308,8 @@ func TestMigrationKeepsRoles(t *testing.T) {
 	for _, q := range []string{
 		`DROP TABLE _user_roles`, `DROP TABLE _user_departments`, `DROP TABLE _invites`,
 		`ALTER TABLE _users DROP COLUMN disabled`, `ALTER TABLE _users DROP COLUMN last_sign_in`,
-		`DROP TABLE _trash`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-2),
+		`DROP TABLE _trash`, `DROP TRIGGER _oplog_no_update`, `DROP TRIGGER _oplog_no_delete`, `DROP INDEX _oplog_user`, `DROP INDEX _oplog_table`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-3),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

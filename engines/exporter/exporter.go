@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tierbase/core/access"
+	"tierbase/core/audit"
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -28,6 +29,7 @@ type Query struct {
 
 // Write exports t's records that the actor may see and that match q, as format "csv" or
 // "xlsx", without the fields hidden from the actor; it needs the Export permission. progress, if not nil, gets the count so far. It returns the number written.
+// A finished export is logged (操作日志: table, rows, the filter as a sentence).
 func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
 	w io.Writer, format string, progress func(n int)) (int, error) {
 	if err := access.CanOn(a, t, access.ExportRows); err != nil {
@@ -114,7 +116,14 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 		sw.Close() // releases the XLSX writer's temporary data; the caller discards the output
 		return n, err
 	}
-	return n, sw.Close()
+	if err := sw.Close(); err != nil {
+		return n, err
+	}
+	detail := map[string]any{"table": t.Name, "rows": n, "format": format, "filter": cond.Describe(q.Filter, t, "zh")}
+	if q.Search != "" {
+		detail["search"] = q.Search
+	}
+	return n, audit.RecordAt(ctx, recs.DB, recs.Now(), audit.Event{UserID: a.UserID, Action: audit.Export, TableID: t.ID, Detail: detail})
 }
 
 // exported lists the columns of the file: the id first, then the fields the actor may see.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tierbase/core/access"
+	"tierbase/core/audit"
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -497,7 +498,7 @@ func sameValue(f *schema.Field, old, nv any) bool {
 }
 
 // finish flushes the inserts, lets the hooks act on what was written, builds the indexes,
-// logs the inserts (one row for all), and saves the counters.
+// logs the inserts (one row for all) and the import (操作日志), and saves the counters.
 func (r *run) finish() error {
 	if err := r.insert.Flush(); err != nil {
 		return err
@@ -538,6 +539,11 @@ func (r *run) finish() error {
 		if err != nil {
 			return err
 		}
+	}
+	err := audit.Write(r.ctx, r.tx, r.now, audit.Event{UserID: r.by, Action: audit.Import, TableID: r.tg.t.ID,
+		Detail: map[string]any{"file": r.plan.FileName, "table": r.tg.t.Name, "created": r.res.Inserted, "updated": r.res.Updated}})
+	if err != nil {
+		return err
 	}
 	for id, values := range r.grown {
 		if err := r.im.Catalog.AddOptionsTx(r.ctx, r.tx, r.tg.t, r.tg.t.Field(id), values); err != nil {

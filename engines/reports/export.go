@@ -7,14 +7,19 @@ import (
 	"slices"
 
 	"tierbase/core/access"
+	"tierbase/core/audit"
 	"tierbase/platform/spreadsheet"
 )
 
 // Export writes a chart's data, as Data computes it for a, to w as a spreadsheet (format
 // "xlsx" or "csv"): one column per dimension, then one per measure. A detail table lists
-// records, so exporting it needs the export action on its table.
+// records, so exporting it needs the export action on its table. The export is logged (操作日志).
 func (e *Engine) Export(ctx context.Context, a access.Actor, id string, f Filters, format string, w io.Writer) error {
-	if c, err := e.Chart(id); err == nil && c.Type == Detail {
+	c, err := e.Chart(id)
+	if err != nil {
+		return err
+	}
+	if c.Type == Detail {
 		t, err := e.Catalog.Table(c.Table)
 		if err != nil {
 			return err
@@ -60,7 +65,11 @@ func (e *Engine) Export(ctx context.Context, a access.Actor, id string, f Filter
 			return err
 		}
 	}
-	return out.Close()
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return audit.RecordAt(ctx, e.DB, e.Now(), audit.Event{UserID: a.UserID, Action: audit.Export, TableID: res.Table,
+		Detail: map[string]any{"chart": c.Title, "rows": len(res.Rows), "format": format}})
 }
 
 // label is a category as people read it: a user's name for user ids, "(空)" for none.

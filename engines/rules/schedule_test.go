@@ -77,7 +77,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 	dir := filepath.Dir(w.DB.Path)
 	w.Close()
 	// Turn the file back into the version before the job queue: the job waits in _queue. The
-	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, people's memberships, _trash) are undone too; a new one must be added here.
+	// migrations after it (_alert_state, _recent, the rules' fired counts, _audit, people's memberships, _trash, _oplog's
+	// triggers and indexes) are undone too; a new one must be added here.
 	raw, err := sql.Open("sqlite3", w.DB.Path)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,11 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`ALTER TABLE _users DROP COLUMN disabled`,
 		`ALTER TABLE _users DROP COLUMN last_sign_in`,
 		`DROP TABLE _trash`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-7),
+		`DROP TRIGGER _oplog_no_update`,
+		`DROP TRIGGER _oplog_no_delete`,
+		`DROP INDEX _oplog_user`,
+		`DROP INDEX _oplog_table`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-8),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

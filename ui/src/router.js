@@ -41,6 +41,7 @@ export const router = createRouter({
         { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { may: 'backup' } },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
         { path: 'admin/people', name: 'people', component: () => import('./views/PeopleView.vue'), meta: { may: 'manage_users' } },
+        { path: 'admin/audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { may: 'manage_users' } },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
