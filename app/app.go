@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"time"
 
+	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -27,6 +28,7 @@ type App struct {
 	DB       *store.DB
 	Catalog  *schema.Catalog
 	Users    *users.Service
+	Org      *org.Service // departments, roles, and the grants every actor is built with
 	Records  *records.Service
 	Grading  *grading.Engine // schemes, tier history, RFM
 	Rules    *rules.Engine   // rules; grades every write through Grading
@@ -57,6 +59,12 @@ func Open(dir string) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if a.Org, err = org.Open(db, a.Catalog, a.Users); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Users.Grants = a.Org.Grants
+	a.Rules.RoleExists = a.Org.RoleExists
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}
 	a.Inbox = inbox.New(db)
@@ -103,6 +111,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Reports.Now, a.Reports.Loc = now, loc
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
+	a.Org.Now = now
 	a.Workbench.Now = now
 }
 

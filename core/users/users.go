@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -70,6 +71,7 @@ type Service struct {
 	throttle throttle
 	hashing  chan struct{} // one token per hash in flight
 	setupMu  sync.Mutex    // first-run setups one at a time
+	version  atomic.Uint64 // counts changes to byID (see Version)
 
 	// Grants resolves a person's roles and departments for ActorOf (set by package app from
 	// package org); nil leaves every actor with nil grants.
@@ -141,6 +143,10 @@ func (s *Service) ActorOf(u User) access.Actor {
 	}
 	return a
 }
+
+// Version changes whenever a person or their roles or departments change, so that package
+// org knows when to rebuild what it derives from List.
+func (s *Service) Version() uint64 { return s.version.Load() }
 
 // Get returns the user with the given id.
 func (s *Service) Get(id int64) (User, bool) {
@@ -245,6 +251,7 @@ func (s *Service) create(ctx context.Context, email, password, name, role string
 	u := User{ID: id, Email: email, Name: name, Role: role}
 	s.mu.Lock()
 	s.byID[id] = u
+	s.version.Add(1)
 	s.mu.Unlock()
 	return u, nil
 }
@@ -363,6 +370,7 @@ func (s *Service) loadSession(h string) (sessionEntry, User, bool) {
 	s.mu.Lock()
 	s.sessions[h] = e
 	s.byID[u.ID] = u
+	s.version.Add(1)
 	s.mu.Unlock()
 	return e, u, true
 }

@@ -95,7 +95,10 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`ALTER TABLE _rules DROP COLUMN fired_at`,
 		`ALTER TABLE _rules DROP COLUMN fired`,
 		`DROP TABLE _audit`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-5),
+		`DROP TABLE _departments`,
+		`DROP TABLE _department_heads`,
+		`DROP TABLE _roles`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-6),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -426,6 +426,13 @@ var migrations = []string{
 	CREATE INDEX _audit_at ON _audit(at);
 	CREATE TRIGGER _audit_no_update BEFORE UPDATE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE TRIGGER _audit_no_delete BEFORE DELETE ON _audit BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;`,
+	// The organisation (package org): the department tree, each department's 主管, and the roles
+	// (def is an access.Role as JSON; the built-in 管理员 and 成员 are seeded by org.Open).
+	`CREATE TABLE _departments(id INTEGER PRIMARY KEY, name TEXT NOT NULL, parent_id INTEGER NOT NULL DEFAULT 0,
+		position INTEGER NOT NULL DEFAULT 0, UNIQUE(parent_id, name));
+	CREATE TABLE _department_heads(department_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+		PRIMARY KEY(department_id, user_id)) WITHOUT ROWID;
+	CREATE TABLE _roles(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
