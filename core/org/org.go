@@ -38,7 +38,7 @@ type Service struct {
 	mu      sync.Mutex // serialises changes
 	buildMu sync.Mutex // serialises snapshot rebuilds
 	base    atomic.Pointer[base]
-	snap atomic.Pointer[snapshot]
+	snap    atomic.Pointer[snapshot]
 }
 
 // base is what the database holds: the tree and the roles.
