@@ -32,6 +32,8 @@ var routes = []string{
 	"GET /api/charts/{id}/data", "GET /api/charts/{id}/export.xlsx",
 	"GET /api/tables/{table}/openapi.json",
 	"GET /api/notifications/stream", "GET /api/workbench", "POST /api/recent",
+	"GET /api/departments", "POST /api/departments", "PATCH /api/departments/{id}", "DELETE /api/departments/{id}",
+	"GET /api/roles", "POST /api/roles", "PUT /api/roles/{id}", "DELETE /api/roles/{id}", "POST /api/org/import",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"tierbase/core/access"
+	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -33,6 +34,7 @@ type Server struct {
 	Catalog *schema.Catalog
 	Records *records.Service
 	Users   *users.Service
+	Org     *org.Service // departments and roles
 	Imports *importer.Jobs
 	Grading *grading.Engine
 	Rules   *rules.Engine
@@ -74,6 +76,15 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/auth/me", s.me)
 	auth("GET /api/users", s.listUsers)
 	auth("POST /api/users", s.createUser)
+	auth("GET /api/departments", s.listDepartments)
+	auth("POST /api/departments", s.createDepartment)
+	auth("PATCH /api/departments/{id}", s.updateDepartment)
+	auth("DELETE /api/departments/{id}", s.deleteDepartment)
+	auth("GET /api/roles", s.listRoles)
+	auth("POST /api/roles", s.saveRole)
+	auth("PUT /api/roles/{id}", s.saveRole)
+	auth("DELETE /api/roles/{id}", s.deleteRole)
+	auth("POST /api/org/import", s.importOrg)
 	auth("GET /api/field-types", s.fieldTypes)
 	auth("GET /api/apps", s.listApps)
 	auth("POST /api/apps", s.createApp)

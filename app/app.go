@@ -64,6 +64,7 @@ func Open(dir string) (*App, error) {
 		return nil, err
 	}
 	a.Users.Grants = a.Org.Grants
+	a.Org.Enroll = a.enroll
 	a.Rules.RoleExists = a.Org.RoleExists
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}

@@ -75,6 +75,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			return installed, err
 		}}
 	srv.Reports = a.Reports
+	srv.Org = a.Org
 	srv.Workbench = a.Workbench
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute

@@ -2,9 +2,7 @@ package org
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"io"
 	"slices"
@@ -12,19 +10,14 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/audit"
-	"tierbase/core/users"
 	"tierbase/platform/problem"
 	"tierbase/platform/spreadsheet"
 )
 
-// Accounts creates people, as package users does; the import adds those it does not know.
-type Accounts interface {
-	Create(ctx context.Context, a access.Actor, email, password, name, role string) (users.User, error)
-}
-
-// Assign stores a person's roles and departments (the main one first) inside tx; package
-// users keeps them.
-type Assign func(ctx context.Context, tx *sql.Tx, userID int64, roles []string, departments []int64) error
+// Enroll adds the person with the email when there is none and gives them the roles and
+// departments (the main one first); it answers their id. Package app sets it from package
+// users, which keeps people and their memberships.
+type Enroll func(ctx context.Context, a access.Actor, email, name string, roles []string, departments []int64) (int64, error)
 
 // The import's columns; 主管 and 角色 may be left out.
 const (
@@ -52,71 +45,76 @@ type importPerson struct {
 }
 
 // Import reads a spreadsheet of 部门 (a path such as 销售部/华东区), 姓名, 邮箱, 主管 (是/否)
-// and 角色 (names separated by 、) and creates the missing departments and people, makes
-// heads 主管 and gives everyone their departments and roles through assign. A person may
-// appear on several rows, one per department; their first row's department is the main one.
-// Any bad row refuses the whole file, naming the row and column, before anything changes.
-// New people get a random password (they sign in after a reset or an invitation).
-func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileName string, accounts Accounts, assign Assign) (ImportSummary, error) {
+// and 角色 (names separated by 、), creates the missing departments, enrolls everyone with
+// their departments and roles (s.Enroll) and makes the heads 主管. A person may appear on
+// several rows, one per department; their first row's department is the main one. Any bad
+// row refuses the whole file, naming the row and column, before anything changes.
+func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileName string) (ImportSummary, error) {
 	var sum ImportSummary
 	if err := access.Can(a, access.ManageUsers); err != nil {
 		return sum, err
+	}
+	if s.Enroll == nil {
+		return sum, errors.New("org: no Enroll to add people with")
 	}
 	people, err := s.readImport(r, fileName, &sum)
 	if err != nil {
 		return sum, err
 	}
-	known := map[string]int64{}
-	for _, u := range s.people.List() {
-		known[strings.ToLower(u.Email)] = u.ID
+	depts := map[string]int64{}
+	err = s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
+		for _, p := range people {
+			for _, path := range p.paths {
+				if _, err := s.ensurePath(ctx, tx, path, depts, &sum); err != nil {
+					if pe := problem.As(err); pe != nil {
+						return nil, pe.AtRow(p.row)
+					}
+					return nil, err
+				}
+			}
+		}
+		return map[string]any{"import": fileName, "rows": sum.Rows, "departments": sum.Departments}, nil
+	})
+	if err != nil {
+		return sum, err
 	}
-	ids := map[string]int64{}
+	known := map[string]bool{}
+	for _, u := range s.people.List() {
+		known[strings.ToLower(u.Email)] = true
+	}
+	heads := map[int64][]int64{}
 	for _, p := range people {
-		if id, ok := known[p.email]; ok {
-			ids[p.email] = id
-			continue
+		var ids []int64
+		for _, path := range p.paths {
+			ids = append(ids, depts[path])
 		}
-		role := users.Member
-		if slices.Contains(p.roles, access.AdminRoleID) {
-			role = users.Admin
-		}
-		u, err := accounts.Create(ctx, a, p.email, randomPassword(), p.name, role)
+		id, err := s.Enroll(ctx, a, p.email, p.name, p.roles, ids)
 		if err != nil {
 			if pe := problem.As(err); pe != nil {
 				return sum, pe.AtRow(p.row)
 			}
 			return sum, err
 		}
-		ids[p.email] = u.ID
-		sum.People++
+		if !known[p.email] {
+			sum.People++
+		}
+		for _, path := range p.heads {
+			heads[depts[path]] = append(heads[depts[path]], id)
+		}
 	}
-	err = s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
-		depts := map[string]int64{}
-		for _, p := range people {
-			var deptIDs []int64
-			for _, path := range p.paths {
-				id, err := s.ensurePath(ctx, tx, path, depts, &sum)
-				if pe := problem.As(err); pe != nil {
-					return nil, pe.AtRow(p.row)
-				} else if err != nil {
-					return nil, err
-				}
-				deptIDs = append(deptIDs, id)
-				if slices.Contains(p.heads, path) {
-					if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", id, ids[p.email]); err != nil {
-						return nil, err
-					}
-				}
-			}
-			if assign != nil {
-				if err := assign(ctx, tx, ids[p.email], p.roles, deptIDs); err != nil {
+	if len(heads) == 0 {
+		return sum, nil
+	}
+	return sum, s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
+		for d, us := range heads {
+			for _, u := range us {
+				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", d, u); err != nil {
 					return nil, err
 				}
 			}
 		}
-		return map[string]any{"import": fileName, "rows": sum.Rows, "departments": sum.Departments, "people": sum.People}, nil
+		return map[string]any{"import": fileName, "heads": heads}, nil
 	})
-	return sum, err
 }
 
 // readImport reads and checks every row, merging the rows of each person.
@@ -266,17 +264,11 @@ func (s *Service) ensurePath(ctx context.Context, tx *sql.Tx, path string, seen 
 	return parent, nil
 }
 
-func randomPassword() string {
-	b := make([]byte, 18)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
 func init() {
 	problem.AddMessage("org_import_column", "文件缺少「{column}」列：需要 部门、姓名、邮箱 三列（主管、角色 可选）",
 		"the file has no \"{column}\" column: it needs 部门, 姓名 and 邮箱 (主管 and 角色 are optional)")
 	problem.AddMessage("org_import_empty", "文件中没有人员数据，请在表头下每行填写一个人", "the file has no people; put one person per row below the header")
 	problem.AddMessage("org_import_file", "无法读取文件：{reason}", "the file cannot be read: {reason}")
 	problem.AddMessage("org_import_role", "没有角色「{value}」，请先在角色页面创建，或改为已有的角色（多个用、分隔）",
-		"there is no role \"{value}\"; create it on the Roles page first or use an existing one (separate several with 、)")
+		"there is no role \"{value}\"; create it on the Roles page first or use an existing one (separate several with commas)")
 }

@@ -34,6 +34,8 @@ type Service struct {
 	catalog *schema.Catalog
 	people  People
 	Now     func() time.Time
+	// Enroll adds people and their memberships for the import (set by package app).
+	Enroll Enroll
 
 	mu      sync.Mutex // serialises changes
 	buildMu sync.Mutex // serialises snapshot rebuilds
