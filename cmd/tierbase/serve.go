@@ -48,6 +48,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if err == nil {
 			err = crm.InstallDashboards(ctx(), a.Reports)
 		}
+		if err == nil {
+			err = crm.InstallOrg(ctx(), a.Org, a.Users)
+		}
 		if err != nil {
 			return err
 		}
