@@ -33,6 +33,10 @@ export const router = createRouter({
         // Dashboards load ECharts: a chunk of their own, fetched on first visit.
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
+        { path: 'admin/departments', name: 'departments', component: () => import('./views/DepartmentsView.vue'), meta: { admin: true } },
+        { path: 'admin/roles', name: 'roles', component: () => import('./views/RolesView.vue'), meta: { admin: true } },
+        { path: 'admin/roles/new', name: 'role-new', component: () => import('./views/RoleEditor.vue'), meta: { admin: true } },
+        { path: 'admin/roles/:id', name: 'role-edit', component: () => import('./views/RoleEditor.vue'), props: true, meta: { admin: true } },
         { path: 't/:tableId/api', name: 'table-api', component: () => import('./views/TableApiView.vue'), props: true },
       ],
     },
