@@ -85,7 +85,7 @@ func (s *Service) createTx(ctx context.Context, tx *sql.Tx, name string, parentI
 		return 0, err
 	}
 	if parentID != 0 && !exists(ctx, tx, parentID) {
-		return 0, problem.NotFound("department", itoa(parentID)).OnField("parentId")
+		return 0, problem.NotFound("department", itoa(parentID)).At("parentId")
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO _departments(name, parent_id, position)
 		VALUES(?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM _departments WHERE parent_id = ?))`, name, parentID, parentID)
@@ -180,14 +180,17 @@ func (s *Service) DeleteDepartment(ctx context.Context, a access.Actor, id int64
 func (s *Service) checkName(ctx context.Context, tx *sql.Tx, name string, parent, self int64) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > maxDeptName || strings.Contains(name, "/") {
-		return "", problem.Invalid("dept_bad_name", "max", maxDeptName).OnField("name")
+		return "", problem.Invalid("dept_bad_name", "max", maxDeptName).At("name")
 	}
 	var taken int
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM _departments WHERE parent_id = ? AND name = ? AND id != ?", parent, name, self).Scan(&taken); err != nil {
 		return "", err
 	}
 	if taken > 0 {
-		return "", problem.New(409, "dept_name_taken", "name", name, "parent", s.nameOf(ctx, tx, parent)).OnField("name")
+		if parent == 0 {
+			return "", problem.New(409, "dept_top_name_taken", "name", name).At("name")
+		}
+		return "", problem.New(409, "dept_name_taken", "name", name, "parent", s.pathOf(ctx, tx, parent)).At("name")
 	}
 	return name, nil
 }
@@ -196,10 +199,10 @@ func (s *Service) checkName(ctx context.Context, tx *sql.Tx, name string, parent
 func (s *Service) checkMove(ctx context.Context, tx *sql.Tx, id int64, name string, parent int64) error {
 	for p := parent; p != 0; {
 		if p == id {
-			return problem.Invalid("dept_cycle", "name", name, "parent", s.nameOf(ctx, tx, parent)).OnField("parentId")
+			return problem.Invalid("dept_cycle", "name", name, "parent", s.pathOf(ctx, tx, parent)).At("parentId")
 		}
 		if err := tx.QueryRowContext(ctx, "SELECT parent_id FROM _departments WHERE id = ?", p).Scan(&p); err == sql.ErrNoRows {
-			return problem.NotFound("department", itoa(parent)).OnField("parentId")
+			return problem.NotFound("department", itoa(parent)).At("parentId")
 		} else if err != nil {
 			return err
 		}
@@ -246,7 +249,7 @@ func (s *Service) setHeads(ctx context.Context, tx *sql.Tx, id int64, heads []in
 	}
 	for _, h := range heads {
 		if !known[h] {
-			return problem.Invalid("bad_user", "value", h).OnField("heads")
+			return problem.Invalid("bad_user", "value", h).At("heads")
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", id, h); err != nil {
 			return err
@@ -282,14 +285,6 @@ func (s *Service) pathOf(ctx context.Context, tx *sql.Tx, id int64) string {
 		parts = append([]string{name}, parts...)
 	}
 	return strings.Join(parts, "/")
-}
-
-// nameOf is the name of a parent for messages: the department's path, or 顶层 for the top.
-func (s *Service) nameOf(ctx context.Context, tx *sql.Tx, id int64) string {
-	if id == 0 {
-		return "/"
-	}
-	return s.pathOf(ctx, tx, id)
 }
 
 func exists(ctx context.Context, tx *sql.Tx, id int64) bool {

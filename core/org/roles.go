@@ -94,7 +94,7 @@ func (s *Service) SaveRole(ctx context.Context, a access.Actor, r *access.Role) 
 			return nil, err
 		}
 		if taken > 0 {
-			return nil, problem.New(409, "duplicate_name", "name", r.Name).OnField("name")
+			return nil, problem.New(409, "duplicate_name", "name", r.Name).At("name")
 		}
 		def, err := json.Marshal(r)
 		if err != nil {
@@ -147,7 +147,7 @@ func newRoleID() string {
 func (s *Service) checkRole(r *access.Role) error {
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len([]rune(r.Name)) > maxRoleName {
-		return problem.Invalid("bad_name", "max", maxRoleName).OnField("name")
+		return problem.Invalid("bad_name", "max", maxRoleName).At("name")
 	}
 	for i, g := range r.Global {
 		if g != access.ManageUsers && g != access.ManageSchema {
@@ -259,6 +259,7 @@ func init() {
 	for _, m := range [][3]string{
 		{"dept_bad_name", "部门名称不能为空，不能含 /，且不超过 {max} 个字", "a department's name must be 1 to {max} characters without /"},
 		{"dept_name_taken", "「{parent}」下已有部门「{name}」，请换一个名称", "\"{parent}\" already has a department \"{name}\"; choose another name"},
+		{"dept_top_name_taken", "顶层已有部门「{name}」，请换一个名称", "there is already a top department \"{name}\"; choose another name"},
 		{"dept_cycle", "不能把部门「{name}」移到它自己或它的下级「{parent}」之下，请选择其他上级部门", "the department \"{name}\" cannot move under itself or its own sub-department \"{parent}\"; choose another parent"},
 		{"dept_has_children", "部门「{name}」下还有 {count} 个下级部门，请先删除或移走它们", "the department \"{name}\" still has {count} sub-department(s); delete or move them first"},
 		{"dept_has_people", "部门「{name}」还有 {count} 名成员，请先在成员管理中把他们调到其他部门", "the department \"{name}\" still has {count} member(s); move them to another department in People first"},
