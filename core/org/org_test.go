@@ -318,6 +318,12 @@ func TestRoles(t *testing.T) {
 	if w.org.RoleExists(sales.ID) || !w.org.RoleExists("member") {
 		t.Fatal("RoleExists after the delete")
 	}
+	// Saved, renamed 管理员, deleted: each in the operation log with what it was before.
+	var n int
+	w.db.R.QueryRow("SELECT count(*) FROM _audit WHERE action = 'role_change' AND (detail LIKE '%\"before\"%' OR detail LIKE '%\"after\"%')").Scan(&n)
+	if n != 3 {
+		t.Fatalf("%d role changes logged, want 3", n)
+	}
 }
 
 // Grants for a person of a 2,000-person organisation in 200 departments.
