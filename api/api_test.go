@@ -44,7 +44,7 @@ func newApp(t *testing.T) (*app.App, *api.Server) {
 	}
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
-	return a, &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
+	return a, &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Org: a.Org, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
 		Reports: a.Reports, Workbench: a.Workbench, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
 }
 

@@ -115,6 +115,10 @@ var noRecords = map[string]string{
 	"POST /api/users/{id}/invite": "ManageUsers", "POST /api/users/{id}/reset-password": "ManageUsers",
 	// deleted records and whole-database copies: admins only (SeeDeleted, Backup; checked in trash_test.go)
 	"GET /api/trash": "SeeDeleted", "POST /api/trash/{table}/{id}/restore": "SeeDeleted", "DELETE /api/trash/{table}/{id}": "SeeDeleted",
+	"GET /api/departments": "department names", "GET /api/roles": "role names (whole for admins)",
+	"POST /api/departments": "ManageUsers", "PATCH /api/departments/{id}": "ManageUsers", "DELETE /api/departments/{id}": "ManageUsers",
+	"POST /api/roles": "ManageUsers", "PUT /api/roles/{id}": "ManageUsers", "DELETE /api/roles/{id}": "ManageUsers",
+	"POST /api/org/import": "ManageUsers",
 	"GET /api/audit": "ManageUsers", "GET /api/audit/export": "ManageUsers",
 	"GET /api/backups": "Backup", "POST /api/backups": "Backup", "GET /api/backups/{name}": "Backup",
 }

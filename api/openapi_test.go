@@ -37,6 +37,8 @@ var routes = []string{
 	"GET /api/tables/{table}/openapi.json",
 	"GET /api/notifications/stream", "GET /api/workbench", "POST /api/recent",
 	"GET /api/audit", "GET /api/audit/export",
+	"GET /api/departments", "POST /api/departments", "PATCH /api/departments/{id}", "DELETE /api/departments/{id}",
+	"GET /api/roles", "POST /api/roles", "PUT /api/roles/{id}", "DELETE /api/roles/{id}", "POST /api/org/import",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -16,6 +16,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/audit"
+	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -35,6 +36,7 @@ type Server struct {
 	Catalog *schema.Catalog
 	Records *records.Service
 	Users   *users.Service
+	Org     *org.Service // departments and roles
 	Imports *importer.Jobs
 	Grading *grading.Engine
 	Rules   *rules.Engine
@@ -88,6 +90,15 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/users/{id}/enable", s.enableUser)
 	auth("POST /api/users/{id}/invite", s.inviteUser)
 	auth("POST /api/users/{id}/reset-password", s.resetPassword)
+	auth("GET /api/departments", s.listDepartments)
+	auth("POST /api/departments", s.createDepartment)
+	auth("PATCH /api/departments/{id}", s.updateDepartment)
+	auth("DELETE /api/departments/{id}", s.deleteDepartment)
+	auth("GET /api/roles", s.listRoles)
+	auth("POST /api/roles", s.saveRole)
+	auth("PUT /api/roles/{id}", s.saveRole)
+	auth("DELETE /api/roles/{id}", s.deleteRole)
+	auth("POST /api/org/import", s.importOrg)
 	auth("GET /api/field-types", s.fieldTypes)
 	auth("GET /api/apps", s.listApps)
 	auth("POST /api/apps", s.createApp)

@@ -11,6 +11,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/audit"
+	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
@@ -31,6 +32,7 @@ type App struct {
 	DB       *store.DB
 	Catalog  *schema.Catalog
 	Users    *users.Service
+	Org      *org.Service // departments, roles, and the grants every actor is built with
 	Records  *records.Service
 	Grading  *grading.Engine // schemes, tier history, RFM
 	Rules    *rules.Engine   // rules; grades every write through Grading
@@ -62,6 +64,14 @@ func Open(dir string) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if a.Org, err = org.Open(db, a.Catalog, a.Users); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Users.Grants = a.Org.Grants
+	a.Org.Enroll = a.Users.Enroll
+	a.Users.RoleExists, a.Users.DepartmentExists = a.Org.RoleExists, a.Org.DepartmentExists
+	a.Rules.RoleExists = a.Org.RoleExists
 	a.Audit = &audit.Log{DB: db, Catalog: a.Catalog, Now: time.Now}
 	a.Catalog.Dropping = func(ctx context.Context, tx *sql.Tx, by schema.Changer, t *schema.Table) error {
 		who, _ := by.(access.Actor)
@@ -151,6 +161,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Reports.Now, a.Reports.Loc = now, loc
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
+	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now
 	a.Users.Now = now

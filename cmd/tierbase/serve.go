@@ -53,6 +53,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if err == nil {
 			err = crm.InstallDashboards(ctx(), a.Reports)
 		}
+		if err == nil {
+			err = crm.InstallOrg(ctx(), a.Org, a.Users)
+		}
 		if err != nil {
 			return err
 		}
@@ -81,6 +84,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		}}
 	srv.Reports = a.Reports
 	srv.Backups = a.Backups()
+	srv.Org = a.Org
 	srv.Workbench = a.Workbench
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()

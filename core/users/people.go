@@ -211,6 +211,7 @@ func (s *Service) audit(ctx context.Context, tx *sql.Tx, a access.Actor, id int6
 func (s *Service) cache(u User) {
 	s.mu.Lock()
 	s.byID[u.ID] = u
+	s.version.Add(1)
 	s.mu.Unlock()
 }
 
@@ -542,4 +543,23 @@ func init() {
 	problem.AddMessage("invite_expired", "这个链接已过期（有效 {days} 天），请向管理员要一个新链接", "this link has expired (links last {days} days); ask an administrator for a new link")
 	problem.AddMessage("invite_not_needed", "此成员已设置密码，无需邀请；如忘记密码请用「重置密码」", "this person already has a password; use Reset password if they forgot it")
 	problem.AddMessage("wrong_password", "当前密码不正确，请重新输入", "the current password is wrong; enter it again")
+}
+
+// Enroll makes sure a person with the email exists and has the roles (nil: as they are, or
+// 成员 for someone new) and departments (the main one first), for the organisation import and
+// the demo: an existing person's memberships are replaced, someone new is invited (no
+// password yet). It answers their id.
+func (s *Service) Enroll(ctx context.Context, a access.Actor, email, name string, roles []string, departments []int64) (int64, error) {
+	for _, u := range s.List() {
+		if strings.EqualFold(u.Email, strings.TrimSpace(email)) {
+			p := Patch{Departments: &departments}
+			if roles != nil {
+				p.Roles = &roles
+			}
+			_, err := s.Update(ctx, a, u.ID, p)
+			return u.ID, err
+		}
+	}
+	u, _, err := s.Add(ctx, a, NewUser{Email: email, Name: name, Roles: roles, Departments: departments})
+	return u.ID, err
 }

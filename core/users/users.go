@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -86,6 +87,7 @@ type Service struct {
 	hashing  chan struct{} // one token per hash in flight
 	setupMu  sync.Mutex    // first-run setups one at a time
 	changeMu sync.Mutex    // changes to people one at a time, so the last admin stays
+	version  atomic.Uint64 // counts changes to byID (see Version)
 
 	// Grants resolves a person's roles and departments for ActorOf (set by package app from
 	// package org); nil leaves every actor with nil grants.
@@ -218,6 +220,10 @@ func (s *Service) ActorOf(u User) access.Actor {
 	return a
 }
 
+// Version changes whenever a person or their roles or departments change, so that package
+// org knows when to rebuild what it derives from List.
+func (s *Service) Version() uint64 { return s.version.Load() }
+
 // Get returns the user with the given id.
 func (s *Service) Get(id int64) (User, bool) {
 	s.mu.RLock()
@@ -336,6 +342,7 @@ func (s *Service) user(id int64) (User, bool) {
 	}
 	s.mu.Lock()
 	s.byID[id] = u
+	s.version.Add(1)
 	s.mu.Unlock()
 	return u, true
 }

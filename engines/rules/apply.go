@@ -78,6 +78,22 @@ func (e *Engine) userExists(id int64) bool {
 	return ok
 }
 
+// checkRoles refuses a notify action naming a role that does not exist.
+func (e *Engine) checkRoles(r *Rule) error {
+	for i, a := range r.Actions {
+		for j, role := range a.Roles {
+			ok := role == access.AdminRoleID || role == access.MemberRoleID
+			if e.RoleExists != nil {
+				ok = e.RoleExists(role)
+			}
+			if !ok {
+				return problem.Invalid("rule_bad_role", "value", role).At(fmt.Sprintf("actions[%d].roles[%d]", i, j))
+			}
+		}
+	}
+	return nil
+}
+
 // RuleProblem returns why a rule cannot run any more (a field it uses was deleted), or nil.
 func (e *Engine) RuleProblem(r *Rule) error {
 	c := cloneRule(r)
@@ -143,6 +159,9 @@ func (e *Engine) SaveRule(ctx context.Context, a access.Actor, r *Rule) (*Rule, 
 	}
 	c, err := r.check(e.Catalog, e.userExists)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.checkRoles(r); err != nil {
 		return nil, nil, err
 	}
 	if err := e.gradedByScheme(c); err != nil {

@@ -605,3 +605,31 @@ func TestQueuedJobIsAllOrNothing(t *testing.T) {
 		t.Fatalf("a failed job left %d records behind", list.Total)
 	}
 }
+
+// A notification may go to any role of the roles table; people are matched by their roles
+// (accounts from before roles by their role), and a role that does not exist is refused.
+func TestNotifyByRole(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	sales, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "销售"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := func(role string) *rules.Rule {
+		return &rules.Rule{Name: "新客户 " + role, Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+			Actions: []rules.Action{{Type: rules.ActNotify, Roles: []string{role}, Title: "新客户「{客户名称}」"}}}
+	}
+	_, _, err = w.Rules.SaveRule(ctx, access.System, rule("nobody"))
+	if p := problem.As(err); p == nil || p.Code != "rule_bad_role" || p.Path != "actions[0].roles[0]" {
+		t.Fatalf("an unknown role: %v", err)
+	}
+	w.save(t, rule(sales.ID))
+	r := w.save(t, rule(access.MemberRoleID))
+	w.customer(t, records.Input{"客户名称": "格力"})
+	w.drain(t)
+	for _, id := range []int64{w.zhang, w.li} {
+		if items, _, _ := w.Inbox.List(ctx, id, false, 10); len(items) != 1 || items[0].Title != "新客户「格力」" {
+			t.Fatalf("%s: inbox of %d %+v", r.Name, id, items)
+		}
+	}
+}

@@ -38,6 +38,9 @@ type Engine struct {
 	rules   atomic.Pointer[ruleSet]
 	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
 	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
+	// RoleExists tells the roles a notify action may name (package org's roles); nil: the
+	// built-in admin and member only.
+	RoleExists func(id string) bool
 }
 
 // Open loads the rules and hooks them into g: a scheme may not keep a field a rule sets,

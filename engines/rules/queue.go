@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tierbase/core/access"
+	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/jobs"
@@ -184,7 +185,7 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 			}
 			if len(a.Roles) > 0 && e.Users != nil {
 				for _, u := range e.Users.List() {
-					if slices.Contains(a.Roles, u.Role) {
+					if slices.ContainsFunc(org.RolesOf(u), func(r string) bool { return slices.Contains(a.Roles, r) }) {
 						to = append(to, u.ID)
 					}
 				}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/formula"
 	"tierbase/core/schema"
@@ -421,11 +420,6 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if err := checkUsers(a.Users, "users"); err != nil {
 			return err
 		}
-		for j, role := range a.Roles {
-			if role != access.RoleAdmin && role != access.RoleMember {
-				return problem.Invalid("bad_choice", "value", role, "choices", "admin, member").At(fmt.Sprintf("%s.roles[%d]", at, j))
-			}
-		}
 		if strings.TrimSpace(a.Title) == "" {
 			return problem.Invalid("required").At(at + ".title")
 		}
@@ -461,6 +455,7 @@ func init() {
 	problem.AddMessage("rule_tag_field", "「{name}」不是标签或多选字段", "\"{name}\" is not a tags or multi-select field")
 	problem.AddMessage("rule_user_field", "「{name}」不是成员字段", "\"{name}\" is not a user field")
 	problem.AddMessage("rule_no_users", "请至少选择一位成员", "choose at least one user")
+	problem.AddMessage("rule_bad_role", "没有角色「{value}」，请从角色列表中选择", "there is no role \"{value}\"; choose one from the roles")
 	problem.AddMessage("rule_create_values", "请至少填写新记录的一个字段", "give the new record at least one value")
 	problem.AddMessage("rule_loop", "规则互相触发超过 {max} 层，已停止：{rules}。请检查这些规则的条件和动作", "rules triggered each other more than {max} levels deep and were stopped: {rules}; check their conditions and actions")
 	problem.AddMessage("rule_graded_field", "「{field}」由分级方案「{scheme}」决定，规则不能改它。请改分级方案的条件，或先停用该方案", "\"{field}\" is kept by the grading scheme \"{scheme}\", so a rule cannot change it; change the scheme's levels, or disable the scheme first")

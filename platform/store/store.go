@@ -456,6 +456,13 @@ var migrations = []string{
 	CREATE TRIGGER _oplog_no_delete BEFORE DELETE ON _oplog BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE INDEX _oplog_user ON _oplog(user_id);
 	CREATE INDEX _oplog_table ON _oplog(table_id);`,
+	// The organisation (package org): the department tree, each department's 主管, and the roles
+	// (def is an access.Role as JSON; the built-in 管理员 and 成员 are seeded by org.Open).
+	`CREATE TABLE _departments(id INTEGER PRIMARY KEY, name TEXT NOT NULL, parent_id INTEGER NOT NULL DEFAULT 0,
+		position INTEGER NOT NULL DEFAULT 0, UNIQUE(parent_id, name));
+	CREATE TABLE _department_heads(department_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+		PRIMARY KEY(department_id, user_id)) WITHOUT ROWID;
+	CREATE TABLE _roles(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -51,7 +51,7 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 			return sum, err
 		}
 	}
-	owners, err := ensureSalesTeam(ctx, us)
+	owners, err := ensureUsers(ctx, us, salesTeam)
 	if err != nil {
 		return sum, err
 	}
@@ -111,13 +111,15 @@ func dayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func ensureSalesTeam(ctx context.Context, us *users.Service) ([]int64, error) {
+// ensureUsers creates the demo users of list that are missing, with DemoPassword, and
+// returns the ids of all of them.
+func ensureUsers(ctx context.Context, us *users.Service, list []struct{ name, email string }) ([]int64, error) {
 	existing := map[string]int64{}
 	for _, u := range us.List() {
 		existing[u.Email] = u.ID
 	}
 	var ids []int64
-	for _, s := range salesTeam {
+	for _, s := range list {
 		email := s.email + "@demo.tierbase"
 		if id, ok := existing[email]; ok {
 			ids = append(ids, id)
