@@ -39,8 +39,14 @@ type snapshot struct {
 // Open loads the catalog from the database.
 func Open(db *store.DB) (*Catalog, error) {
 	c := &Catalog{db: db}
-	if err := c.reload(context.Background()); err != nil {
+	ctx := context.Background()
+	if err := c.reload(ctx); err != nil {
 		return nil, err
+	}
+	for _, t := range c.Tables() {
+		if err := upgradeIndexes(ctx, db, t); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -101,13 +102,49 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 // counterRe finds the counter of an autonumber pattern, e.g. {0000}.
 var counterRe = regexp.MustCompile(`\{0+\}`)
 
+// createIndex is the SQL that indexes col of t. The 负责人 rides along in every other
+// non-unique index, so that a data scope (负责人 among a list of people) is checked inside
+// the index a filter or sort walks, without reading the rows it rules out.
 func createIndex(t *Table, col string, unique bool) string {
-	kind, prefix := "INDEX", "idx_"
+	kind, prefix, cols := "INDEX", "idx_", store.Quote(col)
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
+	} else if o := t.Field(FieldOwner); o != nil && o.Column() != col {
+		cols += ", " + store.Quote(o.Column())
 	}
 	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
-		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), store.Quote(col))
+		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
+}
+
+// upgradeIndexes recreates the indexes of t whose shape changed since they were made (the
+// 负责人 added to the non-unique ones), once, when a data directory written by an older
+// version is opened.
+func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
+	for _, f := range t.Fields {
+		if !f.Indexed || f.Unique {
+			continue
+		}
+		want := createIndex(t, f.Column(), false)
+		var have string
+		err := db.R.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", "idx_"+t.ID+"_"+f.Column()).Scan(&have)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if have == strings.Replace(want, " IF NOT EXISTS", "", 1) {
+			continue
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, dropIndex(t, f.Column(), false)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, want)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func dropIndex(t *Table, col string, unique bool) string {
