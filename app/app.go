@@ -18,6 +18,7 @@ import (
 	"tierbase/engines/rules"
 	"tierbase/engines/workbench"
 	"tierbase/platform/jobs"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
@@ -37,6 +38,8 @@ type App struct {
 	// Workbench is each person's home page: the template's 待办任务 and 客户等级, the inbox,
 	// the recently opened records.
 	Workbench *workbench.Engine
+	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
+	Keys *secret.Ring
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -46,7 +49,14 @@ func Open(dir string) (*App, error) {
 		return nil, err
 	}
 	a := &App{DB: db}
+	if a.Keys, err = secret.Open(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.Catalog, err = schema.Open(db); err == nil {
+		err = a.Catalog.UseKeys(context.Background(), a.Keys)
+	}
+	if err == nil {
 		if a.Users, err = users.Open(db); err == nil {
 			if a.Grading, err = grading.Open(db, a.Catalog); err == nil {
 				a.Rules, err = rules.Open(db, a.Catalog, a.Users, a.Grading)
@@ -54,7 +64,7 @@ func Open(dir string) (*App, error) {
 		}
 	}
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
@@ -63,7 +73,7 @@ func Open(dir string) (*App, error) {
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
 	a.Grading.Records = a.Records
 	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
@@ -106,5 +116,8 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Workbench.Now = now
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close closes the database and lets go of the keys.
+func (a *App) Close() error {
+	a.Keys.Close()
+	return a.DB.Close()
+}

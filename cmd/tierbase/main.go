@@ -25,6 +25,7 @@ Usage:
   tierbase import  --table NAME FILE.csv|FILE.xlsx [--create] [--mode insert|upsert --key FIELD] [--skip-invalid] [--owner EMAIL]
   tierbase export  --table NAME [--filter JSON] [--sort S] OUT.csv|OUT.xlsx
   tierbase rules run [--table NAME]                      regrade and run the rules now, carry out queued side effects
+  tierbase keys rotate [--data DIR]                      new key for the 敏感 fields; re-encrypts them (stop the server first)
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
@@ -69,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return exportCmd(rest, stdout, stderr)
 	case "rules":
 		return rulesCmd(rest, stdout, stderr)
+	case "keys":
+		return keysCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)

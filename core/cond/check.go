@@ -144,6 +144,10 @@ var kindOps = map[kind][]string{
 	kRef:      {"eq", "ne", "in", "nin", "empty", "notEmpty"},
 }
 
+// sensitiveOps are the operators a 敏感 field serves: its values are sealed, and only a keyed
+// hash of each whole value can be compared (see sensitiveSQL).
+var sensitiveOps = []string{"eq", "ne", "in", "nin", "empty", "notEmpty"}
+
 // cmpOps maps the ordering operators to their pCmp form.
 var cmpOps = map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "before": "<", "after": ">"}
 
@@ -199,6 +203,9 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 	k, ok := kindOf(f)
 	if !ok || !slices.Contains(kindOps[k], n.Op) {
 		return nil, problem.Invalid("bad_operator", "op", n.Op, "type", string(f.Type)).OnField(f.Name).At(join(path, "op"))
+	}
+	if f.Sensitive && !slices.Contains(sensitiveOps, n.Op) {
+		return nil, problem.Invalid("sensitive_op", "name", f.Name).At(join(path, "op"))
 	}
 	l := &leaf{resolver: r, f: f, k: k, op: n.Op, path: join(path, "value")}
 	switch ops[n.Op].arity {

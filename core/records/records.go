@@ -94,7 +94,15 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 		var ors []string
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
 		for _, f := range t.Fields {
-			if (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID) {
+			switch {
+			case f.Sensitive && fs.Visible(f.ID):
+				// only the whole value finds a sensitive field: its hashes
+				if v, p := f.Normalize(search, s.Loc); p == nil && v != nil {
+					hs := f.Hashes(v.(string))
+					ors = append(ors, store.Quote(f.HashColumn())+" IN (?"+strings.Repeat(", ?", len(hs)-1)+")")
+					args = append(args, hs...)
+				}
+			case (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID):
 				ors = append(ors, store.Quote(f.Column())+` LIKE ? ESCAPE '\'`)
 				args = append(args, like)
 			}
@@ -106,8 +114,9 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 	return w, args, nil
 }
 
-// visible removes from recs the fields the actor may not see.
-func visible(fs access.Fields, recs ...Record) {
+// visible removes from recs the fields the actor may not see, and masks those they see masked.
+func visible(t *schema.Table, fs access.Fields, recs ...Record) {
+	mask(t, fs, recs...)
 	if len(fs.Hidden) == 0 {
 		return
 	}
@@ -137,6 +146,9 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 		f := t.Field(part)
 		if f == nil || !fs.Visible(f.ID) {
 			return "", problem.Invalid("bad_sort", "name", part).At("sort")
+		}
+		if f.Sensitive {
+			return "", sensitiveOp(f, "sort")
 		}
 		keys = append(keys, store.Quote(f.Column())+" "+dir)
 		last = dir
@@ -182,7 +194,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return nil, err
 	}
-	visible(fs, items...)
+	visible(t, fs, items...)
 	page := &Page{Items: items, Total: -1}
 	if !q.SkipTotal {
 		err := s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&page.Total)
@@ -208,7 +220,7 @@ func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, fi
 func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id int64) (Record, error) {
 	rec, err := s.get(ctx, s.DB.R, a, t, access.Read, id)
 	if err == nil {
-		visible(access.FieldsOf(a, t), rec)
+		visible(t, access.FieldsOf(a, t), rec)
 	}
 	return rec, err
 }
@@ -277,6 +289,8 @@ func FromSQL(f *schema.Field, v any) any {
 		return nil
 	}
 	switch {
+	case f.Sensitive:
+		return f.Unseal(v)
 	case f.ID == schema.FieldID:
 		return v
 	case f.Type.IsNumeric():
@@ -335,5 +349,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	return scan(rows, t, func(r Record) error { visible(fs, r); return fn(r) })
+	return scan(rows, t, func(r Record) error { visible(t, fs, r); return fn(r) })
 }

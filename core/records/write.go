@@ -40,7 +40,7 @@ func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, i
 		return err
 	})
 	if err == nil {
-		visible(access.FieldsOf(a, t), rec)
+		visible(t, access.FieldsOf(a, t), rec)
 	}
 	return rec, err
 }
@@ -93,7 +93,7 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err != nil {
 		return nil, err
 	}
-	visible(access.FieldsOf(a, t), out...)
+	visible(t, access.FieldsOf(a, t), out...)
 	return out, nil
 }
 
@@ -236,6 +236,12 @@ func (s *Service) prepare(a access.Actor, t *schema.Table, in Input, old Record)
 			probs = append(probs, problem.Invalid("readonly_field").OnField(f.Name))
 			continue
 		}
+		if fs.Masked[f.ID] {
+			if unchanged, p := maskedWrite(f, v, old); !unchanged {
+				probs = append(probs, p)
+			}
+			continue
+		}
 		nv, p := f.Normalize(v, s.Loc)
 		if p != nil {
 			probs = append(probs, p)
@@ -341,7 +347,6 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 		}
 	}
 	cols := make([]string, 0, len(t.Fields))
-	marks := make([]string, 0, len(t.Fields))
 	args := make([]any, 0, len(t.Fields))
 	var changes []change
 	if rule != "" {
@@ -351,15 +356,13 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 		if f.ID == schema.FieldID {
 			continue
 		}
-		cols = append(cols, store.Quote(f.Column()))
-		marks = append(marks, "?")
-		args = append(args, SQLValue(rec[f.ID]))
+		cols, args = columnArgs(f, rec[f.ID], cols, args)
 		if !f.System && rec[f.ID] != nil {
 			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
 		}
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", store.Quote(t.SQLName()),
-		strings.Join(cols, ", "), strings.Join(marks, ", ")), args...)
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (?%s)", store.Quote(t.SQLName()),
+		strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)-1)), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -392,8 +395,11 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 		if !ok || equal(old[f.ID], v) {
 			continue
 		}
-		sets = append(sets, store.Quote(f.Column())+" = ?")
-		args = append(args, SQLValue(v))
+		var cols []string
+		cols, args = columnArgs(f, v, nil, args)
+		for _, c := range cols {
+			sets = append(sets, c+" = ?")
+		}
 		changes = append(changes, change{Field: f.ID, Before: old[f.ID], After: v})
 		rec[f.ID] = v
 	}

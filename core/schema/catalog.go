@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tierbase/platform/problem"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 )
 
@@ -22,7 +23,8 @@ import (
 type Catalog struct {
 	db   *store.DB
 	snap atomic.Pointer[snapshot]
-	mu   sync.Mutex // serialises schema changes
+	mu   sync.Mutex   // serialises schema changes
+	keys *secret.Ring // seals sensitive values (UseKeys)
 }
 
 type snapshot struct {
@@ -140,6 +142,9 @@ func (c *Catalog) reload(ctx context.Context) error {
 				f.Default = v
 			}
 		}
+		if f.Sensitive {
+			f.keys = c.keys
+		}
 		if t := s.byID[tid]; t != nil {
 			t.Fields = append(t.Fields, f)
 		}
@@ -251,6 +256,9 @@ func (c *Catalog) CreateTable(ctx context.Context, by Changer, appID, name strin
 	if err := by.MayChangeSchema(); err != nil {
 		return nil, err
 	}
+	if err := c.needKeys(fields...); err != nil {
+		return nil, err
+	}
 	t, err := c.Draft(ctx, appID, name, fields)
 	if err != nil {
 		return nil, err
@@ -325,6 +333,9 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	}
 	for _, f := range t.UserFields() {
 		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+		if f.Sensitive {
+			cols = append(cols, store.Quote(f.HashColumn())+" TEXT")
+		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
