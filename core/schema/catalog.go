@@ -334,7 +334,7 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	for _, f := range t.UserFields() {
 		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
 		if f.Sensitive {
-			cols = append(cols, store.Quote(f.HashColumn())+" TEXT")
+			cols = append(cols, store.Quote(f.HashColumn())+" BLOB")
 		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))

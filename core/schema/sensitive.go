@@ -125,7 +125,7 @@ func (c *Catalog) needKeys(fs ...*Field) error {
 
 // addHashColumn adds the hash column of a sensitive field.
 func addHashColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s TEXT", store.Quote(t.SQLName()), store.Quote(f.HashColumn())))
+	_, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s BLOB", store.Quote(t.SQLName()), store.Quote(f.HashColumn())))
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,9 +39,9 @@ const prefix = "tb1:"
 // Key is one AES-256 key and its id. The id is derived from the key, so a wrong key given
 // in TIERBASE_KEY is noticed by its id before anything is decrypted.
 type Key struct {
-	ID   string
-	aead cipher.AEAD
-	hash []byte // the HMAC key of the equality hash, derived from the key
+	ID     string
+	aead   cipher.AEAD
+	hashes sync.Pool // of HMAC-SHA256 states keyed for the equality hash (derived from the key)
 }
 
 // Ring is the set of keys of one data directory: the current key seals, every key opens.
@@ -169,7 +170,10 @@ func newKey(raw []byte) (*Key, error) {
 	id := sha256.Sum256(append([]byte("tierbase key id\x00"), raw...))
 	m := hmac.New(sha256.New, raw)
 	m.Write([]byte("tierbase equality hash"))
-	return &Key{ID: hex.EncodeToString(id[:4]), aead: aead, hash: m.Sum(nil)}, nil
+	hashKey := m.Sum(nil)
+	k := &Key{ID: hex.EncodeToString(id[:4]), aead: aead}
+	k.hashes.New = func() any { return hmac.New(sha256.New, hashKey) }
+	return k, nil
 }
 
 // Current is the id of the key that seals new values.
@@ -266,11 +270,12 @@ func (r *Ring) Seal(plain, where string) string {
 	r.mu.RLock()
 	k := r.keys[0]
 	r.mu.RUnlock()
-	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	n := k.aead.NonceSize()
+	buf := make([]byte, n, n+len(plain)+k.aead.Overhead())
+	if _, err := rand.Read(buf); err != nil {
 		panic(err) // the system's random source failed: nothing can be sealed safely
 	}
-	out := k.aead.Seal(nonce, nonce, []byte(plain), []byte(where))
+	out := k.aead.Seal(buf, buf, []byte(plain), []byte(where))
 	return prefix + k.ID + ":" + base64.RawStdEncoding.EncodeToString(out)
 }
 
@@ -347,23 +352,27 @@ func (r *Ring) Hashes(value, where string) []any {
 	defer r.mu.RUnlock()
 	out := make([]any, len(r.keys))
 	for i, k := range r.keys {
-		out[i] = hash(k, value, where)
+		out[i] = keyedHash(k, value, where)
 	}
 	return out
 }
 
 // Hash returns the keyed hash of a value kept for where under the current key.
-func (r *Ring) Hash(value, where string) string {
+func (r *Ring) Hash(value, where string) []byte {
 	r.mu.RLock()
 	k := r.keys[0]
 	r.mu.RUnlock()
-	return hash(k, value, where)
+	return keyedHash(k, value, where)
 }
 
-func hash(k *Key, value, where string) string {
-	m := hmac.New(sha256.New, k.hash)
+// keyedHash is the keyed hash of value kept for where: the first 16 bytes of HMAC-SHA256.
+func keyedHash(k *Key, value, where string) []byte {
+	m := k.hashes.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(where))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
-	return k.ID + ":" + base64.RawStdEncoding.EncodeToString(m.Sum(nil)[:18])
+	out := m.Sum(make([]byte, 0, sha256.Size))[:16]
+	k.hashes.Put(m)
+	return out
 }
