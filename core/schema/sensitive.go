@@ -355,6 +355,11 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 				return err
 			}
 			n = len(batch)
+			stmt, err := tx.PrepareContext(ctx, set)
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
 			for _, r := range batch {
 				last = r.id
 				if !r.v.Valid || r.v.String == "" || strings.HasPrefix(r.v.String, mine) {
@@ -364,7 +369,7 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 				if err != nil {
 					return fmt.Errorf("%s.%s, record %d: %w", t.Name, f.Name, r.id, err)
 				}
-				if _, err := tx.ExecContext(ctx, set, c.keys.Seal(plain, f.ID), c.keys.Hash(plain, f.ID), r.id); err != nil {
+				if _, err := stmt.ExecContext(ctx, c.keys.Seal(plain, f.ID), c.keys.Hash(plain, f.ID), r.id); err != nil {
 					return err
 				}
 			}
