@@ -139,9 +139,16 @@ func TestSensitiveRoundTripSearchAndRest(t *testing.T) {
 	if _, err = a.Records.CountBy(ctx, access.System, tb, nil, "联系电话"); code(err) != "sensitive_op" {
 		t.Errorf("group by a sensitive field: %v", err)
 	}
+	on := true
+	if _, err := a.Catalog.UpdateField(ctx, access.System, "客户", "客户名称", schema.FieldPatch{Sensitive: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if titles, err := a.Records.TitlesOf(ctx, access.System, customers(t, a), []int64{rec.ID()}); err != nil || titles[rec.ID()] != "甲公司" {
+		t.Errorf("title of a sensitive title field: %v %v", titles, err)
+	}
 
 	shut()
-	for _, s := range []string{phone, "13900139000"} {
+	for _, s := range []string{phone, "13900139000", "甲公司"} {
 		if fileHolds(t, dir, s) {
 			t.Errorf("the data directory holds %s in plain", s)
 		}

@@ -105,3 +105,13 @@ func openLog(f *schema.Field, fs access.Fields, c *Change) {
 		c.Before, c.After = Mask(f, c.Before), Mask(f, c.After)
 	}
 }
+
+// titleOf is the title a sensitive title field gives a record: opened, masked when the actor
+// sees it masked.
+func titleOf(f *schema.Field, fs access.Fields, v any) any {
+	v = FromSQL(f, v)
+	if fs.Masked[f.ID] {
+		return Mask(f, v)
+	}
+	return v
+}
