@@ -326,6 +326,15 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 	if err := c.db.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s", store.Quote(t.SQLName()))).Scan(&total); err != nil {
 		return err
 	}
+	// Every hash changes: the index goes while they do and is built once at the end (an
+	// interrupted rotation leaves it missing until it is run again; search still works).
+	err := c.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, dropIndex(t, f.indexColumn(), f.Unique))
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	mine := "tb1:" + current + ":"
 	sel := fmt.Sprintf("SELECT id, %s FROM %s WHERE id > ? ORDER BY id LIMIT %d", store.Quote(f.Column()), store.Quote(t.SQLName()), sealBatch)
 	set := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?", store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(f.HashColumn()))
@@ -387,6 +396,9 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 		}
 	}
 	return c.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), f.Unique)); err != nil {
+			return err
+		}
 		return rewriteHistory(ctx, tx, t, f, func(v string) string {
 			if !secret.IsSealed(v) || strings.HasPrefix(v, mine) {
 				return v
