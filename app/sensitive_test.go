@@ -179,6 +179,15 @@ func TestSensitiveMasked(t *testing.T) {
 	if items := find(t, a, me, &cond.Node{Field: "联系电话", Op: "eq", Value: phone}); len(items) != 1 || items[0][f.ID] != "138****8000" {
 		t.Fatalf("masked list %v", items)
 	}
+	err = a.Records.Each(ctx, me, tb, records.Query{}, func(r records.Record) error { // what export writes
+		if r[f.ID] != "138****8000" {
+			t.Errorf("export row %v", r[f.ID])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = a.Records.Update(ctx, me, tb, rec.ID(), records.Input{"联系电话": "13900139000"})
 	if p := problem.As(err); p == nil || p.Status != 403 || p.Code != "field_masked" || !strings.Contains(p.Message("zh"), "联系电话") {
 		t.Fatalf("masked write: %v", err)
