@@ -323,17 +323,33 @@ func TestSensitiveMarkImportAndUnmark(t *testing.T) {
 	if _, err := a.Importer.Run(ctx, access.System, tb, src, importer.Plan{Columns: []string{"客户名称", "邮箱", "联系电话"}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// an upsert keyed by the sensitive phone finds the record and writes the new email sealed
+	src, err = spreadsheet.OpenReader(strings.NewReader("联系电话,邮箱\n13500135000,zhao@example.com\n"), "y.csv", spreadsheet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Importer.Run(ctx, access.System, tb, src, importer.Plan{Columns: []string{"联系电话", "邮箱"}, Mode: importer.Upsert, Key: "联系电话"}, nil)
+	if err != nil || res.Updated != 1 || res.Inserted != 0 {
+		t.Fatalf("upsert by a sensitive key: %+v %v", res, err)
+	}
+	if got := find(t, a, access.System, &cond.Node{Field: "邮箱", Op: "eq", Value: "zhao@example.com"}); len(got) != 1 || got[0][tb.Field("联系电话").ID] != "13500135000" {
+		t.Fatalf("after the upsert: %v", got)
+	}
+	h, err := a.Records.History(ctx, access.System, tb, find(t, a, access.System, &cond.Node{Field: "联系电话", Op: "eq", Value: "13500135000"})[0].ID())
+	if err != nil || h[0].Changes[0].Before != "wang@example.com" || h[0].Changes[0].After != "zhao@example.com" {
+		t.Fatalf("history of the upsert: %+v %v", h, err)
+	}
 	if got := find(t, a, access.System, &cond.Node{Field: "邮箱", Op: "eq", Value: "zhang@example.com"}); len(got) != 1 {
 		t.Fatalf("eq on a newly sensitive field: %d", len(got))
 	}
-	if got := find(t, a, access.System, &cond.Node{Field: "联系电话", Op: "eq", Value: "13500135000"}); len(got) != 1 || got[0][mail.ID] != "wang@example.com" {
+	if got := find(t, a, access.System, &cond.Node{Field: "联系电话", Op: "eq", Value: "13500135000"}); len(got) != 1 || got[0][mail.ID] != "zhao@example.com" {
 		t.Fatalf("imported row: %v", got)
 	}
 	if _, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": "丁", "邮箱": "li@example.com"}); code(err) != "not_unique" {
 		t.Errorf("unique on a sensitive field: %v", err)
 	}
 	shut()
-	for _, s := range []string{"zhang@example.com", "wang@example.com", "13500135000"} {
+	for _, s := range []string{"zhang@example.com", "wang@example.com", "zhao@example.com", "13500135000"} {
 		if fileHolds(t, dir, s) {
 			t.Errorf("the data directory holds %s in plain", s)
 		}
@@ -347,6 +363,9 @@ func TestSensitiveMarkImportAndUnmark(t *testing.T) {
 	a.DB.R.QueryRow("SELECT COUNT(*) FROM " + tb.SQLName() + " WHERE " + mail.ID + " LIKE '%@example.com'").Scan(&plain)
 	if plain != 3 {
 		t.Errorf("%d plain emails after unmarking, want 3", plain)
+	}
+	if h, _ := a.Records.History(ctx, access.System, tb, find(t, a, access.System, &cond.Node{Field: "联系电话", Op: "eq", Value: "13500135000"})[0].ID()); h[0].Changes[0].After != "zhao@example.com" {
+		t.Errorf("history after unmarking: %+v", h[0])
 	}
 	if got := find(t, a, access.System, &cond.Node{Field: "邮箱", Op: "contains", Value: "zhang"}); len(got) != 1 {
 		t.Errorf("contains after unmarking: %d", len(got))
