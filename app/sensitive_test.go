@@ -288,8 +288,11 @@ func TestSensitiveWrongOrMissingKey(t *testing.T) {
 	}
 	t.Setenv(secret.EnvKey, "")
 	os.Remove(filepath.Join(dir, "keys", "keyring.json"))
-	if _, err := app.Open(dir); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+	if _, err := app.Open(dir); err == nil || !strings.Contains(err.Error(), "is missing") || !strings.Contains(err.Error(), "联系电话") {
 		t.Errorf("missing key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keys", "keyring.json")); err == nil {
+		t.Error("a new key was made although values are sealed with the lost one")
 	}
 }
 

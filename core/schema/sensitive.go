@@ -27,7 +27,7 @@ const sealBatch = 5000
 
 // UseKeys gives the catalog the key ring that seals sensitive values, and checks that it
 // opens the values already stored: a missing or wrong key is an error here, at start, rather
-// than garbage later.
+// than garbage later. An empty ring gets its first key when nothing sealed is stored.
 func (c *Catalog) UseKeys(ctx context.Context, r *secret.Ring) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -49,11 +49,18 @@ func (c *Catalog) UseKeys(ctx context.Context, r *secret.Ring) error {
 			if err != nil {
 				return err
 			}
+			if r.Empty() {
+				return fmt.Errorf("the sensitive field %s.%s is encrypted, but the key ring file keys/keyring.json of the data directory is missing: restore it from a backup, or give the key in %s",
+					t.Name, f.Name, secret.EnvKey)
+			}
 			if _, err := r.Open(v, f.ID); err != nil {
 				return fmt.Errorf("the sensitive field %s.%s cannot be read: %w (keys: %s or the environment variable %s)",
 					t.Name, f.Name, err, "keys/keyring.json in the data directory", secret.EnvKey)
 			}
 		}
+	}
+	if r.Empty() {
+		return r.Add()
 	}
 	return nil
 }

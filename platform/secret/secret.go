@@ -62,7 +62,8 @@ type file struct {
 var ErrRunning = errors.New("another tierbase process (a server?) uses this data directory; stop it first")
 
 // Open returns the key ring of the data directory dir: from TIERBASE_KEY when it is set,
-// else from dir/keys/keyring.json, made with a fresh key when missing. It holds a shared lock
+// else from dir/keys/keyring.json — empty when that is missing (Add makes the first key, once
+// the caller knows nothing was sealed with a lost one). It holds a shared lock
 // on dir/keys/lock until Close, so `tierbase keys rotate` knows a server runs.
 func Open(dir string) (*Ring, error) {
 	r := &Ring{dir: dir}
@@ -116,11 +117,11 @@ func (r *Ring) Exclusive() error {
 
 func (r *Ring) path() string { return filepath.Join(r.dir, "keys", "keyring.json") }
 
-// load reads the key ring file, creating it with one fresh key when missing.
+// load reads the key ring file; a missing one leaves the ring empty.
 func (r *Ring) load() error {
 	b, err := os.ReadFile(r.path())
 	if errors.Is(err, os.ErrNotExist) {
-		return r.Add()
+		return nil
 	}
 	if err != nil {
 		return err
@@ -174,6 +175,13 @@ func newKey(raw []byte) (*Key, error) {
 	k := &Key{ID: hex.EncodeToString(id[:4]), aead: aead}
 	k.hashes.New = func() any { return hmac.New(sha256.New, hashKey) }
 	return k, nil
+}
+
+// Empty reports whether the ring has no key yet (no key ring file).
+func (r *Ring) Empty() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.keys) == 0
 }
 
 // Current is the id of the key that seals new values.

@@ -17,6 +17,12 @@ func ring(t *testing.T) *Ring {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
+	if !r.Empty() {
+		t.Fatal("a new data directory has keys")
+	}
+	if err := r.Add(); err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 
@@ -47,6 +53,9 @@ func TestKeyFile(t *testing.T) {
 	dir := t.TempDir()
 	r, err := Open(dir)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(); err != nil {
 		t.Fatal(err)
 	}
 	sealed := r.Seal("v", "f")
@@ -113,6 +122,9 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	if err := r.Add(); err != nil {
+		f.Fatal(err)
+	}
 	f.Add(r.Seal("13800138000", "fld"))
 	f.Fuzz(func(t *testing.T, s string) {
 		id, blob, err := Parse(s)
@@ -133,6 +145,9 @@ func BenchmarkSealAndHash(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	if err := r.Add(); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		r.Seal("13800138000", "fld")
 		r.Hash("13800138000", "fld")
@@ -147,6 +162,9 @@ func BenchmarkOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer r.Close()
+	if err := r.Add(); err != nil {
+		b.Fatal(err)
+	}
 	s := r.Seal("13800138000", "fld")
 	for b.Loop() {
 		r.Open(s, "fld")
