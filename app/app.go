@@ -23,6 +23,7 @@ import (
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
 	"tierbase/platform/jobs"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
@@ -44,6 +45,8 @@ type App struct {
 	// the recently opened records.
 	Workbench *workbench.Engine
 	Audit     *audit.Log // the operation log (操作日志): record changes and events
+	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
+	Keys *secret.Ring
 }
 
 // Open opens (creating if needed) the data directory dir.
@@ -53,7 +56,14 @@ func Open(dir string) (*App, error) {
 		return nil, err
 	}
 	a := &App{DB: db}
+	if a.Keys, err = secret.Open(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if a.Catalog, err = schema.Open(db); err == nil {
+		err = a.Catalog.UseKeys(context.Background(), a.Keys)
+	}
+	if err == nil {
 		if a.Users, err = users.Open(db); err == nil {
 			if a.Grading, err = grading.Open(db, a.Catalog); err == nil {
 				a.Rules, err = rules.Open(db, a.Catalog, a.Users, a.Grading)
@@ -61,7 +71,7 @@ func Open(dir string) (*App, error) {
 		}
 	}
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	if a.Org, err = org.Open(db, a.Catalog, a.Users); err != nil {
@@ -83,7 +93,7 @@ func Open(dir string) (*App, error) {
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
 	a.Grading.Records = a.Records
 	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
@@ -167,5 +177,8 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Users.Now = now
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close closes the database and lets go of the keys.
+func (a *App) Close() error {
+	a.Keys.Close()
+	return a.DB.Close()
+}

@@ -6,11 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"tierbase/app"
-	"tierbase/core/access"
 	"tierbase/core/audit"
+	"tierbase/core/schema"
 	"tierbase/platform/backup"
 	"tierbase/platform/store"
 )
@@ -58,10 +59,13 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// restoreCmd puts a backup into an empty data directory and prints what it holds.
+// restoreCmd restores a backup into an empty data directory and prints the records per table.
+// A backup never holds the key of the 敏感 fields: --keys puts a kept copy of keys/keyring.json
+// in place (or the server is given TIERBASE_KEY).
 func restoreCmd(args []string, stdout, stderr io.Writer) error {
-	fs := flags("restore", "Restore FILE (a tierbase backup) into an empty data directory: tierbase restore FILE [--data DIR].", stderr)
+	fs := flags("restore", "Restore FILE (a tierbase backup) into an empty data directory: tierbase restore FILE [--data DIR] [--keys KEYRING].", stderr)
 	data := dataFlag(fs)
+	keys := fs.String("keys", "", "a copy of the data directory's keys/keyring.json, needed when the backup has 敏感 fields (or give TIERBASE_KEY to the server)")
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		file, args = args[0], args[1:]
@@ -75,23 +79,47 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("unexpected argument %q (see tierbase restore --help)", fs.Arg(0))
 	}
 	if file == "" {
-		return errors.New("usage: tierbase restore FILE [--data DIR]")
+		return errors.New("usage: tierbase restore FILE [--data DIR] [--keys KEYRING]")
+	}
+	var ring []byte
+	if *keys != "" {
+		var err error
+		if ring, err = os.ReadFile(*keys); err != nil {
+			return fmt.Errorf("read the key ring: %w", err)
+		}
 	}
 	if err := backup.Restore(file, filepath.Join(*data, store.FileName)); err != nil {
 		return err
 	}
-	a, err := app.Open(*data)
+	if ring != nil {
+		if err := os.MkdirAll(filepath.Join(*data, "keys"), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(*data, "keys", "keyring.json"), ring, 0o600); err != nil {
+			return err
+		}
+	}
+	db, err := store.Open(*data)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer db.Close()
+	cat, err := schema.Open(db)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "Restored %s into %s:\n", file, *data)
-	for _, t := range a.Catalog.Tables() {
-		n, err := a.Records.Count(ctx(), access.System, t, nil)
-		if err != nil {
+	sealed := false
+	for _, t := range cat.Tables() {
+		var n int64
+		if err := db.R.QueryRow("SELECT COUNT(*) FROM " + store.Quote(t.SQLName())).Scan(&n); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "  %s: %d\n", t.Name, n)
+		sealed = sealed || slices.ContainsFunc(t.Fields, func(f *schema.Field) bool { return f.Sensitive })
+	}
+	if sealed && ring == nil && os.Getenv("TIERBASE_KEY") == "" {
+		fmt.Fprintln(stdout, "This backup has 敏感 (encrypted) fields: put the kept keys/keyring.json into", filepath.Join(*data, "keys"), "or give TIERBASE_KEY before serving it.")
 	}
 	return nil
 }

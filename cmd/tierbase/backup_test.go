@@ -31,16 +31,28 @@ func TestBackupAndRestore(t *testing.T) {
 	if len(list) != 1 {
 		t.Fatalf("backups: %v", list)
 	}
+	// The backup holds no key: one restore gets a kept copy of the key ring and opens; the other
+	// is told to put one in place.
 	var outs []string
 	for i, file := range []string{list[0], to} {
-		out, _, err := runCLI("restore", file, "--data", filepath.Join(dir, "restored", string(rune('a'+i))))
+		args := []string{"restore", file, "--data", filepath.Join(dir, "restored", string(rune('a'+i)))}
+		if i == 0 {
+			args = append(args, "--keys", filepath.Join(data, "keys", "keyring.json"))
+		}
+		out, _, err := runCLI(args...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		outs = append(outs, out[strings.Index(out, "\n"):])
 	}
-	if outs[0] != outs[1] || !strings.Contains(outs[0], "客户: 60\n") {
+	if !strings.HasPrefix(outs[1], outs[0]) || !strings.Contains(outs[0], "客户: 60\n") || !strings.Contains(outs[1], "keyring.json") {
 		t.Fatalf("restored counts:\n%s\n%s", outs[0], outs[1])
+	}
+	if _, _, err := runCLI("user", "create", "--data", filepath.Join(dir, "restored", "a"), "--email", "r@example.com", "--password", "restored-9-pass", "--role", "admin"); err != nil {
+		t.Fatalf("the restored directory with its key does not open: %v", err)
+	}
+	if _, _, err := runCLI("user", "create", "--data", filepath.Join(dir, "restored", "b"), "--email", "r@example.com", "--password", "restored-9-pass", "--role", "admin"); err == nil || !strings.Contains(err.Error(), "keyring.json") {
+		t.Fatalf("the restored directory without its key: %v", err)
 	}
 	if _, _, err := runCLI("restore", to, "--data", data); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("restore over the live data: %v", err)

@@ -27,6 +27,7 @@ Usage:
   tierbase rules run [--table NAME]                      regrade and run the rules now, carry out queued side effects
   tierbase backup  [--data DIR] [--to FILE]               back up now (also while a server runs), into <data>/backups
   tierbase restore FILE [--data DIR]                     restore a backup into an empty data directory
+  tierbase keys rotate [--data DIR]                      new key for the 敏感 fields; re-encrypts them (stop the server first)
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return backupCmd(rest, stdout, stderr)
 	case "restore":
 		return restoreCmd(rest, stdout, stderr)
+	case "keys":
+		return keysCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)

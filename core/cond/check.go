@@ -155,6 +155,10 @@ var kindOps = map[kind][]string{
 	kRef:      {"eq", "ne", "in", "nin", "empty", "notEmpty"},
 }
 
+// sensitiveOps are the operators a 敏感 field serves: its values are sealed, and only a keyed
+// hash of each whole value can be compared (see sensitiveSQL).
+var sensitiveOps = []string{"eq", "ne", "in", "nin", "empty", "notEmpty"}
+
 // cmpOps maps the ordering operators to their pCmp form.
 var cmpOps = map[string]string{"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "before": "<", "after": ">"}
 
@@ -210,6 +214,9 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 	k, ok := kindOf(f)
 	if !ok || !slices.Contains(kindOps[k], n.Op) {
 		return nil, problem.Invalid("bad_operator", "op", n.Op, "type", string(f.Type)).OnField(f.Name).At(join(path, "op"))
+	}
+	if f.Sensitive && !slices.Contains(sensitiveOps, n.Op) {
+		return nil, problem.Invalid("sensitive_op", "name", f.Name).At(join(path, "op"))
 	}
 	l := &leaf{resolver: r, f: f, k: k, op: n.Op, path: join(path, "value")}
 	switch ops[n.Op].arity {
@@ -505,6 +512,9 @@ func (l *leaf) value(v any, path string) (any, error) {
 		}
 		y, m, day := d.Date()
 		return dayRange{utc(time.Date(y, m, day, 0, 0, 0, 0, l.env.Loc)), utc(time.Date(y, m, day+1, 0, 0, 0, 0, l.env.Loc))}, nil
+	}
+	if p, ok := schema.ParsePhone(s); ok && l.f.Sensitive && l.f.Type == schema.Phone {
+		return p, nil // a sensitive phone is looked up by its hash: compare the digits
 	}
 	needOption := l.f.Type == schema.MultiSelect || l.k == kSelect && l.op != "contains" && l.op != "notContains" && l.op != "under"
 	if needOption && !l.f.HasOption(s) {

@@ -45,6 +45,9 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 	case pNot:
 		return b.expr(p.kids[0], !neg)
 	}
+	if p.f.Sensitive {
+		return b.sensitive(p, neg)
+	}
 	col := store.Quote(p.f.Column())
 	switch p.kind {
 	case pCmp:
@@ -91,4 +94,30 @@ func (b *sqlBuilder) list(vs []any) string {
 		ph[i] = b.arg(v)
 	}
 	return strings.Join(ph, ", ")
+}
+
+// sensitive writes a comparison on a 敏感 field over its hash column: equality and "is one
+// of" compare the keyed hashes of the values (one per key of the ring, as a rotation may be
+// under way), emptiness the absence of a hash. Check lets no other comparison through.
+func (b *sqlBuilder) sensitive(p *pred, neg bool) string {
+	col := store.Quote(p.f.HashColumn())
+	if p.kind == pEmpty {
+		if neg {
+			return col + " IS NOT NULL"
+		}
+		return col + " IS NULL"
+	}
+	var hs []any
+	for _, v := range p.vals {
+		if s, ok := v.(string); ok {
+			hs = append(hs, p.f.Hashes(s)...)
+		}
+	}
+	if len(hs) == 0 {
+		return b.expr(&pred{kind: pFalse}, neg)
+	}
+	if neg {
+		return "(" + col + " IS NULL OR " + col + " NOT IN (" + b.list(hs) + "))"
+	}
+	return col + " IN (" + b.list(hs) + ")"
 }

@@ -24,6 +24,9 @@ func (s *Service) CountBy(ctx context.Context, a access.Actor, t *schema.Table, 
 	if f == nil || !access.FieldsOf(a, t).Visible(f.ID) || f.Type.IsMulti() {
 		return nil, problem.NotFound("field", field)
 	}
+	if f.Sensitive {
+		return nil, sensitiveOp(f, "field")
+	}
 	w, args, err := s.where(a, t, access.Read, filter, "")
 	if err != nil {
 		return nil, err

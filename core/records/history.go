@@ -32,6 +32,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 		if l.changes == nil {
 			l.changes = []change{}
 		}
+		sealLog(t, l.changes)
 		b, err := json.Marshal(l.changes)
 		if err != nil {
 			return err
@@ -153,15 +154,18 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 				continue
 			}
 			name := c.Field
+			ch := Change{Field: c.Field, Before: c.Before, After: c.After}
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
+				openLog(f, fs, &ch)
 			} else if c.Field == RuleNote {
 				name = "规则"
 				if rule, ok := c.After.(string); ok {
 					e.Via = &Via{Kind: "rule", Name: rule}
 				}
 			}
-			e.Changes = append(e.Changes, Change{Field: c.Field, Name: name, Before: c.Before, After: c.After})
+			ch.Name = name
+			e.Changes = append(e.Changes, ch)
 		}
 		out = append(out, e)
 	}

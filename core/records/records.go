@@ -67,6 +67,7 @@ func (s *Service) strip(a access.Actor, t *schema.Table, recs ...Record) error {
 	for _, r := range recs {
 		p.Strip(r)
 	}
+	mask(t, p.Fields(), recs...)
 	return nil
 }
 
@@ -111,7 +112,15 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 		var ors []string
 		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
 		for _, f := range t.Fields {
-			if (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID) {
+			switch {
+			case f.Sensitive && fs.Visible(f.ID):
+				// only the whole value finds a sensitive field: its hashes
+				if v, p := f.Normalize(search, s.Loc); p == nil && v != nil {
+					hs := f.Hashes(v.(string))
+					ors = append(ors, store.Quote(f.HashColumn())+" IN (?"+strings.Repeat(", ?", len(hs)-1)+")")
+					args = append(args, hs...)
+				}
+			case (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID):
 				ors = append(ors, store.Quote(f.Column())+` LIKE ? ESCAPE '\'`)
 				args = append(args, like)
 			}
@@ -145,6 +154,9 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 		}
 		if !fs.Visible(f.ID) {
 			return "", problem.New(403, "field_hidden", "name", f.Name).At("sort")
+		}
+		if f.Sensitive {
+			return "", sensitiveOp(f, "sort")
 		}
 		keys = append(keys, store.Quote(f.Column())+" "+dir)
 		last = dir
@@ -287,6 +299,8 @@ func FromSQL(f *schema.Field, v any) any {
 		return nil
 	}
 	switch {
+	case f.Sensitive:
+		return f.Unseal(v)
 	case f.ID == schema.FieldID:
 		return v
 	case f.Type.IsNumeric():
@@ -349,5 +363,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	return scan(rows, t, func(r Record) error { p.Strip(r); return fn(r) })
+	return scan(rows, t, func(r Record) error { p.Strip(r); mask(t, p.Fields(), r); return fn(r) })
 }

@@ -68,7 +68,9 @@ func (s *Service) TitlesOf(ctx context.Context, a access.Actor, t *schema.Table,
 		return out, nil
 	}
 	title := "NULL"
-	if f := t.Title(); f != nil && access.FieldsOf(a, t).Visible(f.ID) {
+	fs := access.FieldsOf(a, t)
+	f := t.Title()
+	if f != nil && fs.Visible(f.ID) {
 		title = store.Quote(f.Column())
 	}
 	scope, scopeArgs, err := s.where(a, t, access.Read, nil, "")
@@ -91,6 +93,9 @@ func (s *Service) TitlesOf(ctx context.Context, a access.Actor, t *schema.Table,
 		var v any
 		if err := rows.Scan(&id, &v); err != nil {
 			return nil, err
+		}
+		if f != nil && f.Sensitive {
+			v = titleOf(f, fs, v)
 		}
 		switch x := v.(type) {
 		case nil:

@@ -47,6 +47,9 @@ func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, old Record, by in
 	row := make(map[string]any, len(old))
 	for id, v := range old {
 		row[id] = SQLValue(v)
+		if f := t.Field(id); f != nil && f.Sensitive { // kept sealed in the bin too
+			row[id], _ = f.Seal(v)
+		}
 	}
 	data, err := json.Marshal(row)
 	if err != nil {
@@ -76,6 +79,9 @@ func fromTrash(ctx context.Context, q *sql.Tx, t *schema.Table, id int64) (int64
 		return 0, nil, err
 	}
 	for k, v := range row {
+		if f := t.Field(k); f != nil && f.Sensitive {
+			row[k] = f.Unseal(v)
+		}
 		if n, ok := v.(json.Number); ok {
 			if i, err := n.Int64(); err == nil {
 				row[k] = i
@@ -130,7 +136,7 @@ func (s *Service) Trash(ctx context.Context, a access.Actor, tableRef string, cu
 		if f := t.Title(); f != nil {
 			var row map[string]any
 			if json.Unmarshal([]byte(data), &row) == nil {
-				if v, ok := row[f.ID].(string); ok {
+				if v, ok := f.Unseal(row[f.ID]).(string); ok {
 					it.Title = v
 				}
 			}

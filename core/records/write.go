@@ -237,6 +237,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 	var changed []*schema.Field
 	known := 0
 	sees := p.Sees(old) // a hidden field given unchanged is refused too: it would tell its value
+	masked := p.Fields().Masked
 	for _, f := range t.Fields {
 		v, ok := in[f.ID]
 		if !ok {
@@ -248,6 +249,12 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 		known++
 		if f.System && f.ID != schema.FieldOwner {
 			probs = append(probs, problem.Invalid("readonly_field").OnField(f.Name))
+			continue
+		}
+		if masked[f.ID] {
+			if unchanged, p := maskedWrite(f, v, old); !unchanged {
+				probs = append(probs, p)
+			}
 			continue
 		}
 		nv, p := f.Normalize(v, s.Loc)
@@ -395,18 +402,15 @@ func valueChanges(t *schema.Table, rec Record) []change {
 // (a record restored from the recycle bin), else a new one.
 func insertRow(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record) (int64, error) {
 	cols := make([]string, 0, len(t.Fields))
-	marks := make([]string, 0, len(t.Fields))
 	args := make([]any, 0, len(t.Fields))
 	for _, f := range t.Fields {
 		if f.ID == schema.FieldID && rec[f.ID] == nil {
 			continue
 		}
-		cols = append(cols, store.Quote(f.Column()))
-		marks = append(marks, "?")
-		args = append(args, SQLValue(rec[f.ID]))
+		cols, args = columnArgs(f, rec[f.ID], cols, args)
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", store.Quote(t.SQLName()),
-		strings.Join(cols, ", "), strings.Join(marks, ", ")), args...)
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (?%s)", store.Quote(t.SQLName()),
+		strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)-1)), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -433,8 +437,11 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 		if !ok || equal(old[f.ID], v) {
 			continue
 		}
-		sets = append(sets, store.Quote(f.Column())+" = ?")
-		args = append(args, SQLValue(v))
+		var cols []string
+		cols, args = columnArgs(f, v, nil, args)
+		for _, c := range cols {
+			sets = append(sets, c+" = ?")
+		}
 		changes = append(changes, change{Field: f.ID, Before: old[f.ID], After: v})
 		rec[f.ID] = v
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tierbase/platform/problem"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 )
 
@@ -26,7 +27,8 @@ type Catalog struct {
 
 	db   *store.DB
 	snap atomic.Pointer[snapshot]
-	mu   sync.Mutex // serialises schema changes
+	mu   sync.Mutex   // serialises schema changes
+	keys *secret.Ring // seals sensitive values (UseKeys)
 }
 
 type snapshot struct {
@@ -150,6 +152,9 @@ func (c *Catalog) reload(ctx context.Context) error {
 				f.Default = v
 			}
 		}
+		if f.Sensitive {
+			f.keys = c.keys
+		}
 		if t := s.byID[tid]; t != nil {
 			t.Fields = append(t.Fields, f)
 		}
@@ -261,6 +266,9 @@ func (c *Catalog) CreateTable(ctx context.Context, by Changer, appID, name strin
 	if err := by.MayChangeSchema(); err != nil {
 		return nil, err
 	}
+	if err := c.needKeys(fields...); err != nil {
+		return nil, err
+	}
 	t, err := c.Draft(ctx, appID, name, fields)
 	if err != nil {
 		return nil, err
@@ -335,6 +343,9 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	}
 	for _, f := range t.UserFields() {
 		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+		if f.Sensitive {
+			cols = append(cols, store.Quote(f.HashColumn())+" BLOB")
+		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {

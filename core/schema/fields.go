@@ -96,7 +96,7 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 	if f.Type == Link || f.Type == User {
 		f.Indexed = true
 	}
-	return nil
+	return checkSensitive(f)
 }
 
 // counterRe finds the counter of an autonumber pattern, e.g. {0000}.
@@ -180,18 +180,24 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) 
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return err
 	}
+	if f.Sensitive {
+		if err := addHashColumn(ctx, tx, t, f); err != nil {
+			return err
+		}
+	}
 	return indexAndSave(ctx, tx, t, f)
 }
 
 // indexAndSave creates the indexes of a field whose column exists, and saves its definition.
+// A sensitive field's hash column is always indexed.
 func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 	if f.Unique {
-		if _, err := tx.ExecContext(ctx, createIndex(t, f.Column(), true)); err != nil {
+		if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), true)); err != nil {
 			return err
 		}
 	}
-	if f.Indexed && !f.Unique {
-		if _, err := tx.ExecContext(ctx, createIndex(t, f.Column(), false)); err != nil {
+	if (f.Indexed || f.Sensitive) && !f.Unique {
+		if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), false)); err != nil {
 			return err
 		}
 	}
@@ -201,6 +207,9 @@ func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 // AddField adds a field at the end of the table.
 func (c *Catalog) AddField(ctx context.Context, by Changer, tableRef string, f *Field) (*Field, error) {
 	if err := by.MayChangeSchema(); err != nil {
+		return nil, err
+	}
+	if err := c.needKeys(f); err != nil {
 		return nil, err
 	}
 	t, err := c.Table(tableRef)
@@ -231,6 +240,7 @@ type FieldPatch struct {
 	Format    *string   `json:"format"`
 	Help      *string   `json:"help"`
 	LinkTable *string   `json:"linkTable"`
+	Sensitive *bool     `json:"sensitive"`
 }
 
 // UnmarshalJSON reads a patch; an explicit null for default, min or max clears it
@@ -293,6 +303,10 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 	set(&f.Max, p.Max)
 	set(&f.Format, p.Format)
 	set(&f.Help, p.Help)
+	set(&f.Sensitive, p.Sensitive)
+	if err := c.needKeys(&f); err != nil {
+		return nil, err
+	}
 	if p.LinkTable != nil && *p.LinkTable != f.LinkTable {
 		return nil, problem.Invalid("type_change", "from", f.LinkTable, "to", *p.LinkTable).OnField(f.Name)
 	}
@@ -300,10 +314,13 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 		if err := checkField(s, t, &f); err != nil {
 			return err
 		}
+		if f.Sensitive != old.Sensitive {
+			return c.protect(ctx, tx, t, &f, f.Sensitive)
+		}
 		if f.Unique != old.Unique {
-			q := dropIndex(t, f.Column(), true)
+			q := dropIndex(t, f.indexColumn(), true)
 			if f.Unique {
-				q = createIndex(t, f.Column(), true)
+				q = createIndex(t, f.indexColumn(), true)
 			}
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				if strings.Contains(err.Error(), "UNIQUE") {
@@ -312,7 +329,7 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 				return err
 			}
 		}
-		if f.Indexed != old.Indexed {
+		if f.Indexed != old.Indexed && !f.Sensitive {
 			q := dropIndex(t, f.Column(), false)
 			if f.Indexed {
 				q = createIndex(t, f.Column(), false)
@@ -352,11 +369,15 @@ func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRe
 		return problem.Invalid("readonly_field").OnField(f.Name)
 	}
 	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		for _, q := range []string{
-			dropIndex(t, f.Column(), true),
-			dropIndex(t, f.Column(), false),
+		qs := []string{
+			dropIndex(t, f.indexColumn(), true),
+			dropIndex(t, f.indexColumn(), false),
 			fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", store.Quote(t.SQLName()), store.Quote(f.Column())),
-		} {
+		}
+		if f.Sensitive {
+			qs = append(qs, fmt.Sprintf("ALTER TABLE %s DROP COLUMN %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn())))
+		}
+		for _, q := range qs {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return err
 			}
@@ -394,11 +415,11 @@ func FormatNumber(pattern string, n int64) string {
 func IndexStatements(t *Table) (drop, create []string) {
 	for _, f := range t.Fields {
 		if f.Unique {
-			drop = append(drop, dropIndex(t, f.Column(), true))
-			create = append(create, createIndex(t, f.Column(), true))
-		} else if f.Indexed {
-			drop = append(drop, dropIndex(t, f.Column(), false))
-			create = append(create, createIndex(t, f.Column(), false))
+			drop = append(drop, dropIndex(t, f.indexColumn(), true))
+			create = append(create, createIndex(t, f.indexColumn(), true))
+		} else if f.Indexed || f.Sensitive {
+			drop = append(drop, dropIndex(t, f.indexColumn(), false))
+			create = append(create, createIndex(t, f.indexColumn(), false))
 		}
 	}
 	return drop, create

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 
 	"tierbase/platform/problem"
+	"tierbase/platform/secret"
 )
 
 // Type is a field type; its string is the API key (e.g. "money").
@@ -153,6 +154,10 @@ type Field struct {
 	LinkTable string   `json:"linkTable,omitempty"` // target table id of a link field
 	System    bool     `json:"system,omitempty"`    // id, 创建人, 创建时间, 修改时间, 负责人
 	Position  int      `json:"position"`
+	// Sensitive (敏感) values are encrypted at rest, with a keyed hash beside them for
+	// equality search (see sensitive.go).
+	Sensitive bool `json:"sensitive,omitempty"`
+	keys      *secret.Ring
 }
 
 // Column is the SQL column name of the field: its stable id, never its display name.

@@ -47,6 +47,7 @@ type run struct {
 	changed  map[string][]int64         // field id → updated records whose value of it changed
 	counters []*counter                 // autonumbers of fields the file does not feed
 	fed      []int                      // file columns that feed a field, in order
+	sealed   []int                      // indexes in fed of the 敏感 fields: sealed when written, their hash columns last
 	ownerAt  int                        // index in fed of the 负责人 column, -1 if none
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
@@ -125,6 +126,12 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		r.counters = append(r.counters, c)
 		cols = append(cols, f.Column())
 	}
+	for k, i := range r.fed {
+		if f := tg.fields[i]; f.Sensitive {
+			r.sealed = append(r.sealed, k)
+			cols = append(cols, f.HashColumn())
+		}
+	}
 	var owner any
 	if r.by != 0 {
 		owner = r.by
@@ -166,11 +173,14 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		if err := r.listInside(); err != nil {
 			return nil, err
 		}
-		sets := make([]string, 0, fedCols+1)
+		sets := make([]string, 0, fedCols+len(r.sealed)+1)
 		quoted := make([]string, 0, fedCols)
 		for _, c := range cols[:fedCols] {
 			sets = append(sets, store.Quote(c)+" = ?")
 			quoted = append(quoted, store.Quote(c))
+		}
+		for _, c := range cols[len(cols)-len(r.sealed):] {
+			sets = append(sets, store.Quote(c)+" = ?")
 		}
 		sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
 		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
@@ -195,6 +205,9 @@ func scanColumn(ctx context.Context, db *store.DB, table string, f *schema.Field
 		v := row[0]
 		if b, ok := v.([]byte); ok {
 			v = string(b)
+		}
+		if f.Sensitive {
+			v = f.Unseal(v)
 		}
 		fn(keyString(v), row[1].(int64))
 		return nil
@@ -413,15 +426,26 @@ func (r *run) insertRow(vals []any) error {
 	if r.ownerAt >= 0 && vals[r.ownerAt] == nil && r.by != 0 {
 		vals[r.ownerAt] = r.by // an empty 负责人 cell: the importer, as without the column
 	}
-	if len(r.counters) == 0 {
+	if len(r.counters) == 0 && len(r.sealed) == 0 {
 		return r.insert.Add(vals...)
 	}
-	row := append(make([]any, 0, len(vals)+len(r.counters)), vals...)
+	row := append(make([]any, 0, len(vals)+len(r.counters)+len(r.sealed)), vals...)
 	for _, c := range r.counters {
 		c.next++
 		row = append(row, schema.FormatNumber(c.pattern, c.next))
 	}
-	return r.insert.Add(row...)
+	return r.insert.Add(r.seal(row, row)...)
+}
+
+// seal puts the sealed values of the 敏感 fields of vals (values of the fed columns) into
+// row and appends their hashes to it.
+func (r *run) seal(vals, row []any) []any {
+	for _, k := range r.sealed {
+		var h any
+		row[k], h = r.tg.fields[r.fed[k]].Seal(vals[k])
+		row = append(row, h)
+	}
+	return row
 }
 
 // updateRow writes the fed values over record id when they differ, with its history.
@@ -451,11 +475,20 @@ func (r *run) updateRow(id int64, vals []any) error {
 		if b, ok := old[k].([]byte); ok {
 			old[k] = string(b)
 		}
+		if f.Sensitive {
+			old[k] = f.Unseal(old[k])
+		}
 		if !sameValue(f, old[k], vals[k]) {
-			changes = append(changes, change{F: f.ID, B: records.FromSQL(f, old[k]), A: records.FromSQL(f, vals[k])})
+			c := change{F: f.ID, B: records.FromSQL(f, old[k]), A: records.FromSQL(f, vals[k])}
+			if f.Sensitive { // the history keeps them sealed too
+				c.B, _ = f.Seal(c.B)
+				c.A, _ = f.Seal(c.A)
+			}
+			changes = append(changes, c)
 		}
 		args = append(args, vals[k])
 	}
+	args = r.seal(vals, args)
 	if len(changes) == 0 {
 		r.res.Unchanged++
 		return nil

@@ -443,6 +443,9 @@ func (e *Engine) compute(ctx context.Context, a access.Actor, c *Chart, f Filter
 	if err != nil {
 		return nil, err
 	}
+	if err := sensitive(p); err != nil {
+		return nil, err
+	}
 	if err := e.hidden(p, a); err != nil {
 		return nil, err
 	}

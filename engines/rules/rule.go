@@ -316,6 +316,9 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if f.System && f.ID != schema.FieldOwner || f.Type == schema.AutoNumber {
 			return problem.Invalid("readonly_field").OnField(f.Name).At(at + ".field")
 		}
+		if f.Sensitive { // rules write set-wise in SQL, where values cannot be sealed
+			return problem.Invalid("sensitive_op", "name", f.Name).At(at + ".field")
+		}
 		a.Field, c.fields[i] = f.ID, f
 		if a.Formula != "" {
 			fm, err := formula.Compile(a.Formula, t)

@@ -106,6 +106,7 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TRIGGER _oplog_no_delete`,
 		`DROP INDEX _oplog_user`,
 		`DROP INDEX _oplog_table`,
+		`DROP TABLE _oplog_reseal`,
 		`DROP TABLE _departments`,
 		`DROP TABLE _department_heads`,
 		`DROP TABLE _roles`,

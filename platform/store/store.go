@@ -452,7 +452,13 @@ var migrations = []string{
 	// The record changes of the operation log are append-only too (a dropped table's entries stay).
 	// The log page lists them newest first by person or by table: these indexes (key, rowid) give
 	// those pages in a few ms among millions of entries, where a scan took up to a second.
-	`CREATE TRIGGER _oplog_no_update BEFORE UPDATE ON _oplog BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
+	// The one change allowed: re-encrypting the 敏感 values an entry holds (marking a field 敏感,
+	// rotating the key), inside a transaction that holds a row of _oplog_reseal (package schema).
+	`CREATE TABLE _oplog_reseal(since TEXT NOT NULL);
+	CREATE TRIGGER _oplog_no_update BEFORE UPDATE ON _oplog WHEN NOT EXISTS (SELECT 1 FROM _oplog_reseal)
+		OR NEW.id IS NOT OLD.id OR NEW.table_id IS NOT OLD.table_id OR NEW.record_id IS NOT OLD.record_id
+		OR NEW.action IS NOT OLD.action OR NEW.user_id IS NOT OLD.user_id OR NEW.at IS NOT OLD.at
+		BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE TRIGGER _oplog_no_delete BEFORE DELETE ON _oplog BEGIN SELECT RAISE(ABORT, 'the operation log is append-only'); END;
 	CREATE INDEX _oplog_user ON _oplog(user_id);
 	CREATE INDEX _oplog_table ON _oplog(table_id);`,

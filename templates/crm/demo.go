@@ -372,6 +372,7 @@ type writer struct {
 	base     int64 // id of customer index 0 minus 1
 	numField [4]*schema.Field
 	links    [4][]bool                 // whether each generated column is a link to a customer index
+	sealed   [4][]*schema.Field        // per generated column, its field when it is 敏感 (sealed, hash column added)
 	days     [4]map[string]*dayNumbers // autonumber state per table and day
 }
 
@@ -438,6 +439,13 @@ func newWriter(ctx context.Context, db *store.DB, tx *sql.Tx, tables map[string]
 			w.links[i] = append(w.links[i], f.Type == schema.Link)
 			sqlCols = append(sqlCols, f.Column())
 		}
+		w.sealed[i] = make([]*schema.Field, len(w.cols[i]))
+		for j, c := range w.cols[i] {
+			if f := t.Field(c); f != nil && f.Sensitive {
+				w.sealed[i][j] = f
+				sqlCols = append(sqlCols, f.HashColumn())
+			}
+		}
 		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
 		ins, err := store.NewInserter(db, t.SQLName(), sqlCols, nil, nil)
 		if err != nil {
@@ -456,6 +464,7 @@ func (w *writer) row(i int, gen []any) []any {
 	n := len(gen)
 	owner, stamp := gen[n-2], gen[n-1]
 	vals := make([]any, 0, n+2)
+	var hashes []any
 	for j, c := range w.cols[i] {
 		v := gen[j]
 		switch {
@@ -472,9 +481,14 @@ func (w *writer) row(i int, gen []any) []any {
 				v = 1
 			}
 		}
+		if f := w.sealed[i][j]; f != nil {
+			var h any
+			v, h = f.Seal(v)
+			hashes = append(hashes, h)
+		}
 		vals = append(vals, v)
 	}
-	return append(vals, owner, owner, stamp, stamp)
+	return append(append(vals, hashes...), owner, owner, stamp, stamp)
 }
 
 func (w *writer) write(ctx context.Context, b *batch) error {

@@ -323,6 +323,8 @@ export default {
     required: 'Required',
     unique: 'Unique',
     indexed: 'Indexed',
+    sensitive: 'Sensitive',
+    sensitiveHint: 'Sensitive fields are stored encrypted; roles without full access see them masked (such as 138****8000). They are found by their whole value only, not sorted, grouped or searched by part.',
     help: 'Help text',
     helpPlaceholder: 'Shown under the input',
   },

@@ -323,6 +323,8 @@ export default {
     required: '必填',
     unique: '唯一',
     indexed: '索引',
+    sensitive: '敏感',
+    sensitiveHint: '敏感字段加密保存，没有完整查看权限的角色看到脱敏的值（如 138****8000）；只能按完整的值查找，不能排序、分组或按部分内容搜索。',
     help: '填写说明',
     helpPlaceholder: '显示在输入框下方的提示',
   },
