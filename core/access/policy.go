@@ -376,6 +376,12 @@ func matches(c *cond.Cond, rec map[string]any) bool {
 	return err == nil && ok
 }
 
+// Reads reports whether the actor may read the whole record rec (keyed by field id, storage
+// form): one of their roles views the table and its read scope holds the record.
+func (p *Policy) Reads(rec map[string]any) bool {
+	return p.all || slices.ContainsFunc(p.roles, func(r rolePolicy) bool { return r.perm.has(View) && matches(r.read, rec) })
+}
+
 // Strip removes from a whole record (keyed by field id, storage form) what the actor may not
 // see of it: the hidden fields, and the partial fields no role reading this row may read. A
 // partial field some role sees masked shows only where a role that sees it masked or better

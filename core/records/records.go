@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -56,6 +57,20 @@ func (s *Service) env(a access.Actor) cond.Env {
 // policy prepares the actor's permissions on t's records.
 func (s *Service) policy(a access.Actor, t *schema.Table) (*access.Policy, error) {
 	return access.PolicyOf(a, t, s.env(a))
+}
+
+// As returns the whole record rec (storage form, as a rule or job holds it) as the actor sees
+// it: without what they may not see, masked where they see it masked; false when they may not
+// read it at all. Notifications are written with it for each recipient.
+func (s *Service) As(a access.Actor, t *schema.Table, rec Record) (Record, bool, error) {
+	p, err := s.policy(a, t)
+	if err != nil || !p.Reads(rec) {
+		return nil, false, err
+	}
+	out := maps.Clone(rec)
+	p.Strip(out)
+	mask(t, p.Fields(), out)
+	return out, true, nil
 }
 
 // strip removes from recs what the actor may not see of each (access.Policy.Strip).

@@ -13,6 +13,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/users"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 	"tierbase/templates/crm"
@@ -404,7 +405,7 @@ func TestDeleteTriggerAndSentence(t *testing.T) {
 	if s := r.Describe(w.Catalog, "zh"); s != "当 删除记录时，如果 累计消费金额 大于 10000，则 发送通知「大客户「{客户名称}」被删除」" {
 		t.Errorf("sentence: %s", s)
 	}
-	c := w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 20000})
+	c := w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 20000, "负责人": w.li})
 	if err := w.Records.Delete(ctx, access.System, w.cust, c.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -625,11 +626,38 @@ func TestNotifyByRole(t *testing.T) {
 	}
 	w.save(t, rule(sales.ID))
 	r := w.save(t, rule(access.MemberRoleID))
-	w.customer(t, records.Input{"客户名称": "格力"})
+	w.customer(t, records.Input{"客户名称": "格力", "负责人": w.li})
 	w.drain(t)
-	for _, id := range []int64{w.zhang, w.li} {
-		if items, _, _ := w.Inbox.List(ctx, id, false, 10); len(items) != 1 || items[0].Title != "新客户「格力」" {
-			t.Fatalf("%s: inbox of %d %+v", r.Name, id, items)
-		}
+	if items, _, _ := w.Inbox.List(ctx, w.li, false, 10); len(items) != 1 || items[0].Title != "新客户「格力」" {
+		t.Fatalf("%s: inbox of 小李 %+v", r.Name, items)
+	}
+	// 小张 has the role too, but may not read 小李's customer: he is not told of it.
+	if items, _, _ := w.Inbox.List(ctx, w.zhang, false, 10); len(items) != 0 {
+		t.Fatalf("%s: inbox of 小张 %+v", r.Name, items)
+	}
+}
+
+// A notification tells each recipient only what they may read of the record: a field hidden
+// from their role stays out of its text.
+func TestNotifyHidesWhatTheRecipientMayNotRead(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	amount := w.cust.Field("累计消费金额").ID
+	all := access.DataScope{Kind: access.ScopeAll}
+	role, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "客服", Tables: map[string]*access.TablePerm{w.cust.ID: {
+		Actions: []access.TableAction{access.View}, Read: all, Change: all, Fields: map[string]access.FieldAccess{amount: access.FieldHidden}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Users.Update(ctx, access.System, w.li, users.Patch{Roles: &[]string{role.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "大单", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "「{客户名称}」消费 {累计消费金额}"}}})
+	w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 98765})
+	w.drain(t)
+	items, _, _ := w.Inbox.List(ctx, w.li, false, 10)
+	if len(items) != 1 || strings.Contains(items[0].Title, "98") || !strings.Contains(items[0].Title, "格力") {
+		t.Fatalf("inbox %+v", items)
 	}
 }

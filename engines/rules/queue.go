@@ -190,9 +190,28 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 					}
 				}
 			}
+			// Each recipient is told only what they may read of the record: one who may not
+			// read it at all is not told of it.
 			link := fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
-			if err := e.Inbox.SendTx(ctx, tx, to, e.fill(a.Title, t, rec), e.fill(a.Body, t, rec), link); err != nil {
-				return err
+			slices.Sort(to)
+			for _, id := range slices.Compact(to) {
+				if e.Users == nil || e.Records == nil {
+					break
+				}
+				u, ok := e.Users.Get(id)
+				if !ok {
+					continue
+				}
+				seen, ok, err := e.Records.As(e.Users.ActorOf(u), t, rec)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+				if err := e.Inbox.SendTx(ctx, tx, []int64{id}, e.fill(a.Title, t, seen), e.fill(a.Body, t, seen), link); err != nil {
+					return err
+				}
 			}
 		}
 	}
