@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"tierbase/core/audit"
 
 	"tierbase/app"
 	"tierbase/core/access"
@@ -371,5 +373,27 @@ func TestSensitiveMarkImportAndUnmark(t *testing.T) {
 	}
 	if got := find(t, a, access.System, &cond.Node{Field: "邮箱", Op: "contains", Value: "zhang"}); len(got) != 1 {
 		t.Errorf("contains after unmarking: %d", len(got))
+	}
+}
+
+// The operation log shows an admin a sensitive field's changes in full, never its ciphertext.
+func TestSensitiveInTheOperationLog(t *testing.T) {
+	ctx := context.Background()
+	a, _ := open(t, t.TempDir())
+	tb := customers(t, a)
+	rec, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": "甲公司", "联系电话": phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Records.Update(ctx, access.System, tb, rec.ID(), records.Input{"联系电话": "13900139000"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, err := a.Audit.List(ctx, access.System, audit.Query{Table: tb.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(entries)
+	if !strings.Contains(got, phone) || !strings.Contains(got, "13900139000") || strings.Contains(got, "tb1:") {
+		t.Fatalf("log entries %s", got)
 	}
 }

@@ -209,10 +209,14 @@ func (l *Log) oplog(ctx context.Context, q Query, before int64) ([]Entry, error)
 		if err := json.Unmarshal([]byte(raw), &cs); err != nil {
 			return nil, err
 		}
+		t, _ := l.Catalog.Table(e.TableID)
 		for _, c := range cs {
 			if c.F == ruleNote {
 				e.Rule, _ = c.A.(string)
 				continue
+			}
+			if f := fieldOf(t, c.F); f != nil && f.Sensitive { // the log is for admins: shown in full
+				c.B, c.A = f.Unseal(c.B), f.Unseal(c.A)
 			}
 			e.Changes = append(e.Changes, Change{Field: c.F, Before: c.B, After: c.A})
 		}
@@ -353,4 +357,12 @@ func (l *Log) deletedTable(ctx context.Context, id string) (*droppedTable, error
 
 func init() {
 	problem.AddMessage("param_cursor", "不是上一页给出的 next 值，请从第一页重新开始", "not a next value from a previous page; start again from the first page")
+}
+
+// fieldOf is t's field id, or nil when the table or the field is gone.
+func fieldOf(t *schema.Table, id string) *schema.Field {
+	if t == nil {
+		return nil
+	}
+	return t.Field(id)
 }
