@@ -120,23 +120,13 @@ func (s *Server) importOrg(w http.ResponseWriter, r *http.Request) error {
 	if err := access.Can(actor(r), access.ManageUsers); err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	mr, err := r.MultipartReader()
+	part, err := uploaded(w, r)
 	if err != nil {
-		return problem.Invalid("bad_param", "param", "file", "reason", "param_multipart")
+		return err
 	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			return problem.Invalid("bad_param", "param", "file", "reason", "param_no_file")
-		}
-		if part.FormName() != "file" || part.FileName() == "" {
-			continue
-		}
-		sum, err := s.Org.Import(r.Context(), actor(r), part, part.FileName())
-		if err != nil {
-			return err
-		}
-		return writeJSON(w, 200, sum)
+	sum, err := s.Org.Import(r.Context(), actor(r), part, part.FileName())
+	if err != nil {
+		return err
 	}
+	return writeJSON(w, 200, sum)
 }

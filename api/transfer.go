@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -28,31 +29,40 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	part, err := uploaded(w, r)
+	if err != nil {
+		return err
+	}
+	job, err := s.Imports.Upload(actor(r), part, part.FileName(), r.URL.Query().Get("sheet"))
+	if err != nil {
+		return fileProblem(err)
+	}
+	res := map[string]any{"id": job.ID, "fileName": job.FileName, "header": job.Header, "preview": job.Preview,
+		"lines": job.Lines, "columns": job.Columns, "rows": job.Rows}
+	if t != nil {
+		res["mapping"] = fieldNames(t, importer.Suggest(job.Header, t))
+	} else {
+		res["titleColumn"] = importer.TitleColumn(job.Columns) // for a new table; -1: none
+	}
+	return writeJSON(w, 201, res)
+}
+
+// uploaded returns the uploaded file of a multipart request (its "file" part), read as it
+// streams in and cut off at maxUpload.
+func uploaded(w http.ResponseWriter, r *http.Request) (*multipart.Part, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return problem.Invalid("bad_param", "param", "file", "reason", "param_multipart")
+		return nil, problem.Invalid("bad_param", "param", "file", "reason", "param_multipart")
 	}
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
-			return problem.Invalid("bad_param", "param", "file", "reason", "param_no_file")
+			return nil, problem.Invalid("bad_param", "param", "file", "reason", "param_no_file")
 		}
-		if part.FormName() != "file" || part.FileName() == "" {
-			continue
+		if part.FormName() == "file" && part.FileName() != "" {
+			return part, nil
 		}
-		job, err := s.Imports.Upload(actor(r), part, part.FileName(), r.URL.Query().Get("sheet"))
-		if err != nil {
-			return fileProblem(err)
-		}
-		res := map[string]any{"id": job.ID, "fileName": job.FileName, "header": job.Header, "preview": job.Preview,
-			"lines": job.Lines, "columns": job.Columns, "rows": job.Rows}
-		if t != nil {
-			res["mapping"] = fieldNames(t, importer.Suggest(job.Header, t))
-		} else {
-			res["titleColumn"] = importer.TitleColumn(job.Columns) // for a new table; -1: none
-		}
-		return writeJSON(w, 201, res)
 	}
 }
 
