@@ -81,10 +81,10 @@ step('the 负责人 picker offers a member only themselves, an admin everyone', 
   assert.deepEqual((await ownerChoices(page)).sort(), users.map((u) => u.name).sort());
   const member = await newPage(browser);
   try {
-    await login(member, server.url, { email: 'zhangwei@demo.tierbase', password: 'tierbase-demo' });
+    await login(member, server.url, { email: 'lina@demo.tierbase', password: 'tierbase-demo' }); // 销售: 仅本人
     await member.getByTestId('nav-table-客户').click();
     await member.getByTestId('grid-total').waitFor();
-    const me = users.find((u) => u.email === 'zhangwei@demo.tierbase');
+    const me = users.find((u) => u.email === 'lina@demo.tierbase');
     assert.deepEqual(await ownerChoices(member), [me.name]);
   } finally {
     await member.context().close();

@@ -95,7 +95,7 @@ step('a rule fires for 张伟: the bell shows it within 2 s without a reload, th
   };
   const saved = await api.post('/rules', rule);
   assert.equal(saved.status, 201, JSON.stringify(saved.body));
-  const mine = await zhangAPI.records('客户', { filter: JSON.stringify({ field: '累计消费金额', op: 'gt', value: 1000 }), limit: 1 });
+  const mine = await zhangAPI.records('客户', { filter: JSON.stringify({ and: [{ field: '累计消费金额', op: 'gt', value: 1000 }, { field: '负责人', op: 'eq', value: '$me' }] }), limit: 1 });
   const customer = mine.items[0];
   const badge = phone.getByTestId('notify-badge').locator('.el-badge__content');
   const before = (await zhangAPI.get('/notifications?unread=1')).body.unread;

@@ -381,7 +381,7 @@ step('the English UI has the same wizard', async () => {
 step('a member sees neither import nor export', async () => {
   const member = await newPage(browser);
   try {
-    await login(member, server.url, { email: 'zhangwei@demo.tierbase', password: 'tierbase-demo' });
+    await login(member, server.url, { email: 'lina@demo.tierbase', password: 'tierbase-demo' }); // 销售: no import or export
     await member.getByTestId('nav-table-客户').click();
     await member.getByTestId('grid-total').waitFor();
     await member.getByTestId('add-record').waitFor();

@@ -1,7 +1,7 @@
 // The UI shows only what a person may do (issue 12): on `serve --demo`, the admin has 新建表,
 // 导入为新表, 从模板创建, the 分级方案/RFM/规则 menu and 字段设置, 导入 and 导出 on 客户; a
-// member with the built-in 成员 role has none of these, adds records, cannot open the rules
-// pages by their address, and is offered only themselves as 负责人.
+// 销售 (the demo's 李娜: 仅本人, 联系电话 masked) has none of these, adds records, cannot open the
+// rules pages by their address, is offered only themselves as 负责人, and sees phones masked.
 import assert from 'node:assert/strict';
 import { session, newPage, login, steps, text, waitUntil } from './lib.mjs';
 
@@ -23,13 +23,17 @@ step('the admin has every design, import and rule control', async () => {
   assert.equal(await text(page.getByTestId('designer-open')), '字段设置');
 });
 
-step('a member sees only what the 成员 role allows', async () => {
+step('a 销售 sees only what their role allows', async () => {
   const member = await newPage(browser);
   try {
-    await login(member, server.url, { email: 'zhangwei@demo.tierbase', password: 'tierbase-demo' });
+    await login(member, server.url, { email: 'lina@demo.tierbase', password: 'tierbase-demo' });
     await member.getByTestId('nav-table-客户').click();
     await member.getByTestId('grid-total').waitFor();
     await member.getByTestId('add-record').waitFor();
+    // 联系电话 is 敏感 and masked for 销售: 138****8000, never the whole number.
+    const body = await member.getByTestId('grid').innerText();
+    assert.match(body, /1\d{2}\*{4}\d{4}/, 'masked phones');
+    assert.doesNotMatch(body, /1\d{10}/, 'a whole phone number');
     for (const id of [...adminOnly, ...tableAdminOnly]) {
       assert.equal(await member.getByTestId(id).count(), 0, `a member sees ${id}`);
     }
@@ -44,7 +48,7 @@ step('a member sees only what the 成员 role allows', async () => {
     await owner.locator('.el-select').click();
     const options = member.locator('.el-select-dropdown:visible .el-select-dropdown__item');
     await waitUntil(async () => (await options.count()) > 0, { message: 'owner options' });
-    assert.deepEqual(await options.allInnerTexts(), ['张伟']);
+    assert.deepEqual(await options.allInnerTexts(), ['李娜']);
   } finally {
     await member.context().close();
   }
