@@ -151,6 +151,7 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 // every row is refused: the order would reveal its values.
 func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error) {
 	var keys []string
+	var lastField *schema.Field
 	last := "DESC"
 	for _, part := range strings.Split(sortSpec, ",") {
 		part = strings.TrimSpace(part)
@@ -178,6 +179,13 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 		if f.ID == schema.FieldID {
 			return strings.Join(keys, ", "), nil
 		}
+		lastField = f
+	}
+	// Ties are broken by id; after a field whose index holds the 负责人, by the 负责人 first, so
+	// that the order is the index's and a page is read from it, not sorted (with a data scope
+	// on the 负责人, SQLite would otherwise sort all the rows in scope).
+	if lastField != nil && t.IndexHoldsOwner(lastField) {
+		keys = append(keys, store.Quote(t.Field(schema.FieldOwner).Column())+" "+last)
 	}
 	keys = append(keys, "id "+last)
 	return strings.Join(keys, ", "), nil

@@ -116,6 +116,13 @@ func createIndex(t *Table, col string, unique bool) string {
 		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
 }
 
+// IndexHoldsOwner reports whether f's index holds the 负责人 after it (see createIndex): a
+// sort on f then needs the 负责人 as its next key to follow the index, before the id.
+func (t *Table) IndexHoldsOwner(f *Field) bool {
+	o := t.Field(FieldOwner)
+	return f.Indexed && !f.Unique && o != nil && o.ID != f.ID
+}
+
 // upgradeIndexes recreates the indexes of t whose shape changed since they were made (the
 // 负责人 added to the non-unique ones), once, when a data directory written by an older
 // version is opened.
