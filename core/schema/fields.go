@@ -102,25 +102,28 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 // counterRe finds the counter of an autonumber pattern, e.g. {0000}.
 var counterRe = regexp.MustCompile(`\{0+\}`)
 
-// createIndex is the SQL that indexes col of t. The 负责人 rides along in every other
-// non-unique index, so that a data scope (负责人 among a list of people) is checked inside
-// the index a filter or sort walks, without reading the rows it rules out.
+// createIndex is the SQL that indexes col of t. The 负责人 rides along in the non-unique
+// indexes of the fields lists are filtered and sorted by (IndexHoldsOwner), so that a data
+// scope (负责人 among a list of people) is checked inside the index a page walks, without
+// reading the rows it rules out.
 func createIndex(t *Table, col string, unique bool) string {
 	kind, prefix, cols := "INDEX", "idx_", store.Quote(col)
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
-	} else if o := t.Field(FieldOwner); o != nil && o.Column() != col {
-		cols += ", " + store.Quote(o.Column())
+	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
+		cols += ", " + store.Quote(t.Field(FieldOwner).Column())
 	}
 	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
 		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
 }
 
 // IndexHoldsOwner reports whether f's index holds the 负责人 after it (see createIndex): a
-// sort on f then needs the 负责人 as its next key to follow the index, before the id.
+// sort on f then needs the 负责人 as its next key to follow the index, before the id. Links
+// and users are looked up by equality (a record's related records), where the 负责人 would
+// only make their large indexes slower to build.
 func (t *Table) IndexHoldsOwner(f *Field) bool {
 	o := t.Field(FieldOwner)
-	return f.Indexed && !f.Unique && o != nil && o.ID != f.ID
+	return f.Indexed && !f.Unique && f.Type != Link && f.Type != User && o != nil && o.ID != f.ID
 }
 
 // upgradeIndexes recreates the indexes of t whose shape changed since they were made (the
