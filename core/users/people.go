@@ -71,6 +71,9 @@ func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin
 	if u.Roles, err = s.checkRoles(u.Roles); err != nil {
 		return User{}, "", err
 	}
+	if err := grantsAdmin(a, nil, u.Roles); err != nil {
+		return User{}, "", err
+	}
 	if u.Departments, err = s.checkDepartments(u.Departments); err != nil {
 		return User{}, "", err
 	}
@@ -162,6 +165,15 @@ func (s *Service) checkRoles(roles []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// grantsAdmin refuses a change of roles from before to after that gives or takes the 管理员
+// role unless the actor is an admin: managing people does not make one an admin.
+func grantsAdmin(a access.Actor, before, after []string) error {
+	if slices.Contains(before, Admin) != slices.Contains(after, Admin) && !a.Admin() {
+		return problem.New(403, "not_allowed", "kind", "admin_role").OnField("roles")
+	}
+	return nil
 }
 
 // checkDepartments returns the department ids without repeats, or a 400 naming one that does
@@ -288,6 +300,9 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, p Patch)
 		if p.Roles != nil {
 			roles, err := s.checkRoles(*p.Roles)
 			if err != nil {
+				return err
+			}
+			if err := grantsAdmin(a, u.Roles, roles); err != nil {
 				return err
 			}
 			if !slices.Equal(roles, u.Roles) {

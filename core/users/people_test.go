@@ -11,6 +11,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/users"
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 
 	_ "github.com/mattn/go-sqlite3"
@@ -330,5 +331,34 @@ func TestMigrationKeepsRoles(t *testing.T) {
 		if u, _ := us2.Get(id); u.Role != want || !slices.Equal(u.Roles, []string{want}) {
 			t.Errorf("after the migration %+v", u)
 		}
+	}
+}
+
+// Managing people does not make one an admin: only an admin gives or takes the 管理员 role.
+func TestOnlyAdminsGiveTheAdminRole(t *testing.T) {
+	us, _, _, asBoss := people(t)
+	hr, err := us.Create(ctx, asBoss, "hr@example.com", "hr-password-9", "人事", users.Member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asHR := access.Actor{UserID: hr.ID, Role: access.RoleMember, Grants: &access.Grants{Roles: []*access.Role{{ID: "hr", Global: []access.Action{access.ManageUsers}}}}}
+	refused := func(what string, err error) {
+		t.Helper()
+		if p := problem.As(err); p == nil || p.Status != 403 || !strings.Contains(p.Message("zh"), "管理员") {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, _, err = us.Add(ctx, asHR, users.NewUser{Email: "x@example.com", Name: "X", Roles: []string{users.Admin}})
+	refused("add an admin", err)
+	_, err = us.Update(ctx, asHR, hr.ID, users.Patch{Roles: &[]string{users.Member, users.Admin}})
+	refused("make oneself admin", err)
+	boss, _, err := us.Add(ctx, asBoss, users.NewUser{Email: "boss2@example.com", Name: "二老板", Roles: []string{users.Admin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = us.Update(ctx, asHR, boss.ID, users.Patch{Roles: &[]string{users.Member}})
+	refused("take the role", err)
+	if _, _, err := us.Add(ctx, asHR, users.NewUser{Email: "y@example.com", Name: "Y"}); err != nil {
+		t.Fatalf("adding a member: %v", err)
 	}
 }

@@ -86,6 +86,7 @@ var terms = map[string][2]string{
 	// the actions of the access policy
 	"manage_schema": {"管理应用、表、字段和仪表盘", "manage apps, tables, fields and dashboards"},
 	"manage_users":  {"管理成员", "manage users"}, "import": {"导入", "import"}, "export": {"导出", "export"},
+	"admin_role":  {"授予或收回管理员角色（只有管理员可以）", "give or take the admin role (only admins may)"},
 	"see_deleted": {"查看已删除记录的历史和回收站", "see the history of deleted records and the recycle bin"},
 	"backup":      {"备份数据库", "back up the database"},
 	// kinds of things not found beyond the above
