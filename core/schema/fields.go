@@ -131,12 +131,13 @@ func (t *Table) IndexHoldsOwner(f *Field) bool {
 // version is opened.
 func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
 	for _, f := range t.Fields {
-		if !f.Indexed || f.Unique {
+		if !(f.Indexed || f.Sensitive) || f.Unique {
 			continue
 		}
-		want := createIndex(t, f.Column(), false)
+		col := f.indexColumn()
+		want := createIndex(t, col, false)
 		var have string
-		err := db.R.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", "idx_"+t.ID+"_"+f.Column()).Scan(&have)
+		err := db.R.QueryRowContext(ctx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", "idx_"+t.ID+"_"+col).Scan(&have)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
@@ -144,7 +145,7 @@ func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
 			continue
 		}
 		err = db.Tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, dropIndex(t, f.Column(), false)); err != nil {
+			if _, err := tx.ExecContext(ctx, dropIndex(t, col, false)); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, want)

@@ -7,6 +7,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 )
 
@@ -58,5 +59,54 @@ func TestIndexesCarryTheOwner(t *testing.T) {
 	}
 	if q := index(db, "idx_", amount); !strings.HasSuffix(q, `("`+amount+`", "owner")`) {
 		t.Fatalf("after reopening: %s", q)
+	}
+}
+
+// A 敏感 field's index is on its hash column and holds no 负责人 (equality only); opening the
+// data directory again leaves it as it is and adds none on the ciphertexts.
+func TestSensitiveIndexesStayOnTheHash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() (*store.DB, *schema.Catalog, *secret.Ring) {
+		t.Helper()
+		db, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring, err := secret.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := schema.Open(db)
+		if err == nil {
+			err = c.UseKeys(ctx, ring)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db, c, ring
+	}
+	db, c, ring := open()
+	tb, err := c.CreateTable(ctx, access.System, "", "客户", []*schema.Field{{Name: "电话", Type: schema.Phone, Indexed: true, Sensitive: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	ring.Close()
+	db, _, ring = open()
+	defer ring.Close()
+	defer db.Close()
+	rows, err := db.R.Query("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", tb.SQLName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	col := tb.Field("电话").Column()
+	for rows.Next() {
+		var q string
+		rows.Scan(&q)
+		if strings.Contains(q, `"`+col+`"`) || strings.Contains(q, "__h") && strings.Contains(q, "owner") {
+			t.Errorf("index %s", q)
+		}
 	}
 }
