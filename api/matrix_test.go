@@ -119,7 +119,7 @@ var noRecords = map[string]string{
 	"POST /api/departments": "ManageUsers", "PATCH /api/departments/{id}": "ManageUsers", "DELETE /api/departments/{id}": "ManageUsers",
 	"POST /api/roles": "ManageUsers", "PUT /api/roles/{id}": "ManageUsers", "DELETE /api/roles/{id}": "ManageUsers",
 	"POST /api/org/import": "ManageUsers",
-	"GET /api/audit": "ManageUsers", "GET /api/audit/export": "ManageUsers",
+	"GET /api/audit":       "ManageUsers", "GET /api/audit/export": "ManageUsers",
 	"GET /api/backups": "Backup", "POST /api/backups": "Backup", "GET /api/backups/{name}": "Backup",
 }
 
