@@ -206,35 +206,19 @@ func rewriteColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field, set stri
 		return err
 	}
 	defer stmt.Close()
-	sel := fmt.Sprintf("SELECT id, %s FROM %s WHERE id > ? AND %s <> '' ORDER BY id LIMIT %d",
-		store.Quote(f.Column()), store.Quote(t.SQLName()), store.Quote(f.Column()), sealBatch)
-	type row struct {
-		id int64
-		v  string
-	}
 	var last int64
 	for {
-		rows, err := tx.QueryContext(ctx, sel, last)
+		batch, err := valuesAfter(ctx, tx, t, f, last)
 		if err != nil {
-			return err
-		}
-		var batch []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.v); err != nil {
-				rows.Close()
-				return err
-			}
-			batch = append(batch, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		if len(batch) == 0 {
 			return nil
 		}
 		for _, r := range batch {
+			if r.v == "" {
+				continue
+			}
 			v, h := fn(r.v)
 			if _, err := stmt.ExecContext(ctx, v, h, r.id); err != nil {
 				return err
@@ -242,6 +226,33 @@ func rewriteColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field, set stri
 		}
 		last = batch[len(batch)-1].id
 	}
+}
+
+// storedValue is one record's stored value of a field (empty for NULL).
+type storedValue struct {
+	id int64
+	v  string
+}
+
+// valuesAfter reads the next batch (sealBatch) of f's stored values of t, by id after last.
+func valuesAfter(ctx context.Context, tx *sql.Tx, t *Table, f *Field, last int64) ([]storedValue, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id, %s FROM %s WHERE id > ? ORDER BY id LIMIT %d",
+		store.Quote(f.Column()), store.Quote(t.SQLName()), sealBatch), last)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var batch []storedValue
+	for rows.Next() {
+		var r storedValue
+		var v sql.NullString
+		if err := rows.Scan(&r.id, &v); err != nil {
+			return nil, err
+		}
+		r.v = v.String
+		batch = append(batch, r)
+	}
+	return batch, rows.Err()
 }
 
 // rewriteHistory rewrites the values of field f kept in the operation log of t (before and
@@ -392,31 +403,13 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 		return err
 	}
 	mine := "tb1:" + current + ":"
-	sel := fmt.Sprintf("SELECT id, %s FROM %s WHERE id > ? ORDER BY id LIMIT %d", store.Quote(f.Column()), store.Quote(t.SQLName()), sealBatch)
 	set := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?", store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(f.HashColumn()))
 	var last, done int64
 	for {
 		n := 0
 		err := c.db.Tx(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, sel, last)
+			batch, err := valuesAfter(ctx, tx, t, f, last)
 			if err != nil {
-				return err
-			}
-			type row struct {
-				id int64
-				v  sql.NullString
-			}
-			var batch []row
-			for rows.Next() {
-				var r row
-				if err := rows.Scan(&r.id, &r.v); err != nil {
-					rows.Close()
-					return err
-				}
-				batch = append(batch, r)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			n = len(batch)
@@ -427,10 +420,10 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 			defer stmt.Close()
 			for _, r := range batch {
 				last = r.id
-				if !r.v.Valid || r.v.String == "" || strings.HasPrefix(r.v.String, mine) {
+				if r.v == "" || strings.HasPrefix(r.v, mine) {
 					continue
 				}
-				plain, err := c.keys.Open(r.v.String, f.ID)
+				plain, err := c.keys.Open(r.v, f.ID)
 				if err != nil {
 					return fmt.Errorf("%s.%s, record %d: %w", t.Name, f.Name, r.id, err)
 				}
