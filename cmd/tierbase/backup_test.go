@@ -57,6 +57,12 @@ func TestBackupAndRestore(t *testing.T) {
 	if _, _, err := runCLI("restore", to, "--data", data); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("restore over the live data: %v", err)
 	}
+	if _, _, err := runCLI("restore", to, "--data", filepath.Join(dir, "nokeys"), "--keys", filepath.Join(dir, "missing.json")); err == nil || !strings.Contains(err.Error(), "key ring") {
+		t.Fatalf("restore with a missing key ring: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nokeys")); err == nil {
+		t.Fatal("a refused restore made the data directory")
+	}
 	junk := filepath.Join(dir, "junk.db")
 	os.WriteFile(junk, []byte(strings.Repeat("x", 8192)), 0o644)
 	if _, _, err := runCLI("restore", junk, "--data", filepath.Join(dir, "fresh")); err == nil {
