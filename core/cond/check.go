@@ -445,8 +445,11 @@ type dayRange struct{ start, end string }
 func (l *leaf) values(items []any) ([]any, error) {
 	out := make([]any, len(items))
 	for i, it := range items {
-		v, err := l.value(it, fmt.Sprintf("%s[%d]", l.path, i))
-		if err != nil {
+		v, err := l.value(it, "")
+		if err != nil { // the path is formatted only on failure
+			if pe := problem.As(err); pe != nil {
+				pe.At(fmt.Sprintf("%s[%d]", l.path, i))
+			}
 			return nil, err
 		}
 		out[i] = v

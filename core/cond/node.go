@@ -250,16 +250,19 @@ func validateNode(n *Node, path string, depth int, size *int) error {
 			return bad(p, fmt.Sprintf("more than %d conditions and values", MaxSize))
 		}
 		for i, v := range items {
-			if err := validateScalar(v, fmt.Sprintf("%s[%d]", p, i)); err != nil {
-				return err
+			if err := validateScalar(v, ""); err != nil { // the path is formatted only on failure
+				return err.At(fmt.Sprintf("%s[%d]", p, i))
 			}
 		}
 		return nil
 	}
-	return validateScalar(n.Value, p)
+	if err := validateScalar(n.Value, p); err != nil {
+		return err
+	}
+	return nil
 }
 
-func validateScalar(v any, path string) error {
+func validateScalar(v any, path string) *problem.Error {
 	switch v := v.(type) {
 	case nil, bool, json.Number, float64, int, int64:
 		return nil
