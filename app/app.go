@@ -79,7 +79,7 @@ func Open(dir string) (*App, error) {
 		return nil, err
 	}
 	a.Users.Grants = a.Org.Grants
-	a.Org.Enroll = a.Users.Enroll
+	a.Org.Enroll = a.Users.EnrollTx
 	a.Users.RoleExists, a.Users.DepartmentExists = a.Org.RoleExists, a.Org.DepartmentExists
 	a.Rules.RoleExists = a.Org.RoleExists
 	a.Audit = &audit.Log{DB: db, Catalog: a.Catalog, Now: time.Now}

@@ -15,9 +15,10 @@ import (
 )
 
 // Enroll adds the person with the email when there is none and gives them the roles and
-// departments (the main one first); it answers their id. Package app sets it from package
-// users, which keeps people and their memberships.
-type Enroll func(ctx context.Context, a access.Actor, email, name string, roles []string, departments []int64) (int64, error)
+// departments (the main one first), writing in the transaction tx, which may have made those
+// departments; it answers their id. People show the change once tx commits. Package app sets
+// it from package users, which keeps people and their memberships.
+type Enroll func(ctx context.Context, tx *sql.Tx, a access.Actor, email, name string, roles []string, departments []int64) (int64, error)
 
 // The import's columns; 主管 and 角色 may be left out.
 const (
@@ -46,9 +47,10 @@ type importPerson struct {
 
 // Import reads a spreadsheet of 部门 (a path such as 销售部/华东区), 姓名, 邮箱, 主管 (是/否)
 // and 角色 (names separated by 、), creates the missing departments, enrolls everyone with
-// their departments and roles (s.Enroll) and makes the heads 主管. A person may appear on
-// several rows, one per department; their first row's department is the main one. Any bad
-// row refuses the whole file, naming the row and column, before anything changes.
+// their departments and roles (s.Enroll) and makes the heads 主管, all in one transaction. A
+// person may appear on several rows, one per department; their first row's department is the
+// main one. Any bad row refuses the whole file, naming the row and column, and a person the
+// write refuses (the last admin losing the role) rolls it all back: nothing changes.
 func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileName string) (ImportSummary, error) {
 	var sum ImportSummary
 	if err := access.Can(a, access.ManageUsers); err != nil {
@@ -61,51 +63,44 @@ func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileN
 	if err != nil {
 		return sum, err
 	}
-	depts := map[string]int64{}
-	err = s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
-		for _, p := range people {
-			for _, path := range p.paths {
-				if _, err := s.ensurePath(ctx, tx, path, depts, &sum); err != nil {
-					if pe := problem.As(err); pe != nil {
-						return nil, pe.AtRow(p.row)
-					}
-					return nil, err
-				}
-			}
-		}
-		return map[string]any{"import": fileName, "rows": sum.Rows, "departments": sum.Departments}, nil
-	})
-	if err != nil {
-		return sum, err
-	}
 	known := map[string]bool{}
 	for _, u := range s.people.List() {
 		known[strings.ToLower(u.Email)] = true
 	}
-	heads := map[int64][]int64{}
-	for _, p := range people {
-		var ids []int64
-		for _, path := range p.paths {
-			ids = append(ids, depts[path])
-		}
-		id, err := s.Enroll(ctx, a, p.email, p.name, p.roles, ids)
-		if err != nil {
-			if pe := problem.As(err); pe != nil {
-				return sum, pe.AtRow(p.row)
+	err = s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
+		depts := map[string]int64{}
+		for _, p := range people {
+			for _, path := range p.paths {
+				if _, err := s.ensurePath(ctx, tx, path, depts, &sum); err != nil {
+					return nil, atRow(err, p.row)
+				}
 			}
-			return sum, err
 		}
-		if !known[p.email] {
-			sum.People++
+		err := audit.Write(ctx, tx, s.Now(), audit.Event{UserID: a.UserID, Action: audit.DeptChange,
+			Detail: map[string]any{"import": fileName, "rows": sum.Rows, "departments": sum.Departments}})
+		if err != nil {
+			return nil, err
 		}
-		for _, path := range p.heads {
-			heads[depts[path]] = append(heads[depts[path]], id)
+		heads := map[int64][]int64{}
+		for _, p := range people {
+			var ids []int64
+			for _, path := range p.paths {
+				ids = append(ids, depts[path])
+			}
+			id, err := s.Enroll(ctx, tx, a, p.email, p.name, p.roles, ids)
+			if err != nil {
+				return nil, atRow(err, p.row)
+			}
+			if !known[p.email] {
+				sum.People++
+			}
+			for _, path := range p.heads {
+				heads[depts[path]] = append(heads[depts[path]], id)
+			}
 		}
-	}
-	if len(heads) == 0 {
-		return sum, nil
-	}
-	return sum, s.change(ctx, a, audit.DeptChange, func(tx *sql.Tx) (map[string]any, error) {
+		if len(heads) == 0 {
+			return nil, nil
+		}
 		for d, us := range heads {
 			for _, u := range us {
 				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", d, u); err != nil {
@@ -115,6 +110,18 @@ func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileN
 		}
 		return map[string]any{"import": fileName, "heads": heads}, nil
 	})
+	if err != nil {
+		return ImportSummary{}, err
+	}
+	return sum, nil
+}
+
+// atRow places a problem at the file's row; other errors stay as they are.
+func atRow(err error, row int) error {
+	if pe := problem.As(err); pe != nil {
+		return pe.AtRow(row)
+	}
+	return err
 }
 
 // readImport reads and checks every row, merging the rows of each person.

@@ -3,6 +3,7 @@ package org_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -10,22 +11,26 @@ import (
 	"tierbase/platform/problem"
 )
 
-// enroll makes w.people stand for package users in the import: new emails become people.
+// enroll makes w.people stand for package users in the import: new emails become people,
+// who show once the import's transaction commits.
 func (w *world) enroll() {
 	next := int64(100)
-	w.org.Enroll = func(ctx context.Context, a access.Actor, email, name string, roles []string, depts []int64) (int64, error) {
+	w.org.Enroll = func(ctx context.Context, tx *sql.Tx, a access.Actor, email, name string, roles []string, depts []int64) (int64, error) {
 		for _, u := range w.people.List() {
 			if u.Email == email {
-				w.people.set(u.ID, roles, depts...)
+				w.db.AfterCommit(tx, &u, func() { w.people.set(u.ID, roles, depts...) })
 				return u.ID, nil
 			}
 		}
 		next++
-		w.people.set(next, roles, depts...)
-		w.people.mu.Lock()
-		w.people.list[len(w.people.list)-1].Email = email
-		w.people.mu.Unlock()
-		return next, nil
+		id := next
+		w.db.AfterCommit(tx, &id, func() {
+			w.people.set(id, roles, depts...)
+			w.people.mu.Lock()
+			w.people.list[len(w.people.list)-1].Email = email
+			w.people.mu.Unlock()
+		})
+		return id, nil
 	}
 }
 

@@ -299,7 +299,8 @@ func (s *Service) MainDepartment(userID int64) (int64, bool) {
 	return d, ok
 }
 
-// change runs fn in a write transaction with an audit event, then reloads the tree and roles.
+// change runs fn in a write transaction with an audit event of the detail fn answers (none
+// for a nil detail: fn wrote its own), then reloads the tree and roles.
 func (s *Service) change(ctx context.Context, a access.Actor, action string, fn func(tx *sql.Tx) (detail map[string]any, err error)) error {
 	if err := access.Can(a, access.ManageUsers); err != nil {
 		return err
@@ -308,7 +309,7 @@ func (s *Service) change(ctx context.Context, a access.Actor, action string, fn 
 	defer s.mu.Unlock()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		detail, err := fn(tx)
-		if err != nil {
+		if err != nil || detail == nil {
 			return err
 		}
 		return audit.Write(ctx, tx, s.Now(), audit.Event{UserID: a.UserID, Action: action, Detail: detail})

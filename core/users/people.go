@@ -54,11 +54,43 @@ func (s *Service) Add(ctx context.Context, a access.Actor, n NewUser) (User, str
 // the database has no admin, in the same statement, so that the check and the insert cannot
 // be separated.
 func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin bool) (User, string, error) {
-	email, err := cleanEmail(n.Email)
+	u, err := s.newUser(a, n)
 	if err != nil {
 		return User{}, "", err
 	}
-	u := User{Email: email, Roles: n.Roles, Departments: n.Departments, Invited: n.Password == ""}
+	if u.Departments, err = s.checkDepartments(u.Departments); err != nil {
+		return User{}, "", err
+	}
+	var hash string
+	if n.Password != "" {
+		u.Invited = false
+		if err := s.hash(ctx, func() error { hash = hashPassword(n.Password); return nil }); err != nil {
+			return User{}, "", err
+		}
+	}
+	var token string
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		token, err = s.insert(ctx, tx, a, &u, hash, firstAdmin)
+		return err
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return User{}, "", problem.New(409, "email_taken", "email", u.Email).OnField("email")
+		}
+		return User{}, "", err
+	}
+	return u, token, nil
+}
+
+// newUser checks a new person's email, name and roles (not their departments) and answers
+// them as an invited person, the actor being allowed to give those roles.
+func (s *Service) newUser(a access.Actor, n NewUser) (User, error) {
+	email, err := cleanEmail(n.Email)
+	if err != nil {
+		return User{}, err
+	}
+	u := User{Email: email, Roles: n.Roles, Departments: n.Departments, Invited: true}
 	if u.Roles == nil {
 		u.Roles = []string{Member}
 	}
@@ -66,61 +98,49 @@ func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin
 		n.Name = strings.SplitN(email, "@", 2)[0]
 	}
 	if u.Name, err = cleanName(n.Name); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	if u.Roles, err = s.checkRoles(u.Roles); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	if err := grantsAdmin(a, nil, u.Roles); err != nil {
-		return User{}, "", err
-	}
-	if u.Departments, err = s.checkDepartments(u.Departments); err != nil {
-		return User{}, "", err
+		return User{}, err
 	}
 	u.Role = roleOf(u.Roles)
-	var hash string
-	if n.Password != "" {
-		if err := s.hash(ctx, func() error { hash = hashPassword(n.Password); return nil }); err != nil {
-			return User{}, "", err
-		}
-	}
+	return u, nil
+}
+
+// insert stores the checked person u in tx with the password hash (empty: invited, and the
+// token of their link is answered), setting u.ID; memory holds them once tx commits.
+func (s *Service) insert(ctx context.Context, tx *sql.Tx, a access.Actor, u *User, hash string, firstAdmin bool) (string, error) {
 	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)"
 	if firstAdmin {
 		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin')"
 	}
-	var token string
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return problem.New(409, "setup_done") // an admin was created meanwhile
-		}
-		if u.ID, err = res.LastInsertId(); err != nil {
-			return err
-		}
-		if err := writeMemberships(ctx, tx, u); err != nil {
-			return err
-		}
-		if u.Invited {
-			if token, err = s.issueInvite(ctx, tx, u.ID); err != nil {
-				return err
-			}
-		}
-		return s.audit(ctx, tx, a, u.ID, "added", map[string]any{"email": u.Email, "name": u.Name,
-			"roles": u.Roles, "departments": u.Departments, "invited": u.Invited})
-	})
+	res, err := tx.ExecContext(ctx, q, u.Email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return User{}, "", problem.New(409, "email_taken", "email", email).OnField("email")
-		}
-		return User{}, "", err
+		return "", err
 	}
-	s.cache(u)
-	return u, token, nil
+	if n, err := res.RowsAffected(); err != nil {
+		return "", err
+	} else if n == 0 {
+		return "", problem.New(409, "setup_done") // an admin was created meanwhile
+	}
+	if u.ID, err = res.LastInsertId(); err != nil {
+		return "", err
+	}
+	if err := writeMemberships(ctx, tx, *u); err != nil {
+		return "", err
+	}
+	var token string
+	if u.Invited {
+		if token, err = s.issueInvite(ctx, tx, u.ID); err != nil {
+			return "", err
+		}
+	}
+	s.cacheAfter(tx, u)
+	return token, s.audit(ctx, tx, a, u.ID, "added", map[string]any{"email": u.Email, "name": u.Name,
+		"roles": u.Roles, "departments": u.Departments, "invited": u.Invited})
 }
 
 func cleanEmail(email string) (string, error) {
@@ -220,64 +240,88 @@ func (s *Service) audit(ctx context.Context, tx *sql.Tx, a access.Actor, id int6
 	return audit.Write(ctx, tx, s.Now(), audit.Event{UserID: a.UserID, Action: audit.UserChange, Detail: d})
 }
 
-func (s *Service) cache(u User) {
-	s.mu.Lock()
-	s.byID[u.ID] = u
-	s.version.Add(1)
-	s.mu.Unlock()
+// cacheAfter puts *u into memory once tx commits (as it is then), so that memory follows the
+// commits in their order.
+func (s *Service) cacheAfter(tx *sql.Tx, u *User) {
+	s.db.AfterCommit(tx, u, func() {
+		s.mu.Lock()
+		s.byID[u.ID] = *u
+		s.version.Add(1)
+		s.mu.Unlock()
+	})
 }
 
-// lastAdmin reports whether u is the only enabled admin.
-func (s *Service) lastAdmin(u User) bool {
+// lastAdmin reports whether, in tx, u is the only enabled admin.
+func lastAdmin(ctx context.Context, tx *sql.Tx, u User) (bool, error) {
 	if u.Role != Admin || u.Disabled {
-		return false
+		return false, nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, o := range s.byID {
-		if o.ID != u.ID && o.Role == Admin && !o.Disabled {
-			return false
-		}
-	}
-	return true
+	var others bool
+	err := tx.QueryRowContext(ctx, "SELECT EXISTS(SELECT 1 FROM _users WHERE role = ? AND disabled = 0 AND id != ?)", Admin, u.ID).Scan(&others)
+	return !others, err
 }
 
-// change applies fn to the person id as the actor, if the actor may manage users: fn edits
-// the copy of the person it is given and writes the change in tx; the edited person is then
-// kept unless they would leave no enabled admin (409 "last_admin").
+// change applies fn to the person id as the actor, if the actor may manage users.
 func (s *Service) change(ctx context.Context, a access.Actor, id int64, fn func(tx *sql.Tx, u *User) error) (User, error) {
 	if err := access.Can(a, access.ManageUsers); err != nil {
 		return User{}, err
 	}
-	s.changeMu.Lock()
-	defer s.changeMu.Unlock()
-	old, ok := s.Get(id)
+	var u User
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = s.changeTx(ctx, tx, id, fn)
+		return err
+	})
+	return u, err
+}
+
+// changeTx applies fn to the person id in tx: fn edits the copy of the person, as tx holds
+// them, and writes the change in tx; the edited person is then kept unless they would leave
+// no enabled admin (409 "last_admin"). Memory holds them once tx commits.
+func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx *sql.Tx, u *User) error) (User, error) {
+	found, err := readUsers(tx, id)
+	if err != nil {
+		return User{}, err
+	}
+	old, ok := found[id]
 	if !ok {
 		return User{}, problem.NotFound("user", "#"+strconv.FormatInt(id, 10))
 	}
 	u := old
 	u.Roles, u.Departments = slices.Clone(old.Roles), slices.Clone(old.Departments)
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := fn(tx, &u); err != nil {
-			return err
-		}
-		u.Role = roleOf(u.Roles)
-		if s.lastAdmin(old) && (u.Role != Admin || u.Disabled) {
-			return problem.New(409, "last_admin")
-		}
-		_, err := tx.ExecContext(ctx, "UPDATE _users SET role = ?, disabled = ? WHERE id = ?", u.Role, u.Disabled, u.ID)
-		return err
-	})
-	if err != nil {
+	if err := fn(tx, &u); err != nil {
 		return User{}, err
 	}
-	s.cache(u)
+	u.Role = roleOf(u.Roles)
+	if u.Role != Admin || u.Disabled {
+		if last, err := lastAdmin(ctx, tx, old); err != nil {
+			return User{}, err
+		} else if last {
+			return User{}, problem.New(409, "last_admin")
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE _users SET role = ?, disabled = ? WHERE id = ?", u.Role, u.Disabled, u.ID); err != nil {
+		return User{}, err
+	}
+	s.cacheAfter(tx, &u)
 	return u, nil
 }
 
 // Update edits a person's name, email, roles and departments.
 func (s *Service) Update(ctx context.Context, a access.Actor, id int64, p Patch) (User, error) {
-	return s.change(ctx, a, id, func(tx *sql.Tx, u *User) error {
+	if p.Departments != nil {
+		depts, err := s.checkDepartments(*p.Departments)
+		if err != nil {
+			return User{}, err
+		}
+		p.Departments = &depts
+	}
+	return s.change(ctx, a, id, s.edit(ctx, a, p))
+}
+
+// edit is the change of Update: it applies p, whose departments exist, to the person in tx.
+func (s *Service) edit(ctx context.Context, a access.Actor, p Patch) func(tx *sql.Tx, u *User) error {
+	return func(tx *sql.Tx, u *User) error {
 		changed := map[string]any{}
 		if p.Name != nil {
 			name, err := cleanName(*p.Name)
@@ -309,14 +353,8 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, p Patch)
 				u.Roles, changed["roles"] = roles, roles
 			}
 		}
-		if p.Departments != nil {
-			depts, err := s.checkDepartments(*p.Departments)
-			if err != nil {
-				return err
-			}
-			if !slices.Equal(depts, u.Departments) {
-				u.Departments, changed["departments"] = depts, depts
-			}
+		if p.Departments != nil && !slices.Equal(*p.Departments, u.Departments) {
+			u.Departments, changed["departments"] = *p.Departments, *p.Departments
 		}
 		if len(changed) == 0 {
 			return nil
@@ -331,7 +369,7 @@ func (s *Service) Update(ctx context.Context, a access.Actor, id int64, p Patch)
 			return err
 		}
 		return s.audit(ctx, tx, a, u.ID, "edited", changed)
-	})
+	}
 }
 
 // SetDisabled disables (or enables again) a person. A disabled person cannot sign in and
@@ -561,20 +599,50 @@ func init() {
 }
 
 // Enroll makes sure a person with the email exists and has the roles (nil: as they are, or
-// 成员 for someone new) and departments (the main one first), for the organisation import and
-// the demo: an existing person's memberships are replaced, someone new is invited (no
-// password yet). It answers their id.
+// 成员 for someone new) and departments (the main one first), for the demo: an existing
+// person's memberships are replaced, someone new is invited (no password yet). It answers
+// their id.
 func (s *Service) Enroll(ctx context.Context, a access.Actor, email, name string, roles []string, departments []int64) (int64, error) {
-	for _, u := range s.List() {
-		if strings.EqualFold(u.Email, strings.TrimSpace(email)) {
-			p := Patch{Departments: &departments}
-			if roles != nil {
-				p.Roles = &roles
-			}
-			_, err := s.Update(ctx, a, u.ID, p)
-			return u.ID, err
-		}
+	departments, err := s.checkDepartments(departments)
+	if err != nil {
+		return 0, err
 	}
-	u, _, err := s.Add(ctx, a, NewUser{Email: email, Name: name, Roles: roles, Departments: departments})
-	return u.ID, err
+	var id int64
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = s.EnrollTx(ctx, tx, a, email, name, roles, departments)
+		return err
+	})
+	return id, err
+}
+
+// EnrollTx is Enroll inside the caller's write transaction tx, for the organisation import,
+// which makes the departments in that same transaction: they are taken as given, without
+// repeats. Memory shows the person once tx commits, and not at all if it rolls back.
+func (s *Service) EnrollTx(ctx context.Context, tx *sql.Tx, a access.Actor, email, name string, roles []string, departments []int64) (int64, error) {
+	if err := access.Can(a, access.ManageUsers); err != nil {
+		return 0, err
+	}
+	email, err := cleanEmail(email)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, "SELECT id FROM _users WHERE email = ?", email).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		u, err := s.newUser(a, NewUser{Email: email, Name: name, Roles: roles, Departments: departments})
+		if err != nil {
+			return 0, err
+		}
+		_, err = s.insert(ctx, tx, a, &u, "", false)
+		return u.ID, err
+	} else if err != nil {
+		return 0, err
+	}
+	p := Patch{Departments: &departments}
+	if roles != nil {
+		p.Roles = &roles
+	}
+	_, err = s.changeTx(ctx, tx, id, s.edit(ctx, a, p))
+	return id, err
 }

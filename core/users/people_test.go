@@ -203,6 +203,46 @@ func TestLastAdmin(t *testing.T) {
 	}
 }
 
+// Two admins disabling each other at the same moment leave one of them enabled: the check for
+// the last admin and the change are one step.
+func TestLastAdminAtOnce(t *testing.T) {
+	us, _, boss, asBoss := people(t)
+	second, err := us.Create(ctx, asBoss, "second@example.com", "second-password", "二把手", users.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 300 {
+		errs := make(chan error, 2)
+		for _, id := range []int64{boss.ID, second.ID} {
+			go func() {
+				_, err := us.SetDisabled(ctx, asBoss, id, true)
+				errs <- err
+			}()
+		}
+		refused := 0
+		for range 2 {
+			if err := <-errs; code(err) == "last_admin" {
+				refused++
+			} else if err != nil {
+				t.Fatal(err)
+			}
+		}
+		enabled := 0
+		for _, u := range us.List() {
+			if u.Role == users.Admin && !u.Disabled {
+				enabled++
+				continue
+			}
+			if _, err := us.SetDisabled(ctx, asBoss, u.ID, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if refused != 1 || enabled != 1 {
+			t.Fatalf("%d refused, %d admins left enabled", refused, enabled)
+		}
+	}
+}
+
 func TestMembershipsStored(t *testing.T) {
 	us, dir, _, asBoss := people(t)
 	us.RoleExists = func(id string) bool { return id == users.Admin || id == users.Member || id == "sales" }

@@ -86,7 +86,6 @@ type Service struct {
 	throttle throttle
 	hashing  chan struct{} // one token per hash in flight
 	setupMu  sync.Mutex    // first-run setups one at a time
-	changeMu sync.Mutex    // changes to people one at a time, so the last admin stays
 	version  atomic.Uint64 // counts changes to byID (see Version)
 
 	// Grants resolves a person's roles and departments for ActorOf (set by package app from
@@ -137,7 +136,9 @@ func Open(db *store.DB) (*Service, error) {
 
 // readUsers reads the user with the given id from the database, or every user when id is 0,
 // with their roles and departments.
-func readUsers(db *sql.DB, id int64) (map[int64]User, error) {
+func readUsers(db interface {
+	Query(query string, args ...any) (*sql.Rows, error)
+}, id int64) (map[int64]User, error) {
 	out := map[int64]User{}
 	rows, err := db.Query(`SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
 		WHERE ? IN (0, id)`, id)

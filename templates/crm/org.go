@@ -92,7 +92,7 @@ func InstallOrg(ctx context.Context, o *org.Service, us *users.Service) error {
 	heads := map[int64][]int64{}
 	for _, p := range demoPeople {
 		dept := depts[p.dept]
-		id, err := o.Enroll(ctx, access.System, p.email+"@demo.tierbase", "", []string{roleIDs[p.role]}, []int64{dept})
+		id, err := us.Enroll(ctx, access.System, p.email+"@demo.tierbase", "", []string{roleIDs[p.role]}, []int64{dept})
 		if err != nil {
 			return err
 		}
