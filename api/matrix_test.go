@@ -552,20 +552,23 @@ func checkManage(m *matrix, c combo) {
 	m.status(c, "a scheme preview with manage rules", r, 200)
 }
 
-// An export writes every record's cells as the grid shows them: with two roles over
-// different rows and fields, a field 小王 sees on some rows only is a column of the file,
-// filled where the list shows it (masked where the list masks it) and empty elsewhere.
-func TestExportCellsAreTheGrids(t *testing.T) {
+// An export and a detail table show every record's cells as the grid shows them: with two
+// roles over different rows and fields, a field 小王 sees on some rows only is a column of
+// the file, filled where the list shows it (masked where the list masks it) and empty elsewhere.
+func TestExportAndDetailCellsAreTheGrids(t *testing.T) {
 	m := newMatrix(t)
 	m.admin.patch(tablePath("客户")+"/fields/"+url.PathEscape("电话"), map[string]any{"sensitive": true}).must(t, 200)
-	phone, region, amount := m.fieldID("电话"), m.fieldID("地区"), m.fieldID("累计消费金额")
+	phone, grade, amount := m.fieldID("电话"), m.fieldID("客户等级"), m.fieldID("累计消费金额")
+	for _, id := range m.recs {
+		m.admin.patch(recordPath("客户", id), map[string]any{"客户等级": "A"}).must(t, 200)
+	}
 	east := access.DataScope{Kind: access.ScopeCustom, Cond: &cond.Node{Field: "地区", Op: "eq", Value: "华东"}}
 	dept := access.DataScope{Kind: access.ScopeDepartment}
 	acts := []access.TableAction{access.View, access.ExportRows}
-	// a reads 王's and 钱's records (华东): the phone masked, the amount, no region;
-	// b reads 王's and 李's (the department): the region, no phone, no amount.
+	// a reads 王's and 钱's records (华东): the phone masked, the amount, no grade;
+	// b reads 王's and 李's (the department): the grade, no phone, no amount.
 	a := &access.Role{ID: "a", Default: &access.TablePerm{Actions: acts, Read: east, Change: east,
-		Fields: map[string]access.FieldAccess{phone: access.FieldMasked, region: access.FieldHidden}}}
+		Fields: map[string]access.FieldAccess{phone: access.FieldMasked, grade: access.FieldHidden}}}
 	b := &access.Role{ID: "b", Default: &access.TablePerm{Actions: acts, Read: dept, Change: dept,
 		Fields: map[string]access.FieldAccess{phone: access.FieldHidden, amount: access.FieldHidden}}}
 	m.grants = func() *access.Grants { return m.wangGrants(a, b) }
@@ -579,14 +582,14 @@ func TestExportCellsAreTheGrids(t *testing.T) {
 		t.Fatalf("export: %v rows, %v; the grid has %d", len(file), err, len(grid))
 	}
 	head := file[0]
-	for _, name := range []string{"电话", "地区", "累计消费金额"} {
+	for _, name := range []string{"电话", "客户等级", "累计消费金额"} {
 		if !slices.Contains(head, name) {
 			t.Errorf("the export leaves out %s: %v", name, head)
 		}
 	}
 	// The fields whose cells read as the list's values; the others (dates, people) are
 	// formatted for people, so only their being empty is compared.
-	same := []string{"客户编号", "客户名称", "电话", "地区", "累计消费金额"}
+	same := []string{"客户编号", "客户名称", "电话", "客户等级", "累计消费金额"}
 	shown := map[string][]string{}
 	for _, row := range file[1:] {
 		rec := grid[row[slices.Index(head, "客户编号")]]
@@ -605,17 +608,35 @@ func TestExportCellsAreTheGrids(t *testing.T) {
 			if cell := row[i]; slices.Contains(same, name) && cell != want || (cell == "") != (want == "") {
 				t.Errorf("%s of %s: the export says %q, the grid %q", name, rec["客户名称"], cell, want)
 			}
-			if want != "" && slices.Contains([]string{"电话", "地区", "累计消费金额"}, name) {
+			if want != "" && slices.Contains([]string{"电话", "客户等级", "累计消费金额"}, name) {
 				shown[name] = append(shown[name], strings.TrimPrefix(str(rec["客户名称"]), "客户-"))
 			}
 		}
 	}
-	for name, want := range map[string][]string{"电话": {"王", "钱"}, "地区": {"李", "王"}, "累计消费金额": {"王", "钱"}} {
+	for name, want := range map[string][]string{"电话": {"王", "钱"}, "客户等级": {"李", "王"}, "累计消费金额": {"王", "钱"}} {
 		if slices.Sort(shown[name]); !slices.Equal(shown[name], want) {
 			t.Errorf("%s shows on the records of %v, want %v", name, shown[name], want)
 		}
 	}
 	if raw := m.wang.get(tablePath("客户") + "/export?format=csv").Raw; strings.Contains(raw, "MARKER") {
 		t.Errorf("the export shows a phone in full: %s", raw)
+	}
+	// A detail table of the same fields shows the same cells.
+	chart := map[string]any{"title": "明细", "type": "table", "table": "客户", "columns": []string{"客户编号", "客户等级", "累计消费金额"}}
+	rows := m.wang.post("/api/charts/preview", map[string]any{"chart": chart}).must(t, 200)["rows"].([]any)
+	if len(rows) != len(grid) {
+		t.Fatalf("the detail table lists %d records, the grid %d", len(rows), len(grid))
+	}
+	for _, x := range rows {
+		keys := x.(map[string]any)["keys"].([]any)
+		rec := grid[str(keys[0])]
+		if rec == nil {
+			t.Fatalf("the detail table has a record the grid does not: %v", keys)
+		}
+		for i, name := range []string{"客户等级", "累计消费金额"} {
+			if got, want := keys[1+i], rec[name]; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s of %s: the detail table says %v, the grid %v", name, rec["客户名称"], got, want)
+			}
+		}
 	}
 }
