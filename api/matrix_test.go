@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"encoding/csv"
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -506,9 +508,24 @@ func gradeRule() map[string]any {
 		"when": map[string]any{"field": "累计消费金额", "op": "gt", "value": 0}, "actions": []map[string]any{{"type": "set", "field": "客户等级", "value": "A"}}}
 }
 
+// checkPreviews also checks that the previews count only the records 小王 reads: as many as
+// his list holds (those the rule matches, for the rule).
 func checkPreviews(m *matrix, c combo) {
-	m.sees(c, "a scheme preview", m.wang.post("/api/schemes/preview", gradeScheme()), true)
-	m.sees(c, "a rule preview", m.wang.post("/api/rules/preview", gradeRule()), true)
+	scheme := m.wang.post("/api/schemes/preview", gradeScheme())
+	m.sees(c, "a scheme preview", scheme, true)
+	counted := 0.0
+	for _, g := range scheme.Body["grades"].([]any) {
+		counted += num(g.(map[string]any)["before"])
+	}
+	if n := m.wang.count("客户"); counted != float64(n) {
+		m.t.Errorf("%s: a scheme preview counts %v records, 小王 reads %d", c, counted, n)
+	}
+	rule := m.wang.post("/api/rules/preview", gradeRule())
+	m.sees(c, "a rule preview", rule, true)
+	matching := m.wang.list("客户", "limit", "1", "filter", `{"field":"累计消费金额","op":"gt","value":0}`).must(m.t, 200)
+	if got, want := num(rule.Body["matched"]), num(matching["total"]); got != want {
+		m.t.Errorf("%s: a rule preview matches %v records, 小王 reads %v of them", c, got, want)
+	}
 }
 
 func checkRecent(m *matrix, c combo) {
@@ -533,4 +550,93 @@ func checkDocument(m *matrix, c combo) {
 func checkManage(m *matrix, c combo) {
 	r := m.wang.post("/api/schemes/preview", gradeScheme())
 	m.status(c, "a scheme preview with manage rules", r, 200)
+}
+
+// An export and a detail table show every record's cells as the grid shows them: with two
+// roles over different rows and fields, a field 小王 sees on some rows only is a column of
+// the file, filled where the list shows it (masked where the list masks it) and empty elsewhere.
+func TestExportAndDetailCellsAreTheGrids(t *testing.T) {
+	m := newMatrix(t)
+	m.admin.patch(tablePath("客户")+"/fields/"+url.PathEscape("电话"), map[string]any{"sensitive": true}).must(t, 200)
+	phone, grade, amount := m.fieldID("电话"), m.fieldID("客户等级"), m.fieldID("累计消费金额")
+	for _, id := range m.recs {
+		m.admin.patch(recordPath("客户", id), map[string]any{"客户等级": "A"}).must(t, 200)
+	}
+	east := access.DataScope{Kind: access.ScopeCustom, Cond: &cond.Node{Field: "地区", Op: "eq", Value: "华东"}}
+	dept := access.DataScope{Kind: access.ScopeDepartment}
+	acts := []access.TableAction{access.View, access.ExportRows}
+	// a reads 王's and 钱's records (华东): the phone masked, the amount, no grade;
+	// b reads 王's and 李's (the department): the grade, no phone, no amount.
+	a := &access.Role{ID: "a", Default: &access.TablePerm{Actions: acts, Read: east, Change: east,
+		Fields: map[string]access.FieldAccess{phone: access.FieldMasked, grade: access.FieldHidden}}}
+	b := &access.Role{ID: "b", Default: &access.TablePerm{Actions: acts, Read: dept, Change: dept,
+		Fields: map[string]access.FieldAccess{phone: access.FieldHidden, amount: access.FieldHidden}}}
+	m.grants = func() *access.Grants { return m.wangGrants(a, b) }
+
+	grid := map[string]map[string]any{} // 客户编号 → the record as the list shows it
+	for _, r := range items(m.wang.list("客户", "limit", "1000").must(t, 200)) {
+		grid[str(r["客户编号"])] = r
+	}
+	file, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(m.wang.get(tablePath("客户")+"/export?format=csv").Raw, "\ufeff"))).ReadAll()
+	if err != nil || len(file) != len(grid)+1 {
+		t.Fatalf("export: %v rows, %v; the grid has %d", len(file), err, len(grid))
+	}
+	head := file[0]
+	for _, name := range []string{"电话", "客户等级", "累计消费金额"} {
+		if !slices.Contains(head, name) {
+			t.Errorf("the export leaves out %s: %v", name, head)
+		}
+	}
+	// The fields whose cells read as the list's values; the others (dates, people) are
+	// formatted for people, so only their being empty is compared.
+	same := []string{"客户编号", "客户名称", "电话", "客户等级", "累计消费金额"}
+	shown := map[string][]string{}
+	for _, row := range file[1:] {
+		rec := grid[row[slices.Index(head, "客户编号")]]
+		if rec == nil {
+			t.Fatalf("the export has a record the grid does not: %v", row)
+		}
+		for i, name := range head {
+			if i == 0 { // the id, which the list calls "id"
+				name = "id"
+			}
+			v, has := rec[name]
+			want := ""
+			if has && v != nil {
+				want = fmt.Sprint(v)
+			}
+			if cell := row[i]; slices.Contains(same, name) && cell != want || (cell == "") != (want == "") {
+				t.Errorf("%s of %s: the export says %q, the grid %q", name, rec["客户名称"], cell, want)
+			}
+			if want != "" && slices.Contains([]string{"电话", "客户等级", "累计消费金额"}, name) {
+				shown[name] = append(shown[name], strings.TrimPrefix(str(rec["客户名称"]), "客户-"))
+			}
+		}
+	}
+	for name, want := range map[string][]string{"电话": {"王", "钱"}, "客户等级": {"李", "王"}, "累计消费金额": {"王", "钱"}} {
+		if slices.Sort(shown[name]); !slices.Equal(shown[name], want) {
+			t.Errorf("%s shows on the records of %v, want %v", name, shown[name], want)
+		}
+	}
+	if raw := m.wang.get(tablePath("客户") + "/export?format=csv").Raw; strings.Contains(raw, "MARKER") {
+		t.Errorf("the export shows a phone in full: %s", raw)
+	}
+	// A detail table of the same fields shows the same cells.
+	chart := map[string]any{"title": "明细", "type": "table", "table": "客户", "columns": []string{"客户编号", "客户等级", "累计消费金额"}}
+	rows := m.wang.post("/api/charts/preview", map[string]any{"chart": chart}).must(t, 200)["rows"].([]any)
+	if len(rows) != len(grid) {
+		t.Fatalf("the detail table lists %d records, the grid %d", len(rows), len(grid))
+	}
+	for _, x := range rows {
+		keys := x.(map[string]any)["keys"].([]any)
+		rec := grid[str(keys[0])]
+		if rec == nil {
+			t.Fatalf("the detail table has a record the grid does not: %v", keys)
+		}
+		for i, name := range []string{"客户等级", "累计消费金额"} {
+			if got, want := keys[1+i], rec[name]; fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s of %s: the detail table says %v, the grid %v", name, rec["客户名称"], got, want)
+			}
+		}
+	}
 }

@@ -87,8 +87,9 @@ type Fields struct {
 	ReadOnly map[string]bool // field ids no role of the actor may change
 	Masked   map[string]bool // 敏感 field ids the actor sees masked (138****8000) and may not change
 	// Partial are the field ids some of the actor's roles may read and others not: they show
-	// on the rows a role that may read them reads (Policy.Strip), and are left out wherever
-	// a field is used across rows (filters, sorts, searches, charts, exports, history).
+	// on the rows a role that may read them reads (Policy.Strip: lists, records, exports,
+	// history), and are refused wherever a field is used across rows (filters, sorts,
+	// searches, chart dimensions and measures).
 	Partial map[string]bool
 }
 

@@ -28,7 +28,10 @@ type Query struct {
 }
 
 // Write exports t's records that the actor may see and that match q, as format "csv" or
-// "xlsx", without the fields hidden from the actor; it needs the Export permission. progress, if not nil, gets the count so far. It returns the number written.
+// "xlsx", cell by cell as the grid shows them: without the fields hidden from the actor, and
+// a field they see on some rows only written on those rows (masked where the grid masks it),
+// empty on the others. It needs the Export permission. progress, if not nil, gets the count
+// so far. It returns the number written.
 // A finished export is logged (操作日志: table, rows, the filter as a sentence).
 func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema.Table, q Query,
 	w io.Writer, format string, progress func(n int)) (int, error) {
@@ -126,11 +129,12 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 	return n, audit.RecordAt(ctx, recs.DB, recs.Now(), audit.Event{UserID: a.UserID, Action: audit.Export, TableID: t.ID, Detail: detail})
 }
 
-// exported lists the columns of the file: the id first, then the fields the actor may see.
+// exported lists the columns of the file: the id first, then the fields the actor may see on
+// some rows (records.Each leaves a field out of the rows where they may not).
 func exported(t *schema.Table, fs access.Fields) []*schema.Field {
 	out := []*schema.Field{t.Field(schema.FieldID)}
 	for _, f := range t.Fields {
-		if f.ID != schema.FieldID && fs.Visible(f.ID) {
+		if f.ID != schema.FieldID && !fs.Hidden[f.ID] {
 			out = append(out, f)
 		}
 	}

@@ -369,11 +369,17 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 		return nil, err
 	}
 	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
+	// Counts and samples cover only the records the actor may read: a designer who reads
+	// some rows learns nothing of the others.
+	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
 	// One pass over the table: records per (grade now, grade then); the moves are the pairs
 	// that differ, the counts per grade the sums on either side.
-	q := fmt.Sprintf("SELECT old, new, COUNT(*) FROM (SELECT COALESCE(%s, '') AS old, COALESCE(%s, '') AS new FROM %s LIMIT -1) GROUP BY 1, 2 ORDER BY 3 DESC",
-		g.col, g.expr, g.table)
-	rows, err := e.DB.R.QueryContext(ctx, q, g.args...)
+	q := fmt.Sprintf("SELECT old, new, COUNT(*) FROM (SELECT COALESCE(%s, '') AS old, COALESCE(%s, '') AS new FROM %s WHERE %s LIMIT -1) GROUP BY 1, 2 ORDER BY 3 DESC",
+		g.col, g.expr, g.table, scope)
+	rows, err := e.DB.R.QueryContext(ctx, q, slices.Concat(g.args, scopeArgs)...)
 	if err != nil {
 		return nil, err
 	}
@@ -411,11 +417,7 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 			imp.Grades = append(imp.Grades, GradeCount{Value: v, Before: before[v], After: after[v]})
 		}
 	}
-	// The samples are records the actor may read, named only if they may see the title.
-	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())
-	if err != nil {
-		return nil, err
-	}
+	// The samples are named only if the actor may see the title.
 	q = fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), ''), COALESCE(%s, ''), COALESCE(%s, '') FROM %s WHERE %s AND (%s) LIMIT 5",
 		access.TitleSQL(a, g.t), g.col, g.expr, g.table, g.differ, scope)
 	rows, err = e.DB.R.QueryContext(ctx, q, slices.Concat(g.args, g.args, scopeArgs)...)

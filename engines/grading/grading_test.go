@@ -2,6 +2,7 @@ package grading_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"testing"
@@ -369,5 +370,64 @@ func TestSchemeNamesUniqueAndNoCurrentUser(t *testing.T) {
 	unnamed.Name = ""
 	if _, err := e.eng.Preview(context.Background(), access.System, unnamed, "zh"); err != nil {
 		t.Fatalf("preview of an unnamed scheme: %v", err)
+	}
+}
+
+// A scheme's preview counts only the records the previewing person may read: an admin the
+// whole table, a 仅本人 designer their own records, per grade as a count by hand says.
+func TestPreviewCountsWithinScope(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	var people []int64
+	for _, name := range []string{"张伟", "李娜"} {
+		u, err := e.recs.Users.Create(ctx, access.System, name+"@example.com", "password-1", name, "member")
+		if err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, u.ID)
+	}
+	for i := 0; i < 10; i++ {
+		e.create(t, records.Input{"最近消费日": day(e.now, -i), "购买频率": 6 + i%2, "累计消费金额": 8000 + i*1000, "负责人": people[i%3%2]})
+	}
+	own := access.DataScope{Kind: access.ScopeOwn}
+	designer := access.Actor{UserID: people[0], Role: access.RoleMember, Grants: &access.Grants{Roles: []*access.Role{{ID: "designer",
+		Default: &access.TablePerm{Actions: []access.TableAction{access.View, access.ManageTableRules}, Read: own, Change: own}}}}}
+	// byHand counts the records of the scope (SQL) whose amount makes them 高价值客户, and the others.
+	byHand := func(scope string, args ...any) (high, rest int) {
+		q := fmt.Sprintf("SELECT COUNT(*) FILTER (WHERE %q > 10000), COUNT(*) FILTER (WHERE %q <= 10000) FROM %q WHERE %s",
+			e.t.Field("累计消费金额").Column(), e.t.Field("累计消费金额").Column(), e.t.SQLName(), scope)
+		if err := e.recs.DB.R.QueryRow(q, args...).Scan(&high, &rest); err != nil {
+			t.Fatal(err)
+		}
+		return high, rest
+	}
+	admin := access.Actor{UserID: 1, Role: access.RoleAdmin}
+	mine := fmt.Sprintf("%q = ?", e.t.Field(schema.FieldOwner).Column())
+	for _, c := range []struct {
+		who   access.Actor
+		scope string
+		args  []any
+	}{
+		{admin, "1=1", nil},
+		{designer, mine, []any{people[0]}},
+	} {
+		high, rest := byHand(c.scope, c.args...)
+		imp, err := e.eng.Preview(ctx, c.who, s2(), "zh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := map[string]int{}
+		before := 0
+		for _, g := range imp.Grades {
+			after[g.Value] = g.After
+			before += g.Before
+		}
+		if imp.Changed != high+rest || before != high+rest || after["高价值客户"] != high || after["普通客户"] != rest ||
+			imp.Net["高价值客户"] != high || len(imp.Samples) != min(high+rest, 5) {
+			t.Errorf("%s: impact %+v, want %d 高价值客户 and %d 普通客户", c.who.Role, imp, high, rest)
+		}
+	}
+	if h, r := byHand(mine, people[0]); h+r == 10 || h+r == 0 {
+		t.Fatalf("the designer owns %d of 10 records: the test cannot tell the scopes apart", h+r)
 	}
 }

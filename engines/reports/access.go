@@ -6,14 +6,20 @@ import (
 )
 
 // hidden refuses a chart of a table the actor may not view, or that uses a field they may not
-// see on every row — as a dimension, measure, column, date or region field, or in its
-// filter — since its numbers would reveal the field.
+// see on every row — as a dimension, measure, date or region field, or in its filter —
+// since its numbers would reveal the field. A detail table's column needs only to be seen on
+// some rows: it lists records, and shows the field on those rows alone (detail).
 func (e *Engine) hidden(p *plan, a access.Actor) error {
 	if err := access.CanOn(a, p.t, access.View); err != nil {
 		return err
 	}
 	fs := access.FieldsOf(a, p.t)
-	refs := append([]ref(nil), p.columns...)
+	for _, r := range p.columns {
+		if fs.Hidden[r.Field.ID] {
+			return problem.New(403, "field_hidden", "name", r.Field.Name)
+		}
+	}
+	var refs []ref
 	for _, d := range p.dims {
 		refs = append(refs, d.ref)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
+	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
@@ -184,7 +185,9 @@ func (p *plan) periods(today time.Time, f Filters) (cur, prev [2]string, ok bool
 	return [2]string{start.Format(layout), end.Format(layout)}, [2]string{pstart.Format(layout), pend.Format(layout)}, true
 }
 
-// detail lists the newest records (at most maxDetailRows) with the chart's columns.
+// detail lists the newest records (at most maxDetailRows) with the chart's columns. A column
+// the actor sees on some rows only is empty on the others, as in the grid: those rows are
+// read whole and judged by the actor's policy.
 func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters, res *Result) error {
 	s, err := e.source(p, a, f)
 	if err != nil {
@@ -192,13 +195,28 @@ func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters,
 	}
 	cols := []string{"s.id"}
 	res.Dimensions = []string{}
+	fs := access.FieldsOf(a, p.t)
+	var partial []int // the columns seen on some rows only
 	for i, r := range p.columns {
 		cols = append(cols, s.col(r))
 		res.Dimensions = append(res.Dimensions, r.name())
 		if r.Field.Type == schema.User {
 			res.UserKeys = append(res.UserKeys, i)
 		}
+		if fs.Partial[r.Field.ID] {
+			partial = append(partial, i)
+		}
 	}
+	var policy *access.Policy
+	if partial != nil {
+		if policy, err = access.PolicyOf(a, p.t, e.env(a)); err != nil {
+			return err
+		}
+		for _, fl := range p.t.Fields {
+			cols = append(cols, s.col(ref{Field: fl}))
+		}
+	}
+	n := 1 + len(p.columns) // the id and the chart's columns; then, with partial ones, the whole record
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY s.id DESC LIMIT %d", strings.Join(cols, ", "), s.from, s.where, maxDetailRows)
 	rs, err := e.DB.R.QueryContext(ctx, q, s.args...)
 	if err != nil {
@@ -220,7 +238,19 @@ func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters,
 				vals[i] = string(b)
 			}
 		}
-		res.Rows = append(res.Rows, Row{Keys: vals[1:], Values: []*float64{},
+		if policy != nil {
+			rec := make(map[string]any, len(p.t.Fields))
+			for i, fl := range p.t.Fields {
+				rec[fl.ID] = records.FromSQL(fl, vals[n+i])
+			}
+			sees := policy.Sees(rec)
+			for _, i := range partial {
+				if !sees(p.columns[i].Field.ID) {
+					vals[1+i] = nil
+				}
+			}
+		}
+		res.Rows = append(res.Rows, Row{Keys: vals[1:n:n], Values: []*float64{},
 			Filter: &cond.Node{Field: schema.FieldID, Op: "eq", Value: vals[0]}})
 	}
 	if res.UserKeys != nil {

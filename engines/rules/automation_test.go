@@ -661,3 +661,51 @@ func TestNotifyHidesWhatTheRecipientMayNotRead(t *testing.T) {
 		t.Fatalf("inbox %+v", items)
 	}
 }
+
+// designer is a person who may view the table and design rules on it but reads only the
+// records they own (仅本人).
+func designer(id int64) access.Actor {
+	own := access.DataScope{Kind: access.ScopeOwn}
+	return access.Actor{UserID: id, Role: access.RoleMember, Grants: &access.Grants{Roles: []*access.Role{{ID: "designer",
+		Default: &access.TablePerm{Actions: []access.TableAction{access.View, access.ManageTableRules}, Read: own, Change: own}}}}}
+}
+
+// A rule's preview counts only the records the previewing person may read: an admin counts
+// the whole table, a 仅本人 designer their own records, as a count by hand says.
+func TestRulePreviewCountsWithinScope(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for i := 0; i < 12; i++ {
+		w.customer(t, records.Input{"累计消费金额": i * 5000, "客户等级": "普通客户", "负责人": []int64{w.zhang, w.li, w.li}[i%3]})
+	}
+	r := &rules.Rule{Name: "升级", Table: "客户", Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When:    leaf("累计消费金额", "gte", 30000),
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "客户等级", Value: "潜力客户"}, {Type: rules.ActAddTag, Field: "标签", Tag: "重点"}}}
+	byHand := func(owner string, args ...any) int {
+		var n int
+		q := fmt.Sprintf("SELECT COUNT(*) FROM %q WHERE %q >= 30000 AND %s", w.cust.SQLName(), w.cust.Field("累计消费金额").Column(), owner)
+		if err := w.DB.R.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	owner := w.cust.Field(schema.FieldOwner).Column()
+	for _, c := range []struct {
+		who  access.Actor
+		want int
+	}{
+		{access.Actor{UserID: 1, Role: access.RoleAdmin}, byHand("1=1")},
+		{designer(w.zhang), byHand(fmt.Sprintf("%q = ?", owner), w.zhang)},
+	} {
+		p, err := w.Rules.PreviewRule(ctx, c.who, r, "zh")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Matched != c.want || len(p.Changes) != 2 || p.Changes[0].Count != c.want || p.Changes[1].Count != c.want || len(p.Samples) != min(c.want, 5) {
+			t.Errorf("%s: preview %+v, want %d", c.who.Role, p, c.want)
+		}
+	}
+	if byHand("1=1") == byHand(fmt.Sprintf("%q = ?", owner), w.zhang) {
+		t.Fatal("the two counts should differ")
+	}
+}

@@ -432,6 +432,13 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 	if err != nil {
 		return nil, err
 	}
+	// Counts, changes and samples cover only the records the actor may read: a designer who
+	// reads some rows learns nothing of the others.
+	scope, scopeArgs, err := access.ScopeSQL(a, c.t, access.Read, e.env())
+	if err != nil {
+		return nil, err
+	}
+	w, args = "("+w+") AND ("+scope+")", slices.Concat(args, scopeArgs)
 	p := &RulePreview{Changes: []Change{}, Samples: []grading.Sample{}, Text: r.Describe(e.Catalog, lang)}
 	table := quoteTable(c.t)
 	if err := e.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+w, args...).Scan(&p.Matched); err != nil {
@@ -481,13 +488,9 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 		}
 		rows.Close()
 	}
-	// The samples are records the actor may read, named only if they may see the title.
-	scope, scopeArgs, err := access.ScopeSQL(a, c.t, access.Read, e.env())
-	if err != nil {
-		return nil, err
-	}
-	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s AND (%s) LIMIT 5",
-		access.TitleSQL(a, c.t), table, w, scope), slices.Concat(args, scopeArgs)...)
+	// The samples are named only if the actor may see the title.
+	rows, err := e.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, COALESCE(CAST(%s AS TEXT), '') FROM %s WHERE %s LIMIT 5",
+		access.TitleSQL(a, c.t), table, w), args...)
 	if err != nil {
 		return nil, err
 	}
