@@ -49,3 +49,11 @@ step('a whole phone typed with +86 and spaces finds the customer; the server ref
   const refused = await zhang.get(`/tables/${encodeURIComponent('客户')}/records?filter=${encodeURIComponent(JSON.stringify({ field: '联系电话', op: 'contains', value: phone.slice(0, 4) }))}`);
   assert.equal(refused.status, 400);
 });
+
+step('a shared link sorting by 联系电话 opens the grid unsorted, not with an error', async () => {
+  const all = await api.records('客户', { limit: 1 });
+  await page.goto(`${server.url}/t/${encodeURIComponent('客户')}?sort=-${encodeURIComponent('联系电话')}`);
+  await untilText(page.getByTestId('grid-total'), `共 ${all.total} 条`);
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('.el-message--error').count(), 0, 'no error shown');
+});
