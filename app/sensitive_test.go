@@ -21,6 +21,7 @@ import (
 	"tierbase/platform/problem"
 	"tierbase/platform/secret"
 	"tierbase/platform/spreadsheet"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -465,5 +466,52 @@ func TestSensitiveEmailAnyCase(t *testing.T) {
 	c, _ := open(t, dir)
 	if found(c, lower) {
 		t.Error("the hashes were recomputed again on the second opening")
+	}
+}
+
+// An old data directory whose unique 敏感 email is held twice in different case cannot be
+// upgraded: opening it names the records, and changes nothing.
+func TestSensitiveEmailUpgradeCaseClash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, shut := open(t, dir)
+	mail, err := a.Catalog.AddField(ctx, access.System, "客户", &schema.Field{Name: "邮箱", Type: schema.Email, Unique: true, Sensitive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := customers(t, a)
+	var ids []int64
+	for _, m := range []string{"Li.Na@Example.com", "wang@example.com"} {
+		r, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": m, "邮箱": m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID())
+	}
+	// As an older version could store them: the second holds the first in lower case, each
+	// hashed by its exact text.
+	set := `UPDATE "` + tb.SQLName() + `" SET "` + mail.Column() + `" = ?, "` + mail.HashColumn() + `" = ? WHERE id = ?`
+	exact := a.Keys.Hash("Li.Na@Example.com", mail.ID)
+	err = a.DB.Exec(ctx, set+`; `+set+`; DELETE FROM _sequences WHERE key = '_sensitive_hash_form'`,
+		a.Keys.Seal("Li.Na@Example.com", mail.ID), exact, ids[0],
+		a.Keys.Seal("li.na@example.com", mail.ID), a.Keys.Hash("li.na@example.com", mail.ID), ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shut()
+	if _, err := app.Open(dir); err == nil || !strings.Contains(err.Error(), "邮箱") || !strings.Contains(err.Error(), fmt.Sprintf("records %d, %d", ids[0], ids[1])) {
+		t.Fatalf("opening: %v", err)
+	}
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var h []byte
+	var marks int
+	db.R.QueryRow(`SELECT "`+mail.HashColumn()+`" FROM "`+tb.SQLName()+`" WHERE id = ?`, ids[0]).Scan(&h)
+	db.R.QueryRow("SELECT COUNT(*) FROM _sequences WHERE key = '_sensitive_hash_form'").Scan(&marks)
+	if !bytes.Equal(h, exact) || marks != 0 {
+		t.Errorf("the failed upgrade changed the data: hash %x, want %x; %d version marks", h, exact, marks)
 	}
 }

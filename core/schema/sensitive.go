@@ -128,10 +128,16 @@ func rehash(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 		return errors.Join(err, bad)
 	}
 	if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), f.Unique)); err != nil {
-		if f.Unique && strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("the field is unique, and two records hold the same email in different case: make them differ (or merge the records) with a version before this one, then start again")
+		if !f.Unique || !strings.Contains(err.Error(), "UNIQUE") {
+			return err
 		}
-		return err
+		var ids string
+		q := fmt.Sprintf("SELECT group_concat(id, ', ') FROM %s WHERE %s IS NOT NULL GROUP BY %s HAVING COUNT(*) > 1 LIMIT 1",
+			store.Quote(t.SQLName()), store.Quote(f.HashColumn()), store.Quote(f.HashColumn()))
+		if err := tx.QueryRowContext(ctx, q).Scan(&ids); err != nil {
+			return err
+		}
+		return fmt.Errorf("the field is unique, and records %s hold the same email in different case: with the version before this one, make them differ or merge them, then start again", ids)
 	}
 	return nil
 }
