@@ -21,6 +21,7 @@ import (
 	"tierbase/platform/problem"
 	"tierbase/platform/secret"
 	"tierbase/platform/spreadsheet"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -395,5 +396,122 @@ func TestSensitiveInTheOperationLog(t *testing.T) {
 	got := fmt.Sprint(entries)
 	if !strings.Contains(got, phone) || !strings.Contains(got, "13900139000") || strings.Contains(got, "tb1:") {
 		t.Fatalf("log entries %s", got)
+	}
+}
+
+// A 敏感 email is found whatever its case and surrounding spaces, a phone however it is
+// typed; a data directory whose email hashes were taken of the exact text (before this
+// version) has them recomputed once when opened, and is then found the same way.
+func TestSensitiveEmailAnyCase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, shut := open(t, dir)
+	mail, err := a.Catalog.AddField(ctx, access.System, "客户", &schema.Field{Name: "邮箱", Type: schema.Email, Unique: true, Sensitive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := customers(t, a)
+	rec, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": "甲公司", "邮箱": "Li.Na@Example.com", "联系电话": phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": "乙公司", "邮箱": "wang@example.com"})
+	if _, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": "丙公司", "邮箱": "LI.NA@example.COM"}); err == nil {
+		t.Error("a unique sensitive email was taken twice in different case")
+	}
+	found := func(a *app.App, filter *cond.Node) bool {
+		t.Helper()
+		got := find(t, a, access.System, filter)
+		return len(got) == 1 && got[0].ID() == rec.ID()
+	}
+	for _, c := range []*cond.Node{
+		{Field: "邮箱", Op: "eq", Value: "li.na@example.com"},
+		{Field: "邮箱", Op: "eq", Value: " LI.NA@EXAMPLE.COM "},
+		{Field: "邮箱", Op: "eq", Value: "Li.Na＠Example.com"}, // a full-width @ from a Chinese keyboard
+		{Field: "邮箱", Op: "in", Value: []any{"nobody@example.com", "li.na@example.COM"}},
+		{Field: "邮箱", Op: "nin", Value: []any{"WANG@example.com"}},
+		{Field: "联系电话", Op: "eq", Value: "138 0013 8000"},
+		{Field: "联系电话", Op: "eq", Value: "+86 13800138000"},
+	} {
+		if !found(a, c) {
+			t.Errorf("%+v does not find the record", c)
+		}
+	}
+	if p, _ := a.Records.List(ctx, access.System, tb, records.Query{Search: "li.na@EXAMPLE.com"}); len(p.Items) != 1 {
+		t.Errorf("the quick search by the whole email in other case found %d", len(p.Items))
+	}
+	if got, _ := a.Records.Get(ctx, access.System, tb, rec.ID()); got[mail.ID] != "Li.Na@Example.com" {
+		t.Errorf("the email reads back as %v, not as it was written", got[mail.ID])
+	}
+
+	// An older version's data directory: the hash of the exact text, and no version mark.
+	exact := a.Keys.Hash("Li.Na@Example.com", mail.ID)
+	if err := a.DB.Exec(ctx, `UPDATE "`+tb.SQLName()+`" SET "`+mail.HashColumn()+`" = ? WHERE id = ?; DELETE FROM _sequences WHERE key = '_sensitive_hash_form'`, exact, rec.ID()); err != nil {
+		t.Fatal(err)
+	}
+	lower := &cond.Node{Field: "邮箱", Op: "eq", Value: "li.na@example.com"}
+	if found(a, lower) {
+		t.Fatal("the old hash was not written: the test proves nothing")
+	}
+	shut()
+	b, shut := open(t, dir)
+	if !found(b, lower) || !found(b, &cond.Node{Field: "邮箱", Op: "eq", Value: "Li.Na@Example.com"}) {
+		t.Error("after opening an old data directory, the email is not found in any case")
+	}
+	// Once: a hash written in the old form after the upgrade stays as it is.
+	if err := b.DB.Exec(ctx, `UPDATE "`+tb.SQLName()+`" SET "`+mail.HashColumn()+`" = ? WHERE id = ?`, exact, rec.ID()); err != nil {
+		t.Fatal(err)
+	}
+	shut()
+	c, _ := open(t, dir)
+	if found(c, lower) {
+		t.Error("the hashes were recomputed again on the second opening")
+	}
+}
+
+// An old data directory whose unique 敏感 email is held twice in different case cannot be
+// upgraded: opening it names the records, and changes nothing.
+func TestSensitiveEmailUpgradeCaseClash(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, shut := open(t, dir)
+	mail, err := a.Catalog.AddField(ctx, access.System, "客户", &schema.Field{Name: "邮箱", Type: schema.Email, Unique: true, Sensitive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := customers(t, a)
+	var ids []int64
+	for _, m := range []string{"Li.Na@Example.com", "wang@example.com"} {
+		r, err := a.Records.Create(ctx, access.System, tb, records.Input{"客户名称": m, "邮箱": m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID())
+	}
+	// As an older version could store them: the second holds the first in lower case, each
+	// hashed by its exact text.
+	set := `UPDATE "` + tb.SQLName() + `" SET "` + mail.Column() + `" = ?, "` + mail.HashColumn() + `" = ? WHERE id = ?`
+	exact := a.Keys.Hash("Li.Na@Example.com", mail.ID)
+	err = a.DB.Exec(ctx, set+`; `+set+`; DELETE FROM _sequences WHERE key = '_sensitive_hash_form'`,
+		a.Keys.Seal("Li.Na@Example.com", mail.ID), exact, ids[0],
+		a.Keys.Seal("li.na@example.com", mail.ID), a.Keys.Hash("li.na@example.com", mail.ID), ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shut()
+	if _, err := app.Open(dir); err == nil || !strings.Contains(err.Error(), "邮箱") || !strings.Contains(err.Error(), fmt.Sprintf("records %d, %d", ids[0], ids[1])) {
+		t.Fatalf("opening: %v", err)
+	}
+	db, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var h []byte
+	var marks int
+	db.R.QueryRow(`SELECT "`+mail.HashColumn()+`" FROM "`+tb.SQLName()+`" WHERE id = ?`, ids[0]).Scan(&h)
+	db.R.QueryRow("SELECT COUNT(*) FROM _sequences WHERE key = '_sensitive_hash_form'").Scan(&marks)
+	if !bytes.Equal(h, exact) || marks != 0 {
+		t.Errorf("the failed upgrade changed the data: hash %x, want %x; %d version marks", h, exact, marks)
 	}
 }

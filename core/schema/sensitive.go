@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,7 +28,9 @@ const sealBatch = 5000
 
 // UseKeys gives the catalog the key ring that seals sensitive values, and checks that it
 // opens the values already stored: a missing or wrong key is an error here, at start, rather
-// than garbage later. An empty ring gets its first key when nothing sealed is stored.
+// than garbage later. An empty ring gets its first key when nothing sealed is stored. Hashes
+// a data directory holds in an older form are recomputed here (upgradeHashes), as only now
+// are the keys known.
 func (c *Catalog) UseKeys(ctx context.Context, r *secret.Ring) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -60,7 +63,81 @@ func (c *Catalog) UseKeys(ctx context.Context, r *secret.Ring) error {
 		}
 	}
 	if r.Empty() {
-		return r.Add()
+		if err := r.Add(); err != nil {
+			return err
+		}
+	}
+	return c.upgradeHashes(ctx)
+}
+
+// hashFormKey is the _sequences entry holding the version of hashForm the stored hashes were
+// taken with: none before emails were hashed trimmed and in lower case, hashFormVersion since.
+const (
+	hashFormKey     = "_sensitive_hash_form"
+	hashFormVersion = 2
+)
+
+// upgradeHashes recomputes, once, the hashes of the sensitive emails of a data directory
+// written before their hashes were taken of hashForm (phones were already hashed by their
+// digits, their storage form; texts are hashed as they are). Each field is rewritten in one
+// transaction, in batches; the version is recorded when all are done, so an interrupted
+// upgrade runs again on the next start.
+func (c *Catalog) upgradeHashes(ctx context.Context) error {
+	var version int
+	err := c.db.R.QueryRowContext(ctx, "SELECT value FROM _sequences WHERE key = ?", hashFormKey).Scan(&version)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if version >= hashFormVersion {
+		return nil
+	}
+	for _, t := range c.Tables() {
+		for _, f := range t.Fields {
+			if !f.Sensitive || f.Type != Email {
+				continue
+			}
+			if err := c.db.Tx(ctx, func(tx *sql.Tx) error { return rehash(ctx, tx, t, f) }); err != nil {
+				return fmt.Errorf("recomputing the search hashes of the sensitive field %s.%s: %w", t.Name, f.Name, err)
+			}
+		}
+	}
+	return c.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, hashFormKey, hashFormVersion)
+		return err
+	})
+}
+
+// rehash recomputes the hash of every stored value of sensitive field f, with its index
+// rebuilt after: a unique email held twice in different case is refused by name.
+func rehash(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
+	if _, err := tx.ExecContext(ctx, dropIndex(t, f.indexColumn(), f.Unique)); err != nil {
+		return err
+	}
+	set := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?", store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(f.HashColumn()))
+	var bad error
+	err := rewriteColumn(ctx, tx, t, f, set, func(v string) (string, any) {
+		plain, err := f.keys.Open(v, f.ID)
+		if err != nil {
+			bad = err
+			return v, nil
+		}
+		return v, f.hash(plain)
+	})
+	if err != nil || bad != nil {
+		return errors.Join(err, bad)
+	}
+	if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), f.Unique)); err != nil {
+		if !f.Unique || !strings.Contains(err.Error(), "UNIQUE") {
+			return err
+		}
+		var ids string
+		q := fmt.Sprintf("SELECT group_concat(id, ', ') FROM %s WHERE %s IS NOT NULL GROUP BY %s HAVING COUNT(*) > 1 LIMIT 1",
+			store.Quote(t.SQLName()), store.Quote(f.HashColumn()), store.Quote(f.HashColumn()))
+		if err := tx.QueryRowContext(ctx, q).Scan(&ids); err != nil {
+			return err
+		}
+		return fmt.Errorf("the field is unique, and records %s hold the same email in different case: with the version before this one, make them differ or merge them, then start again", ids)
 	}
 	return nil
 }
@@ -84,8 +161,27 @@ func (f *Field) Seal(v any) (col, hash any) {
 	if !ok || s == "" {
 		return v, nil
 	}
-	return f.keys.Seal(s, f.ID), f.keys.Hash(s, f.ID)
+	return f.keys.Seal(s, f.ID), f.hash(s)
 }
+
+// hashForm is the form of a value its keyed hash is taken of, so that equal values typed
+// differently find each other: an email trimmed and in lower case, a phone its 11 digits
+// (as ParsePhone stores it: 138 0013 8000 and +86 13800138000 are 13800138000), other
+// text exactly as it is.
+func (f *Field) hashForm(v string) string {
+	switch f.Type {
+	case Email:
+		return strings.ToLower(strings.TrimSpace(halfWidth(v)))
+	case Phone:
+		if p, ok := ParsePhone(v); ok {
+			return p
+		}
+	}
+	return v
+}
+
+// hash is the keyed hash of a sensitive value under the current key.
+func (f *Field) hash(plain string) []byte { return f.keys.Hash(f.hashForm(plain), f.ID) }
 
 // Unseal turns a column value of a sensitive field back into its storage form. A value that
 // does not open (which UseKeys rules out at start) reads as empty, never as ciphertext.
@@ -106,7 +202,7 @@ func (f *Field) Unseal(v any) any {
 
 // Hashes returns the keyed hashes a stored value equal to v (in storage form) may have: one
 // per key of the ring, as a rotation may be under way.
-func (f *Field) Hashes(v string) []any { return f.keys.Hashes(v, f.ID) }
+func (f *Field) Hashes(v string) []any { return f.keys.Hashes(f.hashForm(v), f.ID) }
 
 // checkSensitive refuses a sensitive field of a type that cannot be sealed.
 func checkSensitive(f *Field) error {
@@ -427,7 +523,7 @@ func (c *Catalog) rotateField(ctx context.Context, t *Table, f *Field, current s
 				if err != nil {
 					return fmt.Errorf("%s.%s, record %d: %w", t.Name, f.Name, r.id, err)
 				}
-				if _, err := stmt.ExecContext(ctx, c.keys.Seal(plain, f.ID), c.keys.Hash(plain, f.ID), r.id); err != nil {
+				if _, err := stmt.ExecContext(ctx, c.keys.Seal(plain, f.ID), f.hash(plain), r.id); err != nil {
 					return err
 				}
 			}

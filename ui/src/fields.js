@@ -115,10 +115,13 @@ export function toApiValue(field, value) {
 
 export const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
-// Condition operators offered for a field type, in menu order.
+// Condition operators offered for a field type, in menu order. A sensitive (敏感) field is
+// stored encrypted and found by its whole value only (core/cond sensitiveOps; "is one of" too,
+// which the builder has no list input for on text).
 export function operatorsFor(field) {
   const t = field.type
   const empty = ['empty', 'notEmpty']
+  if (field.sensitive) return ['eq', 'ne', ...empty]
   if (field.name === 'id' || field.id === 'id') return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between']
   if (NUMERIC.includes(t)) return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between', ...empty]
   if (t === 'date' || t === 'datetime') {

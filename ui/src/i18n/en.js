@@ -163,6 +163,7 @@ export default {
     clear: 'Clear filter',
     days: 'days',
     lastDaysHint: 'today and the {n} days before',
+    sensitiveHint: 'Sensitive fields are found by their whole value only: equals, not equals or is empty.',
     incomplete: 'Please complete the conditions',
   },
   ops: {

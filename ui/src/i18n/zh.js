@@ -163,6 +163,7 @@ export default {
     clear: '清除筛选',
     days: '天',
     lastDaysHint: '含今天：今天及之前 {n} 天',
+    sensitiveHint: '敏感字段只能按完整值查找：等于、不等于或为空。',
     incomplete: '请把条件填写完整',
   },
   ops: {
