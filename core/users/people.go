@@ -84,22 +84,16 @@ func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin
 			return User{}, "", err
 		}
 	}
-	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)"
+	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?) RETURNING id"
 	if firstAdmin {
-		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin')"
+		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin') RETURNING id"
 	}
 	var token string
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, q, email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		err := tx.QueryRowContext(ctx, q, email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339)).Scan(&u.ID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return problem.New(409, "setup_done") // an admin was created meanwhile
-		}
-		if u.ID, err = res.LastInsertId(); err != nil {
+		} else if err != nil {
 			return err
 		}
 		if err := writeMemberships(ctx, tx, u); err != nil {
