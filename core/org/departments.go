@@ -87,12 +87,10 @@ func (s *Service) createTx(ctx context.Context, tx *sql.Tx, name string, parentI
 	if parentID != 0 && !exists(ctx, tx, parentID) {
 		return 0, problem.NotFound("department", itoa(parentID)).At("parentId")
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO _departments(name, parent_id, position)
-		VALUES(?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM _departments WHERE parent_id = ?))`, name, parentID, parentID)
-	if err != nil {
-		return 0, err
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO _departments(name, parent_id, position)
+		VALUES(?, ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM _departments WHERE parent_id = ?)) RETURNING id`,
+		name, parentID, parentID).Scan(&id)
 	if err != nil {
 		return 0, err
 	}
@@ -251,7 +249,7 @@ func (s *Service) setHeads(ctx context.Context, tx *sql.Tx, id int64, heads []in
 		if !known[h] {
 			return problem.Invalid("bad_user", "value", h).At("heads")
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", id, h); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _department_heads(department_id, user_id) VALUES(?, ?) ON CONFLICT DO NOTHING", id, h); err != nil {
 			return err
 		}
 	}

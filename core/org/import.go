@@ -103,7 +103,7 @@ func (s *Service) Import(ctx context.Context, a access.Actor, r io.Reader, fileN
 		}
 		for d, us := range heads {
 			for _, u := range us {
-				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _department_heads(department_id, user_id) VALUES(?, ?)", d, u); err != nil {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO _department_heads(department_id, user_id) VALUES(?, ?) ON CONFLICT DO NOTHING", d, u); err != nil {
 					return nil, err
 				}
 			}

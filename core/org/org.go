@@ -73,7 +73,7 @@ func Open(db *store.DB, cat *schema.Catalog, people People) (*Service, error) {
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
 			for i, r := range []*access.Role{access.AdminRole(), access.MemberRole()} {
 				def, _ := json.Marshal(r)
-				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO _roles(id, position, def) VALUES(?, ?, ?)", r.ID, i-2, string(def)); err != nil {
+				if _, err := tx.ExecContext(ctx, "INSERT INTO _roles(id, position, def) VALUES(?, ?, ?) ON CONFLICT DO NOTHING", r.ID, i-2, string(def)); err != nil {
 					return err
 				}
 			}

@@ -77,7 +77,7 @@ func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Fiel
 	where string, whereArgs []any, by, stamp string) error {
 	col := store.Quote(f.Column())
 	q := fmt.Sprintf(`INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
-		SELECT ?, id, 'update', 0, ?, json_array(json_object('f', ?, 'b', %s, 'a', %s), json_object('f', ?, 'a', ?))
+		SELECT ?, id, 'update', 0, ?, json_array(json_object('f', CAST(? AS TEXT), 'b', %s, 'a', %s), json_object('f', CAST(? AS TEXT), 'a', CAST(? AS TEXT)))
 		FROM %s WHERE %s`, jsonValue(f, col), jsonValue(f, "("+newExpr+")"), store.Quote(t.SQLName()), where)
 	args := append(append([]any{t.ID, stamp, f.ID}, newArgs...), RuleNote, by)
 	_, err := tx.ExecContext(ctx, q, append(args, whereArgs...)...)
@@ -90,7 +90,8 @@ func jsonValue(f *schema.Field, x string) string {
 	case f.Type.IsMulti():
 		return "json(" + x + ")"
 	case f.Type == schema.Checkbox:
-		return fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL WHEN %s THEN json('true') ELSE json('false') END", x, x)
+		// x once, as its arguments are bound once; NULL matches neither branch.
+		return "CASE " + x + " <> 0 WHEN true THEN json('true') WHEN false THEN json('false') END"
 	}
 	return x
 }

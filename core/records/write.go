@@ -409,12 +409,10 @@ func insertRow(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record) (in
 		}
 		cols, args = columnArgs(f, rec[f.ID], cols, args)
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (?%s)", store.Quote(t.SQLName()),
-		strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)-1)), args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
+	var id int64
+	err := tx.QueryRowContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) VALUES (?%s) RETURNING id", store.Quote(t.SQLName()),
+		strings.Join(cols, ", "), strings.Repeat(", ?", len(cols)-1)), args...).Scan(&id)
+	return id, err
 }
 
 func (s *Service) loc() *time.Location {
@@ -532,7 +530,7 @@ func nextNumber(ctx context.Context, tx *sql.Tx, f *schema.Field, now time.Time)
 	pattern := f.NumberPattern(now)
 	var n int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 1)
-		ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value`, f.ID+"|"+pattern).Scan(&n)
+		ON CONFLICT(key) DO UPDATE SET value = _sequences.value + 1 RETURNING value`, f.ID+"|"+pattern).Scan(&n)
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"tierbase/platform/problem"
 	"tierbase/platform/secret"
@@ -398,7 +399,7 @@ func rewriteHistory(ctx context.Context, tx *sql.Tx, t *Table, f *Field, fn func
 		return err
 	}
 	// The log is append-only; its triggers let this transaction re-encrypt values only.
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _oplog_reseal(since) VALUES(datetime('now'))"); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO _oplog_reseal(since) VALUES(?)", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return err
 	}
 	for _, e := range todo {

@@ -113,20 +113,14 @@ func (s *Service) newUser(a access.Actor, n NewUser) (User, error) {
 // insert stores the checked person u in tx with the password hash (empty: invited, and the
 // token of their link is answered), setting u.ID; memory holds them once tx commits.
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, a access.Actor, u *User, hash string, firstAdmin bool) (string, error) {
-	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?)"
+	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?) RETURNING id"
 	if firstAdmin {
-		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin')"
+		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin') RETURNING id"
 	}
-	res, err := tx.ExecContext(ctx, q, u.Email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339))
-	if err != nil {
-		return "", err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return "", err
-	} else if n == 0 {
+	err := tx.QueryRowContext(ctx, q, u.Email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339)).Scan(&u.ID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", problem.New(409, "setup_done") // an admin was created meanwhile
-	}
-	if u.ID, err = res.LastInsertId(); err != nil {
+	} else if err != nil {
 		return "", err
 	}
 	if err := writeMemberships(ctx, tx, *u); err != nil {

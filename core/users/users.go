@@ -141,7 +141,7 @@ func readUsers(db interface {
 }, id int64) (map[int64]User, error) {
 	out := map[int64]User{}
 	rows, err := db.Query(`SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
-		WHERE ? IN (0, id)`, id)
+		WHERE CAST(? AS BIGINT) IN (0, id)`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func readUsers(db interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	roles, err := db.Query("SELECT user_id, role_id FROM _user_roles WHERE ? IN (0, user_id) ORDER BY rowid", id)
+	roles, err := db.Query("SELECT user_id, role_id FROM _user_roles WHERE CAST(? AS BIGINT) IN (0, user_id) ORDER BY rowid", id)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func readUsers(db interface {
 	if err := roles.Err(); err != nil {
 		return nil, err
 	}
-	depts, err := db.Query(`SELECT user_id, department_id FROM _user_departments WHERE ? IN (0, user_id)
+	depts, err := db.Query(`SELECT user_id, department_id FROM _user_departments WHERE CAST(? AS BIGINT) IN (0, user_id)
 		ORDER BY main DESC, rowid`, id)
 	if err != nil {
 		return nil, err

@@ -199,7 +199,7 @@ func (e *Engine) compile(s *Scheme) (*grading, error) {
 	}
 	g.args = append(g.args, def)
 	g.expr = b.String()
-	g.differ = g.col + " IS NOT (" + g.expr + ")"
+	g.differ = g.col + " IS DISTINCT FROM (" + g.expr + ")"
 	return g, nil
 }
 
@@ -239,9 +239,10 @@ func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, where stri
 	if where != "" {
 		in, inArgs = " AND ("+where+")", whereArgs
 	}
-	// LIMIT -1 keeps SQLite from flattening the subquery, so the grade is worked out once a row.
+	// The LIMIT (no limit in effect) keeps SQLite from flattening the subquery, so the grade is
+	// worked out once a row.
 	hist := fmt.Sprintf(`INSERT INTO _tier_history(table_id, record_id, field, from_value, to_value, at, source)
-		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1%s LIMIT -1) WHERE old IS NOT new`,
+		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1=1%s LIMIT 9223372036854775807) AS g WHERE old IS DISTINCT FROM new`,
 		g.col, g.expr, g.table, in)
 	args := slices.Concat([]any{g.t.ID, g.f.ID, stamp, g.s.Name}, g.args, inArgs)
 	if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
@@ -377,7 +378,7 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 	}
 	// One pass over the table: records per (grade now, grade then); the moves are the pairs
 	// that differ, the counts per grade the sums on either side.
-	q := fmt.Sprintf("SELECT old, new, COUNT(*) FROM (SELECT COALESCE(%s, '') AS old, COALESCE(%s, '') AS new FROM %s WHERE %s LIMIT -1) GROUP BY 1, 2 ORDER BY 3 DESC",
+	q := fmt.Sprintf("SELECT old, new, COUNT(*) FROM (SELECT COALESCE(%s, '') AS old, COALESCE(%s, '') AS new FROM %s WHERE %s LIMIT 9223372036854775807) AS g GROUP BY 1, 2 ORDER BY 3 DESC",
 		g.col, g.expr, g.table, scope)
 	rows, err := e.DB.R.QueryContext(ctx, q, slices.Concat(g.args, scopeArgs)...)
 	if err != nil {

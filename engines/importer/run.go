@@ -87,7 +87,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		return nil, err
 	}
 	var rows int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1)").Scan(&rows); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1) AS t").Scan(&rows); err != nil {
 		return nil, err
 	}
 	if rows == 0 {
@@ -585,7 +585,7 @@ func (r *run) finish() error {
 	}
 	for _, c := range r.counters {
 		_, err := r.tx.ExecContext(r.ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
-			ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, c.key, c.next)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > _sequences.value`, c.key, c.next)
 		if err != nil {
 			return err
 		}

@@ -494,7 +494,7 @@ func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, r
 	case RoundRobin:
 		var n int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 1)
-			ON CONFLICT(key) DO UPDATE SET value = value + 1 RETURNING value`, "rr|"+c.r.ID+fmt.Sprint("|", i)).Scan(&n)
+			ON CONFLICT(key) DO UPDATE SET value = _sequences.value + 1 RETURNING value`, "rr|"+c.r.ID+fmt.Sprint("|", i)).Scan(&n)
 		if err != nil {
 			return 0, err
 		}

@@ -577,6 +577,47 @@ func TestRuleRunWritesHistory(t *testing.T) {
 	}
 }
 
+// A rule run that ticks or clears a checkbox logs the change as yes/no, as a write by hand does.
+func TestRuleRunLogsCheckbox(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	visits, err := w.Catalog.CreateTable(ctx, access.System, "", "回访", []*schema.Field{{Name: "分数", Type: schema.Number},
+		{Name: "已回访", Type: schema.Checkbox}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, in := range []records.Input{{"分数": 9}, {"分数": 1, "已回访": true}} {
+		r, err := w.Records.Create(ctx, access.System, visits, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID())
+	}
+	w.save(t, &rules.Rule{Name: "回访标记", Table: "回访", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When: leaf("分数", "gt", 5), Actions: []rules.Action{{Type: rules.ActSet, Field: "已回访", Value: true}}})
+	w.save(t, &rules.Rule{Name: "回访清除", Table: "回访", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When: leaf("分数", "lt", 5), Actions: []rules.Action{{Type: rules.ActSet, Field: "已回访", Value: false}}})
+	for _, name := range []string{"回访标记", "回访清除"} {
+		if _, err := w.Rules.RunRule(ctx, access.System, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []string{"已回访 <nil> → true", "已回访 true → false"} {
+		hist, err := w.Records.History(ctx, access.System, visits, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != 2 || len(hist[0].Changes) == 0 {
+			t.Fatalf("history of record %d: %+v", ids[i], hist)
+		}
+		c := hist[0].Changes[0]
+		if got := fmt.Sprintf("%s %v → %v", c.Name, c.Before, c.After); got != want {
+			t.Errorf("record %d: %s, want %s", ids[i], got, want)
+		}
+	}
+}
+
 // A job's side effects and its removal from the queue are one transaction: when its second
 // record cannot be created, the first is not left behind to be created again at each retry.
 func TestQueuedJobIsAllOrNothing(t *testing.T) {

@@ -187,7 +187,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
 			v := records.SQLValue(a.Value)
-			if err := update(f, "?", []any{v}, matched+" AND "+col+" IS NOT ?", []any{v}); err != nil {
+			if err := update(f, "?", []any{v}, matched+" AND "+col+" IS DISTINCT FROM ?", []any{v}); err != nil {
 				return 0, total, err
 			}
 		case a.Type == ActAddTag || a.Type == ActRemoveTag:
@@ -461,7 +461,7 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
 			v := records.SQLValue(a.Value)
-			q = fmt.Sprintf("SELECT COALESCE(CAST(%s AS TEXT), ''), ?, COUNT(*) FROM %s WHERE %s AND %s IS NOT ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
+			q = fmt.Sprintf("SELECT COALESCE(CAST(%s AS TEXT), ''), ?, COUNT(*) FROM %s WHERE %s AND %s IS DISTINCT FROM ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
 			qa = append(append([]any{fmt.Sprint(a.Value)}, args...), v)
 		case a.Type == ActAddTag:
 			q = fmt.Sprintf("SELECT '', ?, COUNT(*) FROM %s WHERE %s AND NOT %s", table, w, has)

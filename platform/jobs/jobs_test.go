@@ -386,7 +386,7 @@ func TestTickOncePerSlot(t *testing.T) {
 		c.add(time.Minute)
 	}
 	var got string
-	queues[0].DB.R.QueryRow("SELECT group_concat(job, ' ') FROM (SELECT job FROM effects ORDER BY job)").Scan(&got)
+	queues[0].DB.R.QueryRow("SELECT group_concat(job, ' ') FROM (SELECT job FROM effects ORDER BY job) AS e").Scan(&got)
 	if got != `"09:00" "09:01" "09:02"` {
 		t.Fatalf("effects %s, want one per minute", got)
 	}

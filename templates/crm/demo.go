@@ -527,7 +527,7 @@ func (w *writer) saveSequences(ctx context.Context, tx *sql.Tx) error {
 	for _, days := range w.days {
 		for _, d := range days {
 			_, err := tx.ExecContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, ?)
-				ON CONFLICT(key) DO UPDATE SET value = max(value, excluded.value)`, d.key, d.next)
+				ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE excluded.value > _sequences.value`, d.key, d.next)
 			if err != nil {
 				return err
 			}
