@@ -68,7 +68,10 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 		}
 	}
 	g := &generator{seed: opt.Seed, today: dayOf(opt.Today), owners: owners}
-	restore, err := db.BulkMode(ctx, 3000) // a large cache: the demo builds many indexes
+	// A small page cache: pages spill to the file as the load fills it, and each index is
+	// sorted in runs by several threads (a large cache keeps one run, sorted by one thread).
+	// Measured at 1M 客户: 27–33 s with 16 MB against 34–40 s with 3 GB.
+	restore, err := db.BulkMode(ctx, 16)
 	if err != nil {
 		return sum, err
 	}
