@@ -317,7 +317,7 @@ func FieldsOf(a Actor, t *schema.Table) Fields {
 
 // Policy is the actor's permissions on one table, prepared to judge records one by one: which
 // partial fields show on a row, which fields of a row may be changed, and whether a record
-// as written stays within what the actor may change.
+// as written stays within what the actor may change. It is for one request, in one goroutine.
 type Policy struct {
 	all    bool
 	t      *schema.Table
@@ -325,10 +325,20 @@ type Policy struct {
 	roles  []rolePolicy
 }
 
-// rolePolicy is one role's permissions on the table with its scopes prepared (nil: every row).
+// rolePolicy is one role's permissions on the table with its scopes, prepared when first
+// used: a page whose fields show on every row never judges a row by its scope.
 type rolePolicy struct {
 	perm         *TablePerm
-	read, change *cond.Cond
+	read, change *scope
+}
+
+// scope is a data scope's condition (nil: every row), prepared on first use.
+type scope struct {
+	n   *cond.Node
+	t   *schema.Table
+	env cond.Env
+	c   *cond.Cond
+	err error
 }
 
 // PolicyOf prepares the actor's policy on t; env gives the clock and zone of custom scopes.
@@ -338,27 +348,11 @@ func PolicyOf(a Actor, t *schema.Table, env cond.Env) (*Policy, error) {
 		return p, nil
 	}
 	env = Env(a, env)
-	prepare := func(s DataScope) (*cond.Cond, error) {
-		n := scopeNode(a, s)
-		if n == nil {
-			return nil, nil
-		}
-		return cond.Prepare(n, t, env)
-	}
 	for _, r := range roles(a) {
-		tp := perm(r, t)
-		if tp == nil {
-			continue
+		if tp := perm(r, t); tp != nil {
+			p.roles = append(p.roles, rolePolicy{perm: tp,
+				read: &scope{n: scopeNode(a, tp.Read), t: t, env: env}, change: &scope{n: scopeNode(a, tp.Change), t: t, env: env}})
 		}
-		read, err := prepare(tp.Read)
-		if err != nil {
-			return nil, err
-		}
-		change, err := prepare(tp.Change)
-		if err != nil {
-			return nil, err
-		}
-		p.roles = append(p.roles, rolePolicy{perm: tp, read: read, change: change})
 	}
 	return p, nil
 }
@@ -366,13 +360,20 @@ func PolicyOf(a Actor, t *schema.Table, env cond.Env) (*Policy, error) {
 // Fields returns the field permissions that hold on every row (FieldsOf).
 func (p *Policy) Fields() Fields { return p.fields }
 
-// matches reports whether the record is in the scope c (nil: every row). A record the
-// condition cannot judge is outside it.
-func matches(c *cond.Cond, rec map[string]any) bool {
-	if c == nil {
+// matches reports whether the record is in the scope s. A record the condition cannot judge
+// is outside it, and so is every record when the condition does not prepare (a role naming a
+// field since deleted): its lists fail where the scope is compiled to SQL.
+func matches(s *scope, rec map[string]any) bool {
+	if s.n == nil {
 		return true
 	}
-	ok, err := c.Match(rec)
+	if s.c == nil && s.err == nil {
+		s.c, s.err = cond.Prepare(s.n, s.t, s.env)
+	}
+	if s.err != nil {
+		return false
+	}
+	ok, err := s.c.Match(rec)
 	return err == nil && ok
 }
 
