@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,10 +84,8 @@ func reason(err error) string {
 		return pe.Message
 	case errors.As(err, &ne) && ne.Timeout():
 		return "no answer (timed out)"
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) && errors.Unwrap(ce) != nil {
-		return errors.Unwrap(ce).Error()
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is PostgreSQL running there, on that port?)"
 	}
 	return err.Error()
 }

@@ -24,6 +24,13 @@ func onPostgres(t *testing.T, dir string) *DB {
 	return db
 }
 
+// sqliteOnly skips a test of SQLite's own machinery when the suite runs on PostgreSQL.
+func sqliteOnly(t *testing.T) {
+	if os.Getenv(TestServerEnv) != "" {
+		t.Skip("tests SQLite's file, journal or writer")
+	}
+}
+
 func TestRebind(t *testing.T) {
 	for in, want := range map[string]string{
 		"SELECT 1":                                    "SELECT 1",
