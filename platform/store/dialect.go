@@ -15,3 +15,13 @@ func (d Dialect) String() string {
 	}
 	return "SQLite"
 }
+
+// SkipLocked is the clause that makes a SELECT of rows to be claimed (jobs) lock them and
+// pass over rows another transaction holds, so that several nodes claim different rows.
+// SQLite's single writer serialises claims already.
+func (d Dialect) SkipLocked() string {
+	if d == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
