@@ -197,11 +197,12 @@ func (q *Queue) signal() {
 const (
 	enqueueSQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES(?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`
 	// claimSQL leases up to n due jobs of the given kinds (%s: their placeholders) to one
-	// owner: queued jobs whose time has come, and running jobs whose lease ran out.
+	// owner: queued jobs whose time has come, and running jobs whose lease ran out (the
+	// second %s: the dialect's row lock, SkipLocked).
 	claimSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM _jobs WHERE kind IN (%s)
 			AND (state = 'queued' AND run_at <= ? OR state = 'running' AND lease_until <= ?)
-			ORDER BY run_at, id LIMIT ?)
+			ORDER BY run_at, id LIMIT ?%s)
 		RETURNING id, kind, COALESCE(key, ''), payload, attempts, run_at`
 	// A claim is identified by owner and attempts: a takeover changes both.
 	ours       = ` WHERE id = ? AND owner = ? AND attempts = ?`
@@ -234,7 +235,7 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 		return nil, nil
 	}
 	now := q.Now()
-	stmt := fmt.Sprintf(claimSQL, marks)
+	stmt := fmt.Sprintf(claimSQL, marks, q.DB.Dialect.SkipLocked())
 	args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli()}, kinds...), now.UnixMilli(), now.UnixMilli(), n)
 	var out []*Job
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {

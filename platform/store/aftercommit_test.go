@@ -12,6 +12,7 @@ import (
 // AfterCommit runs what a transaction asked for once it has committed, and not at all for a
 // transaction that failed, also when it shared its commit with others (group commit).
 func TestAfterCommit(t *testing.T) {
+	sqliteOnly(t) // the writer's group commit
 	db, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

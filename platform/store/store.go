@@ -1,9 +1,11 @@
 // Package store owns the database: opening it, the metadata tables, and the pools that
 // engines use. SQLite (embedded, the default) runs one writer connection and a pool of
 // readers in WAL mode, so reads never wait for a write and writes never fight each other.
+// PostgreSQL (for several app nodes, see Open) runs one pool for reads and writes alike.
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -21,17 +23,17 @@ import (
 
 // DB is an open tierbase database.
 type DB struct {
-	R    *sql.DB // readers
-	Path string  // the SQLite file
+	R       *sql.DB // readers (on PostgreSQL, the one pool)
+	Path    string  // the SQLite file; empty on PostgreSQL
+	Dialect Dialect
 
 	w    *sql.DB   // the writer's pool of one connection
 	conn *sql.Conn // that connection, held by the writer for the life of the DB
 
-	jobs   chan *job // write transactions waiting for the writer
-	quit   chan struct{}
-	writes atomic.Uint64 // committed write transactions, see Writes
-	cur    *job          // the job the writer is running, and its transaction (AfterCommit)
-	curTx  *sql.Tx
+	jobs    chan *job // write transactions waiting for the writer
+	quit    chan struct{}
+	writes  atomic.Uint64 // committed write transactions, see Writes
+	running sync.Map      // *sql.Tx → the *job running in it (AfterCommit)
 
 	ck       *sql.DB       // the checkpointer's connection, see checkpoints
 	ckWanted chan struct{} // a commit happened since the last checkpoint
@@ -50,10 +52,19 @@ var readers = max(4, runtime.NumCPU()*2)
 // FileName is the SQLite database file inside the data directory.
 const FileName = "tierbase.db"
 
-// Open opens (creating if needed) the database in dir and brings its metadata up to date.
+// URLEnv names the environment variable that points tierbase at a PostgreSQL database
+// (postgres://user:password@host:5432/name); the --db flag of every command sets it.
+const URLEnv = "TIERBASE_DB"
+
+// Open opens the database of the data directory dir and brings its metadata up to date: the
+// PostgreSQL database that TIERBASE_DB names (or, in the test suite, TIERBASE_TEST_PG), else
+// the SQLite file in dir, created if needed. The directory keeps what is not rows either way.
 func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	if url := cmp.Or(os.Getenv(URLEnv), os.Getenv(TestServerEnv)); url != "" {
+		return openPostgres(dir, url)
 	}
 	path := filepath.Join(dir, FileName)
 	// busy_timeout comes first so the other pragmas wait instead of failing on a busy file.
@@ -117,6 +128,9 @@ func Open(dir string) (*DB, error) {
 // Close stops the writer and the checkpointer, closes the pools, and checkpoints the
 // write-ahead log into the file.
 func (db *DB) Close() error {
+	if db.Dialect == Postgres {
+		return db.R.Close()
+	}
 	close(db.quit)
 	<-db.ckDone
 	db.ck.Close()
@@ -129,10 +143,14 @@ func (db *DB) Close() error {
 // Tx runs fn inside one write transaction: its changes are committed if fn returns nil
 // and discarded otherwise. fn must not call Tx itself.
 //
-// Transactions run one at a time on the writer. When several wait, they are committed
-// together ("group commit"): each runs inside its own savepoint of one transaction, so a
-// failing fn discards only its own changes, and the cost of a commit is shared.
+// On SQLite, transactions run one at a time on the writer. When several wait, they are
+// committed together ("group commit"): each runs inside its own savepoint of one transaction,
+// so a failing fn discards only its own changes, and the cost of a commit is shared. On
+// PostgreSQL each runs in a transaction of its own, side by side.
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.Dialect == Postgres {
+		return db.pgTx(ctx, fn)
+	}
 	return db.enqueue(&job{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
@@ -163,15 +181,17 @@ type job struct {
 // workers once, however many jobs the transaction added). It is for telling other
 // goroutines about committed work, so fn must be quick and must not write.
 func (db *DB) AfterCommit(tx *sql.Tx, key any, fn func()) {
-	if db.cur == nil || db.curTx != tx {
+	v, ok := db.running.Load(tx)
+	if !ok {
 		panic("store: AfterCommit outside its write transaction")
 	}
-	for _, a := range db.cur.after {
+	j := v.(*job)
+	for _, a := range j.after {
 		if a.key == key {
 			return
 		}
 	}
-	db.cur.after = append(db.cur.after, afterCommit{key, fn})
+	j.after = append(j.after, afterCommit{key, fn})
 }
 
 type afterCommit struct {
@@ -323,12 +343,12 @@ func (db *DB) checkpoints() {
 
 // call runs a job's function, turning a panic into an error so the writer keeps going.
 func (db *DB) call(j *job, tx *sql.Tx) (err error) {
-	db.cur, db.curTx = j, tx
+	db.running.Store(tx, j)
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic in write transaction: %v", v)
 		}
-		db.cur, db.curTx = nil, nil
+		db.running.Delete(tx)
 	}()
 	return j.fn(tx)
 }
@@ -338,6 +358,9 @@ func (db *DB) call(j *job, tx *sql.Tx) (err error) {
 // of the write-ahead log, so new pages are written once instead of twice, and a page cache
 // of cacheMB megabytes. The transaction stays atomic. restore switches back.
 func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err error) {
+	if db.Dialect == Postgres {
+		return func() {}, nil
+	}
 	pragmas := fmt.Sprintf("PRAGMA journal_mode = DELETE; PRAGMA cache_size = %d; PRAGMA threads = 4", -cacheMB*1024)
 	exec := func(q string) error {
 		return db.direct(ctx, func(c *sql.Conn) error { _, err := c.ExecContext(ctx, q); return err })
@@ -474,6 +497,9 @@ var migrations = []string{
 }
 
 func (db *DB) migrate(ctx context.Context) error {
+	if db.Dialect == Postgres {
+		return db.pgMigrate(ctx)
+	}
 	var version int
 	if err := db.R.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return err

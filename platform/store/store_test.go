@@ -15,6 +15,7 @@ import (
 // table whose created_at/updated_at are NOT NULL, and checks the constraint is gone from the
 // stored schema and from the opened connection, and that the rows are untouched.
 func TestMigrateDropsTimeNotNull(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	old, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, FileName))
 	if err != nil {
@@ -73,6 +74,7 @@ func TestMigrateDropsTimeNotNull(t *testing.T) {
 // checkpointer: the writer never checkpoints on its own, and a committed row reaches the
 // database file itself (read with immutable=1, which ignores the log) soon after.
 func TestCheckpointer(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	db, err := Open(dir)
 	if err != nil {

@@ -1,0 +1,242 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	hexenc "encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// TestServerEnv names the PostgreSQL server the test suite runs on a second time (set by
+// `make test` through scripts/pgtest). With it set, each data directory opened gets a schema
+// of its own on that server, so every test has an empty database, and reopening a directory
+// finds its data again.
+const TestServerEnv = "TIERBASE_TEST_PG"
+
+// openPostgres opens the PostgreSQL database at url for the data directory dir (which still
+// holds what is not rows: uploads, backups, keys).
+func openPostgres(dir, url string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("the database address %q is not a PostgreSQL URL (postgres://user:password@host:5432/name): %v", redact(url), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if test := os.Getenv(TestServerEnv); test != "" && test == url {
+		if err := testSchema(ctx, cfg, dir); err != nil {
+			return nil, err
+		}
+	}
+	r := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
+	r.SetMaxOpenConns(max(8, readers*2))
+	r.SetMaxIdleConns(max(8, readers*2))
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d (database %s): %s", cfg.Host, cfg.Port, cfg.Database, reason(err))
+	}
+	db := &DB{R: r, Dialect: Postgres}
+	if err := db.migrate(context.Background()); err != nil {
+		r.Close()
+		return nil, fmt.Errorf("prepare the PostgreSQL database %s on %s: %w", cfg.Database, cfg.Host, err)
+	}
+	return db, nil
+}
+
+// testSchema gives the data directory dir a schema of its own on the test server and makes
+// cfg's connections use it.
+func testSchema(ctx context.Context, cfg *pgx.ConnConfig, dir string) error {
+	abs, _ := filepath.Abs(dir)
+	sum := sha256.Sum256([]byte(abs))
+	schema := "d" + hexenc.EncodeToString(sum[:8])
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("cannot reach the test PostgreSQL at %s:%d: %s", cfg.Host, cfg.Port, reason(err))
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+Quote(schema)); err != nil {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23505" { // two opens racing to create it
+			return err
+		}
+	}
+	cfg.RuntimeParams["search_path"] = schema
+	return nil
+}
+
+// reason says in a few words why a connection failed, without the driver's wrapping.
+func reason(err error) string {
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &pe):
+		return pe.Message
+	case errors.As(err, &ne) && ne.Timeout():
+		return "no answer (timed out)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is PostgreSQL running there, on that port?)"
+	}
+	return err.Error()
+}
+
+// redact hides the password of a database URL, for messages and logs.
+func redact(url string) string {
+	cfg, err := pgconn.ParseConfig(url)
+	if err != nil || cfg.Password == "" {
+		return url
+	}
+	return fmt.Sprintf("postgres://%s:***@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+}
+
+// pgTx runs fn in a transaction of its own on PostgreSQL, where writers run side by side.
+func (db *DB) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.R.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn}
+	if err := db.call(j, tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	db.writes.Add(1)
+	for _, a := range j.after {
+		a.fn()
+	}
+	return nil
+}
+
+// pgMigrate brings PostgreSQL's metadata tables up to date under an advisory lock, so that
+// nodes starting together migrate once. A new database starts from postgresBaseline (the
+// tables as the SQLite migrations up to baselineVersion leave them); later migrations have a
+// PostgreSQL form of their own.
+func (db *DB) pgMigrate(ctx context.Context) error {
+	return db.pgTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.tierbase-migrate'))"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS _meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"); err != nil {
+			return err
+		}
+		var version int
+		err := tx.QueryRowContext(ctx, "SELECT CAST(value AS INTEGER) FROM _meta WHERE key = 'version'").Scan(&version)
+		if errors.Is(err, sql.ErrNoRows) {
+			if _, err := tx.ExecContext(ctx, postgresBaseline); err != nil {
+				return fmt.Errorf("baseline: %w", err)
+			}
+			version = baselineVersion
+		} else if err != nil {
+			return err
+		}
+		for i := version; i < len(migrations); i++ {
+			if _, err := tx.ExecContext(ctx, postgresMigrations[i-baselineVersion]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO _meta(key, value) VALUES('version', ?)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprint(len(migrations)))
+		return err
+	})
+}
+
+// baselineVersion is how many SQLite migrations postgresBaseline stands for.
+const baselineVersion = 18
+
+// postgresMigrations are the PostgreSQL forms of the migrations after baselineVersion.
+var postgresMigrations []string
+
+// postgresBaseline creates the metadata tables as the first baselineVersion migrations leave
+// them on SQLite. Ids are identity columns (BY DEFAULT, so a move from SQLite keeps its ids);
+// the operation log's append-only triggers are plpgsql.
+const postgresBaseline = `
+CREATE TABLE _apps(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, icon TEXT NOT NULL DEFAULT '', position INTEGER NOT NULL DEFAULT 0,
+	seq BIGINT GENERATED BY DEFAULT AS IDENTITY);
+CREATE TABLE _tables(id TEXT PRIMARY KEY, app_id TEXT NOT NULL, name TEXT NOT NULL UNIQUE, title_field TEXT NOT NULL DEFAULT '',
+	position INTEGER NOT NULL DEFAULT 0, seq BIGINT GENERATED BY DEFAULT AS IDENTITY);
+CREATE TABLE _fields(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, name TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
+	seq BIGINT GENERATED BY DEFAULT AS IDENTITY, UNIQUE(table_id, name));
+CREATE TABLE _users(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, email TEXT NOT NULL, name TEXT NOT NULL, role TEXT NOT NULL,
+	password_hash TEXT NOT NULL, created_at TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0, last_sign_in TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX _users_email ON _users(lower(email));
+CREATE TABLE _sessions(token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL, csrf TEXT NOT NULL, expires_at TEXT NOT NULL);
+CREATE TABLE _oplog(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, table_id TEXT NOT NULL, record_id BIGINT NOT NULL,
+	action TEXT NOT NULL, user_id BIGINT NOT NULL, at TEXT NOT NULL, changes TEXT NOT NULL);
+CREATE INDEX _oplog_record ON _oplog(table_id, record_id);
+CREATE INDEX _oplog_user ON _oplog(user_id, id);
+CREATE INDEX _oplog_table ON _oplog(table_id, id);
+CREATE TABLE _sequences(key TEXT PRIMARY KEY, value BIGINT NOT NULL);
+CREATE TABLE _imports(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, table_id TEXT NOT NULL, first_id BIGINT NOT NULL,
+	last_id BIGINT NOT NULL, user_id BIGINT NOT NULL, at TEXT NOT NULL, file TEXT NOT NULL);
+CREATE INDEX _imports_table ON _imports(table_id, first_id);
+CREATE TABLE _schemes(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
+	seq BIGINT GENERATED BY DEFAULT AS IDENTITY);
+CREATE TABLE _tier_history(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, table_id TEXT NOT NULL, record_id BIGINT NOT NULL,
+	field TEXT NOT NULL, from_value TEXT, to_value TEXT, at TEXT NOT NULL, source TEXT NOT NULL);
+CREATE INDEX _tier_history_record_id ON _tier_history(record_id);
+CREATE TABLE _rules(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, position INTEGER NOT NULL, def TEXT NOT NULL,
+	last_run TEXT NOT NULL DEFAULT '', last_error TEXT NOT NULL DEFAULT '', fired_at TEXT NOT NULL DEFAULT '',
+	fired BIGINT NOT NULL DEFAULT 0, seq BIGINT GENERATED BY DEFAULT AS IDENTITY);
+CREATE TABLE _notifications(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, user_id BIGINT NOT NULL, title TEXT NOT NULL,
+	body TEXT NOT NULL, link TEXT NOT NULL, at TEXT NOT NULL, read_at TEXT);
+CREATE INDEX _notifications_user ON _notifications(user_id, id);
+CREATE TABLE _rfm(table_id TEXT PRIMARY KEY, def TEXT NOT NULL, last_run TEXT NOT NULL DEFAULT '',
+	scored BIGINT NOT NULL DEFAULT 0, millis BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE _dashboards(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL, seq BIGINT GENERATED BY DEFAULT AS IDENTITY);
+CREATE TABLE _charts(id TEXT PRIMARY KEY, dashboard_id TEXT NOT NULL, def TEXT NOT NULL);
+CREATE INDEX _charts_dashboard ON _charts(dashboard_id);
+CREATE TABLE _jobs(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, kind TEXT NOT NULL, key TEXT UNIQUE, payload TEXT NOT NULL,
+	state TEXT NOT NULL DEFAULT 'queued', run_at BIGINT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+	owner TEXT, lease_until BIGINT, error TEXT NOT NULL DEFAULT '', done_at BIGINT);
+CREATE INDEX _jobs_due ON _jobs(state, run_at);
+CREATE TABLE _alert_state(chart_id TEXT NOT NULL, user_id BIGINT NOT NULL, alerting INTEGER NOT NULL, PRIMARY KEY(chart_id, user_id));
+CREATE TABLE _recent(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, user_id BIGINT NOT NULL, table_id TEXT NOT NULL,
+	record_id BIGINT NOT NULL, at TEXT NOT NULL, UNIQUE(user_id, table_id, record_id));
+CREATE INDEX _recent_user ON _recent(user_id, id);
+CREATE TABLE _audit(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, at TEXT NOT NULL, user_id BIGINT NOT NULL,
+	action TEXT NOT NULL, table_id TEXT NOT NULL DEFAULT '', record_id BIGINT NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '{}',
+	client TEXT NOT NULL DEFAULT '');
+CREATE INDEX _audit_at ON _audit(at);
+CREATE TABLE _user_roles(user_id BIGINT NOT NULL, role_id TEXT NOT NULL, seq BIGINT GENERATED BY DEFAULT AS IDENTITY,
+	PRIMARY KEY(user_id, role_id));
+CREATE TABLE _user_departments(user_id BIGINT NOT NULL, department_id BIGINT NOT NULL, main INTEGER NOT NULL DEFAULT 0,
+	seq BIGINT GENERATED BY DEFAULT AS IDENTITY, PRIMARY KEY(user_id, department_id));
+CREATE TABLE _invites(token_hash TEXT PRIMARY KEY, user_id BIGINT NOT NULL, expires_at TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE _trash(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, table_id TEXT NOT NULL, record_id BIGINT NOT NULL,
+	data TEXT NOT NULL, deleted_by BIGINT NOT NULL, deleted_at TEXT NOT NULL);
+CREATE INDEX _trash_record ON _trash(table_id, record_id);
+CREATE INDEX _trash_at ON _trash(deleted_at);
+CREATE TABLE _oplog_reseal(since TEXT NOT NULL);
+CREATE TABLE _departments(id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, name TEXT NOT NULL, parent_id BIGINT NOT NULL DEFAULT 0,
+	position INTEGER NOT NULL DEFAULT 0, UNIQUE(parent_id, name));
+CREATE TABLE _department_heads(department_id BIGINT NOT NULL, user_id BIGINT NOT NULL, PRIMARY KEY(department_id, user_id));
+CREATE TABLE _roles(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);
+
+-- The operation log is append-only: nobody, admins included, changes or deletes an entry. The
+-- one change allowed is re-encrypting the 敏感 values of _oplog's changes, inside a transaction
+-- holding a row of _oplog_reseal (package schema).
+CREATE FUNCTION _append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = '_oplog' AND EXISTS (SELECT 1 FROM _oplog_reseal)
+		AND (NEW.id, NEW.table_id, NEW.record_id, NEW.action, NEW.user_id, NEW.at)
+			IS NOT DISTINCT FROM (OLD.id, OLD.table_id, OLD.record_id, OLD.action, OLD.user_id, OLD.at) THEN
+		RETURN NEW;
+	END IF;
+	RAISE EXCEPTION 'the operation log is append-only';
+END $$;
+CREATE TRIGGER _audit_append_only BEFORE UPDATE OR DELETE ON _audit FOR EACH ROW EXECUTE FUNCTION _append_only();
+CREATE TRIGGER _oplog_append_only BEFORE UPDATE OR DELETE ON _oplog FOR EACH ROW EXECUTE FUNCTION _append_only();
+`
