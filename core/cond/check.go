@@ -11,6 +11,7 @@ import (
 
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // Env is what a condition is evaluated against besides the record: the clock, the
@@ -48,8 +49,11 @@ const (
 var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"}
 
 // Cond is a condition checked against a table and lowered for one Env: ready to be used
-// as SQL or on records any number of times. Build it with Prepare.
-type Cond struct{ root *pred }
+// as SQL (in the table's dialect) or on records any number of times. Build it with Prepare.
+type Cond struct {
+	root *pred
+	d    store.Dialect
+}
 
 // Prepare checks n against t and lowers it for env. A nil n matches everything.
 // Errors are *problem.Error with the JSON path of the offending part.
@@ -71,7 +75,7 @@ func Prepare(n *Node, t *schema.Table, env Env) (*Cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{root: p}, nil
+	return &Cond{root: p, d: t.Dialect}, nil
 }
 
 // Check reports whether n is a valid condition on t: its fields exist, its operators fit

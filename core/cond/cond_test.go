@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tierbase/platform/store"
 )
 
 // fixedRows are six customers around testEnv (today 2026-11-23 in cst, now 02:30 UTC).
@@ -121,6 +123,10 @@ func TestOperators(t *testing.T) {
 		{`{"field":"兴趣","op":"contains","value":"运动"}`, []int64{1, 5}},
 		{`{"field":"hobby","op":"in","value":["音乐"]}`, []int64{2, 5}},
 		{`{"field":"hobby","op":"empty"}`, []int64{3, 4}},
+		// the record id, an integer column, compared exactly with fractions
+		{`{"field":"id","op":"lt","value":1.5}`, []int64{1}},
+		{`{"field":"id","op":"eq","value":1.5}`, []int64{}},
+		{`{"field":"id","op":"in","value":[2,2.5,3.5]}`, []int64{2}},
 		// checkbox: NULL is unchecked
 		{`{"field":"vip","op":"eq","value":true}`, []int64{1, 4}},
 		{`{"field":"vip","op":"eq","value":false}`, []int64{2, 3, 5, 6}},
@@ -191,36 +197,56 @@ func TestOperators(t *testing.T) {
 	}
 }
 
+// TestSQLText checks the SQL text in each dialect: the forms that differ (pg, when not ""),
+// and that values only travel as arguments (the same on both).
 func TestSQLText(t *testing.T) {
-	tbl := testTable()
 	cases := []struct {
-		cond, where string
-		args        []any
+		cond, where, pg string
+		args            []any
 	}{
-		{`{"and":[]}`, "1=1", nil},
-		{`{"field":"客户等级","op":"ne","value":"高价值客户"}`, `("level" IS NULL OR "level" <> ?)`, []any{"高价值客户"}},
-		{`{"field":"amount","op":"gt","value":"12.5"}`, `"amount" > ?`, []any{12.5}},
-		{`{"field":"name","op":"contains","value":"50%_\\"}`, `"name" LIKE ? ESCAPE '\'`, []any{`%50\%\_\\%`}},
-		{`{"field":"tags","op":"in","value":["a","b"]}`, `EXISTS (SELECT 1 FROM json_each("tags") WHERE value IN (?, ?))`, []any{"a", "b"}},
-		{`{"field":"rep","op":"eq","value":"$me"}`, `"rep" = ?`, []any{int64(7)}},
-		{`{"field":"visit","op":"eq","value":"2026-11-23 14:30"}`, `"visit" = ?`, []any{"2026-11-23T06:30:00Z"}},
-		{`{"field":"visit","op":"eq","value":"2026-11-23"}`, `("visit" >= ? AND "visit" < ?)`, []any{"2026-11-22T16:00:00Z", "2026-11-23T16:00:00Z"}},
-		{`{"field":"last","op":"withinLastDays","value":30}`, `("last" >= ? AND "last" <= ?)`, []any{"2026-10-24", "2026-11-23"}},
-		{`{"field":"name","op":"eq","value":"x' OR 1=1 --"}`, `"name" = ?`, []any{"x' OR 1=1 --"}},
+		{`{"and":[]}`, "1=1", "", nil},
+		{`{"field":"客户等级","op":"ne","value":"高价值客户"}`, `("level" IS NULL OR "level" <> ?)`, "", []any{"高价值客户"}},
+		{`{"field":"amount","op":"gt","value":"12.5"}`, `"amount" > ?`, `"amount" > CAST(? AS numeric)`, []any{12.5}},
+		{`{"field":"id","op":"in","value":[1,2.5]}`, `"id" IN (?, ?)`, `"id" IN (CAST(? AS numeric), CAST(? AS numeric))`, []any{1.0, 2.5}},
+		{`{"field":"name","op":"contains","value":"50%_\\"}`, `"name" LIKE ? ESCAPE '\'`, `"name" COLLATE "C" ILIKE ? ESCAPE '\'`, []any{`%50\%\_\\%`}},
+		{`{"field":"name","op":"notContains","value":"a"}`, `("name" IS NULL OR "name" NOT LIKE ? ESCAPE '\')`,
+			`("name" COLLATE "C" IS NULL OR "name" COLLATE "C" NOT ILIKE ? ESCAPE '\')`, []any{"%a%"}},
+		{`{"field":"name","op":"lt","value":"b"}`, `"name" < ?`, `"name" COLLATE "C" < ?`, []any{"b"}},
+		{`{"field":"tags","op":"in","value":["a","b"]}`, `EXISTS (SELECT 1 FROM json_each("tags") WHERE value IN (?, ?))`,
+			`("tags" @> jsonb_build_array(CAST(? AS text)) OR "tags" @> jsonb_build_array(CAST(? AS text)))`, []any{"a", "b"}},
+		{`{"field":"tags","op":"nin","value":["a"]}`, `NOT EXISTS (SELECT 1 FROM json_each("tags") WHERE value IN (?))`,
+			`("tags" IS NULL OR NOT ("tags" @> jsonb_build_array(CAST(? AS text))))`, []any{"a"}},
+		{`{"field":"hobby","op":"empty"}`, `NOT EXISTS (SELECT 1 FROM json_each("hobby"))`, `("hobby" IS NULL OR jsonb_array_length("hobby") = 0)`, nil},
+		{`{"field":"hobby","op":"notEmpty"}`, `EXISTS (SELECT 1 FROM json_each("hobby"))`, `jsonb_array_length("hobby") > 0`, nil},
+		{`{"field":"rep","op":"eq","value":"$me"}`, `"rep" = ?`, "", []any{int64(7)}},
+		{`{"field":"rep","op":"eq","value":"$myDepartments"}`, `"rep" IN (?, ?)`, "", []any{int64(7), int64(9)}},
+		{`{"field":"visit","op":"eq","value":"2026-11-23 14:30"}`, `"visit" = ?`, "", []any{"2026-11-23T06:30:00Z"}},
+		{`{"field":"visit","op":"eq","value":"2026-11-23"}`, `("visit" >= ? AND "visit" < ?)`, "", []any{"2026-11-22T16:00:00Z", "2026-11-23T16:00:00Z"}},
+		{`{"field":"last","op":"withinLastDays","value":30}`, `("last" >= ? AND "last" <= ?)`, "", []any{"2026-10-24", "2026-11-23"}},
+		{`{"field":"name","op":"eq","value":"x' OR 1=1 --"}`, `"name" = ?`, "", []any{"x' OR 1=1 --"}},
 		{`{"not":{"or":[{"field":"amount","op":"lt","value":1},{"field":"vip","op":"eq","value":true}]}}`,
-			`(("amount" IS NULL OR "amount" >= ?) AND ("vip" IS NULL OR "vip" <> ?))`, []any{1.0, true}},
+			`(("amount" IS NULL OR "amount" >= ?) AND ("vip" IS NULL OR "vip" <> ?))`,
+			`(("amount" IS NULL OR "amount" >= CAST(? AS numeric)) AND ("vip" IS NULL OR "vip" <> ?))`, []any{1.0, int64(1)}},
 	}
-	for _, c := range cases {
-		n, err := Parse([]byte(c.cond))
-		if err != nil {
-			t.Fatalf("Parse(%s): %v", c.cond, err)
-		}
-		where, args, err := Compile(n, tbl, testEnv)
-		if err != nil {
-			t.Fatalf("Compile(%s): %v", c.cond, err)
-		}
-		if where != c.where || !slices.Equal(args, c.args) {
-			t.Errorf("Compile(%s) = %s %#v, want %s %#v", c.cond, where, args, c.where, c.args)
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		tbl := testTable()
+		tbl.Dialect = d
+		for _, c := range cases {
+			n, err := Parse([]byte(c.cond))
+			if err != nil {
+				t.Fatalf("Parse(%s): %v", c.cond, err)
+			}
+			where, args, err := Compile(n, tbl, testEnv)
+			if err != nil {
+				t.Fatalf("Compile(%s): %v", c.cond, err)
+			}
+			want := c.where
+			if d == store.Postgres && c.pg != "" {
+				want = c.pg
+			}
+			if where != want || !slices.Equal(args, c.args) {
+				t.Errorf("%s: Compile(%s) = %s %#v, want %s %#v", d, c.cond, where, args, want, c.args)
+			}
 		}
 	}
 }

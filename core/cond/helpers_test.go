@@ -1,15 +1,13 @@
 package cond
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"tierbase/core/schema"
 	"tierbase/platform/store"
@@ -54,42 +52,73 @@ func testTable() *schema.Table {
 	}}
 }
 
-// openDB creates the table of tbl in a fresh SQLite file and inserts rows (records keyed
-// by field id in storage form, each with an int64 "id").
+// openDB creates the table of tbl in a fresh database and inserts rows (records keyed by
+// field id in storage form, each with an int64 "id"). The database is PostgreSQL when
+// TIERBASE_TEST_PG is set (a schema of its own, see store.Open), a SQLite file otherwise;
+// tbl's SQL is compiled for it from then on.
 func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 	tb.Helper()
-	db, err := sql.Open("sqlite3", filepath.Join(tb.TempDir(), "cond.db"))
+	db, err := store.Open(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	cols := []string{`"id" INTEGER PRIMARY KEY`}
+	tbl.Dialect = db.Dialect
+	cols := []string{`"id" INTEGER PRIMARY KEY`} // bigint on PostgreSQL
 	var names, marks []string
 	for _, f := range tbl.Fields {
 		names = append(names, store.Quote(f.Column()))
 		marks = append(marks, "?")
 		if f.ID != schema.FieldID {
-			cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+			cols = append(cols, store.Quote(f.Column())+" "+columnType(db.Dialect, f.Type))
 		}
-	}
-	if _, err := db.Exec("CREATE TABLE " + store.Quote(tbl.SQLName()) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
-		tb.Fatal(err)
 	}
 	insert := "INSERT INTO " + store.Quote(tbl.SQLName()) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	for _, r := range rows {
-		args := make([]any, len(tbl.Fields))
-		for i, f := range tbl.Fields {
-			args[i] = r[f.ID]
-			if list, ok := r[f.ID].([]string); ok {
-				b, _ := json.Marshal(list)
-				args[i] = string(b)
+	err = db.Tx(context.Background(), func(tx *sql.Tx) error {
+		if _, err := tx.Exec("CREATE TABLE " + store.Quote(tbl.SQLName()) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
+			return err
+		}
+		for _, r := range rows {
+			args := make([]any, len(tbl.Fields))
+			for i, f := range tbl.Fields {
+				switch v := r[f.ID].(type) {
+				case []string:
+					b, _ := json.Marshal(v)
+					args[i] = string(b)
+				case bool:
+					args[i] = int64(boolInt(v))
+				default:
+					args[i] = v
+				}
+			}
+			if _, err := tx.Exec(insert, args...); err != nil {
+				return err
 			}
 		}
-		if _, err := db.Exec(insert, args...); err != nil {
-			tb.Fatal(err)
-		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return db
+	return db.R
+}
+
+// columnType is the column type of a field type in the tests' tables: SQLite's from the
+// schema; on PostgreSQL numbers are NUMERIC, checkboxes and ids bigint, multi-value fields
+// jsonb.
+func columnType(d store.Dialect, t schema.Type) string {
+	if d == store.SQLite {
+		return t.SQLType()
+	}
+	switch {
+	case t.IsNumeric():
+		return "NUMERIC"
+	case t == schema.Checkbox, t.IsRef():
+		return "bigint"
+	case t.IsMulti():
+		return "jsonb"
+	}
+	return "text"
 }
 
 // sqlIDs runs the WHERE fragment on the table and returns the ids it picks, ascending.

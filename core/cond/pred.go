@@ -32,7 +32,7 @@ const (
 	pNot
 	pCmp   // value op vals[0]; false when the value is NULL
 	pIn    // value is one of vals; false when NULL
-	pLike  // text value contains vals[0], ignoring ASCII case; false when NULL
+	pLike  // text value contains vals[0], ignoring ASCII case (on both databases); false when NULL
 	pHas   // multi value has an element equal to one of vals; false when NULL
 	pEmpty // value is empty: NULL, '' for strings, no elements for multi fields
 )
@@ -166,7 +166,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// foldASCII lowers ASCII letters only, as SQLite's LIKE does.
+// foldASCII lowers ASCII letters only, as SQLite's LIKE does and PostgreSQL's ILIKE under
+// the "C" collation (store.Dialect.ContainsFold).
 func foldASCII(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -7,19 +7,23 @@ import (
 )
 
 // SQL returns the condition as a WHERE fragment over the table's columns with ?
-// placeholders, and the arguments for them in order. It is "1=1" when the condition
-// matches everything. Values only ever travel as arguments.
+// placeholders, and the arguments for them in order, in the SQL of the table's database
+// (schema.Table.Dialect). It is "1=1" when the condition matches everything. Values only
+// ever travel as arguments; booleans as the integers 0 and 1 they are stored as.
 //
 // Negations are pushed down to the comparisons (De Morgan), and each negated comparison
 // says what it does with NULL, e.g. ne is (col IS NULL OR col <> ?). So SQL's
 // three-valued logic never shows, and the result is exactly Match's.
 func (c *Cond) SQL() (string, []any) {
-	var b sqlBuilder
+	b := sqlBuilder{d: c.d}
 	return b.expr(c.root, false), b.args
 }
 
 // sqlBuilder collects the arguments while the SQL text is built left to right.
-type sqlBuilder struct{ args []any }
+type sqlBuilder struct {
+	d    store.Dialect
+	args []any
+}
 
 // negatedOps maps a comparison to its opposite on non-NULL values.
 var negatedOps = map[string]string{"=": "<>", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
@@ -51,19 +55,22 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 	col := store.Quote(p.f.Column())
 	switch p.kind {
 	case pCmp:
-		if neg {
-			return "(" + col + " IS NULL OR " + col + " " + negatedOps[p.op] + " " + b.arg(p.vals[0]) + ")"
+		if p.op != "=" && (p.k == kText || p.k == kSelect) {
+			col = b.d.Bytewise(col)
 		}
-		return col + " " + p.op + " " + b.arg(p.vals[0])
+		if neg {
+			return "(" + col + " IS NULL OR " + col + " " + negatedOps[p.op] + " " + b.value(p, p.vals[0]) + ")"
+		}
+		return col + " " + p.op + " " + b.value(p, p.vals[0])
 	case pIn:
 		if neg {
-			return "(" + col + " IS NULL OR " + col + " NOT IN (" + b.list(p.vals) + "))"
+			return "(" + col + " IS NULL OR " + col + " NOT IN (" + strings.Join(b.values(p, p.vals), ", ") + "))"
 		}
-		return col + " IN (" + b.list(p.vals) + ")"
+		return col + " IN (" + strings.Join(b.values(p, p.vals), ", ") + ")"
 	case pLike:
-		return likeSQL(col, b.arg(likePattern(p.vals[0].(string))), neg)
+		return b.d.ContainsFold(col, b.arg(likePattern(p.vals[0].(string))), neg)
 	case pHas:
-		return hasSQL(col, b.list(p.vals), neg)
+		return b.d.ListHasAny(col, b.values(p, p.vals), neg)
 	}
 	// pEmpty
 	switch p.k {
@@ -73,7 +80,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		}
 		return col + " IS NULL"
 	case kMulti:
-		return multiEmptySQL(col, neg)
+		return b.d.ListEmpty(col, neg)
 	}
 	if neg {
 		return "(" + col + " IS NOT NULL AND " + col + " <> '')"
@@ -81,19 +88,32 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 	return "(" + col + " IS NULL OR " + col + " = '')"
 }
 
-// arg adds one argument and returns its placeholder.
+// arg adds one argument and returns its placeholder. A boolean goes as 0 or 1, the
+// integers a checkbox column holds (PostgreSQL will not compare an integer with a boolean).
 func (b *sqlBuilder) arg(v any) string {
+	if x, ok := v.(bool); ok {
+		v = int64(boolInt(x))
+	}
 	b.args = append(b.args, v)
 	return "?"
 }
 
-// list adds the arguments of a list and returns their placeholders, comma-separated.
-func (b *sqlBuilder) list(vs []any) string {
+// value adds a value compared with p's field and returns its placeholder, typed as a number
+// with a fraction for number fields (see store.Dialect.Number).
+func (b *sqlBuilder) value(p *pred, v any) string {
+	if p.k == kNumber {
+		return b.d.Number(b.arg(v))
+	}
+	return b.arg(v)
+}
+
+// values adds the values of a list compared with p's field and returns their placeholders.
+func (b *sqlBuilder) values(p *pred, vs []any) []string {
 	ph := make([]string, len(vs))
 	for i, v := range vs {
-		ph[i] = b.arg(v)
+		ph[i] = b.value(p, v)
 	}
-	return strings.Join(ph, ", ")
+	return ph
 }
 
 // sensitive writes a comparison on a 敏感 field over its hash column: equality and "is one
@@ -116,8 +136,14 @@ func (b *sqlBuilder) sensitive(p *pred, neg bool) string {
 	if len(hs) == 0 {
 		return b.expr(&pred{kind: pFalse}, neg)
 	}
+	ph := strings.Join(b.values(p, hs), ", ")
 	if neg {
-		return "(" + col + " IS NULL OR " + col + " NOT IN (" + b.list(hs) + "))"
+		return "(" + col + " IS NULL OR " + col + " NOT IN (" + ph + "))"
 	}
-	return col + " IN (" + b.list(hs) + ")"
+	return col + " IN (" + ph + ")"
+}
+
+// likePattern is the LIKE pattern matching any text containing s.
+func likePattern(s string) string {
+	return "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }

@@ -122,7 +122,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		return err
 	}
 	for rows.Next() {
-		t := &Table{}
+		t := &Table{Dialect: c.db.Dialect}
 		if err := rows.Scan(&t.ID, &t.AppID, &t.Name, &t.TitleField, &t.Position); err != nil {
 			rows.Close()
 			return err
@@ -307,7 +307,7 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 	if len(fields) > MaxFields {
 		return nil, problem.Invalid("too_many_fields", "max", MaxFields)
 	}
-	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name}
+	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name, Dialect: c.db.Dialect}
 	for i, f := range fields {
 		f.ID, f.System, f.Position = NewID("fld"), false, i
 		if err := checkField(s, t, f); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"tierbase/platform/problem"
 	"tierbase/platform/secret"
+	"tierbase/platform/store"
 )
 
 // Type is a field type; its string is the API key (e.g. "money").
@@ -184,12 +185,15 @@ func (f *Field) OptionValues() []string {
 
 // Table is a user table: its metadata and its fields, system fields included, in display order.
 type Table struct {
-	ID           string   `json:"id"`
-	AppID        string   `json:"appId"`
-	Name         string   `json:"name"`
-	TitleField   string   `json:"titleField,omitempty"` // field id shown for a record in links
-	Fields       []*Field `json:"fields"`
-	Position     int      `json:"position"`
+	ID         string   `json:"id"`
+	AppID      string   `json:"appId"`
+	Name       string   `json:"name"`
+	TitleField string   `json:"titleField,omitempty"` // field id shown for a record in links
+	Fields     []*Field `json:"fields"`
+	Position   int      `json:"position"`
+	// Dialect is the database the table lives in, for the SQL compiled against it (core/cond);
+	// the catalog sets it.
+	Dialect      store.Dialect `json:"-"`
 	byID, byName map[string]*Field
 }
 

@@ -1,0 +1,80 @@
+package store
+
+import "strings"
+
+// The SQL forms of the condition language (core/cond) that differ between the databases.
+
+// ContainsFold is "col contains the LIKE pattern ph (escaped with '\'), ignoring the case of
+// ASCII letters"; with neg, NULL counts as not containing. SQLite's LIKE folds ASCII letters
+// only. PostgreSQL's ILIKE folds every letter the server's locale knows, so it runs under the
+// "C" collation, which folds ASCII only: both databases pick the same records, whatever the
+// server's locale (a trigram index serving it must be built on (col COLLATE "C")).
+func (d Dialect) ContainsFold(col, ph string, neg bool) string {
+	like := " LIKE "
+	if d == Postgres {
+		col, like = col+` COLLATE "C"`, " ILIKE "
+	}
+	if neg {
+		return "(" + col + " IS NULL OR " + col + " NOT" + like + ph + ` ESCAPE '\')`
+	}
+	return col + like + ph + ` ESCAPE '\'`
+}
+
+// ListHasAny is "the JSON array of strings in col has an element among the placeholders phs"
+// (or, with neg, has none); a NULL column has no elements. SQLite walks the array with
+// json_each; PostgreSQL asks jsonb containment once per value, which a GIN index on the
+// column serves (never jsonb's ? operators, which clash with the ? placeholders).
+func (d Dialect) ListHasAny(col string, phs []string, neg bool) string {
+	if d == Postgres {
+		parts := make([]string, len(phs))
+		for i, ph := range phs {
+			parts[i] = col + " @> jsonb_build_array(CAST(" + ph + " AS text))"
+		}
+		s := "(" + strings.Join(parts, " OR ") + ")"
+		if neg {
+			return "(" + col + " IS NULL OR NOT " + s + ")"
+		}
+		return s
+	}
+	s := "EXISTS (SELECT 1 FROM json_each(" + col + ") WHERE value IN (" + strings.Join(phs, ", ") + "))"
+	if neg {
+		return "NOT " + s
+	}
+	return s
+}
+
+// ListEmpty is "the JSON array in col is NULL or has no elements" (or, with neg, has some).
+func (d Dialect) ListEmpty(col string, neg bool) string {
+	if d == Postgres {
+		if neg {
+			return "jsonb_array_length(" + col + ") > 0"
+		}
+		return "(" + col + " IS NULL OR jsonb_array_length(" + col + ") = 0)"
+	}
+	s := "EXISTS (SELECT 1 FROM json_each(" + col + "))"
+	if neg {
+		return s
+	}
+	return "NOT " + s
+}
+
+// Bytewise is the text column col ordered byte by byte, for <, <=, > and >= on text. SQLite's
+// default BINARY collation does so already; PostgreSQL's column collation follows the
+// server's locale unless told "C".
+func (d Dialect) Bytewise(col string) string {
+	if d == Postgres {
+		return col + ` COLLATE "C"`
+	}
+	return col
+}
+
+// Number is the placeholder ph of a number that may have a fraction. PostgreSQL would type
+// it after the column, and an integer column (the record id) would round the argument;
+// numeric compares it exactly with integer and numeric columns alike. SQLite compares
+// integers and reals by value already.
+func (d Dialect) Number(ph string) string {
+	if d == Postgres {
+		return "CAST(" + ph + " AS numeric)"
+	}
+	return ph
+}
