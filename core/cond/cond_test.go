@@ -207,7 +207,7 @@ func TestSQLText(t *testing.T) {
 		{`{"and":[]}`, "1=1", "", nil},
 		{`{"field":"客户等级","op":"ne","value":"高价值客户"}`, `("level" IS NULL OR "level" <> ?)`, "", []any{"高价值客户"}},
 		{`{"field":"amount","op":"gt","value":"12.5"}`, `"amount" > ?`, `"amount" > CAST(? AS numeric)`, []any{12.5}},
-		{`{"field":"id","op":"in","value":[1,2.5]}`, `"id" IN (?, ?)`, `"id" IN (CAST(? AS numeric), CAST(? AS numeric))`, []any{1.0, 2.5}},
+		{`{"field":"id","op":"in","value":[1,2.5]}`, `"id" IN (?, ?)`, `"id" IN (?, CAST(? AS numeric))`, []any{int64(1), 2.5}},
 		{`{"field":"name","op":"contains","value":"50%_\\"}`, `"name" LIKE ? ESCAPE '\'`, `"name" COLLATE "C" ILIKE ? ESCAPE '\'`, []any{`%50\%\_\\%`}},
 		{`{"field":"name","op":"notContains","value":"a"}`, `("name" IS NULL OR "name" NOT LIKE ? ESCAPE '\')`,
 			`("name" COLLATE "C" IS NULL OR "name" COLLATE "C" NOT ILIKE ? ESCAPE '\')`, []any{"%a%"}},
@@ -226,7 +226,7 @@ func TestSQLText(t *testing.T) {
 		{`{"field":"name","op":"eq","value":"x' OR 1=1 --"}`, `"name" = ?`, "", []any{"x' OR 1=1 --"}},
 		{`{"not":{"or":[{"field":"amount","op":"lt","value":1},{"field":"vip","op":"eq","value":true}]}}`,
 			`(("amount" IS NULL OR "amount" >= ?) AND ("vip" IS NULL OR "vip" <> ?))`,
-			`(("amount" IS NULL OR "amount" >= CAST(? AS numeric)) AND ("vip" IS NULL OR "vip" <> ?))`, []any{1.0, int64(1)}},
+			`(("amount" IS NULL OR "amount" >= ?) AND ("vip" IS NULL OR "vip" <> ?))`, []any{int64(1), int64(1)}},
 	}
 	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
 		tbl := testTable()

@@ -1,6 +1,7 @@
 package cond
 
 import (
+	"math"
 	"strings"
 
 	"tierbase/platform/store"
@@ -101,10 +102,13 @@ func (b *sqlBuilder) arg(v any) string {
 // value adds a value compared with p's field and returns its placeholder, typed as a number
 // with a fraction for number fields (see store.Dialect.Number).
 func (b *sqlBuilder) value(p *pred, v any) string {
-	if p.k == kNumber {
-		return b.d.Number(b.arg(v))
+	if p.k != kNumber {
+		return b.arg(v)
 	}
-	return b.arg(v)
+	if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return b.arg(int64(f)) // a whole number keeps an integer column's index (the id's)
+	}
+	return b.d.Number(b.arg(v))
 }
 
 // values adds the values of a list compared with p's field and returns their placeholders.
