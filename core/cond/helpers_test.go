@@ -69,7 +69,7 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 		names = append(names, store.Quote(f.Column()))
 		marks = append(marks, "?")
 		if f.ID != schema.FieldID {
-			cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+			cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(store.SQLite))
 		}
 	}
 	if _, err := db.Exec("CREATE TABLE " + store.Quote(tbl.SQLName()) + " (" + strings.Join(cols, ", ") + ")"); err != nil {

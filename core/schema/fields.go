@@ -108,6 +108,9 @@ var counterRe = regexp.MustCompile(`\{0+\}`)
 // reading the rows it rules out.
 func createIndex(t *Table, col string, unique bool) string {
 	kind, prefix, cols := "INDEX", "idx_", store.Quote(col)
+	if f := t.Field(col); !unique && f != nil && f.Type.IsMulti() {
+		return t.dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
+	}
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
@@ -128,8 +131,12 @@ func (t *Table) IndexHoldsOwner(f *Field) bool {
 
 // upgradeIndexes recreates the indexes of t whose shape changed since they were made (the
 // 负责人 added to the non-unique ones), once, when a data directory written by an older
-// version is opened.
+// version is opened. It reads SQLite's stored index text; a PostgreSQL database starts at
+// the current layout, so there is nothing to upgrade there.
 func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
+	if db.Dialect == store.Postgres {
+		return nil
+	}
 	for _, f := range t.Fields {
 		if !(f.Indexed || f.Sensitive) || f.Unique {
 			continue
@@ -179,15 +186,15 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 
 // addField validates f, adds its column and indexes to t's SQL table, and saves it.
 func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
-	if len(t.UserFields()) >= MaxFields {
-		return problem.Invalid("too_many_fields", "max", MaxFields)
+	if len(t.UserFields()) >= MaxFields(t.dialect) {
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.dialect))
 	}
 	f.ID = NewID("fld")
 	f.System = false
 	if err := checkField(s, t, f); err != nil {
 		return err
 	}
-	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType())
+	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.dialect))
 	if _, err := tx.ExecContext(ctx, ddl); err != nil {
 		return err
 	}
@@ -334,7 +341,7 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 				q = createIndex(t, f.indexColumn(), true)
 			}
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				if strings.Contains(err.Error(), "UNIQUE") {
+				if _, dup := store.UniqueViolation(err); dup {
 					return problem.New(409, "unique_conflict").OnField(f.Name)
 				}
 				return err

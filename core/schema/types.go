@@ -9,6 +9,7 @@ import (
 
 	"tierbase/platform/problem"
 	"tierbase/platform/secret"
+	"tierbase/platform/store"
 )
 
 // Type is a field type; its string is the API key (e.g. "money").
@@ -94,13 +95,15 @@ func (t Type) IsTime() bool { return t == Date || t == DateTime }
 // IsRef reports whether values are int64 ids (users or linked records).
 func (t Type) IsRef() bool { return t == User || t == Link }
 
-// SQLType is the column type used for the field in SQLite (and the generic name for others).
-func (t Type) SQLType() string {
+// SQLType is the column type of the field's values on database d.
+func (t Type) SQLType(d store.Dialect) string {
 	switch {
 	case t.IsNumeric():
-		return "REAL"
+		return d.NumberType()
 	case t == Checkbox, t.IsRef():
-		return "INTEGER"
+		return d.IntegerType()
+	case t.IsMulti():
+		return d.ListType()
 	}
 	return "TEXT"
 }
@@ -191,7 +194,11 @@ type Table struct {
 	Fields       []*Field `json:"fields"`
 	Position     int      `json:"position"`
 	byID, byName map[string]*Field
+	dialect      store.Dialect // the database its SQL table lives on
 }
+
+// Dialect is the database the table's SQL table lives on.
+func (t *Table) Dialect() store.Dialect { return t.dialect }
 
 // SQLName is the table's SQL name: its stable id.
 func (t *Table) SQLName() string { return "t_" + t.ID }
