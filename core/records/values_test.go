@@ -135,7 +135,7 @@ func TestSensitiveFieldMarkedAndUnmarked(t *testing.T) {
 		tb, _ = cat.Table("联系人")
 		phone := tb.Field("电话")
 		var stored string
-		if err := w.db.R.QueryRow("SELECT "+store.Quote(phone.Column())+" FROM "+store.Quote(tb.SQLName())).Scan(&stored); err != nil {
+		if err := w.db.R.QueryRow("SELECT " + store.Quote(phone.Column()) + " FROM " + store.Quote(tb.SQLName())).Scan(&stored); err != nil {
 			t.Fatal(err)
 		}
 		if secret.IsSealed(stored) != on {
