@@ -348,7 +348,7 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {

@@ -184,6 +184,17 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 	return err
 }
 
+// addColumns runs ddl, which makes t's SQL table or adds columns to it. A table the database
+// refuses more columns (sensitive fields' hash columns count, and on PostgreSQL dropped columns
+// too, until the table is rewritten) is a 400 too_many_fields.
+func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
+	_, err := tx.ExecContext(ctx, ddl)
+	if store.TooManyColumns(err) {
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.dialect))
+	}
+	return err
+}
+
 // addField validates f, adds its column and indexes to t's SQL table, and saves it.
 func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
 	if len(t.UserFields()) >= MaxFields(t.dialect) {
@@ -195,7 +206,7 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) 
 		return err
 	}
 	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.dialect))
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
 	if f.Sensitive {

@@ -8,6 +8,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
+	"tierbase/platform/secret"
 	"tierbase/platform/store"
 )
 
@@ -48,4 +49,29 @@ func TestMaxFields(t *testing.T) {
 	}
 	_, err = c.AddField(ctx, access.System, "最宽", &schema.Field{Name: "再加一列", Type: schema.Number})
 	wantTooMany("one field more", err)
+
+	// A 敏感 field's hash column is a column too.
+	ring, err := secret.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ring.Close()
+	if err := c.UseKeys(ctx, ring); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	_, err = c.UpdateField(ctx, access.System, "最宽", "列1", schema.FieldPatch{Sensitive: &on})
+	wantTooMany("a field marked 敏感 on a full table", err)
+
+	// A deleted field frees its column on SQLite; PostgreSQL counts dropped columns until the
+	// table is rewritten, and says so as clearly.
+	if err := c.DeleteField(ctx, access.System, "最宽", "列2"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.AddField(ctx, access.System, "最宽", &schema.Field{Name: "再加一列", Type: schema.Number})
+	if db.Dialect == store.Postgres {
+		wantTooMany("a field in place of a deleted one, on PostgreSQL", err)
+	} else if err != nil {
+		t.Fatalf("a field in place of a deleted one: %v", err)
+	}
 }

@@ -244,8 +244,7 @@ func (c *Catalog) needKeys(fs ...*Field) error {
 
 // addHashColumn adds the hash column of a sensitive field.
 func addHashColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn()), t.dialect.BytesType()))
-	return err
+	return addColumns(ctx, tx, t, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn()), t.dialect.BytesType()))
 }
 
 // protect marks f sensitive (on) or not, rewriting its stored values set-wise in batches

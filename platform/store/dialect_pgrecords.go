@@ -155,3 +155,13 @@ func UniqueViolation(err error) (index string, ok bool) {
 	}
 	return "", false
 }
+
+// TooManyColumns reports whether err is a table refusing another column: SQLite's "too many
+// columns", PostgreSQL's 54011 (whose 1,600 count dropped columns too).
+func TooManyColumns(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "54011"
+	}
+	return err != nil && strings.Contains(err.Error(), "too many columns")
+}
