@@ -108,13 +108,14 @@ var counterRe = regexp.MustCompile(`\{0+\}`)
 // reading the rows it rules out.
 func createIndex(t *Table, col string, unique bool) string {
 	kind, prefix, cols := "INDEX", "idx_", store.Quote(col)
-	if f := t.Field(col); !unique && f != nil && f.Type.IsMulti() {
-		return t.dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
-	}
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
-		cols += ", " + store.Quote(t.Field(FieldOwner).Column())
+		owner := store.Quote(t.Field(FieldOwner).Column())
+		if f.Type.IsMulti() {
+			return t.dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
+		}
+		cols += ", " + owner
 	}
 	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
 		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)

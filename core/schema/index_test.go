@@ -29,7 +29,8 @@ func TestIndexesCarryTheOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb, err := c.CreateTable(ctx, access.System, "", "客户", []*schema.Field{
-		{Name: "金额", Type: schema.Money, Indexed: true}, {Name: "编号", Type: schema.Text, Unique: true}})
+		{Name: "金额", Type: schema.Money, Indexed: true}, {Name: "编号", Type: schema.Text, Unique: true},
+		{Name: "标签", Type: schema.Tags, Indexed: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +45,9 @@ func TestIndexesCarryTheOwner(t *testing.T) {
 	}
 	if q := index(db, "idx_", amount); !strings.HasSuffix(q, `("`+amount+`", "owner")`) {
 		t.Fatalf("index of 金额: %s", q)
+	}
+	if tags := tb.Field("标签").Column(); !strings.HasSuffix(index(db, "idx_", tags), `("`+tags+`", "owner")`) {
+		t.Fatalf("index of 标签: %s", index(db, "idx_", tags))
 	}
 	if q := index(db, "uq_", code); strings.Contains(q, "owner") {
 		t.Fatalf("a unique index holds the owner: %s", q)

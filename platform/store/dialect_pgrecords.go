@@ -70,14 +70,14 @@ func (d Dialect) MaxColumns() int {
 	return 2000
 }
 
-// ListIndex is the CREATE INDEX statement of a list column: a btree on SQLite (its JSON
-// text), a GIN index on PostgreSQL (containment of items).
-func (d Dialect) ListIndex(name, table, col string) string {
-	using := ""
+// ListIndex is the CREATE INDEX statement of list column col: on SQLite a btree on its JSON
+// text with the column owner after it, as every non-unique index; on PostgreSQL a GIN index
+// (containment of items) on col alone, as GIN takes no second column of a plain type.
+func (d Dialect) ListIndex(name, table, col, owner string) string {
 	if d == Postgres {
-		using = " USING gin"
+		return "CREATE INDEX IF NOT EXISTS " + name + " ON " + table + " USING gin (" + col + ")"
 	}
-	return "CREATE INDEX IF NOT EXISTS " + name + " ON " + table + using + " (" + col + ")"
+	return "CREATE INDEX IF NOT EXISTS " + name + " ON " + table + " (" + col + ", " + owner + ")"
 }
 
 // ContainsFold is the condition that column col (a list column if list) contains the LIKE
