@@ -75,7 +75,7 @@ func ruleOf(ctx context.Context) string {
 // expression over the row, with newArgs). by names the rule. Call it just before the UPDATE.
 func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field, newExpr string, newArgs []any,
 	where string, whereArgs []any, by, stamp string) error {
-	col, d := store.Quote(f.Column()), t.Dialect()
+	col, d := store.Quote(f.Column()), t.Dialect
 	changes := d.JSONArray(
 		d.JSONObject("'f'", "CAST(? AS TEXT)", "'b'", jsonValue(d, f, col), "'a'", jsonValue(d, f, "("+newExpr+")")),
 		d.JSONObject("'f'", "CAST(? AS TEXT)", "'a'", "CAST(? AS TEXT)"))

@@ -137,7 +137,7 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 					args = append(args, hs...)
 				}
 			case (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID):
-				ors = append(ors, t.Dialect().ContainsFold(store.Quote(f.Column()), f.Type == schema.Tags))
+				ors = append(ors, t.Dialect.SearchFold(store.Quote(f.Column()), f.Type == schema.Tags))
 				args = append(args, like)
 			}
 		}

@@ -122,7 +122,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		return err
 	}
 	for rows.Next() {
-		t := &Table{dialect: c.db.Dialect}
+		t := &Table{Dialect: c.db.Dialect}
 		if err := rows.Scan(&t.ID, &t.AppID, &t.Name, &t.TitleField, &t.Position); err != nil {
 			rows.Close()
 			return err
@@ -307,7 +307,7 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 	if len(fields) > MaxFields(c.db.Dialect) {
 		return nil, problem.Invalid("too_many_fields", "max", MaxFields(c.db.Dialect))
 	}
-	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name, dialect: c.db.Dialect}
+	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name, Dialect: c.db.Dialect}
 	for i, f := range fields {
 		f.ID, f.System, f.Position = NewID("fld"), false, i
 		if err := checkField(s, t, f); err != nil {
@@ -333,18 +333,18 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	}
 	t.Position = len(s.tables)
 	cols := []string{
-		t.dialect.RecordID(),
-		store.Quote(FieldOwner) + " " + t.dialect.IntegerType(),
-		store.Quote(FieldCreatedBy) + " " + t.dialect.IntegerType(),
+		t.Dialect.RecordID(),
+		store.Quote(FieldOwner) + " " + t.Dialect.IntegerType(),
+		store.Quote(FieldCreatedBy) + " " + t.Dialect.IntegerType(),
 		// The records layer always writes both times. No NOT NULL here: SQLite checks a NOT NULL
 		// column in an UPDATE so slowly that it made a 1M-row regrade a third slower.
 		store.Quote(FieldCreatedAt) + " TEXT",
 		store.Quote(FieldUpdatedAt) + " TEXT",
 	}
 	for _, f := range t.UserFields() {
-		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.dialect))
+		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
 		if f.Sensitive {
-			cols = append(cols, store.Quote(f.HashColumn())+" "+t.dialect.BytesType())
+			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
 		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))

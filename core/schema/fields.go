@@ -113,7 +113,7 @@ func createIndex(t *Table, col string, unique bool) string {
 	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
 		owner := store.Quote(t.Field(FieldOwner).Column())
 		if f.Type.IsMulti() {
-			return t.dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
+			return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
 		}
 		cols += ", " + owner
 	}
@@ -191,22 +191,22 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
 	_, err := tx.ExecContext(ctx, ddl)
 	if store.TooManyColumns(err) {
-		return problem.Invalid("too_many_fields", "max", MaxFields(t.dialect))
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
 	}
 	return err
 }
 
 // addField validates f, adds its column and indexes to t's SQL table, and saves it.
 func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
-	if len(t.UserFields()) >= MaxFields(t.dialect) {
-		return problem.Invalid("too_many_fields", "max", MaxFields(t.dialect))
+	if len(t.UserFields()) >= MaxFields(t.Dialect) {
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
 	}
 	f.ID = NewID("fld")
 	f.System = false
 	if err := checkField(s, t, f); err != nil {
 		return err
 	}
-	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.dialect))
+	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
 	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}

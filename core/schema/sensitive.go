@@ -244,7 +244,7 @@ func (c *Catalog) needKeys(fs ...*Field) error {
 
 // addHashColumn adds the hash column of a sensitive field.
 func addHashColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
-	return addColumns(ctx, tx, t, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn()), t.dialect.BytesType()))
+	return addColumns(ctx, tx, t, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn()), t.Dialect.BytesType()))
 }
 
 // protect marks f sensitive (on) or not, rewriting its stored values set-wise in batches
@@ -369,7 +369,7 @@ func valuesAfter(ctx context.Context, tx *sql.Tx, t *Table, f *Field, last int64
 // rewriteHistory rewrites the values of field f kept in the operation log of t (before and
 // after of each change) with fn.
 func rewriteHistory(ctx context.Context, tx *sql.Tx, t *Table, f *Field, fn func(string) string) error {
-	rows, err := tx.QueryContext(ctx, "SELECT id, changes FROM _oplog WHERE table_id = ? AND "+t.dialect.TextPosition("changes", "?")+" > 0",
+	rows, err := tx.QueryContext(ctx, "SELECT id, changes FROM _oplog WHERE table_id = ? AND "+t.Dialect.TextPosition("changes", "?")+" > 0",
 		t.ID, `"f":"`+f.ID+`"`)
 	if err != nil {
 		return err

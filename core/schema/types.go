@@ -187,18 +187,17 @@ func (f *Field) OptionValues() []string {
 
 // Table is a user table: its metadata and its fields, system fields included, in display order.
 type Table struct {
-	ID           string   `json:"id"`
-	AppID        string   `json:"appId"`
-	Name         string   `json:"name"`
-	TitleField   string   `json:"titleField,omitempty"` // field id shown for a record in links
-	Fields       []*Field `json:"fields"`
-	Position     int      `json:"position"`
+	ID         string   `json:"id"`
+	AppID      string   `json:"appId"`
+	Name       string   `json:"name"`
+	TitleField string   `json:"titleField,omitempty"` // field id shown for a record in links
+	Fields     []*Field `json:"fields"`
+	Position   int      `json:"position"`
+	// Dialect is the database the table lives in, for the SQL compiled against it (core/cond);
+	// the catalog sets it.
+	Dialect      store.Dialect `json:"-"`
 	byID, byName map[string]*Field
-	dialect      store.Dialect // the database its SQL table lives on
 }
-
-// Dialect is the database the table's SQL table lives on.
-func (t *Table) Dialect() store.Dialect { return t.dialect }
 
 // SQLName is the table's SQL name: its stable id.
 func (t *Table) SQLName() string { return "t_" + t.ID }

@@ -80,10 +80,10 @@ func (d Dialect) ListIndex(name, table, col, owner string) string {
 	return "CREATE INDEX IF NOT EXISTS " + name + " ON " + table + " (" + col + ", " + owner + ")"
 }
 
-// ContainsFold is the condition that column col (a list column if list) contains the LIKE
-// pattern of one parameter (escaped with \), ignoring case: SQLite's LIKE folds ASCII,
-// PostgreSQL's ILIKE folds every letter.
-func (d Dialect) ContainsFold(col string, list bool) string {
+// SearchFold is the condition of the records' search box: column col (a list column if
+// list) contains the LIKE pattern of one parameter (escaped with \), ignoring case: SQLite's
+// LIKE folds ASCII, PostgreSQL's ILIKE folds every letter.
+func (d Dialect) SearchFold(col string, list bool) string {
 	if d == Postgres {
 		if list {
 			col = "CAST(" + col + " AS TEXT)"
