@@ -70,7 +70,7 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 		names = append(names, store.Quote(f.Column()))
 		marks = append(marks, "?")
 		if f.ID != schema.FieldID {
-			cols = append(cols, store.Quote(f.Column())+" "+columnType(db.Dialect, f.Type))
+			cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(db.Dialect))
 		}
 	}
 	insert := "INSERT INTO " + store.Quote(tbl.SQLName()) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
@@ -101,24 +101,6 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 		tb.Fatal(err)
 	}
 	return db.R
-}
-
-// columnType is the column type of a field type in the tests' tables: SQLite's from the
-// schema; on PostgreSQL numbers are NUMERIC, checkboxes and ids bigint, multi-value fields
-// jsonb.
-func columnType(d store.Dialect, t schema.Type) string {
-	if d == store.SQLite {
-		return t.SQLType()
-	}
-	switch {
-	case t.IsNumeric():
-		return "NUMERIC"
-	case t == schema.Checkbox, t.IsRef():
-		return "bigint"
-	case t.IsMulti():
-		return "jsonb"
-	}
-	return "text"
 }
 
 // sqlIDs runs the WHERE fragment on the table and returns the ids it picks, ascending.

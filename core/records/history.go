@@ -75,23 +75,26 @@ func ruleOf(ctx context.Context) string {
 // expression over the row, with newArgs). by names the rule. Call it just before the UPDATE.
 func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field, newExpr string, newArgs []any,
 	where string, whereArgs []any, by, stamp string) error {
-	col := store.Quote(f.Column())
+	col, d := store.Quote(f.Column()), t.Dialect
+	changes := d.JSONArray(
+		d.JSONObject("'f'", "CAST(? AS TEXT)", "'b'", jsonValue(d, f, col), "'a'", jsonValue(d, f, "("+newExpr+")")),
+		d.JSONObject("'f'", "CAST(? AS TEXT)", "'a'", "CAST(? AS TEXT)"))
 	q := fmt.Sprintf(`INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
-		SELECT ?, id, 'update', 0, ?, json_array(json_object('f', CAST(? AS TEXT), 'b', %s, 'a', %s), json_object('f', CAST(? AS TEXT), 'a', CAST(? AS TEXT)))
-		FROM %s WHERE %s`, jsonValue(f, col), jsonValue(f, "("+newExpr+")"), store.Quote(t.SQLName()), where)
+		SELECT ?, id, 'update', 0, ?, %s
+		FROM %s WHERE %s`, changes, store.Quote(t.SQLName()), where)
 	args := append(append([]any{t.ID, stamp, f.ID}, newArgs...), RuleNote, by)
 	_, err := tx.ExecContext(ctx, q, append(args, whereArgs...)...)
 	return err
 }
 
 // jsonValue is the SQL expression of a column value as the history keeps it (see FromSQL).
-func jsonValue(f *schema.Field, x string) string {
+func jsonValue(d store.Dialect, f *schema.Field, x string) string {
 	switch {
 	case f.Type.IsMulti():
-		return "json(" + x + ")"
+		return d.AsJSON(x)
 	case f.Type == schema.Checkbox:
 		// x once, as its arguments are bound once; NULL matches neither branch.
-		return "CASE " + x + " <> 0 WHEN true THEN json('true') WHEN false THEN json('false') END"
+		return "CASE " + x + " <> 0 WHEN true THEN " + d.AsJSON("'true'") + " WHEN false THEN " + d.AsJSON("'false'") + " END"
 	}
 	return x
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *c
 					args = append(args, hs...)
 				}
 			case (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID):
-				ors = append(ors, store.Quote(f.Column())+` LIKE ? ESCAPE '\'`)
+				ors = append(ors, t.Dialect.SearchFold(store.Quote(f.Column()), f.Type == schema.Tags))
 				args = append(args, like)
 			}
 		}
@@ -332,6 +333,10 @@ func FromSQL(f *schema.Field, v any) any {
 			return float64(x)
 		case float64:
 			return x
+		case string: // NUMERIC, from PostgreSQL
+			if n, err := strconv.ParseFloat(x, 64); err == nil {
+				return n
+			}
 		}
 	case f.Type == schema.Checkbox:
 		n, _ := v.(int64)

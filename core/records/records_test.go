@@ -19,6 +19,7 @@ var ctx = context.Background()
 
 // world is a fresh database with 客户 and 订单 (linking to 客户), an admin and two members.
 type world struct {
+	db              *store.DB
 	recs            *records.Service
 	cust, orders    *schema.Table
 	admin, wang, li access.Actor
@@ -39,7 +40,7 @@ func open(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{recs: records.New(db, cat, us)}
+	w := &world{db: db, recs: records.New(db, cat, us)}
 	w.recs.Now = func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
 	for i, name := range []string{"管理员", "小王", "小李"} {
 		role := users.Member

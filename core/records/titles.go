@@ -96,6 +96,8 @@ func (s *Service) TitlesOf(ctx context.Context, a access.Actor, t *schema.Table,
 		}
 		if f != nil && f.Sensitive {
 			v = titleOf(f, fs, v)
+		} else if f != nil && f.Type.IsNumeric() { // PostgreSQL's NUMERIC arrives as text
+			v = FromSQL(f, v)
 		}
 		switch x := v.(type) {
 		case nil:

@@ -513,12 +513,14 @@ func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 
 // constraintProblem explains a UNIQUE constraint failure, or returns nil for other errors.
 func (s *Service) constraintProblem(t *schema.Table, err error, vals Record) *problem.Error {
-	msg := err.Error()
-	if !strings.Contains(msg, "UNIQUE constraint failed") {
+	index, ok := store.UniqueViolation(err)
+	if !ok {
 		return nil
 	}
 	for _, f := range t.Fields {
-		if strings.HasSuffix(msg, "."+f.Column()) {
+		col := f.Column()
+		// SQLite names the columns ("t_….col"), PostgreSQL the index (see schema's createIndex).
+		if strings.HasSuffix(index, "."+col) || index == "uq_"+t.ID+"_"+col {
 			return problem.New(409, "not_unique", "value", fmt.Sprint(vals[f.ID])).OnField(f.Name)
 		}
 	}

@@ -104,7 +104,7 @@ func (c *Catalog) AddOptionsTx(ctx context.Context, tx *sql.Tx, t *Table, f *Fie
 
 func (c *Catalog) reload(ctx context.Context) error {
 	s := &snapshot{byID: map[string]*Table{}, byName: map[string]*Table{}}
-	rows, err := c.db.R.QueryContext(ctx, "SELECT id, name, icon, position FROM _apps ORDER BY position, rowid")
+	rows, err := c.db.R.QueryContext(ctx, "SELECT id, name, icon, position FROM _apps ORDER BY position, "+c.db.Dialect.InsertionOrder())
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		s.apps = append(s.apps, a)
 	}
 	rows.Close()
-	rows, err = c.db.R.QueryContext(ctx, "SELECT id, app_id, name, title_field, position FROM _tables ORDER BY position, rowid")
+	rows, err = c.db.R.QueryContext(ctx, "SELECT id, app_id, name, title_field, position FROM _tables ORDER BY position, "+c.db.Dialect.InsertionOrder())
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (c *Catalog) reload(ctx context.Context) error {
 		s.byName[t.Name] = t
 	}
 	rows.Close()
-	rows, err = c.db.R.QueryContext(ctx, "SELECT table_id, def FROM _fields ORDER BY position, rowid")
+	rows, err = c.db.R.QueryContext(ctx, "SELECT table_id, def FROM _fields ORDER BY position, "+c.db.Dialect.InsertionOrder())
 	if err != nil {
 		return err
 	}
@@ -172,9 +172,9 @@ func (c *Catalog) reload(ctx context.Context) error {
 }
 
 // systemFields are the columns every table has, shown after the user's fields.
-// MaxFields is the most fields a table can have: SQLite's 2,000 columns less the five system
-// ones (id, 负责人, 创建人, 创建时间, 修改时间).
-const MaxFields = 2000 - 5
+// MaxFields is the most fields a table can have on database d: its most columns less the
+// five system ones (id, 负责人, 创建人, 创建时间, 修改时间).
+func MaxFields(d store.Dialect) int { return d.MaxColumns() - 5 }
 
 func systemFields() []*Field {
 	return []*Field{
@@ -304,8 +304,8 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 	if _, ok := s.byName[name]; ok {
 		return nil, problem.New(409, "duplicate_name", "name", name)
 	}
-	if len(fields) > MaxFields {
-		return nil, problem.Invalid("too_many_fields", "max", MaxFields)
+	if len(fields) > MaxFields(c.db.Dialect) {
+		return nil, problem.Invalid("too_many_fields", "max", MaxFields(c.db.Dialect))
 	}
 	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name, Dialect: c.db.Dialect}
 	for i, f := range fields {
@@ -333,29 +333,29 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 	}
 	t.Position = len(s.tables)
 	cols := []string{
-		"id INTEGER PRIMARY KEY AUTOINCREMENT", // ids are never reused, so history never mixes records
-		store.Quote(FieldOwner) + " INTEGER",
-		store.Quote(FieldCreatedBy) + " INTEGER",
+		t.Dialect.RecordID(),
+		store.Quote(FieldOwner) + " " + t.Dialect.IntegerType(),
+		store.Quote(FieldCreatedBy) + " " + t.Dialect.IntegerType(),
 		// The records layer always writes both times. No NOT NULL here: SQLite checks a NOT NULL
 		// column in an UPDATE so slowly that it made a 1M-row regrade a third slower.
 		store.Quote(FieldCreatedAt) + " TEXT",
 		store.Quote(FieldUpdatedAt) + " TEXT",
 	}
 	for _, f := range t.UserFields() {
-		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType())
+		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
 		if f.Sensitive {
-			cols = append(cols, store.Quote(f.HashColumn())+" BLOB")
+			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
 		}
 	}
 	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO _tables(id, app_id, name, title_field, position) VALUES(?,?,?,?,?)", t.ID, t.AppID, t.Name, t.TitleField, t.Position); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		if _, dup := store.UniqueViolation(err); dup {
 			return problem.New(409, "duplicate_name", "name", t.Name)
 		}
 		return err

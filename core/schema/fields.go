@@ -111,7 +111,11 @@ func createIndex(t *Table, col string, unique bool) string {
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
-		cols += ", " + store.Quote(t.Field(FieldOwner).Column())
+		owner := store.Quote(t.Field(FieldOwner).Column())
+		if f.Type.IsMulti() {
+			return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
+		}
+		cols += ", " + owner
 	}
 	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
 		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)
@@ -128,8 +132,12 @@ func (t *Table) IndexHoldsOwner(f *Field) bool {
 
 // upgradeIndexes recreates the indexes of t whose shape changed since they were made (the
 // 负责人 added to the non-unique ones), once, when a data directory written by an older
-// version is opened.
+// version is opened. It reads SQLite's stored index text; a PostgreSQL database starts at
+// the current layout, so there is nothing to upgrade there.
 func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
+	if db.Dialect == store.Postgres {
+		return nil
+	}
 	for _, f := range t.Fields {
 		if !(f.Indexed || f.Sensitive) || f.Unique {
 			continue
@@ -177,18 +185,29 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 	return err
 }
 
+// addColumns runs ddl, which makes t's SQL table or adds columns to it. A table the database
+// refuses more columns (sensitive fields' hash columns count, and on PostgreSQL dropped columns
+// too, until the table is rewritten) is a 400 too_many_fields.
+func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
+	_, err := tx.ExecContext(ctx, ddl)
+	if store.TooManyColumns(err) {
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
+	}
+	return err
+}
+
 // addField validates f, adds its column and indexes to t's SQL table, and saves it.
 func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
-	if len(t.UserFields()) >= MaxFields {
-		return problem.Invalid("too_many_fields", "max", MaxFields)
+	if len(t.UserFields()) >= MaxFields(t.Dialect) {
+		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
 	}
 	f.ID = NewID("fld")
 	f.System = false
 	if err := checkField(s, t, f); err != nil {
 		return err
 	}
-	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType())
-	if _, err := tx.ExecContext(ctx, ddl); err != nil {
+	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
+	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
 	if f.Sensitive {
@@ -334,7 +353,7 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 				q = createIndex(t, f.indexColumn(), true)
 			}
 			if _, err := tx.ExecContext(ctx, q); err != nil {
-				if strings.Contains(err.Error(), "UNIQUE") {
+				if _, dup := store.UniqueViolation(err); dup {
 					return problem.New(409, "unique_conflict").OnField(f.Name)
 				}
 				return err

@@ -128,19 +128,34 @@ func rehash(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 	if err != nil || bad != nil {
 		return errors.Join(err, bad)
 	}
-	if _, err := tx.ExecContext(ctx, createIndex(t, f.indexColumn(), f.Unique)); err != nil {
-		if !f.Unique || !strings.Contains(err.Error(), "UNIQUE") {
+	if f.Unique {
+		// Looked for before the index is made: on PostgreSQL a failed CREATE UNIQUE INDEX
+		// would abort the transaction.
+		tbl, h := store.Quote(t.SQLName()), store.Quote(f.HashColumn())
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s IN (SELECT %s FROM %s WHERE %s IS NOT NULL GROUP BY %s HAVING COUNT(*) > 1 LIMIT 1) ORDER BY id",
+			tbl, h, h, tbl, h, h))
+		if err != nil {
 			return err
 		}
-		var ids string
-		q := fmt.Sprintf("SELECT group_concat(id, ', ') FROM %s WHERE %s IS NOT NULL GROUP BY %s HAVING COUNT(*) > 1 LIMIT 1",
-			store.Quote(t.SQLName()), store.Quote(f.HashColumn()), store.Quote(f.HashColumn()))
-		if err := tx.QueryRowContext(ctx, q).Scan(&ids); err != nil {
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		return fmt.Errorf("the field is unique, and records %s hold the same email in different case: with the version before this one, make them differ or merge them, then start again", ids)
+		if len(ids) > 0 {
+			return fmt.Errorf("the field is unique, and records %s hold the same email in different case: with the version before this one, make them differ or merge them, then start again", strings.Join(ids, ", "))
+		}
 	}
-	return nil
+	_, err = tx.ExecContext(ctx, createIndex(t, f.indexColumn(), f.Unique))
+	return err
 }
 
 // HashColumn is the column holding the keyed hash of a sensitive field's values.
@@ -229,8 +244,7 @@ func (c *Catalog) needKeys(fs ...*Field) error {
 
 // addHashColumn adds the hash column of a sensitive field.
 func addHashColumn(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
-	_, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s BLOB", store.Quote(t.SQLName()), store.Quote(f.HashColumn())))
-	return err
+	return addColumns(ctx, tx, t, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.HashColumn()), t.Dialect.BytesType()))
 }
 
 // protect marks f sensitive (on) or not, rewriting its stored values set-wise in batches
@@ -355,7 +369,7 @@ func valuesAfter(ctx context.Context, tx *sql.Tx, t *Table, f *Field, last int64
 // rewriteHistory rewrites the values of field f kept in the operation log of t (before and
 // after of each change) with fn.
 func rewriteHistory(ctx context.Context, tx *sql.Tx, t *Table, f *Field, fn func(string) string) error {
-	rows, err := tx.QueryContext(ctx, "SELECT id, changes FROM _oplog WHERE table_id = ? AND instr(changes, ?) > 0",
+	rows, err := tx.QueryContext(ctx, "SELECT id, changes FROM _oplog WHERE table_id = ? AND "+t.Dialect.TextPosition("changes", "?")+" > 0",
 		t.ID, `"f":"`+f.ID+`"`)
 	if err != nil {
 		return err

@@ -95,13 +95,15 @@ func (t Type) IsTime() bool { return t == Date || t == DateTime }
 // IsRef reports whether values are int64 ids (users or linked records).
 func (t Type) IsRef() bool { return t == User || t == Link }
 
-// SQLType is the column type used for the field in SQLite (and the generic name for others).
-func (t Type) SQLType() string {
+// SQLType is the column type of the field's values on database d.
+func (t Type) SQLType(d store.Dialect) string {
 	switch {
 	case t.IsNumeric():
-		return "REAL"
+		return d.NumberType()
 	case t == Checkbox, t.IsRef():
-		return "INTEGER"
+		return d.IntegerType()
+	case t.IsMulti():
+		return d.ListType()
 	}
 	return "TEXT"
 }

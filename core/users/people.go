@@ -273,7 +273,7 @@ func (s *Service) change(ctx context.Context, a access.Actor, id int64, fn func(
 // them, and writes the change in tx; the edited person is then kept unless they would leave
 // no enabled admin (409 "last_admin"). Memory holds them once tx commits.
 func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx *sql.Tx, u *User) error) (User, error) {
-	found, err := readUsers(tx, id)
+	found, err := readUsers(s.db.Dialect, tx, id)
 	if err != nil {
 		return User{}, err
 	}

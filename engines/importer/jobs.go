@@ -104,9 +104,9 @@ func (js *Jobs) Upload(a access.Actor, r io.Reader, name, sheet string) (*Job, e
 		// Speak of the user's file, not of our copy of it.
 		return nil, errors.New(strings.ReplaceAll(err.Error(), filepath.Base(path), j.FileName))
 	}
-	if len(j.Header) > schema.MaxFields {
+	if max := schema.MaxFields(js.Importer.DB.Dialect); len(j.Header) > max {
 		os.Remove(path)
-		return nil, problem.Invalid("file_too_wide", "count", len(j.Header), "max", schema.MaxFields)
+		return nil, problem.Invalid("file_too_wide", "count", len(j.Header), "max", max)
 	}
 	js.mu.Lock()
 	if js.jobs == nil {
