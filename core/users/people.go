@@ -288,7 +288,8 @@ func (s *Service) change(ctx context.Context, a access.Actor, id int64, fn func(
 
 // changeTx applies fn to the person id in tx: fn edits the copy of the person, as tx holds
 // them, and writes the change in tx; the edited person is then kept unless they would leave
-// no enabled admin (409 "last_admin"). Memory holds them once tx commits.
+// no enabled admin (409 "last_admin"); tx holds adminsLock, so that two nodes cannot both
+// pass that check. Memory holds them once tx commits.
 func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx *sql.Tx, u *User) error) (User, error) {
 	if err := s.db.Dialect.Lock(ctx, tx, adminsLock); err != nil {
 		return User{}, err
