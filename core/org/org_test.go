@@ -355,8 +355,7 @@ func BenchmarkGrants(b *testing.B) {
 }
 
 // Roles of one name saved at the same moment on two nodes (two services on one database),
-// round after round:
-// one is kept each time, the others are refused, as if each had waited for the one before.
+// round after round: one is kept each time, the others are refused.
 func TestRoleNameAtOnce(t *testing.T) {
 	w := open(t)
 	other, err := org.Open(w.db, w.cat, w.people)
