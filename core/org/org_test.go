@@ -353,3 +353,35 @@ func BenchmarkGrants(b *testing.B) {
 		}
 	}
 }
+
+// Roles of one name saved at the same moment on two nodes (two services on one database),
+// round after round: one is kept each time, the others are refused.
+func TestRoleNameAtOnce(t *testing.T) {
+	w := open(t)
+	other, err := org.Open(w.db, w.cat, w.people)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := []*org.Service{w.org, other}
+	for round := range 50 {
+		name := fmt.Sprint("同名", round)
+		errs := make(chan error, 4)
+		for i := range cap(errs) {
+			go func() {
+				_, err := nodes[i%2].SaveRole(ctx, admin, &access.Role{Name: name})
+				errs <- err
+			}()
+		}
+		saved := 0
+		for range cap(errs) {
+			if err := <-errs; err == nil {
+				saved++
+			} else if p := problem.As(err); p == nil || p.Code != "duplicate_name" {
+				t.Fatal(err)
+			}
+		}
+		if saved != 1 {
+			t.Fatalf("%s: %d roles saved", name, saved)
+		}
+	}
+}

@@ -89,8 +89,12 @@ func (s *Service) SaveRole(ctx context.Context, a access.Actor, r *access.Role) 
 			}
 			r.Builtin = before.Builtin
 		}
+		// Another node may be saving a role of the same name: one check at a time.
+		if err := s.db.Dialect.Lock(ctx, tx, "org.role-names"); err != nil {
+			return nil, err
+		}
 		var taken int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM _roles WHERE json_extract(def, '$.name') = ? AND id != ?", r.Name, r.ID).Scan(&taken); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM _roles WHERE "+s.db.Dialect.JSONText("def", "name")+" = ? AND id != ?", r.Name, r.ID).Scan(&taken); err != nil {
 			return nil, err
 		}
 		if taken > 0 {

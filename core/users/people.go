@@ -13,6 +13,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/audit"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // InviteTTL is how long an invitation or password reset link may be used.
@@ -75,7 +76,7 @@ func (s *Service) add(ctx context.Context, a access.Actor, n NewUser, firstAdmin
 		return err
 	})
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if _, taken := store.UniqueViolation(err); taken {
 			return User{}, "", problem.New(409, "email_taken", "email", u.Email).OnField("email")
 		}
 		return User{}, "", err
@@ -115,6 +116,9 @@ func (s *Service) newUser(a access.Actor, n NewUser) (User, error) {
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, a access.Actor, u *User, hash string, firstAdmin bool) (string, error) {
 	q := "INSERT INTO _users(email, name, role, password_hash, created_at) VALUES(?,?,?,?,?) RETURNING id"
 	if firstAdmin {
+		if err := s.db.Dialect.Lock(ctx, tx, adminsLock); err != nil {
+			return "", err
+		}
 		q = "INSERT INTO _users(email, name, role, password_hash, created_at) SELECT ?,?,?,?,? WHERE NOT EXISTS (SELECT 1 FROM _users WHERE role = 'admin') RETURNING id"
 	}
 	err := tx.QueryRowContext(ctx, q, u.Email, u.Name, u.Role, hash, s.Now().UTC().Format(time.RFC3339)).Scan(&u.ID)
@@ -219,7 +223,7 @@ func writeMemberships(ctx context.Context, tx *sql.Tx, u User) error {
 	}
 	for i, d := range u.Departments {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO _user_departments(user_id, department_id, main) VALUES(?,?,?)",
-			u.ID, d, i == 0); err != nil {
+			u.ID, d, flag(i == 0)); err != nil {
 			return err
 		}
 	}
@@ -244,6 +248,19 @@ func (s *Service) cacheAfter(tx *sql.Tx, u *User) {
 		s.mu.Unlock()
 	})
 }
+
+// flag is b as the 0 or 1 stored in the INTEGER yes/no columns (disabled, main): SQLite's
+// driver turns a Go bool into one, PostgreSQL's refuses a bool for an integer.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// adminsLock is the lock (store.Dialect.Lock) held while a transaction checks who the
+// admins are and then changes them: the first admin, the last enabled one.
+const adminsLock = "users.admins"
 
 // lastAdmin reports whether, in tx, u is the only enabled admin.
 func lastAdmin(ctx context.Context, tx *sql.Tx, u User) (bool, error) {
@@ -271,9 +288,13 @@ func (s *Service) change(ctx context.Context, a access.Actor, id int64, fn func(
 
 // changeTx applies fn to the person id in tx: fn edits the copy of the person, as tx holds
 // them, and writes the change in tx; the edited person is then kept unless they would leave
-// no enabled admin (409 "last_admin"). Memory holds them once tx commits.
+// no enabled admin (409 "last_admin"); tx holds adminsLock, so that two nodes cannot both
+// pass that check. Memory holds them once tx commits.
 func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx *sql.Tx, u *User) error) (User, error) {
-	found, err := readUsers(s.db.Dialect, tx, id)
+	if err := s.db.Dialect.Lock(ctx, tx, adminsLock); err != nil {
+		return User{}, err
+	}
+	found, err := readUsers(tx, s.db.Dialect, id)
 	if err != nil {
 		return User{}, err
 	}
@@ -294,7 +315,7 @@ func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx
 			return User{}, problem.New(409, "last_admin")
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE _users SET role = ?, disabled = ? WHERE id = ?", u.Role, u.Disabled, u.ID); err != nil {
+	if _, err := tx.ExecContext(ctx, "UPDATE _users SET role = ?, disabled = ? WHERE id = ?", u.Role, flag(u.Disabled), u.ID); err != nil {
 		return User{}, err
 	}
 	s.cacheAfter(tx, &u)
@@ -354,7 +375,7 @@ func (s *Service) edit(ctx context.Context, a access.Actor, p Patch) func(tx *sq
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE _users SET name = ?, email = ? WHERE id = ?", u.Name, u.Email, u.ID); err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
+			if _, taken := store.UniqueViolation(err); taken {
 				return problem.New(409, "email_taken", "email", u.Email).OnField("email")
 			}
 			return err

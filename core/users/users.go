@@ -114,7 +114,7 @@ func Open(db *store.DB) (*Service, error) {
 		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.throttle.failures = map[string][]time.Time{}
 	var err error
-	if s.byID, err = readUsers(db.Dialect, db.R, 0); err != nil {
+	if s.byID, err = readUsers(db.R, db.Dialect, 0); err != nil {
 		return nil, err
 	}
 	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
@@ -135,10 +135,10 @@ func Open(db *store.DB) (*Service, error) {
 }
 
 // readUsers reads the user with the given id from the database, or every user when id is 0,
-// with their roles and departments (in the order they were given, on database d).
-func readUsers(d store.Dialect, db interface {
+// with their roles and departments, in the order they were given (d: the database's dialect).
+func readUsers(db interface {
 	Query(query string, args ...any) (*sql.Rows, error)
-}, id int64) (map[int64]User, error) {
+}, d store.Dialect, id int64) (map[int64]User, error) {
 	out := map[int64]User{}
 	rows, err := db.Query(`SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
 		WHERE CAST(? AS BIGINT) IN (0, id)`, id)
@@ -296,7 +296,7 @@ func (s *Service) Login(ctx context.Context, email, password, client string) (Se
 	var id int64
 	var hash string
 	var disabled bool
-	err := s.db.R.QueryRowContext(ctx, "SELECT id, password_hash, disabled FROM _users WHERE email = ?", email).
+	err := s.db.R.QueryRowContext(ctx, "SELECT id, password_hash, disabled FROM _users WHERE "+s.db.Dialect.FoldedEquals("email"), email).
 		Scan(&id, &hash, &disabled)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Session{}, err
@@ -336,7 +336,7 @@ func (s *Service) user(id int64) (User, bool) {
 	if u, ok := s.Get(id); ok {
 		return u, true
 	}
-	found, err := readUsers(s.db.Dialect, s.db.R, id)
+	found, err := readUsers(s.db.R, s.db.Dialect, id)
 	u, ok := found[id]
 	if err != nil || !ok {
 		return User{}, false

@@ -2,6 +2,8 @@ package users_test
 
 import (
 	"context"
+	"database/sql"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +22,23 @@ func open(t *testing.T) (*users.Service, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	opened.Store(dir, db)
+	t.Cleanup(func() { opened.Delete(dir); db.Close() })
 	us, err := users.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return us, dir
+}
+
+// opened holds the database that open opened in each data directory, for tests that read its
+// tables (the operation log) directly.
+var opened sync.Map
+
+// openedDB is the database that open opened in dir.
+func openedDB(dir string) *store.DB {
+	db, _ := opened.Load(dir)
+	return db.(*store.DB)
 }
 
 func code(err error) string {
@@ -138,5 +151,28 @@ func TestLoginThrottle(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	if _, err := us.Login(ctx, "wang@example.com", "password-1", "10.0.0.2"); err != nil {
 		t.Fatalf("after the lockout: %v", err)
+	}
+}
+
+// An email stored in another case (written by an older version) still signs in, typed in
+// any case, and is still taken: the comparison ignores case on both databases.
+func TestEmailIgnoresCase(t *testing.T) {
+	us, dir := open(t)
+	boss, err := us.Create(ctx, access.System, "boss@example.com", "password-1", "老板", users.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = openedDB(dir).Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.Exec("UPDATE _users SET email = 'Boss@Example.COM' WHERE id = ?", boss.ID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := us.Login(ctx, "BOSS@example.com", "password-1", "10.0.0.1"); err != nil {
+		t.Errorf("sign in with another case: %v", err)
+	}
+	if _, err := us.Create(ctx, us.ActorOf(boss), "boss@example.com", "password-2", "", ""); code(err) != "email_taken" {
+		t.Errorf("the same email in another case: %v", err)
 	}
 }

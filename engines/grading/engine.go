@@ -46,7 +46,7 @@ func Open(db *store.DB, cat *schema.Catalog) (*Engine, error) {
 }
 
 func (e *Engine) reload(ctx context.Context) error {
-	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, rowid")
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error)
 	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, charts: map[string]*Chart{},
 		cache: map[string]*Result{}}
 	ctx := context.Background()
-	rows, err := db.R.QueryContext(ctx, "SELECT def FROM _dashboards ORDER BY position, rowid")
+	rows, err := db.R.QueryContext(ctx, "SELECT def FROM _dashboards ORDER BY position, "+db.Dialect.InsertionOrder())
 	if err != nil {
 		return nil, err
 	}

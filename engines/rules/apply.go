@@ -36,7 +36,7 @@ type tableRules struct {
 }
 
 func (e *Engine) reloadRules(ctx context.Context) error {
-	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rules ORDER BY position, rowid")
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rules ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err
 	}
