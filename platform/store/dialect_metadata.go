@@ -1,5 +1,8 @@
 package store
 
+// The Dialect methods of the metadata tables: people, roles, and locks for a read, check and
+// write that must not interleave across nodes.
+
 import (
 	"context"
 	"database/sql"
