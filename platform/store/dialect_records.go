@@ -81,16 +81,14 @@ func (d Dialect) ListIndex(name, table, col, owner string) string {
 }
 
 // SearchFold is the condition of the records' search box: column col (a list column if
-// list) contains the LIKE pattern of one parameter (escaped with \), ignoring case: SQLite's
-// LIKE folds ASCII, PostgreSQL's ILIKE folds every letter.
+// list, searched in its JSON text) contains the LIKE pattern of one parameter (escaped with
+// \), folding case as the condition language's contains does (ContainsFold), so the search
+// box and a contains filter find the same records on either database.
 func (d Dialect) SearchFold(col string, list bool) string {
-	if d == Postgres {
-		if list {
-			col = "CAST(" + col + " AS TEXT)"
-		}
-		return col + ` ILIKE ? ESCAPE '\'`
+	if list && d == Postgres {
+		col = "CAST(" + col + " AS TEXT)"
 	}
-	return col + ` LIKE ? ESCAPE '\'`
+	return d.ContainsFold(col, "?", false)
 }
 
 // JSONObject is an SQL expression of the compact JSON text of an object whose keys (Go
