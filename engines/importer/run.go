@@ -141,10 +141,10 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	if !tg.owner {
 		constCols, consts = append(constCols, schema.FieldOwner), append(consts, owner)
 	}
-	if r.insert, err = store.NewInserter(im.DB, tg.t.SQLName(), cols, constCols, consts); err != nil {
+	if r.insert, err = store.NewInserter(im.DB, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
 	}
-	if r.oplog, err = store.NewInserter(im.DB, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
+	if r.oplog, err = store.NewInserter(im.DB, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, i := range r.fed {
@@ -156,7 +156,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 			r.uniques = map[string]map[string]bool{}
 		}
 		taken := map[string]bool{}
-		if err := scanColumn(ctx, im.DB, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
+		if err := scanColumn(ctx, im.DB, tx, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
 			return nil, err
 		}
 		r.uniques[f.ID] = taken
@@ -167,7 +167,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 			return nil, err
 		}
 		r.keys = make(map[string]int64, n) // sized once: growing a map of a million keys costs more than counting
-		if err := scanColumn(ctx, im.DB, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+		if err := scanColumn(ctx, im.DB, tx, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
 			return nil, err
 		}
 		if err := r.listInside(); err != nil {
@@ -186,7 +186,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
 			return nil, err
 		}
-		if r.select_, err = im.DB.PrepareRaw(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
+		if r.select_, err = im.DB.PrepareRaw(tx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
 			return nil, err
 		}
 	}
@@ -194,9 +194,9 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 }
 
 // scanColumn calls fn with the comparable form of every non-empty value of f, and its id.
-func scanColumn(ctx context.Context, db *store.DB, table string, f *schema.Field, fn func(v string, id int64)) error {
+func scanColumn(ctx context.Context, db *store.DB, tx *sql.Tx, table string, f *schema.Field, fn func(v string, id int64)) error {
 	col := store.Quote(f.Column())
-	q, err := db.PrepareRaw(fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
+	q, err := db.PrepareRaw(tx, fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
 	if err != nil {
 		return err
 	}

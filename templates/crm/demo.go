@@ -452,7 +452,7 @@ func newWriter(ctx context.Context, db *store.DB, tx *sql.Tx, tables map[string]
 			}
 		}
 		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-		ins, err := store.NewInserter(db, t.SQLName(), sqlCols, nil, nil)
+		ins, err := store.NewInserter(db, tx, t.SQLName(), sqlCols, nil, nil)
 		if err != nil {
 			return nil, err
 		}
