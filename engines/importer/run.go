@@ -82,10 +82,26 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	table := store.Quote(tg.t.SQLName())
-	var err error
-	if r.firstID, err = store.LastID(ctx, tx, tg.t.SQLName()); err != nil {
+	// The autonumbers of the fields the file does not feed, held until the import ends (the
+	// upsert locks the counter's row on PostgreSQL, where records are added side by side);
+	// taken before the table, in the order the records engine takes them, so neither waits
+	// for the other in a circle.
+	for _, f := range tg.numbers {
+		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
+		c.key = f.ID + "|" + c.pattern
+		err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 0)
+			ON CONFLICT(key) DO UPDATE SET value = _sequences.value RETURNING value`, c.key).Scan(&c.next)
+		if err != nil {
+			return nil, err
+		}
+		r.counters = append(r.counters, c)
+	}
+	// The records it adds get the ids after firstID, with nobody else's among them.
+	first, _, err := im.DB.Dialect.ReserveIDs(ctx, tx, tg.t.SQLName(), 0)
+	if err != nil {
 		return nil, err
 	}
+	r.firstID = first - 1
 	var rows int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1) AS t").Scan(&rows); err != nil {
 		return nil, err
@@ -116,15 +132,8 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	fedCols := len(cols)
-	for _, f := range tg.numbers {
-		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
-		c.key = f.ID + "|" + c.pattern
-		err := tx.QueryRowContext(ctx, "SELECT COALESCE((SELECT value FROM _sequences WHERE key = ?), 0)", c.key).Scan(&c.next)
-		if err != nil {
-			return nil, err
-		}
-		r.counters = append(r.counters, c)
-		cols = append(cols, f.Column())
+	for _, c := range r.counters {
+		cols = append(cols, c.f.Column())
 	}
 	for k, i := range r.fed {
 		if f := tg.fields[i]; f.Sensitive {

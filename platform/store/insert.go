@@ -164,12 +164,3 @@ func (in *Inserter) Flush() error {
 
 // Count returns how many rows have been written.
 func (in *Inserter) Count() int { return in.count }
-
-// LastID returns the largest id table has ever given (rows since deleted included); the
-// next inserted row gets LastID + 1.
-func LastID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-		COALESCE((SELECT MAX(id) FROM %s), 0))`, Quote(table)), table).Scan(&id)
-	return id, err
-}
