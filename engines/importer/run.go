@@ -211,16 +211,26 @@ func scanColumn(ctx context.Context, db *store.DB, tx *sql.Tx, table string, f *
 	}
 	defer q.Close()
 	return q.Each(ctx, nil, func(row []driver.Value) error {
-		v := row[0]
-		if b, ok := v.([]byte); ok {
-			v = string(b)
-		}
+		v := readValue(db, f, row[0])
 		if f.Sensitive {
 			v = f.Unseal(v)
 		}
 		fn(keyString(v), row[1].(int64))
 		return nil
 	})
+}
+
+// readValue is a column value of f as read, in the form the importer writes it
+// (records.SQLValue), to compare the two: PostgreSQL gives NUMERIC as text, and jsonb lists
+// with spaces after their commas.
+func readValue(db *store.DB, f *schema.Field, v any) any {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	if s, ok := v.(string); ok && db.Dialect == store.Postgres && !f.Sensitive && (f.Type.IsNumeric() || f.Type.IsMulti()) {
+		return records.SQLValue(records.FromSQL(f, s))
+	}
+	return v
 }
 
 func (im *Importer) loc() *time.Location {
@@ -481,9 +491,7 @@ func (r *run) updateRow(id int64, vals []any) error {
 	args := make([]any, 0, len(vals)+2)
 	for k, i := range r.fed {
 		f := r.tg.fields[i]
-		if b, ok := old[k].([]byte); ok {
-			old[k] = string(b)
-		}
+		old[k] = readValue(r.im.DB, f, old[k])
 		if f.Sensitive {
 			old[k] = f.Unseal(old[k])
 		}
@@ -637,7 +645,7 @@ func (r *run) env() cond.Env { return access.Env(r.a, cond.Env{Now: r.now, Loc: 
 // people outside their departments. One statement each, over the records written.
 func (r *run) checkScope() error {
 	table := store.Quote(r.tg.t.SQLName())
-	for op, written := range map[access.Op]string{access.Create: "id BETWEEN ? AND ?", access.Update: "id IN (SELECT id FROM temp._import_updated)"} {
+	for op, written := range map[access.Op]string{access.Create: "id BETWEEN ? AND ?", access.Update: "id IN (SELECT id FROM _import_updated)"} {
 		sc := access.Scope(r.a, r.tg.t, op)
 		if sc == nil || op == access.Create && r.res.Inserted == 0 || op == access.Update && len(r.updated) == 0 {
 			continue
@@ -688,7 +696,7 @@ func (r *run) checkLinks() error {
 			if err := r.listUpdated(); err != nil {
 				return err
 			}
-			written, listed = written+" OR id IN (SELECT id FROM temp._import_updated)", true
+			written, listed = written+" OR id IN (SELECT id FROM _import_updated)", true
 		}
 		target, err := r.im.Catalog.Table(f.LinkTable)
 		if err != nil {
@@ -717,9 +725,11 @@ func (r *run) checkLinks() error {
 	return nil
 }
 
-// listUpdated puts the ids of the records the import updated into temp._import_updated.
+// listUpdated puts the ids of the records the import updated into the temporary table
+// _import_updated (named without its schema, which is temp on SQLite and pg_temp_N on
+// PostgreSQL: both look there first).
 func (r *run) listUpdated() error {
-	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _import_updated(id INTEGER PRIMARY KEY)", "DELETE FROM temp._import_updated"} {
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _import_updated(id " + r.im.DB.Dialect.IntegerType() + " PRIMARY KEY)", "DELETE FROM _import_updated"} {
 		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
 			return err
 		}
@@ -729,7 +739,7 @@ func (r *run) listUpdated() error {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		if _, err := r.tx.ExecContext(r.ctx, "INSERT INTO temp._import_updated(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
+		if _, err := r.tx.ExecContext(r.ctx, "INSERT INTO _import_updated(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
 			return err
 		}
 	}
