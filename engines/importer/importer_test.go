@@ -29,7 +29,7 @@ type env struct {
 	recs *records.Service
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	a, err := app.Open(t.TempDir())
 	if err != nil {
@@ -45,7 +45,7 @@ func setup(t *testing.T) *env {
 		im: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: now, Loc: time.UTC}}
 }
 
-func (e *env) customers(t *testing.T) *schema.Table {
+func (e *env) customers(t testing.TB) *schema.Table {
 	t.Helper()
 	tb, err := e.cat.CreateTable(context.Background(), access.System, "", "客户", []*schema.Field{
 		{Name: "客户编号", Type: schema.Text, Unique: true},
@@ -62,7 +62,7 @@ func (e *env) customers(t *testing.T) *schema.Table {
 	return tb
 }
 
-func csvFile(t *testing.T, content string) spreadsheet.Reader {
+func csvFile(t testing.TB, content string) spreadsheet.Reader {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "customers.csv")
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
