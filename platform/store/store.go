@@ -77,7 +77,10 @@ func Open(dir string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&mode=ro")
+	// Readers keep their 64 latest statements prepared: a page asked for again (a data scope's
+	// list of people makes its text long) is not parsed and planned again. SQLite prepares a
+	// statement anew by itself when the schema changes under it.
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&mode=ro&_stmt_cache_size=64")
 	if err != nil {
 		w.Close()
 		return nil, err
