@@ -11,7 +11,9 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"tierbase/app"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -115,8 +117,29 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// dataFlag adds --data and --db to a command that opens data, and returns --data's value.
+// Open the data with openApp, which reads --db.
 func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./tb_data", "data directory (holds the SQLite database)")
+	// No default shown for --db: it would print the password of TIERBASE_DB in --help.
+	fs.String("db", "", "PostgreSQL database (postgres://user:password@host:5432/name) instead of SQLite in --data; default $"+store.URLEnv)
+	return fs.String("data", "./tb_data", "data directory: the SQLite database, and on either database the keys, uploads and backups")
+}
+
+// dbURL is the database a command's --db names, else TIERBASE_DB; "" for SQLite in --data.
+func dbURL(fs *flag.FlagSet) string {
+	if f := fs.Lookup("db"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	return os.Getenv(store.URLEnv)
+}
+
+// openApp opens the data directory dir on the database of the command's --db (TIERBASE_DB
+// without it; in the test suite, TIERBASE_TEST_PG when neither is set).
+func openApp(fs *flag.FlagSet, dir string) (*app.App, error) {
+	if url := dbURL(fs); url != "" {
+		return app.OpenURL(dir, url)
+	}
+	return app.Open(dir)
 }
 
 func ctx() context.Context { return context.Background() }
