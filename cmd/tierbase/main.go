@@ -30,9 +30,11 @@ Usage:
   tierbase backup  [--data DIR] [--to FILE]               back up now (also while a server runs), into <data>/backups
   tierbase restore FILE [--data DIR]                     restore a backup into an empty data directory
   tierbase keys rotate [--data DIR]                      new key for the 敏感 fields; re-encrypts them (stop the server first)
+  tierbase migrate --to postgres://… [--data DIR] [--sessions]   copy the SQLite database into an empty PostgreSQL one
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
+Every command that opens data takes --db postgres://… (or TIERBASE_DB) for PostgreSQL instead of SQLite in --data.
 Run "tierbase COMMAND --help" for the options of a command.
 `
 
@@ -80,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return restoreCmd(rest, stdout, stderr)
 	case "keys":
 		return keysCmd(rest, stdout, stderr)
+	case "migrate":
+		return migrateCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)
