@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
 )
 
 // keysCmd runs `tierbase keys rotate`: a fresh key seals every 敏感 value again, then the old
