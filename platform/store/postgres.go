@@ -95,11 +95,16 @@ func redact(url string) string { return Redact(url) }
 
 // pgTx runs fn in a transaction of its own on PostgreSQL, where writers run side by side.
 func (db *DB) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.R.BeginTx(ctx, nil)
+	conn, err := db.R.Conn(ctx) // held, so that Inserter and RawQuery reach the transaction's session
 	if err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, fn: fn}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn, conn: conn}
 	if err := db.call(j, tx); err != nil {
 		tx.Rollback()
 		return err

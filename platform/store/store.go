@@ -183,6 +183,7 @@ type job struct {
 	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
 	done   chan error
 	after  []afterCommit // see AfterCommit
+	conn   *sql.Conn     // on PostgreSQL, the connection the transaction runs on (Inserter, RawQuery)
 }
 
 // AfterCommit makes fn run once the transaction tx — the one a Tx function was given —
