@@ -26,7 +26,7 @@ type Options struct {
 	// Progress, if set, is told of each table's rows copied so far (done of total). name is
 	// the table's display name for record tables, the SQL name for metadata tables.
 	Progress func(name string, done, total int64)
-	// Batch is the number of rows per INSERT statement (default 500).
+	// Batch is how many rows are copied between two calls of Progress (default 5000).
 	Batch int
 }
 
@@ -46,7 +46,7 @@ func Run(ctx context.Context, src, dst *store.DB, opt Options) ([]Count, error) 
 		return nil, fmt.Errorf("tierbase migrate copies a SQLite data directory into PostgreSQL, not %s into %s", src.Dialect, dst.Dialect)
 	}
 	if opt.Batch <= 0 {
-		opt.Batch = 500
+		opt.Batch = 5000
 	}
 	cat, err := schema.Open(src)
 	if err != nil {
@@ -126,7 +126,7 @@ func Run(ctx context.Context, src, dst *store.DB, opt Options) ([]Count, error) 
 			} else {
 				s.to = target[s.from.Name]
 			}
-			if err := copyTable(ctx, rtx, tx, s, opt); err != nil {
+			if err := copyTable(ctx, dst, rtx, tx, s, opt); err != nil {
 				return err
 			}
 			if err := carryIDs(ctx, src, dst, rtx, tx, s); err != nil {
@@ -189,9 +189,9 @@ func checkEmpty(ctx context.Context, dst *store.DB, tables []store.TableInfo) er
 }
 
 // copyTable copies the rows of one table from the source snapshot into tx, in the order
-// they were added (so PostgreSQL's seq columns number them in that order), in batches of
-// multi-row INSERTs, converting each value to its target column's type.
-func copyTable(ctx context.Context, rtx, tx *sql.Tx, s *step, opt Options) error {
+// they were added (so PostgreSQL's seq columns number them in that order), through the
+// store's Inserter (COPY on PostgreSQL), converting each value to its target column's type.
+func copyTable(ctx context.Context, dst *store.DB, rtx, tx *sql.Tx, s *step, opt Options) error {
 	var cols []string
 	var types []string
 	for _, c := range s.from.Columns {
@@ -221,65 +221,35 @@ func copyTable(ctx context.Context, rtx, tx *sql.Tx, s *step, opt Options) error
 		return err
 	}
 	defer rows.Close()
-	batch := max(1, min(opt.Batch, 60000/len(cols)))
-	insert := func(n int) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE VALUES ", store.Quote(s.from.Name), strings.Join(quoted, ", "))
-		row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(row)
-		}
-		return b.String()
-	}
-	full, err := tx.PrepareContext(ctx, insert(batch))
+	in, err := store.NewInserter(dst, tx, s.from.Name, cols, nil, nil)
 	if err != nil {
 		return err
 	}
-	defer full.Close()
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	args := make([]any, 0, batch*len(cols))
+	row := make([]any, len(cols))
 	var done int64
-	flush := func() error {
-		n := len(args) / len(cols)
-		if n == 0 {
-			return nil
-		}
-		var err error
-		if n == batch {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insert(n), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("copy the rows of %s (%d–%d): %w", s.name, done+1, done+int64(n), err)
-		}
-		done += int64(n)
-		args = args[:0]
-		if opt.Progress != nil {
-			opt.Progress(s.name, done, s.total)
-		}
-		return ctx.Err()
-	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
 		for i, v := range vals {
-			cv, err := convert(v, types[i])
-			if err != nil {
-				return fmt.Errorf("the table %s, column %s, row %d: %w", s.name, cols[i], done+int64(len(args)/len(cols))+1, err)
+			if row[i], err = convert(v, types[i]); err != nil {
+				return fmt.Errorf("the table %s, column %s, row %d: %w", s.name, cols[i], done+1, err)
 			}
-			args = append(args, cv)
 		}
-		if len(args) == batch*len(cols) {
-			if err := flush(); err != nil {
+		if err := in.Add(row...); err != nil {
+			return fmt.Errorf("copy the rows of %s: %w", s.name, err)
+		}
+		done++
+		if done%int64(opt.Batch) == 0 {
+			if opt.Progress != nil {
+				opt.Progress(s.name, done, s.total)
+			}
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
@@ -287,7 +257,13 @@ func copyTable(ctx context.Context, rtx, tx *sql.Tx, s *step, opt Options) error
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	return flush()
+	if err := in.Flush(); err != nil {
+		return fmt.Errorf("copy the rows of %s: %w", s.name, err)
+	}
+	if opt.Progress != nil {
+		opt.Progress(s.name, done, s.total)
+	}
+	return nil
 }
 
 // convert turns a value read from SQLite into one for a PostgreSQL column of type typ.
