@@ -351,17 +351,17 @@ func carryIDs(ctx context.Context, src, dst *store.DB, rtx, tx *sql.Tx, s *step)
 	if id == nil || !id.Identity {
 		return nil
 	}
-	var next int64
+	var last int64
 	var err error
 	if s.record != nil {
-		next, err = src.NextID(ctx, rtx, s.from.Name) // AUTOINCREMENT: past deleted records too
+		last, err = src.Dialect.LastID(ctx, rtx, s.from.Name) // AUTOINCREMENT: past deleted records too
 	} else {
-		err = rtx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM "+store.Quote(s.from.Name)).Scan(&next)
+		err = rtx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+store.Quote(s.from.Name)).Scan(&last)
 	}
 	if err != nil {
 		return err
 	}
-	if err := dst.SetNextIDTx(ctx, tx, s.from.Name, next); err != nil {
+	if err := dst.SetNextIDTx(ctx, tx, s.from.Name, last+1); err != nil {
 		return fmt.Errorf("set the next id of %s: %w", s.name, err)
 	}
 	return nil

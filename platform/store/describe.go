@@ -152,36 +152,23 @@ func describePostgres(ctx context.Context, q Querier, only string) ([]TableInfo,
 	return out, nil
 }
 
-// NextID returns the id the next row added to table gets: past every id it ever gave,
-// deleted rows' included (SQLite's AUTOINCREMENT counter; PostgreSQL's identity sequence).
-func (db *DB) NextID(ctx context.Context, q Querier, table string) (int64, error) {
-	var next int64
-	var err error
-	if db.Dialect == Postgres {
-		var seq sql.NullString
-		if err = q.QueryRowContext(ctx, "SELECT pg_get_serial_sequence(?, 'id')", Quote(table)).Scan(&seq); err != nil {
-			return 0, err
-		}
-		if !seq.Valid {
-			return 0, fmt.Errorf("table %s has no identity id", table)
-		}
-		// The sequence's name comes quoted from PostgreSQL itself.
-		err = q.QueryRowContext(ctx, "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM "+seq.String).Scan(&next)
-		return next, err
-	}
-	err = q.QueryRowContext(ctx, fmt.Sprintf(`SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-		COALESCE((SELECT MAX(id) FROM %s), 0)) + 1`, Quote(table)), table).Scan(&next)
-	return next, err
-}
-
 // SetNextIDTx makes the database give next as the next id of table's identity column id,
-// inside tx: after rows were copied in with their ids. On SQLite, the AUTOINCREMENT counter.
+// inside tx: after rows were copied in with their ids (Dialect.LastID + 1 of the source).
+// On SQLite, the AUTOINCREMENT counter.
 func (db *DB) SetNextIDTx(ctx context.Context, tx *sql.Tx, table string, next int64) error {
 	if next < 1 {
 		next = 1
 	}
 	if db.Dialect == Postgres {
-		_, err := tx.ExecContext(ctx, "SELECT setval(pg_get_serial_sequence(?, 'id'), ?, false)", Quote(table), next)
+		// Called (true) past the last id, so that pg_sequence_last_value (Dialect.LastID) sees
+		// it; a sequence cannot be set called below 1, so an empty table's stays uncalled at 1.
+		q := "SELECT setval(pg_get_serial_sequence(?, 'id'), ?, true)"
+		if next == 1 {
+			q = "SELECT setval(pg_get_serial_sequence(?, 'id'), ?, false)"
+		} else {
+			next--
+		}
+		_, err := tx.ExecContext(ctx, q, Quote(table), next)
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO sqlite_sequence(name, seq) SELECT ?, ?
