@@ -7,6 +7,7 @@ package migrate
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -246,7 +247,8 @@ func copyTable(ctx context.Context, dst *store.DB, rtx, tx *sql.Tx, s *step, opt
 		}
 		for i, v := range vals {
 			if row[i], err = convert(v, types[i]); err != nil {
-				return fmt.Errorf("the table %s, column %s, row %d: %w", s.name, cols[i], done+1, err)
+				return problem.New(400, "migrate_bad_value", "table", s.name, "column", columnName(s, cols[i]),
+					"row", done+1, "value", fmt.Sprint(text(v)), "type", types[i])
 			}
 		}
 		if err := in.Add(row...); err != nil {
@@ -315,7 +317,7 @@ func convert(v any, typ string) (any, error) {
 			return strconv.FormatInt(x, 10), nil
 		case float64:
 			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return nil, fmt.Errorf("%v is not a number PostgreSQL keeps", x)
+				return nil, errors.New("not a finite number")
 			}
 			// The shortest text that reads back as the same float64: 1999.99, not 1999.9900000000000091.
 			return strconv.FormatFloat(x, 'f', -1, 64), nil
@@ -341,7 +343,28 @@ func convert(v any, typ string) (any, error) {
 	default:
 		return v, nil
 	}
-	return nil, fmt.Errorf("%v (%T) does not fit a column of type %s", v, v, typ)
+	return nil, errors.New("does not fit")
+}
+
+// text is v for a message: bytes as text.
+func text(v any) any {
+	if b, ok := v.([]byte); ok {
+		return string(b)
+	}
+	return v
+}
+
+// columnName is the field name of a record table's column (the column itself for the
+// system columns and metadata tables), for messages.
+func columnName(s *step, col string) string {
+	if s.record != nil {
+		for _, f := range s.record.Fields {
+			if f.Column() == col {
+				return f.Name
+			}
+		}
+	}
+	return col
 }
 
 // carryIDs sets the identity counters of the copied table past every id the source gave,

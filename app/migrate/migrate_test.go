@@ -90,6 +90,7 @@ func TestMigrateMovesTheDemoToPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := dumpAll(t, a.DB)
+	indexes := recordIndexes(t, a.DB)
 	views := readRecords(t, a)
 	history, err := a.Records.History(ctx, access.System, customers, rec.ID())
 	if err != nil || len(history) < 2 {
@@ -145,6 +146,9 @@ func TestMigrateMovesTheDemoToPostgres(t *testing.T) {
 		t.Fatal("the data directory should open on PostgreSQL now")
 	}
 	after := dumpAll(t, b.DB)
+	if got := recordIndexes(t, b.DB); !reflect.DeepEqual(got, indexes) || len(got) < 8 {
+		t.Errorf("the record tables' indexes on PostgreSQL:\n %v\nwant those on SQLite:\n %v", got, indexes)
+	}
 	delete(before, "_sessions")
 	for table, rows := range before {
 		if !reflect.DeepEqual(rows, after[table]) {
@@ -289,4 +293,113 @@ func norm(v any) string {
 		return strconv.Quote(x)
 	}
 	return fmt.Sprintf("%T:%v", v, v)
+}
+
+// recordIndexes lists the names of the record tables' indexes (the primary keys aside).
+func recordIndexes(t *testing.T, db *store.DB) []string {
+	t.Helper()
+	q := `SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND tbl_name LIKE 't\_%' ESCAPE '\'`
+	if db.Dialect == store.Postgres {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename LIKE 't\_%' AND indexname NOT LIKE '%\_pkey'`
+	}
+	rows, err := db.R.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// A value PostgreSQL cannot take (text in a number column, which SQLite keeps) stops the
+// migration with the table, column and row, and leaves the target as empty as it was: the
+// same migration runs once the value is fixed. Sessions go along when asked for.
+func TestMigrateIsAllOrNothing(t *testing.T) {
+	pg := os.Getenv(store.TestServerEnv)
+	if pg == "" {
+		t.Skip("moves data into PostgreSQL: runs with TIERBASE_TEST_PG set (make gotest-pg)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv(store.URLEnv, "")
+	t.Setenv(store.TestServerEnv, "")
+	a, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := a.Catalog.CreateTable(ctx, access.System, "", "账目", []*schema.Field{{Name: "名称", Type: schema.Text}, {Name: "金额", Type: schema.Money}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if _, err := a.Records.Create(ctx, access.System, tb, records.Input{"名称": fmt.Sprint("第", i), "金额": float64(i) + 0.25}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := a.Users.Create(ctx, access.System, "admin@migrate.test", "password-123", "管理员", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Users.Login(ctx, "admin@migrate.test", "password-123", "test"); err != nil {
+		t.Fatal(err)
+	}
+	money := store.Quote(tb.Field("金额").Column())
+	bad := func(v any) {
+		err := a.DB.Exec(ctx, "UPDATE "+store.Quote(tb.SQLName())+" SET "+money+" = ? WHERE id = 17", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad("一百")
+	a.Close()
+	src, err := store.OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(store.TestServerEnv, pg)
+	dst, err := store.OpenURL(dir, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	_, err = migrate.Run(ctx, src, dst, migrate.Options{Sessions: true})
+	if err == nil || !strings.Contains(err.Error(), "账目") || !strings.Contains(err.Error(), "第 17 行") || !strings.Contains(err.Error(), "「金额」值「一百」") {
+		t.Fatalf("a value PostgreSQL refuses: %v, want the table, row and value named", err)
+	}
+	var users int
+	if err := dst.R.QueryRow("SELECT COUNT(*) FROM _users").Scan(&users); err != nil || users != 0 {
+		t.Fatalf("after a failed migration the target holds %d users (%v)", users, err)
+	}
+	if tables, _ := dst.Describe(ctx); slices.ContainsFunc(tables, func(ti store.TableInfo) bool { return ti.Name == tb.SQLName() }) {
+		t.Fatal("after a failed migration the target holds the record table")
+	}
+	src.Close()
+	t.Setenv(store.TestServerEnv, "")
+	if a, err = app.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	bad(100.5)
+	a.Close()
+	if src, err = store.OpenSQLite(dir); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := migrate.Run(ctx, src, dst, migrate.Options{Sessions: true})
+	src.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, c := range counts {
+		got[c.Name] = c.Target
+	}
+	if got["账目"] != 30 || got["_sessions"] != 1 || got["_users"] != 1 {
+		t.Errorf("counts after the fix: %v", got)
+	}
 }
