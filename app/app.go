@@ -79,7 +79,7 @@ func open(dir string, db *store.DB) (*App, error) {
 		// Until every engine is ported (issue 13, docs/postgres-survey.md), a server on
 		// PostgreSQL would fail request by request: refuse it at start, in one line.
 		db.Close()
-		return nil, fmt.Errorf("%s names a PostgreSQL database, but tierbase does not run on PostgreSQL yet (the port is under way); unset it to use SQLite in %s", store.URLEnv, dir)
+		return nil, fmt.Errorf("--db (or %s) names a PostgreSQL database, but tierbase does not run on PostgreSQL yet (the port is under way); leave it out to use SQLite in %s", store.URLEnv, dir)
 	}
 	a := &App{DB: db, Dir: dir}
 	if a.Keys, err = secret.Open(dir); err != nil {
