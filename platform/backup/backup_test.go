@@ -41,7 +41,7 @@ func counts(t *testing.T, path string) [3]int64 {
 // sound database with the same counts.
 func TestBackupWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "data"))
+	db, err := store.OpenSQLite(filepath.Join(dir, "data")) // backups are of SQLite files, on either pass of the suite
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestBackupWhileWriting(t *testing.T) {
 
 func TestRestoreRefuses(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "data"))
+	db, err := store.OpenSQLite(filepath.Join(dir, "data")) // backups are of SQLite files, on either pass of the suite
 	if err != nil {
 		t.Fatal(err)
 	}
