@@ -75,3 +75,28 @@ func TestMigrateCommand(t *testing.T) {
 		t.Errorf("export from PostgreSQL with --db: %v (%s)", err, out)
 	}
 }
+
+// A --db that cannot be reached, or is no PostgreSQL address, is one line that says which
+// host and what failed, and never shows the password.
+func TestDBUnreachableSaysWhereWithoutThePassword(t *testing.T) {
+	t.Setenv(store.URLEnv, "")
+	data := t.TempDir()
+	for _, c := range []struct{ db, want string }{
+		{"postgres://tb:s3cret@127.0.0.1:1/tierbase?connect_timeout=2", "cannot reach PostgreSQL at 127.0.0.1:1"},
+		{"postgres://tb:s3cret@127.0.0.1:99999999/tierbase", "tb:***@"},
+	} {
+		for _, args := range [][]string{
+			{"serve", "--data", data, "--http", "127.0.0.1:0", "--db", c.db},
+			{"export", "--data", data, "--db", c.db, "--table", "客户", filepath.Join(data, "x.csv")},
+		} {
+			_, _, err := runCLI(args...)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s --db %s: %v, want one line with %q and no password", args[0], c.db, err, c.want)
+			}
+		}
+	}
+	t.Setenv(store.URLEnv, "postgres://tb:s3cret@127.0.0.1:1/tierbase?connect_timeout=2")
+	if _, _, err := runCLI("user", "create", "--data", data, "--email", "a@b.cn", "--password", "password-123"); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("TIERBASE_DB is not used without --db: %v", err)
+	}
+}
