@@ -315,7 +315,13 @@ func TestCreateTable(t *testing.T) {
 		t.Fatalf("a bad amount rejects the file: %v %+v", err, res)
 	}
 	var n int
-	e.db.R.QueryRow("SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 't_tbl%' OR name = '新客户'").Scan(&n)
+	tables := "SELECT COUNT(*) FROM sqlite_schema WHERE name LIKE 't_tbl%' OR name = '新客户'"
+	if e.db.Dialect == store.Postgres {
+		tables = "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND (table_name LIKE 't_tbl%' OR table_name = '新客户')"
+	}
+	if err := e.db.R.QueryRow(tables).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.cat.Table("新客户"); err == nil || n != 0 {
 		t.Fatalf("a rejected import leaves no table behind (%d SQL tables)", n)
 	}
@@ -326,6 +332,9 @@ func TestCreateTable(t *testing.T) {
 	tb, err := e.cat.Table("新客户")
 	if err != nil || !tb.Field("客户来源").HasOption("抖音") || len(tb.Field("客户来源").Options) != 2 {
 		t.Fatalf("table after the import: %v %v", tb, err)
+	}
+	if err := e.db.R.QueryRow(tables).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d SQL tables after the import (%v), want 1", n, err)
 	}
 }
 

@@ -82,10 +82,26 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	table := store.Quote(tg.t.SQLName())
-	var err error
-	if r.firstID, err = store.LastID(ctx, tx, tg.t.SQLName()); err != nil {
+	// The autonumbers of the fields the file does not feed, held until the import ends (the
+	// upsert locks the counter's row on PostgreSQL, where records are added side by side);
+	// taken before the table, in the order the records engine takes them, so neither waits
+	// for the other in a circle.
+	for _, f := range tg.numbers {
+		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
+		c.key = f.ID + "|" + c.pattern
+		err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 0)
+			ON CONFLICT(key) DO UPDATE SET value = _sequences.value RETURNING value`, c.key).Scan(&c.next)
+		if err != nil {
+			return nil, err
+		}
+		r.counters = append(r.counters, c)
+	}
+	// The records it adds get the ids after firstID, with nobody else's among them.
+	first, _, err := im.DB.Dialect.ReserveIDs(ctx, tx, tg.t.SQLName(), 0)
+	if err != nil {
 		return nil, err
 	}
+	r.firstID = first - 1
 	var rows int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1) AS t").Scan(&rows); err != nil {
 		return nil, err
@@ -116,15 +132,8 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	fedCols := len(cols)
-	for _, f := range tg.numbers {
-		c := &counter{f: f, pattern: f.NumberPattern(now.In(im.loc()))}
-		c.key = f.ID + "|" + c.pattern
-		err := tx.QueryRowContext(ctx, "SELECT COALESCE((SELECT value FROM _sequences WHERE key = ?), 0)", c.key).Scan(&c.next)
-		if err != nil {
-			return nil, err
-		}
-		r.counters = append(r.counters, c)
-		cols = append(cols, f.Column())
+	for _, c := range r.counters {
+		cols = append(cols, c.f.Column())
 	}
 	for k, i := range r.fed {
 		if f := tg.fields[i]; f.Sensitive {
@@ -141,10 +150,10 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	if !tg.owner {
 		constCols, consts = append(constCols, schema.FieldOwner), append(consts, owner)
 	}
-	if r.insert, err = store.NewInserter(im.DB, tg.t.SQLName(), cols, constCols, consts); err != nil {
+	if r.insert, err = store.NewInserter(im.DB, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
 	}
-	if r.oplog, err = store.NewInserter(im.DB, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
+	if r.oplog, err = store.NewInserter(im.DB, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, i := range r.fed {
@@ -156,7 +165,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 			r.uniques = map[string]map[string]bool{}
 		}
 		taken := map[string]bool{}
-		if err := scanColumn(ctx, im.DB, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
+		if err := scanColumn(ctx, im.DB, tx, table, f, func(v string, _ int64) { taken[v] = true }); err != nil {
 			return nil, err
 		}
 		r.uniques[f.ID] = taken
@@ -167,7 +176,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 			return nil, err
 		}
 		r.keys = make(map[string]int64, n) // sized once: growing a map of a million keys costs more than counting
-		if err := scanColumn(ctx, im.DB, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
+		if err := scanColumn(ctx, im.DB, tx, table, tg.fields[tg.key], func(v string, id int64) { r.keys[v] = id }); err != nil {
 			return nil, err
 		}
 		if err := r.listInside(); err != nil {
@@ -186,7 +195,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		if r.update, err = tx.PrepareContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", table, strings.Join(sets, ", "))); err != nil {
 			return nil, err
 		}
-		if r.select_, err = im.DB.PrepareRaw(fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
+		if r.select_, err = im.DB.PrepareRaw(tx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", strings.Join(quoted, ", "), table)); err != nil {
 			return nil, err
 		}
 	}
@@ -194,24 +203,34 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 }
 
 // scanColumn calls fn with the comparable form of every non-empty value of f, and its id.
-func scanColumn(ctx context.Context, db *store.DB, table string, f *schema.Field, fn func(v string, id int64)) error {
+func scanColumn(ctx context.Context, db *store.DB, tx *sql.Tx, table string, f *schema.Field, fn func(v string, id int64)) error {
 	col := store.Quote(f.Column())
-	q, err := db.PrepareRaw(fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
+	q, err := db.PrepareRaw(tx, fmt.Sprintf("SELECT %s, id FROM %s WHERE %s IS NOT NULL", col, table, col))
 	if err != nil {
 		return err
 	}
 	defer q.Close()
 	return q.Each(ctx, nil, func(row []driver.Value) error {
-		v := row[0]
-		if b, ok := v.([]byte); ok {
-			v = string(b)
-		}
+		v := readValue(db, f, row[0])
 		if f.Sensitive {
 			v = f.Unseal(v)
 		}
 		fn(keyString(v), row[1].(int64))
 		return nil
 	})
+}
+
+// readValue is a column value of f as read, in the form the importer writes it
+// (records.SQLValue), to compare the two: PostgreSQL gives NUMERIC as text, and jsonb lists
+// with spaces after their commas.
+func readValue(db *store.DB, f *schema.Field, v any) any {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	if s, ok := v.(string); ok && db.Dialect == store.Postgres && !f.Sensitive && (f.Type.IsNumeric() || f.Type.IsMulti()) {
+		return records.SQLValue(records.FromSQL(f, s))
+	}
+	return v
 }
 
 func (im *Importer) loc() *time.Location {
@@ -472,9 +491,7 @@ func (r *run) updateRow(id int64, vals []any) error {
 	args := make([]any, 0, len(vals)+2)
 	for k, i := range r.fed {
 		f := r.tg.fields[i]
-		if b, ok := old[k].([]byte); ok {
-			old[k] = string(b)
-		}
+		old[k] = readValue(r.im.DB, f, old[k])
 		if f.Sensitive {
 			old[k] = f.Unseal(old[k])
 		}
@@ -628,7 +645,7 @@ func (r *run) env() cond.Env { return access.Env(r.a, cond.Env{Now: r.now, Loc: 
 // people outside their departments. One statement each, over the records written.
 func (r *run) checkScope() error {
 	table := store.Quote(r.tg.t.SQLName())
-	for op, written := range map[access.Op]string{access.Create: "id BETWEEN ? AND ?", access.Update: "id IN (SELECT id FROM temp._import_updated)"} {
+	for op, written := range map[access.Op]string{access.Create: "id BETWEEN ? AND ?", access.Update: "id IN (SELECT id FROM _import_updated)"} {
 		sc := access.Scope(r.a, r.tg.t, op)
 		if sc == nil || op == access.Create && r.res.Inserted == 0 || op == access.Update && len(r.updated) == 0 {
 			continue
@@ -679,7 +696,7 @@ func (r *run) checkLinks() error {
 			if err := r.listUpdated(); err != nil {
 				return err
 			}
-			written, listed = written+" OR id IN (SELECT id FROM temp._import_updated)", true
+			written, listed = written+" OR id IN (SELECT id FROM _import_updated)", true
 		}
 		target, err := r.im.Catalog.Table(f.LinkTable)
 		if err != nil {
@@ -708,9 +725,11 @@ func (r *run) checkLinks() error {
 	return nil
 }
 
-// listUpdated puts the ids of the records the import updated into temp._import_updated.
+// listUpdated puts the ids of the records the import updated into the temporary table
+// _import_updated (named without its schema, which is temp on SQLite and pg_temp_N on
+// PostgreSQL: both look there first).
 func (r *run) listUpdated() error {
-	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _import_updated(id INTEGER PRIMARY KEY)", "DELETE FROM temp._import_updated"} {
+	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _import_updated(id " + r.im.DB.Dialect.IntegerType() + " PRIMARY KEY)", "DELETE FROM _import_updated"} {
 		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
 			return err
 		}
@@ -720,7 +739,7 @@ func (r *run) listUpdated() error {
 		for i, id := range chunk {
 			args[i] = id
 		}
-		if _, err := r.tx.ExecContext(r.ctx, "INSERT INTO temp._import_updated(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
+		if _, err := r.tx.ExecContext(r.ctx, "INSERT INTO _import_updated(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
 			return err
 		}
 	}

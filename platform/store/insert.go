@@ -8,13 +8,17 @@ import (
 	"strings"
 )
 
-// Inserter adds many rows to one table inside a write transaction, with multi-row prepared
-// INSERT statements: the fast path of bulk loads (imports, demo data). Columns with the same
-// value in every row (who, when) are bound once per statement, not once per row. Statements
-// go straight to the driver on the writer's connection (inside the caller's transaction),
-// skipping database/sql's per-argument work.
+// Inserter adds many rows to one table inside a write transaction: the fast path of bulk
+// loads (imports, demo data). On SQLite it writes multi-row prepared INSERT statements:
+// columns with the same value in every row (who, when) are bound once per statement, not once
+// per row, and statements go straight to the driver on the writer's connection (inside the
+// caller's transaction), skipping database/sql's per-argument work. On PostgreSQL it sends
+// the rows with COPY (see copy.go) on the transaction's connection, the constants repeated in
+// every row; a failure aborts the caller's transaction, so nothing of it stays.
 type Inserter struct {
 	db        *DB
+	conn      *sql.Conn // the connection of the caller's transaction
+	copy      *copyRows // PostgreSQL: rows waiting for the next COPY
 	table     string
 	cols      []string // columns given per row
 	constCols []string // columns with one value for all rows
@@ -26,10 +30,19 @@ type Inserter struct {
 }
 
 // NewInserter prepares inserts into table of cols (a value per row) and constCols (the
-// values consts in every row). Names are quoted here. Use it inside a Tx function of db.
-func NewInserter(db *DB, table string, cols []string, constCols []string, consts []any) (*Inserter, error) {
-	in := &Inserter{db: db, table: table, cols: cols, constCols: constCols, consts: consts,
+// values consts in every row), inside tx, the transaction a Tx function of db was given.
+// Names are quoted here.
+func NewInserter(db *DB, tx *sql.Tx, table string, cols []string, constCols []string, consts []any) (*Inserter, error) {
+	conn, err := db.txConn(tx)
+	if err != nil {
+		return nil, err
+	}
+	in := &Inserter{db: db, conn: conn, table: table, cols: cols, constCols: constCols, consts: consts,
 		perStmt: max(1, min(64, 30000/len(cols)))}
+	if db.Dialect == Postgres {
+		in.copy = newCopyRows(len(cols), consts)
+		return in, nil
+	}
 	stmt, err := in.prepare(in.perStmt)
 	if err != nil {
 		return nil, err
@@ -41,7 +54,7 @@ func NewInserter(db *DB, table string, cols []string, constCols []string, consts
 
 func (in *Inserter) prepare(rows int) (driver.Stmt, error) {
 	var stmt driver.Stmt
-	err := in.db.Raw(func(dc any) error {
+	err := in.conn.Raw(func(dc any) error {
 		var err error
 		stmt, err = dc.(driver.Conn).Prepare(in.sql(rows))
 		return err
@@ -95,6 +108,12 @@ func (in *Inserter) Add(vals ...any) error {
 	if len(vals) != len(in.cols) {
 		return fmt.Errorf("insert into %s: %d values for %d columns", in.table, len(vals), len(in.cols))
 	}
+	if in.copy != nil {
+		if in.copy.add(vals) < copyBatch {
+			return nil
+		}
+		return in.copyOut()
+	}
 	for _, v := range vals {
 		in.pending = append(in.pending, driver.NamedValue{Ordinal: len(in.pending) + 1, Value: driverValue(v)})
 	}
@@ -110,7 +129,7 @@ func (in *Inserter) exec(stmt driver.Stmt) error {
 	for _, v := range in.consts {
 		args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: driverValue(v)})
 	}
-	err := in.db.Raw(func(any) error {
+	err := in.conn.Raw(func(any) error {
 		// A background context: the caller checks for cancellation between statements.
 		_, err := stmt.(driver.StmtExecContext).ExecContext(context.Background(), args)
 		return err
@@ -125,6 +144,12 @@ func (in *Inserter) exec(stmt driver.Stmt) error {
 
 // Flush writes the queued rows and releases the statement. Call it once, at the end.
 func (in *Inserter) Flush() error {
+	if in.copy != nil {
+		if in.copy.rows() == 0 {
+			return nil
+		}
+		return in.copyOut()
+	}
 	defer in.stmt.Close()
 	if len(in.pending) == 0 {
 		return nil
@@ -139,12 +164,3 @@ func (in *Inserter) Flush() error {
 
 // Count returns how many rows have been written.
 func (in *Inserter) Count() int { return in.count }
-
-// LastID returns the largest id table has ever given (rows since deleted included); the
-// next inserted row gets LastID + 1.
-func LastID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
-	var id int64
-	err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-		COALESCE((SELECT MAX(id) FROM %s), 0))`, Quote(table)), table).Scan(&id)
-	return id, err
-}

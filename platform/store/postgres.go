@@ -46,7 +46,7 @@ func openPostgres(dir, url string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d (database %s): %s", cfg.Host, cfg.Port, cfg.Database, reason(err))
 	}
-	db := &DB{R: r, Dialect: Postgres}
+	db := &DB{R: r, Dialect: Postgres, URL: Redact(url)}
 	if err := db.migrate(context.Background()); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("prepare the PostgreSQL database %s on %s: %w", cfg.Database, cfg.Host, err)
@@ -91,21 +91,20 @@ func reason(err error) string {
 }
 
 // redact hides the password of a database URL, for messages and logs.
-func redact(url string) string {
-	cfg, err := pgconn.ParseConfig(url)
-	if err != nil || cfg.Password == "" {
-		return url
-	}
-	return fmt.Sprintf("postgres://%s:***@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
-}
+func redact(url string) string { return Redact(url) }
 
 // pgTx runs fn in a transaction of its own on PostgreSQL, where writers run side by side.
 func (db *DB) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.R.BeginTx(ctx, nil)
+	conn, err := db.R.Conn(ctx) // held, so that Inserter and RawQuery reach the transaction's session
 	if err != nil {
 		return err
 	}
-	j := &job{ctx: ctx, fn: fn}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, fn: fn, conn: conn}
 	if err := db.call(j, tx); err != nil {
 		tx.Rollback()
 		return err

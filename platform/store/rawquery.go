@@ -2,22 +2,28 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"io"
 )
 
-// RawQuery is a read statement prepared on the writer's connection and run straight through
-// the driver, for bulk work inside a write transaction (an upsert looks up a million
-// records): no database/sql bookkeeping per row.
+// RawQuery is a read statement prepared on the connection of a write transaction and run
+// straight through the driver, for bulk work inside it (an upsert looks up a million
+// records): no database/sql bookkeeping per row. It sees the transaction's own writes.
 type RawQuery struct {
-	db   *DB
+	conn *sql.Conn
 	stmt driver.Stmt
 }
 
-// PrepareRaw prepares query on the writer's connection.
-func (db *DB) PrepareRaw(query string) (*RawQuery, error) {
-	q := &RawQuery{db: db}
-	err := db.Raw(func(dc any) error {
+// PrepareRaw prepares query inside tx, the transaction a Tx function of db was given (on
+// SQLite, the writer's connection).
+func (db *DB) PrepareRaw(tx *sql.Tx, query string) (*RawQuery, error) {
+	conn, err := db.txConn(tx)
+	if err != nil {
+		return nil, err
+	}
+	q := &RawQuery{conn: conn}
+	err = conn.Raw(func(dc any) error {
 		var err error
 		q.stmt, err = dc.(driver.Conn).Prepare(query)
 		return err
@@ -30,9 +36,9 @@ func (db *DB) PrepareRaw(query string) (*RawQuery, error) {
 func (q *RawQuery) Each(ctx context.Context, args []any, fn func(row []driver.Value) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: driverValue(a)}
 	}
-	return q.db.Raw(func(any) error {
+	return q.conn.Raw(func(any) error {
 		rows, err := q.stmt.(driver.StmtQueryContext).QueryContext(ctx, named)
 		if err != nil {
 			return err

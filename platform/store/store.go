@@ -25,6 +25,7 @@ import (
 type DB struct {
 	R       *sql.DB // readers (on PostgreSQL, the one pool)
 	Path    string  // the SQLite file; empty on PostgreSQL
+	URL     string  // the PostgreSQL database's address with its password masked (Redact); empty on SQLite
 	Dialect Dialect
 
 	w    *sql.DB   // the writer's pool of one connection
@@ -63,7 +64,16 @@ func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
-	if url := cmp.Or(os.Getenv(URLEnv), os.Getenv(TestServerEnv)); url != "" {
+	return OpenURL(dir, cmp.Or(os.Getenv(URLEnv), os.Getenv(TestServerEnv)))
+}
+
+// OpenURL opens the database of the data directory dir as Open does, but the one url names
+// (postgres://…) whatever the environment says; with url empty, the SQLite file in dir.
+func OpenURL(dir, url string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	if url != "" {
 		return openPostgres(dir, url)
 	}
 	path := filepath.Join(dir, FileName)
@@ -176,6 +186,7 @@ type job struct {
 	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
 	done   chan error
 	after  []afterCommit // see AfterCommit
+	conn   *sql.Conn     // on PostgreSQL, the connection the transaction runs on (Inserter, RawQuery)
 }
 
 // AfterCommit makes fn run once the transaction tx — the one a Tx function was given —

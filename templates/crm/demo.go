@@ -452,14 +452,16 @@ func newWriter(ctx context.Context, db *store.DB, tx *sql.Tx, tables map[string]
 			}
 		}
 		sqlCols = append(sqlCols, schema.FieldOwner, schema.FieldCreatedBy, schema.FieldCreatedAt, schema.FieldUpdatedAt)
-		ins, err := store.NewInserter(db, t.SQLName(), sqlCols, nil, nil)
+		ins, err := store.NewInserter(db, tx, t.SQLName(), sqlCols, nil, nil)
 		if err != nil {
 			return nil, err
 		}
 		w.inserts[i] = ins
 	}
 	var err error
-	w.base, err = store.LastID(ctx, tx, w.tables[0].SQLName())
+	// Customers get the ids after base in the order generated: links name them so.
+	first, _, err := db.Dialect.ReserveIDs(ctx, tx, w.tables[0].SQLName(), 0)
+	w.base = first - 1
 	return w, err
 }
 

@@ -1,0 +1,57 @@
+package store
+
+// The Dialect methods of bulk loads (imports, demo data): the ids a load gives its rows.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// LastID is the largest id table has ever given (rows since deleted included), or a row
+// holds: SQLite's sqlite_sequence (AUTOINCREMENT) against MAX(id); on PostgreSQL the id's
+// identity sequence against MAX(id). It reserves nothing: see ReserveIDs.
+func (d Dialect) LastID(ctx context.Context, tx *sql.Tx, table string) (int64, error) {
+	q := `SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), COALESCE((SELECT MAX(id) FROM %s), 0))`
+	if d == Postgres {
+		q = `SELECT GREATEST(COALESCE(pg_sequence_last_value(CAST(pg_get_serial_sequence(CAST(? AS text), 'id') AS regclass)), 0),
+			COALESCE((SELECT MAX(id) FROM %s), 0))`
+	}
+	name := table // as sqlite_sequence names it; PostgreSQL's functions parse it as SQL
+	if d == Postgres {
+		name = Quote(table)
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, fmt.Sprintf(q, Quote(table)), name).Scan(&id)
+	return id, err
+}
+
+// ReserveIDs sets the ids first … last (n of them, none when n is 0) of table aside for rows
+// that tx inserts with those ids given, and makes sure that the rows tx inserts without an
+// id get the ids after last, in the order inserted, with nobody else's rows among them
+// until tx ends: a bulk load then knows its records as "id BETWEEN first AND its last id"
+// (_imports, the rules' imported records) without listing them.
+//
+// On SQLite the single writer does this already: first is LastID + 1. On PostgreSQL,
+// where writers run side by side, tx locks the table against other writers (SHARE ROW
+// EXCLUSIVE: reads go on; inserts, updates and deletes of other transactions wait for tx)
+// and moves the identity sequence past the reserved block (setval, which a rollback does
+// not undo: those ids are never given).
+func (d Dialect) ReserveIDs(ctx context.Context, tx *sql.Tx, table string, n int64) (first, last int64, err error) {
+	if d == Postgres {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE "+Quote(table)+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return 0, 0, err
+		}
+	}
+	top, err := d.LastID(ctx, tx, table)
+	if err != nil {
+		return 0, 0, err
+	}
+	first, last = top+1, top+n
+	if d == Postgres && last > 0 {
+		// Also when n is 0: a row inserted with a given id above the sequence (a move from
+		// SQLite) must not be given again.
+		_, err = tx.ExecContext(ctx, "SELECT setval(CAST(pg_get_serial_sequence(CAST(? AS text), 'id') AS regclass), ?)", Quote(table), last)
+	}
+	return first, last, err
+}

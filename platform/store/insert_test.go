@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// bulkTable makes a table with a column of each kind the engines bulk-load.
+func bulkTable(t *testing.T, db *DB) {
+	t.Helper()
+	d := db.Dialect
+	err := db.Exec(context.Background(), fmt.Sprintf(`CREATE TABLE t_bulk(%s, name TEXT, n %s, tags %s, ok %s, by %s, at TEXT)`,
+		d.RecordID(), d.NumberType(), d.ListType(), d.IntegerType(), d.IntegerType()))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bulkRows adds rows ids from+1 … from+n with the Inserter.
+func bulkRows(db *DB, tx *sql.Tx, from, n int) (*Inserter, error) {
+	in, err := NewInserter(db, tx, "t_bulk", []string{"id", "name", "n", "tags", "ok"}, []string{"by", "at"}, []any{7, "2026-12-06T00:00:00Z"})
+	if err != nil {
+		return nil, err
+	}
+	for i := from + 1; i <= from+n; i++ {
+		if err := in.Add(i, fmt.Sprintf("名%d", i), float64(i)+0.5, `["a","b"]`, i%2 == 0); err != nil {
+			return in, err
+		}
+	}
+	return in, in.Flush()
+}
+
+// The Inserter writes every row with its constants inside the caller's transaction, which
+// RawQuery reads before the commit; transactions load side by side; a row failing after
+// tens of thousands were sent leaves nothing of its transaction.
+func TestInserter(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bulkTable(t, db)
+
+	const n = 20000 // more than one statement, or one COPY
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		in, err := bulkRows(db, tx, 0, n)
+		if err != nil {
+			return err
+		}
+		if in.Count() != n {
+			t.Errorf("Count() = %d, want %d", in.Count(), n)
+		}
+		q, err := db.PrepareRaw(tx, "SELECT id, name FROM t_bulk WHERE id > ? ORDER BY id")
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		var got []string
+		err = q.Each(ctx, []any{n - 2}, func(row []driver.Value) error {
+			name := row[1]
+			if b, ok := name.([]byte); ok {
+				name = string(b)
+			}
+			got = append(got, fmt.Sprint(row[0], name))
+			return nil
+		})
+		if want := fmt.Sprintf("%d名%d %d名%d", n-1, n-1, n, n); strings.Join(got, " ") != want {
+			t.Errorf("RawQuery inside the transaction read %q, want %q", got, want)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = db.Tx(ctx, func(tx *sql.Tx) error {
+				_, err := bulkRows(db, tx, n+i*n, n)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := bulkRows(db, tx, 3*n, n); err != nil {
+			return err
+		}
+		_, err := bulkRows(db, tx, 4*n-1, 2) // its first row repeats the id just written
+		return err
+	})
+	if err == nil {
+		t.Fatal("a duplicate id was inserted")
+	}
+	var rows, ok, by, halves int
+	var name, at, tags string
+	err = db.R.QueryRowContext(ctx, `SELECT COUNT(*), SUM(ok), MIN(by), MIN(at), SUM(CASE WHEN n = id + 0.5 THEN 1 ELSE 0 END),
+		MIN(CASE WHEN id = 3 THEN name END), MIN(CAST(tags AS TEXT)) FROM t_bulk`).Scan(&rows, &ok, &by, &at, &halves, &name, &tags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows != 3*n || ok != 3*n/2 || by != 7 || at != "2026-12-06T00:00:00Z" || halves != 3*n || name != "名3" || strings.ReplaceAll(tags, " ", "") != `["a","b"]` {
+		t.Fatalf("rows %d, ok %d, by %d, at %s, n = id+0.5 in %d, name %s, tags %s", rows, ok, by, at, halves, name, tags)
+	}
+}
