@@ -112,6 +112,7 @@ func Open(dir string) (*App, error) {
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
+	a.followOtherNodes()
 	return a, nil
 }
 

@@ -113,25 +113,10 @@ func Open(db *store.DB) (*Service, error) {
 	s := &Service{db: db, Now: time.Now, sessions: map[string]sessionEntry{},
 		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.throttle.failures = map[string][]time.Time{}
-	var err error
-	if s.byID, err = readUsers(db.R, db.Dialect, 0); err != nil {
+	if err := s.Reload(context.Background()); err != nil {
 		return nil, err
 	}
-	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
-	if err != nil {
-		return nil, err
-	}
-	defer srows.Close()
-	for srows.Next() {
-		var h, csrf, exp string
-		var uid int64
-		if err := srows.Scan(&h, &uid, &csrf, &exp); err != nil {
-			return nil, err
-		}
-		t, _ := time.Parse(time.RFC3339, exp)
-		s.sessions[h] = sessionEntry{userID: uid, csrf: csrf, expires: t}
-	}
-	return s, srows.Err()
+	return s, nil
 }
 
 // readUsers reads the user with the given id from the database, or every user when id is 0,
