@@ -57,7 +57,7 @@ func TestWatchOtherNodes(t *testing.T) {
 	}
 	t.Logf("heard after %v", time.Since(start))
 	exec(b, "INSERT INTO _apps(id, name) VALUES('app2', '项目')") // B's own
-	a.Tx(ctx, func(tx *sql.Tx) error { // rolled back
+	a.Tx(ctx, func(tx *sql.Tx) error {                          // rolled back
 		tx.ExecContext(ctx, "UPDATE _fields SET name = 'x'")
 		return errors.New("no")
 	})
