@@ -28,6 +28,7 @@ import (
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/ui"
 )
 
@@ -259,6 +260,9 @@ type errorDetail struct {
 
 func writeError(w http.ResponseWriter, lang string, err error) {
 	p := problem.As(err)
+	if p == nil && store.Unavailable(err) {
+		p = unavailable(w, err)
+	}
 	if p == nil {
 		log.Printf("internal error: %v", err) // the details stay in the log, not in the answer
 		p = problem.New(500, "internal")
