@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"tierbase/api"
+	"tierbase/app"
 	"tierbase/platform/store"
 )
 
@@ -82,15 +85,35 @@ func TestDatabaseUnreachable(t *testing.T) {
 	p := startProxy(t, u.Host)
 	u.Host = p.addr
 	t.Setenv(store.TestServerEnv, u.String())
-	a, srv := newApp(t)
+	dir := t.TempDir()
+	a, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Org: a.Org, Grading: a.Grading, Rules: a.Rules,
+		Inbox: a.Inbox, Reports: a.Reports, Workbench: a.Workbench, Audit: a.Audit, Version: "test-1"}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	c := newClient(t, ts.URL)
 	c.token = str(c.post("/api/setup", map[string]string{"email": adminEmail, "password": adminPassword, "name": adminName}).must(t, 200)["token"])
 	c.post("/api/tables", map[string]any{"name": "客户", "fields": []any{f("客户名称", "text")}}).must(t, 201)
 	c.post(recordsPath("客户"), map[string]any{"客户名称": "格力"}).must(t, 201)
+	// A session opened on another node, which this one has yet to look up.
+	other, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := other.Users.Login(context.Background(), adminEmail, adminPassword, "test")
+	other.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := newClient(t, ts.URL)
+	elsewhere.token = session.Token
 
 	p.down()
+	elsewhere.get(recordsPath("客户")).wantError(t, 503, "db_unavailable") // not 401: the person stays signed in
 	start := time.Now()
 	e := c.get(recordsPath("客户")).wantError(t, 503, "db_unavailable")
 	if e["message"] != "数据库暂时无法连接，请稍后重试" {
@@ -117,6 +140,7 @@ func TestDatabaseUnreachable(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	elsewhere.get(recordsPath("客户")).must(t, 200)
 	if n := c.count("客户"); n != 2 {
 		t.Fatalf("%d records, want 2", n)
 	}
