@@ -50,7 +50,9 @@ const noticeChannel = "tierbase"
 
 // watched lists what sends a notice: the events on each table and their topic. A table's
 // statement-level trigger fires once per statement, whatever the rows; _notifications' fires
-// per row, to name the person.
+// per row, to name the person. A new cache of a table's rows adds the table here and its
+// reload with OnChange (package app); tables of records and of work (_jobs, _oplog…) send
+// nothing: a notice serialises commits, see watchData.
 var watched = []struct{ table, events, topic string }{
 	{"_apps", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicSchema},
 	{"_tables", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicSchema},
