@@ -23,6 +23,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -141,9 +142,10 @@ var WatchPoll = 500 * time.Millisecond
 type watcher struct {
 	mu       sync.Mutex
 	handlers map[string][]func(ctx context.Context, detail string) error
-	topics   []string        // in the order registered: they are applied in that order
+	topics   []string        // every topic registered
 	pending  map[Change]bool // heard, not yet applied
 	all      bool            // every topic: the connection was (re)made
+	busy     map[string]bool // topics whose handlers are running
 	kick     chan struct{}
 	snapshot string // the server's transaction snapshot at the last poll
 	stop     context.CancelFunc
@@ -157,8 +159,9 @@ type Change struct{ Topic, Detail string }
 // OnChange registers fn to run when another node (or another process, such as a CLI command)
 // has committed a change of topic, so that fn reloads what this process keeps of it. detail
 // is the notice's (the user id of TopicInbox), or empty when anything of the topic may have
-// changed. fn runs on the watcher's goroutine, one change at a time; an error is logged and
-// fn is called again a moment later. On SQLite it is never called. Register before Watch.
+// changed. The handlers of one topic run one change at a time, beside other topics'; an
+// error is logged and fn is called again a moment later. On SQLite it is never called.
+// Register before Watch.
 func (db *DB) OnChange(topic string, fn func(ctx context.Context, detail string) error) {
 	w := &db.watch
 	w.mu.Lock()
@@ -184,7 +187,7 @@ func (db *DB) Watch() {
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	w.stop, w.kick, w.pending = stop, make(chan struct{}, 1), map[Change]bool{}
+	w.stop, w.kick, w.pending, w.busy = stop, make(chan struct{}, 1), map[Change]bool{}, map[string]bool{}
 	db.R.QueryRowContext(ctx, "SELECT pg_current_snapshot()::text").Scan(&w.snapshot)
 	w.wg.Go(func() { db.listen(ctx) })
 	w.wg.Go(func() { db.applyChanges(ctx) })
@@ -299,50 +302,67 @@ func (db *DB) applyChanges(ctx context.Context) {
 	}
 }
 
-// apply runs the handlers of the pending changes, topic by topic in the order registered;
-// those that fail stay pending.
+// apply hands the pending changes of each topic to a goroutine of their own, one at a time
+// per topic, so that a reload waiting for a long change here (a schema change holds the
+// catalog) holds up no other topic. Changes heard meanwhile wait for the next round.
 func (db *DB) apply(ctx context.Context) {
 	w := &db.watch
 	w.mu.Lock()
-	all, pending := w.all, w.pending
-	if !all && len(pending) == 0 {
-		w.mu.Unlock()
-		return
+	defer w.mu.Unlock()
+	if w.all {
+		for _, t := range w.topics {
+			w.pending[Change{Topic: t}] = true
+		}
+		w.all = false
 	}
-	w.all, w.pending = false, map[Change]bool{}
-	topics := append([]string(nil), w.topics...)
-	handlers := make(map[string][]func(ctx context.Context, detail string) error, len(w.handlers))
-	for k, v := range w.handlers {
-		handlers[k] = v
+	groups := map[string][]Change{}
+	for c := range w.pending {
+		if !w.busy[c.Topic] {
+			groups[c.Topic] = append(groups[c.Topic], c)
+			delete(w.pending, c)
+		}
+	}
+	for t, changes := range groups {
+		w.busy[t] = true
+		handlers := w.handlers[t]
+		w.wg.Go(func() { db.applyTopic(ctx, t, changes, handlers) })
+	}
+}
+
+// applyTopic runs a topic's handlers for its changes (only the whole-topic one when it is
+// among them); those that fail wait for the next round.
+func (db *DB) applyTopic(ctx context.Context, topic string, changes []Change, handlers []func(ctx context.Context, detail string) error) {
+	whole := slices.Contains(changes, Change{Topic: topic})
+	var failed []Change
+	for _, c := range changes {
+		if whole && c.Detail != "" {
+			continue
+		}
+		for _, fn := range handlers {
+			if err := fn(ctx, c.Detail); err != nil && ctx.Err() == nil {
+				log.Printf("store: reloading %s after another node's change: %v", topic, err)
+				failed = append(failed, c)
+				break
+			}
+		}
+	}
+	db.writes.Add(1) // what was derived from the old state (chart results) is stale too
+	w := &db.watch
+	w.mu.Lock()
+	w.busy[topic] = false
+	for _, c := range failed {
+		w.pending[c] = true
+	}
+	more := false
+	for c := range w.pending {
+		more = more || len(failed) == 0 && c.Topic == topic
 	}
 	w.mu.Unlock()
-	if all {
-		for _, t := range topics {
-			pending[Change{Topic: t}] = true
+	if more { // heard while this ran; failures wait for the next poll instead
+		select {
+		case w.kick <- struct{}{}:
+		default:
 		}
-	}
-	db.writes.Add(1) // what was cached from the old data (chart results) is stale too
-	var failed []Change
-	for _, t := range topics {
-		for c := range pending {
-			if c.Topic != t || c.Detail != "" && pending[Change{Topic: t}] {
-				continue
-			}
-			for _, fn := range handlers[t] {
-				if err := fn(ctx, c.Detail); err != nil && ctx.Err() == nil {
-					log.Printf("store: reloading %s after another node's change: %v", t, err)
-					failed = append(failed, c)
-					break
-				}
-			}
-		}
-	}
-	if len(failed) > 0 {
-		w.mu.Lock()
-		for _, c := range failed {
-			w.pending[c] = true
-		}
-		w.mu.Unlock()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,4 +137,42 @@ func mustConfig(t *testing.T, url string) pgx.ConnConfig {
 		t.Fatal(err)
 	}
 	return *cfg
+}
+
+// A reload held up (a long schema change here holds the catalog) holds up no other topic.
+func TestWatchSlowTopic(t *testing.T) {
+	dir := t.TempDir()
+	a, b := onPostgres(t, dir), onPostgres(t, dir)
+	ctx := context.Background()
+	release := make(chan struct{})
+	var hold atomic.Bool
+	schema, inbox := make(chan string, 8), make(chan string, 8)
+	b.OnChange(TopicSchema, func(ctx context.Context, detail string) error {
+		if hold.Load() {
+			<-release
+		}
+		schema <- detail
+		return nil
+	})
+	b.OnChange(TopicInbox, func(ctx context.Context, detail string) error { inbox <- detail; return nil })
+	b.Watch()
+	defer close(release)
+	<-schema
+	<-inbox
+	hold.Store(true)
+	if err := a.Exec(ctx, "INSERT INTO _apps(id, name) VALUES('app1', '客户管理')"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the schema reload is waiting
+	if err := a.Exec(ctx, "INSERT INTO _notifications(user_id, title, body, link, at) VALUES(7, 't', 'b', '/', '')"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-inbox:
+		if d != "7" {
+			t.Fatalf("inbox change %q", d)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("the inbox waited for the schema reload")
+	}
 }
