@@ -101,7 +101,9 @@ END $$;
 }
 
 // installNotices brings the notices' triggers up to date inside the migration's transaction
-// (which holds the migration lock), when their text changed since the last time.
+// (which holds the migration lock), when their text changed since the last time. A migration
+// that drops and makes again a watched table loses its trigger: it deletes the 'notices' row
+// of _meta, so that they are declared again.
 func installNotices(ctx context.Context, tx *sql.Tx) error {
 	text := noticesSQL()
 	sum := sha256.Sum256([]byte(text))
