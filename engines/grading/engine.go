@@ -36,7 +36,8 @@ type Engine struct {
 	// engine runs the rules watching the field).
 	GradesChanged func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) error
 	schemes       atomic.Pointer[[]*Scheme]
-	rfmRuns       sync.Map // table id → time.Time an RFM run of it started (while it runs)
+	loading       sync.Mutex // one reload at a time, so the last to start is the last stored
+	rfmRuns       sync.Map   // table id → time.Time an RFM run of it started (while it runs)
 }
 
 // Open loads the schemes.
@@ -46,6 +47,8 @@ func Open(db *store.DB, cat *schema.Catalog) (*Engine, error) {
 }
 
 func (e *Engine) reload(ctx context.Context) error {
+	e.loading.Lock()
+	defer e.loading.Unlock()
 	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ type tableRules struct {
 }
 
 func (e *Engine) reloadRules(ctx context.Context) error {
+	e.loading.Lock()
+	defer e.loading.Unlock()
 	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rules ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err

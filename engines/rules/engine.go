@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"tierbase/core/access"
 	"time"
@@ -36,6 +37,7 @@ type Engine struct {
 	Now     func() time.Time // injectable clock: "today" of relative-date conditions
 	Loc     *time.Location   // zone of "today"; nil means time.Local
 	rules   atomic.Pointer[ruleSet]
+	loading sync.Mutex    // one reload at a time, so the last to start is the last stored
 	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
 	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
 	// RoleExists tells the roles a notify action may name (package org's roles); nil: the

@@ -38,6 +38,10 @@ func openPostgres(dir, url string) (*DB, error) {
 			return nil, err
 		}
 	}
+	// Each DB names itself to the server, so that a node's own change notices can be told
+	// from the others' (see Watch) and its connections are found in pg_stat_activity.
+	node := newNodeName()
+	cfg.RuntimeParams["application_name"] = node
 	r := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	r.SetMaxOpenConns(max(8, readers*2))
 	r.SetMaxIdleConns(max(8, readers*2))
@@ -46,7 +50,7 @@ func openPostgres(dir, url string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d (database %s): %s", cfg.Host, cfg.Port, cfg.Database, reason(err))
 	}
-	db := &DB{R: r, Dialect: Postgres, URL: Redact(url)}
+	db := &DB{R: r, Dialect: Postgres, URL: Redact(url), pg: cfg, node: node}
 	if err := db.migrate(context.Background()); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("prepare the PostgreSQL database %s on %s: %w", cfg.Database, cfg.Host, err)
@@ -148,7 +152,10 @@ func (db *DB) pgMigrate(ctx context.Context) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO _meta(key, value) VALUES('version', ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprint(len(migrations)))
-		return err
+		if err != nil {
+			return err
+		}
+		return installNotices(ctx, tx)
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
 
@@ -40,11 +41,17 @@ type DB struct {
 	ckWanted chan struct{} // a commit happened since the last checkpoint
 	ckMu     sync.Mutex    // held while checkpointing, and by BulkMode
 	ckDone   chan struct{} // closed when the checkpointer has stopped
+
+	pg    *pgx.ConnConfig // PostgreSQL: how to connect (the watcher opens its own connection)
+	node  string          // PostgreSQL: this DB's application_name, see Node
+	watch watcher         // PostgreSQL: the other nodes' changes, see OnChange
 }
 
 // Writes counts the write transactions committed so far through this DB. Caches of derived
-// data (chart results) key on it: when it has not moved, nothing in the database changed
-// (writes by another process, such as a CLI import while the server runs, are not counted).
+// data (chart results) key on it: when it has not moved, nothing in the database changed.
+// On SQLite, writes by another process (a CLI import while the server runs) are not counted;
+// on PostgreSQL, once Watch runs, it also moves within WatchPoll of a commit by any other
+// node or process (see watchData).
 func (db *DB) Writes() uint64 { return db.writes.Load() }
 
 // readers is the size of the read pool.
@@ -142,6 +149,7 @@ func OpenURL(dir, url string) (*DB, error) {
 // write-ahead log into the file.
 func (db *DB) Close() error {
 	if db.Dialect == Postgres {
+		db.stopWatch()
 		return db.R.Close()
 	}
 	close(db.quit)
