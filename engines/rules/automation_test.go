@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -514,6 +515,55 @@ func TestRegradeFiresRules(t *testing.T) {
 	got, _ := w.Records.Get(ctx, access.System, w.cust, vip.ID())
 	if fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[待跟进]" {
 		t.Fatalf("tags after the regrade: %v", got[w.fieldOf(w.cust, "标签")])
+	}
+}
+
+// A regrade fires the rules watching the grade for the records it changed, and only those:
+// records created beside it, graded and fired by their own writes, are not fired again, though
+// their tier history rows come among the regrade's on PostgreSQL.
+func TestRegradeFiresOnlyItsOwnChanges(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	scheme, _, err := w.Grading.Save(ctx, access.System, crm.Scheme())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "降级提醒", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+		When:     leaf("客户等级", "eq", "普通客户"),
+		Actions:  []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "「{客户名称}」降为普通客户"}}})
+	const vips, created = 150, 60
+	for range vips {
+		w.customer(t, records.Input{"最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000, "负责人": w.li})
+	}
+	w.drain(t)
+	w.now = w.now.AddDate(0, 0, 31) // the 高价值客户 fall to 普通客户
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	regraded := 0
+	wg.Go(func() {
+		<-start
+		n, err := w.Grading.Regrade(ctx, access.System, scheme)
+		if err != nil {
+			t.Error(err)
+		}
+		regraded = n
+	})
+	wg.Go(func() {
+		<-start
+		for range created { // 普通客户 from their creation: each fires the rule once
+			if _, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "新客户", "累计消费金额": 10, "负责人": w.li}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	close(start)
+	wg.Wait()
+	w.drain(t)
+	_, unread, err := w.Inbox.List(ctx, w.li, true, 1)
+	if err != nil || regraded != vips || unread != vips+created {
+		t.Fatalf("%d notifications (%v), want %d: %d regraded, %d created", unread, err, vips+created, regraded, created)
 	}
 }
 

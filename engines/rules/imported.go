@@ -29,7 +29,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 	if !graded && len(active) == 0 && len(counting) == 0 {
 		return nil
 	}
-	imported, err := fillImported(ctx, tx, e.DB.Dialect, im)
+	imported, add, err := fillImported(ctx, tx, e.DB.Dialect, im)
 	if err != nil {
 		return err
 	}
@@ -48,14 +48,17 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 			}
 			sub = &among{where: "id IN (SELECT id FROM " + imported + " WHERE field = '')", few: true}
 		}
-		n, since, err := e.Grading.GradeTx(ctx, tx, t, sub.where, sub.args)
+		n, moved, err := e.Grading.GradeTx(ctx, tx, t, sub.where, sub.args, len(active) > 0)
 		if err != nil || n == 0 {
 			return err
 		}
 		// The updated records whose grade changed fire the rules watching it.
-		_, err = tx.ExecContext(ctx, `INSERT INTO `+imported+`(id, field) SELECT record_id, field FROM _tier_history
-			WHERE id > ? AND record_id < ?`, since, im.FirstID)
-		return err
+		for field, ids := range moved {
+			if err := add(field, slices.DeleteFunc(ids, func(id int64) bool { return id >= im.FirstID })); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := grade(false); err != nil {
 		return err
@@ -104,12 +107,13 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 }
 
 // fillImported lists the updated records in the temporary table _imported, whose name it
-// returns: each once with field "", and once per field whose value changed.
-func fillImported(ctx context.Context, tx *sql.Tx, d store.Dialect, im *importer.Imported) (string, error) {
+// returns with a function adding more: each once with field "", and once per field whose
+// value changed.
+func fillImported(ctx context.Context, tx *sql.Tx, d store.Dialect, im *importer.Imported) (string, func(field string, ids []int64) error, error) {
 	create, table := d.TempTable("_imported", "id "+d.IntegerType()+" NOT NULL, field TEXT NOT NULL")
 	for _, q := range []string{create, "DELETE FROM " + table} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
 	add := func(field string, ids []int64) error {
@@ -126,14 +130,14 @@ func fillImported(ctx context.Context, tx *sql.Tx, d store.Dialect, im *importer
 		return nil
 	}
 	if err := add("", im.Updated); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for f, ids := range im.Changed {
 		if err := add(f, ids); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
-	return table, nil
+	return table, add, nil
 }
 
 // firedByImport is the imported records whose write fires c (nil: none): the created ones
