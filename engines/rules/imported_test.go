@@ -1,0 +1,77 @@
+package rules_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"testing"
+
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/engines/importer"
+	"tierbase/engines/rules"
+	"tierbase/platform/store"
+	"tierbase/templates/crm"
+)
+
+// After an import's rows are written (here by hand, as the importer writes them: no hooks),
+// AfterImport grades them and fires the rules as saving them one by one would: a created
+// 高价值客户 and an updated record that becomes one each get a to-do, once; the others none.
+func TestAfterImportGradesAndFires(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, _, err := w.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "高价值客户跟进", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+		When:     leaf("客户等级", "eq", "高价值客户"),
+		Actions:  []rules.Action{{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"标题": `=CONCAT("跟进 ", 客户名称)`}}}})
+	up := w.customer(t, records.Input{"客户名称": "美的"})
+	same := w.customer(t, records.Input{"客户名称": "小店"})
+	col := func(name string) string { return store.Quote(w.fieldOf(w.cust, name)) }
+	table := store.Quote(w.cust.SQLName())
+	recent := day(w.now, -3)
+	var ids []int64
+	err := w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?, %s = ?, %s = ? WHERE id = ?", table, col("最近消费日"), col("购买频率"), col("累计消费金额")),
+			recent, 8, 50000, up.ID())
+		if err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf("INSERT INTO %s(%s, %s, %s, %s) VALUES(?, ?, ?, ?), (?, NULL, NULL, ?) RETURNING id",
+			table, col("客户名称"), col("最近消费日"), col("购买频率"), col("累计消费金额")), "华为", recent, 9, 90000, "路人", 10)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		slices.Sort(ids)
+		return w.Rules.AfterImport(ctx, tx, &importer.Imported{Table: w.cust, FirstID: ids[0], LastID: ids[len(ids)-1],
+			Updated: []int64{up.ID(), same.ID()}, Changed: map[string][]int64{w.fieldOf(w.cust, "购买频率"): {up.ID()}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+	for id, want := range map[int64]string{up.ID(): "高价值客户", same.ID(): "普通客户", ids[0]: "高价值客户", ids[1]: "普通客户"} {
+		rec, err := w.Records.Get(ctx, access.System, w.cust, id)
+		if err != nil || rec[w.fieldOf(w.cust, "客户等级")] != want {
+			t.Errorf("record %d: %v (%v), want %s", id, rec[w.fieldOf(w.cust, "客户等级")], err, want)
+		}
+	}
+	page, err := w.Records.List(ctx, access.System, w.todo, records.Query{})
+	var titles []string
+	for _, r := range page.Items {
+		titles = append(titles, fmt.Sprint(r[w.fieldOf(w.todo, "标题")]))
+	}
+	slices.Sort(titles)
+	if err != nil || fmt.Sprint(titles) != "[跟进 华为 跟进 美的]" {
+		t.Fatalf("to-dos %q (%v), job errors: %s", titles, err, jobErrors(w.App))
+	}
+}
