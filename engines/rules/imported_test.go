@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"tierbase/core/access"
@@ -73,5 +74,38 @@ func TestAfterImportGradesAndFires(t *testing.T) {
 	slices.Sort(titles)
 	if err != nil || fmt.Sprint(titles) != "[跟进 华为 跟进 美的]" {
 		t.Fatalf("to-dos %q (%v), job errors: %s", titles, err, jobErrors(w.App))
+	}
+}
+
+// Two people editing one record at once each change one of the two things that make it a
+// 高价值客户: the grade (worked out in the write, from the record as it reads it) follows
+// both edits, as when they come one after the other; on PostgreSQL the second write waits
+// for the first and reads its result.
+func TestEditsAtOnceGradeOnBoth(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, _, err := w.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
+		t.Fatal(err)
+	}
+	var recs []records.Record
+	for range 60 {
+		recs = append(recs, w.customer(t, records.Input{"最近消费日": day(w.now, -3), "购买频率": 1, "累计消费金额": 10}))
+	}
+	var wg sync.WaitGroup
+	for _, rec := range recs {
+		for _, in := range []records.Input{{"购买频率": 8}, {"累计消费金额": 50000}} {
+			wg.Go(func() {
+				if _, err := w.Records.Update(ctx, access.System, w.cust, rec.ID(), in); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, rec := range recs {
+		got, err := w.Records.Get(ctx, access.System, w.cust, rec.ID())
+		if err != nil || got[w.fieldOf(w.cust, "客户等级")] != "高价值客户" {
+			t.Errorf("record %d: %v (%v) after both edits", rec.ID(), got[w.fieldOf(w.cust, "客户等级")], err)
+		}
 	}
 }

@@ -1,7 +1,24 @@
 package store
 
 // The Dialect methods of the rule engine (engines/rules) and the grading engine
-// (engines/grading): scratch tables of record ids for set-wise runs, and tag lists.
+// (engines/grading): scratch tables of record ids for set-wise runs, tag lists, and the lock
+// a record write takes on the row its rules and grades are worked out from.
+
+// RowLock is the clause that ends a SELECT of a row inside a write transaction that will
+// rewrite it from what it read (a record's update: its rules and grades are worked out in Go
+// from the row as read). SQLite's single writer lets no other write in between. On
+// PostgreSQL (read committed) another transaction could change the row after the read and
+// one of the two writes would be lost: FOR UPDATE makes the second wait, then read the
+// first's result.
+//
+//	SQLite:     (nothing)
+//	PostgreSQL: FOR UPDATE
+func (d Dialect) RowLock() string {
+	if d == Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
 
 // TempTable is the statement that creates, unless it exists, the temporary table name with
 // the column definitions cols, and the name statements call it by. Only the transaction that
