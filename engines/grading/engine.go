@@ -178,7 +178,11 @@ type grading struct {
 	differ string // WHERE clause: records whose grade would change
 }
 
+// compile checks a copy of s (checking normalises names to ids, and stored schemes are
+// shared by regrades that may run at once) and compiles it.
 func (e *Engine) compile(s *Scheme) (*grading, error) {
+	c := *s
+	s = &c
 	t, f, err := s.check(e.Catalog)
 	if err != nil {
 		return nil, err
@@ -410,7 +414,7 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 	if err != nil {
 		return nil, err
 	}
-	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
+	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: g.s.Describe(g.t, lang)}
 	// Counts and samples cover only the records the actor may read: a designer who reads
 	// some rows learns nothing of the others.
 	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())
