@@ -10,6 +10,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/records"
+	"tierbase/core/schema"
 	"tierbase/engines/importer"
 	"tierbase/engines/rules"
 	"tierbase/platform/store"
@@ -106,6 +107,46 @@ func TestEditsAtOnceGradeOnBoth(t *testing.T) {
 		got, err := w.Records.Get(ctx, access.System, w.cust, rec.ID())
 		if err != nil || got[w.fieldOf(w.cust, "客户等级")] != "高价值客户" {
 			t.Errorf("record %d: %v (%v) after both edits", rec.ID(), got[w.fieldOf(w.cust, "客户等级")], err)
+		}
+	}
+}
+
+// Two orders of one customer written at once each count the other: a customer with two new
+// orders at the same time has two, and the rule "2 orders or more" (counted set-wise in each
+// order's write) tags it, as when they come one after the other; on
+// PostgreSQL the second order's write waits for the first before it counts.
+func TestOrdersAtOnceCountEachOther(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// A table of its own: the template's 订单 numbers each order (订单编号), which already
+	// makes their writes take turns.
+	orders, err := w.Catalog.CreateTable(ctx, access.System, "", "消费", []*schema.Field{{Name: "下单日期", Type: schema.Date},
+		{Name: "订单金额", Type: schema.Money}, {Name: "客户", Type: schema.Link, LinkTable: w.cust.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Related: &rules.Related{Table: "消费", Link: "客户", Op: "gte", Value: 2},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}})
+	var custs []records.Record
+	for range 40 {
+		custs = append(custs, w.customer(t, records.Input{}))
+	}
+	var wg sync.WaitGroup
+	for _, c := range custs {
+		for range 2 {
+			wg.Go(func() {
+				if _, err := w.Records.Create(ctx, access.System, orders, records.Input{"客户": c.ID(), "下单日期": day(w.now, 0), "订单金额": 100}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, c := range custs {
+		got, err := w.Records.Get(ctx, access.System, w.cust, c.ID())
+		if err != nil || fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[高频客户]" {
+			t.Errorf("customer %d with two orders: 标签 %v (%v)", c.ID(), got[w.fieldOf(w.cust, "标签")], err)
 		}
 	}
 }
