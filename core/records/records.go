@@ -277,6 +277,9 @@ func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema
 		return nil, err
 	}
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE id = ? AND (%s)", columns(t), store.Quote(t.SQLName()), w)
+	if op != access.Read { // the write that follows works from this row: no other may come between
+		query += t.Dialect.RowLock()
+	}
 	items, err := s.query(ctx, db, t, query, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
