@@ -28,6 +28,7 @@ import (
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/ui"
 )
 
@@ -215,20 +216,23 @@ func (s *Server) wrap(h func(w http.ResponseWriter, r *http.Request) error, need
 }
 
 // authenticate accepts a bearer token, or the session cookie plus the CSRF header on writes.
+// A session that had to be looked up while the database was out of reach is a 503, not a 401
+// (which would sign the person out).
 func (s *Server) authenticate(r *http.Request) (access.Actor, error) {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		if u, _, ok := s.Users.Authenticate(strings.TrimPrefix(h, "Bearer ")); ok {
-			return s.Users.ActorOf(u), nil
+		u, _, err := s.Users.Session(strings.TrimPrefix(h, "Bearer "))
+		if err != nil {
+			return access.Actor{}, err
 		}
-		return access.Actor{}, problem.New(401, "unauthorized")
+		return s.Users.ActorOf(u), nil
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return access.Actor{}, problem.New(401, "unauthorized")
 	}
-	u, csrf, ok := s.Users.Authenticate(c.Value)
-	if !ok {
-		return access.Actor{}, problem.New(401, "unauthorized")
+	u, csrf, err := s.Users.Session(c.Value)
+	if err != nil {
+		return access.Actor{}, err
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Header.Get("X-CSRF-Token") != csrf {
 		return access.Actor{}, problem.New(403, "csrf")
@@ -259,6 +263,9 @@ type errorDetail struct {
 
 func writeError(w http.ResponseWriter, lang string, err error) {
 	p := problem.As(err)
+	if p == nil && store.Unavailable(err) {
+		p = unavailable(w, err)
+	}
 	if p == nil {
 		log.Printf("internal error: %v", err) // the details stay in the log, not in the answer
 		p = problem.New(500, "internal")

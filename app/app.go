@@ -33,6 +33,7 @@ import (
 // App is an opened data directory with its engines.
 type App struct {
 	DB       *store.DB
+	Dir      string // the data directory: keys, uploads and backups, on either database
 	Catalog  *schema.Catalog
 	Users    *users.Service
 	Org      *org.Service // departments, roles, and the grants every actor is built with
@@ -51,19 +52,36 @@ type App struct {
 	Keys *secret.Ring
 }
 
-// Open opens (creating if needed) the data directory dir.
+// Open opens (creating if needed) the data directory dir, on the database store.Open
+// chooses: the one TIERBASE_DB names, else the SQLite file in dir.
 func Open(dir string) (*App, error) {
 	db, err := store.Open(dir)
 	if err != nil {
 		return nil, err
 	}
+	return open(dir, db)
+}
+
+// OpenURL opens the data directory dir on the database url names (the --db of the
+// commands): a postgres:// address, or "" for the SQLite file in dir. The directory keeps
+// what is not rows either way: keys, uploads, backups.
+func OpenURL(dir, url string) (*App, error) {
+	db, err := store.OpenURL(dir, url)
+	if err != nil {
+		return nil, err
+	}
+	return open(dir, db)
+}
+
+func open(dir string, db *store.DB) (*App, error) {
+	var err error
 	if db.Dialect == store.Postgres && os.Getenv(store.TestServerEnv) == "" {
 		// Until every engine is ported (issue 13, docs/postgres-survey.md), a server on
 		// PostgreSQL would fail request by request: refuse it at start, in one line.
 		db.Close()
-		return nil, fmt.Errorf("%s names a PostgreSQL database, but tierbase does not run on PostgreSQL yet (the port is under way); unset it to use SQLite in %s", store.URLEnv, dir)
+		return nil, fmt.Errorf("--db (or %s) names a PostgreSQL database, but tierbase does not run on PostgreSQL yet (the port is under way); leave it out to use SQLite in %s", store.URLEnv, dir)
 	}
-	a := &App{DB: db}
+	a := &App{DB: db, Dir: dir}
 	if a.Keys, err = secret.Open(dir); err != nil {
 		db.Close()
 		return nil, err
@@ -112,6 +130,7 @@ func Open(dir string) (*App, error) {
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
+	a.followOtherNodes()
 	return a, nil
 }
 
@@ -133,9 +152,10 @@ func (a *App) PurgeTrashDaily() {
 	})
 }
 
-// Backups is the directory of the database's backups, <data>/backups.
+// Backups is the directory of the database's backups, <data>/backups. On PostgreSQL it
+// makes none (its DB is empty): backups there are pg_dump's (docs/operations.md).
 func (a *App) Backups() *backup.Dir {
-	return &backup.Dir{Path: filepath.Join(filepath.Dir(a.DB.Path), "backups"), DB: a.DB.Path, Now: time.Now}
+	return &backup.Dir{Path: filepath.Join(a.Dir, "backups"), DB: a.DB.Path, Now: time.Now}
 }
 
 // BackupEvery makes the job queue back the database up every interval (counted from

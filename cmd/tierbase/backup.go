@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 
-	"tierbase/app"
 	"tierbase/core/audit"
 	"tierbase/core/schema"
 	"tierbase/platform/backup"
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
@@ -24,10 +24,13 @@ func backupCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if dbURL(fs) != "" {
+		return problem.New(409, "backup_postgres")
+	}
 	if _, err := os.Stat(filepath.Join(*data, store.FileName)); err != nil {
 		return fmt.Errorf("no tierbase database in %s (choose the data directory with --data)", *data)
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}
@@ -80,6 +83,9 @@ func restoreCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	if file == "" {
 		return errors.New("usage: tierbase restore FILE [--data DIR] [--keys KEYRING]")
+	}
+	if dbURL(fs) != "" {
+		return problem.New(409, "backup_postgres")
 	}
 	var ring []byte
 	if *keys != "" {

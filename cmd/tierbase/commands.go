@@ -5,7 +5,6 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
-	"tierbase/app"
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
@@ -31,7 +30,7 @@ func userCreate(args []string, stdout, stderr io.Writer) error {
 	if err := required("password", *password); err != nil {
 		return err
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}
@@ -55,7 +54,7 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if *n < 0 || *n > 50_000_000 {
 		return fmt.Errorf("--customers must be between 0 and 50000000, got %d", *n)
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}
@@ -96,7 +95,7 @@ func rulesCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}

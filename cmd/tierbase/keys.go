@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"tierbase/app"
 )
 
 // keysCmd runs `tierbase keys rotate`: a fresh key seals every 敏感 value again, then the old
@@ -21,7 +19,7 @@ func keysCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}

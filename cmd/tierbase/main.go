@@ -11,7 +11,9 @@ import (
 	"runtime/pprof"
 	"strings"
 
+	"tierbase/app"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -28,9 +30,11 @@ Usage:
   tierbase backup  [--data DIR] [--to FILE]               back up now (also while a server runs), into <data>/backups
   tierbase restore FILE [--data DIR]                     restore a backup into an empty data directory
   tierbase keys rotate [--data DIR]                      new key for the 敏感 fields; re-encrypts them (stop the server first)
+  tierbase migrate --to postgres://… [--data DIR] [--sessions]   copy the SQLite database into an empty PostgreSQL one
   tierbase user create --email E --password P [--name N] [--role admin|member] [--data DIR]
   tierbase version
 
+Every command that opens data takes --db postgres://… (or TIERBASE_DB) for PostgreSQL instead of SQLite in --data.
 Run "tierbase COMMAND --help" for the options of a command.
 `
 
@@ -78,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return restoreCmd(rest, stdout, stderr)
 	case "keys":
 		return keysCmd(rest, stdout, stderr)
+	case "migrate":
+		return migrateCmd(rest, stdout, stderr)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			return errors.New(`usage: tierbase user create --email E --password P [--role admin|member]`)
@@ -115,8 +121,29 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// dataFlag adds --data and --db to a command that opens data, and returns --data's value.
+// Open the data with openApp, which reads --db.
 func dataFlag(fs *flag.FlagSet) *string {
-	return fs.String("data", "./tb_data", "data directory (holds the SQLite database)")
+	// No default shown for --db: it would print the password of TIERBASE_DB in --help.
+	fs.String("db", "", "PostgreSQL database (postgres://user:password@host:5432/name) instead of SQLite in --data; default $"+store.URLEnv)
+	return fs.String("data", "./tb_data", "data directory: the SQLite database, and on either database the keys, uploads and backups")
+}
+
+// dbURL is the database a command's --db names, else TIERBASE_DB; "" for SQLite in --data.
+func dbURL(fs *flag.FlagSet) string {
+	if f := fs.Lookup("db"); f != nil && f.Value.String() != "" {
+		return f.Value.String()
+	}
+	return os.Getenv(store.URLEnv)
+}
+
+// openApp opens the data directory dir on the database of the command's --db (TIERBASE_DB
+// without it; in the test suite, TIERBASE_TEST_PG when neither is set).
+func openApp(fs *flag.FlagSet, dir string) (*app.App, error) {
+	if url := dbURL(fs); url != "" {
+		return app.OpenURL(dir, url)
+	}
+	return app.Open(dir)
 }
 
 func ctx() context.Context { return context.Background() }

@@ -12,13 +12,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"tierbase/app"
 	"tierbase/core/access"
 	"time"
 
 	"tierbase/api"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -40,11 +41,14 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--daily-at %q: write the time as HH:MM, e.g. 01:00", *dailyText)
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *backupEvery > 0 && a.DB.Dialect == store.Postgres {
+		return problem.New(409, "backup_postgres")
+	}
 	if _, err := a.Catalog.App(crm.AppName); err != nil && *withDemo {
 		sum, err := crm.Demo(ctx(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: 2000, Seed: 1})
 		if err == nil {
@@ -104,7 +108,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(stderr, "", log.LstdFlags)}
 	hs.RegisterOnShutdown(srv.CloseStreams) // open notification streams would hold Shutdown for its whole timeout
-	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.DB.Path, ln.Addr())
+	fmt.Fprintf(stdout, "tierbase %s: data in %s\nOpen http://%s/\n", version, a.DB.Where(), ln.Addr())
 	if !a.Users.HasAdmin() {
 		fmt.Fprintln(stdout, "No admin yet: open the page above to create the first admin, or restart with TIERBASE_ADMIN_EMAIL and TIERBASE_ADMIN_PASSWORD set.")
 	}

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"tierbase/app"
 	"tierbase/core/schema"
 	"time"
 
@@ -60,7 +59,7 @@ func importCmd(args []string, stdout, stderr io.Writer) error {
 	if err := required("table", *table); err != nil {
 		return err
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}
@@ -226,7 +225,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if format != "csv" && format != "xlsx" {
 		return fmt.Errorf("the output file must end in .csv or .xlsx, got %q", out)
 	}
-	a, err := app.Open(*data)
+	a, err := openApp(fs, *data)
 	if err != nil {
 		return err
 	}

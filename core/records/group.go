@@ -21,13 +21,14 @@ type Group struct {
 // single-valued field they may see: one GROUP BY query, largest groups first.
 func (s *Service) CountBy(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node, field string) ([]Group, error) {
 	f := t.Field(field)
-	if f == nil || !access.FieldsOf(a, t).Visible(f.ID) || f.Type.IsMulti() {
+	fs := access.FieldsOf(a, t)
+	if f == nil || !fs.Visible(f.ID) || f.Type.IsMulti() {
 		return nil, problem.NotFound("field", field)
 	}
 	if f.Sensitive {
 		return nil, sensitiveOp(f, "field")
 	}
-	w, args, err := s.where(a, t, access.Read, filter, "")
+	w, args, err := s.where(a, t, fs, access.Read, filter, "")
 	if err != nil {
 		return nil, err
 	}

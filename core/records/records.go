@@ -80,11 +80,16 @@ func (s *Service) strip(a access.Actor, t *schema.Table, recs ...Record) error {
 	if err != nil {
 		return err
 	}
+	stripWith(p, t, recs...)
+	return nil
+}
+
+// stripWith removes from recs what policy p does not let its actor see of each.
+func stripWith(p *access.Policy, t *schema.Table, recs ...Record) {
 	for _, r := range recs {
 		p.Strip(r)
 	}
 	mask(t, p.Fields(), recs...)
-	return nil
 }
 
 // Query selects a page of records.
@@ -106,10 +111,10 @@ type Page struct {
 // MaxLimit is the largest page.
 const MaxLimit = 1000
 
-// where builds the WHERE clause of the actor's scope for op, the filter and the search. A
-// filter on a field the actor may not see is refused; the search skips such fields.
-func (s *Service) where(a access.Actor, t *schema.Table, op access.Op, filter *cond.Node, search string) (string, []any, error) {
-	fs := access.FieldsOf(a, t)
+// where builds the WHERE clause of the actor's scope for op, the filter and the search; fs is
+// the actor's access.FieldsOf t. A filter on a field the actor may not see is refused; the
+// search skips such fields.
+func (s *Service) where(a access.Actor, t *schema.Table, fs access.Fields, op access.Op, filter *cond.Node, search string) (string, []any, error) {
 	if f := access.HiddenIn(filter, t, fs); f != nil {
 		return "", nil, problem.New(403, "field_hidden", "name", f.Name).At("filter")
 	}
@@ -211,8 +216,12 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if q.Offset < 0 {
 		q.Offset = 0
 	}
-	fs := access.FieldsOf(a, t)
-	w, args, err := s.where(a, t, access.Read, q.Filter, q.Search)
+	p, err := s.policy(a, t)
+	if err != nil {
+		return nil, err
+	}
+	fs := p.Fields()
+	w, args, err := s.where(a, t, fs, access.Read, q.Filter, q.Search)
 	if err != nil {
 		return nil, err
 	}
@@ -226,9 +235,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return nil, err
 	}
-	if err := s.strip(a, t, items...); err != nil {
-		return nil, err
-	}
+	stripWith(p, t, items...)
 	page := &Page{Items: items, Total: -1}
 	if !q.SkipTotal {
 		err := s.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", store.Quote(t.SQLName()), w), args...).Scan(&page.Total)
@@ -241,7 +248,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 
 // Count returns how many records the actor may see match the filter.
 func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, filter *cond.Node) (int64, error) {
-	w, args, err := s.where(a, t, access.Read, filter, "")
+	w, args, err := s.where(a, t, access.FieldsOf(a, t), access.Read, filter, "")
 	if err != nil {
 		return 0, err
 	}
@@ -265,11 +272,14 @@ type querier interface {
 
 // get reads one whole record within the actor's scope for op; a record outside it is not found.
 func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema.Table, op access.Op, id int64) (Record, error) {
-	w, args, err := s.where(a, t, op, nil, "")
+	w, args, err := s.where(a, t, access.FieldsOf(a, t), op, nil, "")
 	if err != nil {
 		return nil, err
 	}
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE id = ? AND (%s)", columns(t), store.Quote(t.SQLName()), w)
+	if op != access.Read { // the write that follows works from this row: no other may come between
+		query += t.Dialect.RowLock()
+	}
 	items, err := s.query(ctx, db, t, query, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, err
@@ -375,7 +385,7 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	w, args, err := s.where(a, t, access.Read, q.Filter, q.Search)
+	w, args, err := s.where(a, t, p.Fields(), access.Read, q.Filter, q.Search)
 	if err != nil {
 		return err
 	}
@@ -391,5 +401,5 @@ func (s *Service) Each(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return err
 	}
-	return scan(rows, t, func(r Record) error { p.Strip(r); mask(t, p.Fields(), r); return fn(r) })
+	return scan(rows, t, func(r Record) error { stripWith(p, t, r); return fn(r) })
 }

@@ -73,7 +73,7 @@ func (s *Service) TitlesOf(ctx context.Context, a access.Actor, t *schema.Table,
 	if f != nil && fs.Visible(f.ID) {
 		title = store.Quote(f.Column())
 	}
-	scope, scopeArgs, err := s.where(a, t, access.Read, nil, "")
+	scope, scopeArgs, err := s.where(a, t, fs, access.Read, nil, "")
 	if err != nil {
 		return nil, err
 	}

@@ -332,23 +332,7 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 		return problem.New(409, "duplicate_name", "name", t.Name)
 	}
 	t.Position = len(s.tables)
-	cols := []string{
-		t.Dialect.RecordID(),
-		store.Quote(FieldOwner) + " " + t.Dialect.IntegerType(),
-		store.Quote(FieldCreatedBy) + " " + t.Dialect.IntegerType(),
-		// The records layer always writes both times. No NOT NULL here: SQLite checks a NOT NULL
-		// column in an UPDATE so slowly that it made a 1M-row regrade a third slower.
-		store.Quote(FieldCreatedAt) + " TEXT",
-		store.Quote(FieldUpdatedAt) + " TEXT",
-	}
-	for _, f := range t.UserFields() {
-		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
-		if f.Sensitive {
-			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
-		}
-	}
-	ddl := fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
-	if err := addColumns(ctx, tx, t, ddl); err != nil {
+	if err := addColumns(ctx, tx, t, tableDDL(t)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, createIndex(t, FieldOwner, false)); err != nil {
@@ -366,6 +350,34 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 		}
 	}
 	return nil
+}
+
+// CreateSQLTx creates t's SQL table in t.Dialect's types, inside tx, without its indexes
+// (IndexStatements makes them: after a bulk load, far faster than row by row) and writes no
+// metadata: for tierbase migrate, which copies a table's definition (its _tables and _fields
+// rows) as it is and needs the table itself made for the other database.
+func CreateSQLTx(ctx context.Context, tx *sql.Tx, t *Table) error {
+	return addColumns(ctx, tx, t, tableDDL(t))
+}
+
+// tableDDL is the CREATE TABLE statement of t's SQL table, in t.Dialect's types.
+func tableDDL(t *Table) string {
+	cols := []string{
+		t.Dialect.RecordID(),
+		store.Quote(FieldOwner) + " " + t.Dialect.IntegerType(),
+		store.Quote(FieldCreatedBy) + " " + t.Dialect.IntegerType(),
+		// The records layer always writes both times. No NOT NULL here: SQLite checks a NOT NULL
+		// column in an UPDATE so slowly that it made a 1M-row regrade a third slower.
+		store.Quote(FieldCreatedAt) + " TEXT",
+		store.Quote(FieldUpdatedAt) + " TEXT",
+	}
+	for _, f := range t.UserFields() {
+		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
+		if f.Sensitive {
+			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
+		}
+	}
+	return fmt.Sprintf("CREATE TABLE %s (%s)", store.Quote(t.SQLName()), strings.Join(cols, ", "))
 }
 
 // UpdateTable renames a table, sets its title field, or reorders its fields (by id).

@@ -113,25 +113,10 @@ func Open(db *store.DB) (*Service, error) {
 	s := &Service{db: db, Now: time.Now, sessions: map[string]sessionEntry{},
 		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.throttle.failures = map[string][]time.Time{}
-	var err error
-	if s.byID, err = readUsers(db.R, db.Dialect, 0); err != nil {
+	if err := s.Reload(context.Background()); err != nil {
 		return nil, err
 	}
-	srows, err := db.R.Query("SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
-	if err != nil {
-		return nil, err
-	}
-	defer srows.Close()
-	for srows.Next() {
-		var h, csrf, exp string
-		var uid int64
-		if err := srows.Scan(&h, &uid, &csrf, &exp); err != nil {
-			return nil, err
-		}
-		t, _ := time.Parse(time.RFC3339, exp)
-		s.sessions[h] = sessionEntry{userID: uid, csrf: csrf, expires: t}
-	}
-	return s, srows.Err()
+	return s, nil
 }
 
 // readUsers reads the user with the given id from the database, or every user when id is 0,
@@ -427,35 +412,48 @@ func (s *Service) OpenSession(ctx context.Context, u User) (Session, error) {
 // another process, such as `tierbase user create` while the server runs) is looked up in
 // the database once.
 func (s *Service) Authenticate(token string) (User, string, bool) {
+	u, csrf, err := s.Session(token)
+	return u, csrf, err == nil
+}
+
+// Session is Authenticate saying why it refuses: 401 "unauthorized" when the token is no
+// live session of an enabled person, or the database's error when it was needed (a session
+// or person not in memory) and could not be read, so that an unreachable database is not
+// taken for a signed-out user.
+func (s *Service) Session(token string) (User, string, error) {
 	h := tokenHash(token)
 	s.mu.RLock()
 	e, ok := s.sessions[h]
 	s.mu.RUnlock()
 	if !ok {
-		if e, ok = s.loadSession(h); !ok {
-			return User{}, "", false
+		var err error
+		if e, err = s.loadSession(h); err != nil {
+			return User{}, "", err
 		}
 	}
 	u, ok := s.user(e.userID)
 	if !ok || u.Disabled || s.Now().After(e.expires) {
-		return User{}, "", false
+		return User{}, "", problem.New(401, "unauthorized")
 	}
-	return u, e.csrf, true
+	return u, e.csrf, nil
 }
 
-func (s *Service) loadSession(h string) (sessionEntry, bool) {
+func (s *Service) loadSession(h string) (sessionEntry, error) {
 	var e sessionEntry
 	var exp string
 	err := s.db.R.QueryRow("SELECT user_id, csrf, expires_at FROM _sessions WHERE token_hash = ?", h).
 		Scan(&e.userID, &e.csrf, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, problem.New(401, "unauthorized")
+	}
 	if err != nil {
-		return e, false
+		return e, err
 	}
 	e.expires, _ = time.Parse(time.RFC3339, exp)
 	s.mu.Lock()
 	s.sessions[h] = e
 	s.mu.Unlock()
-	return e, true
+	return e, nil
 }
 
 // Logout ends the session.

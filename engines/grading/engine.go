@@ -31,12 +31,15 @@ type Engine struct {
 	// FieldTaken, when set, says why a scheme may not keep a field of a table (another
 	// engine sets it; the rules engine sets this hook), or nil.
 	FieldTaken func(table, field string) error
-	// GradesChanged, when set, is told inside a regrade's transaction that the records of
-	// t whose field changed grade are those of the tier history after row since (the rules
-	// engine runs the rules watching the field).
-	GradesChanged func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) error
+	// Watching, when set, says whether GradesChanged wants to be told of the records whose
+	// grade of field of t a regrade changed; a regrade collects them only then.
+	Watching func(t *schema.Table, field string) bool
+	// GradesChanged, when set, is told inside a regrade's transaction which records of t
+	// changed grade of field, by id (the rules engine runs the rules watching the field).
+	GradesChanged func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, ids []int64) error
 	schemes       atomic.Pointer[[]*Scheme]
-	rfmRuns       sync.Map // table id → time.Time an RFM run of it started (while it runs)
+	loading       sync.Mutex // one reload at a time, so the last to start is the last stored
+	rfmRuns       sync.Map   // table id → time.Time an RFM run of it started (while it runs)
 }
 
 // Open loads the schemes.
@@ -46,6 +49,8 @@ func Open(db *store.DB, cat *schema.Catalog) (*Engine, error) {
 }
 
 func (e *Engine) reload(ctx context.Context) error {
+	e.loading.Lock()
+	defer e.loading.Unlock()
 	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _schemes ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err
@@ -176,7 +181,11 @@ type grading struct {
 	differ string // WHERE clause: records whose grade would change
 }
 
+// compile checks a copy of s (checking normalises names to ids, and stored schemes are
+// shared by regrades that may run at once) and compiles it.
 func (e *Engine) compile(s *Scheme) (*grading, error) {
+	c := *s
+	s = &c
 	t, f, err := s.check(e.Catalog)
 	if err != nil {
 		return nil, err
@@ -215,26 +224,35 @@ func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, e
 		return 0, err
 	}
 	stamp := e.Now().UTC().Format(time.RFC3339)
+	watched := e.GradesChanged != nil && (e.Watching == nil || e.Watching(g.t, g.f.ID))
 	var n int64
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		var lastHistory int64
-		n, lastHistory, err = e.gradeTx(ctx, tx, g, "", nil, stamp)
-		if err != nil || n == 0 || e.GradesChanged == nil {
+		if err := e.lock(ctx, tx, g.t); err != nil {
 			return err
 		}
-		return e.GradesChanged(ctx, tx, g.t, g.f.ID, lastHistory)
+		var ids []int64
+		n, ids, err = e.gradeTx(ctx, tx, g, "", nil, stamp, watched)
+		if err != nil || n == 0 || !watched {
+			return err
+		}
+		return e.GradesChanged(ctx, tx, g.t, g.f.ID, ids)
 	})
 	return int(n), err
+}
+
+// lock keeps the regrades of t in tx from running beside another transaction's: each writes
+// the tier history of the grades it reads as differing, so two at once would both record
+// the same change. SQLite's single writer runs one at a time anyway.
+func (e *Engine) lock(ctx context.Context, tx *sql.Tx, t *schema.Table) error {
+	return e.DB.Dialect.Lock(ctx, tx, "grading."+t.ID)
 }
 
 // gradeTx sets the graded field of the records matching where (SQL over the record's id with
 // whereArgs; "" is all records) to what g says, with two set-based statements: the tier
 // history rows, then the UPDATE of the rows whose grade differs. It returns how many
-// changed, and the last tier history id before them.
-func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, where string, whereArgs []any, stamp string) (n, lastHistory int64, err error) {
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&lastHistory); err != nil {
-		return 0, 0, err
-	}
+// changed and, when collect, which (by id, ascending), read back from the history rows as
+// they are written: another transaction's rows may come between them on PostgreSQL.
+func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, where string, whereArgs []any, stamp string, collect bool) (n int64, ids []int64, err error) {
 	in, inArgs := "", []any(nil)
 	if where != "" {
 		in, inArgs = " AND ("+where+")", whereArgs
@@ -245,40 +263,70 @@ func (e *Engine) gradeTx(ctx context.Context, tx *sql.Tx, g *grading, where stri
 		SELECT ?, id, ?, old, new, ?, ? FROM (SELECT id, %s AS old, %s AS new FROM %s WHERE 1=1%s LIMIT 9223372036854775807) AS g WHERE old IS DISTINCT FROM new`,
 		g.col, g.expr, g.table, in)
 	args := slices.Concat([]any{g.t.ID, g.f.ID, stamp, g.s.Name}, g.args, inArgs)
-	if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
-		return 0, 0, err
+	if collect {
+		if ids, err = returnedIDs(ctx, tx, hist+" RETURNING record_id", args); err != nil {
+			return 0, nil, err
+		}
+	} else if _, err := tx.ExecContext(ctx, hist, args...); err != nil {
+		return 0, nil, err
 	}
 	upd := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s%s", g.table, g.col, g.expr, store.Quote(schema.FieldUpdatedAt), g.differ, in)
 	res, err := tx.ExecContext(ctx, upd, slices.Concat(g.args, []any{stamp}, g.args, inArgs)...)
 	if err != nil {
-		return 0, 0, err
+		return 0, nil, err
 	}
 	n, err = res.RowsAffected()
-	return n, lastHistory, err
+	return n, ids, err
+}
+
+// returnedIDs runs the statement q, which returns one id a row, and gives the ids in order.
+func returnedIDs(ctx context.Context, tx *sql.Tx, q string, args []any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 // GradeTx grades, with every enabled scheme of t that still fits it, the records matching
 // where (SQL over the record's id with args; "" is all records), set-wise inside tx, each
-// change in the tier history. It returns how many grades changed and the last tier history
-// id before them (the changes are the rows after it). Imports grade the records they
-// updated with it.
-func (e *Engine) GradeTx(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any) (changed, since int64, err error) {
+// change in the tier history. It returns how many grades changed and, when collect, the
+// records whose grade changed (by id, ascending) per graded field. Imports grade the
+// records they updated with it.
+func (e *Engine) GradeTx(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any, collect bool) (changed int64, moved map[string][]int64, err error) {
 	stamp := e.Now().UTC().Format(time.RFC3339)
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM _tier_history").Scan(&since); err != nil {
-		return 0, 0, err
+	if err := e.lock(ctx, tx, t); err != nil {
+		return 0, nil, err
 	}
+	moved = map[string][]int64{}
 	for _, s := range e.Graded(t) {
 		g, err := e.compile(s)
 		if err != nil {
 			continue // the scheme no longer fits the table; Problem tells why
 		}
-		n, _, err := e.gradeTx(ctx, tx, g, where, args, stamp)
+		n, ids, err := e.gradeTx(ctx, tx, g, where, args, stamp, collect)
 		if err != nil {
-			return 0, 0, err
+			return 0, nil, err
 		}
 		changed += n
+		if len(ids) > 0 {
+			moved[g.f.ID] = append(moved[g.f.ID], ids...)
+		}
 	}
-	return changed, since, nil
+	return changed, moved, nil
 }
 
 // GradeNewTx grades the records of t with ids first to last, just inserted by an import:
@@ -369,7 +417,7 @@ func (e *Engine) Preview(ctx context.Context, a access.Actor, s *Scheme, lang st
 	if err != nil {
 		return nil, err
 	}
-	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: s.Describe(g.t, lang)}
+	imp := &Impact{Net: map[string]int{}, Moves: []Move{}, Grades: []GradeCount{}, Samples: []Sample{}, Text: g.s.Describe(g.t, lang)}
 	// Counts and samples cover only the records the actor may read: a designer who reads
 	// some rows learns nothing of the others.
 	scope, scopeArgs, err := access.ScopeSQL(a, g.t, access.Read, e.env())

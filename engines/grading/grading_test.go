@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"tierbase/app"
 	"time"
@@ -429,5 +430,62 @@ func TestPreviewCountsWithinScope(t *testing.T) {
 	}
 	if h, r := byHand(mine, people[0]); h+r == 10 || h+r == 0 {
 		t.Fatalf("the designer owns %d of 10 records: the test cannot tell the scopes apart", h+r)
+	}
+}
+
+// Two regrades of a table at once (a scheme saved during the daily pass, two nodes' passes)
+// record each change of grade once, as one after the other would: on PostgreSQL, where
+// writers run side by side, the second waits for the first.
+func TestRegradesAtOnceRecordEachChangeOnce(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	off := s2()
+	off.Enabled = false
+	saved, _, err := e.eng.Save(ctx, access.System, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	for range n {
+		e.create(t, records.Input{"最近消费日": day(e.now, -5), "购买频率": 8, "累计消费金额": 20000})
+	}
+	on := *saved
+	on.Enabled = true
+	total := 0
+	for round := range 4 {
+		if round%2 == 1 { // 高价值客户 falls to 普通客户 31 days on, and back
+			e.now = e.now.AddDate(0, 0, 31)
+		} else if round > 0 {
+			e.now = e.now.AddDate(0, 0, -31)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var changed [2]int
+		for i := range changed {
+			wg.Go(func() {
+				<-start
+				var err error
+				if changed[i], err = e.eng.Regrade(ctx, access.System, &on); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if changed[0]+changed[1] != n {
+			t.Fatalf("round %d: the regrades changed %d and %d records, want %d in all", round, changed[0], changed[1], n)
+		}
+		total += n
+	}
+	moves, err := e.eng.Migrations(ctx, access.System, e.t, "客户等级")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := 0
+	for _, m := range moves {
+		recorded += m.Count
+	}
+	if recorded != total {
+		t.Fatalf("tier history has %d changes, want %d: %+v", recorded, total, moves)
 	}
 }

@@ -118,26 +118,6 @@ func (e *Engine) Migrations(ctx context.Context, a access.Actor, t *schema.Table
 	return out, rows.Err()
 }
 
-// ChangedSince returns the records of t whose field changed grade in the tier history
-// after row since, in the order they changed.
-func (e *Engine) ChangedSince(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT record_id FROM _tier_history WHERE id > ? AND table_id = ? AND field = ? ORDER BY id",
-		since, t.ID, field)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // RecordHistory is a record's history (records.History) with each grade change of its tier
 // history as an entry of its own, made by the grading scheme (Via kind "scheme"): on
 // creation, on each write, and by regrades (a scheme's first save, "run now", the daily

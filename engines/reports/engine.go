@@ -45,43 +45,7 @@ type Engine struct {
 func Open(db *store.DB, cat *schema.Catalog, us *users.Service) (*Engine, error) {
 	e := &Engine{DB: db, Catalog: cat, Users: us, Now: time.Now, charts: map[string]*Chart{},
 		cache: map[string]*Result{}}
-	ctx := context.Background()
-	rows, err := db.R.QueryContext(ctx, "SELECT def FROM _dashboards ORDER BY position, "+db.Dialect.InsertionOrder())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var def string
-		d := &Dashboard{}
-		if err := rows.Scan(&def); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(def), d); err != nil {
-			return nil, err
-		}
-		e.dashboards = append(e.dashboards, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	crows, err := db.R.QueryContext(ctx, "SELECT def FROM _charts")
-	if err != nil {
-		return nil, err
-	}
-	defer crows.Close()
-	for crows.Next() {
-		var def string
-		c := &Chart{}
-		if err := crows.Scan(&def); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(def), c); err != nil {
-			return nil, err
-		}
-		e.charts[c.ID] = c
-	}
-	return e, crows.Err()
+	return e, e.Reload(context.Background())
 }
 
 // Dashboards lists the dashboards, without their charts.

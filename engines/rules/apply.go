@@ -36,6 +36,8 @@ type tableRules struct {
 }
 
 func (e *Engine) reloadRules(ctx context.Context) error {
+	e.loading.Lock()
+	defer e.loading.Unlock()
 	rows, err := e.DB.R.QueryContext(ctx, "SELECT def FROM _rules ORDER BY position, "+e.DB.Dialect.InsertionOrder())
 	if err != nil {
 		return err
@@ -543,6 +545,9 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 			}
 		}
 		if len(ids) > 0 {
+			if err := e.lockRows(ctx, tx, c.t, ids); err != nil {
+				return err
+			}
 			if _, _, err := e.keep(ctx, tx, c, byIDs(ids)); err != nil {
 				return err
 			}
@@ -567,6 +572,22 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 		}
 	}
 	return nil
+}
+
+// lockRows locks the records ids of t until tx ends, before a rule counts their related
+// records: two writes of related records at once then count one after the other, each
+// seeing the other's record (on PostgreSQL; SQLite's single writer needs no lock).
+func (e *Engine) lockRows(ctx context.Context, tx *sql.Tx, t *schema.Table, ids []int64) error {
+	lock := e.DB.Dialect.RowLock()
+	if lock == "" {
+		return nil
+	}
+	in := byIDs(ids)
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM "+quoteTable(t)+" WHERE "+in.where+" ORDER BY id"+lock, in.args...)
+	if err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 // refresh reads back the fields an always-kept rule changed by SQL, so the caller sees them.

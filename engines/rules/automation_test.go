@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,9 +20,11 @@ import (
 	"tierbase/templates/crm"
 )
 
-// world is the CRM template with two salespeople and a 待办 table, on a real SQLite file.
+// world is the CRM template with two salespeople and a 待办 table, on a real database (a
+// SQLite file, or PostgreSQL when the suite runs there).
 type world struct {
 	*app.App
+	dir       string // the data directory
 	now       time.Time
 	cust      *schema.Table
 	todo      *schema.Table
@@ -30,11 +33,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	dir := t.TempDir()
+	a, err := app.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{App: a, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	w := &world{App: a, dir: dir, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	t.Cleanup(func() { w.App.Close() })
 	a.SetClock(func() time.Time { return w.now }, time.UTC)
 	ctx := context.Background()
@@ -93,6 +97,22 @@ func (w *world) drain(t *testing.T) {
 			return
 		}
 	}
+}
+
+// jobErrors is the errors the jobs met, for a failing test's message.
+func jobErrors(a *app.App) string {
+	rows, err := a.DB.R.Query("SELECT error FROM _jobs WHERE error <> '' ORDER BY id")
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }
 
 func leaf(field, op string, value any) *cond.Node {
@@ -155,9 +175,8 @@ func TestHighValueToDo(t *testing.T) {
 	c := w.customer(t, records.Input{"客户名称": "美的", "地区": "广东", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
 	w.customer(t, records.Input{"客户名称": "小店", "地区": "广东", "累计消费金额": 10})
 	// Restart before the queue is worked: the to-do still comes.
-	dir := w.DB.Path
 	w.Close()
-	a, err := app.Open(dir[:len(dir)-len("/tierbase.db")])
+	a, err := app.Open(w.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,10 +186,7 @@ func TestHighValueToDo(t *testing.T) {
 	todo, _ := a.Catalog.Table("待办")
 	page, err := a.Records.List(ctx, access.System, todo, records.Query{})
 	if err != nil || len(page.Items) != 1 {
-		var msg string
-		a.DB.R.QueryRow("SELECT group_concat(error) FROM _jobs").Scan(&msg)
-		t.Log(msg)
-		t.Fatalf("to-dos: %+v %v", page, err)
+		t.Fatalf("to-dos: %+v %v; job errors: %s", page, err, jobErrors(a))
 	}
 	got := page.Items[0]
 	if got[w.fieldOf(todo, "标题")] != "跟进高价值客户 美的" || got[w.fieldOf(todo, "截止时间")] != "2026-11-24T09:00:00Z" ||
@@ -196,9 +212,7 @@ func TestCreateForOwnerless(t *testing.T) {
 	todo, _ := w.Catalog.Table("待办")
 	page, err := w.Records.List(context.Background(), access.System, todo, records.Query{})
 	if err != nil || len(page.Items) != 1 {
-		var msg string
-		w.DB.R.QueryRow("SELECT group_concat(error) FROM _jobs").Scan(&msg)
-		t.Fatalf("to-dos %+v (%v); job errors: %s", page, err, msg)
+		t.Fatalf("to-dos %+v (%v); job errors: %s", page, err, jobErrors(w.App))
 	}
 	if got := page.Items[0]; got[schema.FieldOwner] != nil || got[w.fieldOf(todo, "关联客户")] != c.ID() {
 		t.Fatalf("to-do: %v", got)
@@ -395,6 +409,62 @@ func TestRulePreviewAndRun(t *testing.T) {
 	}
 }
 
+// The preview writes the values a field has as the records show them, the same on either
+// database: 20000 and 12.5, not SQLite's 20000.0 or a NUMERIC's 12.50.
+func TestRulePreviewNumbersAsShown(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	for _, amount := range []float64{20000, 20000, 12.5, 0} {
+		w.customer(t, records.Input{"累计消费金额": amount})
+	}
+	r := &rules.Rule{Name: "清零", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When:    leaf("累计消费金额", "gt", 0),
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "累计消费金额", Value: 0}}}
+	p, err := w.Rules.PreviewRule(ctx, access.System, r, "zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprint(p.Changes)
+	if want := "[{累计消费金额 20000 0 2} {累计消费金额 12.5 0 1}]"; got != want {
+		t.Fatalf("changes %s, want %s", got, want)
+	}
+}
+
+// Running a rule that takes a tag off leaves an empty list, not no list, and one that adds
+// a tag to a record with none starts its list: as on SQLite, so on PostgreSQL (jsonb).
+func TestRunRuleTagLists(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	tags := w.fieldOf(w.cust, "标签")
+	only := w.customer(t, records.Input{"客户名称": "甲", "标签": []string{"沉睡"}})
+	two := w.customer(t, records.Input{"客户名称": "乙", "标签": []string{"重点", "沉睡", "老客户"}})
+	none := w.customer(t, records.Input{"客户名称": "丙"})
+	for _, r := range []*rules.Rule{
+		{Name: "唤醒", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+			When: leaf("客户名称", "in", []any{"甲", "乙"}), Actions: []rules.Action{{Type: rules.ActRemoveTag, Field: "标签", Tag: "沉睡"}}},
+		{Name: "新标", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+			When: leaf("客户名称", "eq", "丙"), Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "新客"}}},
+	} {
+		w.save(t, r)
+		if _, err := w.Rules.RunRule(ctx, access.System, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		id   int64
+		want string
+	}{{only.ID(), "[]"}, {two.ID(), "[重点 老客户]"}, {none.ID(), "[新客]"}} {
+		rec, err := w.Records.Get(ctx, access.System, w.cust, c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, ok := rec[tags].([]string)
+		if !ok || list == nil || fmt.Sprint(list) != c.want {
+			t.Errorf("record %d: 标签 %#v, want %s", c.id, rec[tags], c.want)
+		}
+	}
+}
+
 // A rule on deletion notifies; the sentence reads as the rule means.
 func TestDeleteTriggerAndSentence(t *testing.T) {
 	w := newWorld(t)
@@ -445,6 +515,55 @@ func TestRegradeFiresRules(t *testing.T) {
 	got, _ := w.Records.Get(ctx, access.System, w.cust, vip.ID())
 	if fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[待跟进]" {
 		t.Fatalf("tags after the regrade: %v", got[w.fieldOf(w.cust, "标签")])
+	}
+}
+
+// A regrade fires the rules watching the grade for the records it changed, and only those:
+// records created beside it, graded and fired by their own writes, are not fired again, though
+// their tier history rows come among the regrade's on PostgreSQL.
+func TestRegradeFiresOnlyItsOwnChanges(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	scheme, _, err := w.Grading.Save(ctx, access.System, crm.Scheme())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "降级提醒", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+		When:     leaf("客户等级", "eq", "普通客户"),
+		Actions:  []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "「{客户名称}」降为普通客户"}}})
+	const vips, created = 150, 60
+	for range vips {
+		w.customer(t, records.Input{"最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000, "负责人": w.li})
+	}
+	w.drain(t)
+	w.now = w.now.AddDate(0, 0, 31) // the 高价值客户 fall to 普通客户
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	regraded := 0
+	wg.Go(func() {
+		<-start
+		n, err := w.Grading.Regrade(ctx, access.System, scheme)
+		if err != nil {
+			t.Error(err)
+		}
+		regraded = n
+	})
+	wg.Go(func() {
+		<-start
+		for range created { // 普通客户 from their creation: each fires the rule once
+			if _, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "新客户", "累计消费金额": 10, "负责人": w.li}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	close(start)
+	wg.Wait()
+	w.drain(t)
+	_, unread, err := w.Inbox.List(ctx, w.li, true, 1)
+	if err != nil || regraded != vips || unread != vips+created {
+		t.Fatalf("%d notifications (%v), want %d: %d regraded, %d created", unread, err, vips+created, regraded, created)
 	}
 }
 

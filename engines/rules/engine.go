@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"tierbase/core/access"
 	"time"
@@ -36,6 +37,7 @@ type Engine struct {
 	Now     func() time.Time // injectable clock: "today" of relative-date conditions
 	Loc     *time.Location   // zone of "today"; nil means time.Local
 	rules   atomic.Pointer[ruleSet]
+	loading sync.Mutex    // one reload at a time, so the last to start is the last stored
 	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
 	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
 	// RoleExists tells the roles a notify action may name (package org's roles); nil: the
@@ -48,8 +50,9 @@ type Engine struct {
 func Open(db *store.DB, cat *schema.Catalog, us *users.Service, g *grading.Engine) (*Engine, error) {
 	e := &Engine{DB: db, Catalog: cat, Users: us, Grading: g, Now: time.Now, DailyAt: time.Hour}
 	g.FieldTaken = e.fieldTaken
-	g.GradesChanged = func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) error {
-		_, err := e.gradesChanged(ctx, tx, t, field, since)
+	g.Watching = func(t *schema.Table, field string) bool { return len(e.watching(t, field)) > 0 }
+	g.GradesChanged = func(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, ids []int64) error {
+		_, err := e.gradesChanged(ctx, tx, t, field, ids)
 		return err
 	}
 	return e, e.reloadRules(context.Background())
@@ -79,25 +82,23 @@ func (e *Engine) fieldTaken(table, field string) error {
 	return nil
 }
 
-// gradesChanged runs, for the records a regrade changed (tier history rows of field after
-// since), the rules watching the graded field: their field actions set-wise, their side
-// effects queued (at most MaxQueuedPerRun per rule). It returns how many were queued.
-func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, since int64) (int, error) {
-	var watching []*compiled
+// watching is the active rules of t that a change of field fires.
+func (e *Engine) watching(t *schema.Table, field string) []*compiled {
+	var out []*compiled
 	for _, c := range e.active(t) {
 		if slices.ContainsFunc(c.r.Triggers, func(tr Trigger) bool { return tr.On == OnChanged && slices.Contains(tr.Fields, field) }) {
-			watching = append(watching, c)
+			out = append(out, c)
 		}
 	}
-	if len(watching) == 0 {
-		return 0, nil
-	}
-	ids, err := e.Grading.ChangedSince(ctx, tx, t, field, since)
-	if err != nil {
-		return 0, err
-	}
+	return out
+}
+
+// gradesChanged runs, for the records a regrade changed (ids), the rules watching the graded
+// field: their field actions set-wise, their side effects queued (at most MaxQueuedPerRun
+// per rule). It returns how many were queued.
+func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, t *schema.Table, field string, ids []int64) (int, error) {
 	queued := 0
-	for _, c := range watching {
+	for _, c := range e.watching(t, field) {
 		hasFieldActions := slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() })
 		left := MaxQueuedPerRun
 		for chunk := range slices.Chunk(ids, 500) {

@@ -8,6 +8,7 @@ import (
 
 	"tierbase/core/records"
 	"tierbase/engines/importer"
+	"tierbase/platform/store"
 )
 
 // fewImported is the size up to which an import's records count their related records one
@@ -28,10 +29,11 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 	if !graded && len(active) == 0 && len(counting) == 0 {
 		return nil
 	}
-	if err := fillImported(ctx, tx, im); err != nil {
+	imported, add, err := fillImported(ctx, tx, e.DB.Dialect, im)
+	if err != nil {
 		return err
 	}
-	all := &among{where: "id BETWEEN ? AND ? OR id IN (SELECT id FROM temp._imported)", args: []any{im.FirstID, im.LastID},
+	all := &among{where: "id BETWEEN ? AND ? OR id IN (SELECT id FROM " + imported + ")", args: []any{im.FirstID, im.LastID},
 		few: im.Inserted()+int64(len(im.Updated)) <= fewImported}
 	grade := func(again bool) error {
 		if !graded {
@@ -44,16 +46,19 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 					return err
 				}
 			}
-			sub = &among{where: "id IN (SELECT id FROM temp._imported WHERE field = '')", few: true}
+			sub = &among{where: "id IN (SELECT id FROM " + imported + " WHERE field = '')", few: true}
 		}
-		n, since, err := e.Grading.GradeTx(ctx, tx, t, sub.where, sub.args)
+		n, moved, err := e.Grading.GradeTx(ctx, tx, t, sub.where, sub.args, len(active) > 0)
 		if err != nil || n == 0 {
 			return err
 		}
 		// The updated records whose grade changed fire the rules watching it.
-		_, err = tx.ExecContext(ctx, `INSERT INTO temp._imported(id, field) SELECT record_id, field FROM _tier_history
-			WHERE id > ? AND record_id < ?`, since, im.FirstID)
-		return err
+		for field, ids := range moved {
+			if err := add(field, slices.DeleteFunc(ids, func(id int64) bool { return id >= im.FirstID })); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := grade(false); err != nil {
 		return err
@@ -63,7 +68,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
 			continue
 		}
-		if sub := firedByImport(c, im, all.few); sub != nil {
+		if sub := firedByImport(c, im, imported, all.few); sub != nil {
 			_, n, err := e.keep(ctx, tx, c, sub)
 			if err != nil {
 				return err
@@ -80,7 +85,7 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) {
 			continue
 		}
-		sub := firedByImport(c, im, all.few)
+		sub := firedByImport(c, im, imported, all.few)
 		if sub == nil {
 			continue
 		}
@@ -101,12 +106,14 @@ func (e *Engine) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impor
 	return nil
 }
 
-// fillImported lists the updated records in temp._imported: each once with field "", and
-// once per field whose value changed.
-func fillImported(ctx context.Context, tx *sql.Tx, im *importer.Imported) error {
-	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _imported(id INTEGER NOT NULL, field TEXT NOT NULL)", "DELETE FROM temp._imported"} {
+// fillImported lists the updated records in the temporary table _imported, whose name it
+// returns with a function adding more: each once with field "", and once per field whose
+// value changed.
+func fillImported(ctx context.Context, tx *sql.Tx, d store.Dialect, im *importer.Imported) (string, func(field string, ids []int64) error, error) {
+	create, table := d.TempTable("_imported", "id "+d.IntegerType()+" NOT NULL, field TEXT NOT NULL")
+	for _, q := range []string{create, "DELETE FROM " + table} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
+			return "", nil, err
 		}
 	}
 	add := func(field string, ids []int64) error {
@@ -115,7 +122,7 @@ func fillImported(ctx context.Context, tx *sql.Tx, im *importer.Imported) error 
 			for _, id := range chunk {
 				args = append(args, id, field)
 			}
-			q := "INSERT INTO temp._imported(id, field) VALUES " + strings.Repeat(",(?,?)", len(chunk))[1:]
+			q := "INSERT INTO " + table + "(id, field) VALUES " + strings.Repeat(",(?,?)", len(chunk))[1:]
 			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
@@ -123,20 +130,20 @@ func fillImported(ctx context.Context, tx *sql.Tx, im *importer.Imported) error 
 		return nil
 	}
 	if err := add("", im.Updated); err != nil {
-		return err
+		return "", nil, err
 	}
 	for f, ids := range im.Changed {
 		if err := add(f, ids); err != nil {
-			return err
+			return "", nil, err
 		}
 	}
-	return nil
+	return table, add, nil
 }
 
 // firedByImport is the imported records whose write fires c (nil: none): the created ones
 // for a created, changed or always rule; the updated ones for an updated or always rule,
 // and those of them whose watched field changed for a changed rule.
-func firedByImport(c *compiled, im *importer.Imported, few bool) *among {
+func firedByImport(c *compiled, im *importer.Imported, imported string, few bool) *among {
 	var parts []string
 	var args []any
 	if im.Inserted() > 0 && (c.has(OnCreated) || c.has(OnChanged) || c.has(OnAlways)) {
@@ -154,7 +161,7 @@ func firedByImport(c *compiled, im *importer.Imported, few bool) *among {
 		}
 	}
 	if len(im.Updated) > 0 && len(fields) > 0 {
-		parts = append(parts, "id IN (SELECT id FROM temp._imported WHERE field IN ("+strings.Repeat(",?", len(fields))[1:]+"))")
+		parts = append(parts, "id IN (SELECT id FROM "+imported+" WHERE field IN ("+strings.Repeat(",?", len(fields))[1:]+"))")
 		args = append(args, fields...)
 	}
 	if len(parts) == 0 {

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,8 +144,17 @@ func (e *Engine) runRule(ctx context.Context, tx *sql.Tx, c *compiled) (*RunResu
 	return res, err
 }
 
+// ruleMatch is the temporary table of the records keep (matchInto) last matched, and the
+// statement creating it.
+func (e *Engine) ruleMatch() (create, table string) {
+	return e.DB.Dialect.TempTable("_rule_match", "id "+e.DB.Dialect.IntegerType()+" PRIMARY KEY")
+}
+
 // matched is the SQL condition "the record is in the set keep last computed".
-const matched = "id IN (SELECT id FROM temp._rule_match)"
+func (e *Engine) matched() string {
+	_, table := e.ruleMatch()
+	return "id IN (SELECT id FROM " + table + ")"
+}
 
 // keep finds the records c matches among sub (nil: all) — evaluating its condition and its
 // count of related records once, into the temporary table _rule_match — and applies c's
@@ -159,6 +169,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 	table := quoteTable(c.t)
 	stamp := e.Now().UTC().Format(time.RFC3339)
 	updated := store.Quote(schema.FieldUpdatedAt)
+	matched, d := e.matched(), e.DB.Dialect
 	total := 0
 	// update sets f to newExpr where the condition holds, each change in the records' history.
 	update := func(f *schema.Field, newExpr string, newArgs []any, where string, whereArgs []any) error {
@@ -181,13 +192,13 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 			continue
 		}
 		col := quoteCol(f)
-		has := fmt.Sprintf("%s IS NOT NULL AND EXISTS (SELECT 1 FROM json_each(%s) WHERE value = ?)", col, col)
-		add := fmt.Sprintf("json_insert(COALESCE(%s, '[]'), '$[#]', ?)", col)
-		del := fmt.Sprintf("(SELECT json_group_array(value) FROM json_each(%s) WHERE value != ?)", col)
+		has := col + " IS NOT NULL AND " + d.ListHasAny(col, []string{"?"}, false)
+		add, del := d.ListAdd(col, "?"), d.ListRemove(col, "?")
+		value := "CAST(? AS " + f.Type.SQLType(d) + ")" // typed, as PostgreSQL's history (to_json) needs
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
 			v := records.SQLValue(a.Value)
-			if err := update(f, "?", []any{v}, matched+" AND "+col+" IS DISTINCT FROM ?", []any{v}); err != nil {
+			if err := update(f, value, []any{v}, matched+" AND "+col+" IS DISTINCT FROM ?", []any{v}); err != nil {
 				return 0, total, err
 			}
 		case a.Type == ActAddTag || a.Type == ActRemoveTag:
@@ -212,7 +223,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 				if err != nil || !did {
 					return err
 				}
-				return update(f, "?", []any{records.SQLValue(vals[f.ID])}, "id = ?", []any{rec.ID()})
+				return update(f, value, []any{records.SQLValue(vals[f.ID])}, "id = ?", []any{rec.ID()})
 			})
 			if err != nil {
 				return 0, total, err
@@ -227,7 +238,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 	return int(n), total, nil
 }
 
-// matchInto puts the records c matches among sub (nil: all) into temp._rule_match, and
+// matchInto puts the records c matches among sub (nil: all) into the table _rule_match, and
 // returns how many.
 func (e *Engine) matchInto(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) (int, error) {
 	w, args, err := e.match(c, sub)
@@ -235,12 +246,13 @@ func (e *Engine) matchInto(ctx context.Context, tx *sql.Tx, c *compiled, sub *am
 		return 0, err
 	}
 	in, inArgs := sub.and()
-	for _, q := range []string{"CREATE TEMP TABLE IF NOT EXISTS _rule_match(id INTEGER PRIMARY KEY)", "DELETE FROM temp._rule_match"} {
+	create, table := e.ruleMatch()
+	for _, q := range []string{create, "DELETE FROM " + table} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return 0, err
 		}
 	}
-	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO temp._rule_match SELECT id FROM %s WHERE %s%s", quoteTable(c.t), w, in), append(args, inArgs...)...)
+	res, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s SELECT id FROM %s WHERE %s%s", table, quoteTable(c.t), w, in), append(args, inArgs...)...)
 	if err != nil {
 		return 0, err
 	}
@@ -273,7 +285,7 @@ func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, after i
 	for i, f := range fields {
 		cols[i] = quoteCol(f)
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), matched, limit)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), e.matched(), limit)
 	rows, err := tx.QueryContext(ctx, q, after)
 	if err != nil {
 		return err
@@ -414,6 +426,25 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// valueText is a column's value raw as a preview shows it, the same on either database: ""
+// for none, a number as Go writes it (12, not SQLite's 12.0 or NUMERIC's 12.50), a list as
+// its JSON array.
+func valueText(f *schema.Field, raw any) string {
+	plain := *f
+	plain.Sensitive = false // a sealed value stays sealed
+	switch v := records.FromSQL(&plain, raw).(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case []string:
+		b, _ := json.Marshal(v)
+		return string(b)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
 // PreviewRule counts the records a rule matches now and what its field actions would change
 // on them (set to a value, tags added or removed), with a few examples. Nothing is written.
 func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang string) (*RulePreview, error) {
@@ -455,13 +486,14 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 			continue
 		}
 		col := quoteCol(f)
-		has := fmt.Sprintf("EXISTS (SELECT 1 FROM json_each(COALESCE(%s, '[]')) WHERE value = ?)", col)
+		has := "(" + col + " IS NOT NULL AND " + e.DB.Dialect.ListHasAny(col, []string{"?"}, false) + ")"
 		var q string
 		var qa []any
 		switch {
 		case a.Type == ActSet && c.formulas[i] == nil:
 			v := records.SQLValue(a.Value)
-			q = fmt.Sprintf("SELECT COALESCE(CAST(%s AS TEXT), ''), ?, COUNT(*) FROM %s WHERE %s AND %s IS DISTINCT FROM ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
+			// Grouped by the value itself (12.5 and 12.50 are one NUMERIC), written as text in Go.
+			q = fmt.Sprintf("SELECT %s, ?, COUNT(*) FROM %s WHERE %s AND %s IS DISTINCT FROM ? GROUP BY 1 ORDER BY 3 DESC LIMIT 20", col, table, w, col)
 			qa = append(append([]any{fmt.Sprint(a.Value)}, args...), v)
 		case a.Type == ActAddTag:
 			q = fmt.Sprintf("SELECT '', ?, COUNT(*) FROM %s WHERE %s AND NOT %s", table, w, has)
@@ -478,10 +510,12 @@ func (e *Engine) PreviewRule(ctx context.Context, a access.Actor, r *Rule, lang 
 		}
 		for rows.Next() {
 			ch := Change{Field: f.Name}
-			if err := rows.Scan(&ch.From, &ch.To, &ch.Count); err != nil {
+			var from any
+			if err := rows.Scan(&from, &ch.To, &ch.Count); err != nil {
 				rows.Close()
 				return nil, err
 			}
+			ch.From = valueText(f, from)
 			if ch.Count > 0 {
 				p.Changes = append(p.Changes, ch)
 			}

@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"tierbase/platform/problem"
 )
 
 // Copy writes a consistent copy of the SQLite database at src to dest, through a temporary
@@ -188,8 +190,13 @@ var names = regexp.MustCompile(`^tierbase-(\d{8}-\d{6})(-\d+)?\.db$`)
 
 const stamp = "20060102-150405"
 
-// Make backs the database up now into the directory and returns the new backup.
+// Make backs the database up now into the directory and returns the new backup. With no
+// SQLite file (DB empty: the data is in PostgreSQL) it refuses with a 409 backup_postgres,
+// which tells to use pg_dump.
 func (d *Dir) Make(ctx context.Context) (Info, error) {
+	if d.DB == "" {
+		return Info{}, problem.New(409, "backup_postgres")
+	}
 	if err := os.MkdirAll(d.Path, 0o750); err != nil {
 		return Info{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tierbase/platform/backup"
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
@@ -40,7 +41,7 @@ func counts(t *testing.T, path string) [3]int64 {
 // sound database with the same counts.
 func TestBackupWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "data"))
+	db, err := store.OpenSQLite(filepath.Join(dir, "data")) // backups are of SQLite files, on either pass of the suite
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestBackupWhileWriting(t *testing.T) {
 
 func TestRestoreRefuses(t *testing.T) {
 	dir := t.TempDir()
-	db, err := store.Open(filepath.Join(dir, "data"))
+	db, err := store.OpenSQLite(filepath.Join(dir, "data")) // backups are of SQLite files, on either pass of the suite
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +183,23 @@ func TestNamesOutsideTheDirectory(t *testing.T) {
 		if _, err := backups.File(name); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("%q: %v", name, err)
 		}
+	}
+}
+
+// With no SQLite file (the data is in PostgreSQL) a backup is refused with a 409 that says
+// to use pg_dump, in both languages, and nothing is written; the list is empty.
+func TestMakeOnPostgresPointsAtPgDump(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "backups")
+	d := &backup.Dir{Path: dir, DB: "", Now: time.Now}
+	_, err := d.Make(context.Background())
+	p := problem.As(err)
+	if p == nil || p.Status != 409 || p.Code != "backup_postgres" || !strings.Contains(p.Message("zh"), "pg_dump") || !strings.Contains(p.Message("en"), "pg_dump") {
+		t.Fatalf("Make without a SQLite file: %v, want a 409 backup_postgres naming pg_dump", err)
+	}
+	if list, err := d.List(); err != nil || len(list) != 0 {
+		t.Errorf("List: %v, %v", list, err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the backups directory was made: %v", err)
 	}
 }

@@ -76,6 +76,10 @@ var messages = map[string][2]string{
 	"in_use":            {"{kind}「{name}」正被使用：{reason}", "{kind} \"{name}\" is in use: {reason}"},
 	"template_exists":   {"应用「{name}」已存在", "the app \"{name}\" already exists"},
 	"internal":          {"服务器内部错误，请稍后重试", "internal server error; try again later"},
+	"backup_postgres":   {"数据保存在 PostgreSQL 中，tierbase 不做备份：请用 pg_dump 备份（如 pg_dump -Fc -f tierbase.dump 数据库地址），用 pg_restore 恢复", "the data is in PostgreSQL, which tierbase does not back up itself: back it up with pg_dump (e.g. pg_dump -Fc -f tierbase.dump DATABASE_URL) and restore with pg_restore"},
+	"migrate_not_empty": {"目标数据库不是空的（已有表：{tables}）：请迁移到一个空的数据库", "the target database is not empty (it has the tables {tables}): use an empty database"},
+	"migrate_bad_value": {"表「{table}」第 {row} 行的「{column}」值「{value}」不能存入 PostgreSQL 的 {type} 列：请在原系统中改正后重新迁移（目标数据库未做任何更改）", "table \"{table}\", row {row}: the value \"{value}\" of \"{column}\" does not fit PostgreSQL's {type} column; fix it in the SQLite data and migrate again (nothing was written to the target database)"},
+	"migrate_mismatch":  {"迁移后核对行数不一致：{tables}；目标数据库未做任何更改", "the row counts differ after the copy: {tables}; nothing was written to the target database"},
 }
 
 // terms translates parameter values that are words of ours (kinds of things, field types)

@@ -38,6 +38,10 @@ func openPostgres(dir, url string) (*DB, error) {
 			return nil, err
 		}
 	}
+	// Each DB names itself to the server, so that a node's own change notices can be told
+	// from the others' (see Watch) and its connections are found in pg_stat_activity.
+	node := newNodeName()
+	cfg.RuntimeParams["application_name"] = node
 	r := sql.OpenDB(rebindConnector{stdlib.GetConnector(*cfg)})
 	r.SetMaxOpenConns(max(8, readers*2))
 	r.SetMaxIdleConns(max(8, readers*2))
@@ -46,7 +50,7 @@ func openPostgres(dir, url string) (*DB, error) {
 		r.Close()
 		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d (database %s): %s", cfg.Host, cfg.Port, cfg.Database, reason(err))
 	}
-	db := &DB{R: r, Dialect: Postgres}
+	db := &DB{R: r, Dialect: Postgres, URL: Redact(url), pg: cfg, node: node}
 	if err := db.migrate(context.Background()); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("prepare the PostgreSQL database %s on %s: %w", cfg.Database, cfg.Host, err)
@@ -91,13 +95,7 @@ func reason(err error) string {
 }
 
 // redact hides the password of a database URL, for messages and logs.
-func redact(url string) string {
-	cfg, err := pgconn.ParseConfig(url)
-	if err != nil || cfg.Password == "" {
-		return url
-	}
-	return fmt.Sprintf("postgres://%s:***@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
-}
+func redact(url string) string { return Redact(url) }
 
 // pgTx runs fn in a transaction of its own on PostgreSQL, where writers run side by side.
 func (db *DB) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
@@ -154,7 +152,10 @@ func (db *DB) pgMigrate(ctx context.Context) error {
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO _meta(key, value) VALUES('version', ?)
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprint(len(migrations)))
-		return err
+		if err != nil {
+			return err
+		}
+		return installNotices(ctx, tx)
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 )
 
@@ -25,6 +26,7 @@ import (
 type DB struct {
 	R       *sql.DB // readers (on PostgreSQL, the one pool)
 	Path    string  // the SQLite file; empty on PostgreSQL
+	URL     string  // the PostgreSQL database's address with its password masked (Redact); empty on SQLite
 	Dialect Dialect
 
 	w    *sql.DB   // the writer's pool of one connection
@@ -39,11 +41,17 @@ type DB struct {
 	ckWanted chan struct{} // a commit happened since the last checkpoint
 	ckMu     sync.Mutex    // held while checkpointing, and by BulkMode
 	ckDone   chan struct{} // closed when the checkpointer has stopped
+
+	pg    *pgx.ConnConfig // PostgreSQL: how to connect (the watcher opens its own connection)
+	node  string          // PostgreSQL: this DB's application_name, see Node
+	watch watcher         // PostgreSQL: the other nodes' changes, see OnChange
 }
 
 // Writes counts the write transactions committed so far through this DB. Caches of derived
-// data (chart results) key on it: when it has not moved, nothing in the database changed
-// (writes by another process, such as a CLI import while the server runs, are not counted).
+// data (chart results) key on it: when it has not moved, nothing in the database changed.
+// On SQLite, writes by another process (a CLI import while the server runs) are not counted;
+// on PostgreSQL, once Watch runs, it also moves within WatchPoll of a commit by any other
+// node or process (see watchData).
 func (db *DB) Writes() uint64 { return db.writes.Load() }
 
 // readers is the size of the read pool.
@@ -63,7 +71,16 @@ func Open(dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
 	}
-	if url := cmp.Or(os.Getenv(URLEnv), os.Getenv(TestServerEnv)); url != "" {
+	return OpenURL(dir, cmp.Or(os.Getenv(URLEnv), os.Getenv(TestServerEnv)))
+}
+
+// OpenURL opens the database of the data directory dir as Open does, but the one url names
+// (postgres://…) whatever the environment says; with url empty, the SQLite file in dir.
+func OpenURL(dir, url string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+	}
+	if url != "" {
 		return openPostgres(dir, url)
 	}
 	path := filepath.Join(dir, FileName)
@@ -77,7 +94,10 @@ func Open(dir string) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&mode=ro")
+	// Readers keep their 64 latest statements prepared: a page asked for again (a data scope's
+	// list of people makes its text long) is not parsed and planned again. SQLite prepares a
+	// statement anew by itself when the schema changes under it.
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&mode=ro&_stmt_cache_size=64")
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -129,6 +149,7 @@ func Open(dir string) (*DB, error) {
 // write-ahead log into the file.
 func (db *DB) Close() error {
 	if db.Dialect == Postgres {
+		db.stopWatch()
 		return db.R.Close()
 	}
 	close(db.quit)

@@ -1,0 +1,40 @@
+package users
+
+import (
+	"context"
+	"time"
+)
+
+// Reload reads the people and the sessions again, after another node changed them (package
+// app calls it on store.TopicUsers): a person disabled there, a role given, a session ended
+// are then seen here too. It holds the lock while it reads, so a change this process commits
+// meanwhile is put into memory after it (see cacheAfter), never overwritten by older rows.
+func (s *Service) Reload(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byID, err := readUsers(s.db.R, s.db.Dialect, 0)
+	if err != nil {
+		return err
+	}
+	rows, err := s.db.R.QueryContext(ctx, "SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	sessions := map[string]sessionEntry{}
+	for rows.Next() {
+		var h, csrf, exp string
+		var uid int64
+		if err := rows.Scan(&h, &uid, &csrf, &exp); err != nil {
+			return err
+		}
+		t, _ := time.Parse(time.RFC3339, exp)
+		sessions[h] = sessionEntry{userID: uid, csrf: csrf, expires: t}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s.byID, s.sessions = byID, sessions
+	s.version.Add(1)
+	return nil
+}
