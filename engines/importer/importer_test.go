@@ -29,7 +29,7 @@ type env struct {
 	recs *records.Service
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	a, err := app.Open(t.TempDir())
 	if err != nil {
@@ -45,7 +45,7 @@ func setup(t *testing.T) *env {
 		im: &importer.Importer{DB: a.DB, Catalog: a.Catalog, Users: a.Users, Now: now, Loc: time.UTC}}
 }
 
-func (e *env) customers(t *testing.T) *schema.Table {
+func (e *env) customers(t testing.TB) *schema.Table {
 	t.Helper()
 	tb, err := e.cat.CreateTable(context.Background(), access.System, "", "客户", []*schema.Field{
 		{Name: "客户编号", Type: schema.Text, Unique: true},
@@ -62,7 +62,7 @@ func (e *env) customers(t *testing.T) *schema.Table {
 	return tb
 }
 
-func csvFile(t *testing.T, content string) spreadsheet.Reader {
+func csvFile(t testing.TB, content string) spreadsheet.Reader {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "customers.csv")
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -380,5 +380,72 @@ func TestImportedLinksMustBeReadable(t *testing.T) {
 		if len(page.Items) != 1 || page.Items[0][orders.Field("客户").ID] != c.ID() {
 			t.Fatalf("%s: a refused import changed the orders: %v", tc.mode, page.Items)
 		}
+	}
+}
+
+// Records added while an import runs (several nodes on PostgreSQL) neither land among the
+// ids the import records as its own nor share an autonumber with the imported records.
+func TestImportBesideWriters(t *testing.T) {
+	e := setup(t)
+	plain, err := e.cat.CreateTable(context.Background(), access.System, "", "线索", []*schema.Field{
+		{Name: "客户编号", Type: schema.Text, Unique: true}, {Name: "客户名称", Type: schema.Text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("autonumber", func(t *testing.T) { importBesideWriters(t, e, e.customers(t)) })
+	t.Run("plain", func(t *testing.T) { importBesideWriters(t, e, plain) })
+}
+
+func importBesideWriters(t *testing.T, e *env, tb *schema.Table) {
+	ctx := context.Background()
+	var sb strings.Builder
+	sb.WriteString("客户编号,客户名称\n")
+	const n = 5000
+	for i := range n {
+		fmt.Fprintf(&sb, "K%d,客户%d\n", i, i)
+	}
+	src := csvFile(t, sb.String())
+	done := make(chan struct{})
+	added := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			_, err := e.recs.Create(ctx, access.System, tb, records.Input{"客户编号": fmt.Sprint("C", i), "客户名称": "同时"})
+			select {
+			case <-done:
+				added <- err
+				return
+			default:
+			}
+			if err != nil {
+				added <- err
+				return
+			}
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	res, err := e.im.Run(ctx, access.System, tb, src, importer.Plan{Columns: importer.Suggest(src.Header(), tb)}, nil)
+	close(done)
+	if err != nil || res.Inserted != n {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if err := <-added; err != nil {
+		t.Fatal(err)
+	}
+	var first, last int64
+	if err := e.db.R.QueryRow("SELECT first_id, last_id FROM _imports WHERE table_id = ?", tb.ID).Scan(&first, &last); err != nil {
+		t.Fatal(err)
+	}
+	table, key, number := store.Quote(tb.SQLName()), store.Quote(tb.Field("客户编号").Column()), "id"
+	if f := tb.Field("序号"); f != nil {
+		number = store.Quote(f.Column())
+	}
+	var inRange, imported, all, numbers int
+	err = e.db.R.QueryRow(fmt.Sprintf("SELECT SUM(CASE WHEN id BETWEEN ? AND ? THEN 1 ELSE 0 END), SUM(CASE WHEN id BETWEEN ? AND ? AND %s LIKE 'K%%' THEN 1 ELSE 0 END), COUNT(*), COUNT(DISTINCT %s) FROM %s",
+		key, number, table), first, last, first, last).Scan(&inRange, &imported, &all, &numbers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inRange != n || imported != n || numbers != all || all <= n {
+		t.Fatalf("ids %d … %d hold %d records, %d of them imported (want %d); %d records, %d autonumbers", first, last, inRange, imported, n, all, numbers)
 	}
 }

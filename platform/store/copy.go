@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // The Inserter's PostgreSQL path: rows go to the server with COPY (pgx's CopyFrom, binary),
@@ -39,6 +42,8 @@ type copyRows struct {
 	row    []any // the row being sent: its values, then the constants
 	next   int   // the row being sent, +1
 	err    error
+	text   []bool // per column of row, whether it is text or bytes (see asColumn); nil until the first COPY
+	bytea  []bool
 }
 
 func newCopyRows(width int, consts []any) *copyRows {
@@ -71,12 +76,37 @@ func copyValue(v any) any {
 	return v
 }
 
+// asText is a number bound to a text column as SQLite stores it there (its TEXT affinity):
+// 5 as "5", 2.5 as "2.5", 5.0 as "5.0". COPY's binary format takes only text for text.
+func asText(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eIN") {
+			s += ".0"
+		}
+		return s
+	}
+	return v
+}
+
 func (c *copyRows) Next() bool {
 	if c.next >= c.rows() {
 		return false
 	}
 	copy(c.row, c.vals[c.next*c.width:(c.next+1)*c.width])
 	copy(c.row[c.width:], c.consts)
+	for i, v := range c.row {
+		if c.text[i] {
+			c.row[i] = asText(v)
+		} else if s, ok := v.(string); ok && c.bytea[i] {
+			c.row[i] = []byte(s)
+		}
+	}
 	c.next++
 	return true
 }
@@ -84,6 +114,29 @@ func (c *copyRows) Next() bool {
 func (c *copyRows) Values() ([]any, error) { return c.row, nil }
 
 func (c *copyRows) Err() error { return c.err }
+
+// columnTypes finds which columns are text and which bytes, to bind values of other Go
+// types to them as SQLite would store them (asText; a string's bytes).
+func (c *copyRows) columnTypes(ctx context.Context, conn *pgx.Conn, table string, cols []string) error {
+	quoted := make([]string, len(cols))
+	for i, col := range cols {
+		quoted[i] = Quote(col)
+	}
+	sd, err := conn.Prepare(ctx, "", "SELECT "+strings.Join(quoted, ", ")+" FROM "+Quote(table))
+	if err != nil {
+		return err
+	}
+	c.text, c.bytea = make([]bool, len(cols)), make([]bool, len(cols))
+	for i, f := range sd.Fields {
+		switch f.DataTypeOID {
+		case pgtype.TextOID, pgtype.VarcharOID:
+			c.text[i] = true
+		case pgtype.ByteaOID:
+			c.bytea[i] = true
+		}
+	}
+	return nil
+}
 
 // copyOut sends the queued rows with one COPY.
 func (in *Inserter) copyOut() error {
@@ -97,9 +150,15 @@ func (in *Inserter) copyOut() error {
 		if !ok {
 			return fmt.Errorf("store: COPY needs a pgx connection, not %T", dc)
 		}
-		var err error
 		// A background context, as on SQLite: the caller checks for cancellation between batches.
-		n, err = pc.Conn.Conn().CopyFrom(context.Background(), pgx.Identifier{in.table}, cols, c)
+		ctx, conn := context.Background(), pc.Conn.Conn()
+		if c.text == nil {
+			if err := c.columnTypes(ctx, conn, in.table, cols); err != nil {
+				return err
+			}
+		}
+		var err error
+		n, err = conn.CopyFrom(ctx, pgx.Identifier{in.table}, cols, c)
 		return err
 	})
 	if err != nil {

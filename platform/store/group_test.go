@@ -22,15 +22,12 @@ func TestGroupCommitFailsAlone(t *testing.T) {
 	if err := db.Exec(ctx, "CREATE TABLE t_g(v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
-	release := make(chan struct{})
+	release, started := make(chan struct{}), make(chan struct{})
 	blocked := make(chan error, 1)
 	go func() {
-		blocked <- db.Tx(ctx, func(tx *sql.Tx) error { <-release; return nil })
+		blocked <- db.Tx(ctx, func(tx *sql.Tx) error { close(started); <-release; return nil })
 	}()
-	for len(db.jobs) != 0 { // the blocker has been taken by the writer
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond)
+	<-started // the blocker has been taken by the writer (counting the queue raced with its enqueuing)
 	writes := db.Writes()
 	errs := make([]chan error, 3)
 	for i, v := range []string{"甲", "乙", "丙"} {
