@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -672,5 +673,47 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	}
 	if len(notes) != 1 || notes[0].Title != "数据预警：流失预警客户数" || notes[0].Link != "/dashboards/"+d.ID {
 		t.Fatalf("the admin's inbox %+v, want one alert", notes)
+	}
+}
+
+// Two nodes checking the same alerts at the same moment tell each crossing once.
+func TestAlertToldOnceByTwoNodesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	admin, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.board["客户分级看板"]
+	base := *chartByTitle(t, d, "流失预警客户数")
+	const charts = 8
+	for i := range charts {
+		c := base
+		c.ID, c.Title = "", fmt.Sprintf("预警%d", i)
+		c.Alert = &reports.Alert{Op: "gte", Value: 0, Notify: []json.RawMessage{json.RawMessage(`"admin"`)}}
+		if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, err := app.Open(filepath.Dir(e.a.DB.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetClock(func() time.Time { return today }, cst)
+	var wg sync.WaitGroup
+	for _, node := range []*app.App{e.a, other} {
+		wg.Go(func() { node.Reports.CheckAlerts(ctx) })
+	}
+	wg.Wait()
+	notes, _, err := e.a.Inbox.List(ctx, admin.ID, false, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != charts {
+		var titles []string
+		for _, n := range notes {
+			titles = append(titles, n.Title)
+		}
+		t.Fatalf("%d notifications for %d crossings: %v", len(notes), charts, titles)
 	}
 }
