@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -34,12 +33,14 @@ var (
 // default dashboards.
 type env struct {
 	a     *app.App
+	dir   string // the data directory, for a second node (DB.Path is empty on PostgreSQL)
 	board map[string]*reports.Dashboard
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	dir := t.TempDir()
+	a, err := app.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	if err := crm.InstallDashboards(ctx, a.Reports); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{a: a, board: map[string]*reports.Dashboard{}}
+	e := &env{a: a, dir: dir, board: map[string]*reports.Dashboard{}}
 	for _, d := range a.Reports.Dashboards() {
 		full, err := a.Reports.Dashboard(d.ID)
 		if err != nil {
@@ -658,7 +659,7 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
 		t.Fatal(err)
 	}
-	other, err := app.Open(filepath.Dir(e.a.DB.Path))
+	other, err := app.Open(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,7 +695,7 @@ func TestAlertToldOnceByTwoNodesAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	other, err := app.Open(filepath.Dir(e.a.DB.Path))
+	other, err := app.Open(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
