@@ -262,7 +262,10 @@ func (e *Engine) aggregate(ctx context.Context, p *plan, s *source) ([]Row, bool
 	var args []any
 	for i, k := range keys {
 		first := s.aggSQL(e.DB.Dialect, meas[0], "")
-		top := fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY 1 ORDER BY %s DESC LIMIT %d", k, s.from, s.where, first, limits[i])
+		// The top categories are named ones (empty values go to 其他 anyway), ties broken by
+		// the category, so both databases keep the same ones.
+		top := fmt.Sprintf("SELECT %s FROM %s WHERE (%s) AND %s IS NOT NULL GROUP BY 1 ORDER BY %s DESC, 1 LIMIT %d",
+			k, s.from, s.where, k, first, limits[i])
 		// NULL for the rest (and for empty values, which are never in the top): 其他 below.
 		// A text '其他' here would not type-check against a number's column on PostgreSQL.
 		folded[i] = fmt.Sprintf("CASE WHEN %s IN (%s) THEN %s END", k, top, k)
