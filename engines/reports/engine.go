@@ -528,6 +528,11 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 		now = append(now, s)
 	}
 	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// Two nodes checking together must not both see "not told yet" (PostgreSQL; SQLite's
+		// single writer runs one check at a time).
+		if err := e.DB.Dialect.Lock(ctx, tx, "reports.alert."+c.ID); err != nil {
+			return err
+		}
 		byValue := map[string][]int64{}
 		for _, s := range now {
 			var was bool
@@ -539,7 +544,7 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 				continue
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO _alert_state(chart_id, user_id, alerting) VALUES(?, ?, ?)
-				ON CONFLICT(chart_id, user_id) DO UPDATE SET alerting = excluded.alerting`, c.ID, s.user, s.alerting); err != nil {
+				ON CONFLICT(chart_id, user_id) DO UPDATE SET alerting = excluded.alerting`, c.ID, s.user, flag(s.alerting)); err != nil {
 				return err
 			}
 			if s.alerting && !was {
@@ -553,6 +558,14 @@ func (e *Engine) checkAlert(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+}
+
+// flag is a bool as the 0/1 of an INTEGER column (PostgreSQL takes no Go bool there).
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // notifyAlert tells the users to, in tx, that the chart's value, v within what they may

@@ -3,6 +3,7 @@ package reports
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -155,40 +156,36 @@ func (s *source) col(r ref) string {
 	return "s." + store.Quote(r.Field.Column())
 }
 
-// zoned is the SQL of a date or date-time column as a local date-time text in the zone:
-// datetimes are stored in UTC. The zone's offset is today's (China has no daylight saving).
-func (e *Engine) zoned(colSQL string, f *schema.Field) string {
-	if f.Type != schema.DateTime {
-		return colSQL
+// zone is the users' zone as the date buckets read it: datetimes are stored in UTC.
+func (e *Engine) zone() *store.Zone {
+	z := store.ZoneOf(e.loc(), e.Now())
+	return &z
+}
+
+// bucket is the SQL of the date bucket of a date or date-time column in the users' zone.
+func (e *Engine) bucket(colSQL, bucket string, f *schema.Field) string {
+	var z *store.Zone
+	if f.Type == schema.DateTime {
+		z = e.zone()
 	}
-	_, off := e.Now().In(e.loc()).Zone()
-	return fmt.Sprintf("datetime(%s, '%+d minutes')", colSQL, off/60)
+	return e.DB.Dialect.DateBucket(colSQL, bucket, z)
 }
 
 // dimSQL is the SQL of a dimension's value: the column, its date bucket or its province.
 func (e *Engine) dimSQL(s *source, d dimPlan) string {
 	c := s.col(d.ref)
 	switch d.bucket {
-	case Day:
-		return "date(" + e.zoned(c, d.ref.Field) + ")"
-	case Week:
-		return "date(" + e.zoned(c, d.ref.Field) + ", '-6 days', 'weekday 1')"
-	case Month:
-		return "strftime('%Y-%m', " + e.zoned(c, d.ref.Field) + ")"
-	case Quarter:
-		z := e.zoned(c, d.ref.Field)
-		return fmt.Sprintf("(strftime('%%Y', %s) || '-Q' || ((CAST(strftime('%%m', %s) AS INTEGER) + 2) / 3))", z, z)
-	case Year:
-		return "strftime('%Y', " + e.zoned(c, d.ref.Field) + ")"
+	case "":
+		return c
 	case Province:
-		return fmt.Sprintf("CASE WHEN instr(%s, '/') > 0 THEN substr(%s, 1, instr(%s, '/') - 1) ELSE %s END", c, c, c, c)
+		return e.DB.Dialect.Province(c)
 	}
-	return c
+	return e.bucket(c, d.bucket, d.ref.Field)
 }
 
 // aggSQL is the SQL of a measure's aggregate; only is a condition that limits it (for the
 // current and previous periods of an indicator), or "".
-func (s *source) aggSQL(m measPlan, only string) string {
+func (s *source) aggSQL(d store.Dialect, m measPlan, only string) string {
 	if m.agg == Count {
 		if only != "" {
 			return "COUNT(CASE WHEN " + only + " THEN 1 END)"
@@ -203,7 +200,7 @@ func (s *source) aggSQL(m measPlan, only string) string {
 	case Distinct:
 		return "COUNT(DISTINCT " + x + ")"
 	case Sum:
-		return "TOTAL(" + x + ")"
+		return d.Total(x)
 	}
 	return strings.ToUpper(m.agg) + "(" + x + ")"
 }
@@ -237,7 +234,7 @@ func (e *Engine) aggregate(ctx context.Context, p *plan, s *source) ([]Row, bool
 	}
 	cols := slices.Clone(keys)
 	for _, m := range meas {
-		cols = append(cols, s.aggSQL(m, ""))
+		cols = append(cols, s.aggSQL(e.DB.Dialect, m, ""))
 	}
 	group := ""
 	if len(keys) > 0 {
@@ -253,7 +250,7 @@ func (e *Engine) aggregate(ctx context.Context, p *plan, s *source) ([]Row, bool
 		bound *= l
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s%s LIMIT %d", strings.Join(cols, ", "), s.from, s.where, group, bound+1)
-	rows, err := e.query(ctx, q, s.args, len(keys), len(meas))
+	rows, err := e.query(ctx, q, s.args, p.keyFields(), len(meas))
 	if err != nil {
 		return nil, false, err
 	}
@@ -264,18 +261,41 @@ func (e *Engine) aggregate(ctx context.Context, p *plan, s *source) ([]Row, bool
 	folded := slices.Clone(keys)
 	var args []any
 	for i, k := range keys {
-		first := s.aggSQL(meas[0], "")
-		top := fmt.Sprintf("SELECT %s FROM %s WHERE %s GROUP BY 1 ORDER BY %s DESC LIMIT %d", k, s.from, s.where, first, limits[i])
-		folded[i] = fmt.Sprintf("CASE WHEN %s IN (%s) THEN %s ELSE '%s' END", k, top, k, Other)
+		first := s.aggSQL(e.DB.Dialect, meas[0], "")
+		// The top categories are named ones (empty values go to 其他 anyway), ties broken by
+		// the category, so both databases keep the same ones.
+		top := fmt.Sprintf("SELECT %s FROM %s WHERE (%s) AND %s IS NOT NULL GROUP BY 1 ORDER BY %s DESC, 1 LIMIT %d",
+			k, s.from, s.where, k, first, limits[i])
+		// NULL for the rest (and for empty values, which are never in the top): 其他 below.
+		// A text '其他' here would not type-check against a number's column on PostgreSQL.
+		folded[i] = fmt.Sprintf("CASE WHEN %s IN (%s) THEN %s END", k, top, k)
 		args = append(args, s.args...)
 	}
 	cols = slices.Clone(folded)
 	for _, m := range meas {
-		cols = append(cols, s.aggSQL(m, ""))
+		cols = append(cols, s.aggSQL(e.DB.Dialect, m, ""))
 	}
 	q = fmt.Sprintf("SELECT %s FROM %s WHERE %s%s", strings.Join(cols, ", "), s.from, s.where, group)
-	rows, err = e.query(ctx, q, append(args, s.args...), len(keys), len(meas))
+	rows, err = e.query(ctx, q, append(args, s.args...), p.keyFields(), len(meas))
+	for _, r := range rows {
+		for i, k := range r.Keys {
+			if k == nil {
+				r.Keys[i] = Other
+			}
+		}
+	}
 	return rows, true, err
+}
+
+// keyFields are the fields of the dimensions' values.
+func (p *plan) keyFields() []*schema.Field {
+	out := make([]*schema.Field, len(p.dims))
+	for i, d := range p.dims {
+		if d.bucket == "" {
+			out[i] = d.ref.Field
+		}
+	}
+	return out
 }
 
 // overflows reports whether a dimension has more distinct values than its limit.
@@ -292,17 +312,19 @@ func overflows(rows []Row, limits []int) bool {
 	return false
 }
 
-// query runs an aggregate query whose columns are nk keys then nv numbers.
-func (e *Engine) query(ctx context.Context, q string, args []any, nk, nv int) ([]Row, error) {
+// query runs an aggregate query whose columns are the keys, values of fields (nil for
+// labels such as date buckets), then nv numbers.
+func (e *Engine) query(ctx context.Context, q string, args []any, fields []*schema.Field, nv int) ([]Row, error) {
 	rs, err := e.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rs.Close()
+	nk := len(fields)
 	out := []Row{}
 	for rs.Next() {
 		keys := make([]any, nk)
-		vals := make([]sql.NullFloat64, nv)
+		vals := make([]sql.NullFloat64, nv) // NUMERIC (PostgreSQL's sums) arrives as text: Scan parses it
 		dst := make([]any, 0, nk+nv)
 		for i := range keys {
 			dst = append(dst, &keys[i])
@@ -315,9 +337,7 @@ func (e *Engine) query(ctx context.Context, q string, args []any, nk, nv int) ([
 		}
 		r := Row{Keys: keys, Values: make([]*float64, nv)}
 		for i, k := range keys {
-			if b, ok := k.([]byte); ok {
-				r.Keys[i] = string(b)
-			}
+			r.Keys[i] = value(fields[i], k)
 		}
 		for i, v := range vals {
 			if v.Valid && !math.IsInf(v.Float64, 0) && !math.IsNaN(v.Float64) {
@@ -328,6 +348,32 @@ func (e *Engine) query(ctx context.Context, q string, args []any, nk, nv int) ([
 		out = append(out, r)
 	}
 	return out, rs.Err()
+}
+
+// value is a column's value as read from either database, in SQLite's form: text as a
+// string, numbers as float64 (PostgreSQL gives NUMERIC as text: 12.50 reads 12.5), lists
+// as compact JSON text (PostgreSQL writes jsonb with spaces). f is nil for a computed label.
+func value(f *schema.Field, v any) any {
+	if b, ok := v.([]byte); ok {
+		v = string(b)
+	}
+	s, ok := v.(string)
+	if !ok || f == nil {
+		return v
+	}
+	switch {
+	case f.Type.IsNumeric():
+		if n, err := strconv.ParseFloat(s, 64); err == nil {
+			return n
+		}
+	case f.Type.IsMulti():
+		var list []string
+		if json.Unmarshal([]byte(s), &list) == nil {
+			b, _ := json.Marshal(list)
+			return string(b)
+		}
+	}
+	return v
 }
 
 // formulas adds the formula measures to rows computed with the stored measures only, so

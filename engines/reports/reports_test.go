@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,12 +33,14 @@ var (
 // default dashboards.
 type env struct {
 	a     *app.App
+	dir   string // the data directory, for a second node (DB.Path is empty on PostgreSQL)
 	board map[string]*reports.Dashboard
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	dir := t.TempDir()
+	a, err := app.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func newEnv(t *testing.T) *env {
 	if err := crm.InstallDashboards(ctx, a.Reports); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{a: a, board: map[string]*reports.Dashboard{}}
+	e := &env{a: a, dir: dir, board: map[string]*reports.Dashboard{}}
 	for _, d := range a.Reports.Dashboards() {
 		full, err := a.Reports.Dashboard(d.ID)
 		if err != nil {
@@ -120,6 +122,92 @@ func (e *env) sql(t *testing.T, q string, args ...any) map[string]float64 {
 		out[strings.Join(keys, "|")] = n.Float64
 	}
 	return out
+}
+
+// rows runs a hand-written query and returns its rows, text as strings.
+func (e *env) rows(t *testing.T, q string, args ...any) [][]any {
+	t.Helper()
+	rows, err := e.a.DB.R.Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range vals {
+			if b, ok := v.([]byte); ok {
+				vals[i] = string(b)
+			}
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// local is the local time in the users' zone (cst) of a UTC date-time as stored, or nil.
+func local(t *testing.T, v any) *time.Time {
+	t.Helper()
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatalf("date-time %q: %v", s, err)
+	}
+	at = at.In(cst)
+	return &at
+}
+
+// day is the date of a stored date, or nil.
+func day(t *testing.T, v any) *time.Time {
+	t.Helper()
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	d, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		t.Fatalf("date %q: %v", s, err)
+	}
+	return &d
+}
+
+// number is a number as either database returns it (NUMERIC as text on PostgreSQL).
+func number(v any) float64 {
+	var n sql.NullFloat64
+	n.Scan(v)
+	return n.Float64
+}
+
+// label is the chart's label of a date bucket, computed in Go; "<nil>" for no date.
+func label(d *time.Time, bucket string) string {
+	if d == nil {
+		return "<nil>"
+	}
+	switch bucket {
+	case reports.Day:
+		return d.Format("2006-01-02")
+	case reports.Week:
+		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7)).Format("2006-01-02")
+	case reports.Month:
+		return d.Format("2006-01")
+	case reports.Quarter:
+		return fmt.Sprintf("%d-Q%d", d.Year(), (int(d.Month())+2)/3)
+	}
+	return d.Format("2006")
 }
 
 func keyText(k any) string {
@@ -245,7 +333,7 @@ func TestTierBoardEqualsSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same(t, "line", series(line, 0), e.sql(t, "SELECT strftime('%Y-%m', "+first+"), COUNT(*) FROM "+tbl+" WHERE "+tier+" = '高价值客户' GROUP BY 1"))
+	same(t, "line", series(line, 0), e.sql(t, "SELECT substr("+first+", 1, 7), COUNT(*) FROM "+tbl+" WHERE "+tier+" = '高价值客户' GROUP BY 1"))
 	for i := 1; i < len(line.Rows); i++ {
 		if keyText(line.Rows[i].Keys[0]) < keyText(line.Rows[i-1].Keys[0]) && line.Rows[i].Keys[0] != nil {
 			t.Errorf("line not in date order: %v", line.Rows)
@@ -257,7 +345,7 @@ func TestTierBoardEqualsSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	same(t, "line in a range", series(ranged, 0), e.sql(t, "SELECT strftime('%Y-%m', "+first+"), COUNT(*) FROM "+tbl+" WHERE "+tier+
+	same(t, "line in a range", series(ranged, 0), e.sql(t, "SELECT substr("+first+", 1, 7), COUNT(*) FROM "+tbl+" WHERE "+tier+
 		" = '高价值客户' AND "+first+" BETWEEN '2026-01-01' AND '2026-06-30' GROUP BY 1"))
 
 	// Indicator with the change against the previous month (by 首次购买日期): Nov 1–23 vs Oct 1–23.
@@ -302,13 +390,20 @@ func TestChartKindsEqualSQL(t *testing.T) {
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Bar, Stack: true, Table: "订单",
 		Dimensions: []reports.Dimension{{Field: "下单日期", Bucket: "quarter"}, {Field: "客户.地区"}},
 		Measures:   []reports.Measure{{Name: "金额", Agg: "sum", Field: "订单金额"}}}, reports.Filters{})
-	same(t, "link × quarter", series(res, 0), e.sql(t, `SELECT strftime('%Y', o.`+oDate+`) || '-Q' || ((CAST(strftime('%m', o.`+oDate+`) AS INTEGER) + 2) / 3),
-		c.`+region+`, TOTAL(o.`+oAmount+`) FROM `+ot+` o LEFT JOIN `+ct+` c ON c.id = o.`+oLink+` GROUP BY 1, 2`))
+	want := map[string]float64{}
+	for _, r := range e.rows(t, `SELECT o.`+oDate+`, c.`+region+`, o.`+oAmount+` FROM `+ot+` o LEFT JOIN `+ct+` c ON c.id = o.`+oLink) {
+		want[label(day(t, r[0]), reports.Quarter)+"|"+keyText(r[1])] += number(r[2])
+	}
+	same(t, "link × quarter", series(res, 0), want)
 
 	// Follow-ups per week of 跟进时间 (a UTC datetime) in the users' zone, UTC+8.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Line, Table: "跟进记录",
 		Dimensions: []reports.Dimension{{Field: "跟进时间", Bucket: "week"}}}, reports.Filters{})
-	same(t, "weeks in CST", series(res, 0), e.sql(t, `SELECT date(datetime(`+fAt+`, '+8 hours'), '-6 days', 'weekday 1'), COUNT(*) FROM `+ft+` GROUP BY 1`))
+	want = map[string]float64{}
+	for _, r := range e.rows(t, `SELECT `+fAt+` FROM `+ft) {
+		want[label(local(t, r[0]), reports.Week)]++
+	}
+	same(t, "weeks in CST", series(res, 0), want)
 
 	// A formula over measures; division by zero is empty.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Bar, Table: "订单", Dimensions: []reports.Dimension{{Field: "订单状态"}},
@@ -324,8 +419,15 @@ func TestChartKindsEqualSQL(t *testing.T) {
 	// An indicator over a datetime, this quarter so far against the same days of the last one,
 	// in the users' zone.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Indicator, Table: "跟进记录", Compare: "quarter", DateField: "跟进时间"}, reports.Filters{})
+	followUps := e.rows(t, `SELECT `+fAt+` FROM `+ft)
 	days := func(from, to string) float64 {
-		return e.sql(t, `SELECT 'x', COUNT(*) FROM `+ft+` WHERE date(datetime(`+fAt+`, '+8 hours')) BETWEEN ? AND ?`, from, to)["x"]
+		n := 0.0
+		for _, r := range followUps {
+			if d := label(local(t, r[0]), reports.Day); d != "<nil>" && d >= from && d <= to {
+				n++
+			}
+		}
+		return n
 	}
 	if cur, prev := days("2026-10-01", "2026-11-23"), days("2026-07-01", "2026-08-23"); res.Value == nil || *res.Value != cur || res.Previous == nil || *res.Previous != prev {
 		t.Errorf("quarter indicator %v / %v, want %v / %v", res.Value, res.Previous, cur, prev)
@@ -346,7 +448,7 @@ func TestChartKindsEqualSQL(t *testing.T) {
 		}
 	}
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].v > sorted[j].v })
-	want := map[string]float64{reports.Other: all["<nil>"]}
+	want = map[string]float64{reports.Other: all["<nil>"]}
 	for i, x := range sorted {
 		if i < 5 {
 			want[x.k] = x.v
@@ -362,13 +464,22 @@ func TestChartKindsEqualSQL(t *testing.T) {
 	// The RFM matrix: R分 × F分 with the average M分.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.RFM, Table: "客户"}, reports.Filters{})
 	r, f, m := e.col(t, "客户", "R分"), e.col(t, "客户", "F分"), e.col(t, "客户", "M分")
-	same(t, "rfm count", series(res, 0), e.sql(t, "SELECT "+r+", "+f+", COUNT(*) FROM "+ct+" WHERE "+r+" IS NOT NULL AND "+f+" IS NOT NULL GROUP BY 1, 2"))
-	same(t, "rfm avg M", series(res, 1), e.sql(t, "SELECT "+r+", "+f+", AVG("+m+") FROM "+ct+" WHERE "+r+" IS NOT NULL AND "+f+" IS NOT NULL GROUP BY 1, 2"))
+	// The scores are whole numbers: as integers, both databases write them alike (3, not 3.0).
+	scores := "CAST(" + r + " AS INTEGER), CAST(" + f + " AS INTEGER)"
+	same(t, "rfm count", series(res, 0), e.sql(t, "SELECT "+scores+", COUNT(*) FROM "+ct+" WHERE "+r+" IS NOT NULL AND "+f+" IS NOT NULL GROUP BY 1, 2"))
+	same(t, "rfm avg M", series(res, 1), e.sql(t, "SELECT "+scores+", AVG("+m+") FROM "+ct+" WHERE "+r+" IS NOT NULL AND "+f+" IS NOT NULL GROUP BY 1, 2"))
 
 	// Tier migration by month from the tier history.
 	res = e.preview(t, access.System, reports.Chart{Type: reports.Migration, Table: "客户", Dimensions: []reports.Dimension{{Field: "客户等级"}}}, reports.Filters{})
-	same(t, "migration", series(res, 0), e.sql(t, `SELECT substr(datetime(at, '+480 minutes'), 1, 7), COALESCE(from_value, ''), COALESCE(to_value, ''), COUNT(*)
-		FROM _tier_history WHERE table_id = ? AND field = ? GROUP BY 1, 2, 3`, cust.ID, cust.Field("客户等级").ID))
+	want = map[string]float64{}
+	for _, r := range e.rows(t, `SELECT at, COALESCE(from_value, ''), COALESCE(to_value, '') FROM _tier_history WHERE table_id = ? AND field = ?`,
+		cust.ID, cust.Field("客户等级").ID) {
+		want[label(local(t, r[0]), reports.Month)+"|"+keyText(r[1])+"|"+keyText(r[2])]++
+	}
+	if len(want) == 0 {
+		t.Fatal("no tier history")
+	}
+	same(t, "migration", series(res, 0), want)
 }
 
 // A member's charts count only the records they are 负责人 of.
@@ -548,7 +659,7 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
 		t.Fatal(err)
 	}
-	other, err := app.Open(filepath.Dir(e.a.DB.Path))
+	other, err := app.Open(e.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,5 +674,47 @@ func TestAlertNotifiesOnCrossing(t *testing.T) {
 	}
 	if len(notes) != 1 || notes[0].Title != "数据预警：流失预警客户数" || notes[0].Link != "/dashboards/"+d.ID {
 		t.Fatalf("the admin's inbox %+v, want one alert", notes)
+	}
+}
+
+// Two nodes checking the same alerts at the same moment tell each crossing once.
+func TestAlertToldOnceByTwoNodesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	admin, err := e.a.Users.Create(ctx, access.System, "boss@example.com", "boss-password", "老板", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := e.board["客户分级看板"]
+	base := *chartByTitle(t, d, "流失预警客户数")
+	const charts = 8
+	for i := range charts {
+		c := base
+		c.ID, c.Title = "", fmt.Sprintf("预警%d", i)
+		c.Alert = &reports.Alert{Op: "gte", Value: 0, Notify: []json.RawMessage{json.RawMessage(`"admin"`)}}
+		if _, err := e.a.Reports.SaveChart(ctx, access.System, &c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, err := app.Open(e.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetClock(func() time.Time { return today }, cst)
+	var wg sync.WaitGroup
+	for _, node := range []*app.App{e.a, other} {
+		wg.Go(func() { node.Reports.CheckAlerts(ctx) })
+	}
+	wg.Wait()
+	notes, _, err := e.a.Inbox.List(ctx, admin.ID, false, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != charts {
+		var titles []string
+		for _, n := range notes {
+			titles = append(titles, n.Title)
+		}
+		t.Fatalf("%d notifications for %d crossings: %v", len(notes), charts, titles)
 	}
 }

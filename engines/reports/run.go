@@ -89,19 +89,19 @@ func (e *Engine) indicator(ctx context.Context, p *plan, a access.Actor, f Filte
 	if ok {
 		in := e.dayRange(s.col(ref{Field: p.dateF}), p.dateF)
 		for _, m := range meas {
-			cols = append(cols, s.aggSQL(m, in(cur)))
+			cols = append(cols, s.aggSQL(e.DB.Dialect, m, in(cur)))
 		}
 		for _, m := range meas {
-			cols = append(cols, s.aggSQL(m, in(prev)))
+			cols = append(cols, s.aggSQL(e.DB.Dialect, m, in(prev)))
 		}
 		where = "(" + where + ") AND " + in([2]string{prev[0], cur[1]})
 	} else {
 		for _, m := range meas {
-			cols = append(cols, s.aggSQL(m, ""))
+			cols = append(cols, s.aggSQL(e.DB.Dialect, m, ""))
 		}
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(cols, ", "), s.from, where)
-	rows, err := e.query(ctx, q, s.args, 0, len(cols))
+	rows, err := e.query(ctx, q, s.args, nil, len(cols))
 	if err != nil {
 		return err
 	}
@@ -234,9 +234,11 @@ func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters,
 			return err
 		}
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
+			var f *schema.Field
+			if i >= 1 && i < n {
+				f = p.columns[i-1].Field
 			}
+			vals[i] = value(f, v)
 		}
 		if policy != nil {
 			rec := make(map[string]any, len(p.t.Fields))
@@ -267,22 +269,21 @@ func (e *Engine) migration(ctx context.Context, p *plan, a access.Actor, f Filte
 	if err != nil {
 		return err
 	}
-	_, off := e.Now().In(e.loc()).Zone()
-	at := fmt.Sprintf("datetime(h.at, '%+d minutes')", off/60)
-	q := fmt.Sprintf(`SELECT substr(%s, 1, 7), COALESCE(h.from_value, ''), COALESCE(h.to_value, ''), COUNT(*)
+	d, z := e.DB.Dialect, e.zone() // the moves' times (h.at) are UTC
+	q := fmt.Sprintf(`SELECT %s, COALESCE(h.from_value, ''), COALESCE(h.to_value, ''), COUNT(*)
 		FROM _tier_history h JOIN (SELECT id FROM %s WHERE %s) AS s ON s.id = h.record_id
-		WHERE h.table_id = ? AND h.field = ?`, at, store.Quote(p.t.SQLName()), where)
+		WHERE h.table_id = ? AND h.field = ?`, d.DateBucket("h.at", Month, z), store.Quote(p.t.SQLName()), where)
 	args = append(args, p.t.ID, p.dims[0].ref.Field.ID)
 	if f.From != "" {
-		q += " AND date(" + at + ") >= ?"
+		q += " AND " + d.DateBucket("h.at", Day, z) + " >= ?"
 		args = append(args, f.From)
 	}
 	if f.To != "" {
-		q += " AND date(" + at + ") <= ?"
+		q += " AND " + d.DateBucket("h.at", Day, z) + " <= ?"
 		args = append(args, f.To)
 	}
 	q += " GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC"
-	rows, err := e.query(ctx, q, args, 3, 1)
+	rows, err := e.query(ctx, q, args, make([]*schema.Field, 3), 1)
 	if err != nil {
 		return err
 	}

@@ -181,3 +181,93 @@ func TestAlertFormatsAmounts(t *testing.T) {
 		t.Fatalf("notifications %q, want one ending %q", n.got, want)
 	}
 }
+
+// Numbers read alike from either database: a dimension over a number field keys its bars
+// 12 and 12.5 (PostgreSQL's NUMERIC arrives as text such as "12.50"), sums and averages are
+// numbers, a detail table shows numbers and lists as SQLite gives them, and a top-N over
+// numbers or people folds the rest into 其他.
+func TestNumbersReadAlike(t *testing.T) {
+	a, err := app.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	var people []int64
+	for i := range 3 {
+		u, err := a.Users.Create(ctx, access.System, fmt.Sprintf("u%d@example.com", i), "member-password", fmt.Sprint("员工", i), "member")
+		if err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, u.ID)
+	}
+	tbl, err := a.Catalog.CreateTable(ctx, access.System, "", "订单", []*schema.Field{{Name: "订单名称", Type: schema.Text},
+		{Name: "单价", Type: schema.Money}, {Name: "数量", Type: schema.Number},
+		{Name: "渠道", Type: schema.MultiSelect, Options: []schema.Option{{Value: "线上"}, {Value: "门店"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 { // more orders without a price than of any one price: still not a top category
+		if _, err := a.Records.Create(ctx, access.System, tbl, records.Input{"订单名称": fmt.Sprint("无价", i), "负责人": people[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, price := range []float64{12, 12.5, 12.50, 3, 7.25, 12} {
+		if _, err := a.Records.Create(ctx, access.System, tbl, records.Input{"订单名称": fmt.Sprint("单", i), "单价": price,
+			"数量": float64(i) + 0.5, "渠道": []string{"线上", "门店"}, "负责人": people[i%3]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := a.Reports.Preview(ctx, access.System, &reports.Chart{Title: "按单价", Type: reports.Bar, Table: "订单",
+		Dimensions: []reports.Dimension{{Field: "单价"}}, Sort: "label",
+		Measures: []reports.Measure{{Agg: "count"}, {Agg: "sum", Field: "数量"}, {Agg: "avg", Field: "数量"}}}, reports.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(res.Rows)
+	got := string(b)
+	for _, want := range []string{`"keys":[3],"values":[1,3.5,3.5]`, `"keys":[7.25],"values":[1,4.5,4.5]`,
+		`"keys":[12],"values":[2,6,3]`, `"keys":[12.5],"values":[2,4,2]`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("rows %s lack %s", got, want)
+		}
+	}
+	for _, r := range res.Rows {
+		if _, ok := r.Keys[0].(float64); !ok && r.Keys[0] != nil {
+			t.Errorf("key %#v is not a number", r.Keys[0])
+		}
+		if r.Filter == nil {
+			t.Fatalf("row %v has no drill-down", r.Keys)
+		}
+		if n, err := a.Records.Count(ctx, access.System, tbl, r.Filter); err != nil || float64(n) != *r.Values[0] {
+			t.Errorf("bar %v counts %v, its drill-down lists %d (%v)", r.Keys, *r.Values[0], n, err)
+		}
+	}
+
+	for _, dim := range []string{"单价", "负责人"} {
+		res, err = a.Reports.Preview(ctx, access.System, &reports.Chart{Title: "前二", Type: reports.Pie, Table: "订单", Limit: 2,
+			Dimensions: []reports.Dimension{{Field: dim}}}, reports.Filters{})
+		if err != nil {
+			t.Fatalf("top 2 by %s: %v", dim, err)
+		}
+		if len(res.Rows) != 3 || res.Rows[2].Keys[0] != reports.Other || !res.Capped {
+			t.Errorf("top 2 by %s: %s", dim, mustJSON(res.Rows))
+		}
+	}
+
+	res, err = a.Reports.Preview(ctx, access.System, &reports.Chart{Title: "明细", Type: reports.Detail, Table: "订单",
+		Columns: []string{"单价", "数量", "渠道"}}, reports.Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(res.Rows[0].Keys), `[12,5.5,"[\"线上\",\"门店\"]"]`; got != want {
+		t.Errorf("detail row %s, want %s", got, want)
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

@@ -232,6 +232,11 @@ func (e *Engine) Opened(ctx context.Context, a access.Actor, table string, id in
 	}
 	at := e.Now().UTC().Format(time.RFC3339)
 	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// Two tabs opening the same record must not both insert it (PostgreSQL; SQLite's
+		// single writer runs one at a time).
+		if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprint("workbench.recent.", a.UserID)); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM _recent WHERE user_id = ? AND table_id = ? AND record_id = ?", a.UserID, t.ID, id); err != nil {
 			return err
 		}
