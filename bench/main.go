@@ -14,12 +14,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -52,6 +54,9 @@ func record(name, value, target, ref string) {
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() { fatalf("%v", <-interrupted) }()
 	must(os.RemoveAll(*work))
 	must(os.MkdirAll(*work, 0o755))
 	if *only == "rule-overhead" {
@@ -203,11 +208,23 @@ func must(err error) {
 	}
 }
 
-// atExit holds what the bench undoes before it exits, also when it fails: the PostgreSQL
-// server it started and the tierbase servers on it. cleanUp runs it, last added first.
-var atExit []func()
+// atExit holds what the bench undoes before it exits, also when it fails or is interrupted:
+// the PostgreSQL server it started and the tierbase servers on it. cleanUp runs it, last
+// added first.
+var (
+	atExit   []func()
+	atExitMu sync.Mutex
+)
+
+func onExit(f func()) {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	atExit = append(atExit, f)
+}
 
 func cleanUp() {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
 	for i := len(atExit) - 1; i >= 0; i-- {
 		atExit[i]()
 	}

@@ -79,7 +79,7 @@ func startPostgres() string {
 	must(os.Setenv("TIERBASE_PGTEST_STATE", *work+".pgtest.state"))
 	run("scripts/pgtest", "stop")
 	out := run("scripts/pgtest", "start")
-	atExit = append(atExit, func() {
+	onExit(func() {
 		cmd := exec.Command("scripts/pgtest", "stop")
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.Run()
@@ -107,7 +107,7 @@ func serve(bin, data string, port int) (*exec.Cmd, string) {
 	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", port))
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
 	must(srv.Start())
-	atExit = append(atExit, func() { stop(srv) })
+	onExit(func() { stop(srv) })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitUp(base)
 	return srv, base
