@@ -70,17 +70,28 @@ func grading(db shell, base, token string) {
 // references the figures are measured against.
 type shell struct {
 	name string   // as the figures say it: "sqlite3 shell", "psql"
-	argv []string // the command; the SQL comes last
+	argv []string // the command without the SQL
+	each string   // what comes before each statement
 }
 
-func sqlite3Shell(file string) shell { return shell{"sqlite3 shell", []string{"sqlite3", file}} }
+func sqlite3Shell(file string) shell { return shell{"sqlite3 shell", []string{"sqlite3", file}, ""} }
 
 func psqlShell(url string) shell {
-	return shell{"psql", []string{"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url, "-c"}}
+	return shell{"psql", []string{"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url}, "-c"}
 }
 
-// run runs the statements q and returns what they print, a row a line, columns as a|b.
-func (s shell) run(q string) string { return run(s.argv[0], append(s.argv[1:], q)...) }
+// run runs the statements (one or more per argument; a psql \ command alone in one) in one
+// process and returns what they print, a row a line, columns as a|b.
+func (s shell) run(statements ...string) string {
+	args := append([]string{}, s.argv[1:]...)
+	for _, q := range statements {
+		if s.each != "" {
+			args = append(args, s.each)
+		}
+		args = append(args, q)
+	}
+	return run(s.argv[0], args...)
+}
 
 // settle prepares table after an update of every row, so that the next timed update of every
 // row starts from the same state: on PostgreSQL a VACUUM makes the old row versions' space
