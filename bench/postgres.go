@@ -59,7 +59,7 @@ func postgres(bin string) {
 
 	// Two nodes on the one database, the clients split between them. They share the data
 	// directory (the keys of the 敏感 fields), as nodes of one machine would; load stops the
-	// bench at the first failed request, so a figure here means none failed.
+	// bench when a request failed, so a figure here means none did.
 	two, base2 := serve(bin, data, *port+3)
 	posted, _ = postRecords(token, base, base2)
 	record(fmt.Sprintf("the same POSTs to two nodes on the one database (c=%d split between them)", *conc), posted+", none failed", "report; no errors", "")
