@@ -14,12 +14,14 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -33,14 +35,18 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\" or \"graded-import\"")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\" or \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given)")
 )
 
 type row struct{ name, value, target, reference string }
 
 var results []row
 
+// prefix starts the name of every figure recorded: "PostgreSQL: " while that section runs.
+var prefix string
+
 func record(name, value, target, ref string) {
+	name = prefix + name
 	results = append(results, row{name, value, target, ref})
 	fmt.Fprintf(os.Stderr, "  %s: %s (target %s)\n", name, value, target)
 }
@@ -48,6 +54,9 @@ func record(name, value, target, ref string) {
 func main() {
 	flag.Parse()
 	log.SetFlags(0)
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	go func() { fatalf("%v", <-interrupted) }()
 	must(os.RemoveAll(*work))
 	must(os.MkdirAll(*work, 0o755))
 	if *only == "rule-overhead" {
@@ -57,6 +66,14 @@ func main() {
 	}
 	bin := filepath.Join(*work, "tierbase")
 	run("go", "build", "-o", bin, "./cmd/tierbase")
+	if *only == "postgres" {
+		if *peers != "" {
+			pocketbase()
+		}
+		postgres(bin)
+		printResults()
+		return
+	}
 	if *only == "graded-import" {
 		csvPath := filepath.Join(*work, "customers.csv")
 		writeCustomers(csvPath, *importN)
@@ -92,7 +109,7 @@ func main() {
 	token := login(base)
 	firstRFM(base, token, started)
 	if *only == "dashboards" {
-		dashboards(filepath.Join(data, "tierbase.db"), base, token)
+		dashboards(sqlite3Shell(filepath.Join(data, "tierbase.db")), base, token)
 		printResults()
 		return
 	}
@@ -102,33 +119,14 @@ func main() {
 		printResults()
 		return
 	}
-	customersURL := base + "/api/tables/" + url.PathEscape("客户") + "/records"
-
-	// 3. Filtered, sorted page of 50 from the 1M-row table, total skipped (c=1, after warm-up).
-	q := url.Values{}
-	q.Set("filter", `{"field":"累计消费金额","op":"gt","value":10000}`)
-	q.Set("sort", "-累计消费金额")
-	q.Set("limit", "50")
-	q.Set("skipTotal", "1")
-	listURL := customersURL + "?" + q.Encode()
-	load(listURL, token, "GET", nil, 20, 1)
-	lat, rate := load(listURL, token, "GET", nil, *lists, 1)
-	record(fmt.Sprintf("GET filtered+sorted page of 50 from %d 客户 (c=1, skipTotal)", *customers),
-		fmt.Sprintf("p50 %.2f / p90 %.2f / p99 %.2f ms (%.0f req/s)", pct(lat, 50), pct(lat, 90), pct(lat, 99), rate), "p99 ≤ 5 ms", "PocketBase on 200k rows: p99 4.5–4.9 ms")
-	lat, rate = load(listURL, token, "GET", nil, *lists, 10)
-	record("same GET at c=10", fmt.Sprintf("%.0f req/s, p50 %.2f / p99 %.2f ms", rate, pct(lat, 50), pct(lat, 99)), "", "PocketBase: 735 req/s, p99 50–60 ms")
+	// 3. Filtered, sorted page of 50 from the 1M-row table, total skipped.
+	listFigures(base, token)
 
 	// 4. Single-record POSTs at concurrency 50 with auth, into an empty table like the peers'.
 	createTable(base, token)
-	postURL := base + "/api/tables/bench_customers/records"
-	bodies := make([][]byte, *posts)
-	for i := range bodies {
-		bodies[i] = []byte(fmt.Sprintf(`{"code":"C%07d","name":"测试客户%d有限公司","phone":"138%08d","source":"官网","industry":"制造业","region":"浙江","first_buy":"2025-03-0%d","last_buy":"2026-11-1%d","amount":%d.5,"freq":%d}`,
-			i, i, i, 1+i%9, i%10, 1000+i%50000, i%20))
-	}
-	lat, rate = load(postURL, token, "POST", bodies, *posts, *conc)
-	record(fmt.Sprintf("single-record POST, c=%d, auth on, %d records", *conc, *posts),
-		fmt.Sprintf("%.0f rec/s (p50 %.1f / p99 %.1f ms)", rate, pct(lat, 50), pct(lat, 99)), "≥ 1.2× PocketBase (≈ ≥ 3,300/s)", "PocketBase 2,530–2,818 rec/s; NocoDB 82–97")
+	posted, _ := postRecords(token, base)
+	record(fmt.Sprintf("single-record POST, c=%d, auth on, %d records", *conc, *posts), posted,
+		"≥ 1.2× PocketBase (≈ ≥ 3,300/s)", "PocketBase 2,530–2,818 rec/s; NocoDB 82–97")
 
 	// 5. Memory of the server serving the 1M table.
 	record("server RSS after the above", fmt.Sprintf("%d MB", rssMB(srv.Process.Pid)), "≤ 200 MB", "")
@@ -137,9 +135,10 @@ func main() {
 	backupWhileWriting(filepath.Join(data, "tierbase.db"), base, token, *conc)
 
 	// 7. Grading the 1M customers.
-	grading(filepath.Join(data, "tierbase.db"), base, token)
+	db := sqlite3Shell(filepath.Join(data, "tierbase.db"))
+	grading(db, base, token)
 	ruleOverhead(5000)
-	dashboards(filepath.Join(data, "tierbase.db"), base, token)
+	dashboards(db, base, token)
 	rfm(filepath.Join(data, "tierbase.db"), base, token) // last: it adds orders
 
 	srv.Process.Kill()
@@ -148,12 +147,52 @@ func main() {
 
 	transfers(bin)
 
+	// PocketBase before PostgreSQL: the POSTs on PostgreSQL are compared with its figure.
 	if *peers != "" {
 		pocketbase()
 	}
+	postgres(bin)
 
 	printResults()
 }
+
+// listFigures measures the filtered, sorted page of 50 from 客户 (total skipped) of the
+// server at base: at c=1 after a warm-up, then at c=10.
+func listFigures(base, token string) {
+	q := url.Values{}
+	q.Set("filter", `{"field":"累计消费金额","op":"gt","value":10000}`)
+	q.Set("sort", "-累计消费金额")
+	q.Set("limit", "50")
+	q.Set("skipTotal", "1")
+	listURL := base + "/api/tables/" + url.PathEscape("客户") + "/records?" + q.Encode()
+	load(listURL, token, "GET", nil, 20, 1)
+	lat, rate := load(listURL, token, "GET", nil, *lists, 1)
+	record(fmt.Sprintf("GET filtered+sorted page of 50 from %d 客户 (c=1, skipTotal)", *customers),
+		fmt.Sprintf("p50 %.2f / p90 %.2f / p99 %.2f ms (%.0f req/s)", pct(lat, 50), pct(lat, 90), pct(lat, 99), rate), "p99 ≤ 5 ms", "PocketBase on 200k rows: p99 4.5–4.9 ms")
+	lat, rate = load(listURL, token, "GET", nil, *lists, 10)
+	record("same GET at c=10", fmt.Sprintf("%.0f req/s, p50 %.2f / p99 %.2f ms", rate, pct(lat, 50), pct(lat, 99)), "", "PocketBase: 735 req/s, p99 50–60 ms")
+}
+
+// postRecords sends *posts single-record POSTs into bench_customers (see createTable) at
+// concurrency *conc, the clients spread evenly over the servers at bases, and says how fast
+// (and returns the rate).
+func postRecords(token string, bases ...string) (string, float64) {
+	bodies := make([][]byte, *posts)
+	for i := range bodies {
+		bodies[i] = []byte(fmt.Sprintf(`{"code":"C%07d","name":"测试客户%d有限公司","phone":"138%08d","source":"官网","industry":"制造业","region":"浙江","first_buy":"2025-03-0%d","last_buy":"2026-11-1%d","amount":%d.5,"freq":%d}`,
+			i, i, i, 1+i%9, i%10, 1000+i%50000, i%20))
+	}
+	var urls []string
+	for _, b := range bases {
+		urls = append(urls, b+"/api/tables/bench_customers/records")
+	}
+	lat, rate := loadOn(urls, token, "POST", bodies, *posts, *conc)
+	return fmt.Sprintf("%.0f rec/s (p50 %.1f / p99 %.1f ms)", rate, pct(lat, 50), pct(lat, 99)), rate
+}
+
+// pocketbaseRate is PocketBase's single-record POST rate in this run (0 when it did not run):
+// the figure on PostgreSQL is compared with it.
+var pocketbaseRate float64
 
 // printResults prints the figures as a Markdown table for BENCHMARKS.md.
 func printResults() {
@@ -165,8 +204,36 @@ func printResults() {
 
 func must(err error) {
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
+}
+
+// atExit holds what the bench undoes before it exits, also when it fails or is interrupted:
+// the PostgreSQL server it started and the tierbase servers on it. cleanUp runs it, last
+// added first.
+var (
+	atExit   []func()
+	atExitMu sync.Mutex
+)
+
+func onExit(f func()) {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	atExit = append(atExit, f)
+}
+
+func cleanUp() {
+	atExitMu.Lock()
+	defer atExitMu.Unlock()
+	for i := len(atExit) - 1; i >= 0; i-- {
+		atExit[i]()
+	}
+	atExit = nil
+}
+
+func fatalf(format string, v ...any) {
+	cleanUp()
+	log.Fatalf(format, v...)
 }
 
 func run(name string, args ...string) string {
@@ -174,7 +241,7 @@ func run(name string, args ...string) string {
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
-		log.Fatalf("%s %v: %v\n%s", name, args, err, buf.String())
+		fatalf("%s %v: %v\n%s", name, args, err, buf.String())
 	}
 	return buf.String()
 }
@@ -197,7 +264,7 @@ func waitUp(base string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	log.Fatal("server did not start")
+	fatalf("server did not start")
 }
 
 func login(base string) string {
@@ -220,18 +287,25 @@ func createTable(base, token string) {
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 201 {
-		log.Fatalf("create table: %d %s", resp.StatusCode, b)
+		fatalf("create table: %d %s", resp.StatusCode, b)
 	}
 }
 
 // load sends n requests with c workers and returns the latencies (ms) and the rate.
 func load(u, token, method string, bodies [][]byte, n, c int) ([]float64, float64) {
+	return loadOn([]string{u}, token, method, bodies, n, c)
+}
+
+// loadOn is load with the workers spread over the URLs, as a load balancer would: worker w
+// sends to urls[w % len(urls)].
+func loadOn(urls []string, token, method string, bodies [][]byte, n, c int) ([]float64, float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
 	lat := make([]float64, n)
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range c {
+	for w := range c {
+		u := urls[w%len(urls)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -267,7 +341,7 @@ func load(u, token, method string, bodies [][]byte, n, c int) ([]float64, float6
 	wg.Wait()
 	rate := float64(n) / time.Since(start).Seconds()
 	if f := failed.Load(); f > 0 {
-		log.Fatalf("%d of %d requests failed", f, n)
+		fatalf("%d of %d requests failed", f, n)
 	}
 	return lat, rate
 }
@@ -315,6 +389,7 @@ func pocketbase() {
 		}
 		switch d["label"] {
 		case "pb_create":
+			pocketbaseRate, _ = strconv.ParseFloat(d["req_s"], 64)
 			record("PocketBase, same run: single-record POST c=50", d["req_s"]+" rec/s (p99 "+d["p99_ms"]+" ms)", "", "reference")
 		case "pb_list_c1":
 			record("PocketBase, same run: filtered list on 200k rows, c=1", "p50 "+d["p50_ms"]+" / p99 "+d["p99_ms"]+" ms", "", "reference")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log"
 	"sync"
 	"time"
 
@@ -71,7 +70,7 @@ func policy(data string) {
 	mu, _ := a.Users.Get(manager)
 	me := a.Users.ActorOf(mu)
 	if n := len(me.Grants.SubDepartmentUsers); n != 101 {
-		log.Fatalf("the manager's subtree holds %d people, want 101", n)
+		fatalf("the manager's subtree holds %d people, want 101", n)
 	}
 	admin := access.Actor{UserID: people[0].ID, Role: access.RoleAdmin}
 	var seller access.Actor // 李娜, 销售 (仅本人): an eighth of the 客户 are hers
@@ -93,7 +92,7 @@ func policy(data string) {
 			for i := range lat {
 				t0 := time.Now()
 				if _, err := a.Records.List(ctx, ac.a, t, q); err != nil {
-					log.Fatal(err)
+					fatalf("%v", err)
 				}
 				lat[i] = float64(time.Since(t0).Microseconds()) / 1000
 			}
@@ -121,7 +120,7 @@ func policy(data string) {
 				go func() {
 					defer wg.Done()
 					if _, err := a.Reports.Data(ctx, ac.a, c.ID, reports.Filters{}); err != nil {
-						log.Fatal(err)
+						fatalf("%v", err)
 					}
 				}()
 			}

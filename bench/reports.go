@@ -13,16 +13,16 @@ import (
 )
 
 // dashboards measures the report engine on the demo's customers: the tier pie (uncached, via
-// the editor's preview) against a hand-written GROUP BY in the sqlite3 shell, and the whole
+// the editor's preview) against a hand-written GROUP BY in the database's shell, and the whole
 // 客户分级看板 — all its charts at once, as the UI asks for them — cold (right after a write)
 // and warm (unchanged data, from the cache).
-func dashboards(db, base, token string) {
-	id := func(q string) string { return strings.TrimSpace(run("sqlite3", db, q)) }
+func dashboards(db shell, base, token string) {
+	id := func(q string) string { return strings.TrimSpace(db.run(q)) }
 	table := id("SELECT id FROM _tables WHERE name = '客户'")
 	tier := id(fmt.Sprintf("SELECT id FROM _fields WHERE table_id = '%s' AND name = '客户等级'", table))
 	n := id(`SELECT COUNT(*) FROM "t_` + table + `"`)
-	ref := median(3, func() { run("sqlite3", db, fmt.Sprintf(`SELECT "%s", COUNT(*) FROM "t_%s" GROUP BY 1`, tier, table)) })
-	record(fmt.Sprintf("reference: hand-written `SELECT 客户等级, COUNT(*) … GROUP BY 1` over %s 客户 (sqlite3 shell)", n), fmt.Sprintf("%.2f s", ref), "", "reference")
+	ref := median(3, func() { db.run(fmt.Sprintf(`SELECT "%s", COUNT(*) FROM "t_%s" GROUP BY 1`, tier, table)) })
+	record(fmt.Sprintf("reference: hand-written `SELECT 客户等级, COUNT(*) … GROUP BY 1` over %s 客户 (%s)", n, db.name), fmt.Sprintf("%.2f s", ref), "", "reference")
 
 	pie := []byte(`{"chart":{"title":"客户等级分布","type":"pie","table":"客户","dimensions":[{"field":"客户等级"}],"measures":[{"agg":"count"}]}}`)
 	secs := median(3, func() { post(base+"/api/charts/preview", token, pie, nil) })

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -87,7 +86,7 @@ func gradedImport(bin, csvPath string, n int) {
 				graded, gradedRSS = append(graded, secs), max(gradedRSS, rss)
 				out := run("sqlite3", filepath.Join(data, "tierbase.db"), "SELECT COUNT(*) FROM _tier_history")
 				if strings.TrimSpace(out) != strconv.Itoa(n) {
-					log.Fatalf("graded import: %s tier history rows for %d customers", strings.TrimSpace(out), n)
+					fatalf("graded import: %s tier history rows for %d customers", strings.TrimSpace(out), n)
 				}
 			} else {
 				plain = append(plain, secs)
@@ -183,12 +182,12 @@ func httpImport(bin, csvPath string, n int) {
 		doJSON(req, 200, &st)
 		if st.State == "done" {
 			if st.Result.Inserted != n {
-				log.Fatalf("HTTP import inserted %d of %d", st.Result.Inserted, n)
+				fatalf("HTTP import inserted %d of %d", st.Result.Inserted, n)
 			}
 			break
 		}
 		if st.State == "failed" {
-			log.Fatalf("HTTP import failed: %+v", st)
+			fatalf("HTTP import failed: %+v", st)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -204,7 +203,7 @@ func doJSON(req *http.Request, status int, v any) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode != status {
-		log.Fatalf("%s %s: %d %s", req.Method, req.URL, res.StatusCode, b)
+		fatalf("%s %s: %d %s", req.Method, req.URL, res.StatusCode, b)
 	}
 	if v != nil {
 		must(json.Unmarshal(b, v))
