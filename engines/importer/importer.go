@@ -286,6 +286,11 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		return res, err
 	}
 	res.Committed = true
+	if res.Inserted >= 10_000 {
+		if err := im.DB.Analyze(ctx, t.SQLName()); err != nil {
+			return res, err
+		}
+	}
 	return res, nil
 }
 

@@ -107,7 +107,14 @@ func Demo(ctx context.Context, db *store.DB, cat *schema.Catalog, us *users.Serv
 		sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders = w.inserts[0].Count(), w.inserts[1].Count(), w.inserts[2].Count(), w.inserts[3].Count()
 		return w.saveSequences(ctx, tx)
 	})
-	return sum, err
+	if err != nil {
+		return sum, err
+	}
+	var names []string
+	for _, t := range tables {
+		names = append(names, t.SQLName())
+	}
+	return sum, db.Analyze(ctx, names...)
 }
 
 func dayOf(t time.Time) time.Time {
