@@ -338,7 +338,7 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 		case p.status == 503 && strings.Contains(p.body, "db_unavailable"):
 			unavailable++
 			slowest = max(slowest, p.took)
-			if p.took > 3*time.Second {
+			if p.took > 5*time.Second { // a request that hung would take until PostgreSQL is back, or the client's 15 s
 				t.Errorf("%s: 503 after %v, want it fast", p.name, p.took)
 			}
 		case p.err != nil && p.node == 0 && p.phase == 0:
