@@ -223,7 +223,7 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 	}()
 
 	// 50 clients, each posting to the nodes in turn (only to B once A is gone, as a load
-	// balancer would), a little more gently after a failure.
+	// balancer would), resting 0.1 s after a failure.
 	var (
 		phase   atomic.Int32 // 0 both nodes, 1 A killed, 2 PostgreSQL restarting, 3 after
 		killed  atomic.Bool
@@ -261,7 +261,7 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 				posts = append(posts, p)
 				mu.Unlock()
 				if p.status != 201 {
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(100 * time.Millisecond)
 				}
 			}
 		})
@@ -314,10 +314,12 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 	orphans := count(ownedByA)
 	t.Logf("node A killed (SIGKILL) holding %d side-effect jobs; %d customers created before", orphans, created(0))
 
-	// B alone, then PostgreSQL stopped (fast, as an administrator's restart) and started again.
+	// B alone, then PostgreSQL stopped (fast, as an administrator's restart) and started again
+	// after down: longer than a request may take, so that one waiting for PostgreSQL shows.
+	const down, fast = 6 * time.Second, 4 * time.Second
 	until("node B serving alone", 10*time.Second, func() bool { return created(1) >= 200 })
 	phase.Store(2)
-	if err := restart(time.Second); err != nil {
+	if err := restart(down); err != nil {
 		t.Fatal(err)
 	}
 	phase.Store(3)
@@ -327,20 +329,20 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 	until("more records after the restart", 10*time.Second, func() bool { return created(3) >= 200 })
 	stopClients()
 
-	// What each client saw: 201, or 503 (fast) while PostgreSQL was away; no answer only from
-	// the killed node.
+	// What each client saw: 201, or 503 while PostgreSQL was away, fast either way; no answer
+	// only from the killed node.
 	var ok, unavailable, lost int
 	var slowest time.Duration
 	for _, p := range posts {
+		if p.phase == 2 && p.took > fast || p.status == 503 && p.took > fast {
+			t.Errorf("%s: %d after %v while PostgreSQL was away, want an answer within %v", p.name, p.status, p.took, fast)
+		}
 		switch {
 		case p.status == 201 && p.id > 0:
 			ok++
 		case p.status == 503 && strings.Contains(p.body, "db_unavailable"):
 			unavailable++
 			slowest = max(slowest, p.took)
-			if p.took > 5*time.Second { // a request that hung would take until PostgreSQL is back, or the client's 15 s
-				t.Errorf("%s: 503 after %v, want it fast", p.name, p.took)
-			}
 		case p.err != nil && p.node == 0 && p.phase == 0:
 			lost++ // in flight when A was killed (or sent to it just before)
 		default:
