@@ -18,7 +18,8 @@ PG_PACKAGES = ./platform/store/ ./platform/jobs/ ./core/cond/ ./core/schema/ ./c
 gotest-pg:
 	@eval "$$(scripts/pgtest start)"; $(GO) test -race -count=1 $(PG_PACKAGES) && \
 		$(GO) test -count=1 -run 'TestPostgresRefusedUntilPorted|TestCachesAcrossNodes' ./app/ && \
-		$(GO) test -count=1 -run TestDatabaseUnreachable ./api/; status=$$?; scripts/pgtest stop; exit $$status
+		$(GO) test -count=1 -run TestDatabaseUnreachable ./api/ && \
+		$(GO) test -count=1 -run TestTwoNodesKillAndRestart ./cmd/tierbase/; status=$$?; scripts/pgtest stop; exit $$status
 
 ## ui: build the web UI into ui/dist (embedded in the binary; commit the result)
 ui:

@@ -77,6 +77,7 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"export", "--data", dir, "--table", "客户", "--filter", "{bad", "out.csv"}, "筛选条件无效"},
 		{[]string{"serve", "--data", dir, "--backup-every", "90s"}, "give whole minutes"},
 		{[]string{"serve", "--data", dir, "--backup-every", "24h", "--backup-keep", "0"}, "keep at least 1"},
+		{[]string{"serve", "--data", dir, "--job-lease", "100ms"}, "--job-lease 100ms: give at least 1s"},
 		{[]string{"restore"}, "usage: tierbase restore FILE"},
 		{[]string{"restore", "a.db", "b.db"}, `unexpected argument "b.db"`},
 	}

@@ -31,11 +31,15 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	dailyText := fs.String("daily-at", "01:00", "local time of the daily pass that re-grades and re-tags as days go by (HH:MM)")
 	backupEvery := fs.Duration("backup-every", 0, "back the database up into <data>/backups at this interval, e.g. 24h (0: no scheduled backups)")
 	backupKeep := fs.Int("backup-keep", 7, "how many scheduled backups to keep (the oldest beyond are deleted)")
+	lease := fs.Duration("job-lease", 5*time.Minute, "how long a node holds a background job it took; a job of a node that died is taken over by another node after this")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *backupEvery < 0 || *backupEvery > 0 && *backupEvery%time.Minute != 0 || *backupKeep < 1 {
 		return fmt.Errorf("--backup-every %v --backup-keep %d: give whole minutes such as 24h or 6h, and keep at least 1", *backupEvery, *backupKeep)
+	}
+	if *lease < time.Second {
+		return fmt.Errorf("--job-lease %v: give at least 1s, e.g. 5m", *lease)
 	}
 	dailyAt, err := time.Parse("15:04", *dailyText)
 	if err != nil {
@@ -95,6 +99,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if *backupEvery > 0 {
 		a.BackupEvery(*backupEvery, *backupKeep)
 	}
+	a.Jobs.Lease = *lease
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
 	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.

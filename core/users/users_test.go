@@ -176,3 +176,48 @@ func TestEmailIgnoresCase(t *testing.T) {
 		t.Errorf("the same email in another case: %v", err)
 	}
 }
+
+// A Reload (another node changed people) while every connection of the pool is held by a
+// transaction that is about to look a person up: the lookups and the reload both finish.
+// Holding the lock while waiting for a connection, Reload waited for those transactions as
+// they waited for it, and the node hung.
+func TestReloadBesideTransactionsHoldingThePool(t *testing.T) {
+	us, dir := open(t)
+	db := openedDB(dir)
+	if db.Dialect != store.Postgres {
+		t.Skip("on SQLite, transactions run on the writer's connection, not in the pool Reload reads from")
+	}
+	boss, err := us.Create(ctx, access.System, "boss@example.com", "password-1", "老板", users.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, gate := make(chan struct{}), make(chan struct{})
+	var txs sync.WaitGroup
+	for range db.R.Stats().MaxOpenConnections {
+		txs.Go(func() {
+			db.Tx(ctx, func(tx *sql.Tx) error {
+				held <- struct{}{}
+				<-gate
+				us.Get(boss.ID)
+				return nil
+			})
+		})
+	}
+	for range db.R.Stats().MaxOpenConnections {
+		<-held
+	}
+	reloaded := make(chan error, 1)
+	go func() { reloaded <- us.Reload(ctx) }()
+	time.Sleep(100 * time.Millisecond) // Reload waits for a connection
+	close(gate)
+	done := make(chan struct{})
+	go func() { txs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the transactions still wait for the person after 10 s (Reload holds the lock, waiting for a connection)")
+	}
+	if err := <-reloaded; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -504,16 +504,20 @@ func (q *Queue) idle(ctx context.Context) time.Duration {
 	return min(max(time.UnixMilli(next.Int64).Sub(q.Now()), 10*time.Millisecond), q.Poll)
 }
 
+// tick ticks the minute the process starts in, then each minute as it begins. The start's
+// tick makes a node that (re)starts within a scheduled minute — the daily pass's, a cron
+// rule's — do that minute's work rather than skip it; the slot's key keeps it to one job when
+// another node, or this one before a restart, ticked the minute already.
 func (q *Queue) tick(ctx context.Context) {
 	for {
+		if err := q.Tick(ctx, q.Now()); err != nil && ctx.Err() == nil {
+			log.Printf("jobs: schedule: %v", err)
+		}
 		now := q.Now()
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(now.Truncate(time.Minute).Add(time.Minute).Sub(now)):
-		}
-		if err := q.Tick(ctx, q.Now()); err != nil && ctx.Err() == nil {
-			log.Printf("jobs: schedule: %v", err)
 		}
 	}
 }

@@ -408,6 +408,35 @@ func TestTickOncePerSlot(t *testing.T) {
 	}
 }
 
+// A process that starts within a minute ticks that minute at once (the daily pass's minute is
+// not skipped by a restart within it), and a restart in the same minute queues nothing again.
+func TestRunTicksTheMinuteItStartsIn(t *testing.T) {
+	db := open(t, t.TempDir())
+	c := newClock()
+	c.add(42 * time.Second) // 09:00:42: the next minute is far off for a clock that stands still
+	for range 2 {           // a start, then a restart within the minute
+		q := c.queue(db)
+		q.Handle("report", effect("q"))
+		q.Every(func(ctx context.Context, tx *sql.Tx, minute time.Time) error {
+			_, err := q.Enqueue(ctx, tx, "report", "report:"+minute.Format(time.RFC3339), minute.Format("15:04"), minute)
+			return err
+		})
+		ctx, stop := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { q.Run(ctx); close(stopped) }()
+		deadline := time.Now().Add(5 * time.Second)
+		for count(t, db, "SELECT COUNT(*) FROM _jobs WHERE state = 'done'") == 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // time enough for a second run, were there one
+		stop()
+		<-stopped
+	}
+	if got := joined(t, db, "SELECT job FROM effects"); got != `"09:00"` {
+		t.Fatalf("effects %s, want the 09:00 job once", got)
+	}
+}
+
 // A job enqueued by this process runs as soon as its transaction commits, not at the next poll.
 func TestWakeAfterCommit(t *testing.T) {
 	db := open(t, t.TempDir())
