@@ -1,7 +1,6 @@
 package api
 
 import (
-	"net"
 	"net/http"
 	"time"
 
@@ -54,20 +53,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 // signIn checks the credentials and answers the new session.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, c credentials) error {
-	client, _, _ := net.SplitHostPort(r.RemoteAddr)
-	sess, err := s.Users.Login(r.Context(), c.Email, c.Password, client)
+	sess, err := s.Users.Login(r.Context(), c.Email, c.Password, s.clientAddr(r))
 	if err != nil {
 		return err
 	}
-	return s.signedIn(w, sess)
+	return s.signedIn(w, r, sess)
 }
 
-func (s *Server) signedIn(w http.ResponseWriter, sess users.Session) error {
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request, sess users.Session) error {
 	exp := time.Now().Add(users.SessionTTL)
+	secure := s.viaHTTPS(r)
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", Expires: exp,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: sess.CSRF, Path: "/", Expires: exp,
-		SameSite: http.SameSiteLaxMode, Secure: s.SecureCookies})
+		SameSite: http.SameSiteLaxMode, Secure: secure})
 	return writeJSON(w, 200, map[string]any{"token": sess.Token, "user": sess.User})
 }
 

@@ -64,7 +64,7 @@ func (s *Server) downloadBackup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = audit.Record(r.Context(), s.Records.DB, audit.Event{UserID: a.UserID, Action: audit.Backup, Client: r.RemoteAddr,
+	err = audit.Record(r.Context(), s.Records.DB, audit.Event{UserID: a.UserID, Action: audit.Backup, Client: s.clientAddr(r),
 		Detail: map[string]any{"name": name, "download": true}})
 	if err != nil {
 		return err

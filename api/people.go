@@ -146,7 +146,7 @@ func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.signedIn(w, sess)
+	return s.signedIn(w, r, sess)
 }
 
 // updateMe changes the signed-in person's own name.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log"
 	"net/http"
+	"net/netip"
 	"path"
 	"strconv"
 	"strings"
@@ -53,6 +54,9 @@ type Server struct {
 	Backups *backup.Dir
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
+	// TrustedProxies are the proxies (nginx) whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed: the client's address and HTTPS come from them (clientAddr).
+	TrustedProxies []netip.Prefix
 
 	live streams // open notification streams (logout and shutdown end them)
 }

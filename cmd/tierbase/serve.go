@@ -8,9 +8,11 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"tierbase/core/access"
 	"time"
@@ -32,7 +34,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	backupEvery := fs.Duration("backup-every", 0, "back the database up into <data>/backups at this interval, e.g. 24h (0: no scheduled backups)")
 	backupKeep := fs.Int("backup-keep", 7, "how many scheduled backups to keep (the oldest beyond are deleted)")
 	lease := fs.Duration("job-lease", 5*time.Minute, "how long a node holds a background job it took; a job of a node that died is taken over by another node after this")
+	proxiesText := fs.String("trusted-proxy", "", "addresses or networks of the proxies in front (nginx), comma-separated, e.g. 127.0.0.1,10.0.0.0/8: their X-Forwarded-For gives the client's address and X-Forwarded-Proto https marks cookies Secure")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	proxies, err := parseProxies(*proxiesText)
+	if err != nil {
 		return err
 	}
 	if *backupEvery < 0 || *backupEvery > 0 && *backupEvery%time.Minute != 0 || *backupKeep < 1 {
@@ -94,6 +101,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Backups = a.Backups()
 	srv.Org = a.Org
 	srv.Workbench = a.Workbench
+	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()
 	if *backupEvery > 0 {
@@ -132,4 +140,25 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		hs.Shutdown(c)
 	}
 	return nil
+}
+
+// parseProxies reads --trusted-proxy: addresses (one host each) or networks, comma-separated.
+func parseProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(text, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if a, err := netip.ParseAddr(part); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q: give addresses or networks such as 127.0.0.1 or 10.0.0.0/8, separated by commas", part)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
