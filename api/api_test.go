@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -34,6 +36,17 @@ const (
 	adminPassword = "admin-password"
 	adminName     = "管理员"
 )
+
+// onPostgres tells whether the suite runs on PostgreSQL (TIERBASE_TEST_PG set).
+func onPostgres() bool { return os.Getenv(store.TestServerEnv) != "" }
+
+// sqliteOnly skips a test of SQLite's own machinery when the suite runs on PostgreSQL.
+func sqliteOnly(t *testing.T, why string) {
+	t.Helper()
+	if onPostgres() {
+		t.Skip(why)
+	}
+}
 
 // newApp opens the app on a fresh SQLite file, on the tests' clock, and the API over it.
 func newApp(t *testing.T) (*app.App, *api.Server) {
