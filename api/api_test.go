@@ -40,15 +40,7 @@ const (
 // onPostgres tells whether the suite runs on PostgreSQL (TIERBASE_TEST_PG set).
 func onPostgres() bool { return os.Getenv(store.TestServerEnv) != "" }
 
-// sqliteOnly skips a test of SQLite's own machinery when the suite runs on PostgreSQL.
-func sqliteOnly(t *testing.T, why string) {
-	t.Helper()
-	if onPostgres() {
-		t.Skip(why)
-	}
-}
-
-// newApp opens the app on a fresh SQLite file, on the tests' clock, and the API over it.
+// newApp opens the app on a fresh database (SQLite, or PostgreSQL with TIERBASE_TEST_PG), on the tests' clock, and the API over it.
 func newApp(t *testing.T) (*app.App, *api.Server) {
 	t.Helper()
 	a, err := app.Open(t.TempDir())
@@ -61,7 +53,7 @@ func newApp(t *testing.T) (*app.App, *api.Server) {
 		Reports: a.Reports, Workbench: a.Workbench, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
 }
 
-// newServer starts the real handler on a fresh SQLite file and returns its base URL.
+// newServer starts the real handler on a fresh database and returns its base URL.
 func newServer(t *testing.T) string {
 	t.Helper()
 	a, srv := newApp(t)
