@@ -43,7 +43,13 @@ func onPostgres() bool { return os.Getenv(store.TestServerEnv) != "" }
 // newApp opens the app on a fresh database (SQLite, or PostgreSQL with TIERBASE_TEST_PG), on the tests' clock, and the API over it.
 func newApp(t *testing.T) (*app.App, *api.Server) {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	return newAppOn(t, app.Open)
+}
+
+// newAppOn is newApp on the database open chooses for a fresh data directory.
+func newAppOn(t *testing.T, open func(dir string) (*app.App, error)) (*app.App, *api.Server) {
+	t.Helper()
+	a, err := open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
