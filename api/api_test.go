@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -35,10 +37,19 @@ const (
 	adminName     = "管理员"
 )
 
-// newApp opens the app on a fresh SQLite file, on the tests' clock, and the API over it.
+// onPostgres tells whether the suite runs on PostgreSQL (TIERBASE_TEST_PG set).
+func onPostgres() bool { return os.Getenv(store.TestServerEnv) != "" }
+
+// newApp opens the app on a fresh database (SQLite, or PostgreSQL with TIERBASE_TEST_PG), on the tests' clock, and the API over it.
 func newApp(t *testing.T) (*app.App, *api.Server) {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	return newAppOn(t, app.Open)
+}
+
+// newAppOn is newApp on the database open chooses for a fresh data directory.
+func newAppOn(t *testing.T, open func(dir string) (*app.App, error)) (*app.App, *api.Server) {
+	t.Helper()
+	a, err := open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +59,7 @@ func newApp(t *testing.T) (*app.App, *api.Server) {
 		Reports: a.Reports, Workbench: a.Workbench, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
 }
 
-// newServer starts the real handler on a fresh SQLite file and returns its base URL.
+// newServer starts the real handler on a fresh database and returns its base URL.
 func newServer(t *testing.T) string {
 	t.Helper()
 	a, srv := newApp(t)

@@ -48,6 +48,16 @@ func TestBackupsAPI(t *testing.T) {
 	if list := items(admin.get("/api/backups").must(t, 200)); len(list) != 0 {
 		t.Fatalf("backups at first: %v", list)
 	}
+	if onPostgres() { // the data is in PostgreSQL: backups are pg_dump's, the API says so
+		e := admin.post("/api/backups", nil).wantError(t, 409, "backup_postgres")
+		if !strings.Contains(str(e["message"]), "pg_dump") {
+			t.Errorf("message %v", e["message"])
+		}
+		if list := items(admin.get("/api/backups").must(t, 200)); len(list) != 0 {
+			t.Fatalf("backups on PostgreSQL: %v", list)
+		}
+		return
+	}
 	made := admin.post("/api/backups", nil).must(t, 201)
 	name := str(made["name"])
 	if !strings.HasPrefix(name, "tierbase-") || num(made["size"]) < 4096 {

@@ -180,7 +180,15 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 		if f.Sensitive {
 			return "", sensitiveOp(f, "sort")
 		}
-		keys = append(keys, store.Quote(f.Column())+" "+dir)
+		key := store.Quote(f.Column())
+		if f.Type.IsMulti() {
+			key = t.Dialect.ListSortKey(key)
+		}
+		key += " " + dir
+		if f.ID != schema.FieldID {
+			key += t.Dialect.NullsSort(dir == "DESC") // empty values first going up, as SQLite
+		}
+		keys = append(keys, key)
 		last = dir
 		if f.ID == schema.FieldID {
 			return strings.Join(keys, ", "), nil
@@ -191,7 +199,7 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 	// that the order is the index's and a page is read from it, not sorted (with a data scope
 	// on the 负责人, SQLite would otherwise sort all the rows in scope).
 	if lastField != nil && t.IndexHoldsOwner(lastField) {
-		keys = append(keys, store.Quote(t.Field(schema.FieldOwner).Column())+" "+last)
+		keys = append(keys, store.Quote(t.Field(schema.FieldOwner).Column())+" "+last+t.Dialect.NullsSort(last == "DESC"))
 	}
 	keys = append(keys, "id "+last)
 	return strings.Join(keys, ", "), nil

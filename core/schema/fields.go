@@ -110,12 +110,15 @@ func createIndex(t *Table, col string, unique bool) string {
 	kind, prefix, cols := "INDEX", "idx_", store.Quote(col)
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
+		cols = t.Dialect.IndexKey(cols)
 	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
 		owner := store.Quote(t.Field(FieldOwner).Column())
 		if f.Type.IsMulti() {
 			return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
 		}
-		cols += ", " + owner
+		cols = t.Dialect.IndexKey(cols) + ", " + t.Dialect.IndexKey(owner)
+	} else {
+		cols = t.Dialect.IndexKey(cols)
 	}
 	return fmt.Sprintf("CREATE %s IF NOT EXISTS %s ON %s (%s)", kind,
 		store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols)

@@ -409,6 +409,29 @@ func TestRulePreviewAndRun(t *testing.T) {
 	}
 }
 
+// Running a rule whose action is a formula sets each matched record's own value (record by
+// record, all of them: PostgreSQL refused the query for "no limit" with LIMIT -1).
+func TestRunRuleFormula(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	big := w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 123456})
+	small := w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 500})
+	r := w.save(t, &rules.Rule{Name: "备注消费", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
+		When:    leaf("累计消费金额", "gt", 10000),
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Formula: `CONCAT(客户名称, " 消费 ", ROUND(累计消费金额 / 10000, 1), " 万")`}}})
+	res, err := w.Rules.RunRule(ctx, access.System, r.ID)
+	if err != nil || res.Matched != 1 || res.Changed != 1 {
+		t.Fatalf("run %+v %v", res, err)
+	}
+	note := w.fieldOf(w.cust, "备注")
+	for id, want := range map[int64]any{big.ID(): "华为 消费 12.3 万", small.ID(): nil} {
+		rec, err := w.Records.Get(ctx, access.System, w.cust, id)
+		if err != nil || rec[note] != want {
+			t.Errorf("record %d: 备注 %#v, want %#v (%v)", id, rec[note], want, err)
+		}
+	}
+}
+
 // The preview writes the values a field has as the records show them, the same on either
 // database: 20000 and 12.5, not SQLite's 20000.0 or a NUMERIC's 12.50.
 func TestRulePreviewNumbersAsShown(t *testing.T) {

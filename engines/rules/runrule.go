@@ -285,7 +285,10 @@ func (e *Engine) eachMatch(ctx context.Context, tx *sql.Tx, c *compiled, after i
 	for i, f := range fields {
 		cols[i] = quoteCol(f)
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id LIMIT %d", strings.Join(cols, ", "), quoteTable(c.t), e.matched(), limit)
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s AND id > ? ORDER BY id", strings.Join(cols, ", "), quoteTable(c.t), e.matched())
+	if limit >= 0 { // no LIMIT for all: PostgreSQL refuses SQLite's LIMIT -1
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
 	rows, err := tx.QueryContext(ctx, q, after)
 	if err != nil {
 		return err
