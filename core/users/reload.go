@@ -9,14 +9,21 @@ import (
 // app calls it on store.TopicUsers): a person disabled there, a role given, a session ended
 // are then seen here too. It holds the lock while it reads, so a change this process commits
 // meanwhile is put into memory after it (see cacheAfter), never overwritten by older rows.
+// It takes its connection before the lock: transactions that hold the pool's connections
+// wait for the lock (Get), so waiting for a connection while holding it would deadlock.
 func (s *Service) Reload(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	byID, err := readUsers(s.db.R, s.db.Dialect, 0)
+	conn, err := s.db.R.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	rows, err := s.db.R.QueryContext(ctx, "SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
+	defer conn.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	byID, err := readUsers(ctx, conn, s.db.Dialect, 0)
+	if err != nil {
+		return err
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT token_hash, user_id, csrf, expires_at FROM _sessions")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package users_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -174,5 +175,53 @@ func TestEmailIgnoresCase(t *testing.T) {
 	}
 	if _, err := us.Create(ctx, us.ActorOf(boss), "boss@example.com", "password-2", "", ""); code(err) != "email_taken" {
 		t.Errorf("the same email in another case: %v", err)
+	}
+}
+
+// A reload (another node changed people) while every connection of the pool is held by a
+// transaction that then looks a person up finishes: the reload waits for a connection
+// without holding the lock those transactions wait for (it deadlocked the CLI's job drain on
+// PostgreSQL). SQLite's single writer holds one connection, so only PostgreSQL can fill the pool.
+func TestReloadWithPoolFull(t *testing.T) {
+	us, dir := open(t)
+	db := openedDB(dir)
+	if db.Dialect != store.Postgres {
+		t.Skip("SQLite's transactions share one writer connection")
+	}
+	boss, err := us.Setup(ctx, "boss@example.com", "a long passphrase 1", "老板")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := db.R.Stats().MaxOpenConnections
+	holding, lookUp := make(chan struct{}, n), make(chan struct{})
+	done := make(chan error, n+1)
+	for range n {
+		go func() {
+			done <- db.Tx(ctx, func(tx *sql.Tx) error {
+				holding <- struct{}{}
+				<-lookUp
+				if _, ok := us.Get(boss.ID); !ok {
+					return fmt.Errorf("person %d not found", boss.ID)
+				}
+				return nil
+			})
+		}()
+	}
+	for range n {
+		<-holding
+	}
+	go func() { done <- us.Reload(ctx) }()
+	time.Sleep(200 * time.Millisecond) // the reload is waiting for a connection
+	close(lookUp)
+	timeout := time.After(10 * time.Second)
+	for range n + 1 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-timeout:
+			t.Fatal("deadlock: the reload and the transactions wait for each other")
+		}
 	}
 }
