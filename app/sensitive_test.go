@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -446,7 +447,14 @@ func TestSensitiveEmailAnyCase(t *testing.T) {
 
 	// An older version's data directory: the hash of the exact text, and no version mark.
 	exact := a.Keys.Hash("Li.Na@Example.com", mail.ID)
-	if err := a.DB.Exec(ctx, `UPDATE "`+tb.SQLName()+`" SET "`+mail.HashColumn()+`" = ? WHERE id = ?; DELETE FROM _sequences WHERE key = '_sensitive_hash_form'`, exact, rec.ID()); err != nil {
+	err = a.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE "`+tb.SQLName()+`" SET "`+mail.HashColumn()+`" = ? WHERE id = ?`, exact, rec.ID()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM _sequences WHERE key = '_sensitive_hash_form'")
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	lower := &cond.Node{Field: "邮箱", Op: "eq", Value: "li.na@example.com"}
@@ -492,9 +500,16 @@ func TestSensitiveEmailUpgradeCaseClash(t *testing.T) {
 	// hashed by its exact text.
 	set := `UPDATE "` + tb.SQLName() + `" SET "` + mail.Column() + `" = ?, "` + mail.HashColumn() + `" = ? WHERE id = ?`
 	exact := a.Keys.Hash("Li.Na@Example.com", mail.ID)
-	err = a.DB.Exec(ctx, set+`; `+set+`; DELETE FROM _sequences WHERE key = '_sensitive_hash_form'`,
-		a.Keys.Seal("Li.Na@Example.com", mail.ID), exact, ids[0],
-		a.Keys.Seal("li.na@example.com", mail.ID), a.Keys.Hash("li.na@example.com", mail.ID), ids[1])
+	err = a.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, set, a.Keys.Seal("Li.Na@Example.com", mail.ID), exact, ids[0]); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, set, a.Keys.Seal("li.na@example.com", mail.ID), a.Keys.Hash("li.na@example.com", mail.ID), ids[1]); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM _sequences WHERE key = '_sensitive_hash_form'")
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,11 +22,12 @@ function binary() {
   return built;
 }
 
-// startServer runs tierbase on a free port; extra args go to `serve` (e.g. ['--demo']).
-export async function startServer(extra = [], { withAdmin = true } = {}) {
+// startServer runs tierbase on a free port; extra args go to `serve` (e.g. ['--demo']), env
+// adds variables to the server's environment (e.g. TIERBASE_DB).
+export async function startServer(extra = [], { withAdmin = true, env: more = {} } = {}) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(extra, withAdmin);
+      return await startOnce(extra, withAdmin, more);
     } catch (e) {
       // Most likely the random port was taken: try another one.
       if (attempt === 3 || !e.exited) throw e;
@@ -34,10 +35,10 @@ export async function startServer(extra = [], { withAdmin = true } = {}) {
   }
 }
 
-async function startOnce(extra, withAdmin) {
+async function startOnce(extra, withAdmin, more) {
   const data = mkdtempSync(join(tmpdir(), 'tb-e2e-data-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const env = { ...process.env };
+  const env = { ...process.env, ...more };
   delete env.TIERBASE_ADMIN_EMAIL;
   delete env.TIERBASE_ADMIN_PASSWORD;
   if (withAdmin) {
@@ -66,6 +67,7 @@ async function startOnce(extra, withAdmin) {
   }
   return {
     url,
+    data,
     async stop() {
       proc.kill('SIGTERM');
       await gone;
@@ -73,6 +75,28 @@ async function startOnce(extra, withAdmin) {
       rmSync(data, { recursive: true, force: true });
     },
   };
+}
+
+// startPostgres starts a throw-away PostgreSQL server of its own through scripts/pgtest (which
+// installs Debian's postgresql when missing) and gives its URL and a stop that removes it.
+export function startPostgres() {
+  const dir = mkdtempSync(join(tmpdir(), 'tb-e2e-pg-'));
+  const env = { ...process.env, TIERBASE_PGTEST_STATE: join(dir, 'state') };
+  const pgtest = (cmd) => execFileSync(join(root, 'scripts', 'pgtest'), [cmd], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = /TIERBASE_TEST_PG='([^']+)'/.exec(pgtest('start'))?.[1];
+  const stop = () => {
+    try {
+      pgtest('stop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  if (!url) {
+    stop();
+    throw new Error('scripts/pgtest start printed no URL');
+  }
+  process.once('exit', stop); // never leave a server behind if the test process dies
+  return { url, stop() { process.off('exit', stop); stop(); } };
 }
 
 export async function launch() {

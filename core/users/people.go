@@ -294,7 +294,7 @@ func (s *Service) changeTx(ctx context.Context, tx *sql.Tx, id int64, fn func(tx
 	if err := s.db.Dialect.Lock(ctx, tx, adminsLock); err != nil {
 		return User{}, err
 	}
-	found, err := readUsers(tx, s.db.Dialect, id)
+	found, err := readUsers(ctx, tx, s.db.Dialect, id)
 	if err != nil {
 		return User{}, err
 	}

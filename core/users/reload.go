@@ -22,7 +22,7 @@ func (s *Service) Reload(ctx context.Context) error {
 	defer tx.Rollback() // it only reads
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	byID, err := readUsers(tx, s.db.Dialect, 0)
+	byID, err := readUsers(ctx, tx, s.db.Dialect, 0)
 	if err != nil {
 		return err
 	}

@@ -121,11 +121,9 @@ func Open(db *store.DB) (*Service, error) {
 
 // readUsers reads the user with the given id from the database, or every user when id is 0,
 // with their roles and departments, in the order they were given (d: the database's dialect).
-func readUsers(db interface {
-	Query(query string, args ...any) (*sql.Rows, error)
-}, d store.Dialect, id int64) (map[int64]User, error) {
+func readUsers(ctx context.Context, db store.Querier, d store.Dialect, id int64) (map[int64]User, error) {
 	out := map[int64]User{}
-	rows, err := db.Query(`SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
+	rows, err := db.QueryContext(ctx, `SELECT id, email, name, disabled, password_hash = '', last_sign_in FROM _users
 		WHERE CAST(? AS BIGINT) IN (0, id)`, id)
 	if err != nil {
 		return nil, err
@@ -141,7 +139,7 @@ func readUsers(db interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	roles, err := db.Query("SELECT user_id, role_id FROM _user_roles WHERE CAST(? AS BIGINT) IN (0, user_id) ORDER BY "+d.InsertionOrder(), id)
+	roles, err := db.QueryContext(ctx, "SELECT user_id, role_id FROM _user_roles WHERE CAST(? AS BIGINT) IN (0, user_id) ORDER BY "+d.InsertionOrder(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +158,7 @@ func readUsers(db interface {
 	if err := roles.Err(); err != nil {
 		return nil, err
 	}
-	depts, err := db.Query(`SELECT user_id, department_id FROM _user_departments WHERE CAST(? AS BIGINT) IN (0, user_id)
+	depts, err := db.QueryContext(ctx, `SELECT user_id, department_id FROM _user_departments WHERE CAST(? AS BIGINT) IN (0, user_id)
 		ORDER BY main DESC, `+d.InsertionOrder(), id)
 	if err != nil {
 		return nil, err
@@ -321,7 +319,7 @@ func (s *Service) user(id int64) (User, bool) {
 	if u, ok := s.Get(id); ok {
 		return u, true
 	}
-	found, err := readUsers(s.db.R, s.db.Dialect, id)
+	found, err := readUsers(context.Background(), s.db.R, s.db.Dialect, id)
 	u, ok := found[id]
 	if err != nil || !ok {
 		return User{}, false
