@@ -6,8 +6,6 @@ package app
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -75,12 +73,6 @@ func OpenURL(dir, url string) (*App, error) {
 
 func open(dir string, db *store.DB) (*App, error) {
 	var err error
-	if db.Dialect == store.Postgres && os.Getenv(store.TestServerEnv) == "" {
-		// Until every engine is ported (issue 13, docs/postgres-survey.md), a server on
-		// PostgreSQL would fail request by request: refuse it at start, in one line.
-		db.Close()
-		return nil, fmt.Errorf("--db (or %s) names a PostgreSQL database, but tierbase does not run on PostgreSQL yet (the port is under way); leave it out to use SQLite in %s", store.URLEnv, dir)
-	}
 	a := &App{DB: db, Dir: dir}
 	if a.Keys, err = secret.Open(dir); err != nil {
 		db.Close()

@@ -21,14 +21,9 @@ func postgres(bin string) {
 	defer cleanUp() // the servers, then PostgreSQL
 	prefix = "PostgreSQL: "
 	defer func() { prefix = "" }()
-	// TIERBASE_DB names the database of every command below (import names its own with --db);
-	// app.Open refuses PostgreSQL without TIERBASE_TEST_PG until the port is finished. The two
-	// addresses differ, so tierbase uses the database itself, not a schema per data directory
-	// as in the test suite.
+	// TIERBASE_DB names the database of every command below (import names its own with --db).
 	db := database(server, "tierbase")
-	must(os.Setenv(store.TestServerEnv, server))
 	must(os.Setenv(store.URLEnv, db))
-	defer os.Unsetenv(store.TestServerEnv)
 	defer os.Unsetenv(store.URLEnv)
 
 	pgImport(bin, server)

@@ -15,8 +15,7 @@ const step = steps('postgres', () => page);
 
 before(async () => {
   pg = startPostgres();
-  // TIERBASE_TEST_PG too, while app.Open refuses PostgreSQL without it (the port's guard).
-  server = await startServer([], { env: { TIERBASE_DB: pg.url, TIERBASE_TEST_PG: pg.url } });
+  server = await startServer([], { env: { TIERBASE_DB: pg.url } });
   browser = await launch();
   page = await newPage(browser);
   api = await apiClient(server.url);

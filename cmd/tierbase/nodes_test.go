@@ -150,8 +150,7 @@ func TestTwoNodesKillAndRestart(t *testing.T) {
 	if os.Getenv(store.TestServerEnv) == "" {
 		t.Skip("PostgreSQL only: two nodes on one database (set TIERBASE_TEST_PG: scripts/pgtest); one SQLite file shared by processes is TestQueuedSideEffectsOnceAcrossProcesses")
 	}
-	// TIERBASE_TEST_PG stays set (app.Open refuses PostgreSQL without it until the port is
-	// done); the nodes' --db names another server, so they share its database as is.
+	// The nodes' --db names a server of this test's own, so they share its database as is.
 	pg, restart := privateServer(t)
 	ctx := context.Background()
 	dirA, dirB := t.TempDir(), t.TempDir()
