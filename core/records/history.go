@@ -23,11 +23,19 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 	if len(logs) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)")
-	if err != nil {
-		return err
+	const insert = "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)"
+	// A batch prepares the statement once; a single entry (a record saved from a form) runs it
+	// as is: on PostgreSQL preparing and closing are round trips of their own, and pgx keeps
+	// the statement prepared on its connection anyway.
+	exec := func(args ...any) error { _, err := tx.ExecContext(ctx, insert, args...); return err }
+	if len(logs) > 1 {
+		stmt, err := tx.PrepareContext(ctx, insert)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		exec = func(args ...any) error { _, err := stmt.ExecContext(ctx, args...); return err }
 	}
-	defer stmt.Close()
 	for _, l := range logs {
 		if l.changes == nil {
 			l.changes = []change{}
@@ -37,7 +45,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, t.ID, l.recordID, l.action, a.UserID, stamp, string(b)); err != nil {
+		if err := exec(t.ID, l.recordID, l.action, a.UserID, stamp, string(b)); err != nil {
 			return err
 		}
 	}
