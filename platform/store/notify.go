@@ -7,8 +7,9 @@ package store
 // every node LISTENs on a connection of its own and reloads the caches of the topics it
 // heard. Whatever the connection missed while it was down is made up by reloading every
 // cache when it is back. Changes of records, which no trigger reports (a notice per write
-// would serialise every commit), move Writes through a poll of the server's transaction
-// snapshot (watchData). On SQLite nothing of this runs: there is one process.
+// would serialise every commit), are announced by the writing process after its commits on a
+// sequence of the database, and move Writes through a poll of it (announce, watchData). On
+// SQLite nothing of this runs: there is one process.
 
 import (
 	"context"
@@ -97,6 +98,7 @@ END $$;
 			w.events, w.table, w.topic)
 	}
 	fmt.Fprintf(&b, "CREATE OR REPLACE TRIGGER _notify AFTER INSERT OR UPDATE OF read_at OR DELETE ON _notifications FOR EACH ROW EXECUTE FUNCTION _notify('%s', 'user_id');\n", TopicInbox)
+	b.WriteString("CREATE SEQUENCE IF NOT EXISTS _data_version;\n") // see announce
 	return b.String()
 }
 
@@ -149,7 +151,7 @@ type watcher struct {
 	all      bool            // every topic: the connection was (re)made
 	busy     map[string]bool // topics whose handlers are running
 	kick     chan struct{}
-	snapshot string // the server's transaction snapshot at the last poll
+	version  int64 // _data_version at the last poll
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -190,7 +192,7 @@ func (db *DB) Watch() {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	w.stop, w.kick, w.pending, w.busy = stop, make(chan struct{}, 1), map[Change]bool{}, map[string]bool{}
-	db.R.QueryRowContext(ctx, "SELECT pg_current_snapshot()::text").Scan(&w.snapshot)
+	db.R.QueryRowContext(ctx, "SELECT last_value FROM _data_version").Scan(&w.version)
 	w.wg.Go(func() { db.listen(ctx) })
 	w.wg.Go(func() { db.applyChanges(ctx) })
 }
@@ -368,18 +370,45 @@ func (db *DB) applyTopic(ctx context.Context, topic string, changes []Change, ha
 	}
 }
 
-// watchData moves Writes when the server's transaction snapshot changed since the last poll:
-// a transaction that wrote (got a transaction id) began or ended somewhere. It is the whole
-// server's, so writes to other databases there count too: that only costs cache hits.
+// announceDelay is how long a commit waits to be announced, so that a burst of commits is
+// announced once.
+const announceDelay = 100 * time.Millisecond
+
+// announce tells the other nodes, announceDelay after a commit, that this process wrote:
+// it takes the next value of the database's _data_version sequence, which their watchData
+// polls. A sequence's nextval neither waits for nor holds up other transactions, and a value
+// taken after the commit cannot make another node cache what was read before it. Only
+// writes of this database count, unlike the server's transaction snapshot, which any
+// database's writes and autovacuum's ANALYZE move. A process that dies between its commit
+// and the announcement leaves other nodes' chart results stale until the next write.
+func (db *DB) announce() {
+	if !db.announcing.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(announceDelay, db.announceNow)
+}
+
+// announceNow announces the commits made since the last announcement (see announce).
+func (db *DB) announceNow() {
+	db.announcing.Store(false) // a commit from now on is announced again
+	var v int64
+	if db.R.QueryRowContext(context.Background(), "SELECT nextval('_data_version')").Scan(&v) == nil {
+		db.announced.Store(v)
+	}
+}
+
+// watchData moves Writes when another node or process announced writes since the last poll.
 func (db *DB) watchData(ctx context.Context) {
-	var s string
-	if err := db.R.QueryRowContext(ctx, "SELECT pg_current_snapshot()::text").Scan(&s); err != nil {
+	var v int64
+	if err := db.R.QueryRowContext(ctx, "SELECT last_value FROM _data_version").Scan(&v); err != nil {
 		return
 	}
 	w := &db.watch
 	w.mu.Lock()
-	moved := s != w.snapshot
-	w.snapshot = s
+	// Only this process's own announcement came in since: its commits already moved Writes.
+	own := v == w.version+1 && v == db.announced.Load()
+	moved := v != w.version && !own
+	w.version = v
 	w.mu.Unlock()
 	if moved {
 		db.writes.Add(1)

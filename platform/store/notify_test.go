@@ -110,6 +110,17 @@ func TestWatchOtherNodes(t *testing.T) {
 	if b.Writes() == before {
 		t.Fatal("B's Writes did not move after A wrote a row")
 	}
+
+	// Another data directory's database on the same server writing does not move it.
+	other := onPostgres(t, t.TempDir())
+	time.Sleep(2 * WatchPoll)
+	before = b.Writes()
+	exec(other, "INSERT INTO _sequences(key, value) VALUES('k', 1)")
+	exec(other, "ANALYZE _sequences")
+	time.Sleep(2*WatchPoll + announceDelay)
+	if b.Writes() != before {
+		t.Fatal("B's Writes moved after another database on the server wrote")
+	}
 }
 
 // Unavailable tells a database out of reach from a statement it refused.

@@ -117,6 +117,7 @@ func (db *DB) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	db.writes.Add(1)
+	db.announce()
 	for _, a := range j.after {
 		a.fn()
 	}

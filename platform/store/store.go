@@ -42,16 +42,18 @@ type DB struct {
 	ckMu     sync.Mutex    // held while checkpointing, and by BulkMode
 	ckDone   chan struct{} // closed when the checkpointer has stopped
 
-	pg    *pgx.ConnConfig // PostgreSQL: how to connect (the watcher opens its own connection)
-	node  string          // PostgreSQL: this DB's application_name, see Node
-	watch watcher         // PostgreSQL: the other nodes' changes, see OnChange
+	pg         *pgx.ConnConfig // PostgreSQL: how to connect (the watcher opens its own connection)
+	announcing atomic.Bool     // PostgreSQL: commits wait to be announced, see announce
+	announced  atomic.Int64    // PostgreSQL: the value of _data_version this process took last
+	node       string          // PostgreSQL: this DB's application_name, see Node
+	watch      watcher         // PostgreSQL: the other nodes' changes, see OnChange
 }
 
 // Writes counts the write transactions committed so far through this DB. Caches of derived
 // data (chart results) key on it: when it has not moved, nothing in the database changed.
 // On SQLite, writes by another process (a CLI import while the server runs) are not counted;
-// on PostgreSQL, once Watch runs, it also moves within WatchPoll of a commit by any other
-// node or process (see watchData).
+// on PostgreSQL, once Watch runs, it also moves within WatchPoll of the announcement of a
+// commit by any other node or process (see announce).
 func (db *DB) Writes() uint64 { return db.writes.Load() }
 
 // readers is the size of the read pool.
@@ -150,6 +152,9 @@ func OpenURL(dir, url string) (*DB, error) {
 func (db *DB) Close() error {
 	if db.Dialect == Postgres {
 		db.stopWatch()
+		if db.announcing.Load() {
+			db.announceNow()
+		}
 		return db.R.Close()
 	}
 	close(db.quit)
