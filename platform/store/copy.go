@@ -1,21 +1,28 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	hexenc "encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// The Inserter's PostgreSQL path: rows go to the server with COPY (pgx's CopyFrom, binary),
-// on the connection of the caller's transaction, a batch at a time, so a load of a million
-// rows never holds more than a batch in memory. COPY is part of that transaction: when a row
-// fails, the transaction is aborted and rolled back with everything copied before it.
+// The Inserter's PostgreSQL path: rows go to the server with COPY in its text format, on the
+// connection of the caller's transaction, a batch at a time, so a load of a million rows
+// never holds more than two batches in memory. A batch is sent while the caller makes the
+// next one (one COPY in flight at most): the client's parsing and the server's inserting
+// overlap. The rows are written straight into COPY's text (no per-value boxing and encoding
+// plans, which cost more than the server's parsing of the text). COPY is part of that
+// transaction: when a row fails, the transaction is aborted and rolled back with everything
+// copied before it.
 
 // copyBatch is how many rows one COPY sends.
 const copyBatch = 8192
@@ -33,138 +40,196 @@ func (db *DB) txConn(tx *sql.Tx) (*sql.Conn, error) {
 	return v.(*job).conn, nil
 }
 
-// copyRows holds the rows of the next COPY, flat, and hands them to pgx one at a time with
-// the constants after each row's values (pgx.CopyFromSource).
+// copyRows is the COPY text of the rows of the next batch, and the batch in flight.
 type copyRows struct {
-	width  int   // values per row given to Add
-	vals   []any // the rows, width values each
+	sql    string // COPY … FROM STDIN
 	consts []any
-	row    []any // the row being sent: its values, then the constants
-	next   int   // the row being sent, +1
-	err    error
-	text   []bool // per column of row, whether it is text or bytes (see asColumn); nil until the first COPY
+	tail   []byte // each row's end: the constants, then the newline
+	text   []bool // per column given to add, whether it is text or bytes; nil until known
 	bytea  []bool
+	buf    []byte // the rows of the next batch
+	rows   int
+	spare  []byte     // the buffer of the batch in flight, for the batch after it
+	flight chan error // the batch in flight's result; nil when none is
+	sent   int        // rows of the batches sent and committed to the transaction
 }
 
-func newCopyRows(width int, consts []any) *copyRows {
-	c := &copyRows{width: width, vals: make([]any, 0, copyBatch*width), row: make([]any, width+len(consts))}
-	c.consts = make([]any, len(consts))
-	for i, v := range consts {
-		c.consts[i] = copyValue(v)
-	}
-	return c
-}
-
-// add queues a row and returns how many are queued.
-func (c *copyRows) add(vals []any) int {
-	for _, v := range vals {
-		c.vals = append(c.vals, copyValue(v))
-	}
-	return c.rows()
-}
-
-func (c *copyRows) rows() int { return len(c.vals) / c.width }
-
-// copyValue is v as COPY takes it into the tables' columns: booleans are 0/1 integers.
-func copyValue(v any) any {
-	if b, ok := v.(bool); ok {
-		if b {
-			return int64(1)
-		}
-		return int64(0)
-	}
-	return v
-}
-
-// asText is a number bound to a text column as SQLite stores it there (its TEXT affinity):
-// 5 as "5", 2.5 as "2.5", 5.0 as "5.0". COPY's binary format takes only text for text.
-func asText(v any) any {
-	switch x := v.(type) {
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		s := strconv.FormatFloat(x, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".eIN") {
-			s += ".0"
-		}
-		return s
-	}
-	return v
-}
-
-func (c *copyRows) Next() bool {
-	if c.next >= c.rows() {
-		return false
-	}
-	copy(c.row, c.vals[c.next*c.width:(c.next+1)*c.width])
-	copy(c.row[c.width:], c.consts)
-	for i, v := range c.row {
-		if c.text[i] {
-			c.row[i] = asText(v)
-		} else if s, ok := v.(string); ok && c.bytea[i] {
-			c.row[i] = []byte(s)
-		}
-	}
-	c.next++
-	return true
-}
-
-func (c *copyRows) Values() ([]any, error) { return c.row, nil }
-
-func (c *copyRows) Err() error { return c.err }
-
-// columnTypes finds which columns are text and which bytes, to bind values of other Go
-// types to them as SQLite would store them (asText; a string's bytes).
-func (c *copyRows) columnTypes(ctx context.Context, conn *pgx.Conn, table string, cols []string) error {
+// columnTypes finds which columns are text and which bytes (the constants' too), to write
+// values of other Go types to them as SQLite would store them (asText; a string's bytes),
+// and the constants' text.
+func (c *copyRows) columnTypes(ctx context.Context, conn *sql.Conn, table string, cols []string) error {
 	quoted := make([]string, len(cols))
 	for i, col := range cols {
 		quoted[i] = Quote(col)
 	}
-	sd, err := conn.Prepare(ctx, "", "SELECT "+strings.Join(quoted, ", ")+" FROM "+Quote(table))
-	if err != nil {
-		return err
-	}
-	c.text, c.bytea = make([]bool, len(cols)), make([]bool, len(cols))
-	for i, f := range sd.Fields {
-		switch f.DataTypeOID {
-		case pgtype.TextOID, pgtype.VarcharOID:
-			c.text[i] = true
-		case pgtype.ByteaOID:
-			c.bytea[i] = true
-		}
-	}
-	return nil
-}
-
-// copyOut sends the queued rows with one COPY.
-func (in *Inserter) copyOut() error {
-	cols := make([]string, 0, len(in.cols)+len(in.constCols))
-	cols = append(append(cols, in.cols...), in.constCols...)
-	c := in.copy
-	c.next = 0
-	var n int64
-	err := in.conn.Raw(func(dc any) error {
+	c.sql = "COPY " + Quote(table) + " (" + strings.Join(quoted, ", ") + ") FROM STDIN"
+	return conn.Raw(func(dc any) error {
 		pc, ok := dc.(*rebindConn)
 		if !ok {
 			return fmt.Errorf("store: COPY needs a pgx connection, not %T", dc)
 		}
-		// A background context, as on SQLite: the caller checks for cancellation between batches.
-		ctx, conn := context.Background(), pc.Conn.Conn()
-		if c.text == nil {
-			if err := c.columnTypes(ctx, conn, in.table, cols); err != nil {
+		sd, err := pc.Conn.Conn().Prepare(ctx, "", "SELECT "+strings.Join(quoted, ", ")+" FROM "+Quote(table))
+		if err != nil {
+			return err
+		}
+		c.text, c.bytea = make([]bool, len(cols)), make([]bool, len(cols))
+		for i, f := range sd.Fields {
+			switch f.DataTypeOID {
+			case pgtype.TextOID, pgtype.VarcharOID:
+				c.text[i] = true
+			case pgtype.ByteaOID:
+				c.bytea[i] = true
+			}
+		}
+		width := len(cols) - len(c.consts)
+		c.tail = c.tail[:0]
+		for i, v := range c.consts {
+			c.tail = append(c.tail, '\t')
+			if c.tail, err = appendCopyText(c.tail, v, c.text[width+i], c.bytea[width+i]); err != nil {
 				return err
 			}
 		}
-		var err error
-		n, err = conn.CopyFrom(ctx, pgx.Identifier{in.table}, cols, c)
-		return err
+		c.tail = append(c.tail, '\n')
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("insert into %s: %w", in.table, err)
+}
+
+// add writes a row into the next batch.
+func (c *copyRows) add(vals []any) error {
+	var err error
+	for i, v := range vals {
+		if i > 0 {
+			c.buf = append(c.buf, '\t')
+		}
+		if c.buf, err = appendCopyText(c.buf, v, c.text[i], c.bytea[i]); err != nil {
+			return err
+		}
 	}
-	in.count += int(n)
-	c.vals = c.vals[:0]
+	c.buf = append(c.buf, c.tail...)
+	c.rows++
 	return nil
+}
+
+// appendCopyText appends v to b as a value of COPY's text format: \N for NULL; backslash,
+// tab, newline and carriage return escaped; booleans as 0/1; a number as SQLite stores it in
+// a text column when the column is text (asText); bytes in bytea's hex form.
+func appendCopyText(b []byte, v any, text, bytea bool) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, `\N`...), nil
+	case string:
+		if bytea {
+			return hexenc.AppendEncode(append(b, `\\x`...), []byte(x)), nil
+		}
+		return appendEscaped(b, x), nil
+	case []byte:
+		if bytea {
+			return hexenc.AppendEncode(append(b, `\\x`...), x), nil
+		}
+		return appendEscaped(b, string(x)), nil
+	case bool:
+		if x {
+			return append(b, '1'), nil
+		}
+		return append(b, '0'), nil
+	case int64:
+		return strconv.AppendInt(b, x, 10), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return append(b, "NaN"...), nil
+		case math.IsInf(x, 1):
+			return append(b, "Infinity"...), nil
+		case math.IsInf(x, -1):
+			return append(b, "-Infinity"...), nil
+		case text:
+			return append(b, asText(x)...), nil
+		}
+		return strconv.AppendFloat(b, x, 'g', -1, 64), nil
+	case time.Time:
+		return x.AppendFormat(b, time.RFC3339Nano), nil
+	}
+	return b, fmt.Errorf("store: COPY of a %T value", v)
+}
+
+// appendEscaped appends s with COPY text's escapes.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; ch {
+		case '\\':
+			b = append(b, `\\`...)
+		case '\t':
+			b = append(b, `\t`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\r':
+			b = append(b, `\r`...)
+		default:
+			b = append(b, ch)
+		}
+	}
+	return b
+}
+
+// asText is a number bound to a text column as SQLite stores it there (its TEXT affinity):
+// 2.5 as "2.5", 5.0 as "5.0".
+func asText(x float64) string {
+	s := strconv.FormatFloat(x, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eIN") {
+		s += ".0"
+	}
+	return s
+}
+
+// copyOut sends the rows of the batch with one COPY, after the one in flight has finished;
+// it returns once the COPY holds the connection, so the transaction's next statement runs
+// after it.
+func (in *Inserter) copyOut() error {
+	c := in.copy
+	if err := in.landed(); err != nil {
+		return err
+	}
+	data, rows := c.buf, c.rows
+	c.buf, c.spare, c.rows = c.spare[:0], data, 0
+	c.flight = make(chan error, 1)
+	holding := make(chan struct{})
+	go func() {
+		c.flight <- in.conn.Raw(func(dc any) error {
+			close(holding)
+			// A background context, as on SQLite: the caller checks for cancellation between batches.
+			tag, err := dc.(*rebindConn).Conn.Conn().PgConn().CopyFrom(context.Background(), bytes.NewReader(data), c.sql)
+			if err != nil {
+				return fmt.Errorf("insert into %s: %w", in.table, err)
+			}
+			if int(tag.RowsAffected()) != rows {
+				return fmt.Errorf("insert into %s: COPY took %d rows of %d", in.table, tag.RowsAffected(), rows)
+			}
+			return nil
+		})
+	}()
+	select {
+	case <-holding:
+	case err := <-c.flight: // the connection could not be had
+		c.flight <- err
+	}
+	c.sent += rows
+	return nil
+}
+
+// landed waits for the batch in flight, if any, and returns its error.
+func (in *Inserter) landed() error {
+	c := in.copy
+	if c.flight == nil {
+		return nil
+	}
+	err := <-c.flight
+	c.flight = nil
+	if err == nil {
+		in.count = c.sent
+	}
+	return err
 }

@@ -40,8 +40,8 @@ func NewInserter(db *DB, tx *sql.Tx, table string, cols []string, constCols []st
 	in := &Inserter{db: db, conn: conn, table: table, cols: cols, constCols: constCols, consts: consts,
 		perStmt: max(1, min(64, 30000/len(cols)))}
 	if db.Dialect == Postgres {
-		in.copy = newCopyRows(len(cols), consts)
-		return in, nil
+		in.copy = &copyRows{consts: consts}
+		return in, in.copy.columnTypes(context.Background(), conn, table, append(append([]string{}, cols...), constCols...))
 	}
 	stmt, err := in.prepare(in.perStmt)
 	if err != nil {
@@ -109,8 +109,8 @@ func (in *Inserter) Add(vals ...any) error {
 		return fmt.Errorf("insert into %s: %d values for %d columns", in.table, len(vals), len(in.cols))
 	}
 	if in.copy != nil {
-		if in.copy.add(vals) < copyBatch {
-			return nil
+		if err := in.copy.add(vals); err != nil || in.copy.rows < copyBatch {
+			return err
 		}
 		return in.copyOut()
 	}
@@ -145,10 +145,12 @@ func (in *Inserter) exec(stmt driver.Stmt) error {
 // Flush writes the queued rows and releases the statement. Call it once, at the end.
 func (in *Inserter) Flush() error {
 	if in.copy != nil {
-		if in.copy.rows() == 0 {
-			return nil
+		if in.copy.rows > 0 {
+			if err := in.copyOut(); err != nil {
+				return err
+			}
 		}
-		return in.copyOut()
+		return in.landed()
 	}
 	defer in.stmt.Close()
 	if len(in.pending) == 0 {

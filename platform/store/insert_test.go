@@ -156,3 +156,54 @@ func TestInserterNumbersIntoText(t *testing.T) {
 		t.Fatalf("stored %q, want %q", got, want)
 	}
 }
+
+// Text the COPY format escapes (tab, newline, backslash, \N), an empty string beside a NULL,
+// and bytes arrive as given, on both databases.
+func TestInserterEscapes(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(ctx, "CREATE TABLE t_esc(k INTEGER, v TEXT, b "+db.Dialect.BytesType()+")"); err != nil {
+		t.Fatal(err)
+	}
+	vals := []any{"a\tb", "行1\n行2\r", `C:\new\N`, `\N`, "", nil, `\.`}
+	blob := []byte{0, '\\', '\t', 0xff}
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		in, err := NewInserter(db, tx, "t_esc", []string{"k", "v", "b"}, nil, nil)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if err := in.Add(i, v, blob); err != nil {
+				return err
+			}
+		}
+		return in.Flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.R.QueryContext(ctx, "SELECT v, b FROM t_esc ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	i := 0
+	for ; rows.Next(); i++ {
+		var v sql.NullString
+		var b []byte
+		if err := rows.Scan(&v, &b); err != nil {
+			t.Fatal(err)
+		}
+		want, null := vals[i], vals[i] == nil
+		if v.Valid == null || !null && v.String != want || string(b) != string(blob) {
+			t.Errorf("row %d: stored %q (valid %v) and %x, want %q and %x", i, v.String, v.Valid, b, want, blob)
+		}
+	}
+	if i != len(vals) {
+		t.Fatalf("%d rows, want %d", i, len(vals))
+	}
+}
