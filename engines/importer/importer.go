@@ -287,7 +287,7 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 	}
 	res.Committed = true
 	if res.Inserted >= 10_000 {
-		if err := im.DB.Analyze(ctx, t.SQLName()); err != nil {
+		if err := im.DB.AnalyzeColumns(ctx, t.SQLName(), schema.FieldOwner, schema.FieldCreatedBy); err != nil {
 			return res, err
 		}
 	}

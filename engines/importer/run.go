@@ -31,7 +31,7 @@ type run struct {
 	stamp   string
 	now     time.Time
 	firstID int64 // records inserted by this import have ids above it
-	lastID  int64 // the last record it inserted (set by finish)
+	lastID  int64 // the last record it inserted: ids are given in order from firstID+1
 	by      int64 // who imports: 创建人, 负责人 unless the file feeds it, author of the history
 
 	insert   *store.Inserter
@@ -51,6 +51,7 @@ type run struct {
 	ownerAt  int                        // index in fed of the 负责人 column, -1 if none
 	stopped  bool                       // a row was rejected in an all-or-nothing import
 	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
+	rekey    string                     // the primary key to make again once the rows are in (PostgreSQL, an empty table)
 	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
 }
 
@@ -101,7 +102,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	if err != nil {
 		return nil, err
 	}
-	r.firstID = first - 1
+	r.firstID, r.lastID = first-1, first-1
 	var rows int
 	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM "+table+" LIMIT 1) AS t").Scan(&rows); err != nil {
 		return nil, err
@@ -110,6 +111,9 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		// Loading an empty table: build its indexes once at the end, not row by row.
 		var drop []string
 		drop, r.reindex = schema.IndexStatements(tg.t)
+		if off, on := im.DB.Dialect.PrimaryKeyOff(tg.t.SQLName()); off != "" {
+			drop, r.rekey = append(drop, off), on
+		}
 		for _, q := range drop {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return nil, err
@@ -135,6 +139,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	for _, c := range r.counters {
 		cols = append(cols, c.f.Column())
 	}
+	cols = append(cols, "id") // given here: the server draws no sequence value per row
 	for k, i := range r.fed {
 		if f := tg.fields[i]; f.Sensitive {
 			r.sealed = append(r.sealed, k)
@@ -439,21 +444,20 @@ func indexOf(list []int, x int) int {
 	return -1
 }
 
-// insertRow queues a new record: its values in SQL form, then its autonumbers.
+// insertRow queues a new record: its values in SQL form, its autonumbers, its id (the next
+// after the last), and the hashes of its 敏感 values.
 func (r *run) insertRow(vals []any) error {
 	r.res.Inserted++
 	if r.ownerAt >= 0 && vals[r.ownerAt] == nil && r.by != 0 {
 		vals[r.ownerAt] = r.by // an empty 负责人 cell: the importer, as without the column
 	}
-	if len(r.counters) == 0 && len(r.sealed) == 0 {
-		return r.insert.Add(vals...)
-	}
-	row := append(make([]any, 0, len(vals)+len(r.counters)+len(r.sealed)), vals...)
+	r.lastID++
+	row := append(make([]any, 0, len(vals)+len(r.counters)+1+len(r.sealed)), vals...)
 	for _, c := range r.counters {
 		c.next++
 		row = append(row, schema.FormatNumber(c.pattern, c.next))
 	}
-	return r.insert.Add(r.seal(row, row)...)
+	return r.insert.Add(r.seal(row, append(row, r.lastID))...)
 }
 
 // seal puts the sealed values of the 敏感 fields of vals (values of the fed columns) into
@@ -556,13 +560,17 @@ func (r *run) finish() error {
 	if err := r.oplog.Flush(); err != nil {
 		return err
 	}
+	if r.rekey != "" {
+		if _, err := r.tx.ExecContext(r.ctx, r.rekey); err != nil {
+			return err
+		}
+	}
 	if r.update != nil {
 		r.update.Close()
 		r.select_.Close()
 	}
-	r.lastID = r.firstID
 	if r.res.Inserted > 0 {
-		if err := r.tx.QueryRowContext(r.ctx, "SELECT MAX(id) FROM "+store.Quote(r.tg.t.SQLName())).Scan(&r.lastID); err != nil {
+		if err := r.im.DB.Dialect.IDsGiven(r.ctx, r.tx, r.tg.t.SQLName(), r.lastID); err != nil {
 			return err
 		}
 	}
