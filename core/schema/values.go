@@ -98,12 +98,14 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		}
 		return n, nil
 	case Date:
+		if s, ok := v.(string); ok {
+			if _, _, _, ok := isoDate(s); ok {
+				return v, nil // already in storage form
+			}
+		}
 		d, ok := ParseDate(v, loc)
 		if !ok {
 			return nil, bad("bad_date")
-		}
-		if s, ok := v.(string); ok && isISODate(s) {
-			return v, nil // already in storage form
 		}
 		return d.Format("2006-01-02"), nil
 	case DateTime:
@@ -318,12 +320,23 @@ func ParseBool(v any) (bool, bool) {
 	return false, false
 }
 
-var phoneDigits = regexp.MustCompile(`^1[3-9]\d{9}$`)
+// isMobile reports whether d is a mainland mobile number: 11 digits, 1 then 3–9 first.
+func isMobile(d string) bool {
+	if len(d) != 11 || d[0] != '1' || d[1] < '3' || d[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // ParsePhone reads a mainland mobile number: "+86 138 0013 8000", "138-0013-8000",
 // "0086 13800138000", full-width digits. It returns the 11 digits.
 func ParsePhone(s string) (string, bool) {
-	if len(s) == 11 && phoneDigits.MatchString(s) {
+	if isMobile(s) {
 		return s, true // the common case
 	}
 	s = halfWidth(s)
@@ -345,7 +358,7 @@ func ParsePhone(s string) (string, bool) {
 	case len(d) == 15 && strings.HasPrefix(d, "0086"):
 		d = d[4:]
 	}
-	return d, phoneDigits.MatchString(d)
+	return d, isMobile(d)
 }
 
 // isISODate reports whether s is written exactly as dates are stored: 2006-01-02.
@@ -359,6 +372,32 @@ func isISODate(s string) bool {
 		}
 	}
 	return true
+}
+
+// isoDate reads s when it is written as dates are stored (2006-01-02) and names a day of the
+// calendar in the years 1000 to 9999; without time.Parse, which takes most of an import's
+// time for dates.
+func isoDate(s string) (y, m, d int, ok bool) {
+	if !isISODate(s) {
+		return 0, 0, 0, false
+	}
+	digit := func(i int) int { return int(s[i] - '0') }
+	y = digit(0)*1000 + digit(1)*100 + digit(2)*10 + digit(3)
+	m, d = digit(5)*10+digit(6), digit(8)*10+digit(9)
+	days := 31
+	switch m {
+	case 4, 6, 9, 11:
+		days = 30
+	case 2:
+		days = 28
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			days = 29
+		}
+	}
+	if y < 1000 || m < 1 || m > 12 || d < 1 || d > days {
+		return 0, 0, 0, false
+	}
+	return y, m, d, true
 }
 
 // plainNumber reports whether s is made of digits, one optional leading minus and dots only
@@ -389,10 +428,8 @@ func ParseDate(v any, loc *time.Location) (time.Time, bool) {
 	if !ok {
 		return time.Time{}, false
 	}
-	if len(s) == 10 && s[4] == '-' && s[7] == '-' { // ISO, the common case
-		if d, err := time.Parse("2006-01-02", s); err == nil {
-			return d, inRange(d)
-		}
+	if y, m, d, ok := isoDate(s); ok { // the common case
+		return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC), true
 	}
 	s = strings.TrimSpace(halfWidth(s))
 	if m := dateRe.FindStringSubmatch(s); m != nil {

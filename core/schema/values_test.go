@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -310,5 +311,23 @@ func TestNormalizeMessages(t *testing.T) {
 	}
 	if en := p.Message("en"); !strings.Contains(en, `field "联系电话"`) || !strings.Contains(en, "not a valid mobile number") {
 		t.Errorf("en message %q", en)
+	}
+}
+
+// The fast reading of stored dates agrees with time.Parse on every day of several years
+// (leap years, centuries) and on impossible days.
+func TestISODateAgreesWithTimeParse(t *testing.T) {
+	for _, y := range []int{999, 1000, 1900, 2000, 2023, 2024, 2100, 9999} {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				s := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				want, err := time.Parse("2006-01-02", s)
+				wantOK := err == nil && y >= 1000
+				got, ok := schema.ParseDate(s, time.UTC)
+				if ok != wantOK || ok && !got.Equal(want) {
+					t.Errorf("ParseDate(%s) = %v %v, want %v %v", s, got, ok, want, wantOK)
+				}
+			}
+		}
 	}
 }
