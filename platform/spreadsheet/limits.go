@@ -118,6 +118,30 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	for i := 0; i < n; i++ {
+		// Inside a field, the bytes up to a quote (quoted) or to the separator or line's end
+		// (unquoted) change nothing but the record's size: passed over in a tight loop.
+		if l.state == quoted || l.state == unquoted {
+			j := i
+			if l.state == quoted {
+				for j < n && p[j] != '"' {
+					j++
+				}
+			} else {
+				for j < n && p[j] != l.sep && p[j] != '\n' {
+					j++
+				}
+			}
+			if l.bytes+j-i > maxRowBytes {
+				i += maxRowBytes - l.bytes
+				l.bytes = maxRowBytes + 1
+				l.err = rowTooLarge(l.line)
+				return i, l.err
+			}
+			if l.bytes += j - i; j == n {
+				break
+			}
+			i = j
+		}
 		c := p[i]
 		if l.bytes++; l.bytes > maxRowBytes {
 			l.err = rowTooLarge(l.line)

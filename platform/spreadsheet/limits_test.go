@@ -253,3 +253,65 @@ func FuzzSharedStrings(f *testing.F) {
 		}
 	})
 }
+
+// slowLimiter is recordLimiter's reading one byte at a time, as it was first written: the
+// reference its faster reading must agree with.
+func slowLimiter(l *recordLimiter, p []byte) {
+	for _, c := range p {
+		l.bytes++
+		switch {
+		case l.state == quoted:
+			if c == '"' {
+				l.state = quoteInQuoted
+			}
+			continue
+		case l.state == quoteInQuoted && c == '"':
+			l.state = quoted
+			continue
+		case l.state == quoteInQuoted && c != l.sep && c != '\n' && c != '\r':
+			l.state = quoted
+			continue
+		}
+		switch c {
+		case l.sep:
+			l.cols++
+			l.state = fieldStart
+		case '\n':
+			l.state, l.cols, l.bytes = fieldStart, 0, 0
+			l.line++
+		case '"':
+			if l.state == fieldStart {
+				l.state = quoted
+			}
+		case '\r':
+		default:
+			l.state = unquoted
+		}
+	}
+}
+
+// The limiter's state (quotes, columns, the record's size, the line) after each read agrees
+// with reading one byte at a time, whatever the chunks the file comes in.
+func FuzzRecordLimiter(f *testing.F) {
+	for _, s := range []string{"a,b\n1,2\n", "\"x\ny\",\"a\"\"b\"\r\n", "\"lazy\"q\",1\n", ",,,\n\n\"\"", "名称,\"备注,长\"\n乙,丙"} {
+		f.Add([]byte(s), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		size := int(chunk%16) + 1
+		fast := newRecordLimiter(bytes.NewReader(data), ',')
+		slow := newRecordLimiter(nil, ',')
+		buf := make([]byte, size)
+		for read := 0; ; {
+			n, err := fast.Read(buf)
+			slowLimiter(slow, buf[:n])
+			read += n
+			if fast.state != slow.state || fast.cols != slow.cols || fast.bytes != slow.bytes || fast.line != slow.line {
+				t.Fatalf("after %d bytes of %q: state %d cols %d bytes %d line %d, want %d %d %d %d", read, data,
+					fast.state, fast.cols, fast.bytes, fast.line, slow.state, slow.cols, slow.bytes, slow.line)
+			}
+			if err != nil {
+				break
+			}
+		}
+	})
+}
