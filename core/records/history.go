@@ -19,17 +19,19 @@ type logEntry struct {
 	changes  []change
 }
 
+// logInsert adds one entry to the operation log.
+const logInsert = "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)"
+
 func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry, a access.Actor, stamp string) error {
 	if len(logs) == 0 {
 		return nil
 	}
-	const insert = "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)"
 	// A batch prepares the statement once; a single entry (a record saved from a form) runs it
 	// as is: on PostgreSQL preparing and closing are round trips of their own, and pgx keeps
 	// the statement prepared on its connection anyway.
-	exec := func(args ...any) error { _, err := tx.ExecContext(ctx, insert, args...); return err }
+	exec := func(args ...any) error { _, err := tx.ExecContext(ctx, logInsert, args...); return err }
 	if len(logs) > 1 {
-		stmt, err := tx.PrepareContext(ctx, insert)
+		stmt, err := tx.PrepareContext(ctx, logInsert)
 		if err != nil {
 			return err
 		}
@@ -37,19 +39,25 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 		exec = func(args ...any) error { _, err := stmt.ExecContext(ctx, args...); return err }
 	}
 	for _, l := range logs {
-		if l.changes == nil {
-			l.changes = []change{}
-		}
-		sealLog(t, l.changes)
-		b, err := json.Marshal(l.changes)
+		b, err := logJSON(t, l.changes)
 		if err != nil {
 			return err
 		}
-		if err := exec(t.ID, l.recordID, l.action, a.UserID, stamp, string(b)); err != nil {
+		if err := exec(t.ID, l.recordID, l.action, a.UserID, stamp, b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// logJSON is the changes of a history entry as _oplog keeps them: 敏感 values sealed.
+func logJSON(t *schema.Table, changes []change) (string, error) {
+	if changes == nil {
+		changes = []change{}
+	}
+	sealLog(t, changes)
+	b, err := json.Marshal(changes)
+	return string(b), err
 }
 
 // ImportNote is the pseudo-field of the history entry of an imported record: its value is

@@ -53,6 +53,17 @@ func (d Dialect) ListType() string {
 	return "TEXT"
 }
 
+// InsertWith returns one statement that runs insert (an INSERT … RETURNING id) and then
+// then, an INSERT … SELECT … FROM r where r is what insert returned, answering what then
+// returns: PostgreSQL's writable WITH. On SQLite, where a statement holds one INSERT, it
+// returns "": run them one after the other.
+func (d Dialect) InsertWith(insert, then string) string {
+	if d != Postgres {
+		return ""
+	}
+	return "WITH r AS (" + insert + ") " + then
+}
+
 // BytesType is the column type of binary values (hashes).
 func (d Dialect) BytesType() string {
 	if d == Postgres {
