@@ -180,3 +180,36 @@ func TestSetupSeesAdminOfAnotherProcess(t *testing.T) {
 		t.Errorf("setup while another process made an admin: %v, want setup_done", err)
 	}
 }
+
+// Two nodes on one database count the same failed sign-ins: three wrong passwords on one and
+// two on the other lock the account on both.
+func TestThrottleSharedByNodes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	node := func() *users.Service {
+		db, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		s, err := users.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	a, b := node(), node()
+	if _, err := a.Create(ctx, access.System, "boss@example.com", "right-password", "老板", users.Admin); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []*users.Service{a, a, a, b, b} {
+		if _, err := s.Login(ctx, "boss@example.com", "wrong-password", fmt.Sprintf("10.0.0.%d", i)); problem.As(err) == nil || problem.As(err).Code != "bad_login" {
+			t.Fatalf("wrong password %d: %v, want bad_login", i+1, err)
+		}
+	}
+	for name, s := range map[string]*users.Service{"A": a, "B": b} {
+		if _, err := s.Login(ctx, "boss@example.com", "right-password", "10.0.1.1"); problem.As(err) == nil || problem.As(err).Code != "throttled" {
+			t.Errorf("the right password on %s after five wrong ones on both: %v, want throttled", name, err)
+		}
+	}
+}

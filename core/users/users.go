@@ -83,10 +83,9 @@ type Service struct {
 	mu       sync.RWMutex
 	byID     map[int64]User
 	sessions map[string]sessionEntry // by token hash
-	throttle throttle
-	hashing  chan struct{} // one token per hash in flight
-	setupMu  sync.Mutex    // first-run setups one at a time
-	version  atomic.Uint64 // counts changes to byID (see Version)
+	hashing  chan struct{}           // one token per hash in flight
+	setupMu  sync.Mutex              // first-run setups one at a time
+	version  atomic.Uint64           // counts changes to byID (see Version)
 
 	// Grants resolves a person's roles and departments for ActorOf (set by package app from
 	// package org); nil leaves every actor with nil grants.
@@ -112,7 +111,6 @@ const SessionTTL = 30 * 24 * time.Hour
 func Open(db *store.DB) (*Service, error) {
 	s := &Service{db: db, Now: time.Now, sessions: map[string]sessionEntry{},
 		HashWait: 2 * time.Second, hashing: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	s.throttle.failures = map[string][]time.Time{}
 	if err := s.Reload(context.Background()); err != nil {
 		return nil, err
 	}
@@ -335,19 +333,19 @@ func (s *Service) user(id int64) (User, bool) {
 // time) as an attempt on the throttle keys account and from: a locked-out attempt is answered
 // at once, without queueing for a hashing slot.
 func (s *Service) verify(ctx context.Context, account, from, hash, password string) (bool, error) {
-	if wait := s.throttle.wait(s.Now(), account, from); wait > 0 {
-		return false, throttled(wait)
+	if wait, err := lockedFor(ctx, s.db.R, s.Now(), account, from); err != nil || wait > 0 {
+		return false, cmp.Or(err, throttled(wait))
 	}
 	ok := false
 	err := s.hash(ctx, func() error {
-		now := s.Now()
-		if wait := s.throttle.attempt(now, account, from); wait > 0 {
-			return throttled(wait)
+		wait, attempt, err := s.attempt(ctx, s.Now(), account, from)
+		if err != nil || wait > 0 {
+			return cmp.Or(err, throttled(wait))
 		}
 		if hash == "" {
 			hashPassword(password)
 		} else if ok = checkPassword(hash, password); ok {
-			s.throttle.succeeded(now, account, from)
+			return s.succeeded(ctx, account, attempt)
 		}
 		return nil
 	})
@@ -508,14 +506,11 @@ func checkPassword(encoded, pw string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// throttle counts recent failed logins per key.
-type throttle struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
-}
-
-// Five wrong passwords for one account, or twenty from one client (an office behind one
-// address holds many people), lock that account or client out for a minute.
+// Failed sign-ins are counted per key (the account tried, the client) in _login_failures,
+// so that every node of a database counts the same attempts: with several nodes behind a
+// load balancer, a guesser gets no more tries than with one. Five wrong passwords for one
+// account, or twenty from one client (an office behind one address holds many people), lock
+// that account or client out for a minute.
 const (
 	maxAccountFailures = 5
 	maxClientFailures  = 20
@@ -523,68 +518,64 @@ const (
 	lockoutPenalty     = time.Minute
 )
 
-// wait returns how long the account or the client is locked out, 0 if neither is.
-func (t *throttle) wait(now time.Time, account, client string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.lockedFor(now, account, client)
-}
-
-// lockedFor is wait with t.mu held.
-func (t *throttle) lockedFor(now time.Time, account, client string) time.Duration {
+// lockedFor returns how long the account or the client is locked out at now, 0 if neither is.
+func lockedFor(ctx context.Context, q store.Querier, now time.Time, account, client string) (time.Duration, error) {
+	rows, err := q.QueryContext(ctx, `SELECT key, COUNT(*), MAX(at) FROM _login_failures WHERE key IN (?, ?) AND at > ? GROUP BY key`,
+		account, client, now.Add(-failureWindow).UnixNano())
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
 	var longest time.Duration
-	for _, k := range []string{account, client} {
+	for rows.Next() {
+		var key string
+		var n int
+		var last int64
+		if err := rows.Scan(&key, &n, &last); err != nil {
+			return 0, err
+		}
 		limit := maxAccountFailures
-		if k == client {
+		if key == client {
 			limit = maxClientFailures
 		}
-		recent := t.recent(now, k)
-		if len(recent) >= limit {
-			if w := recent[len(recent)-1].Add(lockoutPenalty).Sub(now); w > longest {
-				longest = w
-			}
+		if w := time.Unix(0, last).Add(lockoutPenalty).Sub(now); n >= limit && w > longest {
+			longest = w
 		}
 	}
-	return longest
+	return longest, rows.Err()
 }
 
-func (t *throttle) recent(now time.Time, k string) []time.Time {
-	list := t.failures[k]
-	i := 0
-	for i < len(list) && now.Sub(list[i]) > failureWindow {
-		i++
-	}
-	list = list[i:]
-	if len(list) == 0 {
-		delete(t.failures, k)
-	} else {
-		t.failures[k] = list
-	}
-	return list
+// attempt counts an attempt at now on both keys as failed unless they are locked out, in
+// which case it returns how long they are; else the attempt's id on the client's count, for
+// succeeded. The keys' locks make attempts sent at once to any node count one after another;
+// failures older than the window are forgotten.
+func (s *Service) attempt(ctx context.Context, now time.Time, account, client string) (wait time.Duration, id int64, err error) {
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, k := range slices.Sorted(slices.Values([]string{account, client})) {
+			if err := s.db.Dialect.Lock(ctx, tx, "login:"+k); err != nil {
+				return err
+			}
+		}
+		if wait, err = lockedFor(ctx, tx, now, account, client); err != nil || wait > 0 {
+			return err
+		}
+		at := now.UnixNano()
+		if _, err := tx.ExecContext(ctx, "DELETE FROM _login_failures WHERE at <= ?", now.Add(-failureWindow).UnixNano()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _login_failures(key, at) VALUES(?, ?)", account, at); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "INSERT INTO _login_failures(key, at) VALUES(?, ?) RETURNING id", client, at).Scan(&id)
+	})
+	return wait, id, err
 }
 
-// attempt counts an attempt on both keys as failed unless they are locked out, in which case
-// it returns how long they are; succeeded takes a successful one back.
-func (t *throttle) attempt(now time.Time, account, client string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if wait := t.lockedFor(now, account, client); wait > 0 {
-		return wait
-	}
-	for _, k := range []string{account, client} {
-		t.failures[k] = append(t.recent(now, k), now)
-	}
-	return 0
-}
-
-// succeeded forgets the account's failures and takes this attempt (made at now) off the
-// client's count, so that people signing in behind one address do not lock each other out.
-func (t *throttle) succeeded(now time.Time, account, client string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, account)
-	list := t.failures[client]
-	if i := slices.Index(list, now); i >= 0 {
-		t.failures[client] = slices.Delete(list, i, i+1)
-	}
+// succeeded forgets the account's failures and takes the attempt (its id on the client's
+// count) back, so that people signing in behind one address do not lock each other out.
+func (s *Service) succeeded(ctx context.Context, account string, attempt int64) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM _login_failures WHERE key = ? OR id = ?", account, attempt)
+		return err
+	})
 }

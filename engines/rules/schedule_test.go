@@ -114,7 +114,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _departments`,
 		`DROP TABLE _department_heads`,
 		`DROP TABLE _roles`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-9),
+		`DROP TABLE _login_failures`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-10),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

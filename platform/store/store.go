@@ -521,6 +521,10 @@ var migrations = []string{
 	CREATE TABLE _department_heads(department_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
 		PRIMARY KEY(department_id, user_id)) WITHOUT ROWID;
 	CREATE TABLE _roles(id TEXT PRIMARY KEY, position INTEGER NOT NULL, def TEXT NOT NULL);`,
+	// 19: failed sign-ins in the database, so that every node counts the same (package users).
+	`CREATE TABLE _login_failures(id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL);
+	CREATE INDEX _login_failures_key ON _login_failures(key, at);
+	CREATE INDEX _login_failures_at ON _login_failures(at);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
