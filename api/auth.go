@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -14,7 +15,14 @@ const (
 	csrfCookie    = "tb_csrf"
 )
 
+// health answers a load balancer: 200 while this node reaches its database (one round trip,
+// at most 2 s), else 503, so that requests go to the nodes that can answer them.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Records.DB.R.PingContext(ctx); err != nil {
+		return unavailable(w, err)
+	}
 	return writeJSON(w, 200, map[string]any{"status": "ok", "version": s.Version})
 }
 

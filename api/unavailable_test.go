@@ -112,7 +112,9 @@ func TestDatabaseUnreachable(t *testing.T) {
 	elsewhere := newClient(t, ts.URL)
 	elsewhere.token = session.Token
 
+	c.get("/api/health").must(t, 200)
 	p.down()
+	c.get("/api/health").wantError(t, 503, "db_unavailable")             // the load balancer sends requests elsewhere
 	elsewhere.get(recordsPath("客户")).wantError(t, 503, "db_unavailable") // not 401: the person stays signed in
 	start := time.Now()
 	e := c.get(recordsPath("客户")).wantError(t, 503, "db_unavailable")
@@ -141,6 +143,7 @@ func TestDatabaseUnreachable(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	elsewhere.get(recordsPath("客户")).must(t, 200)
+	c.get("/api/health").must(t, 200)
 	if n := c.count("客户"); n != 2 {
 		t.Fatalf("%d records, want 2", n)
 	}
