@@ -85,19 +85,23 @@ func policy(data string) {
 	}{{"admin", admin}, {"销售经理 (本部门及下级)", me}, {"销售 (仅本人)", seller}}
 
 	q := records.Query{Filter: &cond.Node{Field: "累计消费金额", Op: "gt", Value: 10000}, Sort: "-累计消费金额", Limit: 50, SkipTotal: true}
-	p99 := map[string]float64{}
-	for range 2 { // interleaved twice, so neither runs on a colder cache
-		for _, ac := range actors {
-			lat := make([]float64, *lists)
-			for i := range lat {
-				t0 := time.Now()
-				if _, err := a.Records.List(ctx, ac.a, t, q); err != nil {
-					fatalf("%v", err)
-				}
-				lat[i] = float64(time.Since(t0).Microseconds()) / 1000
+	// The actors take turns page by page, so that whatever else the machine does (a collection,
+	// another process) falls on each alike: 4 × *lists pages each, the first *lists a warm-up.
+	lat := make([][]float64, len(actors))
+	for i := range 4 * *lists {
+		for k, ac := range actors {
+			t0 := time.Now()
+			if _, err := a.Records.List(ctx, ac.a, t, q); err != nil {
+				fatalf("%v", err)
 			}
-			p99[ac.name] = pct(lat, 99)
+			if i >= *lists {
+				lat[k] = append(lat[k], float64(time.Since(t0).Nanoseconds())/1e6)
+			}
 		}
+	}
+	p99 := map[string]float64{}
+	for k, ac := range actors {
+		p99[ac.name] = pct(lat[k], 99)
 	}
 	record(fmt.Sprintf("filtered page of 50 from %s 客户 in process: admin vs 销售经理 (本部门及下级: 101 of 2,000 people in 200 departments)", count(a, t)),
 		fmt.Sprintf("p99 %.2f vs %.2f ms = %.2f×", p99["admin"], p99["销售经理 (本部门及下级)"], p99["销售经理 (本部门及下级)"]/p99["admin"]), "≤ 1.2× the admin", "")
