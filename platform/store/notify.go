@@ -393,11 +393,15 @@ func (db *DB) announceNow() {
 	db.announcing.Store(false) // a commit from now on is announced again
 	var v int64
 	if db.R.QueryRowContext(context.Background(), "SELECT nextval('_data_version')").Scan(&v) == nil {
-		db.announced.Store(v)
+		db.ownMu.Lock()
+		db.own = append(db.own, v)
+		db.ownMu.Unlock()
 	}
 }
 
-// watchData moves Writes when another node or process announced writes since the last poll.
+// watchData moves Writes when another node or process announced writes since the last poll:
+// when the sequence moved by more than the values this process took itself (its commits
+// moved Writes already).
 func (db *DB) watchData(ctx context.Context) {
 	var v int64
 	if err := db.R.QueryRowContext(ctx, "SELECT last_value FROM _data_version").Scan(&v); err != nil {
@@ -405,9 +409,19 @@ func (db *DB) watchData(ctx context.Context) {
 	}
 	w := &db.watch
 	w.mu.Lock()
-	// Only this process's own announcement came in since: its commits already moved Writes.
-	own := v == w.version+1 && v == db.announced.Load()
-	moved := v != w.version && !own
+	db.ownMu.Lock()
+	mine := 0
+	db.own = slices.DeleteFunc(db.own, func(x int64) bool {
+		if x > v {
+			return false // taken after the read: the next poll's
+		}
+		if x > w.version {
+			mine++
+		}
+		return true
+	})
+	db.ownMu.Unlock()
+	moved := v-w.version > int64(mine)
 	w.version = v
 	w.mu.Unlock()
 	if moved {

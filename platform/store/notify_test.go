@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,6 +121,17 @@ func TestWatchOtherNodes(t *testing.T) {
 	time.Sleep(2*WatchPoll + announceDelay)
 	if b.Writes() != before {
 		t.Fatal("B's Writes moved after another database on the server wrote")
+	}
+
+	// B's own commits move it once each, however many of their announcements a poll finds.
+	before = b.Writes()
+	for i := range 3 {
+		exec(b, "INSERT INTO _sequences(key, value) VALUES(?, 1)", fmt.Sprint("own", i))
+		time.Sleep(announceDelay + 50*time.Millisecond)
+	}
+	time.Sleep(2 * WatchPoll)
+	if got := b.Writes() - before; got != 3 {
+		t.Fatalf("B's Writes moved %d times after 3 commits of its own", got)
 	}
 }
 

@@ -44,7 +44,8 @@ type DB struct {
 
 	pg         *pgx.ConnConfig // PostgreSQL: how to connect (the watcher opens its own connection)
 	announcing atomic.Bool     // PostgreSQL: commits wait to be announced, see announce
-	announced  atomic.Int64    // PostgreSQL: the value of _data_version this process took last
+	ownMu      sync.Mutex      // guards own
+	own        []int64         // PostgreSQL: values of _data_version this process took, not yet polled
 	node       string          // PostgreSQL: this DB's application_name, see Node
 	watch      watcher         // PostgreSQL: the other nodes' changes, see OnChange
 }
