@@ -235,6 +235,12 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 		return nil, nil
 	}
 	now := q.Now()
+	// Nothing due: no write transaction. An idle worker looks every Poll, and every commit
+	// makes the chart results cached so far stale (store.DB.Writes).
+	var next sql.NullInt64
+	if err := q.DB.R.QueryRowContext(ctx, fmt.Sprintf(nextDueSQL, marks), kinds...).Scan(&next); err != nil || !next.Valid || next.Int64 > now.UnixMilli() {
+		return nil, err
+	}
 	stmt := fmt.Sprintf(claimSQL, marks, q.DB.Dialect.SkipLocked())
 	args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli()}, kinds...), now.UnixMilli(), now.UnixMilli(), n)
 	var out []*Job

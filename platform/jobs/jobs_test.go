@@ -526,3 +526,33 @@ func TestLongJobKeepsItsLease(t *testing.T) {
 		t.Fatalf("%d jobs left", n)
 	}
 }
+
+// An idle worker's look for due jobs writes nothing, so the chart results cached on
+// DB.Writes stay valid while nothing happens; a job falling due is still claimed.
+func TestIdleLookWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, t.TempDir())
+	c := newClock()
+	q := c.queue(db)
+	q.Handle("later", effect("w"))
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := q.Enqueue(ctx, tx, "later", "", 1, c.now().Add(time.Hour))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := db.Writes()
+	for range 5 {
+		if n, err := q.RunOnce(ctx); n != 0 || err != nil {
+			t.Fatalf("RunOnce before the job is due: %d, %v", n, err)
+		}
+	}
+	if db.Writes() != before {
+		t.Fatalf("five idle looks moved Writes by %d", db.Writes()-before)
+	}
+	c.add(time.Hour)
+	if n, err := q.RunOnce(ctx); n != 1 || err != nil {
+		t.Fatalf("RunOnce once the job is due: %d, %v", n, err)
+	}
+}
