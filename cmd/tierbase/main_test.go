@@ -78,6 +78,7 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"serve", "--data", dir, "--backup-every", "90s"}, "give whole minutes"},
 		{[]string{"serve", "--data", dir, "--backup-every", "24h", "--backup-keep", "0"}, "keep at least 1"},
 		{[]string{"serve", "--data", dir, "--job-lease", "100ms"}, "--job-lease 100ms: give at least 1s"},
+		{[]string{"serve", "--data", dir, "--public-url", "crm.example.com"}, "--public-url \"crm.example.com\": give the full address"},
 		{[]string{"serve", "--data", dir, "--trusted-proxy", "127.0.0.1,nginx"}, "--trusted-proxy \"nginx\": give addresses or networks"},
 		{[]string{"restore"}, "usage: tierbase restore FILE"},
 		{[]string{"restore", "a.db", "b.db"}, `unexpected argument "b.db"`},
