@@ -6,7 +6,7 @@ import { conditionState, newRowKey, stateCondition } from './conditions'
 import { withoutLeadingPath } from './api'
 
 export const TRIGGERS = ['created', 'updated', 'changed', 'deleted', 'schedule', 'always']
-export const ACTIONS = ['set', 'add_tag', 'remove_tag', 'assign', 'create', 'notify']
+export const ACTIONS = ['set', 'add_tag', 'remove_tag', 'assign', 'create', 'notify', 'robot']
 export const ASSIGN_MODES = ['round_robin', 'least_busy', 'map']
 export const COUNT_OPS = ['gte', 'gt', 'eq', 'lte', 'lt']
 export const ROLES = ['admin', 'member']
@@ -160,6 +160,9 @@ export function newAction(type = 'set') {
     owner: true,
     title: '',
     body: '',
+    robot: '',
+    markdown: false,
+    at: [],
   }
 }
 
@@ -226,6 +229,13 @@ export function toAction(a, fields, tables, ruleTable) {
       out.users = [...(a.users || [])]
       out.roles = [...(a.roles || [])]
       out.owner = !!a.owner
+      out.title = a.title || ''
+      out.body = a.body || ''
+      break
+    case 'robot':
+      out.robot = a.robot || ''
+      out.markdown = !!a.markdown
+      out.at = [...(a.at || [])]
       out.title = a.title || ''
       out.body = a.body || ''
       break
@@ -309,6 +319,11 @@ export function fromAction(a, fields, tables) {
       if (!a.users.length && !a.roles.length && !a.owner) missing.users = 'recipientsRequired'
       if (!a.title.trim()) missing.title = 'titleRequired'
       out = { type: 'notify', users: a.users, roles: a.roles, owner: !!a.owner, title: a.title.trim(), body: a.body }
+      break
+    case 'robot':
+      if (!a.robot) missing.robot = 'robotRequired'
+      if (!a.title.trim()) missing.title = 'titleRequired'
+      out = { type: 'robot', robot: a.robot, title: a.title.trim(), body: a.body, markdown: !!a.markdown, at: a.at }
       break
     default:
       out = { type: a.type }
