@@ -42,7 +42,7 @@ func TestRobots(t *testing.T) {
 
 	_, member := c.addMember("m@example.com", "小王")
 	list := member.get("/api/robots").must(t, 200)
-	if l := items(list); len(l) != 1 || strings.Contains(member.get("/api/robots").Raw, "wrong") {
+	if l := items(list); len(l) != 1 || strings.Contains(member.get("/api/robots").Raw, "wrong") || l[0]["masked"] != "" {
 		t.Fatalf("member's list %v", list)
 	}
 	member.post("/api/robots", map[string]any{"name": "群", "kind": "wecom", "url": srv.URL + "/send?key=k"}).wantError(t, 403, "not_allowed")
