@@ -123,6 +123,9 @@ var noRecords = map[string]string{
 	"POST /api/org/import": "ManageUsers",
 	"GET /api/audit":       "ManageUsers", "GET /api/audit/export": "ManageUsers",
 	"GET /api/backups": "Backup", "POST /api/backups": "Backup", "GET /api/backups/{name}": "Backup",
+	// group robots: names for everyone, addresses never (checked in robots_test.go)
+	"GET /api/robots": "robot names", "POST /api/robots": "ManageSchema", "PUT /api/robots/{id}": "ManageSchema",
+	"DELETE /api/robots/{id}": "ManageSchema", "POST /api/robots/{id}/test": "ManageSchema", "GET /api/robots/{id}/deliveries": "ManageSchema",
 }
 
 func TestPermissionMatrix(t *testing.T) {

@@ -39,6 +39,8 @@ var routes = []string{
 	"GET /api/audit", "GET /api/audit/export",
 	"GET /api/departments", "POST /api/departments", "PATCH /api/departments/{id}", "DELETE /api/departments/{id}",
 	"GET /api/roles", "POST /api/roles", "PUT /api/roles/{id}", "DELETE /api/roles/{id}", "POST /api/org/import",
+	"GET /api/robots", "POST /api/robots", "PUT /api/robots/{id}", "DELETE /api/robots/{id}", "POST /api/robots/{id}/test",
+	"GET /api/robots/{id}/deliveries",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

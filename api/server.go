@@ -21,6 +21,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/channels"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -46,8 +47,10 @@ type Server struct {
 	Reports *reports.Engine
 	// Workbench is each person's home page and their recently opened records (nil: none).
 	Workbench *workbench.Engine
-	Audit     *audit.Log // the operation log (操作日志)
-	Version   string
+	// Channels are the group robots rules post to.
+	Channels *channels.Service
+	Audit    *audit.Log // the operation log (操作日志)
+	Version  string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// Backups is the data directory's backup directory.
@@ -127,6 +130,12 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/trash", s.listTrash)
 	auth("POST /api/trash/{table}/{id}/restore", s.restoreTrash)
 	auth("DELETE /api/trash/{table}/{id}", s.forgetTrash)
+	auth("GET /api/robots", s.listRobots)
+	auth("POST /api/robots", s.saveRobot)
+	auth("PUT /api/robots/{id}", s.saveRobot)
+	auth("DELETE /api/robots/{id}", s.deleteRobot)
+	auth("POST /api/robots/{id}/test", s.testRobot)
+	auth("GET /api/robots/{id}/deliveries", s.robotDeliveries)
 	auth("GET /api/backups", s.listBackups)
 	auth("POST /api/backups", s.makeBackup)
 	auth("GET /api/backups/{name}", s.downloadBackup)

@@ -15,6 +15,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/channels"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -46,6 +47,8 @@ type App struct {
 	// the recently opened records.
 	Workbench *workbench.Engine
 	Audit     *audit.Log // the operation log (操作日志): record changes and events
+	// Channels are the group robots (企业微信, 钉钉, 飞书) rules post to.
+	Channels *channels.Service
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
 	Keys *secret.Ring
 }
@@ -117,6 +120,8 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
 	a.Jobs = jobs.New(db)
+	a.Channels = channels.New(db, a.Keys, a.Jobs)
+	a.Rules.Channels = a.Channels
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
@@ -191,6 +196,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Reports.Now, a.Reports.Loc = now, loc
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
+	a.Channels.Now = now
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now

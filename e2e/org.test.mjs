@@ -77,7 +77,7 @@ let roleId;
 step('角色 lists the demo roles; the editor builds one with 仅本人 and a hidden field', async () => {
   await page.getByTestId('nav-roles').click();
   await page.getByTestId('roles-page').waitFor();
-  for (const name of ['管理员', '成员', '销售', '销售经理', '销售总监', '财务', '客服']) {
+  for (const name of ['管理员', '成员', '销售', '销售经理', '销售总监', '财务', '财务总监', '客服']) {
     await page.getByTestId(`role-row-${name}`).waitFor();
   }
   await page.getByTestId('role-new').click();

@@ -78,6 +78,7 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"serve", "--data", dir, "--backup-every", "90s"}, "give whole minutes"},
 		{[]string{"serve", "--data", dir, "--backup-every", "24h", "--backup-keep", "0"}, "keep at least 1"},
 		{[]string{"serve", "--data", dir, "--job-lease", "100ms"}, "--job-lease 100ms: give at least 1s"},
+		{[]string{"serve", "--data", dir, "--public-url", "crm.example.com"}, "--public-url \"crm.example.com\": give the full address"},
 		{[]string{"serve", "--data", dir, "--trusted-proxy", "127.0.0.1,nginx"}, "--trusted-proxy \"nginx\": give addresses or networks"},
 		{[]string{"restore"}, "usage: tierbase restore FILE"},
 		{[]string{"restore", "a.db", "b.db"}, `unexpected argument "b.db"`},
@@ -134,8 +135,8 @@ func TestDemoThenUserCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if n := len(a.Users.List()); n != 11 {
-		t.Errorf("%d users, want 8 sales + 客服 + 财务 + 1 admin", n)
+	if n := len(a.Users.List()); n != 12 {
+		t.Errorf("%d users, want 8 sales + 客服 + 财务总监 + 财务 + 1 admin", n)
 	}
 	if _, err := a.Users.Login(ctx(), "boss@example.com", "boss-password", "test"); err != nil {
 		t.Errorf("the created admin cannot sign in: %v", err)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,8 +36,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	backupKeep := fs.Int("backup-keep", 7, "how many scheduled backups to keep (the oldest beyond are deleted)")
 	lease := fs.Duration("job-lease", 5*time.Minute, "how long a node holds a background job it took; a job of a node that died is taken over by another node after this")
 	proxiesText := fs.String("trusted-proxy", "", "addresses or networks of the proxies in front (nginx), comma-separated, e.g. 127.0.0.1,10.0.0.0/8: their X-Forwarded-For gives the client's address and X-Forwarded-Proto https marks cookies Secure")
+	publicURL := fs.String("public-url", os.Getenv("TIERBASE_PUBLIC_URL"), "the address people open tierbase at, e.g. https://crm.example.com: group robots' messages link back to the record under it (also TIERBASE_PUBLIC_URL)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if u, err := url.Parse(*publicURL); *publicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return fmt.Errorf("--public-url %q: give the full address people open, such as https://crm.example.com", *publicURL)
 	}
 	proxies, err := parseProxies(*proxiesText)
 	if err != nil {
@@ -101,6 +106,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Backups = a.Backups()
 	srv.Org = a.Org
 	srv.Workbench = a.Workbench
+	srv.Channels = a.Channels
 	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()
@@ -108,6 +114,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		a.BackupEvery(*backupEvery, *backupKeep)
 	}
 	a.Jobs.Lease = *lease
+	a.Channels.PublicURL = *publicURL
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
 	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.

@@ -474,7 +474,8 @@ func rewriteTrash(ctx context.Context, tx *sql.Tx, t *Table, f *Field, fn func(s
 // old keys. Run again after an interruption, it carries on: values already under the new key
 // are left alone, and the old keys stay in the ring until every value is rewritten. The
 // caller holds the ring exclusively (no server beside it). progress is told the rows done.
-func (c *Catalog) Rotate(ctx context.Context, progress func(table string, done, total int64)) error {
+// also reseal what else the ring sealed (robots' secrets), before the old keys go.
+func (c *Catalog) Rotate(ctx context.Context, progress func(table string, done, total int64), also ...func(context.Context) error) error {
 	r := c.keys
 	if len(r.IDs()) == 1 {
 		if err := r.Add(); err != nil {
@@ -490,6 +491,11 @@ func (c *Catalog) Rotate(ctx context.Context, progress func(table string, done, 
 			if err := c.rotateField(ctx, t, f, current, progress); err != nil {
 				return err
 			}
+		}
+	}
+	for _, reseal := range also {
+		if err := reseal(ctx); err != nil {
+			return err
 		}
 	}
 	if r.FromEnv {

@@ -83,6 +83,14 @@ func (e *Engine) userExists(id int64) bool {
 // checkRoles refuses a notify action naming a role that does not exist.
 func (e *Engine) checkRoles(r *Rule) error {
 	for i, a := range r.Actions {
+		if a.Type == ActRobot {
+			if e.Channels == nil {
+				return problem.NotFound("robot", a.Robot).At(fmt.Sprintf("actions[%d].robot", i))
+			}
+			if _, err := e.Channels.Get(context.Background(), a.Robot); err != nil {
+				return problem.As(err).At(fmt.Sprintf("actions[%d].robot", i))
+			}
+		}
 		for j, role := range a.Roles {
 			ok := role == access.AdminRoleID || role == access.MemberRoleID
 			if e.RoleExists != nil {

@@ -90,6 +90,8 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 			acts = append(acts, fmt.Sprintf(pick("新建一条 %s", "create a %s record"), target))
 		case ActNotify:
 			acts = append(acts, fmt.Sprintf(pick("发送通知「%s」", "notify \"%s\""), a.Title))
+		case ActRobot:
+			acts = append(acts, fmt.Sprintf(pick("发到群机器人「%s」", "post \"%s\" to a group robot"), a.Title))
 		}
 	}
 	if len(r.Triggers) == 1 && r.Triggers[0].On == OnAlways && len(when) > 0 {

@@ -19,6 +19,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/channels"
 	"tierbase/engines/grading"
 	"tierbase/engines/inbox"
 	"tierbase/platform/jobs"
@@ -34,12 +35,14 @@ type Engine struct {
 	Grading *grading.Engine  // grades every write, after the rounds of rules
 	Records *records.Service // creates the records of "create" actions
 	Inbox   *inbox.Service   // receives notifications
-	Now     func() time.Time // injectable clock: "today" of relative-date conditions
-	Loc     *time.Location   // zone of "today"; nil means time.Local
-	rules   atomic.Pointer[ruleSet]
-	loading sync.Mutex    // one reload at a time, so the last to start is the last stored
-	Jobs    *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
-	DailyAt time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
+	// Channels are the group robots robot actions post to (nil: they are refused).
+	Channels *channels.Service
+	Now      func() time.Time // injectable clock: "today" of relative-date conditions
+	Loc      *time.Location   // zone of "today"; nil means time.Local
+	rules    atomic.Pointer[ruleSet]
+	loading  sync.Mutex    // one reload at a time, so the last to start is the last stored
+	Jobs     *jobs.Queue   // runs side effects and scheduled runs; see UseJobs
+	DailyAt  time.Duration // time of day (in Loc) of the daily pass; 01:00 unless set
 	// RoleExists tells the roles a notify action may name (package org's roles); nil: the
 	// built-in admin and member only.
 	RoleExists func(id string) bool

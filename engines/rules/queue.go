@@ -14,6 +14,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/channels"
 	"tierbase/platform/jobs"
 )
 
@@ -176,6 +177,10 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 			if _, err := e.Records.CreateTx(records.ForRule(context.WithValue(ctx, depthKey{}, j.Depth+1), r.Name), tx, access.System, target, in); err != nil {
 				return err
 			}
+		case a.Type == ActRobot && e.Channels != nil:
+			if err := e.postToRobot(ctx, tx, a, t, rec); err != nil {
+				return err
+			}
 		case a.Type == ActNotify && e.Inbox != nil:
 			to := append([]int64(nil), a.Users...)
 			if a.Owner {
@@ -260,4 +265,35 @@ func (e *Engine) fill(text string, t *schema.Table, rec records.Record) string {
 		}
 		return f.Display(rec[f.ID], e.Loc)
 	})
+}
+
+// postToRobot queues a robot action's message for the record rec of t. A group is outside
+// the permissions, so 敏感 fields show masked in the text; @ placeholders give the numbers.
+func (e *Engine) postToRobot(ctx context.Context, tx *sql.Tx, a *Action, t *schema.Table, rec records.Record) error {
+	shown := records.Record{}
+	for id, v := range rec {
+		if f := t.Field(id); f != nil && f.Sensitive {
+			v = records.Mask(f, f.Unseal(v))
+		}
+		shown[id] = v
+	}
+	m := channels.Message{Title: e.fill(a.Title, t, shown), Text: e.fill(a.Body, t, shown), Markdown: a.Markdown}
+	if m.Text == "" {
+		m.Text = m.Title
+	}
+	if base := e.Channels.PublicURL; base != "" {
+		m.Link = strings.TrimRight(base, "/") + fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
+	}
+	for _, at := range a.At {
+		at = strings.TrimSpace(at)
+		if m := placeholder.FindStringSubmatch(at); m != nil {
+			if f := t.Field(strings.TrimSpace(m[1])); f != nil {
+				at, _ = f.Unseal(rec[f.ID]).(string)
+			}
+		}
+		if at != "" {
+			m.AtPhones = append(m.AtPhones, at)
+		}
+	}
+	return e.Channels.SendTx(ctx, tx, a.Robot, m)
 }

@@ -64,6 +64,7 @@ const (
 	ActAssign    = "assign"     // set a user Field (负责人 by default) by Mode
 	ActCreate    = "create"     // create a record in Target with Values (literals or =formulas)
 	ActNotify    = "notify"     // notify Users, the users of Roles and/or the record's Owner
+	ActRobot     = "robot"      // post Title and Body to the group robot Robot, @ing the numbers of At
 )
 
 // Assign modes.
@@ -90,6 +91,11 @@ type Action struct {
 	Owner   bool             `json:"owner,omitempty"`
 	Title   string           `json:"title,omitempty"`
 	Body    string           `json:"body,omitempty"`
+	// A robot action's robot (channels.Robot id), whether Body is markdown, and whom to @:
+	// mobile numbers or {字段} placeholders of 手机 fields.
+	Robot    string   `json:"robot,omitempty"`
+	Markdown bool     `json:"markdown,omitempty"`
+	At       []string `json:"at,omitempty"`
 
 	// In answers only (see Named): the names beside the ids above. Field, By, Target and the
 	// keys of Values take names or ids on input.
@@ -426,8 +432,15 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if strings.TrimSpace(a.Title) == "" {
 			return problem.Invalid("required").At(at + ".title")
 		}
+	case ActRobot:
+		if a.Robot == "" {
+			return problem.Invalid("required").At(at + ".robot")
+		}
+		if strings.TrimSpace(a.Title) == "" {
+			return problem.Invalid("required").At(at + ".title")
+		}
 	default:
-		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify").At(at + ".type")
+		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify, robot").At(at + ".type")
 	}
 	return nil
 }

@@ -390,8 +390,8 @@ func sideEffects(c *compiled, cat *schema.Catalog, n int) []SideEffect {
 				name = t.Name
 			}
 			add(ActCreate, a.Target, name)
-		case ActNotify:
-			add(ActNotify, "", "")
+		case ActNotify, ActRobot:
+			add(a.Type, "", "")
 		}
 	}
 	return out
@@ -407,6 +407,10 @@ func effectsText(list []SideEffect, lang string) string {
 			parts = append(parts, fmt.Sprintf("create %d %s in %s", se.Count, plural(se.Count, "record", "records"), se.TableName))
 		case se.Kind == ActCreate:
 			parts = append(parts, fmt.Sprintf("创建 %d 条%s", se.Count, se.TableName))
+		case se.Kind == ActRobot && lang == "en":
+			parts = append(parts, fmt.Sprintf("post %d %s to a group", se.Count, plural(se.Count, "message", "messages")))
+		case se.Kind == ActRobot:
+			parts = append(parts, fmt.Sprintf("向群里发送 %d 条消息", se.Count))
 		case lang == "en":
 			parts = append(parts, fmt.Sprintf("send %d %s", se.Count, plural(se.Count, "notification", "notifications")))
 		default:

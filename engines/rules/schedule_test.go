@@ -115,7 +115,9 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _department_heads`,
 		`DROP TABLE _roles`,
 		`DROP TABLE _login_failures`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-10),
+		`DROP TABLE _robots`,
+		`DROP TABLE _robot_deliveries`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-11),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

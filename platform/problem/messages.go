@@ -80,6 +80,8 @@ var messages = map[string][2]string{
 	"backup_postgres":   {"数据保存在 PostgreSQL 中，tierbase 不做备份：请用 pg_dump 备份（如 pg_dump -Fc -f tierbase.dump 数据库地址），用 pg_restore 恢复", "the data is in PostgreSQL, which tierbase does not back up itself: back it up with pg_dump (e.g. pg_dump -Fc -f tierbase.dump DATABASE_URL) and restore with pg_restore"},
 	"migrate_not_empty": {"目标数据库不是空的（已有表：{tables}）：请迁移到一个空的数据库", "the target database is not empty (it has the tables {tables}): use an empty database"},
 	"migrate_bad_value": {"表「{table}」第 {row} 行的「{column}」值「{value}」不能存入 PostgreSQL 的 {type} 列：请在原系统中改正后重新迁移（目标数据库未做任何更改）", "table \"{table}\", row {row}: the value \"{value}\" of \"{column}\" does not fit PostgreSQL's {type} column; fix it in the SQLite data and migrate again (nothing was written to the target database)"},
+	"robot_url":         {"机器人地址不对，应为群机器人设置里复制的 Webhook 地址，形如 {example}", "this is not the robot's webhook address; copy it from the group robot's settings, like {example}"},
+	"robot_disabled":    {"机器人已停用，请先启用再发送", "the robot is disabled; enable it before sending"},
 	"migrate_mismatch":  {"迁移后核对行数不一致：{tables}；目标数据库未做任何更改", "the row counts differ after the copy: {tables}; nothing was written to the target database"},
 }
 
@@ -97,6 +99,7 @@ var terms = map[string][2]string{
 	// kinds of things not found beyond the above
 	"trash_item":  {"回收站中的记录", "record in the recycle bin"},
 	"backup_file": {"备份文件", "backup"},
+	"robot":       {"群机器人", "group robot"},
 	// what a JSON value should have been (bad_json_type, bad_json_body, bad_type)
 	"json_text":    {"文本", "text"},
 	"json_number":  {"数字", "a number"},

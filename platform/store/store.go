@@ -526,6 +526,14 @@ var migrations = []string{
 	`CREATE TABLE _login_failures(id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL);
 	CREATE INDEX _login_failures_key ON _login_failures(key, at);
 	CREATE INDEX _login_failures_at ON _login_failures(at);`,
+	// 20: the group robots of 企业微信, 钉钉 and 飞书 (package channels): the address and secret
+	// sealed, the send times taken under the vendor's limit (JSON), and the delivery log.
+	`CREATE TABLE _robots(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, url TEXT NOT NULL,
+		secret TEXT NOT NULL DEFAULT '', enabled INTEGER NOT NULL DEFAULT 1, slots TEXT NOT NULL DEFAULT '[]',
+		created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE TABLE _robot_deliveries(id INTEGER PRIMARY KEY, robot_id TEXT NOT NULL, at TEXT NOT NULL, attempt INTEGER NOT NULL,
+		ok INTEGER NOT NULL, status INTEGER NOT NULL, ms INTEGER NOT NULL, title TEXT NOT NULL, response TEXT NOT NULL);
+	CREATE INDEX _robot_deliveries_robot ON _robot_deliveries(robot_id, id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

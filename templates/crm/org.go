@@ -8,15 +8,29 @@ import (
 	"tierbase/core/users"
 )
 
+// finance is what 财务 may do: keep 订单 and 合同; a 财务总监 also reads every 报价单, as the
+// second approver of the large ones in 报价审批.
+func finance(director bool) map[string]*access.TablePerm {
+	all := access.DataScope{Kind: access.ScopeAll}
+	keep := func() *access.TablePerm {
+		return &access.TablePerm{Actions: []access.TableAction{access.View, access.Edit, access.ExportRows}, Read: all, Change: all}
+	}
+	out := map[string]*access.TablePerm{"订单": keep(), "合同": keep()}
+	if director {
+		out["报价单"] = &access.TablePerm{Actions: []access.TableAction{access.View}, Read: all, Change: all}
+	}
+	return out
+}
+
 // The demo organisation's roles: what each may do with the template's tables. The template
-// has no 回款 or 工单 table, so 财务 works on 订单 alone and 客服 reads customers and keeps
+// has no 回款 or 工单 table, so 财务 works on 订单 and 合同, and 客服 reads customers and keeps
 // their follow-ups.
 func demoRoles() []*access.Role {
 	work := []access.TableAction{access.View, access.Add, access.Edit}
 	scope := func(k access.ScopeKind) access.DataScope { return access.DataScope{Kind: k} }
 	salesTables := func(k access.ScopeKind, actions []access.TableAction, phone access.FieldAccess) map[string]*access.TablePerm {
 		out := map[string]*access.TablePerm{}
-		for _, t := range []string{"客户", "联系人", "跟进记录", "订单", "待办任务"} {
+		for _, t := range []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同"} {
 			out[t] = &access.TablePerm{Actions: actions, Read: scope(k), Change: scope(k)}
 		}
 		if phone != "" {
@@ -29,9 +43,8 @@ func demoRoles() []*access.Role {
 		{Name: "销售", Tables: salesTables(access.ScopeOwn, work, access.FieldMasked)},
 		{Name: "销售经理", Tables: salesTables(access.ScopeSubDepartments, managed, "")},
 		{Name: "销售总监", Tables: salesTables(access.ScopeAll, append(managed, access.ImportRows), "")},
-		{Name: "财务", Tables: map[string]*access.TablePerm{
-			"订单": {Actions: []access.TableAction{access.View, access.Edit, access.ExportRows}, Read: scope(access.ScopeAll), Change: scope(access.ScopeAll)},
-		}},
+		{Name: "财务", Tables: finance(false)},
+		{Name: "财务总监", Tables: finance(true)},
 		{Name: "客服", Tables: map[string]*access.TablePerm{
 			"客户":   {Actions: []access.TableAction{access.View}, Read: scope(access.ScopeAll), Change: scope(access.ScopeOwn)},
 			"跟进记录": {Actions: work, Read: scope(access.ScopeAll), Change: scope(access.ScopeOwn)},
@@ -50,15 +63,16 @@ var demoPeople = []struct {
 	{"liuyang", "销售部/华南区", "销售经理", true}, {"chenjing", "销售部/华南区", "销售", false},
 	{"yanglei", "销售部/华北区", "销售经理", true}, {"zhaomin", "销售部/华北区", "销售", false},
 	{"huangyong", "销售部/华东区", "销售", false},
-	{"sunli", "客服部", "客服", true}, {"zhoumin", "财务部", "财务", true},
+	{"sunli", "客服部", "客服", true}, {"zhoumin", "财务部", "财务总监", true}, {"wuting", "财务部", "财务", false},
 }
 
 // officeStaff are the demo users beyond the sales team: they own no customers.
-var officeStaff = []struct{ name, email string }{{"孙丽", "sunli"}, {"周敏", "zhoumin"}}
+var officeStaff = []struct{ name, email string }{{"孙丽", "sunli"}, {"周敏", "zhoumin"}, {"吴婷", "wuting"}}
 
 // InstallOrg gives the demo an organisation, so that roles and data scopes show on first
 // start: departments 销售部 (华东区, 华南区, 华北区), 客服部 and 财务部 with a 主管 each; roles
-// 销售 (仅本人, 联系电话 masked), 销售经理 (本部门及下级), 销售总监 (全部), 财务 (订单) and 客服;
+// 销售 (仅本人, 联系电话 masked), 销售经理 (本部门及下级), 销售总监 (全部), 财务 (订单, 合同),
+// 财务总监 (also reads 报价单) and 客服;
 // the demo users in them with those roles. It runs after Demo and skips what exists.
 func InstallOrg(ctx context.Context, o *org.Service, us *users.Service) error {
 	if len(o.Departments()) > 0 {

@@ -50,10 +50,15 @@ func TestDemoOrganisation(t *testing.T) {
 	if roles["销售经理"].Tables[cust.ID].Read.Kind != access.ScopeSubDepartments || roles["销售总监"].Tables[cust.ID].Read.Kind != access.ScopeAll {
 		t.Fatal("销售经理 and 销售总监 scopes")
 	}
-	if fin := roles["财务"].Tables; len(fin) != 1 || fin[orders.ID] == nil {
+	contracts, _ := a.Catalog.Table("合同")
+	quotes, _ := a.Catalog.Table("报价单")
+	if fin := roles["财务"].Tables; len(fin) != 2 || fin[orders.ID] == nil || fin[contracts.ID] == nil {
 		t.Fatalf("财务 tables %v", fin)
 	}
-	if len(a.Users.List()) != 10 {
-		t.Fatalf("%d demo users, want 10", len(a.Users.List()))
+	if fin := roles["财务总监"].Tables; len(fin) != 3 || fin[quotes.ID] == nil {
+		t.Fatalf("财务总监 tables %v", fin)
+	}
+	if len(a.Users.List()) != 11 {
+		t.Fatalf("%d demo users, want 11", len(a.Users.List()))
 	}
 }

@@ -1,5 +1,6 @@
 // Package crm is the 客户管理 template: the tables of the customer lifecycle (客户, 联系人,
-// 跟进记录, 订单), installed in one click, and a generator of realistic demo data for them.
+// 跟进记录, 订单, 待办任务, and 报价单 with its 合同), installed in one click, and a generator
+// of realistic demo data for them.
 package crm
 
 import (
@@ -29,7 +30,13 @@ var (
 	FollowUpWays  = []string{"电话", "拜访", "微信", "邮件", "会议"}
 	OrderStatuses = []string{"待付款", "已付款", "已发货", "已完成", "已取消"}
 	TaskStatuses  = []string{"待处理", "进行中", "已完成"}
+	// QuoteStatuses are a 报价单's stages through the 报价审批 flow (seed 002, S6).
+	QuoteStatuses    = []string{"草稿", "审批中", "已批准", "已驳回"}
+	ContractStatuses = []string{"待签署", "已签署", "已作废"}
 )
+
+// Tables are the template's tables, in the order they are made.
+var Tables = []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同"}
 
 func options(values []string) []schema.Option {
 	out := make([]schema.Option, len(values))
@@ -50,7 +57,7 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 	}
 	// Table names are unique across apps: refuse before creating anything, so a clash
 	// does not leave a half-installed app behind.
-	for _, name := range []string{"客户", "联系人", "跟进记录", "订单", "待办任务"} {
+	for _, name := range Tables {
 		if _, err := cat.Table(name); err == nil {
 			return nil, problem.New(409, "duplicate_name", "name", name)
 		}
@@ -119,6 +126,25 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 		{Name: "截止时间", Type: schema.DateTime, Indexed: true},
 		{Name: "状态", Type: schema.Select, Options: options(TaskStatuses), Default: "待处理"},
 		{Name: "说明", Type: schema.TextArea},
+	}); err != nil {
+		return nil, err
+	}
+	quotes, err := cat.CreateTable(ctx, by, app.ID, "报价单", []*schema.Field{
+		{Name: "报价单号", Type: schema.AutoNumber, Format: "BJ-{YYYYMMDD}-{0000}"},
+		link(),
+		{Name: "报价金额", Type: schema.Money, Required: true, Indexed: true},
+		{Name: "状态", Type: schema.Select, Options: options(QuoteStatuses), Default: "草稿", Indexed: true},
+		{Name: "报价说明", Type: schema.TextArea},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cat.CreateTable(ctx, by, app.ID, "合同", []*schema.Field{
+		{Name: "合同编号", Type: schema.AutoNumber, Format: "HT-{YYYYMMDD}-{0000}", Unique: true},
+		{Name: "报价单", Type: schema.Link, LinkTable: quotes.ID},
+		link(),
+		{Name: "金额", Type: schema.Money, Required: true},
+		{Name: "状态", Type: schema.Select, Options: options(ContractStatuses), Default: "待签署"},
 	}); err != nil {
 		return nil, err
 	}
