@@ -36,10 +36,13 @@ var refused = []struct {
 	{netip.MustParsePrefix("172.16.0.0/12"), "addr_private"},
 	{netip.MustParsePrefix("192.168.0.0/16"), "addr_private"},
 	{netip.MustParsePrefix("fc00::/7"), "addr_private"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "addr_private"},  // IETF protocol assignments
+	{netip.MustParsePrefix("198.18.0.0/15"), "addr_private"}, // benchmarking networks
+	{netip.MustParsePrefix("64:ff9b::/96"), "addr_private"},  // NAT64: may translate to any IPv4 address inside
 	{netip.MustParsePrefix("100.64.0.0/10"), "addr_cgnat"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "addr_multicast"},
 	{netip.MustParsePrefix("ff00::/8"), "addr_multicast"},
-	{netip.MustParsePrefix("255.255.255.255/32"), "addr_multicast"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "addr_multicast"}, // reserved, and the broadcast address
 }
 
 // Guard decides which addresses outbound calls may reach.
@@ -97,7 +100,7 @@ func refusal(raw, reason string) *problem.Error {
 // the dial check still runs on every call.
 func (g *Guard) CheckURL(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.User != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return refusal(raw, "addr_scheme")
 	}
 	host := strings.ToLower(u.Hostname())
