@@ -37,6 +37,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	lease := fs.Duration("job-lease", 5*time.Minute, "how long a node holds a background job it took; a job of a node that died is taken over by another node after this")
 	proxiesText := fs.String("trusted-proxy", "", "addresses or networks of the proxies in front (nginx), comma-separated, e.g. 127.0.0.1,10.0.0.0/8: their X-Forwarded-For gives the client's address and X-Forwarded-Proto https marks cookies Secure")
 	publicURL := fs.String("public-url", os.Getenv("TIERBASE_PUBLIC_URL"), "the address people open tierbase at, e.g. https://crm.example.com: group robots' messages link back to the record under it (also TIERBASE_PUBLIC_URL)")
+	allowOutbound := fs.String("allow-outbound", os.Getenv("TIERBASE_ALLOW_OUTBOUND"), "hosts, addresses or networks inside your own network that webhooks and group robots may call, comma-separated, e.g. erp.intranet,10.0.0.0/8 (loopback, private and link-local addresses are refused otherwise; also TIERBASE_ALLOW_OUTBOUND)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -115,6 +116,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	a.Jobs.Lease = *lease
 	a.Channels.PublicURL = *publicURL
+	if err := a.AllowOutbound(strings.Split(*allowOutbound, ",")); err != nil {
+		return fmt.Errorf("--allow-outbound %q: give host names, addresses or networks such as 10.0.0.0/8", *allowOutbound)
+	}
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
 	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.

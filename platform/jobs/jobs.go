@@ -62,10 +62,21 @@ type Kind struct {
 	MaxAttempts int
 	// Failed, if set, is told when a job is given up, outside any transaction.
 	Failed func(ctx context.Context, j *Job, err error)
+	// Backoff, if set, says how long a job waits after its attempt-th attempt failed with
+	// err (a kind with a schedule of its own, or one that honours a receiver's Retry-After);
+	// else the queue's Backoff.
+	Backoff func(attempt int, err error) time.Duration
 }
 
 // DefaultMaxAttempts is how often a job is tried when its kind does not say.
 const DefaultMaxAttempts = 5
+
+func (k Kind) backoff(attempt int, err error) time.Duration {
+	if k.Backoff != nil {
+		return k.Backoff(attempt, err)
+	}
+	return Backoff(attempt)
+}
 
 func (k Kind) maxAttempts() int {
 	if k.MaxAttempts <= 0 {
@@ -414,7 +425,7 @@ func (q *Queue) fail(j *Job, k Kind, cause error) error {
 	}
 	lost := false
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, retrySQL, state, now.Add(Backoff(j.Attempts)).UnixMilli(), cause.Error(), doneAt, j.ID, j.owner, j.Attempts)
+		res, err := tx.ExecContext(ctx, retrySQL, state, now.Add(k.backoff(j.Attempts, cause)).UnixMilli(), cause.Error(), doneAt, j.ID, j.owner, j.Attempts)
 		if err != nil {
 			return err
 		}
