@@ -14,6 +14,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
 	"tierbase/engines/grading"
@@ -51,6 +52,8 @@ type App struct {
 	Audit     *audit.Log // the operation log (操作日志): record changes and events
 	// Channels are the group robots (企业微信, 钉钉, 飞书) rules post to.
 	Channels *channels.Service
+	// Tokens are the API tokens other systems call with.
+	Tokens *tokens.Service
 	// Webhooks send the tables' record events, signed, to the systems that asked for them.
 	Webhooks *webhooks.Service
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
@@ -130,6 +133,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Channels.Client = guard.Client(webhooks.Timeout)
 	a.Webhooks = webhooks.New(db, a.Catalog, a.Keys, a.Jobs, a.Inbox, guard)
 	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
+	a.Tokens = tokens.New(db, a.Catalog)
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
@@ -219,6 +223,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Jobs.Now = now
 	a.Channels.Now = now
 	a.Webhooks.Now, a.Webhooks.Loc = now, loc
+	a.Tokens.Now = now
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now
