@@ -99,7 +99,7 @@ func TestTokens(t *testing.T) {
 
 	// Revoked: at once, with a message; only by its owner.
 	admin.del("/api/tokens/"+str(tok["id"])).wantError(t, 404, "not_found")
-	wang.del("/api/tokens/" + str(tok["id"])).must(t, 200)
+	wang.del("/api/tokens/"+str(tok["id"])).must(t, 200)
 	if e := tc.list("客户").wantError(t, 401, "token_revoked"); !strings.Contains(str(e["message"]), "已被撤销") {
 		t.Fatalf("message %v", e["message"])
 	}

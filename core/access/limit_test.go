@@ -13,7 +13,9 @@ import (
 // scope stays theirs.
 func TestLimit(t *testing.T) {
 	a, b := &schema.Table{ID: "tblA", Name: "客户"}, &schema.Table{ID: "tblB", Name: "订单"}
-	may := func(act access.Actor, tb *schema.Table, do access.TableAction) bool { return access.CanOn(act, tb, do) == nil }
+	may := func(act access.Actor, tb *schema.Table, do access.TableAction) bool {
+		return access.CanOn(act, tb, do) == nil
+	}
 	admin := access.Actor{UserID: 1, Role: access.RoleAdmin}
 
 	rw := access.Limit(admin, []string{"tblA"}, false)
