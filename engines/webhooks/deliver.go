@@ -42,7 +42,7 @@ func backoff(attempt int, err error) time.Duration {
 	d -= time.Duration(mrand.Int64N(int64(d/10) + 1))
 	var ra retryAfter
 	if errors.As(err, &ra) && ra.wait > d {
-		d = min(ra.wait, 24*time.Hour)
+		d = ra.wait
 	}
 	return d
 }
@@ -55,13 +55,15 @@ type retryAfter struct {
 
 func (r retryAfter) Unwrap() error { return r.error }
 
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+// parseRetryAfter reads a Retry-After header, seconds or an HTTP date, as a wait of at
+// most a day (0: none asked).
 func parseRetryAfter(h string, now time.Time) time.Duration {
-	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {
-		return time.Duration(n) * time.Second
+	const most = 24 * time.Hour
+	if n, err := strconv.ParseInt(strings.TrimSpace(h), 10, 64); err == nil && n > 0 {
+		return min(time.Duration(min(n, int64(most/time.Second)))*time.Second, most)
 	}
 	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), most)
 	}
 	return 0
 }
