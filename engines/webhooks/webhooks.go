@@ -114,7 +114,7 @@ const (
 func New(db *store.DB, cat *schema.Catalog, keys *secret.Ring, q *jobs.Queue, in *inbox.Service, guard *outbound.Guard) *Service {
 	s := &Service{DB: db, Catalog: cat, Keys: keys, Jobs: q, Inbox: in, Now: time.Now}
 	s.UseGuard(guard)
-	q.Handle(deliverKind, jobs.Kind{Run: s.deliver, MaxAttempts: len(Schedule) + 1, Backoff: backoff, Failed: s.gaveUp})
+	q.Handle(deliverKind, jobs.Kind{Run: s.deliver, Parallel: true, MaxAttempts: len(Schedule) + 1, Backoff: backoff, Failed: s.gaveUp})
 	return s
 }
 

@@ -589,3 +589,30 @@ func TestKindBackoff(t *testing.T) {
 		t.Fatalf("Backoff saw %q", seen)
 	}
 }
+
+// Parallel Run jobs of a batch run side by side: three that each wait for the other two
+// all finish.
+func TestParallelRunJobs(t *testing.T) {
+	db := open(t, t.TempDir())
+	q := newClock().queue(db)
+	var started sync.WaitGroup
+	started.Add(3)
+	q.Handle("call", jobs.Kind{Parallel: true, Run: func(ctx context.Context, j *jobs.Job) error {
+		started.Done()
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(5 * time.Second):
+			return errors.New("ran alone")
+		}
+	}})
+	enqueue(t, db, q, "call", 3)
+	if n, err := q.RunOnce(context.Background()); n != 3 || err != nil {
+		t.Fatalf("ran %d: %v", n, err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM _jobs"); n != 0 {
+		t.Fatalf("%d jobs left: they ran one after another", n)
+	}
+}
