@@ -133,6 +133,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Channels.Client = guard.Client(webhooks.Timeout)
 	a.Webhooks = webhooks.New(db, a.Catalog, a.Keys, a.Jobs, a.Inbox, guard)
 	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
+	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}

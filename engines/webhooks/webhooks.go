@@ -29,6 +29,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
 	"tierbase/platform/jobs"
 	"tierbase/platform/outbound"
@@ -356,76 +357,169 @@ func (s *Service) Before(context.Context, *sql.Tx, *schema.Table, records.Record
 	return nil
 }
 
-// After queues a message for every enabled endpoint of t that wants this write's event,
-// inside the write's transaction. It only inserts rows: no receiver slows a save.
-func (s *Service) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+// endpoint is an enabled endpoint as a write sees it.
+type endpoint struct {
+	id          string
+	evs, fields []string
+	when        *cond.Node
+}
+
+// endpoints returns the enabled endpoints of t, read in the write's transaction (so every
+// node sees a change at once): one indexed query.
+func (s *Service) endpoints(ctx context.Context, tx *sql.Tx, t *schema.Table) ([]endpoint, error) {
 	rows, err := tx.QueryContext(ctx, "SELECT id, events, fields, cond FROM _webhooks WHERE table_id = ? AND enabled = 1", t.ID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	type endpoint struct {
-		id          string
-		evs, fields []string
-		when        string
-	}
+	defer rows.Close()
 	var eps []endpoint
 	for rows.Next() {
 		var e endpoint
-		var evs, fields string
-		if err := rows.Scan(&e.id, &evs, &fields, &e.when); err != nil {
-			rows.Close()
-			return err
+		var evs, fields, when string
+		if err := rows.Scan(&e.id, &evs, &fields, &when); err != nil {
+			return nil, err
 		}
 		json.Unmarshal([]byte(evs), &e.evs)
 		json.Unmarshal([]byte(fields), &e.fields)
+		if when != "" {
+			if e.when, err = cond.Parse([]byte(when)); err != nil {
+				continue // a condition that no longer parses sends nothing
+			}
+		}
 		eps = append(eps, e)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(eps) == 0 {
+	return eps, rows.Err()
+}
+
+// After queues a message for every enabled endpoint of t that wants this write's event,
+// inside the write's transaction. It only inserts rows: no receiver slows a save.
+func (s *Service) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	eps, err := s.endpoints(ctx, tx, t)
+	if err != nil || len(eps) == 0 {
 		return err
 	}
+	switch {
+	case old == nil:
+		return s.send(ctx, tx, t, eps, Created, nil, rec, nil)
+	case rec == nil:
+		return s.send(ctx, tx, t, eps, Deleted, old, nil, nil)
+	}
 	var changed []string // field ids
-	if old != nil && rec != nil {
-		for _, f := range t.UserFields() {
-			if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
-				changed = append(changed, f.ID)
-			}
-		}
-		if len(changed) == 0 {
-			return nil // saved as it was
+	for _, f := range t.UserFields() {
+		if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
+			changed = append(changed, f.ID)
 		}
 	}
+	if len(changed) == 0 {
+		return nil // saved as it was
+	}
+	return s.send(ctx, tx, t, eps, Updated, old, rec, changed)
+}
+
+// send queues the event ev (Created, Updated or Deleted) of one record for each endpoint
+// that wants it: an update is record.updated to those asking for it, record.field_changed to
+// those watching one of the changed fields. old is nil for a creation (and for an imported
+// update, whose previous values the import does not keep); rec is nil for a deletion.
+func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []endpoint, ev Event, old, rec records.Record, changed []string) error {
 	now := s.Now()
+	subject := rec
+	if subject == nil {
+		subject = old
+	}
 	for _, e := range eps {
-		var ev Event
-		switch {
-		case old == nil:
-			ev = Created
-		case rec == nil:
-			ev = Deleted
-		case slices.Contains(e.evs, string(Updated)):
-			ev = Updated
-		case slices.ContainsFunc(changed, func(id string) bool { return slices.Contains(e.fields, id) }):
-			ev = FieldChanged
+		sent := ev
+		if ev == Updated && !slices.Contains(e.evs, string(Updated)) {
+			sent = ""
+			if slices.ContainsFunc(changed, func(id string) bool { return slices.Contains(e.fields, id) }) {
+				sent = FieldChanged
+			}
 		}
-		if ev == "" || !slices.Contains(e.evs, string(ev)) {
+		if sent == "" || !slices.Contains(e.evs, string(sent)) {
 			continue
 		}
-		if e.when != "" {
-			n, err := cond.Parse([]byte(e.when))
-			if err != nil {
-				continue
-			}
-			subject := rec
-			if subject == nil {
-				subject = old
-			}
-			if ok, err := cond.Eval(n, t, cond.Env{Now: now, Loc: s.Loc}, subject); err != nil || !ok {
+		if e.when != nil {
+			if ok, err := cond.Eval(e.when, t, cond.Env{Now: now, Loc: s.Loc}, subject); err != nil || !ok {
 				continue // a condition no longer fitting the table sends nothing
 			}
 		}
-		if err := s.queue(ctx, tx, e.id, ev, payload(t, ev, old, rec, changed), now); err != nil {
+		if err := s.queue(ctx, tx, e.id, sent, payload(t, sent, old, rec, changed), now); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// AfterImport queues the events of what an import wrote, in its transaction: record.created
+// for each inserted record, and for each record an upsert changed record.updated (or
+// record.field_changed) with the fields the file changed — without "before", which the
+// import does not keep.
+func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Imported) error {
+	t := im.Table
+	eps, err := s.endpoints(ctx, tx, t)
+	if err != nil || len(eps) == 0 {
+		return err
+	}
+	cols := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		cols[i] = store.Quote(f.Column())
+	}
+	read := func(where string, args []any, fn func(records.Record) error) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+store.Quote(t.SQLName())+" WHERE "+where+" ORDER BY id", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		dest, ptrs := make([]any, len(cols)), make([]any, len(cols))
+		for i := range dest {
+			ptrs[i] = &dest[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			rec := make(records.Record, len(cols))
+			for i, f := range t.Fields {
+				rec[f.ID] = records.FromSQL(f, dest[i])
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	var recs []records.Record // read whole before queueing: PostgreSQL takes one statement at a time per connection
+	keep := func(r records.Record) error { recs = append(recs, r); return nil }
+	if im.Inserted() > 0 {
+		if err := read("id BETWEEN ? AND ?", []any{im.FirstID, im.LastID}, keep); err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if err := s.send(ctx, tx, t, eps, Created, nil, rec, nil); err != nil {
+				return err
+			}
+		}
+	}
+	changed := map[int64][]string{}
+	for _, f := range t.UserFields() {
+		for _, id := range im.Changed[f.ID] {
+			changed[id] = append(changed[id], f.ID)
+		}
+	}
+	for ids := range slices.Chunk(im.Updated, 500) {
+		recs = recs[:0]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		if err := read("id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args, keep); err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			if c := changed[rec.ID()]; len(c) > 0 {
+				if err := s.send(ctx, tx, t, eps, Updated, nil, rec, c); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil

@@ -23,8 +23,10 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/importer"
 	"tierbase/engines/webhooks"
 	"tierbase/platform/problem"
+	"tierbase/platform/spreadsheet"
 )
 
 // clock is the tests' settable time, shared by every engine and the job queue.
@@ -635,5 +637,42 @@ func TestSlowReceiverNeverSlowsASave(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Fatalf("save %d took %s", i, d)
 		}
+	}
+}
+
+// TestImport: an import's new records are sent as record.created and the records an upsert
+// changed as record.field_changed to an endpoint watching the field (without "before").
+func TestImport(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	rc := newReceiver(t, w.clock.now)
+	e := w.save(&webhooks.Endpoint{Name: "ERP", URL: rc.URL, Table: "订单", Enabled: true,
+		Events: []webhooks.Event{webhooks.Created, webhooks.FieldChanged}, Fields: []string{"状态"}})
+	rc.secret = e.Secret
+	run := func(csv string, plan importer.Plan) {
+		t.Helper()
+		src, err := spreadsheet.OpenReader(strings.NewReader(csv), "x.csv", spreadsheet.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Importer.Run(ctx, access.System, w.orders, src, plan, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("订单名称,状态\n甲,草稿\n乙,草稿\n", importer.Plan{Columns: []string{"订单名称", "状态"}})
+	run("订单名称,状态,金额\n甲,已审批,5\n乙,草稿,7\n", importer.Plan{Columns: []string{"订单名称", "状态", "金额"}, Mode: importer.Upsert, Key: "订单名称"})
+	w.drain()
+	types := map[string]int{}
+	for _, g := range rc.accepted() {
+		types[g.body["type"].(string)]++
+		if g.body["type"] == "record.field_changed" {
+			data := g.body["data"].(map[string]any)
+			if rec := data["record"].(map[string]any); rec["订单名称"] != "甲" || rec["状态"] != "已审批" || data["before"] != nil {
+				t.Fatalf("imported update %v", data)
+			}
+		}
+	}
+	if types["record.created"] != 2 || types["record.field_changed"] != 1 || len(types) != 2 {
+		t.Fatalf("sent %v", types)
 	}
 }
