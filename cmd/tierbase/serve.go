@@ -21,6 +21,7 @@ import (
 	"tierbase/api"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/outbound"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
@@ -47,6 +48,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	proxies, err := parseProxies(*proxiesText)
 	if err != nil {
 		return err
+	}
+	allow := strings.Split(*allowOutbound, ",")
+	if _, err := outbound.NewGuard(allow); err != nil {
+		return fmt.Errorf("--allow-outbound %q: give host names, addresses or networks such as erp.intranet,10.0.0.0/8", *allowOutbound)
 	}
 	if *backupEvery < 0 || *backupEvery > 0 && *backupEvery%time.Minute != 0 || *backupKeep < 1 {
 		return fmt.Errorf("--backup-every %v --backup-keep %d: give whole minutes such as 24h or 6h, and keep at least 1", *backupEvery, *backupKeep)
@@ -117,8 +122,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	a.Jobs.Lease = *lease
 	a.Channels.PublicURL = *publicURL
-	if err := a.AllowOutbound(strings.Split(*allowOutbound, ",")); err != nil {
-		return fmt.Errorf("--allow-outbound %q: give host names, addresses or networks such as 10.0.0.0/8", *allowOutbound)
+	if err := a.AllowOutbound(allow); err != nil {
+		return err
 	}
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
