@@ -131,7 +131,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Rules.Channels = a.Channels
 	guard, _ := outbound.NewGuard(nil) // nothing inside the server's networks until AllowOutbound
 	a.Channels.Client = guard.Client(webhooks.Timeout)
-	a.Webhooks = webhooks.New(db, a.Catalog, a.Keys, a.Jobs, a.Inbox, guard)
+	a.Webhooks = webhooks.New(db, a.Catalog, a.Records, a.Users, a.Keys, a.Jobs, a.Inbox, guard)
 	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)

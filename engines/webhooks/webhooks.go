@@ -29,6 +29,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/users"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
 	"tierbase/platform/jobs"
@@ -90,6 +91,10 @@ type Service struct {
 	Keys    *secret.Ring
 	Jobs    *jobs.Queue
 	Inbox   *inbox.Service // owners are told here when their endpoint is disabled
+	// Records and Users give each endpoint its owner's view of a record (records.As): a
+	// record the owner may not read is not sent, fields hidden from them are left out.
+	Records *records.Service
+	Users   *users.Service
 	// Guard refuses URLs inside the server's networks; Client is its HTTP client.
 	Guard  *outbound.Guard
 	Client *http.Client
@@ -112,8 +117,8 @@ const (
 
 // New returns the service and registers its delivery job with q. guard decides where
 // calls may go; its client has the receivers' 15-second timeout.
-func New(db *store.DB, cat *schema.Catalog, keys *secret.Ring, q *jobs.Queue, in *inbox.Service, guard *outbound.Guard) *Service {
-	s := &Service{DB: db, Catalog: cat, Keys: keys, Jobs: q, Inbox: in, Now: time.Now}
+func New(db *store.DB, cat *schema.Catalog, rs *records.Service, us *users.Service, keys *secret.Ring, q *jobs.Queue, in *inbox.Service, guard *outbound.Guard) *Service {
+	s := &Service{DB: db, Catalog: cat, Records: rs, Users: us, Keys: keys, Jobs: q, Inbox: in, Now: time.Now}
 	s.UseGuard(guard)
 	q.Handle(deliverKind, jobs.Kind{Run: s.deliver, Parallel: true, MaxAttempts: len(Schedule) + 1, Backoff: backoff, Failed: s.gaveUp})
 	return s
@@ -360,6 +365,7 @@ func (s *Service) Before(context.Context, *sql.Tx, *schema.Table, records.Record
 // endpoint is an enabled endpoint as a write sees it.
 type endpoint struct {
 	id          string
+	owner       int64
 	evs, fields []string
 	when        *cond.Node
 }
@@ -367,7 +373,7 @@ type endpoint struct {
 // endpoints returns the enabled endpoints of t, read in the write's transaction (so every
 // node sees a change at once): one indexed query.
 func (s *Service) endpoints(ctx context.Context, tx *sql.Tx, t *schema.Table) ([]endpoint, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, events, fields, cond FROM _webhooks WHERE table_id = ? AND enabled = 1", t.ID)
+	rows, err := tx.QueryContext(ctx, "SELECT id, owner_id, events, fields, cond FROM _webhooks WHERE table_id = ? AND enabled = 1", t.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +382,7 @@ func (s *Service) endpoints(ctx context.Context, tx *sql.Tx, t *schema.Table) ([
 	for rows.Next() {
 		var e endpoint
 		var evs, fields, when string
-		if err := rows.Scan(&e.id, &evs, &fields, &when); err != nil {
+		if err := rows.Scan(&e.id, &e.owner, &evs, &fields, &when); err != nil {
 			return nil, err
 		}
 		json.Unmarshal([]byte(evs), &e.evs)
@@ -442,11 +448,57 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 				continue // a condition no longer fitting the table sends nothing
 			}
 		}
-		if err := s.queue(ctx, tx, e.id, sent, payload(t, sent, old, rec, changed), now); err != nil {
+		seenOld, seenRec, seenChanged, ok, err := s.asOwner(e.owner, t, old, rec, changed)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := s.queue(ctx, tx, e.id, sent, payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// asOwner returns the record before and after the write, and the changed fields, as the
+// endpoint's owner sees them; false when the owner may not read the record (the one after
+// the write, or before it for a deletion) or no longer exists. An endpoint sends what its
+// owner could read through the API, never more.
+func (s *Service) asOwner(owner int64, t *schema.Table, old, rec records.Record, changed []string) (records.Record, records.Record, []string, bool, error) {
+	u, found := s.Users.Get(owner)
+	if !found {
+		return nil, nil, nil, false, nil
+	}
+	a := s.Users.ActorOf(u)
+	subject := rec
+	if subject == nil {
+		subject = old
+	}
+	seen, ok, err := s.Records.As(a, t, subject)
+	if err != nil || !ok {
+		return nil, nil, nil, false, err
+	}
+	var seenOld, seenRec records.Record
+	if rec != nil {
+		seenRec = seen
+		if old != nil {
+			seenOld, _, _ = s.Records.As(a, t, old) // nil when it was outside the owner's scope before
+		}
+	} else {
+		seenOld = seen
+	}
+	var shown []string
+	for _, id := range changed {
+		if _, visible := seen[id]; visible {
+			shown = append(shown, id)
+		}
+	}
+	if changed != nil && len(shown) == 0 {
+		return nil, nil, nil, false, nil // only fields hidden from the owner changed
+	}
+	return seenOld, seenRec, shown, true, nil
 }
 
 // AfterImport queues the events of what an import wrote, in its transaction: record.created

@@ -676,3 +676,45 @@ func TestImport(t *testing.T) {
 		t.Fatalf("sent %v", types)
 	}
 }
+
+// TestOwnersView: an endpoint sends what its owner could read, never more: a designer who
+// reads only their own 订单 and not 金额 gets their records' events, without 金额, and none
+// of the others'.
+func TestOwnersView(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	own := access.DataScope{Kind: access.ScopeOwn}
+	role, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "设计员", Global: []access.Action{access.ManageSchema},
+		Tables: map[string]*access.TablePerm{w.orders.ID: {Actions: []access.TableAction{access.View}, Read: own, Change: own,
+			Fields: map[string]access.FieldAccess{w.orders.Field("金额").ID: access.FieldHidden}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := w.Users.Create(ctx, access.System, "design@example.com", "a long enough password 2", "设计员小周", role.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	designer := w.Users.ActorOf(u)
+	rc := newReceiver(t, w.clock.now)
+	e, err := w.Webhooks.Save(ctx, designer, &webhooks.Endpoint{Name: "小周的", URL: rc.URL, Table: "订单", Enabled: true,
+		Events: []webhooks.Event{webhooks.Created, webhooks.Updated}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.secret = e.Secret
+	mine := w.create(records.Input{"订单名称": "小周的单", "金额": 100, "负责人": u.ID})
+	w.create(records.Input{"订单名称": "别人的单", "金额": 200})
+	w.update(mine.ID(), records.Input{"金额": 300}) // only a field hidden from the owner
+	w.update(mine.ID(), records.Input{"状态": "已审批"})
+	w.drain()
+	got := rc.accepted()
+	if len(got) != 2 {
+		t.Fatalf("sent %d: %v", len(got), got)
+	}
+	for _, g := range got {
+		rec := g.body["data"].(map[string]any)["record"].(map[string]any)
+		if _, has := rec["金额"]; has || rec["订单名称"] != "小周的单" {
+			t.Fatalf("sent %v", g.body)
+		}
+	}
+}
