@@ -75,7 +75,6 @@ type ctxKey int
 const (
 	actorKey ctxKey = iota
 	langKey
-	tokenKey // set when the request came with an API token, not a session
 )
 
 // Handler returns the HTTP handler of the whole API and the embedded UI.
@@ -239,9 +238,6 @@ func (s *Server) wrap(h func(w http.ResponseWriter, r *http.Request) error, need
 				return
 			}
 			ctx = context.WithValue(ctx, actorKey, actor)
-			if viaToken(r) {
-				ctx = context.WithValue(ctx, tokenKey, true)
-			}
 		}
 		if err := h(w, r.WithContext(ctx)); err != nil {
 			writeError(w, lang, err)

@@ -10,8 +10,8 @@ import (
 )
 
 // API tokens: each person makes, lists and revokes their own (user managers also those of
-// service accounts), only when signed in: a token cannot make or see tokens. A request with
-// a token acts for its owner within the token's tables and read-only limit.
+// service accounts), only when signed in: a token cannot make or see tokens (tokenActor). A
+// request with a token acts for its owner within the token's tables and read-only limit.
 
 // viaToken reports whether the request carries an API token rather than a session.
 func viaToken(r *http.Request) bool {
@@ -19,7 +19,9 @@ func viaToken(r *http.Request) bool {
 }
 
 // tokenActor checks the request's API token and returns its owner's actor cut to its limits;
-// a token whose owner was disabled or removed is refused like a revoked one.
+// a token whose owner was disabled or removed is refused like a revoked one. A token reaches
+// neither the tokens nor its owner's account (sign-out, name, password: only GET
+// /api/auth/me), and a read-only one only reads (GET).
 func (s *Server) tokenActor(r *http.Request) (access.Actor, error) {
 	if s.Tokens == nil {
 		return access.Actor{}, problem.New(401, "token_invalid")
@@ -32,21 +34,17 @@ func (s *Server) tokenActor(r *http.Request) (access.Actor, error) {
 	if !ok || u.Disabled {
 		return access.Actor{}, problem.New(401, "token_revoked", "name", t.Name)
 	}
+	reads := r.Method == http.MethodGet || r.Method == http.MethodHead
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/api/tokens"), strings.HasPrefix(r.URL.Path, "/api/auth/") && !reads:
+		return access.Actor{}, problem.New(403, "token_session")
+	case t.ReadOnly && !reads:
+		return access.Actor{}, problem.New(403, "token_read_only", "name", t.Name)
+	}
 	return t.Actor(s.Users.ActorOf(u)), nil
 }
 
-// sessionOnly refuses a request made with an API token.
-func sessionOnly(r *http.Request) error {
-	if v, _ := r.Context().Value(tokenKey).(bool); v {
-		return problem.New(403, "token_session")
-	}
-	return nil
-}
-
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	if err := sessionOnly(r); err != nil {
-		return err
-	}
 	list, err := s.Tokens.List(r.Context(), actor(r))
 	if err != nil {
 		return err
@@ -56,9 +54,6 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 
 // createToken answers the new token with its secret, the only time it is shown.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	if err := sessionOnly(r); err != nil {
-		return err
-	}
 	var in tokens.Token
 	if err := decode(r, &in); err != nil {
 		return err
@@ -71,9 +66,6 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	if err := sessionOnly(r); err != nil {
-		return err
-	}
 	if err := s.Tokens.Revoke(r.Context(), actor(r), r.PathValue("id")); err != nil {
 		return err
 	}

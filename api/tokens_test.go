@@ -62,10 +62,16 @@ func TestTokens(t *testing.T) {
 	if n := len(items(ro.list("客户").must(t, 200))); n != 3 {
 		t.Fatalf("the admin's read-only token lists %d", n)
 	}
-	ro.post(recordsPath("客户"), map[string]any{"客户名称": "x"}).wantError(t, 403, "not_allowed_on")
-	ro.call("DELETE", recordPath("客户", num(mine["id"])), nil).wantError(t, 403, "not_allowed_on")
-	ro.post("/api/users", map[string]string{"email": "x@example.com", "password": "member-password", "name": "x", "role": "admin"}).wantError(t, 403, "not_allowed")
+	ro.post(recordsPath("客户"), map[string]any{"客户名称": "x"}).wantError(t, 403, "token_read_only")
+	ro.call("DELETE", recordPath("客户", num(mine["id"])), nil).wantError(t, 403, "token_read_only")
+	ro.post("/api/users", map[string]string{"email": "x@example.com", "password": "member-password", "name": "x", "role": "admin"}).wantError(t, 403, "token_read_only")
 	ro.get("/api/webhooks").wantError(t, 403, "not_allowed")
+	ro.get("/api/auth/me").must(t, 200)
+	// A read/write token of the admin: still no users, no account changes.
+	rwAdmin := withToken(admin, str(admin.post("/api/tokens", map[string]any{"name": "同步"}).must(t, 201)["token"]))
+	rwAdmin.post("/api/users", map[string]string{"email": "x@example.com", "password": "member-password", "name": "x", "role": "admin"}).wantError(t, 403, "not_allowed")
+	rwAdmin.patch("/api/auth/me", map[string]any{"name": "改名"}).wantError(t, 403, "token_session")
+	rwAdmin.post("/api/auth/logout", nil).wantError(t, 403, "token_session")
 	// 小王 cannot make a service account's token.
 	wang.post("/api/tokens", map[string]any{"name": "集成", "service": true}).wantError(t, 403, "not_allowed")
 

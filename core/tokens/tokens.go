@@ -29,6 +29,7 @@ func init() {
 	problem.AddMessage("token_invalid", "API 令牌无效，请检查是否完整复制", "the API token is not valid; check that it was copied whole")
 	problem.AddMessage("token_revoked", "API 令牌「{name}」已被撤销，请向管理员申请新的令牌", "the API token \"{name}\" has been revoked; ask for a new one")
 	problem.AddMessage("token_expired", "API 令牌「{name}」已于 {at} 过期，请新建一个令牌", "the API token \"{name}\" expired on {at}; create a new one")
+	problem.AddMessage("token_read_only", "API 令牌「{name}」是只读的，不能修改数据", "the API token \"{name}\" is read-only: it cannot change anything")
 	problem.AddMessage("token_session", "令牌只能在登录后管理，不能用 API 令牌管理", "tokens are managed when signed in, not with an API token")
 	problem.AddTerm("token", "API 令牌", "API token")
 }
