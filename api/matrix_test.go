@@ -126,6 +126,12 @@ var noRecords = map[string]string{
 	// group robots: names for everyone, addresses never (checked in robots_test.go)
 	"GET /api/robots": "robot names", "POST /api/robots": "ManageSchema", "PUT /api/robots/{id}": "ManageSchema",
 	"DELETE /api/robots/{id}": "ManageSchema", "POST /api/robots/{id}/test": "ManageSchema", "GET /api/robots/{id}/deliveries": "ManageSchema",
+	// API tokens: one's own, made with a session (a token's records are checked in tokens_test.go)
+	"GET /api/tokens": "one's own tokens", "POST /api/tokens": "one's own tokens", "DELETE /api/tokens/{id}": "one's own tokens",
+	// webhooks: ManageSchema and viewing the table (checked in webhooks_test.go)
+	"GET /api/webhooks": "ManageSchema", "POST /api/webhooks": "ManageSchema", "GET /api/webhooks/{id}": "ManageSchema",
+	"PUT /api/webhooks/{id}": "ManageSchema", "DELETE /api/webhooks/{id}": "ManageSchema", "GET /api/webhooks/{id}/deliveries": "ManageSchema",
+	"POST /api/webhooks/{id}/replay": "ManageSchema", "POST /api/webhooks/{id}/test": "ManageSchema",
 }
 
 func TestPermissionMatrix(t *testing.T) {

@@ -41,6 +41,9 @@ var routes = []string{
 	"GET /api/roles", "POST /api/roles", "PUT /api/roles/{id}", "DELETE /api/roles/{id}", "POST /api/org/import",
 	"GET /api/robots", "POST /api/robots", "PUT /api/robots/{id}", "DELETE /api/robots/{id}", "POST /api/robots/{id}/test",
 	"GET /api/robots/{id}/deliveries",
+	"GET /api/tokens", "POST /api/tokens", "DELETE /api/tokens/{id}",
+	"GET /api/webhooks", "POST /api/webhooks", "GET /api/webhooks/{id}", "PUT /api/webhooks/{id}", "DELETE /api/webhooks/{id}",
+	"GET /api/webhooks/{id}/deliveries", "POST /api/webhooks/{id}/replay", "POST /api/webhooks/{id}/test",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

@@ -20,6 +20,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
 	"tierbase/engines/grading"
@@ -27,6 +28,7 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/webhooks"
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
 	"tierbase/platform/problem"
@@ -49,6 +51,10 @@ type Server struct {
 	Workbench *workbench.Engine
 	// Channels are the group robots rules post to.
 	Channels *channels.Service
+	// Tokens are the API tokens other systems call with (nil: bearer sessions only).
+	Tokens *tokens.Service
+	// Webhooks send record events to other systems.
+	Webhooks *webhooks.Service
 	Audit    *audit.Log // the operation log (操作日志)
 	Version  string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
@@ -136,6 +142,17 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/robots/{id}", s.deleteRobot)
 	auth("POST /api/robots/{id}/test", s.testRobot)
 	auth("GET /api/robots/{id}/deliveries", s.robotDeliveries)
+	auth("GET /api/tokens", s.listTokens)
+	auth("POST /api/tokens", s.createToken)
+	auth("DELETE /api/tokens/{id}", s.revokeToken)
+	auth("GET /api/webhooks", s.listWebhooks)
+	auth("POST /api/webhooks", s.saveWebhook)
+	auth("GET /api/webhooks/{id}", s.getWebhook)
+	auth("PUT /api/webhooks/{id}", s.saveWebhook)
+	auth("DELETE /api/webhooks/{id}", s.deleteWebhook)
+	auth("GET /api/webhooks/{id}/deliveries", s.webhookDeliveries)
+	auth("POST /api/webhooks/{id}/replay", s.replayWebhook)
+	auth("POST /api/webhooks/{id}/test", s.testWebhook)
 	auth("GET /api/backups", s.listBackups)
 	auth("POST /api/backups", s.makeBackup)
 	auth("GET /api/backups/{name}", s.downloadBackup)
@@ -228,10 +245,21 @@ func (s *Server) wrap(h func(w http.ResponseWriter, r *http.Request) error, need
 	})
 }
 
-// authenticate accepts a bearer token, or the session cookie plus the CSRF header on writes.
-// A session that had to be looked up while the database was out of reach is a 503, not a 401
-// (which would sign the person out).
+// authenticate accepts an API token (Bearer tb_…), a bearer session token, or the session
+// cookie plus the CSRF header on writes. A session that had to be looked up while the
+// database was out of reach is a 503, not a 401 (which would sign the person out).
 func (s *Server) authenticate(r *http.Request) (access.Actor, error) {
+	if viaToken(r) {
+		a, err := s.tokenActor(r)
+		if p := problem.As(err); p == nil || p.Code != "token_invalid" {
+			return a, err
+		}
+		// One session token in 262,144 starts with tb_ too: try it as one.
+		if u, _, serr := s.Users.Session(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")); serr == nil {
+			return s.Users.ActorOf(u), nil
+		}
+		return a, err
+	}
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		u, _, err := s.Users.Session(strings.TrimPrefix(h, "Bearer "))
 		if err != nil {

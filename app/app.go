@@ -14,6 +14,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
 	"tierbase/engines/grading"
@@ -21,9 +22,11 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/webhooks"
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
 	"tierbase/platform/jobs"
+	"tierbase/platform/outbound"
 	"tierbase/platform/secret"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
@@ -49,6 +52,10 @@ type App struct {
 	Audit     *audit.Log // the operation log (操作日志): record changes and events
 	// Channels are the group robots (企业微信, 钉钉, 飞书) rules post to.
 	Channels *channels.Service
+	// Tokens are the API tokens other systems call with.
+	Tokens *tokens.Service
+	// Webhooks send the tables' record events, signed, to the systems that asked for them.
+	Webhooks *webhooks.Service
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
 	Keys *secret.Ring
 }
@@ -122,6 +129,12 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Jobs = jobs.New(db)
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels
+	guard, _ := outbound.NewGuard(nil) // nothing inside the server's networks until AllowOutbound
+	a.Channels.Client = guard.Client(webhooks.Timeout)
+	a.Webhooks = webhooks.New(db, a.Catalog, a.Records, a.Users, a.Keys, a.Jobs, a.Inbox, guard)
+	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
+	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
+	a.Tokens = tokens.New(db, a.Catalog)
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
@@ -129,6 +142,19 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Rules.UseJobs(a.Jobs)
 	a.followOtherNodes()
 	return a, nil
+}
+
+// AllowOutbound lets webhooks and group robots call the given hosts, addresses and ranges
+// inside the server's networks (serve --allow-outbound: an ERP on the intranet); every
+// other loopback, private, link-local, CGNAT, unspecified or multicast address is refused.
+func (a *App) AllowOutbound(allow []string) error {
+	g, err := outbound.NewGuard(allow)
+	if err != nil {
+		return err
+	}
+	a.Webhooks.UseGuard(g)
+	a.Channels.Client = g.Client(webhooks.Timeout)
+	return nil
 }
 
 // CheckAlertsEvery makes the job queue check the dashboard alerts every interval (of the
@@ -197,6 +223,8 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Importer.Now, a.Importer.Loc = now, loc
 	a.Jobs.Now = now
 	a.Channels.Now = now
+	a.Webhooks.Now, a.Webhooks.Loc = now, loc
+	a.Tokens.Now = now
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now

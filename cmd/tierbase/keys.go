@@ -38,7 +38,7 @@ func keysCmd(args []string, stdout, stderr io.Writer) error {
 			bar, field = newProgress(stderr, f), f
 		}
 		bar.update(int(done), int(total))
-	}, a.Channels.Reseal)
+	}, a.Channels.Reseal, a.Webhooks.Reseal)
 	if bar != nil {
 		bar.done()
 	}

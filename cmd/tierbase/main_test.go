@@ -80,6 +80,7 @@ func TestBadCommands(t *testing.T) {
 		{[]string{"serve", "--data", dir, "--job-lease", "100ms"}, "--job-lease 100ms: give at least 1s"},
 		{[]string{"serve", "--data", dir, "--public-url", "crm.example.com"}, "--public-url \"crm.example.com\": give the full address"},
 		{[]string{"serve", "--data", dir, "--trusted-proxy", "127.0.0.1,nginx"}, "--trusted-proxy \"nginx\": give addresses or networks"},
+		{[]string{"serve", "--data", dir, "--allow-outbound", "erp.intranet,10.0.0.0/33"}, "--allow-outbound \"erp.intranet,10.0.0.0/33\": give host names"},
 		{[]string{"restore"}, "usage: tierbase restore FILE"},
 		{[]string{"restore", "a.db", "b.db"}, `unexpected argument "b.db"`},
 	}

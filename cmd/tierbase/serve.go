@@ -21,6 +21,7 @@ import (
 	"tierbase/api"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/outbound"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 	"tierbase/templates/crm"
@@ -37,6 +38,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	lease := fs.Duration("job-lease", 5*time.Minute, "how long a node holds a background job it took; a job of a node that died is taken over by another node after this")
 	proxiesText := fs.String("trusted-proxy", "", "addresses or networks of the proxies in front (nginx), comma-separated, e.g. 127.0.0.1,10.0.0.0/8: their X-Forwarded-For gives the client's address and X-Forwarded-Proto https marks cookies Secure")
 	publicURL := fs.String("public-url", os.Getenv("TIERBASE_PUBLIC_URL"), "the address people open tierbase at, e.g. https://crm.example.com: group robots' messages link back to the record under it (also TIERBASE_PUBLIC_URL)")
+	allowOutbound := fs.String("allow-outbound", os.Getenv("TIERBASE_ALLOW_OUTBOUND"), "hosts, addresses or networks inside your own network that webhooks and group robots may call, comma-separated, e.g. erp.intranet,10.0.0.0/8 (loopback, private and link-local addresses are refused otherwise; also TIERBASE_ALLOW_OUTBOUND)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +48,10 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	proxies, err := parseProxies(*proxiesText)
 	if err != nil {
 		return err
+	}
+	allow := strings.Split(*allowOutbound, ",")
+	if _, err := outbound.NewGuard(allow); err != nil {
+		return fmt.Errorf("--allow-outbound %q: give host names, addresses or networks such as erp.intranet,10.0.0.0/8", *allowOutbound)
 	}
 	if *backupEvery < 0 || *backupEvery > 0 && *backupEvery%time.Minute != 0 || *backupKeep < 1 {
 		return fmt.Errorf("--backup-every %v --backup-keep %d: give whole minutes such as 24h or 6h, and keep at least 1", *backupEvery, *backupKeep)
@@ -107,6 +113,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Org = a.Org
 	srv.Workbench = a.Workbench
 	srv.Channels = a.Channels
+	srv.Tokens, srv.Webhooks = a.Tokens, a.Webhooks
 	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()
@@ -115,6 +122,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	}
 	a.Jobs.Lease = *lease
 	a.Channels.PublicURL = *publicURL
+	if err := a.AllowOutbound(allow); err != nil {
+		return err
+	}
 	a.Rules.DailyAt = time.Duration(dailyAt.Hour())*time.Hour + time.Duration(dailyAt.Minute())*time.Minute
 	// One worker pool for every background effect: rule side effects (also those left by the
 	// last run or queued by the CLI), cron rules, the daily pass, dashboard alerts.

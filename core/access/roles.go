@@ -1,6 +1,10 @@
 package access
 
-import "tierbase/core/cond"
+import (
+	"slices"
+
+	"tierbase/core/cond"
+)
 
 // Role is a named set of permissions an admin defines (角色). A person has one or more; what
 // they may do is the union of their roles, row by row (see Grants). Roles are stored by
@@ -113,4 +117,65 @@ type Grants struct {
 	// SubDepartmentUsers are the people of the person's departments and of every department
 	// below them: 本部门及下级 and $mySubDepartments.
 	SubDepartmentUsers []int64
+}
+
+// Limit returns the actor as an API token acting for a sees it: only on the given tables
+// (ids; every table when none is given), only the record actions (and, when readOnly, only
+// viewing and exporting), no global action, never more than a itself may do. Each of a's
+// roles keeps, per table, the intersection of what it granted there and the token's limits,
+// with its data scopes and field permissions unchanged.
+func Limit(a Actor, tables []string, readOnly bool) Actor {
+	keep := []TableAction{View, Add, Edit, Remove, ImportRows, ExportRows, BulkEdit}
+	if readOnly {
+		keep = []TableAction{View, ExportRows}
+	}
+	cut := func(p *TablePerm) *TablePerm {
+		if p == nil {
+			return &TablePerm{} // grants nothing, and hides the role's default for the table
+		}
+		c := *p
+		c.Actions = nil
+		for _, act := range p.Actions {
+			if slices.Contains(keep, act) {
+				c.Actions = append(c.Actions, act)
+			}
+		}
+		return &c
+	}
+	src := roles(a)
+	if a.Admin() {
+		src = []*Role{AdminRole()}
+	}
+	everything := &TablePerm{Actions: TableActions, Read: DataScope{Kind: ScopeAll}, Change: DataScope{Kind: ScopeAll}}
+	out := make([]*Role, 0, len(src))
+	for _, r := range src {
+		lr := &Role{ID: r.ID, Name: r.Name, Tables: map[string]*TablePerm{}}
+		switch {
+		case len(tables) == 0 && r.All:
+			lr.Default = cut(everything)
+		case len(tables) == 0:
+			if r.Default != nil {
+				lr.Default = cut(r.Default)
+			}
+			for id, p := range r.Tables {
+				lr.Tables[id] = cut(p)
+			}
+		default:
+			for _, id := range tables {
+				p := everything
+				if !r.All {
+					if p = r.Tables[id]; p == nil {
+						p = r.Default
+					}
+				}
+				lr.Tables[id] = cut(p)
+			}
+		}
+		out = append(out, lr)
+	}
+	g := &Grants{Roles: out}
+	if a.Grants != nil {
+		g.Departments, g.DepartmentUsers, g.SubDepartmentUsers = a.Grants.Departments, a.Grants.DepartmentUsers, a.Grants.SubDepartmentUsers
+	}
+	return Actor{UserID: a.UserID, Role: RoleMember, Grants: g}
 }

@@ -37,6 +37,9 @@ func TestRobotAction(t *testing.T) {
 	}))
 	defer srv.Close()
 	w.Channels.PublicURL = "https://crm.example.com/"
+	if err := w.AllowOutbound([]string{"127.0.0.1"}); err != nil { // the receiver is local
+		t.Fatal(err)
+	}
 	robot, err := w.Channels.Save(ctx, access.System, &channels.Robot{Name: "销售群", Kind: channels.WeCom, URL: srv.URL + "/send?key=k", Enabled: true})
 	if err != nil {
 		t.Fatal(err)

@@ -117,7 +117,11 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _login_failures`,
 		`DROP TABLE _robots`,
 		`DROP TABLE _robot_deliveries`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-11),
+		`DROP TABLE _webhooks`,
+		`DROP TABLE _webhook_messages`,
+		`DROP TABLE _webhook_deliveries`,
+		`DROP TABLE _tokens`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-12),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -58,14 +58,29 @@ type Kind struct {
 	// (a regrade pass). The lease keeps other workers off it while it runs; should its process
 	// die before the job is completed, it runs again, so it must be safe to repeat.
 	Run func(ctx context.Context, j *Job) error
+	// Parallel Run jobs of the kind run side by side within a batch instead of one after
+	// another: calls to other servers that mostly wait (a webhook's receiver has 15 s), so
+	// one slow receiver does not hold up the batch behind it.
+	Parallel bool
 	// MaxAttempts is how often a job is tried before it is given up (DefaultMaxAttempts if 0).
 	MaxAttempts int
 	// Failed, if set, is told when a job is given up, outside any transaction.
 	Failed func(ctx context.Context, j *Job, err error)
+	// Backoff, if set, says how long a job waits after its attempt-th attempt failed with
+	// err (a kind with a schedule of its own, or one that honours a receiver's Retry-After);
+	// else the queue's Backoff.
+	Backoff func(attempt int, err error) time.Duration
 }
 
 // DefaultMaxAttempts is how often a job is tried when its kind does not say.
 const DefaultMaxAttempts = 5
+
+func (k Kind) backoff(attempt int, err error) time.Duration {
+	if k.Backoff != nil {
+		return k.Backoff(attempt, err)
+	}
+	return Backoff(attempt)
+}
 
 func (k Kind) maxAttempts() int {
 	if k.MaxAttempts <= 0 {
@@ -270,7 +285,8 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 // RunOnce claims the due jobs (at most Batch) and runs them; it returns how many it claimed.
 // A failing job is not an error of RunOnce: it is retried later or given up (see Kind).
 // The transactional jobs of a batch are handed to the writer together, so they share commits
-// (each in its own savepoint: one failing discards only its own effects).
+// (each in its own savepoint: one failing discards only its own effects); Parallel Run jobs
+// run beside them, other Run jobs one after another afterwards.
 func (q *Queue) RunOnce(ctx context.Context) (int, error) {
 	js, err := q.claim(ctx, max(1, q.Batch))
 	if err != nil {
@@ -279,13 +295,13 @@ func (q *Queue) RunOnce(ctx context.Context) (int, error) {
 	errs := make([]error, len(js))
 	var wg sync.WaitGroup
 	for i, j := range js {
-		if q.kind(j.Kind).Tx != nil {
+		if k := q.kind(j.Kind); k.Tx != nil || k.Parallel {
 			wg.Go(func() { errs[i] = q.run(ctx, j) })
 		}
 	}
 	wg.Wait()
 	for i, j := range js {
-		if q.kind(j.Kind).Run != nil {
+		if k := q.kind(j.Kind); k.Run != nil && !k.Parallel {
 			errs[i] = q.run(ctx, j)
 		}
 	}
@@ -414,7 +430,7 @@ func (q *Queue) fail(j *Job, k Kind, cause error) error {
 	}
 	lost := false
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, retrySQL, state, now.Add(Backoff(j.Attempts)).UnixMilli(), cause.Error(), doneAt, j.ID, j.owner, j.Attempts)
+		res, err := tx.ExecContext(ctx, retrySQL, state, now.Add(k.backoff(j.Attempts, cause)).UnixMilli(), cause.Error(), doneAt, j.ID, j.owner, j.Attempts)
 		if err != nil {
 			return err
 		}

@@ -556,3 +556,63 @@ func TestIdleLookWritesNothing(t *testing.T) {
 		t.Fatalf("RunOnce once the job is due: %d, %v", n, err)
 	}
 }
+
+// A kind's own Backoff decides the wait after a failed attempt, seeing the attempt and the
+// error (a receiver's Retry-After).
+func TestKindBackoff(t *testing.T) {
+	db := open(t, t.TempDir())
+	c := newClock()
+	q := c.queue(db)
+	ctx := context.Background()
+	var seen []string
+	q.Handle("scheduled", jobs.Kind{MaxAttempts: 5,
+		Run: func(ctx context.Context, j *jobs.Job) error { return fmt.Errorf("busy %d", j.Attempts) },
+		Backoff: func(attempt int, err error) time.Duration {
+			seen = append(seen, fmt.Sprint(attempt, " ", err))
+			return time.Duration(attempt) * time.Minute
+		}})
+	enqueue(t, db, q, "scheduled", 1)
+	for attempt := 1; attempt <= 2; attempt++ {
+		if n, _ := q.RunOnce(ctx); n != 1 {
+			t.Fatalf("attempt %d did not run", attempt)
+		}
+		var at int64
+		if err := db.R.QueryRow("SELECT run_at FROM _jobs WHERE kind = 'scheduled'").Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.UnixMilli(at).Sub(c.now()); d != time.Duration(attempt)*time.Minute {
+			t.Fatalf("after attempt %d the job waits %s", attempt, d)
+		}
+		c.add(time.Duration(attempt) * time.Minute)
+	}
+	if strings.Join(seen, "|") != "1 busy 1|2 busy 2" {
+		t.Fatalf("Backoff saw %q", seen)
+	}
+}
+
+// Parallel Run jobs of a batch run side by side: three that each wait for the other two
+// all finish.
+func TestParallelRunJobs(t *testing.T) {
+	db := open(t, t.TempDir())
+	q := newClock().queue(db)
+	var started sync.WaitGroup
+	started.Add(3)
+	q.Handle("call", jobs.Kind{Parallel: true, Run: func(ctx context.Context, j *jobs.Job) error {
+		started.Done()
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(5 * time.Second):
+			return errors.New("ran alone")
+		}
+	}})
+	enqueue(t, db, q, "call", 3)
+	if n, err := q.RunOnce(context.Background()); n != 3 || err != nil {
+		t.Fatalf("ran %d: %v", n, err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM _jobs"); n != 0 {
+		t.Fatalf("%d jobs left: they ran one after another", n)
+	}
+}

@@ -75,6 +75,7 @@ var messages = map[string][2]string{
 	"email_taken":       {"邮箱「{email}」已注册", "email \"{email}\" is already registered"},
 	"in_use":            {"{kind}「{name}」正被使用：{reason}", "{kind} \"{name}\" is in use: {reason}"},
 	"template_exists":   {"应用「{name}」已存在", "the app \"{name}\" already exists"},
+	"url_refused":       {"不能向「{value}」发送：{reason}；如需调用内网系统，请管理员把该地址加入允许列表", "cannot send to \"{value}\": {reason}; to call a system on the intranet, an administrator must allow-list its address"},
 	"internal":          {"服务器内部错误，请稍后重试", "internal server error; try again later"},
 	"backup_postgres":   {"数据保存在 PostgreSQL 中，tierbase 不做备份：请用 pg_dump 备份（如 pg_dump -Fc -f tierbase.dump 数据库地址），用 pg_restore 恢复", "the data is in PostgreSQL, which tierbase does not back up itself: back it up with pg_dump (e.g. pg_dump -Fc -f tierbase.dump DATABASE_URL) and restore with pg_restore"},
 	"migrate_not_empty": {"目标数据库不是空的（已有表：{tables}）：请迁移到一个空的数据库", "the target database is not empty (it has the tables {tables}): use an empty database"},
@@ -114,6 +115,15 @@ var terms = map[string][2]string{
 	"param_multipart": {"需要以 multipart/form-data 上传", "expected a multipart/form-data upload"},
 	"param_no_file":   {"请求中没有文件", "the request has no file part"},
 	"param_regex":     {"不是有效的正则表达式", "not a valid regular expression"},
+	// reasons of url_refused
+	"addr_scheme":      {"只能是 http:// 或 https:// 开头的网址", "only http:// or https:// URLs are allowed"},
+	"addr_unresolved":  {"找不到这个域名", "the host name does not resolve"},
+	"addr_loopback":    {"它指向本机（回环地址）", "it points at this server (a loopback address)"},
+	"addr_link_local":  {"它是链路本地地址（如云服务器的元数据地址）", "it is a link-local address (such as a cloud metadata address)"},
+	"addr_private":     {"它是内网地址", "it is a private network address"},
+	"addr_cgnat":       {"它是运营商级 NAT 地址", "it is a carrier-grade NAT address"},
+	"addr_unspecified": {"它是未指定地址", "it is an unspecified address"},
+	"addr_multicast":   {"它是组播或广播地址", "it is a multicast or broadcast address"},
 }
 
 func render(lang, code string, params map[string]any) string {

@@ -534,6 +534,26 @@ var migrations = []string{
 	CREATE TABLE _robot_deliveries(id INTEGER PRIMARY KEY, robot_id TEXT NOT NULL, at TEXT NOT NULL, attempt INTEGER NOT NULL,
 		ok INTEGER NOT NULL, status INTEGER NOT NULL, ms INTEGER NOT NULL, title TEXT NOT NULL, response TEXT NOT NULL);
 	CREATE INDEX _robot_deliveries_robot ON _robot_deliveries(robot_id, id);`,
+	// 21: outbound webhooks (package webhooks): the endpoints (secrets sealed, the previous one
+	// kept while it is rotated), each event's message (its id is the webhook-id of every
+	// attempt) and the delivery log; and the API tokens (package tokens), kept as hashes.
+	`CREATE TABLE _webhooks(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL, secret TEXT NOT NULL,
+		old_secret TEXT NOT NULL DEFAULT '', old_until INTEGER NOT NULL DEFAULT 0, table_id TEXT NOT NULL, events TEXT NOT NULL,
+		fields TEXT NOT NULL DEFAULT '[]', cond TEXT NOT NULL DEFAULT '', enabled INTEGER NOT NULL DEFAULT 1,
+		disabled_reason TEXT NOT NULL DEFAULT '', failing_since INTEGER NOT NULL DEFAULT 0, owner_id INTEGER NOT NULL,
+		created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE INDEX _webhooks_table ON _webhooks(table_id);
+	CREATE TABLE _webhook_messages(id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL,
+		at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending');
+	CREATE INDEX _webhook_messages_webhook ON _webhook_messages(webhook_id, state);
+	CREATE TABLE _webhook_deliveries(id INTEGER PRIMARY KEY, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL, at TEXT NOT NULL,
+		attempt INTEGER NOT NULL, ok INTEGER NOT NULL, status INTEGER NOT NULL, ms INTEGER NOT NULL, response TEXT NOT NULL);
+	CREATE INDEX _webhook_deliveries_webhook ON _webhook_deliveries(webhook_id, id);
+	CREATE TABLE _tokens(id TEXT PRIMARY KEY, user_id INTEGER NOT NULL, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
+		hint TEXT NOT NULL, tables TEXT NOT NULL, read_only INTEGER NOT NULL, service INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL DEFAULT 0, revoked_at INTEGER NOT NULL DEFAULT 0,
+		created_at INTEGER NOT NULL);
+	CREATE INDEX _tokens_user ON _tokens(user_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
