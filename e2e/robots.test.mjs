@@ -12,7 +12,7 @@ const SECRET = 'SECe2e-robot-secret';
 const TOKEN = 'e2e-access-token-42';
 let server, browser, page, api;
 const step = steps('robots', () => page);
-session(['--demo', '--public-url', 'https://crm.example.com'], {}, (s) => ({ server, browser, page, api } = s));
+session(['--demo', '--public-url', 'https://crm.example.com', '--allow-outbound', '127.0.0.1'], {}, (s) => ({ server, browser, page, api } = s));
 
 // The receiver: 钉钉's robot/send, verifying access_token, timestamp and sign.
 const received = [];
