@@ -16,6 +16,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/flows"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -49,6 +50,8 @@ type App struct {
 	Audit     *audit.Log // the operation log (操作日志): record changes and events
 	// Channels are the group robots (企业微信, 钉钉, 飞书) rules post to.
 	Channels *channels.Service
+	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
+	Flows *flows.Engine
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
 	Keys *secret.Ring
 }
@@ -123,6 +126,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
+	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
@@ -200,6 +204,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now
+	a.Flows.Now = now
 	a.Users.Now = now
 }
 
