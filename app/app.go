@@ -131,6 +131,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
+	a.Flows.UseJobs(a.Jobs)
 	a.followOtherNodes()
 	return a, nil
 }

@@ -117,8 +117,8 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN state IN (?, ?) THEN 1 ELSE 0 END), 0)
-		FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ?`,
-		ActApprove, ActReject, taskOpen, taskWaiting, inst.id, t.step, ActTransfer).Scan(&total, &yes, &no, &left)
+		FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ? AND state <> ?`,
+		ActApprove, ActReject, taskOpen, taskWaiting, inst.id, t.step, ActTransfer, taskCancelled).Scan(&total, &yes, &no, &left)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func (d *describer) node(n *Node, depth int) {
 		if n.Mode == ModeVote {
 			mode = fmt.Sprintf(d.pick("票签（%d%% 同意即通过）", "passes when %d%% approve"), n.Percent)
 		}
-		d.add(depth, fmt.Sprintf(d.pick("审批%s：%s，%s", "approval%s: %s, %s"), q(n.Name), d.who(n.Who), mode))
+		d.add(depth, fmt.Sprintf(d.pick("审批%s：%s，%s", "approval%s: %s, %s"), q(n.Name), d.who(n.Who), mode)+d.limit(n.Limit))
 	case CC:
 		d.add(depth, fmt.Sprintf(d.pick("抄送%s：%s", "copy%s to %s"), q(n.Name), d.who(n.Who)))
 	case Notify:
@@ -81,6 +81,29 @@ func (d *describer) node(n *Node, depth int) {
 	default:
 		d.add(depth, n.Type+q(n.Name))
 	}
+}
+
+// limit tells a node's time limit, after a comma.
+func (d *describer) limit(l *Limit) string {
+	if l == nil {
+		return ""
+	}
+	var due string
+	switch {
+	case l.Days > 0:
+		due = fmt.Sprintf(d.pick("%d 天内处理", "within %d days"), l.Days)
+	case l.Hours > 0:
+		due = fmt.Sprintf(d.pick("%d 小时内处理", "within %d hours"), l.Hours)
+	default:
+		name := l.Field
+		if d.t != nil && d.t.Field(l.Field) != nil {
+			name = d.t.Field(l.Field).Name
+		}
+		due = fmt.Sprintf(d.pick("%s 前处理", "by %s"), name)
+	}
+	then := map[string][2]string{ExpiryPass: {"超时自动通过", "then passes by itself"}, ExpiryReject: {"超时自动拒绝", "then is rejected"},
+		ExpiryRemind: {"超时提醒", "then reminds"}, ExpiryEscalate: {"超时转交给 " + d.who(l.EscalateTo), "then goes to " + d.who(l.EscalateTo)}}[l.OnExpiry]
+	return d.pick("，", ", ") + due + d.pick("，", ", ") + d.pick(then[0], then[1])
 }
 
 // who names the people of w.

@@ -18,6 +18,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/engines/inbox"
+	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -30,6 +31,7 @@ type Engine struct {
 	Org     *org.Service     // departments with their 主管, and the roles
 	Records *records.Service // reads the records flows run on
 	Inbox   *inbox.Service   // tells people of their tasks, copies and results
+	Jobs    *jobs.Queue      // runs the time limits' timers; see UseJobs
 	Now     func() time.Time // injectable clock
 
 	graphs sync.Map // "flow@version" → *graph; versions never change once published

@@ -86,6 +86,7 @@ type Node struct {
 	CommentOnReject bool              `json:"commentOnReject,omitempty"`
 	SkipApproved    bool              `json:"skipApproved,omitempty"` // skip who already approved in this instance
 	Fields          map[string]string `json:"fields,omitempty"`       // field → FieldHidden/FieldRead/FieldEdit
+	Limit           *Limit            `json:"limit,omitempty"`        // the time limit (时限)
 	// 条件分支: the branches in order; the first whose When matches is taken, the 默认 (last) otherwise.
 	Branches []*Branch `json:"branches,omitempty"`
 	// 通知
@@ -227,6 +228,7 @@ func (c *checker) node(n *Node, next string, depth int) {
 			}
 		}
 		c.who(n)
+		c.checkLimit(n)
 	case CC, Notify:
 		if n.Who.empty() {
 			c.fail(n, "flow_no_recipient")

@@ -22,6 +22,7 @@ import (
 // read every 报销, 外人 none; and an administrator.
 type world struct {
 	*app.App
+	dir    string
 	now    time.Time
 	t      *schema.Table
 	people map[string]int64
@@ -30,16 +31,18 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	a, err := app.Open(t.TempDir())
+	dir := t.TempDir()
+	a, err := app.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{App: a, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), people: map[string]int64{}, roles: map[string]string{}}
-	t.Cleanup(func() { a.Close() })
+	w := &world{App: a, dir: dir, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), people: map[string]int64{}, roles: map[string]string{}}
+	t.Cleanup(func() { w.App.Close() })
 	a.SetClock(func() time.Time { return w.now }, time.UTC)
 	ctx := context.Background()
 	w.t, err = a.Catalog.CreateTable(ctx, access.System, "", "报销", []*schema.Field{
-		{Name: "事由", Type: schema.Text}, {Name: "金额", Type: schema.Money}, {Name: "经办人", Type: schema.User}})
+		{Name: "事由", Type: schema.Text}, {Name: "金额", Type: schema.Money}, {Name: "经办人", Type: schema.User},
+		{Name: "截止日期", Type: schema.Date}})
 	if err != nil {
 		t.Fatal(err)
 	}

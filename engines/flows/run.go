@@ -322,6 +322,11 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 	if err := e.tell(ctx, tx, in, n, open); err != nil {
 		return false, err
 	}
+	if n.Limit != nil {
+		if err := e.arm(ctx, tx, in, n); err != nil {
+			return false, err
+		}
+	}
 	return true, e.event(ctx, tx, in, 0, n.ID, ActArrive, "", map[string]any{"users": people})
 }
 

@@ -1,0 +1,175 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tierbase/app"
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/engines/flows"
+	"tierbase/platform/jobs"
+	"tierbase/platform/problem"
+)
+
+// drain runs the due jobs until none is left.
+func (w *world) drain(t *testing.T) {
+	t.Helper()
+	if _, err := w.Jobs.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func limited(who *flows.Who, l *flows.Limit) *flows.Node {
+	return &flows.Node{ID: "审批", Type: flows.Approve, Name: "审批", Who: who, Limit: l}
+}
+
+func TestTimeLimits(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	manager := &flows.Who{Users: []int64{w.people["王经理"]}}
+
+	t.Run("pass, with a reminder", func(t *testing.T) {
+		f := w.publish(t, limited(manager, &flows.Limit{Days: 2, RemindHours: 4, OnExpiry: flows.ExpiryPass}), end())
+		id := w.start(t, f, "李娜", w.claim(t, 1))
+		task := w.one(t, "王经理")
+		w.now = w.now.Add(43 * time.Hour)
+		w.drain(t)
+		if w.state(t, id) != flows.Running || strings.Contains(w.timeline(t, id), "remind") {
+			t.Fatal("the reminder came early")
+		}
+		w.now = w.now.Add(time.Hour + time.Minute)
+		w.drain(t)
+		notes, _, _ := w.Inbox.List(ctx, w.people["王经理"], false, 1)
+		if len(notes) != 1 || !strings.HasPrefix(notes[0].Title, "即将超时") || w.state(t, id) != flows.Running {
+			t.Fatalf("no reminder: %+v", notes)
+		}
+		w.now = w.now.Add(4 * time.Hour)
+		w.drain(t)
+		if w.state(t, id) != flows.Approved || !strings.Contains(w.timeline(t, id), "remind@审批 timeout@审批 end@结束") {
+			t.Fatalf("not passed on time: %s", w.timeline(t, id))
+		}
+		err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{})
+		if p := problem.As(err); p == nil || p.Code != "flow_task_done_timeout" {
+			t.Fatalf("acting after the time limit: %v", err)
+		}
+	})
+	t.Run("escalate to a role", func(t *testing.T) {
+		f := w.publish(t, limited(manager, &flows.Limit{Hours: 8, OnExpiry: flows.ExpiryEscalate, EscalateTo: &flows.Who{Roles: []string{w.roles["财务总监"]}}}), end())
+		id := w.start(t, f, "李娜", w.claim(t, 2))
+		w.now = w.now.Add(9 * time.Hour)
+		w.drain(t)
+		if len(w.todo(t, "王经理")) != 0 {
+			t.Fatal("the task stayed")
+		}
+		w.act(t, "周敏", flows.ActApprove, flows.Input{})
+		if w.state(t, id) != flows.Approved {
+			t.Fatal("not approved by the escalation")
+		}
+	})
+	t.Run("a step that passed in time", func(t *testing.T) {
+		f := w.publish(t, limited(manager, &flows.Limit{Hours: 1, OnExpiry: flows.ExpiryReject}), approve("二审", manager, ""), end())
+		id := w.start(t, f, "李娜", w.claim(t, 3))
+		w.act(t, "王经理", flows.ActApprove, flows.Input{})
+		w.now = w.now.Add(2 * time.Hour)
+		w.drain(t)
+		if w.state(t, id) != flows.Running || strings.Contains(w.timeline(t, id), "timeout") {
+			t.Fatal("the timer of a step gone by acted")
+		}
+	})
+	t.Run("by a date field, across a restart", func(t *testing.T) {
+		f := w.publish(t, limited(manager, &flows.Limit{Field: "截止日期", OnExpiry: flows.ExpiryReject}), end())
+		r, err := w.Records.Create(ctx, access.System, w.t, records.Input{"事由": "会议", "截止日期": w.now.AddDate(0, 0, 2).Format("2006-01-02")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := w.start(t, f, "李娜", r.ID())
+		w.App.Close()
+		a, err := app.Open(w.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.App = a
+		a.SetClock(func() time.Time { return w.now }, time.UTC)
+		day := w.now.Truncate(24*time.Hour).AddDate(0, 0, 2)
+		w.now = day.Add(23 * time.Hour)
+		w.drain(t)
+		if w.state(t, id) != flows.Running {
+			t.Fatal("due before the day ended")
+		}
+		w.now = day.Add(24*time.Hour + time.Minute)
+		w.drain(t)
+		if w.state(t, id) != flows.Rejected {
+			t.Fatalf("not rejected when due: %s", w.timeline(t, id))
+		}
+	})
+	t.Run("bad limits", func(t *testing.T) {
+		for l, want := range map[*flows.Limit]string{
+			{Days: 1, Hours: 2, OnExpiry: flows.ExpiryPass}: "flow_bad_limit",
+			{Field: "事由", OnExpiry: flows.ExpiryPass}:       "flow_not_date_field",
+			{Days: 1, OnExpiry: flows.ExpiryEscalate}:       "flow_no_escalation",
+			{Days: 1, OnExpiry: "explode"}:                  "flow_bad_expiry",
+		} {
+			_, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Nodes: []*flows.Node{limited(manager, l), end()}})
+			if got := code(err); got != want+" 审批" {
+				t.Errorf("%+v: %s, want %s", l, got, want)
+			}
+		}
+	})
+}
+
+// Two queues (two processes' workers) on one database share 100 timers falling due at once:
+// each runs once — one timeout, one copy, one end per instance.
+func TestTimersOnceWithTwoWorkers(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.publish(t, limited(&flows.Who{Users: []int64{w.people["王经理"]}}, &flows.Limit{Hours: 1, OnExpiry: flows.ExpiryPass}),
+		&flows.Node{ID: "cc", Type: flows.CC, Name: "抄送", Who: &flows.Who{Users: []int64{w.people["吴婷"]}}}, end())
+	const n = 100
+	for i := range n {
+		w.start(t, f, "李娜", w.claim(t, float64(i)))
+	}
+	w.now = w.now.Add(2 * time.Hour)
+	other := jobs.New(w.DB)
+	other.Now = w.Jobs.Now
+	other.Batch = 7
+	w.Jobs.Batch = 5
+	w.Flows.Handle(other)
+	var wg sync.WaitGroup
+	for _, q := range []*jobs.Queue{w.Jobs, other} {
+		wg.Go(func() {
+			for {
+				k, err := q.RunOnce(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if k == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	w.drain(t)
+	var timeouts, ends, approved, copies int
+	for _, q := range []struct {
+		sql string
+		n   *int
+	}{
+		{"SELECT COUNT(*) FROM _flow_events WHERE action = 'timeout'", &timeouts},
+		{"SELECT COUNT(*) FROM _flow_events WHERE action = 'end'", &ends},
+		{"SELECT COUNT(*) FROM _flow_instances WHERE state = 'approved'", &approved},
+		{"SELECT COUNT(*) FROM _flow_tasks WHERE state = 'cc'", &copies},
+	} {
+		if err := w.DB.R.QueryRow(q.sql).Scan(q.n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if timeouts != n || ends != n || approved != n || copies != n {
+		t.Fatalf("timeouts %d, ends %d, approved %d, copies %d; want %d each", timeouts, ends, approved, copies, n)
+	}
+}
