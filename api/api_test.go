@@ -56,7 +56,7 @@ func newAppOn(t *testing.T, open func(dir string) (*app.App, error)) (*app.App, 
 	t.Cleanup(func() { a.Close() })
 	a.SetClock(func() time.Time { return today }, cst)
 	return a, &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Org: a.Org, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Workbench: a.Workbench, Channels: a.Channels, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
+		Reports: a.Reports, Workbench: a.Workbench, Channels: a.Channels, Flows: a.Flows, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
 }
 
 // newServer starts the real handler on a fresh database and returns its base URL.

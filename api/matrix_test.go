@@ -126,6 +126,13 @@ var noRecords = map[string]string{
 	// group robots: names for everyone, addresses never (checked in robots_test.go)
 	"GET /api/robots": "robot names", "POST /api/robots": "ManageSchema", "PUT /api/robots/{id}": "ManageSchema",
 	"DELETE /api/robots/{id}": "ManageSchema", "POST /api/robots/{id}/test": "ManageSchema", "GET /api/robots/{id}/deliveries": "ManageSchema",
+	// flows: definitions (ManageTableRules to change), a start reads the record as the actor, an instance
+	// is its initiator's, its approvers' or the record's readers' (checked in engines/flows and flows_test.go)
+	"GET /api/flows": "definitions", "GET /api/flows/{id}": "definitions", "POST /api/flows": "ManageTableRules",
+	"PUT /api/flows/{id}": "ManageTableRules", "POST /api/flows/{id}/publish": "ManageTableRules",
+	"POST /api/flows/{id}/start": "the record as the actor reads it", "GET /api/instances/{id}": "initiator, approvers, readers of the record",
+	"POST /api/instances/{id}/withdraw": "the initiator", "POST /api/instances/{id}/comments": "initiator, approvers, readers of the record",
+	"GET /api/tasks": "one's own tasks", "POST /api/tasks/{id}/{action}": "one's own tasks",
 }
 
 func TestPermissionMatrix(t *testing.T) {

@@ -41,6 +41,9 @@ var routes = []string{
 	"GET /api/roles", "POST /api/roles", "PUT /api/roles/{id}", "DELETE /api/roles/{id}", "POST /api/org/import",
 	"GET /api/robots", "POST /api/robots", "PUT /api/robots/{id}", "DELETE /api/robots/{id}", "POST /api/robots/{id}/test",
 	"GET /api/robots/{id}/deliveries",
+	"GET /api/flows", "POST /api/flows", "GET /api/flows/{id}", "PUT /api/flows/{id}", "POST /api/flows/{id}/publish",
+	"POST /api/flows/{id}/start", "GET /api/instances/{id}", "POST /api/instances/{id}/withdraw", "POST /api/instances/{id}/comments",
+	"GET /api/tasks", "POST /api/tasks/{id}/{action}",
 }
 
 // unknownRoute reports whether an answer is the API's "no such endpoint".

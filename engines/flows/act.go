@@ -29,26 +29,26 @@ type task struct {
 
 // Act does an action — ActApprove, ActReject or ActTransfer — on a task of the actor's, and
 // moves the instance on as far as it goes, all in one transaction. A task that is not the
-// actor's, or no longer open, is a 409 saying who did what.
-func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action string, in Input) error {
+// actor's, or no longer open, is a 409 saying who did what. It answers the instance's id.
+func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action string, in Input) (int64, error) {
 	in.Comment = strings.TrimSpace(in.Comment)
 	if len([]rune(in.Comment)) > maxComment {
-		return problem.Invalid("flow_comment_too_long", "max", maxComment)
+		return 0, problem.Invalid("flow_comment_too_long", "max", maxComment)
 	}
 	switch action {
 	case ActApprove, ActReject, ActTransfer:
 	default:
-		return problem.Invalid("flow_bad_action", "action", action)
+		return 0, problem.Invalid("flow_bad_action", "action", action)
 	}
 	var instanceID int64
 	err := e.DB.R.QueryRowContext(ctx, "SELECT instance_id FROM _flow_tasks WHERE id = ?", taskID).Scan(&instanceID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return problem.NotFound("task", fmt.Sprint(taskID))
+		return 0, problem.NotFound("task", fmt.Sprint(taskID))
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
-	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
+	return instanceID, e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		inst, err := e.load(ctx, tx, instanceID)
 		if err != nil {
 			return err

@@ -162,7 +162,7 @@ func (w *world) one(t *testing.T, name string) int64 {
 
 func (w *world) act(t *testing.T, name, action string, in flows.Input) {
 	t.Helper()
-	if err := w.Flows.Act(context.Background(), w.as(name), w.one(t, name), action, in); err != nil {
+	if _, err := w.Flows.Act(context.Background(), w.as(name), w.one(t, name), action, in); err != nil {
 		t.Fatalf("%s %s: %v", name, action, err)
 	}
 }
@@ -358,7 +358,7 @@ func TestModes(t *testing.T) {
 		if w.state(t, id) != flows.Approved || len(w.todo(t, "王经理")) != 0 {
 			t.Fatal("或签 did not pass on one yes")
 		}
-		err := w.Flows.Act(ctx, w.as("周敏"), loser, flows.ActApprove, flows.Input{})
+		_, err := w.Flows.Act(ctx, w.as("周敏"), loser, flows.ActApprove, flows.Input{})
 		if p := problem.As(err); p == nil || p.Status != 409 || !strings.Contains(p.Message("zh"), "张总") || !strings.Contains(p.Message("en"), "张总 already approved") {
 			t.Fatalf("late approver: %v", err)
 		}
@@ -430,23 +430,23 @@ func TestRejectTransferWithdraw(t *testing.T) {
 
 	id := w.start(t, f, "李娜", w.claim(t, 1))
 	task := w.one(t, "王经理") // 李娜's 主管
-	if err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActReject, flows.Input{}); code(err) != "flow_comment_required" {
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActReject, flows.Input{}); code(err) != "flow_comment_required" {
 		t.Fatalf("reject without comment: %v", err)
 	}
-	if err := w.Flows.Act(ctx, w.as("张总"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_not_yours" || !strings.Contains(err.Error(), "王经理") {
+	if _, err := w.Flows.Act(ctx, w.as("张总"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_not_yours" || !strings.Contains(err.Error(), "王经理") {
 		t.Fatalf("someone else's task: %v", err)
 	}
 	w.act(t, "王经理", flows.ActReject, flows.Input{Comment: "金额不对"})
 	if w.state(t, id) != flows.Rejected {
 		t.Fatal("not rejected")
 	}
-	if err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_done_reject" {
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_done_reject" {
 		t.Fatalf("acting twice: %v", err)
 	}
 
 	// 转交: 王经理 hands it to 周敏, who approves; then 连续 2 级主管 of 李娜: 王经理, then 张总.
 	id = w.start(t, f, "李娜", w.claim(t, 2))
-	if err := w.Flows.Act(ctx, w.as("王经理"), w.one(t, "王经理"), flows.ActTransfer, flows.Input{To: w.people["王经理"]}); code(err) != "flow_transfer_self" {
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), w.one(t, "王经理"), flows.ActTransfer, flows.Input{To: w.people["王经理"]}); code(err) != "flow_transfer_self" {
 		t.Fatalf("transfer to self: %v", err)
 	}
 	w.act(t, "王经理", flows.ActTransfer, flows.Input{To: w.people["周敏"], Comment: "请周敏看"})
@@ -476,7 +476,7 @@ func TestRejectTransferWithdraw(t *testing.T) {
 	if w.state(t, id) != flows.Withdrawn || len(w.todo(t, "王经理")) != 0 {
 		t.Fatal("not withdrawn")
 	}
-	if err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_done_withdraw" || !strings.Contains(err.Error(), "李娜") {
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_task_done_withdraw" || !strings.Contains(err.Error(), "李娜") {
 		t.Fatalf("task of a withdrawn instance: %v", err)
 	}
 	if err := w.Flows.Comment(ctx, w.as("外人"), id, "看看"); code(err) != "forbidden" {
@@ -535,7 +535,9 @@ func TestVersions(t *testing.T) {
 	if len(w.todo(t, "王经理")) != 2 || len(w.todo(t, "张总")) != 1 {
 		t.Fatal("instances are not on their versions")
 	}
-	w.Flows.Act(ctx, w.as("王经理"), w.todo(t, "王经理")[1], flows.ActApprove, flows.Input{})
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), w.todo(t, "王经理")[1], flows.ActApprove, flows.Input{}); err != nil {
+		t.Fatal(err)
+	}
 	if w.state(t, old) != flows.Approved || !strings.Contains(w.timeline(t, old), "approve@审批/王经理") {
 		t.Fatal("the old instance did not finish on its version")
 	}
@@ -614,7 +616,8 @@ func TestRacingApprovers(t *testing.T) {
 		for name, task := range tasks {
 			go func() {
 				<-ready
-				errs <- w.Flows.Act(ctx, w.as(name), task, flows.ActApprove, flows.Input{})
+				_, err := w.Flows.Act(ctx, w.as(name), task, flows.ActApprove, flows.Input{})
+				errs <- err
 			}()
 		}
 		close(ready)

@@ -52,7 +52,7 @@ func TestTimeLimits(t *testing.T) {
 		if w.state(t, id) != flows.Approved || !strings.Contains(w.timeline(t, id), "remind@审批 timeout@审批 end@结束") {
 			t.Fatalf("not passed on time: %s", w.timeline(t, id))
 		}
-		err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{})
+		_, err := w.Flows.Act(ctx, w.as("王经理"), task, flows.ActApprove, flows.Input{})
 		if p := problem.As(err); p == nil || p.Code != "flow_task_done_timeout" {
 			t.Fatalf("acting after the time limit: %v", err)
 		}
