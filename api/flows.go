@@ -128,6 +128,18 @@ func (s *Server) withdrawInstance(w http.ResponseWriter, r *http.Request) error 
 	return s.writeInstance(w, r, 200, id)
 }
 
+// urgeInstance is the initiator's 催办 (once an hour).
+func (s *Server) urgeInstance(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "instance")
+	if err != nil {
+		return err
+	}
+	if err := s.Flows.Urge(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 200, id)
+}
+
 // commentInstance adds a comment to the timeline: {"comment"}.
 func (s *Server) commentInstance(w http.ResponseWriter, r *http.Request) error {
 	id, err := flowPathID(r, "instance")
@@ -170,7 +182,8 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"items": items, "todo": todo, "cc": cc})
 }
 
-// actOnTask does approve, reject or transfer on my task: {"comment", "to"}; it answers the instance.
+// actOnTask does an action on my task — approve, reject, transfer ({"to"}), return ({"node"}, "" for the
+// initiator), addsign ({"to","before"}), resubmit — with a {"comment"}; it answers the instance.
 func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) error {
 	id, err := flowPathID(r, "task")
 	if err != nil {

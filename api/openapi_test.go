@@ -43,6 +43,7 @@ var routes = []string{
 	"GET /api/robots/{id}/deliveries",
 	"GET /api/flows", "POST /api/flows", "GET /api/flows/{id}", "PUT /api/flows/{id}", "POST /api/flows/{id}/publish",
 	"POST /api/flows/{id}/start", "GET /api/instances/{id}", "POST /api/instances/{id}/withdraw", "POST /api/instances/{id}/comments",
+	"POST /api/instances/{id}/urge",
 	"GET /api/tasks", "POST /api/tasks/{id}/{action}",
 }
 

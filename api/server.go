@@ -148,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/instances/{id}", s.getInstance)
 	auth("POST /api/instances/{id}/withdraw", s.withdrawInstance)
 	auth("POST /api/instances/{id}/comments", s.commentInstance)
+	auth("POST /api/instances/{id}/urge", s.urgeInstance)
 	auth("GET /api/tasks", s.listTasks)
 	auth("POST /api/tasks/{id}/{action}", s.actOnTask)
 	auth("GET /api/backups", s.listBackups)

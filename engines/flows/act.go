@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"tierbase/core/access"
 	"tierbase/platform/problem"
@@ -14,7 +15,9 @@ import (
 // Input is what a person gives with an action.
 type Input struct {
 	Comment string `json:"comment,omitempty"`
-	To      int64  `json:"to,omitempty"` // 转交: the person who takes the task
+	To      int64  `json:"to,omitempty"`     // 转交, 加签: the person who takes the task, or is added
+	Before  bool   `json:"before,omitempty"` // 加签: before me (they act, then I), else after me
+	Node    string `json:"node,omitempty"`   // 退回: the earlier node to go back to; "" for the initiator (重新提交)
 }
 
 // maxComment bounds a comment's length in characters.
@@ -22,13 +25,18 @@ const maxComment = 2000
 
 // task is one task as an action reads it.
 type task struct {
-	id, instance, user, actedBy int64
-	node, state, action, at     string
-	step, seq                   int
+	id, instance, user, actedBy, addedFor int64
+	node, state, action, at, added        string
+	step, seq                             int
 }
 
-// Act does an action — ActApprove, ActReject or ActTransfer — on a task of the actor's, and
-// moves the instance on as far as it goes, all in one transaction. A task that is not the
+// resubmitNode is the node of the initiator's task after a 退回 to them: 重新提交 starts the
+// flow over.
+const resubmitNode = "_resubmit"
+
+// Act does an action on a task of the actor's — ActApprove, ActReject, ActTransfer, ActReturn
+// (退回), ActAddSign (加签), or on the initiator's task after a 退回 ActResubmit — and moves
+// the instance on as far as it goes, all in one transaction. A task that is not the
 // actor's, or no longer open, is a 409 saying who did what. It answers the instance's id.
 func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action string, in Input) (int64, error) {
 	in.Comment = strings.TrimSpace(in.Comment)
@@ -36,7 +44,7 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 		return 0, problem.Invalid("flow_comment_too_long", "max", maxComment)
 	}
 	switch action {
-	case ActApprove, ActReject, ActTransfer:
+	case ActApprove, ActReject, ActTransfer, ActReturn, ActAddSign, ActResubmit:
 	default:
 		return 0, problem.Invalid("flow_bad_action", "action", action)
 	}
@@ -54,17 +62,35 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 			return err
 		}
 		var t task
-		if err := tx.QueryRowContext(ctx, "SELECT id, instance_id, user_id, acted_by, node_id, state, action, acted_at, step, seq FROM _flow_tasks WHERE id = ?", taskID).
-			Scan(&t.id, &t.instance, &t.user, &t.actedBy, &t.node, &t.state, &t.action, &t.at, &t.step, &t.seq); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT id, instance_id, user_id, acted_by, added_for, node_id, state, action, acted_at, added, step, seq
+			FROM _flow_tasks WHERE id = ?`, taskID).
+			Scan(&t.id, &t.instance, &t.user, &t.actedBy, &t.addedFor, &t.node, &t.state, &t.action, &t.at, &t.added, &t.step, &t.seq); err != nil {
 			return err
 		}
 		if err := e.mayAct(a, &t); err != nil {
 			return err
 		}
+		inst.actor = a
+		if t.node == resubmitNode || action == ActResubmit {
+			if t.node != resubmitNode || action != ActResubmit {
+				return problem.Invalid("flow_bad_action", "action", action)
+			}
+			if err := e.close(ctx, tx, &t, taskDone, action, a.UserID, in.Comment); err != nil {
+				return err
+			}
+			if err := e.event(ctx, tx, inst, a.UserID, "", ActResubmit, in.Comment, nil); err != nil {
+				return err
+			}
+			return e.enter(ctx, tx, inst, inst.g.first)
+		}
 		n := inst.g.nodes[t.node]
 		switch action {
 		case ActTransfer:
 			return e.transfer(ctx, tx, a, inst, &t, in)
+		case ActReturn:
+			return e.goBack(ctx, tx, a, inst, &t, in)
+		case ActAddSign:
+			return e.addSign(ctx, tx, a, inst, &t, in)
 		case ActReject:
 			if n.CommentOnReject && in.Comment == "" {
 				return problem.Invalid("flow_comment_required", "node", n.Name)
@@ -76,7 +102,154 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 		if err := e.event(ctx, tx, inst, a.UserID, t.node, action, in.Comment, nil); err != nil {
 			return err
 		}
+		if t.added == addedBefore && action == ActApprove { // back to the one who added them
+			if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ? WHERE id = ? AND state = ?", taskOpen, t.addedFor, taskWaiting); err != nil {
+				return err
+			}
+			var back int64
+			if err := tx.QueryRowContext(ctx, "SELECT user_id FROM _flow_tasks WHERE id = ?", t.addedFor).Scan(&back); err != nil {
+				return err
+			}
+			return e.tell(ctx, tx, inst, n, []int64{back})
+		}
 		return e.decide(ctx, tx, a, inst, n, &t, action)
+	})
+}
+
+// How an added task (加签) came: before the adder (who waits for it), or after them.
+const (
+	addedBefore = "before"
+	addedAfter  = "after"
+)
+
+// addSign adds a person to the actor's step (加签): before the actor, who acts once they
+// approved, or after, the actor approving now and the node waiting for them too.
+func (e *Engine) addSign(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, in Input) error {
+	if err := e.checkNewcomer(ctx, tx, a, inst, t, in.To); err != nil {
+		return err
+	}
+	added := addedAfter
+	if in.Before {
+		added = addedBefore
+		if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ? WHERE id = ?", taskWaiting, t.id); err != nil {
+			return err
+		}
+	} else {
+		if err := e.close(ctx, tx, t, taskDone, ActApprove, a.UserID, in.Comment); err != nil {
+			return err
+		}
+		if err := e.event(ctx, tx, inst, a.UserID, t.node, ActApprove, in.Comment, nil); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), added, t.id); err != nil {
+		return err
+	}
+	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActAddSign, in.Comment, map[string]any{"to": in.To, "before": in.Before}); err != nil {
+		return err
+	}
+	return e.tell(ctx, tx, inst, inst.g.nodes[t.node], []int64{in.To})
+}
+
+// checkNewcomer refuses to hand or add a task to someone who cannot take it: nobody, the
+// actor, or a person with a task of the step already.
+func (e *Engine) checkNewcomer(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, to int64) error {
+	if !e.userOK(to) {
+		return problem.Invalid("flow_transfer_to", "user", to)
+	}
+	if to == a.UserID {
+		return problem.Invalid("flow_transfer_self")
+	}
+	var already int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND step = ? AND user_id = ? AND state IN (?, ?)",
+		inst.id, t.step, to, taskOpen, taskWaiting).Scan(&already); err != nil {
+		return err
+	}
+	if already > 0 {
+		return problem.New(409, "flow_transfer_has_task", "who", e.name(to))
+	}
+	return nil
+}
+
+// goBack is 退回: to an earlier node the instance went through, which is reached again, or
+// to the initiator, who gets a task to 重新提交 (the flow then starts over).
+func (e *Engine) goBack(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, in Input) error {
+	if in.Node != "" {
+		target := inst.g.nodes[in.Node]
+		var seen int
+		if target != nil && target.Type == Approve && inst.g.earlier(in.Node, t.node) {
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND node_id = ?", inst.id, in.Node).Scan(&seen); err != nil {
+				return err
+			}
+		}
+		if seen == 0 {
+			return problem.Invalid("flow_return_target", "node", in.Node)
+		}
+	}
+	if err := e.close(ctx, tx, t, taskDone, ActReturn, a.UserID, in.Comment); err != nil {
+		return err
+	}
+	if err := e.closeRest(ctx, tx, inst, t.step, ActReturn, a.UserID); err != nil {
+		return err
+	}
+	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActReturn, in.Comment, map[string]any{"to": in.Node}); err != nil {
+		return err
+	}
+	if in.Node != "" {
+		return e.enter(ctx, tx, inst, in.Node)
+	}
+	inst.step++
+	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, ?, ?, ?)",
+		inst.id, resubmitNode, inst.step, inst.initiator, taskOpen, e.stamp()); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", inst.step, inst.id); err != nil {
+		return err
+	}
+	return e.Inbox.SendTx(ctx, tx, []int64{inst.initiator}, fmt.Sprintf("被退回：%s", inst.flowName),
+		fmt.Sprintf("你发起的「%s」被 %s 退回，请修改后重新提交", inst.flowName, e.name(a.UserID)), e.link(inst))
+}
+
+// urgeEvery is how often the initiator may urge (催办) the approvers of an instance.
+const urgeEvery = time.Hour
+
+// Urge reminds the people an instance waits for (催办): its initiator, at most once an hour.
+func (e *Engine) Urge(ctx context.Context, a access.Actor, instanceID int64) error {
+	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		inst, err := e.load(ctx, tx, instanceID)
+		if err != nil {
+			return err
+		}
+		if inst.initiator != a.UserID {
+			return problem.New(403, "flow_urge_not_initiator")
+		}
+		if inst.state != Running {
+			return problem.New(409, "flow_ended_"+inst.state)
+		}
+		var last sql.NullString
+		if err := tx.QueryRowContext(ctx, "SELECT MAX(at) FROM _flow_events WHERE instance_id = ? AND action = ?", inst.id, ActUrge).Scan(&last); err != nil {
+			return err
+		}
+		if last.Valid {
+			at, _ := time.Parse(time.RFC3339, last.String)
+			if wait := at.Add(urgeEvery).Sub(e.Now()); wait > 0 {
+				return problem.New(429, "flow_urge_too_soon", "minutes", int(wait.Minutes())+1)
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT user_id FROM _flow_tasks WHERE instance_id = ? AND state = ?", inst.id, taskOpen)
+		if err != nil {
+			return err
+		}
+		people, err := scanIDs(rows)
+		if err != nil {
+			return err
+		}
+		if err := e.Inbox.SendTx(ctx, tx, people, fmt.Sprintf("催办：%s", inst.flowName),
+			fmt.Sprintf("%s 催你处理「%s」", e.name(a.UserID), inst.flowName), e.link(inst)); err != nil {
+			return err
+		}
+		return e.event(ctx, tx, inst, a.UserID, "", ActUrge, "", map[string]any{"users": people})
 	})
 }
 
@@ -117,7 +290,7 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN state IN (?, ?) THEN 1 ELSE 0 END), 0)
-		FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ? AND state <> ?`,
+		FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ? AND state <> ? AND added = ''`,
 		ActApprove, ActReject, taskOpen, taskWaiting, inst.id, t.step, ActTransfer, taskCancelled).Scan(&total, &yes, &no, &left)
 	if err != nil {
 		return err
@@ -159,25 +332,14 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 
 // transfer hands a task to another person (转交), who takes the actor's place in it.
 func (e *Engine) transfer(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, in Input) error {
-	if !e.userOK(in.To) {
-		return problem.Invalid("flow_transfer_to", "user", in.To)
-	}
-	if in.To == a.UserID {
-		return problem.Invalid("flow_transfer_self")
-	}
-	var already int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND step = ? AND user_id = ? AND state IN (?, ?)",
-		inst.id, t.step, in.To, taskOpen, taskWaiting).Scan(&already); err != nil {
+	if err := e.checkNewcomer(ctx, tx, a, inst, t, in.To); err != nil {
 		return err
-	}
-	if already > 0 {
-		return problem.New(409, "flow_transfer_has_task", "who", e.name(in.To))
 	}
 	if err := e.close(ctx, tx, t, taskDone, ActTransfer, a.UserID, in.Comment); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
-		inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), t.added, t.addedFor); err != nil {
 		return err
 	}
 	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActTransfer, in.Comment, map[string]any{"to": in.To}); err != nil {
@@ -187,7 +349,7 @@ func (e *Engine) transfer(ctx context.Context, tx *sql.Tx, a access.Actor, inst 
 }
 
 // Withdraw takes a running instance back (撤回): only its initiator, and only until the
-// first approver acted.
+// first approver acted, or while it waits for them to 重新提交.
 func (e *Engine) Withdraw(ctx context.Context, a access.Actor, instanceID int64, comment string) error {
 	return e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		inst, err := e.load(ctx, tx, instanceID)
@@ -202,8 +364,9 @@ func (e *Engine) Withdraw(ctx context.Context, a access.Actor, instanceID int64,
 		}
 		var who int64
 		var action string
-		err = tx.QueryRowContext(ctx, "SELECT acted_by, action FROM _flow_tasks WHERE instance_id = ? AND state = ? ORDER BY acted_at, id LIMIT 1",
-			inst.id, taskDone).Scan(&who, &action)
+		err = tx.QueryRowContext(ctx, `SELECT acted_by, action FROM _flow_tasks WHERE instance_id = ? AND state = ?
+			AND NOT EXISTS (SELECT 1 FROM _flow_tasks r WHERE r.instance_id = ? AND r.node_id = ? AND r.state = ?)
+			ORDER BY acted_at, id LIMIT 1`, inst.id, taskDone, inst.id, resubmitNode, taskOpen).Scan(&who, &action)
 		if err == nil {
 			return problem.New(409, "flow_withdraw_too_late", "who", e.name(who))
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -264,6 +427,11 @@ func init() {
 		"flow_ended_rejected":         {"流程已被拒绝", "the flow was rejected already"},
 		"flow_ended_withdrawn":        {"流程已撤回", "the flow was withdrawn already"},
 		"flow_ended_stopped":          {"流程已终止", "the flow was stopped already"},
+		"flow_return_target":          {"不能退回到「{node}」：只能退回到流程已经过的更早的审批节点，或退回发起人", "cannot go back to \"{node}\": only to an earlier approval the flow went through, or to the initiator"},
+		"flow_task_done_return":       {"这一步已由「{who}」于 {at} 退回", "{who} sent this step back at {at}"},
+		"flow_task_done_resubmit":     {"已由「{who}」于 {at} 重新提交", "{who} resubmitted it at {at}"},
+		"flow_urge_not_initiator":     {"只有发起人可以催办", "only the initiator can urge the approvers"},
+		"flow_urge_too_soon":          {"一小时内只能催办一次，请 {minutes} 分钟后再试", "you can urge once an hour; try again in {minutes} minutes"},
 	} {
 		problem.AddMessage(code, m[0], m[1])
 	}

@@ -100,6 +100,9 @@ func (e *Engine) Counts(ctx context.Context, a access.Actor) (todo, cc int, err 
 }
 
 func (e *Engine) nodeName(ctx context.Context, q store.Querier, flow string, version int, node string) string {
+	if node == resubmitNode {
+		return "重新提交"
+	}
 	if g, err := e.version(ctx, q, flow, version); err == nil && g.nodes[node] != nil {
 		return g.nodes[node].Name
 	}

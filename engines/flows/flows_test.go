@@ -643,3 +643,81 @@ func TestRacingApprovers(t *testing.T) {
 		t.Fatalf("copies %d %v", len(cc), err)
 	}
 }
+
+func TestReturnAddSignUrge(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.publish(t, approve("一审", &flows.Who{Users: []int64{w.people["王经理"]}}, ""),
+		approve("二审", &flows.Who{Users: []int64{w.people["张总"]}}, ""), end())
+
+	// 退回 to an earlier node: it is reached again.
+	id := w.start(t, f, "李娜", w.claim(t, 1))
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	if _, err := w.Flows.Act(ctx, w.as("张总"), w.one(t, "张总"), flows.ActReturn, flows.Input{Node: "二审"}); code(err) != "flow_return_target" {
+		t.Fatalf("back to itself: %v", err)
+	}
+	w.act(t, "张总", flows.ActReturn, flows.Input{Node: "一审", Comment: "再看看"})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	w.act(t, "张总", flows.ActApprove, flows.Input{})
+	if w.state(t, id) != flows.Approved {
+		t.Fatal("not approved after going back")
+	}
+
+	// 退回 to the initiator: 重新提交 starts over; while it waits she may still withdraw.
+	id = w.start(t, f, "李娜", w.claim(t, 2))
+	w.act(t, "王经理", flows.ActReturn, flows.Input{Comment: "缺发票"})
+	task := w.one(t, "李娜")
+	if _, err := w.Flows.Act(ctx, w.as("李娜"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_bad_action" {
+		t.Fatalf("approving one's own resubmission: %v", err)
+	}
+	w.act(t, "李娜", flows.ActResubmit, flows.Input{Comment: "已补"})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	w.act(t, "张总", flows.ActApprove, flows.Input{})
+	if got, want := w.timeline(t, id), "start/李娜 arrive@一审 return@一审/王经理 resubmit/李娜 arrive@一审 approve@一审/王经理 arrive@二审 approve@二审/张总 end@结束"; got != want {
+		t.Fatalf("timeline\n%s\nwant\n%s", got, want)
+	}
+	id = w.start(t, f, "李娜", w.claim(t, 3))
+	w.act(t, "王经理", flows.ActReturn, flows.Input{})
+	if err := w.Flows.Withdraw(ctx, w.as("李娜"), id, ""); err != nil || w.state(t, id) != flows.Withdrawn {
+		t.Fatalf("withdraw while waiting to resubmit: %v", err)
+	}
+
+	// 加签 before me: 周敏 approves first, then the task comes back to 王经理.
+	id = w.start(t, f, "李娜", w.claim(t, 4))
+	w.act(t, "王经理", flows.ActAddSign, flows.Input{To: w.people["周敏"], Before: true})
+	if len(w.todo(t, "王经理")) != 0 {
+		t.Fatal("王经理 kept an open task while 周敏 looks")
+	}
+	w.act(t, "周敏", flows.ActApprove, flows.Input{})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	// 加签 after me: 张总 approves and adds 吴婷; the node waits for her.
+	w.act(t, "张总", flows.ActAddSign, flows.Input{To: w.people["吴婷"]})
+	if w.state(t, id) != flows.Running {
+		t.Fatal("passed before the added approver")
+	}
+	w.act(t, "吴婷", flows.ActApprove, flows.Input{})
+	if got, want := w.timeline(t, id), "start/李娜 arrive@一审 addsign@一审/王经理 approve@一审/周敏 approve@一审/王经理 arrive@二审 approve@二审/张总 addsign@二审/张总 approve@二审/吴婷 end@结束"; got != want {
+		t.Fatalf("timeline\n%s\nwant\n%s", got, want)
+	}
+
+	// 催办: the initiator, once an hour.
+	id = w.start(t, f, "李娜", w.claim(t, 5))
+	if err := w.Flows.Urge(ctx, w.as("王经理"), id); code(err) != "flow_urge_not_initiator" {
+		t.Fatalf("urge by another: %v", err)
+	}
+	if err := w.Flows.Urge(ctx, w.as("李娜"), id); err != nil {
+		t.Fatal(err)
+	}
+	w.now = w.now.Add(59 * time.Minute)
+	if err := w.Flows.Urge(ctx, w.as("李娜"), id); code(err) != "flow_urge_too_soon" {
+		t.Fatalf("urge twice in an hour: %v", err)
+	}
+	w.now = w.now.Add(time.Minute)
+	if err := w.Flows.Urge(ctx, w.as("李娜"), id); err != nil {
+		t.Fatal(err)
+	}
+	notes, _, _ := w.Inbox.List(ctx, w.people["王经理"], false, 5)
+	if len(notes) < 2 || !strings.HasPrefix(notes[0].Title, "催办") || !strings.HasPrefix(notes[1].Title, "催办") {
+		t.Fatalf("王经理's inbox %+v", notes)
+	}
+}

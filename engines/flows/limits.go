@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
@@ -168,6 +169,7 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 	if in.state != Running || in.step != t.Step {
 		return nil
 	}
+	in.actor = access.System
 	n := in.g.nodes[t.Node]
 	rows, err := tx.QueryContext(ctx, "SELECT user_id FROM _flow_tasks WHERE instance_id = ? AND step = ? AND state = ?", in.id, t.Step, taskOpen)
 	if err != nil {

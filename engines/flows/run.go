@@ -43,6 +43,10 @@ const (
 	ActTransfer = "transfer" // 转交
 	ActWithdraw = "withdraw" // 撤回
 	ActComment  = "comment"  // 评论
+	ActReturn   = "return"   // 退回
+	ActResubmit = "resubmit" // 重新提交, after a 退回 to the initiator
+	ActAddSign  = "addsign"  // 加签
+	ActUrge     = "urge"     // 催办
 	ActArrive   = "arrive"   // the instance reached an 审批 node; detail lists the approvers
 	ActAutoPass = "autopass" // nobody to approve, or all approved earlier: passed by itself
 	ActCC       = "cc"
@@ -66,6 +70,7 @@ type instance struct {
 	reason    string // JSON of the problem that stopped it
 	g         *graph
 	rec       records.Record // read once per step when a node needs it
+	actor     access.Actor   // who moves it in this step (the engine itself for timers)
 }
 
 // Start starts the published version of a flow on a record the actor may read, and returns
@@ -113,7 +118,7 @@ func (e *Engine) Start(ctx context.Context, a access.Actor, flowID string, recor
 	}
 	chosenJSON, _ := json.Marshal(chosen)
 	in := &instance{flow: flowID, flowName: name, version: version, table: t, record: recordID, initiator: a.UserID,
-		state: Running, chosen: chosen, g: g}
+		state: Running, chosen: chosen, g: g, actor: a}
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", flowID, recordID)); err != nil {
 			return err

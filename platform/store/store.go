@@ -538,7 +538,8 @@ var migrations = []string{
 	// instances, their tasks (one per person and step; the to-do boxes are ranges of
 	// _flow_tasks_box) and their timeline.
 	`CREATE TABLE _flows(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, name TEXT NOT NULL, def TEXT NOT NULL,
-		version INTEGER NOT NULL DEFAULT 0, enabled INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+		triggers TEXT NOT NULL DEFAULT '{}', version INTEGER NOT NULL DEFAULT 0, enabled INTEGER NOT NULL DEFAULT 1,
+		created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 	CREATE TABLE _flow_versions(flow_id TEXT NOT NULL, version INTEGER NOT NULL, def TEXT NOT NULL, published_at TEXT NOT NULL,
 		published_by INTEGER NOT NULL, PRIMARY KEY(flow_id, version));
 	CREATE TABLE _flow_instances(id INTEGER PRIMARY KEY, flow_id TEXT NOT NULL, version INTEGER NOT NULL, table_id TEXT NOT NULL,
@@ -546,7 +547,8 @@ var migrations = []string{
 		chosen TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL, ended_at TEXT NOT NULL DEFAULT '');
 	CREATE TABLE _flow_tasks(id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, node_id TEXT NOT NULL, step INTEGER NOT NULL,
 		user_id INTEGER NOT NULL, state TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0, action TEXT NOT NULL DEFAULT '',
-		acted_by INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, acted_at TEXT NOT NULL DEFAULT '');
+		acted_by INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, acted_at TEXT NOT NULL DEFAULT '',
+		added TEXT NOT NULL DEFAULT '', added_for INTEGER NOT NULL DEFAULT 0);
 	CREATE TABLE _flow_events(id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, at TEXT NOT NULL, user_id INTEGER NOT NULL,
 		node_id TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}');
 	CREATE INDEX _flow_instances_initiator ON _flow_instances(initiator, id);
