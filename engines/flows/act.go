@@ -18,6 +18,9 @@ type Input struct {
 	To      int64  `json:"to,omitempty"`     // 转交, 加签: the person who takes the task, or is added
 	Before  bool   `json:"before,omitempty"` // 加签: before me (they act, then I), else after me
 	Node    string `json:"node,omitempty"`   // 退回: the earlier node to go back to; "" for the initiator (重新提交)
+	// Values are the record's fields the person changed as they approve or submit (填写),
+	// by name or id: only those their node lets them edit.
+	Values map[string]any `json:"values,omitempty"`
 }
 
 // maxComment bounds a comment's length in characters.
@@ -35,7 +38,7 @@ type task struct {
 const resubmitNode = "_resubmit"
 
 // Act does an action on a task of the actor's — ActApprove, ActReject, ActTransfer, ActReturn
-// (退回), ActAddSign (加签), or on the initiator's task after a 退回 ActResubmit — and moves
+// (退回), ActAddSign (加签), ActSubmit on a 填写, or on the initiator's task after a 退回 ActResubmit — and moves
 // the instance on as far as it goes, all in one transaction. A task that is not the
 // actor's, or no longer open, is a 409 saying who did what. It answers the instance's id.
 func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action string, in Input) (int64, error) {
@@ -44,7 +47,7 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 		return 0, problem.Invalid("flow_comment_too_long", "max", maxComment)
 	}
 	switch action {
-	case ActApprove, ActReject, ActTransfer, ActReturn, ActAddSign, ActResubmit:
+	case ActApprove, ActReject, ActTransfer, ActReturn, ActAddSign, ActResubmit, ActSubmit:
 	default:
 		return 0, problem.Invalid("flow_bad_action", "action", action)
 	}
@@ -84,6 +87,17 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 			return e.enter(ctx, tx, inst, inst.g.first)
 		}
 		n := inst.g.nodes[t.node]
+		if n.Type == Fill && (action == ActApprove || action == ActReject) || n.Type != Fill && action == ActSubmit {
+			return problem.Invalid("flow_bad_action", "action", action)
+		}
+		if len(in.Values) > 0 {
+			if action != ActApprove && action != ActSubmit {
+				return problem.Invalid("flow_bad_action", "action", action)
+			}
+			if err := e.saveEdits(ctx, tx, inst, n, in.Values); err != nil {
+				return err
+			}
+		}
 		switch action {
 		case ActTransfer:
 			return e.transfer(ctx, tx, a, inst, &t, in)

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"tierbase/core/cond"
@@ -64,6 +65,29 @@ func (d *describer) node(n *Node, depth int) {
 			mode = fmt.Sprintf(d.pick("票签（%d%% 同意即通过）", "passes when %d%% approve"), n.Percent)
 		}
 		d.add(depth, fmt.Sprintf(d.pick("审批%s：%s，%s", "approval%s: %s, %s"), q(n.Name), d.who(n.Who), mode)+d.limit(n.Limit))
+	case Fill:
+		var fields []string
+		for _, f := range d.t.Fields {
+			if n.Fields[f.ID] == FieldEdit || n.Fields[f.Name] == FieldEdit {
+				fields = append(fields, f.Name)
+			}
+		}
+		d.add(depth, fmt.Sprintf(d.pick("填写%s：%s 填写 %s", "fill-in%s: %s fill in %s"), q(n.Name), d.who(n.Who), strings.Join(fields, d.pick("、", ", ")))+d.limit(n.Limit))
+	case DataOp:
+		if n.Data == nil {
+			d.add(depth, d.pick("数据操作", "data")+q(n.Name))
+			break
+		}
+		var sets []string
+		for ref, v := range n.Data.Values {
+			sets = append(sets, fmt.Sprintf("%s = %v", ref, v))
+		}
+		slices.Sort(sets)
+		what := d.pick("更新本记录", "update this record")
+		if n.Data.Op == DataCreate {
+			what = fmt.Sprintf(d.pick("在 %s 新增记录", "add a record to %s"), n.Data.Table)
+		}
+		d.add(depth, fmt.Sprintf(d.pick("数据操作%s：%s，%s", "data%s: %s, %s"), q(n.Name), what, strings.Join(sets, d.pick("，", ", "))))
 	case CC:
 		d.add(depth, fmt.Sprintf(d.pick("抄送%s：%s", "copy%s to %s"), q(n.Name), d.who(n.Who)))
 	case Notify:

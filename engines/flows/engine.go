@@ -51,6 +51,11 @@ func (e *Engine) userOK(id int64) bool {
 
 func (e *Engine) roleOK(id string) bool { return e.Org.RoleExists(id) }
 
+func (e *Engine) otherTable(ref string) *schema.Table {
+	t, _ := e.Catalog.Table(ref)
+	return t
+}
+
 // table finds a flow's table by id or name; a missing one is a 404.
 func (e *Engine) table(ref string) (*schema.Table, error) {
 	t, err := e.Catalog.Table(ref)
@@ -70,7 +75,7 @@ func (e *Engine) Validate(f *Flow) error {
 	if strings.TrimSpace(f.Name) == "" {
 		return problem.Invalid("flow_no_name")
 	}
-	_, err = compile(f.Nodes, t, e.userOK, e.roleOK)
+	_, err = compile(f.Nodes, t, e.otherTable, e.userOK, e.roleOK)
 	return err
 }
 
@@ -140,7 +145,7 @@ func (e *Engine) Publish(ctx context.Context, a access.Actor, id string) (*Flow,
 		if err != nil {
 			return err
 		}
-		if _, err := compile(nodes, t, e.userOK, e.roleOK); err != nil {
+		if _, err := compile(nodes, t, e.otherTable, e.userOK, e.roleOK); err != nil {
 			return err // a field or person it names went away since it was saved
 		}
 		now := e.stamp()

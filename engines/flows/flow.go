@@ -13,6 +13,7 @@ package flows
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"tierbase/core/cond"
@@ -44,6 +45,8 @@ type Flow struct {
 // Node types.
 const (
 	Approve   = "approve"   // 审批
+	Fill      = "fill"      // 填写: the assignees complete the fields marked FieldEdit
+	DataOp    = "data"      // 数据操作: create or update records (Node.Data)
 	CC        = "cc"        // 抄送
 	Condition = "condition" // 条件分支
 	Notify    = "notify"    // 通知 (in-app)
@@ -89,6 +92,8 @@ type Node struct {
 	Limit           *Limit            `json:"limit,omitempty"`        // the time limit (时限)
 	// 条件分支: the branches in order; the first whose When matches is taken, the 默认 (last) otherwise.
 	Branches []*Branch `json:"branches,omitempty"`
+	// 数据操作
+	Data *Data `json:"data,omitempty"`
 	// 通知
 	Title string `json:"title,omitempty"`
 	Body  string `json:"body,omitempty"`
@@ -138,6 +143,7 @@ type graph struct {
 // checker checks a definition against its table and collects its problems.
 type checker struct {
 	t        *schema.Table
+	table    func(ref string) *schema.Table // another table of the catalog, nil if none
 	userOK   func(int64) bool
 	roleOK   func(string) bool
 	g        *graph
@@ -154,8 +160,8 @@ func (c *checker) fail(n *Node, code string, kv ...any) {
 
 // compile checks the nodes of a flow on table t and flattens them. The error lists every
 // problem found, each naming its node (and its Path starting with the node's id).
-func compile(nodes []*Node, t *schema.Table, userOK func(int64) bool, roleOK func(string) bool) (*graph, error) {
-	c := &checker{t: t, userOK: userOK, roleOK: roleOK, g: &graph{nodes: map[string]*Node{}, next: map[string]string{}}}
+func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, userOK func(int64) bool, roleOK func(string) bool) (*graph, error) {
+	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, g: &graph{nodes: map[string]*Node{}, next: map[string]string{}}}
 	if len(nodes) == 0 || nodes[len(nodes)-1].Type != End {
 		return nil, problem.Invalid("flow_no_end")
 	}
@@ -202,13 +208,21 @@ func (c *checker) sequence(nodes []*Node, after string, depth int) {
 func (c *checker) node(n *Node, next string, depth int) {
 	switch n.Type {
 	case End:
-	case Approve:
+	case DataOp:
+		c.checkData(n, c.table)
+	case Approve, Fill:
 		if n.Who.empty() {
 			c.fail(n, "flow_no_approver")
+		}
+		if n.Type == Fill && !slices.Contains(slices.Collect(maps.Values(n.Fields)), FieldEdit) {
+			c.fail(n, "flow_fill_no_fields")
 		}
 		switch n.Mode {
 		case "", ModeOr, ModeAnd, ModeSeq:
 		case ModeVote:
+			if n.Type == Fill {
+				c.fail(n, "flow_bad_mode", "mode", n.Mode)
+			}
 			if n.Percent < 1 || n.Percent > 100 {
 				c.fail(n, "flow_bad_percent")
 			}

@@ -13,6 +13,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/core/users"
 	"tierbase/engines/flows"
 	"tierbase/platform/problem"
 )
@@ -24,7 +25,8 @@ type world struct {
 	*app.App
 	dir    string
 	now    time.Time
-	t      *schema.Table
+	t      *schema.Table // 报销
+	paid   *schema.Table // 付款单, linked to a 报销
 	people map[string]int64
 	roles  map[string]string
 }
@@ -42,13 +44,21 @@ func newWorld(t *testing.T) *world {
 	ctx := context.Background()
 	w.t, err = a.Catalog.CreateTable(ctx, access.System, "", "报销", []*schema.Field{
 		{Name: "事由", Type: schema.Text}, {Name: "金额", Type: schema.Money}, {Name: "经办人", Type: schema.User},
-		{Name: "截止日期", Type: schema.Date}})
+		{Name: "截止日期", Type: schema.Date}, {Name: "状态", Type: schema.Text}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.paid, err = a.Catalog.CreateTable(ctx, access.System, "", "付款单", []*schema.Field{
+		{Name: "报销", Type: schema.Link, LinkTable: w.t.ID}, {Name: "金额", Type: schema.Money, Required: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := func() *access.TablePerm {
+		return &access.TablePerm{Actions: []access.TableAction{access.View, access.Add, access.Edit}, Read: access.DataScope{Kind: access.ScopeAll},
+			Change: access.DataScope{Kind: access.ScopeAll}}
+	}
 	for _, name := range []string{"员工", "销售总监", "财务总监", "财务"} {
-		r, err := a.Org.SaveRole(ctx, access.System, &access.Role{Name: name, Tables: map[string]*access.TablePerm{
-			w.t.ID: {Actions: []access.TableAction{access.View, access.Add}, Read: access.DataScope{Kind: access.ScopeAll}}}})
+		r, err := a.Org.SaveRole(ctx, access.System, &access.Role{Name: name, Tables: map[string]*access.TablePerm{w.t.ID: work(), w.paid.ID: work()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,6 +251,10 @@ func TestValidateNamesTheNode(t *testing.T) {
 		{"duplicate id", []*flows.Node{approve("审批", director, ""), approve("审批", director, ""), end()}, "flow_node_duplicate 审批", "重复"},
 		{"after end", []*flows.Node{end(), approve("审批", director, ""), {ID: "end2", Type: flows.End}}, "flow_after_end 审批", "结束"},
 		{"unknown type", []*flows.Node{{ID: "x", Type: "loop", Name: "循环"}, end()}, "flow_bad_type x", "loop"},
+		{"fill without fields", []*flows.Node{{ID: "f", Type: flows.Fill, Name: "补充", Who: director, Fields: map[string]string{"事由": flows.FieldRead}}, end()}, "flow_fill_no_fields f", "补充"},
+		{"data on no table", []*flows.Node{{ID: "d", Type: flows.DataOp, Name: "生成", Data: &flows.Data{Op: flows.DataCreate, Table: "合同", Values: map[string]any{"金额": 1}}}, end()}, "flow_data_table d", "合同"},
+		{"data with a bad formula", []*flows.Node{{ID: "d", Type: flows.DataOp, Name: "生成", Data: &flows.Data{Op: flows.DataUpdate, Values: map[string]any{"金额": "={利润} * 2"}}}, end()}, "flow_data_formula d", "利润"},
+		{"data of a wrong value", []*flows.Node{{ID: "d", Type: flows.DataOp, Name: "生成", Data: &flows.Data{Op: flows.DataUpdate, Values: map[string]any{"金额": "很多"}}}, end()}, "flow_data_value d", "金额"},
 	} {
 		_, err := w.Flows.Save(context.Background(), access.System, &flows.Flow{Table: w.t.Name, Name: "报销审批", Nodes: c.nodes})
 		if got := code(err); !strings.HasPrefix(got, c.want) {
@@ -719,5 +733,70 @@ func TestReturnAddSignUrge(t *testing.T) {
 	notes, _, _ := w.Inbox.List(ctx, w.people["王经理"], false, 5)
 	if len(notes) < 2 || !strings.HasPrefix(notes[0].Title, "催办") || !strings.HasPrefix(notes[1].Title, "催办") {
 		t.Fatalf("王经理's inbox %+v", notes)
+	}
+}
+
+// 填写, edits on approval and 数据操作 all go through the records engine as the person acting.
+func TestFillEditAndData(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.publish(t,
+		&flows.Node{ID: "fill", Type: flows.Fill, Name: "补充事由", Who: &flows.Who{Field: "经办人"}, Fields: map[string]string{"事由": flows.FieldEdit}},
+		&flows.Node{ID: "a", Type: flows.Approve, Name: "经理审批", Who: &flows.Who{Heads: 1}, Fields: map[string]string{"金额": flows.FieldEdit, "事由": flows.FieldRead}},
+		&flows.Node{ID: "pay", Type: flows.DataOp, Name: "生成付款单", Data: &flows.Data{Op: flows.DataCreate, Table: "付款单",
+			Values: map[string]any{"报销": "={ID}", "金额": "={金额} * 2"}}},
+		&flows.Node{ID: "mark", Type: flows.DataOp, Name: "标记已批准", Data: &flows.Data{Op: flows.DataUpdate, Values: map[string]any{"状态": "已批准"}}},
+		end())
+	rec := w.claim(t, 800)
+	id := w.start(t, f, "李娜", rec)
+	task := w.one(t, "赵敏")
+	if _, err := w.Flows.Act(ctx, w.as("赵敏"), task, flows.ActApprove, flows.Input{}); code(err) != "flow_bad_action" {
+		t.Fatalf("approving a fill-in: %v", err)
+	}
+	if _, err := w.Flows.Act(ctx, w.as("赵敏"), task, flows.ActSubmit, flows.Input{Values: map[string]any{"金额": 1}}); code(err) != "flow_field_not_editable" {
+		t.Fatalf("filling a field the node does not open: %v", err)
+	}
+	w.act(t, "赵敏", flows.ActSubmit, flows.Input{Values: map[string]any{"事由": "客户拜访"}})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{Values: map[string]any{"金额": 600}})
+	if w.state(t, id) != flows.Approved {
+		t.Fatalf("state %s: %s", w.state(t, id), w.timeline(t, id))
+	}
+	got, err := w.Records.Get(ctx, access.System, w.t, rec)
+	if err != nil || got[w.t.Field("事由").ID] != "客户拜访" || got[w.t.Field("金额").ID] != 600.0 || got[w.t.Field("状态").ID] != "已批准" {
+		t.Fatalf("record %v %v", got, err)
+	}
+	page, err := w.Records.List(ctx, access.System, w.paid, records.Query{})
+	if err != nil || len(page.Items) != 1 || page.Items[0][w.paid.Field("报销").ID] != rec || page.Items[0][w.paid.Field("金额").ID] != 1200.0 {
+		t.Fatalf("付款单 %+v %v", page, err)
+	}
+	hist, err := w.Records.History(ctx, access.System, w.t, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var by []string
+	for _, h := range hist {
+		u, _ := w.Users.Get(h.UserID)
+		by = append(by, h.Action+"/"+u.Name)
+	}
+	if s := strings.Join(by, " "); !strings.Contains(s, "update/赵敏") || strings.Count(s, "update/王经理") != 2 {
+		t.Fatalf("history %s", s)
+	}
+
+	// An approver whose role may not add 付款单: the approval is refused with the records engine's reason.
+	noPay, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "只读", Tables: map[string]*access.TablePerm{
+		w.t.ID: {Actions: []access.TableAction{access.View, access.Edit}, Read: access.DataScope{Kind: access.ScopeAll}, Change: access.DataScope{Kind: access.ScopeAll}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Users.Update(ctx, access.System, w.people["王经理"], users.Patch{Roles: &[]string{noPay.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	id = w.start(t, f, "李娜", w.claim(t, 10))
+	w.act(t, "赵敏", flows.ActSubmit, flows.Input{})
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), w.one(t, "王经理"), flows.ActApprove, flows.Input{}); code(err) != "not_allowed_on" {
+		t.Fatalf("approval that would add a 付款单 without the right: %v", err)
+	}
+	if w.state(t, id) != flows.Running || len(w.todo(t, "王经理")) != 1 {
+		t.Fatal("the refused approval left changes behind")
 	}
 }

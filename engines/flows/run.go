@@ -193,7 +193,12 @@ func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string)
 			}
 			id = next
 			continue
-		case Approve:
+		case DataOp:
+			stop, err := e.writeData(ctx, tx, in, n)
+			if err != nil || stop != nil {
+				return e.stopOr(ctx, tx, in, stop, err)
+			}
+		case Approve, Fill:
 			waiting, err := e.arrive(ctx, tx, in, n)
 			if err != nil || waiting || in.state != Running {
 				return err
@@ -335,10 +340,14 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 	return true, e.event(ctx, tx, in, 0, n.ID, ActArrive, "", map[string]any{"users": people})
 }
 
-// tell tells approvers a task waits for them.
+// tell tells approvers (or fillers) a task waits for them.
 func (e *Engine) tell(ctx context.Context, tx *sql.Tx, in *instance, n *Node, people []int64) error {
-	return e.Inbox.SendTx(ctx, tx, people, fmt.Sprintf("待审批：%s", in.flowName),
-		fmt.Sprintf("%s 发起的「%s」等你审批（%s）", e.name(in.initiator), in.flowName, n.Name), e.link(in))
+	what := "审批"
+	if n.Type == Fill {
+		what = "填写"
+	}
+	return e.Inbox.SendTx(ctx, tx, people, fmt.Sprintf("待%s：%s", what, in.flowName),
+		fmt.Sprintf("%s 发起的「%s」等你%s（%s）", e.name(in.initiator), in.flowName, what, n.Name), e.link(in))
 }
 
 // finish ends the instance in state, closing what is still open, and tells the initiator.
