@@ -88,6 +88,18 @@ func (d *describer) node(n *Node, depth int) {
 			what = fmt.Sprintf(d.pick("在 %s 新增记录", "add a record to %s"), n.Data.Table)
 		}
 		d.add(depth, fmt.Sprintf(d.pick("数据操作%s：%s，%s", "data%s: %s, %s"), q(n.Name), what, strings.Join(sets, d.pick("，", ", "))))
+	case DelayOp:
+		var how string
+		switch {
+		case n.Delay == nil:
+		case n.Delay.Days > 0:
+			how = fmt.Sprintf(d.pick("等待 %d 天", "wait %d days"), n.Delay.Days)
+		case n.Delay.Hours > 0:
+			how = fmt.Sprintf(d.pick("等待 %d 小时", "wait %d hours"), n.Delay.Hours)
+		default:
+			how = fmt.Sprintf(d.pick("等到 %s", "wait until %s"), d.field(n.Delay.Field))
+		}
+		d.add(depth, fmt.Sprintf(d.pick("延时%s：%s", "delay%s: %s"), q(n.Name), how))
 	case CC:
 		d.add(depth, fmt.Sprintf(d.pick("抄送%s：%s", "copy%s to %s"), q(n.Name), d.who(n.Who)))
 	case Notify:
@@ -119,15 +131,19 @@ func (d *describer) limit(l *Limit) string {
 	case l.Hours > 0:
 		due = fmt.Sprintf(d.pick("%d 小时内处理", "within %d hours"), l.Hours)
 	default:
-		name := l.Field
-		if d.t != nil && d.t.Field(l.Field) != nil {
-			name = d.t.Field(l.Field).Name
-		}
-		due = fmt.Sprintf(d.pick("%s 前处理", "by %s"), name)
+		due = fmt.Sprintf(d.pick("%s 前处理", "by %s"), d.field(l.Field))
 	}
 	then := map[string][2]string{ExpiryPass: {"超时自动通过", "then passes by itself"}, ExpiryReject: {"超时自动拒绝", "then is rejected"},
 		ExpiryRemind: {"超时提醒", "then reminds"}, ExpiryEscalate: {"超时转交给 " + d.who(l.EscalateTo), "then goes to " + d.who(l.EscalateTo)}}[l.OnExpiry]
 	return d.pick("，", ", ") + due + d.pick("，", ", ") + d.pick(then[0], then[1])
+}
+
+// field is the name of a field of the flow's table (its reference when it is gone).
+func (d *describer) field(ref string) string {
+	if d.t != nil && d.t.Field(ref) != nil {
+		return d.t.Field(ref).Name
+	}
+	return ref
 }
 
 // who names the people of w.
@@ -146,18 +162,10 @@ func (d *describer) who(w *Who) string {
 	for _, r := range w.Roles {
 		parts = append(parts, d.pick("角色 ", "role ")+d.roleName(r))
 	}
-	field := func(ref string) string {
-		if d.t != nil {
-			if f := d.t.Field(ref); f != nil {
-				return f.Name
-			}
-		}
-		return ref
-	}
 	if w.Heads > 0 {
 		whose := d.pick("发起人", "the initiator")
 		if w.HeadsOf != "" {
-			whose = field(w.HeadsOf)
+			whose = d.field(w.HeadsOf)
 		}
 		if w.Heads == 1 {
 			parts = append(parts, fmt.Sprintf(d.pick("%s的部门主管", "the head of %s's department"), whose))
@@ -166,7 +174,7 @@ func (d *describer) who(w *Who) string {
 		}
 	}
 	if w.Field != "" {
-		parts = append(parts, fmt.Sprintf(d.pick("字段 %s 中的成员", "the member in %s"), field(w.Field)))
+		parts = append(parts, fmt.Sprintf(d.pick("字段 %s 中的成员", "the member in %s"), d.field(w.Field)))
 	}
 	if w.Initiator {
 		parts = append(parts, d.pick("发起人本人", "the initiator"))

@@ -47,6 +47,7 @@ const (
 	Approve   = "approve"   // 审批
 	Fill      = "fill"      // 填写: the assignees complete the fields marked FieldEdit
 	DataOp    = "data"      // 数据操作: create or update records (Node.Data)
+	DelayOp   = "delay"     // 延时: wait hours or days, or until a date field (Node.Delay)
 	CC        = "cc"        // 抄送
 	Condition = "condition" // 条件分支
 	Notify    = "notify"    // 通知 (in-app)
@@ -94,9 +95,19 @@ type Node struct {
 	Branches []*Branch `json:"branches,omitempty"`
 	// 数据操作
 	Data *Data `json:"data,omitempty"`
+	// 延时
+	Delay *Delay `json:"delay,omitempty"`
 	// 通知
 	Title string `json:"title,omitempty"`
 	Body  string `json:"body,omitempty"`
+}
+
+// Delay is how long a 延时 node waits: Hours or Days, or until the date in Field (a date
+// until its end); a time already past, or an empty field, does not wait.
+type Delay struct {
+	Hours int    `json:"hours,omitempty"`
+	Days  int    `json:"days,omitempty"`
+	Field string `json:"field,omitempty"`
 }
 
 // Branch is one branch of a 条件分支.
@@ -210,6 +221,12 @@ func (c *checker) node(n *Node, next string, depth int) {
 	case End:
 	case DataOp:
 		c.checkData(n, c.table)
+	case DelayOp:
+		if n.Delay == nil {
+			c.fail(n, "flow_bad_limit", "max", maxLimitDays)
+			return
+		}
+		c.checkWhen(n, n.Delay.Hours, n.Delay.Days, n.Delay.Field)
 	case Approve, Fill:
 		if n.Who.empty() {
 			c.fail(n, "flow_no_approver")

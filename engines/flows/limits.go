@@ -33,13 +33,14 @@ const (
 	ExpiryRemind   = "remind"   // only the reminders: the approvers are told it is overdue
 )
 
-// Job kinds of the timers. A timer is a job at its time with the key of the instance's
-// step, so a node reached again (a new step) arms timers of its own, and one that passed
-// before its time leaves a timer that finds the step gone by and does nothing. Waiting
-// timers are rows of _jobs that no worker reads until they are due.
+// Job kinds of the timers (time limits and 延时). A timer is a job at its time with the key
+// of the instance's step, so a node reached again (a new step) arms timers of its own, and one
+// that passed before its time leaves a timer that finds the step gone by and does nothing.
+// Waiting timers are rows of _jobs that no worker reads until they are due.
 const (
 	kindDue    = "flow.due"
 	kindRemind = "flow.remind"
+	kindWake   = "flow.wake" // the end of a 延时
 )
 
 // maxLimitDays bounds a time limit.
@@ -49,6 +50,8 @@ const maxLimitDays = 3650
 const (
 	ActTimeout = "timeout"
 	ActRemind  = "remind"
+	ActWait    = "wait" // a 延时 began; detail says until when
+	ActWake    = "wake" // it ended
 )
 
 type timer struct {
@@ -69,6 +72,7 @@ func (e *Engine) UseJobs(q *jobs.Queue) {
 func (e *Engine) Handle(q *jobs.Queue) {
 	q.Handle(kindDue, jobs.Kind{Tx: e.runTimer})
 	q.Handle(kindRemind, jobs.Kind{Tx: e.runTimer})
+	q.Handle(kindWake, jobs.Kind{Tx: e.runTimer})
 }
 
 // checkLimit checks a node's time limit.
@@ -77,21 +81,9 @@ func (c *checker) checkLimit(n *Node) {
 	if l == nil {
 		return
 	}
-	set := 0
-	for _, v := range []bool{l.Hours != 0, l.Days != 0, l.Field != ""} {
-		if v {
-			set++
-		}
-	}
-	if set != 1 || l.Hours < 0 || l.Days < 0 || l.Hours > maxLimitDays*24 || l.Days > maxLimitDays || l.RemindHours < 0 {
+	c.checkWhen(n, l.Hours, l.Days, l.Field)
+	if l.RemindHours < 0 {
 		c.fail(n, "flow_bad_limit", "max", maxLimitDays)
-	}
-	if l.Field != "" {
-		if f := c.t.Field(l.Field); f == nil {
-			c.fail(n, "flow_unknown_field", "field", l.Field)
-		} else if f.Type != schema.Date && f.Type != schema.DateTime {
-			c.fail(n, "flow_not_date_field", "field", f.Name)
-		}
 	}
 	switch l.OnExpiry {
 	case ExpiryPass, ExpiryReject, ExpiryRemind:
@@ -115,29 +107,9 @@ func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node) err
 		return fmt.Errorf("flows: no job queue for the time limit of %q", n.Name)
 	}
 	now := e.Now()
-	due := now.Add(time.Duration(l.Hours)*time.Hour).AddDate(0, 0, l.Days)
-	if l.Field != "" {
-		rec, stop, err := e.record(ctx, in)
-		if err != nil || stop != nil {
-			return err
-		}
-		f := in.table.Field(l.Field)
-		if f == nil {
-			return nil // the field went away: no limit
-		}
-		s, _ := rec[f.ID].(string)
-		if s == "" {
-			return nil
-		}
-		if f.Type == schema.Date {
-			d, err := time.ParseInLocation("2006-01-02", s, e.loc())
-			if err != nil {
-				return nil
-			}
-			due = d.AddDate(0, 0, 1)
-		} else if due, err = time.Parse(time.RFC3339, s); err != nil {
-			return nil
-		}
+	due, ok, err := e.dueAt(ctx, in, l.Hours, l.Days, l.Field)
+	if err != nil || !ok {
+		return err
 	}
 	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
 	key := fmt.Sprintf("%d:%d", in.id, in.step)
@@ -151,6 +123,70 @@ func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node) err
 		}
 	}
 	return nil
+}
+
+// dueAt is the time hours and days from now, or the date in the record's field (a date is
+// due at its end, in the zone of dates); false when the field is empty or gone.
+func (e *Engine) dueAt(ctx context.Context, in *instance, hours, days int, field string) (time.Time, bool, error) {
+	if field == "" {
+		return e.Now().Add(time.Duration(hours)*time.Hour).AddDate(0, 0, days), true, nil
+	}
+	rec, stop, err := e.record(ctx, in)
+	if err != nil || stop != nil {
+		return time.Time{}, false, err
+	}
+	f := in.table.Field(field)
+	if f == nil {
+		return time.Time{}, false, nil
+	}
+	s, _ := rec[f.ID].(string)
+	if f.Type == schema.Date {
+		d, err := time.ParseInLocation("2006-01-02", s, e.loc())
+		return d.AddDate(0, 0, 1), err == nil, nil
+	}
+	due, err := time.Parse(time.RFC3339, s)
+	return due, err == nil, nil
+}
+
+// checkWhen checks a time given as hours, days or a date field, one of them.
+func (c *checker) checkWhen(n *Node, hours, days int, field string) {
+	set := 0
+	for _, v := range []bool{hours != 0, days != 0, field != ""} {
+		if v {
+			set++
+		}
+	}
+	if set != 1 || hours < 0 || days < 0 || hours > maxLimitDays*24 || days > maxLimitDays {
+		c.fail(n, "flow_bad_limit", "max", maxLimitDays)
+	}
+	if field != "" {
+		if f := c.t.Field(field); f == nil {
+			c.fail(n, "flow_unknown_field", "field", field)
+		} else if f.Type != schema.Date && f.Type != schema.DateTime {
+			c.fail(n, "flow_not_date_field", "field", f.Name)
+		}
+	}
+}
+
+// wait holds the instance at a 延时 node until its time (a job), unless that has come.
+func (e *Engine) wait(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (bool, error) {
+	if e.Jobs == nil {
+		return false, fmt.Errorf("flows: no job queue for the delay %q", n.Name)
+	}
+	d := n.Delay
+	at, ok, err := e.dueAt(ctx, in, d.Hours, d.Days, d.Field)
+	if err != nil || !ok || !at.After(e.Now()) {
+		return false, err
+	}
+	in.step++
+	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", in.step, in.id); err != nil {
+		return false, err
+	}
+	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
+	if _, err := e.Jobs.Enqueue(ctx, tx, kindWake, fmt.Sprintf("%s:%d:%d", kindWake, in.id, in.step), t, at); err != nil {
+		return false, err
+	}
+	return true, e.event(ctx, tx, in, 0, n.ID, ActWait, "", map[string]any{"until": at.UTC().Format(time.RFC3339)})
 }
 
 // runTimer runs a due timer or reminder, unless its step has gone by.
@@ -171,6 +207,12 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 	}
 	in.actor = access.System
 	n := in.g.nodes[t.Node]
+	if j.Kind == kindWake {
+		if err := e.event(ctx, tx, in, 0, n.ID, ActWake, "", nil); err != nil {
+			return err
+		}
+		return e.enter(ctx, tx, in, in.g.next[n.ID])
+	}
 	rows, err := tx.QueryContext(ctx, "SELECT user_id FROM _flow_tasks WHERE instance_id = ? AND step = ? AND state = ?", in.id, t.Step, taskOpen)
 	if err != nil {
 		return err

@@ -173,3 +173,30 @@ func TestTimersOnceWithTwoWorkers(t *testing.T) {
 		t.Fatalf("timeouts %d, ends %d, approved %d, copies %d; want %d each", timeouts, ends, approved, copies, n)
 	}
 }
+
+func TestDelay(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.publish(t, &flows.Node{ID: "wait", Type: flows.DelayOp, Name: "等三天", Delay: &flows.Delay{Days: 3}},
+		&flows.Node{ID: "until", Type: flows.DelayOp, Name: "等到截止日", Delay: &flows.Delay{Field: "截止日期"}},
+		approve("审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end())
+	r, err := w.Records.Create(ctx, access.System, w.t, records.Input{"事由": "会议", "截止日期": "2026-11-20"}) // already past
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.start(t, f, "李娜", r.ID())
+	w.now = w.now.Add(71 * time.Hour)
+	w.drain(t)
+	if len(w.todo(t, "王经理")) != 0 {
+		t.Fatal("the delay ended early")
+	}
+	w.now = w.now.Add(time.Hour)
+	w.drain(t)
+	if len(w.todo(t, "王经理")) != 1 || !strings.HasPrefix(w.timeline(t, id), "start/李娜 wait@等三天 wake@等三天 arrive@审批") {
+		t.Fatalf("after the delay: %s", w.timeline(t, id))
+	}
+	if _, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Nodes: []*flows.Node{
+		{ID: "w", Type: flows.DelayOp, Name: "等", Delay: &flows.Delay{Field: "事由"}}, end()}}); code(err) != "flow_not_date_field w" {
+		t.Fatalf("a delay until a text field: %v", err)
+	}
+}

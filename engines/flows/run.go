@@ -198,6 +198,11 @@ func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string)
 			if err != nil || stop != nil {
 				return e.stopOr(ctx, tx, in, stop, err)
 			}
+		case DelayOp:
+			waiting, err := e.wait(ctx, tx, in, n)
+			if err != nil || waiting {
+				return err
+			}
 		case Approve, Fill:
 			waiting, err := e.arrive(ctx, tx, in, n)
 			if err != nil || waiting || in.state != Running {
