@@ -24,7 +24,7 @@ func (s *Server) flowJSON(f *flows.Flow, lang string) map[string]any {
 		}
 		return id
 	}
-	return map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes,
+	return map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes, "triggers": f.Triggers,
 		"version": f.Version, "updatedAt": f.UpdatedAt, "text": flows.Describe(f, t, names, roleName, lang)}
 }
 

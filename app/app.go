@@ -127,6 +127,12 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Rules.Channels = a.Channels
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
+	if err := a.Flows.Reload(context.Background()); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Records.Hooks = append(a.Records.Hooks, a.Flows) // flows start from what the write left, rules' changes included
+	a.Rules.Flows = a.Flows
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)

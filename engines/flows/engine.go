@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tierbase/core/access"
@@ -34,7 +35,8 @@ type Engine struct {
 	Jobs    *jobs.Queue      // runs the time limits' timers; see UseJobs
 	Now     func() time.Time // injectable clock
 
-	graphs sync.Map // "flow@version" → *graph; versions never change once published
+	graphs    sync.Map                               // "flow@version" → *graph; versions never change once published
+	triggered atomic.Pointer[map[string][]*triggered] // by table: the flows that start by themselves (see Reload)
 }
 
 // New returns the flow engine over db.
@@ -75,6 +77,9 @@ func (e *Engine) Validate(f *Flow) error {
 	if strings.TrimSpace(f.Name) == "" {
 		return problem.Invalid("flow_no_name")
 	}
+	if err := checkTriggers(f.Triggers, t); err != nil {
+		return err
+	}
 	_, err = compile(f.Nodes, t, e.otherTable, e.userOK, e.roleOK)
 	return err
 }
@@ -97,16 +102,20 @@ func (e *Engine) Save(ctx context.Context, a access.Actor, f *Flow) (*Flow, erro
 	if err != nil {
 		return nil, err
 	}
+	triggers, err := json.Marshal(f.Triggers)
+	if err != nil {
+		return nil, err
+	}
 	now := e.stamp()
 	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if f.ID == "" {
 			f.ID = newFlowID()
-			_, err := tx.ExecContext(ctx, `INSERT INTO _flows(id, table_id, name, def, enabled, created_at, updated_at)
-				VALUES(?, ?, ?, ?, ?, ?, ?)`, f.ID, t.ID, f.Name, string(def), btoi(f.Enabled), now, now)
+			_, err := tx.ExecContext(ctx, `INSERT INTO _flows(id, table_id, name, def, triggers, enabled, created_at, updated_at)
+				VALUES(?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, t.ID, f.Name, string(def), string(triggers), btoi(f.Enabled), now, now)
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE _flows SET name = ?, def = ?, enabled = ?, updated_at = ? WHERE id = ? AND table_id = ?",
-			f.Name, string(def), btoi(f.Enabled), now, f.ID, t.ID)
+		res, err := tx.ExecContext(ctx, "UPDATE _flows SET name = ?, def = ?, triggers = ?, enabled = ?, updated_at = ? WHERE id = ? AND table_id = ?",
+			f.Name, string(def), string(triggers), btoi(f.Enabled), now, f.ID, t.ID)
 		if err != nil {
 			return err
 		}
@@ -116,6 +125,9 @@ func (e *Engine) Save(ctx context.Context, a access.Actor, f *Flow) (*Flow, erro
 		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := e.Reload(ctx); err != nil {
 		return nil, err
 	}
 	return e.Flow(ctx, a, f.ID)
@@ -159,19 +171,25 @@ func (e *Engine) Publish(ctx context.Context, a access.Actor, id string) (*Flow,
 	if err != nil {
 		return nil, err
 	}
+	if err := e.Reload(ctx); err != nil {
+		return nil, err
+	}
 	return e.Flow(ctx, a, id)
 }
 
-const flowColumns = "id, table_id, name, def, version, enabled, updated_at"
+const flowColumns = "id, table_id, name, def, triggers, version, enabled, updated_at"
 
 func scanFlow(row interface{ Scan(...any) error }) (*Flow, error) {
 	var f Flow
-	var def string
+	var def, triggers string
 	var enabled int
-	if err := row.Scan(&f.ID, &f.Table, &f.Name, &def, &f.Version, &enabled, &f.UpdatedAt); err != nil {
+	if err := row.Scan(&f.ID, &f.Table, &f.Name, &def, &triggers, &f.Version, &enabled, &f.UpdatedAt); err != nil {
 		return nil, err
 	}
 	f.Enabled = enabled != 0
+	if err := json.Unmarshal([]byte(triggers), &f.Triggers); err != nil {
+		return nil, err
+	}
 	var err error
 	f.Nodes, err = decodeNodes(def)
 	return &f, err

@@ -37,6 +37,9 @@ type Flow struct {
 	Name    string  `json:"name"`
 	Enabled bool    `json:"enabled"`
 	Nodes   []*Node `json:"nodes"` // the draft being edited; the last is the 结束
+	// Triggers start it by themselves once published (not versioned: they apply to the
+	// published version).
+	Triggers Triggers `json:"triggers"`
 	// Version is the published version new instances start on; 0 until the first 发布.
 	Version   int    `json:"version"`
 	UpdatedAt string `json:"updatedAt,omitempty"`

@@ -60,10 +60,11 @@ type timer struct {
 	Node     string `json:"node"`
 }
 
-// UseJobs makes q run the engine's timers, and the engine arm them on q.
+// UseJobs makes q run the engine's timers and scheduled starts, and the engine arm them on q.
 func (e *Engine) UseJobs(q *jobs.Queue) {
 	e.Jobs = q
 	e.Handle(q)
+	q.Every(e.schedule)
 }
 
 // Handle registers the timers' job kinds on q, so that q's workers run them (another
@@ -73,6 +74,7 @@ func (e *Engine) Handle(q *jobs.Queue) {
 	q.Handle(kindDue, jobs.Kind{Tx: e.runTimer})
 	q.Handle(kindRemind, jobs.Kind{Tx: e.runTimer})
 	q.Handle(kindWake, jobs.Kind{Tx: e.runTimer})
+	q.Handle(kindCron, jobs.Kind{Tx: e.runScheduled, MaxAttempts: 1})
 }
 
 // checkLimit checks a node's time limit.

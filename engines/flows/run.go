@@ -14,6 +14,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // States of an instance.
@@ -77,70 +78,94 @@ type instance struct {
 // the new instance's id. chosen names, per node id, the approvers of 发起人自选 nodes.
 // A record has at most one running instance of a flow.
 func (e *Engine) Start(ctx context.Context, a access.Actor, flowID string, recordID int64, chosen map[string][]int64) (int64, error) {
-	var tableID, name string
-	var version, enabled int
-	err := e.DB.R.QueryRowContext(ctx, "SELECT table_id, name, version, enabled FROM _flows WHERE id = ?", flowID).Scan(&tableID, &name, &version, &enabled)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, problem.NotFound("flow", flowID)
-	}
+	f, err := e.published(ctx, e.DB.R, flowID)
 	if err != nil {
 		return 0, err
 	}
-	t, err := e.table(tableID)
-	if err != nil {
-		return 0, err
-	}
-	if version == 0 {
-		return 0, problem.New(409, "flow_not_published", "flow", name)
-	}
-	if enabled == 0 {
-		return 0, problem.New(409, "flow_disabled", "flow", name)
-	}
-	if _, err := e.Records.Get(ctx, a, t, recordID); err != nil {
-		return 0, err
-	}
-	g, err := e.version(ctx, e.DB.R, flowID, version)
-	if err != nil {
+	if _, err := e.Records.Get(ctx, a, f.table, recordID); err != nil {
 		return 0, err
 	}
 	for node, ids := range chosen {
-		if n := g.nodes[node]; n == nil || n.Who == nil || !n.Who.Chosen {
+		if n := f.g.nodes[node]; n == nil || n.Who == nil || !n.Who.Chosen {
 			return 0, problem.Invalid("flow_not_chosen", "node", node)
 		}
 		for _, id := range ids {
 			if !e.userOK(id) {
-				return 0, problem.Invalid("flow_unknown_user", "node", g.nodes[node].Name, "user", id)
+				return 0, problem.Invalid("flow_unknown_user", "node", f.g.nodes[node].Name, "user", id)
 			}
 		}
 	}
+	var id int64
+	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = e.startTx(ctx, tx, a, f, recordID, nil, chosen) // the record is read whole when a node needs it
+		return err
+	})
+	return id, err
+}
+
+// flowRow is a published flow as a start needs it.
+type flowRow struct {
+	id, name string
+	version  int
+	table    *schema.Table
+	g        *graph
+}
+
+// published reads a flow that may start: published and enabled.
+func (e *Engine) published(ctx context.Context, q store.Querier, flowID string) (*flowRow, error) {
+	f := &flowRow{id: flowID}
+	var tableID string
+	var enabled int
+	err := q.QueryRowContext(ctx, "SELECT table_id, name, version, enabled FROM _flows WHERE id = ?", flowID).Scan(&tableID, &f.name, &f.version, &enabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, problem.NotFound("flow", flowID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.table, err = e.table(tableID); err != nil {
+		return nil, err
+	}
+	if f.version == 0 {
+		return nil, problem.New(409, "flow_not_published", "flow", f.name)
+	}
+	if enabled == 0 {
+		return nil, problem.New(409, "flow_disabled", "flow", f.name)
+	}
+	f.g, err = e.version(ctx, q, flowID, f.version)
+	return f, err
+}
+
+// startTx starts flow f on a record inside tx, as a. rec is the whole record as tx sees it,
+// for a start from the record's own write, which reads it before it commits; nil to read it
+// when a node needs it.
+func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flowRow, recordID int64, rec records.Record, chosen map[string][]int64) (int64, error) {
 	if chosen == nil {
 		chosen = map[string][]int64{}
 	}
 	chosenJSON, _ := json.Marshal(chosen)
-	in := &instance{flow: flowID, flowName: name, version: version, table: t, record: recordID, initiator: a.UserID,
-		state: Running, chosen: chosen, g: g, actor: a}
-	err = e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", flowID, recordID)); err != nil {
-			return err
-		}
-		var running int64
-		err := tx.QueryRowContext(ctx, "SELECT id FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?",
-			t.ID, recordID, flowID, Running).Scan(&running)
-		if err == nil {
-			return problem.New(409, "flow_running", "flow", name)
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, flowID, version, t.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp()).Scan(&in.id); err != nil {
-			return err
-		}
-		if err := e.event(ctx, tx, in, a.UserID, "", ActStart, "", nil); err != nil {
-			return err
-		}
-		return e.enter(ctx, tx, in, g.first)
-	})
-	return in.id, err
+	in := &instance{flow: f.id, flowName: f.name, version: f.version, table: f.table, record: recordID, initiator: a.UserID,
+		state: Running, chosen: chosen, g: f.g, actor: a, rec: rec}
+	if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", f.id, recordID)); err != nil {
+		return 0, err
+	}
+	var running int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?",
+		f.table.ID, recordID, f.id, Running).Scan(&running)
+	if err == nil {
+		return 0, problem.New(409, "flow_running", "flow", f.name)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp()).Scan(&in.id); err != nil {
+		return 0, err
+	}
+	if err := e.event(ctx, tx, in, a.UserID, "", ActStart, "", nil); err != nil {
+		return 0, err
+	}
+	return in.id, e.enter(ctx, tx, in, f.g.first)
 }
 
 // load reads an instance inside a step's transaction, locking its row: the steps of one

@@ -117,7 +117,12 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _login_failures`,
 		`DROP TABLE _robots`,
 		`DROP TABLE _robot_deliveries`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-11),
+		`DROP TABLE _flows`,
+		`DROP TABLE _flow_versions`,
+		`DROP TABLE _flow_instances`,
+		`DROP TABLE _flow_tasks`,
+		`DROP TABLE _flow_events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-12),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
