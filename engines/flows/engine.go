@@ -35,7 +35,7 @@ type Engine struct {
 	Jobs    *jobs.Queue      // runs the time limits' timers; see UseJobs
 	Now     func() time.Time // injectable clock
 
-	graphs    sync.Map                               // "flow@version" → *graph; versions never change once published
+	graphs    sync.Map                                // "flow@version" → *graph; versions never change once published
 	triggered atomic.Pointer[map[string][]*triggered] // by table: the flows that start by themselves (see Reload)
 }
 
