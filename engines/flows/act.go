@@ -186,13 +186,14 @@ func (e *Engine) checkNewcomer(ctx context.Context, tx *sql.Tx, a access.Actor, 
 	return nil
 }
 
-// goBack is 退回: to an earlier node the instance went through, which is reached again, or
-// to the initiator, who gets a task to 重新提交 (the flow then starts over).
+// goBack is 退回: to an earlier approval the instance went through (not inside a 并行分支),
+// which is reached again, or to the initiator, who gets a task to 重新提交 (the flow then
+// starts over). Whatever else was open, in other parallel branches too, is called off.
 func (e *Engine) goBack(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, in Input) error {
 	if in.Node != "" {
 		target := inst.g.nodes[in.Node]
 		var seen int
-		if target != nil && target.Type == Approve && inst.g.earlier(in.Node, t.node) {
+		if target != nil && target.Type == Approve && inst.g.earlier(in.Node, t.node) && !inst.g.parallel[in.Node] {
 			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND node_id = ?", inst.id, in.Node).Scan(&seen); err != nil {
 				return err
 			}
@@ -204,14 +205,34 @@ func (e *Engine) goBack(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 	if err := e.close(ctx, tx, t, taskDone, ActReturn, a.UserID, in.Comment); err != nil {
 		return err
 	}
-	if err := e.closeRest(ctx, tx, inst, t.step, ActReturn, a.UserID); err != nil {
-		return err
-	}
 	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActReturn, in.Comment, map[string]any{"to": in.Node}); err != nil {
 		return err
 	}
-	if in.Node != "" {
-		return e.enter(ctx, tx, inst, in.Node)
+	if in.Node == "" {
+		return e.backToInitiator(ctx, tx, inst, a.UserID)
+	}
+	if err := e.callOff(ctx, tx, inst, ActReturn, a.UserID); err != nil {
+		return err
+	}
+	return e.enter(ctx, tx, inst, in.Node)
+}
+
+// callOff cancels every open or waiting task of the instance and forgets its parallel
+// branches in flight, for a 退回.
+func (e *Engine) callOff(ctx context.Context, tx *sql.Tx, inst *instance, action string, by int64) error {
+	if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ?, action = ?, acted_by = ?, acted_at = ? WHERE instance_id = ? AND state IN (?, ?)",
+		taskCancelled, action, by, e.stamp(), inst.id, taskOpen, taskWaiting); err != nil {
+		return err
+	}
+	clear(inst.joins)
+	return e.saveJoins(ctx, tx, inst)
+}
+
+// backToInitiator sends the instance back to its initiator (by a person, or 0 for a time
+// limit): everything open is called off and they get a task to 重新提交.
+func (e *Engine) backToInitiator(ctx context.Context, tx *sql.Tx, inst *instance, by int64) error {
+	if err := e.callOff(ctx, tx, inst, ActReturn, by); err != nil {
+		return err
 	}
 	inst.step++
 	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, ?, ?, ?)",
@@ -221,8 +242,12 @@ func (e *Engine) goBack(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", inst.step, inst.id); err != nil {
 		return err
 	}
+	who := "系统（超时）"
+	if by != 0 {
+		who = e.name(by)
+	}
 	return e.Inbox.SendTx(ctx, tx, []int64{inst.initiator}, fmt.Sprintf("被退回：%s", inst.flowName),
-		fmt.Sprintf("你发起的「%s」被 %s 退回，请修改后重新提交", inst.flowName, e.name(a.UserID)), e.link(inst))
+		fmt.Sprintf("你发起的「%s」被 %s 退回，请修改后重新提交", inst.flowName, who), e.link(inst))
 }
 
 // urgeEvery is how often the initiator may urge (催办) the approvers of an instance.
@@ -378,7 +403,7 @@ func (e *Engine) Withdraw(ctx context.Context, a access.Actor, instanceID int64,
 		}
 		var who int64
 		var action string
-		err = tx.QueryRowContext(ctx, `SELECT acted_by, action FROM _flow_tasks WHERE instance_id = ? AND state = ?
+		err = tx.QueryRowContext(ctx, `SELECT acted_by, action FROM _flow_tasks WHERE instance_id = ? AND state = ? AND user_id <> 0
 			AND NOT EXISTS (SELECT 1 FROM _flow_tasks r WHERE r.instance_id = ? AND r.node_id = ? AND r.state = ?)
 			ORDER BY acted_at, id LIMIT 1`, inst.id, taskDone, inst.id, resubmitNode, taskOpen).Scan(&who, &action)
 		if err == nil {
@@ -441,7 +466,7 @@ func init() {
 		"flow_ended_rejected":         {"流程已被拒绝", "the flow was rejected already"},
 		"flow_ended_withdrawn":        {"流程已撤回", "the flow was withdrawn already"},
 		"flow_ended_stopped":          {"流程已终止", "the flow was stopped already"},
-		"flow_return_target":          {"不能退回到「{node}」：只能退回到流程已经过的更早的审批节点，或退回发起人", "cannot go back to \"{node}\": only to an earlier approval the flow went through, or to the initiator"},
+		"flow_return_target":          {"不能退回到「{node}」：只能退回到流程已经过的、不在并行分支中的更早的审批节点，或退回发起人", "cannot go back to \"{node}\": only to an earlier approval the flow went through, outside parallel branches, or to the initiator"},
 		"flow_task_done_return":       {"这一步已由「{who}」于 {at} 退回", "{who} sent this step back at {at}"},
 		"flow_task_done_resubmit":     {"已由「{who}」于 {at} 重新提交", "{who} resubmitted it at {at}"},
 		"flow_urge_not_initiator":     {"只有发起人可以催办", "only the initiator can urge the approvers"},

@@ -104,6 +104,12 @@ func (d *describer) node(n *Node, depth int) {
 		d.add(depth, fmt.Sprintf(d.pick("抄送%s：%s", "copy%s to %s"), q(n.Name), d.who(n.Who)))
 	case Notify:
 		d.add(depth, fmt.Sprintf(d.pick("通知%s：告诉 %s「%s」", "notify%s: tell %s \"%s\""), q(n.Name), d.who(n.Who), n.Title))
+	case Parallel:
+		d.add(depth, d.pick("并行分支", "in parallel")+q(n.Name)+d.pick("：各分支都完成后继续", ": goes on once every branch is done"))
+		for _, b := range n.Branches {
+			d.add(depth+1, d.pick("分支", "branch")+q(b.Name))
+			d.sequence(b.Nodes, depth+2)
+		}
 	case Condition:
 		d.add(depth, d.pick("条件分支", "branch")+q(n.Name))
 		for _, b := range n.Branches {

@@ -266,26 +266,25 @@ func (e *Engine) version(ctx context.Context, q store.Querier, flowID string, ve
 // flatten is compile without the checks, for a version checked when it was published: a
 // field or person that went away since then stops the instance at the node that needs it.
 func flatten(nodes []*Node) *graph {
-	c := &checker{g: &graph{nodes: map[string]*Node{}, next: map[string]string{}}}
-	var walk func(nodes []*Node, after string)
-	walk = func(nodes []*Node, after string) {
+	g := newGraph()
+	var walk func(nodes []*Node, after string, inParallel bool)
+	walk = func(nodes []*Node, after string, inParallel bool) {
 		for i, n := range nodes {
 			next := after
 			if i+1 < len(nodes) {
 				next = nodes[i+1].ID
 			}
-			c.g.nodes[n.ID], c.g.next[n.ID] = n, next
-			c.g.order = append(c.g.order, n.ID)
+			lead := g.link(n, next, inParallel)
 			for _, b := range n.Branches {
-				walk(b.Nodes, next)
+				walk(b.Nodes, lead, inParallel || n.Type == Parallel)
 			}
 		}
 	}
-	walk(nodes, "")
+	walk(nodes, "", false)
 	if len(nodes) > 0 {
-		c.g.first = nodes[0].ID
+		g.first = nodes[0].ID
 	}
-	return c.g
+	return g
 }
 
 func newFlowID() string {

@@ -53,6 +53,7 @@ const (
 	DelayOp   = "delay"     // 延时: wait hours or days, or until a date field (Node.Delay)
 	CC        = "cc"        // 抄送
 	Condition = "condition" // 条件分支
+	Parallel  = "parallel"  // 并行分支: every branch runs; the node after waits for all (the join)
 	Notify    = "notify"    // 通知 (in-app)
 	End       = "end"       // 结束
 )
@@ -94,7 +95,8 @@ type Node struct {
 	SkipApproved    bool              `json:"skipApproved,omitempty"` // skip who already approved in this instance
 	Fields          map[string]string `json:"fields,omitempty"`       // field → FieldHidden/FieldRead/FieldEdit
 	Limit           *Limit            `json:"limit,omitempty"`        // the time limit (时限)
-	// 条件分支: the branches in order; the first whose When matches is taken, the 默认 (last) otherwise.
+	// 条件分支: the branches in order; the first whose When matches is taken, the 默认 (last)
+	// otherwise. 并行分支: all of them.
 	Branches []*Branch `json:"branches,omitempty"`
 	// 数据操作
 	Data *Data `json:"data,omitempty"`
@@ -113,7 +115,7 @@ type Delay struct {
 	Field string `json:"field,omitempty"`
 }
 
-// Branch is one branch of a 条件分支.
+// Branch is one branch of a 条件分支 or a 并行分支 (which has neither When nor Default).
 type Branch struct {
 	Name    string     `json:"name"`
 	When    *cond.Node `json:"when,omitempty"`
@@ -148,10 +150,33 @@ const (
 
 // graph is a checked definition, flattened for running: each node and the node after it.
 type graph struct {
-	nodes map[string]*Node
-	next  map[string]string // the node that comes after a node is done
-	first string
-	order []string // the nodes in designer order
+	nodes    map[string]*Node
+	next     map[string]string // the node that comes after a node is done (a join key at a parallel branch's end)
+	first    string
+	order    []string        // the nodes in designer order
+	parallel map[string]bool // the nodes inside a 并行分支's branches
+}
+
+// joinPrefix starts the key a 并行分支's branches lead to when they end: "join:<node id>".
+const joinPrefix = "join:"
+
+// newGraph is an empty graph.
+func newGraph() *graph {
+	return &graph{nodes: map[string]*Node{}, next: map[string]string{}, parallel: map[string]bool{}}
+}
+
+// link records node n at its place: next is what comes after it, inParallel whether it is in
+// a parallel branch. It returns what comes after the last node of n's branches.
+func (g *graph) link(n *Node, next string, inParallel bool) string {
+	g.nodes[n.ID], g.next[n.ID] = n, next
+	g.order = append(g.order, n.ID)
+	if inParallel {
+		g.parallel[n.ID] = true
+	}
+	if n.Type == Parallel {
+		return joinPrefix + n.ID
+	}
+	return next
 }
 
 // checker checks a definition against its table and collects its problems.
@@ -175,11 +200,11 @@ func (c *checker) fail(n *Node, code string, kv ...any) {
 // compile checks the nodes of a flow on table t and flattens them. The error lists every
 // problem found, each naming its node (and its Path starting with the node's id).
 func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, userOK func(int64) bool, roleOK func(string) bool) (*graph, error) {
-	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, g: &graph{nodes: map[string]*Node{}, next: map[string]string{}}}
+	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, g: newGraph()}
 	if len(nodes) == 0 || nodes[len(nodes)-1].Type != End {
 		return nil, problem.Invalid("flow_no_end")
 	}
-	c.sequence(nodes, "", 0)
+	c.sequence(nodes, "", 0, false)
 	if len(c.g.nodes) > MaxNodes {
 		return nil, problem.Invalid("flow_too_big", "max", MaxNodes)
 	}
@@ -190,8 +215,9 @@ func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, u
 	return c.g, nil
 }
 
-// sequence checks a sequence of nodes; after is the node that comes once it has run through.
-func (c *checker) sequence(nodes []*Node, after string, depth int) {
+// sequence checks a sequence of nodes; after is the node that comes once it has run through,
+// inParallel whether it is (inside) a parallel branch.
+func (c *checker) sequence(nodes []*Node, after string, depth int, inParallel bool) {
 	for i, n := range nodes {
 		if n == nil {
 			c.problems = append(c.problems, problem.Invalid("flow_node_missing"))
@@ -205,8 +231,6 @@ func (c *checker) sequence(nodes []*Node, after string, depth int) {
 			c.fail(n, "flow_node_duplicate", "id", n.ID)
 			continue
 		}
-		c.g.nodes[n.ID] = n
-		c.g.order = append(c.g.order, n.ID)
 		next := after
 		if i+1 < len(nodes) {
 			next = nodes[i+1].ID
@@ -214,14 +238,32 @@ func (c *checker) sequence(nodes []*Node, after string, depth int) {
 		if n.Type == End && i+1 < len(nodes) {
 			c.fail(nodes[i+1], "flow_after_end")
 		}
-		c.g.next[n.ID] = next
-		c.node(n, next, depth)
+		c.node(n, c.g.link(n, next, inParallel), depth, inParallel)
 	}
 }
 
-func (c *checker) node(n *Node, next string, depth int) {
+// node checks one node; branchesLead is where its branches go once they end.
+func (c *checker) node(n *Node, branchesLead string, depth int, inParallel bool) {
 	switch n.Type {
 	case End:
+		if inParallel {
+			c.fail(n, "flow_end_in_parallel")
+		}
+	case Parallel:
+		if depth >= maxDepth {
+			c.fail(n, "flow_too_deep", "max", maxDepth)
+			return
+		}
+		if len(n.Branches) < 2 {
+			c.fail(n, "flow_few_parallel")
+		}
+		for _, b := range n.Branches {
+			if b == nil || b.When != nil || b.Default {
+				c.fail(n, "flow_parallel_condition")
+				continue
+			}
+			c.sequence(b.Nodes, branchesLead, depth+1, true)
+		}
 	case DataOp:
 		c.checkData(n, c.table)
 	case DelayOp:
@@ -297,7 +339,7 @@ func (c *checker) node(n *Node, next string, depth int) {
 					c.badCondition(n, i, err)
 				}
 			}
-			c.sequence(b.Nodes, next, depth+1)
+			c.sequence(b.Nodes, branchesLead, depth+1, inParallel)
 		}
 	default:
 		c.fail(n, "flow_bad_type", "type", n.Type)
@@ -389,6 +431,9 @@ func init() {
 		"flow_unknown_role":         {"节点「{node}」指定的角色「{role}」不存在", "node \"{node}\" names the role \"{role}\", which does not exist"},
 		"flow_bad_heads":            {"节点「{node}」：连续多级主管最多 {max} 级", "node \"{node}\": the chain of heads goes up at most {max} levels"},
 		"flow_chosen_approval_only": {"节点「{node}」：只有审批节点可以由发起人自选", "node \"{node}\": only approval nodes can be chosen by the initiator"},
+		"flow_end_in_parallel":      {"并行分支中不能放「结束」节点「{node}」：各分支结束后会在并行分支之后汇合", "the end node \"{node}\" cannot be inside a parallel branch: the branches join after it"},
+		"flow_few_parallel":         {"并行分支「{node}」至少要有两个分支", "parallel node \"{node}\" needs at least two branches"},
+		"flow_parallel_condition":   {"并行分支「{node}」的分支不能设置条件或默认", "parallel node \"{node}\": its branches have no condition and no default"},
 		"flow_few_branches":         {"条件分支「{node}」至少要有一个条件分支和一个默认分支", "condition node \"{node}\" needs at least one branch and the default"},
 		"flow_no_default":           {"条件分支「{node}」的最后一个分支必须是「默认」", "condition node \"{node}\": its last branch must be the default"},
 		"flow_default_not_last":     {"条件分支「{node}」的默认分支「{branch}」必须放在最后", "condition node \"{node}\": the default branch \"{branch}\" must come last"},

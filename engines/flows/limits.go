@@ -30,6 +30,7 @@ const (
 	ExpiryPass     = "pass"     // the node passes
 	ExpiryReject   = "reject"   // the instance is rejected
 	ExpiryEscalate = "escalate" // the open tasks go to EscalateTo
+	ExpiryReturn   = "return"   // 退回 to the initiator, to 重新提交
 	ExpiryRemind   = "remind"   // only the reminders: the approvers are told it is overdue
 )
 
@@ -88,7 +89,7 @@ func (c *checker) checkLimit(n *Node) {
 		c.fail(n, "flow_bad_limit", "max", maxLimitDays)
 	}
 	switch l.OnExpiry {
-	case ExpiryPass, ExpiryReject, ExpiryRemind:
+	case ExpiryPass, ExpiryReject, ExpiryRemind, ExpiryReturn:
 	case ExpiryEscalate:
 		if l.EscalateTo.empty() {
 			c.fail(n, "flow_no_escalation")
@@ -184,6 +185,11 @@ func (e *Engine) wait(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (b
 	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", in.step, in.id); err != nil {
 		return false, err
 	}
+	// the wait is a task of nobody's (user 0), closed when it ends or is called off
+	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, 0, ?, ?)",
+		in.id, n.ID, in.step, taskWaiting, e.stamp()); err != nil {
+		return false, err
+	}
 	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
 	if _, err := e.Jobs.Enqueue(ctx, tx, kindWake, fmt.Sprintf("%s:%d:%d", kindWake, in.id, in.step), t, at); err != nil {
 		return false, err
@@ -204,16 +210,29 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if in.state != Running || in.step != t.Step {
+	if in.state != Running {
 		return nil
 	}
 	in.actor = access.System
 	n := in.g.nodes[t.Node]
 	if j.Kind == kindWake {
+		res, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ?, action = ?, acted_at = ? WHERE instance_id = ? AND step = ? AND user_id = 0 AND state = ?",
+			taskDone, ActWake, e.stamp(), in.id, t.Step, taskWaiting)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil // the wait was called off (withdrawn, rejected, sent back)
+		}
 		if err := e.event(ctx, tx, in, 0, n.ID, ActWake, "", nil); err != nil {
 			return err
 		}
 		return e.enter(ctx, tx, in, in.g.next[n.ID])
+	}
+	var pending int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND step = ? AND state IN (?, ?)",
+		in.id, t.Step, taskOpen, taskWaiting).Scan(&pending); err != nil || pending == 0 {
+		return err // the step has gone by: decided in time, or called off
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT user_id FROM _flow_tasks WHERE instance_id = ? AND step = ? AND state = ?", in.id, t.Step, taskOpen)
 	if err != nil {
@@ -248,6 +267,8 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 		return e.enter(ctx, tx, in, in.g.next[n.ID])
 	case ExpiryReject:
 		return e.finish(ctx, tx, in, Rejected, nil)
+	case ExpiryReturn:
+		return e.backToInitiator(ctx, tx, in, 0)
 	}
 	// escalate: the people named take the step over, as its open tasks
 	people, stop, err := e.resolve(ctx, in, &Node{ID: n.ID, Name: n.Name, Who: n.Limit.EscalateTo})
@@ -280,7 +301,7 @@ func init() {
 		"flow_bad_limit":          {"节点「{node}」的时限须设为若干小时、若干天或一个日期字段之一（最多 {max} 天）", "node \"{node}\": a time limit is hours, days or a date field, one of them (at most {max} days)"},
 		"flow_not_date_field":     {"节点「{node}」：字段「{field}」不是日期字段", "node \"{node}\": the field \"{field}\" is not a date field"},
 		"flow_no_escalation":      {"节点「{node}」超时后转交给谁？请设置接手的人", "node \"{node}\": set who takes over when the time limit passes"},
-		"flow_bad_expiry":         {"节点「{node}」超时处理 {expiry} 无效，可选 自动通过、自动拒绝、转交、仅提醒", "node \"{node}\": {expiry} is not one of pass, reject, escalate, remind"},
+		"flow_bad_expiry":         {"节点「{node}」超时处理 {expiry} 无效，可选 自动通过、自动拒绝、退回发起人、转交、仅提醒", "node \"{node}\": {expiry} is not one of pass, reject, return, escalate, remind"},
 		"flow_task_done_timeout":  {"这一步已超时，于 {at} 由系统处理", "this step timed out and was settled at {at}"},
 		"flow_task_done_autopass": {"这一步已于 {at} 自动通过", "this step passed by itself at {at}"},
 	} {

@@ -9,6 +9,7 @@ import (
 
 	"tierbase/app"
 	"tierbase/core/access"
+	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/engines/flows"
 	"tierbase/platform/jobs"
@@ -198,5 +199,79 @@ func TestDelay(t *testing.T) {
 	if _, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Nodes: []*flows.Node{
 		{ID: "w", Type: flows.DelayOp, Name: "等", Delay: &flows.Delay{Field: "事由"}}, end()}}); code(err) != "flow_not_date_field w" {
 		t.Fatalf("a delay until a text field: %v", err)
+	}
+}
+
+func TestParallel(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	user := func(name string) *flows.Who { return &flows.Who{Users: []int64{w.people[name]}} }
+	f := w.publish(t, &flows.Node{ID: "p", Type: flows.Parallel, Name: "会审", Branches: []*flows.Branch{
+		{Name: "业务", Nodes: []*flows.Node{approve("经理审批", user("王经理"), "")}},
+		{Name: "财务", Nodes: []*flows.Node{approve("财务审批", user("周敏"), ""),
+			&flows.Node{ID: "cc", Type: flows.CC, Name: "抄送财务", Who: user("吴婷")}}},
+		{Name: "等待", Nodes: []*flows.Node{{ID: "wait", Type: flows.DelayOp, Name: "冷静期", Delay: &flows.Delay{Hours: 2}}}},
+	}}, approve("总监审批", user("张总"), ""), end())
+
+	id := w.start(t, f, "李娜", w.claim(t, 1))
+	w.act(t, "周敏", flows.ActApprove, flows.Input{})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	if len(w.todo(t, "张总")) != 0 {
+		t.Fatal("joined before the delay ended")
+	}
+	w.now = w.now.Add(2 * time.Hour)
+	w.drain(t)
+	w.act(t, "张总", flows.ActApprove, flows.Input{})
+	if got, want := w.timeline(t, id), "start/李娜 arrive@经理审批 arrive@财务审批 wait@冷静期 approve@财务审批/周敏 cc@抄送财务 approve@经理审批/王经理 wake@冷静期 join@会审 arrive@总监审批 approve@总监审批/张总 end@结束"; got != want {
+		t.Fatalf("timeline\n%s\nwant\n%s", got, want)
+	}
+
+	// A no in one branch rejects the whole; the other branch's task and the wait are called off.
+	id = w.start(t, f, "李娜", w.claim(t, 2))
+	w.act(t, "王经理", flows.ActReject, flows.Input{})
+	if w.state(t, id) != flows.Rejected || len(w.todo(t, "周敏")) != 0 {
+		t.Fatal("a rejection in one branch did not end the others")
+	}
+	w.now = w.now.Add(3 * time.Hour)
+	w.drain(t)
+	if strings.Contains(w.timeline(t, id), "wake") {
+		t.Fatal("the wait of a rejected instance ended")
+	}
+
+	// 退回 to the initiator from a branch calls every branch off; 重新提交 forks again.
+	id = w.start(t, f, "李娜", w.claim(t, 3))
+	w.act(t, "周敏", flows.ActReturn, flows.Input{})
+	if len(w.todo(t, "王经理")) != 0 {
+		t.Fatal("the other branch stayed open")
+	}
+	w.act(t, "李娜", flows.ActResubmit, flows.Input{})
+	if len(w.todo(t, "王经理")) != 1 || len(w.todo(t, "周敏")) != 1 {
+		t.Fatal("resubmitting did not fork again")
+	}
+	if _, err := w.Flows.Act(ctx, w.as("王经理"), w.one(t, "王经理"), flows.ActReturn, flows.Input{Node: "财务审批"}); code(err) != "flow_return_target" {
+		t.Fatalf("back into a parallel branch: %v", err)
+	}
+
+	for name, nodes := range map[string][]*flows.Node{
+		"flow_end_in_parallel": {{ID: "p", Type: flows.Parallel, Name: "会审", Branches: []*flows.Branch{{Name: "a", Nodes: []*flows.Node{{ID: "e1", Type: flows.End, Name: "提前结束"}}}, {Name: "b"}}}, end()},
+		"flow_few_parallel":    {{ID: "p", Type: flows.Parallel, Name: "会审", Branches: []*flows.Branch{{Name: "a"}}}, end()},
+		"flow_parallel_condition": {{ID: "p", Type: flows.Parallel, Name: "会审", Branches: []*flows.Branch{
+			{Name: "a", When: &cond.Node{Field: "金额", Op: "gt", Value: 1}}, {Name: "b"}}}, end()},
+	} {
+		_, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Nodes: nodes})
+		if got := code(err); !strings.HasPrefix(got, name) {
+			t.Errorf("%s: %s", name, got)
+		}
+	}
+}
+
+func TestExpiryReturns(t *testing.T) {
+	w := newWorld(t)
+	f := w.publish(t, limited(&flows.Who{Users: []int64{w.people["王经理"]}}, &flows.Limit{Days: 1, OnExpiry: flows.ExpiryReturn}), end())
+	id := w.start(t, f, "李娜", w.claim(t, 1))
+	w.now = w.now.Add(25 * time.Hour)
+	w.drain(t)
+	if len(w.todo(t, "王经理")) != 0 || len(w.todo(t, "李娜")) != 1 || w.state(t, id) != flows.Running {
+		t.Fatalf("not sent back: %s", w.timeline(t, id))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
@@ -54,6 +55,7 @@ const (
 	ActNotify   = "notify"
 	ActEnd      = "end"
 	ActStop     = "stop"
+	ActJoin     = "join" // every branch of a 并行分支 ended
 )
 
 // instance is a running instance as a step works on it.
@@ -68,7 +70,8 @@ type instance struct {
 	state     string
 	step      int
 	chosen    map[string][]int64
-	reason    string // JSON of the problem that stopped it
+	joins     map[string]int // per 并行分支 in flight: how many of its branches have not ended
+	reason    string         // JSON of the problem that stopped it
 	g         *graph
 	rec       records.Record // read once per step when a node needs it
 	actor     access.Actor   // who moves it in this step (the engine itself for timers)
@@ -146,7 +149,7 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 	}
 	chosenJSON, _ := json.Marshal(chosen)
 	in := &instance{flow: f.id, flowName: f.name, version: f.version, table: f.table, record: recordID, initiator: a.UserID,
-		state: Running, chosen: chosen, g: f.g, actor: a, rec: rec}
+		state: Running, chosen: chosen, joins: map[string]int{}, g: f.g, actor: a, rec: rec}
 	if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", f.id, recordID)); err != nil {
 		return 0, err
 	}
@@ -172,10 +175,10 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 // instance take turns.
 func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, error) {
 	in := &instance{id: id}
-	var tableID, chosen string
-	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.step, i.chosen, i.reason
+	var tableID, chosen, joins string
+	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.step, i.chosen, i.joins, i.reason
 		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
-		Scan(&in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &in.reason)
+		Scan(&in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &joins, &in.reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.NotFound("instance", fmt.Sprint(id))
 	}
@@ -183,6 +186,9 @@ func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, err
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(chosen), &in.chosen); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(joins), &in.joins); err != nil {
 		return nil, err
 	}
 	if in.table, err = e.table(tableID); err != nil {
@@ -193,11 +199,41 @@ func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, err
 }
 
 // enter moves the instance to node id and on through the nodes that need nobody (抄送,
-// 通知, 条件分支), until a node waits for people or the instance ends.
+// 通知, 条件分支, 数据操作), until a node waits for people or time, or the instance ends. A
+// 并行分支 enters each branch in turn; the branch that ends last goes on after it.
 func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string) error {
-	for id != "" {
+	for id != "" && in.state == Running {
+		if p, ok := strings.CutPrefix(id, joinPrefix); ok {
+			if in.joins[p]--; in.joins[p] > 0 {
+				return e.saveJoins(ctx, tx, in)
+			}
+			delete(in.joins, p)
+			if err := e.saveJoins(ctx, tx, in); err != nil {
+				return err
+			}
+			if err := e.event(ctx, tx, in, 0, p, ActJoin, "", nil); err != nil {
+				return err
+			}
+			id = in.g.next[p]
+			continue
+		}
 		n := in.g.nodes[id]
 		switch n.Type {
+		case Parallel:
+			in.joins[n.ID] = len(n.Branches)
+			if err := e.saveJoins(ctx, tx, in); err != nil {
+				return err
+			}
+			for _, b := range n.Branches {
+				first := joinPrefix + n.ID
+				if len(b.Nodes) > 0 {
+					first = b.Nodes[0].ID
+				}
+				if err := e.enter(ctx, tx, in, first); err != nil {
+					return err
+				}
+			}
+			return nil
 		case End:
 			if err := e.event(ctx, tx, in, 0, n.ID, ActEnd, "", nil); err != nil {
 				return err
@@ -239,6 +275,13 @@ func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string)
 		id = in.g.next[id]
 	}
 	return nil
+}
+
+// saveJoins writes the instance's count of parallel branches in flight.
+func (e *Engine) saveJoins(ctx context.Context, tx *sql.Tx, in *instance) error {
+	data, _ := json.Marshal(in.joins)
+	_, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET joins = ? WHERE id = ?", string(data), in.id)
+	return err
 }
 
 // stopOr stops the instance with the problem stop, or returns err.

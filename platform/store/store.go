@@ -544,7 +544,8 @@ var migrations = []string{
 		published_by INTEGER NOT NULL, PRIMARY KEY(flow_id, version));
 	CREATE TABLE _flow_instances(id INTEGER PRIMARY KEY, flow_id TEXT NOT NULL, version INTEGER NOT NULL, table_id TEXT NOT NULL,
 		record_id INTEGER NOT NULL, initiator INTEGER NOT NULL, state TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0,
-		chosen TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL, ended_at TEXT NOT NULL DEFAULT '');
+		chosen TEXT NOT NULL DEFAULT '{}', joins TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL,
+		ended_at TEXT NOT NULL DEFAULT '');
 	CREATE TABLE _flow_tasks(id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, node_id TEXT NOT NULL, step INTEGER NOT NULL,
 		user_id INTEGER NOT NULL, state TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0, action TEXT NOT NULL DEFAULT '',
 		acted_by INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, acted_at TEXT NOT NULL DEFAULT '',
