@@ -24,8 +24,16 @@ func (s *Server) flowJSON(f *flows.Flow, lang string) map[string]any {
 		}
 		return id
 	}
-	return map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes, "triggers": f.Triggers,
+	res := map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes, "triggers": f.Triggers,
 		"version": f.Version, "updatedAt": f.UpdatedAt, "text": flows.Describe(f, t, names, roleName, lang)}
+	if ps := s.Flows.Problems(f); len(ps) > 0 { // a field or person it names went away since it was saved
+		list := make([]map[string]string, len(ps))
+		for i, p := range ps {
+			list[i] = map[string]string{"path": p.Path, "message": p.Message(lang)}
+		}
+		res["problems"] = list
+	}
+	return res
 }
 
 func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {

@@ -84,6 +84,22 @@ func (e *Engine) Validate(f *Flow) error {
 	return err
 }
 
+// Problems lists what is wrong with a saved flow now — a field, person or role it names went
+// away since — each naming its node (Path starts with the node's id); nil when nothing is.
+func (e *Engine) Problems(f *Flow) []*problem.Error {
+	err := e.Validate(f)
+	p := problem.As(err)
+	switch {
+	case err == nil:
+		return nil
+	case p == nil:
+		return []*problem.Error{problem.New(500, "internal")}
+	case len(p.Details) > 0:
+		return p.Details
+	}
+	return []*problem.Error{p}
+}
+
 // Save stores the draft of a flow (new when f.ID is empty) once it is valid, and returns it
 // as stored. Instances keep running on the versions they started on; new ones start on the
 // published version, so a saved draft changes nothing until Publish.

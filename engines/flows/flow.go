@@ -201,7 +201,7 @@ func (c *checker) fail(n *Node, code string, kv ...any) {
 // problem found, each naming its node (and its Path starting with the node's id).
 func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, userOK func(int64) bool, roleOK func(string) bool) (*graph, error) {
 	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, g: newGraph()}
-	if len(nodes) == 0 || nodes[len(nodes)-1].Type != End {
+	if len(nodes) == 0 || nodes[len(nodes)-1] == nil || nodes[len(nodes)-1].Type != End {
 		return nil, problem.Invalid("flow_no_end")
 	}
 	c.sequence(nodes, "", 0, false)
@@ -232,11 +232,11 @@ func (c *checker) sequence(nodes []*Node, after string, depth int, inParallel bo
 			continue
 		}
 		next := after
-		if i+1 < len(nodes) {
+		if i+1 < len(nodes) && nodes[i+1] != nil {
 			next = nodes[i+1].ID
-		}
-		if n.Type == End && i+1 < len(nodes) {
-			c.fail(nodes[i+1], "flow_after_end")
+			if n.Type == End {
+				c.fail(nodes[i+1], "flow_after_end")
+			}
 		}
 		c.node(n, c.g.link(n, next, inParallel), depth, inParallel)
 	}

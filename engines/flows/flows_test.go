@@ -31,7 +31,7 @@ type world struct {
 	roles  map[string]string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	dir := t.TempDir()
 	a, err := app.Open(dir)
@@ -798,5 +798,58 @@ func TestFillEditAndData(t *testing.T) {
 	}
 	if w.state(t, id) != flows.Running || len(w.todo(t, "王经理")) != 1 {
 		t.Fatal("the refused approval left changes behind")
+	}
+}
+
+// A field a flow uses is deleted: the flow shows the problem on its node, and an instance
+// that reaches the node stops there with the reason.
+func TestDeletedField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.s6(t)
+	id := w.start(t, f, "李娜", w.claim(t, 150000))
+	if err := w.Catalog.DeleteField(ctx, access.System, w.t.ID, "金额"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := w.Flows.Flow(ctx, access.System, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := w.Flows.Problems(f)
+	if len(ps) != 1 || !strings.HasPrefix(ps[0].Path, "amount.") {
+		t.Fatalf("problems %v", ps)
+	}
+	w.act(t, "张总", flows.ActApprove, flows.Input{})
+	in, err := w.Flows.Instance(ctx, access.System, id)
+	if err != nil || in.State != flows.Stopped || in.Reason == nil || !strings.Contains(in.Reason.Message("zh"), "金额判断") {
+		t.Fatalf("instance %+v %v", in, err)
+	}
+	notes, _, _ := w.Inbox.List(ctx, w.people["李娜"], false, 1)
+	if len(notes) != 1 || !strings.Contains(notes[0].Body, "金额判断") {
+		t.Fatalf("the initiator was not told why: %+v", notes)
+	}
+}
+
+// 发起人自选 approvers and the 主管 of a 成员 field's person.
+func TestChosenAndHeadsOfField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f := w.publish(t, &flows.Node{ID: "pick", Type: flows.Approve, Name: "自选审批", Who: &flows.Who{Chosen: true}, Empty: flows.EmptyStop},
+		approve("经办人主管", &flows.Who{Heads: 1, HeadsOf: "经办人"}, ""), end())
+	if _, err := w.Flows.Start(ctx, w.as("张总"), f.ID, w.claim(t, 1), map[string][]int64{"经办人主管": {w.people["周敏"]}}); code(err) != "flow_not_chosen" {
+		t.Fatalf("choosing for a node that does not let one: %v", err)
+	}
+	id, err := w.Flows.Start(ctx, w.as("张总"), f.ID, w.claim(t, 2), map[string][]int64{"pick": {w.people["周敏"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.act(t, "周敏", flows.ActApprove, flows.Input{})
+	w.act(t, "王经理", flows.ActApprove, flows.Input{}) // 赵敏 (经办人) is in 华东区, led by 王经理
+	if w.state(t, id) != flows.Approved {
+		t.Fatal(w.timeline(t, id))
+	}
+	id = w.start(t, f, "张总", w.claim(t, 3)) // nobody chosen: the node's policy stops it
+	if w.state(t, id) != flows.Stopped {
+		t.Fatal("nobody chosen did not stop")
 	}
 }
