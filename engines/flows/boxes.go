@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"tierbase/core/access"
+	"tierbase/core/schema"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -109,6 +110,21 @@ func (e *Engine) nodeName(ctx context.Context, q store.Querier, flow string, ver
 	return node
 }
 
+// fieldPerms are a node's field permissions by field id (fields deleted since left out).
+func (e *Engine) fieldPerms(ctx context.Context, t *schema.Table, flow string, version int, node string) map[string]string {
+	g, err := e.version(ctx, e.DB.R, flow, version)
+	if err != nil || g.nodes[node] == nil || len(g.nodes[node].Fields) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for ref, perm := range g.nodes[node].Fields {
+		if f := t.Field(ref); f != nil {
+			out[f.ID] = perm
+		}
+	}
+	return out
+}
+
 // Instance is an instance as the record page shows it: where it is, and its timeline.
 type Instance struct {
 	ID            int64          `json:"id"`
@@ -140,6 +156,9 @@ type Task struct {
 	Comment   string `json:"comment,omitempty"`
 	CreatedAt string `json:"createdAt"`
 	ActedAt   string `json:"actedAt,omitempty"`
+	// Fields are the field permissions of an open task's node, by field id: FieldHidden,
+	// FieldRead, FieldEdit (a field not listed is read as the person's role allows).
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // Event is one entry of an instance's timeline.
@@ -198,6 +217,9 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 			return nil, err
 		}
 		tk.UserName, tk.NodeName = e.name(tk.User), e.nodeName(ctx, e.DB.R, in.Flow, in.Version, tk.Node)
+		if tk.State == taskOpen {
+			tk.Fields = e.fieldPerms(ctx, t, in.Flow, in.Version, tk.Node)
+		}
 		in.Tasks = append(in.Tasks, tk)
 	}
 	rows.Close()

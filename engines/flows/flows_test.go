@@ -757,6 +757,10 @@ func TestFillEditAndData(t *testing.T) {
 		t.Fatalf("filling a field the node does not open: %v", err)
 	}
 	w.act(t, "赵敏", flows.ActSubmit, flows.Input{Values: map[string]any{"事由": "客户拜访"}})
+	in, err := w.Flows.Instance(ctx, w.as("王经理"), id)
+	if err != nil || in.Tasks[1].Fields[w.t.Field("金额").ID] != flows.FieldEdit || in.Tasks[1].Fields[w.t.Field("事由").ID] != flows.FieldRead || in.Tasks[0].Fields != nil {
+		t.Fatalf("the approver's field permissions: %+v %v", in.Tasks, err)
+	}
 	w.act(t, "王经理", flows.ActApprove, flows.Input{Values: map[string]any{"金额": 600}})
 	if w.state(t, id) != flows.Approved {
 		t.Fatalf("state %s: %s", w.state(t, id), w.timeline(t, id))
