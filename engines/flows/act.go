@@ -234,6 +234,9 @@ func (e *Engine) backToInitiator(ctx context.Context, tx *sql.Tx, inst *instance
 	if err := e.callOff(ctx, tx, inst, ActReturn, by); err != nil {
 		return err
 	}
+	if inst.initiator == 0 { // started by the system (a record without 负责人 or 创建人): nobody to resubmit
+		return e.finish(ctx, tx, inst, Stopped, problem.New(409, "flow_return_no_initiator"))
+	}
 	inst.step++
 	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, ?, ?, ?)",
 		inst.id, resubmitNode, inst.step, inst.initiator, taskOpen, e.stamp()); err != nil {
@@ -469,6 +472,7 @@ func init() {
 		"flow_return_target":          {"不能退回到「{node}」：只能退回到流程已经过的、不在并行分支中的更早的审批节点，或退回发起人", "cannot go back to \"{node}\": only to an earlier approval the flow went through, outside parallel branches, or to the initiator"},
 		"flow_task_done_return":       {"这一步已由「{who}」于 {at} 退回", "{who} sent this step back at {at}"},
 		"flow_task_done_resubmit":     {"已由「{who}」于 {at} 重新提交", "{who} resubmitted it at {at}"},
+		"flow_return_no_initiator":    {"流程由系统发起，没有发起人可以重新提交，已终止", "the system started this flow: there is no initiator to resubmit it, so it stopped"},
 		"flow_urge_not_initiator":     {"只有发起人可以催办", "only the initiator can urge the approvers"},
 		"flow_urge_too_soon":          {"一小时内只能催办一次，请 {minutes} 分钟后再试", "you can urge once an hour; try again in {minutes} minutes"},
 	} {

@@ -443,7 +443,7 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 		return err
 	}
 	results := map[string]string{Approved: "已通过", Rejected: "已拒绝", Stopped: "已终止"}
-	if r, ok := results[state]; ok {
+	if r, ok := results[state]; ok && in.initiator != 0 { // 0: started by the system, nobody to tell
 		body := fmt.Sprintf("你发起的「%s」%s", in.flowName, r)
 		if why != nil {
 			body += "：" + why.Message("zh")

@@ -128,3 +128,22 @@ func TestTriggers(t *testing.T) {
 		}
 	})
 }
+
+// A flow the system started (a record without 负责人 or 创建人) has nobody to resubmit it: a
+// 退回 to the initiator stops it with the reason.
+func TestReturnWithoutInitiator(t *testing.T) {
+	w := newWorld(t)
+	f := w.publishWith(t, flows.Triggers{OnCreate: true})
+	w.claim(t, 1) // by the system
+	if n, who := w.instances(t, f); n != 1 || who != "" {
+		t.Fatalf("%d instances by %q", n, who)
+	}
+	w.act(t, "王经理", flows.ActReturn, flows.Input{})
+	var state, reason string
+	if err := w.DB.R.QueryRow("SELECT state, reason FROM _flow_instances WHERE flow_id = ?", f.ID).Scan(&state, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if state != flows.Stopped || !strings.Contains(reason, "flow_return_no_initiator") {
+		t.Fatalf("%s %s", state, reason)
+	}
+}
