@@ -458,6 +458,7 @@ func init() {
 		"flow_task_closed":            {"这条待办已结束", "this task is closed"},
 		"flow_task_done_approve":      {"这一步已由「{who}」于 {at} 同意", "{who} already approved this step at {at}"},
 		"flow_task_done_reject":       {"这一步已由「{who}」于 {at} 拒绝", "{who} already rejected this step at {at}"},
+		"flow_task_done_submit":       {"这一步已由「{who}」于 {at} 提交", "{who} already submitted this step at {at}"},
 		"flow_task_done_transfer":     {"这条待办已由「{who}」于 {at} 转交他人", "{who} handed this task on at {at}"},
 		"flow_task_done_withdraw":     {"发起人「{who}」已于 {at} 撤回", "the initiator {who} withdrew it at {at}"},
 		"flow_transfer_to":            {"转交对象 {user} 不存在或已停用", "the user {user} to hand it to does not exist or is disabled"},

@@ -791,6 +791,9 @@ func TestFillEditAndData(t *testing.T) {
 		t.Fatalf("filling a field the node does not open: %v", err)
 	}
 	w.act(t, "赵敏", flows.ActSubmit, flows.Input{Values: map[string]any{"事由": "客户拜访"}})
+	if _, err := w.Flows.Act(ctx, w.as("赵敏"), task, flows.ActSubmit, flows.Input{}); code(err) != "flow_task_done_submit" {
+		t.Fatalf("submitting twice: %v", err)
+	}
 	in, err := w.Flows.Instance(ctx, w.as("王经理"), id)
 	if err != nil || in.Tasks[1].Fields[w.t.Field("金额").ID] != flows.FieldEdit || in.Tasks[1].Fields[w.t.Field("事由").ID] != flows.FieldRead || in.Tasks[0].Fields != nil {
 		t.Fatalf("the approver's field permissions: %+v %v", in.Tasks, err)
