@@ -80,6 +80,9 @@ func (e *Engine) Validate(f *Flow) error {
 	if err := checkTriggers(f.Triggers, t); err != nil {
 		return err
 	}
+	if err := checkStatus(f.Status, t); err != nil {
+		return err
+	}
 	_, err = compile(f.Nodes, t, e.otherTable, e.userOK, e.roleOK)
 	return err
 }
@@ -114,7 +117,7 @@ func (e *Engine) Save(ctx context.Context, a access.Actor, f *Flow) (*Flow, erro
 	if err := e.Validate(f); err != nil {
 		return nil, err
 	}
-	def, err := json.Marshal(f.Nodes)
+	def, err := json.Marshal(definition{Nodes: f.Nodes, Status: f.Status})
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +172,14 @@ func (e *Engine) Publish(ctx context.Context, a access.Actor, id string) (*Flow,
 		if err := tx.QueryRowContext(ctx, "SELECT def, version FROM _flows WHERE id = ?"+e.DB.Dialect.RowLock(), id).Scan(&def, &version); err != nil {
 			return err
 		}
-		nodes, err := decodeNodes(def)
+		d, err := decodeDef(def)
 		if err != nil {
 			return err
 		}
-		if _, err := compile(nodes, t, e.otherTable, e.userOK, e.roleOK); err != nil {
+		if err := checkStatus(d.Status, t); err != nil {
+			return err
+		}
+		if _, err := compile(d.Nodes, t, e.otherTable, e.userOK, e.roleOK); err != nil {
 			return err // a field or person it names went away since it was saved
 		}
 		now := e.stamp()
@@ -206,8 +212,8 @@ func scanFlow(row interface{ Scan(...any) error }) (*Flow, error) {
 	if err := json.Unmarshal([]byte(triggers), &f.Triggers); err != nil {
 		return nil, err
 	}
-	var err error
-	f.Nodes, err = decodeNodes(def)
+	d, err := decodeDef(def)
+	f.Nodes, f.Status = d.Nodes, d.Status
 	return &f, err
 }
 
@@ -270,11 +276,12 @@ func (e *Engine) version(ctx context.Context, q store.Querier, flowID string, ve
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := decodeNodes(def)
+	d, err := decodeDef(def)
 	if err != nil {
 		return nil, err
 	}
-	g := flatten(nodes)
+	g := flatten(d.Nodes)
+	g.status = d.Status
 	e.graphs.Store(key, g)
 	return g, nil
 }

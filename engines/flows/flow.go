@@ -37,6 +37,8 @@ type Flow struct {
 	Name    string  `json:"name"`
 	Enabled bool    `json:"enabled"`
 	Nodes   []*Node `json:"nodes"` // the draft being edited; the last is the 结束
+	// Status writes the instance's state to a field of the record (versioned with Nodes).
+	Status *Status `json:"status,omitempty"`
 	// Triggers start it by themselves once published (not versioned: they apply to the
 	// published version).
 	Triggers Triggers `json:"triggers"`
@@ -150,6 +152,7 @@ const (
 
 // graph is a checked definition, flattened for running: each node and the node after it.
 type graph struct {
+	status   *Status
 	nodes    map[string]*Node
 	next     map[string]string // the node that comes after a node is done (a join key at a parallel branch's end)
 	first    string
@@ -400,13 +403,58 @@ func (g *graph) earlier(a, b string) bool {
 	return slices.Index(g.order, a) < slices.Index(g.order, b)
 }
 
-// decodeNodes reads a stored definition's nodes.
-func decodeNodes(def string) ([]*Node, error) {
-	var nodes []*Node
-	if err := json.Unmarshal([]byte(def), &nodes); err != nil {
-		return nil, fmt.Errorf("flows: stored definition: %w", err)
+// Status is the field of the record a flow keeps its instance's state in (报价单.状态:
+// 审批中, 已批准, 已驳回), written by the system in the step that changes the state, through
+// the records engine. An empty value leaves the field as it is.
+type Status struct {
+	Field     string `json:"field"`
+	Running   string `json:"running,omitempty"`
+	Approved  string `json:"approved,omitempty"`
+	Rejected  string `json:"rejected,omitempty"`
+	Withdrawn string `json:"withdrawn,omitempty"`
+}
+
+// value is what the field takes when the instance comes to state ("" for none).
+func (st *Status) value(state string) string {
+	if st == nil {
+		return ""
 	}
-	return nodes, nil
+	return map[string]string{Running: st.Running, Approved: st.Approved, Rejected: st.Rejected, Withdrawn: st.Withdrawn}[state]
+}
+
+// checkStatus checks a flow's status field and values against its table.
+func checkStatus(st *Status, t *schema.Table) error {
+	if st == nil {
+		return nil
+	}
+	f := t.Field(st.Field)
+	if f == nil || f.System {
+		return problem.Invalid("flow_status_field", "field", st.Field).At("status.field")
+	}
+	for key, v := range map[string]string{"running": st.Running, "approved": st.Approved, "rejected": st.Rejected, "withdrawn": st.Withdrawn} {
+		if v == "" {
+			continue
+		}
+		if _, p := f.Normalize(v, nil); p != nil {
+			return problem.Invalid("flow_status_value", "field", f.Name, "value", v).At("status." + key)
+		}
+	}
+	return nil
+}
+
+// definition is what a draft and a version store: the nodes and the status field.
+type definition struct {
+	Nodes  []*Node `json:"nodes"`
+	Status *Status `json:"status,omitempty"`
+}
+
+// decodeDef reads a stored definition.
+func decodeDef(def string) (definition, error) {
+	var d definition
+	if err := json.Unmarshal([]byte(def), &d); err != nil {
+		return d, fmt.Errorf("flows: stored definition: %w", err)
+	}
+	return d, nil
 }
 
 func init() {
@@ -439,6 +487,8 @@ func init() {
 		"flow_default_not_last":     {"条件分支「{node}」的默认分支「{branch}」必须放在最后", "condition node \"{node}\": the default branch \"{branch}\" must come last"},
 		"flow_branch_no_condition":  {"条件分支「{node}」的分支「{branch}」没有条件", "condition node \"{node}\": the branch \"{branch}\" has no condition"},
 		"flow_bad_condition":        {"条件分支「{node}」的分支「{branch}」条件有误", "condition node \"{node}\": the condition of \"{branch}\" is wrong"},
+		"flow_status_field":         {"流程状态要写入的字段「{field}」不存在或是系统字段", "the status field \"{field}\" does not exist or is a system field"},
+		"flow_status_value":         {"「{value}」不是字段「{field}」可取的值", "\"{value}\" is not a value of the field \"{field}\""},
 		"flow_bad_type":             {"节点「{node}」的类型 {type} 无效", "node \"{node}\": {type} is not a node type"},
 	} {
 		problem.AddMessage(code, m[0], m[1])

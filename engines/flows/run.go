@@ -168,6 +168,9 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 	if err := e.event(ctx, tx, in, a.UserID, "", ActStart, "", nil); err != nil {
 		return 0, err
 	}
+	if err := e.writeStatus(ctx, tx, in); err != nil {
+		return 0, err
+	}
 	return in.id, e.enter(ctx, tx, in, f.g.first)
 }
 
@@ -442,6 +445,9 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 		state, in.step, reason, e.stamp(), in.id); err != nil {
 		return err
 	}
+	if err := e.writeStatus(ctx, tx, in); err != nil {
+		return err
+	}
 	results := map[string]string{Approved: "已通过", Rejected: "已拒绝", Stopped: "已终止"}
 	if r, ok := results[state]; ok && in.initiator != 0 { // 0: started by the system, nobody to tell
 		body := fmt.Sprintf("你发起的「%s」%s", in.flowName, r)
@@ -451,6 +457,26 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 		return e.Inbox.SendTx(ctx, tx, []int64{in.initiator}, fmt.Sprintf("%s：%s", in.flowName, r), body, e.link(in))
 	}
 	return nil
+}
+
+// writeStatus writes the instance's state to the flow's status field, as the system (the
+// approver may not edit the record; the state is the engine's), through the records engine.
+// A field deleted since is left alone (the flow shows the problem).
+func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) error {
+	v := in.g.status.value(in.state)
+	if v == "" {
+		return nil
+	}
+	f := in.table.Field(in.g.status.Field)
+	if f == nil {
+		return nil
+	}
+	rec, err := e.Records.UpdateTx(ctx, tx, access.System, in.table, in.record, records.Input{f.ID: v})
+	if p := problem.As(err); p != nil && p.Status == 404 {
+		return nil // the record was deleted: nothing to keep the state in
+	}
+	in.rec = rec
+	return err
 }
 
 // event adds an entry to the instance's timeline.

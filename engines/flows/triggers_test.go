@@ -147,3 +147,54 @@ func TestReturnWithoutInitiator(t *testing.T) {
 		t.Fatalf("%s %s", state, reason)
 	}
 }
+
+// The flow keeps its instance's state in the record's 状态, as the system, also when it
+// starts from the record's own creation.
+func TestStatusField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "报销审批", Enabled: true, Triggers: flows.Triggers{OnCreate: true,
+		When: &cond.Node{Field: "金额", Op: "gt", Value: 1000}},
+		Status: &flows.Status{Field: "状态", Running: "审批中", Approved: "已批准", Rejected: "已驳回", Withdrawn: "草稿"},
+		Nodes:  []*flows.Node{approve("审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Flows.Publish(ctx, access.System, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	status := func(id int64) string {
+		r, err := w.Records.Get(ctx, access.System, w.t, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := r[w.t.Field("状态").ID].(string)
+		return s
+	}
+	created, err := w.Records.Create(ctx, w.as("李娜"), w.t, records.Input{"事由": "差旅", "金额": 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := status(created.ID()); s != "审批中" {
+		t.Fatalf("started from its creation: %q", s)
+	}
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	if s := status(created.ID()); s != "已批准" {
+		t.Fatalf("approved: %q", s)
+	}
+	r2 := w.claim(t, 10)
+	w.start(t, f, "李娜", r2)
+	w.act(t, "王经理", flows.ActReject, flows.Input{})
+	r3 := w.claim(t, 20)
+	id := w.start(t, f, "李娜", r3)
+	if err := w.Flows.Withdraw(ctx, w.as("李娜"), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s2, s3 := status(r2), status(r3); s2 != "已驳回" || s3 != "草稿" {
+		t.Fatalf("rejected %q, withdrawn %q", s2, s3)
+	}
+	if _, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Status: &flows.Status{Field: "创建人"},
+		Nodes: []*flows.Node{end()}}); code(err) != "flow_status_field" {
+		t.Fatalf("a system field for the status: %v", err)
+	}
+}
