@@ -132,6 +132,13 @@ var noRecords = map[string]string{
 	"GET /api/webhooks": "ManageSchema", "POST /api/webhooks": "ManageSchema", "GET /api/webhooks/{id}": "ManageSchema",
 	"PUT /api/webhooks/{id}": "ManageSchema", "DELETE /api/webhooks/{id}": "ManageSchema", "GET /api/webhooks/{id}/deliveries": "ManageSchema",
 	"POST /api/webhooks/{id}/replay": "ManageSchema", "POST /api/webhooks/{id}/test": "ManageSchema",
+	// flows: definitions (ManageTableRules to change), a start reads the record as the actor, an instance
+	// is its initiator's, its approvers' or the record's readers' (checked in engines/flows and flows_test.go)
+	"GET /api/flows": "definitions", "GET /api/flows/{id}": "definitions", "POST /api/flows": "ManageTableRules",
+	"PUT /api/flows/{id}": "ManageTableRules", "POST /api/flows/{id}/publish": "ManageTableRules",
+	"POST /api/flows/{id}/start": "the record as the actor reads it", "GET /api/instances/{id}": "initiator, approvers, readers of the record",
+	"POST /api/instances/{id}/withdraw": "the initiator", "POST /api/instances/{id}/urge": "the initiator", "POST /api/instances/{id}/comments": "initiator, approvers, readers of the record",
+	"GET /api/tasks": "one's own tasks", "POST /api/tasks/{id}/{action}": "one's own tasks",
 }
 
 func TestPermissionMatrix(t *testing.T) {

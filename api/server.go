@@ -23,6 +23,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/flows"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -55,8 +56,10 @@ type Server struct {
 	Tokens *tokens.Service
 	// Webhooks send record events to other systems.
 	Webhooks *webhooks.Service
-	Audit    *audit.Log // the operation log (操作日志)
-	Version  string
+	// Flows are the approval flows and the to-do boxes.
+	Flows   *flows.Engine
+	Audit   *audit.Log // the operation log (操作日志)
+	Version string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// Backups is the data directory's backup directory.
@@ -153,6 +156,18 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/webhooks/{id}/deliveries", s.webhookDeliveries)
 	auth("POST /api/webhooks/{id}/replay", s.replayWebhook)
 	auth("POST /api/webhooks/{id}/test", s.testWebhook)
+	auth("GET /api/flows", s.listFlows)
+	auth("POST /api/flows", s.saveFlow)
+	auth("GET /api/flows/{id}", s.getFlow)
+	auth("PUT /api/flows/{id}", s.saveFlow)
+	auth("POST /api/flows/{id}/publish", s.publishFlow)
+	auth("POST /api/flows/{id}/start", s.startFlow)
+	auth("GET /api/instances/{id}", s.getInstance)
+	auth("POST /api/instances/{id}/withdraw", s.withdrawInstance)
+	auth("POST /api/instances/{id}/comments", s.commentInstance)
+	auth("POST /api/instances/{id}/urge", s.urgeInstance)
+	auth("GET /api/tasks", s.listTasks)
+	auth("POST /api/tasks/{id}/{action}", s.actOnTask)
 	auth("GET /api/backups", s.listBackups)
 	auth("POST /api/backups", s.makeBackup)
 	auth("GET /api/backups/{name}", s.downloadBackup)

@@ -17,6 +17,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/flows"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -56,6 +57,8 @@ type App struct {
 	Tokens *tokens.Service
 	// Webhooks send the tables' record events, signed, to the systems that asked for them.
 	Webhooks *webhooks.Service
+	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
+	Flows *flows.Engine
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
 	Keys *secret.Ring
 }
@@ -136,10 +139,18 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
+	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
+	if err := a.Flows.Reload(context.Background()); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Records.Hooks = append(a.Records.Hooks, a.Flows) // flows start from what the write left, rules' changes included
+	a.Rules.Flows = a.Flows
 	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
+	a.Flows.UseJobs(a.Jobs)
 	a.followOtherNodes()
 	return a, nil
 }
@@ -228,6 +239,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now
+	a.Flows.Now = now
 	a.Users.Now = now
 }
 

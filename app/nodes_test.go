@@ -16,6 +16,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/flows"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
 	"tierbase/platform/store"
@@ -272,4 +273,40 @@ func TestSingletonWorkOnce(t *testing.T) {
 	if made != 1 || told != 1 {
 		t.Errorf("the cron rule made %d tasks, the alert told the admin %d times; want 1 and 1", made, told)
 	}
+}
+
+// A flow published on one node starts by itself from a record written on the other.
+func TestFlowTriggersAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	ctx := context.Background()
+	tbl, err := a.Catalog.CreateTable(ctx, access.System, "", "报销", []*schema.Field{{Name: "事由", Type: schema.Text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boss, err := a.Users.Setup(ctx, "boss@example.com", "a long passphrase 1", "老板")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := a.Flows.Save(ctx, access.System, &flows.Flow{Table: tbl.ID, Name: "报销审批", Enabled: true, Triggers: flows.Triggers{OnCreate: true},
+		Nodes: []*flows.Node{{ID: "a", Type: flows.Approve, Name: "审批", Who: &flows.Who{Users: []int64{boss.ID}}}, {ID: "e", Type: flows.End}}})
+	if err == nil {
+		_, err = a.Flows.Publish(ctx, access.System, f.ID)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "a record written on B starts A's flow", func() error {
+		bt, err := b.Catalog.Table("报销")
+		if err != nil {
+			return err
+		}
+		if _, err := b.Records.Create(ctx, access.System, bt, records.Input{"事由": "差旅"}); err != nil {
+			return err
+		}
+		var n int
+		if err := b.DB.R.QueryRow("SELECT COUNT(*) FROM _flow_instances").Scan(&n); err != nil || n == 0 {
+			return fmt.Errorf("no instance (%v)", err)
+		}
+		return nil
+	})
 }

@@ -97,7 +97,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	uploads := filepath.Join(*data, "uploads")
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads, Importer: a.Importer}
-	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox, Audit: a.Audit, Version: version,
+	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox, Flows: a.Flows, Audit: a.Audit, Version: version,
 		InstallCRM: func(c context.Context, by access.Actor) (*schema.App, error) {
 			installed, err := crm.Install(c, by, a.Catalog)
 			if err == nil {

@@ -121,6 +121,25 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	return out[0], nil
 }
 
+// UpdateTx changes the given fields of one record inside the caller's write transaction (see
+// Update), for engines whose own work must commit with it or not at all (a flow's approver
+// editing the record as they approve).
+func (s *Service) UpdateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64, in Input) (Record, error) {
+	if err := access.CanOn(a, t, access.Edit); err != nil {
+		return nil, err
+	}
+	item := make(Input, len(in)+1)
+	for k, v := range in {
+		item[k] = v
+	}
+	item[schema.FieldID] = id
+	out, err := s.batchTx(ctx, tx, a, t, []Input{item})
+	if err != nil {
+		return nil, single(err)
+	}
+	return out[0], nil
+}
+
 // batchTx is Batch inside a transaction.
 func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
 	now := s.Now().UTC()

@@ -361,7 +361,8 @@ func TestMigrationKeepsRoles(t *testing.T) {
 		`DROP TABLE _trash`, `DROP TRIGGER _oplog_no_update`, `DROP TRIGGER _oplog_no_delete`, `DROP INDEX _oplog_user`, `DROP INDEX _oplog_table`, `DROP TABLE _oplog_reseal`,
 		`DROP TABLE _departments`, `DROP TABLE _department_heads`, `DROP TABLE _roles`, `DROP TABLE _login_failures`, `DROP TABLE _robots`, `DROP TABLE _robot_deliveries`,
 		`DROP TABLE _webhooks`, `DROP TABLE _webhook_messages`, `DROP TABLE _webhook_deliveries`, `DROP TABLE _tokens`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-7),
+		`DROP TABLE _flows`, `DROP TABLE _flow_versions`, `DROP TABLE _flow_instances`, `DROP TABLE _flow_tasks`, `DROP TABLE _flow_events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-8),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -92,6 +92,8 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 			acts = append(acts, fmt.Sprintf(pick("发送通知「%s」", "notify \"%s\""), a.Title))
 		case ActRobot:
 			acts = append(acts, fmt.Sprintf(pick("发到群机器人「%s」", "post \"%s\" to a group robot"), a.Title))
+		case ActStartFlow:
+			acts = append(acts, fmt.Sprintf(pick("发起流程 %s", "start the flow %s"), a.Flow))
 		}
 	}
 	if len(r.Triggers) == 1 && r.Triggers[0].On == OnAlways && len(when) > 0 {

@@ -46,6 +46,15 @@ type Engine struct {
 	// RoleExists tells the roles a notify action may name (package org's roles); nil: the
 	// built-in admin and member only.
 	RoleExists func(id string) bool
+	// Flows start the flows of 发起流程 actions (package flows, set by app; nil: refused).
+	Flows FlowStarter
+}
+
+// FlowStarter starts a flow on a record inside the caller's transaction: the flow engine, as
+// the rule engine sees it (it imports no engine of flows).
+type FlowStarter interface {
+	StartTx(ctx context.Context, tx *sql.Tx, flow string, t *schema.Table, rec records.Record) error
+	FlowName(id string) string // "" when there is no such flow
 }
 
 // Open loads the rules and hooks them into g: a scheme may not keep a field a rule sets,

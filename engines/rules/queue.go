@@ -177,6 +177,13 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 			if _, err := e.Records.CreateTx(records.ForRule(context.WithValue(ctx, depthKey{}, j.Depth+1), r.Name), tx, access.System, target, in); err != nil {
 				return err
 			}
+		case a.Type == ActStartFlow:
+			if e.Flows == nil {
+				return jobs.Permanent(fmt.Errorf("no flow engine for 发起流程"))
+			}
+			if err := e.Flows.StartTx(ctx, tx, a.Flow, t, rec); err != nil {
+				return err
+			}
 		case a.Type == ActRobot && e.Channels != nil:
 			if err := e.postToRobot(ctx, tx, a, t, rec); err != nil {
 				return err

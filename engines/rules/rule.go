@@ -65,6 +65,7 @@ const (
 	ActCreate    = "create"     // create a record in Target with Values (literals or =formulas)
 	ActNotify    = "notify"     // notify Users, the users of Roles and/or the record's Owner
 	ActRobot     = "robot"      // post Title and Body to the group robot Robot, @ing the numbers of At
+	ActStartFlow = "start_flow" // start the flow Flow on the record (发起流程)
 )
 
 // Assign modes.
@@ -96,6 +97,8 @@ type Action struct {
 	Robot    string   `json:"robot,omitempty"`
 	Markdown bool     `json:"markdown,omitempty"`
 	At       []string `json:"at,omitempty"`
+	// A start_flow action's flow (package flows' id).
+	Flow string `json:"flow,omitempty"`
 
 	// In answers only (see Named): the names beside the ids above. Field, By, Target and the
 	// keys of Values take names or ids on input.
@@ -439,8 +442,12 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if strings.TrimSpace(a.Title) == "" {
 			return problem.Invalid("required").At(at + ".title")
 		}
+	case ActStartFlow:
+		if a.Flow == "" {
+			return problem.Invalid("required").At(at + ".flow")
+		}
 	default:
-		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify, robot").At(at + ".type")
+		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify, robot, start_flow").At(at + ".type")
 	}
 	return nil
 }

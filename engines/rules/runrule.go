@@ -390,7 +390,7 @@ func sideEffects(c *compiled, cat *schema.Catalog, n int) []SideEffect {
 				name = t.Name
 			}
 			add(ActCreate, a.Target, name)
-		case ActNotify, ActRobot:
+		case ActNotify, ActRobot, ActStartFlow:
 			add(a.Type, "", "")
 		}
 	}
@@ -407,6 +407,10 @@ func effectsText(list []SideEffect, lang string) string {
 			parts = append(parts, fmt.Sprintf("create %d %s in %s", se.Count, plural(se.Count, "record", "records"), se.TableName))
 		case se.Kind == ActCreate:
 			parts = append(parts, fmt.Sprintf("创建 %d 条%s", se.Count, se.TableName))
+		case se.Kind == ActStartFlow && lang == "en":
+			parts = append(parts, fmt.Sprintf("start %d %s", se.Count, plural(se.Count, "flow", "flows")))
+		case se.Kind == ActStartFlow:
+			parts = append(parts, fmt.Sprintf("发起 %d 个流程", se.Count))
 		case se.Kind == ActRobot && lang == "en":
 			parts = append(parts, fmt.Sprintf("post %d %s to a group", se.Count, plural(se.Count, "message", "messages")))
 		case se.Kind == ActRobot:

@@ -121,7 +121,12 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _webhook_messages`,
 		`DROP TABLE _webhook_deliveries`,
 		`DROP TABLE _tokens`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-12),
+		`DROP TABLE _flows`,
+		`DROP TABLE _flow_versions`,
+		`DROP TABLE _flow_instances`,
+		`DROP TABLE _flow_tasks`,
+		`DROP TABLE _flow_events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-13),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

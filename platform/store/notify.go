@@ -43,6 +43,7 @@ const (
 	TopicRules   = "rules"   // rule definitions
 	TopicSchemes = "schemes" // grading schemes
 	TopicReports = "reports" // dashboards and charts
+	TopicFlows   = "flows"   // which flows start by themselves
 	TopicInbox   = "inbox"   // one person's notices; the detail is their user id
 )
 
@@ -73,6 +74,7 @@ var watched = []struct{ table, events, topic string }{
 	{"_schemes", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicSchemes},
 	{"_dashboards", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicReports},
 	{"_charts", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicReports},
+	{"_flows", "INSERT OR UPDATE OF triggers, version, enabled, table_id OR DELETE OR TRUNCATE", TopicFlows},
 }
 
 // noticesSQL creates the function and triggers that send the notices. They hold no data, so

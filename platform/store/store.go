@@ -554,6 +554,29 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL, last_used_at INTEGER NOT NULL DEFAULT 0, revoked_at INTEGER NOT NULL DEFAULT 0,
 		created_at INTEGER NOT NULL);
 	CREATE INDEX _tokens_user ON _tokens(user_id);`,
+	// 22: the flow engine (package flows): definitions and their published versions, the running
+	// instances, their tasks (one per person and step; the to-do boxes are ranges of
+	// _flow_tasks_box) and their timeline.
+	`CREATE TABLE _flows(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, name TEXT NOT NULL, def TEXT NOT NULL,
+		triggers TEXT NOT NULL DEFAULT '{}', version INTEGER NOT NULL DEFAULT 0, enabled INTEGER NOT NULL DEFAULT 1,
+		created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE TABLE _flow_versions(flow_id TEXT NOT NULL, version INTEGER NOT NULL, def TEXT NOT NULL, published_at TEXT NOT NULL,
+		published_by INTEGER NOT NULL, PRIMARY KEY(flow_id, version));
+	CREATE TABLE _flow_instances(id INTEGER PRIMARY KEY, flow_id TEXT NOT NULL, version INTEGER NOT NULL, table_id TEXT NOT NULL,
+		record_id INTEGER NOT NULL, initiator INTEGER NOT NULL, state TEXT NOT NULL, step INTEGER NOT NULL DEFAULT 0,
+		chosen TEXT NOT NULL DEFAULT '{}', joins TEXT NOT NULL DEFAULT '{}', reason TEXT NOT NULL DEFAULT '', started_at TEXT NOT NULL,
+		ended_at TEXT NOT NULL DEFAULT '');
+	CREATE TABLE _flow_tasks(id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, node_id TEXT NOT NULL, step INTEGER NOT NULL,
+		user_id INTEGER NOT NULL, state TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 0, action TEXT NOT NULL DEFAULT '',
+		acted_by INTEGER NOT NULL DEFAULT 0, comment TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, acted_at TEXT NOT NULL DEFAULT '',
+		added TEXT NOT NULL DEFAULT '', added_for INTEGER NOT NULL DEFAULT 0);
+	CREATE TABLE _flow_events(id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, at TEXT NOT NULL, user_id INTEGER NOT NULL,
+		node_id TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '{}');
+	CREATE INDEX _flow_instances_initiator ON _flow_instances(initiator, id);
+	CREATE INDEX _flow_instances_record ON _flow_instances(table_id, record_id);
+	CREATE INDEX _flow_tasks_box ON _flow_tasks(user_id, state, id);
+	CREATE INDEX _flow_tasks_step ON _flow_tasks(instance_id, step);
+	CREATE INDEX _flow_events_instance ON _flow_events(instance_id, id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

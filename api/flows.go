@@ -1,0 +1,229 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+
+	"tierbase/engines/flows"
+	"tierbase/platform/problem"
+)
+
+// The flow engine (流程引擎): definitions for those who may manage a table's rules, read by
+// whoever sees the table; starting a flow on a record one may read; the to-do boxes of the
+// signed-in person; actions on one's own tasks; an instance for those it concerns.
+
+// flowJSON is a flow with its plain-language description, one line per node.
+func (s *Server) flowJSON(f *flows.Flow, lang string) map[string]any {
+	t, _ := s.Catalog.Table(f.Table)
+	names := func(id int64) string { u, _ := s.Users.Get(id); return u.Name }
+	roleName := func(id string) string {
+		if role, err := s.Org.Role(id); err == nil {
+			return role.Name
+		}
+		return id
+	}
+	res := map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes, "status": f.Status, "triggers": f.Triggers,
+		"version": f.Version, "updatedAt": f.UpdatedAt, "text": flows.Describe(f, t, names, roleName, lang)}
+	if ps := s.Flows.Problems(f); len(ps) > 0 { // a field or person it names went away since it was saved
+		list := make([]map[string]string, len(ps))
+		for i, p := range ps {
+			list[i] = map[string]string{"path": p.Path, "message": p.Message(lang)}
+		}
+		res["problems"] = list
+	}
+	return res
+}
+
+func (s *Server) listFlows(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.Flows.Flows(r.Context(), actor(r), r.URL.Query().Get("table"))
+	if err != nil {
+		return err
+	}
+	items := make([]map[string]any, len(list))
+	for i, f := range list {
+		items[i] = s.flowJSON(f, lang(r))
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
+func (s *Server) getFlow(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.Flows.Flow(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, s.flowJSON(f, lang(r)))
+}
+
+// saveFlow creates (POST) or replaces the draft of (PUT) a flow; it runs once published.
+func (s *Server) saveFlow(w http.ResponseWriter, r *http.Request) error {
+	var f flows.Flow
+	if err := decode(r, &f); err != nil {
+		return err
+	}
+	f.ID = r.PathValue("id")
+	status := 201
+	if f.ID != "" {
+		status = 200
+	}
+	saved, err := s.Flows.Save(r.Context(), actor(r), &f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, s.flowJSON(saved, lang(r)))
+}
+
+func (s *Server) publishFlow(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.Flows.Publish(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, s.flowJSON(f, lang(r)))
+}
+
+// startFlow starts a flow on a record: {"record": id, "chosen": {"<node id>": [user ids]}}.
+func (s *Server) startFlow(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Record int64              `json:"record"`
+		Chosen map[string][]int64 `json:"chosen"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	id, err := s.Flows.Start(r.Context(), actor(r), r.PathValue("id"), in.Record, in.Chosen)
+	if err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 201, id)
+}
+
+func (s *Server) writeInstance(w http.ResponseWriter, r *http.Request, status int, id int64) error {
+	in, err := s.Flows.Instance(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	res := map[string]any{"id": in.ID, "flow": in.Flow, "flowName": in.FlowName, "version": in.Version, "table": in.Table,
+		"record": in.Record, "initiator": in.Initiator, "initiatorName": in.InitiatorName, "state": in.State,
+		"startedAt": in.StartedAt, "endedAt": in.EndedAt, "tasks": in.Tasks, "events": in.Events}
+	if in.Reason != nil {
+		res["reason"] = in.Reason.Message(lang(r))
+	}
+	return writeJSON(w, status, res)
+}
+
+func (s *Server) getInstance(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "instance")
+	if err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 200, id)
+}
+
+// withdrawInstance is the initiator's 撤回: {"comment"}.
+func (s *Server) withdrawInstance(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "instance")
+	if err != nil {
+		return err
+	}
+	var in flows.Input
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	if err := s.Flows.Withdraw(r.Context(), actor(r), id, in.Comment); err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 200, id)
+}
+
+// urgeInstance is the initiator's 催办 (once an hour).
+func (s *Server) urgeInstance(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "instance")
+	if err != nil {
+		return err
+	}
+	if err := s.Flows.Urge(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 200, id)
+}
+
+// commentInstance adds a comment to the timeline: {"comment"}.
+func (s *Server) commentInstance(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "instance")
+	if err != nil {
+		return err
+	}
+	var in flows.Input
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	if err := s.Flows.Comment(r.Context(), actor(r), id, in.Comment); err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 201, id)
+}
+
+// listTasks answers a page of one of my boxes (?box=todo|done|mine|cc, newest first, paged
+// by ?before=<the last item's id>), and the counts of my open tasks and copies.
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
+	box := r.URL.Query().Get("box")
+	if box == "" {
+		box = flows.BoxTodo
+	}
+	limit, err := queryInt(r, "limit", 50)
+	if err != nil {
+		return err
+	}
+	before, err := queryInt(r, "before", 0)
+	if err != nil {
+		return err
+	}
+	items, err := s.Flows.Box(r.Context(), actor(r), box, int64(before), min(max(limit, 1), flows.MaxPage))
+	if err != nil {
+		return err
+	}
+	todo, cc, err := s.Flows.Counts(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"items": items, "todo": todo, "cc": cc})
+}
+
+// actOnTask does an action on my task — approve, reject, transfer ({"to"}), return ({"node"}, "" for the
+// initiator), addsign ({"to","before"}), resubmit — with a {"comment"}; it answers the instance.
+func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) error {
+	id, err := flowPathID(r, "task")
+	if err != nil {
+		return err
+	}
+	var in flows.Input
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	instance, err := s.Flows.Act(r.Context(), actor(r), id, r.PathValue("action"), in)
+	if err != nil {
+		return err
+	}
+	return s.writeInstance(w, r, 200, instance)
+}
+
+func flowPathID(r *http.Request, kind string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, problem.NotFound(kind, r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// decodeOptional is decode for a body that may be left out (an action without a comment).
+func decodeOptional(r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return decode(r, v) // too large: decode says so
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	return decodeBytes(data, v)
+}

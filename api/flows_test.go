@@ -1,0 +1,74 @@
+package api_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestFlows: an admin designs a flow (a broken one is refused naming its node), publishes it
+// and starts it on a record; the approver finds it in 待我处理 and approves; acting again is a
+// 409 saying who did; the initiator sees it approved in 我发起的 with its timeline.
+func TestFlows(t *testing.T) {
+	c := setup(t)
+	c.createTable("报销", f("事由", "text"), f("金额", "money"))
+	rec := c.create("报销", map[string]any{"事由": "差旅", "金额": 3000})
+	wangID, wang := c.addMember("wang@example.com", "小王")
+
+	bad := map[string]any{"table": "报销", "name": "报销审批", "enabled": true, "nodes": []any{
+		map[string]any{"id": "a", "type": "approve", "name": "经理审批", "who": map[string]any{}},
+		map[string]any{"id": "end", "type": "end", "name": "结束"}}}
+	r := c.post("/api/flows", bad)
+	r.wantError(t, 400, "validation_failed")
+	if d := r.wantDetail(t, "flow_no_approver", "", 0, "a"); !strings.Contains(str(d["message"]), "经理审批") {
+		t.Fatalf("the problem does not name the node: %v", d)
+	}
+	bad["nodes"].([]any)[0].(map[string]any)["who"] = map[string]any{"users": []any{wangID}}
+	flow := c.post("/api/flows", bad).must(t, 201)
+	id := str(flow["id"])
+	if text := fmt.Sprint(flow["text"]); !strings.Contains(text, "审批「经理审批」：小王") || flow["version"] != 0.0 {
+		t.Fatalf("flow %v", flow)
+	}
+	c.post("/api/flows/"+id+"/start", map[string]any{"record": rec["id"]}).wantError(t, 409, "flow_not_published")
+	c.post("/api/flows/"+id+"/publish", nil).must(t, 200)
+	wang.post("/api/flows/"+id+"/publish", nil).wantError(t, 403, "not_allowed_on")
+	inst := c.post("/api/flows/"+id+"/start", map[string]any{"record": rec["id"]}).must(t, 201)
+	if inst["state"] != "running" {
+		t.Fatalf("instance %v", inst)
+	}
+
+	todo := wang.get("/api/tasks?box=todo").must(t, 200)
+	tasks := items(todo)
+	if len(tasks) != 1 || todo["todo"] != 1.0 || tasks[0]["nodeName"] != "经理审批" || tasks[0]["initiatorName"] != "管理员" {
+		t.Fatalf("todo %v", todo)
+	}
+	task := fmt.Sprint(tasks[0]["taskId"])
+	c.post("/api/tasks/"+task+"/approve", nil).wantError(t, 409, "flow_task_not_yours")
+	done := wang.post("/api/tasks/"+task+"/approve", map[string]any{"comment": "同意"}).must(t, 200)
+	if done["state"] != "approved" {
+		t.Fatalf("after approving %v", done)
+	}
+	e := wang.post("/api/tasks/"+task+"/approve", nil).wantError(t, 409, "flow_task_done_approve")
+	if !strings.Contains(str(e["message"]), "小王") {
+		t.Fatalf("the 409 does not say who: %v", e)
+	}
+	wang.post("/api/tasks/"+task+"/cheer", nil).wantError(t, 400, "flow_bad_action")
+	wang.get("/api/tasks?box=all").wantError(t, 400, "flow_bad_box")
+	mine := items(c.get("/api/tasks?box=mine").must(t, 200))
+	if len(mine) != 1 || mine[0]["instanceState"] != "approved" {
+		t.Fatalf("mine %v", mine)
+	}
+	got := c.get(fmt.Sprintf("/api/instances/%v", inst["id"])).must(t, 200)
+	var actions []string
+	for _, ev := range got["events"].([]any) {
+		actions = append(actions, str(ev.(map[string]any)["action"]))
+	}
+	if strings.Join(actions, " ") != "start arrive approve end" {
+		t.Fatalf("timeline %v", got["events"])
+	}
+	c.post(fmt.Sprintf("/api/instances/%v/comments", inst["id"]), map[string]any{"comment": "好"}).must(t, 201)
+	c.post(fmt.Sprintf("/api/instances/%v/withdraw", inst["id"]), nil).wantError(t, 409, "flow_ended_approved")
+	if list := items(c.get("/api/flows?table=报销").must(t, 200)); len(list) != 1 || list[0]["version"] != 1.0 {
+		t.Fatalf("flows %v", list)
+	}
+}

@@ -1,0 +1,274 @@
+package flows
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// The to-do boxes (待办中心).
+const (
+	BoxTodo = "todo" // 待我处理: my open tasks
+	BoxDone = "done" // 我已处理: tasks I acted on
+	BoxCC   = "cc"   // 抄送我的
+	BoxMine = "mine" // 我发起的: the instances I started
+)
+
+// Item is one line of a box: a task (TaskID > 0), or in BoxMine an instance I started.
+type Item struct {
+	TaskID        int64  `json:"taskId,omitempty"`
+	InstanceID    int64  `json:"instanceId"`
+	Flow          string `json:"flow"`
+	FlowName      string `json:"flowName"`
+	Table         string `json:"table"`
+	Record        int64  `json:"record"`
+	Node          string `json:"node,omitempty"`
+	NodeName      string `json:"nodeName,omitempty"`
+	Action        string `json:"action,omitempty"` // what I did (BoxDone)
+	Initiator     int64  `json:"initiator"`
+	InitiatorName string `json:"initiatorName"`
+	InstanceState string `json:"instanceState"`
+	At            string `json:"at"` // when the task came (when I acted, in BoxDone; when it started, in BoxMine)
+}
+
+// MaxPage is the longest page of a box.
+const MaxPage = 200
+
+// Box returns a page of the actor's box, newest first: the items with ids below before (0 for
+// the first page), at most limit of them. Each page is one range of an index.
+func (e *Engine) Box(ctx context.Context, a access.Actor, box string, before int64, limit int) ([]Item, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = 50
+	}
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	var q string
+	var args []any
+	if box == BoxMine {
+		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+			FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
+			WHERE i.initiator = ? AND i.id < ? ORDER BY i.id DESC LIMIT ?`
+		args = []any{a.UserID, before, limit}
+	} else {
+		state := map[string]string{BoxTodo: taskOpen, BoxDone: taskDone, BoxCC: taskCC}[box]
+		if state == "" {
+			return nil, problem.Invalid("flow_bad_box", "box", box)
+		}
+		at := "t.created_at"
+		if box == BoxDone {
+			at = "t.acted_at"
+		}
+		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `
+			FROM _flow_tasks t JOIN _flow_instances i ON i.id = t.instance_id JOIN _flows f ON f.id = i.flow_id
+			WHERE t.user_id = ? AND t.state = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
+		args = []any{a.UserID, state, before, limit}
+	}
+	rows, err := e.DB.R.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Item{}
+	for rows.Next() {
+		var it Item
+		var version int
+		if err := rows.Scan(&it.TaskID, &it.InstanceID, &it.Flow, &it.FlowName, &it.Table, &it.Record, &it.Node, &version,
+			&it.Action, &it.Initiator, &it.InstanceState, &it.At); err != nil {
+			return nil, err
+		}
+		it.InitiatorName = e.name(it.Initiator)
+		if it.Node != "" {
+			it.NodeName = e.nodeName(ctx, e.DB.R, it.Flow, version, it.Node)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Counts are the numbers of the actor's open tasks and copies, for the to-do center's header.
+func (e *Engine) Counts(ctx context.Context, a access.Actor) (todo, cc int, err error) {
+	err = e.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0)
+		FROM _flow_tasks WHERE user_id = ? AND state IN (?, ?)`, taskOpen, taskCC, a.UserID, taskOpen, taskCC).Scan(&todo, &cc)
+	return todo, cc, err
+}
+
+func (e *Engine) nodeName(ctx context.Context, q store.Querier, flow string, version int, node string) string {
+	if node == resubmitNode {
+		return "重新提交"
+	}
+	if g, err := e.version(ctx, q, flow, version); err == nil && g.nodes[node] != nil {
+		return g.nodes[node].Name
+	}
+	return node
+}
+
+// fieldPerms are a node's field permissions by field id (fields deleted since left out).
+func (e *Engine) fieldPerms(ctx context.Context, t *schema.Table, flow string, version int, node string) map[string]string {
+	g, err := e.version(ctx, e.DB.R, flow, version)
+	if err != nil || g.nodes[node] == nil || len(g.nodes[node].Fields) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for ref, perm := range g.nodes[node].Fields {
+		if f := t.Field(ref); f != nil {
+			out[f.ID] = perm
+		}
+	}
+	return out
+}
+
+// Instance is an instance as the record page shows it: where it is, and its timeline.
+type Instance struct {
+	ID            int64          `json:"id"`
+	Flow          string         `json:"flow"`
+	FlowName      string         `json:"flowName"`
+	Version       int            `json:"version"`
+	Table         string         `json:"table"`
+	Record        int64          `json:"record"`
+	Initiator     int64          `json:"initiator"`
+	InitiatorName string         `json:"initiatorName"`
+	State         string         `json:"state"`
+	Reason        *problem.Error `json:"-"` // why it stopped (State Stopped)
+	StartedAt     string         `json:"startedAt"`
+	EndedAt       string         `json:"endedAt,omitempty"`
+	Tasks         []Task         `json:"tasks"`  // every task, in order
+	Events        []Event        `json:"events"` // the timeline, oldest first
+}
+
+// Task is one task of an instance.
+type Task struct {
+	ID        int64  `json:"id"`
+	Node      string `json:"node"`
+	NodeName  string `json:"nodeName"`
+	User      int64  `json:"user"`
+	UserName  string `json:"userName"`
+	State     string `json:"state"`
+	Action    string `json:"action,omitempty"`
+	ActedBy   int64  `json:"actedBy,omitempty"`
+	Comment   string `json:"comment,omitempty"`
+	CreatedAt string `json:"createdAt"`
+	ActedAt   string `json:"actedAt,omitempty"`
+	// Fields are the field permissions of an open task's node, by field id: FieldHidden,
+	// FieldRead, FieldEdit (a field not listed is read as the person's role allows).
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Event is one entry of an instance's timeline.
+type Event struct {
+	At       string          `json:"at"`
+	User     int64           `json:"user,omitempty"` // 0: the engine itself
+	UserName string          `json:"userName,omitempty"`
+	Node     string          `json:"node,omitempty"`
+	NodeName string          `json:"nodeName,omitempty"`
+	Action   string          `json:"action"`
+	Comment  string          `json:"comment,omitempty"`
+	Detail   json.RawMessage `json:"detail"`
+}
+
+// Instance returns an instance with its tasks and timeline, to its initiator, the people it
+// reached, and whoever may read its record.
+func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Instance, error) {
+	var in Instance
+	var reason string
+	err := e.DB.R.QueryRowContext(ctx, `SELECT i.id, i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.reason, i.started_at, i.ended_at
+		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id WHERE i.id = ?`, id).
+		Scan(&in.ID, &in.Flow, &in.FlowName, &in.Version, &in.Table, &in.Record, &in.Initiator, &in.State, &reason, &in.StartedAt, &in.EndedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, problem.NotFound("instance", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := e.table(in.Table)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.mayRead(ctx, e.DB.R, a, &instance{id: in.ID, initiator: in.Initiator, table: t, record: in.Record}); err != nil {
+		return nil, err
+	}
+	in.InitiatorName = e.name(in.Initiator)
+	if reason != "" {
+		var r struct {
+			Code   string         `json:"code"`
+			Params map[string]any `json:"params"`
+		}
+		if json.Unmarshal([]byte(reason), &r) == nil {
+			in.Reason = &problem.Error{Status: 409, Code: r.Code, Params: r.Params}
+		}
+	}
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at
+		FROM _flow_tasks WHERE instance_id = ? ORDER BY id`, id)
+	if err != nil {
+		return nil, err
+	}
+	in.Tasks = []Task{}
+	for rows.Next() {
+		var tk Task
+		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		tk.UserName, tk.NodeName = e.name(tk.User), e.nodeName(ctx, e.DB.R, in.Flow, in.Version, tk.Node)
+		if tk.State == taskOpen {
+			tk.Fields = e.fieldPerms(ctx, t, in.Flow, in.Version, tk.Node)
+		}
+		in.Tasks = append(in.Tasks, tk)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = e.DB.R.QueryContext(ctx, "SELECT at, user_id, node_id, action, comment, detail FROM _flow_events WHERE instance_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	in.Events = []Event{}
+	for rows.Next() {
+		var ev Event
+		var detail string
+		if err := rows.Scan(&ev.At, &ev.User, &ev.Node, &ev.Action, &ev.Comment, &detail); err != nil {
+			return nil, err
+		}
+		ev.Detail = json.RawMessage(detail)
+		if ev.User != 0 {
+			ev.UserName = e.name(ev.User)
+		}
+		if ev.Node != "" {
+			ev.NodeName = e.nodeName(ctx, e.DB.R, in.Flow, in.Version, ev.Node)
+		}
+		in.Events = append(in.Events, ev)
+	}
+	return &in, rows.Err()
+}
+
+// mayRead lets the initiator, the people the instance reached, admins and whoever may read
+// its record see an instance and comment on it.
+func (e *Engine) mayRead(ctx context.Context, q store.Querier, a access.Actor, in *instance) error {
+	if a.Admin() || a.UserID == in.initiator {
+		return nil
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND user_id = ?", in.id, a.UserID).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := e.Records.Get(ctx, a, in.table, in.record); err != nil {
+		return problem.Forbidden()
+	}
+	return nil
+}
+
+func init() {
+	problem.AddMessage("flow_bad_box", "没有「{box}」这个待办分类，可选 todo、done、mine、cc", "there is no box \"{box}\"; use todo, done, mine or cc")
+}

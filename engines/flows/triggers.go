@@ -1,0 +1,255 @@
+package flows
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/jobs"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Triggers say when a published, enabled flow starts by itself, besides by hand and by a
+// rule's action 发起流程. The initiator of such a start is the record's 负责人 (its 创建人 when
+// it has none).
+type Triggers struct {
+	OnCreate bool       `json:"onCreate,omitempty"` // a record is created (and matches When, if set)
+	OnMatch  bool       `json:"onMatch,omitempty"`  // a record comes to match When: created so, or changed to
+	When     *cond.Node `json:"when,omitempty"`
+	// Cron starts it on a schedule (minute hour day month weekday) for each record that
+	// matches When and has no running instance of it, at most MaxScheduled a run.
+	Cron string `json:"cron,omitempty"`
+}
+
+func (tr Triggers) empty() bool { return !tr.OnCreate && !tr.OnMatch && tr.Cron == "" }
+
+// MaxScheduled bounds the instances one scheduled run starts.
+const MaxScheduled = 1000
+
+const kindCron = "flow.cron"
+
+// triggered is a flow that starts by itself, as the write hook and the schedule see it.
+type triggered struct {
+	flow     string
+	table    string
+	triggers Triggers
+}
+
+// checkTriggers checks a flow's triggers against its table.
+func checkTriggers(tr Triggers, t *schema.Table) error {
+	if tr.OnMatch && tr.When == nil {
+		return problem.Invalid("flow_match_no_condition").At("triggers.when")
+	}
+	if tr.When != nil {
+		if err := cond.Check(tr.When, t); err != nil {
+			if p := problem.As(err); p != nil {
+				return p.At("triggers.when." + p.Path)
+			}
+			return err
+		}
+	}
+	if tr.Cron != "" {
+		if _, err := jobs.ParseCron(tr.Cron); err != nil {
+			return problem.Invalid("flow_bad_cron", "cron", tr.Cron).At("triggers.cron")
+		}
+	}
+	return nil
+}
+
+// Reload reads which flows start by themselves (after a change on another node).
+func (e *Engine) Reload(ctx context.Context) error {
+	rows, err := e.DB.R.QueryContext(ctx, "SELECT id, table_id, triggers FROM _flows WHERE version > 0 AND enabled = 1 AND triggers <> '{}' ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	byTable := map[string][]*triggered{}
+	for rows.Next() {
+		var tg triggered
+		var def string
+		if err := rows.Scan(&tg.flow, &tg.table, &def); err != nil {
+			return err
+		}
+		if json.Unmarshal([]byte(def), &tg.triggers) != nil || tg.triggers.empty() {
+			continue
+		}
+		byTable[tg.table] = append(byTable[tg.table], &tg)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	e.triggered.Store(&byTable)
+	return nil
+}
+
+func (e *Engine) triggersOf(table string) []*triggered {
+	if m := e.triggered.Load(); m != nil {
+		return (*m)[table]
+	}
+	return nil
+}
+
+// Before is the records hook's first half: flows change nothing before a write.
+func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals records.Record) error {
+	return nil
+}
+
+// After starts, inside a record's write, the flows its creation or its change to match
+// triggers.
+func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	if rec == nil {
+		return nil
+	}
+	for _, tg := range e.triggersOf(t.ID) {
+		tr := tg.triggers
+		if !tr.OnCreate && !tr.OnMatch {
+			continue
+		}
+		env := cond.Env{Now: e.Now(), Loc: e.loc()}
+		now, err := eval(tr.When, t, env, rec)
+		if err != nil || !now {
+			continue // a condition broken by a schema change starts nothing
+		}
+		start := tr.OnCreate && old == nil
+		if tr.OnMatch && !start {
+			was := false
+			if old != nil {
+				was, _ = eval(tr.When, t, env, old)
+			}
+			start = !was
+		}
+		if start {
+			if err := e.StartTx(ctx, tx, tg.flow, t, rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// eval is cond.Eval, with a missing condition matching.
+func eval(n *cond.Node, t *schema.Table, env cond.Env, rec records.Record) (bool, error) {
+	if n == nil {
+		return true, nil
+	}
+	return cond.Eval(n, t, env, rec)
+}
+
+// StartTx starts a flow on a record inside the caller's write transaction — a record's write
+// (the triggers) or a rule's side effect (发起流程) — as the record's 负责人 (or 创建人). A
+// record with a running instance of the flow is left as it is.
+func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *schema.Table, rec records.Record) error {
+	f, err := e.published(ctx, tx, flowID)
+	if err != nil {
+		return err
+	}
+	if f.table.ID != t.ID {
+		return problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
+	}
+	who, _ := rec[schema.FieldOwner].(int64)
+	if who == 0 {
+		who, _ = rec[schema.FieldCreatedBy].(int64)
+	}
+	a := access.System
+	if u, ok := e.Users.Get(who); ok {
+		a = e.Users.ActorOf(u)
+	}
+	_, err = e.startTx(ctx, tx, a, f, rec.ID(), rec, nil)
+	if p := problem.As(err); p != nil && p.Code == "flow_running" {
+		return nil
+	}
+	return err
+}
+
+// FlowName is a flow's name, "" when there is none (for a rule's sentence).
+func (e *Engine) FlowName(id string) string {
+	var name string
+	e.DB.R.QueryRow("SELECT name FROM _flows WHERE id = ?", id).Scan(&name)
+	return name
+}
+
+// schedule queues, each minute, the scheduled runs of the flows whose cron matches it.
+func (e *Engine) schedule(ctx context.Context, tx *sql.Tx, minute time.Time) error {
+	m := minute.In(e.loc())
+	slot := minute.UTC().Format("2006-01-02T15:04Z")
+	if all := e.triggered.Load(); all != nil {
+		for _, list := range *all {
+			for _, tg := range list {
+				if tg.triggers.Cron == "" {
+					continue
+				}
+				if cr, err := jobs.ParseCron(tg.triggers.Cron); err == nil && cr.Matches(m) {
+					if _, err := e.Jobs.Enqueue(ctx, tx, kindCron, fmt.Sprintf("%s:%s:%s", kindCron, tg.flow, slot), map[string]string{"flow": tg.flow}, minute); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// runScheduled starts a scheduled flow on the records that match its condition and have no
+// running instance of it, in the job's transaction.
+func (e *Engine) runScheduled(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
+	var p struct{ Flow string }
+	if err := j.Decode(&p); err != nil {
+		return jobs.Permanent(err)
+	}
+	f, err := e.published(ctx, tx, p.Flow)
+	if problem.As(err) != nil {
+		return nil // unpublished, disabled or deleted since
+	}
+	if err != nil {
+		return err
+	}
+	var def string
+	if err := tx.QueryRowContext(ctx, "SELECT triggers FROM _flows WHERE id = ?", p.Flow).Scan(&def); err != nil {
+		return err
+	}
+	var tr Triggers
+	if err := json.Unmarshal([]byte(def), &tr); err != nil {
+		return jobs.Permanent(err)
+	}
+	where, args, err := cond.Compile(tr.When, f.table, cond.Env{Now: e.Now(), Loc: e.loc()})
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	q := fmt.Sprintf(`SELECT id FROM %s WHERE (%s) AND id NOT IN (SELECT record_id FROM _flow_instances WHERE flow_id = ? AND state = ?)
+		ORDER BY id LIMIT %d`, store.Quote(f.table.SQLName()), where, MaxScheduled)
+	rows, err := tx.QueryContext(ctx, q, append(args, f.id, Running)...)
+	if err != nil {
+		return err
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		rec, err := e.Records.Get(ctx, access.System, f.table, id)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		if err := e.StartTx(ctx, tx, f.id, f.table, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func init() {
+	for code, m := range map[string][2]string{
+		"flow_match_no_condition": {"「满足条件时发起」需要设置条件", "starting when a record comes to match needs a condition"},
+		"flow_bad_cron":           {"定时规则 {cron} 无效，格式为：分 时 日 月 周", "{cron} is not a schedule: minute hour day month weekday"},
+		"flow_other_table":        {"流程「{flow}」不属于表「{table}」", "the flow \"{flow}\" is not on the table \"{table}\""},
+	} {
+		problem.AddMessage(code, m[0], m[1])
+	}
+}

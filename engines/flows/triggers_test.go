@@ -1,0 +1,200 @@
+package flows_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"tierbase/core/access"
+	"tierbase/core/cond"
+	"tierbase/core/records"
+	"tierbase/engines/flows"
+	"tierbase/engines/rules"
+)
+
+// instances is the number of instances of a flow and their initiators' names.
+func (w *world) instances(t *testing.T, f *flows.Flow) (int, string) {
+	t.Helper()
+	rows, err := w.DB.R.Query("SELECT initiator FROM _flow_instances WHERE flow_id = ? ORDER BY id", f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		u, _ := w.Users.Get(id)
+		names = append(names, u.Name)
+	}
+	return len(names), strings.Join(names, " ")
+}
+
+// publishWith publishes a flow of one approval by 王经理 with triggers.
+func (w *world) publishWith(t *testing.T, tr flows.Triggers) *flows.Flow {
+	t.Helper()
+	ctx := context.Background()
+	f, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "报销审批", Enabled: true, Triggers: tr,
+		Nodes: []*flows.Node{approve("审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err = w.Flows.Publish(ctx, access.System, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestTriggers(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	big := &cond.Node{Field: "金额", Op: "gt", Value: 1000}
+	create := func(by string, amount float64) records.Record {
+		r, err := w.Records.Create(ctx, w.as(by), w.t, records.Input{"事由": "差旅", "金额": amount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+
+	t.Run("on create", func(t *testing.T) {
+		f := w.publishWith(t, flows.Triggers{OnCreate: true, When: big})
+		create("李娜", 500)
+		create("李娜", 2000)
+		if n, who := w.instances(t, f); n != 1 || who != "李娜" {
+			t.Fatalf("%d instances by %s", n, who)
+		}
+		f.Enabled = false
+		if _, err := w.Flows.Save(ctx, access.System, f); err != nil {
+			t.Fatal(err)
+		}
+		create("李娜", 3000)
+		if n, _ := w.instances(t, f); n != 1 {
+			t.Fatal("a disabled flow started")
+		}
+	})
+	t.Run("on coming to match", func(t *testing.T) {
+		f := w.publishWith(t, flows.Triggers{OnMatch: true, When: big})
+		r := create("赵敏", 500)
+		if n, _ := w.instances(t, f); n != 0 {
+			t.Fatal("started on a small claim")
+		}
+		for _, amount := range []float64{2000, 3000} {
+			if _, err := w.Records.Update(ctx, w.as("赵敏"), w.t, r.ID(), records.Input{"金额": amount}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, who := w.instances(t, f); n != 1 || who != "赵敏" {
+			t.Fatalf("%d instances by %s", n, who)
+		}
+		if _, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Triggers: flows.Triggers{OnMatch: true},
+			Nodes: []*flows.Node{end()}}); code(err) != "flow_match_no_condition" {
+			t.Fatalf("coming to match nothing: %v", err)
+		}
+		f.Enabled = false
+		w.Flows.Save(ctx, access.System, f)
+	})
+	t.Run("by a rule's action", func(t *testing.T) {
+		f := w.publishWith(t, flows.Triggers{})
+		if _, _, err := w.Rules.SaveRule(ctx, access.System, &rules.Rule{Name: "大额报销走审批", Table: w.t.ID, Enabled: true,
+			Triggers: []rules.Trigger{{On: rules.OnCreated}}, When: big, Actions: []rules.Action{{Type: rules.ActStartFlow, Flow: f.ID}}}); err != nil {
+			t.Fatal(err)
+		}
+		create("李娜", 5000)
+		w.drain(t)
+		if n, who := w.instances(t, f); n != 1 || who != "李娜" {
+			t.Fatalf("%d instances by %s", n, who)
+		}
+	})
+	t.Run("on a schedule", func(t *testing.T) {
+		f := w.publishWith(t, flows.Triggers{Cron: "0 9 * * *", When: &cond.Node{Field: "金额", Op: "gt", Value: 4000}})
+		before, _ := w.instances(t, f)
+		day := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+		w.now = day
+		if err := w.Jobs.Tick(ctx, day); err != nil {
+			t.Fatal(err)
+		}
+		w.drain(t)
+		first, _ := w.instances(t, f)
+		w.now = day.AddDate(0, 0, 1)
+		if err := w.Jobs.Tick(ctx, w.now); err != nil {
+			t.Fatal(err)
+		}
+		w.drain(t)
+		// one claim is above 4000 (the 5000): started once, not again while it runs
+		if again, _ := w.instances(t, f); first-before != 1 || again != first {
+			t.Fatalf("scheduled starts: %d before, %d after the first run, %d after the second", before, first, again)
+		}
+	})
+}
+
+// A flow the system started (a record without 负责人 or 创建人) has nobody to resubmit it: a
+// 退回 to the initiator stops it with the reason.
+func TestReturnWithoutInitiator(t *testing.T) {
+	w := newWorld(t)
+	f := w.publishWith(t, flows.Triggers{OnCreate: true})
+	w.claim(t, 1) // by the system
+	if n, who := w.instances(t, f); n != 1 || who != "" {
+		t.Fatalf("%d instances by %q", n, who)
+	}
+	w.act(t, "王经理", flows.ActReturn, flows.Input{})
+	var state, reason string
+	if err := w.DB.R.QueryRow("SELECT state, reason FROM _flow_instances WHERE flow_id = ?", f.ID).Scan(&state, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if state != flows.Stopped || !strings.Contains(reason, "flow_return_no_initiator") {
+		t.Fatalf("%s %s", state, reason)
+	}
+}
+
+// The flow keeps its instance's state in the record's 状态, as the system, also when it
+// starts from the record's own creation.
+func TestStatusField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "报销审批", Enabled: true, Triggers: flows.Triggers{OnCreate: true,
+		When: &cond.Node{Field: "金额", Op: "gt", Value: 1000}},
+		Status: &flows.Status{Field: "状态", Running: "审批中", Approved: "已批准", Rejected: "已驳回", Withdrawn: "草稿"},
+		Nodes:  []*flows.Node{approve("审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Flows.Publish(ctx, access.System, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	status := func(id int64) string {
+		r, err := w.Records.Get(ctx, access.System, w.t, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := r[w.t.Field("状态").ID].(string)
+		return s
+	}
+	created, err := w.Records.Create(ctx, w.as("李娜"), w.t, records.Input{"事由": "差旅", "金额": 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := status(created.ID()); s != "审批中" {
+		t.Fatalf("started from its creation: %q", s)
+	}
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	if s := status(created.ID()); s != "已批准" {
+		t.Fatalf("approved: %q", s)
+	}
+	r2 := w.claim(t, 10)
+	w.start(t, f, "李娜", r2)
+	w.act(t, "王经理", flows.ActReject, flows.Input{})
+	r3 := w.claim(t, 20)
+	id := w.start(t, f, "李娜", r3)
+	if err := w.Flows.Withdraw(ctx, w.as("李娜"), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s2, s3 := status(r2), status(r3); s2 != "已驳回" || s3 != "草稿" {
+		t.Fatalf("rejected %q, withdrawn %q", s2, s3)
+	}
+	if _, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "x", Status: &flows.Status{Field: "创建人"},
+		Nodes: []*flows.Node{end()}}); code(err) != "flow_status_field" {
+		t.Fatalf("a system field for the status: %v", err)
+	}
+}
