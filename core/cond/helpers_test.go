@@ -86,7 +86,7 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 					b, _ := json.Marshal(v)
 					args[i] = string(b)
 				case bool:
-					args[i] = int64(boolInt(v))
+					args[i] = int64(store.Bool(v))
 				default:
 					args[i] = v
 				}

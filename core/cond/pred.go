@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"tierbase/core/schema"
+	"tierbase/platform/store"
 )
 
 // pred is a condition lowered to the few primitives that both SQL (sql.go) and Go (Match)
@@ -154,16 +155,9 @@ func compare(a, b any) int {
 	case int64:
 		return cmp.Compare(a, b.(int64))
 	case bool:
-		return cmp.Compare(boolInt(a), boolInt(b.(bool)))
+		return cmp.Compare(store.Bool(a), store.Bool(b.(bool)))
 	}
 	return strings.Compare(a.(string), b.(string))
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // foldASCII lowers ASCII letters only, as SQLite's LIKE does and PostgreSQL's ILIKE under

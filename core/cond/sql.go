@@ -93,7 +93,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 // integers a checkbox column holds (PostgreSQL will not compare an integer with a boolean).
 func (b *sqlBuilder) arg(v any) string {
 	if x, ok := v.(bool); ok {
-		v = int64(boolInt(x))
+		v = int64(store.Bool(x))
 	}
 	b.args = append(b.args, v)
 	return "?"

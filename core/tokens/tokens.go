@@ -137,7 +137,7 @@ func (s *Service) Create(ctx context.Context, by access.Actor, t *Token) (*Token
 	id := schema.NewID("tok")
 	err := s.DB.Exec(ctx, `INSERT INTO _tokens(id, user_id, name, hash, hint, tables, read_only, service, expires_at, created_at)
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, by.UserID, t.Name, hash(secret), secret[:len(Prefix)+4]+"…",
-		string(tables), boolInt(t.ReadOnly), boolInt(t.Service), expires, now.UnixMilli())
+		string(tables), store.Bool(t.ReadOnly), store.Bool(t.Service), expires, now.UnixMilli())
 	if err != nil {
 		return nil, err
 	}
@@ -147,13 +147,6 @@ func (s *Service) Create(ctx context.Context, by access.Actor, t *Token) (*Token
 	}
 	out.Token = secret
 	return out, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 const columns = "id, user_id, name, hint, tables, read_only, service, expires_at, last_used_at, revoked_at, created_at"

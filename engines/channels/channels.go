@@ -185,7 +185,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, r *Robot) (*Robot, 
 		if r.ID == "" {
 			r.ID = schema.NewID("rbt")
 			_, err := tx.ExecContext(ctx, "INSERT INTO _robots(id, name, kind, url, secret, enabled, created_at, updated_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-				r.ID, r.Name, string(r.Kind), s.Keys.Seal(r.URL, sealWhere(r.ID, "url")), s.sealSecret(r), boolInt(r.Enabled), now, now)
+				r.ID, r.Name, string(r.Kind), s.Keys.Seal(r.URL, sealWhere(r.ID, "url")), s.sealSecret(r), store.Bool(r.Enabled), now, now)
 			return s.duplicate(err, r.Name)
 		}
 		var kind string
@@ -198,7 +198,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, r *Robot) (*Robot, 
 		if Kind(kind) != r.Kind && r.URL == "" {
 			return problem.Invalid("required").At("url") // a new vendor needs its own address
 		}
-		q, args := "UPDATE _robots SET name = ?, kind = ?, enabled = ?, updated_at = ?", []any{r.Name, string(r.Kind), boolInt(r.Enabled), now}
+		q, args := "UPDATE _robots SET name = ?, kind = ?, enabled = ?, updated_at = ?", []any{r.Name, string(r.Kind), store.Bool(r.Enabled), now}
 		if r.URL != "" {
 			q, args = q+", url = ?", append(args, s.Keys.Seal(r.URL, sealWhere(r.ID, "url")))
 		}
@@ -226,13 +226,6 @@ func (s *Service) duplicate(err error, name string) error {
 		return problem.New(409, "duplicate_name", "name", name)
 	}
 	return err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Delete removes a robot and its delivery log; messages still waiting for it are dropped

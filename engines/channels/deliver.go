@@ -20,6 +20,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // delivery is the payload of a send job.
@@ -119,7 +120,7 @@ func (s *Service) post(ctx context.Context, r *Robot, addr, secret string, m Mes
 	d.OK = sendErr == nil
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO _robot_deliveries(robot_id, at, attempt, ok, status, ms, title, response)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Robot, d.At, d.Attempt, boolInt(d.OK), d.Status, d.Ms, d.Title, d.Response).Scan(&d.ID)
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Robot, d.At, d.Attempt, store.Bool(d.OK), d.Status, d.Ms, d.Title, d.Response).Scan(&d.ID)
 	})
 	if err != nil {
 		return d, err

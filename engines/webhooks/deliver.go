@@ -21,6 +21,7 @@ import (
 	"tierbase/platform/jobs"
 	"tierbase/platform/outbound"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // delivery is the payload of a delivery job: the message to post.
@@ -226,7 +227,7 @@ func (s *Service) attempt(ctx context.Context, tg *target, m *message, n int) (*
 	disabled := ""
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO _webhook_deliveries(webhook_id, message_id, at, attempt, ok, status, ms, response)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Webhook, d.Message, d.At, d.Attempt, boolInt(d.OK), d.Status, d.Ms, d.Response).Scan(&d.ID); err != nil {
+			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Webhook, d.Message, d.At, d.Attempt, store.Bool(d.OK), d.Status, d.Ms, d.Response).Scan(&d.ID); err != nil {
 			return err
 		}
 		if d.OK {

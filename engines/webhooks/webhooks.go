@@ -236,7 +236,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, e *Endpoint) (*Endp
 			e.ID, secret = schema.NewID("whk"), NewSecret()
 			_, err := tx.ExecContext(ctx, `INSERT INTO _webhooks(id, name, url, secret, table_id, events, fields, cond, enabled, owner_id, created_at, updated_at)
 				VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.Name, e.URL, s.Keys.Seal(secret, sealWhere(e.ID, "secret")),
-				e.tableID, string(evs), string(fields), when, boolInt(e.Enabled), by.UserID, stamp, stamp)
+				e.tableID, string(evs), string(fields), when, store.Bool(e.Enabled), by.UserID, stamp, stamp)
 			return duplicate(err, e.Name)
 		}
 		var sealed string
@@ -247,7 +247,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, e *Endpoint) (*Endp
 			return err
 		}
 		q := `UPDATE _webhooks SET name = ?, url = ?, table_id = ?, events = ?, fields = ?, cond = ?, enabled = ?, updated_at = ?`
-		args := []any{e.Name, e.URL, e.tableID, string(evs), string(fields), when, boolInt(e.Enabled), stamp}
+		args := []any{e.Name, e.URL, e.tableID, string(evs), string(fields), when, store.Bool(e.Enabled), stamp}
 		if e.Enabled { // turned on again: the three days start afresh
 			q += ", disabled_reason = '', failing_since = 0"
 		}
@@ -325,13 +325,6 @@ func duplicate(err error, name string) error {
 		return problem.New(409, "duplicate_name", "name", name)
 	}
 	return err
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Delete removes an endpoint with its messages and delivery log; its queued deliveries

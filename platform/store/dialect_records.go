@@ -174,3 +174,11 @@ func TooManyColumns(err error) bool {
 	}
 	return err != nil && strings.Contains(err.Error(), "too many columns")
 }
+
+// Bool is a bool as both databases keep it: 1 or 0 in an INTEGER column.
+func Bool(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
