@@ -568,7 +568,7 @@ func schemas() map[string]any {
 			"flow": str, "flowName": str, "table": str, "record": integer, "node": str, "nodeName": str, "action": str,
 			"initiator": integer, "initiatorName": str, "instanceState": str, "at": str}))}),
 		"Robot": obj(map[string]any{"id": readOnly("机器人 ID / the robot's id"), "name": str,
-			"kind":    map[string]any{"type": "string", "enum": []string{"wecom", "dingtalk", "feishu"}},
+			"kind":    map[string]any{"type": "string", "enum": []string{"wecom", "dingtalk", "feishu", "email"}},
 			"enabled": boolean, "url": map[string]any{"type": "string", "writeOnly": true, "description": "Webhook 地址，只写 / the webhook address, write-only"},
 			"secret": map[string]any{"type": "string", "writeOnly": true, "description": "加签密钥（钉钉、飞书），只写；\"-\" 删除 / signing secret (钉钉, 飞书), write-only; \"-\" removes it"},
 			"masked": readOnly("隐去凭据的地址 / the address with its credential hidden"), "hasSecret": boolean, "createdAt": str, "updatedAt": str}),

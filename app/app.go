@@ -133,7 +133,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels
 	guard, _ := outbound.NewGuard(nil) // nothing inside the server's networks until AllowOutbound
-	a.Channels.Client = guard.Client(webhooks.Timeout)
+	a.Channels.Client, a.Channels.Dial = guard.Client(webhooks.Timeout), guard.DialContext
 	a.Webhooks = webhooks.New(db, a.Catalog, a.Records, a.Users, a.Keys, a.Jobs, a.Inbox, guard)
 	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
@@ -155,7 +155,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	return a, nil
 }
 
-// AllowOutbound lets webhooks and group robots call the given hosts, addresses and ranges
+// AllowOutbound lets webhooks, group robots and email channels call the given hosts, addresses and ranges
 // inside the server's networks (serve --allow-outbound: an ERP on the intranet); every
 // other loopback, private, link-local, CGNAT, unspecified or multicast address is refused.
 func (a *App) AllowOutbound(allow []string) error {
@@ -164,7 +164,7 @@ func (a *App) AllowOutbound(allow []string) error {
 		return err
 	}
 	a.Webhooks.UseGuard(g)
-	a.Channels.Client = g.Client(webhooks.Timeout)
+	a.Channels.Client, a.Channels.Dial = g.Client(webhooks.Timeout), g.DialContext
 	return nil
 }
 

@@ -77,7 +77,7 @@ step('a rule posts new big customers to the group, the phone masked and @-ed', a
   await chooseOption(page, when.getByTestId('filter-field-0'), '累计消费金额');
   await chooseOption(page, when.getByTestId('filter-op-0'), '大于');
   await when.getByTestId('filter-value-0').locator('input').fill('100000');
-  await chooseOption(page, page.getByTestId('action-type-0'), '发到群机器人');
+  await chooseOption(page, page.getByTestId('action-type-0'), '发到群机器人或邮箱');
   await chooseOption(page, page.getByTestId('action-robot-0'), '销售群（钉钉）');
   await page.getByTestId('action-title-0').fill('新重点客户');
   await page.getByTestId('action-body-0').fill('客户「{客户名称}」电话 {联系电话}');
@@ -98,4 +98,24 @@ step('a rule posts new big customers to the group, the phone masked and @-ed', a
   assert.match(m.text.content, new RegExp(`https://crm.example.com/t/[a-z0-9]+\\?record=${res.body.id}`));
   assert.deepEqual(m.at.atMobiles, ['13812345678']);
   receiver.close();
+});
+
+step('a company mailbox is entered field by field and kept as one address, its password never shown', async () => {
+  await page.goto(server.url + '/admin/robots');
+  await page.getByTestId('robot-new').click();
+  await page.getByTestId('robot-name').fill('销售部邮箱');
+  await page.getByTestId('robot-kind-email').click();
+  await page.getByTestId('smtp-host').fill('smtp.exmail.qq.com');
+  await page.getByTestId('smtp-security').getByText('SSL/TLS').click();
+  await page.getByTestId('smtp-from').fill('crm@example.com');
+  await page.getByTestId('robot-secret').fill('mail-password-1');
+  await page.getByTestId('robot-save').click();
+  const row = page.getByTestId('robot-销售部邮箱');
+  await row.waitFor();
+  assert.match(await row.innerText(), /smtps:\/\/smtp\.exmail\.qq\.com:465\?from=crm@example\.com/);
+  assert.ok(!(await page.content()).includes('mail-password-1'));
+  // Editing shows the fields again from the kept address.
+  await page.getByTestId('robot-edit-销售部邮箱').click();
+  assert.equal(await page.getByTestId('smtp-host').inputValue(), 'smtp.exmail.qq.com');
+  assert.equal(await page.getByTestId('smtp-from').inputValue(), 'crm@example.com');
 });

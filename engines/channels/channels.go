@@ -1,8 +1,9 @@
 // Package channels is where notifications leave tierbase for the places people already
-// read: group robots (群机器人) of 企业微信, 钉钉 and 飞书. Rules, flows and dashboard alerts
-// post a Message to a Robot; the message waits on the durable job queue for a send slot
-// under the vendor's rate limit (a robot that sends too fast is muted by the vendor for
-// minutes), and each attempt lands in the robot's delivery log.
+// read: group robots (群机器人) of 企业微信, 钉钉 and 飞书, and email through the company's
+// SMTP server. Rules, flows and dashboard alerts post a Message to a Robot (a channel); the
+// message waits on the durable job queue for a send slot under the vendor's rate limit (a
+// robot that sends too fast is muted by the vendor for minutes), and each attempt lands in
+// the channel's delivery log.
 //
 // A robot's webhook address carries its credential (企业微信's key, 钉钉's access_token), so
 // the address and the signing secret are stored sealed with the data directory's keys and
@@ -11,9 +12,11 @@ package channels
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -36,10 +39,13 @@ const (
 	WeCom    Kind = "wecom"    // 企业微信群机器人: the key in the address
 	DingTalk Kind = "dingtalk" // 钉钉自定义机器人: access_token in the address, 加签 secret
 	Feishu   Kind = "feishu"   // 飞书自定义机器人: the hook id in the address, 签名校验 secret
+	// Email is an SMTP account: the address smtp://host:587?from=…&user=… (STARTTLS) or
+	// smtps://host:465?from=…&user=… (TLS from the start), the secret its password.
+	Email Kind = "email"
 )
 
 // Kinds are the vendors in the order the UI offers them.
-var Kinds = []Kind{WeCom, DingTalk, Feishu}
+var Kinds = []Kind{WeCom, DingTalk, Feishu, Email}
 
 // limit is a vendor's rate limit: at most N messages in any window of Per.
 type limit struct {
@@ -53,6 +59,7 @@ var limits = map[Kind][]limit{
 	WeCom:    {{20, time.Minute}},
 	DingTalk: {{20, time.Minute}},
 	Feishu:   {{5, time.Second}, {100, time.Minute}},
+	Email:    {{60, time.Minute}}, // what common mail services allow an account without complaint
 }
 
 // Robot is one group robot.
@@ -79,6 +86,7 @@ type Message struct {
 	Link     string   `json:"link,omitempty"`     // an address back to the record, appended to the text
 	AtPhones []string `json:"atPhones,omitempty"` // mobile numbers to @ (企业微信 text, 钉钉)
 	AtAll    bool     `json:"atAll,omitempty"`
+	To       []string `json:"to,omitempty"` // an email channel's recipients
 }
 
 // Service keeps the robots and sends their messages.
@@ -87,6 +95,10 @@ type Service struct {
 	Keys   *secret.Ring
 	Jobs   *jobs.Queue
 	Client *http.Client // outbound calls; give one that refuses private addresses (SSRF)
+	// Dial opens an email channel's connection; give one that refuses private addresses.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// TLS is the base of the TLS settings of email connections (nil: the system's roots).
+	TLS *tls.Config
 	Now    func() time.Time
 	// PublicURL is the address people open tierbase at (serve --public-url): messages link
 	// back to the record under it; without it they carry no link.
@@ -107,7 +119,8 @@ const (
 // New returns the service over db, sealing with keys and queueing on q; it registers the
 // delivery job with q.
 func New(db *store.DB, keys *secret.Ring, q *jobs.Queue) *Service {
-	s := &Service{DB: db, Keys: keys, Jobs: q, Client: &http.Client{Timeout: 15 * time.Second}, Now: time.Now}
+	s := &Service{DB: db, Keys: keys, Jobs: q, Client: &http.Client{Timeout: 15 * time.Second}, Now: time.Now,
+		Dial: (&net.Dialer{Timeout: 10 * time.Second}).DialContext}
 	q.Handle(sendKind, jobs.Kind{Run: s.deliver, MaxAttempts: maxAttempts})
 	return s
 }
@@ -173,7 +186,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, r *Robot) (*Robot, 
 	case len([]rune(r.Name)) > maxName:
 		return nil, problem.Invalid("too_long", "max", maxName).At("name")
 	case !slices.Contains(Kinds, r.Kind):
-		return nil, problem.Invalid("bad_choice", "value", string(r.Kind), "choices", "wecom, dingtalk, feishu").At("kind")
+		return nil, problem.Invalid("bad_choice", "value", string(r.Kind), "choices", "wecom, dingtalk, feishu, email").At("kind")
 	}
 	if r.URL != "" || r.ID == "" {
 		if err := checkURL(r.Kind, r.URL); err != nil {
@@ -250,6 +263,10 @@ func (s *Service) Delete(ctx context.Context, by access.Actor, id string) error 
 // checkURL refuses an address that is not the vendor's webhook form, saying what one looks
 // like. (Where it may point is the outbound client's to refuse, at each call.)
 func checkURL(k Kind, raw string) error {
+	if k == Email {
+		_, err := parseSMTP(raw)
+		return err
+	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if raw == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return problem.Invalid("robot_url", "example", examples[k]).At("url")
@@ -275,6 +292,7 @@ var examples = map[Kind]string{
 	WeCom:    "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…",
 	DingTalk: "https://oapi.dingtalk.com/robot/send?access_token=…",
 	Feishu:   "https://open.feishu.cn/open-apis/bot/v2/hook/…",
+	Email:    "smtp://smtp.example.com:587?from=crm@example.com&user=crm@example.com",
 }
 
 // Mask shows an address with its credential hidden: the scheme, host and path with its
@@ -283,6 +301,9 @@ func Mask(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
+	}
+	if u.Scheme == "smtp" || u.Scheme == "smtps" { // an SMTP account's credential is its secret
+		return raw
 	}
 	cut := func(s string) string {
 		if r := []rune(s); len(r) > 4 {

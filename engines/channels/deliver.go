@@ -92,33 +92,38 @@ func (s *Service) open(ctx context.Context, id string) (*Robot, string, string, 
 	return &r, u, sec, nil
 }
 
-// post sends m to the robot and logs the attempt; the error says why the vendor refused.
+// post sends m to the channel and logs the attempt; the error says why it was refused.
 func (s *Service) post(ctx context.Context, r *Robot, addr, secret string, m Message, attempt int) (*Delivery, error) {
 	now := s.Now()
-	req, err := request(ctx, r.Kind, addr, secret, m, now)
-	if err != nil {
-		return nil, jobs.Permanent(err)
-	}
-	start := time.Now()
-	resp, err := s.Client.Do(req)
 	d := &Delivery{Robot: r.ID, At: now.UTC().Format(time.RFC3339), Attempt: attempt, Title: m.Title}
+	start := time.Now()
 	var sendErr error
-	if err != nil {
-		d.Response = clip(scrub(err.Error(), addr), maxResponse)
-		sendErr = fmt.Errorf("robot %s: %s", r.Name, d.Response)
-	} else {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		d.Status = resp.StatusCode
-		d.Response = string(body)
-		if len(d.Response) > maxResponse {
-			d.Response = d.Response[:maxResponse]
+	if r.Kind == Email {
+		d.Status, sendErr = s.mail(ctx, addr, secret, m, now)
+		d.Response = fmt.Sprintf("%d OK: %s", d.Status, strings.Join(m.To, ", "))
+		if sendErr != nil {
+			d.Response = clip(sendErr.Error(), maxResponse)
 		}
-		sendErr = answer(r.Kind, resp.StatusCode, body)
+	} else {
+		req, err := request(ctx, r.Kind, addr, secret, m, now)
+		if err != nil {
+			return nil, jobs.Permanent(err)
+		}
+		resp, err := s.Client.Do(req)
+		if err != nil {
+			d.Response = clip(scrub(err.Error(), addr), maxResponse)
+			sendErr = fmt.Errorf("robot %s: %s", r.Name, d.Response)
+		} else {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			d.Status = resp.StatusCode
+			d.Response = clip(string(body), maxResponse)
+			sendErr = answer(r.Kind, resp.StatusCode, body)
+		}
 	}
 	d.Ms = time.Since(start).Milliseconds()
 	d.OK = sendErr == nil
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO _robot_deliveries(robot_id, at, attempt, ok, status, ms, title, response)
 			VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, d.Robot, d.At, d.Attempt, store.Bool(d.OK), d.Status, d.Ms, d.Title, d.Response).Scan(&d.ID)
 	})
@@ -272,7 +277,10 @@ func (s *Service) Test(ctx context.Context, by access.Actor, id string) (*Delive
 	if err != nil {
 		return nil, err
 	}
-	m := Message{Title: "tierbase 测试消息", Text: "这是一条来自 tierbase 的测试消息，收到说明机器人「" + r.Name + "」配置正确。"}
+	m := Message{Title: "tierbase 测试消息", Text: "这是一条来自 tierbase 的测试消息，收到说明「" + r.Name + "」配置正确。"}
+	if a, err := parseSMTP(addr); err == nil && r.Kind == Email { // a mail account's test goes to itself
+		m.To = []string{a.from}
+	}
 	d, err := s.post(ctx, r, addr, secret, m, 1)
 	if d == nil {
 		return nil, err

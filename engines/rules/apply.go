@@ -15,6 +15,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/channels"
 	"tierbase/platform/problem"
 )
 
@@ -87,8 +88,12 @@ func (e *Engine) checkRoles(r *Rule) error {
 			if e.Channels == nil {
 				return problem.NotFound("robot", a.Robot).At(fmt.Sprintf("actions[%d].robot", i))
 			}
-			if _, err := e.Channels.Get(context.Background(), a.Robot); err != nil {
+			ch, err := e.Channels.Get(context.Background(), a.Robot)
+			if err != nil {
 				return problem.As(err).At(fmt.Sprintf("actions[%d].robot", i))
+			}
+			if ch.Kind == channels.Email && len(a.At) == 0 { // a mail goes to someone
+				return problem.Invalid("required").At(fmt.Sprintf("actions[%d].at", i))
 			}
 		}
 		for j, role := range a.Roles {

@@ -275,7 +275,8 @@ func (e *Engine) fill(text string, t *schema.Table, rec records.Record) string {
 }
 
 // postToRobot queues a robot action's message for the record rec of t. A group is outside
-// the permissions, so 敏感 fields show masked in the text; @ placeholders give the numbers.
+// the permissions, so 敏感 fields show masked in the text; @ placeholders give the numbers
+// (or, for an email channel, the addresses: an email field, or a person's).
 func (e *Engine) postToRobot(ctx context.Context, tx *sql.Tx, a *Action, t *schema.Table, rec records.Record) error {
 	shown := records.Record{}
 	for id, v := range rec {
@@ -291,14 +292,24 @@ func (e *Engine) postToRobot(ctx context.Context, tx *sql.Tx, a *Action, t *sche
 	if base := e.Channels.PublicURL; base != "" {
 		m.Link = strings.TrimRight(base, "/") + fmt.Sprintf("/t/%s?record=%d", t.ID, rec.ID())
 	}
-	for _, at := range a.At {
+	for _, at := range a.At { // a mobile number to @ in a group, or an email channel's recipient
 		at = strings.TrimSpace(at)
 		if m := placeholder.FindStringSubmatch(at); m != nil {
+			at = ""
 			if f := t.Field(strings.TrimSpace(m[1])); f != nil {
-				at, _ = f.Unseal(rec[f.ID]).(string)
+				if id, ok := rec[f.ID].(int64); ok && f.Type == schema.User && e.Users != nil {
+					if u, ok := e.Users.Get(id); ok {
+						at = u.Email
+					}
+				} else {
+					at, _ = f.Unseal(rec[f.ID]).(string)
+				}
 			}
 		}
-		if at != "" {
+		switch {
+		case strings.Contains(at, "@"):
+			m.To = append(m.To, at)
+		case at != "":
 			m.AtPhones = append(m.AtPhones, at)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/engines/channels"
+	"tierbase/engines/channels/mailtest"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 )
@@ -75,5 +76,41 @@ func TestRobotAction(t *testing.T) {
 		Actions: []rules.Action{{Type: rules.ActRobot, Robot: "rbtnope", Title: "x"}}}
 	if _, _, err := w.Rules.SaveRule(ctx, access.System, bad); problem.As(err) == nil || problem.As(err).Path != "actions[0].robot" {
 		t.Errorf("unknown robot: %v", err)
+	}
+}
+
+// TestEmailAction: the same action through an email channel mails the 负责人 (a 成员 field
+// gives the person's address) and a fixed address, through a real SMTP server; a rule
+// mailing nobody is refused where the recipients go.
+func TestEmailAction(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	srv := mailtest.New(t, mailtest.StartTLS)
+	w.Channels.TLS = mailtest.TLS()
+	if err := w.AllowOutbound([]string{"127.0.0.1"}); err != nil { // the mail server is local
+		t.Fatal(err)
+	}
+	box, err := w.Channels.Save(ctx, access.System, &channels.Robot{Name: "通知邮箱", Kind: channels.Email, URL: srv.URL(), Secret: mailtest.Password, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailNobody := &rules.Rule{Name: "无人", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions: []rules.Action{{Type: rules.ActRobot, Robot: box.ID, Title: "x"}}}
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, mailNobody); problem.As(err) == nil || problem.As(err).Path != "actions[0].at" {
+		t.Fatalf("no recipient: %v", err)
+	}
+	w.save(t, &rules.Rule{Name: "大客户邮件", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		When: &cond.Node{Field: "累计消费金额", Op: "gt", Value: 100000},
+		Actions: []rules.Action{{Type: rules.ActRobot, Robot: box.ID, Title: "新重点客户「{客户名称}」",
+			Body: "累计消费 {累计消费金额}，电话 {联系电话}", At: []string{"{负责人}", "boss@example.com"}}}})
+	w.customer(t, records.Input{"客户名称": "华盛科技", "累计消费金额": 200000, "联系电话": "13800138000", "负责人": w.zhang})
+	w.drain(t)
+	sent := srv.Sent()
+	if len(sent) != 1 || strings.Join(sent[0].To, ",") != "张伟@example.com,boss@example.com" {
+		t.Fatalf("sent %+v", sent)
+	}
+	_, subject, text := mailtest.Read(t, sent[0])
+	if subject != "新重点客户「华盛科技」" || !strings.Contains(text, "¥200,000.00") || !strings.Contains(text, "138****8000") {
+		t.Fatalf("subject %q text %q", subject, text)
 	}
 }

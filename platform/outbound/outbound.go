@@ -131,33 +131,33 @@ var errRefused = errors.New("outbound: address refused by the SSRF guard")
 // IsRefused tells whether err came from the guard refusing an address at dial time.
 func IsRefused(err error) bool { return errors.Is(err, errRefused) }
 
-// Client returns an http.Client whose every connection goes through the guard. It uses no
-// proxy from the environment (that would move the check onto the proxy's address) and follows
-// no redirects (a receiver answers for itself; a redirect is reported as its 3xx).
-func (g *Guard) Client(timeout time.Duration) *http.Client {
+// DialContext opens a connection as the guard allows: an allow-listed host by name, any
+// other address only if it is outside the server's networks (checked after resolution).
+// Email channels dial their SMTP servers with it.
+func (g *Guard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err == nil && g.hosts[strings.ToLower(host)] {
+		return (&net.Dialer{Timeout: 10 * time.Second}).DialContext(ctx, network, addr)
+	}
 	checked := &net.Dialer{Timeout: 10 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
-		if err != nil {
-			return errRefused
-		}
-		if g.reason(ap.Addr()) != "" {
+		if err != nil || g.reason(ap.Addr()) != "" {
 			return errRefused
 		}
 		return nil
 	}}
-	plain := &net.Dialer{Timeout: 10 * time.Second}
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, _, err := net.SplitHostPort(addr)
-		if err == nil && g.hosts[strings.ToLower(host)] {
-			return plain.DialContext(ctx, network, addr)
-		}
-		return checked.DialContext(ctx, network, addr)
-	}
+	return checked.DialContext(ctx, network, addr)
+}
+
+// Client returns an http.Client whose every connection goes through the guard. It uses no
+// proxy from the environment (that would move the check onto the proxy's address) and follows
+// no redirects (a receiver answers for itself; a redirect is reported as its 3xx).
+func (g *Guard) Client(timeout time.Duration) *http.Client {
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:               nil,
-			DialContext:         dial,
+			DialContext:         g.DialContext,
 			TLSHandshakeTimeout: 10 * time.Second,
 			MaxIdleConnsPerHost: 4,
 			IdleConnTimeout:     90 * time.Second,
