@@ -99,7 +99,7 @@ type Service struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// TLS is the base of the TLS settings of email connections (nil: the system's roots).
 	TLS *tls.Config
-	Now    func() time.Time
+	Now func() time.Time
 	// PublicURL is the address people open tierbase at (serve --public-url): messages link
 	// back to the record under it; without it they carry no link.
 	PublicURL string
