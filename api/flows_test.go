@@ -58,10 +58,10 @@ func TestFlows(t *testing.T) {
 	if len(mine) != 1 || mine[0]["instanceState"] != "approved" {
 		t.Fatalf("mine %v", mine)
 	}
-	if done := items(wang.get("/api/tasks?box=done&flow=" + id).must(t, 200)); len(done) != 1 || done[0]["recordTitle"] != "" {
+	if done := items(wang.get("/api/tasks?box=done&flow="+id).must(t, 200)); len(done) != 1 || done[0]["recordTitle"] != "" {
 		t.Fatalf("done of the flow (the record's title hidden from one who may not read it) %v", done)
 	}
-	if mine := items(c.get("/api/tasks?box=mine&flow=" + id).must(t, 200)); len(mine) != 1 || mine[0]["recordTitle"] != "差旅" {
+	if mine := items(c.get("/api/tasks?box=mine&flow="+id).must(t, 200)); len(mine) != 1 || mine[0]["recordTitle"] != "差旅" {
 		t.Fatalf("mine of the flow %v", mine)
 	}
 	if done := items(wang.get("/api/tasks?box=done&flow=other").must(t, 200)); len(done) != 0 {
