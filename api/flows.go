@@ -164,10 +164,24 @@ func (s *Server) commentInstance(w http.ResponseWriter, r *http.Request) error {
 	return s.writeInstance(w, r, 201, id)
 }
 
+// listRecordInstances lists the flows' instances on a record (?table=&record=), newest first.
+func (s *Server) listRecordInstances(w http.ResponseWriter, r *http.Request) error {
+	record, err := queryInt(r, "record", 0)
+	if err != nil {
+		return err
+	}
+	items, err := s.Flows.OfRecord(r.Context(), actor(r), r.URL.Query().Get("table"), int64(record))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
 // listTasks answers a page of one of my boxes (?box=todo|done|mine|cc, newest first, paged
-// by ?before=<the last item's id>), and the counts of my open tasks and copies.
+// by ?before=<the last item's id>, of one ?flow= or ?table=, since ?since=), and the counts of my open tasks and copies.
 func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
-	box := r.URL.Query().Get("box")
+	q := r.URL.Query()
+	box := q.Get("box")
 	if box == "" {
 		box = flows.BoxTodo
 	}
@@ -179,7 +193,8 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.Flows.Box(r.Context(), actor(r), box, int64(before), min(max(limit, 1), flows.MaxPage))
+	items, err := s.Flows.Box(r.Context(), actor(r), box, flows.Page{Before: int64(before), Limit: min(max(limit, 1), flows.MaxPage),
+		Flow: q.Get("flow"), Table: q.Get("table"), Since: q.Get("since")})
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,20 @@ func TestFlows(t *testing.T) {
 	if len(mine) != 1 || mine[0]["instanceState"] != "approved" {
 		t.Fatalf("mine %v", mine)
 	}
+	if done := items(wang.get("/api/tasks?box=done&flow="+id).must(t, 200)); len(done) != 1 || done[0]["recordTitle"] != "" {
+		t.Fatalf("done of the flow (the record's title hidden from one who may not read it) %v", done)
+	}
+	if mine := items(c.get("/api/tasks?box=mine&flow="+id).must(t, 200)); len(mine) != 1 || mine[0]["recordTitle"] != "差旅" {
+		t.Fatalf("mine of the flow %v", mine)
+	}
+	if done := items(wang.get("/api/tasks?box=done&flow=other").must(t, 200)); len(done) != 0 {
+		t.Fatalf("done of another flow %v", done)
+	}
+	onRecord := items(c.get(fmt.Sprintf("/api/instances?table=报销&record=%v", rec["id"])).must(t, 200))
+	if len(onRecord) != 1 || onRecord[0]["instanceId"] != inst["id"] || onRecord[0]["instanceState"] != "approved" {
+		t.Fatalf("the record's instances %v", onRecord)
+	}
+	c.get("/api/instances?table=报销&record=999").wantError(t, 404, "not_found")
 	got := c.get(fmt.Sprintf("/api/instances/%v", inst["id"])).must(t, 200)
 	var actions []string
 	for _, ev := range got["events"].([]any) {

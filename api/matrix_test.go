@@ -137,6 +137,7 @@ var noRecords = map[string]string{
 	"GET /api/flows": "definitions", "GET /api/flows/{id}": "definitions", "POST /api/flows": "ManageTableRules",
 	"PUT /api/flows/{id}": "ManageTableRules", "POST /api/flows/{id}/publish": "ManageTableRules",
 	"POST /api/flows/{id}/start": "the record as the actor reads it", "GET /api/instances/{id}": "initiator, approvers, readers of the record",
+	"GET /api/instances":                "readers of the record",
 	"POST /api/instances/{id}/withdraw": "the initiator", "POST /api/instances/{id}/urge": "the initiator", "POST /api/instances/{id}/comments": "initiator, approvers, readers of the record",
 	"GET /api/tasks": "one's own tasks", "POST /api/tasks/{id}/{action}": "one's own tasks",
 }

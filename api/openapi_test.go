@@ -45,7 +45,7 @@ var routes = []string{
 	"GET /api/webhooks", "POST /api/webhooks", "GET /api/webhooks/{id}", "PUT /api/webhooks/{id}", "DELETE /api/webhooks/{id}",
 	"GET /api/webhooks/{id}/deliveries", "POST /api/webhooks/{id}/replay", "POST /api/webhooks/{id}/test",
 	"GET /api/flows", "POST /api/flows", "GET /api/flows/{id}", "PUT /api/flows/{id}", "POST /api/flows/{id}/publish",
-	"POST /api/flows/{id}/start", "GET /api/instances/{id}", "POST /api/instances/{id}/withdraw", "POST /api/instances/{id}/comments",
+	"POST /api/flows/{id}/start", "GET /api/instances", "GET /api/instances/{id}", "POST /api/instances/{id}/withdraw", "POST /api/instances/{id}/comments",
 	"POST /api/instances/{id}/urge",
 	"GET /api/tasks", "POST /api/tasks/{id}/{action}",
 }

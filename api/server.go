@@ -162,6 +162,7 @@ func (s *Server) Handler() http.Handler {
 	auth("PUT /api/flows/{id}", s.saveFlow)
 	auth("POST /api/flows/{id}/publish", s.publishFlow)
 	auth("POST /api/flows/{id}/start", s.startFlow)
+	auth("GET /api/instances", s.listRecordInstances)
 	auth("GET /api/instances/{id}", s.getInstance)
 	auth("POST /api/instances/{id}/withdraw", s.withdrawInstance)
 	auth("POST /api/instances/{id}/comments", s.commentInstance)

@@ -146,7 +146,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	}
 	a.Records.Hooks = append(a.Records.Hooks, a.Flows) // flows start from what the write left, rules' changes included
 	a.Rules.Flows = a.Flows
-	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos()}
+	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos(), a.Flows.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)

@@ -29,6 +29,7 @@ type Item struct {
 	FlowName      string `json:"flowName"`
 	Table         string `json:"table"`
 	Record        int64  `json:"record"`
+	RecordTitle   string `json:"recordTitle"` // "" when the actor may not read the record or its title
 	Node          string `json:"node,omitempty"`
 	NodeName      string `json:"nodeName,omitempty"`
 	Action        string `json:"action,omitempty"` // what I did (BoxDone)
@@ -41,42 +42,78 @@ type Item struct {
 // MaxPage is the longest page of a box.
 const MaxPage = 200
 
-// Box returns a page of the actor's box, newest first: the items with ids below before (0 for
-// the first page), at most limit of them. Each page is one range of an index.
-func (e *Engine) Box(ctx context.Context, a access.Actor, box string, before int64, limit int) ([]Item, error) {
-	if limit <= 0 || limit > MaxPage {
-		limit = 50
+// Page picks a page of a box: the items with ids below Before (0 for the first page), at most
+// Limit of them, of one Flow or Table when given (ids), that came (were acted on, in BoxDone;
+// started, in BoxMine) at or after Since (RFC 3339) when given.
+type Page struct {
+	Before int64
+	Limit  int
+	Flow   string
+	Table  string
+	Since  string
+}
+
+// Box returns a page of the actor's box, newest first. Each page is one range of an index.
+func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([]Item, error) {
+	if p.Limit <= 0 || p.Limit > MaxPage {
+		p.Limit = 50
 	}
-	if before <= 0 {
-		before = 1<<63 - 1
+	if p.Before <= 0 {
+		p.Before = 1<<63 - 1
 	}
-	var q string
+	var q, at string
 	var args []any
 	if box == BoxMine {
+		at = "i.started_at"
 		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
 			FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
-			WHERE i.initiator = ? AND i.id < ? ORDER BY i.id DESC LIMIT ?`
-		args = []any{a.UserID, before, limit}
+			WHERE i.initiator = ? AND i.id < ?`
+		args = []any{a.UserID, p.Before}
 	} else {
 		state := map[string]string{BoxTodo: taskOpen, BoxDone: taskDone, BoxCC: taskCC}[box]
 		if state == "" {
 			return nil, problem.Invalid("flow_bad_box", "box", box)
 		}
-		at := "t.created_at"
+		at = "t.created_at"
 		if box == BoxDone {
 			at = "t.acted_at"
 		}
 		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `
 			FROM _flow_tasks t JOIN _flow_instances i ON i.id = t.instance_id JOIN _flows f ON f.id = i.flow_id
-			WHERE t.user_id = ? AND t.state = ? AND t.id < ? ORDER BY t.id DESC LIMIT ?`
-		args = []any{a.UserID, state, before, limit}
+			WHERE t.user_id = ? AND t.state = ? AND t.id < ?`
+		args = []any{a.UserID, state, p.Before}
 	}
+	if p.Flow != "" {
+		q += " AND i.flow_id = ?"
+		args = append(args, p.Flow)
+	}
+	if p.Table != "" {
+		q += " AND i.table_id = ?"
+		args = append(args, p.Table)
+	}
+	if p.Since != "" {
+		q += " AND " + at + " >= ?"
+		args = append(args, p.Since)
+	}
+	key := "t.id"
+	if box == BoxMine {
+		key = "i.id"
+	}
+	q += " ORDER BY " + key + " DESC LIMIT ?"
+	args = append(args, p.Limit)
+	return e.items(ctx, a, q, args...)
+}
+
+// items reads box lines, with the names of their initiators and nodes and the titles of their
+// records as the actor sees them.
+func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...any) ([]Item, error) {
 	rows, err := e.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []Item{}
+	ids := map[string][]int64{} // record ids by table
 	for rows.Next() {
 		var it Item
 		var version int
@@ -88,9 +125,39 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, before int
 		if it.Node != "" {
 			it.NodeName = e.nodeName(ctx, e.DB.R, it.Flow, version, it.Node)
 		}
+		ids[it.Table] = append(ids[it.Table], it.Record)
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	titles := map[string]map[int64]string{}
+	for table, list := range ids {
+		if t, err := e.Catalog.Table(table); err == nil {
+			if titles[table], err = e.Records.TitlesOf(ctx, a, t, list); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i := range out {
+		out[i].RecordTitle = titles[out[i].Table][out[i].Record]
+	}
+	return out, nil
+}
+
+// OfRecord lists the instances of flows on a record, newest first, for whoever may read it.
+func (e *Engine) OfRecord(ctx context.Context, a access.Actor, table string, record int64) ([]Item, error) {
+	t, err := e.table(table)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.Records.Get(ctx, a, t, record); err != nil {
+		return nil, err
+	}
+	return e.items(ctx, a, `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
+		WHERE i.table_id = ? AND i.record_id = ? ORDER BY i.id DESC`, t.ID, record)
 }
 
 // Counts are the numbers of the actor's open tasks and copies, for the to-do center's header.

@@ -151,7 +151,7 @@ func (w *world) start(t *testing.T, f *flows.Flow, by string, record int64) int6
 // todo is the ids of a person's open tasks, newest first.
 func (w *world) todo(t *testing.T, name string) []int64 {
 	t.Helper()
-	items, err := w.Flows.Box(context.Background(), w.as(name), flows.BoxTodo, 0, 0)
+	items, err := w.Flows.Box(context.Background(), w.as(name), flows.BoxTodo, flows.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestApprovalWithBranches(t *testing.T) {
 		t.Fatal("财务总监 got a small claim")
 	}
 	// 财务 was copied twice, 赵敏 (经办人) told twice, 李娜 told of both results.
-	cc, err := w.Flows.Box(ctx, w.as("吴婷"), flows.BoxCC, 0, 0)
+	cc, err := w.Flows.Box(ctx, w.as("吴婷"), flows.BoxCC, flows.Page{})
 	if err != nil || len(cc) != 2 || cc[0].InstanceID != small || cc[0].NodeName != "抄送财务" {
 		t.Fatalf("cc box %+v %v", cc, err)
 	}
@@ -348,11 +348,11 @@ func TestApprovalWithBranches(t *testing.T) {
 			t.Fatalf("%s's inbox %+v %v, want %s", name, notes, err, want)
 		}
 	}
-	done, err := w.Flows.Box(ctx, w.as("张总"), flows.BoxDone, 0, 0)
+	done, err := w.Flows.Box(ctx, w.as("张总"), flows.BoxDone, flows.Page{})
 	if err != nil || len(done) != 2 || done[0].Action != flows.ActApprove || done[1].InstanceID != big {
 		t.Fatalf("done box %+v %v", done, err)
 	}
-	mine, err := w.Flows.Box(ctx, w.as("李娜"), flows.BoxMine, 0, 0)
+	mine, err := w.Flows.Box(ctx, w.as("李娜"), flows.BoxMine, flows.Page{})
 	if err != nil || len(mine) != 2 || mine[0].InstanceID != small || mine[0].InstanceState != flows.Approved {
 		t.Fatalf("mine box %+v %v", mine, err)
 	}
@@ -575,7 +575,7 @@ func TestBoxPages(t *testing.T) {
 	var seen []int64
 	before := int64(0)
 	for {
-		page, err := w.Flows.Box(ctx, w.as("王经理"), flows.BoxTodo, before, 3)
+		page, err := w.Flows.Box(ctx, w.as("王经理"), flows.BoxTodo, flows.Page{Before: before, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -593,7 +593,7 @@ func TestBoxPages(t *testing.T) {
 	if todo, cc, err := w.Flows.Counts(ctx, w.as("王经理")); err != nil || todo != 7 || cc != 0 {
 		t.Fatalf("counts %d %d %v", todo, cc, err)
 	}
-	if _, err := w.Flows.Box(ctx, w.as("王经理"), "all", 0, 0); code(err) != "flow_bad_box" {
+	if _, err := w.Flows.Box(ctx, w.as("王经理"), "all", flows.Page{}); code(err) != "flow_bad_box" {
 		t.Fatalf("bad box: %v", err)
 	}
 	// 10,000 open tasks of one person, then 40,000 of others: a page of their box is a range of
@@ -640,7 +640,7 @@ func TestBoxPages(t *testing.T) {
 	if p := strings.Join(plan, "\n"); !strings.Contains(p, "_flow_tasks_box") || strings.Contains(p, "Seq Scan on _flow_tasks") || strings.Contains(p, "TEMP B-TREE") {
 		t.Fatalf("a page of the box is not a range of _flow_tasks_box:\n%s", p)
 	}
-	page, err := w.Flows.Box(ctx, w.as("张总"), flows.BoxTodo, 0, 50)
+	page, err := w.Flows.Box(ctx, w.as("张总"), flows.BoxTodo, flows.Page{Before: 0, Limit: 50})
 	if err != nil || len(page) != 50 {
 		t.Fatalf("page of 50: %d %v", len(page), err)
 	}
@@ -687,7 +687,7 @@ func TestRacingApprovers(t *testing.T) {
 			t.Fatalf("round %d: timeline %s", i, tl)
 		}
 	}
-	if cc, err := w.Flows.Box(ctx, w.as("吴婷"), flows.BoxCC, 0, flows.MaxPage); err != nil || len(cc) != rounds {
+	if cc, err := w.Flows.Box(ctx, w.as("吴婷"), flows.BoxCC, flows.Page{Before: 0, Limit: flows.MaxPage}); err != nil || len(cc) != rounds {
 		t.Fatalf("copies %d %v", len(cc), err)
 	}
 }

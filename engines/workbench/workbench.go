@@ -26,7 +26,7 @@ type Engine struct {
 	Records *records.Service
 	Inbox   *inbox.Service
 	// Tasks are where open to-dos come from: the 待办任务 table of the 客户管理 template
-	// (RecordTasks); flow tasks will be another source.
+	// (RecordTasks) and the flows' tasks.
 	Tasks []TaskSource
 	// Grades is the select field counted on "my customers by grade" (客户 / 客户等级); nil: none.
 	Grades *Grades
@@ -63,7 +63,7 @@ type Tasks struct {
 
 // Task is one open to-do.
 type Task struct {
-	Source  string `json:"source"` // "record": a record of a to-do table (flow tasks will add theirs)
+	Source  string `json:"source"` // "record": a record of a to-do table; "flow": a flow's task
 	Table   string `json:"table"`  // the table's id
 	ID      int64  `json:"id"`
 	Title   string `json:"title"`
@@ -73,11 +73,13 @@ type Task struct {
 	Link    string `json:"link"` // where the UI opens it
 }
 
-// Source is a place where to-dos live, with the condition that lists the person's open ones.
+// Source is a place where to-dos live, with the condition that lists the person's open ones
+// in their table, or the page that lists them.
 type Source struct {
-	Table  string     `json:"table"` // id
+	Table  string     `json:"table,omitempty"` // id
 	Name   string     `json:"name"`
-	Filter *cond.Node `json:"filter"`
+	Filter *cond.Node `json:"filter,omitempty"`
+	Link   string     `json:"link,omitempty"` // where the UI lists them, when not a table's grid
 	Total  int64      `json:"total"`
 }
 

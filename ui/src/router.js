@@ -27,6 +27,7 @@ export const router = createRouter({
       children: [
         { path: '', name: 'home', component: HomeView },
         { path: 't/:tableId', name: 'table', component: TableView, props: true },
+        { path: 'todo', name: 'todo', component: () => import('./views/TodoView.vue') },
         { path: 'schemes', name: 'schemes', component: SchemesView, meta: { rules: true } },
         { path: 'schemes/new', name: 'scheme-new', component: SchemeEditor, meta: { rules: true } },
         { path: 'schemes/:id', name: 'scheme-edit', component: SchemeEditor, props: true, meta: { rules: true } },
