@@ -10,7 +10,7 @@ import (
 // 报价审批 published; a 销售 submits a 150,000 quote (状态 审批中), the 销售总监 approves, then
 // the 财务总监; the 合同 exists with an HT- number, linked to the quote and its customer, and
 // the quote is 已批准. A 50,000 quote needs the 销售总监 only; a rejected one is 已驳回 and the
-// 销售 is told.
+// 销售 is told; submitted again, it runs again, and withdrawn it is a 草稿.
 func TestQuoteApprovalS6(t *testing.T) {
 	c := setup(t)
 	c.post("/api/templates/crm", nil).must(t, 201)
@@ -102,5 +102,16 @@ func TestQuoteApprovalS6(t *testing.T) {
 	}
 	if !told {
 		t.Fatalf("the 销售 was not told: %v", lina.get("/api/notifications").Body)
+	}
+
+	// Submitted again, it goes to the 销售总监 again; withdrawn, it is a 草稿.
+	lina.patch(recordPath("报价单", num(rejected["id"])), map[string]any{"报价金额": 90000, "状态": "审批中"}).must(t, 200)
+	mine := items(lina.get("/api/tasks?box=mine").must(t, 200)) // four quotes', and 新客户跟进提醒 waiting on her customer
+	if len(mine) != 5 || mine[0]["record"] != rejected["id"] || mine[0]["instanceState"] != "running" {
+		t.Fatalf("the 销售's instances %v", mine)
+	}
+	lina.post(fmt.Sprintf("/api/instances/%v/withdraw", mine[0]["instanceId"]), nil).must(t, 200)
+	if s := status(rejected); s != "草稿" || len(items(zhangwei.get("/api/tasks?box=todo").must(t, 200))) != 0 {
+		t.Fatalf("the withdrawn quote's 状态 %v", s)
 	}
 }
