@@ -71,6 +71,9 @@ func newServer(t *testing.T) string {
 		if err == nil {
 			err = crm.InstallDashboards(ctx, a.Reports)
 		}
+		if err == nil {
+			err = crm.InstallFlows(ctx, a.Flows, a.Org)
+		}
 		return installed, err
 	}
 	work, stop := context.WithCancel(context.Background())

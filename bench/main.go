@@ -35,7 +35,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\" or \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given)")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) or \"flows\" (issue 14's: 报价审批 on the 客户管理 demo)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -71,6 +71,11 @@ func main() {
 			pocketbase()
 		}
 		postgres(bin)
+		printResults()
+		return
+	}
+	if *only == "flows" {
+		flowFigures(bin)
 		printResults()
 		return
 	}
@@ -146,6 +151,7 @@ func main() {
 	policy(data)
 
 	transfers(bin)
+	flowFigures(bin)
 
 	// PocketBase before PostgreSQL: the POSTs on PostgreSQL are compared with its figure.
 	if *peers != "" {
@@ -269,8 +275,12 @@ func waitUp(base string) {
 	fatalf("server did not start")
 }
 
-func login(base string) string {
-	resp, err := http.Post(base+"/api/auth/login", "application/json", strings.NewReader(`{"email":"bench@example.com","password":"bench-password"}`))
+func login(base string) string { return loginAs(base, "bench@example.com", "bench-password") }
+
+// loginAs signs in and returns the bearer token.
+func loginAs(base, email, password string) string {
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := http.Post(base+"/api/auth/login", "application/json", bytes.NewReader(body))
 	must(err)
 	defer resp.Body.Close()
 	var v struct{ Token string }
@@ -301,13 +311,24 @@ func load(u, token, method string, bodies [][]byte, n, c int) ([]float64, float6
 // loadOn is load with the workers spread over the URLs, as a load balancer would: worker w
 // sends to urls[w % len(urls)].
 func loadOn(urls []string, token, method string, bodies [][]byte, n, c int) ([]float64, float64) {
+	return loadEach(token, n, c, func(w, i int) (string, string, []byte) {
+		var body []byte
+		if bodies != nil {
+			body = bodies[i]
+		}
+		return method, urls[w%len(urls)], body
+	})
+}
+
+// loadEach sends n requests with c workers, request i from worker w being req(w, i) (method,
+// URL and body, nil for none), and returns the latencies (ms) and the rate.
+func loadEach(token string, n, c int, req func(w, i int) (method, u string, body []byte)) ([]float64, float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
 	lat := make([]float64, n)
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for w := range c {
-		u := urls[w%len(urls)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -316,15 +337,16 @@ func loadOn(urls []string, token, method string, bodies [][]byte, n, c int) ([]f
 				if i >= n {
 					return
 				}
+				method, u, data := req(w, i)
 				var body io.Reader
-				if bodies != nil {
-					body = bytes.NewReader(bodies[i])
+				if data != nil {
+					body = bytes.NewReader(data)
 				}
-				req, _ := http.NewRequest(method, u, body)
-				req.Header.Set("Authorization", "Bearer "+token)
-				req.Header.Set("Content-Type", "application/json")
+				r, _ := http.NewRequest(method, u, body)
+				r.Header.Set("Authorization", "Bearer "+token)
+				r.Header.Set("Content-Type", "application/json")
 				t0 := time.Now()
-				resp, err := client.Do(req)
+				resp, err := client.Do(r)
 				if err != nil {
 					failed.Add(1)
 					continue

@@ -73,11 +73,18 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	if err == nil {
 		err = crm.InstallOrg(ctx(), a.Org, a.Users)
 	}
+	if err == nil {
+		err = crm.InstallFlows(ctx(), a.Flows, a.Org)
+	}
+	quotes := 0
+	if err == nil {
+		quotes, err = crm.DemoQuotes(ctx(), a.Flows)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Demo data written in %.1fs: %d 客户, %d 联系人, %d 跟进记录, %d 订单.\n",
-		time.Since(start).Seconds(), sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders)
+	fmt.Fprintf(stdout, "Demo data written in %.1fs: %d 客户, %d 联系人, %d 跟进记录, %d 订单, %d 报价单 through 报价审批.\n",
+		time.Since(start).Seconds(), sum.Customers, sum.Contacts, sum.FollowUps, sum.Orders, quotes)
 	fmt.Fprintf(stdout, "Sales users (password %s): %v\n", crm.DemoPassword, sum.Users)
 	if !a.Users.HasAdmin() {
 		fmt.Fprintln(stdout, "Create an admin with: tierbase user create --data", *data, "--email you@example.com --password … --role admin")

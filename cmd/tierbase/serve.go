@@ -82,6 +82,12 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		if err == nil {
 			err = crm.InstallOrg(ctx(), a.Org, a.Users)
 		}
+		if err == nil {
+			err = crm.InstallFlows(ctx(), a.Flows, a.Org)
+		}
+		if err == nil {
+			_, err = crm.DemoQuotes(ctx(), a.Flows)
+		}
 		if err != nil {
 			return err
 		}
@@ -105,6 +111,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}
 			if err == nil {
 				err = crm.InstallDashboards(c, a.Reports)
+			}
+			if err == nil {
+				err = crm.InstallFlows(c, a.Flows, a.Org)
 			}
 			return installed, err
 		}}

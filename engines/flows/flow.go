@@ -158,6 +158,7 @@ type graph struct {
 	first    string
 	order    []string        // the nodes in designer order
 	parallel map[string]bool // the nodes inside a 并行分支's branches
+	asks     bool            // it has an 审批 or 填写 node: its end is news to the initiator
 }
 
 // joinPrefix starts the key a 并行分支's branches lead to when they end: "join:<node id>".
@@ -173,6 +174,7 @@ func newGraph() *graph {
 func (g *graph) link(n *Node, next string, inParallel bool) string {
 	g.nodes[n.ID], g.next[n.ID] = n, next
 	g.order = append(g.order, n.ID)
+	g.asks = g.asks || n.Type == Approve || n.Type == Fill
 	if inParallel {
 		g.parallel[n.ID] = true
 	}

@@ -894,3 +894,20 @@ func TestChosenAndHeadsOfField(t *testing.T) {
 		t.Fatal("nobody chosen did not stop")
 	}
 }
+
+// A flow that asks nobody — a 通知 and the end — is an automation: its end tells the
+// initiator nothing (the 通知's people are told).
+func TestAutomationEndsQuietly(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	f := w.publish(t, &flows.Node{ID: "n", Type: flows.Notify, Name: "告诉张总", Who: &flows.Who{Users: []int64{w.people["张总"]}}, Title: "有新报销"},
+		&flows.Node{ID: "end", Type: flows.End, Name: "结束"})
+	if id := w.start(t, f, "李娜", w.claim(t, 100)); w.state(t, id) != flows.Approved {
+		t.Fatalf("the automation is %s", w.state(t, id))
+	}
+	for name, want := range map[string]int{"李娜": 0, "张总": 1} {
+		if notes, _, err := w.Inbox.List(ctx, w.people[name], false, 10); err != nil || len(notes) != want {
+			t.Fatalf("%s's inbox %+v %v, want %d notices", name, notes, err, want)
+		}
+	}
+}

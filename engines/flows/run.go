@@ -426,7 +426,9 @@ func (e *Engine) tell(ctx context.Context, tx *sql.Tx, in *instance, n *Node, pe
 		fmt.Sprintf("%s 发起的「%s」等你%s（%s）", e.name(in.initiator), in.flowName, what, n.Name), e.link(in))
 }
 
-// finish ends the instance in state, closing what is still open, and tells the initiator.
+// finish ends the instance in state, closing what is still open, and tells the initiator —
+// unless it went through, and asked nobody: then it was an automation (a reminder, say) that
+// did its work, which is no news to the record's 负责人.
 func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state string, why *problem.Error) error {
 	in.state = state
 	reason := ""
@@ -449,7 +451,7 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 		return err
 	}
 	results := map[string]string{Approved: "已通过", Rejected: "已拒绝", Stopped: "已终止"}
-	if r, ok := results[state]; ok && in.initiator != 0 { // 0: started by the system, nobody to tell
+	if r, ok := results[state]; ok && in.initiator != 0 && (state != Approved || in.g.asks) { // 0: started by the system, nobody to tell
 		body := fmt.Sprintf("你发起的「%s」%s", in.flowName, r)
 		if why != nil {
 			body += "：" + why.Message("zh")

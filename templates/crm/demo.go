@@ -350,16 +350,13 @@ func (g *generator) batch(lo, hi int) *batch {
 		case r.IntN(20) == 0:
 			tagList = append(tagList, "待回访")
 		}
-		var tags any
-		if len(tagList) > 0 {
-			tags = `["` + strings.Join(tagList, `","`) + `"]`
-		}
 		var firstS, lastS, amountV, freqV any
 		if !first.IsZero() {
 			firstS, lastS, amountV, freqV = date(first), date(last), math.Round(amount*100)/100, float64(freq)
 		}
-		b.customers = append(b.customers, []any{nil, date(created), name, phone(r), source, industry, region,
-			firstS, lastS, amountV, freqV, tier, tags, nil, owner, stamp})
+		customer := []any{nil, date(created), name, phone(r), source, industry, region,
+			firstS, lastS, amountV, freqV, tier, nil, nil, owner, stamp}
+		b.customers = append(b.customers, customer)
 		if r.IntN(10) < 4 {
 			b.contacts = append(b.contacts, []any{personName(r), int64(i), pick(r, titles), phone(r),
 				nil, r.IntN(3) == 0, owner, stamp})
@@ -371,6 +368,10 @@ func (g *generator) batch(lo, hi int) *batch {
 			}
 			b.followUps = append(b.followUps, []any{int64(i), pick(r, FollowUpWays), at.UTC().Format(time.RFC3339),
 				pick(r, notes), date(at.AddDate(0, 0, 3+r.IntN(14))), owner, stamp})
+			tagList = append(tagList, FollowedUpTag) // the template's rule 已跟进
+		}
+		if len(tagList) > 0 {
+			customer[12] = `["` + strings.Join(tagList, `","`) + `"]`
 		}
 	}
 	return b

@@ -8,8 +8,9 @@ import (
 	"tierbase/core/users"
 )
 
-// finance is what 财务 may do: keep 订单 and 合同; a 财务总监 also reads every 报价单, as the
-// second approver of the large ones in 报价审批.
+// finance is what 财务 may do: keep 订单 and 合同; a 财务总监 also reads every 报价单 and
+// 客户, as the second approver of the large ones in 报价审批, and adds 合同 (their approval
+// makes the quote's 合同, linked to its customer).
 func finance(director bool) map[string]*access.TablePerm {
 	all := access.DataScope{Kind: access.ScopeAll}
 	keep := func() *access.TablePerm {
@@ -17,7 +18,10 @@ func finance(director bool) map[string]*access.TablePerm {
 	}
 	out := map[string]*access.TablePerm{"订单": keep(), "合同": keep()}
 	if director {
-		out["报价单"] = &access.TablePerm{Actions: []access.TableAction{access.View}, Read: all, Change: all}
+		for _, t := range []string{"报价单", "客户"} {
+			out[t] = &access.TablePerm{Actions: []access.TableAction{access.View}, Read: all, Change: all}
+		}
+		out["合同"].Actions = append(out["合同"].Actions, access.Add)
 	}
 	return out
 }
@@ -81,13 +85,9 @@ func InstallOrg(ctx context.Context, o *org.Service, us *users.Service) error {
 	if _, err := ensureUsers(ctx, us, officeStaff); err != nil {
 		return err
 	}
-	roleIDs := map[string]string{}
-	for _, r := range demoRoles() {
-		saved, err := o.SaveRole(ctx, access.System, r)
-		if err != nil {
-			return err
-		}
-		roleIDs[r.Name] = saved.ID
+	roleIDs, err := templateRoles(ctx, o)
+	if err != nil {
+		return err
 	}
 	depts := map[string]int64{}
 	for _, path := range []struct{ name, parent string }{

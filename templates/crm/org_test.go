@@ -55,7 +55,7 @@ func TestDemoOrganisation(t *testing.T) {
 	if fin := roles["财务"].Tables; len(fin) != 2 || fin[orders.ID] == nil || fin[contracts.ID] == nil {
 		t.Fatalf("财务 tables %v", fin)
 	}
-	if fin := roles["财务总监"].Tables; len(fin) != 3 || fin[quotes.ID] == nil {
+	if fin := roles["财务总监"].Tables; len(fin) != 4 || fin[quotes.ID] == nil || fin[cust.ID] == nil {
 		t.Fatalf("财务总监 tables %v", fin)
 	}
 	if len(a.Users.List()) != 11 {

@@ -166,8 +166,9 @@ func Scheme() *grading.Scheme {
 }
 
 // Rules are the template's default rules: S4 (a customer who becomes 高价值客户 gets a to-do
-// for its 负责人, due in 24 hours, and the 负责人 a notification) and the dynamic tag 高频客户
-// (two or more orders in the last 30 days).
+// for its 负责人, due in 24 hours, and the 负责人 a notification), the dynamic tag 高频客户
+// (two or more orders in the last 30 days) and the tag 已跟进 (a 跟进记录 at least), which
+// the flow 新客户跟进提醒 looks at.
 func Rules() []*rules.Rule {
 	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
 	return []*rules.Rule{
@@ -182,6 +183,9 @@ func Rules() []*rules.Rule {
 		{Name: "高频客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
 			Related: &rules.Related{Table: "订单", Link: "客户", Where: leaf("下单日期", "withinLastDays", 30), Op: "gte", Value: 2},
 			Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "高频客户"}}},
+		{Name: FollowedUpTag, Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+			Related: &rules.Related{Table: "跟进记录", Link: "客户", Op: "gte", Value: 1},
+			Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: FollowedUpTag}}},
 	}
 }
 
