@@ -132,7 +132,7 @@ func TestDemoQuotes(t *testing.T) {
 		t.Fatalf("%d 合同", n)
 	}
 	for who, want := range map[string]int{"zhangwei": 2, "zhoumin": 2} {
-		todo, err := w.Flows.Box(ctx, w.people[who], flows.BoxTodo, 0, 0)
+		todo, err := w.Flows.Box(ctx, w.people[who], flows.BoxTodo, flows.Page{})
 		if err != nil || len(todo) != want {
 			t.Fatalf("%s has %d open tasks, want %d (%v)", who, len(todo), want, err)
 		}

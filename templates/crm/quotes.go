@@ -96,7 +96,7 @@ func DemoQuotes(ctx context.Context, fl *flows.Engine) (int, error) {
 // actOnNewest does action on the person's newest open task: the one of the quote just
 // submitted, or just passed on to them.
 func actOnNewest(ctx context.Context, fl *flows.Engine, a access.Actor, action string) error {
-	todo, err := fl.Box(ctx, a, flows.BoxTodo, 0, 1)
+	todo, err := fl.Box(ctx, a, flows.BoxTodo, flows.Page{Limit: 1})
 	if err != nil {
 		return err
 	}
