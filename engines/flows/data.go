@@ -91,7 +91,7 @@ func (e *Engine) writeData(ctx context.Context, tx *sql.Tx, in *instance, n *Nod
 			return problem.New(409, "flow_field_gone", "node", n.Name, "field", ref), nil
 		}
 		if s, ok := v.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "=") {
-			fm, err := formula.Compile(s, in.table)
+			fm, err := e.formula(s, in.table)
 			if err != nil {
 				return problem.New(409, "flow_data_formula", "node", n.Name, "field", f.Name, "formula", s), nil
 			}
@@ -118,6 +118,26 @@ func (e *Engine) writeData(ctx context.Context, tx *sql.Tx, in *instance, n *Nod
 		detail["record"] = in.record
 	}
 	return nil, e.event(ctx, tx, in, in.actor.UserID, n.ID, ActData, "", detail)
+}
+
+// compiledFormula is a 数据操作's formula compiled over one shape of its table: a field added
+// or changed gives the table a new *schema.Table, and the formula is compiled again.
+type compiledFormula struct {
+	t  *schema.Table
+	fm *formula.Formula
+}
+
+// formula compiles a 数据操作's formula over t, once per table shape.
+func (e *Engine) formula(text string, t *schema.Table) (*formula.Formula, error) {
+	k := t.ID + "\x00" + text
+	if c, ok := e.formulas.Load(k); ok && c.(compiledFormula).t == t {
+		return c.(compiledFormula).fm, nil
+	}
+	fm, err := formula.Compile(text, t)
+	if err == nil {
+		e.formulas.Store(k, compiledFormula{t, fm})
+	}
+	return fm, err
 }
 
 // saveEdits saves what an approver or filler changed on the record as they act, through the

@@ -36,6 +36,7 @@ type Engine struct {
 	Now     func() time.Time // injectable clock
 
 	graphs    sync.Map                                // "flow@version" → *graph; versions never change once published
+	formulas  sync.Map                                // table id + formula → compiledFormula (see formula)
 	triggered atomic.Pointer[map[string][]*triggered] // by table: the flows that start by themselves (see Reload)
 }
 
