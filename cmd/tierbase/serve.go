@@ -114,6 +114,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Workbench = a.Workbench
 	srv.Channels = a.Channels
 	srv.Tokens, srv.Webhooks = a.Tokens, a.Webhooks
+	srv.Forms, srv.PublicURL = a.Forms, *publicURL
+	// TIERBASE_TEST_CAPTCHA is for the browser tests only, which cannot read an image: every
+	// public form's captcha then has this answer. Never set it on a real server.
+	if fixed := os.Getenv("TIERBASE_TEST_CAPTCHA"); fixed != "" {
+		if strings.Trim(fixed, "0123456789") != "" {
+			return fmt.Errorf("TIERBASE_TEST_CAPTCHA %q: digits only", fixed)
+		}
+		fmt.Fprintf(stdout, "WARNING: TIERBASE_TEST_CAPTCHA is set: every form captcha's answer is %s. It is for tests only.\n", fixed)
+		a.Forms.Digits = func() string { return fixed }
+	}
 	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()
