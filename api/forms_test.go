@@ -39,7 +39,7 @@ func TestPublicForm(t *testing.T) {
 	}
 	send := func(v *client, values map[string]any) reply {
 		t.Helper()
-		captcha := v.get(path + "/captcha").must(t, 200)
+		captcha := v.get(path+"/captcha").must(t, 200)
 		return v.post(path, map[string]any{"values": values, "captcha": captcha["id"], "answer": "24680"})
 	}
 	visitor.lang = "en"
@@ -53,7 +53,7 @@ func TestPublicForm(t *testing.T) {
 	if len(list) != 1 || list[0].(map[string]any)["客户等级"] != "潜力客户" {
 		t.Fatalf("records %v", list)
 	}
-	if got := c.get("/api/forms/" + id).must(t, 200); num(got["submissions"]) != 1 {
+	if got := c.get("/api/forms/"+id).must(t, 200); num(got["submissions"]) != 1 {
 		t.Fatalf("form %v", got)
 	}
 
