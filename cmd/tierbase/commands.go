@@ -71,6 +71,9 @@ func demo(args []string, stdout, stderr io.Writer) error {
 		err = crm.InstallDashboards(ctx(), a.Reports)
 	}
 	if err == nil {
+		err = crm.InstallForms(ctx(), a.Forms)
+	}
+	if err == nil {
 		err = crm.InstallOrg(ctx(), a.Org, a.Users)
 	}
 	if err != nil {

@@ -80,6 +80,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			err = crm.InstallDashboards(ctx(), a.Reports)
 		}
 		if err == nil {
+			err = crm.InstallForms(ctx(), a.Forms)
+		}
+		if err == nil {
 			err = crm.InstallOrg(ctx(), a.Org, a.Users)
 		}
 		if err != nil {
@@ -105,6 +108,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 			}
 			if err == nil {
 				err = crm.InstallDashboards(c, a.Reports)
+			}
+			if err == nil {
+				err = crm.InstallForms(c, a.Forms)
 			}
 			return installed, err
 		}}
