@@ -604,7 +604,7 @@ func schemas() map[string]any {
 			"rotateSecret": map[string]any{"type": "boolean", "writeOnly": true}, "owner": integer, "createdAt": str, "updatedAt": str}),
 		"Form": obj(map[string]any{"id": readOnly("表单 ID / the form's id"), "token": readOnly("链接 /f/{token} 中的令牌 / the token of its link /f/{token}"),
 			"table": str, "title": str, "description": str,
-			"fields": arrayOf(obj(map[string]any{"name": str, "required": boolean,
+			"fields": arrayOf(obj(map[string]any{"id": readOnly("字段 ID / the field's id"), "name": str, "required": boolean,
 				"hidden": map[string]any{"type": "boolean", "description": "不显示，只从链接参数取值（如 ?来源=展会）/ not shown; filled from the link's parameters only (e.g. ?来源=展会)"}})),
 			"successMessage": str, "redirectUrl": str,
 			"maxTotal":  map[string]any{"type": "integer", "description": "最多收多少份，0 为不限 / at most this many submissions, 0: no limit"},
