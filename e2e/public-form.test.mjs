@@ -7,7 +7,7 @@
 // The server runs with TIERBASE_TEST_CAPTCHA (a browser test cannot read the captcha image):
 // every captcha's answer is then 24680. Real servers never set it.
 import assert from 'node:assert/strict';
-import { session, login, steps, waitUntil, untilText, text } from './lib.mjs';
+import { session, login, steps, chooseOption, waitUntil, untilText, text } from './lib.mjs';
 
 const ANSWER = '24680';
 let server, browser, page, api;
@@ -34,6 +34,23 @@ step("the admin sees the template's 留资 form with its link and QR code", asyn
   const forms = (await api.get('/forms')).body.items;
   const lead = forms.find((f) => f.title === '留下联系方式');
   assert.equal(lead.fields.find((f) => f.name === '客户来源').hidden, true);
+});
+
+step('the admin publishes another form of 客户 from the page', async () => {
+  await page.keyboard.press('Escape');
+  await page.getByTestId('form-qr-image').waitFor({ state: 'detached' });
+  await page.getByTestId('form-new').click();
+  const dialog = page.getByTestId('form-dialog');
+  await chooseOption(page, dialog.getByTestId('form-table'), '客户');
+  await dialog.getByTestId('form-field-客户名称').waitFor();
+  await dialog.getByTestId('form-title').fill('展会报名');
+  await dialog.getByTestId('form-field-on-联系电话').click();
+  await dialog.getByTestId('form-success').fill('报名成功');
+  await dialog.getByTestId('form-save').click();
+  await page.getByTestId('form-展会报名').waitFor();
+  const made = (await api.get('/forms')).body.items.find((f) => f.title === '展会报名');
+  assert.deepEqual(made.fields.map((f) => [f.name, !!f.required]), [['客户名称', true], ['联系电话', false]]);
+  assert.equal(made.successMessage, '报名成功');
 });
 
 step('a visitor on a phone fills the form from ?客户来源=展会; a bad phone is shown on its field', async () => {

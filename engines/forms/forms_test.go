@@ -121,7 +121,8 @@ func code(err error) (string, string, string) {
 }
 
 // A visitor's submission adds a record through the records engine as the system: 来源 from
-// the link, no 创建人, the history naming the form, and rules run on it.
+// the link, no 创建人, the history naming the form, and rules run on it. Values of fields
+// not on the form (负责人, a link to 客户) are not taken.
 func TestSubmit(t *testing.T) {
 	w := open(t)
 	ctx := context.Background()
@@ -131,7 +132,7 @@ func TestSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := w.publish(nil)
-	res, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13900000002", "来源": "展会", "备注": "not on the form"})
+	res, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13900000002", "来源": "展会", "负责人": w.admin.UserID, "客户": 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,8 @@ func TestSubmit(t *testing.T) {
 	}
 	rec := p.Items[0]
 	field := func(name string) any { return rec[w.leads.Field(name).ID] }
-	if field("姓名") != "李雷" || field("来源") != "展会" || field("备注") != "来自表单的新线索" || rec[schema.FieldCreatedBy] != nil {
+	if field("姓名") != "李雷" || field("来源") != "展会" || field("备注") != "来自表单的新线索" ||
+		rec[schema.FieldCreatedBy] != nil || rec[schema.FieldOwner] != nil || field("客户") != nil {
 		t.Errorf("record = %v", rec)
 	}
 	hist, err := w.Records.History(ctx, access.System, w.leads, rec.ID())
