@@ -44,11 +44,9 @@ type Field struct {
 	id string
 }
 
-// Form is a public form of a table.
-type Form struct {
-	ID          string  `json:"id"`
-	Token       string  `json:"token"` // of the link /f/<token>
-	Table       string  `json:"table"` // the table's name (its id on input too)
+// Settings are what the one publishing a form chooses; _forms.def keeps them as JSON (the
+// fields by id too).
+type Settings struct {
 	Title       string  `json:"title"`
 	Description string  `json:"description,omitempty"`
 	Fields      []Field `json:"fields"`
@@ -62,7 +60,15 @@ type Form struct {
 	MaxPerDay int    `json:"maxPerDay,omitempty"`
 	OpensAt   string `json:"opensAt,omitempty"`
 	ClosesAt  string `json:"closesAt,omitempty"`
-	Enabled   bool   `json:"enabled"`
+}
+
+// Form is a public form of a table.
+type Form struct {
+	ID    string `json:"id"`
+	Token string `json:"token"` // of the link /f/<token>
+	Table string `json:"table"` // the table's name (its id on input too)
+	Settings
+	Enabled bool `json:"enabled"`
 	// Submissions is how many records came through the form (read only).
 	Submissions int64  `json:"submissions"`
 	CreatedBy   int64  `json:"createdBy"`
@@ -70,19 +76,6 @@ type Form struct {
 	UpdatedAt   string `json:"updatedAt"`
 
 	tableID string
-}
-
-// def is what _forms.def keeps: the settings, fields by id.
-type def struct {
-	Title          string  `json:"title"`
-	Description    string  `json:"description,omitempty"`
-	Fields         []Field `json:"fields"`
-	SuccessMessage string  `json:"successMessage,omitempty"`
-	RedirectURL    string  `json:"redirectUrl,omitempty"`
-	MaxTotal       int     `json:"maxTotal,omitempty"`
-	MaxPerDay      int     `json:"maxPerDay,omitempty"`
-	OpensAt        string  `json:"opensAt,omitempty"`
-	ClosesAt       string  `json:"closesAt,omitempty"`
 }
 
 // Service keeps the forms and takes their submissions.
@@ -164,17 +157,15 @@ func (s *Service) scan(row scanner) (*Form, error) {
 	if err := row.Scan(&f.ID, &f.Token, &f.tableID, &raw, &enabled, &f.Submissions, &f.CreatedBy, &f.CreatedAt, &f.UpdatedAt); err != nil {
 		return nil, err
 	}
-	var d def
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+	if err := json.Unmarshal([]byte(raw), &f.Settings); err != nil {
 		return nil, err
 	}
 	f.Enabled = enabled == 1
-	f.Title, f.Description, f.SuccessMessage, f.RedirectURL = d.Title, d.Description, d.SuccessMessage, d.RedirectURL
-	f.MaxTotal, f.MaxPerDay, f.OpensAt, f.ClosesAt = d.MaxTotal, d.MaxPerDay, d.OpensAt, d.ClosesAt
+	stored := f.Fields
 	f.Table, f.Fields = f.tableID, []Field{}
 	if t, err := s.Catalog.Table(f.tableID); err == nil {
 		f.Table = t.Name
-		for _, ff := range d.Fields {
+		for _, ff := range stored {
 			if tf := t.Field(ff.id); tf != nil && onForm(tf) {
 				ff.Name = tf.Name
 				f.Fields = append(f.Fields, ff)
@@ -250,8 +241,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, f *Form) (*Form, er
 	if err := s.check(by, f); err != nil {
 		return nil, err
 	}
-	raw, _ := json.Marshal(def{Title: f.Title, Description: f.Description, Fields: f.Fields, SuccessMessage: f.SuccessMessage,
-		RedirectURL: f.RedirectURL, MaxTotal: f.MaxTotal, MaxPerDay: f.MaxPerDay, OpensAt: f.OpensAt, ClosesAt: f.ClosesAt})
+	raw, _ := json.Marshal(f.Settings)
 	stamp := s.Now().UTC().Format(time.RFC3339)
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if f.ID == "" {

@@ -77,8 +77,8 @@ func open(t *testing.T) *world {
 // publish saves a form of 线索: 姓名 (required), 手机, 公司, 来源 hidden, with the changes given.
 func (w *world) publish(change func(f *forms.Form)) *forms.Form {
 	w.t.Helper()
-	f := &forms.Form{Table: "线索", Title: "留资", SuccessMessage: "感谢留言", Enabled: true,
-		Fields: []forms.Field{{Name: "姓名", Required: true}, {Name: "手机", Required: true}, {Name: "公司"}, {Name: "来源", Hidden: true}}}
+	f := &forms.Form{Table: "线索", Enabled: true, Settings: forms.Settings{Title: "留资", SuccessMessage: "感谢留言",
+		Fields: []forms.Field{{Name: "姓名", Required: true}, {Name: "手机", Required: true}, {Name: "公司"}, {Name: "来源", Hidden: true}}}}
 	if change != nil {
 		change(f)
 	}
@@ -339,7 +339,7 @@ func TestNoLeak(t *testing.T) {
 		t.Errorf("fields = %s", b)
 	}
 	for _, field := range []string{"客户", "负责人", "创建人"} {
-		_, err := w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Title: "x", Fields: []forms.Field{{Name: "姓名"}, {Name: field}}})
+		_, err := w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "姓名"}, {Name: field}}}})
 		if got, _, _ := code(err); got != "form_field_type" {
 			t.Errorf("%s on a form: %v", field, err)
 		}
@@ -363,11 +363,11 @@ func TestSaveChecks(t *testing.T) {
 	if _, err := w.Forms.List(ctx, w.Users.ActorOf(member)); problem.As(err) == nil || problem.As(err).Status != 403 {
 		t.Errorf("member lists forms: %v", err)
 	}
-	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Title: "x", Fields: []forms.Field{{Name: "手机"}}})
+	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "手机"}}}})
 	if got, _, _ := code(err); got != "form_required_field" {
 		t.Errorf("without 姓名: %v", err)
 	}
-	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Title: "x", Fields: []forms.Field{{Name: "姓名"}}, RedirectURL: "javascript:alert(1)"})
+	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "姓名"}}, RedirectURL: "javascript:alert(1)"}})
 	if got, _, _ := code(err); got != "form_bad_redirect" {
 		t.Errorf("redirect: %v", err)
 	}

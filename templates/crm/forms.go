@@ -24,10 +24,10 @@ func InstallForms(ctx context.Context, fs *forms.Service) error {
 			return nil
 		}
 	}
-	_, err = fs.Save(ctx, access.System, &forms.Form{Table: "客户", Title: LeadForm, Enabled: true,
+	_, err = fs.Save(ctx, access.System, &forms.Form{Table: "客户", Enabled: true, Settings: forms.Settings{Title: LeadForm,
 		Description:    "留下您的联系方式和需求，专属顾问会在一个工作日内与您联系。",
 		SuccessMessage: "提交成功，感谢您的关注！我们会尽快与您联系。",
 		Fields: []forms.Field{{Name: "客户名称", Required: true}, {Name: "联系电话", Required: true}, {Name: "所属行业"},
-			{Name: "地区"}, {Name: "备注"}, {Name: "客户来源", Hidden: true}}})
+			{Name: "地区"}, {Name: "备注"}, {Name: "客户来源", Hidden: true}}}})
 	return err
 }
