@@ -128,6 +128,12 @@ var noRecords = map[string]string{
 	"DELETE /api/robots/{id}": "ManageSchema", "POST /api/robots/{id}/test": "ManageSchema", "GET /api/robots/{id}/deliveries": "ManageSchema",
 	// API tokens: one's own, made with a session (a token's records are checked in tokens_test.go)
 	"GET /api/tokens": "one's own tokens", "POST /api/tokens": "one's own tokens", "DELETE /api/tokens/{id}": "one's own tokens",
+	// public forms: ManageSchema and adding to the table; the public routes answer the form's
+	// own definition and take submissions, never a record (checked in forms_test.go)
+	"GET /api/forms": "ManageSchema", "POST /api/forms": "ManageSchema", "GET /api/forms/{id}": "ManageSchema",
+	"PUT /api/forms/{id}": "ManageSchema", "DELETE /api/forms/{id}": "ManageSchema", "GET /api/forms/{id}/qr.png": "ManageSchema",
+	"GET /api/public/forms/{token}": "the token is the credential", "GET /api/public/forms/{token}/captcha": "the token is the credential",
+	"POST /api/public/forms/{token}": "the token is the credential",
 	// webhooks: ManageSchema and viewing the table (checked in webhooks_test.go)
 	"GET /api/webhooks": "ManageSchema", "POST /api/webhooks": "ManageSchema", "GET /api/webhooks/{id}": "ManageSchema",
 	"PUT /api/webhooks/{id}": "ManageSchema", "DELETE /api/webhooks/{id}": "ManageSchema", "GET /api/webhooks/{id}/deliveries": "ManageSchema",

@@ -44,6 +44,8 @@ var routes = []string{
 	"GET /api/tokens", "POST /api/tokens", "DELETE /api/tokens/{id}",
 	"GET /api/webhooks", "POST /api/webhooks", "GET /api/webhooks/{id}", "PUT /api/webhooks/{id}", "DELETE /api/webhooks/{id}",
 	"GET /api/webhooks/{id}/deliveries", "POST /api/webhooks/{id}/replay", "POST /api/webhooks/{id}/test",
+	"GET /api/forms", "POST /api/forms", "GET /api/forms/{id}", "PUT /api/forms/{id}", "DELETE /api/forms/{id}", "GET /api/forms/{id}/qr.png",
+	"GET /api/public/forms/{token}", "GET /api/public/forms/{token}/captcha", "POST /api/public/forms/{token}",
 	"GET /api/flows", "POST /api/flows", "GET /api/flows/{id}", "PUT /api/flows/{id}", "POST /api/flows/{id}/publish",
 	"POST /api/flows/{id}/start", "GET /api/instances", "GET /api/instances/{id}", "POST /api/instances/{id}/withdraw", "POST /api/instances/{id}/comments",
 	"POST /api/instances/{id}/urge",

@@ -24,6 +24,7 @@ import (
 	"tierbase/core/users"
 	"tierbase/engines/channels"
 	"tierbase/engines/flows"
+	"tierbase/engines/forms"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
 	"tierbase/engines/inbox"
@@ -56,6 +57,11 @@ type Server struct {
 	Tokens *tokens.Service
 	// Webhooks send record events to other systems.
 	Webhooks *webhooks.Service
+	// Forms are the public forms (线索收集表单).
+	Forms *forms.Service
+	// PublicURL is the address people open tierbase at (--public-url), for the forms' QR
+	// codes; empty: the address a request came to.
+	PublicURL string
 	// Flows are the approval flows and the to-do boxes.
 	Flows   *flows.Engine
 	Audit   *audit.Log // the operation log (操作日志)
@@ -156,6 +162,15 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/webhooks/{id}/deliveries", s.webhookDeliveries)
 	auth("POST /api/webhooks/{id}/replay", s.replayWebhook)
 	auth("POST /api/webhooks/{id}/test", s.testWebhook)
+	auth("GET /api/forms", s.listForms)
+	auth("POST /api/forms", s.saveForm)
+	auth("GET /api/forms/{id}", s.getForm)
+	auth("PUT /api/forms/{id}", s.saveForm)
+	auth("DELETE /api/forms/{id}", s.deleteForm)
+	auth("GET /api/forms/{id}/qr.png", s.formQR)
+	open("GET /api/public/forms/{token}", s.publicForm)
+	open("GET /api/public/forms/{token}/captcha", s.formCaptcha)
+	open("POST /api/public/forms/{token}", s.submitForm)
 	auth("GET /api/flows", s.listFlows)
 	auth("POST /api/flows", s.saveFlow)
 	auth("GET /api/flows/{id}", s.getFlow)

@@ -62,24 +62,8 @@ func demo(args []string, stdout, stderr io.Writer) error {
 	debug.SetGCPercent(400) // a short-lived bulk job: trade memory for less GC work
 	start := time.Now()
 	bar := newProgress(stderr, "生成客户 customers")
-	sum, err := crm.Demo(ctx(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
+	sum, quotes, err := a.InstallDemo(ctx(), crm.DemoOptions{Customers: *n, Seed: *seed, Progress: bar.update})
 	bar.done()
-	if err == nil {
-		err = crm.InstallRules(ctx(), a.Rules)
-	}
-	if err == nil {
-		err = crm.InstallDashboards(ctx(), a.Reports)
-	}
-	if err == nil {
-		err = crm.InstallOrg(ctx(), a.Org, a.Users)
-	}
-	if err == nil {
-		err = crm.InstallFlows(ctx(), a.Flows, a.Org)
-	}
-	quotes := 0
-	if err == nil {
-		quotes, err = crm.DemoQuotes(ctx(), a.Flows)
-	}
 	if err != nil {
 		return err
 	}

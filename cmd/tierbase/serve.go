@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"tierbase/api"
-	"tierbase/core/schema"
 	"tierbase/engines/importer"
 	"tierbase/platform/outbound"
 	"tierbase/platform/problem"
@@ -72,22 +71,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return problem.New(409, "backup_postgres")
 	}
 	if _, err := a.Catalog.App(crm.AppName); err != nil && *withDemo {
-		sum, err := crm.Demo(ctx(), a.DB, a.Catalog, a.Users, crm.DemoOptions{Customers: 2000, Seed: 1})
-		if err == nil {
-			err = crm.InstallRules(ctx(), a.Rules)
-		}
-		if err == nil {
-			err = crm.InstallDashboards(ctx(), a.Reports)
-		}
-		if err == nil {
-			err = crm.InstallOrg(ctx(), a.Org, a.Users)
-		}
-		if err == nil {
-			err = crm.InstallFlows(ctx(), a.Flows, a.Org)
-		}
-		if err == nil {
-			_, err = crm.DemoQuotes(ctx(), a.Flows)
-		}
+		sum, _, err := a.InstallDemo(ctx(), crm.DemoOptions{Customers: 2000, Seed: 1})
 		if err != nil {
 			return err
 		}
@@ -104,25 +88,23 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	os.RemoveAll(uploads) // uploads wait only for an import of this server's lifetime
 	imports := &importer.Jobs{Dir: uploads, Importer: a.Importer}
 	srv := &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Imports: imports, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox, Flows: a.Flows, Audit: a.Audit, Version: version,
-		InstallCRM: func(c context.Context, by access.Actor) (*schema.App, error) {
-			installed, err := crm.Install(c, by, a.Catalog)
-			if err == nil {
-				err = crm.InstallRules(c, a.Rules)
-			}
-			if err == nil {
-				err = crm.InstallDashboards(c, a.Reports)
-			}
-			if err == nil {
-				err = crm.InstallFlows(c, a.Flows, a.Org)
-			}
-			return installed, err
-		}}
+		InstallCRM: a.InstallCRM}
 	srv.Reports = a.Reports
 	srv.Backups = a.Backups()
 	srv.Org = a.Org
 	srv.Workbench = a.Workbench
 	srv.Channels = a.Channels
 	srv.Tokens, srv.Webhooks = a.Tokens, a.Webhooks
+	srv.Forms, srv.PublicURL = a.Forms, *publicURL
+	// TIERBASE_TEST_CAPTCHA is for the browser tests only, which cannot read an image: every
+	// public form's captcha then has this answer. Never set it on a real server.
+	if fixed := os.Getenv("TIERBASE_TEST_CAPTCHA"); fixed != "" {
+		if strings.Trim(fixed, "0123456789") != "" {
+			return fmt.Errorf("TIERBASE_TEST_CAPTCHA %q: digits only", fixed)
+		}
+		fmt.Fprintf(stdout, "WARNING: TIERBASE_TEST_CAPTCHA is set: every form captcha's answer is %s. It is for tests only.\n", fixed)
+		a.Forms.Digits = func() string { return fixed }
+	}
 	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()

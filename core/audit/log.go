@@ -29,6 +29,10 @@ const TableDeleted = "table_delete"
 // ruleNote is the pseudo-field naming the rule in a record change a rule made (records.RuleNote).
 const ruleNote = "_rule"
 
+// formNote is the pseudo-field naming the public form a record was submitted through
+// (records.FormNote).
+const formNote = "_form"
+
 // Log reads the operation log: the record changes in _oplog and the events in _audit.
 type Log struct {
 	DB      *store.DB
@@ -59,6 +63,7 @@ type Entry struct {
 	Exists    bool           `json:"tableExists"`         // the table still exists (the record may be opened)
 	RecordID  int64          `json:"recordId,omitempty"`
 	Rule      string         `json:"rule,omitempty"`    // the rule that made a record change
+	Form      string         `json:"form,omitempty"`    // the public form a record was submitted through
 	Changes   []Change       `json:"changes,omitempty"` // a record change's fields, before → after
 	Detail    map[string]any `json:"detail,omitempty"`  // an event's detail
 	Client    string         `json:"client,omitempty"`
@@ -213,6 +218,10 @@ func (l *Log) oplog(ctx context.Context, q Query, before int64) ([]Entry, error)
 		for _, c := range cs {
 			if c.F == ruleNote {
 				e.Rule, _ = c.A.(string)
+				continue
+			}
+			if c.F == formNote {
+				e.Form, _ = c.A.(string)
 				continue
 			}
 			if f := fieldOf(t, c.F); f != nil && f.Sensitive { // the log is for admins: shown in full

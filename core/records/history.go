@@ -68,6 +68,10 @@ const ImportNote = "_import"
 // its value is the rule's name.
 const RuleNote = "_rule"
 
+// FormNote is the pseudo-field of the history entry of a record submitted through a public
+// form (线索收集表单): its value is the form's title. Such records keep no 创建人.
+const FormNote = "_form"
+
 // SystemUser is the 创建人 (created_by) of the records a rule creates: not a person, so the
 // UI shows it as 系统 and the record's history names the rule. Filters find them with
 // 创建人 = 0; records made by the system otherwise (templates, the CLI) keep no 创建人.
@@ -84,6 +88,19 @@ func ForRule(ctx context.Context, name string) context.Context {
 func ruleOf(ctx context.Context) string {
 	name, _ := ctx.Value(ruleKey{}).(string)
 	return name
+}
+
+type formKey struct{}
+
+// ForForm marks the writes made with ctx as submitted through the public form titled title:
+// the history of the records they create names the form (FormNote).
+func ForForm(ctx context.Context, title string) context.Context {
+	return context.WithValue(ctx, formKey{}, title)
+}
+
+func formOf(ctx context.Context) string {
+	title, _ := ctx.Value(formKey{}).(string)
+	return title
 }
 
 // LogUpdates writes, set-wise, one history entry per record an UPDATE is about to change: on
@@ -133,7 +150,8 @@ type Entry struct {
 	Changes []Change `json:"changes"`
 }
 
-// Via names what acted for the system: a rule ("rule") or a grading scheme ("scheme").
+// Via names what acted for the system: a rule ("rule"), a grading scheme ("scheme") or a
+// public form ("form").
 type Via struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
@@ -182,6 +200,11 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 				name = "规则"
 				if rule, ok := c.After.(string); ok {
 					e.Via = &Via{Kind: "rule", Name: rule}
+				}
+			} else if c.Field == FormNote {
+				name = "公开表单"
+				if form, ok := c.After.(string); ok {
+					e.Via = &Via{Kind: "form", Name: form}
 				}
 			}
 			ch.Name = name

@@ -396,6 +396,9 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	if rule != "" {
 		changes = append(changes, change{Field: RuleNote, After: rule})
 	}
+	if form := formOf(ctx); form != "" {
+		changes = append(changes, change{Field: FormNote, After: form})
+	}
 	changes = append(changes, valueChanges(t, rec)...)
 	id, err := insertLogged(ctx, tx, t, rec, changes, a, stamp)
 	if err != nil {

@@ -577,6 +577,19 @@ var migrations = []string{
 	CREATE INDEX _flow_tasks_box ON _flow_tasks(user_id, state, id);
 	CREATE INDEX _flow_tasks_step ON _flow_tasks(instance_id, step);
 	CREATE INDEX _flow_events_instance ON _flow_events(instance_id, id);`,
+	// 23: public forms (package forms): each form (its settings as JSON, the token of its link,
+	// a count of its submissions), the records submitted through it (for the daily quota), the
+	// recent submissions per client address (the rate limit) and the captchas already used.
+	`CREATE TABLE _forms(id TEXT PRIMARY KEY, token TEXT NOT NULL UNIQUE, table_id TEXT NOT NULL, def TEXT NOT NULL,
+		enabled INTEGER NOT NULL DEFAULT 1, submissions INTEGER NOT NULL DEFAULT 0, created_by INTEGER NOT NULL,
+		created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE TABLE _form_submissions(id INTEGER PRIMARY KEY, form_id TEXT NOT NULL, record_id INTEGER NOT NULL, at INTEGER NOT NULL);
+	CREATE INDEX _form_submissions_form ON _form_submissions(form_id, at);
+	CREATE TABLE _form_hits(client TEXT NOT NULL, at INTEGER NOT NULL);
+	CREATE INDEX _form_hits_client ON _form_hits(client, at);
+	CREATE INDEX _form_hits_at ON _form_hits(at);
+	CREATE TABLE _form_captchas(nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+	CREATE INDEX _form_captchas_expires ON _form_captchas(expires_at);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -21,6 +21,8 @@ export const router = createRouter({
     { path: '/login', name: 'login', component: LoginView },
     // A one-time link (invitation or password reset): open to whoever holds it.
     { path: '/invite/:token', name: 'invite', component: InviteView, props: true, meta: { open: true } },
+    // A public form (线索收集表单): anyone may fill it in, outside the signed-in layout.
+    { path: '/f/:token', name: 'public-form', component: () => import('./views/PublicFormView.vue'), props: true, meta: { open: true } },
     {
       path: '/',
       component: MainLayout,
@@ -39,6 +41,7 @@ export const router = createRouter({
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },
         { path: 'admin/trash', name: 'trash', component: () => import('./views/TrashView.vue'), meta: { may: 'see_deleted' } },
+        { path: 'admin/forms', name: 'forms', component: () => import('./views/FormsView.vue'), meta: { may: 'manage_schema' } },
         { path: 'admin/robots', name: 'robots', component: () => import('./views/RobotsView.vue'), meta: { may: 'manage_schema' } },
         { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { may: 'backup' } },
         { path: 'admin/departments', name: 'departments', component: () => import('./views/DepartmentsView.vue'), meta: { may: 'manage_users' } },

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"context"
+
+	"tierbase/core/access"
+	"tierbase/core/schema"
+	"tierbase/templates/crm"
+)
+
+// InstallCRM installs the 客户管理 template as by: its tables, then its rules, dashboards,
+// flows and public form.
+func (a *App) InstallCRM(ctx context.Context, by access.Actor) (*schema.App, error) {
+	installed, err := crm.Install(ctx, by, a.Catalog)
+	if err == nil {
+		err = a.installExtras(ctx)
+	}
+	return installed, err
+}
+
+// InstallDemo installs the template with generated demo data (customers, orders, follow-ups,
+// the sales team and its organisation) and quotes at every stage of 报价审批, made through
+// the flow as the people would. It answers what was made and how many quotes.
+func (a *App) InstallDemo(ctx context.Context, opt crm.DemoOptions) (crm.DemoSummary, int, error) {
+	sum, err := crm.Demo(ctx, a.DB, a.Catalog, a.Users, opt)
+	if err == nil {
+		err = crm.InstallOrg(ctx, a.Org, a.Users)
+	}
+	if err == nil {
+		err = a.installExtras(ctx)
+	}
+	quotes := 0
+	if err == nil {
+		quotes, err = crm.DemoQuotes(ctx, a.Flows)
+	}
+	return sum, quotes, err
+}
+
+// installExtras installs what the template brings beside its tables; each step skips what
+// is there already.
+func (a *App) installExtras(ctx context.Context) error {
+	for _, step := range []func() error{
+		func() error { return crm.InstallRules(ctx, a.Rules) },
+		func() error { return crm.InstallDashboards(ctx, a.Reports) },
+		func() error { return crm.InstallFlows(ctx, a.Flows, a.Org) },
+		func() error { return crm.InstallForms(ctx, a.Forms) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,374 @@
+package forms_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tierbase/app"
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/engines/forms"
+	"tierbase/engines/rules"
+	"tierbase/platform/problem"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var cst = time.FixedZone("CST", 8*3600)
+
+type world struct {
+	*app.App
+	t     *testing.T
+	clock *clock
+	leads *schema.Table
+	admin access.Actor
+}
+
+// open makes a table 线索 (a unique mobile, a 来源, a link to 客户 and a 负责人) with one
+// lead in it already, and an admin; every captcha's answer is 12345.
+func open(t *testing.T) *world {
+	t.Helper()
+	a, err := app.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	w := &world{App: a, t: t, clock: &clock{t: time.Date(2026, 12, 6, 9, 0, 0, 0, cst)}}
+	a.SetClock(w.clock.now, cst)
+	a.Forms.Digits = func() string { return "12345" }
+	ctx := context.Background()
+	cust, err := a.Catalog.CreateTable(ctx, access.System, "", "客户", []*schema.Field{{Name: "客户名称", Type: schema.Text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.leads, err = a.Catalog.CreateTable(ctx, access.System, "", "线索", []*schema.Field{
+		{Name: "姓名", Type: schema.Text, Required: true}, {Name: "手机", Type: schema.Phone, Unique: true},
+		{Name: "公司", Type: schema.Text}, {Name: "来源", Type: schema.Select, Options: []schema.Option{{Value: "官网"}, {Value: "展会"}}},
+		{Name: "备注", Type: schema.TextArea}, {Name: "客户", Type: schema.Link, LinkTable: cust.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.Users.Setup(ctx, "admin@example.com", "a long enough password 1", "管理员")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.admin = a.Users.ActorOf(u)
+	if _, err := a.Records.Create(ctx, access.System, w.leads, records.Input{"姓名": "王秘密", "手机": "13800000001", "公司": "机密公司"}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// publish saves a form of 线索: 姓名 (required), 手机, 公司, 来源 hidden, with the changes given.
+func (w *world) publish(change func(f *forms.Form)) *forms.Form {
+	w.t.Helper()
+	f := &forms.Form{Table: "线索", Enabled: true, Settings: forms.Settings{Title: "留资", SuccessMessage: "感谢留言",
+		Fields: []forms.Field{{Name: "姓名", Required: true}, {Name: "手机", Required: true}, {Name: "公司"}, {Name: "来源", Hidden: true}}}}
+	if change != nil {
+		change(f)
+	}
+	saved, err := w.Forms.Save(context.Background(), w.admin, f)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return saved
+}
+
+// submit gets a captcha and sends values with its answer from the client address given.
+func (w *world) submit(f *forms.Form, client string, values map[string]any) (*forms.Result, error) {
+	w.t.Helper()
+	c, err := w.Forms.NewCaptcha(context.Background(), f.Token)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return w.Forms.Submit(context.Background(), f.Token, client, forms.Submission{Values: values, Captcha: c.ID, Answer: "12345"})
+}
+
+func (w *world) count() int {
+	w.t.Helper()
+	p, err := w.Records.List(context.Background(), access.System, w.leads, records.Query{})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return int(p.Total)
+}
+
+// code returns the error's code, and the field and message (zh) of its first detail.
+func code(err error) (string, string, string) {
+	p := problem.As(err)
+	if p == nil {
+		return "", "", ""
+	}
+	if len(p.Details) > 0 {
+		return p.Code, p.Details[0].Field, p.Details[0].Message("zh")
+	}
+	return p.Code, p.Field, p.Message("zh")
+}
+
+// A visitor's submission adds a record through the records engine as the system: 来源 from
+// the link, no 创建人, the history naming the form, and rules run on it. Values of fields
+// not on the form (负责人, a link to 客户) are not taken.
+func TestSubmit(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, &rules.Rule{Name: "展会线索", Table: "线索", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Actions:  []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "来自表单的新线索"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f := w.publish(nil)
+	res, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13900000002", "来源": "展会", "负责人": w.admin.UserID, "客户": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Message != "感谢留言" {
+		t.Errorf("result = %+v", res)
+	}
+	p, err := w.Records.List(ctx, access.System, w.leads, records.Query{Filter: nil, Sort: "-id", Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := p.Items[0]
+	field := func(name string) any { return rec[w.leads.Field(name).ID] }
+	if field("姓名") != "李雷" || field("来源") != "展会" || field("备注") != "来自表单的新线索" ||
+		rec[schema.FieldCreatedBy] != nil || rec[schema.FieldOwner] != nil || field("客户") != nil {
+		t.Errorf("record = %v", rec)
+	}
+	hist, err := w.Records.History(ctx, access.System, w.leads, rec.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := hist[len(hist)-1]; h.Via == nil || h.Via.Kind != "form" || h.Via.Name != "留资" {
+		t.Errorf("history = %+v", hist)
+	}
+	got, _ := w.Forms.Get(ctx, w.admin, f.ID)
+	if got.Submissions != 1 {
+		t.Errorf("submissions = %d", got.Submissions)
+	}
+}
+
+// Bad input is refused on its field, in the visitor's language, and nothing is written.
+func TestSubmitRefusesBadValues(t *testing.T) {
+	w := open(t)
+	f := w.publish(nil)
+	_, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "1390000"})
+	if c, field, msg := code(err); c != "validation_failed" && c != "bad_phone" || field != "手机" || !strings.Contains(msg, "手机") {
+		t.Errorf("bad phone: %v %s %q", c, field, msg)
+	}
+	if c, field, _ := code(errOf(w.submit(f, "203.0.113.5", map[string]any{"手机": "13900000002"}))); field != "姓名" {
+		t.Errorf("missing 姓名: %v %s", c, field)
+	}
+	if w.count() != 1 {
+		t.Errorf("%d records", w.count())
+	}
+}
+
+func errOf(_ *forms.Result, err error) error { return err }
+
+// The captcha: a forged, expired, replayed or wrongly answered one is refused; a wrong answer
+// uses the captcha up.
+func TestCaptcha(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f := w.publish(nil)
+	other := w.publish(func(f *forms.Form) { f.Title = "另一个" })
+	values := map[string]any{"姓名": "李雷", "手机": "13900000002"}
+	send := func(id, answer string) error {
+		_, err := w.Forms.Submit(ctx, f.Token, "203.0.113.5", forms.Submission{Values: values, Captcha: id, Answer: answer})
+		return err
+	}
+	c, _ := w.Forms.NewCaptcha(ctx, f.Token)
+	if !strings.HasPrefix(c.Image, "data:image/png;base64,") || strings.Contains(c.ID, "12345") {
+		t.Errorf("captcha = %.60s…", c.ID)
+	}
+	forged := c.ID[:len(c.ID)-4] + "AAAA"
+	if got, _, _ := code(send(forged, "12345")); got != "captcha_invalid" {
+		t.Errorf("forged: %s", got)
+	}
+	foreign, _ := w.Forms.NewCaptcha(ctx, other.Token)
+	if got, _, _ := code(send(foreign.ID, "12345")); got != "captcha_invalid" {
+		t.Errorf("another form's: %s", got)
+	}
+	if got, _, _ := code(send(c.ID, "54321")); got != "captcha_wrong" {
+		t.Errorf("wrong: %s", got)
+	}
+	if got, _, _ := code(send(c.ID, "12345")); got != "captcha_used" {
+		t.Errorf("right after wrong: %s", got)
+	}
+	old, _ := w.Forms.NewCaptcha(ctx, f.Token)
+	w.clock.add(forms.CaptchaTTL + time.Second)
+	if got, _, _ := code(send(old.ID, "12345")); got != "captcha_expired" {
+		t.Errorf("expired: %s", got)
+	}
+	good, _ := w.Forms.NewCaptcha(ctx, f.Token)
+	if err := send(good.ID, "12345"); err != nil {
+		t.Fatal(err)
+	}
+	values["手机"] = "13900000003"
+	if got, field, _ := code(send(good.ID, "12345")); got != "captcha_used" || field != "captcha" {
+		t.Errorf("replayed: %s %s", got, field)
+	}
+	if w.count() != 2 {
+		t.Errorf("%d records", w.count())
+	}
+}
+
+// A filled honeypot is answered as a success and dropped.
+func TestHoneypot(t *testing.T) {
+	w := open(t)
+	f := w.publish(nil)
+	res, err := w.Forms.Submit(context.Background(), f.Token, "203.0.113.5", forms.Submission{
+		Values: map[string]any{"姓名": "bot", "手机": "13900000002"}, Website: "http://spam.example"})
+	if err != nil || res.Message != "感谢留言" {
+		t.Fatalf("%v %v", res, err)
+	}
+	if w.count() != 1 {
+		t.Errorf("the honeypot's submission was kept: %d records", w.count())
+	}
+}
+
+// One address past its limit is answered 429 until the window passes; others go on.
+func TestRateLimit(t *testing.T) {
+	w := open(t)
+	w.Forms.PerClient = 3
+	f := w.publish(nil)
+	for i := range 3 {
+		if _, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "1390000001" + string(rune('0'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13900000019"})
+	if p := problem.As(err); p == nil || p.Status != 429 || !strings.Contains(p.Message("zh"), "提交太频繁") {
+		t.Fatalf("4th: %v", err)
+	}
+	if _, err := w.submit(f, "198.51.100.7", map[string]any{"姓名": "韩梅梅", "手机": "13900000019"}); err != nil {
+		t.Errorf("another address: %v", err)
+	}
+	w.clock.add(w.Forms.Window)
+	if _, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13900000018"}); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+}
+
+// Quotas: in all, per day, and the open time.
+func TestQuotas(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f := w.publish(func(f *forms.Form) { f.MaxTotal, f.MaxPerDay = 3, 2 })
+	phone := 10
+	send := func() error {
+		phone++
+		_, err := w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "139000000" + string(rune('0'+phone/10)) + string(rune('0'+phone%10))})
+		return err
+	}
+	for range 2 {
+		if err := send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _, _ := code(send()); got != "form_full_today" {
+		t.Errorf("3rd today: %s", got)
+	}
+	w.clock.add(24 * time.Hour)
+	if err := send(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := code(send()); got != "form_full" {
+		t.Errorf("4th: %s", got)
+	}
+	if _, err := w.Forms.Public(ctx, f.Token); err == nil {
+		t.Error("a full form is still shown")
+	}
+	later := w.publish(func(f *forms.Form) {
+		f.OpensAt = w.clock.now().Add(time.Hour).Format(time.RFC3339)
+		f.ClosesAt = w.clock.now().Add(2 * time.Hour).Format(time.RFC3339)
+	})
+	if _, err := w.Forms.Public(ctx, later.Token); !strings.Contains(errMsg(err), "尚未开始") {
+		t.Errorf("not open yet: %v", err)
+	}
+	w.clock.add(2 * time.Hour)
+	if _, err := w.Forms.Public(ctx, later.Token); !strings.Contains(errMsg(err), "截止") {
+		t.Errorf("ended: %v", err)
+	}
+	f.Enabled = false
+	if _, err := w.Forms.Save(ctx, w.admin, f); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := code(errOf(w.Forms.Submit(ctx, f.Token, "x", forms.Submission{}))); got != "not_found" {
+		t.Errorf("disabled: %s", got)
+	}
+}
+
+func errMsg(err error) string {
+	if p := problem.As(err); p != nil {
+		return p.Message("zh")
+	}
+	return ""
+}
+
+// Nothing of the table's other records is readable through a form: its definition holds
+// no value, a link field cannot be on it, and a duplicate says only that the value exists.
+func TestNoLeak(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f := w.publish(nil)
+	pub, err := w.Forms.Public(ctx, f.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(pub)
+	if strings.Contains(string(b), "王秘密") || strings.Contains(string(b), "13800000001") || strings.Contains(string(b), "机密公司") {
+		t.Errorf("definition = %s", b)
+	}
+	if len(pub.Fields) != 4 || pub.Fields[3].Name != "来源" || !pub.Fields[3].Hidden || len(pub.Fields[3].Options) != 2 {
+		t.Errorf("fields = %s", b)
+	}
+	for _, field := range []string{"客户", "负责人", "创建人"} {
+		_, err := w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "姓名"}, {Name: field}}}})
+		if got, _, _ := code(err); got != "form_field_type" {
+			t.Errorf("%s on a form: %v", field, err)
+		}
+	}
+	_, err = w.submit(f, "203.0.113.5", map[string]any{"姓名": "李雷", "手机": "13800000001"})
+	b, _ = json.Marshal(err)
+	c, field, msg := code(err)
+	if c != "not_unique" || field != "手机" || !strings.Contains(msg, "已存在") || strings.Contains(msg+string(b), "王秘密") || strings.Contains(msg, "机密") {
+		t.Errorf("duplicate: %s %s %q", c, field, msg)
+	}
+}
+
+// Only those who design tables publish forms; a form must hold the table's required fields.
+func TestSaveChecks(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	member, err := w.Users.Create(ctx, access.System, "m@example.com", "a long enough password 2", "成员", "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Forms.List(ctx, w.Users.ActorOf(member)); problem.As(err) == nil || problem.As(err).Status != 403 {
+		t.Errorf("member lists forms: %v", err)
+	}
+	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "手机"}}}})
+	if got, _, _ := code(err); got != "form_required_field" {
+		t.Errorf("without 姓名: %v", err)
+	}
+	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "姓名"}}, RedirectURL: "javascript:alert(1)"}})
+	if got, _, _ := code(err); got != "form_bad_redirect" {
+		t.Errorf("redirect: %v", err)
+	}
+}

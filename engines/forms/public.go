@@ -1,0 +1,309 @@
+package forms
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dchest/captcha"
+
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+)
+
+// PublicField is a field as a visitor's page draws it: its type and what it accepts.
+type PublicField struct {
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Required bool     `json:"required,omitempty"`
+	Hidden   bool     `json:"hidden,omitempty"`
+	Options  []string `json:"options,omitempty"`
+	Min      *float64 `json:"min,omitempty"`
+	Max      *float64 `json:"max,omitempty"`
+	Format   string   `json:"format,omitempty"` // a text field's pattern
+	Help     string   `json:"help,omitempty"`
+	Default  any      `json:"default,omitempty"`
+}
+
+// Public is what a visitor may read of a form: its own definition, never a record.
+type Public struct {
+	Title       string        `json:"title"`
+	Description string        `json:"description,omitempty"`
+	Fields      []PublicField `json:"fields"`
+}
+
+// Submission is what a visitor sends: the values by field name, the captcha's id and the
+// answer typed, and the honeypot (Website), a field people never see.
+type Submission struct {
+	Values  map[string]any `json:"values"`
+	Captcha string         `json:"captcha"`
+	Answer  string         `json:"answer"`
+	Website string         `json:"website,omitempty"`
+}
+
+// Result is the answer to a submission: the message to show or the page to go to.
+type Result struct {
+	Message     string `json:"message,omitempty"`
+	RedirectURL string `json:"redirectUrl,omitempty"`
+}
+
+// Captcha is a captcha to answer: its id (the answer sealed with an expiry) and its image.
+type Captcha struct {
+	ID    string `json:"id"`
+	Image string `json:"image"` // a data: URL of a PNG
+}
+
+// open returns the enabled form behind a link's token, with its table.
+func (s *Service) open(ctx context.Context, token string) (*Form, *schema.Table, error) {
+	f, err := s.scan(s.DB.R.QueryRowContext(ctx, "SELECT "+columns+" FROM _forms WHERE token = ? AND enabled = 1", token))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, problem.NotFound("form", token)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.Catalog.Table(f.tableID)
+	if err != nil {
+		return nil, nil, problem.NotFound("form", token)
+	}
+	return f, t, nil
+}
+
+// Public returns the form behind token as a visitor sees it, or why it takes nothing now.
+func (s *Service) Public(ctx context.Context, token string) (*Public, error) {
+	f, t, err := s.open(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.quota(ctx, s.DB.R, f, f.Submissions); err != nil {
+		return nil, err
+	}
+	out := &Public{Title: f.Title, Description: f.Description, Fields: make([]PublicField, 0, len(f.Fields))}
+	for _, ff := range f.Fields {
+		tf := t.Field(ff.id)
+		pf := PublicField{Name: tf.Name, Type: string(tf.Type), Required: ff.Required || tf.Required && tf.Default == nil, Hidden: ff.Hidden,
+			Options: tf.OptionValues(), Min: tf.Min, Max: tf.Max, Help: tf.Help, Default: tf.Default}
+		if tf.Type == schema.Text || tf.Type == schema.TextArea {
+			pf.Format = tf.Format
+		}
+		out.Fields = append(out.Fields, pf)
+	}
+	return out, nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// quota returns why f takes no submission now, if so: it is not open yet or any more, or
+// its quotas are reached (before counts the submissions so far).
+func (s *Service) quota(ctx context.Context, q queryer, f *Form, before int64) error {
+	now := s.Now()
+	if at, err := time.Parse(time.RFC3339, f.OpensAt); err == nil && now.Before(at) {
+		return problem.New(403, "form_not_open", "at", at.In(s.loc()).Format("2006-01-02 15:04"))
+	}
+	if at, err := time.Parse(time.RFC3339, f.ClosesAt); err == nil && !now.Before(at) {
+		return problem.New(403, "form_ended", "at", at.In(s.loc()).Format("2006-01-02 15:04"))
+	}
+	if f.MaxTotal > 0 && before >= int64(f.MaxTotal) {
+		return problem.New(403, "form_full", "max", f.MaxTotal)
+	}
+	if f.MaxPerDay > 0 {
+		local := now.In(s.loc())
+		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.loc())
+		var today int64
+		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _form_submissions WHERE form_id = ? AND at >= ?", f.ID, day.UnixMilli()).Scan(&today); err != nil {
+			return err
+		}
+		if today >= int64(f.MaxPerDay) {
+			return problem.New(403, "form_full_today", "max", f.MaxPerDay)
+		}
+	}
+	return nil
+}
+
+func (s *Service) loc() *time.Location {
+	if s.Loc != nil {
+		return s.Loc
+	}
+	return time.Local
+}
+
+func randomDigits() string {
+	var b strings.Builder
+	for _, d := range captcha.RandomDigits(5) {
+		b.WriteByte('0' + d)
+	}
+	return b.String()
+}
+
+const captchaWhere = "form-captcha"
+
+// NewCaptcha returns a captcha for the form behind token: digits drawn as a PNG, its id the
+// form, an expiry, a nonce and the answer, sealed (so it is neither readable nor forgeable).
+func (s *Service) NewCaptcha(ctx context.Context, token string) (*Captcha, error) {
+	f, _, err := s.open(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	answer := s.Digits()
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	n := base64.RawURLEncoding.EncodeToString(nonce)
+	id := s.Keys.Seal(strings.Join([]string{f.ID, strconv.FormatInt(s.Now().Add(CaptchaTTL).UnixMilli(), 10), n, answer}, "|"), captchaWhere)
+	digits := make([]byte, len(answer))
+	for i := range answer {
+		digits[i] = answer[i] - '0'
+	}
+	var png bytes.Buffer
+	if _, err := captcha.NewImage(n, digits, 150, 50).WriteTo(&png); err != nil {
+		return nil, err
+	}
+	return &Captcha{ID: id, Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes())}, nil
+}
+
+// checkCaptcha opens the captcha id sealed for form: its nonce, or why it is refused. An
+// answer that is wrong uses the captcha up at once, so each one is worth one guess.
+func (s *Service) checkCaptcha(ctx context.Context, form, id, answer string) (string, error) {
+	plain, err := s.Keys.Open(id, captchaWhere)
+	parts := strings.Split(plain, "|")
+	if err != nil || len(parts) != 4 || parts[0] != form {
+		return "", problem.Invalid("captcha_invalid").OnField("captcha")
+	}
+	exp, _ := strconv.ParseInt(parts[1], 10, 64)
+	if s.Now().UnixMilli() > exp {
+		return "", problem.Invalid("captcha_expired").OnField("captcha")
+	}
+	nonce := parts[2]
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(answer)), []byte(parts[3])) != 1 {
+		err := s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.useCaptcha(ctx, tx, nonce, exp) })
+		return "", cmp.Or[error](err, problem.Invalid("captcha_wrong").OnField("captcha"))
+	}
+	return nonce + "|" + parts[1], nil
+}
+
+// useCaptcha marks a captcha used (kept until it expires, so a replay is refused), and
+// forgets the expired ones.
+func (s *Service) useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp int64) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM _form_captchas WHERE expires_at < ?", s.Now().UnixMilli()); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO _form_captchas(nonce, expires_at) VALUES(?, ?) ON CONFLICT (nonce) DO NOTHING", nonce, exp)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return problem.Invalid("captcha_used").OnField("captcha")
+	}
+	return nil
+}
+
+// hit counts a submission from client and refuses it (429) when the address sent PerClient
+// within Window already.
+func (s *Service) hit(ctx context.Context, client string) error {
+	now := s.Now().UnixMilli()
+	since := now - s.Window.Milliseconds()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM _form_hits WHERE at <= ?", since); err != nil {
+			return err
+		}
+		var n int64
+		var first sql.NullInt64
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), MIN(at) FROM _form_hits WHERE client = ? AND at > ?", client, since).Scan(&n, &first); err != nil {
+			return err
+		}
+		if n >= int64(s.PerClient) {
+			return problem.New(429, "form_rate_limited", "seconds", (first.Int64-since)/1000+1)
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO _form_hits(client, at) VALUES(?, ?)", client, now)
+		return err
+	})
+}
+
+// empty reports whether a submitted value is left blank.
+func empty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return strings.TrimSpace(v) == ""
+	case []any:
+		return len(v) == 0
+	}
+	return false
+}
+
+// Submit adds the record a visitor sends through the form behind token, from the client
+// address given, as the system with the form named in the record's history. A honeypot
+// filled in is answered as a success and dropped: a robot learns nothing to adapt to.
+func (s *Service) Submit(ctx context.Context, token, client string, in Submission) (*Result, error) {
+	f, t, err := s.open(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.hit(ctx, client); err != nil {
+		return nil, err
+	}
+	done := &Result{Message: f.SuccessMessage, RedirectURL: f.RedirectURL}
+	if in.Website != "" {
+		return done, nil
+	}
+	used, err := s.checkCaptcha(ctx, f.ID, in.Captcha, in.Answer)
+	if err != nil {
+		return nil, err
+	}
+	nonce, expires, _ := strings.Cut(used, "|")
+	exp, _ := strconv.ParseInt(expires, 10, 64)
+	values := records.Input{}
+	var missing []*problem.Error
+	for _, ff := range f.Fields {
+		v, given := in.Values[ff.Name]
+		if !given || empty(v) {
+			if ff.Required {
+				missing = append(missing, problem.Invalid("required").OnField(ff.Name))
+			}
+			continue
+		}
+		values[ff.id] = v
+	}
+	if len(missing) > 0 {
+		return nil, problem.Collect(missing)
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.useCaptcha(ctx, tx, nonce, exp); err != nil {
+			return err
+		}
+		// Counting first takes the form's row: submissions to one form queue here, so the
+		// quotas hold exactly.
+		if _, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ?", f.ID); err != nil {
+			return err
+		}
+		var total int64
+		if err := tx.QueryRowContext(ctx, "SELECT submissions FROM _forms WHERE id = ?", f.ID).Scan(&total); err != nil {
+			return err
+		}
+		if err := s.quota(ctx, tx, f, total-1); err != nil {
+			return err
+		}
+		rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, t, values)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES(?, ?, ?)", f.ID, rec.ID(), s.Now().UnixMilli())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return done, nil
+}

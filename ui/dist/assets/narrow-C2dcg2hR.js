@@ -1,1 +1,0 @@
-import{Gt as e,kt as t}from"./vendor-BKOjjU5D.js";function n(){let n=window.matchMedia(`(max-width: 640px)`),r=e(n.matches),i=e=>r.value=e.matches;return n.addEventListener(`change`,i),t(()=>n.removeEventListener(`change`,i)),r}export{n as t};
