@@ -1,0 +1,1 @@
+import{At as e,qt as t}from"./vendor-Dyu2WnPb.js";function n(){let n=window.matchMedia(`(max-width: 640px)`),r=t(n.matches),i=e=>r.value=e.matches;return n.addEventListener(`change`,i),e(()=>n.removeEventListener(`change`,i)),r}export{n as t};
