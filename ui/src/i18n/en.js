@@ -1014,7 +1014,7 @@ export default {
     dataOps: { update: 'Update this record', create: 'Add a record to a table' },
     dataTable: 'Add to',
     dataValues: 'Values',
-    dataValuesHint: 'A value, or fx for a formula (starting with =, e.g. ={报价金额}; ={ID} links to this record)',
+    dataValuesHint: "A value, or fx for a formula (starting with =, e.g. ={'{'}报价金额{'}'}; ={'{'}ID{'}'} links to this record)",
     formula: 'Formula',
     addValue: 'Add a field…',
     conditionHint: 'Checked by priority, left to right: the first branch whose condition holds is taken, else the default. Click a branch card to set its condition.',

@@ -1014,7 +1014,7 @@ export default {
     dataOps: { update: '更新本记录', create: '在表中新增记录' },
     dataTable: '新增到',
     dataValues: '字段值',
-    dataValuesHint: '填写固定值，或点 fx 写公式（以 = 开头，例如 ={报价金额}；={ID} 关联到本记录）',
+    dataValuesHint: "填写固定值，或点 fx 写公式（以 = 开头，例如 ={'{'}报价金额{'}'}；={'{'}ID{'}'} 关联到本记录）",
     formula: '公式',
     addValue: '添加字段…',
     conditionHint: '按优先级从左到右判断，进入第一个满足条件的分支；都不满足时进入默认分支。点击分支卡片设置条件。',
