@@ -120,3 +120,18 @@ step('the saved definition is the one built', async () => {
   assert.deepEqual(big.nodes.map((n) => [n.id, n.type, n.name, n.who.users]), [[ids.second, 'approve', '财务总监审批', [idOf('周敏')]]]);
   assert.deepEqual([other.default, other.nodes], [true, []]);
 });
+
+step('on a phone the tree scrolls and the drawer takes the whole width; a card opens from the keyboard', async () => {
+  await page.setViewportSize({ width: 390, height: 800 });
+  await page.goto(server.url + '/flows');
+  await page.getByTestId('flow-open-报价审批').click();
+  const canvas = page.getByTestId('flow-canvas');
+  await page.getByTestId(`flow-node-${ids.second}`).waitFor();
+  assert.ok(await canvas.evaluate((c) => c.scrollWidth > c.clientWidth && c.scrollLeft > 0), 'the tree is wider than the phone and opens scrolled to its middle');
+  await page.getByTestId(`flow-node-${ids.first}`).focus();
+  await page.keyboard.press('Enter');
+  const drawer = page.getByTestId('flow-drawer');
+  await drawer.waitFor();
+  assert.equal(await drawer.getAttribute('data-node-id'), ids.first);
+  await waitUntil(async () => (await page.locator('.el-drawer').boundingBox())?.width === 390, { message: 'a full-width drawer' });
+});
