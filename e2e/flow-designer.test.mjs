@@ -29,18 +29,18 @@ async function closeDrawer() {
   await page.getByTestId('flow-drawer').waitFor({ state: 'detached' });
 }
 
-step('the admin opens the flows of 报价单 from its table and creates 报价审批', async () => {
+step('the admin opens the flows of 报价单 from its table and creates 大额报价审批', async () => {
   await login(page, server.url);
   await page.getByTestId('nav-table-报价单').click();
   await page.getByTestId('flows-open').click();
   await page.getByTestId('flows-page').waitFor();
   await page.getByTestId('flow-new').click();
-  await page.getByTestId('flow-new-name').fill('报价审批');
+  await page.getByTestId('flow-new-name').fill('大额报价审批');
   // The table of the list's filter is already picked.
   await untilText(page.getByTestId('flow-new-table').locator('.el-select__placeholder'), '报价单');
   await page.getByTestId('flow-new-create').click();
   await page.getByTestId('flow-designer').waitFor();
-  await untilText(page.getByTestId('flow-title'), '报价审批');
+  await untilText(page.getByTestId('flow-title'), '大额报价审批');
   await untilText(page.getByTestId('flow-state'), '草稿');
 });
 
@@ -96,8 +96,8 @@ step('发布 shows the summary first; the list then says 已发布 v1', async ()
   await page.getByTestId('flow-publish-confirm').click();
   await untilText(page.getByTestId('flow-state'), '已发布 v1');
   await page.getByTestId('flow-back').click();
-  await untilText(page.getByTestId('flow-state-报价审批'), '已发布 v1');
-  assert.match(await text(page.getByTestId('flow-text-报价审批')), /审批「销售总监审批」：张伟/);
+  await untilText(page.getByTestId('flow-state-大额报价审批'), '已发布 v1');
+  assert.match(await text(page.getByTestId('flow-text-大额报价审批')), /审批「销售总监审批」：张伟/);
 });
 
 step('the saved definition is the one built', async () => {
@@ -106,7 +106,7 @@ step('the saved definition is the one built', async () => {
   const quotes = (await api.get('/tables/' + encodeURIComponent('报价单'))).body;
   const amount = quotes.fields.find((f) => f.name === '报价金额').id;
   const flows = (await api.get('/flows?table=' + encodeURIComponent('报价单'))).body.items;
-  const f = flows.find((x) => x.name === '报价审批');
+  const f = flows.find((x) => x.name === '大额报价审批');
   assert.equal(f.version, 1);
   assert.equal(f.changed, false);
   const [first, cond, end] = f.nodes;
@@ -124,7 +124,7 @@ step('the saved definition is the one built', async () => {
 step('on a phone the tree scrolls and the drawer takes the whole width; a card opens from the keyboard', async () => {
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(server.url + '/flows');
-  await page.getByTestId('flow-open-报价审批').click();
+  await page.getByTestId('flow-open-大额报价审批').click();
   const canvas = page.getByTestId('flow-canvas');
   await page.getByTestId(`flow-node-${ids.second}`).waitFor();
   assert.ok(await canvas.evaluate((c) => c.scrollWidth > c.clientWidth && c.scrollLeft > 0), 'the tree is wider than the phone and opens scrolled to its middle');
