@@ -25,7 +25,7 @@ func (s *Server) flowJSON(f *flows.Flow, lang string) map[string]any {
 		return id
 	}
 	res := map[string]any{"id": f.ID, "table": f.Table, "name": f.Name, "enabled": f.Enabled, "nodes": f.Nodes, "status": f.Status, "triggers": f.Triggers,
-		"version": f.Version, "updatedAt": f.UpdatedAt, "text": flows.Describe(f, t, names, roleName, lang)}
+		"version": f.Version, "changed": f.Changed, "updatedAt": f.UpdatedAt, "text": flows.Describe(f, t, names, roleName, lang)}
 	if ps := s.Flows.Problems(f); len(ps) > 0 { // a field or person it names went away since it was saved
 		list := make([]map[string]string, len(ps))
 		for i, p := range ps {

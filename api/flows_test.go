@@ -30,7 +30,9 @@ func TestFlows(t *testing.T) {
 		t.Fatalf("flow %v", flow)
 	}
 	c.post("/api/flows/"+id+"/start", map[string]any{"record": rec["id"]}).wantError(t, 409, "flow_not_published")
-	c.post("/api/flows/"+id+"/publish", nil).must(t, 200)
+	if published := c.post("/api/flows/"+id+"/publish", nil).must(t, 200); published["version"] != 1.0 || published["changed"] != false {
+		t.Fatalf("published %v", published)
+	}
 	wang.post("/api/flows/"+id+"/publish", nil).wantError(t, 403, "not_allowed_on")
 	inst := c.post("/api/flows/"+id+"/start", map[string]any{"record": rec["id"]}).must(t, 201)
 	if inst["state"] != "running" {
@@ -82,7 +84,15 @@ func TestFlows(t *testing.T) {
 	}
 	c.post(fmt.Sprintf("/api/instances/%v/comments", inst["id"]), map[string]any{"comment": "好"}).must(t, 201)
 	c.post(fmt.Sprintf("/api/instances/%v/withdraw", inst["id"]), nil).wantError(t, 409, "flow_ended_approved")
-	if list := items(c.get("/api/flows?table=报销").must(t, 200)); len(list) != 1 || list[0]["version"] != 1.0 {
+	if list := items(c.get("/api/flows?table=报销").must(t, 200)); len(list) != 1 || list[0]["version"] != 1.0 || list[0]["changed"] != false {
 		t.Fatalf("flows %v", list)
+	}
+	// A draft saved after publishing is an unpublished change (有未发布的修改) until the next 发布.
+	bad["nodes"].([]any)[0].(map[string]any)["name"] = "主管审批"
+	if saved := c.call("PUT", "/api/flows/"+id, bad).must(t, 200); saved["version"] != 1.0 || saved["changed"] != true {
+		t.Fatalf("saved after publishing %v", saved)
+	}
+	if again := c.post("/api/flows/"+id+"/publish", nil).must(t, 200); again["version"] != 2.0 || again["changed"] != false {
+		t.Fatalf("published again %v", again)
 	}
 }

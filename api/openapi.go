@@ -542,6 +542,7 @@ func schemas() map[string]any {
 			"triggers": obj(map[string]any{"onCreate": boolean, "onMatch": boolean, "when": ref("Condition"),
 				"cron": map[string]any{"type": "string", "description": "定时：分 时 日 月 周，对满足 when 的记录发起 / a schedule (minute hour day month weekday) over the records matching when"}}),
 			"version":   map[string]any{"type": "integer", "readOnly": true, "description": "新实例使用的已发布版本，0 为未发布 / the published version new instances run, 0 before the first"},
+			"changed":   map[string]any{"type": "boolean", "readOnly": true, "description": "草稿与已发布版本不同（有未发布的修改）/ the draft differs from the published version"},
 			"updatedAt": readOnly("最后修改时间 / last change"), "text": map[string]any{"type": "array", "readOnly": true, "items": str,
 				"description": "一行一节点的说明 / one line per node"},
 			"problems": map[string]any{"type": "array", "readOnly": true, "items": obj(map[string]any{"path": str, "message": str}),

@@ -200,16 +200,20 @@ func (e *Engine) Publish(ctx context.Context, a access.Actor, id string) (*Flow,
 	return e.Flow(ctx, a, id)
 }
 
-const flowColumns = "id, table_id, name, def, triggers, version, enabled, updated_at"
+// flowColumns are a flow's columns and the definition of its published version ("" before
+// the first), to tell whether the draft was changed since.
+const flowColumns = "id, table_id, name, def, triggers, version, enabled, updated_at, " +
+	"COALESCE((SELECT v.def FROM _flow_versions v WHERE v.flow_id = _flows.id AND v.version = _flows.version), '')"
 
 func scanFlow(row interface{ Scan(...any) error }) (*Flow, error) {
 	var f Flow
-	var def, triggers string
+	var def, triggers, published string
 	var enabled int
-	if err := row.Scan(&f.ID, &f.Table, &f.Name, &def, &triggers, &f.Version, &enabled, &f.UpdatedAt); err != nil {
+	if err := row.Scan(&f.ID, &f.Table, &f.Name, &def, &triggers, &f.Version, &enabled, &f.UpdatedAt, &published); err != nil {
 		return nil, err
 	}
 	f.Enabled = enabled != 0
+	f.Changed = f.Version > 0 && def != published
 	if err := json.Unmarshal([]byte(triggers), &f.Triggers); err != nil {
 		return nil, err
 	}

@@ -43,7 +43,9 @@ type Flow struct {
 	// published version).
 	Triggers Triggers `json:"triggers"`
 	// Version is the published version new instances start on; 0 until the first 发布.
-	Version   int    `json:"version"`
+	Version int `json:"version"`
+	// Changed says the draft differs from the published version (有未发布的修改).
+	Changed   bool   `json:"changed"`
 	UpdatedAt string `json:"updatedAt,omitempty"`
 }
 

@@ -37,6 +37,8 @@ export const router = createRouter({
         { path: 'rules', name: 'rules', component: RulesView, meta: { rules: true } },
         { path: 'rules/new', name: 'rule-new', component: RuleEditor, meta: { rules: true } },
         { path: 'rules/:id', name: 'rule-edit', component: RuleEditor, props: true, meta: { rules: true } },
+        { path: 'flows', name: 'flows', component: () => import('./views/FlowsView.vue'), meta: { rules: true } },
+        { path: 'flows/:id', name: 'flow-edit', component: () => import('./views/FlowDesigner.vue'), props: true, meta: { rules: true } },
         // Dashboards load ECharts: a chunk of their own, fetched on first visit.
         { path: 'dashboards', name: 'dashboards', component: () => import('./views/DashboardsView.vue') },
         { path: 'dashboards/:id', name: 'dashboard', component: () => import('./views/DashboardsView.vue'), props: true },

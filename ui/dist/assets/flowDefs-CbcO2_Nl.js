@@ -1,0 +1,1 @@
+function e(e){return e.version?e.changed?`changed`:`published`:`draft`}export{e as t};
