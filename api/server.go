@@ -23,6 +23,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
@@ -56,6 +57,8 @@ type Server struct {
 	Tokens *tokens.Service
 	// Webhooks send record events to other systems.
 	Webhooks *webhooks.Service
+	// Events are what customers do elsewhere, sent by other systems (nil: none taken).
+	Events *events.Service
 	// Flows are the approval flows and the to-do boxes.
 	Flows   *flows.Engine
 	Audit   *audit.Log // the operation log (操作日志)
@@ -136,6 +139,8 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	auth("GET /api/tables/{table}/records/{id}/events", s.recordEvents)
+	auth("POST /api/events", s.postEvents)
 	auth("GET /api/trash", s.listTrash)
 	auth("POST /api/trash/{table}/{id}/restore", s.restoreTrash)
 	auth("DELETE /api/trash/{table}/{id}", s.forgetTrash)

@@ -17,6 +17,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/grading"
 	"tierbase/engines/importer"
@@ -57,6 +58,8 @@ type App struct {
 	Tokens *tokens.Service
 	// Webhooks send the tables' record events, signed, to the systems that asked for them.
 	Webhooks *webhooks.Service
+	// Events are what customers do elsewhere (浏览…), sent by other systems, counted by rules.
+	Events *events.Service
 	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
 	Flows *flows.Engine
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
@@ -138,6 +141,8 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Records.Hooks = append(a.Records.Hooks, a.Webhooks)
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
+	a.Events = events.New(db, a.Catalog)
+	a.Events.Arrived = a.Rules.EventsArrived
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
 	if err := a.Flows.Reload(context.Background()); err != nil {
@@ -236,6 +241,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Channels.Now = now
 	a.Webhooks.Now, a.Webhooks.Loc = now, loc
 	a.Tokens.Now = now
+	a.Events.Now, a.Events.Loc = now, loc
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now

@@ -113,7 +113,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Org = a.Org
 	srv.Workbench = a.Workbench
 	srv.Channels = a.Channels
-	srv.Tokens, srv.Webhooks = a.Tokens, a.Webhooks
+	srv.Tokens, srv.Webhooks, srv.Events = a.Tokens, a.Webhooks, a.Events
 	srv.TrustedProxies = proxies
 	a.CheckAlertsEvery(10 * time.Minute) // indicator alerts, over all records
 	a.PurgeTrashDaily()

@@ -362,7 +362,8 @@ func TestMigrationKeepsRoles(t *testing.T) {
 		`DROP TABLE _departments`, `DROP TABLE _department_heads`, `DROP TABLE _roles`, `DROP TABLE _login_failures`, `DROP TABLE _robots`, `DROP TABLE _robot_deliveries`,
 		`DROP TABLE _webhooks`, `DROP TABLE _webhook_messages`, `DROP TABLE _webhook_deliveries`, `DROP TABLE _tokens`,
 		`DROP TABLE _flows`, `DROP TABLE _flow_versions`, `DROP TABLE _flow_instances`, `DROP TABLE _flow_tasks`, `DROP TABLE _flow_events`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-8),
+		`DROP TABLE _events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-9),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

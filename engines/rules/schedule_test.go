@@ -126,7 +126,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _flow_instances`,
 		`DROP TABLE _flow_tasks`,
 		`DROP TABLE _flow_events`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-13),
+		`DROP TABLE _events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-14),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
