@@ -142,7 +142,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
 	a.Events = events.New(db, a.Catalog)
-	a.Events.Arrived = a.Rules.EventsArrived
+	a.Events.Rules = a.Rules
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
 	if err := a.Flows.Reload(context.Background()); err != nil {

@@ -35,7 +35,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\" or \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given)")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"events\" (a small demo, then the events API beside single-record POSTs) or \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -71,6 +71,11 @@ func main() {
 			pocketbase()
 		}
 		postgres(bin)
+		printResults()
+		return
+	}
+	if *only == "events" {
+		eventsOnly(bin)
 		printResults()
 		return
 	}
@@ -127,6 +132,7 @@ func main() {
 	posted, _ := postRecords(token, base)
 	record(fmt.Sprintf("single-record POST, c=%d, auth on, %d records", *conc, *posts), posted,
 		"≥ 1.2× PocketBase (≈ ≥ 3,300/s)", "PocketBase 2,530–2,818 rec/s; NocoDB 82–97")
+	eventFigures(base, token) // beside the POSTs above, on the 1M 客户
 
 	// 5. Memory of the server serving the 1M table.
 	record("server RSS after the above", fmt.Sprintf("%d MB", rssMB(srv.Process.Pid)), "≤ 200 MB", "")

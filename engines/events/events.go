@@ -17,6 +17,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/cond"
 	"tierbase/core/schema"
+	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -38,9 +39,9 @@ type Service struct {
 	Catalog *schema.Catalog
 	Now     func() time.Time
 	Loc     *time.Location // zone of relative dates in data scopes; nil: time.Local
-	// Arrived re-applies the rules counting events to the records that just got some, inside
-	// the transaction storing them (the rule engine's EventsArrived; nil: none).
-	Arrived func(ctx context.Context, tx *sql.Tx, t *schema.Table, ids []int64) error
+	// Rules re-applies the rules counting events to the records that just got some they
+	// count, inside the transaction storing them (nil: none).
+	Rules *rules.Engine
 }
 
 // New returns the events of db.
@@ -86,20 +87,42 @@ func (s *Service) Add(ctx context.Context, a access.Actor, table string, items [
 				return err
 			}
 		}
-		if s.Arrived == nil {
+		if s.Rules == nil {
 			return nil
 		}
-		var touched []int64
-		for _, id := range ids {
-			touched = append(touched, id)
-		}
-		slices.Sort(touched)
-		return s.Arrived(ctx, tx, t, slices.Compact(touched))
+		return s.Rules.EventsArrived(ctx, tx, t, func(ev *rules.Events) []int64 {
+			var out []int64
+			for _, it := range items {
+				if it.counts(ev) {
+					out = append(out, ids[it.Key+"\x00"+it.Value])
+				}
+			}
+			slices.Sort(out)
+			return slices.Compact(out)
+		})
 	})
 	if err != nil {
 		return 0, err
 	}
 	return len(items), nil
+}
+
+// counts reports whether the rule condition ev may count the event: its name, and its
+// property if ev names one (a value that is not text is left to SQL to compare).
+func (it *Item) counts(ev *rules.Events) bool {
+	if it.Name != ev.Name {
+		return false
+	}
+	if ev.Property == "" {
+		return true
+	}
+	var props map[string]any
+	json.Unmarshal([]byte(it.Props), &props)
+	v, ok := props[ev.Property]
+	if s, text := v.(string); text {
+		return s == ev.Equals
+	}
+	return ok && v != nil
 }
 
 // keyField is the field of t that key names: "phone" and "email" the first visible field of
@@ -152,6 +175,7 @@ func (s *Service) resolve(ctx context.Context, a access.Actor, t *schema.Table, 
 		bad = append(bad, p.At(strings.TrimPrefix(it.Path+".customer", ".")))
 	}
 	byKey := map[string][]string{} // key → its distinct values
+	seen := map[string]bool{}
 	fields := map[string]*schema.Field{}
 	for _, it := range items {
 		f, ok := fields[it.Key]
@@ -163,7 +187,8 @@ func (s *Service) resolve(ctx context.Context, a access.Actor, t *schema.Table, 
 			fail(it, problem.Invalid("event_key", "table", t.Name, "key", it.Key))
 			continue
 		}
-		if !slices.Contains(byKey[it.Key], it.Value) {
+		if k := it.Key + "\x00" + it.Value; !seen[k] {
+			seen[k] = true
 			byKey[it.Key] = append(byKey[it.Key], it.Value)
 		}
 	}

@@ -582,14 +582,15 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 	return nil
 }
 
-// EventsArrived re-applies the always-kept rules of t that count events to the records ids,
-// whose events were just stored in tx: set-wise, in the events' transaction.
-func (e *Engine) EventsArrived(ctx context.Context, tx *sql.Tx, t *schema.Table, ids []int64) error {
+// EventsArrived re-applies the always-kept rules of t that count events to the records
+// whose events were just stored in tx, set-wise, in that transaction: counted(ev) lists the
+// records that got events the condition ev may count (its name, its property's value).
+func (e *Engine) EventsArrived(ctx context.Context, tx *sql.Tx, t *schema.Table, counted func(ev *Events) []int64) error {
 	for _, c := range e.active(t) {
 		if c.r.Events == nil || !c.has(OnAlways) {
 			continue
 		}
-		for chunk := range slices.Chunk(ids, 500) {
+		for chunk := range slices.Chunk(counted(c.r.Events), 500) {
 			if err := e.lockRows(ctx, tx, t, chunk); err != nil {
 				return err
 			}
