@@ -245,6 +245,10 @@ export default {
     },
   },
   history: {
+    tabChanges: 'Changes',
+    tabEvents: 'Activity',
+    eventsEmpty: 'No events yet. The website and other systems send what customers do (views, downloads…) through the API (POST /api/events)',
+    eventsMore: 'Load more',
     title: 'History',
     titleOf: 'History of record #{id}',
     create: 'Created',

@@ -245,6 +245,10 @@ export default {
     },
   },
   history: {
+    tabChanges: '修改历史',
+    tabEvents: '行为',
+    eventsEmpty: '暂无行为事件。官网、公众号等系统可通过 API（POST /api/events）发送客户的浏览、下载等行为',
+    eventsMore: '加载更多',
     title: '修改历史',
     titleOf: '记录 #{id} 的修改历史',
     create: '新增',
