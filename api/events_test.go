@@ -42,9 +42,18 @@ func TestEvents(t *testing.T) {
 	if got := items(admin.get(timeline).must(t, 200)); len(got) != 0 {
 		t.Fatalf("a refused batch left %v", got)
 	}
+	rule := admin.post("/api/rules", map[string]any{"name": "产品A意向", "table": "客户", "enabled": true, "triggers": []any{map[string]any{"on": "always"}},
+		"events":  map[string]any{"name": "浏览", "property": "page", "equals": "产品A", "days": 7, "op": "gte", "value": 1},
+		"actions": []any{map[string]any{"type": "add_tag", "field": "标签", "tag": "产品A意向"}}}).must(t, 201)
+	if ev, _ := admin.get("/api/rules/"+str(rule["id"])).must(t, 200)["events"].(map[string]any); ev["equals"] != "产品A" || ev["days"] != 7.0 {
+		t.Fatalf("the rule reads back %v", ev)
+	}
 	batch["events"] = batch["events"].([]any)[:2]
 	if n := site.post("/api/events", batch).must(t, 201)["count"]; n != 2.0 {
 		t.Fatalf("count %v", n)
+	}
+	if tags := admin.get(recordPath("客户", num(c["id"]))).must(t, 200)["标签"]; fmt.Sprint(tags) != "[产品A意向]" {
+		t.Fatalf("tags %v after a view of 产品A", tags)
 	}
 	got := items(admin.get(timeline).must(t, 200))
 	if len(got) != 2 || got[0]["properties"].(map[string]any)["page"] != "产品B" || got[1]["time"] != "2026-11-22T02:00:00.000Z" {

@@ -1,8 +1,9 @@
-// 客户行为事件 (seed 001: 根据客户在官网的浏览行为自动打上'产品A意向'标签): the website sends a
-// customer's page views with an API token; at the third 浏览 of 产品A within 7 days the rule
-// 产品A意向 tags the customer, and the record's 行为 tab shows the views, newest first.
+// 客户行为事件 (seed 001: 根据客户在官网的浏览行为自动打上'产品A意向'标签): the admin builds the rule
+// 产品A意向 in the editor; the website sends a customer's page views with an API token; at the
+// third 浏览 of 产品A within 7 days the customer is tagged, and the record's 行为 tab shows the
+// views, newest first.
 import assert from 'node:assert/strict';
-import { session, login, steps, waitUntil, untilText, text } from './lib.mjs';
+import { session, login, steps, chooseOption, waitUntil, untilText, text } from './lib.mjs';
 
 let server, browser, page, api;
 const step = steps('events', () => page);
@@ -10,16 +11,35 @@ session([], {}, (s) => ({ server, browser, page, api } = s));
 
 let table, customer, token;
 
-step('the website sends three views of 产品A with an API token; the rule tags the customer', async () => {
+step('the admin builds the rule 产品A意向 in the editor: 近7天 浏览 page = 产品A ≥ 3 次 → tag', async () => {
   assert.equal((await api.post('/templates/crm')).status, 201);
   table = (await api.get(`/tables/${encodeURIComponent('客户')}`)).body;
   customer = (await api.post(`/tables/${table.id}/records`, { 客户名称: '杭州某科技', 联系电话: '13800138000' })).body;
-  const rule = await api.post('/rules', {
-    name: '产品A意向', table: '客户', enabled: true, triggers: [{ on: 'always' }],
-    events: { name: '浏览', property: 'page', equals: '产品A', days: 7, op: 'gte', value: 3 },
-    actions: [{ type: 'add_tag', field: '标签', tag: '产品A意向' }],
-  });
-  assert.equal(rule.status, 201, JSON.stringify(rule.body));
+  await login(page, server.url);
+  await page.goto(server.url + '/rules/new');
+  await page.getByTestId('rule-editor').waitFor();
+  await page.getByTestId('rule-preview-hint').waitFor();
+  await page.getByTestId('rule-name').fill('产品A意向');
+  await chooseOption(page, page.getByTestId('rule-table'), '客户');
+  await chooseOption(page, page.getByTestId('trigger-on-0'), '条件持续成立（动态标签）');
+  await page.getByTestId('rule-when').getByTestId('filter-remove-0').click(); // no condition on the fields
+  await page.getByTestId('rule-events-on').click();
+  await page.getByTestId('rule-events-name').fill('浏览');
+  await page.getByTestId('rule-events-property').fill('page');
+  await page.getByTestId('rule-events-equals').fill('产品A');
+  await chooseOption(page, page.getByTestId('action-type-0'), '添加标签');
+  await untilText(page.getByTestId('action-field-0'), '标签');
+  await page.getByTestId('action-tag-0').fill('产品A意向');
+  const post = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/rules');
+  await page.getByTestId('rule-save').click();
+  const res = await post;
+  assert.equal(res.status(), 201, await res.text());
+  const saved = await res.json();
+  assert.deepEqual(saved.events, { name: '浏览', property: 'page', equals: '产品A', days: 7, op: 'gte', value: 3 });
+  await untilText(page.getByTestId('rule-sentence-产品A意向'), '始终保持：当 近7天 浏览（page 为 产品A）次数不少于 3 时，给 标签 加上 产品A意向（不再满足时撤销）');
+});
+
+step('the website sends three views of 产品A with an API token; the rule tags the customer', async () => {
   token = (await api.post('/tokens', { name: '官网', tables: ['客户'] })).body.token;
   const view = (page_, minutesAgo) => ({
     customer: { phone: '+86 138 0013 8000' }, name: '浏览', properties: { page: page_, from: '官网' },
@@ -37,7 +57,6 @@ step('the website sends three views of 产品A with an API token; the rule tags 
 });
 
 step("the record's 行为 tab shows the views, newest first", async () => {
-  await login(page, server.url);
   await page.goto(server.url + '/t/' + table.id);
   await untilText(page.getByTestId(`cell-${customer.id}-标签`), '产品A意向');
   await page.getByTestId(`row-history-${customer.id}`).click();
