@@ -23,15 +23,21 @@ const maxBody = 32 << 20
 // (fields[3].options[0]) and what was expected there — never with the decoder's own words,
 // which name Go types.
 func decode(r *http.Request, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	data, err := readBody(r)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return problem.New(http.StatusRequestEntityTooLarge, "body_too_large", "max", maxBody>>20)
-		}
 		return err
 	}
 	return decodeBytes(data, v)
+}
+
+// readBody reads r's body, at most maxBody bytes (413 beyond).
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, problem.New(http.StatusRequestEntityTooLarge, "body_too_large", "max", maxBody>>20)
+	}
+	return data, err
 }
 
 // decodeBytes decodes the JSON text data into v, with decode's errors.

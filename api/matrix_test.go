@@ -57,6 +57,8 @@ var routeChecks = map[string]func(m *matrix, c combo){
 	"GET /api/tables/{table}/records/{id}":              checkGet,
 	"GET /api/tables/{table}/records/{id}/history":      checkGet,
 	"GET /api/tables/{table}/records/{id}/tier-history": checkGet,
+	"GET /api/tables/{table}/records/{id}/events":       checkGet,
+	"POST /api/events":                                  checkEvents,
 	"POST /api/tables/{table}/records":                  checkCreate,
 	"POST /api/tables/{table}/records/batch":            checkBatch,
 	"PATCH /api/tables/{table}/records/{id}":            checkUpdate,
@@ -389,17 +391,26 @@ func checkList(m *matrix, c combo) {
 
 func checkGet(m *matrix, c combo) {
 	for _, p := range people {
-		for _, suffix := range []string{"", "/history", "/tier-history"} {
+		for _, suffix := range []string{"", "/history", "/tier-history", "/events"} {
 			r := m.wang.get(recordPath("客户", m.recs[p]) + suffix)
 			if c.reads(p) {
 				m.status(c, "GET "+p+suffix, r, 200)
-				if suffix != "/tier-history" {
+				if suffix == "" || suffix == "/history" {
 					m.sees(c, "GET "+p+suffix, r, true)
 				}
 			} else {
 				m.status(c, "GET "+p+suffix, r, 404)
 			}
 		}
+	}
+}
+
+// checkEvents: 小王 sends events of the customers he may change only; the others are not
+// found (400, as a customer that does not exist).
+func checkEvents(m *matrix, c combo) {
+	for _, p := range people {
+		r := m.wang.post("/api/events?table=客户", map[string]any{"customer": map[string]string{"客户编号": "K-" + p}, "name": "浏览"})
+		m.status(c, "an event of "+p, r, map[bool]int{true: 201, false: 400}[c.reads(p)])
 	}
 }
 

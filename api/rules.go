@@ -13,7 +13,7 @@ import (
 func (s *Server) ruleJSON(ru *rules.Rule, status map[string]rules.RuleStatus, lang string) map[string]any {
 	named := ru.Named(s.Catalog)
 	res := map[string]any{"id": ru.ID, "name": ru.Name, "table": ru.Table, "tableName": named.TableName, "enabled": ru.Enabled,
-		"triggers": named.Triggers, "when": ru.When, "related": ru.Related, "actions": named.Actions, "text": ru.Describe(s.Catalog, lang)}
+		"triggers": named.Triggers, "when": ru.When, "related": ru.Related, "events": ru.Events, "actions": named.Actions, "text": ru.Describe(s.Catalog, lang)}
 	if err := s.Rules.RuleProblem(ru); err != nil {
 		res["problem"] = message(err, lang) // the rule does not run until it is fixed
 	}

@@ -23,6 +23,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/forms"
 	"tierbase/engines/grading"
@@ -62,6 +63,8 @@ type Server struct {
 	// PublicURL is the address people open tierbase at (--public-url), for the forms' QR
 	// codes; empty: the address a request came to.
 	PublicURL string
+	// Events are what customers do elsewhere, sent by other systems (nil: none taken).
+	Events *events.Service
 	// Flows are the approval flows and the to-do boxes.
 	Flows   *flows.Engine
 	Audit   *audit.Log // the operation log (操作日志)
@@ -142,6 +145,8 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	auth("GET /api/tables/{table}/records/{id}/events", s.recordEvents)
+	auth("POST /api/events", s.postEvents)
 	auth("GET /api/trash", s.listTrash)
 	auth("POST /api/trash/{table}/{id}/restore", s.restoreTrash)
 	auth("DELETE /api/trash/{table}/{id}", s.forgetTrash)

@@ -17,6 +17,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/forms"
 	"tierbase/engines/grading"
@@ -60,6 +61,8 @@ type App struct {
 	Webhooks *webhooks.Service
 	// Forms are the public forms that add records without signing in (线索收集表单).
 	Forms *forms.Service
+	// Events are what customers do elsewhere (浏览…), sent by other systems, counted by rules.
+	Events *events.Service
 	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
 	Flows *flows.Engine
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
@@ -142,6 +145,8 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
 	a.Forms = forms.New(db, a.Catalog, a.Records, a.Keys)
+	a.Events = events.New(db, a.Catalog)
+	a.Events.Rules = a.Rules
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
 	if err := a.Flows.Reload(context.Background()); err != nil {
@@ -241,6 +246,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Webhooks.Now, a.Webhooks.Loc = now, loc
 	a.Tokens.Now = now
 	a.Forms.Now, a.Forms.Loc = now, loc
+	a.Events.Now, a.Events.Loc = now, loc
 	a.Org.Now = now
 	a.Workbench.Now = now
 	a.Audit.Now = now

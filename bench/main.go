@@ -35,7 +35,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) or \"flows\" (issue 14's: 报价审批 on the 客户管理 demo)")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) or \"events\" (a small demo, then the events API beside single-record POSTs)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -76,6 +76,11 @@ func main() {
 	}
 	if *only == "flows" {
 		flowFigures(bin)
+		printResults()
+		return
+	}
+	if *only == "events" {
+		eventsOnly(bin)
 		printResults()
 		return
 	}
@@ -144,7 +149,8 @@ func main() {
 	grading(db, base, token)
 	ruleOverhead(5000)
 	dashboards(db, base, token)
-	rfm(filepath.Join(data, "tierbase.db"), base, token) // last: it adds orders
+	rfm(filepath.Join(data, "tierbase.db"), base, token) // it adds orders
+	eventFigures(base, token)                            // last: it adds a rule and events on the 1M 客户
 
 	srv.Process.Kill()
 	srv.Wait()

@@ -340,7 +340,7 @@ func (c *compiled) triggered(old, rec records.Record) bool {
 				return true
 			}
 		case OnAlways:
-			if rec != nil && c.related == nil {
+			if rec != nil && !c.counts() {
 				return true
 			}
 		}
@@ -428,7 +428,7 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 // changedBy reports whether a change of the given fields fires c (later rounds of Before).
 func (c *compiled) changedBy(fields []string) bool {
 	for _, tr := range c.r.Triggers {
-		if tr.On == OnAlways && c.related == nil || tr.On == OnChanged && slices.ContainsFunc(tr.Fields, func(f string) bool { return slices.Contains(fields, f) }) {
+		if tr.On == OnAlways && !c.counts() || tr.On == OnChanged && slices.ContainsFunc(tr.Fields, func(f string) bool { return slices.Contains(fields, f) }) {
 			return true
 		}
 	}
@@ -541,7 +541,7 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 		}
 	}
 	for _, c := range e.active(t) {
-		if c.related != nil && c.has(OnAlways) && rec != nil {
+		if c.counts() && c.has(OnAlways) && rec != nil {
 			if _, _, err := e.keep(ctx, tx, c, byIDs([]int64{rec.ID()})); err != nil {
 				return err
 			}
@@ -582,6 +582,26 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 		}
 		if err := e.fired(ctx, tx, c, 1); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// EventsArrived re-applies the always-kept rules of t that count events to the records
+// whose events were just stored in tx, set-wise, in that transaction: counted(ev) lists the
+// records that got events the condition ev may count (its name, its property's value).
+func (e *Engine) EventsArrived(ctx context.Context, tx *sql.Tx, t *schema.Table, counted func(ev *Events) []int64) error {
+	for _, c := range e.active(t) {
+		if c.r.Events == nil || !c.has(OnAlways) {
+			continue
+		}
+		for chunk := range slices.Chunk(counted(c.r.Events), 500) {
+			if err := e.lockRows(ctx, tx, t, chunk); err != nil {
+				return err
+			}
+			if _, _, err := e.keep(ctx, tx, c, byIDs(chunk)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

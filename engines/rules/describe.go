@@ -54,8 +54,8 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 	if r.When != nil {
 		when = append(when, cond.Describe(r.When, t, lang))
 	}
+	ops := map[string][2]string{"gt": {"大于", "more than"}, "gte": {"不少于", "at least"}, "eq": {"等于", "exactly"}, "lte": {"不多于", "at most"}, "lt": {"少于", "fewer than"}}
 	if rel := r.Related; rel != nil {
-		ops := map[string][2]string{"gt": {"大于", "more than"}, "gte": {"不少于", "at least"}, "eq": {"等于", "exactly"}, "lte": {"不多于", "at most"}, "lt": {"少于", "fewer than"}}
 		op := ops[rel.Op]
 		related, _ := cat.Table(rel.Table)
 		what := pick("关联记录", "related records")
@@ -66,6 +66,13 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 			what = fmt.Sprintf(pick("满足「%s」的%s", "%[2]s where %[1]s"), cond.Describe(rel.Where, related, lang), what)
 		}
 		when = append(when, fmt.Sprintf(pick("%s 数量%s %g", "%s number %s %g"), what, pick(op[0], " "+op[1]), rel.Value))
+	}
+	if ev := r.Events; ev != nil {
+		what := ev.Name
+		if ev.Property != "" {
+			what = fmt.Sprintf(pick("%s（%s 为 %s）", "%s (%s = %s)"), ev.Name, ev.Property, ev.Equals)
+		}
+		when = append(when, fmt.Sprintf(pick("近%d天 %s次数%s %g", "%[2]s in the last %[1]d days %[3]s %[4]g times"), ev.Days, what, pick(ops[ev.Op][0], ops[ev.Op][1]), ev.Value))
 	}
 	var acts []string
 	for _, a := range r.Actions {

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -25,6 +26,7 @@ type Rule struct {
 	Triggers  []Trigger  `json:"triggers"`
 	When      *cond.Node `json:"when"`              // nil: every record
 	Related   *Related   `json:"related,omitempty"` // and a count of linked records
+	Events    *Events    `json:"events,omitempty"`  // and a count of the record's events
 	Actions   []Action   `json:"actions"`
 }
 
@@ -237,9 +239,18 @@ func (r *Rule) check(cat *schema.Catalog, users func(int64) bool) (*compiled, er
 		if c.related, err = r.Related.check(cat, t); err != nil {
 			return nil, err
 		}
-		if c.has(OnCreated) || c.has(OnUpdated) || c.has(OnChanged) || c.has(OnDeleted) {
-			return nil, problem.Invalid("rule_related_trigger").At("related")
+	}
+	if r.Events != nil {
+		if err := r.Events.check(); err != nil {
+			return nil, err
 		}
+	}
+	if c.counts() && (c.has(OnCreated) || c.has(OnUpdated) || c.has(OnChanged) || c.has(OnDeleted)) {
+		at := "related"
+		if r.Related == nil {
+			at = "events"
+		}
+		return nil, problem.Invalid("rule_related_trigger").At(at)
 	}
 	if len(r.Actions) == 0 {
 		return nil, problem.Invalid("rule_actions").At("actions")
@@ -288,6 +299,44 @@ func (rel *Related) check(cat *schema.Catalog, t *schema.Table) (*schema.Table, 
 	}
 	return rt, nil
 }
+
+// Events is a condition on the count of a record's events (package events) of one name
+// within the last Days days, optionally only those whose property Property equals Equals,
+// e.g. 近7天 浏览 产品A 页面 ≥ 3 次: {"name":"浏览","property":"page","equals":"产品A","days":7,
+// "op":"gte","value":3}.
+type Events struct {
+	Name     string  `json:"name"`
+	Property string  `json:"property,omitempty"`
+	Equals   string  `json:"equals,omitempty"`
+	Days     int     `json:"days"`
+	Op       string  `json:"op"` // gt gte eq lte lt
+	Value    float64 `json:"value"`
+}
+
+// propertyName is what a property of an event condition may be called: it is written into
+// SQL as a JSON key, so letters, digits and _ only.
+var propertyName = regexp.MustCompile(`^[\p{L}\p{N}_]{1,64}$`)
+
+func (ev *Events) check() error {
+	ev.Name = strings.TrimSpace(ev.Name)
+	if ev.Name == "" || len([]rune(ev.Name)) > 64 {
+		return problem.Invalid("bad_name", "max", 64).At("events.name")
+	}
+	if ev.Property != "" && !propertyName.MatchString(ev.Property) {
+		return problem.Invalid("rule_event_property", "value", ev.Property).At("events.property")
+	}
+	if ev.Days < 1 || ev.Days > 3650 {
+		return problem.Invalid("rule_event_days").At("events.days")
+	}
+	if _, ok := countOps[ev.Op]; !ok {
+		return problem.Invalid("bad_choice", "value", ev.Op, "choices", "gt, gte, eq, lte, lt").At("events.op")
+	}
+	return nil
+}
+
+// counts reports whether c counts related records or events, which only SQL evaluates: such a
+// rule runs set-wise (always-kept or scheduled), never on a record in Go.
+func (c *compiled) counts() bool { return c.related != nil || c.r.Events != nil }
 
 var countOps = map[string]string{"gt": ">", "gte": ">=", "eq": "=", "lte": "<=", "lt": "<"}
 
@@ -471,7 +520,9 @@ func init() {
 	problem.AddMessage("bad_cron", "定时「{value}」有误：{reason}。格式为“分 时 日 月 周”，例如 0 9 * * 1-5 表示工作日 9:00",
 		"the schedule \"{value}\" is not valid: {reason}; write \"minute hour day month weekday\", e.g. 0 9 * * 1-5 for weekdays at 9:00")
 	problem.AddMessage("rule_actions", "请至少添加一个动作", "add at least one action")
-	problem.AddMessage("rule_related_trigger", "统计关联记录的条件只能用于“定时”或“条件持续成立”的规则", "a count of related records can only be used by scheduled or always-kept rules")
+	problem.AddMessage("rule_related_trigger", "统计关联记录或行为事件次数的条件只能用于“定时”或“条件持续成立”的规则", "a count of related records or events can only be used by scheduled or always-kept rules")
+	problem.AddMessage("rule_event_property", "属性名「{value}」只能由文字、数字和下划线组成，最多 64 个字", "the property name \"{value}\" may hold only letters, digits and _, at most 64")
+	problem.AddMessage("rule_event_days", "天数应为 1 到 3650 之间的整数", "the number of days must be a whole number from 1 to 3650")
 	problem.AddMessage("rule_related_link", "表「{table}」没有关联到「{to}」的字段", "the table \"{table}\" has no field linking to \"{to}\"")
 	problem.AddMessage("rule_deleted_action", "删除记录时只能新建记录或发送通知", "when a record is deleted, a rule can only create records or notify")
 	problem.AddMessage("rule_always_action", "“条件持续成立”的规则只能设置字段或增减标签", "an always-kept rule can only set fields and add or remove tags")

@@ -51,9 +51,8 @@ func (s *among) and() (string, []any) {
 	return " AND (" + s.where + ")", s.args
 }
 
-// match is the SQL condition of the records c applies to: its condition and its count of
-// related records (the restriction to sub is left to the caller). Over many records the
-// count is one GROUP BY over the related table; for a few, an indexed count per record.
+// match is the SQL condition of the records c applies to: its condition and its counts of
+// related records and of events (the restriction to sub is left to the caller).
 func (e *Engine) match(c *compiled, sub *among) (string, []any, error) {
 	w, args, err := cond.Compile(c.r.When, c.t, e.env())
 	if err != nil {
@@ -65,21 +64,34 @@ func (e *Engine) match(c *compiled, sub *among) (string, []any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		link, op := quoteCol(c.related.Field(rel.Link)), countOps[rel.Op]
-		switch {
-		case sub != nil && sub.few:
-			parts = append(parts, fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?",
-				quoteTable(c.related), link, quoteTable(c.t), rw, op))
-		case countHolds(0, rel.Op, rel.Value): // records with no related records match too
-			parts = append(parts, fmt.Sprintf("id NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING NOT (COUNT(*) %s ?))",
-				link, quoteTable(c.related), link, rw, op))
-		default:
-			parts = append(parts, fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING COUNT(*) %s ?)",
-				link, quoteTable(c.related), link, rw, op))
-		}
+		parts = append(parts, counted(c.t, sub, quoteTable(c.related), quoteCol(c.related.Field(rel.Link)), rw, rel.Op, rel.Value))
 		args = append(append(args, rargs...), rel.Value)
 	}
+	if ev := c.r.Events; ev != nil {
+		since := e.Now().Add(-time.Duration(ev.Days) * 24 * time.Hour).UnixMilli()
+		ew, eargs := "table_id = ? AND name = ? AND at >= ?", []any{c.t.ID, ev.Name, since}
+		if ev.Property != "" {
+			ew += " AND " + e.DB.Dialect.JSONText("props", ev.Property) + " = ?"
+			eargs = append(eargs, ev.Equals)
+		}
+		parts = append(parts, counted(c.t, sub, "_events", "record_id", ew, ev.Op, ev.Value))
+		args = append(append(args, eargs...), ev.Value)
+	}
 	return strings.Join(parts, " AND "), args, nil
+}
+
+// counted is the SQL condition that the rows of the table from whose column link points at
+// the record and that match where number op ? (where's arguments, then the number). Over
+// many records the count is one GROUP BY over from; for a few, an indexed count per record.
+func counted(t *schema.Table, sub *among, from, link, where, op string, value float64) string {
+	switch sqlOp := countOps[op]; {
+	case sub != nil && sub.few:
+		return fmt.Sprintf("(SELECT COUNT(*) FROM %s r WHERE r.%s = %s.id AND (%s)) %s ?", from, link, quoteTable(t), where, sqlOp)
+	case countHolds(0, op, value): // records with none match too
+		return fmt.Sprintf("id NOT IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING NOT (COUNT(*) %s ?))", link, from, link, where, sqlOp)
+	default:
+		return fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s IS NOT NULL AND (%s) GROUP BY 1 HAVING COUNT(*) %s ?)", link, from, link, where, sqlOp)
+	}
 }
 
 // countHolds compares a count as a Related condition does.

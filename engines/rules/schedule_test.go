@@ -130,7 +130,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _form_submissions`,
 		`DROP TABLE _form_hits`,
 		`DROP TABLE _form_captchas`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-14),
+		`DROP TABLE _events`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-15),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -590,6 +590,14 @@ var migrations = []string{
 	CREATE INDEX _form_hits_at ON _form_hits(at);
 	CREATE TABLE _form_captchas(nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 	CREATE INDEX _form_captchas_expires ON _form_captchas(expires_at);`,
+	// 24: what customers do elsewhere (package events: 浏览, 下载…), append-only, each linked to
+	// one record; read as a record's timeline and counted by rules over a window of days.
+	`CREATE TABLE _events(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, name TEXT NOT NULL,
+		props TEXT NOT NULL DEFAULT '{}', at INTEGER NOT NULL, user_id INTEGER NOT NULL);
+	CREATE INDEX _events_record ON _events(table_id, record_id, at);
+	CREATE INDEX _events_name ON _events(name, at);
+	CREATE TRIGGER _events_no_update BEFORE UPDATE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+	CREATE TRIGGER _events_no_delete BEFORE DELETE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -1,0 +1,320 @@
+package events_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"tierbase/app"
+	"tierbase/core/access"
+	"tierbase/core/records"
+	"tierbase/core/schema"
+	"tierbase/engines/events"
+	"tierbase/engines/rules"
+	"tierbase/platform/problem"
+	"tierbase/templates/crm"
+)
+
+// world is the CRM template on a real database (SQLite, or PostgreSQL when the suite runs
+// there), on a clock the test moves.
+type world struct {
+	*app.App
+	now  time.Time
+	cust *schema.Table
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	a, err := app.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{App: a, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	t.Cleanup(func() { a.Close() })
+	a.SetClock(func() time.Time { return w.now }, time.UTC)
+	if _, err := crm.Install(context.Background(), access.System, a.Catalog); err != nil {
+		t.Fatal(err)
+	}
+	w.cust, _ = a.Catalog.Table("客户")
+	return w
+}
+
+func (w *world) customer(t *testing.T, name, phone string) records.Record {
+	t.Helper()
+	r, err := w.Records.Create(context.Background(), access.System, w.cust, records.Input{"客户名称": name, "联系电话": phone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send decodes body as POST /api/events would and stores it as actor a.
+func (w *world) send(a access.Actor, body string) (int, error) {
+	items, err := events.Decode([]byte(body), w.now)
+	if err != nil {
+		return 0, err
+	}
+	return w.Events.Add(context.Background(), a, "客户", items)
+}
+
+func (w *world) stored(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := w.DB.R.QueryRow("SELECT COUNT(*) FROM _events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func number(w *world, rec records.Record) string {
+	return rec[w.cust.Field("客户编号").ID].(string)
+}
+
+// wantProblem checks err is a 400 whose message names each of paths.
+func wantProblem(t *testing.T, err error, paths ...string) {
+	t.Helper()
+	p := problem.As(err)
+	if p == nil || p.Status != 400 {
+		t.Fatalf("want a 400, got %v", err)
+	}
+	msg := p.Message("zh")
+	for _, d := range p.Details {
+		msg += " | " + d.Message("zh")
+	}
+	for _, path := range paths {
+		if !strings.Contains(msg, path) {
+			t.Fatalf("%q does not name %s", msg, path)
+		}
+	}
+}
+
+// A batch with bad items is refused whole, naming each bad one by its index and why; the
+// customer is found by 客户编号 or by phone (敏感: through its keyed hash, however typed).
+func TestBatchAllOrNothing(t *testing.T) {
+	w := newWorld(t)
+	c := w.customer(t, "华为", "13800138000")
+	item := func(key, value, name, at string) string {
+		b, _ := json.Marshal(map[string]any{"customer": map[string]string{key: value}, "name": name, "properties": map[string]string{"page": "产品A"}, "time": at})
+		return string(b)
+	}
+	good := item("客户编号", number(w, c), "浏览", "2026-11-23T08:00:00+08:00")
+	cases := []struct {
+		body  string
+		paths []string
+	}{
+		{`{"events":[` + good + `,` + item("客户编号", "KH-none", "浏览", "") + `]}`, []string{"events[1].customer", "KH-none"}},
+		{`{"events":[` + good + `,` + good + `,` + item("phone", "13800138000", "浏览", "yesterday") + `]}`, []string{"events[2].time", "yesterday"}},
+		{`{"events":[` + good + `,` + item("phone", "13800138000", " ", "") + `]}`, []string{"events[1].name"}},
+		{`{"events":[` + good + `,{"customer":{"phone":"13800138000"},"name":"浏览","properties":{"x":"` + strings.Repeat("长", 2000) + `"}}]}`, []string{"events[1].properties", "4096"}},
+		{`{"events":[` + good + `,` + item("客户名称", "华为", "浏览", "") + `]}`, []string{"events[1].customer", "客户名称"}},
+		{`{"events":[` + good + `,` + item("phone", "13800138000", "浏览", "2026-11-25T00:00:00Z") + `]}`, []string{"events[1].time"}},
+		{`{"events":[` + good + `,"浏览"]}`, []string{"events[1]"}},
+		{`{"events":[]}`, []string{"events"}},
+		{`{"events":[` + strings.Repeat(good+",", events.MaxBatch) + good + `]}`, []string{"1000", "1001"}},
+		{`{"events":[` + item("客户编号", "KH-1", "浏览", "bad") + `,` + item("客户编号", "KH-2", "", "") + `]}`, []string{"events[0].time", "events[1].name"}},
+	}
+	for i, tc := range cases {
+		_, err := w.send(access.System, tc.body)
+		wantProblem(t, err, tc.paths...)
+		if n := w.stored(t); n != 0 {
+			t.Fatalf("case %d stored %d events", i, n)
+		}
+	}
+	// The same customer by 客户编号 and by its phone typed another way: one record.
+	n, err := w.send(access.System, `{"events":[`+good+`,`+item("phone", "+86 138 0013 8000", "下载", "")+`]}`)
+	if err != nil || n != 2 {
+		t.Fatalf("stored %d: %v", n, err)
+	}
+	list, err := w.Events.Timeline(context.Background(), access.System, w.cust, c.ID(), 0, 0)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("timeline %v: %v", list, err)
+	}
+	// Two customers with one phone: ambiguous, refused.
+	w.customer(t, "华为二号", "13800138000")
+	_, err = w.send(access.System, item("phone", "13800138000", "浏览", ""))
+	wantProblem(t, err, "customer", "2")
+	// No email field on 客户.
+	_, err = w.send(access.System, item("email", "a@example.com", "浏览", ""))
+	wantProblem(t, err, "customer", "email")
+}
+
+// Only a person who may change the customer sends its events: a member finds only their own
+// customers (others are unknown, not forbidden, so nothing is learned of them).
+func TestEventsNeedWriteAccess(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	u, err := w.Users.Create(ctx, access.System, "wang@example.com", "password-1", "小王", "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wang := w.Users.ActorOf(u)
+	mine, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "小王的", schema.FieldOwner: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := w.customer(t, "别人的", "")
+	body := func(rec records.Record) string {
+		return fmt.Sprintf(`{"customer":{"客户编号":%q},"name":"浏览"}`, number(w, rec))
+	}
+	if _, err := w.send(wang, body(mine)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.send(wang, body(theirs))
+	wantProblem(t, err, "customer")
+	if _, err := w.Events.Timeline(ctx, wang, w.cust, theirs.ID(), 0, 0); problem.As(err) == nil || problem.As(err).Status != 404 {
+		t.Fatalf("someone else's timeline: %v", err)
+	}
+	if _, err := w.send(access.Limit(wang, nil, true), body(mine)); problem.As(err) == nil || problem.As(err).Status != 403 {
+		t.Fatalf("a read-only actor sent an event: %v", err)
+	}
+}
+
+// The timeline is newest first by the events' own time (not the order they came in), paged
+// by the last id shown; events are append-only.
+func TestTimeline(t *testing.T) {
+	w := newWorld(t)
+	c := w.customer(t, "腾讯", "13900139000")
+	times := []string{"2026-11-20T10:00:00Z", "2026-11-22T10:00:00.5+08:00", "2026-11-21T10:00:00Z", "2026-11-21T10:00:00Z", ""}
+	var list []string
+	for i, at := range times {
+		list = append(list, fmt.Sprintf(`{"customer":{"phone":"13900139000"},"name":"e%d","time":%q}`, i, at))
+	}
+	if _, err := w.send(access.System, `{"events":[`+strings.Join(list, ",")+`]}`); err != nil {
+		t.Fatal(err)
+	}
+	var names, stamps []string
+	before := int64(0)
+	for {
+		page, err := w.Events.Timeline(context.Background(), access.System, w.cust, c.ID(), before, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			names, stamps = append(names, e.Name), append(stamps, e.Time)
+		}
+		before = page[len(page)-1].ID
+	}
+	if want := []string{"e4", "e1", "e3", "e2", "e0"}; !slices.Equal(names, want) {
+		t.Fatalf("order %v, want %v", names, want)
+	}
+	if stamps[0] != "2026-11-23T09:00:00.000Z" || stamps[1] != "2026-11-22T02:00:00.500Z" {
+		t.Fatalf("times %v", stamps)
+	}
+	for _, q := range []string{"UPDATE _events SET name = 'x'", "DELETE FROM _events"} {
+		if err := w.DB.Exec(context.Background(), q); err == nil {
+			t.Fatalf("%s: allowed", q)
+		}
+	}
+}
+
+// The rule 产品A意向: tagged at the third 浏览 of 产品A within 7 days (as the events arrive, in
+// their transaction), untagged by the daily pass once they leave the window.
+func TestRuleCountsEvents(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, rule); err != nil {
+		t.Fatal(err)
+	}
+	if got := rule.Describe(w.Catalog, "zh"); !strings.Contains(got, "近7天 浏览（page 为 产品A）次数不少于 3") {
+		t.Fatalf("described %q", got)
+	}
+	c := w.customer(t, "阿里", "13700137000")
+	other := w.customer(t, "京东", "13600136000")
+	tagged := func(rec records.Record) bool {
+		got, err := w.Records.Get(ctx, access.System, w.cust, rec.ID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, _ := got[w.cust.Field("标签").ID].([]string)
+		return slices.Contains(tags, "产品A意向")
+	}
+	view := func(phone, page string, daysAgo int) string {
+		return fmt.Sprintf(`{"customer":{"phone":%q},"name":"浏览","properties":{"page":%q},"time":%q}`,
+			phone, page, w.now.AddDate(0, 0, -daysAgo).Format(time.RFC3339))
+	}
+	// Two of 产品A (one 8 days old, outside the window), one of 产品B, one 下载: not yet.
+	batch := `{"events":[` + strings.Join([]string{view("13700137000", "产品A", 1), view("13700137000", "产品A", 8),
+		view("13700137000", "产品B", 0), `{"customer":{"phone":"13700137000"},"name":"下载","properties":{"page":"产品A"}}`,
+		view("13600136000", "产品A", 0)}, ",") + `]}`
+	if _, err := w.send(access.System, batch); err != nil {
+		t.Fatal(err)
+	}
+	if tagged(c) {
+		t.Fatal("tagged after one 浏览 of 产品A within 7 days")
+	}
+	if _, err := w.send(access.System, view("13700137000", "产品A", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if tagged(c) {
+		t.Fatal("tagged after two")
+	}
+	if _, err := w.send(access.System, view("13700137000", "产品A", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if !tagged(c) || tagged(other) {
+		t.Fatalf("after the third: %v, the other customer %v", tagged(c), tagged(other))
+	}
+	// Five days on, the view of 2 days ago is 7 days old and still counts... one more day and
+	// it leaves the window: the daily pass takes the tag off.
+	w.now = w.now.AddDate(0, 0, 5)
+	if _, err := w.Rules.DailyPass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !tagged(c) {
+		t.Fatal("untagged while three views are within 7 days")
+	}
+	w.now = w.now.AddDate(0, 0, 1).Add(time.Hour)
+	if _, err := w.Rules.DailyPass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tagged(c) {
+		t.Fatal("still tagged once a view left the window")
+	}
+	// A rule counting events runs set-wise only: not on a record's creation.
+	bad := &rules.Rule{Name: "坏规则", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+		Events:  &rules.Events{Name: "浏览", Days: 7, Op: "gte", Value: 1},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "x"}}}
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, bad); problem.As(err) == nil || problem.As(err).Path != "events" {
+		t.Fatalf("saved a count of events on creation: %v", err)
+	}
+	bad.Triggers[0].On, bad.Events.Property = rules.OnAlways, "page') OR 1=1 --"
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, bad); problem.As(err) == nil || problem.As(err).Path != "events.property" {
+		t.Fatalf("saved a property name that is not a word: %v", err)
+	}
+}
+
+// FuzzDecode: the decoder never panics, and what it accepts is within the limits.
+func FuzzDecode(f *testing.F) {
+	f.Add(`{"customer":{"客户编号":"KH-1"},"name":"浏览","properties":{"page":"产品A"},"time":"2026-11-23T08:00:00+08:00"}`)
+	f.Add(`{"events":[{"customer":{"phone":13800138000},"name":"浏览"},{"customer":{"email":"a@b.c"},"name":"x","properties":null}]}`)
+	f.Add(`{"events":null,"customer":{}}`)
+	f.Add(`[1,2]`)
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body string) {
+		items, err := events.Decode([]byte(body), now)
+		if err != nil {
+			if problem.As(err) == nil {
+				t.Fatalf("not a problem: %v", err)
+			}
+			return
+		}
+		if len(items) == 0 || len(items) > events.MaxBatch {
+			t.Fatalf("%d items", len(items))
+		}
+		for _, it := range items {
+			if it.Key == "" || it.Value == "" || it.Name == "" || len(it.Props) > events.MaxProperties || !json.Valid([]byte(it.Props)) || it.At.After(now.Add(events.MaxAhead)) {
+				t.Fatalf("accepted %+v", it)
+			}
+		}
+	})
+}
