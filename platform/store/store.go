@@ -90,16 +90,18 @@ func OpenURL(dir, url string) (*DB, error) {
 	// busy_timeout comes first so the other pragmas wait instead of failing on a busy file.
 	// WAL is set by the writer (it stays set in the file); a read-only connection cannot set it.
 	common := "_busy_timeout=10000&_foreign_keys=off&_cache_size=-16000"
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate")
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=128")
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	// Readers keep their 64 latest statements prepared: a page asked for again (a data scope's
-	// list of people makes its text long) is not parsed and planned again. SQLite prepares a
-	// statement anew by itself when the schema changes under it.
+	// Readers keep their 64 latest statements prepared, the writer its 128: a page asked for
+	// again (a data scope's list of people makes its text long) or a write's statements (a
+	// record's INSERT, its history, a flow's step) are not parsed and planned again — a third
+	// of a small write's time. SQLite prepares a statement anew by itself when the schema
+	// changes under it; a kept statement is reset, so it holds no lock.
 	r, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&mode=ro&_stmt_cache_size=64")
 	if err != nil {
 		w.Close()
