@@ -161,3 +161,13 @@ export function columnWidth(field) {
   }
   return 160
 }
+
+// titleFieldName is the field that names a record, as the server's Table.Title picks it: the
+// table's title field, else its first text or auto-number field, else id.
+export function titleFieldName(table) {
+  const fields = table.fields || []
+  const byId = fields.find((f) => f.id === table.titleField)
+  if (byId) return byId.name
+  const first = fields.find((f) => !f.system && (f.type === 'text' || f.type === 'autonumber'))
+  return first ? first.name : 'id'
+}
