@@ -42,6 +42,20 @@ func (d *describer) pick(zh, en string) string {
 	return zh
 }
 
+// value says what a 数据操作 writes: a literal, one of the flow's record's fields (=客户), or
+// a formula over them.
+func (d *describer) value(v any) string {
+	s, ok := v.(string)
+	if !ok || !strings.HasPrefix(strings.TrimSpace(s), "=") {
+		return fmt.Sprint(v)
+	}
+	ref := strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "=")), "{}")
+	if f := d.t.Field(ref); f != nil {
+		return fmt.Sprintf(d.pick("本记录的 %s", "this record's %s"), f.Name)
+	}
+	return fmt.Sprintf(d.pick("公式 %s", "the formula %s"), strings.TrimSpace(s))
+}
+
 func (d *describer) add(depth int, s string) {
 	d.lines = append(d.lines, strings.Repeat("  ", depth)+s)
 }
@@ -80,7 +94,7 @@ func (d *describer) node(n *Node, depth int) {
 		}
 		var sets []string
 		for ref, v := range n.Data.Values {
-			sets = append(sets, fmt.Sprintf("%s = %v", ref, v))
+			sets = append(sets, fmt.Sprintf(d.pick("%s 设为 %s", "%s to %s"), ref, d.value(v)))
 		}
 		slices.Sort(sets)
 		what := d.pick("更新本记录", "update this record")

@@ -309,6 +309,14 @@ func TestDescribe(t *testing.T) {
 	if en := strings.Join(flows.Describe(f, w.t, names, roleName, "en"), "\n"); !strings.Contains(en, "branch \"大额\": if 金额") || !strings.Contains(en, "approval \"总监审批\": role 销售总监, any one approves") {
 		t.Fatalf("English:\n%s", en)
 	}
+
+	// A 数据操作 says what it writes: a field of the flow's record, a formula, a value.
+	data := &flows.Flow{Nodes: []*flows.Node{{ID: "pay", Type: flows.DataOp, Name: "生成付款单", Data: &flows.Data{Op: flows.DataCreate, Table: "付款单",
+		Values: map[string]any{"报销": "={id}", "金额": "=金额 * 0.9", "备注": "自动"}}}, end()}}
+	got = strings.Join(flows.Describe(data, w.t, names, roleName, "zh"), "\n")
+	if want := "数据操作「生成付款单」：在 付款单 新增记录，备注 设为 自动，报销 设为 本记录的 ID，金额 设为 公式 =金额 * 0.9\n结束"; got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
 }
 
 func TestApprovalWithBranches(t *testing.T) {
