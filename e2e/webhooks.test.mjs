@@ -2,8 +2,10 @@
 // the admin adds a webhook on the Webhook page pointing at a real receiver started here that
 // verifies the Standard Webhooks signature with the secret shown once; an intranet address is
 // refused at the URL input; 发送测试事件 reaches the receiver and shows in the delivery log; a
-// new 客户 arrives as record.created, and 重发 sends it again with the same webhook-id. Then a
-// read-only token made on the API 令牌 page reads records with fetch() and may not write.
+// new 客户 arrives as record.created, and 重发 sends it again with the same webhook-id; a rule
+// built in the editor calls the webhook with a body mapped from the record. Then a read-only
+// token made on the API 令牌 page reads records with fetch() and may not write; both pages fit
+// a phone.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
@@ -100,6 +102,37 @@ step('a new 客户 arrives as record.created; 重发 sends it again with the sam
   assert.equal(received[2].id, ev.id);
   assert.equal(received[2].body.data.id, res.body.id);
   await page.keyboard.press('Escape');
+});
+
+step('a rule built in the editor calls the webhook with a body mapped from the new 客户', async () => {
+  await page.goto(server.url + '/rules/new');
+  await page.getByTestId('rule-editor').waitFor();
+  await page.getByTestId('rule-preview-hint').waitFor();
+  await page.getByTestId('rule-name').fill('推送新客户到 ERP');
+  await chooseOption(page, page.getByTestId('rule-table'), '客户');
+  const when = page.getByTestId('rule-when');
+  await chooseOption(page, when.getByTestId('filter-field-0'), '累计消费金额');
+  await chooseOption(page, when.getByTestId('filter-op-0'), '大于');
+  await when.getByTestId('filter-value-0').locator('input').fill('100');
+  await chooseOption(page, page.getByTestId('action-type-0'), '调用 Webhook');
+  await chooseOption(page, page.getByTestId('action-webhook-0'), `ERP（http://127.0.0.1:${receiver.address().port}/hooks）`);
+  await page.getByTestId('action-payload-key-0-0').fill('customer');
+  await page.getByTestId('action-payload-value-0-0').fill('{客户名称}');
+  await page.getByTestId('action-payload-add-0').click();
+  await page.getByTestId('action-payload-key-0-1').fill('amount');
+  await page.getByTestId('action-payload-value-0-1').fill('{累计消费金额}');
+  await waitUntil(async () => (await text(page.getByTestId('rule-text'))).includes('调用 Webhook，发送 amount、customer'), { message: 'the rule sentence' });
+  const post = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/rules');
+  await page.getByTestId('rule-save').click();
+  assert.equal((await post).status(), 201);
+
+  const before = received.length;
+  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '规则推送测试有限公司', 累计消费金额: 8800 });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  await waitUntil(async () => received.some((m) => m.body.customer === '规则推送测试有限公司'), { message: 'the call to arrive', timeout: 20_000 });
+  assert.deepEqual(received.find((m) => m.body.customer).body, { customer: '规则推送测试有限公司', amount: 8800 });
+  assert.equal(received.length, before + 2); // the record event and the rule's call
+  assert.deepEqual(rejected, []);
   receiver.close();
 });
 
@@ -154,4 +187,16 @@ step('a read-only token made on the API 令牌 page reads records and may not wr
   const after = await call('GET', `/api/tables/${encodeURIComponent('客户')}/records?limit=5`);
   assert.equal(after.status, 401);
   assert.equal(after.body.error.code, 'token_revoked');
+});
+
+step('on a phone both pages fit the screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const [path, id] of [['/admin/webhooks', 'webhooks-page'], ['/tokens', 'tokens-page']]) {
+    await page.goto(server.url + path);
+    const el = page.getByTestId(id);
+    await el.locator('.el-card').first().waitFor();
+    const { scroll, width } = await el.evaluate((e) => ({ scroll: e.scrollWidth, width: e.clientWidth }));
+    assert.ok(scroll <= width, `${path}: ${scroll} > ${width}`);
+  }
+  await page.screenshot({ path: '/tmp/tb-e2e-webhooks-phone.png' });
 });
