@@ -353,6 +353,10 @@ var integer = map[string]any{"type": "integer"}
 var boolean = map[string]any{"type": "boolean"}
 var anyObj = map[string]any{"type": "object", "additionalProperties": true}
 
+// webhookPayload is the body a rule action or a flow's 通知 node sends to a webhook.
+var webhookPayload = map[string]any{"type": "object", "additionalProperties": true,
+	"description": "键 → 固定值或含 {字段} 的文字；只写 {字段} 时发送字段原值 / key → a literal or a text with {字段} placeholders; {字段} alone sends the value as it is"}
+
 func schemas() map[string]any {
 	return map[string]any{
 		"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str,
@@ -445,11 +449,12 @@ func schemas() map[string]any {
 			"related": obj(map[string]any{"table": str, "link": str, "where": ref("Condition"), "op": map[string]any{"type": "string", "enum": []string{"gt", "gte", "eq", "lte", "lt"}}, "value": map[string]any{"type": "number"}}),
 			"events": obj(map[string]any{"name": str, "property": str, "equals": str, "days": integer,
 				"op": map[string]any{"type": "string", "enum": []string{"gt", "gte", "eq", "lte", "lt"}}, "value": map[string]any{"type": "number"}}),
-			"actions": map[string]any{"type": "array", "items": obj(map[string]any{"type": map[string]any{"type": "string", "enum": []string{"set", "add_tag", "remove_tag", "assign", "create", "notify"}},
+			"actions": map[string]any{"type": "array", "items": obj(map[string]any{"type": map[string]any{"type": "string", "enum": []string{"set", "add_tag", "remove_tag", "assign", "create", "notify", "robot", "start_flow", "webhook"}},
 				"field": str, "value": map[string]any{}, "formula": map[string]any{"type": "string", "description": "如 IF(累计消费金额 > 10000, \"VIP\", \"普通\") / e.g. DATEADD(NOW(), 24, \"hour\")"},
 				"tag": str, "mode": map[string]any{"type": "string", "enum": []string{"round_robin", "least_busy", "map"}}, "users": map[string]any{"type": "array", "items": integer},
 				"by": str, "map": map[string]any{"type": "object", "additionalProperties": integer}, "table": str, "values": anyObj,
 				"roles": map[string]any{"type": "array", "items": str}, "owner": boolean, "title": str, "body": str,
+				"robot": str, "markdown": boolean, "at": arrayOf(str), "flow": str, "webhook": str, "payload": webhookPayload,
 				"fieldName": readOnly("字段名 / the field's name"), "byName": readOnly("按哪个字段分配（名称）/ the name of the field assigned by"),
 				"tableName": readOnly("表名 / the table's name"), "valuesByName": map[string]any{"type": "object", "readOnly": true, "description": "以字段名为键的 values / values keyed by field name"}})},
 			"text": str, "problem": str, "lastRun": str, "lastError": str,
@@ -565,7 +570,10 @@ func schemas() map[string]any {
 			"limit": obj(map[string]any{"hours": integer, "days": integer, "field": str, "remindHours": integer,
 				"onExpiry": map[string]any{"type": "string", "enum": []string{"pass", "reject", "return", "escalate", "remind"}}, "escalateTo": ref("FlowWho")}),
 			"branches": arrayOf(obj(map[string]any{"name": str, "when": ref("Condition"), "default": boolean, "nodes": arrayOf(ref("FlowNode"))})),
-			"title":    str, "body": str}, "id", "type"),
+			"title":    str, "body": str,
+			"robot":   map[string]any{"type": "string", "description": "通知节点：同时发到这个群机器人 / notify: also post to this group robot"},
+			"webhook": map[string]any{"type": "string", "description": "通知节点：同时调用这个 Webhook / notify: also call this webhook"},
+			"payload": webhookPayload}, "id", "type"),
 		"FlowWho": obj(map[string]any{"users": arrayOf(integer), "roles": arrayOf(str),
 			"heads":   map[string]any{"type": "integer", "description": "部门主管：1 为直接主管，N 为连续 N 级 / department heads: 1 the direct head, N the chain up N levels"},
 			"headsOf": map[string]any{"type": "string", "description": "谁的主管：空为发起人，或成员字段 / whose heads: the initiator, or a member field"},
@@ -619,7 +627,8 @@ func schemas() map[string]any {
 		"EventPage": obj(map[string]any{"items": list(obj(map[string]any{"id": integer, "name": str, "properties": map[string]any{"type": "object"},
 			"time": str}))}),
 		"Webhook": obj(map[string]any{"id": readOnly("Webhook ID / the endpoint's id"), "name": str, "url": str, "table": str,
-			"events": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"record.created", "record.updated", "record.deleted", "record.field_changed"}}},
+			"events": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"record.created", "record.updated", "record.deleted", "record.field_changed"}},
+				"description": "不选则只接收规则和流程的调用 / none: only the calls of rules and flows"},
 			"fields": map[string]any{"type": "array", "items": str, "description": "record.field_changed 关注的字段 / the fields record.field_changed watches"},
 			"when":   ref("Condition"), "enabled": boolean, "disabledReason": readOnly("被系统停用的原因 / why the server disabled it"),
 			"secret":       readOnly("签名密钥 whsec_…，仅新建和轮换时返回 / the signing secret, answered when made and rotated only"),

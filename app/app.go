@@ -155,7 +155,9 @@ func open(dir string, db *store.DB) (*App, error) {
 	}
 	a.Records.Hooks = append(a.Records.Hooks, a.Flows) // flows start from what the write left, rules' changes included
 	a.Rules.Flows = a.Flows
-	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos(), a.Flows.Todos()}
+	a.Rules.Webhooks = a.Webhooks
+	a.Flows.Channels, a.Flows.Webhooks = a.Channels, a.Webhooks
+		a.Workbench.Tasks = []workbench.TaskSource{crm.Todos(), a.Flows.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -117,7 +118,18 @@ func (d *describer) node(n *Node, depth int) {
 	case CC:
 		d.add(depth, fmt.Sprintf(d.pick("抄送%s：%s", "copy%s to %s"), q(n.Name), d.who(n.Who)))
 	case Notify:
-		d.add(depth, fmt.Sprintf(d.pick("通知%s：告诉 %s「%s」", "notify%s: tell %s \"%s\""), q(n.Name), d.who(n.Who), n.Title))
+		var parts []string
+		if !n.Who.empty() {
+			parts = append(parts, fmt.Sprintf(d.pick("告诉 %s「%s」", "tell %s \"%s\""), d.who(n.Who), n.Title))
+		}
+		if n.Robot != "" {
+			parts = append(parts, fmt.Sprintf(d.pick("发到群机器人「%s」", "post \"%s\" to a group robot"), n.Title))
+		}
+		if n.Webhook != "" {
+			keys := slices.Sorted(maps.Keys(n.Payload))
+			parts = append(parts, fmt.Sprintf(d.pick("调用 Webhook，发送 %s", "call a webhook with %s"), strings.Join(keys, d.pick("、", ", "))))
+		}
+		d.add(depth, fmt.Sprintf(d.pick("通知%s：%s", "notify%s: %s"), q(n.Name), strings.Join(parts, d.pick("；", "; "))))
 	case Parallel:
 		d.add(depth, d.pick("并行分支", "in parallel")+q(n.Name)+d.pick("：各分支都完成后继续", ": goes on once every branch is done"))
 		for _, b := range n.Branches {

@@ -18,6 +18,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/channels"
 	"tierbase/engines/inbox"
 	"tierbase/platform/jobs"
 	"tierbase/platform/problem"
@@ -34,6 +35,10 @@ type Engine struct {
 	Inbox   *inbox.Service   // tells people of their tasks, copies and results
 	Jobs    *jobs.Queue      // runs the time limits' timers; see UseJobs
 	Now     func() time.Time // injectable clock
+	// Channels and Webhooks take what 通知 nodes post to a group robot or send to a webhook
+	// (set by app; nil: such a node is refused).
+	Channels *channels.Service
+	Webhooks WebhookCaller
 
 	graphs    sync.Map                                // "flow@version" → *graph; versions never change once published
 	formulas  sync.Map                                // table id + formula → compiledFormula (see formula)
@@ -53,6 +58,44 @@ func (e *Engine) userOK(id int64) bool {
 }
 
 func (e *Engine) roleOK(id string) bool { return e.Org.RoleExists(id) }
+
+// WebhookCaller queues a call of a webhook endpoint with a body mapped from a record, inside
+// the caller's transaction: the webhooks engine, as the flow engine sees it.
+type WebhookCaller interface {
+	CheckCall(ctx context.Context, endpoint string, t *schema.Table, payload map[string]any) error
+	CallTx(ctx context.Context, tx *sql.Tx, endpoint string, t *schema.Table, rec records.Record, payload map[string]any) error
+}
+
+// callsOK checks the group robot and the webhook call of a 通知 node on t: "" when they are
+// fine (or unset), else a problem's code and its values.
+func (e *Engine) callsOK(n *Node, t *schema.Table) (string, []any) {
+	ctx := context.Background()
+	if n.Robot != "" {
+		if e.Channels == nil {
+			return "flow_unknown_robot", nil
+		}
+		if _, err := e.Channels.Get(ctx, n.Robot); err != nil {
+			return "flow_unknown_robot", nil
+		}
+	}
+	if n.Webhook == "" {
+		return "", nil
+	}
+	if e.Webhooks == nil {
+		return "flow_unknown_webhook", nil
+	}
+	err := e.Webhooks.CheckCall(ctx, n.Webhook, t, n.Payload)
+	p := problem.As(err)
+	switch {
+	case err == nil:
+		return "", nil
+	case p == nil || p.Path == "webhook":
+		return "flow_unknown_webhook", nil
+	case p.Code == "unknown_field":
+		return "flow_unknown_field", []any{"field", p.Params["name"]}
+	}
+	return "flow_no_payload", nil
+}
 
 func (e *Engine) otherTable(ref string) *schema.Table {
 	t, _ := e.Catalog.Table(ref)
@@ -84,7 +127,7 @@ func (e *Engine) Validate(f *Flow) error {
 	if err := checkStatus(f.Status, t); err != nil {
 		return err
 	}
-	_, err = compile(f.Nodes, t, e.otherTable, e.userOK, e.roleOK)
+	_, err = compile(f.Nodes, t, e.otherTable, e.userOK, e.roleOK, e.callsOK)
 	return err
 }
 
@@ -180,7 +223,7 @@ func (e *Engine) Publish(ctx context.Context, a access.Actor, id string) (*Flow,
 		if err := checkStatus(d.Status, t); err != nil {
 			return err
 		}
-		if _, err := compile(d.Nodes, t, e.otherTable, e.userOK, e.roleOK); err != nil {
+		if _, err := compile(d.Nodes, t, e.otherTable, e.userOK, e.roleOK, e.callsOK); err != nil {
 			return err // a field or person it names went away since it was saved
 		}
 		now := e.stamp()

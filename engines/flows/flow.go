@@ -106,9 +106,14 @@ type Node struct {
 	Data *Data `json:"data,omitempty"`
 	// 延时
 	Delay *Delay `json:"delay,omitempty"`
-	// 通知
-	Title string `json:"title,omitempty"`
-	Body  string `json:"body,omitempty"`
+	// 通知: told in the app to Who, and, if set, posted to the group robot Robot (Title and
+	// Body) and sent to the webhook endpoint Webhook as Payload mapped from the record (key →
+	// a literal or a text with {字段} placeholders).
+	Title   string         `json:"title,omitempty"`
+	Body    string         `json:"body,omitempty"`
+	Robot   string         `json:"robot,omitempty"`
+	Webhook string         `json:"webhook,omitempty"`
+	Payload map[string]any `json:"payload,omitempty"`
 }
 
 // Delay is how long a 延时 node waits: Hours or Days, or until the date in Field (a date
@@ -192,6 +197,7 @@ type checker struct {
 	table    func(ref string) *schema.Table // another table of the catalog, nil if none
 	userOK   func(int64) bool
 	roleOK   func(string) bool
+	calls    func(*Node, *schema.Table) (string, []any) // a 通知 node's robot and webhook: a problem's code, or ""
 	g        *graph
 	problems []*problem.Error
 }
@@ -206,8 +212,8 @@ func (c *checker) fail(n *Node, code string, kv ...any) {
 
 // compile checks the nodes of a flow on table t and flattens them. The error lists every
 // problem found, each naming its node (and its Path starting with the node's id).
-func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, userOK func(int64) bool, roleOK func(string) bool) (*graph, error) {
-	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, g: newGraph()}
+func compile(nodes []*Node, t *schema.Table, table func(string) *schema.Table, userOK func(int64) bool, roleOK func(string) bool, calls func(*Node, *schema.Table) (string, []any)) (*graph, error) {
+	c := &checker{t: t, table: table, userOK: userOK, roleOK: roleOK, calls: calls, g: newGraph()}
 	if len(nodes) == 0 || nodes[len(nodes)-1] == nil || nodes[len(nodes)-1].Type != End {
 		return nil, problem.Invalid("flow_no_end")
 	}
@@ -313,11 +319,16 @@ func (c *checker) node(n *Node, branchesLead string, depth int, inParallel bool)
 		c.who(n)
 		c.checkLimit(n)
 	case CC, Notify:
-		if n.Who.empty() {
+		if n.Who.empty() && (n.Type == CC || n.Robot == "" && n.Webhook == "") {
 			c.fail(n, "flow_no_recipient")
 		}
 		if n.Type == Notify && n.Title == "" {
 			c.fail(n, "flow_no_title")
+		}
+		if n.Type == Notify {
+			if code, kv := c.calls(n, c.t); code != "" {
+				c.fail(n, code, kv...)
+			}
 		}
 		c.who(n)
 	case Condition:
@@ -473,6 +484,9 @@ func init() {
 		"flow_no_approver":          {"审批节点「{node}」没有设置审批人", "approval node \"{node}\" has no approver"},
 		"flow_no_recipient":         {"节点「{node}」没有设置接收人", "node \"{node}\" has nobody to send to"},
 		"flow_no_title":             {"通知节点「{node}」没有标题", "notify node \"{node}\" has no title"},
+		"flow_unknown_robot":        {"通知节点「{node}」的群机器人不存在", "notify node \"{node}\": its group robot does not exist"},
+		"flow_unknown_webhook":      {"通知节点「{node}」的 Webhook 不存在", "notify node \"{node}\": its webhook does not exist"},
+		"flow_no_payload":           {"通知节点「{node}」调用 Webhook 时没有设置发送的内容", "notify node \"{node}\": the webhook call sends nothing"},
 		"flow_bad_mode":             {"审批节点「{node}」的审批方式 {mode} 无效，可选 或签、会签、依次、票签", "approval node \"{node}\": mode {mode} is not one of or, and, seq, vote"},
 		"flow_bad_percent":          {"审批节点「{node}」的票签通过比例须在 1 到 100 之间", "approval node \"{node}\": the vote's pass percentage must be 1 to 100"},
 		"flow_bad_empty":            {"审批节点「{node}」的审批人为空时的处理 {empty} 无效，可选 转交管理员、自动通过、终止流程", "approval node \"{node}\": {empty} is not one of admin, pass, stop"},

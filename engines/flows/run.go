@@ -14,6 +14,7 @@ import (
 	"tierbase/core/org"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/channels"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -313,7 +314,47 @@ func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, n *Node, pe
 	if err := e.Inbox.SendTx(ctx, tx, people, title, body, e.link(in)); err != nil {
 		return err
 	}
-	return e.event(ctx, tx, in, 0, n.ID, act, "", map[string]any{"users": people})
+	detail := map[string]any{"users": people}
+	if n.Type == Notify {
+		if err := e.call(ctx, tx, in, n, detail); err != nil {
+			return err
+		}
+	}
+	return e.event(ctx, tx, in, 0, n.ID, act, "", detail)
+}
+
+// call posts a 通知 node's message to its group robot and queues its webhook call, in the
+// instance's transaction (so once, with the step). A robot or endpoint gone or disabled
+// since is noted in the event's detail and does not hold the flow up.
+func (e *Engine) call(ctx context.Context, tx *sql.Tx, in *instance, n *Node, detail map[string]any) error {
+	if n.Robot != "" && e.Channels != nil {
+		m := channels.Message{Title: n.Title, Text: n.Body}
+		if m.Text == "" {
+			m.Text = m.Title
+		}
+		if base := e.Channels.PublicURL; base != "" {
+			m.Link = strings.TrimRight(base, "/") + e.link(in)
+		}
+		err := e.Channels.SendTx(ctx, tx, n.Robot, m)
+		if p := problem.As(err); p != nil {
+			detail["robot"] = p.Message("zh")
+		} else if err != nil {
+			return err
+		}
+	}
+	if n.Webhook == "" || e.Webhooks == nil {
+		return nil
+	}
+	rec, stop, err := e.record(ctx, in)
+	if err != nil || stop != nil {
+		return err // a record gone: nothing to map
+	}
+	err = e.Webhooks.CallTx(ctx, tx, n.Webhook, in.table, rec, n.Payload)
+	if p := problem.As(err); p != nil {
+		detail["webhook"] = p.Message("zh")
+		return nil
+	}
+	return err
 }
 
 // branch picks the branch of a 条件分支 the record takes, and returns the node it leads to.

@@ -81,7 +81,7 @@ func (e *Engine) userExists(id int64) bool {
 	return ok
 }
 
-// checkRoles refuses a notify action naming a role that does not exist.
+// checkRoles refuses an action naming a role, a robot or a webhook that does not exist.
 func (e *Engine) checkRoles(r *Rule) error {
 	for i, a := range r.Actions {
 		if a.Type == ActRobot {
@@ -94,6 +94,22 @@ func (e *Engine) checkRoles(r *Rule) error {
 			}
 			if ch.Kind == channels.Email && len(a.At) == 0 { // a mail goes to someone
 				return problem.Invalid("required").At(fmt.Sprintf("actions[%d].at", i))
+			}
+		}
+		if a.Type == ActWebhook {
+			at := fmt.Sprintf("actions[%d]", i)
+			if e.Webhooks == nil {
+				return problem.NotFound("webhook", a.Webhook).At(at + ".webhook")
+			}
+			t, err := e.Catalog.Table(r.Table)
+			if err != nil {
+				return err
+			}
+			if err := e.Webhooks.CheckCall(context.Background(), a.Webhook, t, a.Payload); err != nil {
+				if p := problem.As(err); p != nil {
+					p.Path = at + "." + p.Path
+				}
+				return err
 			}
 		}
 		for j, role := range a.Roles {

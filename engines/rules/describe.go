@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,6 +103,9 @@ func (r *Rule) Describe(cat *schema.Catalog, lang string) string {
 			acts = append(acts, fmt.Sprintf(pick("发到群机器人「%s」", "post \"%s\" to a group robot"), a.Title))
 		case ActStartFlow:
 			acts = append(acts, fmt.Sprintf(pick("发起流程 %s", "start the flow %s"), a.Flow))
+		case ActWebhook:
+			keys := slices.Sorted(maps.Keys(a.Payload))
+			acts = append(acts, fmt.Sprintf(pick("调用 Webhook，发送 %s", "call a webhook with %s"), strings.Join(keys, pick("、", ", "))))
 		}
 	}
 	if len(r.Triggers) == 1 && r.Triggers[0].On == OnAlways && len(when) > 0 {

@@ -48,6 +48,16 @@ type Engine struct {
 	RoleExists func(id string) bool
 	// Flows start the flows of 发起流程 actions (package flows, set by app; nil: refused).
 	Flows FlowStarter
+	// Webhooks take the calls of 调用 Webhook actions (package webhooks, set by app; nil:
+	// refused).
+	Webhooks WebhookCaller
+}
+
+// WebhookCaller queues a call of a webhook endpoint with a body mapped from a record, inside
+// the caller's transaction: the webhooks engine, as the rule engine sees it.
+type WebhookCaller interface {
+	CheckCall(ctx context.Context, endpoint string, t *schema.Table, payload map[string]any) error
+	CallTx(ctx context.Context, tx *sql.Tx, endpoint string, t *schema.Table, rec records.Record, payload map[string]any) error
 }
 
 // FlowStarter starts a flow on a record inside the caller's transaction: the flow engine, as

@@ -184,6 +184,13 @@ func (e *Engine) runEffect(ctx context.Context, tx *sql.Tx, jb *jobs.Job) error 
 			if err := e.Flows.StartTx(ctx, tx, a.Flow, t, rec); err != nil {
 				return err
 			}
+		case a.Type == ActWebhook:
+			if e.Webhooks == nil {
+				return jobs.Permanent(fmt.Errorf("no webhooks for 调用 Webhook"))
+			}
+			if err := e.Webhooks.CallTx(ctx, tx, a.Webhook, t, rec, a.Payload); err != nil {
+				return err
+			}
 		case a.Type == ActRobot && e.Channels != nil:
 			if err := e.postToRobot(ctx, tx, a, t, rec); err != nil {
 				return err

@@ -68,6 +68,7 @@ const (
 	ActNotify    = "notify"     // notify Users, the users of Roles and/or the record's Owner
 	ActRobot     = "robot"      // post Title and Body to the group robot Robot, @ing the numbers of At
 	ActStartFlow = "start_flow" // start the flow Flow on the record (发起流程)
+	ActWebhook   = "webhook"    // call the webhook endpoint Webhook with Payload mapped from the record
 )
 
 // Assign modes.
@@ -101,6 +102,10 @@ type Action struct {
 	At       []string `json:"at,omitempty"`
 	// A start_flow action's flow (package flows' id).
 	Flow string `json:"flow,omitempty"`
+	// A webhook action's endpoint (package webhooks' id) and its body: key → a literal or a
+	// text with {字段} placeholders ("{金额}" alone sends the value as it is).
+	Webhook string         `json:"webhook,omitempty"`
+	Payload map[string]any `json:"payload,omitempty"`
 
 	// In answers only (see Named): the names beside the ids above. Field, By, Target and the
 	// keys of Values take names or ids on input.
@@ -495,8 +500,12 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if a.Flow == "" {
 			return problem.Invalid("required").At(at + ".flow")
 		}
+	case ActWebhook:
+		if a.Webhook == "" {
+			return problem.Invalid("required").At(at + ".webhook")
+		}
 	default:
-		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify, robot, start_flow").At(at + ".type")
+		return problem.Invalid("bad_choice", "value", a.Type, "choices", "set, add_tag, remove_tag, assign, create, notify, robot, start_flow, webhook").At(at + ".type")
 	}
 	return nil
 }

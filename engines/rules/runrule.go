@@ -402,7 +402,7 @@ func sideEffects(c *compiled, cat *schema.Catalog, n int) []SideEffect {
 				name = t.Name
 			}
 			add(ActCreate, a.Target, name)
-		case ActNotify, ActRobot, ActStartFlow:
+		case ActNotify, ActRobot, ActStartFlow, ActWebhook:
 			add(a.Type, "", "")
 		}
 	}
@@ -425,6 +425,10 @@ func effectsText(list []SideEffect, lang string) string {
 			parts = append(parts, fmt.Sprintf("发起 %d 个流程", se.Count))
 		case se.Kind == ActRobot && lang == "en":
 			parts = append(parts, fmt.Sprintf("post %d %s to a group", se.Count, plural(se.Count, "message", "messages")))
+		case se.Kind == ActWebhook && lang == "en":
+			parts = append(parts, fmt.Sprintf("call a webhook %d %s", se.Count, plural(se.Count, "time", "times")))
+		case se.Kind == ActWebhook:
+			parts = append(parts, fmt.Sprintf("调用 %d 次 Webhook", se.Count))
 		case se.Kind == ActRobot:
 			parts = append(parts, fmt.Sprintf("向群里发送 %d 条消息", se.Count))
 		case lang == "en":

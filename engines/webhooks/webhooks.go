@@ -50,6 +50,8 @@ const (
 	FieldChanged Event = "record.field_changed" // one of the endpoint's Fields changed
 	// TestEvent is the type of the message "send a test event" posts.
 	TestEvent Event = "webhook.test"
+	// Call is the type of a message a rule action or a flow's 通知 node sends (see CallTx).
+	Call Event = "call"
 )
 
 var events = []Event{Created, Updated, Deleted, FieldChanged}
@@ -60,7 +62,8 @@ type Endpoint struct {
 	Name  string `json:"name"`
 	URL   string `json:"url"`
 	Table string `json:"table"` // the table's name (its id on input too)
-	// Events are the events sent; FieldChanged needs Fields.
+	// Events are the events sent; FieldChanged needs Fields. None: the endpoint only takes
+	// the calls of rule actions and flow nodes (CallTx).
 	Events []Event `json:"events"`
 	// Fields are the fields (by name) whose change FieldChanged reports.
 	Fields []string `json:"fields,omitempty"`
@@ -162,6 +165,7 @@ func (s *Service) scan(row scanner) (*Endpoint, error) {
 		return nil, err
 	}
 	e.Enabled = enabled == 1
+	e.Events = []Event{}
 	json.Unmarshal([]byte(evs), &e.Events)
 	json.Unmarshal([]byte(fields), &e.fieldIDs)
 	if when != "" {
@@ -283,8 +287,6 @@ func (s *Service) check(ctx context.Context, by access.Actor, e *Endpoint) error
 		return problem.Invalid("too_long", "max", maxName).At("name")
 	case e.URL == "":
 		return problem.Invalid("required").At("url")
-	case len(e.Events) == 0:
-		return problem.Invalid("required").At("events")
 	}
 	if err := s.Guard.CheckURL(ctx, e.URL); err != nil {
 		return problem.As(err).At("url")
@@ -613,18 +615,23 @@ func named(t *schema.Table, rec records.Record) map[string]json.RawMessage {
 	return out
 }
 
-// queue adds one message for the endpoint and its delivery job, inside tx.
+// queue adds one message of a record event for the endpoint and its delivery job, inside tx.
 func (s *Service) queue(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, data map[string]any, now time.Time) error {
-	id := newMessageID()
 	body, err := json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
 	if err != nil {
 		return err
 	}
+	return s.queueBody(ctx, tx, endpoint, ev, body, now)
+}
+
+// queueBody adds the message body for the endpoint and its delivery job, inside tx.
+func (s *Service) queueBody(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, body []byte, now time.Time) error {
+	id := newMessageID()
 	if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES(?, ?, ?, ?, ?)",
 		id, endpoint, string(ev), string(body), now.UnixMilli()); err != nil {
 		return err
 	}
-	_, err = s.Jobs.Enqueue(ctx, tx, deliverKind, "", delivery{Message: id}, now)
+	_, err := s.Jobs.Enqueue(ctx, tx, deliverKind, "", delivery{Message: id}, now)
 	return err
 }
 

@@ -45,6 +45,9 @@ export const router = createRouter({
         { path: 'admin/trash', name: 'trash', component: () => import('./views/TrashView.vue'), meta: { may: 'see_deleted' } },
         { path: 'admin/forms', name: 'forms', component: () => import('./views/FormsView.vue'), meta: { may: 'manage_schema' } },
         { path: 'admin/robots', name: 'robots', component: () => import('./views/RobotsView.vue'), meta: { may: 'manage_schema' } },
+        { path: 'admin/webhooks', name: 'webhooks', component: () => import('./views/WebhooksView.vue'), meta: { may: 'manage_schema' } },
+        // API 令牌: everyone's own, in their personal settings.
+        { path: 'tokens', name: 'tokens', component: () => import('./views/TokensView.vue') },
         { path: 'admin/backups', name: 'backups', component: () => import('./views/BackupsView.vue'), meta: { may: 'backup' } },
         { path: 'admin/departments', name: 'departments', component: () => import('./views/DepartmentsView.vue'), meta: { may: 'manage_users' } },
         { path: 'admin/roles', name: 'roles', component: () => import('./views/RolesView.vue'), meta: { may: 'manage_users' } },

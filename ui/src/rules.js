@@ -6,7 +6,7 @@ import { conditionState, newRowKey, stateCondition } from './conditions'
 import { withoutLeadingPath } from './api'
 
 export const TRIGGERS = ['created', 'updated', 'changed', 'deleted', 'schedule', 'always']
-export const ACTIONS = ['set', 'add_tag', 'remove_tag', 'assign', 'create', 'notify', 'robot']
+export const ACTIONS = ['set', 'add_tag', 'remove_tag', 'assign', 'create', 'notify', 'robot', 'webhook']
 export const ASSIGN_MODES = ['round_robin', 'least_busy', 'map']
 export const COUNT_OPS = ['gte', 'gt', 'eq', 'lte', 'lt']
 export const ROLES = ['admin', 'member']
@@ -163,8 +163,13 @@ export function newAction(type = 'set') {
     robot: '',
     markdown: false,
     at: [],
+    webhook: '',
+    payload: [newPayloadRow()],
   }
 }
+
+// One key → value row of a webhook action's body.
+export const newPayloadRow = (name = '', value = '') => ({ key: newRowKey(), name, value })
 
 const fieldOf = (fields, id) => fields.find((f) => f.id === id) || fields.find((f) => f.name === id) || null
 const isFormula = (v) => typeof v === 'string' && v.startsWith('=')
@@ -239,6 +244,12 @@ export function toAction(a, fields, tables, ruleTable) {
       out.title = a.title || ''
       out.body = a.body || ''
       break
+    case 'webhook': {
+      out.webhook = a.webhook || ''
+      const entries = Object.entries(a.payload || {})
+      if (entries.length) out.payload = entries.map(([name, v]) => newPayloadRow(name, typeof v === 'string' ? v : JSON.stringify(v)))
+      break
+    }
   }
   return out
 }
@@ -325,6 +336,19 @@ export function fromAction(a, fields, tables) {
       if (!a.title.trim()) missing.title = 'titleRequired'
       out = { type: 'robot', robot: a.robot, title: a.title.trim(), body: a.body, markdown: !!a.markdown, at: a.at }
       break
+    case 'webhook': {
+      if (!a.webhook) missing.webhook = 'webhookRequired'
+      const payload = {}
+      for (const row of a.payload) {
+        const name = row.name.trim()
+        if (!name && !row.value) continue
+        if (!name) missing.payload = 'payloadIncomplete'
+        else payload[name] = row.value
+      }
+      if (!Object.keys(payload).length && !missing.payload) missing.payload = 'payloadRequired'
+      out = { type: 'webhook', webhook: a.webhook, payload }
+      break
+    }
     default:
       out = { type: a.type }
   }

@@ -1,1 +1,0 @@
-import{Lt as e,en as t}from"./vendor-CIpIjVLw.js";function n(){let n=window.matchMedia(`(max-width: 640px)`),r=t(n.matches),i=e=>r.value=e.matches;return n.addEventListener(`change`,i),e(()=>n.removeEventListener(`change`,i)),r}export{n as t};
