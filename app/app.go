@@ -157,7 +157,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Rules.Flows = a.Flows
 	a.Rules.Webhooks = a.Webhooks
 	a.Flows.Channels, a.Flows.Webhooks = a.Channels, a.Webhooks
-		a.Workbench.Tasks = []workbench.TaskSource{crm.Todos(), a.Flows.Todos()}
+	a.Workbench.Tasks = []workbench.TaskSource{crm.Todos(), a.Flows.Todos()}
 	a.Workbench.Grades = crm.Grades()
 	a.Grading.UseJobs(a.Jobs)
 	a.Rules.UseJobs(a.Jobs)
