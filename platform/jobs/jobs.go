@@ -178,7 +178,7 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind, key string, paylo
 		return false, err
 	}
 	n, err := res.RowsAffected()
-	if n > 0 {
+	if n > 0 && at.Before(q.Now().Add(q.Poll)) { // a later one is found by the workers' next look (see idle)
 		q.DB.AfterCommit(tx, q, q.signal)
 	}
 	return n > 0, err
@@ -212,12 +212,17 @@ func (q *Queue) signal() {
 const (
 	enqueueSQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES(?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`
 	// claimSQL leases up to n due jobs of the given kinds (%s: their placeholders) to one
-	// owner: queued jobs whose time has come, and running jobs whose lease ran out (the
-	// second %s: the dialect's row lock, SkipLocked).
+	// owner: queued jobs whose time has come, the earliest first, read in the order of the
+	// index _jobs_due (state, run_at), so a queue of 100,000 waiting timers costs a claim no
+	// more than an empty one (the second %s: the dialect's row lock, SkipLocked).
 	claimSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM _jobs WHERE kind IN (%s)
-			AND (state = 'queued' AND run_at <= ? OR state = 'running' AND lease_until <= ?)
+		WHERE id IN (SELECT id FROM _jobs WHERE state = 'queued' AND run_at <= ? AND kind IN (%s)
 			ORDER BY run_at, id LIMIT ?%s)
+		RETURNING id, kind, COALESCE(key, ''), payload, attempts, run_at`
+	// takeoverSQL leases running jobs whose lease ran out (their process died) to another owner.
+	takeoverSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM _jobs WHERE state = 'running' AND lease_until <= ? AND kind IN (%s)
+			ORDER BY lease_until, id LIMIT ?%s)
 		RETURNING id, kind, COALESCE(key, ''), payload, attempts, run_at`
 	// A claim is identified by owner and attempts: a takeover changes both.
 	ours       = ` WHERE id = ? AND owner = ? AND attempts = ?`
@@ -226,9 +231,10 @@ const (
 	retrySQL   = `UPDATE _jobs SET state = ?, owner = NULL, lease_until = NULL, run_at = ?, error = ?, done_at = ?` + ours
 	releaseSQL = `UPDATE _jobs SET state = 'queued', owner = NULL, lease_until = NULL, attempts = attempts - 1` + ours
 	renewSQL   = `UPDATE _jobs SET lease_until = ?` + ours
-	// nextDueSQL finds when the next job of the given kinds (%s) is due.
-	nextDueSQL = `SELECT MIN(CASE state WHEN 'queued' THEN run_at ELSE lease_until END) FROM _jobs
-		WHERE state IN ('queued', 'running') AND kind IN (%s)`
+	// nextDueSQL finds when the next job of the given kinds (%s, twice) is due: the earliest
+	// queued one, read from the index, and the earliest lease of a running one to run out.
+	nextDueSQL = `SELECT (SELECT run_at FROM _jobs WHERE state = 'queued' AND kind IN (%[1]s) ORDER BY run_at LIMIT 1),
+		(SELECT MIN(lease_until) FROM _jobs WHERE state = 'running' AND kind IN (%[1]s))`
 	pruneSQL = `DELETE FROM _jobs WHERE state IN ('done', 'failed') AND done_at < ?`
 )
 
@@ -252,31 +258,36 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 	now := q.Now()
 	// Nothing due: no write transaction. An idle worker looks every Poll, and every commit
 	// makes the chart results cached so far stale (store.DB.Writes).
-	var next sql.NullInt64
-	if err := q.DB.R.QueryRowContext(ctx, fmt.Sprintf(nextDueSQL, marks), kinds...).Scan(&next); err != nil || !next.Valid || next.Int64 > now.UnixMilli() {
+	if next, ok, err := q.nextDue(ctx, kinds, marks); err != nil || !ok || next > now.UnixMilli() {
 		return nil, err
 	}
-	stmt := fmt.Sprintf(claimSQL, marks, q.DB.Dialect.SkipLocked())
-	args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli()}, kinds...), now.UnixMilli(), now.UnixMilli(), n)
 	var out []*Job
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		rows, err := tx.QueryContext(ctx, stmt, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			j := &Job{owner: q.owner}
-			var payload string
-			var at int64
-			if err := rows.Scan(&j.ID, &j.Kind, &j.Key, &payload, &j.Attempts, &at); err != nil {
+		for _, claim := range []string{takeoverSQL, claimSQL} {
+			stmt := fmt.Sprintf(claim, marks, q.DB.Dialect.SkipLocked())
+			args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli(), now.UnixMilli()}, kinds...), n-len(out))
+			rows, err := tx.QueryContext(ctx, stmt, args...)
+			if err != nil {
 				return err
 			}
-			j.Payload, j.RunAt = json.RawMessage(payload), time.UnixMilli(at)
-			out = append(out, j)
+			for rows.Next() {
+				j := &Job{owner: q.owner}
+				var payload string
+				var at int64
+				if err := rows.Scan(&j.ID, &j.Kind, &j.Key, &payload, &j.Attempts, &at); err != nil {
+					rows.Close()
+					return err
+				}
+				j.Payload, j.RunAt = json.RawMessage(payload), time.UnixMilli(at)
+				out = append(out, j)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
-		return rows.Err()
+		return nil
 	})
 	slices.SortFunc(out, func(a, b *Job) int { return cmp.Compare(a.ID, b.ID) })
 	return out, err
@@ -518,12 +529,27 @@ func (q *Queue) work(ctx context.Context) {
 // idle is how long a worker waits for a wake-up before looking again: until the next job of
 // the queue is due, at most Poll.
 func (q *Queue) idle(ctx context.Context) time.Duration {
-	var next sql.NullInt64
 	kinds, marks := q.handled()
-	if err := q.DB.R.QueryRowContext(ctx, fmt.Sprintf(nextDueSQL, marks), kinds...).Scan(&next); err != nil || !next.Valid {
+	next, ok, err := q.nextDue(ctx, kinds, marks)
+	if err != nil || !ok {
 		return q.Poll
 	}
-	return min(max(time.UnixMilli(next.Int64).Sub(q.Now()), 10*time.Millisecond), q.Poll)
+	return min(max(time.UnixMilli(next).Sub(q.Now()), 10*time.Millisecond), q.Poll)
+}
+
+// nextDue tells when the next job of kinds is due (ms since the epoch), if there is one.
+func (q *Queue) nextDue(ctx context.Context, kinds []any, marks string) (int64, bool, error) {
+	var queued, lease sql.NullInt64
+	if err := q.DB.R.QueryRowContext(ctx, fmt.Sprintf(nextDueSQL, marks), append(kinds, kinds...)...).Scan(&queued, &lease); err != nil {
+		return 0, false, err
+	}
+	switch {
+	case queued.Valid && lease.Valid:
+		return min(queued.Int64, lease.Int64), true, nil
+	case queued.Valid:
+		return queued.Int64, true, nil
+	}
+	return lease.Int64, lease.Valid, nil
 }
 
 // tick ticks the minute the process starts in, then each minute as it begins. The start's
