@@ -1269,6 +1269,8 @@ export default {
     escalateTo: 'Hand over to',
     notifyTitle: 'Title',
     notifyBody: 'Message',
+    notifyRobot: 'Also post to a group robot or mailbox',
+    notifyWebhook: 'Also call a webhook',
     delayUnits: { hours: 'Wait hours', days: 'Wait days', field: 'Until a date field' },
     dataOps: { update: 'Update this record', create: 'Add a record to a table' },
     dataTable: 'Add to',

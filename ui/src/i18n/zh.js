@@ -1269,6 +1269,8 @@ export default {
     escalateTo: '转交给',
     notifyTitle: '通知标题',
     notifyBody: '通知内容',
+    notifyRobot: '同时发到群机器人或邮箱',
+    notifyWebhook: '同时调用 Webhook',
     delayUnits: { hours: '等待小时数', days: '等待天数', field: '等到日期字段' },
     dataOps: { update: '更新本记录', create: '在表中新增记录' },
     dataTable: '新增到',
