@@ -211,19 +211,19 @@ func (q *Queue) signal() {
 // FOR UPDATE SKIP LOCKED; on SQLite the single writer already serialises claims.
 const (
 	enqueueSQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES(?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`
-	// claimSQL leases up to n due jobs of the given kinds (%s: their placeholders) to one
-	// owner: queued jobs whose time has come, the earliest first, read in the order of the
-	// index _jobs_due (state, run_at), so a queue of 100,000 waiting timers costs a claim no
-	// more than an empty one (the second %s: the dialect's row lock, SkipLocked).
-	claimSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM _jobs WHERE state = 'queued' AND run_at <= ? AND kind IN (%s)
-			ORDER BY run_at, id LIMIT ?%s)
-		RETURNING id, kind, COALESCE(key, ''), payload, attempts, run_at`
-	// takeoverSQL leases running jobs whose lease ran out (their process died) to another owner.
-	takeoverSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM _jobs WHERE state = 'running' AND lease_until <= ? AND kind IN (%s)
-			ORDER BY lease_until, id LIMIT ?%s)
-		RETURNING id, kind, COALESCE(key, ''), payload, attempts, run_at`
+	// claimSQL picks up to n (%d, written out) due jobs of the given kinds (%s: their
+	// placeholders) for one owner: queued jobs whose time has come, the earliest first, read
+	// in the order of the index _jobs_due (state, run_at), so a queue of 100,000 waiting
+	// timers costs a claim no more than an empty one (the last %s: the dialect's row lock,
+	// SkipLocked). Each picked job is then leased by id with leaseSQL.
+	claimSQL = `SELECT id, kind, COALESCE(key, ''), payload, attempts, run_at FROM _jobs
+		WHERE state = 'queued' AND run_at <= ? AND kind IN (%[2]s) ORDER BY run_at, id LIMIT %[1]d%[3]s`
+	// takeoverSQL picks running jobs whose lease ran out (their process died), for another
+	// owner. "run_at >= 0" (always true) lets SQLite read the few running jobs from _jobs_due;
+	// without it SQLite's planner scans the whole table.
+	takeoverSQL = `SELECT id, kind, COALESCE(key, ''), payload, attempts, run_at FROM _jobs
+		WHERE state = 'running' AND run_at >= 0 AND lease_until <= ? AND kind IN (%[2]s) ORDER BY lease_until, id LIMIT %[1]d%[3]s`
+	leaseSQL = `UPDATE _jobs SET state = 'running', owner = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?`
 	// A claim is identified by owner and attempts: a takeover changes both.
 	ours       = ` WHERE id = ? AND owner = ? AND attempts = ?`
 	deleteSQL  = `DELETE FROM _jobs` + ours
@@ -234,7 +234,7 @@ const (
 	// nextDueSQL finds when the next job of the given kinds (%s, twice) is due: the earliest
 	// queued one, read from the index, and the earliest lease of a running one to run out.
 	nextDueSQL = `SELECT (SELECT run_at FROM _jobs WHERE state = 'queued' AND kind IN (%[1]s) ORDER BY run_at LIMIT 1),
-		(SELECT MIN(lease_until) FROM _jobs WHERE state = 'running' AND kind IN (%[1]s))`
+		(SELECT MIN(lease_until) FROM _jobs WHERE state = 'running' AND run_at >= 0 AND kind IN (%[1]s))` // run_at: see takeoverSQL
 	pruneSQL = `DELETE FROM _jobs WHERE state IN ('done', 'failed') AND done_at < ?`
 )
 
@@ -264,10 +264,8 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 	var out []*Job
 	err := q.DB.Tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		for _, claim := range []string{takeoverSQL, claimSQL} {
-			stmt := fmt.Sprintf(claim, marks, q.DB.Dialect.SkipLocked())
-			args := append(append([]any{q.owner, now.Add(q.Lease).UnixMilli(), now.UnixMilli()}, kinds...), n-len(out))
-			rows, err := tx.QueryContext(ctx, stmt, args...)
+		for _, pick := range []string{takeoverSQL, claimSQL} {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(pick, n, marks, q.DB.Dialect.SkipLocked()), append([]any{now.UnixMilli()}, kinds...)...)
 			if err != nil {
 				return err
 			}
@@ -279,11 +277,16 @@ func (q *Queue) claim(ctx context.Context, n int) ([]*Job, error) {
 					rows.Close()
 					return err
 				}
-				j.Payload, j.RunAt = json.RawMessage(payload), time.UnixMilli(at)
+				j.Payload, j.RunAt, j.Attempts = json.RawMessage(payload), time.UnixMilli(at), j.Attempts+1
 				out = append(out, j)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
+				return err
+			}
+		}
+		for _, j := range out {
+			if _, err := tx.ExecContext(ctx, leaseSQL, q.owner, now.Add(q.Lease).UnixMilli(), j.ID); err != nil {
 				return err
 			}
 		}
