@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"tierbase/core/access"
 	"tierbase/platform/problem"
 )
 
@@ -240,4 +242,24 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// saveByID is the handler of a create (POST, answered 201) or a change (PUT …/{id}, answered
+// 200): it decodes a T from the body, gives it the path's id with setID and saves it as the
+// actor with save, answering what was saved.
+func saveByID[T, R any](w http.ResponseWriter, r *http.Request, setID func(*T, string), save func(context.Context, access.Actor, *T) (R, error)) error {
+	var in T
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	setID(&in, r.PathValue("id"))
+	status := 201
+	if r.PathValue("id") != "" {
+		status = 200
+	}
+	saved, err := save(r.Context(), actor(r), &in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, saved)
 }

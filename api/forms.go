@@ -30,20 +30,7 @@ func (s *Server) getForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) saveForm(w http.ResponseWriter, r *http.Request) error {
-	var in forms.Form
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	in.ID = r.PathValue("id")
-	status := 201
-	if in.ID != "" {
-		status = 200
-	}
-	saved, err := s.Forms.Save(r.Context(), actor(r), &in)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, status, saved)
+	return saveByID(w, r, func(in *forms.Form, id string) { in.ID = id }, s.Forms.Save)
 }
 
 func (s *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {

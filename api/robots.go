@@ -27,20 +27,7 @@ func (s *Server) listRobots(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) saveRobot(w http.ResponseWriter, r *http.Request) error {
-	var in channels.Robot
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	in.ID = r.PathValue("id")
-	status := 201
-	if in.ID != "" {
-		status = 200
-	}
-	saved, err := s.Channels.Save(r.Context(), actor(r), &in)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, status, saved)
+	return saveByID(w, r, func(in *channels.Robot, id string) { in.ID = id }, s.Channels.Save)
 }
 
 func (s *Server) deleteRobot(w http.ResponseWriter, r *http.Request) error {

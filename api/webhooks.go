@@ -27,20 +27,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) saveWebhook(w http.ResponseWriter, r *http.Request) error {
-	var in webhooks.Endpoint
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	in.ID = r.PathValue("id")
-	status := 201
-	if in.ID != "" {
-		status = 200
-	}
-	saved, err := s.Webhooks.Save(r.Context(), actor(r), &in)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, status, saved)
+	return saveByID(w, r, func(in *webhooks.Endpoint, id string) { in.ID = id }, s.Webhooks.Save)
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
