@@ -72,7 +72,7 @@ step('李娜 starts it from her customer\'s page; the diagram marks 总监审批
 step('张伟 sees 5 on the badge and his flow tasks on the home page; one opens in the to-do center', async () => {
   current = zhangwei = await newPage(browser);
   await login(zhangwei, server.url, demo('zhangwei'));
-  await untilText(zhangwei.getByTestId('header-todo-count').locator('sup'), '5');
+  await untilText(zhangwei.getByTestId('topbar-todo-count').locator('sup'), '5');
   await untilText(zhangwei.getByTestId('nav-todo-count').locator('sup'), '5');
   const first = zhangwei.locator('[data-testid^="home-flow-task-"]').first();
   await first.waitFor();
@@ -95,7 +95,7 @@ step('张伟 approves 李娜\'s first customer from the to-do center with a comm
   await panel.getByTestId('task-record').getByTestId('task-field-客户名称').waitFor();
   await panel.getByTestId('task-comment').fill('同意，客户资质良好');
   await panel.getByTestId('task-approve').click();
-  await untilText(zhangwei.getByTestId('header-todo-count').locator('sup'), '4');
+  await untilText(zhangwei.getByTestId('topbar-todo-count').locator('sup'), '4');
   // The task's own timeline now shows the approval and the flow waiting at 财务审批.
   await waitUntil(async () => (await panel.getByTestId('flow-node-财务审批').getAttribute('data-current')) === '1', { message: '财务审批 current' });
   await zhangwei.keyboard.press('Escape');
@@ -112,7 +112,7 @@ step('rejecting needs the comment the node requires; then it is rejected', async
   await panel.getByTestId('task-reject').click();
   await waitUntil(async () => (await text(panel.getByTestId('flow-state'))) === '已拒绝', { message: 'rejected' });
   await zhangwei.keyboard.press('Escape');
-  await untilText(zhangwei.getByTestId('header-todo-count').locator('sup'), '3');
+  await untilText(zhangwei.getByTestId('topbar-todo-count').locator('sup'), '3');
 });
 
 step('batch 同意 of two succeeds; a third, approved elsewhere meanwhile, fails saying who did it', async () => {
@@ -131,7 +131,7 @@ step('batch 同意 of two succeeds; a third, approved elsewhere meanwhile, fails
   const failed = lines.find((l) => l.includes(names[4].name));
   assert.match(failed, /张伟.*同意/, failed);
   await zhangwei.keyboard.press('Escape');
-  await zhangwei.getByTestId('header-todo-count').locator('sup').waitFor({ state: 'hidden' });
+  await zhangwei.getByTestId('topbar-todo-count').locator('sup').waitFor({ state: 'hidden' });
   await zhangwei.getByTestId('todo-tab-done').click();
   await waitUntil(async () => (await zhangwei.locator('[data-testid^="todo-row-"]').count()) === doneBefore + 5, { message: '5 more in 我已处理' });
 });

@@ -1218,7 +1218,7 @@ export default {
     cronPlaceholder: 'a cron expression, e.g. 0 9 * * * for 9:00 every day',
     triggerWhen: 'Condition',
     status: 'Status field',
-    statusHint: 'Keep the flow’s state in a field of the record, e.g. 报价单.状态',
+    statusHint: 'Keep the state of the flow in a field of the record, e.g. 报价单.状态',
     statusField: 'Field',
     statusOn: { running: 'While running', approved: 'When approved', rejected: 'When rejected', withdrawn: 'When withdrawn' },
     branchName: 'Branch name',
