@@ -2,10 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"strconv"
 
+	"tierbase/core/access"
 	"tierbase/engines/flows"
 	"tierbase/platform/problem"
 )
@@ -120,48 +122,38 @@ func (s *Server) getInstance(w http.ResponseWriter, r *http.Request) error {
 	return s.writeInstance(w, r, 200, id)
 }
 
+// onInstance is the handler of an action on the instance of the path — 撤回, 催办, a comment —
+// with the body's {"comment"} (it may be left out); it answers the instance with status.
+func (s *Server) onInstance(status int, act func(ctx context.Context, a access.Actor, id int64, comment string) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := flowPathID(r, "instance")
+		if err != nil {
+			return err
+		}
+		var in flows.Input
+		if err := decodeOptional(r, &in); err != nil {
+			return err
+		}
+		if err := act(r.Context(), actor(r), id, in.Comment); err != nil {
+			return err
+		}
+		return s.writeInstance(w, r, status, id)
+	}
+}
+
 // withdrawInstance is the initiator's 撤回: {"comment"}.
 func (s *Server) withdrawInstance(w http.ResponseWriter, r *http.Request) error {
-	id, err := flowPathID(r, "instance")
-	if err != nil {
-		return err
-	}
-	var in flows.Input
-	if err := decodeOptional(r, &in); err != nil {
-		return err
-	}
-	if err := s.Flows.Withdraw(r.Context(), actor(r), id, in.Comment); err != nil {
-		return err
-	}
-	return s.writeInstance(w, r, 200, id)
+	return s.onInstance(200, s.Flows.Withdraw)(w, r)
 }
 
 // urgeInstance is the initiator's 催办 (once an hour).
 func (s *Server) urgeInstance(w http.ResponseWriter, r *http.Request) error {
-	id, err := flowPathID(r, "instance")
-	if err != nil {
-		return err
-	}
-	if err := s.Flows.Urge(r.Context(), actor(r), id); err != nil {
-		return err
-	}
-	return s.writeInstance(w, r, 200, id)
+	return s.onInstance(200, func(ctx context.Context, a access.Actor, id int64, _ string) error { return s.Flows.Urge(ctx, a, id) })(w, r)
 }
 
 // commentInstance adds a comment to the timeline: {"comment"}.
 func (s *Server) commentInstance(w http.ResponseWriter, r *http.Request) error {
-	id, err := flowPathID(r, "instance")
-	if err != nil {
-		return err
-	}
-	var in flows.Input
-	if err := decodeOptional(r, &in); err != nil {
-		return err
-	}
-	if err := s.Flows.Comment(r.Context(), actor(r), id, in.Comment); err != nil {
-		return err
-	}
-	return s.writeInstance(w, r, 201, id)
+	return s.onInstance(201, s.Flows.Comment)(w, r)
 }
 
 // listRecordInstances lists the flows' instances on a record (?table=&record=), newest first.
