@@ -53,47 +53,50 @@ func (c combo) reads(p string) bool { return slices.Contains(c.read, p) }
 // routeChecks names, per route of the document, the check that covers it; several routes of
 // one flow share a check.
 var routeChecks = map[string]func(m *matrix, c combo){
-	"GET /api/tables/{table}/records":                   checkList,
-	"GET /api/tables/{table}/records/{id}":              checkGet,
-	"GET /api/tables/{table}/records/{id}/history":      checkGet,
-	"GET /api/tables/{table}/records/{id}/tier-history": checkGet,
-	"GET /api/tables/{table}/records/{id}/events":       checkGet,
-	"POST /api/events":                                  checkEvents,
-	"POST /api/tables/{table}/records":                  checkCreate,
-	"POST /api/tables/{table}/records/batch":            checkBatch,
-	"PATCH /api/tables/{table}/records/{id}":            checkUpdate,
-	"DELETE /api/tables/{table}/records/{id}":           checkDelete,
-	"GET /api/tables/{table}/export":                    checkExport,
-	"POST /api/tables/{table}/imports":                  checkImport,
-	"POST /api/imports":                                 checkImport,
-	"GET /api/imports/{id}":                             checkImport,
-	"POST /api/imports/{id}/start":                      checkImport,
-	"GET /api/imports/{id}/report":                      checkImport,
-	"POST /api/charts/preview":                          checkCharts,
-	"GET /api/charts/{id}/data":                         checkCharts,
-	"GET /api/charts/{id}/export.xlsx":                  checkCharts,
-	"GET /api/tables/{table}/tier-migrations":           checkCharts,
-	"POST /api/schemes/preview":                         checkPreviews,
-	"POST /api/rules/preview":                           checkPreviews,
-	"GET /api/workbench":                                checkRecent,
-	"POST /api/recent":                                  checkRecent,
-	"GET /api/tables/{table}/openapi.json":              checkDocument,
-	"POST /api/tables/{table}/conditions/describe":      checkDocument,
-	"GET /api/tables/{table}":                           checkDocument,
-	"POST /api/schemes":                                 checkManage,
-	"PUT /api/schemes/{id}":                             checkManage,
-	"DELETE /api/schemes/{id}":                          checkManage,
-	"POST /api/schemes/{id}/run":                        checkManage,
-	"POST /api/rules":                                   checkManage,
-	"PUT /api/rules/{id}":                               checkManage,
-	"DELETE /api/rules/{id}":                            checkManage,
-	"POST /api/rules/{id}/run":                          checkManage,
-	"POST /api/rfm":                                     checkManage,
-	"DELETE /api/rfm/{table}":                           checkManage,
-	"PATCH /api/tables/{table}":                         checkManage,
-	"POST /api/tables/{table}/fields":                   checkManage,
-	"PATCH /api/tables/{table}/fields/{field}":          checkManage,
-	"DELETE /api/tables/{table}/fields/{field}":         checkManage,
+	"GET /api/tables/{table}/records":                            checkList,
+	"GET /api/tables/{table}/records/{id}":                       checkGet,
+	"GET /api/tables/{table}/records/{id}/history":               checkGet,
+	"GET /api/tables/{table}/records/{id}/tier-history":          checkGet,
+	"GET /api/tables/{table}/records/{id}/events":                checkGet,
+	"POST /api/events":                                           checkEvents,
+	"GET /api/tables/{table}/records/{id}/comments":              checkGet,
+	"POST /api/tables/{table}/records/{id}/comments":             checkComments,
+	"DELETE /api/tables/{table}/records/{id}/comments/{comment}": checkComments,
+	"POST /api/tables/{table}/records":                           checkCreate,
+	"POST /api/tables/{table}/records/batch":                     checkBatch,
+	"PATCH /api/tables/{table}/records/{id}":                     checkUpdate,
+	"DELETE /api/tables/{table}/records/{id}":                    checkDelete,
+	"GET /api/tables/{table}/export":                             checkExport,
+	"POST /api/tables/{table}/imports":                           checkImport,
+	"POST /api/imports":                                          checkImport,
+	"GET /api/imports/{id}":                                      checkImport,
+	"POST /api/imports/{id}/start":                               checkImport,
+	"GET /api/imports/{id}/report":                               checkImport,
+	"POST /api/charts/preview":                                   checkCharts,
+	"GET /api/charts/{id}/data":                                  checkCharts,
+	"GET /api/charts/{id}/export.xlsx":                           checkCharts,
+	"GET /api/tables/{table}/tier-migrations":                    checkCharts,
+	"POST /api/schemes/preview":                                  checkPreviews,
+	"POST /api/rules/preview":                                    checkPreviews,
+	"GET /api/workbench":                                         checkRecent,
+	"POST /api/recent":                                           checkRecent,
+	"GET /api/tables/{table}/openapi.json":                       checkDocument,
+	"POST /api/tables/{table}/conditions/describe":               checkDocument,
+	"GET /api/tables/{table}":                                    checkDocument,
+	"POST /api/schemes":                                          checkManage,
+	"PUT /api/schemes/{id}":                                      checkManage,
+	"DELETE /api/schemes/{id}":                                   checkManage,
+	"POST /api/schemes/{id}/run":                                 checkManage,
+	"POST /api/rules":                                            checkManage,
+	"PUT /api/rules/{id}":                                        checkManage,
+	"DELETE /api/rules/{id}":                                     checkManage,
+	"POST /api/rules/{id}/run":                                   checkManage,
+	"POST /api/rfm":                                              checkManage,
+	"DELETE /api/rfm/{table}":                                    checkManage,
+	"PATCH /api/tables/{table}":                                  checkManage,
+	"POST /api/tables/{table}/fields":                            checkManage,
+	"PATCH /api/tables/{table}/fields/{field}":                   checkManage,
+	"DELETE /api/tables/{table}/fields/{field}":                  checkManage,
 }
 
 // noRecords are the routes that neither read nor write records nor aggregate them, and why.
@@ -391,7 +394,7 @@ func checkList(m *matrix, c combo) {
 
 func checkGet(m *matrix, c combo) {
 	for _, p := range people {
-		for _, suffix := range []string{"", "/history", "/tier-history", "/events"} {
+		for _, suffix := range []string{"", "/history", "/tier-history", "/events", "/comments"} {
 			r := m.wang.get(recordPath("客户", m.recs[p]) + suffix)
 			if c.reads(p) {
 				m.status(c, "GET "+p+suffix, r, 200)
@@ -411,6 +414,22 @@ func checkEvents(m *matrix, c combo) {
 	for _, p := range people {
 		r := m.wang.post("/api/events?table=客户", map[string]any{"customer": map[string]string{"客户编号": "K-" + p}, "name": "浏览"})
 		m.status(c, "an event of "+p, r, map[bool]int{true: 201, false: 400}[c.reads(p)])
+	}
+}
+
+// checkComments: 小王 comments on the customers he may read and deletes his comment; the
+// others are not found.
+func checkComments(m *matrix, c combo) {
+	for _, p := range people {
+		path := recordPath("客户", m.recs[p]) + "/comments"
+		r := m.wang.post(path, map[string]any{"body": "跟进一下"})
+		if !c.reads(p) {
+			m.status(c, "a comment on "+p, r, 404)
+			continue
+		}
+		m.status(c, "a comment on "+p, r, 201)
+		id, _ := r.Body["id"].(float64)
+		m.status(c, "deleting the comment on "+p, m.wang.del(fmt.Sprintf("%s/%d", path, int64(id))), 200)
 	}
 }
 

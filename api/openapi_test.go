@@ -22,6 +22,7 @@ var routes = []string{
 	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch",
 	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
 	"GET /api/tables/{table}/records/{id}/history", "GET /api/tables/{table}/records/{id}/events", "POST /api/events",
+	"GET /api/tables/{table}/records/{id}/comments", "POST /api/tables/{table}/records/{id}/comments", "DELETE /api/tables/{table}/records/{id}/comments/{comment}",
 	"GET /api/trash", "POST /api/trash/{table}/{id}/restore", "DELETE /api/trash/{table}/{id}",
 	"GET /api/backups", "POST /api/backups", "GET /api/backups/{name}",
 	"GET /api/tables/{table}/export", "POST /api/tables/{table}/imports", "POST /api/imports",

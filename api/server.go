@@ -23,6 +23,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/comments"
 	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/forms"
@@ -66,9 +67,11 @@ type Server struct {
 	// Events are what customers do elsewhere, sent by other systems (nil: none taken).
 	Events *events.Service
 	// Flows are the approval flows and the to-do boxes.
-	Flows   *flows.Engine
-	Audit   *audit.Log // the operation log (操作日志)
-	Version string
+	Flows *flows.Engine
+	// Comments are the comments on records (nil: none).
+	Comments *comments.Service
+	Audit    *audit.Log // the operation log (操作日志)
+	Version  string
 	// InstallCRM installs the 客户管理 template as the actor (set by main to avoid an import cycle).
 	InstallCRM func(ctx context.Context, by access.Actor) (*schema.App, error)
 	// Backups is the data directory's backup directory.
@@ -147,6 +150,9 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
 	auth("GET /api/tables/{table}/records/{id}/events", s.recordEvents)
 	auth("POST /api/events", s.postEvents)
+	auth("GET /api/tables/{table}/records/{id}/comments", s.recordComments)
+	auth("POST /api/tables/{table}/records/{id}/comments", s.addComment)
+	auth("DELETE /api/tables/{table}/records/{id}/comments/{comment}", s.deleteComment)
 	auth("GET /api/trash", s.listTrash)
 	auth("POST /api/trash/{table}/{id}/restore", s.restoreTrash)
 	auth("DELETE /api/trash/{table}/{id}", s.forgetTrash)

@@ -110,12 +110,32 @@ func (s *Server) designer(r *http.Request) (schema.Changer, error) {
 	return access.Designer{Actor: actor(r), Table: t}, nil
 }
 
+// getTable answers the table with its related lists: the link fields of the tables the
+// actor may view that point to it (a 客户's 联系人, 订单, 跟进记录), which its record page
+// lists.
 func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.table(r)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 200, t)
+	type related struct {
+		Table     string `json:"table"`
+		TableName string `json:"tableName"`
+		Field     string `json:"field"`
+		FieldName string `json:"fieldName"`
+	}
+	out := struct {
+		*schema.Table
+		Related []related `json:"related"`
+	}{t, []related{}}
+	for _, o := range s.viewable(actor(r)) {
+		for _, f := range o.Fields {
+			if f.Type == schema.Link && f.LinkTable == t.ID {
+				out.Related = append(out.Related, related{o.ID, o.Name, f.ID, f.Name})
+			}
+		}
+	}
+	return writeJSON(w, 200, out)
 }
 
 func (s *Server) updateTable(w http.ResponseWriter, r *http.Request) error {

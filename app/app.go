@@ -17,6 +17,7 @@ import (
 	"tierbase/core/tokens"
 	"tierbase/core/users"
 	"tierbase/engines/channels"
+	"tierbase/engines/comments"
 	"tierbase/engines/events"
 	"tierbase/engines/flows"
 	"tierbase/engines/forms"
@@ -65,6 +66,8 @@ type App struct {
 	Events *events.Service
 	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
 	Flows *flows.Engine
+	// Comments are the comments on records, with @mentions.
+	Comments *comments.Service
 	// Keys seal the 敏感 fields' values (platform/secret); held shared until Close.
 	Keys *secret.Ring
 }
@@ -147,6 +150,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Forms = forms.New(db, a.Catalog, a.Records, a.Keys)
 	a.Events = events.New(db, a.Catalog)
 	a.Events.Rules = a.Rules
+	a.Comments = comments.New(db, a.Records, a.Users, a.Inbox)
 	a.Workbench = workbench.New(db, a.Catalog, a.Records, a.Inbox)
 	a.Flows = flows.New(db, a.Catalog, a.Users, a.Org, a.Records, a.Inbox)
 	if err := a.Flows.Reload(context.Background()); err != nil {
@@ -253,6 +257,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Workbench.Now = now
 	a.Audit.Now = now
 	a.Flows.Now = now
+	a.Comments.Now = now
 	a.Users.Now = now
 }
 

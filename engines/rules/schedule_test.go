@@ -131,7 +131,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _form_hits`,
 		`DROP TABLE _form_captchas`,
 		`DROP TABLE _events`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-15),
+		`DROP TABLE _comments`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-16),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -600,6 +600,10 @@ var migrations = []string{
 	CREATE INDEX _events_name ON _events(name, at);
 	CREATE TRIGGER _events_no_update BEFORE UPDATE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 	CREATE TRIGGER _events_no_delete BEFORE DELETE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;`,
+	// 25: comments on records (package comments), read oldest first under their record.
+	`CREATE TABLE _comments(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
+		body TEXT NOT NULL, mentions TEXT NOT NULL DEFAULT '[]', at TEXT NOT NULL);
+	CREATE INDEX _comments_record ON _comments(table_id, record_id, id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

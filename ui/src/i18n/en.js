@@ -203,6 +203,22 @@ export default {
     searchRecord: 'Search records',
     autoNumber: 'Generated on save',
   },
+  related: {
+    title: 'Related lists',
+    count: '{n} in all',
+    all: 'See all',
+    add: 'New',
+    empty: 'None yet',
+  },
+  comments: {
+    title: 'Comments',
+    empty: 'No comments yet',
+    placeholder: "Write a comment; type {'@'} to mention a colleague",
+    hint: 'Ctrl + Enter to send',
+    send: 'Send',
+    deleteConfirm: 'Delete this comment?',
+    notNotified: '{names} may not see this record and was not notified',
+  },
   record: {
     addTitle: 'New record',
     editTitle: 'Record #{id}',

@@ -203,6 +203,22 @@ export default {
     searchRecord: '搜索记录',
     autoNumber: '保存后自动生成',
   },
+  related: {
+    title: '相关列表',
+    count: '共 {n} 条',
+    all: '查看全部',
+    add: '新建',
+    empty: '暂无',
+  },
+  comments: {
+    title: '评论',
+    empty: '还没有评论',
+    placeholder: "写评论，输入 {'@'} 提到同事",
+    hint: 'Ctrl + Enter 发送',
+    send: '发送',
+    deleteConfirm: '确定删除这条评论吗？',
+    notNotified: '{names} 无权查看此记录，未收到通知',
+  },
   record: {
     addTitle: '新增记录',
     editTitle: '编辑记录 #{id}',
