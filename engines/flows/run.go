@@ -492,6 +492,17 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 	if err := e.writeStatus(ctx, tx, in); err != nil {
 		return err
 	}
+	if e.Webhooks != nil && (state == Approved || state == Rejected) {
+		rec, gone, err := e.record(ctx, in)
+		if err != nil {
+			return err
+		}
+		if gone == nil {
+			if err := e.Webhooks.FlowEndedTx(ctx, tx, in.table, rec, in.flowName, in.id, state == Approved); err != nil {
+				return err
+			}
+		}
+	}
 	results := map[string]string{Approved: "已通过", Rejected: "已拒绝", Stopped: "已终止"}
 	if r, ok := results[state]; ok && in.initiator != 0 && (state != Approved || in.g.asks) { // 0: started by the system, nobody to tell
 		body := fmt.Sprintf("你发起的「%s」%s", in.flowName, r)
