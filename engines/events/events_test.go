@@ -215,17 +215,24 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// productA saves the rule 产品A意向: 近7天 浏览 产品A ≥ 3 次 → 标签 产品A意向.
+func (w *world) productA(t *testing.T) *rules.Rule {
+	t.Helper()
+	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
+	if _, _, err := w.Rules.SaveRule(context.Background(), access.System, rule); err != nil {
+		t.Fatal(err)
+	}
+	return rule
+}
+
 // The rule 产品A意向: tagged at the third 浏览 of 产品A within 7 days (as the events arrive, in
 // their transaction), untagged by the daily pass once they leave the window.
 func TestRuleCountsEvents(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
-		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
-		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
-	if _, _, err := w.Rules.SaveRule(ctx, access.System, rule); err != nil {
-		t.Fatal(err)
-	}
+	rule := w.productA(t)
 	if got := rule.Describe(w.Catalog, "zh"); !strings.Contains(got, "近7天 浏览（page 为 产品A）次数不少于 3") {
 		t.Fatalf("described %q", got)
 	}
@@ -326,12 +333,7 @@ func FuzzDecode(f *testing.F) {
 func TestSinglesStoredTogether(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
-		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
-		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
-	if _, _, err := w.Rules.SaveRule(ctx, access.System, rule); err != nil {
-		t.Fatal(err)
-	}
+	w.productA(t)
 	const customers = 10
 	var bodies []string
 	for i := range customers {
