@@ -638,7 +638,7 @@ func schemas() map[string]any {
 		"EventPage": obj(map[string]any{"items": list(obj(map[string]any{"id": integer, "name": str, "properties": map[string]any{"type": "object"},
 			"time": str}))}),
 		"Webhook": obj(map[string]any{"id": readOnly("Webhook ID / the endpoint's id"), "name": str, "url": str, "table": str,
-			"events": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"record.created", "record.updated", "record.deleted", "record.field_changed"}},
+			"events": map[string]any{"type": "array", "items": map[string]any{"type": "string", "enum": []string{"record.created", "record.updated", "record.deleted", "record.field_changed", "flow.approved", "flow.rejected"}},
 				"description": "不选则只接收规则和流程的调用 / none: only the calls of rules and flows"},
 			"fields": map[string]any{"type": "array", "items": str, "description": "record.field_changed 关注的字段 / the fields record.field_changed watches"},
 			"when":   ref("Condition"), "enabled": boolean, "disabledReason": readOnly("被系统停用的原因 / why the server disabled it"),

@@ -35,7 +35,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) or \"events\" (a small demo, then the events API beside single-record POSTs)")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -81,6 +81,11 @@ func main() {
 	}
 	if *only == "events" {
 		eventsOnly(bin)
+		printResults()
+		return
+	}
+	if *only == "hooks" || *only == "webhooks" || *only == "forms" {
+		hooksFigures(bin, *only != "forms", *only != "webhooks")
 		printResults()
 		return
 	}
@@ -294,8 +299,11 @@ func loginAs(base, email, password string) string {
 	return v.Token
 }
 
-func createTable(base, token string) {
-	body := `{"name":"bench_customers","fields":[{"name":"code","type":"text"},{"name":"name","type":"text"},{"name":"phone","type":"phone"},
+func createTable(base, token string) { createTableNamed(base, token, "bench_customers") }
+
+// createTableNamed creates a table of bench_customers' fields named name.
+func createTableNamed(base, token, name string) {
+	body := `{"name":"` + name + `","fields":[{"name":"code","type":"text"},{"name":"name","type":"text"},{"name":"phone","type":"phone"},
 	{"name":"source","type":"text"},{"name":"industry","type":"text"},{"name":"region","type":"text"},{"name":"first_buy","type":"date"},
 	{"name":"last_buy","type":"date"},{"name":"amount","type":"money","indexed":true},{"name":"freq","type":"number"}]}`
 	req, _ := http.NewRequest("POST", base+"/api/tables", strings.NewReader(body))
@@ -329,6 +337,12 @@ func loadOn(urls []string, token, method string, bodies [][]byte, n, c int) ([]f
 // loadEach sends n requests with c workers, request i from worker w being req(w, i) (method,
 // URL and body, nil for none), and returns the latencies (ms) and the rate.
 func loadEach(token string, n, c int, req func(w, i int) (method, u string, body []byte)) ([]float64, float64) {
+	return loadEachWith(nil, token, n, c, req)
+}
+
+// loadEachWith is loadEach with header(r, i) adding headers to request i (header may be nil),
+// and without Authorization when token is "".
+func loadEachWith(header func(r *http.Request, i int), token string, n, c int, req func(w, i int) (method, u string, body []byte)) ([]float64, float64) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}}
 	lat := make([]float64, n)
 	var next, failed atomic.Int64
@@ -349,8 +363,13 @@ func loadEach(token string, n, c int, req func(w, i int) (method, u string, body
 					body = bytes.NewReader(data)
 				}
 				r, _ := http.NewRequest(method, u, body)
-				r.Header.Set("Authorization", "Bearer "+token)
+				if token != "" {
+					r.Header.Set("Authorization", "Bearer "+token)
+				}
 				r.Header.Set("Content-Type", "application/json")
+				if header != nil {
+					header(r, i)
+				}
 				t0 := time.Now()
 				resp, err := client.Do(r)
 				if err != nil {

@@ -97,9 +97,10 @@ func database(server, name string) string {
 }
 
 // serve starts `tierbase serve` on the data directory (on the database TIERBASE_DB names) at
-// port and waits until it answers; atExit kills it if the bench fails before stop does.
-func serve(bin, data string, port int) (*exec.Cmd, string) {
-	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", port))
+// port, with the flags of args, and waits until it answers; atExit kills it if the bench fails
+// before stop does.
+func serve(bin, data string, port int, args ...string) (*exec.Cmd, string) {
+	srv := exec.Command(bin, append([]string{"serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", port)}, args...)...)
 	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
 	must(srv.Start())
 	onExit(func() { stop(srv) })

@@ -103,9 +103,12 @@ func (s shell) settle(table string) {
 	}
 }
 
+// get reads u into v, signed in with token ("" for none).
 func get(u, token string, v any) {
 	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	doJSON(req, 200, v)
 }
 

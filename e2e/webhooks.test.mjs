@@ -52,6 +52,8 @@ step('the admin adds a webhook; an intranet address is refused at the URL; the s
   await page.getByTestId('webhook-name').fill('ERP');
   await page.getByTestId('webhook-url').fill('http://10.0.0.8/hooks');
   await chooseOption(page, page.getByTestId('webhook-table'), '客户');
+  await page.getByTestId('webhook-event-flow_approved').click(); // S10: an order approved is pushed to the ERP
+  assert.equal(await page.getByTestId('webhook-event-flow_rejected').count(), 1);
   await page.getByTestId('webhook-save').click();
   await waitUntil(async () => /不能向「http:\/\/10\.0\.0\.8\/hooks」发送.*允许列表/.test(await text(page.getByTestId('webhook-url-item').locator('.el-form-item__error'))), {
     message: 'the refusal at the URL input',
@@ -66,6 +68,7 @@ step('the admin adds a webhook; an intranet address is refused at the URL; the s
   await page.getByTestId('webhook-secret-done').click();
   await page.getByTestId('webhook-ERP').waitFor();
   await until(page.getByTestId('webhook-ERP'), '新增记录');
+  await until(page.getByTestId('webhook-ERP'), '流程审批通过');
   assert.ok(!(await page.getByTestId('webhooks-page').innerText()).includes(secret), 'the secret is not on the page once closed');
 });
 

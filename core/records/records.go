@@ -274,6 +274,17 @@ func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id i
 	return rec, s.strip(a, t, rec)
 }
 
+// GetTx is Get inside the caller's write transaction: it sees what tx wrote, and takes no
+// second connection while tx holds one (on PostgreSQL the two come from one pool, which
+// transactions waiting for a reader could empty).
+func (s *Service) GetTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64) (Record, error) {
+	rec, err := s.get(ctx, tx, a, t, access.Read, id)
+	if err != nil {
+		return nil, err
+	}
+	return rec, s.strip(a, t, rec)
+}
+
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

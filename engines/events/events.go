@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"tierbase/core/access"
@@ -42,6 +43,10 @@ type Service struct {
 	// Rules re-applies the rules counting events to the records that just got some they
 	// count, inside the transaction storing them (nil: none).
 	Rules *rules.Engine
+
+	mu      sync.Mutex
+	waiting []*request // checked, for the next transaction (see commit)
+	storing bool       // a goroutine is storing the waiting requests
 }
 
 // New returns the events of db.
@@ -63,7 +68,8 @@ func (s *Service) env() cond.Env { return cond.Env{Now: s.Now(), Loc: s.Loc} }
 // each names a record the actor may change, found by its key, else the whole batch is
 // refused with a 400 naming each bad item. The keys of a batch are looked up with one query
 // per kind of key; the events are written with multi-row INSERTs, and the rules counting
-// events are applied to their records, in one transaction. It returns how many were stored.
+// events are applied to their records, in one transaction — shared with the other requests
+// being stored at the same time (see commit). It returns how many were stored.
 func (s *Service) Add(ctx context.Context, a access.Actor, table string, items []Item) (int, error) {
 	t, err := s.Catalog.Table(table)
 	if err != nil {
@@ -76,35 +82,123 @@ func (s *Service) Add(ctx context.Context, a access.Actor, table string, items [
 	if err != nil {
 		return 0, err
 	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(items, MaxBatch) {
-			args := make([]any, 0, 6*len(chunk))
-			for _, it := range chunk {
-				args = append(args, t.ID, ids[it.Key+"\x00"+it.Value], it.Name, it.Props, it.At.UnixMilli(), a.UserID)
-			}
-			q := "INSERT INTO _events(table_id, record_id, name, props, at, user_id) VALUES " + strings.Repeat(",(?,?,?,?,?,?)", len(chunk))[1:]
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
+	if err := s.commit(&request{a: a, t: t, items: items, ids: ids, done: make(chan error, 1)}); err != nil {
+		return 0, err
+	}
+	return len(items), nil
+}
+
+// request is one Add's events, checked and their records found, waiting to be stored.
+type request struct {
+	a     access.Actor
+	t     *schema.Table
+	items []Item
+	ids   map[string]int64 // see resolve
+	done  chan error
+}
+
+// commit stores a checked request and returns its outcome. Requests arriving while a
+// transaction stores others wait for it, then are stored together in the next one (group
+// commit): one multi-row INSERT and one pass of the counting rules for all of them, instead
+// of a transaction and a pass each — what lets events sent one at a time keep up. Should
+// the shared transaction fail, each of its requests is tried again alone, so that a request
+// succeeds or fails on its own, all or none.
+func (s *Service) commit(r *request) error {
+	s.mu.Lock()
+	s.waiting = append(s.waiting, r)
+	if !s.storing {
+		s.storing = true
+		go s.storeWaiting()
+	}
+	s.mu.Unlock()
+	return <-r.done
+}
+
+// storeWaiting stores the waiting requests, a group at a time, until none waits.
+func (s *Service) storeWaiting() {
+	s.mu.Lock()
+	for len(s.waiting) > 0 {
+		group := s.waiting
+		s.waiting = nil
+		s.mu.Unlock()
+		s.store(group)
+		s.mu.Lock()
+	}
+	s.storing = false
+	s.mu.Unlock()
+}
+
+// store writes a group of requests in one transaction, or each alone if that fails, and
+// answers each. The transaction is no caller's: one hanging up does not undo the others.
+func (s *Service) store(group []*request) {
+	ctx := context.Background()
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.write(ctx, tx, group) })
+	if err == nil || len(group) == 1 {
+		for _, r := range group {
+			r.done <- err
 		}
-		if s.Rules == nil {
+		return
+	}
+	for _, r := range group {
+		r.done <- s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.write(ctx, tx, []*request{r}) })
+	}
+}
+
+// write inserts the events of the requests with multi-row INSERTs and applies the rules
+// counting events to their records, table by table, inside tx.
+func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*request) error {
+	var args []any
+	rows := 0
+	flush := func() error {
+		if rows == 0 {
 			return nil
 		}
-		return s.Rules.EventsArrived(ctx, tx, t, func(ev *rules.Events) []int64 {
+		q := "INSERT INTO _events(table_id, record_id, name, props, at, user_id) VALUES " + strings.Repeat(",(?,?,?,?,?,?)", rows)[1:]
+		_, err := tx.ExecContext(ctx, q, args...)
+		args, rows = args[:0], 0
+		return err
+	}
+	var tables []*schema.Table
+	for _, r := range group {
+		if !slices.ContainsFunc(tables, func(t *schema.Table) bool { return t.ID == r.t.ID }) {
+			tables = append(tables, r.t)
+		}
+		for _, it := range r.items {
+			args = append(args, r.t.ID, r.ids[it.Key+"\x00"+it.Value], it.Name, it.Props, it.At.UnixMilli(), r.a.UserID)
+			if rows++; rows == MaxBatch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if s.Rules == nil {
+		return nil
+	}
+	for _, t := range tables {
+		err := s.Rules.EventsArrived(ctx, tx, t, func(ev *rules.Events) []int64 {
 			var out []int64
-			for _, it := range items {
-				if it.counts(ev) {
-					out = append(out, ids[it.Key+"\x00"+it.Value])
+			for _, r := range group {
+				if r.t.ID != t.ID {
+					continue
+				}
+				for _, it := range r.items {
+					if it.counts(ev) {
+						out = append(out, r.ids[it.Key+"\x00"+it.Value])
+					}
 				}
 			}
 			slices.Sort(out)
 			return slices.Compact(out)
 		})
-	})
-	if err != nil {
-		return 0, err
+		if err != nil {
+			return err
+		}
 	}
-	return len(items), nil
+	return nil
 }
 
 // counts reports whether the rule condition ev may count the event: its name, and its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,17 +215,24 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
+// productA saves the rule 产品A意向: 近7天 浏览 产品A ≥ 3 次 → 标签 产品A意向.
+func (w *world) productA(t *testing.T) *rules.Rule {
+	t.Helper()
+	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
+	if _, _, err := w.Rules.SaveRule(context.Background(), access.System, rule); err != nil {
+		t.Fatal(err)
+	}
+	return rule
+}
+
 // The rule 产品A意向: tagged at the third 浏览 of 产品A within 7 days (as the events arrive, in
 // their transaction), untagged by the daily pass once they leave the window.
 func TestRuleCountsEvents(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	rule := &rules.Rule{Name: "产品A意向", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
-		Events:  &rules.Events{Name: "浏览", Property: "page", Equals: "产品A", Days: 7, Op: "gte", Value: 3},
-		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "产品A意向"}}}
-	if _, _, err := w.Rules.SaveRule(ctx, access.System, rule); err != nil {
-		t.Fatal(err)
-	}
+	rule := w.productA(t)
 	if got := rule.Describe(w.Catalog, "zh"); !strings.Contains(got, "近7天 浏览（page 为 产品A）次数不少于 3") {
 		t.Fatalf("described %q", got)
 	}
@@ -317,4 +325,57 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSinglesStoredTogether: events sent one at a time by many clients at once are stored
+// (joined into shared transactions) each once, counted by the rule as if sent in turn; a
+// request naming an unknown customer among them is refused alone, the others stored.
+func TestSinglesStoredTogether(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.productA(t)
+	const customers = 10
+	var bodies []string
+	for i := range customers {
+		w.customer(t, fmt.Sprintf("客户%d", i), fmt.Sprintf("1370013%04d", i))
+		views := 2 + i%2 // the odd ones three times: tagged
+		for range views {
+			bodies = append(bodies, fmt.Sprintf(`{"customer":{"phone":"1370013%04d"},"name":"浏览","properties":{"page":"产品A"}}`, i))
+		}
+	}
+	good := len(bodies)
+	bodies = append(bodies, `{"customer":{"phone":"13900000000"},"name":"浏览","properties":{"page":"产品A"}}`)
+	errs := make([]error, len(bodies))
+	var wg sync.WaitGroup
+	for i, body := range bodies {
+		wg.Go(func() {
+			n, err := w.send(access.System, body)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("stored %d", n)
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for i, err := range errs[:good] {
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	wantProblem(t, errs[good], "13900000000")
+	if n := w.stored(t); n != good {
+		t.Fatalf("%d events stored, want %d", n, good)
+	}
+	page, err := w.Records.List(ctx, access.System, w.cust, records.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range page.Items {
+		tags, _ := rec[w.cust.Field("标签").ID].([]string)
+		var i int
+		fmt.Sscanf(rec[w.cust.Field("客户名称").ID].(string), "客户%d", &i)
+		if slices.Contains(tags, "产品A意向") != (i%2 == 1) {
+			t.Errorf("客户%d: tags %v", i, tags)
+		}
+	}
 }

@@ -40,10 +40,7 @@ func TestNotifyCalls(t *testing.T) {
 			rw.Write([]byte(`{"errcode":0,"errmsg":"ok"}`))
 			return
 		}
-		key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-		mac := hmac.New(sha256.New, key)
-		mac.Write([]byte(r.Header.Get("webhook-id") + "." + r.Header.Get("webhook-timestamp") + "." + string(body)))
-		if r.Header.Get("webhook-signature") != "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
+		if !signed(r, body, secret) {
 			http.Error(rw, "bad signature", 401)
 			return
 		}
@@ -106,5 +103,85 @@ func TestNotifyCalls(t *testing.T) {
 	}
 	if len(erp) != 1 || erp[0]["reason"] != "差旅" || erp[0]["amount"] != 1234.5 || erp[0]["kind"] != "报销" {
 		t.Errorf("erp got %v", erp)
+	}
+}
+
+// signed reports whether r carries the Standard Webhooks signature of body under secret:
+// v1,<base64 HMAC-SHA256 of id.timestamp.body>, keyed by the base64 after whsec_.
+func signed(r *http.Request, body []byte, secret string) bool {
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(r.Header.Get("webhook-id") + "." + r.Header.Get("webhook-timestamp") + "." + string(body)))
+	return hmac.Equal([]byte(r.Header.Get("webhook-signature")), []byte("v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil))))
+}
+
+// TestFlowEndedWebhooks: S10's "an order approved is pushed to the ERP": an endpoint wanting
+// flow.approved and flow.rejected hears, signed, of each flow on the table's records that ends
+// so — with the record, the flow's name and the instance — and of nothing withdrawn.
+func TestFlowEndedWebhooks(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t)
+	var mu sync.Mutex
+	var got []map[string]any
+	var secret string
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if !signed(r, body, secret) {
+			http.Error(rw, "bad signature", 401)
+			t.Errorf("bad signature on %s", body)
+			return
+		}
+		var m map[string]any
+		json.Unmarshal(body, &m)
+		got = append(got, m)
+	}))
+	defer srv.Close()
+	if err := w.AllowOutbound([]string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range w.Users.List() { // an endpoint sends what its owner may read: the admin owns it
+		if u.Email == "admin@example.com" {
+			w.people["管理员"] = u.ID
+		}
+	}
+	hook, err := w.Webhooks.Save(ctx, w.as("管理员"), &webhooks.Endpoint{Name: "ERP", URL: srv.URL, Table: "报销",
+		Events: []webhooks.Event{webhooks.FlowApproved, webhooks.FlowRejected}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = hook.Secret
+
+	f := w.publish(t, approve("经理审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end())
+	passed := w.start(t, f, "赵敏", w.claim(t, 100))
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	refused := w.start(t, f, "赵敏", w.claim(t, 200))
+	w.act(t, "王经理", flows.ActReject, flows.Input{})
+	withdrawn := w.start(t, f, "赵敏", w.claim(t, 300))
+	if err := w.Flows.Withdraw(ctx, w.as("赵敏"), withdrawn, ""); err != nil {
+		t.Fatal(err)
+	}
+	w.drain(t)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 2 {
+		t.Fatalf("%d messages, want 2: %v", len(got), got)
+	}
+	byType := map[any]map[string]any{}
+	for _, m := range got { // delivery is in no guaranteed order
+		byType[m["type"]] = m
+	}
+	for _, want := range []struct {
+		typ      string
+		instance int64
+		amount   float64
+	}{{"flow.approved", passed, 100}, {"flow.rejected", refused, 200}} {
+		data, _ := byType[want.typ]["data"].(map[string]any)
+		rec, _ := data["record"].(map[string]any)
+		if data["flow"] != f.Name || data["instance"] != float64(want.instance) || data["table"] != "报销" || rec["金额"] != want.amount || rec["事由"] != "差旅" {
+			t.Errorf("%s: %v, want instance %d", want.typ, byType[want.typ], want.instance)
+		}
 	}
 }

@@ -64,6 +64,8 @@ func (e *Engine) roleOK(id string) bool { return e.Org.RoleExists(id) }
 type WebhookCaller interface {
 	CheckCall(ctx context.Context, endpoint string, t *schema.Table, payload map[string]any) error
 	CallTx(ctx context.Context, tx *sql.Tx, endpoint string, t *schema.Table, rec records.Record, payload map[string]any) error
+	// FlowEndedTx sends flow.approved or flow.rejected to the endpoints of t that want it.
+	FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, rec records.Record, flow string, instance int64, approved bool) error
 }
 
 // callsOK checks the group robot and the webhook call of a 通知 node on t: "" when they are

@@ -76,6 +76,7 @@ type instance struct {
 	g         *graph
 	rec       records.Record // read once per step when a node needs it
 	actor     access.Actor   // who moves it in this step (the engine itself for timers)
+	tx        *sql.Tx        // the step's transaction, which reads the record too
 }
 
 // Start starts the published version of a flow on a record the actor may read, and returns
@@ -150,7 +151,7 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 	}
 	chosenJSON, _ := json.Marshal(chosen)
 	in := &instance{flow: f.id, flowName: f.name, version: f.version, table: f.table, record: recordID, initiator: a.UserID,
-		state: Running, chosen: chosen, joins: map[string]int{}, g: f.g, actor: a, rec: rec}
+		state: Running, chosen: chosen, joins: map[string]int{}, g: f.g, actor: a, rec: rec, tx: tx}
 	if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", f.id, recordID)); err != nil {
 		return 0, err
 	}
@@ -178,7 +179,7 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 // load reads an instance inside a step's transaction, locking its row: the steps of one
 // instance take turns.
 func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, error) {
-	in := &instance{id: id}
+	in := &instance{id: id, tx: tx}
 	var tableID, chosen, joins string
 	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.step, i.chosen, i.joins, i.reason
 		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
@@ -386,7 +387,7 @@ func (e *Engine) record(ctx context.Context, in *instance) (records.Record, *pro
 	if in.rec != nil {
 		return in.rec, nil, nil
 	}
-	rec, err := e.Records.Get(ctx, access.System, in.table, in.record)
+	rec, err := e.Records.GetTx(ctx, in.tx, access.System, in.table, in.record)
 	if p := problem.As(err); p != nil && p.Status == 404 {
 		return nil, problem.New(409, "flow_record_gone"), nil
 	}
@@ -490,6 +491,17 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 	}
 	if err := e.writeStatus(ctx, tx, in); err != nil {
 		return err
+	}
+	if e.Webhooks != nil && (state == Approved || state == Rejected) {
+		rec, gone, err := e.record(ctx, in)
+		if err != nil {
+			return err
+		}
+		if gone == nil {
+			if err := e.Webhooks.FlowEndedTx(ctx, tx, in.table, rec, in.flowName, in.id, state == Approved); err != nil {
+				return err
+			}
+		}
 	}
 	results := map[string]string{Approved: "已通过", Rejected: "已拒绝", Stopped: "已终止"}
 	if r, ok := results[state]; ok && in.initiator != 0 && (state != Approved || in.g.asks) { // 0: started by the system, nobody to tell

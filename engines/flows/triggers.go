@@ -233,9 +233,11 @@ func (e *Engine) runScheduled(ctx context.Context, tx *sql.Tx, j *jobs.Job) erro
 		return err
 	}
 	for _, id := range ids {
-		rec, err := e.Records.Get(ctx, access.System, f.table, id)
-		if err != nil {
+		rec, err := e.Records.GetTx(ctx, tx, access.System, f.table, id)
+		if p := problem.As(err); p != nil && p.Status == 404 {
 			continue // deleted meanwhile
+		} else if err != nil {
+			return err
 		}
 		if err := e.StartTx(ctx, tx, f.id, f.table, rec); err != nil {
 			return err

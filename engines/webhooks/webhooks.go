@@ -48,13 +48,15 @@ const (
 	Updated      Event = "record.updated" // any field changed
 	Deleted      Event = "record.deleted"
 	FieldChanged Event = "record.field_changed" // one of the endpoint's Fields changed
+	FlowApproved Event = "flow.approved"        // a flow on one of the table's records went through (S10: an order approved)
+	FlowRejected Event = "flow.rejected"        // an approver rejected it
 	// TestEvent is the type of the message "send a test event" posts.
 	TestEvent Event = "webhook.test"
 	// Call is the type of a message a rule action or a flow's 通知 node sends (see CallTx).
 	Call Event = "call"
 )
 
-var events = []Event{Created, Updated, Deleted, FieldChanged}
+var events = []Event{Created, Updated, Deleted, FieldChanged, FlowApproved, FlowRejected}
 
 // Endpoint is one receiver of a table's events.
 type Endpoint struct {
@@ -301,7 +303,7 @@ func (s *Service) check(ctx context.Context, by access.Actor, e *Endpoint) error
 	e.tableID, e.fieldIDs = t.ID, nil
 	for _, ev := range e.Events {
 		if !slices.Contains(events, ev) {
-			return problem.Invalid("bad_choice", "value", string(ev), "choices", "record.created, record.updated, record.deleted, record.field_changed").At("events")
+			return problem.Invalid("bad_choice", "value", string(ev), "choices", "record.created, record.updated, record.deleted, record.field_changed, flow.approved, flow.rejected").At("events")
 		}
 	}
 	for _, name := range e.Fields {
@@ -451,6 +453,45 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 			continue
 		}
 		if err := s.queue(ctx, tx, e.id, sent, payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FlowEndedTx queues flow.approved or flow.rejected, inside the transaction that ended the
+// instance, for each endpoint of t that wants it (and whose condition rec meets): the record
+// as the endpoint's owner sees it, with the flow's name and the instance's id. Other ends
+// (withdrawn, stopped) send nothing.
+func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, rec records.Record, flow string, instance int64, approved bool) error {
+	ev := FlowRejected
+	if approved {
+		ev = FlowApproved
+	}
+	eps, err := s.endpoints(ctx, tx, t)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	for _, e := range eps {
+		if !slices.Contains(e.evs, string(ev)) {
+			continue
+		}
+		if e.when != nil {
+			if ok, err := cond.Eval(e.when, t, cond.Env{Now: now, Loc: s.Loc}, rec); err != nil || !ok {
+				continue
+			}
+		}
+		_, seen, _, ok, err := s.asOwner(e.owner, t, nil, rec, nil)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		data := payload(t, ev, nil, seen, nil)
+		data["flow"], data["instance"] = flow, instance
+		if err := s.queue(ctx, tx, e.id, ev, data, now); err != nil {
 			return err
 		}
 	}

@@ -159,7 +159,9 @@ func (g *Guard) Client(timeout time.Duration) *http.Client {
 			Proxy:               nil,
 			DialContext:         g.DialContext,
 			TLSHandshakeTimeout: 10 * time.Second,
-			MaxIdleConnsPerHost: 4,
+			// Deliveries to one receiver run side by side (a job batch's calls): keep as
+			// many connections open, or most calls dial (and shake hands) anew.
+			MaxIdleConnsPerHost: 100,
 			IdleConnTimeout:     90 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -67,7 +67,7 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 		return nil, err
 	}
 	customers, err := cat.CreateTable(ctx, by, app.ID, "客户", []*schema.Field{
-		{Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{YYYYMMDD}-{0000}"},
+		{Name: "客户编号", Type: schema.AutoNumber, Format: "KH-{YYYYMMDD}-{0000}", Indexed: true}, // the key other systems find customers by (events, imports)
 		{Name: "客户名称", Type: schema.Text, Required: true},
 		{Name: "联系电话", Type: schema.Phone, Sensitive: true},
 		{Name: "客户来源", Type: schema.Select, Options: options(Sources), Indexed: true},
