@@ -3,6 +3,7 @@ package api_test
 import (
 	"reflect"
 	"testing"
+	"tierbase/templates/crm"
 )
 
 func TestCRMTemplate(t *testing.T) {
@@ -19,7 +20,7 @@ func TestCRMTemplate(t *testing.T) {
 	for _, tb := range apps[0]["tables"].([]any) {
 		tableNames = append(tableNames, tb.(map[string]any)["name"])
 	}
-	if !reflect.DeepEqual(tableNames, []any{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同"}) {
+	if !reflect.DeepEqual(tableNames, []any{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同", "工单"}) {
 		t.Errorf("tables %v", tableNames)
 	}
 
@@ -87,7 +88,7 @@ func TestCRMTemplate(t *testing.T) {
 
 	// Installing twice is refused and changes nothing.
 	c.post("/api/templates/crm", nil).wantError(t, 409, "template_exists")
-	if list := items(c.get("/api/tables").must(t, 200)); len(list) != 7 {
+	if list := items(c.get("/api/tables").must(t, 200)); len(list) != len(crm.Tables) {
 		t.Errorf("%d tables after the second install", len(list))
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
@@ -19,8 +20,8 @@ func (a *App) InstallCRM(ctx context.Context, by access.Actor) (*schema.App, err
 }
 
 // InstallDemo installs the template with generated demo data (customers, orders, follow-ups,
-// the sales team and its organisation) and quotes at every stage of 报价审批, made through
-// the flow as the people would. It answers what was made and how many quotes.
+// the sales team and its organisation), quotes at every stage of 报价审批, made through
+// the flow as the people would, and 工单 at every stage with the rule 工单派单. It answers what was made and how many quotes.
 func (a *App) InstallDemo(ctx context.Context, opt crm.DemoOptions) (crm.DemoSummary, int, error) {
 	sum, err := crm.Demo(ctx, a.DB, a.Catalog, a.Users, opt)
 	if err == nil {
@@ -32,6 +33,13 @@ func (a *App) InstallDemo(ctx context.Context, opt crm.DemoOptions) (crm.DemoSum
 	quotes := 0
 	if err == nil {
 		quotes, err = crm.DemoQuotes(ctx, a.Flows)
+	}
+	if err == nil {
+		people := map[string]int64{}
+		for _, u := range a.Users.List() {
+			people[strings.TrimSuffix(u.Email, "@demo.tierbase")] = u.ID
+		}
+		_, err = crm.DemoTickets(ctx, a.Rules, a.Records, people, a.Records.Now())
 	}
 	return sum, quotes, err
 }

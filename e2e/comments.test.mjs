@@ -18,7 +18,7 @@ step('a 客户 page lists its 联系人; 新建 there fills in the customer', as
   assert.equal((await api.post('/users', { ...ZHANG, roles: ['admin'] })).status, 201);
   assert.equal((await api.post('/users', { ...LINA, roles: ['member'] })).status, 201);
   table = (await api.get(`/tables/${encodeURIComponent('客户')}`)).body;
-  assert.deepEqual(table.related.map((r) => r.tableName).sort(), ['合同', '报价单', '联系人', '订单', '跟进记录', '待办任务'].sort());
+  assert.deepEqual(table.related.map((r) => r.tableName).sort(), ['合同', '报价单', '联系人', '订单', '跟进记录', '待办任务', '工单'].sort());
   customer = (await api.post(`/tables/${table.id}/records`, { 客户名称: '华东精密' })).body;
   assert.equal((await api.post(`/tables/${encodeURIComponent('联系人')}/records`, { 姓名: '陈经理', 客户: customer.id })).status, 201);
 

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { session, login, steps, chooseOption, waitUntil, text, untilText } from './lib.mjs';
 
-const TABLES = ['客户', '联系人', '跟进记录', '订单', '待办任务', '报价单', '合同'];
+const TABLES = ['客户', '联系人', '跟进记录', '订单', '待办任务', '报价单', '合同', '工单'];
 
 let server, browser, page, api;
 let ids = []; // customers added through the API, in creation order

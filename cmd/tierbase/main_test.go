@@ -136,8 +136,8 @@ func TestDemoThenUserCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if n := len(a.Users.List()); n != 12 {
-		t.Errorf("%d users, want 8 sales + 客服 + 财务总监 + 财务 + 1 admin", n)
+	if n := len(a.Users.List()); n != 13 {
+		t.Errorf("%d users, want 8 sales + 2 客服 + 财务总监 + 财务 + 1 admin", n)
 	}
 	if _, err := a.Users.Login(ctx(), "boss@example.com", "boss-password", "test"); err != nil {
 		t.Errorf("the created admin cannot sign in: %v", err)

@@ -37,6 +37,8 @@ func TestEval(t *testing.T) {
 		{`DATEDIF(最近消费日, TODAY(), "D")`, 53.0},
 		{`DATEDIF("2025-11-24", TODAY(), "Y")`, 0.0},
 		{`DATEDIF("2024-11-23", TODAY(), "M")`, 24.0},
+		{`DATEDIF("2026-11-23T07:15:30Z", NOW(), "H")`, 2.0},
+		{`DATEDIF("2026-11-23T09:58:31Z", NOW(), "min")`, 1.0},
 		{`TODAY()`, "2026-11-23"},
 		{`DATEADD(NOW(), 24, "hour")`, "2026-11-24T10:00:00Z"},
 		{`DATEADD(最近消费日, 1, "月")`, "2026-11-01"},

@@ -152,8 +152,12 @@ var functions = map[string]function{
 			return float64(months), nil
 		case "Y":
 			return float64(months / 12), nil
+		case "H": // whole hours between two date-times (a ticket's time to resolve)
+			return math.Floor(to.Sub(from).Hours()), nil
+		case "MIN": // whole minutes (a ticket's first response)
+			return math.Floor(to.Sub(from).Minutes()), nil
 		}
-		return nil, fmt.Errorf(`DATEDIF: unit %q is not one of "Y", "M", "D"`, unit)
+		return nil, fmt.Errorf(`DATEDIF: unit %q is not one of "Y", "M", "D", "H", "MIN"`, unit)
 	}},
 	// DATEADD(date, n, unit): the date or date-time n units later ("year", "month", "day",
 	// "hour", "minute"; 年 月 日 小时 分钟 too). A date stays a date for whole-day units.
@@ -352,7 +356,7 @@ var help = map[string][3]string{
 	"YEAR":    {"YEAR(日期)", "年份", "the year"},
 	"MONTH":   {"MONTH(日期)", "月份", "the month"},
 	"DAY":     {"DAY(日期)", "日", "the day of the month"},
-	"DATEDIF": {"DATEDIF(开始日期, 结束日期, \"Y\"|\"M\"|\"D\")", "两个日期相差的整年/整月/天数", "whole years, months or days between two dates"},
+	"DATEDIF": {"DATEDIF(开始日期, 结束日期, \"Y\"|\"M\"|\"D\"|\"H\"|\"MIN\")", "两个日期相差的整年/整月/天数/小时数/分钟数", "whole years, months, days, hours or minutes between two dates"},
 	"DATEADD": {"DATEADD(日期, 数量, \"day\"|\"hour\"|…)", "日期加上若干年/月/日/小时/分钟，如 DATEADD(NOW(), 24, \"hour\")", "the date plus years, months, days, hours or minutes, e.g. DATEADD(NOW(), 24, \"hour\")"},
 }
 

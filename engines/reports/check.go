@@ -316,7 +316,10 @@ func (p *plan) resolveMeasures(cat catalog) error {
 			m.Name = defaultName(m)
 		}
 		m.Name = strings.TrimSpace(m.Name)
-		if names[m.Name] || strings.ContainsAny(m.Name, "+-*/()×÷−（） \t") {
+		if strings.ContainsAny(m.Name, measureNameSigns) {
+			return invalid(path+".name", "report_measure_name", "name", m.Name)
+		}
+		if names[m.Name] {
 			return invalid(path+".name", "duplicate_name", "name", m.Name)
 		}
 		names[m.Name] = true
@@ -426,9 +429,14 @@ func join(a, b string) string {
 	return a + "." + b
 }
 
+// measureNameSigns are what a measure's name cannot hold: a formula measure names the others
+// between these signs.
+const measureNameSigns = "+-*/()×÷−（） \t"
+
 func init() {
 	problem.AddTerm("dashboard", "看板", "dashboard")
 	problem.AddTerm("chart", "图表", "chart")
+	problem.AddMessage("report_measure_name", "指标名称「{name}」不能含有空格、括号或 + - * / 等运算符号（公式指标用名称引用它）", "the measure name \"{name}\" cannot hold spaces, brackets or + - * / (formula measures refer to it by name)")
 	problem.AddMessage("report_title", "请填写图表标题（不超过 {max} 个字），保存后它显示在看板上和导出的图片中", "give the chart a title (at most {max} characters): the dashboard and its exported pictures show it")
 	problem.AddMessage("report_bad_value", "「{value}」无效，可选：{allowed}", "\"{value}\" is not valid; use one of: {allowed}")
 	problem.AddMessage("report_table_gone", "图表的数据表「{name}」不存在或已被删除，请编辑图表重新选择数据表", "the chart's table \"{name}\" does not exist or was deleted; edit the chart and choose a table")

@@ -278,7 +278,7 @@ func chartByTitle(t *testing.T, d *reports.Dashboard, title string) *reports.Cha
 
 func TestDefaultDashboardsDraw(t *testing.T) {
 	e := newEnv(t)
-	for _, name := range []string{"客户分级看板", "RFM 矩阵", "客户地区分布", "团队业绩"} {
+	for _, name := range []string{"客户分级看板", "RFM 矩阵", "客户地区分布", "团队业绩", "客服看板"} {
 		d := e.board[name]
 		if d == nil {
 			t.Fatalf("dashboard %s missing", name)
@@ -291,7 +291,7 @@ func TestDefaultDashboardsDraw(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s / %s: %v", name, c.Title, err)
 			}
-			if len(res.Rows) == 0 {
+			if len(res.Rows) == 0 && name != "客服看板" { // no 工单 here: templates/crm checks its figures
 				t.Errorf("%s / %s: no rows", name, c.Title)
 			}
 		}
@@ -300,7 +300,7 @@ func TestDefaultDashboardsDraw(t *testing.T) {
 	if err := crm.InstallDashboards(ctx, e.a.Reports); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.a.Reports.Dashboards()); n != 4 {
+	if n := len(e.a.Reports.Dashboards()); n != 5 {
 		t.Fatalf("%d dashboards after a second install", n)
 	}
 }

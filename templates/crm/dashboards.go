@@ -30,8 +30,8 @@ func dim(field, bucket string) []reports.Dimension {
 
 func count(name string) []reports.Measure { return []reports.Measure{{Name: name, Agg: reports.Count}} }
 
-// Boards are the template's dashboards: 客户分级看板 (scenario S3), RFM 矩阵, 客户地区分布 and
-// 团队业绩 (S11).
+// Boards are the template's dashboards: 客户分级看板 (scenario S3), RFM 矩阵, 客户地区分布,
+// 团队业绩 (S11) and 客服看板 (S7).
 func boards() []board {
 	vip := leaf("客户等级", "eq", "高价值客户")
 	paid := leaf("订单状态", "in", []any{"已付款", "已发货", "已完成"})
@@ -76,6 +76,7 @@ func boards() []board {
 				Dimensions: []reports.Dimension{{Field: "负责人"}, {Field: "订单状态"}},
 				Measures:   []reports.Measure{{Name: "订单数", Agg: reports.Count}, {Name: "订单金额", Agg: reports.Sum, Field: "订单金额"}}}},
 		}},
+		ticketBoard(),
 	}
 }
 

@@ -27,8 +27,8 @@ func finance(director bool) map[string]*access.TablePerm {
 }
 
 // The demo organisation's roles: what each may do with the template's tables. The template
-// has no 回款 or 工单 table, so 财务 works on 订单 and 合同, and 客服 reads customers and keeps
-// their follow-ups.
+// has no 回款 table, so 财务 works on 订单 and 合同; 客服 reads customers, keeps their
+// follow-ups and handles every 工单.
 func demoRoles() []*access.Role {
 	work := []access.TableAction{access.View, access.Add, access.Edit}
 	scope := func(k access.ScopeKind) access.DataScope { return access.DataScope{Kind: k} }
@@ -52,6 +52,7 @@ func demoRoles() []*access.Role {
 		{Name: "客服", Tables: map[string]*access.TablePerm{
 			"客户":   {Actions: []access.TableAction{access.View}, Read: scope(access.ScopeAll), Change: scope(access.ScopeOwn)},
 			"跟进记录": {Actions: work, Read: scope(access.ScopeAll), Change: scope(access.ScopeOwn)},
+			"工单":   {Actions: work, Read: scope(access.ScopeAll), Change: scope(access.ScopeAll)},
 		}},
 	}
 }
@@ -67,11 +68,12 @@ var demoPeople = []struct {
 	{"liuyang", "销售部/华南区", "销售经理", true}, {"chenjing", "销售部/华南区", "销售", false},
 	{"yanglei", "销售部/华北区", "销售经理", true}, {"zhaomin", "销售部/华北区", "销售", false},
 	{"huangyong", "销售部/华东区", "销售", false},
-	{"sunli", "客服部", "客服", true}, {"zhoumin", "财务部", "财务总监", true}, {"wuting", "财务部", "财务", false},
+	{"sunli", "客服部", "客服", true}, {"zhenghao", "客服部", "客服", false},
+	{"zhoumin", "财务部", "财务总监", true}, {"wuting", "财务部", "财务", false},
 }
 
 // officeStaff are the demo users beyond the sales team: they own no customers.
-var officeStaff = []struct{ name, email string }{{"孙丽", "sunli"}, {"周敏", "zhoumin"}, {"吴婷", "wuting"}}
+var officeStaff = []struct{ name, email string }{{"孙丽", "sunli"}, {"郑浩", "zhenghao"}, {"周敏", "zhoumin"}, {"吴婷", "wuting"}}
 
 // InstallOrg gives the demo an organisation, so that roles and data scopes show on first
 // start: departments 销售部 (华东区, 华南区, 华北区), 客服部 and 财务部 with a 主管 each; roles

@@ -58,7 +58,7 @@ func TestDemoOrganisation(t *testing.T) {
 	if fin := roles["财务总监"].Tables; len(fin) != 4 || fin[quotes.ID] == nil || fin[cust.ID] == nil {
 		t.Fatalf("财务总监 tables %v", fin)
 	}
-	if len(a.Users.List()) != 11 {
-		t.Fatalf("%d demo users, want 11", len(a.Users.List()))
+	if len(a.Users.List()) != 12 {
+		t.Fatalf("%d demo users, want 12", len(a.Users.List()))
 	}
 }

@@ -1,5 +1,5 @@
 // Package crm is the 客户管理 template: the tables of the customer lifecycle (客户, 联系人,
-// 跟进记录, 订单, 待办任务, and 报价单 with its 合同), installed in one click, and a generator
+// 跟进记录, 订单, 待办任务, 报价单 with its 合同, and 工单), installed in one click, and a generator
 // of realistic demo data for them.
 package crm
 
@@ -36,7 +36,7 @@ var (
 )
 
 // Tables are the template's tables, in the order they are made.
-var Tables = []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同"}
+var Tables = []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同", "工单"}
 
 func options(values []string) []schema.Option {
 	out := make([]schema.Option, len(values))
@@ -148,6 +148,9 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 	}); err != nil {
 		return nil, err
 	}
+	if err := createTickets(ctx, by, cat, app.ID, customers.ID); err != nil {
+		return nil, err
+	}
 	return app, nil
 }
 
@@ -168,10 +171,10 @@ func Scheme() *grading.Scheme {
 // Rules are the template's default rules: S4 (a customer who becomes 高价值客户 gets a to-do
 // for its 负责人, due in 24 hours, and the 负责人 a notification), the dynamic tag 高频客户
 // (two or more orders in the last 30 days) and the tag 已跟进 (a 跟进记录 at least), which
-// the flow 新客户跟进提醒 looks at.
+// the flow 新客户跟进提醒 looks at; and the 工单's SLA deadlines and durations (ticketRules).
 func Rules() []*rules.Rule {
 	leaf := func(field, op string, value any) *cond.Node { return &cond.Node{Field: field, Op: op, Value: value} }
-	return []*rules.Rule{
+	return append([]*rules.Rule{
 		{Name: "高价值客户跟进", Table: "客户", Enabled: true,
 			Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
 			When:     leaf("客户等级", "eq", "高价值客户"),
@@ -186,7 +189,7 @@ func Rules() []*rules.Rule {
 		{Name: FollowedUpTag, Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
 			Related: &rules.Related{Table: "跟进记录", Link: "客户", Op: "gte", Value: 1},
 			Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: FollowedUpTag}}},
-	}
+	}, ticketRules()...)
 }
 
 // RFMModel is the template's RFM model: 客户 scored from their 订单 (latest 下单日期, number
