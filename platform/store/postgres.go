@@ -238,6 +238,10 @@ var postgresMigrations = []string{
 		RAISE EXCEPTION 'events are append-only';
 	END $$;
 	CREATE TRIGGER _events_append_only BEFORE UPDATE OR DELETE ON _events FOR EACH ROW EXECUTE FUNCTION _events_append_only();`,
+	// 26
+	`CREATE TABLE _views(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, owner_id BIGINT NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
+		def TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE INDEX _views_table ON _views(table_id, owner_id);`,
 }
 
 // postgresBaseline creates the metadata tables as the first baselineVersion migrations leave

@@ -600,6 +600,11 @@ var migrations = []string{
 	CREATE INDEX _events_name ON _events(name, at);
 	CREATE TRIGGER _events_no_update BEFORE UPDATE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 	CREATE TRIGGER _events_no_delete BEFORE DELETE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;`,
+	// 26: the saved views of the tables (package views): personal (their owner's) or shared;
+	// def is the view's settings as JSON.
+	`CREATE TABLE _views(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, owner_id INTEGER NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
+		def TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE INDEX _views_table ON _views(table_id, owner_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
