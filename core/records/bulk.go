@@ -165,9 +165,11 @@ func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Tabl
 	return res, err
 }
 
-// offsetRows numbers the rows of a chunk's problems among all the records of a bulk change.
+// offsetRows numbers the rows of a chunk's problems among all the records of a bulk change,
+// and keeps the first few: one value refused is mostly refused on every record alike.
 func offsetRows(err error, offset int) error {
 	if p := problem.As(err); p != nil {
+		p.Details = p.Details[:min(len(p.Details), 5)]
 		for _, d := range p.Details {
 			d.Row += offset
 		}
