@@ -56,8 +56,8 @@ func TestViewsSharing(t *testing.T) {
 	if cols := mine["columns"].([]any); !strings.HasPrefix(str(cols[0].(map[string]any)["field"]), "fld") {
 		t.Errorf("columns are not kept by field id: %v", cols)
 	}
-	w.li.get(path + "/" + id).wantError(t, 404, "not_found")
-	w.li.del(path + "/" + id).wantError(t, 404, "not_found")
+	w.li.get(path+"/"+id).wantError(t, 404, "not_found")
+	w.li.del(path+"/"+id).wantError(t, 404, "not_found")
 	if n := len(items(w.li.get(path).must(t, 200))); n != 0 {
 		t.Errorf("小李 lists %d views", n)
 	}
@@ -69,17 +69,17 @@ func TestViewsSharing(t *testing.T) {
 		t.Errorf("小李 lists %v", got)
 	}
 	w.li.call("PUT", path+"/"+str(shared["id"]), map[string]any{"name": "改"}).wantError(t, 403, "not_allowed_on")
-	w.li.del(path + "/" + str(shared["id"])).wantError(t, 403, "not_allowed_on")
+	w.li.del(path+"/"+str(shared["id"])).wantError(t, 403, "not_allowed_on")
 	w.wang.call("PUT", path+"/"+id, map[string]any{"name": "改名了"}).must(t, 200)
-	if got := w.wang.get(path + "/" + id).must(t, 200); got["name"] != "改名了" || got["sort"] != nil {
+	if got := w.wang.get(path+"/"+id).must(t, 200); got["name"] != "改名了" || got["sort"] != nil {
 		t.Errorf("after the change: %v", got)
 	}
 	w.admin.post(path, map[string]any{"name": "x", "kind": "kanban", "board": "客户名称"}).wantError(t, 400, "view_kanban_field")
 	w.admin.post(path, map[string]any{"name": "x", "group": "标签"}).wantError(t, 400, "view_group_field")
 	w.admin.post(path, map[string]any{"name": "x", "columns": []any{map[string]any{"field": "无此字段"}}}).wantError(t, 400, "unknown_field")
 	w.admin.post(path, map[string]any{"name": " "}).wantError(t, 400, "required")
-	w.wang.del(path + "/" + id).must(t, 200)
-	w.wang.get(path + "/" + id).wantError(t, 404, "not_found")
+	w.wang.del(path+"/"+id).must(t, 200)
+	w.wang.get(path+"/"+id).wantError(t, 404, "not_found")
 }
 
 // A kanban's counts and sums are those of a hand-written GROUP BY; each column shows its
@@ -98,7 +98,7 @@ func TestBoard(t *testing.T) {
 	}
 	w.admin.post(recordsPath("客户")+"/batch", map[string]any{"items": batch}).must(t, 200)
 	filter := `{"field":"累计消费金额","op":"gte","value":2000}`
-	b := w.admin.get(tablePath("客户") + "/board?field=客户等级&sum=累计消费金额&limit=10&filter=" + url.QueryEscape(filter)).must(t, 200)
+	b := w.admin.get(tablePath("客户")+"/board?field=客户等级&sum=累计消费金额&limit=10&filter="+url.QueryEscape(filter)).must(t, 200)
 	tb := w.admin.get(tablePath("客户")).must(t, 200)
 	grade, amount := str(field(t, tb, "客户等级")["id"]), str(field(t, tb, "累计消费金额")["id"])
 	db := w.admin.server().Records.DB
@@ -144,7 +144,7 @@ func TestBoard(t *testing.T) {
 	}
 	// The 小李 of the built-in 成员 sees only his own cards.
 	w.li.create("客户", map[string]any{"客户名称": "小李的", "客户等级": "B", "累计消费金额": 5})
-	lb := w.li.get(tablePath("客户") + "/board?field=客户等级&sum=累计消费金额").must(t, 200)
+	lb := w.li.get(tablePath("客户")+"/board?field=客户等级&sum=累计消费金额").must(t, 200)
 	var seen []string
 	for _, c := range lb["columns"].([]any) {
 		col := c.(map[string]any)
@@ -162,14 +162,14 @@ func TestBoard(t *testing.T) {
 	if rec := w.li.get(recordPath("客户", id)).must(t, 200); rec["客户等级"] != "B" {
 		t.Errorf("after a refused drag: %v", rec)
 	}
-	if h := items(w.li.get(recordPath("客户", id) + "/history").must(t, 200)); len(h) != 1 {
+	if h := items(w.li.get(recordPath("客户", id)+"/history").must(t, 200)); len(h) != 1 {
 		t.Errorf("a refused drag is in the history: %v", h)
 	}
 	w.li.patch(recordPath("客户", id), map[string]any{"客户等级": "C"}).must(t, 200)
-	w.li.get(tablePath("客户") + "/board?field=客户名称").wantError(t, 404, "not_found")
-	w.li.get(tablePath("客户") + "/board?field=客户等级&sum=客户名称").wantError(t, 400, "bad_sum")
+	w.li.get(tablePath("客户")+"/board?field=客户名称").wantError(t, 404, "not_found")
+	w.li.get(tablePath("客户")+"/board?field=客户等级&sum=客户名称").wantError(t, 400, "bad_sum")
 	// Groups of the grid: the same counts, by any single-valued field.
-	gs := items(w.admin.get(tablePath("客户") + "/groups?field=客户等级&sum=累计消费金额&filter=" + url.QueryEscape(filter)).must(t, 200))
+	gs := items(w.admin.get(tablePath("客户")+"/groups?field=客户等级&sum=累计消费金额&filter="+url.QueryEscape(filter)).must(t, 200))
 	if len(gs) != len(want) {
 		t.Errorf("groups %v", gs)
 	}
@@ -203,7 +203,7 @@ func TestBulk(t *testing.T) {
 		t.Errorf("a record outside the change scope was changed: %v", rec)
 	}
 	first := items(w.admin.list("客户", "sort", "id", "limit", "1").must(t, 200))[0]
-	if h := items(w.admin.get(recordPath("客户", num(first["id"])) + "/history").must(t, 200)); len(h) != 2 || h[0]["action"] != "update" {
+	if h := items(w.admin.get(recordPath("客户", num(first["id"]))+"/history").must(t, 200)); len(h) != 2 || h[0]["action"] != "update" {
 		t.Errorf("history %v", h)
 	}
 	// A value the field refuses: nothing written, the row named.
