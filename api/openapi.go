@@ -62,7 +62,7 @@ var operations = []operation{
 	{"post", "/api/tables/{table}/records", "新增记录 / Create a record", "Record", "Record", "201", nil, false},
 	{"post", "/api/tables/{table}/records/batch", "批量新增或修改（全部成功或全部不写入）/ Create or update many, all or nothing", "Batch", "RecordList", "200", nil, false},
 	{"post", "/api/tables/{table}/records/bulk", "批量操作：所选记录或符合筛选的全部记录，改字段、指定负责人、加标签或删除；一个事务，每条记录留操作记录，不在修改范围内的跳过并计数；stream=1 时按 NDJSON 报进度 / Change, tag or delete the chosen records or all matching the filter in one transaction, with history per record; those outside the change scope are skipped and counted; stream=1 answers NDJSON progress", "Bulk", "BulkResult", "200", []string{"stream"}, false},
-	{"get", "/api/tables/{table}/board", "看板：按单选字段分列，每列的数量、合计和前 limit 张卡片 / A kanban: columns by a single select field with their counts, sums and first limit cards", "", "Board", "200", []string{"field", "sum", "filter", "q", "sort", "limit"}, false},
+	{"get", "/api/tables/{table}/board", "看板：按单选字段分列，每列的数量、合计和前 limit 张卡片；column（空为未填）和 offset 加载某列的更多卡片 / A kanban: columns by a single select field with their counts, sums and first limit cards", "", "Board", "200", []string{"field", "sum", "filter", "q", "sort", "limit"}, false},
 	{"get", "/api/tables/{table}/groups", "分组小计：按字段的每个值计数、合计 / Subtotals: counts and sums per value of a field", "", "GroupList", "200", []string{"field", "sum", "filter", "q"}, false},
 	{"get", "/api/tables/{table}/views", "视图：共享的和自己的 / Saved views: the shared ones and one's own", "", "ViewList", "200", nil, false},
 	{"post", "/api/tables/{table}/views", "保存视图（共享需要管理表的权限）/ Save a view (sharing takes the table's manage action)", "ViewInput", "View", "201", nil, false},

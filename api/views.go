@@ -95,7 +95,8 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"items": gs})
 }
 
-// board answers a kanban: its columns with their counts, sums and first cards.
+// board answers a kanban: its columns with their counts, sums and first cards; with ?column=
+// one column's cards from offset on.
 func (s *Server) board(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.table(r)
 	if err != nil {
@@ -110,8 +111,20 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cols, err := s.Records.Board(r.Context(), actor(r), t, records.BoardQuery{Field: q.Get("field"), Sum: q.Get("sum"),
-		Filter: filter, Search: q.Get("q"), Sort: q.Get("sort"), Limit: limit})
+	offset, err := queryInt(r, "offset", 0)
+	if err != nil {
+		return err
+	}
+	bq := records.BoardQuery{Field: q.Get("field"), Sum: q.Get("sum"), Filter: filter, Search: q.Get("q"), Sort: q.Get("sort"),
+		Limit: limit, Offset: offset}
+	if q.Has("column") { // one column's further cards; "" is 未填
+		var v any
+		if c := q.Get("column"); c != "" {
+			v = c
+		}
+		bq.Column = &v
+	}
+	cols, err := s.Records.Board(r.Context(), actor(r), t, bq)
 	if err != nil {
 		return err
 	}

@@ -137,10 +137,21 @@ func TestBoard(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) || strings.Join(order, ",") != ",A,B,C" {
 		t.Errorf("board %v in order %v, GROUP BY says %v", got, order, want)
 	}
-	// The next cards of column A: the list with the column's value.
-	more := w.admin.list("客户", "filter", `{"and":[`+filter+`,{"field":"客户等级","op":"eq","value":"A"}]}`, "offset", "10", "limit", "1000").must(t, 200)
-	if n := len(items(more)); float64(n+10) != num(more["total"]) {
-		t.Errorf("load more: %d after 10 of %v", n, more["total"])
+	// The next cards of one column, and of 未填.
+	for _, v := range []string{"A", ""} {
+		more := w.admin.get(tablePath("客户") + "/board?field=客户等级&limit=1000&offset=10&column=" + v + "&filter=" + url.QueryEscape(filter)).must(t, 200)
+		col := more["columns"].([]any)[0].(map[string]any)
+		var n float64
+		fmt.Sscan(strings.Fields(got[v])[0], &n)
+		if m := len(col["items"].([]any)); float64(m+10) != n {
+			t.Errorf("load more of %q: %d after 10 of %v", v, m, n)
+		}
+	}
+	// C is no longer an option: its column stays while records hold it, cards and all.
+	w.admin.patch(tablePath("客户")+"/fields/"+grade, map[string]any{"options": options("A", "B")}).must(t, 200)
+	b = w.admin.get(tablePath("客户") + "/board?field=客户等级&limit=10").must(t, 200)
+	if cols := b["columns"].([]any); len(cols) != 4 || cols[3].(map[string]any)["value"] != "C" || len(cols[3].(map[string]any)["items"].([]any)) != 10 {
+		t.Errorf("after C was dropped: %.500v", cols)
 	}
 	// The 小李 of the built-in 成员 sees only his own cards.
 	w.li.create("客户", map[string]any{"客户名称": "小李的", "客户等级": "B", "累计消费金额": 5})
@@ -165,7 +176,7 @@ func TestBoard(t *testing.T) {
 	if h := items(w.li.get(recordPath("客户", id)+"/history").must(t, 200)); len(h) != 1 {
 		t.Errorf("a refused drag is in the history: %v", h)
 	}
-	w.li.patch(recordPath("客户", id), map[string]any{"客户等级": "C"}).must(t, 200)
+	w.li.patch(recordPath("客户", id), map[string]any{"客户等级": "A"}).must(t, 200)
 	w.li.get(tablePath("客户")+"/board?field=客户名称").wantError(t, 404, "not_found")
 	w.li.get(tablePath("客户")+"/board?field=客户等级&sum=客户名称").wantError(t, 400, "bad_sum")
 	// Groups of the grid: the same counts, by any single-valued field.

@@ -122,24 +122,72 @@ type Column struct {
 
 // BoardQuery asks for a kanban of the records matching Filter and Search, in columns by the
 // 单选 field Field, each with the sum of the numeric field Sum ("" for none) and its first
-// Limit cards in the order Sort (newest first by default).
+// Limit cards in the order Sort (newest first by default). With Column set, only that
+// column's cards from Offset on (loading more; *Column nil: 未填), without counts.
 type BoardQuery struct {
 	Field, Sum   string
 	Filter       *cond.Node
 	Search, Sort string
 	Limit        int
+	Column       *any
+	Offset       int
 }
 
 // Board answers a kanban as the actor may see it: one column per option of the field in its
 // order, then any other value records still hold, the empty ones (未填) first. Counts and
-// sums come from one GROUP BY (Totals); the cards of each column from a List of that column,
-// which reads the field's index when it has one. A column's further cards are a List with
-// the column's value added to the filter.
+// sums come from one GROUP BY (Totals); the cards of each column from one query with a LIMIT,
+// which reads the field's index when it has one.
 func (s *Service) Board(ctx context.Context, a access.Actor, t *schema.Table, q BoardQuery) ([]Column, error) {
 	f := t.Field(q.Field)
 	if f == nil || f.Type != schema.Select {
 		return nil, problem.NotFound("field", q.Field)
 	}
+	p, err := s.policy(a, t)
+	if err != nil {
+		return nil, err
+	}
+	fs := p.Fields()
+	if !fs.Visible(f.ID) {
+		return nil, problem.New(403, "field_hidden", "name", f.Name).At("field")
+	}
+	w, args, err := s.where(a, t, fs, access.Read, q.Filter, q.Search)
+	if err != nil {
+		return nil, err
+	}
+	order, err := orderBy(t, fs, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	q.Limit = min(max(q.Limit, 1), MaxLimit)
+	var cols []Column
+	if q.Column != nil {
+		cols = []Column{{Group: Group{Value: *q.Column, Count: -1}}}
+	} else if cols, err = s.boardColumns(ctx, a, t, f, q); err != nil {
+		return nil, err
+	}
+	col := store.Quote(f.Column())
+	for i, c := range cols {
+		if c.Count == 0 {
+			continue
+		}
+		cw, cargs := w+" AND "+col+" IS NULL", args
+		if c.Value != nil {
+			cw, cargs = w+" AND "+col+" = ?", append(append([]any{}, args...), c.Value)
+		}
+		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
+			columns(t), store.Quote(t.SQLName()), cw, order, q.Limit, max(q.Offset, 0))
+		items, err := s.query(ctx, s.DB.R, t, query, cargs...)
+		if err != nil {
+			return nil, err
+		}
+		stripWith(p, t, items...)
+		cols[i].Items = items
+	}
+	return cols, nil
+}
+
+// boardColumns are the columns of a kanban by f with their counts and sums, without cards.
+func (s *Service) boardColumns(ctx context.Context, a access.Actor, t *schema.Table, f *schema.Field, q BoardQuery) ([]Column, error) {
 	var sums []string
 	if q.Sum != "" {
 		sums = []string{q.Sum}
@@ -161,24 +209,6 @@ func (s *Service) Board(ctx context.Context, a access.Actor, t *schema.Table, q 
 			cols = append(cols, Column{})
 		}
 		cols[i].Group = g
-	}
-	for i, c := range cols {
-		if c.Count == 0 {
-			continue
-		}
-		in := &cond.Node{Field: f.ID, Op: "eq", Value: c.Value}
-		if c.Value == nil {
-			in = &cond.Node{Field: f.ID, Op: "empty"}
-		}
-		filter := in
-		if q.Filter != nil {
-			filter = &cond.Node{And: []*cond.Node{q.Filter, in}}
-		}
-		page, err := s.List(ctx, a, t, Query{Filter: filter, Search: q.Search, Sort: q.Sort, Limit: q.Limit, SkipTotal: true})
-		if err != nil {
-			return nil, err
-		}
-		cols[i].Items = page.Items
 	}
 	return cols, nil
 }
