@@ -72,15 +72,11 @@ func (s *Server) deleteView(w http.ResponseWriter, r *http.Request) error {
 // groups answers the counts and sums of the records matching the filter per value of a field:
 // the grid's groups and their subtotals.
 func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
+	t, filter, err := s.filtered(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	filter, err := parseCondition(q.Get("filter"), t)
-	if err != nil {
-		return err
-	}
 	var sums []string
 	if q.Get("sum") != "" {
 		sums = strings.Split(q.Get("sum"), ",")
@@ -98,15 +94,11 @@ func (s *Server) groups(w http.ResponseWriter, r *http.Request) error {
 // board answers a kanban: its columns with their counts, sums and first cards; with ?column=
 // one column's cards from offset on.
 func (s *Server) board(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.table(r)
+	t, filter, err := s.filtered(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	filter, err := parseCondition(q.Get("filter"), t)
-	if err != nil {
-		return err
-	}
 	limit, err := queryInt(r, "limit", 50)
 	if err != nil {
 		return err

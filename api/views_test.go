@@ -139,7 +139,7 @@ func TestBoard(t *testing.T) {
 	}
 	// The next cards of one column, and of 未填.
 	for _, v := range []string{"A", ""} {
-		more := w.admin.get(tablePath("客户") + "/board?field=客户等级&limit=1000&offset=10&column=" + v + "&filter=" + url.QueryEscape(filter)).must(t, 200)
+		more := w.admin.get(tablePath("客户")+"/board?field=客户等级&limit=1000&offset=10&column="+v+"&filter="+url.QueryEscape(filter)).must(t, 200)
 		col := more["columns"].([]any)[0].(map[string]any)
 		var n float64
 		fmt.Sscan(strings.Fields(got[v])[0], &n)
@@ -149,7 +149,7 @@ func TestBoard(t *testing.T) {
 	}
 	// C is no longer an option: its column stays while records hold it, cards and all.
 	w.admin.patch(tablePath("客户")+"/fields/"+grade, map[string]any{"options": options("A", "B")}).must(t, 200)
-	b = w.admin.get(tablePath("客户") + "/board?field=客户等级&limit=10").must(t, 200)
+	b = w.admin.get(tablePath("客户")+"/board?field=客户等级&limit=10").must(t, 200)
 	if cols := b["columns"].([]any); len(cols) != 4 || cols[3].(map[string]any)["value"] != "C" || len(cols[3].(map[string]any)["items"].([]any)) != 10 {
 		t.Errorf("after C was dropped: %.500v", cols)
 	}

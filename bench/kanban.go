@@ -4,10 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -16,16 +12,8 @@ import (
 // column, and a bulk edit of 100,000 客户 (or all of them, if fewer) assigning the 负责人,
 // through the records engine with an operation-log entry per record.
 func kanbanOnly(bin string) {
-	data := filepath.Join(*work, "kanban-data")
-	run(bin, "demo", "--data", data, "--customers", strconv.Itoa(*customers), "--seed", "1")
-	run(bin, "user", "create", "--data", data, "--email", "bench@example.com", "--password", "bench-password", "--role", "admin")
-	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port))
-	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
-	must(srv.Start())
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", *port)
-	waitUp(base)
-	token := login(base)
+	base, token, stop := serveDemo(bin, "kanban-data", *customers)
+	defer stop()
 	table := base + "/api/tables/" + url.PathEscape("客户")
 
 	u := table + "/board?field=" + url.QueryEscape("客户等级") + "&sum=" + url.QueryEscape("累计消费金额") + "&limit=50"

@@ -174,9 +174,7 @@ func (s *Service) Board(ctx context.Context, a access.Actor, t *schema.Table, q 
 		if c.Value != nil {
 			cw, cargs = w+" AND "+col+" = ?", append(append([]any{}, args...), c.Value)
 		}
-		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
-			columns(t), store.Quote(t.SQLName()), cw, order, q.Limit, max(q.Offset, 0))
-		items, err := s.query(ctx, s.DB.R, t, query, cargs...)
+		items, err := s.query(ctx, s.DB.R, t, pageSQL(t, cw, order, q.Limit, max(q.Offset, 0)), cargs...)
 		if err != nil {
 			return nil, err
 		}
