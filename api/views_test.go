@@ -80,6 +80,12 @@ func TestViewsSharing(t *testing.T) {
 	w.admin.post(path, map[string]any{"name": " "}).wantError(t, 400, "required")
 	w.wang.del(path+"/"+id).must(t, 200)
 	w.wang.get(path+"/"+id).wantError(t, 404, "not_found")
+	// A deleted table's views go with it.
+	w.admin.del(tablePath("客户")).must(t, 200)
+	var n int
+	if err := w.admin.server().Records.DB.R.QueryRow("SELECT COUNT(*) FROM _views").Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d views left of a deleted table (%v)", n, err)
+	}
 }
 
 // A kanban's counts and sums are those of a hand-written GROUP BY; each column shows its
