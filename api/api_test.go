@@ -59,7 +59,7 @@ func newAppOn(t *testing.T, open func(dir string) (*app.App, error)) (*app.App, 
 		t.Fatal(err)
 	}
 	return a, &api.Server{Catalog: a.Catalog, Records: a.Records, Users: a.Users, Org: a.Org, Grading: a.Grading, Rules: a.Rules, Inbox: a.Inbox,
-		Reports: a.Reports, Workbench: a.Workbench, Channels: a.Channels, Tokens: a.Tokens, Webhooks: a.Webhooks, Forms: a.Forms, Events: a.Events, Flows: a.Flows, Comments: a.Comments, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
+		Reports: a.Reports, Workbench: a.Workbench, Channels: a.Channels, Tokens: a.Tokens, Webhooks: a.Webhooks, Forms: a.Forms, Views: a.Views, Events: a.Events, Flows: a.Flows, Comments: a.Comments, Audit: a.Audit, Imports: &importer.Jobs{Dir: t.TempDir(), Importer: a.Importer}, Backups: a.Backups(), Version: "test-1"}
 }
 
 // newServer starts the real handler on a fresh database and returns its base URL.

@@ -4,20 +4,27 @@ import (
 	"net/http"
 	"strconv"
 
+	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 )
 
-func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
+// filtered resolves the route's table and the condition of its ?filter=.
+func (s *Server) filtered(r *http.Request) (*schema.Table, *cond.Node, error) {
 	t, err := s.table(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	filter, err := parseCondition(r.URL.Query().Get("filter"), t)
+	return t, filter, err
+}
+
+func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
+	t, filter, err := s.filtered(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	filter, err := parseCondition(q.Get("filter"), t)
-	if err != nil {
-		return err
-	}
 	limit, err := queryInt(r, "limit", 50)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/views"
 	"tierbase/engines/webhooks"
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
@@ -66,6 +67,8 @@ type Server struct {
 	PublicURL string
 	// Events are what customers do elsewhere, sent by other systems (nil: none taken).
 	Events *events.Service
+	// Views are the tables' saved views.
+	Views *views.Service
 	// Flows are the approval flows and the to-do boxes.
 	Flows *flows.Engine
 	// Comments are the comments on records (nil: none).
@@ -144,6 +147,14 @@ func (s *Server) Handler() http.Handler {
 	auth("GET /api/tables/{table}/records", s.listRecords)
 	auth("POST /api/tables/{table}/records", s.createRecord)
 	auth("POST /api/tables/{table}/records/batch", s.batchRecords)
+	auth("POST /api/tables/{table}/records/bulk", s.bulk)
+	auth("GET /api/tables/{table}/board", s.board)
+	auth("GET /api/tables/{table}/groups", s.groups)
+	auth("GET /api/tables/{table}/views", s.listViews)
+	auth("POST /api/tables/{table}/views", s.saveView)
+	auth("GET /api/tables/{table}/views/{id}", s.getView)
+	auth("PUT /api/tables/{table}/views/{id}", s.saveView)
+	auth("DELETE /api/tables/{table}/views/{id}", s.deleteView)
 	auth("GET /api/tables/{table}/records/{id}", s.getRecord)
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
@@ -345,6 +356,14 @@ type errorDetail struct {
 }
 
 func writeError(w http.ResponseWriter, lang string, err error) {
+	w.Header().Del("Content-Disposition") // a refused download answers an error, not a file
+	status, body := errorBody(lang, w, err)
+	writeJSON(w, status, body)
+}
+
+// errorBody is the status and the JSON answer of err in the language lang (w takes the
+// headers of a 503 or 429).
+func errorBody(lang string, w http.ResponseWriter, err error) (int, map[string]any) {
 	p := problem.As(err)
 	if p == nil && store.Unavailable(err) {
 		p = unavailable(w, err)
@@ -360,7 +379,6 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	if len(p.Details) == 0 && (p.Field != "" || p.Path != "" || p.Row > 0) {
 		details = append(details, errorDetail{Code: p.Code, Message: p.Message(lang), Field: p.Field, Row: p.Row, Path: p.Path})
 	}
-	w.Header().Del("Content-Disposition") // a refused download answers an error, not a file
 	status := p.Status
 	if status == 0 {
 		status = 400
@@ -371,7 +389,7 @@ func writeError(w http.ResponseWriter, lang string, err error) {
 	for _, d := range p.Details {
 		status = max(status, d.Status)
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}})
+	return status, map[string]any{"error": map[string]any{"code": p.Code, "message": p.Message(lang), "details": details}}
 }
 
 func pathID(r *http.Request) (int64, error) {

@@ -26,6 +26,7 @@ import (
 	"tierbase/engines/inbox"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/views"
 	"tierbase/engines/webhooks"
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
@@ -62,6 +63,8 @@ type App struct {
 	Webhooks *webhooks.Service
 	// Forms are the public forms that add records without signing in (线索收集表单).
 	Forms *forms.Service
+	// Views are the tables' saved views.
+	Views *views.Service
 	// Events are what customers do elsewhere (浏览…), sent by other systems, counted by rules.
 	Events *events.Service
 	// Flows are the approval flows (流程引擎): definitions, instances, the to-do boxes.
@@ -148,6 +151,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Importer.Hooks = append(a.Importer.Hooks, a.Webhooks)
 	a.Tokens = tokens.New(db, a.Catalog)
 	a.Forms = forms.New(db, a.Catalog, a.Records, a.Keys)
+	a.Views = views.New(db)
 	a.Events = events.New(db, a.Catalog)
 	a.Events.Rules = a.Rules
 	a.Comments = comments.New(db, a.Records, a.Users, a.Inbox)
@@ -252,6 +256,7 @@ func (a *App) SetClock(now func() time.Time, loc *time.Location) {
 	a.Webhooks.Now, a.Webhooks.Loc = now, loc
 	a.Tokens.Now = now
 	a.Forms.Now, a.Forms.Loc = now, loc
+	a.Views.Now = now
 	a.Events.Now, a.Events.Loc = now, loc
 	a.Org.Now = now
 	a.Workbench.Now = now

@@ -22,20 +22,26 @@ var (
 // eventsOnly serves a small demo (--event-customers) and measures the events figures on it,
 // with single-record POSTs of the same run as the reference (--only events).
 func eventsOnly(bin string) {
-	data := filepath.Join(*work, "events-data")
-	run(bin, "demo", "--data", data, "--customers", strconv.Itoa(*eventCustomers), "--seed", "1")
-	run(bin, "user", "create", "--data", data, "--email", "bench@example.com", "--password", "bench-password", "--role", "admin")
-	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port))
-	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
-	must(srv.Start())
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", *port)
-	waitUp(base)
-	token := login(base)
+	base, token, stop := serveDemo(bin, "events-data", *eventCustomers)
+	defer stop()
 	createTable(base, token)
 	posted, _ := postRecords(token, base)
 	record(fmt.Sprintf("reference, same run: single-record POST, c=%d, %d records", *conc, *posts), posted, "", "reference")
 	eventFigures(base, token)
+}
+
+// serveDemo serves a demo of n customers made in the scratch directory dir, with the bench
+// admin signed in; stop ends the server.
+func serveDemo(bin, dir string, n int) (base, token string, stop func()) {
+	data := filepath.Join(*work, dir)
+	run(bin, "demo", "--data", data, "--customers", strconv.Itoa(n), "--seed", "1")
+	run(bin, "user", "create", "--data", data, "--email", "bench@example.com", "--password", "bench-password", "--role", "admin")
+	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port))
+	srv.Stdout, srv.Stderr = os.Stderr, os.Stderr
+	must(srv.Start())
+	base = fmt.Sprintf("http://127.0.0.1:%d", *port)
+	waitUp(base)
+	return base, login(base), func() { srv.Process.Kill(); srv.Wait() }
 }
 
 // eventFigures measures POST /api/events on the server at base (the 客户管理 template with

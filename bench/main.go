@@ -35,7 +35,7 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
+	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), \"kanban\" (issue 16's: a kanban and a bulk edit of 客户 on the demo), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -86,6 +86,11 @@ func main() {
 	}
 	if *only == "hooks" || *only == "webhooks" || *only == "forms" {
 		hooksFigures(bin, *only != "forms", *only != "webhooks")
+		printResults()
+		return
+	}
+	if *only == "kanban" {
+		kanbanOnly(bin)
 		printResults()
 		return
 	}

@@ -96,6 +96,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	srv.Channels = a.Channels
 	srv.Tokens, srv.Webhooks, srv.Events, srv.Comments = a.Tokens, a.Webhooks, a.Events, a.Comments
 	srv.Forms, srv.PublicURL = a.Forms, *publicURL
+	srv.Views = a.Views
 	// TIERBASE_TEST_CAPTCHA is for the browser tests only, which cannot read an image: every
 	// public form's captcha then has this answer. Never set it on a real server.
 	if fixed := os.Getenv("TIERBASE_TEST_CAPTCHA"); fixed != "" {

@@ -213,6 +213,11 @@ func columns(t *schema.Table) string {
 	return strings.Join(cols, ", ")
 }
 
+// pageSQL selects a page of t's rows: limit from offset, where w holds, in the order order.
+func pageSQL(t *schema.Table, w, order string, limit, offset int) string {
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d", columns(t), store.Quote(t.SQLName()), w, order, limit, offset)
+}
+
 // List returns a page of the records the actor may see.
 func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Query) (*Page, error) {
 	if q.Limit <= 0 {
@@ -237,9 +242,7 @@ func (s *Service) List(ctx context.Context, a access.Actor, t *schema.Table, q Q
 	if err != nil {
 		return nil, err
 	}
-	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %d OFFSET %d",
-		columns(t), store.Quote(t.SQLName()), w, order, q.Limit, q.Offset)
-	items, err := s.query(ctx, s.DB.R, t, query, args...)
+	items, err := s.query(ctx, s.DB.R, t, pageSQL(t, w, order, q.Limit, q.Offset), args...)
 	if err != nil {
 		return nil, err
 	}

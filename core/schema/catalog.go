@@ -464,6 +464,7 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 			"DELETE FROM _tables WHERE id = ?",
 			"DELETE FROM _imports WHERE table_id = ?",
 			"DELETE FROM _trash WHERE table_id = ?", // its recycle bin goes with it
+			"DELETE FROM _views WHERE table_id = ?", // and its saved views
 		} {
 			var args []any
 			if strings.Contains(q, "?") {

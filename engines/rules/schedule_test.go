@@ -132,7 +132,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _form_captchas`,
 		`DROP TABLE _events`,
 		`DROP TABLE _comments`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-16),
+		`DROP TABLE _views`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-17),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

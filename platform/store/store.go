@@ -604,6 +604,11 @@ var migrations = []string{
 	`CREATE TABLE _comments(id INTEGER PRIMARY KEY, table_id TEXT NOT NULL, record_id INTEGER NOT NULL, user_id INTEGER NOT NULL,
 		body TEXT NOT NULL, mentions TEXT NOT NULL DEFAULT '[]', at TEXT NOT NULL);
 	CREATE INDEX _comments_record ON _comments(table_id, record_id, id);`,
+	// 26: the saved views of the tables (package views): personal (their owner's) or shared;
+	// def is the view's settings as JSON.
+	`CREATE TABLE _views(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, owner_id INTEGER NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
+		def TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+	CREATE INDEX _views_table ON _views(table_id, owner_id);`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {

@@ -121,6 +121,38 @@ export const api = {
   del: (path) => request('DELETE', path),
 }
 
+// Posts body to an endpoint answering NDJSON (one JSON value a line, e.g. progress then a
+// result) and calls onLine with each as it comes; resolves to the last. An {error} line, or a
+// refused request, rejects with ApiError.
+export async function postLines(path, body, onLine) {
+  const headers = { Accept: 'application/x-ndjson', 'Accept-Language': acceptLanguage(), 'Content-Type': 'application/json' }
+  const csrf = cookie('tb_csrf')
+  if (csrf) headers['X-CSRF-Token'] = csrf
+  const res = await fetch('/api' + path, { method: 'POST', headers, credentials: 'same-origin', body: JSON.stringify(body) })
+  if (!res.ok) {
+    if (res.status === 401) onUnauthorized()
+    throw new ApiError(res.status, parseJSON(await res.text()))
+  }
+  const reader = res.body.getReader()
+  const decoder = new TextDecoder()
+  let buf = ''
+  let last = null
+  for (;;) {
+    const { value, done } = await reader.read()
+    buf += decoder.decode(value || new Uint8Array(), { stream: !done })
+    let i
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = parseJSON(buf.slice(0, i))
+      buf = buf.slice(i + 1)
+      if (!line) continue
+      if (line.error) throw new ApiError(422, line)
+      last = line
+      onLine(line)
+    }
+    if (done) return last
+  }
+}
+
 function acceptLanguage() {
   return currentLang() === 'en' ? 'en' : 'zh-CN'
 }

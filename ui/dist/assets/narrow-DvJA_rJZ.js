@@ -1,1 +1,0 @@
-import{Bt as e,rn as t}from"./vendor-BJIrlyh4.js";function n(){let n=window.matchMedia(`(max-width: 640px)`),r=t(n.matches),i=e=>r.value=e.matches;return n.addEventListener(`change`,i),e(()=>n.removeEventListener(`change`,i)),r}export{n as t};
