@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"tierbase/core/access"
+	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
@@ -36,7 +37,8 @@ type Item struct {
 	Initiator     int64  `json:"initiator"`
 	InitiatorName string `json:"initiatorName"`
 	InstanceState string `json:"instanceState"`
-	At            string `json:"at"` // when the task came (when I acted, in BoxDone; when it started, in BoxMine)
+	At            string `json:"at"`            // when the task came (when I acted, in BoxDone; when it started, in BoxMine)
+	Due           string `json:"due,omitempty"` // when the task falls due (its node's time limit), RFC 3339
 }
 
 // MaxPage is the longest page of a box.
@@ -65,7 +67,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 	var args []any
 	if box == BoxMine {
 		at = "i.started_at"
-		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at, ''
 			FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
 			WHERE i.initiator = ? AND i.id < ?`
 		args = []any{a.UserID, p.Before}
@@ -78,7 +80,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 		if box == BoxDone {
 			at = "t.acted_at"
 		}
-		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `
+		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `, t.due_at
 			FROM _flow_tasks t JOIN _flow_instances i ON i.id = t.instance_id JOIN _flows f ON f.id = i.flow_id
 			WHERE t.user_id = ? AND t.state = ? AND t.id < ?`
 		args = []any{a.UserID, state, p.Before}
@@ -105,7 +107,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 }
 
 // items reads box lines, with the names of their initiators and nodes and the titles of their
-// records as the actor sees them.
+// records as the actor sees them — or as their task on it lets them (see holder).
 func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...any) ([]Item, error) {
 	rows, err := e.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -113,12 +115,13 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 	}
 	defer rows.Close()
 	out := []Item{}
+	var versions []int
 	ids := map[string][]int64{} // record ids by table
 	for rows.Next() {
 		var it Item
 		var version int
 		if err := rows.Scan(&it.TaskID, &it.InstanceID, &it.Flow, &it.FlowName, &it.Table, &it.Record, &it.Node, &version,
-			&it.Action, &it.Initiator, &it.InstanceState, &it.At); err != nil {
+			&it.Action, &it.Initiator, &it.InstanceState, &it.At, &it.Due); err != nil {
 			return nil, err
 		}
 		it.InitiatorName = e.name(it.Initiator)
@@ -127,6 +130,7 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 		}
 		ids[it.Table] = append(ids[it.Table], it.Record)
 		out = append(out, it)
+		versions = append(versions, version)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -140,22 +144,48 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 			}
 		}
 	}
+	granted := map[string][]int64{} // by table: the records whose title only a task shows
 	for i := range out {
-		out[i].RecordTitle = titles[out[i].Table][out[i].Record]
+		it := &out[i]
+		it.RecordTitle = titles[it.Table][it.Record]
+		if t := e.otherTable(it.Table); it.RecordTitle == "" && it.TaskID > 0 && t != nil && t.Title() != nil &&
+			e.fieldPerms(ctx, t, it.Flow, versions[i], it.Node)[t.Title().ID] != FieldHidden {
+			granted[it.Table] = append(granted[it.Table], it.Record)
+		}
+	}
+	for table, list := range granted {
+		t := e.otherTable(table)
+		more, err := e.Records.TitlesOf(ctx, access.WithRecords(a, t, list, nil, false), t, list)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Table == table && out[i].RecordTitle == "" {
+				out[i].RecordTitle = more[out[i].Record]
+			}
+		}
 	}
 	return out, nil
 }
 
-// OfRecord lists the instances of flows on a record, newest first, for whoever may read it.
+// OfRecord lists the instances of flows on a record, newest first, for whoever may read it
+// and whoever holds or held a task on one of them.
 func (e *Engine) OfRecord(ctx context.Context, a access.Actor, table string, record int64) ([]Item, error) {
 	t, err := e.table(table)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := e.Records.Get(ctx, a, t, record); err != nil {
-		return nil, err
+		var held int
+		if err := e.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM _flow_instances i JOIN _flow_tasks k ON k.instance_id = i.id
+			WHERE i.table_id = ? AND i.record_id = ? AND k.user_id = ?`, t.ID, record, a.UserID).Scan(&held); err != nil {
+			return nil, err
+		}
+		if held == 0 {
+			return nil, err
+		}
 	}
-	return e.items(ctx, a, `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+	return e.items(ctx, a, `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at, ''
 		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
 		WHERE i.table_id = ? AND i.record_id = ? ORDER BY i.id DESC`, t.ID, record)
 }
@@ -208,6 +238,12 @@ type Instance struct {
 	EndedAt       string         `json:"endedAt,omitempty"`
 	Tasks         []Task         `json:"tasks"`  // every task, in order
 	Events        []Event        `json:"events"` // the timeline, oldest first
+	Nodes         []*Node        `json:"nodes"`  // the definition of its version, to draw its diagram
+	// Data is the instance's record as the actor may read it, their roles or their task on
+	// it allowing (see holder), with the titles of the records it links to; nil when neither
+	// lets them.
+	Data   records.Record              `json:"-"`
+	Titles map[string]map[int64]string `json:"-"`
 }
 
 // Task is one task of an instance.
@@ -223,6 +259,7 @@ type Task struct {
 	Comment   string `json:"comment,omitempty"`
 	CreatedAt string `json:"createdAt"`
 	ActedAt   string `json:"actedAt,omitempty"`
+	Due       string `json:"due,omitempty"` // when it falls due (its node's time limit)
 	// Fields are the field permissions of an open task's node, by field id: FieldHidden,
 	// FieldRead, FieldEdit (a field not listed is read as the person's role allows).
 	Fields map[string]string `json:"fields,omitempty"`
@@ -271,7 +308,10 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 			in.Reason = &problem.Error{Status: 409, Code: r.Code, Params: r.Params}
 		}
 	}
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at
+	if err := e.readRecord(ctx, a, &in, t); err != nil {
+		return nil, err
+	}
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at, due_at
 		FROM _flow_tasks WHERE instance_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -279,7 +319,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	in.Tasks = []Task{}
 	for rows.Next() {
 		var tk Task
-		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt); err != nil {
+		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt, &tk.Due); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -315,6 +355,62 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 		in.Events = append(in.Events, ev)
 	}
 	return &in, rows.Err()
+}
+
+// readRecord reads the instance's record and its version's definition into in, for a as
+// their roles or their task on it let them (see holder).
+func (e *Engine) readRecord(ctx context.Context, a access.Actor, in *Instance, t *schema.Table) error {
+	g, err := e.version(ctx, e.DB.R, in.Flow, in.Version)
+	if err != nil {
+		return err
+	}
+	in.Nodes = g.tree
+	ra, err := e.holder(ctx, a, in.ID, t, in.Flow, in.Version, in.Record)
+	if err != nil {
+		return err
+	}
+	rec, err := e.Records.Get(ctx, ra, t, in.Record)
+	if p := problem.As(err); p != nil && (p.Status == 403 || p.Status == 404) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	in.Data = rec
+	in.Titles, err = e.Records.Titles(ctx, ra, t, []records.Record{rec})
+	return err
+}
+
+// holder is the actor as they read an instance's record: granted it by the task they hold
+// or held on the instance, as in 钉钉 and 飞书 — the open one, else the last — each field as
+// its node allows, editable only while it is open (access.WithRecords); the actor as they
+// are when they have no task on it.
+func (e *Engine) holder(ctx context.Context, a access.Actor, instance int64, t *schema.Table, flow string, version int, record int64) (access.Actor, error) {
+	if a.Admin() {
+		return a, nil
+	}
+	var node, state string
+	err := e.DB.R.QueryRowContext(ctx, `SELECT node_id, state FROM _flow_tasks WHERE instance_id = ? AND user_id = ?
+		ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, id DESC LIMIT 1`, instance, a.UserID, taskOpen).Scan(&node, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, nil
+	}
+	if err != nil {
+		return a, err
+	}
+	return e.grant(ctx, a, t, flow, version, record, node, state == taskOpen), nil
+}
+
+// grant is the actor with the record granted by a task at node (see holder).
+func (e *Engine) grant(ctx context.Context, a access.Actor, t *schema.Table, flow string, version int, record int64, node string, open bool) access.Actor {
+	fields, edit := map[string]access.FieldAccess{}, false
+	for id, perm := range e.fieldPerms(ctx, t, flow, version, node) {
+		if perm == FieldEdit && !open {
+			perm = FieldRead
+		}
+		edit = edit || perm == FieldEdit
+		fields[id] = access.FieldAccess(perm)
+	}
+	return access.WithRecords(a, t, []int64{record}, fields, edit)
 }
 
 // mayRead lets the initiator, the people the instance reached, admins and whoever may read

@@ -238,6 +238,8 @@ var postgresMigrations = []string{
 		RAISE EXCEPTION 'events are append-only';
 	END $$;
 	CREATE TRIGGER _events_append_only BEFORE UPDATE OR DELETE ON _events FOR EACH ROW EXECUTE FUNCTION _events_append_only();`,
+	// 29 (its number at merge)
+	`ALTER TABLE _flow_tasks ADD COLUMN due_at TEXT NOT NULL DEFAULT '';`,
 }
 
 // postgresBaseline creates the metadata tables as the first baselineVersion migrations leave

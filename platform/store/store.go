@@ -600,6 +600,9 @@ var migrations = []string{
 	CREATE INDEX _events_name ON _events(name, at);
 	CREATE TRIGGER _events_no_update BEFORE UPDATE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 	CREATE TRIGGER _events_no_delete BEFORE DELETE ON _events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;`,
+	// 29 (its number at merge): when a flow task falls due ('' when its node has no time
+	// limit), the time the step's timer was armed for, to show on the task.
+	`ALTER TABLE _flow_tasks ADD COLUMN due_at TEXT NOT NULL DEFAULT '';`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
