@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"tierbase/core/access"
+	"tierbase/core/schema"
 	"tierbase/engines/flows"
 	"tierbase/platform/problem"
 )
@@ -116,6 +117,13 @@ func (s *Server) writeInstance(w http.ResponseWriter, r *http.Request, status in
 		b := appendRecord(make([]byte, 0, 1024), t, in.Data)
 		b = append(b[:len(b)-1], `,"_titles":`...)
 		res["data"] = json.RawMessage(append(appendTitles(b, t, in.Titles), '}'))
+		fields := []*schema.Field{} // the form: the fields of the record they read, for one who may not read the table
+		for _, f := range t.Fields {
+			if _, ok := in.Data[f.ID]; ok {
+				fields = append(fields, f)
+			}
+		}
+		res["form"] = map[string]any{"id": t.ID, "name": t.Name, "titleField": t.Title().ID, "fields": fields}
 	}
 	return writeJSON(w, status, res)
 }
