@@ -190,10 +190,11 @@ func (e *Engine) OfRecord(ctx context.Context, a access.Actor, table string, rec
 		WHERE i.table_id = ? AND i.record_id = ? ORDER BY i.id DESC`, t.ID, record)
 }
 
-// Counts are the numbers of the actor's open tasks and copies, for the to-do center's header.
+// Counts are the numbers of the actor's open tasks and copies, for the to-do center's header:
+// two rows of _flow_task_counts, which triggers keep in the transaction of each task's change.
 func (e *Engine) Counts(ctx context.Context, a access.Actor) (todo, cc int, err error) {
-	err = e.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0)
-		FROM _flow_tasks WHERE user_id = ? AND state IN (?, ?)`, taskOpen, taskCC, a.UserID, taskOpen, taskCC).Scan(&todo, &cc)
+	err = e.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = ? THEN n ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = ? THEN n ELSE 0 END), 0)
+		FROM _flow_task_counts WHERE user_id = ? AND state IN (?, ?)`, taskOpen, taskCC, a.UserID, taskOpen, taskCC).Scan(&todo, &cc)
 	return todo, cc, err
 }
 
