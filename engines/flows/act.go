@@ -440,7 +440,11 @@ func (e *Engine) Comment(ctx context.Context, a access.Actor, instanceID int64, 
 		if err != nil {
 			return err
 		}
-		if err := e.mayRead(ctx, tx, a, inst); err != nil {
+		held, err := e.heldTask(ctx, tx, a, inst.id)
+		if err != nil {
+			return err
+		}
+		if _, _, err := e.reader(ctx, a, inst, held); err != nil {
 			return err
 		}
 		return e.event(ctx, tx, inst, a.UserID, "", ActComment, text, nil)

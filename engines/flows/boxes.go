@@ -296,9 +296,11 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	if err != nil {
 		return nil, err
 	}
-	if err := e.mayRead(ctx, e.DB.R, a, &instance{id: in.ID, initiator: in.Initiator, table: t, record: in.Record}); err != nil {
+	g, err := e.version(ctx, e.DB.R, in.Flow, in.Version)
+	if err != nil {
 		return nil, err
 	}
+	in.Nodes = g.tree
 	in.InitiatorName = e.name(in.Initiator)
 	if reason != "" {
 		var r struct {
@@ -308,9 +310,6 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 		if json.Unmarshal([]byte(reason), &r) == nil {
 			in.Reason = &problem.Error{Status: 409, Code: r.Code, Params: r.Params}
 		}
-	}
-	if err := e.readRecord(ctx, a, &in, t); err != nil {
-		return nil, err
 	}
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at, due_at
 		FROM _flow_tasks WHERE instance_id = ? ORDER BY id`, id)
@@ -331,6 +330,22 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 		in.Tasks = append(in.Tasks, tk)
 	}
 	rows.Close()
+	var held *Task // the actor's task on it: the open one, else the last
+	for i := range in.Tasks {
+		if tk := &in.Tasks[i]; tk.User == a.UserID && (held == nil || held.State != taskOpen) {
+			held = tk
+		}
+	}
+	ra, rec, err := e.reader(ctx, a, &instance{id: in.ID, flow: in.Flow, version: in.Version, initiator: in.Initiator, table: t, record: in.Record}, held)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		in.Data = rec
+		if in.Titles, err = e.Records.Titles(ctx, ra, t, []records.Record{rec}); err != nil {
+			return nil, err
+		}
+	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -358,47 +373,37 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	return &in, rows.Err()
 }
 
-// readRecord reads the instance's record and its version's definition into in, for a as
-// their roles or their task on it let them (see holder).
-func (e *Engine) readRecord(ctx context.Context, a access.Actor, in *Instance, t *schema.Table) error {
-	g, err := e.version(ctx, e.DB.R, in.Flow, in.Version)
-	if err != nil {
-		return err
+// reader is the actor as they read an instance and its record, and the record as they read
+// it (nil when they may not). Admins, the initiator, the people it reached and whoever may
+// read the record may read the instance. held is the actor's task on it — the open one, else
+// the last (see heldTask); nil when they have none. As in 钉钉 and 飞书, it grants them the
+// record, each field as its node allows, editable only while it is open (access.WithRecords).
+// Others get a 403.
+func (e *Engine) reader(ctx context.Context, a access.Actor, in *instance, held *Task) (access.Actor, records.Record, error) {
+	ra := a
+	if held != nil && !a.Admin() {
+		ra = e.grant(ctx, a, in.table, in.flow, in.version, in.record, held.Node, held.State == taskOpen)
 	}
-	in.Nodes = g.tree
-	ra, err := e.holder(ctx, a, in.ID, t, in.Flow, in.Version, in.Record)
-	if err != nil {
-		return err
-	}
-	rec, err := e.Records.Get(ctx, ra, t, in.Record)
+	rec, err := e.Records.Get(ctx, ra, in.table, in.record)
 	if p := problem.As(err); p != nil && (p.Status == 403 || p.Status == 404) {
-		return nil
-	} else if err != nil {
-		return err
+		if held != nil || a.Admin() || a.UserID == in.initiator {
+			return ra, nil, nil
+		}
+		return a, nil, problem.Forbidden()
 	}
-	in.Data = rec
-	in.Titles, err = e.Records.Titles(ctx, ra, t, []records.Record{rec})
-	return err
+	return ra, rec, err
 }
 
-// holder is the actor as they read an instance's record: granted it by the task they hold
-// or held on the instance, as in 钉钉 and 飞书 — the open one, else the last — each field as
-// its node allows, editable only while it is open (access.WithRecords); the actor as they
-// are when they have no task on it.
-func (e *Engine) holder(ctx context.Context, a access.Actor, instance int64, t *schema.Table, flow string, version int, record int64) (access.Actor, error) {
-	if a.Admin() {
-		return a, nil
-	}
-	var node, state string
-	err := e.DB.R.QueryRowContext(ctx, `SELECT node_id, state FROM _flow_tasks WHERE instance_id = ? AND user_id = ?
-		ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, id DESC LIMIT 1`, instance, a.UserID, taskOpen).Scan(&node, &state)
+// heldTask is the actor's task on an instance for reader: the open one, else the last; nil
+// when they have none.
+func (e *Engine) heldTask(ctx context.Context, q store.Querier, a access.Actor, instance int64) (*Task, error) {
+	var tk Task
+	err := q.QueryRowContext(ctx, `SELECT node_id, state FROM _flow_tasks WHERE instance_id = ? AND user_id = ?
+		ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, id DESC LIMIT 1`, instance, a.UserID, taskOpen).Scan(&tk.Node, &tk.State)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, nil
+		return nil, nil
 	}
-	if err != nil {
-		return a, err
-	}
-	return e.grant(ctx, a, t, flow, version, record, node, state == taskOpen), nil
+	return &tk, err
 }
 
 // grant is the actor with the record granted by a task at node (see holder).
@@ -412,25 +417,6 @@ func (e *Engine) grant(ctx context.Context, a access.Actor, t *schema.Table, flo
 		fields[id] = access.FieldAccess(perm)
 	}
 	return access.WithRecords(a, t, []int64{record}, fields, edit)
-}
-
-// mayRead lets the initiator, the people the instance reached, admins and whoever may read
-// its record see an instance and comment on it.
-func (e *Engine) mayRead(ctx context.Context, q store.Querier, a access.Actor, in *instance) error {
-	if a.Admin() || a.UserID == in.initiator {
-		return nil
-	}
-	var n int
-	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND user_id = ?", in.id, a.UserID).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := e.Records.Get(ctx, a, in.table, in.record); err != nil {
-		return problem.Forbidden()
-	}
-	return nil
 }
 
 func init() {

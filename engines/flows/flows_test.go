@@ -148,7 +148,7 @@ func (w *world) as(name string) access.Actor {
 }
 
 // claim makes a 报销 record of amount yuan.
-func (w *world) claim(t *testing.T, amount float64) int64 {
+func (w *world) claim(t testing.TB, amount float64) int64 {
 	t.Helper()
 	r, err := w.Records.Create(context.Background(), access.System, w.t, records.Input{"事由": "差旅", "金额": amount, "经办人": w.people["赵敏"]})
 	if err != nil {
@@ -170,7 +170,7 @@ func (w *world) publish(t testing.TB, nodes ...*flows.Node) *flows.Flow {
 	return f
 }
 
-func (w *world) start(t *testing.T, f *flows.Flow, by string, record int64) int64 {
+func (w *world) start(t testing.TB, f *flows.Flow, by string, record int64) int64 {
 	t.Helper()
 	id, err := w.Flows.Start(context.Background(), w.as(by), f.ID, record, nil)
 	if err != nil {
