@@ -3,11 +3,13 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 
 	"tierbase/core/access"
+	"tierbase/core/schema"
 	"tierbase/engines/flows"
 	"tierbase/platform/problem"
 )
@@ -107,9 +109,21 @@ func (s *Server) writeInstance(w http.ResponseWriter, r *http.Request, status in
 	}
 	res := map[string]any{"id": in.ID, "flow": in.Flow, "flowName": in.FlowName, "version": in.Version, "table": in.Table,
 		"record": in.Record, "initiator": in.Initiator, "initiatorName": in.InitiatorName, "state": in.State,
-		"startedAt": in.StartedAt, "endedAt": in.EndedAt, "tasks": in.Tasks, "events": in.Events}
+		"startedAt": in.StartedAt, "endedAt": in.EndedAt, "tasks": in.Tasks, "events": in.Events, "nodes": in.Nodes}
 	if in.Reason != nil {
 		res["reason"] = in.Reason.Message(lang(r))
+	}
+	if t, err := s.Catalog.Table(in.Table); err == nil && in.Data != nil { // the record as the person's roles or task let them read it
+		b := appendRecord(make([]byte, 0, 1024), t, in.Data)
+		b = append(b[:len(b)-1], `,"_titles":`...)
+		res["data"] = json.RawMessage(append(appendTitles(b, t, in.Titles), '}'))
+		fields := []*schema.Field{} // the form: the fields of the record they read, for one who may not read the table
+		for _, f := range t.Fields {
+			if _, ok := in.Data[f.ID]; ok {
+				fields = append(fields, f)
+			}
+		}
+		res["form"] = map[string]any{"id": t.ID, "name": t.Name, "titleField": t.Title().ID, "fields": fields}
 	}
 	return writeJSON(w, status, res)
 }

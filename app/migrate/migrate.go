@@ -82,7 +82,7 @@ func Run(ctx context.Context, src, dst *store.DB, opt Options) ([]Count, error) 
 	var plan []step
 	for i := range from {
 		t := &from[i]
-		if t.Name == "_sessions" && !opt.Sessions {
+		if t.Name == "_sessions" && !opt.Sessions || t.Name == "_flow_task_counts" { // the counts: kept by triggers as _flow_tasks is copied
 			continue
 		}
 		s := step{from: t, name: t.Name}

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"tierbase/core/cond"
+	"tierbase/core/schema"
 )
 
 // Role is a named set of permissions an admin defines (角色). A person has one or more; what
@@ -178,4 +179,41 @@ func Limit(a Actor, tables []string, readOnly bool) Actor {
 		g.Departments, g.DepartmentUsers, g.SubDepartmentUsers = a.Grants.Departments, a.Grants.DepartmentUsers, a.Grants.SubDepartmentUsers
 	}
 	return Actor{UserID: a.UserID, Role: RoleMember, Grants: g}
+}
+
+// WithRecords returns the actor with one more role, on the given records of t only: what a
+// task of a flow gives the person holding it, as in 钉钉 and 飞书 — they read those records
+// whatever their roles, each field as the task's node allows (fields: by id; a field not
+// listed is readable, a 敏感 one masked), and with edit they may change the fields the node
+// lets them edit. Nothing else of t, nor of any other table, changes for them.
+func WithRecords(a Actor, t *schema.Table, ids []int64, fields map[string]FieldAccess, edit bool) Actor {
+	if all(a) || len(ids) == 0 {
+		return a
+	}
+	vals := make([]any, len(ids))
+	for i, id := range ids {
+		vals[i] = id
+	}
+	only := DataScope{Kind: ScopeCustom, Cond: &cond.Node{Field: schema.FieldID, Op: "in", Value: vals}}
+	p := &TablePerm{Actions: []TableAction{View}, Read: only, Change: only, Fields: map[string]FieldAccess{}}
+	if edit {
+		p.Actions = append(p.Actions, Edit)
+	}
+	for _, f := range t.Fields {
+		level, ok := fields[f.ID]
+		if !ok {
+			level = FieldRead
+		}
+		if f.Sensitive && level != FieldHidden {
+			level = FieldMasked
+		}
+		p.Fields[f.ID] = level
+	}
+	g := &Grants{}
+	if a.Grants != nil {
+		*g = *a.Grants
+	}
+	g.Roles = append(slices.Clip(roles(a)), &Role{ID: "flow_task", Name: "流程待办", Tables: map[string]*TablePerm{t.ID: p}})
+	a.Grants = g
+	return a
 }

@@ -363,8 +363,8 @@ func TestMigrationKeepsRoles(t *testing.T) {
 		`DROP TABLE _webhooks`, `DROP TABLE _webhook_messages`, `DROP TABLE _webhook_deliveries`, `DROP TABLE _tokens`,
 		`DROP TABLE _flows`, `DROP TABLE _flow_versions`, `DROP TABLE _flow_instances`, `DROP TABLE _flow_tasks`, `DROP TABLE _flow_events`,
 		`DROP TABLE _forms`, `DROP TABLE _form_submissions`, `DROP TABLE _form_hits`, `DROP TABLE _form_captchas`,
-		`DROP TABLE _events`, `DROP TABLE _comments`, `DROP TABLE _views`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-12),
+		`DROP TABLE _events`, `DROP TABLE _comments`, `DROP TABLE _views`, `DROP TABLE _flow_task_counts`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-13),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

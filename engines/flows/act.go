@@ -29,7 +29,7 @@ const maxComment = 2000
 // task is one task as an action reads it.
 type task struct {
 	id, instance, user, actedBy, addedFor int64
-	node, state, action, at, added        string
+	node, state, action, at, added, due   string
 	step, seq                             int
 }
 
@@ -65,9 +65,9 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 			return err
 		}
 		var t task
-		if err := tx.QueryRowContext(ctx, `SELECT id, instance_id, user_id, acted_by, added_for, node_id, state, action, acted_at, added, step, seq
+		if err := tx.QueryRowContext(ctx, `SELECT id, instance_id, user_id, acted_by, added_for, node_id, state, action, acted_at, added, due_at, step, seq
 			FROM _flow_tasks WHERE id = ?`, taskID).
-			Scan(&t.id, &t.instance, &t.user, &t.actedBy, &t.addedFor, &t.node, &t.state, &t.action, &t.at, &t.added, &t.step, &t.seq); err != nil {
+			Scan(&t.id, &t.instance, &t.user, &t.actedBy, &t.addedFor, &t.node, &t.state, &t.action, &t.at, &t.added, &t.due, &t.step, &t.seq); err != nil {
 			return err
 		}
 		if err := e.mayAct(a, &t); err != nil {
@@ -156,8 +156,8 @@ func (e *Engine) addSign(ctx context.Context, tx *sql.Tx, a access.Actor, inst *
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), added, t.id); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for, due_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), added, t.id, t.due); err != nil {
 		return err
 	}
 	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActAddSign, in.Comment, map[string]any{"to": in.To, "before": in.Before}); err != nil {
@@ -380,8 +380,8 @@ func (e *Engine) transfer(ctx context.Context, tx *sql.Tx, a access.Actor, inst 
 	if err := e.close(ctx, tx, t, taskDone, ActTransfer, a.UserID, in.Comment); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), t.added, t.addedFor); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, added, added_for, due_at)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), t.added, t.addedFor, t.due); err != nil {
 		return err
 	}
 	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActTransfer, in.Comment, map[string]any{"to": in.To}); err != nil {
@@ -440,7 +440,11 @@ func (e *Engine) Comment(ctx context.Context, a access.Actor, instanceID int64, 
 		if err != nil {
 			return err
 		}
-		if err := e.mayRead(ctx, tx, a, inst); err != nil {
+		held, err := e.heldTask(ctx, tx, a, inst.id)
+		if err != nil {
+			return err
+		}
+		if _, _, err := e.reader(ctx, a, inst, held); err != nil {
 			return err
 		}
 		return e.event(ctx, tx, inst, a.UserID, "", ActComment, text, nil)

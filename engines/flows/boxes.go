@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"tierbase/core/access"
+	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
@@ -36,7 +37,8 @@ type Item struct {
 	Initiator     int64  `json:"initiator"`
 	InitiatorName string `json:"initiatorName"`
 	InstanceState string `json:"instanceState"`
-	At            string `json:"at"` // when the task came (when I acted, in BoxDone; when it started, in BoxMine)
+	At            string `json:"at"`            // when the task came (when I acted, in BoxDone; when it started, in BoxMine)
+	Due           string `json:"due,omitempty"` // when the task falls due (its node's time limit), RFC 3339
 }
 
 // MaxPage is the longest page of a box.
@@ -65,7 +67,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 	var args []any
 	if box == BoxMine {
 		at = "i.started_at"
-		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+		q = `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at, ''
 			FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
 			WHERE i.initiator = ? AND i.id < ?`
 		args = []any{a.UserID, p.Before}
@@ -78,7 +80,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 		if box == BoxDone {
 			at = "t.acted_at"
 		}
-		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `
+		q = `SELECT t.id, i.id, i.flow_id, f.name, i.table_id, i.record_id, t.node_id, i.version, t.action, i.initiator, i.state, ` + at + `, t.due_at
 			FROM _flow_tasks t JOIN _flow_instances i ON i.id = t.instance_id JOIN _flows f ON f.id = i.flow_id
 			WHERE t.user_id = ? AND t.state = ? AND t.id < ?`
 		args = []any{a.UserID, state, p.Before}
@@ -105,7 +107,7 @@ func (e *Engine) Box(ctx context.Context, a access.Actor, box string, p Page) ([
 }
 
 // items reads box lines, with the names of their initiators and nodes and the titles of their
-// records as the actor sees them.
+// records as the actor sees them — or as their task on it lets them (see holder).
 func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...any) ([]Item, error) {
 	rows, err := e.DB.R.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -113,12 +115,13 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 	}
 	defer rows.Close()
 	out := []Item{}
+	var versions []int
 	ids := map[string][]int64{} // record ids by table
 	for rows.Next() {
 		var it Item
 		var version int
 		if err := rows.Scan(&it.TaskID, &it.InstanceID, &it.Flow, &it.FlowName, &it.Table, &it.Record, &it.Node, &version,
-			&it.Action, &it.Initiator, &it.InstanceState, &it.At); err != nil {
+			&it.Action, &it.Initiator, &it.InstanceState, &it.At, &it.Due); err != nil {
 			return nil, err
 		}
 		it.InitiatorName = e.name(it.Initiator)
@@ -127,6 +130,7 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 		}
 		ids[it.Table] = append(ids[it.Table], it.Record)
 		out = append(out, it)
+		versions = append(versions, version)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -140,30 +144,57 @@ func (e *Engine) items(ctx context.Context, a access.Actor, q string, args ...an
 			}
 		}
 	}
+	granted := map[string][]int64{} // by table: the records whose title only a task shows
 	for i := range out {
-		out[i].RecordTitle = titles[out[i].Table][out[i].Record]
+		it := &out[i]
+		it.RecordTitle = titles[it.Table][it.Record]
+		if t := e.otherTable(it.Table); it.RecordTitle == "" && it.TaskID > 0 && t != nil && t.Title() != nil &&
+			e.fieldPerms(ctx, t, it.Flow, versions[i], it.Node)[t.Title().ID] != FieldHidden {
+			granted[it.Table] = append(granted[it.Table], it.Record)
+		}
+	}
+	for table, list := range granted {
+		t := e.otherTable(table)
+		more, err := e.Records.TitlesOf(ctx, access.WithRecords(a, t, list, nil, false), t, list)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if out[i].Table == table && out[i].RecordTitle == "" {
+				out[i].RecordTitle = more[out[i].Record]
+			}
+		}
 	}
 	return out, nil
 }
 
-// OfRecord lists the instances of flows on a record, newest first, for whoever may read it.
+// OfRecord lists the instances of flows on a record, newest first, for whoever may read it
+// and whoever holds or held a task on one of them.
 func (e *Engine) OfRecord(ctx context.Context, a access.Actor, table string, record int64) ([]Item, error) {
 	t, err := e.table(table)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := e.Records.Get(ctx, a, t, record); err != nil {
-		return nil, err
+		var held int
+		if err := e.DB.R.QueryRowContext(ctx, `SELECT COUNT(*) FROM _flow_instances i JOIN _flow_tasks k ON k.instance_id = i.id
+			WHERE i.table_id = ? AND i.record_id = ? AND k.user_id = ?`, t.ID, record, a.UserID).Scan(&held); err != nil {
+			return nil, err
+		}
+		if held == 0 {
+			return nil, err
+		}
 	}
-	return e.items(ctx, a, `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at
+	return e.items(ctx, a, `SELECT 0, i.id, i.flow_id, f.name, i.table_id, i.record_id, '', i.version, '', i.initiator, i.state, i.started_at, ''
 		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id
 		WHERE i.table_id = ? AND i.record_id = ? ORDER BY i.id DESC`, t.ID, record)
 }
 
-// Counts are the numbers of the actor's open tasks and copies, for the to-do center's header.
+// Counts are the numbers of the actor's open tasks and copies, for the to-do center's header:
+// two rows of _flow_task_counts, which triggers keep in the transaction of each task's change.
 func (e *Engine) Counts(ctx context.Context, a access.Actor) (todo, cc int, err error) {
-	err = e.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), 0)
-		FROM _flow_tasks WHERE user_id = ? AND state IN (?, ?)`, taskOpen, taskCC, a.UserID, taskOpen, taskCC).Scan(&todo, &cc)
+	err = e.DB.R.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN state = ? THEN n ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = ? THEN n ELSE 0 END), 0)
+		FROM _flow_task_counts WHERE user_id = ? AND state IN (?, ?)`, taskOpen, taskCC, a.UserID, taskOpen, taskCC).Scan(&todo, &cc)
 	return todo, cc, err
 }
 
@@ -208,6 +239,12 @@ type Instance struct {
 	EndedAt       string         `json:"endedAt,omitempty"`
 	Tasks         []Task         `json:"tasks"`  // every task, in order
 	Events        []Event        `json:"events"` // the timeline, oldest first
+	Nodes         []*Node        `json:"nodes"`  // the definition of its version, to draw its diagram
+	// Data is the instance's record as the actor may read it, their roles or their task on
+	// it allowing (see holder), with the titles of the records it links to; nil when neither
+	// lets them.
+	Data   records.Record              `json:"-"`
+	Titles map[string]map[int64]string `json:"-"`
 }
 
 // Task is one task of an instance.
@@ -223,6 +260,7 @@ type Task struct {
 	Comment   string `json:"comment,omitempty"`
 	CreatedAt string `json:"createdAt"`
 	ActedAt   string `json:"actedAt,omitempty"`
+	Due       string `json:"due,omitempty"` // when it falls due (its node's time limit)
 	// Fields are the field permissions of an open task's node, by field id: FieldHidden,
 	// FieldRead, FieldEdit (a field not listed is read as the person's role allows).
 	Fields map[string]string `json:"fields,omitempty"`
@@ -258,9 +296,11 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	if err != nil {
 		return nil, err
 	}
-	if err := e.mayRead(ctx, e.DB.R, a, &instance{id: in.ID, initiator: in.Initiator, table: t, record: in.Record}); err != nil {
+	g, err := e.version(ctx, e.DB.R, in.Flow, in.Version)
+	if err != nil {
 		return nil, err
 	}
+	in.Nodes = g.tree
 	in.InitiatorName = e.name(in.Initiator)
 	if reason != "" {
 		var r struct {
@@ -271,7 +311,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 			in.Reason = &problem.Error{Status: 409, Code: r.Code, Params: r.Params}
 		}
 	}
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at, due_at
 		FROM _flow_tasks WHERE instance_id = ? ORDER BY id`, id)
 	if err != nil {
 		return nil, err
@@ -279,7 +319,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	in.Tasks = []Task{}
 	for rows.Next() {
 		var tk Task
-		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt); err != nil {
+		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt, &tk.Due); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -290,6 +330,22 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 		in.Tasks = append(in.Tasks, tk)
 	}
 	rows.Close()
+	var held *Task // the actor's task on it: the open one, else the last
+	for i := range in.Tasks {
+		if tk := &in.Tasks[i]; tk.User == a.UserID && (held == nil || held.State != taskOpen) {
+			held = tk
+		}
+	}
+	ra, rec, err := e.reader(ctx, a, &instance{id: in.ID, flow: in.Flow, version: in.Version, initiator: in.Initiator, table: t, record: in.Record}, held)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		in.Data = rec
+		if in.Titles, err = e.Records.Titles(ctx, ra, t, []records.Record{rec}); err != nil {
+			return nil, err
+		}
+	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
@@ -317,23 +373,50 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	return &in, rows.Err()
 }
 
-// mayRead lets the initiator, the people the instance reached, admins and whoever may read
-// its record see an instance and comment on it.
-func (e *Engine) mayRead(ctx context.Context, q store.Querier, a access.Actor, in *instance) error {
-	if a.Admin() || a.UserID == in.initiator {
-		return nil
+// reader is the actor as they read an instance and its record, and the record as they read
+// it (nil when they may not). Admins, the initiator, the people it reached and whoever may
+// read the record may read the instance. held is the actor's task on it — the open one, else
+// the last (see heldTask); nil when they have none. As in 钉钉 and 飞书, it grants them the
+// record, each field as its node allows, editable only while it is open (access.WithRecords).
+// Others get a 403.
+func (e *Engine) reader(ctx context.Context, a access.Actor, in *instance, held *Task) (access.Actor, records.Record, error) {
+	ra := a
+	if held != nil && !a.Admin() {
+		ra = e.grant(ctx, a, in.table, in.flow, in.version, in.record, held.Node, held.State == taskOpen)
 	}
-	var n int
-	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_tasks WHERE instance_id = ? AND user_id = ?", in.id, a.UserID).Scan(&n); err != nil {
-		return err
+	rec, err := e.Records.Get(ctx, ra, in.table, in.record)
+	if p := problem.As(err); p != nil && (p.Status == 403 || p.Status == 404) {
+		if held != nil || a.Admin() || a.UserID == in.initiator {
+			return ra, nil, nil
+		}
+		return a, nil, problem.Forbidden()
 	}
-	if n > 0 {
-		return nil
+	return ra, rec, err
+}
+
+// heldTask is the actor's task on an instance for reader: the open one, else the last; nil
+// when they have none.
+func (e *Engine) heldTask(ctx context.Context, q store.Querier, a access.Actor, instance int64) (*Task, error) {
+	var tk Task
+	err := q.QueryRowContext(ctx, `SELECT node_id, state FROM _flow_tasks WHERE instance_id = ? AND user_id = ?
+		ORDER BY CASE WHEN state = ? THEN 0 ELSE 1 END, id DESC LIMIT 1`, instance, a.UserID, taskOpen).Scan(&tk.Node, &tk.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	if _, err := e.Records.Get(ctx, a, in.table, in.record); err != nil {
-		return problem.Forbidden()
+	return &tk, err
+}
+
+// grant is the actor with the record granted by a task at node (see holder).
+func (e *Engine) grant(ctx context.Context, a access.Actor, t *schema.Table, flow string, version int, record int64, node string, open bool) access.Actor {
+	fields, edit := map[string]access.FieldAccess{}, false
+	for id, perm := range e.fieldPerms(ctx, t, flow, version, node) {
+		if perm == FieldEdit && !open {
+			perm = FieldRead
+		}
+		edit = edit || perm == FieldEdit
+		fields[id] = access.FieldAccess(perm)
 	}
-	return nil
+	return access.WithRecords(a, t, []int64{record}, fields, edit)
 }
 
 func init() {

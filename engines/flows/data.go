@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"database/sql"
+	"maps"
 	"strings"
 
 	"tierbase/core/formula"
@@ -141,7 +142,8 @@ func (e *Engine) formula(text string, t *schema.Table) (*formula.Formula, error)
 }
 
 // saveEdits saves what an approver or filler changed on the record as they act, through the
-// records engine as them, only in the fields their node lets them edit.
+// records engine as them with their task's grant (see holder), only in the fields their node
+// lets them edit.
 func (e *Engine) saveEdits(ctx context.Context, tx *sql.Tx, in *instance, n *Node, values map[string]any) error {
 	input := records.Input{}
 	for ref, v := range values {
@@ -154,9 +156,17 @@ func (e *Engine) saveEdits(ctx context.Context, tx *sql.Tx, in *instance, n *Nod
 		}
 		input[f.ID] = v
 	}
-	rec, err := e.Records.UpdateTx(ctx, tx, in.actor, in.table, in.record, input)
-	in.rec = rec
-	return err
+	whole, _, err := e.record(ctx, in) // the nodes after this one judge the whole record, not what the approver sees of it
+	if err != nil {
+		return err
+	}
+	a := e.grant(ctx, in.actor, in.table, in.flow, in.version, in.record, n.ID, true)
+	rec, err := e.Records.UpdateTx(ctx, tx, a, in.table, in.record, input)
+	if err != nil {
+		return err
+	}
+	maps.Copy(whole, rec)
+	return nil
 }
 
 func init() {

@@ -331,7 +331,7 @@ func (e *Engine) version(ctx context.Context, q store.Querier, flowID string, ve
 		return nil, err
 	}
 	g := flatten(d.Nodes)
-	g.status = d.Status
+	g.status, g.tree = d.Status, d.Nodes
 	e.graphs.Store(key, g)
 	return g, nil
 }

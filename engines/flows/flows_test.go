@@ -42,6 +42,7 @@ func newWorld(t testing.TB) *world {
 	}
 	w := &world{App: a, dir: dir, now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), people: map[string]int64{}, roles: map[string]string{}}
 	t.Cleanup(func() { w.App.Close() })
+	t.Cleanup(func() { w.checkCounts(t) })
 	a.SetClock(func() time.Time { return w.now }, time.UTC)
 	ctx := context.Background()
 	w.t, err = a.Catalog.CreateTable(ctx, access.System, "", "报销", []*schema.Field{
@@ -107,6 +108,36 @@ func newWorld(t testing.TB) *world {
 	return w
 }
 
+// checkCounts fails the test unless the kept counts of open tasks and copies (the header's)
+// are what counting the tasks gives: every test of the engine ends with it.
+func (w *world) checkCounts(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	read := func(q string) map[string]int {
+		rows, err := w.DB.R.QueryContext(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var user int64
+			var state string
+			var n int
+			if err := rows.Scan(&user, &state, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[fmt.Sprint(user, state)] = n
+		}
+		return out
+	}
+	counted := read("SELECT user_id, state, COUNT(*) FROM _flow_tasks WHERE state IN ('open', 'cc') GROUP BY user_id, state")
+	kept := read("SELECT user_id, state, n FROM _flow_task_counts WHERE n <> 0")
+	if fmt.Sprint(counted) != fmt.Sprint(kept) {
+		t.Errorf("the kept counts %v, counting the tasks %v", kept, counted)
+	}
+}
+
 // as is the actor of a person of the world.
 func (w *world) as(name string) access.Actor {
 	u, ok := w.Users.Get(w.people[name])
@@ -117,7 +148,7 @@ func (w *world) as(name string) access.Actor {
 }
 
 // claim makes a 报销 record of amount yuan.
-func (w *world) claim(t *testing.T, amount float64) int64 {
+func (w *world) claim(t testing.TB, amount float64) int64 {
 	t.Helper()
 	r, err := w.Records.Create(context.Background(), access.System, w.t, records.Input{"事由": "差旅", "金额": amount, "经办人": w.people["赵敏"]})
 	if err != nil {
@@ -127,7 +158,7 @@ func (w *world) claim(t *testing.T, amount float64) int64 {
 }
 
 // publish saves and publishes a flow of nodes on the 报销 table.
-func (w *world) publish(t *testing.T, nodes ...*flows.Node) *flows.Flow {
+func (w *world) publish(t testing.TB, nodes ...*flows.Node) *flows.Flow {
 	t.Helper()
 	f, err := w.Flows.Save(context.Background(), access.System, &flows.Flow{Table: w.t.Name, Name: "报销审批", Enabled: true, Nodes: nodes})
 	if err != nil {
@@ -139,7 +170,7 @@ func (w *world) publish(t *testing.T, nodes ...*flows.Node) *flows.Flow {
 	return f
 }
 
-func (w *world) start(t *testing.T, f *flows.Flow, by string, record int64) int64 {
+func (w *world) start(t testing.TB, f *flows.Flow, by string, record int64) int64 {
 	t.Helper()
 	id, err := w.Flows.Start(context.Background(), w.as(by), f.ID, record, nil)
 	if err != nil {

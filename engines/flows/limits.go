@@ -103,17 +103,24 @@ func (c *checker) checkLimit(n *Node) {
 	}
 }
 
-// arm queues the timers of the node the instance just reached, in the step's transaction.
-func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node) error {
+// due is when the tasks of the node the instance just reached fall due; false when the node
+// has no time limit, or it is a date field left empty.
+func (e *Engine) due(ctx context.Context, in *instance, n *Node) (time.Time, bool, error) {
 	l := n.Limit
+	if l == nil {
+		return time.Time{}, false, nil
+	}
 	if e.Jobs == nil {
-		return fmt.Errorf("flows: no job queue for the time limit of %q", n.Name)
+		return time.Time{}, false, fmt.Errorf("flows: no job queue for the time limit of %q", n.Name)
 	}
+	return e.dueAt(ctx, in, l.Hours, l.Days, l.Field)
+}
+
+// arm queues the timers of the node the instance just reached, due then, in the step's
+// transaction.
+func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node, due time.Time) error {
+	l := n.Limit
 	now := e.Now()
-	due, ok, err := e.dueAt(ctx, in, l.Hours, l.Days, l.Field)
-	if err != nil || !ok {
-		return err
-	}
 	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
 	key := fmt.Sprintf("%d:%d", in.id, in.step)
 	if _, err := e.Jobs.Enqueue(ctx, tx, kindDue, kindDue+":"+key, t, due); err != nil {

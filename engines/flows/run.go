@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
@@ -428,6 +429,14 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 			return false, e.finish(ctx, tx, in, Stopped, problem.New(409, "flow_no_approver_found", "node", n.Name))
 		}
 	}
+	due, limited, err := e.due(ctx, in, n)
+	if err != nil {
+		return false, err
+	}
+	dueAt := ""
+	if limited {
+		dueAt = due.UTC().Format(time.RFC3339)
+	}
 	in.step++
 	now := e.stamp()
 	for i, u := range people {
@@ -435,8 +444,8 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 		if n.Mode == ModeSeq && i > 0 {
 			state = taskWaiting
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)",
-			in.id, n.ID, in.step, u, state, i, now); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, due_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+			in.id, n.ID, in.step, u, state, i, now, dueAt); err != nil {
 			return false, err
 		}
 	}
@@ -450,8 +459,8 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 	if err := e.tell(ctx, tx, in, n, open); err != nil {
 		return false, err
 	}
-	if n.Limit != nil {
-		if err := e.arm(ctx, tx, in, n); err != nil {
+	if limited {
+		if err := e.arm(ctx, tx, in, n, due); err != nil {
 			return false, err
 		}
 	}

@@ -133,7 +133,8 @@ func TestOldQueueMovesToJobs(t *testing.T) {
 		`DROP TABLE _events`,
 		`DROP TABLE _comments`,
 		`DROP TABLE _views`,
-		fmt.Sprintf("PRAGMA user_version = %d", version-17),
+		`DROP TABLE _flow_task_counts`,
+		fmt.Sprintf("PRAGMA user_version = %d", version-18),
 	} {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)

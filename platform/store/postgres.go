@@ -246,6 +246,24 @@ var postgresMigrations = []string{
 	`CREATE TABLE _views(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, owner_id BIGINT NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
 		def TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 	CREATE INDEX _views_table ON _views(table_id, owner_id);`,
+	// 27
+	`ALTER TABLE _flow_tasks ADD COLUMN due_at TEXT NOT NULL DEFAULT '';
+	CREATE TABLE _flow_task_counts(user_id BIGINT NOT NULL, state TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY(user_id, state));
+	INSERT INTO _flow_task_counts(user_id, state, n)
+		SELECT user_id, state, COUNT(*) FROM _flow_tasks WHERE state IN ('open', 'cc') GROUP BY user_id, state;
+	CREATE FUNCTION _flow_tasks_count() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		IF TG_OP <> 'INSERT' AND OLD.state IN ('open', 'cc') AND (TG_OP = 'DELETE' OR NEW.state <> OLD.state OR NEW.user_id <> OLD.user_id) THEN
+			UPDATE _flow_task_counts SET n = n - 1 WHERE user_id = OLD.user_id AND state = OLD.state;
+		END IF;
+		IF TG_OP <> 'DELETE' AND NEW.state IN ('open', 'cc') AND (TG_OP = 'INSERT' OR NEW.state <> OLD.state OR NEW.user_id <> OLD.user_id) THEN
+			INSERT INTO _flow_task_counts(user_id, state, n) VALUES(NEW.user_id, NEW.state, 1)
+				ON CONFLICT(user_id, state) DO UPDATE SET n = _flow_task_counts.n + 1;
+		END IF;
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER _flow_tasks_count AFTER INSERT OR UPDATE OF state, user_id OR DELETE ON _flow_tasks
+		FOR EACH ROW EXECUTE FUNCTION _flow_tasks_count();`,
 }
 
 // postgresBaseline creates the metadata tables as the first baselineVersion migrations leave

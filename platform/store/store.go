@@ -609,6 +609,30 @@ var migrations = []string{
 	`CREATE TABLE _views(id TEXT PRIMARY KEY, table_id TEXT NOT NULL, owner_id INTEGER NOT NULL, shared INTEGER NOT NULL DEFAULT 0,
 		def TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 	CREATE INDEX _views_table ON _views(table_id, owner_id);`,
+	// 27: when a flow task falls due ('' when its node has no time
+	// limit), the time the step's timer was armed for, to show on the task; and each person's
+	// count of open tasks and copies (the to-do center's header), kept by triggers in the
+	// transaction of every change of a task, so a page reads one row instead of counting.
+	`ALTER TABLE _flow_tasks ADD COLUMN due_at TEXT NOT NULL DEFAULT '';
+	CREATE TABLE _flow_task_counts(user_id INTEGER NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(user_id, state));
+	INSERT INTO _flow_task_counts(user_id, state, n)
+		SELECT user_id, state, COUNT(*) FROM _flow_tasks WHERE state IN ('open', 'cc') GROUP BY user_id, state;
+	CREATE TRIGGER _flow_tasks_count_in AFTER INSERT ON _flow_tasks WHEN NEW.state IN ('open', 'cc') BEGIN
+		INSERT INTO _flow_task_counts(user_id, state, n) VALUES(NEW.user_id, NEW.state, 1)
+			ON CONFLICT(user_id, state) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER _flow_tasks_count_leave AFTER UPDATE OF state, user_id ON _flow_tasks
+		WHEN OLD.state IN ('open', 'cc') AND (NEW.state <> OLD.state OR NEW.user_id <> OLD.user_id) BEGIN
+		UPDATE _flow_task_counts SET n = n - 1 WHERE user_id = OLD.user_id AND state = OLD.state;
+	END;
+	CREATE TRIGGER _flow_tasks_count_enter AFTER UPDATE OF state, user_id ON _flow_tasks
+		WHEN NEW.state IN ('open', 'cc') AND (NEW.state <> OLD.state OR NEW.user_id <> OLD.user_id) BEGIN
+		INSERT INTO _flow_task_counts(user_id, state, n) VALUES(NEW.user_id, NEW.state, 1)
+			ON CONFLICT(user_id, state) DO UPDATE SET n = n + 1;
+	END;
+	CREATE TRIGGER _flow_tasks_count_out AFTER DELETE ON _flow_tasks WHEN OLD.state IN ('open', 'cc') BEGIN
+		UPDATE _flow_task_counts SET n = n - 1 WHERE user_id = OLD.user_id AND state = OLD.state;
+	END;`,
 }
 
 func (db *DB) migrate(ctx context.Context) error {
