@@ -209,8 +209,9 @@ func plain(v any) any {
 	return v
 }
 
-// unbrace replaces {field name} (outside string literals) by identifiers expr accepts, and
-// writes function names in capitals (so if( and len( are ours, not expr's keywords).
+// unbrace replaces {field name} (outside string literals) by identifiers expr accepts,
+// writes function names in capitals (so if( and len( are ours, not expr's keywords), and
+// reads Excel's comparisons: a lone = as ==, and <> as !=.
 func unbrace(src string) (string, map[string]string, error) {
 	var b strings.Builder
 	braced := map[string]string{}
@@ -245,6 +246,18 @@ func unbrace(src string) (string, map[string]string, error) {
 			}
 			b.WriteString(word)
 			i = j
+			continue
+		case r == '=' && i+1 < len(src) && src[i+1] == '=': // == as it is
+			b.WriteString("==")
+			i += 2
+			continue
+		case r == '=' && (i == 0 || !strings.ContainsRune("=!<>", rune(src[i-1]))):
+			b.WriteString("==")
+			i += size
+			continue
+		case r == '<' && i+1 < len(src) && src[i+1] == '>':
+			b.WriteString("!=")
+			i += 2
 			continue
 		case r == '{':
 			end := strings.IndexRune(src[i:], '}')

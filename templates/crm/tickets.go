@@ -57,7 +57,7 @@ func createTickets(ctx context.Context, by schema.Changer, cat *schema.Catalog, 
 // slaFormula is the deadline formula of column k of sla (0: response, 1: resolution).
 func slaFormula(k int) string {
 	h := func(p string) string { return strconv.Itoa(sla[p][k]) }
-	return `IF(优先级 == "紧急", DATEADD(NOW(), ` + h("紧急") + `, "hour"), IF(优先级 == "高", DATEADD(NOW(), ` + h("高") +
+	return `IF(优先级 = "紧急", DATEADD(NOW(), ` + h("紧急") + `, "hour"), IF(优先级 = "高", DATEADD(NOW(), ` + h("高") +
 		`, "hour"), DATEADD(NOW(), ` + h("普通") + `, "hour")))`
 }
 
