@@ -425,29 +425,50 @@ func (s *Service) aggregate(f *schema.Field) (expr, where string, args []any, er
 }
 
 // refreshRollups recomputes rollups fs of table p (all over the same link) for the rows sel,
-// in one UPDATE.
+// in one UPDATE: the rollups with the same condition read the linking records once.
 func (s *Service) refreshRollups(ctx context.Context, tx *sql.Tx, p *schema.Table, fs []*schema.Field, sel selection) error {
 	child, err := s.Catalog.Table(fs[0].Computed.Table)
 	if err != nil {
 		return err
 	}
+	var order []string
+	groups := map[string][]*schema.Field{} // condition → the rollups with it
+	for _, f := range fs {
+		w := string(f.Computed.Where)
+		if groups[w] == nil {
+			order = append(order, w)
+		}
+		groups[w] = append(groups[w], f)
+	}
 	var sets []string
 	var args []any
-	for _, f := range fs {
-		expr, where, wargs, err := s.aggregate(f)
-		if err != nil {
-			return err
+	for _, w := range order {
+		var cols, exprs []string
+		var where string
+		for _, f := range groups[w] {
+			expr, fwhere, wargs, err := s.aggregate(f)
+			if err != nil {
+				return err
+			}
+			if where == "" {
+				where, args = fwhere, append(args, wargs...)
+			}
+			cols, exprs = append(cols, store.Quote(f.Column())), append(exprs, expr)
 		}
-		sets = append(sets, fmt.Sprintf("%s = (SELECT %s FROM %s c WHERE c.%s = %s.id AND (%s))", store.Quote(f.Column()), expr,
-			store.Quote(child.SQLName()), store.Quote(f.Computed.Link), store.Quote(p.SQLName()), where))
-		args = append(args, wargs...)
+		sub := fmt.Sprintf("(SELECT %s FROM %s c WHERE c.%s = %s.id AND (%s))", strings.Join(exprs, ", "),
+			store.Quote(child.SQLName()), store.Quote(groups[w][0].Computed.Link), store.Quote(p.SQLName()), where)
+		if len(cols) == 1 {
+			sets = append(sets, cols[0]+" = "+sub)
+		} else {
+			sets = append(sets, "("+strings.Join(cols, ", ")+") = "+sub)
+		}
 	}
 	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", store.Quote(p.SQLName()), strings.Join(sets, ", "), sel.where), append(args, sel.args...)...)
 	return err
 }
 
-// fillRollup computes rollup f of table p for every row: its value over no records, then one
-// grouped UPDATE for the rows some record links to.
+// fillRollup computes rollup f of table p for every row: its value over no records where
+// another is held, then one grouped UPDATE for the rows some record links to.
 func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f *schema.Field) error {
 	child, err := s.Catalog.Table(f.Computed.Table)
 	if err != nil {
@@ -458,7 +479,11 @@ func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f
 		return err
 	}
 	col, link := store.Quote(f.Column()), store.Quote(f.Computed.Link)
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?", store.Quote(p.SQLName()), col), rollupZero(f)); err != nil {
+	zero := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %[2]s IS NOT NULL", store.Quote(p.SQLName()), col)
+	if rollupZero(f) != nil { // a new column holds it already (its DEFAULT): no row is written
+		zero = fmt.Sprintf("UPDATE %s SET %s = 0 WHERE %[2]s IS NULL OR %[2]s <> 0", store.Quote(p.SQLName()), col)
+	}
+	if _, err := tx.ExecContext(ctx, zero); err != nil {
 		return err
 	}
 	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = g.v FROM (SELECT c.%[3]s AS k, %[4]s AS v FROM %[5]s c WHERE c.%[3]s IS NOT NULL AND (%[6]s) GROUP BY c.%[3]s) g WHERE %[1]s.id = g.k",

@@ -220,6 +220,9 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, 
 		return err
 	}
 	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
+	if k := f.Computed; k != nil && k.Kind == Rollup && (k.Fn == "count" || k.Fn == "sum") {
+		ddl += " DEFAULT 0" // what a record no record links to holds, without writing every row
+	}
 	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
