@@ -417,6 +417,10 @@ func TestComputedFieldsRefuseBadInput(t *testing.T) {
 	s.mustAdd(t, "客户", rollup("环", "sum", "客户基数", ""))
 	_, err := s.a.Catalog.UpdateField(ctx, access.System, "客户", "基数", schema.FieldPatch{Computed: &schema.Computed{Kind: schema.Formula, Formula: "环 + 1"}})
 	wantProblem(err, "computed_cycle", "客户.基数 → 客户.环 → 订单.客户基数 → 客户.基数", "read each other in a ring: 客户.基数 → 客户.环 → 订单.客户基数 → 客户.基数")
+	// A field a computed field reads stays until that one goes.
+	if err := s.a.Catalog.DeleteField(ctx, access.System, "订单", "金额"); problem.As(err) == nil || problem.As(err).Code != "in_use" || !strings.Contains(err.Error(), "客户.累计消费金额") {
+		t.Fatalf("deleting 订单.金额: %v", err)
+	}
 	// Writing a computed field: one record, a batch, an import.
 	_, err = s.a.Records.Create(ctx, access.System, s.cust, records.Input{"客户名称": "新客户", "累计消费金额": 100})
 	wantProblem(err, "computed_field", "累计消费金额」：是计算字段", "is a computed field")

@@ -356,6 +356,9 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 	set(&f.Sensitive, p.Sensitive)
 	if p.Computed != nil && old.IsComputed() {
 		f.Computed = p.Computed
+	} else if old.IsComputed() {
+		k := *old.Computed // checkField fills it in: never the live catalog's
+		f.Computed = &k
 	}
 	if err := c.needKeys(&f); err != nil {
 		return nil, err
