@@ -135,12 +135,19 @@ func open(dir string, db *store.DB) (*App, error) {
 	a.Inbox = inbox.New(db)
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
 	a.Grading.Records = a.Records
+	a.Records.Recomputed = func(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any) error {
+		if len(a.Grading.Graded(t)) == 0 {
+			return nil
+		}
+		_, _, err := a.Grading.GradeTx(ctx, tx, t, where, args, false)
+		return err
+	}
 	if a.Reports, err = reports.Open(db, a.Catalog, a.Users); err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
-	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{a.Rules}}
+	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
 	a.Jobs = jobs.New(db)
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels

@@ -35,7 +35,8 @@ var (
 	peers     = flag.String("peers", "", "path of shared/peers: also run PocketBase there for a same-sitting reference")
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
-	only      = flag.String("only", "", "measure one section only: \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), \"kanban\" (issue 16's: a kanban and a bulk edit of 客户 on the demo), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
+	rollupsAt = flag.String("rollup-scale", "1000000x5000000", "客户x订单 of the rollups' backfill figure (--only rollups); a smaller one for a quick check")
+	only      = flag.String("only", "", "measure one section only: \"rollups\" (issue 16's: an 订单 saved with three rollups on its 客户, and their backfill), \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), \"kanban\" (issue 16's: a kanban and a bulk edit of 客户 on the demo), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -59,6 +60,15 @@ func main() {
 	go func() { fatalf("%v", <-interrupted) }()
 	must(os.RemoveAll(*work))
 	must(os.MkdirAll(*work, 0o755))
+	if *only == "rollups" {
+		var nCust, nOrders int
+		if _, err := fmt.Sscanf(*rollupsAt, "%dx%d", &nCust, &nOrders); err != nil || nCust < 1 {
+			fatalf("--rollup-scale: want 客户x订单, e.g. 20000x100000")
+		}
+		rollupFigures(2000, nCust, nOrders)
+		printResults()
+		return
+	}
 	if *only == "rule-overhead" {
 		ruleOverhead(5000)
 		printResults()

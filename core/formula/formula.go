@@ -51,7 +51,7 @@ func Compile(src string, t *schema.Table) (*Formula, error) {
 	if len(src) > MaxLen || !utf8.ValidString(src) {
 		return nil, bad(fmt.Sprintf("longer than %d characters", MaxLen))
 	}
-	code, braced, err := unbrace(src)
+	code, braced, at, err := unbrace(src)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func Compile(src string, t *schema.Table) (*Formula, error) {
 			if !ok {
 				walkErr = bad("only functions can be called")
 			} else if _, ok := functions[id.Value]; !ok {
-				walkErr = problem.Invalid("unknown_function", "name", id.Value, "functions", strings.Join(Functions(), ", ")).At("formula")
+				walkErr = problem.Invalid("unknown_function", "name", id.Value, "pos", at(id), "functions", strings.Join(Functions(), ", ")).At("formula")
 			}
 			callees[id] = true
 		default:
@@ -107,7 +107,7 @@ func Compile(src string, t *schema.Table) (*Formula, error) {
 		}
 		fld := t.Field(name)
 		if fld == nil {
-			walkErr = problem.Invalid("unknown_field", "table", t.Name, "name", name).At("formula")
+			walkErr = problem.Invalid("formula_unknown_field", "table", t.Name, "name", name, "pos", at(id)).At("formula")
 			return
 		}
 		f.vars[id.Value] = fld
@@ -211,10 +211,24 @@ func plain(v any) any {
 
 // unbrace replaces {field name} (outside string literals) by identifiers expr accepts,
 // writes function names in capitals (so if( and len( are ours, not expr's keywords), and
-// reads Excel's comparisons: a lone = as ==, and <> as !=.
-func unbrace(src string) (string, map[string]string, error) {
+// reads Excel's comparisons: a lone = as ==, and <> as !=. at gives the 1-based character
+// of src where a node of the rewritten code starts.
+func unbrace(src string) (code string, braced map[string]string, at func(ast.Node) int, err error) {
 	var b strings.Builder
-	braced := map[string]string{}
+	braced = map[string]string{}
+	var from []int // per rune of the rewritten code, the rune of src it comes from
+	mark := func(i int, s string) {
+		n := utf8.RuneCountInString(src[:i])
+		for range utf8.RuneCountInString(s) {
+			from = append(from, n)
+		}
+	}
+	at = func(n ast.Node) int {
+		if r := n.Location().From; r >= 0 && r < len(from) {
+			return from[r] + 1
+		}
+		return 1
+	}
 	var quote rune
 	for i := 0; i < len(src); {
 		r, size := utf8.DecodeRuneInString(src[i:])
@@ -244,37 +258,39 @@ func unbrace(src string) (string, map[string]string, error) {
 			if _, ok := functions[strings.ToUpper(word)]; ok && strings.HasPrefix(rest, "(") {
 				word = strings.ToUpper(word)
 			}
+			mark(i, word)
 			b.WriteString(word)
 			i = j
 			continue
-		case r == '=' && i+1 < len(src) && src[i+1] == '=': // == as it is
-			b.WriteString("==")
+		case r == '=' && i+1 < len(src) && src[i+1] == '=', r == '<' && i+1 < len(src) && src[i+1] == '>':
+			op := map[rune]string{'=': "==", '<': "!="}[r] // == as it is, <> as !=
+			mark(i, op)
+			b.WriteString(op)
 			i += 2
 			continue
 		case r == '=' && (i == 0 || !strings.ContainsRune("=!<>", rune(src[i-1]))):
+			mark(i, "==")
 			b.WriteString("==")
 			i += size
-			continue
-		case r == '<' && i+1 < len(src) && src[i+1] == '>':
-			b.WriteString("!=")
-			i += 2
 			continue
 		case r == '{':
 			end := strings.IndexRune(src[i:], '}')
 			if end < 0 {
-				return "", nil, bad("a { has no matching }")
+				return "", nil, nil, bad("a { has no matching }")
 			}
 			name := strings.TrimSpace(src[i+1 : i+end])
 			id := fmt.Sprintf("ƒ%d", len(braced))
 			braced[id] = name
+			mark(i, id)
 			b.WriteString(id)
 			i += end + 1
 			continue
 		}
+		mark(i, string(r))
 		b.WriteRune(r)
 		i += size
 	}
-	return b.String(), braced, nil
+	return b.String(), braced, at, nil
 }
 
 func firstLine(s string) string {
@@ -289,5 +305,6 @@ func bad(reason string) *problem.Error {
 func init() {
 	problem.AddMessage("bad_formula", "公式有误：{reason}", "the formula is not valid: {reason}")
 	problem.AddMessage("formula_failed", "公式计算失败：{reason}", "the formula could not be computed: {reason}")
-	problem.AddMessage("unknown_function", "没有函数「{name}」，可用的函数：{functions}", "there is no function \"{name}\"; the functions are: {functions}")
+	problem.AddMessage("unknown_function", "第 {pos} 个字符处：没有函数「{name}」，可用的函数：{functions}", "at character {pos}: there is no function \"{name}\"; the functions are: {functions}")
+	problem.AddMessage("formula_unknown_field", "第 {pos} 个字符处：表「{table}」没有字段「{name}」", "at character {pos}: table \"{table}\" has no field \"{name}\"")
 }

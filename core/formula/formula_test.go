@@ -72,7 +72,7 @@ func TestBadFormulas(t *testing.T) {
 	cases := map[string]string{
 		"":                              "bad_formula",
 		"1 +":                           "bad_formula",
-		"不存在的字段 + 1":                    "unknown_field",
+		"不存在的字段 + 1":                    "formula_unknown_field",
 		"EXEC(1)":                       "unknown_function",
 		"len(客户名称)":                     "",
 		"1..1000000000":                 "bad_formula",
@@ -94,6 +94,17 @@ func TestBadFormulas(t *testing.T) {
 		p := problem.As(err)
 		if p == nil || p.Code != code || p.Path != "formula" {
 			t.Errorf("%q: got %v, want %s", src, err, code)
+		}
+	}
+	// Unknown names are named with the character they start at, braced or not.
+	for src, want := range map[string]string{
+		"累计消费金额 + {无此 字段}":   "第 10 个字符处：表「客户」没有字段「无此 字段」",
+		`IF(TRUE, 1, 求和(2))`: "第 13 个字符处：没有函数「求和」",
+		"= 1 + 无此字段":         "第 5 个字符处：表「客户」没有字段「无此字段」",
+	} {
+		_, err := formula.Compile(src, table)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want %s", src, err, want)
 		}
 	}
 	// Errors at run time are problems too, never panics.

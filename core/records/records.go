@@ -35,6 +35,10 @@ type Service struct {
 	Now     func() time.Time // injectable clock
 	Loc     *time.Location   // zone of dates without one; nil means time.Local
 	Hooks   []Hook           // other engines taking part in every write (the rule engine)
+	// Recomputed, if set, is told inside the transaction when the computed fields of the
+	// records where (SQL with args) of t were recomputed set-wise — a 客户's rollups after an
+	// 订单 was saved — so grading can follow.
+	Recomputed func(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any) error
 }
 
 // Hook lets another engine take part in every record write, inside its transaction.
@@ -47,8 +51,11 @@ type Hook interface {
 }
 
 // New returns a records engine over the given database.
+// It keeps the catalog's computed fields (schema.Catalog.Computer).
 func New(db *store.DB, cat *schema.Catalog, us *users.Service) *Service {
-	return &Service{DB: db, Catalog: cat, Users: us, Now: time.Now}
+	s := &Service{DB: db, Catalog: cat, Users: us, Now: time.Now}
+	cat.Computer = s
+	return s
 }
 
 func (s *Service) env(a access.Actor) cond.Env {

@@ -187,6 +187,9 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 		res.Dropped = len(row) - known
 		rec[schema.FieldID] = id
 		rec[schema.FieldUpdatedAt] = stamp
+		if err := s.computeOwn(ctx, tx, t, nil, rec); err != nil {
+			return err
+		}
 		for _, h := range s.Hooks {
 			if err := h.Before(ctx, tx, t, nil, rec); err != nil {
 				return err
@@ -196,6 +199,9 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 			if p := s.constraintProblem(t, err, rec); p != nil {
 				return p
 			}
+			return err
+		}
+		if err := s.written(ctx, tx, t, nil, rec); err != nil {
 			return err
 		}
 		for _, h := range s.Hooks {

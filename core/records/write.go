@@ -190,8 +190,16 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if len(probs) > 0 {
 			continue // keep validating the rest, but write nothing
 		}
-		for _, h := range s.Hooks {
-			if err := h.Before(ctx, tx, t, old, vals); err != nil {
+		if err := s.computeOwn(ctx, tx, t, old, vals); err != nil {
+			return nil, err
+		}
+		if len(s.Hooks) > 0 {
+			for _, h := range s.Hooks {
+				if err := h.Before(ctx, tx, t, old, vals); err != nil {
+					return nil, err
+				}
+			}
+			if err := s.computeFormulas(t, old, vals); err != nil { // over what the hooks set
 				return nil, err
 			}
 		}
@@ -206,6 +214,9 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 				probs = append(probs, p.AtRow(row))
 				continue
 			}
+			return nil, err
+		}
+		if err := s.written(ctx, tx, t, old, rec); err != nil {
 			return nil, err
 		}
 		for _, h := range s.Hooks {
@@ -277,6 +288,12 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 			continue
 		}
 		nv, p := f.Normalize(v, s.Loc)
+		if f.IsComputed() {
+			if p != nil || !equal(old[f.ID], nv) { // a form may send back what it showed
+				probs = append(probs, problem.Invalid("computed_field").OnField(f.Name))
+			}
+			continue
+		}
 		if p != nil {
 			probs = append(probs, p)
 			continue
@@ -539,11 +556,13 @@ func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
 		return err
 	}
+	if err := s.written(ctx, tx, t, old, nil); err != nil {
+		return err
+	}
 	for _, o := range s.Catalog.Tables() {
 		for _, f := range o.Fields {
 			if f.Type == schema.Link && f.LinkTable == t.ID {
-				q := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), store.Quote(f.Column()), store.Quote(f.Column()))
-				if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				if err := s.unlink(ctx, tx, o, f, id); err != nil {
 					return err
 				}
 			}

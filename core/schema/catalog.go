@@ -24,6 +24,8 @@ type Catalog struct {
 	// Dropping, if set, is called inside the transaction that deletes table t (the operation
 	// log records the deletion there, with the table's names, as the table's log outlives it).
 	Dropping func(ctx context.Context, tx *sql.Tx, by Changer, t *Table) error
+	// Computer checks formulas and rollup conditions, and fills new computed columns.
+	Computer Computer
 
 	db   *store.DB
 	snap atomic.Pointer[snapshot]
@@ -310,7 +312,7 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 	t := &Table{ID: NewID("tbl"), AppID: appID, Name: name, Dialect: c.db.Dialect}
 	for i, f := range fields {
 		f.ID, f.System, f.Position = NewID("fld"), false, i
-		if err := checkField(s, t, f); err != nil {
+		if err := checkField(s, t, f, c.Computer); err != nil {
 			return nil, err
 		}
 		t.Fields = append(t.Fields, f)
@@ -450,6 +452,9 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 					return problem.New(409, "in_use", "kind", "table", "name", t.Name, "reason", o.Name+"."+f.Name)
 				}
 			}
+		}
+		if err := readBy(s, t, "", t.ID); err != nil {
+			return err
 		}
 		for _, f := range t.UserFields() {
 			if f.Type == AutoNumber {

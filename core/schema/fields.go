@@ -19,8 +19,9 @@ import (
 // defaultColors are given to select options that come without a colour.
 var defaultColors = []string{"#409eff", "#67c23a", "#e6a23c", "#f56c6c", "#909399", "#9b59b6", "#1abc9c", "#34495e"}
 
-// checkField validates a field definition against the table it goes into.
-func checkField(s *snapshot, t *Table, f *Field) error {
+// checkField validates a field definition against the table it goes into; comp checks what
+// a computed field reads.
+func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	name, err := checkName(f.Name)
 	if err != nil {
 		return err
@@ -28,6 +29,9 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 	f.Name = name
 	if other := t.Field(name); other != nil && other.ID != f.ID {
 		return problem.New(409, "duplicate_name", "name", name)
+	}
+	if f.IsComputed() && f.Type == "" {
+		f.Type = Number // until checkComputed gives the type its source has
 	}
 	if !f.Type.Valid() {
 		types := make([]string, len(Types))
@@ -95,6 +99,11 @@ func checkField(s *snapshot, t *Table, f *Field) error {
 	}
 	if f.Type == Link || f.Type == User {
 		f.Indexed = true
+	}
+	if f.IsComputed() {
+		if err := checkComputed(s, t, f, comp); err != nil {
+			return err
+		}
 	}
 	return checkSensitive(f)
 }
@@ -199,17 +208,21 @@ func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
 	return err
 }
 
-// addField validates f, adds its column and indexes to t's SQL table, and saves it.
-func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) error {
+// addField validates f, adds its column and indexes to t's SQL table, and saves it; comp
+// fills the column of a computed field.
+func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, comp Computer) error {
 	if len(t.UserFields()) >= MaxFields(t.Dialect) {
 		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
 	}
 	f.ID = NewID("fld")
 	f.System = false
-	if err := checkField(s, t, f); err != nil {
+	if err := checkField(s, t, f, comp); err != nil {
 		return err
 	}
 	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
+	if k := f.Computed; k != nil && k.Kind == Rollup && (k.Fn == "count" || k.Fn == "sum") {
+		ddl += " DEFAULT 0" // what a record no record links to holds, without writing every row
+	}
 	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
 	}
@@ -217,6 +230,9 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field) 
 		if err := addHashColumn(ctx, tx, t, f); err != nil {
 			return err
 		}
+	}
+	if err := fill(ctx, tx, comp, t, f); err != nil {
+		return err
 	}
 	return indexAndSave(ctx, tx, t, f)
 }
@@ -251,7 +267,7 @@ func (c *Catalog) AddField(ctx context.Context, by Changer, tableRef string, f *
 	}
 	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
 		f.Position = len(t.UserFields())
-		return addField(ctx, tx, s, t, f)
+		return addField(ctx, tx, s, t, f, c.Computer)
 	})
 	if err != nil {
 		return nil, err
@@ -274,6 +290,7 @@ type FieldPatch struct {
 	Help      *string   `json:"help"`
 	LinkTable *string   `json:"linkTable"`
 	Sensitive *bool     `json:"sensitive"`
+	Computed  *Computed `json:"computed"`
 }
 
 // UnmarshalJSON reads a patch; an explicit null for default, min or max clears it
@@ -337,6 +354,12 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 	set(&f.Format, p.Format)
 	set(&f.Help, p.Help)
 	set(&f.Sensitive, p.Sensitive)
+	if p.Computed != nil && old.IsComputed() {
+		f.Computed = p.Computed
+	} else if old.IsComputed() {
+		k := *old.Computed // checkField fills it in: never the live catalog's
+		f.Computed = &k
+	}
 	if err := c.needKeys(&f); err != nil {
 		return nil, err
 	}
@@ -344,8 +367,16 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 		return nil, problem.Invalid("type_change", "from", f.LinkTable, "to", *p.LinkTable).OnField(f.Name)
 	}
 	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		if err := checkField(s, t, &f); err != nil {
+		if err := checkField(s, t, &f, c.Computer); err != nil {
 			return err
+		}
+		if f.IsComputed() && f.Type != old.Type {
+			return problem.Invalid("type_change", "from", old.Type, "to", f.Type).OnField(f.Name)
+		}
+		if p.Computed != nil {
+			if err := fill(ctx, tx, c.Computer, t, &f); err != nil {
+				return err
+			}
 		}
 		if f.Sensitive != old.Sensitive {
 			return c.protect(ctx, tx, t, &f, f.Sensitive)
@@ -402,6 +433,9 @@ func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRe
 		return problem.Invalid("readonly_field").OnField(f.Name)
 	}
 	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
+		if err := readBy(s, t, f.ID, ""); err != nil {
+			return err
+		}
 		qs := []string{
 			dropIndex(t, f.indexColumn(), true),
 			dropIndex(t, f.indexColumn(), false),

@@ -160,7 +160,9 @@ type Field struct {
 	// Sensitive (敏感) values are encrypted at rest, with a keyed hash beside them for
 	// equality search (see sensitive.go).
 	Sensitive bool `json:"sensitive,omitempty"`
-	keys      *secret.Ring
+	// Computed, if set, makes the field a formula, lookup or rollup (see computed.go).
+	Computed *Computed `json:"computed,omitempty"`
+	keys     *secret.Ring
 }
 
 // Column is the SQL column name of the field: its stable id, never its display name.

@@ -49,7 +49,7 @@ func (s *Scheme) check(cat *schema.Catalog) (*schema.Table, *schema.Field, error
 	if f == nil {
 		return nil, nil, problem.Invalid("unknown_field", "table", t.Name, "name", s.Field).At("field")
 	}
-	if f.Type != schema.Select {
+	if f.Type != schema.Select || f.IsComputed() {
 		return nil, nil, problem.Invalid("scheme_field", "name", f.Name).At("field")
 	}
 	s.Field = f.ID

@@ -141,11 +141,14 @@ func (e *Engine) gradesChanged(ctx context.Context, tx *sql.Tx, t *schema.Table,
 	return queued, nil
 }
 
-// DailyPass refreshes the kept RFM models, regrades every enabled scheme (grading) and
+// DailyPass refreshes the computed fields that change with the day, the kept RFM models, regrades every enabled scheme (grading) and
 // re-applies every always-kept rule, so scores, grades and tags that depend on "today" stay
 // right with no edit. It runs each day at DailyAt as a job (see UseJobs). It returns how
 // many records changed.
 func (e *Engine) DailyPass(ctx context.Context) (int, error) {
+	if err := e.Records.RefreshDaily(ctx); err != nil {
+		return 0, err
+	}
 	if err := e.Grading.RefreshRFM(ctx); err != nil {
 		return 0, err
 	}

@@ -379,6 +379,9 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 		if f.System && f.ID != schema.FieldOwner || f.Type == schema.AutoNumber {
 			return problem.Invalid("readonly_field").OnField(f.Name).At(at + ".field")
 		}
+		if f.IsComputed() {
+			return problem.Invalid("computed_field").OnField(f.Name).At(at + ".field")
+		}
 		if f.Sensitive { // rules write set-wise in SQL, where values cannot be sealed
 			return problem.Invalid("sensitive_op", "name", f.Name).At(at + ".field")
 		}
@@ -462,6 +465,9 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 			f := target.Field(ref)
 			if f == nil || (f.System && f.ID != schema.FieldOwner) {
 				return problem.Invalid("unknown_field", "table", target.Name, "name", ref).At(at + ".values." + ref)
+			}
+			if f.IsComputed() {
+				return problem.Invalid("computed_field").OnField(f.Name).At(at + ".values." + ref)
 			}
 			if s, ok := v.(string); ok && strings.HasPrefix(strings.TrimSpace(s), "=") {
 				fm, err := formula.Compile(s, t)

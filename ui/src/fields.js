@@ -7,13 +7,15 @@ export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
 export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
 
-// Fields a person can type into: the table's own fields except auto numbers, and the owner
+// Fields a person can type into: the table's own fields except auto numbers and computed
+// fields (公式, 他表字段, 汇总), and the owner
 // (负责人), the one system field that can be assigned; the others are set by the server. A
 // field marked readonly (see permissions.withAccess) the person may not change.
-export const isEditable = (f) => !f.readonly && (f.id === 'owner' || (!f.system && f.type !== 'autonumber'))
+export const isEditable = (f) => !f.readonly && !f.computed && (f.id === 'owner' || (!f.system && f.type !== 'autonumber'))
 
-// Fields shown as inputs in the record form (auto numbers appear, disabled).
-export const isFormField = (f) => !f.system || f.id === 'owner'
+// Fields shown as inputs in the record form (auto numbers appear, disabled; computed fields
+// are shown as values).
+export const isFormField = (f) => (!f.system || f.id === 'owner') && !f.computed
 
 // Colour cycle for options without a colour of their own, and for new options.
 export const PALETTE = ['#409eff', '#67c23a', '#e6a23c', '#f56c6c', '#909399', '#9b59b6', '#1abc9c', '#e67e22']

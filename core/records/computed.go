@@ -1,0 +1,691 @@
+package records
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"tierbase/core/cond"
+	"tierbase/core/formula"
+	"tierbase/core/schema"
+	"tierbase/platform/problem"
+	"tierbase/platform/store"
+)
+
+// Computed fields (schema.Computed) are ordinary columns to readers; this file keeps them
+// current. A record's own formulas and lookups are computed in Go before it is written; what
+// the write changes elsewhere is updated set-wise in the same transaction: the rollups of the
+// records it links to (old and new parent on a re-link), the lookups of the records linking
+// to it, and from there whatever reads those, table by table (the catalog refuses cycles).
+
+// selection picks rows of a table: a WHERE fragment and its arguments.
+type selection struct {
+	where string
+	args  []any
+}
+
+// compiled caches formulas and rollup conditions by field id and source.
+var compiled sync.Map // string → *formula.Formula | *cond.Node
+
+func formulaOf(t *schema.Table, f *schema.Field) (*formula.Formula, error) {
+	key := t.ID + "." + f.ID + "|" + f.Computed.Formula + "|" + strings.Join(f.Computed.Refs, ",")
+	if v, ok := compiled.Load(key); ok {
+		return v.(*formula.Formula), nil
+	}
+	fo, err := formula.Compile(f.Computed.Formula, t)
+	if err == nil {
+		compiled.Store(key, fo)
+	}
+	return fo, err
+}
+
+func whereOf(f *schema.Field) (*cond.Node, error) {
+	if len(f.Computed.Where) == 0 {
+		return nil, nil
+	}
+	key := f.ID + "|" + string(f.Computed.Where)
+	if v, ok := compiled.Load(key); ok {
+		return v.(*cond.Node), nil
+	}
+	n, err := cond.Parse(f.Computed.Where)
+	if err == nil {
+		compiled.Store(key, n)
+	}
+	return n, err
+}
+
+// Refs checks the formula, or the rollup's condition, of computed field f of t and returns
+// the ids of the fields it reads (schema.Computer).
+func (s *Service) Refs(t *schema.Table, f *schema.Field) ([]string, error) {
+	k := f.Computed
+	if k.Kind == schema.Formula {
+		fo, err := formula.Compile(k.Formula, t)
+		if err != nil {
+			return nil, err
+		}
+		refs := fo.Fields()
+		slices.Sort(refs)
+		return refs, nil
+	}
+	child, err := s.Catalog.Table(k.Table)
+	if err != nil {
+		return nil, err
+	}
+	n, err := cond.Parse(k.Where)
+	if err == nil {
+		err = cond.Check(n, child)
+	}
+	if err != nil {
+		if p := problem.As(err); p != nil {
+			p.At("computed.where." + p.Path)
+		}
+		return nil, err
+	}
+	var refs []string
+	var walk func(n *cond.Node)
+	walk = func(n *cond.Node) {
+		if n == nil {
+			return
+		}
+		if g := child.Field(n.Field); g != nil && !slices.Contains(refs, g.ID) {
+			refs = append(refs, g.ID)
+		}
+		for _, c := range append(append([]*cond.Node{n.Not}, n.And...), n.Or...) {
+			walk(c)
+		}
+	}
+	walk(n)
+	return refs, nil
+}
+
+// Fill computes the column of f, a computed field of t, for every record (schema.Computer):
+// a new field's backfill, set-wise for lookups and rollups.
+func (s *Service) Fill(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field) error {
+	all := selection{where: "1=1"}
+	switch f.Computed.Kind {
+	case schema.Lookup:
+		return s.refreshLookups(ctx, tx, t, []*schema.Field{f}, all)
+	case schema.Rollup:
+		return s.fillRollup(ctx, tx, t, f)
+	}
+	with := *t
+	with.Fields = append(slices.Clip(t.Fields), f)
+	return s.refreshFormulas(ctx, tx, &with, all)
+}
+
+// env is what formulas and rollup conditions are computed against.
+func (s *Service) formulaEnv() formula.Env { return formula.Env{Now: s.Now(), Loc: s.loc()} }
+
+// rollupZero is the value of a rollup over no records: 0 for count and sum, else empty.
+func rollupZero(f *schema.Field) any {
+	if f.Computed.Fn == "count" || f.Computed.Fn == "sum" {
+		return 0.0
+	}
+	return nil
+}
+
+// readsAny reports whether computed field f of t reads one of the fields in changed (ids of
+// fields of table tableID).
+func readsAny(t *schema.Table, f *schema.Field, tableID string, changed map[string]bool) bool {
+	for _, r := range f.Reads(t) {
+		tid, fid, _ := strings.Cut(r, ".")
+		if tid == tableID && changed[fid] {
+			return true
+		}
+	}
+	return false
+}
+
+// computeOwn sets, in vals, the computed fields of a record of t about to be written (old
+// nil for a create): its lookups when their link changed, its rollups when it is new (no
+// record links to it yet), and its formulas.
+func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record) error {
+	for _, f := range t.Fields {
+		k := f.Computed
+		switch {
+		case k == nil:
+		case k.Kind == schema.Rollup && old == nil:
+			vals[f.ID] = rollupZero(f)
+		case k.Kind == schema.Lookup:
+			link, given := vals[k.Link]
+			if old != nil && (!given || equal(link, old[k.Link])) {
+				continue
+			}
+			v, err := s.lookup(ctx, tx, t.Field(k.Link), k.Field, link)
+			if err != nil {
+				return err
+			}
+			vals[f.ID] = v
+		}
+	}
+	return s.computeFormulas(t, old, vals)
+}
+
+// lookup reads field of the record the link field points at (id, nil for none).
+func (s *Service) lookup(ctx context.Context, tx *sql.Tx, link *schema.Field, field string, id any) (any, error) {
+	if id == nil {
+		return nil, nil
+	}
+	target, err := s.Catalog.Table(link.LinkTable)
+	if err != nil {
+		return nil, err
+	}
+	f := target.Field(field)
+	var v any
+	err = tx.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", store.Quote(f.Column()), store.Quote(target.SQLName())), id).Scan(&v)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return FromSQL(f, v), err
+}
+
+// computeFormulas sets in vals the formulas of t over the record old with vals written, in
+// the order they read each other. A formula that cannot be computed (a date of an empty
+// field) is empty, as in a spreadsheet.
+func (s *Service) computeFormulas(t *schema.Table, old, vals Record) error {
+	fs := formulas(t)
+	if len(fs) == 0 {
+		return nil
+	}
+	rec := make(Record, len(t.Fields))
+	for k, v := range old {
+		rec[k] = v
+	}
+	for k, v := range vals {
+		rec[k] = v
+	}
+	env := s.formulaEnv()
+	for _, f := range fs {
+		fo, err := formulaOf(t, f)
+		if err != nil {
+			return err
+		}
+		var v any
+		if out, err := fo.Eval(rec, env); err == nil && out != nil {
+			v, _ = f.Normalize(out, s.Loc)
+		}
+		if old == nil || !equal(old[f.ID], v) {
+			vals[f.ID] = v
+		}
+		rec[f.ID] = v
+	}
+	return nil
+}
+
+// formulas lists the formula fields of t, each after the formulas it reads.
+func formulas(t *schema.Table) []*schema.Field {
+	var todo, out []*schema.Field
+	for _, f := range t.Fields {
+		if f.Computed != nil && f.Computed.Kind == schema.Formula {
+			todo = append(todo, f)
+		}
+	}
+	done := map[string]bool{}
+	for len(todo) > 0 {
+		n := len(todo)
+		todo = slices.DeleteFunc(todo, func(f *schema.Field) bool {
+			for _, r := range f.Computed.Refs {
+				if g := t.Field(r); g != nil && g.Computed != nil && g.Computed.Kind == schema.Formula && !done[r] {
+					return false
+				}
+			}
+			done[f.ID] = true
+			out = append(out, f)
+			return true
+		})
+		if len(todo) == n { // a ring: the catalog refuses them, so never here
+			break
+		}
+	}
+	return out
+}
+
+// written spreads the write of one record of t (old → rec; old nil when created, rec nil
+// when deleted) to the computed fields of other records that read it. Its own were computed
+// before it was written (computeOwn).
+func (s *Service) written(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error {
+	if !s.computes(t) {
+		return nil
+	}
+	changed := map[string]bool{}
+	for _, f := range t.Fields {
+		if old == nil || rec == nil || !equal(old[f.ID], rec[f.ID]) {
+			changed[f.ID] = true
+		}
+	}
+	parents := func(link string) (selection, bool) {
+		var ids []any
+		for _, r := range []Record{old, rec} {
+			if v := r[link]; v != nil && !slices.Contains(ids, v) {
+				ids = append(ids, v)
+			}
+		}
+		if len(ids) == 0 {
+			return selection{where: "1=0"}, true
+		}
+		return selection{where: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: ids}, true
+	}
+	if rec == nil { // what linked to it is unlinked by deleteTx, and spreads from there
+		return s.spreadRollups(ctx, tx, t, changed, selection{}, parents)
+	}
+	return s.spread(ctx, tx, t, changed, selection{where: "id = ?", args: []any{rec.ID()}}, false, parents)
+}
+
+// computes reports whether t has computed fields or computed fields read t.
+func (s *Service) computes(t *schema.Table) bool {
+	for _, o := range s.Catalog.Tables() {
+		for _, f := range o.Fields {
+			if f.IsComputed() && (o.ID == t.ID || slices.ContainsFunc(f.Reads(o), func(r string) bool { return strings.HasPrefix(r, t.ID+".") })) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// spread updates what reads the fields changed of the rows sel of t: when own, those rows'
+// lookups over a changed link and their formulas; the rollups of the records they link to
+// (parents, when it answers, picks those for a link field; by default the ones sel links
+// to); the lookups of the records linking to them; and on from there.
+func (s *Service) spread(ctx context.Context, tx *sql.Tx, t *schema.Table, changed map[string]bool, sel selection, own bool, parents func(link string) (selection, bool)) error {
+	if own {
+		groups := map[string][]*schema.Field{}
+		for _, f := range t.Fields {
+			if k := f.Computed; k != nil && k.Kind == schema.Lookup && changed[k.Link] {
+				groups[k.Link] = append(groups[k.Link], f)
+			}
+		}
+		for _, fs := range groups {
+			if err := s.refreshLookups(ctx, tx, t, fs, sel); err != nil {
+				return err
+			}
+			maps.Copy(changed, ids(fs))
+		}
+		formulasChanged := false
+		for _, f := range formulas(t) {
+			if readsAny(t, f, t.ID, changed) {
+				formulasChanged, changed[f.ID] = true, true
+			}
+		}
+		if formulasChanged {
+			if err := s.refreshFormulas(ctx, tx, t, sel); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.spreadRollups(ctx, tx, t, changed, sel, parents); err != nil {
+		return err
+	}
+	for _, c := range s.Catalog.Tables() {
+		groups := map[string][]*schema.Field{} // link field → the lookups over it reading changed
+		for _, f := range c.Fields {
+			if k := f.Computed; k != nil && k.Kind == schema.Lookup && c.Field(k.Link).LinkTable == t.ID && changed[k.Field] {
+				groups[k.Link] = append(groups[k.Link], f)
+			}
+		}
+		for link, fs := range groups {
+			children := selection{where: fmt.Sprintf("%s IN (SELECT id FROM %s WHERE %s)", store.Quote(link), store.Quote(t.SQLName()), sel.where), args: sel.args}
+			if err := s.refreshLookups(ctx, tx, c, fs, children); err != nil {
+				return err
+			}
+			if err := s.spread(ctx, tx, c, ids(fs), children, true, nil); err != nil {
+				return err
+			}
+			if err := s.recomputed(ctx, tx, c, children); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// spreadRollups updates the rollups over t that read the fields changed, of the records
+// parents picks for each link field (by default those the rows sel of t link to), and
+// spreads on from them.
+func (s *Service) spreadRollups(ctx context.Context, tx *sql.Tx, t *schema.Table, changed map[string]bool, sel selection, parents func(link string) (selection, bool)) error {
+	for _, p := range s.Catalog.Tables() {
+		groups := map[string][]*schema.Field{} // link field of t → the rollups over it
+		for _, f := range p.Fields {
+			if k := f.Computed; k != nil && k.Kind == schema.Rollup && k.Table == t.ID && readsAny(p, f, t.ID, changed) {
+				groups[k.Link] = append(groups[k.Link], f)
+			}
+		}
+		for link, fs := range groups {
+			ps, ok := selection{}, false
+			if parents != nil {
+				ps, ok = parents(link)
+			}
+			if !ok {
+				ps = selection{where: fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s)", store.Quote(link), store.Quote(t.SQLName()), sel.where), args: sel.args}
+			}
+			if ps.where == "1=0" {
+				continue
+			}
+			if err := s.refreshRollups(ctx, tx, p, fs, ps); err != nil {
+				return err
+			}
+			if err := s.spread(ctx, tx, p, ids(fs), ps, true, nil); err != nil {
+				return err
+			}
+			if err := s.recomputed(ctx, tx, p, ps); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) recomputed(ctx context.Context, tx *sql.Tx, t *schema.Table, sel selection) error {
+	if s.Recomputed == nil {
+		return nil
+	}
+	return s.Recomputed(ctx, tx, t, sel.where, sel.args)
+}
+
+func ids(fs []*schema.Field) map[string]bool {
+	out := make(map[string]bool, len(fs))
+	for _, f := range fs {
+		out[f.ID] = true
+	}
+	return out
+}
+
+// aggregate is the SQL of rollup f over the rows of its table (aliased c) that match its
+// condition, grouped or correlated by the caller, and the condition's arguments.
+func (s *Service) aggregate(f *schema.Field) (expr, where string, args []any, err error) {
+	k := f.Computed
+	child, err := s.Catalog.Table(k.Table)
+	if err != nil {
+		return "", "", nil, err
+	}
+	n, err := whereOf(f)
+	if err != nil {
+		return "", "", nil, err
+	}
+	where, args = "1=1", nil
+	if n != nil {
+		if where, args, err = cond.Compile(n, child, cond.Env{Now: s.Now(), Loc: s.Loc}); err != nil {
+			return "", "", nil, err
+		}
+	}
+	switch k.Fn {
+	case "count":
+		expr = "COUNT(*)"
+	case "sum":
+		expr = "COALESCE(SUM(c." + store.Quote(k.Field) + "), 0)"
+	default:
+		expr = strings.ToUpper(k.Fn) + "(c." + store.Quote(k.Field) + ")"
+	}
+	return expr, where, args, nil
+}
+
+// refreshRollups recomputes rollups fs of table p (all over the same link) for the rows sel,
+// in one UPDATE: the rollups with the same condition read the linking records once.
+func (s *Service) refreshRollups(ctx context.Context, tx *sql.Tx, p *schema.Table, fs []*schema.Field, sel selection) error {
+	child, err := s.Catalog.Table(fs[0].Computed.Table)
+	if err != nil {
+		return err
+	}
+	var order []string
+	groups := map[string][]*schema.Field{} // condition → the rollups with it
+	for _, f := range fs {
+		w := string(f.Computed.Where)
+		if groups[w] == nil {
+			order = append(order, w)
+		}
+		groups[w] = append(groups[w], f)
+	}
+	var sets []string
+	var args []any
+	for _, w := range order {
+		var cols, exprs []string
+		var where string
+		for _, f := range groups[w] {
+			expr, fwhere, wargs, err := s.aggregate(f)
+			if err != nil {
+				return err
+			}
+			if where == "" {
+				where, args = fwhere, append(args, wargs...)
+			}
+			cols, exprs = append(cols, store.Quote(f.Column())), append(exprs, expr)
+		}
+		sub := fmt.Sprintf("(SELECT %s FROM %s c WHERE c.%s = %s.id AND (%s))", strings.Join(exprs, ", "),
+			store.Quote(child.SQLName()), store.Quote(groups[w][0].Computed.Link), store.Quote(p.SQLName()), where)
+		if len(cols) == 1 {
+			sets = append(sets, cols[0]+" = "+sub)
+		} else {
+			sets = append(sets, "("+strings.Join(cols, ", ")+") = "+sub)
+		}
+	}
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", store.Quote(p.SQLName()), strings.Join(sets, ", "), sel.where), append(args, sel.args...)...)
+	return err
+}
+
+// fillRollup computes rollup f of table p for every row: its value over no records where
+// another is held, then one grouped UPDATE for the rows some record links to.
+func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f *schema.Field) error {
+	child, err := s.Catalog.Table(f.Computed.Table)
+	if err != nil {
+		return err
+	}
+	expr, where, args, err := s.aggregate(f)
+	if err != nil {
+		return err
+	}
+	col, link := store.Quote(f.Column()), store.Quote(f.Computed.Link)
+	zero := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %[2]s IS NOT NULL", store.Quote(p.SQLName()), col)
+	if rollupZero(f) != nil { // a new column holds it already (its DEFAULT): no row is written
+		zero = fmt.Sprintf("UPDATE %s SET %s = 0 WHERE %[2]s IS NULL OR %[2]s <> 0", store.Quote(p.SQLName()), col)
+	}
+	if _, err := tx.ExecContext(ctx, zero); err != nil {
+		return err
+	}
+	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = g.v FROM (SELECT c.%[3]s AS k, %[4]s AS v FROM %[5]s c WHERE c.%[3]s IS NOT NULL AND (%[6]s) GROUP BY c.%[3]s) g WHERE %[1]s.id = g.k",
+		store.Quote(p.SQLName()), col, link, expr, store.Quote(child.SQLName()), where)
+	_, err = tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+// refreshLookups recomputes lookups fs of table c (all over the same link) for the rows sel,
+// in one UPDATE.
+func (s *Service) refreshLookups(ctx context.Context, tx *sql.Tx, c *schema.Table, fs []*schema.Field, sel selection) error {
+	link := c.Field(fs[0].Computed.Link)
+	target, err := s.Catalog.Table(link.LinkTable)
+	if err != nil {
+		return err
+	}
+	var sets []string
+	for _, f := range fs {
+		sets = append(sets, fmt.Sprintf("%s = (SELECT x.%s FROM %s x WHERE x.id = %s.%s)", store.Quote(f.Column()), store.Quote(f.Computed.Field),
+			store.Quote(target.SQLName()), store.Quote(c.SQLName()), store.Quote(link.Column())))
+	}
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", store.Quote(c.SQLName()), strings.Join(sets, ", "), sel.where), sel.args...)
+	return err
+}
+
+// refreshFormulas recomputes the formulas of t for the rows sel, writing the rows whose
+// values changed.
+func (s *Service) refreshFormulas(ctx context.Context, tx *sql.Tx, t *schema.Table, sel selection) error {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE %s", columns(t), store.Quote(t.SQLName()), sel.where), sel.args...)
+	if err != nil {
+		return err
+	}
+	var olds []Record
+	if err := scan(rows, t, func(r Record) error { olds = append(olds, r); return nil }); err != nil {
+		return err
+	}
+	for _, old := range olds {
+		vals := Record{}
+		if err := s.computeFormulas(t, old, vals); err != nil {
+			return err
+		}
+		var sets []string
+		var args []any
+		for _, f := range formulas(t) {
+			if v, ok := vals[f.ID]; ok {
+				sets = append(sets, store.Quote(f.Column())+" = ?")
+				args = append(args, SQLValue(v))
+			}
+		}
+		if len(sets) == 0 {
+			continue
+		}
+		q := fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", store.Quote(t.SQLName()), strings.Join(sets, ", "))
+		if _, err := tx.ExecContext(ctx, q, append(args, old.ID())...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlink empties link field f of table o where it points at record id (being deleted), and
+// spreads that to what reads the link.
+func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, id int64) error {
+	col := store.Quote(f.Column())
+	var rows []any
+	if s.computes(o) {
+		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s = ?", store.Quote(o.SQLName()), col), id)
+		if err != nil {
+			return err
+		}
+		for r.Next() {
+			var n int64
+			if err := r.Scan(&n); err != nil {
+				r.Close()
+				return err
+			}
+			rows = append(rows, n)
+		}
+		r.Close()
+		if err := r.Err(); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), col, col), id); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(rows, 500) {
+		sel := selection{where: "id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")", args: chunk}
+		if err := s.spread(ctx, tx, o, map[string]bool{f.ID: true}, sel, true, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Imported brings the computed fields up to date after an import into t wrote the records
+// first…last and updated the records updated, set-wise in the import's transaction: the
+// new records' rollups, the imported records' lookups and formulas, one aggregate UPDATE
+// per rollup group of the records they link to (every such record when relinked reports
+// that an update moved some records to another), and the lookups of the records linking to
+// them.
+func (s *Service) Imported(ctx context.Context, tx *sql.Tx, t *schema.Table, first, last int64, updated []int64, relinked func(link string) bool) error {
+	if !s.computes(t) || (last < first && len(updated) == 0) {
+		return nil
+	}
+	sel := selection{where: "id BETWEEN ? AND ?", args: []any{first, last}}
+	if len(updated) > 0 {
+		d := s.DB.Dialect
+		create, table := d.TempTable("_computed_rows", "id "+d.IntegerType()+" PRIMARY KEY")
+		for _, q := range []string{create, "DELETE FROM " + table} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		for chunk := range slices.Chunk(updated, 500) {
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+table+"(id) VALUES "+strings.Repeat(",(?)", len(chunk))[1:], args...); err != nil {
+				return err
+			}
+		}
+		sel.where += " OR id IN (SELECT id FROM " + table + ")"
+	}
+	if last >= first {
+		if err := s.refreshOwnRollups(ctx, tx, t, selection{where: "id BETWEEN ? AND ?", args: []any{first, last}}); err != nil {
+			return err
+		}
+	}
+	all := map[string]bool{}
+	for _, f := range t.Fields {
+		all[f.ID] = !f.IsComputed()
+	}
+	return s.spread(ctx, tx, t, all, sel, true, func(link string) (selection, bool) {
+		return selection{where: "1=1"}, relinked(link)
+	})
+}
+
+// refreshOwnRollups recomputes every rollup of t for the rows sel, one UPDATE per group.
+func (s *Service) refreshOwnRollups(ctx context.Context, tx *sql.Tx, t *schema.Table, sel selection) error {
+	groups := map[string][]*schema.Field{}
+	var order []string
+	for _, f := range t.Fields {
+		if k := f.Computed; k != nil && k.Kind == schema.Rollup {
+			key := k.Table + "." + k.Link
+			if groups[key] == nil {
+				order = append(order, key)
+			}
+			groups[key] = append(groups[key], f)
+		}
+	}
+	for _, key := range order {
+		if err := s.refreshRollups(ctx, tx, t, groups[key], sel); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RefreshDaily recomputes what changes with the day alone — formulas reading TODAY() or
+// NOW(), rollups with a condition on a relative date — and what reads them: for the
+// daily pass, so they hold as days pass with no edit.
+func (s *Service) RefreshDaily(ctx context.Context) error {
+	for _, t := range s.Catalog.Tables() {
+		changed := map[string]bool{}
+		var conditional []*schema.Field
+		for _, f := range t.Fields {
+			k := f.Computed
+			switch {
+			case k == nil:
+			case k.Kind == schema.Formula && timed.MatchString(k.Formula):
+				changed[f.ID] = true
+			case k.Kind == schema.Rollup && timedWhere.Match(k.Where):
+				conditional = append(conditional, f)
+			}
+		}
+		if len(changed) == 0 && len(conditional) == 0 {
+			continue
+		}
+		err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+			all := selection{where: "1=1"}
+			for _, f := range conditional {
+				if err := s.fillRollup(ctx, tx, t, f); err != nil {
+					return err
+				}
+				changed[f.ID] = true
+			}
+			if err := s.refreshFormulas(ctx, tx, t, all); err != nil {
+				return err
+			}
+			return s.spread(ctx, tx, t, changed, all, false, nil)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timed finds the functions whose value changes with the clock.
+var timed = regexp.MustCompile(`(?i)\b(TODAY|NOW)\s*\(`)
+
+// timedWhere finds the conditions whose matches change with the clock: relative days.
+var timedWhere = regexp.MustCompile(`Days"|"today"|"now"`)
