@@ -12,10 +12,13 @@ func TestFieldTypes(t *testing.T) {
 	zh := items(c.get("/api/field-types").must(t, 200))
 	c.lang = "en"
 	en := items(c.get("/api/field-types").must(t, 200))
-	if len(zh) != 18 || len(en) != 18 {
-		t.Fatalf("%d field types, want 18", len(zh))
+	if len(zh) < 19 || len(en) != len(zh) {
+		t.Fatalf("%d field types, want 19 or more", len(zh))
 	}
-	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[17]["type"] != "link" {
+	if zh[8]["type"] != "landline" || zh[8]["label"] != "座机" || en[8]["label"] != "Landline" {
+		t.Errorf("座机 after 手机: zh %v en %v", zh[8], en[8])
+	}
+	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[18]["type"] != "link" {
 		t.Errorf("field types zh %v en %v", zh[0], en[0])
 	}
 }

@@ -124,6 +124,13 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return v, nil // already in storage form
 		}
 		return p, nil
+	case Landline:
+		s, ok := scalarText(v)
+		p, valid := ParseLandline(s)
+		if !ok || !valid {
+			return nil, bad("bad_landline")
+		}
+		return p, nil
 	case Email:
 		s, ok := v.(string)
 		s = halfWidth(s)
