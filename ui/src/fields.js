@@ -5,7 +5,7 @@ import { userName } from './store'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
-export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
+export const TEXTUAL = ['text', 'textarea', 'phone', 'landline', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers, and the owner
 // (负责人), the one system field that can be assigned; the others are set by the server. A
@@ -132,6 +132,8 @@ export function operatorsFor(field) {
   if (t === 'checkbox') return ['eq']
   if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
   if (t === 'link') return ['eq', 'ne', ...empty]
+  // 座机: any spelling of a number, or some of its digits (core/cond landlineValue)
+  if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
   return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 

@@ -22,6 +22,8 @@ export function exampleValue(f, userId = 1) {
       return '2026-11-23T06:30:00Z'
     case 'phone':
       return '13800138000'
+    case 'landline':
+      return '0755-88888888-12'
     case 'email':
       return 'name@example.com'
     case 'url':

@@ -202,6 +202,7 @@ export default {
     pickDateTime: 'Pick a date and time',
     searchRecord: 'Search records',
     autoNumber: 'Generated on save',
+    landline: 'Area code-number, e.g. 0755-88888888 ext. 12',
   },
   record: {
     addTitle: 'New record',

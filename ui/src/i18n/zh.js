@@ -202,6 +202,7 @@ export default {
     pickDateTime: '选择日期时间',
     searchRecord: '搜索记录',
     autoNumber: '保存后自动生成',
+    landline: '区号-号码，如 0755-88888888转12',
   },
   record: {
     addTitle: '新增记录',

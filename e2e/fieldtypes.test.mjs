@@ -1,0 +1,80 @@
+// The field types of issue 16 in the browser: a 座机 typed as people write it is stored in one
+// form, a mobile number in it is explained under the field, and its digits find it in the
+// filter builder; the record form works on a 390×844 phone.
+import assert from 'node:assert/strict';
+import { session, login, steps, chooseOption, untilText, text } from './lib.mjs';
+
+const TABLE = '门店';
+let server, browser, page, api, tableId;
+const step = steps('fieldtypes', () => page);
+session([], {}, (s) => ({ server, browser, page, api } = s));
+
+const formInput = (p, field) => p.getByTestId(`form-field-${field}`).locator('input').first();
+const formError = (p, field) => p.getByTestId(`form-field-${field}`).locator('.el-form-item__error');
+
+step('a table with a 座机', async () => {
+  const res = await api.post('/tables', { name: TABLE, fields: [{ name: '名称', type: 'text' }, { name: '电话', type: 'landline' }] });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  tableId = res.body.id;
+  await login(page, server.url);
+  await page.goto(`${server.url}/t/${tableId}`);
+  await untilText(page.getByTestId('table-title'), TABLE);
+});
+
+step('a mobile number in 座机 is explained under the field; the number as written is stored in one form', async () => {
+  await page.getByTestId('add-record').click();
+  await page.getByTestId('record-form').waitFor();
+  await formInput(page, '名称').fill('南山店');
+  const tel = formInput(page, '电话');
+  assert.equal(await tel.getAttribute('inputmode'), 'tel');
+  assert.match(await tel.getAttribute('placeholder'), /区号/);
+  await tel.fill('13800138000');
+  await page.getByTestId('record-save').click();
+  await formError(page, '电话').waitFor();
+  assert.match(await text(formError(page, '电话')), /「13800138000」不是有效的座机号码/);
+
+  await tel.fill('(0755)8888 8888转12');
+  await page.getByTestId('record-save').click();
+  await page.getByTestId('record-form').waitFor({ state: 'hidden' });
+  const list = await api.records(TABLE);
+  assert.equal(list.total, 1);
+  assert.equal(list.items[0]['电话'], '0755-88888888-12');
+  await untilText(page.getByTestId(`cell-${list.items[0].id}-电话`), '0755-88888888-12');
+});
+
+step('its digits find it in the filter builder', async () => {
+  await api.post(`/tables/${tableId}/records`, { 名称: '朝阳店', 电话: '010-12345678' });
+  await page.reload();
+  await untilText(page.getByTestId('grid-total'), '共 2 条');
+  await page.getByTestId('filter-open').click();
+  await page.getByTestId('filter-row-0').waitFor();
+  await chooseOption(page, page.getByTestId('filter-field-0'), '电话');
+  await chooseOption(page, page.getByTestId('filter-op-0'), '包含');
+  await page.getByTestId('filter-value-0').locator('input').fill('075588888888');
+  await page.getByTestId('filter-apply').click();
+  await untilText(page.getByTestId('grid-total'), '共 1 条');
+  await page.getByTestId('filter-sentence-clear').click();
+  await untilText(page.getByTestId('grid-total'), '共 2 条');
+});
+
+step('on a 390×844 phone the record form fits and saves a 座机', async () => {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const phone = await ctx.newPage();
+  phone.setDefaultTimeout(15_000);
+  try {
+    await login(phone, server.url);
+    await phone.goto(`${server.url}/t/${tableId}`);
+    await phone.getByTestId('add-record').click();
+    await phone.getByTestId('record-form').waitFor();
+    await formInput(phone, '名称').fill('客服');
+    await formInput(phone, '电话').fill('400 800 8888');
+    const box = await formInput(phone, '电话').boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, JSON.stringify(box));
+    await phone.getByTestId('record-save').click();
+    await phone.getByTestId('record-form').waitFor({ state: 'hidden' });
+    const list = await api.records(TABLE, { filter: JSON.stringify({ field: '名称', op: 'eq', value: '客服' }) });
+    assert.equal(list.items[0]['电话'], '400-800-8888');
+  } finally {
+    await ctx.close();
+  }
+});

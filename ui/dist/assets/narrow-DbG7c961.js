@@ -1,1 +1,0 @@
-import{nn as e,zt as t}from"./vendor-4X0TYDhw.js";function n(){let n=window.matchMedia(`(max-width: 640px)`),r=e(n.matches),i=e=>r.value=e.matches;return n.addEventListener(`change`,i),t(()=>n.removeEventListener(`change`,i)),r}export{n as t};
