@@ -12,14 +12,34 @@ func TestFieldTypes(t *testing.T) {
 	zh := items(c.get("/api/field-types").must(t, 200))
 	c.lang = "en"
 	en := items(c.get("/api/field-types").must(t, 200))
-	if len(zh) < 19 || len(en) != len(zh) {
-		t.Fatalf("%d field types, want 19 or more", len(zh))
+	if len(zh) < 20 || len(en) != len(zh) {
+		t.Fatalf("%d field types, want 20 or more", len(zh))
 	}
 	if zh[8]["type"] != "landline" || zh[8]["label"] != "座机" || en[8]["label"] != "Landline" {
 		t.Errorf("座机 after 手机: zh %v en %v", zh[8], en[8])
 	}
-	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[18]["type"] != "link" {
+	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[19]["type"] != "link" {
 		t.Errorf("field types zh %v en %v", zh[0], en[0])
+	}
+}
+
+// The 地址 cascader's dataset says where it comes from.
+func TestDivisions(t *testing.T) {
+	c := setup(t)
+	var d struct {
+		Source, Version string
+		Provinces       []struct {
+			Name     string
+			Children []struct{ Name string }
+		}
+	}
+	r := c.get("/api/divisions")
+	r.must(t, 200)
+	if err := json.Unmarshal([]byte(r.Raw), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Provinces) != 31 || d.Source == "" || d.Version == "" || d.Provinces[0].Name != "北京市" || d.Provinces[0].Children[0].Name != "北京市" {
+		t.Errorf("divisions: %d provinces, %q %q, first %+v", len(d.Provinces), d.Source, d.Version, d.Provinces[0].Name)
 	}
 }
 

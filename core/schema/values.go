@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"tierbase/core/divisions"
 	"tierbase/platform/problem"
 )
 
@@ -131,6 +132,19 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return nil, bad("bad_landline")
 		}
 		return p, nil
+	case Address:
+		s, ok := v.(string)
+		if !ok || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
+		}
+		if utf8.RuneCountInString(s) > 500 {
+			return nil, problem.Invalid("too_long", "max", 500).OnField(f.Name)
+		}
+		a, p := divisions.China.Parse(s)
+		if p != nil {
+			return nil, p.OnField(f.Name)
+		}
+		return a, nil
 	case Email:
 		s, ok := v.(string)
 		s = halfWidth(s)
