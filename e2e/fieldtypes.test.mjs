@@ -1,6 +1,7 @@
 // The field types of issue 16 in the browser: a 座机 typed as people write it is stored in one
 // form, a mobile number in it is explained under the field, and its digits find it in the
-// filter builder; the record form works on a 390×844 phone.
+// filter builder; a 地址 is picked in the 省/市/区县 cascader with its street address and
+// filtered by city; the record form works on a 390×844 phone.
 import assert from 'node:assert/strict';
 import { session, login, steps, chooseOption, untilText, text } from './lib.mjs';
 
@@ -12,8 +13,8 @@ session([], {}, (s) => ({ server, browser, page, api } = s));
 const formInput = (p, field) => p.getByTestId(`form-field-${field}`).locator('input').first();
 const formError = (p, field) => p.getByTestId(`form-field-${field}`).locator('.el-form-item__error');
 
-step('a table with a 座机', async () => {
-  const res = await api.post('/tables', { name: TABLE, fields: [{ name: '名称', type: 'text' }, { name: '电话', type: 'landline' }] });
+step('a table with a 座机 and a 地址', async () => {
+  const res = await api.post('/tables', { name: TABLE, fields: [{ name: '名称', type: 'text' }, { name: '电话', type: 'landline' }, { name: '地址', type: 'address' }] });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   tableId = res.body.id;
   await login(page, server.url);
@@ -57,7 +58,49 @@ step('its digits find it in the filter builder', async () => {
   await untilText(page.getByTestId('grid-total'), '共 2 条');
 });
 
-step('on a 390×844 phone the record form fits and saves a 座机', async () => {
+// pick clicks through the open cascader's columns.
+async function pick(p, names) {
+  for (const name of names) {
+    await p.locator('.addr-popper .el-cascader-menu').last().locator('.el-cascader-node', { hasText: new RegExp(`^\\s*${name}\\s*$`) }).click();
+  }
+}
+
+step('a 地址 picked in the cascader with its street address; a city filter finds it', async () => {
+  const list = await api.records(TABLE, { filter: JSON.stringify({ field: '名称', op: 'eq', value: '南山店' }) });
+  const id = list.items[0].id;
+  await page.getByTestId(`row-open-${id}`).click();
+  await page.getByTestId('record-form').waitFor();
+  await page.getByTestId('address-input-地址').locator('.addr-region').click();
+  await pick(page, ['广东省', '深圳市', '南山区']);
+  await page.getByTestId('address-input-地址').locator('.addr-detail input').fill('科技园南区 88 号');
+  await page.getByTestId('record-save').click();
+  await page.getByTestId('record-form').waitFor({ state: 'hidden' });
+  const rec = (await api.get(`/tables/${tableId}/records/${id}`)).body;
+  assert.equal(rec['地址'], '广东省/深圳市/南山区/科技园南区 88 号');
+  await untilText(page.getByTestId(`cell-${id}-地址`), '广东省 深圳市 南山区 科技园南区 88 号');
+
+  await api.patch(`/tables/${tableId}/records/${(await api.records(TABLE, { filter: JSON.stringify({ field: '名称', op: 'eq', value: '朝阳店' }) })).items[0].id}`, { 地址: '北京朝阳区建国路1号' });
+  const bad = await api.post(`/tables/${tableId}/records`, { 名称: '错址', 地址: '广东省/深证市/南山区' });
+  assert.equal(bad.status, 400);
+  assert.match(JSON.stringify(bad.body), /深圳市/);
+
+  await page.reload();
+  await untilText(page.getByTestId('grid-total'), '共 2 条');
+  await page.getByTestId('filter-open').click();
+  await page.getByTestId('filter-row-0').waitFor();
+  await chooseOption(page, page.getByTestId('filter-field-0'), '地址');
+  await chooseOption(page, page.getByTestId('filter-op-0'), '是或其下级');
+  await page.getByTestId('filter-value-0').locator('.addr-region').click();
+  await pick(page, ['广东省']); // a city is picked by its radio: any level may be
+  await page.locator('.addr-popper .el-cascader-menu').last().locator('.el-cascader-node', { hasText: /^\s*深圳市\s*$/ }).locator('.el-radio').click();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('filter-apply').click();
+  await untilText(page.getByTestId('grid-total'), '共 1 条');
+  await page.getByTestId('filter-sentence-clear').click();
+  await untilText(page.getByTestId('grid-total'), '共 2 条');
+});
+
+step('on a 390×844 phone the record form fits and saves a 座机 and a 地址', async () => {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const phone = await ctx.newPage();
   phone.setDefaultTimeout(15_000);
@@ -70,10 +113,16 @@ step('on a 390×844 phone the record form fits and saves a 座机', async () => 
     await formInput(phone, '电话').fill('400 800 8888');
     const box = await formInput(phone, '电话').boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390, JSON.stringify(box));
+    await phone.getByTestId('address-input-地址').locator('.addr-region').click();
+    await pick(phone, ['北京市', '北京市']);
+    const menus = await phone.locator('.addr-popper .el-cascader-menu').last().boundingBox();
+    assert.ok(menus && menus.x + menus.width <= 391, `the cascader's third column ends at ${menus && menus.x + menus.width}`);
+    await pick(phone, ['朝阳区']);
     await phone.getByTestId('record-save').click();
     await phone.getByTestId('record-form').waitFor({ state: 'hidden' });
     const list = await api.records(TABLE, { filter: JSON.stringify({ field: '名称', op: 'eq', value: '客服' }) });
     assert.equal(list.items[0]['电话'], '400-800-8888');
+    assert.equal(list.items[0]['地址'], '北京市/北京市/朝阳区');
   } finally {
     await ctx.close();
   }

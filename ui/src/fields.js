@@ -2,6 +2,7 @@
 // and which condition operators apply (see schema/types.go and docs/api.md).
 
 import { userName } from './store'
+import { addressText } from './divisions'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
@@ -84,6 +85,8 @@ export function formatValue(field, value, titles) {
     case 'user':
     case 'link':
       return refTitle(field, value, titles)
+    case 'address':
+      return addressText(value)
   }
   return String(value)
 }
@@ -134,6 +137,8 @@ export function operatorsFor(field) {
   if (t === 'link') return ['eq', 'ne', ...empty]
   // 座机: any spelling of a number, or some of its digits (core/cond landlineValue)
   if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
+  // 地址: in a province or city (or district), or words of the street address
+  if (t === 'address') return ['under', 'contains', 'notContains', ...empty]
   return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
@@ -157,6 +162,7 @@ export function columnWidth(field) {
     case 'datetime':
       return 150
     case 'textarea':
+    case 'address':
     case 'multiselect':
     case 'tags':
       return 220

@@ -203,6 +203,8 @@ export default {
     searchRecord: 'Search records',
     autoNumber: 'Generated on save',
     landline: 'Area code-number, e.g. 0755-88888888 ext. 12',
+    pickRegion: 'Province / city / district',
+    addressDetail: 'Street address',
   },
   record: {
     addTitle: 'New record',

@@ -203,6 +203,8 @@ export default {
     searchRecord: '搜索记录',
     autoNumber: '保存后自动生成',
     landline: '区号-号码，如 0755-88888888转12',
+    pickRegion: '省/市/区县',
+    addressDetail: '详细地址，如 科技园南区 88 号',
   },
   record: {
     addTitle: '新增记录',
