@@ -1102,7 +1102,7 @@ export default {
       indicator: 'Indicator', bar: 'Bar', line: 'Line', area: 'Area', pie: 'Pie', funnel: 'Funnel', map: 'China map',
       pivot: 'Pivot table', table: 'Detail table', scatter: 'Scatter', gauge: 'Gauge', rfm: 'RFM matrix', migration: 'Tier migration',
     },
-    buckets: { none: 'As is', day: 'By day', week: 'By week', month: 'By month', quarter: 'By quarter', year: 'By year', province: 'By province' },
+    buckets: { none: 'As is', day: 'By day', week: 'By week', month: 'By month', quarter: 'By quarter', year: 'By year', province: 'By province', city: 'By city' },
     periods: { day: 'Previous day', week: 'Previous week', month: 'Previous month', quarter: 'Previous quarter', year: 'Previous year' },
     aggs: { count: 'Count', distinct: 'Distinct count', sum: 'Sum', avg: 'Average', min: 'Minimum', max: 'Maximum', formula: 'Formula' },
     sorts: { auto: 'Automatic', valueDesc: 'Largest first', valueAsc: 'Smallest first', labelAsc: 'Name A–Z', labelDesc: 'Name Z–A' },

@@ -1102,7 +1102,7 @@ export default {
       indicator: '指标卡', bar: '柱状图', line: '折线图', area: '面积图', pie: '饼图', funnel: '漏斗图', map: '中国地图',
       pivot: '透视表', table: '明细表', scatter: '散点图', gauge: '仪表盘', rfm: 'RFM 矩阵', migration: '等级迁移',
     },
-    buckets: { none: '不分组', day: '按日', week: '按周', month: '按月', quarter: '按季度', year: '按年', province: '按省份' },
+    buckets: { none: '不分组', day: '按日', week: '按周', month: '按月', quarter: '按季度', year: '按年', province: '按省份', city: '按城市' },
     periods: { day: '日环比', week: '周环比', month: '月环比', quarter: '季度环比', year: '年同比' },
     aggs: { count: '计数', distinct: '去重计数', sum: '求和', avg: '平均值', min: '最小值', max: '最大值', formula: '公式' },
     sorts: { auto: '自动', valueDesc: '数值从大到小', valueAsc: '数值从小到大', labelAsc: '名称升序', labelDesc: '名称降序' },
