@@ -12,14 +12,20 @@ func TestFieldTypes(t *testing.T) {
 	zh := items(c.get("/api/field-types").must(t, 200))
 	c.lang = "en"
 	en := items(c.get("/api/field-types").must(t, 200))
-	if len(zh) < 20 || len(en) != len(zh) {
-		t.Fatalf("%d field types, want 20 or more", len(zh))
+	if len(zh) < 21 || len(en) != len(zh) {
+		t.Fatalf("%d field types, want 21 or more", len(zh))
 	}
-	if zh[8]["type"] != "landline" || zh[8]["label"] != "座机" || en[8]["label"] != "Landline" {
-		t.Errorf("座机 after 手机: zh %v en %v", zh[8], en[8])
-	}
-	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[19]["type"] != "link" {
+	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" {
 		t.Errorf("field types zh %v en %v", zh[0], en[0])
+	}
+	labels := map[string][2]any{}
+	for i := range zh {
+		labels[str(zh[i]["type"])] = [2]any{zh[i]["label"], en[i]["label"]}
+	}
+	for ty, want := range map[string][2]any{"landline": {"座机", "Landline"}, "address": {"地址", "Address"}, "richtext": {"富文本", "Rich text"}, "link": {"关联记录", "Link"}} {
+		if labels[ty] != want {
+			t.Errorf("%s: %v, want %v", ty, labels[ty], want)
+		}
 	}
 }
 

@@ -121,6 +121,25 @@ func FuzzParseLandline(f *testing.F) {
 	})
 }
 
+var unsafeHTML = regexp.MustCompile(`(?i)<\s*(script|style|img|iframe|object|embed|svg|form|input)|<[^>]*\son[a-z]+\s*=|<[^>]*javascript:|<[^>]*\sstyle\s*=`)
+
+func FuzzSanitizeHTML(f *testing.F) {
+	for _, s := range []string{`<p>客户<b>很重要</b></p>`, `<script>alert(1)</script>hi`, `<a href="javascript:alert(1)">x</a>`,
+		`<a href="https://example.com" onclick="x()">官网</a>`, `<img src=x onerror=alert(1)>`, `<p style="color:red">红</p>`,
+		`<svg><script>1</script></svg>`, `<<script>script>`, `&lt;b&gt;`, `<a href="mailto:a@b.cn">邮件</a>`, `<ul><li>一</li></ul>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h := schema.SanitizeHTML(s)
+		if unsafeHTML.MatchString(h) {
+			t.Fatalf("SanitizeHTML(%q) = %q", s, h)
+		}
+		if again := schema.SanitizeHTML(h); again != h {
+			t.Fatalf("SanitizeHTML(%q) = %q, but SanitizeHTML of that = %q", s, h, again)
+		}
+	})
+}
+
 // fuzzFields has one field of each type, in schema.Types order.
 func fuzzFields() []*schema.Field {
 	var out []*schema.Field

@@ -132,6 +132,18 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return nil, bad("bad_landline")
 		}
 		return p, nil
+	case RichText:
+		s, ok := v.(string)
+		if !ok || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
+		}
+		if len(s) > 100000 && utf8.RuneCountInString(s) > 100000 {
+			return nil, problem.Invalid("too_long", "max", 100000).OnField(f.Name)
+		}
+		if h := SanitizeHTML(s); h != "" {
+			return h, nil
+		}
+		return nil, nil
 	case Address:
 		s, ok := v.(string)
 		if !ok || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {

@@ -225,6 +225,15 @@ func TestNormalizePhoneEmailURL(t *testing.T) {
 		{"010-12345678", "bad_phone"},
 		{[]any{"13800138000"}, "bad_phone"},
 	})
+	checkType(t, &schema.Field{Name: "备注", Type: schema.RichText}, []ok{
+		{"<p>客户<b>很重要</b></p>", "<p>客户<b>很重要</b></p>"},
+		{`<p onclick="x()" style="color:red">红<script>alert(1)</script></p>`, "<p>红</p>"},
+		{`<a href="https://example.com">官网</a>`, `<a href="https://example.com" rel="nofollow noopener" target="_blank">官网</a>`},
+		{`<a href="javascript:alert(1)">x</a>`, "x"},
+		{"<p> </p>", nil},
+	}, []bad{
+		{5.0, "bad_type"},
+	})
 	checkType(t, &schema.Field{Name: "座机", Type: schema.Landline}, []ok{
 		{"010-12345678", "010-12345678"},
 		{"010-12345678转123", "010-12345678-123"},

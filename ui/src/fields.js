@@ -87,6 +87,8 @@ export function formatValue(field, value, titles) {
       return refTitle(field, value, titles)
     case 'address':
       return addressText(value)
+    case 'richtext':
+      return new DOMParser().parseFromString(String(value), 'text/html').body.textContent.replace(/\s+/g, ' ').trim()
   }
   return String(value)
 }
@@ -139,6 +141,7 @@ export function operatorsFor(field) {
   if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
   // 地址: in a province or city (or district), or words of the street address
   if (t === 'address') return ['under', 'contains', 'notContains', ...empty]
+  if (t === 'richtext') return ['contains', 'notContains', ...empty]
   return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
@@ -162,6 +165,7 @@ export function columnWidth(field) {
     case 'datetime':
       return 150
     case 'textarea':
+    case 'richtext':
     case 'address':
     case 'multiselect':
     case 'tags':

@@ -204,6 +204,11 @@ export default {
     autoNumber: 'Generated on save',
     landline: 'Area code-number, e.g. 0755-88888888 ext. 12',
     pickRegion: 'Province / city / district',
+    bold: 'Bold',
+    italic: 'Italic',
+    underline: 'Underline',
+    bullets: 'Bulleted list',
+    numbers: 'Numbered list',
     addressDetail: 'Street address',
   },
   record: {

@@ -204,6 +204,11 @@ export default {
     autoNumber: '保存后自动生成',
     landline: '区号-号码，如 0755-88888888转12',
     pickRegion: '省/市/区县',
+    bold: '加粗',
+    italic: '斜体',
+    underline: '下划线',
+    bullets: '项目符号',
+    numbers: '编号',
     addressDetail: '详细地址，如 科技园南区 88 号',
   },
   record: {
