@@ -46,7 +46,7 @@ var operations = []operation{
 	{"delete", "/api/roles/{id}", "删除没有人使用的角色 / Delete a role nobody has (admin)", "", "OK", "200", nil, false},
 	{"post", "/api/org/import", "从表格导入部门和人员（部门、姓名、邮箱、主管、角色）/ Import departments and people from a spreadsheet (admin)", "Upload", "OrgImport", "200", nil, false},
 	{"get", "/api/field-types", "字段类型 / Field types", "", "FieldTypeList", "200", nil, false},
-	{"get", "/api/divisions", "省/市/区县行政区划（地址字段）及其来源和版本 / China's provinces, cities and districts (address fields), with source and version", "", "Divisions", "200", nil, false},
+	{"get", "/api/divisions", "省/市/区县行政区划（地址字段）及其来源和版本 / China's provinces, cities and districts (address fields), with source and version", "", "Divisions", "200", nil, true},
 	{"get", "/api/apps", "应用列表 / Apps with their tables", "", "AppList", "200", nil, false},
 	{"post", "/api/apps", "新建应用 / Create an app", "AppInput", "App", "201", nil, false},
 	{"post", "/api/templates/crm", "安装客户管理模板 / Install the CRM template", "", "App", "201", nil, false},

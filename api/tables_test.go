@@ -29,9 +29,10 @@ func TestFieldTypes(t *testing.T) {
 	}
 }
 
-// The 地址 cascader's dataset says where it comes from.
+// The 地址 cascader's dataset says where it comes from, and a public form's visitor, who is
+// not signed in, gets it too.
 func TestDivisions(t *testing.T) {
-	c := setup(t)
+	c := newClient(t, setup(t).base)
 	var d struct {
 		Source, Version string
 		Provinces       []struct {
