@@ -108,7 +108,7 @@ var noRecords = map[string]string{
 	"GET /api/health": "status", "GET /api/openapi.json": "the API's description",
 	"GET /api/setup": "setup", "POST /api/setup": "setup", "POST /api/auth/login": "sign-in", "POST /api/auth/logout": "sign-out",
 	"GET /api/auth/me": "oneself (checked: the role stays)", "GET /api/users": "the directory",
-	"POST /api/users": "admins only (checked: no one raises their rights)", "GET /api/field-types": "constants",
+	"POST /api/users": "admins only (checked: no one raises their rights)", "GET /api/field-types": "constants", "GET /api/divisions": "constants",
 	"GET /api/apps": "table names (checked with view)", "POST /api/apps": "ManageSchema", "POST /api/templates/crm": "ManageSchema",
 	"GET /api/tables": "table names (checked with view)", "POST /api/tables": "ManageSchema", "DELETE /api/tables/{table}": "ManageSchema",
 	"GET /api/schemes": "definitions", "GET /api/schemes/{id}": "definitions", "GET /api/rfm": "definitions",

@@ -13,7 +13,7 @@ var routes = []string{
 	"POST /api/auth/login", "POST /api/auth/logout", "GET /api/auth/me",
 	"PATCH /api/auth/me", "POST /api/auth/password", "GET /api/invites/{token}", "POST /api/invites/{token}",
 	"GET /api/users", "POST /api/users", "PATCH /api/users/{id}", "POST /api/users/{id}/disable", "POST /api/users/{id}/enable",
-	"POST /api/users/{id}/invite", "POST /api/users/{id}/reset-password", "GET /api/field-types",
+	"POST /api/users/{id}/invite", "POST /api/users/{id}/reset-password", "GET /api/field-types", "GET /api/divisions",
 	"GET /api/apps", "POST /api/apps", "POST /api/templates/crm",
 	"GET /api/tables", "POST /api/tables",
 	"GET /api/tables/{table}", "PATCH /api/tables/{table}", "DELETE /api/tables/{table}",

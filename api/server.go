@@ -132,6 +132,7 @@ func (s *Server) Handler() http.Handler {
 	auth("DELETE /api/roles/{id}", s.deleteRole)
 	auth("POST /api/org/import", s.importOrg)
 	auth("GET /api/field-types", s.fieldTypes)
+	open("GET /api/divisions", s.divisions) // public constants: public forms offer 地址 too
 	auth("GET /api/apps", s.listApps)
 	auth("POST /api/apps", s.createApp)
 	auth("POST /api/templates/crm", s.installCRM)

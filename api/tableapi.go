@@ -162,6 +162,9 @@ func fieldSchema(f *schema.Field, answer bool) map[string]any {
 		m["format"] = "uri"
 	case schema.Phone:
 		m["pattern"] = `^1\d{10}$`
+	case schema.Landline:
+		m["description"] = "座机：区号-号码[-分机]，写法如 (0755)8888 8888转12 亦可 / landline: area code-number[-extension], other spellings accepted"
+		m["examples"] = []any{"0755-88888888-12", "010-12345678", "400-800-8888"}
 	case schema.Select:
 		m["enum"] = append(anyList(f.OptionValues()), nil)
 	case schema.MultiSelect, schema.Tags:

@@ -6,6 +6,7 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
+	"tierbase/core/divisions"
 	"tierbase/core/schema"
 )
 
@@ -15,6 +16,13 @@ func (s *Server) fieldTypes(w http.ResponseWriter, r *http.Request) error {
 		items[i] = map[string]string{"type": string(t), "label": t.Label(lang(r))}
 	}
 	return writeJSON(w, 200, map[string]any{"items": items})
+}
+
+// divisions is the dataset of China's divisions the 地址 cascader offers; it never changes
+// while the binary runs, so browsers may keep it a day.
+func (s *Server) divisions(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "private, max-age=86400")
+	return writeJSON(w, 200, divisions.China)
 }
 
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {

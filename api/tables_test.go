@@ -12,11 +12,41 @@ func TestFieldTypes(t *testing.T) {
 	zh := items(c.get("/api/field-types").must(t, 200))
 	c.lang = "en"
 	en := items(c.get("/api/field-types").must(t, 200))
-	if len(zh) != 18 || len(en) != 18 {
-		t.Fatalf("%d field types, want 18", len(zh))
+	if len(zh) < 21 || len(en) != len(zh) {
+		t.Fatalf("%d field types, want 21 or more", len(zh))
 	}
-	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" || zh[17]["type"] != "link" {
+	if zh[0]["type"] != "text" || zh[0]["label"] != "单行文本" || en[0]["label"] != "Text" {
 		t.Errorf("field types zh %v en %v", zh[0], en[0])
+	}
+	labels := map[string][2]any{}
+	for i := range zh {
+		labels[str(zh[i]["type"])] = [2]any{zh[i]["label"], en[i]["label"]}
+	}
+	for ty, want := range map[string][2]any{"landline": {"座机", "Landline"}, "address": {"地址", "Address"}, "richtext": {"富文本", "Rich text"}, "link": {"关联记录", "Link"}} {
+		if labels[ty] != want {
+			t.Errorf("%s: %v, want %v", ty, labels[ty], want)
+		}
+	}
+}
+
+// The 地址 cascader's dataset says where it comes from, and a public form's visitor, who is
+// not signed in, gets it too.
+func TestDivisions(t *testing.T) {
+	c := newClient(t, setup(t).base)
+	var d struct {
+		Source, Version string
+		Provinces       []struct {
+			Name     string
+			Children []struct{ Name string }
+		}
+	}
+	r := c.get("/api/divisions")
+	r.must(t, 200)
+	if err := json.Unmarshal([]byte(r.Raw), &d); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Provinces) != 31 || d.Source == "" || d.Version == "" || d.Provinces[0].Name != "北京市" || d.Provinces[0].Children[0].Name != "北京市" {
+		t.Errorf("divisions: %d provinces, %q %q, first %+v", len(d.Provinces), d.Source, d.Version, d.Provinces[0].Name)
 	}
 }
 

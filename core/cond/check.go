@@ -520,11 +520,26 @@ func (l *leaf) value(v any, path string) (any, error) {
 		y, m, day := d.Date()
 		return dayRange{utc(time.Date(y, m, day, 0, 0, 0, 0, l.env.Loc)), utc(time.Date(y, m, day+1, 0, 0, 0, 0, l.env.Loc))}, nil
 	}
+	if l.f.Type == schema.Landline {
+		return landlineValue(l.op, s), nil
+	}
 	needOption := l.f.Type == schema.MultiSelect || l.k == kSelect && l.op != "contains" && l.op != "notContains" && l.op != "under"
 	if needOption && !l.f.HasOption(s) {
 		return fail("bad_option", "value", s, "options", strings.Join(l.f.OptionValues(), "、"))
 	}
 	return s, nil
+}
+
+// landlineValue is a value compared with a 座机 field: for contains and notContains what
+// schema.LandlineSearch looks for; for the others the storage form of any spelling of a number.
+func landlineValue(op, s string) string {
+	if op == "contains" || op == "notContains" {
+		return schema.LandlineSearch(s)
+	}
+	if p, ok := schema.ParseLandline(s); ok {
+		return p
+	}
+	return s
 }
 
 // number reads a finite number from a JSON number, a Go number or a numeric string.

@@ -98,7 +98,11 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 	case pIn:
 		return slices.ContainsFunc(p.vals, func(x any) bool { return compare(v, x) == 0 }), nil
 	case pLike:
-		return strings.Contains(foldASCII(v.(string)), foldASCII(p.vals[0].(string))), nil
+		s := v.(string)
+		if p.f.Type == schema.Landline {
+			s = schema.LandlineDigits(s)
+		}
+		return strings.Contains(foldASCII(s), foldASCII(p.vals[0].(string))), nil
 	}
 	// pHas
 	return slices.ContainsFunc(v.([]string), func(e string) bool { return slices.Contains(p.vals, any(e)) }), nil

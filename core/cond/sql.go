@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 
+	"tierbase/core/schema"
 	"tierbase/platform/store"
 )
 
@@ -69,6 +70,9 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		}
 		return col + " IN (" + strings.Join(b.values(p, p.vals), ", ") + ")"
 	case pLike:
+		if p.f.Type == schema.Landline {
+			col = "REPLACE(" + col + ", '-', '')" // schema.LandlineDigits
+		}
 		return b.d.ContainsFold(col, b.arg(likePattern(p.vals[0].(string))), neg)
 	case pHas:
 		return b.d.ListHasAny(col, b.values(p, p.vals), neg)

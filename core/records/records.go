@@ -138,7 +138,7 @@ func (s *Service) where(a access.Actor, t *schema.Table, fs access.Fields, op ac
 	}
 	if search = strings.TrimSpace(search); search != "" {
 		var ors []string
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(search) + "%"
+		like := "%" + likeEscape.Replace(search) + "%"
 		for _, f := range t.Fields {
 			switch {
 			case f.Sensitive && fs.Visible(f.ID):
@@ -148,6 +148,9 @@ func (s *Service) where(a access.Actor, t *schema.Table, fs access.Fields, op ac
 					ors = append(ors, store.Quote(f.HashColumn())+" IN (?"+strings.Repeat(", ?", len(hs)-1)+")")
 					args = append(args, hs...)
 				}
+			case f.Type == schema.Landline && fs.Visible(f.ID):
+				ors = append(ors, t.Dialect.SearchFold("REPLACE("+store.Quote(f.Column())+", '-', '')", false)) // schema.LandlineDigits
+				args = append(args, "%"+likeEscape.Replace(schema.LandlineSearch(search))+"%")
 			case (f.Type.IsText() || f.Type == schema.Tags) && fs.Visible(f.ID):
 				ors = append(ors, t.Dialect.SearchFold(store.Quote(f.Column()), f.Type == schema.Tags))
 				args = append(args, like)
@@ -159,6 +162,9 @@ func (s *Service) where(a access.Actor, t *schema.Table, fs access.Fields, op ac
 	}
 	return w, args, nil
 }
+
+// likeEscape escapes the wildcards of a LIKE pattern.
+var likeEscape = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 // orderBy builds the ORDER BY clause of sortSpec; sorting by a field the actor may not see on
 // every row is refused: the order would reveal its values.

@@ -99,6 +99,47 @@ func FuzzParsePhone(f *testing.F) {
 	})
 }
 
+var storedLandline = regexp.MustCompile(`^(?:(?:010|02\d|0[3-9]\d\d)-[1-9]\d{6,7}|[1-9]\d{6,7}|[48]00-\d{3}-\d{4})(?:-\d{1,6})?$`)
+
+func FuzzParseLandline(f *testing.F) {
+	for _, s := range []string{"010-12345678转123", "(0755)8888 8888-12", "+86 755 8888 8888 ext. 12", "400-800-8888",
+		"０２１－６２３４５６７８", "88888888-12", "0086 10 12345678", "13800138000", "0755-8888-8888-1", "+86-400-800-8888",
+		"010-12345678#", "x", "-", "0", "+86", "0755 8888888 分机：6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, ok := schema.ParseLandline(s)
+		if !ok {
+			return
+		}
+		if !storedLandline.MatchString(p) {
+			t.Fatalf("ParseLandline(%q) = %q", s, p)
+		}
+		if again, ok := schema.ParseLandline(p); !ok || again != p {
+			t.Fatalf("ParseLandline(%q) = %q, %v", p, again, ok)
+		}
+	})
+}
+
+var unsafeHTML = regexp.MustCompile(`(?i)<\s*(script|style|img|iframe|object|embed|svg|form|input)|<[^>]*\son[a-z]+\s*=|<[^>]*javascript:|<[^>]*\sstyle\s*=`)
+
+func FuzzSanitizeHTML(f *testing.F) {
+	for _, s := range []string{`<p>客户<b>很重要</b></p>`, `<script>alert(1)</script>hi`, `<a href="javascript:alert(1)">x</a>`,
+		`<a href="https://example.com" onclick="x()">官网</a>`, `<img src=x onerror=alert(1)>`, `<p style="color:red">红</p>`,
+		`<svg><script>1</script></svg>`, `<<script>script>`, `&lt;b&gt;`, `<a href="mailto:a@b.cn">邮件</a>`, `<ul><li>一</li></ul>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		h := schema.SanitizeHTML(s)
+		if unsafeHTML.MatchString(h) {
+			t.Fatalf("SanitizeHTML(%q) = %q", s, h)
+		}
+		if again := schema.SanitizeHTML(h); again != h {
+			t.Fatalf("SanitizeHTML(%q) = %q, but SanitizeHTML of that = %q", s, h, again)
+		}
+	})
+}
+
 // fuzzFields has one field of each type, in schema.Types order.
 func fuzzFields() []*schema.Field {
 	var out []*schema.Field

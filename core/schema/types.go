@@ -36,10 +36,13 @@ const (
 	Tags        Type = "tags"        // 标签: []string (JSON array column), free values
 	AutoNumber  Type = "autonumber"  // 自动编号: string made from Format, e.g. KH-{YYYYMMDD}-{0000}
 	Link        Type = "link"        // 关联记录: int64 id of a record in Field.LinkTable
+	Landline    Type = "landline"    // 座机: string "0755-88888888-12" (area code, number, extension; see ParseLandline)
+	Address     Type = "address"     // 地址: string "广东省/深圳市/南山区/科技园南区 88 号" (divisions.Data.Parse)
+	RichText    Type = "richtext"    // 富文本: string of html under an allow-list (SanitizeHTML)
 )
 
 // Types lists every type in the order the UI offers them.
-var Types = []Type{Text, TextArea, Number, Money, Percent, Date, DateTime, Phone, Email, URL,
+var Types = []Type{Text, TextArea, RichText, Number, Money, Percent, Date, DateTime, Phone, Landline, Email, URL, Address,
 	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link}
 
 // Label returns the type's display name in lang ("zh" or "en").
@@ -61,6 +64,7 @@ var typeLabels = map[Type][2]string{
 	URL: {"网址", "URL"}, Select: {"单选", "Single select"}, MultiSelect: {"多选", "Multi select"},
 	Checkbox: {"复选框", "Checkbox"}, Rating: {"等级", "Rating"}, User: {"成员", "User"},
 	Tags: {"标签", "Tags"}, AutoNumber: {"自动编号", "Auto number"}, Link: {"关联记录", "Link"},
+	Landline: {"座机", "Landline"}, Address: {"地址", "Address"}, RichText: {"富文本", "Rich text"},
 }
 
 func init() {
@@ -80,7 +84,7 @@ func (t Type) IsNumeric() bool {
 // IsText reports whether values are strings compared as text.
 func (t Type) IsText() bool {
 	switch t {
-	case Text, TextArea, Phone, Email, URL, Select, AutoNumber:
+	case Text, TextArea, RichText, Phone, Landline, Email, URL, Address, Select, AutoNumber:
 		return true
 	}
 	return false

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"tierbase/core/divisions"
 	"tierbase/platform/problem"
 )
 
@@ -124,6 +125,38 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return v, nil // already in storage form
 		}
 		return p, nil
+	case Landline:
+		s, ok := scalarText(v)
+		p, valid := ParseLandline(s)
+		if !ok || !valid {
+			return nil, bad("bad_landline")
+		}
+		return p, nil
+	case RichText:
+		s, ok := v.(string)
+		if !ok || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
+		}
+		if len(s) > 100000 && utf8.RuneCountInString(s) > 100000 {
+			return nil, problem.Invalid("too_long", "max", 100000).OnField(f.Name)
+		}
+		if h := SanitizeHTML(s); h != "" {
+			return h, nil
+		}
+		return nil, nil
+	case Address:
+		s, ok := v.(string)
+		if !ok || strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			return nil, problem.Invalid("bad_type", "expected", "json_text").OnField(f.Name)
+		}
+		if utf8.RuneCountInString(s) > 500 {
+			return nil, problem.Invalid("too_long", "max", 500).OnField(f.Name)
+		}
+		a, p := divisions.China.Parse(s)
+		if p != nil {
+			return nil, p.OnField(f.Name)
+		}
+		return a, nil
 	case Email:
 		s, ok := v.(string)
 		s = halfWidth(s)

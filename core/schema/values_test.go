@@ -225,6 +225,45 @@ func TestNormalizePhoneEmailURL(t *testing.T) {
 		{"010-12345678", "bad_phone"},
 		{[]any{"13800138000"}, "bad_phone"},
 	})
+	checkType(t, &schema.Field{Name: "备注", Type: schema.RichText}, []ok{
+		{"<p>客户<b>很重要</b></p>", "<p>客户<b>很重要</b></p>"},
+		{`<p onclick="x()" style="color:red">红<script>alert(1)</script></p>`, "<p>红</p>"},
+		{`<a href="https://example.com">官网</a>`, `<a href="https://example.com" rel="nofollow noopener" target="_blank">官网</a>`},
+		{`<a href="javascript:alert(1)">x</a>`, "x"},
+		{"<p> </p>", nil},
+	}, []bad{
+		{5.0, "bad_type"},
+	})
+	checkType(t, &schema.Field{Name: "座机", Type: schema.Landline}, []ok{
+		{"010-12345678", "010-12345678"},
+		{"010-12345678转123", "010-12345678-123"},
+		{"(0755)8888 8888-12", "0755-88888888-12"},
+		{"（０７５５）８８８８８８８８", "0755-88888888"},
+		{"0755 8888 8888 分机 12", "0755-88888888-12"},
+		{"+86 755 8888 8888 ext. 12", "0755-88888888-12"},
+		{"0086-10-12345678", "010-12345678"},
+		{"021 6234 5678", "021-62345678"},
+		{"0571-8765432", "0571-8765432"},
+		{"0755-88888888-12", "0755-88888888-12"},
+		{"88888888", "88888888"},
+		{"8888-8888", "88888888"},
+		{"400-800-8888", "400-800-8888"},
+		{"4008008888转2", "400-800-8888-2"},
+		{json.Number("88888888"), "88888888"},
+	}, []bad{
+		{"13800138000", "bad_landline"},       // a mobile number belongs in a 手机 field
+		{"0755 8888 8888 12", "bad_landline"}, // number or extension? unclear without a "-"
+		{"010-1234567890", "bad_landline"},
+		{"011-12345678", "bad_landline"},
+		{"010-02345678", "bad_landline"},
+		{"010-12345678转", "bad_landline"},
+		{"010-12345678转1234567", "bad_landline"},
+		{"010-12345678-12转3", "bad_landline"},
+		{"+1 212 555 0100", "bad_landline"},
+		{"总机", "bad_landline"},
+		{"2024-01-15", "bad_landline"},
+		{[]any{"88888888"}, "bad_landline"},
+	})
 	checkType(t, &schema.Field{Name: "邮箱", Type: schema.Email}, []ok{
 		{"name@example.com", "name@example.com"},
 		{" Wang.Fang@Example.com.cn ", "Wang.Fang@Example.com.cn"},

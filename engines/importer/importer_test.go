@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"tierbase/app"
@@ -447,5 +448,41 @@ func importBesideWriters(t *testing.T, e *env, tb *schema.Table) {
 	}
 	if inRange != n || imported != n || numbers != all || all <= n {
 		t.Fatalf("ids %d … %d hold %d records, %d of them imported (want %d); %d records, %d autonumbers", first, last, inRange, imported, n, all, numbers)
+	}
+}
+
+// Columns of landline numbers and of addresses, however written, are proposed as 座机 and 地址
+// and land in one form.
+func TestInferLandlineAndAddress(t *testing.T) {
+	e := setup(t)
+	src := csvFile(t, "门店,电话,邮编,地址\n南山店,(0755)8888 8888-12,518000,广东深圳南山区科技园\n朝阳店,010-12345678转123,100020,北京朝阳区建国路1号\n总部,021 6234 5678,200000,上海市/上海市/浦东新区\n")
+	cols, _, err := importer.Infer(src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cols[1].Type != schema.Landline || cols[2].Type == schema.Landline || cols[3].Type != schema.Address {
+		t.Fatalf("电话 inferred as %s, 邮编 as %s, 地址 as %s", cols[1].Type, cols[2].Type, cols[3].Type)
+	}
+	tb, err := e.cat.CreateTable(context.Background(), access.System, "", "门店", importer.Fields(cols))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = csvFile(t, "门店,电话,邮编,地址\n南山店,(0755)8888 8888-12,518000,广东深圳南山区科技园\n朝阳店,010-12345678转123,100020,北京朝阳区建国路1号\n总部,021 6234 5678,200000,上海市/上海市/浦东新区\n")
+	if _, err := e.im.Run(context.Background(), access.System, tb, src, importer.Plan{Columns: importer.Suggest(src.Header(), tb)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	rows, err := e.db.R.Query("SELECT " + store.Quote(tb.Field("电话").Column()) + ", " + store.Quote(tb.Field("地址").Column()) + " FROM " + store.Quote(tb.SQLName()) + " ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tel, addr string
+		rows.Scan(&tel, &addr)
+		got = append(got, tel, addr)
+	}
+	if want := []string{"0755-88888888-12", "广东省/深圳市/南山区/科技园", "010-12345678-123", "北京市/北京市/朝阳区/建国路1号", "021-62345678", "上海市/上海市/浦东新区"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stored %v, want %v", got, want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"tierbase/core/divisions"
 	"tierbase/core/schema"
 )
 
@@ -25,14 +26,15 @@ type profile struct {
 	name                                   string
 	filled                                 int
 	number, money, percent, date, datetime bool
-	phone, email, checkbox                 bool
+	phone, landline, email, checkbox       bool
+	address                                bool
 	distinct                               map[string]int
 	samples                                []string
 }
 
 func newProfile(name string) *profile {
 	return &profile{name: name, number: true, money: true, percent: true, date: true, datetime: true,
-		phone: true, email: true, checkbox: true, distinct: map[string]int{}}
+		phone: true, landline: true, address: true, email: true, checkbox: true, distinct: map[string]int{}}
 }
 
 var (
@@ -74,6 +76,15 @@ func (p *profile) add(v string) {
 		_, ok := schema.ParsePhone(v)
 		p.phone = ok
 	}
+	if p.landline {
+		// written as a phone number: with separators, 转 or a leading 0, not as a plain number
+		_, ok := schema.ParseLandline(v)
+		p.landline = ok && (v[0] == '0' || strings.Trim(v, "0123456789") != "")
+	}
+	if p.address {
+		_, bad := divisions.China.Parse(v)
+		p.address = bad == nil
+	}
 	if p.email {
 		p.email = emailRe.MatchString(v)
 	}
@@ -111,6 +122,10 @@ func (p *profile) column(rows int) Column {
 	case p.filled == 0:
 	case p.phone:
 		c.Type = schema.Phone
+	case p.landline:
+		c.Type = schema.Landline
+	case p.address:
+		c.Type = schema.Address
 	case p.email:
 		c.Type = schema.Email
 	case p.checkbox:
@@ -136,7 +151,7 @@ func (p *profile) column(rows int) Column {
 }
 
 // Infer reads every row of a file and proposes a field type per column: text, number, money,
-// percent, date, datetime, phone, email, checkbox, or select (at most 20 distinct values,
+// percent, date, datetime, phone, landline, address, email, checkbox, or select (at most 20 distinct values,
 // each used at least twice on average). Only the first limit rows (0: all) decide the types;
 // the rest are counted and add select options. It returns the columns and the number of rows.
 func Infer(src Source, limit int) ([]Column, int, error) { return infer(src, limit, true) }

@@ -265,8 +265,9 @@ func (p *plan) resolveDim(cat catalog, i int) (dimPlan, error) {
 		if !slices.Contains([]string{Day, Week, Month, Quarter, Year}, d.Bucket) {
 			return dimPlan{}, invalid(path+".bucket", "report_bad_value", "value", d.Bucket, "allowed", "day, week, month, quarter, year")
 		}
-	case d.Bucket == Province && (ty == schema.Text || ty == schema.Select):
-	case d.Bucket == "" && p.c.Type == Map && (ty == schema.Text || ty == schema.Select):
+	case d.Bucket == Province && (ty == schema.Text || ty == schema.Select || ty == schema.Address):
+	case d.Bucket == City && ty == schema.Address:
+	case d.Bucket == "" && p.c.Type == Map && (ty == schema.Text || ty == schema.Select || ty == schema.Address):
 		d.Bucket = Province
 	case d.Bucket != "":
 		return dimPlan{}, invalid(path+".bucket", "report_bad_bucket", "type", string(ty))
@@ -444,8 +445,8 @@ func init() {
 	problem.AddMessage("report_dimensions", "此图表类型需要 {min} 到 {max} 个维度", "this chart type needs {min} to {max} dimensions")
 	problem.AddMessage("report_measures", "需要 {min} 到 {max} 项", "needs {min} to {max} items")
 	problem.AddMessage("report_bad_dimension", "{type} 类型的字段不能作为维度", "a field of type {type} cannot be a dimension")
-	problem.AddMessage("report_bad_bucket", "{type} 类型的字段不能按日期或省份分组", "a field of type {type} cannot be grouped by date or province")
-	problem.AddMessage("report_map_field", "地图需要按省份分组的地区字段（单行文本或单选）", "a map needs a region field (text or single select) grouped by province")
+	problem.AddMessage("report_bad_bucket", "{type} 类型的字段不能按日期、省份或城市分组", "a field of type {type} cannot be grouped by date, province or city")
+	problem.AddMessage("report_map_field", "地图需要按省份分组的地区字段（单行文本、单选或地址）", "a map needs a region field (text, single select or address) grouped by province")
 	problem.AddMessage("report_bad_agg", "「{agg}」不适用于 {type} 类型的字段", "\"{agg}\" does not fit a field of type {type}")
 	problem.AddMessage("report_bad_formula", "公式无效：{reason}", "the formula is invalid: {reason}")
 	problem.AddMessage("report_formula_name", "公式中的「{name}」不是本图表的指标名称", "\"{name}\" in the formula is not the name of one of the chart's measures")

@@ -39,6 +39,7 @@ const (
 	Quarter  = "quarter"
 	Year     = "year"
 	Province = "province" // the part before "/" of values such as 广东/深圳
+	City     = "city"     // the province and city of a 地址: 广东省/深圳市 of 广东省/深圳市/南山区/…
 )
 
 // Aggregations of a measure.
@@ -92,7 +93,7 @@ type Chart struct {
 }
 
 // Dimension groups the records by a field; dates are bucketed (Bucket), 地区 may be bucketed
-// by province. Label is the field's name when saved, so a message can name a deleted field.
+// by province, 地址 by province or city. Label is the field's name when saved, so a message can name a deleted field.
 type Dimension struct {
 	Field  string `json:"field"`
 	Bucket string `json:"bucket,omitempty"`

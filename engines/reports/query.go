@@ -171,7 +171,7 @@ func (e *Engine) bucket(colSQL, bucket string, f *schema.Field) string {
 	return e.DB.Dialect.DateBucket(colSQL, bucket, z)
 }
 
-// dimSQL is the SQL of a dimension's value: the column, its date bucket or its province.
+// dimSQL is the SQL of a dimension's value: the column, its date bucket, its province or city.
 func (e *Engine) dimSQL(s *source, d dimPlan) string {
 	c := s.col(d.ref)
 	switch d.bucket {
@@ -179,6 +179,8 @@ func (e *Engine) dimSQL(s *source, d dimPlan) string {
 		return c
 	case Province:
 		return e.DB.Dialect.Province(c)
+	case City:
+		return e.DB.Dialect.City(c)
 	}
 	return e.bucket(c, d.bucket, d.ref.Field)
 }
@@ -481,7 +483,7 @@ func (p *plan) order(rows []Row) {
 	sortBy := p.c.Sort
 	if sortBy == "" {
 		sortBy = "value"
-		if len(p.dims) > 0 && p.dims[0].bucket != "" && p.dims[0].bucket != Province || p.c.Type == Line || p.c.Type == Area {
+		if len(p.dims) > 0 && p.dims[0].bucket != "" && p.dims[0].bucket != Province && p.dims[0].bucket != City || p.c.Type == Line || p.c.Type == Area {
 			sortBy = "label"
 		}
 	}

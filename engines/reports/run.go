@@ -384,7 +384,7 @@ func (e *Engine) keyCond(d dimPlan, key any, kept []any) *cond.Node {
 		switch d.bucket {
 		case "":
 			return &cond.Node{Field: fld.ID, Op: "nin", Value: kept}
-		case Province:
+		case Province, City:
 			if len(kept) == 0 {
 				return &cond.Node{}
 			}
@@ -403,7 +403,7 @@ func (e *Engine) keyCond(d dimPlan, key any, kept []any) *cond.Node {
 			return &cond.Node{Field: fld.ID, Op: "eq", Value: key != int64(0)}
 		}
 		return &cond.Node{Field: fld.ID, Op: "eq", Value: key}
-	case Province:
+	case Province, City:
 		return under(fld, []string{s})
 	}
 	from, to, ok := bucketRange(d.bucket, s)

@@ -38,6 +38,7 @@ var messages = map[string][2]string{
 	"too_small":         {"不能小于 {min}", "must be at least {min}"},
 	"too_large":         {"不能大于 {max}", "must be at most {max}"},
 	"too_long":          {"太长了，最多 {max} 个字符", "is too long; at most {max} characters"},
+	"bad_landline":      {"「{value}」不是有效的座机号码，请填写区号和号码，如 010-12345678 或 0755-88888888转123", "\"{value}\" is not a valid landline number; enter the area code and number like 010-12345678 or 0755-88888888 ext. 123"},
 	"bad_phone":         {"「{value}」不是有效的手机号，请填写 11 位手机号，如 13800138000", "\"{value}\" is not a valid mobile number; enter 11 digits like 13800138000"},
 	"bad_email":         {"「{value}」不是有效的邮箱，如 name@example.com", "\"{value}\" is not a valid email such as name@example.com"},
 	"bad_url":           {"「{value}」不是有效的网址，如 https://example.com", "\"{value}\" is not a valid URL such as https://example.com"},

@@ -152,6 +152,17 @@ func (d Dialect) Province(col string) string {
 	return fmt.Sprintf("CASE WHEN instr(%s, '/') > 0 THEN substr(%s, 1, instr(%s, '/') - 1) ELSE %s END", col, col, col, col)
 }
 
+// City is the first two parts of the path in col (广东省/深圳市 of 广东省/深圳市/南山区/…;
+// a path of one part is itself; NULL stays NULL).
+func (d Dialect) City(col string) string {
+	if d == Postgres {
+		return "rtrim(split_part(" + col + ", '/', 1) || '/' || split_part(" + col + ", '/', 2), '/')"
+	}
+	rest := fmt.Sprintf("substr(%s, instr(%s, '/') + 1)", col, col)
+	return fmt.Sprintf("CASE WHEN instr(%s, '/') = 0 THEN %s WHEN instr(%s, '/') = 0 THEN %s ELSE substr(%s, 1, instr(%s, '/') + instr(%s, '/') - 1) END",
+		col, col, rest, col, col, col, rest)
+}
+
 // Total is the sum of x over a group, 0 (not NULL) when every x is NULL: SQLite's TOTAL(x)
 // (a float), COALESCE(SUM(x), 0) on PostgreSQL (NUMERIC for numbers and integers alike,
 // which the driver gives as text: parse it).

@@ -2,10 +2,11 @@
 // and which condition operators apply (see schema/types.go and docs/api.md).
 
 import { userName } from './store'
+import { addressText } from './divisions'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
-export const TEXTUAL = ['text', 'textarea', 'phone', 'email', 'url', 'autonumber']
+export const TEXTUAL = ['text', 'textarea', 'phone', 'landline', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers and computed
 // fields (公式, 他表字段, 汇总), and the owner
@@ -86,6 +87,10 @@ export function formatValue(field, value, titles) {
     case 'user':
     case 'link':
       return refTitle(field, value, titles)
+    case 'address':
+      return addressText(value)
+    case 'richtext':
+      return new DOMParser().parseFromString(String(value), 'text/html').body.textContent.replace(/\s+/g, ' ').trim()
   }
   return String(value)
 }
@@ -134,6 +139,11 @@ export function operatorsFor(field) {
   if (t === 'checkbox') return ['eq']
   if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
   if (t === 'link') return ['eq', 'ne', ...empty]
+  // 座机: any spelling of a number, or some of its digits (core/cond landlineValue)
+  if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
+  // 地址: in a province or city (or district), or words of the street address
+  if (t === 'address') return ['under', 'contains', 'notContains', ...empty]
+  if (t === 'richtext') return ['contains', 'notContains', ...empty]
   return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
@@ -157,6 +167,8 @@ export function columnWidth(field) {
     case 'datetime':
       return 150
     case 'textarea':
+    case 'richtext':
+    case 'address':
     case 'multiselect':
     case 'tags':
       return 220

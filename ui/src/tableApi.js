@@ -22,6 +22,12 @@ export function exampleValue(f, userId = 1) {
       return '2026-11-23T06:30:00Z'
     case 'phone':
       return '13800138000'
+    case 'richtext':
+      return '<p>客户很重要</p>'
+    case 'address':
+      return '广东省/深圳市/南山区/科技园南区 88 号'
+    case 'landline':
+      return '0755-88888888-12'
     case 'email':
       return 'name@example.com'
     case 'url':
