@@ -79,3 +79,12 @@ step('the comment stays after reopening, can be deleted, and the box is reachabl
   await waitUntil(async () => (await box.getByTestId('comment').count()) === 0, { message: 'the comment gone' });
   assert.equal((await api.get(`/tables/${table.id}/records/${customer.id}/comments`)).body.items.length, 0);
 });
+
+step('a name typed after @ without picking it from the list notifies that person too', async () => {
+  const box = page.getByTestId('record-comments');
+  await box.locator('textarea').fill('@张伟 再确认一下交期');
+  await box.getByTestId('comment-send').click();
+  await untilText(box.getByTestId('comment-body').first(), '@张伟 再确认一下交期');
+  const zhang = await apiClient(server.url, ZHANG);
+  await waitUntil(async () => (await zhang.get('/notifications')).body.items.length === 2, { message: 'a second notice for 张伟' });
+});
