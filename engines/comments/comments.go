@@ -126,9 +126,12 @@ func (s *Service) Add(ctx context.Context, a access.Actor, t *schema.Table, id i
 			continue
 		}
 		seen, err := s.Records.Get(ctx, s.Users.ActorOf(u), t, id)
-		if err != nil {
+		if problem.As(err) != nil { // they may not read it
 			out.NotNotified = append(out.NotNotified, m)
 			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		notices = append(notices, notice{m, fmt.Sprintf("%s 在%s「%s」的评论中提到了你", out.UserName, t.Name, recordTitle(t, seen))})
 	}
