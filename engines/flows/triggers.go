@@ -222,9 +222,12 @@ func (e *Engine) runScheduled(ctx context.Context, tx *sql.Tx, j *jobs.Job) erro
 	if err != nil {
 		return jobs.Permanent(err)
 	}
-	q := fmt.Sprintf(`SELECT id FROM %s WHERE (%s) AND id NOT IN (SELECT record_id FROM _flow_instances WHERE flow_id = ? AND state = ?)
-		ORDER BY id LIMIT %d`, store.Quote(f.table.SQLName()), where, MaxScheduled)
-	rows, err := tx.QueryContext(ctx, q, append(args, f.id, Running)...)
+	// An anti-join: PostgreSQL runs NOT IN over more running instances than fit its work_mem
+	// by scanning them again for every record.
+	t := store.Quote(f.table.SQLName())
+	q := fmt.Sprintf(`SELECT id FROM %s WHERE (%s) AND NOT EXISTS (SELECT 1 FROM _flow_instances i
+		WHERE i.table_id = ? AND i.record_id = %s.id AND i.flow_id = ? AND i.state = ?) ORDER BY id LIMIT %d`, t, where, t, MaxScheduled)
+	rows, err := tx.QueryContext(ctx, q, append(args, f.table.ID, f.id, Running)...)
 	if err != nil {
 		return err
 	}

@@ -168,6 +168,13 @@ func (e *Engine) matched() string {
 	return "id IN (SELECT id FROM " + table + ")"
 }
 
+// unmatched is its opposite over the rows of t, as an anti-join: PostgreSQL runs NOT IN over
+// a set larger than its work_mem by scanning the set again for every row (minutes at 1M).
+func (e *Engine) unmatched(t *schema.Table) string {
+	_, table := e.ruleMatch()
+	return "NOT EXISTS (SELECT 1 FROM " + table + " m WHERE m.id = " + quoteTable(t) + ".id)"
+}
+
 // keep finds the records c matches among sub (nil: all) — evaluating its condition and its
 // count of related records once, into the temporary table _rule_match — and applies c's
 // field actions to them set-wise; an always-kept rule also takes its tags off the records
@@ -224,7 +231,7 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 				return 0, total, err
 			}
 			if c.has(OnAlways) { // the records that no longer match: tested for the tag first, which is cheap
-				if err := update(f, off, tag, offWhere+" AND NOT "+matched+in, append([]any{a.Tag}, inArgs...)); err != nil {
+				if err := update(f, off, tag, offWhere+" AND "+e.unmatched(c.t)+in, append([]any{a.Tag}, inArgs...)); err != nil {
 					return 0, total, err
 				}
 			}
