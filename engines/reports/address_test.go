@@ -1,7 +1,7 @@
 package reports_test
 
 import (
-	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -62,14 +62,7 @@ func TestAddressByProvinceAndCity(t *testing.T) {
 				if row.Keys[0] != nil && k != reports.Other && float64(want[bucket][k]) != n {
 					t.Errorf("%s: %q counts %v, want %d", bucket, k, n, want[bucket][k])
 				}
-				listed, err := a.Records.Count(ctx, access.System, tbl, row.Filter)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if float64(listed) != n {
-					b, _ := json.Marshal(row.Filter)
-					t.Errorf("%s top %d: %v counts %v, its drill-down %s lists %d", bucket, limit, row.Keys, n, b, listed)
-				}
+				drillDownLists(t, a, tbl, row, n, fmt.Sprintf("%s top %d", bucket, limit))
 			}
 			if sum != 300 {
 				t.Errorf("%s top %d: %v records counted", bucket, limit, sum)

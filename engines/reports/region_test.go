@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -67,14 +68,7 @@ func TestProvinceDrillDownListsTheBar(t *testing.T) {
 				if row.Filter == nil {
 					t.Fatalf("seed %d: bar %v has no drill-down", seed, row.Keys)
 				}
-				listed, err := a.Records.Count(ctx, access.System, tbl, row.Filter)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if float64(listed) != n {
-					b, _ := json.Marshal(row.Filter)
-					t.Errorf("seed %d, top %d: bar %v counts %v, its drill-down %s lists %d", seed, limit, row.Keys, n, b, listed)
-				}
+				drillDownLists(t, a, tbl, row, n, fmt.Sprintf("seed %d, top %d", seed, limit))
 			}
 			if sum != 1200 {
 				t.Errorf("seed %d, top %d: the bars count %v records, want 1200", seed, limit, sum)
@@ -105,5 +99,18 @@ func TestRegionFilterFoldsProvinces(t *testing.T) {
 		if *res.Value != float64(c.want) {
 			t.Errorf("地区 %v keeps %v records, want %d", c.regions, *res.Value, c.want)
 		}
+	}
+}
+
+// drillDownLists checks that the drill-down of a chart's row lists the n records it counts.
+func drillDownLists(t *testing.T, a *app.App, tbl *schema.Table, row reports.Row, n float64, what string) {
+	t.Helper()
+	listed, err := a.Records.Count(ctx, access.System, tbl, row.Filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if float64(listed) != n {
+		b, _ := json.Marshal(row.Filter)
+		t.Errorf("%s: %v counts %v, its drill-down %s lists %d", what, row.Keys, n, b, listed)
 	}
 }
