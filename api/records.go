@@ -19,17 +19,21 @@ func (s *Server) filtered(r *http.Request) (*schema.Table, *cond.Node, error) {
 	return t, filter, err
 }
 
+// pageParams reads ?limit= (50 by default) and ?offset= of a page of records.
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	if limit, err = queryInt(r, "limit", 50); err == nil {
+		offset, err = queryInt(r, "offset", 0)
+	}
+	return limit, offset, err
+}
+
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	t, filter, err := s.filtered(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := queryInt(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	offset, err := queryInt(r, "offset", 0)
+	limit, offset, err := pageParams(r)
 	if err != nil {
 		return err
 	}

@@ -99,11 +99,7 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	limit, err := queryInt(r, "limit", 50)
-	if err != nil {
-		return err
-	}
-	offset, err := queryInt(r, "offset", 0)
+	limit, offset, err := pageParams(r)
 	if err != nil {
 		return err
 	}
