@@ -20,6 +20,7 @@ func (a *App) followOtherNodes() {
 	db.OnChange(store.TopicSchemes, func(ctx context.Context, _ string) error { return a.Grading.Reload(ctx) })
 	db.OnChange(store.TopicReports, func(ctx context.Context, _ string) error { return a.Reports.Reload(ctx) })
 	db.OnChange(store.TopicFlows, func(ctx context.Context, _ string) error { return a.Flows.Reload(ctx) })
+	db.OnChange(store.TopicWebhooks, func(ctx context.Context, _ string) error { return a.Webhooks.Reload(ctx) })
 	db.OnChange(store.TopicInbox, func(ctx context.Context, user string) error {
 		id, _ := strconv.ParseInt(user, 10, 64)
 		a.Inbox.Changed(id)

@@ -19,6 +19,7 @@ import (
 	"tierbase/engines/flows"
 	"tierbase/engines/reports"
 	"tierbase/engines/rules"
+	"tierbase/engines/webhooks"
 	"tierbase/platform/store"
 )
 
@@ -306,6 +307,64 @@ func TestFlowTriggersAcrossNodes(t *testing.T) {
 		var n int
 		if err := b.DB.R.QueryRow("SELECT COUNT(*) FROM _flow_instances").Scan(&n); err != nil || n == 0 {
 			return fmt.Errorf("no instance (%v)", err)
+		}
+		return nil
+	})
+}
+
+// An endpoint made on one node takes the events of records written on the other, which had
+// already read (and kept) that its table had none; disabled there, it takes none again.
+func TestWebhooksAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	ctx := context.Background()
+	if _, err := a.Catalog.CreateTable(ctx, access.System, "", "订单", []*schema.Field{{Name: "单号", Type: schema.Text}}); err != nil {
+		t.Fatal(err)
+	}
+	var bt *schema.Table
+	within(t, time.Second, "B sees the table", func() (err error) { bt, err = b.Catalog.Table("订单"); return err })
+	messages := func() (n int) {
+		if err := b.DB.R.QueryRow("SELECT COUNT(*) FROM _webhook_messages").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := b.Records.Create(ctx, access.System, bt, records.Input{"单号": "D0"}); err != nil || messages() != 0 {
+		t.Fatalf("before any endpoint: %v, %d messages", err, messages())
+	}
+	if err := a.AllowOutbound([]string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	boss, err := a.Users.Setup(ctx, "boss@example.com", "a long passphrase 1", "老板") // the endpoint's owner reads every record
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := a.Users.ActorOf(boss)
+	e, err := a.Webhooks.Save(ctx, admin, &webhooks.Endpoint{Name: "ERP", URL: "http://127.0.0.1:9/hook", Table: "订单",
+		Events: []webhooks.Event{webhooks.Created}, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "a record written on B is sent to A's endpoint", func() error {
+		before := messages()
+		if _, err := b.Records.Create(ctx, access.System, bt, records.Input{"单号": "D1"}); err != nil {
+			return err
+		}
+		if messages() == before {
+			return errors.New("no message")
+		}
+		return nil
+	})
+	e.Enabled = false
+	if _, err := a.Webhooks.Save(ctx, admin, e); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Second, "B stops sending to the endpoint A disabled", func() error {
+		before := messages()
+		if _, err := b.Records.Create(ctx, access.System, bt, records.Input{"单号": "D2"}); err != nil {
+			return err
+		}
+		if messages() != before {
+			return errors.New("still sent")
 		}
 		return nil
 	})

@@ -265,6 +265,9 @@ func (s *Service) attempt(ctx context.Context, tg *target, m *message, n int) (*
 	if err != nil {
 		return d, err
 	}
+	if disabled != "" {
+		s.Reload(ctx)
+	}
 	if disabled != "" && s.Inbox != nil {
 		s.Inbox.Notify(ctx, []int64{tg.owner}, "Webhook「"+tg.name+"」已停用", "原因："+disabled+"。修复接收方后，在 Webhook 设置中重新启用，并可重发失败的消息。", "")
 	}

@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"tierbase/core/access"
@@ -105,6 +106,14 @@ type Service struct {
 	Client *http.Client
 	Now    func() time.Time
 	Loc    *time.Location
+
+	// cache holds each table's enabled endpoints as writes see them (see endpoints); gen
+	// counts the changes, so that a list read before one is not kept after it.
+	cache struct {
+		mu  sync.Mutex
+		gen uint64
+		by  map[string][]endpoint // by table id
+	}
 }
 
 // Limits.
@@ -269,6 +278,7 @@ func (s *Service) Save(ctx context.Context, by access.Actor, e *Endpoint) (*Endp
 		_, err := tx.ExecContext(ctx, q+" WHERE id = ?", append(args, e.ID)...)
 		return duplicate(err, e.Name)
 	})
+	s.Reload(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -337,6 +347,7 @@ func (s *Service) Delete(ctx context.Context, by access.Actor, id string) error 
 	if err := by.MayChangeSchema(); err != nil {
 		return err
 	}
+	defer s.Reload(ctx)
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM _webhooks WHERE id = ?", id)
 		if err != nil {
@@ -367,15 +378,24 @@ type endpoint struct {
 	when        *cond.Node
 }
 
-// endpoints returns the enabled endpoints of t, read in the write's transaction (so every
-// node sees a change at once): one indexed query.
+// endpoints returns the enabled endpoints of t as a write sees them: from memory once read.
+// The first write of a table after a change reads them in its own transaction (one indexed
+// query), so on SQLite, where writes take turns, a write committed after an endpoint's change
+// sees it once Save or Delete returned. Another node's change reaches this one through TopicWebhooks (Reload) within the
+// notices' delay.
 func (s *Service) endpoints(ctx context.Context, tx *sql.Tx, t *schema.Table) ([]endpoint, error) {
+	s.cache.mu.Lock()
+	eps, ok := s.cache.by[t.ID]
+	gen := s.cache.gen
+	s.cache.mu.Unlock()
+	if ok {
+		return eps, nil
+	}
 	rows, err := tx.QueryContext(ctx, "SELECT id, owner_id, events, fields, cond FROM _webhooks WHERE table_id = ? AND enabled = 1", t.ID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var eps []endpoint
 	for rows.Next() {
 		var e endpoint
 		var evs, fields, when string
@@ -391,7 +411,28 @@ func (s *Service) endpoints(ctx context.Context, tx *sql.Tx, t *schema.Table) ([
 		}
 		eps = append(eps, e)
 	}
-	return eps, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.cache.mu.Lock()
+	if s.cache.gen == gen { // no endpoint changed while they were read
+		if s.cache.by == nil {
+			s.cache.by = map[string][]endpoint{}
+		}
+		s.cache.by[t.ID] = eps
+	}
+	s.cache.mu.Unlock()
+	return eps, nil
+}
+
+// Reload drops the endpoints kept in memory, after an endpoint changed: here, once the
+// change committed, or on another node (TopicWebhooks).
+func (s *Service) Reload(context.Context) error {
+	s.cache.mu.Lock()
+	s.cache.gen++
+	s.cache.by = nil
+	s.cache.mu.Unlock()
+	return nil
 }
 
 // After queues a message for every enabled endpoint of t that wants this write's event,

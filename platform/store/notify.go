@@ -37,14 +37,15 @@ import (
 // The topics of change notices: what a cache holds. A handler registered with OnChange for a
 // topic is called when another node or process committed a change of it.
 const (
-	TopicSchema  = "schema"  // apps, tables, fields (the catalog)
-	TopicUsers   = "users"   // people, their roles and departments, ended sessions
-	TopicOrg     = "org"     // departments, their heads, roles
-	TopicRules   = "rules"   // rule definitions
-	TopicSchemes = "schemes" // grading schemes
-	TopicReports = "reports" // dashboards and charts
-	TopicFlows   = "flows"   // which flows start by themselves
-	TopicInbox   = "inbox"   // one person's notices; the detail is their user id
+	TopicSchema   = "schema"   // apps, tables, fields (the catalog)
+	TopicUsers    = "users"    // people, their roles and departments, ended sessions
+	TopicOrg      = "org"      // departments, their heads, roles
+	TopicRules    = "rules"    // rule definitions
+	TopicSchemes  = "schemes"  // grading schemes
+	TopicReports  = "reports"  // dashboards and charts
+	TopicFlows    = "flows"    // which flows start by themselves
+	TopicInbox    = "inbox"    // one person's notices; the detail is their user id
+	TopicWebhooks = "webhooks" // which webhook endpoints take a table's events
 )
 
 // noticeChannel is the one channel of a database's notices; each names its schema (data
@@ -75,6 +76,8 @@ var watched = []struct{ table, events, topic string }{
 	{"_dashboards", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicReports},
 	{"_charts", "INSERT OR UPDATE OR DELETE OR TRUNCATE", TopicReports},
 	{"_flows", "INSERT OR UPDATE OF triggers, version, enabled, table_id OR DELETE OR TRUNCATE", TopicFlows},
+	// Not failing_since (each failed delivery may set it) nor secrets, which deliveries read.
+	{"_webhooks", "INSERT OR UPDATE OF table_id, events, fields, cond, enabled, owner_id OR DELETE OR TRUNCATE", TopicWebhooks},
 }
 
 // noticesSQL creates the function and triggers that send the notices. They hold no data, so
