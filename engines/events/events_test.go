@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"tierbase/engines/events"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -377,5 +379,80 @@ func TestSinglesStoredTogether(t *testing.T) {
 		if slices.Contains(tags, "产品A意向") != (i%2 == 1) {
 			t.Errorf("客户%d: tags %v", i, tags)
 		}
+	}
+}
+
+// TestSharedTransactionFailsAlone: when the transaction shared by waiting requests fails
+// (here a rule gives each customer with a 浏览 the one 会员卡号, a unique field, so two
+// customers in one transaction collide), each request is tried again alone: one is stored
+// with its rule's effect, the other refused with nothing of it kept.
+func TestSharedTransactionFailsAlone(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	card := &schema.Field{Name: "会员卡号", Type: schema.Text, Unique: true}
+	if _, err := w.Catalog.AddField(ctx, access.System, w.cust.ID, card); err != nil {
+		t.Fatal(err)
+	}
+	w.cust, _ = w.Catalog.Table("客户")
+	rule := &rules.Rule{Name: "发卡", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		Events:  &rules.Events{Name: "浏览", Days: 7, Op: "gte", Value: 1},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "会员卡号", Value: "VIP-1"}}}
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, rule); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"甲", "乙", "丙"} {
+		w.customer(t, name, fmt.Sprintf("1370013000%d", i))
+	}
+	event := func(i int, name string) string {
+		return fmt.Sprintf(`{"customer":{"phone":"1370013000%d"},"name":"%s"}`, i, name)
+	}
+	// Hold the database's writes, so that a first request (丙's 下载, which no rule counts)
+	// waits in its transaction and the two 浏览 wait for the one after it, together.
+	hold, held := make(chan struct{}), make(chan struct{})
+	go w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		q := "UPDATE _events SET name = name WHERE 1 = 0"
+		if w.DB.Dialect == store.Postgres {
+			q = "LOCK TABLE _events IN EXCLUSIVE MODE"
+		}
+		_, err := tx.ExecContext(ctx, q)
+		close(held)
+		<-hold
+		return err
+	})
+	<-held
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	send := func(i int, name string) { wg.Go(func() { _, errs[i] = w.send(access.System, event(i, name)) }) }
+	send(2, "下载")
+	time.Sleep(100 * time.Millisecond)
+	send(0, "浏览")
+	send(1, "浏览")
+	time.Sleep(100 * time.Millisecond)
+	close(hold)
+	wg.Wait()
+	if errs[2] != nil {
+		t.Fatalf("丙's 下载: %v", errs[2])
+	}
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("甲's and 乙's 浏览: %v, %v; want one stored and one refused", errs[0], errs[1])
+	}
+	refused := errs[0]
+	if refused == nil {
+		refused = errs[1]
+	}
+	if p := problem.As(refused); p == nil || p.Status != 409 || !strings.Contains(p.Message("zh"), "规则「发卡」") || !strings.Contains(p.Message("en"), "会员卡号") {
+		t.Fatalf("refused with %v, want a 409 naming the rule and the field", refused)
+	}
+	if n := w.stored(t); n != 2 {
+		t.Fatalf("%d events stored, want 丙's and one 浏览", n)
+	}
+	winner := "甲"
+	if errs[0] != nil {
+		winner = "乙"
+	}
+	var holder string
+	if err := w.DB.R.QueryRow(fmt.Sprintf("SELECT %s FROM %s WHERE %s = 'VIP-1'", store.Quote(w.cust.Field("客户名称").ID),
+		store.Quote(w.cust.SQLName()), store.Quote(w.cust.Field("会员卡号").ID))).Scan(&holder); err != nil || holder != winner {
+		t.Fatalf("VIP-1 held by %q (%v), want %s, whose 浏览 was stored", holder, err, winner)
 	}
 }

@@ -657,4 +657,6 @@ func (e *Engine) refresh(ctx context.Context, tx *sql.Tx, t *schema.Table, rec r
 
 func init() {
 	problem.AddMessage("rule_failed", "规则「{name}」执行失败：{reason}", "the rule \"{name}\" failed: {reason}")
+	problem.AddMessage("rule_not_unique", "规则「{name}」会让几条记录的「{field}」取同一个值，而「{field}」要求唯一：请让规则用公式给出各不相同的值，或在字段设置中取消「唯一」",
+		"the rule \"{name}\" would give several records the same \"{field}\", which must be unique: have the rule compute a different value for each (a formula), or untick Unique in the field's settings")
 }

@@ -14,6 +14,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
@@ -197,6 +198,9 @@ func (e *Engine) keep(ctx context.Context, tx *sql.Tx, c *compiled, sub *among) 
 		}
 		q := fmt.Sprintf("UPDATE %s SET %s = %s, %s = ? WHERE %s", table, quoteCol(f), newExpr, updated, where)
 		res, err := tx.ExecContext(ctx, q, slices.Concat(newArgs, []any{stamp}, whereArgs)...)
+		if _, dup := store.UniqueViolation(err); dup {
+			return problem.New(409, "rule_not_unique", "name", c.r.Name, "field", f.Name).OnField(f.Name)
+		}
 		if err != nil {
 			return err
 		}
