@@ -14,6 +14,7 @@ import (
 
 	"tierbase/app"
 	"tierbase/core/access"
+	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
@@ -463,5 +464,104 @@ func TestDailyPassRefreshesTodayFormulas(t *testing.T) {
 	c, _ := s.a.Records.Get(ctx, access.System, s.cust, s.customerIDs[0])
 	if o[s.fieldOf(s.orders, "账龄")] != 33.0 || c[s.fieldOf(s.cust, "近30天订单")] != 0.0 {
 		t.Fatalf("after a month: 账龄 %v, 近30天订单 %v", o[s.fieldOf(s.orders, "账龄")], c[s.fieldOf(s.cust, "近30天订单")])
+	}
+}
+
+// A rollup with an opening value (期初值): a customer list moved from Excel keeps its history
+// in typed fields, and the rollups add the orders kept here to it — on backfill, on every
+// order and on every change of the history, by hand or by an import whose columns are named
+// after the rollups.
+func TestRollupOpeningValue(t *testing.T) {
+	ctx := context.Background()
+	s := openShop(t)
+	for _, f := range []*schema.Field{{Name: "历史消费金额", Type: schema.Money}, {Name: "历史购买次数", Type: schema.Number}, {Name: "历史最近消费日", Type: schema.Date}} {
+		s.mustAdd(t, "客户", f)
+	}
+	history := func(id int64, amount float64, times float64, last string) {
+		t.Helper()
+		if _, err := s.a.Records.Update(ctx, access.System, s.cust, id, records.Input{"历史消费金额": amount, "历史购买次数": times, "历史最近消费日": last}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	history(s.customerIDs[0], 5000, 4, "2025-12-01")
+	history(s.customerIDs[1], 800.5, 1, "2024-03-08")
+	order := func(customer int64, amount float64, day string) {
+		t.Helper()
+		if _, err := s.a.Records.Create(ctx, access.System, s.orders, records.Input{"客户": customer, "金额": amount, "下单日期": day, "状态": "已付款"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	order(s.customerIDs[0], 1000, "2025-06-01") // before the history's last day
+	order(s.customerIDs[2], 300, "2026-01-05")
+	based := func(name, fn, field, base string) *schema.Field {
+		f := rollup(name, fn, field, "")
+		f.Computed.Base = base
+		return f
+	}
+	for _, f := range []*schema.Field{based("累计消费金额", "sum", "金额", "历史消费金额"), based("购买频率", "count", "", "历史购买次数"), based("最近消费日", "max", "下单日期", "历史最近消费日")} {
+		s.mustAdd(t, "客户", f)
+	}
+	want := func(step string, id int64, amount, times float64, last any) {
+		t.Helper()
+		rec, err := s.a.Records.Get(ctx, access.System, s.cust, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []any{rec[s.fieldOf(s.cust, "累计消费金额")], rec[s.fieldOf(s.cust, "购买频率")], rec[s.fieldOf(s.cust, "最近消费日")]}
+		if !same(got[0], amount) || !same(got[1], times) || got[2] != last {
+			t.Fatalf("%s: 客户 %d has 累计消费金额, 购买频率, 最近消费日 = %v, want %v %v %v", step, id, got, amount, times, last)
+		}
+	}
+	want("backfill", s.customerIDs[0], 6000, 5, "2025-12-01")
+	want("backfill", s.customerIDs[1], 800.5, 1, "2024-03-08")
+	want("backfill", s.customerIDs[2], 300, 1, "2026-01-05")
+	want("backfill", s.customerIDs[3], 0, 0, nil)
+	order(s.customerIDs[1], 99.5, "2026-11-20")
+	want("an order", s.customerIDs[1], 900, 2, "2026-11-20")
+	history(s.customerIDs[2], 1700, 2, "2025-01-01")
+	want("history changed", s.customerIDs[2], 2000, 3, "2026-01-05")
+	rec, err := s.a.Records.Create(ctx, access.System, s.cust, records.Input{"客户名称": "新客户", "历史消费金额": 10, "历史最近消费日": "2020-01-01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("a new customer", rec.ID(), 10, 0, "2020-01-01")
+	s.customerIDs = append(s.customerIDs, rec.ID())
+
+	// An import from Excel: its columns named after the rollups fill the history.
+	src := csvReader(t, "客户名称,累计消费金额,购买频率,最近消费日\n客户0,7000,6,2026-02-02\n导入客户,1234.5,3,2026-10-10\n")
+	cols := importer.Suggest(src.Header(), s.cust)
+	if got := []string{cols[1], cols[2], cols[3]}; got[0] != s.fieldOf(s.cust, "历史消费金额") || got[1] != s.fieldOf(s.cust, "历史购买次数") || got[2] != s.fieldOf(s.cust, "历史最近消费日") {
+		t.Fatalf("the import maps the rollups' columns to %v, want their opening values", got)
+	}
+	res, err := s.a.Importer.Run(ctx, access.System, s.cust, src, importer.Plan{Columns: cols, Mode: importer.Upsert, Key: "客户名称"}, nil)
+	if err != nil || res.Inserted != 1 || res.Updated != 1 {
+		t.Fatalf("import: %+v %v", res, err)
+	}
+	want("imported over its orders", s.customerIDs[0], 8000, 7, "2026-02-02")
+	page, err := s.a.Records.List(ctx, access.System, s.cust, records.Query{Filter: &cond.Node{Field: "客户名称", Op: "eq", Value: "导入客户"}})
+	if err != nil || len(page.Items) != 1 {
+		t.Fatalf("the imported customer: %v %v", page, err)
+	}
+	want("imported", page.Items[0].ID(), 1234.5, 3, "2026-10-10")
+
+	// The rollup itself is not written; the answer names where history goes.
+	_, err = s.a.Records.Update(ctx, access.System, s.cust, s.customerIDs[3], records.Input{"累计消费金额": 100})
+	p := problem.As(err)
+	if p != nil && len(p.Details) == 1 {
+		p = p.Details[0]
+	}
+	if p == nil || p.Code != "computed_field_base" || !strings.Contains(p.Message("zh"), "「历史消费金额」") || !strings.Contains(p.Message("en"), `"历史消费金额"`) {
+		t.Fatalf("writing 累计消费金额: %v", err)
+	}
+	// Opening values that cannot be: of an average, of another type, computed, unknown.
+	for _, f := range []*schema.Field{based("平均金额", "avg", "金额", "历史消费金额"), based("首单日", "min", "下单日期", "历史消费金额"),
+		based("金额合计", "sum", "金额", "购买频率"), based("金额合计", "sum", "金额", "没有这个字段")} {
+		if p := problem.As(s.add(t, "客户", f)); p == nil || p.Status != 400 || p.Code != "bad_rollup_base" || !strings.Contains(p.Message("zh"), "期初值") {
+			t.Fatalf("%s with opening value %s: %v", f.Name, f.Computed.Base, p)
+		}
+	}
+	// The history stays while a rollup starts from it.
+	if err := s.a.Catalog.DeleteField(ctx, access.System, "客户", "历史消费金额"); problem.As(err) == nil || problem.As(err).Code != "in_use" {
+		t.Fatalf("deleting 历史消费金额: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package records
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -129,6 +130,72 @@ func rollupZero(f *schema.Field) any {
 	return nil
 }
 
+// withBase is rollup f's value from its opening value base (nil: none) and its aggregate
+// over the linking records agg (nil: none for min and max), as combineSQL computes it.
+func withBase(f *schema.Field, base, agg any) any {
+	if f.Computed.Base == "" || base == nil {
+		return agg
+	}
+	switch f.Computed.Fn {
+	case "count", "sum":
+		v, _ := f.Normalize(toFloat(base)+toFloat(agg), nil)
+		return v
+	case "max", "min":
+		if agg == nil {
+			return base
+		}
+		if less := compareValues(base, agg) < 0; less == (f.Computed.Fn == "min") {
+			return base
+		}
+	}
+	return agg
+}
+
+// compareValues orders two values of one type: numbers as numbers, dates as their text.
+func compareValues(a, b any) int {
+	if x, ok := a.(string); ok {
+		return strings.Compare(x, fmt.Sprint(b))
+	}
+	return cmp.Compare(toFloat(a), toFloat(b))
+}
+
+// combineSQL is rollup f's value in SQL from its opening value's column base (of the row the
+// rollup is for) and the aggregate agg: count and sum add them, min and max keep the lesser
+// or greater.
+func combineSQL(f *schema.Field, base, agg string) string {
+	if f.Computed.Base == "" {
+		return agg
+	}
+	switch f.Computed.Fn {
+	case "count", "sum":
+		return "COALESCE(" + base + ", 0) + " + agg
+	case "max":
+		return fmt.Sprintf("CASE WHEN %[2]s IS NULL OR %[1]s > %[2]s THEN %[1]s ELSE %[2]s END", base, agg)
+	case "min":
+		return fmt.Sprintf("CASE WHEN %[2]s IS NULL OR %[1]s < %[2]s THEN %[1]s ELSE %[2]s END", base, agg)
+	}
+	return agg
+}
+
+// rollupOf is rollup f's aggregate over the records linking to the record id, without its
+// opening value.
+func (s *Service) rollupOf(ctx context.Context, tx *sql.Tx, f *schema.Field, id int64) (any, error) {
+	child, err := s.Catalog.Table(f.Computed.Table)
+	if err != nil {
+		return nil, err
+	}
+	expr, where, args, err := s.aggregate(f)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	q := fmt.Sprintf("SELECT %s FROM %s c WHERE c.%s = ? AND (%s)", expr, store.Quote(child.SQLName()), store.Quote(f.Computed.Link), where)
+	if err := tx.QueryRowContext(ctx, q, append([]any{id}, args...)...).Scan(&v); err != nil {
+		return nil, err
+	}
+	return FromSQL(f, v), nil
+}
+
 // readsAny reports whether computed field f of t reads one of the fields in changed (ids of
 // fields of table tableID).
 func readsAny(t *schema.Table, f *schema.Field, tableID string, changed map[string]bool) bool {
@@ -150,7 +217,17 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 		switch {
 		case k == nil:
 		case k.Kind == schema.Rollup && old == nil:
-			vals[f.ID] = rollupZero(f)
+			vals[f.ID] = withBase(f, vals[k.Base], rollupZero(f))
+		case k.Kind == schema.Rollup && k.Base != "":
+			base, given := vals[k.Base]
+			if !given || equal(base, old[k.Base]) {
+				continue
+			}
+			v, err := s.rollupOf(ctx, tx, f, old.ID())
+			if err != nil {
+				return err
+			}
+			vals[f.ID] = withBase(f, base, v)
 		case k.Kind == schema.Lookup:
 			link, given := vals[k.Link]
 			if old != nil && (!given || equal(link, old[k.Link])) {
@@ -453,7 +530,8 @@ func (s *Service) refreshRollups(ctx context.Context, tx *sql.Tx, p *schema.Tabl
 			if where == "" {
 				where, args = fwhere, append(args, wargs...)
 			}
-			cols, exprs = append(cols, store.Quote(f.Column())), append(exprs, expr)
+			base := store.Quote(p.SQLName()) + "." + store.Quote(f.Computed.Base)
+			cols, exprs = append(cols, store.Quote(f.Column())), append(exprs, combineSQL(f, base, expr))
 		}
 		sub := fmt.Sprintf("(SELECT %s FROM %s c WHERE c.%s = %s.id AND (%s))", strings.Join(exprs, ", "),
 			store.Quote(child.SQLName()), store.Quote(groups[w][0].Computed.Link), store.Quote(p.SQLName()), where)
@@ -483,11 +561,19 @@ func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f
 	if rollupZero(f) != nil { // a new column holds it already (its DEFAULT): no row is written
 		zero = fmt.Sprintf("UPDATE %s SET %s = 0 WHERE %[2]s IS NULL OR %[2]s <> 0", store.Quote(p.SQLName()), col)
 	}
+	base := store.Quote(p.SQLName()) + "." + store.Quote(f.Computed.Base)
+	if f.Computed.Base != "" { // the opening value alone, where no record links
+		none := "NULL"
+		if rollupZero(f) != nil {
+			none = "0"
+		}
+		zero = fmt.Sprintf("UPDATE %s SET %s = %s", store.Quote(p.SQLName()), col, combineSQL(f, base, none))
+	}
 	if _, err := tx.ExecContext(ctx, zero); err != nil {
 		return err
 	}
-	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = g.v FROM (SELECT c.%[3]s AS k, %[4]s AS v FROM %[5]s c WHERE c.%[3]s IS NOT NULL AND (%[6]s) GROUP BY c.%[3]s) g WHERE %[1]s.id = g.k",
-		store.Quote(p.SQLName()), col, link, expr, store.Quote(child.SQLName()), where)
+	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = %[7]s FROM (SELECT c.%[3]s AS k, %[4]s AS v FROM %[5]s c WHERE c.%[3]s IS NOT NULL AND (%[6]s) GROUP BY c.%[3]s) g WHERE %[1]s.id = g.k",
+		store.Quote(p.SQLName()), col, link, expr, store.Quote(child.SQLName()), where, combineSQL(f, base, "g.v"))
 	_, err = tx.ExecContext(ctx, q, args...)
 	return err
 }
@@ -581,7 +667,7 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 
 // Imported brings the computed fields up to date after an import into t wrote the records
 // first…last and updated the records updated, set-wise in the import's transaction: the
-// new records' rollups, the imported records' lookups and formulas, one aggregate UPDATE
+// new records' rollups (and the updated ones' with an opening value), the imported records' lookups and formulas, one aggregate UPDATE
 // per rollup group of the records they link to (every such record when relinked reports
 // that an update moved some records to another), and the lookups of the records linking to
 // them.
@@ -589,7 +675,13 @@ func (s *Service) Imported(ctx context.Context, tx *sql.Tx, t *schema.Table, fir
 	if !s.computes(t) || (last < first && len(updated) == 0) {
 		return nil
 	}
-	sel := selection{where: "id BETWEEN ? AND ?", args: []any{first, last}}
+	inserted := selection{where: "id BETWEEN ? AND ?", args: []any{first, last}}
+	sel := inserted
+	if last >= first {
+		if err := s.refreshOwnRollups(ctx, tx, t, inserted, false); err != nil {
+			return err
+		}
+	}
 	if len(updated) > 0 {
 		d := s.DB.Dialect
 		create, table := d.TempTable("_computed_rows", "id "+d.IntegerType()+" PRIMARY KEY")
@@ -608,9 +700,8 @@ func (s *Service) Imported(ctx context.Context, tx *sql.Tx, t *schema.Table, fir
 			}
 		}
 		sel.where += " OR id IN (SELECT id FROM " + table + ")"
-	}
-	if last >= first {
-		if err := s.refreshOwnRollups(ctx, tx, t, selection{where: "id BETWEEN ? AND ?", args: []any{first, last}}); err != nil {
+		// The updated rows' opening values may have changed.
+		if err := s.refreshOwnRollups(ctx, tx, t, selection{where: "id IN (SELECT id FROM " + table + ")"}, true); err != nil {
 			return err
 		}
 	}
@@ -623,12 +714,13 @@ func (s *Service) Imported(ctx context.Context, tx *sql.Tx, t *schema.Table, fir
 	})
 }
 
-// refreshOwnRollups recomputes every rollup of t for the rows sel, one UPDATE per group.
-func (s *Service) refreshOwnRollups(ctx context.Context, tx *sql.Tx, t *schema.Table, sel selection) error {
+// refreshOwnRollups recomputes the rollups of t (based: only those with an opening value)
+// for the rows sel, one UPDATE per group.
+func (s *Service) refreshOwnRollups(ctx context.Context, tx *sql.Tx, t *schema.Table, sel selection, based bool) error {
 	groups := map[string][]*schema.Field{}
 	var order []string
 	for _, f := range t.Fields {
-		if k := f.Computed; k != nil && k.Kind == schema.Rollup {
+		if k := f.Computed; k != nil && k.Kind == schema.Rollup && (!based || k.Base != "") {
 			key := k.Table + "." + k.Link
 			if groups[key] == nil {
 				order = append(order, key)

@@ -290,7 +290,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 		nv, p := f.Normalize(v, s.Loc)
 		if f.IsComputed() {
 			if p != nil || !equal(old[f.ID], nv) { // a form may send back what it showed
-				probs = append(probs, problem.Invalid("computed_field").OnField(f.Name))
+				probs = append(probs, schema.ComputedProblem(t, f))
 			}
 			continue
 		}

@@ -35,6 +35,11 @@ type Computed struct {
 	Fn    string `json:"fn,omitempty"` // rollup: one of RollupFns
 	// Where is a rollup's condition on the records of Table (a core/cond tree).
 	Where json.RawMessage `json:"where,omitempty"`
+	// Base is a rollup's opening value (期初值): a field of this table people type or import,
+	// holding what came before the records of Table were kept here (the 累计消费金额 of a
+	// customer list moved from Excel). count and sum add it, min and max take it as one more
+	// value; avg takes none.
+	Base string `json:"base,omitempty"`
 	// Refs are the ids of the fields the formula or the rollup's condition reads (of this
 	// table for a formula, of Table for a rollup); the catalog fills them when it saves.
 	Refs []string `json:"refs,omitempty"`
@@ -42,6 +47,17 @@ type Computed struct {
 
 // IsComputed reports whether the field's values are computed, never written by people.
 func (f *Field) IsComputed() bool { return f.Computed != nil }
+
+// ComputedProblem is the answer to writing computed field f of t: it cannot be written, and
+// a rollup with an opening value names the field that takes what came before.
+func ComputedProblem(t *Table, f *Field) *problem.Error {
+	if k := f.Computed; k != nil && k.Base != "" {
+		if base := t.Field(k.Base); base != nil {
+			return problem.Invalid("computed_field_base", "base", base.Name).OnField(f.Name)
+		}
+	}
+	return problem.Invalid("computed_field").OnField(f.Name)
+}
 
 // Computer is what the catalog asks, about computed fields, of the engine that keeps them
 // (the records engine, which knows formulas and conditions): the fields a formula or a
@@ -104,22 +120,34 @@ func checkComputed(s *snapshot, t *Table, f *Field, comp Computer) error {
 		}
 		if k.Fn == "count" {
 			k.Field, f.Type = "", Number
-			break
+		} else {
+			src := child.Field(k.Field)
+			ok := src != nil && !src.Sensitive && (src.Type.IsNumeric() || (src.Type.IsTime() && (k.Fn == "min" || k.Fn == "max")))
+			if !ok {
+				return problem.Invalid("bad_rollup_field", "table", child.Name, "name", k.Field, "fn", k.Fn).OnField(f.Name).At("computed.field")
+			}
+			k.Field, f.Type = src.ID, src.Type
+			if f.Type == Rating {
+				f.Type = Number
+			}
 		}
-		src := child.Field(k.Field)
-		ok := src != nil && !src.Sensitive && (src.Type.IsNumeric() || (src.Type.IsTime() && (k.Fn == "min" || k.Fn == "max")))
-		if !ok {
-			return problem.Invalid("bad_rollup_field", "table", child.Name, "name", k.Field, "fn", k.Fn).OnField(f.Name).At("computed.field")
-		}
-		k.Field, f.Type = src.ID, src.Type
-		if f.Type == Rating {
-			f.Type = Number
+		if k.Base != "" {
+			base := t.Field(k.Base)
+			ok := base != nil && !base.IsComputed() && !base.System && !base.Sensitive && k.Fn != "avg" &&
+				(base.Type == f.Type || (f.Type.IsNumeric() && base.Type.IsNumeric() && k.Fn != "max" && k.Fn != "min"))
+			if !ok {
+				return problem.Invalid("bad_rollup_base", "name", k.Base, "fn", k.Fn).OnField(f.Name).At("computed.base")
+			}
+			k.Base = base.ID
 		}
 	default:
 		return problem.Invalid("bad_computed_kind", "value", k.Kind).OnField(f.Name).At("computed.kind")
 	}
 	if k.Kind != Lookup {
 		f.Options, f.LinkTable = nil, ""
+	}
+	if k.Kind != Rollup {
+		k.Base = ""
 	}
 	k.Refs = nil
 	if k.Kind == Formula || len(k.Where) > 0 {
@@ -163,6 +191,7 @@ func (f *Field) Reads(t *Table) []string {
 	case Rollup:
 		add(k.Table, k.Link, k.Field)
 		add(k.Table, k.Refs...)
+		add(t.ID, k.Base)
 	}
 	return out
 }
@@ -263,10 +292,14 @@ func init() {
 	for k, l := range map[string][2]string{Formula: {"公式", "Formula"}, Lookup: {"他表字段", "Lookup"}, Rollup: {"汇总", "Rollup"}} {
 		problem.AddTerm(k, l[0], l[1])
 	}
+	problem.AddMessage("computed_field_base", "由系统汇总得出，不能填写；汇总之外已有的数值（例如从 Excel 迁来的历史数据）请填在「{base}」",
+		"is rolled up by the system and cannot be written; what came before (history moved from Excel, say) goes in \"{base}\"")
 	problem.AddMessage("computed_field", "是计算字段（公式、他表字段或汇总），由系统计算，不能填写", "is a computed field (formula, lookup or rollup), computed by the system; it cannot be written")
 	problem.AddMessage("lookup_not_link", "「{name}」不是本表的关联记录字段，他表字段要经由一个关联记录字段取值", "\"{name}\" is not a link field of this table; a lookup shows a field of the record a link field points at")
 	problem.AddMessage("rollup_not_link_back", "表「{table}」的「{name}」不是关联到「{here}」的关联记录字段，汇总只能统计关联到本表的记录", "\"{name}\" of table \"{table}\" is not a link field pointing at \"{here}\"; a rollup counts the records that link here")
 	problem.AddMessage("bad_rollup_fn", "汇总方式「{value}」无效，可选：{fns}", "\"{value}\" is not a rollup function; use one of {fns}")
+	problem.AddMessage("bad_rollup_base", "期初值「{name}」不可用：它须是本表中可以填写的字段（不是计算字段、系统字段或敏感字段），计数与求和时是数字，最大最小时与汇总结果同类型；平均值不能有期初值",
+		"the opening value \"{name}\" cannot be used: it must be a field of this table that people fill in (not computed, built-in or sensitive), a number for count and sum, of the rollup's type for min and max; an average takes none")
 	problem.AddMessage("bad_rollup_field", "表「{table}」的「{name}」不能做 {fn} 汇总：求和与平均需要数字字段，最大最小需要数字或日期字段", "\"{name}\" of table \"{table}\" cannot be rolled up with {fn}: sum and avg need a number field, min and max a number or date field")
 	problem.AddMessage("bad_computed_kind", "计算方式「{value}」无效，可选：formula（公式）、lookup（他表字段）、rollup（汇总）", "\"{value}\" is not a kind of computed field; use formula, lookup or rollup")
 	problem.AddMessage("computed_cycle", "计算字段循环引用：{chain}", "computed fields would read each other in a ring: {chain}")

@@ -153,7 +153,7 @@ func (im *Importer) resolve(t *schema.Table, header []string, plan Plan) (*targe
 			return nil, problem.Invalid("readonly_field").OnField(f.Name).At(fmt.Sprintf("columns[%d]", i))
 		}
 		if f.IsComputed() {
-			return nil, problem.Invalid("computed_field").OnField(f.Name).At(fmt.Sprintf("columns[%d]", i))
+			return nil, schema.ComputedProblem(t, f).At(fmt.Sprintf("columns[%d]", i))
 		}
 		if j, dup := used[f.ID]; dup {
 			return nil, problem.Invalid("import_twice", "first", header[j], "second", header[i]).OnField(f.Name)

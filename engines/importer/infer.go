@@ -275,6 +275,9 @@ func Suggest(header []string, t *schema.Table) []string {
 	out := make([]string, len(header))
 	used := map[string]bool{}
 	try := func(i int, f *schema.Field) bool {
+		if f != nil && f.Computed != nil && f.Computed.Base != "" { // a rollup's history: its opening value
+			f = t.Field(f.Computed.Base)
+		}
 		if f == nil || used[f.ID] || (f.System && f.ID != schema.FieldOwner) || f.IsComputed() {
 			return false
 		}

@@ -380,7 +380,7 @@ func (c *compiled) checkAction(cat *schema.Catalog, i int, users func(int64) boo
 			return problem.Invalid("readonly_field").OnField(f.Name).At(at + ".field")
 		}
 		if f.IsComputed() {
-			return problem.Invalid("computed_field").OnField(f.Name).At(at + ".field")
+			return schema.ComputedProblem(t, f).At(at + ".field")
 		}
 		if f.Sensitive { // rules write set-wise in SQL, where values cannot be sealed
 			return problem.Invalid("sensitive_op", "name", f.Name).At(at + ".field")

@@ -573,6 +573,9 @@ export default {
     fnMax: 'Maximum',
     of: 'Field rolled up',
     where: 'Only count records matching',
+    base: 'Opening value',
+    noBase: 'None',
+    baseHint: 'What came before (history imported from Excel, say): the rollup builds on it. An import column named after this field fills the opening value',
   },
   field: {
     addTitle: 'Add field',

@@ -573,6 +573,9 @@ export default {
     fnMax: '最大值',
     of: '汇总字段',
     where: '只统计满足条件的记录',
+    base: '期初值',
+    noBase: '无',
+    baseHint: '迁移前已有的数值（如从 Excel 导入的历史累计金额）：汇总在它之上计算。导入时，以本字段命名的列会填入期初值',
   },
   field: {
     addTitle: '添加字段',
