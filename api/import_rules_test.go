@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -80,11 +81,15 @@ func mapping(header []string) []string {
 		switch h {
 		case "客户编号", "毛利率", "是否VIP":
 		default:
-			cols[i] = h
+			cols[i] = cmp.Or(opening[h], h)
 		}
 	}
 	return cols
 }
+
+// opening names the fields of the template's 客户 that take a file's history: the opening
+// values of its rollups (as the import wizard suggests them).
+var opening = map[string]string{"累计消费金额": "历史消费金额", "购买频率": "历史购买次数", "最近消费日": "历史最近消费日"}
 
 // importFile runs a wizard import and returns its final status.
 func (c *client) importFile(table, name, content string, start map[string]any) map[string]any {
@@ -308,12 +313,12 @@ func TestImportRollsBackWhenARuleFails(t *testing.T) {
 	rule := map[string]any{"name": "坏规则", "table": "客户", "enabled": true,
 		"triggers": []map[string]any{{"on": "created"}},
 		"when":     map[string]any{"field": "客户名称", "op": "eq", "value": "坏公司"},
-		"actions":  []map[string]any{{"type": "set", "field": "累计消费金额", "formula": "=客户名称"}}}
+		"actions":  []map[string]any{{"type": "set", "field": "历史消费金额", "formula": "=客户名称"}}}
 	if r := admin.post("/api/rules", rule); r.Status != 200 && r.Status != 201 {
 		t.Fatalf("rule: %d %s", r.Status, r.Raw)
 	}
 	content := "客户名称,最近消费日,购买频率,累计消费金额\n好公司,2026-11-20,9,99999\n坏公司,2026-11-20,9,99999\n"
-	st := admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "最近消费日", "购买频率", "累计消费金额"}})
+	st := admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "历史最近消费日", "历史购买次数", "历史消费金额"}})
 	e, _ := st["error"].(map[string]any)
 	msg := str(e["message"])
 	if st["state"] != "failed" || !strings.Contains(msg, "坏规则") {
@@ -324,7 +329,7 @@ func TestImportRollsBackWhenARuleFails(t *testing.T) {
 	}
 	// The same file without the bad row lands, graded, with its to-do.
 	content = "客户名称,最近消费日,购买频率,累计消费金额\n好公司,2026-11-20,9,99999\n"
-	admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "最近消费日", "购买频率", "累计消费金额"}})
+	admin.importFile("客户", "c.csv", content, map[string]any{"columns": []string{"客户名称", "历史最近消费日", "历史购买次数", "历史消费金额"}})
 	if got := admin.tiers(); got["高价值客户"] != 1 || admin.settled(1) != 1 {
 		t.Fatalf("after the good import: %v, %d to-dos", got, admin.settled(1))
 	}

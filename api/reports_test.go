@@ -152,7 +152,7 @@ func TestChartPreviewFunnelAndDrillDownShapes(t *testing.T) {
 	admin := setup(t)
 	admin.post("/api/templates/crm", nil).must(t, 201)
 	for i, tier := range []string{"普通客户", "普通客户", "普通客户", "高价值客户", "普通客户"} {
-		admin.create("客户", map[string]any{"客户名称": fmt.Sprint("客户", i), "客户等级": tier, "累计消费金额": 20000 + i})
+		admin.create("客户", map[string]any{"客户名称": fmt.Sprint("客户", i), "客户等级": tier, "历史消费金额": 20000 + i})
 	}
 	funnel := map[string]any{"type": "funnel", "table": "客户", "dimensions": []any{map[string]any{"field": "客户等级"}},
 		"measures": []any{map[string]any{"agg": "count", "name": "客户数"}, map[string]any{"agg": "sum", "field": "累计消费金额"}}}

@@ -21,8 +21,8 @@ func s2Scheme() map[string]any {
 func TestGradingSchemeThroughAPI(t *testing.T) {
 	c := setup(t)
 	c.post("/api/templates/crm", nil).must(t, 201)
-	vip := c.create("客户", map[string]any{"客户名称": "甲", "最近消费日": "2026-11-20", "购买频率": 8, "累计消费金额": 20000})
-	other := c.create("客户", map[string]any{"客户名称": "乙", "累计消费金额": 100})
+	vip := c.create("客户", map[string]any{"客户名称": "甲", "历史最近消费日": "2026-11-20", "历史购买次数": 8, "历史消费金额": 20000})
+	other := c.create("客户", map[string]any{"客户名称": "乙", "历史消费金额": 100})
 
 	imp := c.post("/api/schemes/preview", s2Scheme()).must(t, 200)
 	if num(imp["changed"]) != 2 || num(imp["net"].(map[string]any)["高价值客户"]) != 1 {
@@ -39,7 +39,7 @@ func TestGradingSchemeThroughAPI(t *testing.T) {
 		t.Fatalf("after saving, 甲 is %v", g)
 	}
 	// Edits regrade inside the write.
-	c.patch(recordPath("客户", num(other["id"])), map[string]any{"最近消费日": "2026-11-22", "购买频率": 6, "累计消费金额": 50000}).must(t, 200)
+	c.patch(recordPath("客户", num(other["id"])), map[string]any{"历史最近消费日": "2026-11-22", "历史购买次数": 6, "历史消费金额": 50000}).must(t, 200)
 	hist := c.get(recordPath("客户", num(other["id"]))+"/tier-history").must(t, 200)["items"].([]any)
 	if len(hist) != 2 || hist[0].(map[string]any)["to"] != "高价值客户" || hist[0].(map[string]any)["from"] != "普通客户" {
 		t.Fatalf("tier history %v", hist)
@@ -67,7 +67,7 @@ func TestRFMThroughAPI(t *testing.T) {
 	c := setup(t)
 	c.post("/api/templates/crm", nil).must(t, 201)
 	for i := 0; i < 6; i++ {
-		c.create("客户", map[string]any{"客户名称": "客户", "最近消费日": "2026-11-0" + string(rune('1'+i)), "购买频率": i + 1, "累计消费金额": (i + 1) * 1000})
+		c.create("客户", map[string]any{"客户名称": "客户", "历史最近消费日": "2026-11-0" + string(rune('1'+i)), "历史购买次数": i + 1, "历史消费金额": (i + 1) * 1000})
 	}
 	res := c.post("/api/rfm", map[string]any{"table": "客户", "recency": "最近消费日", "frequency": "购买频率", "monetary": "累计消费金额"}).must(t, 200)
 	if num(res["scored"]) != 6 {
@@ -95,7 +95,7 @@ func TestRulesThroughAPI(t *testing.T) {
 		"when": map[string]any{"field": "累计消费金额", "op": "gt", "value": 10000},
 		"actions": []map[string]any{{"type": "add_tag", "field": "标签", "tag": "大客户"},
 			{"type": "notify", "owner": true, "title": "新的大客户：{客户名称}"}}}
-	c.create("客户", map[string]any{"客户名称": "旧客户", "累计消费金额": 50000})
+	c.create("客户", map[string]any{"客户名称": "旧客户", "历史消费金额": 50000})
 	prev := c.post("/api/rules/preview", rule).must(t, 200)
 	if num(prev["matched"]) != 1 || len(prev["changes"].([]any)) != 1 || str(prev["text"]) == "" {
 		t.Fatalf("preview %v", prev)
@@ -104,7 +104,7 @@ func TestRulesThroughAPI(t *testing.T) {
 	if str(saved["text"]) != "当 新增记录时，如果 累计消费金额 大于 10000，则 给 标签 加上 大客户；发送通知「新的大客户：{客户名称}」" {
 		t.Fatalf("sentence %q", saved["text"])
 	}
-	rec := c.create("客户", map[string]any{"客户名称": "华为", "累计消费金额": 20000, "负责人": memberID})
+	rec := c.create("客户", map[string]any{"客户名称": "华为", "历史消费金额": 20000, "负责人": memberID})
 	if tags, _ := rec["标签"].([]any); len(tags) != 1 || tags[0] != "大客户" {
 		t.Fatalf("tags %v", rec["标签"])
 	}
@@ -247,9 +247,9 @@ func TestRuleSideEffectsFiredAndCreator(t *testing.T) {
 func TestSchemePreviewCountsAndHistory(t *testing.T) {
 	c := setup(t)
 	c.post("/api/templates/crm", nil).must(t, 201)
-	vip := c.create("客户", map[string]any{"客户名称": "甲", "最近消费日": "2026-11-20", "购买频率": 8, "累计消费金额": 20000})
-	c.create("客户", map[string]any{"客户名称": "乙", "累计消费金额": 100})
-	c.create("客户", map[string]any{"客户名称": "丙", "累计消费金额": 200})
+	vip := c.create("客户", map[string]any{"客户名称": "甲", "历史最近消费日": "2026-11-20", "历史购买次数": 8, "历史消费金额": 20000})
+	c.create("客户", map[string]any{"客户名称": "乙", "历史消费金额": 100})
+	c.create("客户", map[string]any{"客户名称": "丙", "历史消费金额": 200})
 	imp := c.post("/api/schemes/preview", s2Scheme()).must(t, 200)
 	counts := map[string][2]float64{}
 	var order []string
@@ -263,7 +263,7 @@ func TestSchemePreviewCountsAndHistory(t *testing.T) {
 		t.Fatalf("grade counts %v (%v)", counts, imp["grades"])
 	}
 	c.post("/api/schemes", s2Scheme()).must(t, 201)
-	c.patch(recordPath("客户", num(vip["id"])), map[string]any{"累计消费金额": 500}).must(t, 200)
+	c.patch(recordPath("客户", num(vip["id"])), map[string]any{"历史消费金额": 500}).must(t, 200)
 	hist := items(c.get(recordPath("客户", num(vip["id"]))+"/history").must(t, 200))
 	var graded []string
 	for _, e := range hist {

@@ -27,7 +27,8 @@ func TestCRMTemplate(t *testing.T) {
 	want := map[string][][2]string{
 		"客户": {{"客户编号", "autonumber"}, {"客户名称", "text"}, {"联系电话", "phone"}, {"客户来源", "select"},
 			{"所属行业", "select"}, {"地区", "select"}, {"首次购买日期", "date"}, {"最近消费日", "date"},
-			{"累计消费金额", "money"}, {"购买频率", "number"}, {"客户等级", "select"}, {"标签", "tags"}, {"备注", "textarea"}},
+			{"累计消费金额", "money"}, {"购买频率", "number"}, {"客户等级", "select"}, {"标签", "tags"}, {"备注", "textarea"},
+			{"历史最近消费日", "date"}, {"历史消费金额", "money"}, {"历史购买次数", "number"}},
 		"联系人":  {{"姓名", "text"}, {"客户", "link"}, {"职位", "text"}, {"手机", "phone"}, {"邮箱", "email"}, {"关键决策人", "checkbox"}},
 		"跟进记录": {{"客户", "link"}, {"跟进方式", "select"}, {"跟进时间", "datetime"}, {"跟进内容", "textarea"}, {"下次跟进日期", "date"}},
 		"订单":   {{"订单编号", "autonumber"}, {"客户", "link"}, {"下单日期", "date"}, {"订单金额", "money"}, {"订单状态", "select"}, {"产品", "text"}},

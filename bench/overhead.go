@@ -67,7 +67,7 @@ func ruleOverhead(n int) {
 			a := []*app.App{plain, ruled}[i%2]
 			t, err := a.Catalog.Table("客户")
 			must(err)
-			in := records.Input{"客户名称": fmt.Sprintf("客户%d", i), "累计消费金额": i % 30000, "购买频率": i % 9, "最近消费日": day}
+			in := records.Input{"客户名称": fmt.Sprintf("客户%d", i), "历史消费金额": i % 30000, "历史购买次数": i % 9, "历史最近消费日": day}
 			start := time.Now()
 			_, err = a.Records.Create(ctx, access.System, t, in)
 			must(err)

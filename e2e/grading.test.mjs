@@ -264,6 +264,9 @@ step('a new scheme on a new 单选 field grades every customer', async () => {
   for (const g of ['A档', 'B档', 'C档']) assert.equal(await countOf(NEW_FIELD, g), expected.net[g] || 0, `the number of ${g}`);
 });
 
+// ordered is what a customer's orders add to its 历史消费金额 in 累计消费金额 (a rollup).
+const ordered = (rec) => (rec['累计消费金额'] ?? 0) - (rec['历史消费金额'] ?? 0);
+
 step("the record drawer shows the customer's tier history", async () => {
   const first = (await api.records(TABLE, { limit: 1 })).items[0];
   recordId = first.id;
@@ -289,8 +292,9 @@ step("the record drawer shows the customer's tier history", async () => {
   assert.equal(await page.getByTestId('form-field-客户来源').locator('.el-select__wrapper.is-disabled').count(), 0);
 
   // A new amount moves the customer to another 档: the change is kept, newest first.
-  const next = firstGrade === 'A档' ? { amount: '100', grade: 'C档' } : { amount: '60000', grade: 'A档' };
-  await page.getByTestId('form-field-累计消费金额').locator('input').first().fill(next.amount);
+  // 累计消费金额 is 历史消费金额 plus the customer's orders: the history is typed.
+  const next = firstGrade === 'A档' ? { amount: 100, grade: 'C档' } : { amount: 60000, grade: 'A档' };
+  await page.getByTestId('form-field-历史消费金额').locator('input').first().fill(String(next.amount - ordered(first)));
   await page.getByTestId('record-save').click();
   await page.getByTestId('record-form').waitFor({ state: 'hidden' });
   await untilText(page.getByTestId(`cell-${recordId}-${NEW_FIELD}`), next.grade);
@@ -318,7 +322,7 @@ step("the record's 操作记录 shows the grades a scheme set as 分级方案「
   assert.deepEqual(graded.map((e) => [e.via && e.via.kind, e.via && e.via.name, e.changes[0].before, e.changes[0].after]),
     [['scheme', NEW_SCHEME, firstGrade, graded[0].changes[0].after], ['scheme', NEW_SCHEME, null, firstGrade]]);
   const mine = hist.find((e) => !e.via && e.action === 'update');
-  assert.ok(mine, 'the edit of 累计消费金额 is in the history');
+  assert.ok(mine, 'the edit of 历史消费金额 is in the history');
   assert.ok(!mine.changes.some((c) => c.name === NEW_FIELD), 'the grade change is the scheme\'s, not the editor\'s');
 
   await page.getByTestId(`row-history-${recordId}`).click();
@@ -415,7 +419,7 @@ step('on the list: switch a scheme off and on, run it, delete it', async () => {
   const grade = rec[NEW_FIELD];
   const amount = grade === 'A档' ? 100 : 60000;
   const want = grade === 'A档' ? 'C档' : 'A档';
-  const patched = await api.patch(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`, { 累计消费金额: amount });
+  const patched = await api.patch(`/tables/${encodeURIComponent(TABLE)}/records/${rec.id}`, { 历史消费金额: amount - ordered(rec) });
   assert.equal(patched.status, 200);
   assert.equal(patched.body[NEW_FIELD], grade);
   // Switching it on asks first: one customer would change grade.
@@ -469,7 +473,7 @@ step('members see no 分级方案, yet the tier history in the drawer', async ()
     assert.equal((await mapi.post('/schemes/preview', template)).status, 403);
 
     // A member's own customer: its grade comes from 客户分级, and the drawer shows it.
-    const mine = await mapi.post(`/tables/${encodeURIComponent(TABLE)}/records`, { 客户名称: '成员的客户', 累计消费金额: 100 });
+    const mine = await mapi.post(`/tables/${encodeURIComponent(TABLE)}/records`, { 客户名称: '成员的客户', 历史消费金额: 100 });
     assert.equal(mine.status, 201, JSON.stringify(mine.body));
     assert.equal(mine.body[GRADE], '普通客户');
     await mpage.getByTestId(`nav-table-${TABLE}`).click();

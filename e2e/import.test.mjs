@@ -88,7 +88,8 @@ step('upload a CSV: progress, preview, proposed mapping and types', async () => 
   assert.equal(await text(page.getByTestId('import-map-0')), '客户名称');
   assert.equal(await text(page.getByTestId('import-map-1')), '联系电话');
   assert.equal(await text(page.getByTestId('import-map-2')), '客户等级');
-  assert.equal(await text(page.getByTestId('import-map-3')), '累计消费金额');
+  // 累计消费金额 is rolled up from 订单: the file's figure is its history, 历史消费金额.
+  assert.equal(await text(page.getByTestId('import-map-3')), '历史消费金额');
   assert.equal(await text(page.getByTestId('import-map-4')), '不导入');
   // The proposed types.
   assert.equal(await text(page.getByTestId('import-type-1')), '手机');
@@ -108,7 +109,7 @@ step('insert the two rows; the result counts, then the rows in the grid', async 
   const res = await started;
   assert.equal(res.status(), 200);
   const body = JSON.parse(res.request().postData());
-  assert.deepEqual(body, { table: body.table, columns: ['客户名称', '联系电话', '客户等级', '累计消费金额', ''], mode: 'insert', skipInvalid: false });
+  assert.deepEqual(body, { table: body.table, columns: ['客户名称', '联系电话', '客户等级', '历史消费金额', ''], mode: 'insert', skipInvalid: false });
 
   await page.getByTestId('import-progress').waitFor();
   const result = page.getByTestId('import-result');
@@ -300,7 +301,7 @@ step('export the current view (filter and sort) as .xlsx and .csv', async () => 
 
 step('the exported .xlsx imports back: upserted by 客户编号, all unchanged', async () => {
   await uploadFile('导出.xlsx', { mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: exported });
-  assert.equal(await text(page.getByTestId('import-rows')), '共 4 行数据，22 列');
+  assert.equal(await text(page.getByTestId('import-rows')), '共 4 行数据，25 列');
   assert.equal(await text(page.getByTestId('import-map-0')), '不导入', 'ID is not a field to import into');
   assert.equal(await text(page.getByTestId('import-map-1')), '客户编号');
   await page.getByTestId('import-next').click();

@@ -60,7 +60,7 @@ step('a customer saved through the form', async () => {
   const input = (name) => page.getByTestId(`form-field-${name}`).locator('input').first();
   await input('客户名称').fill('鹏程科技有限公司');
   await input('微信号').fill('pengcheng-2026');
-  await input('累计消费金额').fill('52000');
+  await input('历史消费金额').fill('52000');
   await page.getByTestId('record-save').click();
   await page.getByTestId('record-form').waitFor({ state: 'hidden' });
   await untilText(page.getByTestId('grid-total'), '共 1 条');

@@ -84,9 +84,9 @@ func TestGradesFollowTheCalendar(t *testing.T) {
 	if _, _, err := e.eng.Save(context.Background(), access.System, s2()); err != nil {
 		t.Fatal(err)
 	}
-	vip := e.create(t, records.Input{"最近消费日": day(e.now, -5), "购买频率": 8, "累计消费金额": 20000, "客户来源": "官网"})
+	vip := e.create(t, records.Input{"历史最近消费日": day(e.now, -5), "历史购买次数": 8, "历史消费金额": 20000, "客户来源": "官网"})
 	lead := e.create(t, records.Input{"客户来源": "市场活动", "首次购买日期": day(e.now, -10)})
-	plain := e.create(t, records.Input{"累计消费金额": 500})
+	plain := e.create(t, records.Input{"历史消费金额": 500})
 	for id, want := range map[int64]string{vip.ID(): "高价值客户", lead.ID(): "潜力客户", plain.ID(): "普通客户"} {
 		if g := e.grade(t, id); g != want {
 			t.Errorf("record %d graded %v at creation, want %s", id, g, want)
@@ -118,7 +118,7 @@ func TestGradesFollowTheCalendar(t *testing.T) {
 	}
 	// An edit regrades at once, inside the write.
 	if _, err := e.recs.Update(context.Background(), access.System, e.t, plain.ID(), records.Input{
-		"最近消费日": day(e.now, 0), "购买频率": 6, "累计消费金额": 12000}); err != nil {
+		"历史最近消费日": day(e.now, 0), "历史购买次数": 6, "历史消费金额": 12000}); err != nil {
 		t.Fatal(err)
 	}
 	if g := e.grade(t, plain.ID()); g != "高价值客户" {
@@ -136,16 +136,16 @@ func TestGoAndSQLGradesAgree(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		in := records.Input{"客户来源": crm.Sources[r.IntN(len(crm.Sources))]}
 		if r.IntN(5) > 0 {
-			in["最近消费日"] = day(e.now, -r.IntN(90))
+			in["历史最近消费日"] = day(e.now, -r.IntN(90))
 		}
 		if r.IntN(5) > 0 {
 			in["首次购买日期"] = day(e.now, -r.IntN(120))
 		}
 		if r.IntN(5) > 0 {
-			in["购买频率"] = r.IntN(12)
+			in["历史购买次数"] = r.IntN(12)
 		}
 		if r.IntN(5) > 0 {
-			in["累计消费金额"] = r.IntN(30000)
+			in["历史消费金额"] = r.IntN(30000)
 		}
 		e.create(t, in)
 	}
@@ -173,7 +173,7 @@ func s2Stored(e *env) *grading.Scheme { s, _ := e.eng.Scheme("客户分级"); re
 func TestPreviewWritesNothing(t *testing.T) {
 	e := setup(t)
 	for i := 0; i < 10; i++ {
-		e.create(t, records.Input{"最近消费日": day(e.now, -i), "购买频率": 6 + i%2, "累计消费金额": 8000 + i*1000})
+		e.create(t, records.Input{"历史最近消费日": day(e.now, -i), "历史购买次数": 6 + i%2, "历史消费金额": 8000 + i*1000})
 	}
 	s := s2()
 	imp, err := e.eng.Preview(context.Background(), access.System, s, "zh")
@@ -239,7 +239,7 @@ func TestSchemeWithDeletedFieldStopsGrading(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.t, _ = e.cat.Table("客户")
-	r := e.create(t, records.Input{"累计消费金额": 100})
+	r := e.create(t, records.Input{"历史消费金额": 100})
 	if e.grade(t, r.ID()) != nil {
 		t.Fatalf("a broken scheme graded a record")
 	}
@@ -257,10 +257,10 @@ func TestRFMFromFields(t *testing.T) {
 	e := setup(t)
 	ids := make([]int64, 10)
 	for i := range ids {
-		r := e.create(t, records.Input{"最近消费日": day(e.now, -100+i), "购买频率": 10 - i, "累计消费金额": ((i*7)%10 + 1) * 1000})
+		r := e.create(t, records.Input{"历史最近消费日": day(e.now, -100+i), "历史购买次数": 10 - i, "历史消费金额": ((i*7)%10 + 1) * 1000})
 		ids[i] = r.ID()
 	}
-	e.create(t, records.Input{"累计消费金额": 5}) // never bought: not scored
+	e.create(t, records.Input{"历史消费金额": 5}) // never bought: not scored
 	n, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
 	if err != nil || n != 10 {
 		t.Fatalf("scored %d, %v", n, err)
@@ -388,7 +388,7 @@ func TestPreviewCountsWithinScope(t *testing.T) {
 		people = append(people, u.ID)
 	}
 	for i := 0; i < 10; i++ {
-		e.create(t, records.Input{"最近消费日": day(e.now, -i), "购买频率": 6 + i%2, "累计消费金额": 8000 + i*1000, "负责人": people[i%3%2]})
+		e.create(t, records.Input{"历史最近消费日": day(e.now, -i), "历史购买次数": 6 + i%2, "历史消费金额": 8000 + i*1000, "负责人": people[i%3%2]})
 	}
 	own := access.DataScope{Kind: access.ScopeOwn}
 	designer := access.Actor{UserID: people[0], Role: access.RoleMember, Grants: &access.Grants{Roles: []*access.Role{{ID: "designer",
@@ -447,7 +447,7 @@ func TestRegradesAtOnceRecordEachChangeOnce(t *testing.T) {
 	}
 	const n = 200
 	for range n {
-		e.create(t, records.Input{"最近消费日": day(e.now, -5), "购买频率": 8, "累计消费金额": 20000})
+		e.create(t, records.Input{"历史最近消费日": day(e.now, -5), "历史购买次数": 8, "历史消费金额": 20000})
 	}
 	on := *saved
 	on.Enabled = true

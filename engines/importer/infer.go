@@ -270,14 +270,13 @@ var aliases = [][]string{
 }
 
 // Suggest maps each file column to a field of t by name: exact, then ignoring spaces and
-// punctuation, then known aliases (联系方式 → 联系电话). Unmatched columns map to "".
+// punctuation, then known aliases (联系方式 → 联系电话), and last a column named after a rollup
+// with an opening value to that value (an Excel list's 累计消费金额 is its history) unless a
+// column of its own fills it (a file exported from here has both). Unmatched columns map to "".
 func Suggest(header []string, t *schema.Table) []string {
 	out := make([]string, len(header))
 	used := map[string]bool{}
 	try := func(i int, f *schema.Field) bool {
-		if f != nil && f.Computed != nil && f.Computed.Base != "" { // a rollup's history: its opening value
-			f = t.Field(f.Computed.Base)
-		}
 		if f == nil || used[f.ID] || (f.System && f.ID != schema.FieldOwner) || f.IsComputed() {
 			return false
 		}
@@ -310,6 +309,11 @@ func Suggest(header []string, t *schema.Table) []string {
 					break
 				}
 			}
+		}
+	}
+	for i, h := range header {
+		if f := t.Field(h); out[i] == "" && f != nil && f.Computed != nil && f.Computed.Base != "" {
+			try(i, t.Field(f.Computed.Base))
 		}
 	}
 	return out

@@ -134,8 +134,8 @@ func TestRuleOnCreate(t *testing.T) {
 			{Type: rules.ActAddTag, Field: "标签", Tag: "大客户"},
 			{Type: rules.ActNotify, Owner: true, Title: "新的大客户：{客户名称}", Body: "累计消费 {累计消费金额}，负责人 {负责人}"},
 		}})
-	big := w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 123456, "负责人": w.zhang}) // amounts and users read as in the UI
-	small := w.customer(t, records.Input{"累计消费金额": 500, "负责人": w.zhang})
+	big := w.customer(t, records.Input{"客户名称": "华为", "历史消费金额": 123456, "负责人": w.zhang}) // amounts and users read as in the UI
+	small := w.customer(t, records.Input{"历史消费金额": 500, "负责人": w.zhang})
 	if got := big[w.fieldOf(w.cust, "备注")]; got != "大客户，消费 12.3 万" {
 		t.Errorf("备注 = %v", got)
 	}
@@ -172,8 +172,8 @@ func TestHighValueToDo(t *testing.T) {
 			"关联客户": "=ID",
 			"负责人":  fmt.Sprintf(`=IF(地区 == "广东", %d, %d)`, w.zhang, w.li),
 		}}}})
-	c := w.customer(t, records.Input{"客户名称": "美的", "地区": "广东", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
-	w.customer(t, records.Input{"客户名称": "小店", "地区": "广东", "累计消费金额": 10})
+	c := w.customer(t, records.Input{"客户名称": "美的", "地区": "广东", "历史最近消费日": day(w.now, -3), "历史购买次数": 8, "历史消费金额": 50000})
+	w.customer(t, records.Input{"客户名称": "小店", "地区": "广东", "历史消费金额": 10})
 	// Restart before the queue is worked: the to-do still comes.
 	w.Close()
 	a, err := app.Open(w.dir)
@@ -226,23 +226,23 @@ func TestRuleChainsTerminate(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	// Within one write: two rules that settle are fine …
-	w.save(t, &rules.Rule{Name: "甲", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"购买频率"}}},
-		Actions: []rules.Action{{Type: rules.ActSet, Field: "累计消费金额", Value: 100}}})
-	w.save(t, &rules.Rule{Name: "乙", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"累计消费金额"}}},
-		Actions: []rules.Action{{Type: rules.ActSet, Field: "购买频率", Value: 5}}})
-	r := w.customer(t, records.Input{"购买频率": 1, "累计消费金额": 1})
-	if r[w.fieldOf(w.cust, "购买频率")] != 5.0 || r[w.fieldOf(w.cust, "累计消费金额")] != 100.0 {
+	w.save(t, &rules.Rule{Name: "甲", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"历史购买次数"}}},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史消费金额", Value: 100}}})
+	w.save(t, &rules.Rule{Name: "乙", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"历史消费金额"}}},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史购买次数", Value: 5}}})
+	r := w.customer(t, records.Input{"历史购买次数": 1, "历史消费金额": 1})
+	if r[w.fieldOf(w.cust, "历史购买次数")] != 5.0 || r[w.fieldOf(w.cust, "历史消费金额")] != 100.0 {
 		t.Fatalf("settled: %v", r)
 	}
 	// … two that change each other for ever are stopped, naming them, and the write refused.
 	for _, r := range w.Rules.Rules() {
 		w.Rules.DeleteRule(ctx, access.System, r.ID)
 	}
-	w.save(t, &rules.Rule{Name: "甲", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"购买频率"}}},
-		Actions: []rules.Action{{Type: rules.ActSet, Field: "累计消费金额", Formula: "累计消费金额 + 1"}}})
-	w.save(t, &rules.Rule{Name: "乙", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"累计消费金额"}}},
-		Actions: []rules.Action{{Type: rules.ActSet, Field: "购买频率", Formula: "购买频率 + 1"}}})
-	_, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "x", "购买频率": 1})
+	w.save(t, &rules.Rule{Name: "甲", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"历史购买次数"}}},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史消费金额", Formula: "历史消费金额 + 1"}}})
+	w.save(t, &rules.Rule{Name: "乙", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"历史消费金额"}}},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史购买次数", Formula: "历史购买次数 + 1"}}})
+	_, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "x", "历史购买次数": 1})
 	if p := problem.As(err); p == nil || p.Code != "rule_loop" || !strings.Contains(p.Message("zh"), "甲 → 乙") {
 		t.Fatalf("a loop: %v", err)
 	}
@@ -360,7 +360,7 @@ func TestBadRules(t *testing.T) {
 			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "备注", Formula: "没有的字段 + 1"}
 		}},
 		{"actions[0].value", func(r *rules.Rule) {
-			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "购买频率", Value: "很多"}
+			r.Actions[0] = rules.Action{Type: rules.ActSet, Field: "历史购买次数", Value: "很多"}
 		}},
 		{"actions[0].field", func(r *rules.Rule) { r.Actions[0].Field = "客户名称" }},
 		{"actions[0].type", func(r *rules.Rule) { r.Actions[0].Type = "explode" }},
@@ -390,7 +390,7 @@ func TestRulePreviewAndRun(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	for i := 0; i < 10; i++ {
-		w.customer(t, records.Input{"累计消费金额": i * 5000, "客户等级": "普通客户"})
+		w.customer(t, records.Input{"历史消费金额": i * 5000, "客户等级": "普通客户"})
 	}
 	r := &rules.Rule{Name: "升级", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
 		When:    leaf("累计消费金额", "gte", 30000),
@@ -414,8 +414,8 @@ func TestRulePreviewAndRun(t *testing.T) {
 func TestRunRuleFormula(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	big := w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 123456})
-	small := w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 500})
+	big := w.customer(t, records.Input{"客户名称": "华为", "历史消费金额": 123456})
+	small := w.customer(t, records.Input{"客户名称": "小店", "历史消费金额": 500})
 	r := w.save(t, &rules.Rule{Name: "备注消费", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
 		When:    leaf("累计消费金额", "gt", 10000),
 		Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Formula: `CONCAT(客户名称, " 消费 ", ROUND(累计消费金额 / 10000, 1), " 万")`}}})
@@ -438,17 +438,17 @@ func TestRulePreviewNumbersAsShown(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	for _, amount := range []float64{20000, 20000, 12.5, 0} {
-		w.customer(t, records.Input{"累计消费金额": amount})
+		w.customer(t, records.Input{"历史消费金额": amount})
 	}
 	r := &rules.Rule{Name: "清零", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
-		When:    leaf("累计消费金额", "gt", 0),
-		Actions: []rules.Action{{Type: rules.ActSet, Field: "累计消费金额", Value: 0}}}
+		When:    leaf("历史消费金额", "gt", 0),
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史消费金额", Value: 0}}}
 	p, err := w.Rules.PreviewRule(ctx, access.System, r, "zh")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(p.Changes)
-	if want := "[{累计消费金额 20000 0 2} {累计消费金额 12.5 0 1}]"; got != want {
+	if want := "[{历史消费金额 20000 0 2} {历史消费金额 12.5 0 1}]"; got != want {
 		t.Fatalf("changes %s, want %s", got, want)
 	}
 }
@@ -498,7 +498,7 @@ func TestDeleteTriggerAndSentence(t *testing.T) {
 	if s := r.Describe(w.Catalog, "zh"); s != "当 删除记录时，如果 累计消费金额 大于 10000，则 发送通知「大客户「{客户名称}」被删除」" {
 		t.Errorf("sentence: %s", s)
 	}
-	c := w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 20000, "负责人": w.li})
+	c := w.customer(t, records.Input{"客户名称": "格力", "历史消费金额": 20000, "负责人": w.li})
 	if err := w.Records.Delete(ctx, access.System, w.cust, c.ID()); err != nil {
 		t.Fatal(err)
 	}
@@ -524,8 +524,8 @@ func TestRegradeFiresRules(t *testing.T) {
 		When:     leaf("客户等级", "eq", "高价值客户"),
 		Actions: []rules.Action{{Type: rules.ActCreate, Target: "待办", Values: map[string]any{"标题": `=CONCAT("跟进 ", 客户名称)`}},
 			{Type: rules.ActAddTag, Field: "标签", Tag: "待跟进"}}})
-	vip := w.customer(t, records.Input{"客户名称": "美的", "最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000})
-	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
+	vip := w.customer(t, records.Input{"客户名称": "美的", "历史最近消费日": day(w.now, -3), "历史购买次数": 8, "历史消费金额": 50000})
+	w.customer(t, records.Input{"客户名称": "小店", "历史消费金额": 10})
 	w.drain(t)
 	if _, _, err := w.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
 		t.Fatal(err)
@@ -557,7 +557,7 @@ func TestRegradeFiresOnlyItsOwnChanges(t *testing.T) {
 		Actions:  []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "「{客户名称}」降为普通客户"}}})
 	const vips, created = 150, 60
 	for range vips {
-		w.customer(t, records.Input{"最近消费日": day(w.now, -3), "购买频率": 8, "累计消费金额": 50000, "负责人": w.li})
+		w.customer(t, records.Input{"历史最近消费日": day(w.now, -3), "历史购买次数": 8, "历史消费金额": 50000, "负责人": w.li})
 	}
 	w.drain(t)
 	w.now = w.now.AddDate(0, 0, 31) // the 高价值客户 fall to 普通客户
@@ -575,7 +575,7 @@ func TestRegradeFiresOnlyItsOwnChanges(t *testing.T) {
 	wg.Go(func() {
 		<-start
 		for range created { // 普通客户 from their creation: each fires the rule once
-			if _, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "新客户", "累计消费金额": 10, "负责人": w.li}); err != nil {
+			if _, err := w.Records.Create(ctx, access.System, w.cust, records.Input{"客户名称": "新客户", "历史消费金额": 10, "负责人": w.li}); err != nil {
 				t.Error(err)
 				return
 			}
@@ -604,9 +604,9 @@ func TestAlwaysRuleGoAndSQLAgree(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
 	sources := []any{"官网", "展会", "转介绍", nil}
 	for i := 0; i < 200; i++ {
-		in := records.Input{"累计消费金额": rnd.IntN(10000), "购买频率": rnd.IntN(6), "客户来源": sources[rnd.IntN(4)]}
+		in := records.Input{"历史消费金额": rnd.IntN(10000), "历史购买次数": rnd.IntN(6), "客户来源": sources[rnd.IntN(4)]}
 		if rnd.IntN(4) > 0 {
-			in["最近消费日"] = day(w.now, -rnd.IntN(60))
+			in["历史最近消费日"] = day(w.now, -rnd.IntN(60))
 		}
 		if rnd.IntN(3) == 0 {
 			in["标签"] = []any{"沉睡"}
@@ -687,8 +687,8 @@ func TestRuleAndSchemeDoNotShareAField(t *testing.T) {
 func TestRuleRunWritesHistory(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	big := w.customer(t, records.Input{"累计消费金额": 9000, "标签": []string{"老客户"}})
-	small := w.customer(t, records.Input{"累计消费金额": 10})
+	big := w.customer(t, records.Input{"历史消费金额": 9000, "标签": []string{"老客户"}})
+	small := w.customer(t, records.Input{"历史消费金额": 10})
 	w.save(t, &rules.Rule{Name: "重点客户", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
 		When:    leaf("累计消费金额", "gt", 5000),
 		Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "重点"}, {Type: rules.ActAddTag, Field: "标签", Tag: "重点"}}})
@@ -837,7 +837,7 @@ func TestNotifyHidesWhatTheRecipientMayNotRead(t *testing.T) {
 	}
 	w.save(t, &rules.Rule{Name: "大单", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
 		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "「{客户名称}」消费 {累计消费金额}"}}})
-	w.customer(t, records.Input{"客户名称": "格力", "累计消费金额": 98765})
+	w.customer(t, records.Input{"客户名称": "格力", "历史消费金额": 98765})
 	w.drain(t)
 	items, _, _ := w.Inbox.List(ctx, w.li, false, 10)
 	if len(items) != 1 || strings.Contains(items[0].Title, "98") || !strings.Contains(items[0].Title, "格力") {
@@ -859,7 +859,7 @@ func TestRulePreviewCountsWithinScope(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	for i := 0; i < 12; i++ {
-		w.customer(t, records.Input{"累计消费金额": i * 5000, "客户等级": "普通客户", "负责人": []int64{w.zhang, w.li, w.li}[i%3]})
+		w.customer(t, records.Input{"历史消费金额": i * 5000, "客户等级": "普通客户", "负责人": []int64{w.zhang, w.li, w.li}[i%3]})
 	}
 	r := &rules.Rule{Name: "升级", Table: "客户", Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "0 9 * * *"}},
 		When:    leaf("累计消费金额", "gte", 30000),

@@ -90,11 +90,11 @@ func TestEditsAtOnceGradeOnBoth(t *testing.T) {
 	}
 	var recs []records.Record
 	for range 60 {
-		recs = append(recs, w.customer(t, records.Input{"最近消费日": day(w.now, -3), "购买频率": 1, "累计消费金额": 10}))
+		recs = append(recs, w.customer(t, records.Input{"历史最近消费日": day(w.now, -3), "历史购买次数": 1, "历史消费金额": 10}))
 	}
 	var wg sync.WaitGroup
 	for _, rec := range recs {
-		for _, in := range []records.Input{{"购买频率": 8}, {"累计消费金额": 50000}} {
+		for _, in := range []records.Input{{"历史购买次数": 8}, {"历史消费金额": 50000}} {
 			wg.Go(func() {
 				if _, err := w.Records.Update(ctx, access.System, w.cust, rec.ID(), in); err != nil {
 					t.Error(err)

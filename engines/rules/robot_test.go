@@ -53,8 +53,8 @@ func TestRobotAction(t *testing.T) {
 	if d := rule.Describe(w.Catalog, "zh"); !strings.Contains(d, "发到群机器人「新重点客户」") {
 		t.Errorf("describe: %s", d)
 	}
-	w.customer(t, records.Input{"客户名称": "华盛科技", "累计消费金额": 200000, "联系电话": "13800138000"})
-	w.customer(t, records.Input{"客户名称": "小客户", "累计消费金额": 100})
+	w.customer(t, records.Input{"客户名称": "华盛科技", "历史消费金额": 200000, "联系电话": "13800138000"})
+	w.customer(t, records.Input{"客户名称": "小客户", "历史消费金额": 100})
 	w.drain(t)
 	mu.Lock()
 	defer mu.Unlock()
@@ -103,7 +103,7 @@ func TestEmailAction(t *testing.T) {
 		When: &cond.Node{Field: "累计消费金额", Op: "gt", Value: 100000},
 		Actions: []rules.Action{{Type: rules.ActRobot, Robot: box.ID, Title: "新重点客户「{客户名称}」",
 			Body: "累计消费 {累计消费金额}，电话 {联系电话}", At: []string{"{负责人}", "boss@example.com"}}}})
-	w.customer(t, records.Input{"客户名称": "华盛科技", "累计消费金额": 200000, "联系电话": "13800138000", "负责人": w.zhang})
+	w.customer(t, records.Input{"客户名称": "华盛科技", "历史消费金额": 200000, "联系电话": "13800138000", "负责人": w.zhang})
 	w.drain(t)
 	sent := srv.Sent()
 	if len(sent) != 1 || strings.Join(sent[0].To, ",") != "张伟@example.com,boss@example.com" {

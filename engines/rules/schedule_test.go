@@ -24,9 +24,9 @@ func TestCronOncePerSlotWithTwoProcesses(t *testing.T) {
 	w.save(t, &rules.Rule{Name: "每分钟提醒", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnSchedule, Cron: "* * * * *"}},
 		When:    leaf("累计消费金额", "gt", 10000),
 		Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.li}, Title: "大客户「{客户名称}」"}}})
-	w.customer(t, records.Input{"客户名称": "华为", "累计消费金额": 50000, "负责人": w.li})
-	w.customer(t, records.Input{"客户名称": "美的", "累计消费金额": 20000, "负责人": w.li})
-	w.customer(t, records.Input{"客户名称": "小店", "累计消费金额": 10})
+	w.customer(t, records.Input{"客户名称": "华为", "历史消费金额": 50000, "负责人": w.li})
+	w.customer(t, records.Input{"客户名称": "美的", "历史消费金额": 20000, "负责人": w.li})
+	w.customer(t, records.Input{"客户名称": "小店", "历史消费金额": 10})
 	// The second process starts after the rule was saved (processes read the rules when they start).
 	other, err := app.Open(w.dir)
 	if err != nil {

@@ -63,8 +63,8 @@ func TestWebhookAction(t *testing.T) {
 	if d := rule.Describe(w.Catalog, "zh"); !strings.Contains(d, "调用 Webhook，发送 amount、customer、level、note、phone、source") {
 		t.Errorf("describe: %s", d)
 	}
-	w.customer(t, records.Input{"客户名称": "华盛科技", "累计消费金额": 200000, "联系电话": "13800138000"})
-	w.customer(t, records.Input{"客户名称": "小客户", "累计消费金额": 100})
+	w.customer(t, records.Input{"客户名称": "华盛科技", "历史消费金额": 200000, "联系电话": "13800138000"})
+	w.customer(t, records.Input{"客户名称": "小客户", "历史消费金额": 100})
 	w.drain(t)
 	w.drain(t)
 	mu.Lock()

@@ -27,6 +27,7 @@ type demoDB struct {
 	cat     *schema.Catalog
 	users   *users.Service
 	records *records.Service
+	app     *app.App
 	sum     crm.DemoSummary
 }
 
@@ -43,7 +44,7 @@ func newDemo(t *testing.T, seed uint64, n int) *demoDB {
 		t.Fatal(err)
 	}
 	a.SetClock(func() time.Time { return today.Add(10 * time.Hour) }, time.UTC)
-	return &demoDB{db: a.DB, cat: a.Catalog, users: a.Users, records: a.Records, sum: sum}
+	return &demoDB{db: a.DB, cat: a.Catalog, users: a.Users, records: a.Records, app: a, sum: sum}
 }
 
 func (d *demoDB) table(t *testing.T, name string) *schema.Table {
@@ -284,6 +285,24 @@ func TestDemoThenNewRecords(t *testing.T) {
 	if rec.ID() != 201 {
 		t.Errorf("new customer id %d", rec.ID())
 	}
+	// Its figures come from its orders (a cancelled one aside), and its grade follows them.
+	if _, _, err := d.app.Grading.Save(ctx, access.System, crm.Scheme()); err != nil {
+		t.Fatal(err)
+	}
+	orders := d.table(t, "订单")
+	for i := range 6 {
+		if _, err := d.records.Create(ctx, access.System, orders, records.Input{"客户": rec.ID(), "订单金额": 2000, "下单日期": fmt.Sprintf("2026-11-1%d", i), "订单状态": "已完成"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.records.Create(ctx, access.System, orders, records.Input{"客户": rec.ID(), "订单金额": 99999, "下单日期": "2026-11-23", "订单状态": "已取消"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ = d.records.Get(ctx, access.System, cust, rec.ID())
+	got := []any{rec[cust.Field("累计消费金额").ID], rec[cust.Field("购买频率").ID], rec[cust.Field("最近消费日").ID], rec[cust.Field("客户等级").ID]}
+	if !reflect.DeepEqual(got, []any{12000.0, 6.0, "2026-11-15", "高价值客户"}) {
+		t.Errorf("after six orders and a cancelled one: 累计消费金额, 购买频率, 最近消费日, 客户等级 = %v", got)
+	}
 	// The demo's users can sign in.
 	if _, err := d.users.Login(ctx, d.sum.Users[0], crm.DemoPassword, "test"); err != nil {
 		t.Errorf("demo user %s cannot sign in: %v", d.sum.Users[0], err)
@@ -333,5 +352,23 @@ func TestDemoAgreesWithTemplateRules(t *testing.T) {
 		if res != nil && (res.Changed != 0 || res.Matched == 0) {
 			t.Errorf("rule %s over the demo: %+v", r.Name, res)
 		}
+	}
+}
+
+// The demo writes 客户's figures with its rows; they are what the rollups over its 订单 give.
+func TestDemoFiguresAreTheRollups(t *testing.T) {
+	d := newDemo(t, 7, 300)
+	cust, orders := d.table(t, "客户"), d.table(t, "订单")
+	q := fmt.Sprintf(`SELECT COUNT(*) FROM %[1]s c LEFT JOIN (SELECT %[3]s AS k, SUM(%[4]s) AS s, COUNT(*) AS n, MAX(%[5]s) AS m
+		FROM %[2]s WHERE %[6]s <> '已取消' GROUP BY %[3]s) g ON g.k = c.id
+		WHERE COALESCE(g.s, 0) <> c.%[7]s OR COALESCE(g.n, 0) <> c.%[8]s OR COALESCE(g.m, '') <> COALESCE(c.%[9]s, '')`,
+		store.Quote(cust.SQLName()), store.Quote(orders.SQLName()), col(t, orders, "客户"), col(t, orders, "订单金额"), col(t, orders, "下单日期"),
+		col(t, orders, "订单状态"), col(t, cust, "累计消费金额"), col(t, cust, "购买频率"), col(t, cust, "最近消费日"))
+	var n int
+	if err := d.db.R.QueryRow(q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d customers' figures differ from their orders'", n)
 	}
 }

@@ -5,6 +5,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
@@ -74,12 +75,14 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 		{Name: "所属行业", Type: schema.Select, Options: options(Industries)},
 		{Name: "地区", Type: schema.Select, Options: options(Provinces), Indexed: true, Help: "省份"},
 		{Name: "首次购买日期", Type: schema.Date, Indexed: true},
-		{Name: "最近消费日", Type: schema.Date, Indexed: true},
-		{Name: "累计消费金额", Type: schema.Money, Indexed: true},
-		{Name: "购买频率", Type: schema.Number, Indexed: true, Help: "累计下单次数"},
 		{Name: "客户等级", Type: schema.Select, Options: Tiers, Indexed: true},
 		{Name: "标签", Type: schema.Tags},
 		{Name: "备注", Type: schema.TextArea},
+		// What came before the orders kept here (a list moved from Excel): the rollups below
+		// start from it.
+		{Name: "历史最近消费日", Type: schema.Date, Help: "使用本系统之前的最近消费日（导入 Excel 时填入）"},
+		{Name: "历史消费金额", Type: schema.Money, Help: "使用本系统之前的累计消费金额（导入 Excel 时填入）"},
+		{Name: "历史购买次数", Type: schema.Number, Help: "使用本系统之前的累计下单次数（导入 Excel 时填入）"},
 	})
 	if err != nil {
 		return nil, err
@@ -120,6 +123,9 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 	}); err != nil {
 		return nil, err
 	}
+	if err := addRollups(ctx, by, cat, customers); err != nil {
+		return nil, err
+	}
 	if _, err := cat.CreateTable(ctx, by, app.ID, "待办任务", []*schema.Field{
 		{Name: "任务标题", Type: schema.Text, Required: true},
 		{Name: "关联客户", Type: schema.Link, LinkTable: customers.ID},
@@ -152,6 +158,36 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 		return nil, err
 	}
 	return app, nil
+}
+
+// addRollups gives 客户 its figures from its 订单 (those not 已取消) on top of its history, and
+// places them after 首次购买日期: 最近消费日 = MAX(下单日期), 累计消费金额 = SUM(订单金额),
+// 购买频率 = COUNT(订单), so grading follows the real orders (S2).
+func addRollups(ctx context.Context, by schema.Changer, cat *schema.Catalog, customers *schema.Table) error {
+	valid := json.RawMessage(`{"field":"订单状态","op":"ne","value":"已取消"}`)
+	rollup := func(name, fn, field, base, help string) *schema.Field {
+		return &schema.Field{Name: name, Indexed: true, Help: help,
+			Computed: &schema.Computed{Kind: schema.Rollup, Table: "订单", Link: "客户", Fn: fn, Field: field, Where: valid, Base: base}}
+	}
+	var order []string
+	for _, f := range customers.UserFields() {
+		order = append(order, f.ID)
+		if f.Name != "首次购买日期" {
+			continue
+		}
+		for _, r := range []*schema.Field{
+			rollup("最近消费日", "max", "下单日期", "历史最近消费日", "最近一笔订单的下单日期（不含已取消），或更早的历史最近消费日"),
+			rollup("累计消费金额", "sum", "订单金额", "历史消费金额", "历史消费金额加上订单金额之和（不含已取消）"),
+			rollup("购买频率", "count", "", "历史购买次数", "历史购买次数加上下单次数（不含已取消）"),
+		} {
+			if _, err := cat.AddField(ctx, by, customers.ID, r); err != nil {
+				return err
+			}
+			order = append(order, r.ID)
+		}
+	}
+	_, err := cat.UpdateTable(ctx, by, customers.ID, nil, nil, order)
+	return err
 }
 
 // Scheme is the template's grading of 客户等级, scenario S2 of the seed: 高价值客户 when the last
