@@ -523,8 +523,9 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 	return nil
 }
 
-// writeStatus writes the instance's state to the flow's status field, as the system (the
-// approver may not edit the record; the state is the engine's), through the records engine.
+// writeStatus writes the instance's state to the flow's status field, as the system naming
+// the flow (the approver may not edit the record; the state is the engine's), through the
+// records engine.
 // A field deleted since is left alone (the flow shows the problem).
 func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) error {
 	v := in.g.status.value(in.state)
@@ -535,7 +536,7 @@ func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) erro
 	if f == nil {
 		return nil
 	}
-	rec, err := e.Records.UpdateTx(ctx, tx, access.System, in.table, in.record, records.Input{f.ID: v})
+	rec, err := e.Records.UpdateTx(records.ForFlow(ctx, in.flowName), tx, access.System, in.table, in.record, records.Input{f.ID: v})
 	if p := problem.As(err); p != nil && p.Status == 404 {
 		return nil // the record was deleted: nothing to keep the state in
 	}
