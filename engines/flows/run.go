@@ -178,12 +178,14 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 }
 
 // load reads an instance inside a step's transaction, locking its row: the steps of one
-// instance take turns.
+// instance take turns. Only its row: the flow's name is a subquery, not a join, as
+// PostgreSQL's FOR UPDATE would lock the flow's row too and make every step of every
+// instance of the flow take turns.
 func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, error) {
 	in := &instance{id: id, tx: tx}
 	var tableID, chosen, joins string
-	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.step, i.chosen, i.joins, i.reason
-		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
+	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, (SELECT f.name FROM _flows f WHERE f.id = i.flow_id), i.version, i.table_id, i.record_id,
+		i.initiator, i.state, i.step, i.chosen, i.joins, i.reason FROM _flow_instances i WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
 		Scan(&in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &joins, &in.reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.NotFound("instance", fmt.Sprint(id))
