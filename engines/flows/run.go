@@ -527,7 +527,7 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 
 // writeStatus writes the instance's state to the flow's status field, as the system naming
 // the flow (the approver may not edit the record; the state is the engine's), through the
-// records engine.
+// records engine. The write starts no instance of the same flow (see After).
 // A field deleted since is left alone (the flow shows the problem).
 func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) error {
 	v := in.g.status.value(in.state)
@@ -538,13 +538,17 @@ func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) erro
 	if f == nil {
 		return nil
 	}
-	rec, err := e.Records.UpdateTx(records.ForFlow(ctx, in.flowName), tx, access.System, in.table, in.record, records.Input{f.ID: v})
+	rec, err := e.Records.UpdateTx(records.ForFlow(context.WithValue(ctx, statusOf{}, in.flow), in.flowName), tx, access.System, in.table, in.record, records.Input{f.ID: v})
 	if p := problem.As(err); p != nil && p.Status == 404 {
 		return nil // the record was deleted: nothing to keep the state in
 	}
 	in.rec = rec
 	return err
 }
+
+// statusOf is the context key of a flow's own status write (writeStatus): its value is the
+// flow's id.
+type statusOf struct{}
 
 // event adds an entry to the instance's timeline.
 func (e *Engine) event(ctx context.Context, tx *sql.Tx, in *instance, user int64, node, action, comment string, detail map[string]any) error {
