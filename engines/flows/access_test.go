@@ -11,13 +11,9 @@ import (
 	"tierbase/engines/flows"
 )
 
-// TestTaskGrantsItsRecord: an approver whose roles cannot read 报销 at all gets a task on one
-// record, as in 钉钉 and 飞书: they read that record with the node's field permissions (金额
-// hidden, 状态 editable, the rest read), edit 状态 as they approve, and still read it —
-// read-only — after acting; the records engine still refuses them that record, the others
-// and the list, and someone without a task on the instance reads nothing of it.
-func TestTaskGrantsItsRecord(t *testing.T) {
-	w := newWorld(t)
+// outsider adds 审计, a person whose roles cannot read 报销 at all.
+func (w *world) outsider(t *testing.T) {
+	t.Helper()
 	ctx := context.Background()
 	none, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "外部审计", Tables: map[string]*access.TablePerm{w.t.ID: {}}})
 	if err != nil {
@@ -26,6 +22,17 @@ func TestTaskGrantsItsRecord(t *testing.T) {
 	if w.people["审计"], err = w.Users.Enroll(ctx, access.System, "audit@example.com", "审计", []string{none.ID}, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTaskGrantsItsRecord: an approver whose roles cannot read 报销 at all gets a task on one
+// record, as in 钉钉 and 飞书: they read that record with the node's field permissions (金额
+// hidden, 状态 editable, the rest read), edit 状态 as they approve, and still read it —
+// read-only — after acting; the records engine still refuses them that record, the others
+// and the list, and someone without a task on the instance reads nothing of it.
+func TestTaskGrantsItsRecord(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.outsider(t)
 	node := approve("审计审批", &flows.Who{Users: []int64{w.people["审计"]}}, "")
 	node.Fields = map[string]string{"金额": flows.FieldHidden, "状态": flows.FieldEdit}
 	f := w.publish(t, node, end())
@@ -135,13 +142,7 @@ func TestTaskEditsSensitiveField(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.t, _ = w.Catalog.Table(w.t.ID)
-	none, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "外部审计", Tables: map[string]*access.TablePerm{w.t.ID: {}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.people["审计"], err = w.Users.Enroll(ctx, access.System, "audit@example.com", "审计", []string{none.ID}, nil); err != nil {
-		t.Fatal(err)
-	}
+	w.outsider(t)
 	node := approve("核对证件", &flows.Who{Users: []int64{w.people["审计"]}}, "")
 	node.Fields = map[string]string{"身份证号": flows.FieldEdit, "银行卡号": flows.FieldRead}
 	f := w.publish(t, node, end())
