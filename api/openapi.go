@@ -543,7 +543,7 @@ func schemas() map[string]any {
 		"Opened": obj(map[string]any{"table": str, "id": integer}, "table", "id"),
 		"AuditPage": obj(map[string]any{"next": map[string]any{"type": "string", "description": "下一页的 cursor，空表示没有更多 / the cursor of the next page, empty after the last"},
 			"items": arrayOf(obj(map[string]any{"id": str, "at": str, "userId": integer, "userName": str, "action": str,
-				"tableId": str, "tableName": str, "tableExists": boolean, "recordId": integer, "rule": str, "client": str,
+				"tableId": str, "tableName": str, "tableExists": boolean, "recordId": integer, "rule": str, "form": str, "flow": str, "client": str,
 				"changes": arrayOf(obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})),
 				"detail":  map[string]any{"type": "object", "description": "事件详情（表、行数、文件名、筛选等）/ the event's detail"}}))}),
 		"Upload": obj(map[string]any{"id": str, "fileName": str, "header": map[string]any{"type": "array", "items": str},
@@ -721,7 +721,7 @@ func schemas() map[string]any {
 		"BackupList":          obj(map[string]any{"items": list(ref("Backup"))}),
 		"History": list(obj(map[string]any{"id": integer, "action": map[string]any{"type": "string", "enum": []string{"create", "update", "delete", "restore"}},
 			"at": str, "user": obj(map[string]any{"id": integer, "name": str}),
-			"via":     obj(map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"rule", "scheme"}}, "name": str}),
+			"via":     obj(map[string]any{"kind": map[string]any{"type": "string", "enum": []string{"rule", "scheme", "form", "flow"}}, "name": str}),
 			"changes": map[string]any{"type": "array", "items": obj(map[string]any{"field": str, "name": str, "before": map[string]any{}, "after": map[string]any{}})}})),
 	}
 }

@@ -1,7 +1,8 @@
 // S6 报价审批 on the demo, as the people do it: 李娜 (销售) starts the template's flow on her
 // ¥150,000 quote from its record page; 张伟 (销售总监) approves it in the 待办中心, which passes
 // it on to 周敏 (财务总监), since it is over ¥100,000; she approves it; the quote reads 已批准 and
-// a 合同 with an HT- number appears in the 合同 table, linked to the quote.
+// a 合同 with an HT- number appears in the 合同 table, linked to the quote, its history naming
+// the flow that made it.
 import assert from 'node:assert/strict';
 import { session, newPage, login, apiClient, steps, waitUntil, text, untilText } from './lib.mjs';
 
@@ -75,4 +76,9 @@ step('周敏 approves it; the quote is 已批准 and a 合同 with an HT- number
   await login(current, server.url, demo('zhoumin'));
   await current.goto(`${server.url}/t/${contracts}`);
   await waitUntil(async () => (await text(current.getByTestId(`row-${made[0].id}`))).includes(made[0]['合同编号']), { message: 'the 合同 in the grid' });
+  // The flow made it, as the system naming the flow, not 周敏 who approved last.
+  await current.getByTestId(`row-history-${made[0].id}`).click();
+  const items = current.getByTestId('history-panel').getByTestId('history-item');
+  await waitUntil(async () => (await items.count()) === 1, { message: 'the 合同\'s creation in its history' });
+  assert.equal(await text(items.first().getByTestId('history-user')), '流程：报价审批');
 });

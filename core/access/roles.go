@@ -184,8 +184,9 @@ func Limit(a Actor, tables []string, readOnly bool) Actor {
 // WithRecords returns the actor with one more role, on the given records of t only: what a
 // task of a flow gives the person holding it, as in 钉钉 and 飞书 — they read those records
 // whatever their roles, each field as the task's node allows (fields: by id; a field not
-// listed is readable, a 敏感 one masked), and with edit they may change the fields the node
-// lets them edit. Nothing else of t, nor of any other table, changes for them.
+// listed is readable; a 敏感 one they may read is masked, one they may edit shown in full),
+// and with edit they may change the fields the node lets them edit. Nothing else of t, nor of
+// any other table, changes for them.
 func WithRecords(a Actor, t *schema.Table, ids []int64, fields map[string]FieldAccess, edit bool) Actor {
 	if all(a) || len(ids) == 0 {
 		return a
@@ -204,7 +205,7 @@ func WithRecords(a Actor, t *schema.Table, ids []int64, fields map[string]FieldA
 		if !ok {
 			level = FieldRead
 		}
-		if f.Sensitive && level != FieldHidden {
+		if f.Sensitive && level == FieldRead {
 			level = FieldMasked
 		}
 		p.Fields[f.ID] = level

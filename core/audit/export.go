@@ -87,6 +87,9 @@ func content(e Entry, en int) string {
 	if e.Rule != "" {
 		parts = append(parts, [2]string{"规则", "rule"}[en]+": "+e.Rule)
 	}
+	if e.Flow != "" {
+		parts = append(parts, [2]string{"流程", "flow"}[en]+": "+e.Flow)
+	}
 	for _, c := range e.Changes {
 		parts = append(parts, fmt.Sprintf("%s: %s → %s", c.Name, cell(c.Before), cell(c.After)))
 	}

@@ -33,6 +33,10 @@ const ruleNote = "_rule"
 // (records.FormNote).
 const formNote = "_form"
 
+// flowNote is the pseudo-field naming the flow whose 数据操作 node made a record change
+// (records.FlowNote).
+const flowNote = "_flow"
+
 // Log reads the operation log: the record changes in _oplog and the events in _audit.
 type Log struct {
 	DB      *store.DB
@@ -64,6 +68,7 @@ type Entry struct {
 	RecordID  int64          `json:"recordId,omitempty"`
 	Rule      string         `json:"rule,omitempty"`    // the rule that made a record change
 	Form      string         `json:"form,omitempty"`    // the public form a record was submitted through
+	Flow      string         `json:"flow,omitempty"`    // the flow whose 数据操作 node made a record change
 	Changes   []Change       `json:"changes,omitempty"` // a record change's fields, before → after
 	Detail    map[string]any `json:"detail,omitempty"`  // an event's detail
 	Client    string         `json:"client,omitempty"`
@@ -222,6 +227,10 @@ func (l *Log) oplog(ctx context.Context, q Query, before int64) ([]Entry, error)
 			}
 			if c.F == formNote {
 				e.Form, _ = c.A.(string)
+				continue
+			}
+			if c.F == flowNote {
+				e.Flow, _ = c.A.(string)
 				continue
 			}
 			if f := fieldOf(t, c.F); f != nil && f.Sensitive { // the log is for admins: shown in full

@@ -72,35 +72,51 @@ const RuleNote = "_rule"
 // form (线索收集表单): its value is the form's title. Such records keep no 创建人.
 const FormNote = "_form"
 
-// SystemUser is the 创建人 (created_by) of the records a rule creates: not a person, so the
-// UI shows it as 系统 and the record's history names the rule. Filters find them with
-// 创建人 = 0; records made by the system otherwise (templates, the CLI) keep no 创建人.
+// FlowNote is the pseudo-field of a history entry written by a flow's 数据操作 node: its
+// value is the flow's name.
+const FlowNote = "_flow"
+
+// SystemUser is the 创建人 (created_by) of the records a rule or a flow creates: not a
+// person, so the UI shows it as 系统 and the record's history names the rule or flow. Filters
+// find them with 创建人 = 0; records made by the system otherwise (templates, the CLI) keep no
+// 创建人.
 const SystemUser int64 = 0
 
-type ruleKey struct{}
+// notes are the pseudo-fields naming what wrote an entry for the system, with the Via kind
+// and the name the history shows for each.
+var notes = map[string]struct{ kind, name string }{
+	RuleNote: {"rule", "规则"},
+	FormNote: {"form", "公开表单"},
+	FlowNote: {"flow", "流程"},
+}
+
+type viaKey struct{}
+
+// via is what the writes of a context are made by: a pseudo-field of notes and its value.
+type via struct{ note, name string }
 
 // ForRule marks the writes made with ctx as done by the named rule: records they create get
 // SystemUser as 创建人 and a history entry naming the rule (RuleNote).
 func ForRule(ctx context.Context, name string) context.Context {
-	return context.WithValue(ctx, ruleKey{}, name)
+	return context.WithValue(ctx, viaKey{}, via{RuleNote, name})
 }
-
-func ruleOf(ctx context.Context) string {
-	name, _ := ctx.Value(ruleKey{}).(string)
-	return name
-}
-
-type formKey struct{}
 
 // ForForm marks the writes made with ctx as submitted through the public form titled title:
 // the history of the records they create names the form (FormNote).
 func ForForm(ctx context.Context, title string) context.Context {
-	return context.WithValue(ctx, formKey{}, title)
+	return context.WithValue(ctx, viaKey{}, via{FormNote, title})
 }
 
-func formOf(ctx context.Context) string {
-	title, _ := ctx.Value(formKey{}).(string)
-	return title
+// ForFlow marks the writes made with ctx as done by the named flow (its 数据操作 nodes, run
+// as the system): records they create get SystemUser as 创建人, and the history entries of
+// what they create and change name the flow (FlowNote).
+func ForFlow(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via{FlowNote, name})
+}
+
+func viaOf(ctx context.Context) via {
+	v, _ := ctx.Value(viaKey{}).(via)
+	return v
 }
 
 // LogUpdates writes, set-wise, one history entry per record an UPDATE is about to change: on
@@ -146,12 +162,12 @@ type Entry struct {
 	Action  string   `json:"action"` // create, update, delete
 	At      string   `json:"at"`
 	UserID  int64    `json:"userId"`
-	Via     *Via     `json:"via,omitempty"` // the rule or grading scheme that made it, for the system
+	Via     *Via     `json:"via,omitempty"` // the rule, grading scheme, form or flow that made it, for the system
 	Changes []Change `json:"changes"`
 }
 
-// Via names what acted for the system: a rule ("rule"), a grading scheme ("scheme") or a
-// public form ("form").
+// Via names what acted for the system: a rule ("rule"), a grading scheme ("scheme"), a
+// public form ("form") or a flow ("flow").
 type Via struct {
 	Kind string `json:"kind"`
 	Name string `json:"name"`
@@ -196,15 +212,10 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
 				openLog(f, fs, &ch)
-			} else if c.Field == RuleNote {
-				name = "规则"
-				if rule, ok := c.After.(string); ok {
-					e.Via = &Via{Kind: "rule", Name: rule}
-				}
-			} else if c.Field == FormNote {
-				name = "公开表单"
-				if form, ok := c.After.(string); ok {
-					e.Via = &Via{Kind: "form", Name: form}
+			} else if n, ok := notes[c.Field]; ok {
+				name = n.name
+				if by, ok := c.After.(string); ok {
+					e.Via = &Via{Kind: n.kind, Name: by}
 				}
 			}
 			ch.Name = name

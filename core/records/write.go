@@ -392,10 +392,10 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	for _, f := range t.Fields {
 		rec[f.ID] = vals[f.ID]
 	}
-	rule := ruleOf(ctx)
+	by := viaOf(ctx)
 	if a.UserID != 0 {
 		rec[schema.FieldCreatedBy] = a.UserID
-	} else if rule != "" {
+	} else if by.note == RuleNote || by.note == FlowNote {
 		rec[schema.FieldCreatedBy] = SystemUser
 	}
 	rec[schema.FieldCreatedAt] = stamp
@@ -410,11 +410,8 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 		}
 	}
 	var changes []change
-	if rule != "" {
-		changes = append(changes, change{Field: RuleNote, After: rule})
-	}
-	if form := formOf(ctx); form != "" {
-		changes = append(changes, change{Field: FormNote, After: form})
+	if by.note != "" {
+		changes = append(changes, change{Field: by.note, After: by.name})
 	}
 	changes = append(changes, valueChanges(t, rec)...)
 	id, err := insertLogged(ctx, tx, t, rec, changes, a, stamp)
@@ -514,6 +511,9 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 	}
 	if len(changes) == 0 {
 		return rec, nil
+	}
+	if by := viaOf(ctx); by.note != "" {
+		changes = append(changes, change{Field: by.note, After: by.name})
 	}
 	sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
 	args = append(args, stamp, old.ID())

@@ -7,8 +7,22 @@ import (
 
 	"tierbase/core/access"
 	"tierbase/core/records"
+	"tierbase/core/schema"
 	"tierbase/engines/flows"
 )
+
+// outsider adds 审计, a person whose roles cannot read 报销 at all.
+func (w *world) outsider(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	none, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "外部审计", Tables: map[string]*access.TablePerm{w.t.ID: {}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.people["审计"], err = w.Users.Enroll(ctx, access.System, "audit@example.com", "审计", []string{none.ID}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestTaskGrantsItsRecord: an approver whose roles cannot read 报销 at all gets a task on one
 // record, as in 钉钉 and 飞书: they read that record with the node's field permissions (金额
@@ -18,13 +32,7 @@ import (
 func TestTaskGrantsItsRecord(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	none, err := w.Org.SaveRole(ctx, access.System, &access.Role{Name: "外部审计", Tables: map[string]*access.TablePerm{w.t.ID: {}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if w.people["审计"], err = w.Users.Enroll(ctx, access.System, "audit@example.com", "审计", []string{none.ID}, nil); err != nil {
-		t.Fatal(err)
-	}
+	w.outsider(t)
 	node := approve("审计审批", &flows.Who{Users: []int64{w.people["审计"]}}, "")
 	node.Fields = map[string]string{"金额": flows.FieldHidden, "状态": flows.FieldEdit}
 	f := w.publish(t, node, end())
@@ -118,5 +126,53 @@ func TestInstanceDrawsItsVersion(t *testing.T) {
 	}
 	if items, err := w.Flows.Box(ctx, w.as("王经理"), flows.BoxTodo, flows.Page{}); err != nil || len(items) != 1 || items[0].Due != due {
 		t.Fatalf("todo %+v %v", items, err)
+	}
+}
+
+// TestTaskEditsSensitiveField: a 敏感 field the task's node lets its holder edit is shown to
+// them in full and saved as they approve, through the records engine as them; one it lets
+// them read is masked, and so is the edited one once they acted.
+func TestTaskEditsSensitiveField(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.Catalog.AddField(ctx, access.System, w.t.ID, &schema.Field{Name: "身份证号", Type: schema.Text, Sensitive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Catalog.AddField(ctx, access.System, w.t.ID, &schema.Field{Name: "银行卡号", Type: schema.Text, Sensitive: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.t, _ = w.Catalog.Table(w.t.ID)
+	w.outsider(t)
+	node := approve("核对证件", &flows.Who{Users: []int64{w.people["审计"]}}, "")
+	node.Fields = map[string]string{"身份证号": flows.FieldEdit, "银行卡号": flows.FieldRead}
+	f := w.publish(t, node, end())
+	rec, err := w.Records.Create(ctx, access.System, w.t, records.Input{"事由": "差旅", "身份证号": "110101199003071234", "银行卡号": "6222020200112233"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := w.start(t, f, "李娜", rec.ID())
+	a := w.as("审计")
+	id1, card := w.t.Field("身份证号").ID, w.t.Field("银行卡号").ID
+	in, err := w.Flows.Instance(ctx, a, id)
+	if err != nil || in.Data[id1] != "110101199003071234" || in.Data[card] != "6***3" {
+		t.Fatalf("the approver sees 身份证号 %v, 银行卡号 %v (%v); want the first in full, the second masked", in.Data[id1], in.Data[card], err)
+	}
+	task := w.one(t, "审计")
+	if _, err := w.Flows.Act(ctx, a, task, flows.ActApprove, flows.Input{Values: map[string]any{"银行卡号": "6222020200119999"}}); code(err) != "flow_field_not_editable" {
+		t.Fatalf("editing a 敏感 field the node lets them read: %v", err)
+	}
+	if _, err := w.Flows.Act(ctx, a, task, flows.ActApprove, flows.Input{Values: map[string]any{"身份证号": "110101199003075678"}}); err != nil {
+		t.Fatalf("editing a 敏感 field the node lets them edit: %v", err)
+	}
+	got, err := w.Records.Get(ctx, access.System, w.t, rec.ID())
+	if err != nil || got[id1] != "110101199003075678" || got[card] != "6222020200112233" {
+		t.Fatalf("record %v %v", got, err)
+	}
+	hist, err := w.Records.History(ctx, access.System, w.t, rec.ID())
+	if err != nil || hist[0].UserID != w.people["审计"] || hist[0].Changes[0].After != "110101199003075678" {
+		t.Fatalf("history %+v %v", hist, err)
+	}
+	if in, err = w.Flows.Instance(ctx, a, id); err != nil || in.Data[id1] != "1***8" {
+		t.Fatalf("after acting the approver sees 身份证号 %v (%v), want it masked", in.Data[id1], err)
 	}
 }

@@ -325,26 +325,28 @@ func (e *Engine) closeRest(ctx context.Context, tx *sql.Tx, inst *instance, step
 }
 
 // decide works out, after an approver said yes or no, whether the node passed, failed or
-// waits for more, and moves the instance on.
+// waits for more, and moves the instance on. 或签 passes on the first yes and fails on the
+// first no without counting; the other modes count the step's tasks.
 func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, n *Node, t *task, action string) error {
-	var total, yes, no, left int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*),
-		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN state IN (?, ?) THEN 1 ELSE 0 END), 0)
-		FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ? AND state <> ? AND added = ''`,
-		ActApprove, ActReject, taskOpen, taskWaiting, inst.id, t.step, ActTransfer, taskCancelled).Scan(&total, &yes, &no, &left)
-	if err != nil {
-		return err
-	}
-	pass, fail := false, false
-	switch n.Mode {
-	case ModeVote:
-		pass = yes*100 >= n.Percent*total
-		fail = !pass && (total-no)*100 < n.Percent*total
-	default: // 或签 passes on the first yes; 会签 and 依次 on the last; any no fails them
-		fail = action == ActReject
-		pass = !fail && (n.Mode == "" || n.Mode == ModeOr || left == 0)
+	fail := action == ActReject // anything else (同意, a 填写's 提交) is a yes
+	pass := !fail
+	if n.Mode != "" && n.Mode != ModeOr {
+		var total, yes, no, left int
+		err := tx.QueryRowContext(ctx, `SELECT COUNT(*),
+			COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN state IN (?, ?) THEN 1 ELSE 0 END), 0)
+			FROM _flow_tasks WHERE instance_id = ? AND step = ? AND action <> ? AND state <> ? AND added = ''`,
+			ActApprove, ActReject, taskOpen, taskWaiting, inst.id, t.step, ActTransfer, taskCancelled).Scan(&total, &yes, &no, &left)
+		if err != nil {
+			return err
+		}
+		if n.Mode == ModeVote {
+			pass = yes*100 >= n.Percent*total
+			fail = !pass && (total-no)*100 < n.Percent*total
+		} else { // 会签 and 依次 pass on the last yes; any no fails them
+			pass = pass && left == 0
+		}
 	}
 	switch {
 	case fail:

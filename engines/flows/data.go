@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 
+	"tierbase/core/access"
 	"tierbase/core/formula"
 	"tierbase/core/records"
 	"tierbase/core/schema"
@@ -70,8 +71,10 @@ func (c *checker) checkData(n *Node, cat func(string) *schema.Table) {
 	}
 }
 
-// writeData runs a 数据操作 node through the records engine, as the person whose action
-// reached it (validation, rules and history apply; the operation log names them).
+// writeData runs a 数据操作 node through the records engine as the system naming the flow, as
+// 钉钉 and 飞书 do: validation, rules and history apply whoever's action reached the node, and
+// the history and the operation log name the flow (records.ForFlow). A record it creates
+// belongs to the initiator unless the node sets its 负责人.
 func (e *Engine) writeData(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (*problem.Error, error) {
 	rec, stop, err := e.record(ctx, in)
 	if err != nil || stop != nil {
@@ -106,19 +109,23 @@ func (e *Engine) writeData(ctx context.Context, tx *sql.Tx, in *instance, n *Nod
 		values[f.ID] = v
 	}
 	detail := map[string]any{"op": d.Op, "table": target.ID}
+	byFlow := records.ForFlow(ctx, in.flowName)
 	if d.Op == DataCreate {
-		made, err := e.Records.CreateTx(ctx, tx, in.actor, target, values)
+		if _, set := values[schema.FieldOwner]; !set && in.initiator != 0 {
+			values[schema.FieldOwner] = in.initiator
+		}
+		made, err := e.Records.CreateTx(byFlow, tx, access.System, target, values)
 		if err != nil {
 			return nil, err
 		}
 		detail["record"] = made.ID()
 	} else {
-		if in.rec, err = e.Records.UpdateTx(ctx, tx, in.actor, target, in.record, values); err != nil {
+		if in.rec, err = e.Records.UpdateTx(byFlow, tx, access.System, target, in.record, values); err != nil {
 			return nil, err
 		}
 		detail["record"] = in.record
 	}
-	return nil, e.event(ctx, tx, in, in.actor.UserID, n.ID, ActData, "", detail)
+	return nil, e.event(ctx, tx, in, 0, n.ID, ActData, "", detail)
 }
 
 // compiledFormula is a 数据操作's formula compiled over one shape of its table: a field added

@@ -178,12 +178,14 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 }
 
 // load reads an instance inside a step's transaction, locking its row: the steps of one
-// instance take turns.
+// instance take turns. Only its row: the flow's name is a subquery, not a join, as
+// PostgreSQL's FOR UPDATE would lock the flow's row too and make every step of every
+// instance of the flow take turns.
 func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, error) {
 	in := &instance{id: id, tx: tx}
 	var tableID, chosen, joins string
-	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.step, i.chosen, i.joins, i.reason
-		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
+	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, (SELECT f.name FROM _flows f WHERE f.id = i.flow_id), i.version, i.table_id, i.record_id,
+		i.initiator, i.state, i.step, i.chosen, i.joins, i.reason FROM _flow_instances i WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
 		Scan(&in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &joins, &in.reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.NotFound("instance", fmt.Sprint(id))
@@ -523,8 +525,9 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 	return nil
 }
 
-// writeStatus writes the instance's state to the flow's status field, as the system (the
-// approver may not edit the record; the state is the engine's), through the records engine.
+// writeStatus writes the instance's state to the flow's status field, as the system naming
+// the flow (the approver may not edit the record; the state is the engine's), through the
+// records engine. The write starts no instance of the same flow (see After).
 // A field deleted since is left alone (the flow shows the problem).
 func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) error {
 	v := in.g.status.value(in.state)
@@ -535,13 +538,17 @@ func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) erro
 	if f == nil {
 		return nil
 	}
-	rec, err := e.Records.UpdateTx(ctx, tx, access.System, in.table, in.record, records.Input{f.ID: v})
+	rec, err := e.Records.UpdateTx(records.ForFlow(context.WithValue(ctx, statusOf{}, in.flow), in.flowName), tx, access.System, in.table, in.record, records.Input{f.ID: v})
 	if p := problem.As(err); p != nil && p.Status == 404 {
 		return nil // the record was deleted: nothing to keep the state in
 	}
 	in.rec = rec
 	return err
 }
+
+// statusOf is the context key of a flow's own status write (writeStatus): its value is the
+// flow's id.
+type statusOf struct{}
 
 // event adds an entry to the instance's timeline.
 func (e *Engine) event(ctx context.Context, tx *sql.Tx, in *instance, user int64, node, action, comment string, detail map[string]any) error {

@@ -102,14 +102,16 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 }
 
 // After starts, inside a record's write, the flows its creation or its change to match
-// triggers.
+// triggers — but not the flow whose own status write it is: its instance runs already, or
+// just ended.
 func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
 	if rec == nil {
 		return nil
 	}
+	own, _ := ctx.Value(statusOf{}).(string)
 	for _, tg := range e.triggersOf(t.ID) {
 		tr := tg.triggers
-		if !tr.OnCreate && !tr.OnMatch {
+		if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
 			continue
 		}
 		env := cond.Env{Now: e.Now(), Loc: e.loc()}

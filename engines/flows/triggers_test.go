@@ -198,3 +198,25 @@ func TestStatusField(t *testing.T) {
 		t.Fatalf("a system field for the status: %v", err)
 	}
 }
+
+// TestOwnStatusStartsNothing: a flow whose trigger matches the status it writes itself
+// (状态 comes to 已批准 when it is approved) does not start again from its own write.
+func TestOwnStatusStartsNothing(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	f, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "归档", Enabled: true,
+		Triggers: flows.Triggers{OnMatch: true, When: &cond.Node{Field: "状态", Op: "eq", Value: "已批准"}},
+		Status:   &flows.Status{Field: "状态", Approved: "已批准"},
+		Nodes:    []*flows.Node{approve("审批", &flows.Who{Users: []int64{w.people["王经理"]}}, ""), end()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err = w.Flows.Publish(ctx, access.System, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.start(t, f, "李娜", w.claim(t, 100))
+	w.act(t, "王经理", flows.ActApprove, flows.Input{})
+	if n, _ := w.instances(t, f); n != 1 {
+		t.Fatalf("%d instances after the flow wrote 已批准, want 1", n)
+	}
+}

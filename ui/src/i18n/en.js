@@ -292,6 +292,7 @@ export default {
     tableGone: '(deleted)',
     byRule: 'by the rule "{name}"',
     byForm: 'submitted through the public form "{name}"',
+    byFlow: 'by the flow "{name}"',
     triedEmail: 'email tried: {email}',
     exportedRows: 'exported {rows} records: {filter}',
     exportedChart: 'exported the chart "{chart}", {rows} rows',
@@ -330,6 +331,7 @@ export default {
     viaRule: 'System (rule "{name}")',
     viaScheme: 'Grading scheme "{name}"',
     viaForm: 'Public form "{name}"',
+    viaFlow: 'Flow: {name}',
     restore: 'Restored',
   },
   trash: {

@@ -292,6 +292,7 @@ export default {
     tableGone: '（已删除）',
     byRule: '由规则「{name}」执行',
     byForm: '通过公开表单「{name}」提交',
+    byFlow: '由流程「{name}」执行',
     triedEmail: '尝试的邮箱：{email}',
     exportedRows: '导出 {rows} 条记录，范围：{filter}',
     exportedChart: '导出图表「{chart}」，{rows} 行',
@@ -330,6 +331,7 @@ export default {
     viaRule: '系统（规则「{name}」）',
     viaScheme: '分级方案「{name}」',
     viaForm: '公开表单「{name}」',
+    viaFlow: '流程：{name}',
     restore: '恢复',
   },
   trash: {
