@@ -62,7 +62,8 @@ step('an image uploaded in the record form: a thumbnail in the form and the grid
   await page.getByTestId('record-form').waitFor();
   await page.getByTestId('form-field-名称').locator('input').first().fill('南山店验收');
   await page.getByTestId('file-pick-现场照片').setInputFiles(page_);
-  await untilText(page.getByTestId('files-现场照片').getByTestId('file-error'), '不接受这种文件');
+  await untilText(page.getByTestId('files-现场照片').getByTestId('file-error'), '不接受这种文件（text/html），可上传：image/jpeg、image/png、image/gif、image/webp、image/bmp');
+  assert.equal(await page.getByTestId('files-现场照片').getByTestId('file-item').count(), 0);
   await page.getByTestId('file-pick-现场照片').setInputFiles(photo);
   await page.getByTestId('files-现场照片').getByTestId('file-thumb').waitFor();
   await page.getByTestId('record-save').click();

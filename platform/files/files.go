@@ -122,7 +122,8 @@ func (s *Store) Put(r io.Reader, lim Limits) (Info, error) {
 	}
 	info := Info{Hash: hex.EncodeToString(h.Sum(nil)), Size: n, Type: http.DetectContentType(head.Bytes())}
 	if !lim.Allows(info.Type) {
-		return Info{}, problem.New(415, "file_type_refused", "type", info.Type, "allowed", lim.String())
+		typ, _, _ := strings.Cut(info.Type, ";")
+		return Info{}, problem.New(415, "file_type_refused", "type", typ, "allowed", lim.String())
 	}
 	if err := tmp.Sync(); err != nil {
 		return Info{}, err
