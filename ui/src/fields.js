@@ -7,6 +7,18 @@ import { addressText } from './divisions'
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
 export const FILES = ['file', 'image', 'signature']
+// The files of a 附件, 图片 or 签名 value: a list as records give it, or its stored JSON text
+// (as the history gives it).
+export function fileList(value) {
+  if (Array.isArray(value)) return value
+  try {
+    const list = JSON.parse(value)
+    return Array.isArray(list) ? list : []
+  } catch {
+    return []
+  }
+}
+
 export const TEXTUAL = ['text', 'textarea', 'phone', 'landline', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers and computed
@@ -66,7 +78,7 @@ export function refTitle(field, id, titles) {
 // The value as plain text (used by history, tooltips and anywhere no rich rendering is needed).
 export function formatValue(field, value, titles) {
   if (value === null || value === undefined || value === '') return ''
-  if (FILES.includes(field.type)) return Array.isArray(value) ? value.map((f) => f.name).join(', ') : ''
+  if (FILES.includes(field.type)) return fileList(value).map((f) => f.name).join(', ')
   if (Array.isArray(value)) return value.join(', ')
   switch (field.type) {
     case 'money':
