@@ -122,6 +122,11 @@ func TestFiles(t *testing.T) {
 		t.Fatalf("HTML served as %v", served.Header)
 	}
 
+	// the table's own API document types a file value as a list of files
+	if doc := admin.get(tablePath("合同") + "/openapi.json").Raw; !strings.Contains(doc, "上传接口返回的 hash") {
+		t.Fatalf("the table's document says nothing of files: %.300s", doc)
+	}
+
 	// the export lists each file's name and link
 	csv := admin.get(tablePath("合同") + "/export?format=csv").Raw
 	if !strings.Contains(csv, "现场照片.png http://") || !strings.Contains(csv, "/files/") {
