@@ -114,6 +114,13 @@ func TestFiles(t *testing.T) {
 		t.Fatalf("小王 reads the image of his record: %d", res.Status)
 	}
 
+	// with the field hidden from him, he neither reads its files nor uploads to it
+	grants := admin.server().Users.Grants
+	hideField(admin, "合同", "图片")
+	wang.get(str(moved["图片"].([]any)[0].(map[string]any)["url"])).wantError(t, 404, "not_found")
+	wang.upload(files+"图片/files", "x.png", pic).wantError(t, 403, "field_readonly")
+	admin.server().Users.Grants = grants
+
 	// any type where allowed, but HTML is never shown inline
 	page := admin.upload(files+"任意文件/files", "page.html", "<!DOCTYPE html><script>alert(1)</script>").must(t, 201)
 	rec2 := admin.create("合同", map[string]any{"合同名称": "A-2", "任意文件": []any{page}})
