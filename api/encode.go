@@ -25,6 +25,10 @@ func appendRecord(b []byte, t *schema.Table, rec records.Record) []byte {
 		b = append(b, ',')
 		b = store.AppendJSONString(b, f.Name)
 		b = append(b, ':')
+		if s, ok := v.(string); ok && f.Type.IsFile() {
+			b = appendFiles(b, t, rec.ID(), f, s)
+			continue
+		}
 		b = store.AppendJSON(b, v)
 	}
 	return append(b, '}')

@@ -42,20 +42,24 @@ func (s *Server) deleteForm(w http.ResponseWriter, r *http.Request) error {
 
 // formQR answers the QR code (PNG) of the form's link: under --public-url when it is set,
 // else under the address the request came to.
+// base is the address people open tierbase at: --public-url, or the one r came to.
+func (s *Server) base(r *http.Request) string {
+	if s.PublicURL != "" {
+		return strings.TrimSuffix(s.PublicURL, "/")
+	}
+	scheme := "http"
+	if s.viaHTTPS(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
 func (s *Server) formQR(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.Forms.Get(r.Context(), actor(r), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	base := s.PublicURL
-	if base == "" {
-		scheme := "http"
-		if s.viaHTTPS(r) {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	png, err := qrcode.Encode(strings.TrimSuffix(base, "/")+"/f/"+f.Token, qrcode.Medium, 320)
+	png, err := qrcode.Encode(s.base(r)+"/f/"+f.Token, qrcode.Medium, 320)
 	if err != nil {
 		return err
 	}

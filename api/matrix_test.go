@@ -132,6 +132,9 @@ var noRecords = map[string]string{
 	"POST /api/org/import": "ManageUsers",
 	"GET /api/audit":       "ManageUsers", "GET /api/audit/export": "ManageUsers",
 	"GET /api/backups": "Backup", "POST /api/backups": "Backup", "GET /api/backups/{name}": "Backup",
+	// files: an upload takes adding or editing and the field; a file is served through the
+	// record as the actor reads it (checked in files_test.go)
+	"POST /api/tables/{table}/fields/{field}/files": "adding or editing, and the field", "GET /api/tables/{table}/records/{id}/files/{field}/{hash}": "the record as the actor reads it",
 	// group robots: names for everyone, addresses never (checked in robots_test.go)
 	"GET /api/robots": "robot names", "POST /api/robots": "ManageSchema", "PUT /api/robots/{id}": "ManageSchema",
 	"DELETE /api/robots/{id}": "ManageSchema", "POST /api/robots/{id}/test": "ManageSchema", "GET /api/robots/{id}/deliveries": "ManageSchema",

@@ -24,6 +24,7 @@ var routes = []string{
 	"GET /api/tables/{table}/views/{id}", "PUT /api/tables/{table}/views/{id}", "DELETE /api/tables/{table}/views/{id}",
 	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
 	"GET /api/tables/{table}/records/{id}/history", "GET /api/tables/{table}/records/{id}/events", "POST /api/events",
+	"POST /api/tables/{table}/fields/{field}/files", "GET /api/tables/{table}/records/{id}/files/{field}/{hash}",
 	"GET /api/tables/{table}/records/{id}/comments", "POST /api/tables/{table}/records/{id}/comments", "DELETE /api/tables/{table}/records/{id}/comments/{comment}",
 	"GET /api/trash", "POST /api/trash/{table}/{id}/restore", "DELETE /api/trash/{table}/{id}",
 	"GET /api/backups", "POST /api/backups", "GET /api/backups/{name}",

@@ -160,6 +160,8 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}/records/{id}", s.updateRecord)
 	auth("DELETE /api/tables/{table}/records/{id}", s.deleteRecord)
 	auth("GET /api/tables/{table}/records/{id}/history", s.history)
+	auth("POST /api/tables/{table}/fields/{field}/files", s.uploadFile)
+	auth("GET /api/tables/{table}/records/{id}/files/{field}/{hash}", s.serveFile)
 	auth("GET /api/tables/{table}/records/{id}/events", s.recordEvents)
 	auth("POST /api/events", s.postEvents)
 	auth("GET /api/tables/{table}/records/{id}/comments", s.recordComments)

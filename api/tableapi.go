@@ -174,6 +174,14 @@ func fieldSchema(f *schema.Field, answer bool) map[string]any {
 		}
 		m["type"] = []string{"array", "null"}
 		m["items"] = item
+	case schema.File, schema.Image, schema.Signature:
+		m["type"] = []string{"array", "null"}
+		m["items"] = map[string]any{"type": "object", "required": []string{"hash"}, "properties": map[string]any{
+			"hash": map[string]any{"type": "string", "description": "上传接口返回的 hash / the hash the upload answered"},
+			"name": map[string]any{"type": "string"}, "size": map[string]any{"type": "integer", "readOnly": true},
+			"type": map[string]any{"type": "string", "readOnly": true}, "url": map[string]any{"type": "string", "readOnly": true},
+			"thumb": map[string]any{"type": "string", "readOnly": true}}}
+		m["description"] = "先 POST /api/tables/{table}/fields/{field}/files 上传 / upload first with POST /api/tables/{table}/fields/{field}/files"
 	}
 	if _, ok := m["type"]; !ok {
 		m["type"] = []string{typ, "null"}

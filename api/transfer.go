@@ -230,7 +230,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) error {
 	if sort == "" {
 		sort = "-" + schema.FieldID
 	}
-	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: sort}, w, format, nil)
+	_, err = exporter.Write(r.Context(), s.Records, actor(r), t, exporter.Query{Filter: filter, Search: q.Get("q"), Sort: sort, Base: s.base(r)}, w, format, nil)
 	return err
 }
 

@@ -29,6 +29,9 @@ func (c *client) upload(path, name, content string) reply {
 	req, _ := http.NewRequest("POST", c.base+path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.lang != "" {
+		req.Header.Set("Accept-Language", c.lang)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -30,6 +30,7 @@ import (
 	"tierbase/engines/webhooks"
 	"tierbase/engines/workbench"
 	"tierbase/platform/backup"
+	"tierbase/platform/files"
 	"tierbase/platform/jobs"
 	"tierbase/platform/outbound"
 	"tierbase/platform/secret"
@@ -132,6 +133,7 @@ func open(dir string, db *store.DB) (*App, error) {
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
 	a.Records.Hooks = []records.Hook{a.Rules}
+	a.Records.Files = &files.Store{Dir: filepath.Join(dir, files.DirName)}
 	a.Inbox = inbox.New(db)
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
 	a.Grading.Records = a.Records

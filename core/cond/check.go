@@ -120,6 +120,7 @@ const (
 	kMulti                // []string held as a JSON array
 	kBool                 // bool, NULL counting as false
 	kRef                  // int64 id of a user or a record
+	kFiles                // string: a JSON list of files, only ever empty or not
 )
 
 func kindOf(f *schema.Field) (kind, bool) {
@@ -140,6 +141,8 @@ func kindOf(f *schema.Field) (kind, bool) {
 		return kBool, true
 	case f.Type.IsRef():
 		return kRef, true
+	case f.Type.IsFile():
+		return kFiles, true
 	}
 	return 0, false
 }
@@ -157,6 +160,7 @@ var kindOps = map[kind][]string{
 	kMulti:    {"contains", "notContains", "in", "nin", "empty", "notEmpty"},
 	kBool:     {"eq", "ne", "empty", "notEmpty"},
 	kRef:      {"eq", "ne", "in", "nin", "empty", "notEmpty"},
+	kFiles:    {"empty", "notEmpty"},
 }
 
 // sensitiveOps are the operators a 敏感 field serves: its values are sealed, and only a keyed

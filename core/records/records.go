@@ -17,6 +17,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/platform/files"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -35,6 +36,7 @@ type Service struct {
 	Now     func() time.Time // injectable clock
 	Loc     *time.Location   // zone of dates without one; nil means time.Local
 	Hooks   []Hook           // other engines taking part in every write (the rule engine)
+	Files   *files.Store     // the uploaded files that 附件, 图片 and 签名 values refer to
 	// Recomputed, if set, is told inside the transaction when the computed fields of the
 	// records where (SQL with args) of t were recomputed set-wise — a 客户's rollups after an
 	// 订单 was saved — so grading can follow.

@@ -309,6 +309,12 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 			}
 			continue
 		}
+		if f.Type.IsFile() && nv != nil {
+			if nv, p = s.kept(f, nv.(string)); p != nil {
+				probs = append(probs, p)
+				continue
+			}
+		}
 		if f.Type == schema.User && nv != nil {
 			if _, ok := s.Users.Get(nv.(int64)); !ok {
 				probs = append(probs, problem.Invalid("bad_user", "value", nv).OnField(f.Name))

@@ -32,6 +32,14 @@ func (f *Field) Display(v any, loc *time.Location) string {
 		}
 		return FormatDecimal(x)
 	case string:
+		if f.Type.IsFile() {
+			refs, _ := ParseFiles(x)
+			names := make([]string, len(refs))
+			for i, r := range refs {
+				names[i] = r.Name
+			}
+			return strings.Join(names, "、")
+		}
 		if f.Type == DateTime {
 			if t, err := time.Parse(time.RFC3339, x); err == nil {
 				if loc == nil {

@@ -100,6 +100,17 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	if f.Type == Link || f.Type == User {
 		f.Indexed = true
 	}
+	if f.Type.IsFile() {
+		f.Unique, f.Indexed, f.Default = false, false, nil
+		if f.MaxSize < 0 || f.MaxSize > maxFileSize {
+			return problem.Invalid("too_large", "max", maxFileSize).OnField(name).At("maxSize")
+		}
+		for i, a := range f.Accept {
+			f.Accept[i] = strings.ToLower(strings.TrimSpace(a))
+		}
+	} else {
+		f.MaxSize, f.Accept = 0, nil
+	}
 	if f.IsComputed() {
 		if err := checkComputed(s, t, f, comp); err != nil {
 			return err
@@ -107,6 +118,9 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	}
 	return checkSensitive(f)
 }
+
+// maxFileSize is the largest size limit a field may set: 1 GB.
+const maxFileSize = 1 << 30
 
 // counterRe finds the counter of an autonumber pattern, e.g. {0000}.
 var counterRe = regexp.MustCompile(`\{0+\}`)

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -294,4 +295,49 @@ func storageForm(f *schema.Field, v any) error {
 		return fmt.Errorf("unknown type")
 	}
 	return nil
+}
+
+func FuzzParseFiles(f *testing.F) {
+	h := "81df5304c7b2cb3b140f97610b85c6ecb3ccfb19c110b2b7a88f00c2adfadd99"
+	for _, s := range []string{`[]`, `[{"hash":"` + h + `","name":"合同.pdf","size":12,"type":"application/pdf"}]`,
+		`[{"hash":"` + h + `","name":"../../etc/passwd"},{"hash":"` + h + `"}]`, `[{"hash":"` + h + `","name":"a\u0000b\nc","size":-1}]`,
+		`[{"hash":"ABC"}]`, `{"hash":"` + h + `"}`, `[{"hash":"` + h + `","name":"` + strings.Repeat("长", 300) + `","url":"/x"}]`, `null`, `[1]`} {
+		f.Add(s)
+	}
+	field := &schema.Field{Name: "附件", Type: schema.File}
+	f.Fuzz(func(t *testing.T, s string) {
+		refs, ok := schema.ParseFiles(s)
+		if !ok {
+			return
+		}
+		seen := map[string]bool{}
+		for _, r := range refs {
+			if len(r.Hash) != 64 || seen[r.Hash] || r.Name == "" || strings.ContainsAny(r.Name, "/\\\x00\n") ||
+				!utf8.ValidString(r.Name) || utf8.RuneCountInString(r.Name) > 200 || r.Size < 0 {
+				t.Fatalf("ParseFiles(%q) = %+v", s, refs)
+			}
+			seen[r.Hash] = true
+		}
+		// stored, then read back through the API's JSON: the same value
+		v, p := field.Normalize(s, nil)
+		if p != nil {
+			if len(refs) > 50 {
+				return
+			}
+			t.Fatalf("Normalize(%q) refused what ParseFiles read: %v", s, p)
+		}
+		if v == nil {
+			if len(refs) != 0 {
+				t.Fatalf("Normalize(%q) = nil for %+v", s, refs)
+			}
+			return
+		}
+		var decoded any
+		if err := json.Unmarshal([]byte(v.(string)), &decoded); err != nil {
+			t.Fatal(err)
+		}
+		if again, p := field.Normalize(decoded, nil); p != nil || again != v {
+			t.Fatalf("Normalize(%q) = %v, read back %v, %v", s, v, again, p)
+		}
+	})
 }

@@ -39,11 +39,14 @@ const (
 	Landline    Type = "landline"    // 座机: string "0755-88888888-12" (area code, number, extension; see ParseLandline)
 	Address     Type = "address"     // 地址: string "广东省/深圳市/南山区/科技园南区 88 号" (divisions.Data.Parse)
 	RichText    Type = "richtext"    // 富文本: string of html under an allow-list (SanitizeHTML)
+	File        Type = "file"        // 附件: string, a JSON list of FileRef (see files.go)
+	Image       Type = "image"       // 图片: as File, images only
+	Signature   Type = "signature"   // 签名: as File, one PNG drawn on a signature pad
 )
 
 // Types lists every type in the order the UI offers them.
 var Types = []Type{Text, TextArea, RichText, Number, Money, Percent, Date, DateTime, Phone, Landline, Email, URL, Address,
-	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link}
+	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link, File, Image, Signature}
 
 // Label returns the type's display name in lang ("zh" or "en").
 func (t Type) Label(lang string) string {
@@ -65,6 +68,7 @@ var typeLabels = map[Type][2]string{
 	Checkbox: {"复选框", "Checkbox"}, Rating: {"等级", "Rating"}, User: {"成员", "User"},
 	Tags: {"标签", "Tags"}, AutoNumber: {"自动编号", "Auto number"}, Link: {"关联记录", "Link"},
 	Landline: {"座机", "Landline"}, Address: {"地址", "Address"}, RichText: {"富文本", "Rich text"},
+	File: {"附件", "Attachment"}, Image: {"图片", "Image"}, Signature: {"签名", "Signature"},
 }
 
 func init() {
@@ -92,6 +96,9 @@ func (t Type) IsText() bool {
 
 // IsMulti reports whether values are []string stored as a JSON array.
 func (t Type) IsMulti() bool { return t == MultiSelect || t == Tags }
+
+// IsFile reports whether values are lists of uploaded files (附件, 图片, 签名).
+func (t Type) IsFile() bool { return t == File || t == Image || t == Signature }
 
 // IsTime reports whether values are dates or date-times.
 func (t Type) IsTime() bool { return t == Date || t == DateTime }
@@ -166,7 +173,11 @@ type Field struct {
 	Sensitive bool `json:"sensitive,omitempty"`
 	// Computed, if set, makes the field a formula, lookup or rollup (see computed.go).
 	Computed *Computed `json:"computed,omitempty"`
-	keys     *secret.Ring
+	// MaxSize (bytes) and Accept (types, "image/" for all images) limit the uploads of a
+	// 附件 or 图片 field; see FileLimits for the defaults.
+	MaxSize int64    `json:"maxSize,omitempty"`
+	Accept  []string `json:"accept,omitempty"`
+	keys    *secret.Ring
 }
 
 // Column is the SQL column name of the field: its stable id, never its display name.

@@ -157,6 +157,8 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return nil, p.OnField(f.Name)
 		}
 		return a, nil
+	case File, Image, Signature:
+		return f.normalizeFiles(v)
 	case Email:
 		s, ok := v.(string)
 		s = halfWidth(s)

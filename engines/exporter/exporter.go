@@ -1,12 +1,13 @@
 // Package exporter writes the records of a table — all of them, or those matching a filter —
 // to a CSV or XLSX file, streaming, with values as people read them: users by name, linked
 // records by their title, dates as dates, numbers as numbers and amounts as numbers in the
-// currency format (¥#,##0.00 in XLSX).
+// currency format (¥#,##0.00 in XLSX), files as their names and links.
 package exporter
 
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"tierbase/core/access"
@@ -25,6 +26,7 @@ type Query struct {
 	Filter *cond.Node
 	Search string // text searched in the text fields
 	Sort   string // default: by id
+	Base   string // the server's address, which the links to files start with
 }
 
 // Write exports t's records that the actor may see and that match q, as format "csv" or
@@ -94,6 +96,9 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 		for _, rec := range b {
 			for i, f := range fields {
 				row[i] = cell(f, rec[f.ID], titles[f.ID], loc)
+				if v, ok := row[i].(string); ok && f.Type.IsFile() {
+					row[i] = links(q.Base, t, rec.ID(), f, v)
+				}
 			}
 			if err := sw.Write(row); err != nil {
 				return err
@@ -139,6 +144,17 @@ func exported(t *schema.Table, fs access.Fields) []*schema.Field {
 		}
 	}
 	return out
+}
+
+// links writes a file value as one line per file: its name and the link it is served at
+// (to those who may read the record).
+func links(base string, t *schema.Table, id int64, f *schema.Field, v string) string {
+	refs, _ := schema.ParseFiles(v)
+	lines := make([]string, len(refs))
+	for i, r := range refs {
+		lines[i] = r.Name + " " + base + schema.FilePath(t, id, f, r.Hash)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // cell turns a stored value into what the file shows.

@@ -6,6 +6,11 @@
 // committing (readers never block writers), so the copy is consistent and no write waits
 // for it. (Copying in several steps would restart at every write by another connection.)
 // See docs/architecture.md for the measurements against VACUUM INTO.
+//
+// The uploaded files of the data directory (platform/files, beside the database file) go
+// inside the copy, in a table of their own, so that one backup file holds everything; a
+// restore puts them back. They are never changed once written, so the files the copied
+// database refers to are all there when the copy is taken.
 package backup
 
 import (
@@ -24,15 +29,105 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"tierbase/platform/files"
 	"tierbase/platform/problem"
 )
+
+// filesTable holds the uploaded files inside a backup: their path below the files
+// directory and their content.
+const filesTable = "_backup_files"
+
+// packFiles copies the files of dir (if any) into the backup database at db.
+func packFiles(ctx context.Context, dir, db string) error {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	to, err := sql.Open("sqlite3", "file:"+db)
+	if err != nil {
+		return err
+	}
+	defer to.Close()
+	tx, err := to.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE "+filesTable+" (path TEXT PRIMARY KEY, data BLOB NOT NULL)"); err != nil {
+		return err
+	}
+	err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".part") { // an upload under way
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		_, err = tx.ExecContext(ctx, "INSERT INTO "+filesTable+" (path, data) VALUES (?, ?)", filepath.ToSlash(rel), data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// unpackFiles writes the files a backup database at db holds into dir, and leaves the
+// database without them.
+func unpackFiles(db, dir string) error {
+	conn, err := sql.Open("sqlite3", "file:"+db)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var n int
+	if err := conn.QueryRow("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?", filesTable).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	rows, err := conn.Query("SELECT path, data FROM " + filesTable)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rel string
+		var data []byte
+		if err := rows.Scan(&rel, &data); err != nil {
+			return err
+		}
+		if !filepath.IsLocal(filepath.FromSlash(rel)) {
+			return fmt.Errorf("the backup holds a file outside the files directory: %s", rel)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o640); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if _, err := conn.Exec("DROP TABLE " + filesTable); err != nil {
+		return err
+	}
+	_, err = conn.Exec("VACUUM")
+	return err
+}
 
 // Copy writes a consistent copy of the SQLite database at src to dest, through a temporary
 // file renamed into place once complete: dest is never seen half written.
 func Copy(ctx context.Context, src, dest string) error {
 	tmp := dest + ".part"
 	os.Remove(tmp)
-	if err := copyTo(ctx, src, tmp); err != nil {
+	err := copyTo(ctx, src, tmp)
+	if err == nil {
+		err = packFiles(ctx, filepath.Join(filepath.Dir(src), files.DirName), tmp)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -130,7 +225,8 @@ func Check(path string) error {
 }
 
 // Restore checks the backup file and copies it to dest (the database file of an empty data
-// directory, created if missing). It refuses a data directory that holds anything.
+// directory, created if missing), with the uploaded files it holds beside it. It refuses a
+// data directory that holds anything.
 func Restore(file, dest string) error {
 	dir := filepath.Dir(dest)
 	entries, err := os.ReadDir(dir)
@@ -162,6 +258,9 @@ func Restore(file, dest string) error {
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = unpackFiles(tmp, filepath.Join(dir, files.DirName))
 	}
 	if err != nil {
 		os.Remove(tmp)

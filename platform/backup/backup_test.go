@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"tierbase/platform/backup"
+	"tierbase/platform/files"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
@@ -201,5 +203,42 @@ func TestMakeOnPostgresPointsAtPgDump(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the backups directory was made: %v", err)
+	}
+}
+
+func TestBackupHoldsFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	db, err := store.OpenSQLite(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kept := &files.Store{Dir: filepath.Join(data, files.DirName)}
+	info, err := kept.Put(strings.NewReader("合同正文"), files.Limits{Accept: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "with-files.db")
+	if err := backup.Copy(ctx, db.Path, file); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(kept.Dir) // the files are in the backup, not merely beside it
+	restored := filepath.Join(dir, "restored")
+	if err := backup.Restore(file, filepath.Join(restored, store.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	again := &files.Store{Dir: filepath.Join(restored, files.DirName)}
+	f, err := again.Open(info.Hash, false)
+	if err != nil {
+		t.Fatalf("the restored data directory lacks the file: %v", err)
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	if string(b) != "合同正文" {
+		t.Fatalf("restored %q", b)
+	}
+	if err := backup.Check(filepath.Join(restored, store.FileName)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -83,6 +83,13 @@ var messages = map[string][2]string{
 	"migrate_bad_value": {"表「{table}」第 {row} 行的「{column}」值「{value}」不能存入 PostgreSQL 的 {type} 列：请在原系统中改正后重新迁移（目标数据库未做任何更改）", "table \"{table}\", row {row}: the value \"{value}\" of \"{column}\" does not fit PostgreSQL's {type} column; fix it in the SQLite data and migrate again (nothing was written to the target database)"},
 	"robot_url":         {"机器人地址不对，应为群机器人设置里复制的 Webhook 地址，形如 {example}", "this is not the robot's webhook address; copy it from the group robot's settings, like {example}"},
 	"robot_disabled":    {"机器人已停用，请先启用再发送", "the robot is disabled; enable it before sending"},
+	"file_too_large":    {"文件太大，最多 {max}", "the file is too large; at most {max}"},
+	"file_type_refused": {"不接受这种文件（{type}），可上传：{allowed}", "this kind of file ({type}) is not accepted; allowed: {allowed}"},
+	"too_many_files":    {"最多 {max} 个文件", "at most {max} files"},
+	"files_off":         {"这个服务器没有存放文件的目录", "this server has no directory to keep files in"},
+	"file_empty":        {"文件是空的", "the file is empty"},
+	"file_unknown":      {"文件「{value}」没有上传过，请先上传再保存", "the file \"{value}\" was never uploaded; upload it before saving"},
+	"bad_files":         {"文件列表无效，应为 [{\"hash\": …, \"name\": …}]", "the list of files is invalid; expected [{\"hash\": …, \"name\": …}]"},
 	"migrate_mismatch":  {"迁移后核对行数不一致：{tables}；目标数据库未做任何更改", "the row counts differ after the copy: {tables}; nothing was written to the target database"},
 }
 
@@ -100,6 +107,7 @@ var terms = map[string][2]string{
 	// kinds of things not found beyond the above
 	"trash_item":  {"回收站中的记录", "record in the recycle bin"},
 	"backup_file": {"备份文件", "backup"},
+	"file":        {"文件", "file"},
 	"robot":       {"群机器人", "group robot"},
 	// what a JSON value should have been (bad_json_type, bad_json_body, bad_type)
 	"json_text":    {"文本", "text"},
@@ -115,6 +123,7 @@ var terms = map[string][2]string{
 	"param_count":     {"需要非负整数", "a non-negative integer is needed"},
 	"param_multipart": {"需要以 multipart/form-data 上传", "expected a multipart/form-data upload"},
 	"param_no_file":   {"请求中没有文件", "the request has no file part"},
+	"param_not_file":  {"不是附件、图片或签名字段", "not an attachment, image or signature field"},
 	"param_regex":     {"不是有效的正则表达式", "not a valid regular expression"},
 	// reasons of url_refused
 	"addr_scheme":      {"只能是 http:// 或 https:// 开头的网址", "only http:// or https:// URLs are allowed"},

@@ -6,6 +6,19 @@ import { addressText } from './divisions'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
 export const MULTI = ['multiselect', 'tags']
+export const FILES = ['file', 'image', 'signature']
+// The files of a 附件, 图片 or 签名 value: a list as records give it, or its stored JSON text
+// (as the history gives it).
+export function fileList(value) {
+  if (Array.isArray(value)) return value
+  try {
+    const list = JSON.parse(value)
+    return Array.isArray(list) ? list : []
+  } catch {
+    return []
+  }
+}
+
 export const TEXTUAL = ['text', 'textarea', 'phone', 'landline', 'email', 'url', 'autonumber']
 
 // Fields a person can type into: the table's own fields except auto numbers and computed
@@ -65,6 +78,7 @@ export function refTitle(field, id, titles) {
 // The value as plain text (used by history, tooltips and anywhere no rich rendering is needed).
 export function formatValue(field, value, titles) {
   if (value === null || value === undefined || value === '') return ''
+  if (FILES.includes(field.type)) return fileList(value).map((f) => f.name).join(', ')
   if (Array.isArray(value)) return value.join(', ')
   switch (field.type) {
     case 'money':
@@ -144,12 +158,21 @@ export function operatorsFor(field) {
   // 地址: in a province or city (or district), or words of the street address
   if (t === 'address') return ['under', 'contains', 'notContains', ...empty]
   if (t === 'richtext') return ['contains', 'notContains', ...empty]
+  if (FILES.includes(t)) return empty
   return ['eq', 'ne', 'contains', 'notContains', 'under', ...empty]
 }
 
 export const NO_VALUE_OPS = ['empty', 'notEmpty']
 export const DAYS_OPS = ['withinLastDays', 'withinNextDays', 'olderThanDays']
 export const LIST_OPS = ['in', 'nin']
+
+// A size in bytes as people read it: 20 MB, 512 KB, 100 B.
+export function sizeText(n) {
+  if (!n) return ''
+  if (n >= 1024 * 1024) return `${Math.round((n / 1024 / 1024) * 10) / 10} MB`
+  if (n >= 1024) return `${Math.round(n / 1024)} KB`
+  return `${n} B`
+}
 
 // Column width in pixels for a field in the grid.
 export function columnWidth(field) {

@@ -24,6 +24,10 @@ export function exampleValue(f, userId = 1) {
       return '13800138000'
     case 'richtext':
       return '<p>客户很重要</p>'
+    case 'file':
+    case 'image':
+    case 'signature':
+      return [{ hash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', name: '合同.pdf' }]
     case 'address':
       return '广东省/深圳市/南山区/科技园南区 88 号'
     case 'landline':

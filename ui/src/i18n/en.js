@@ -267,6 +267,16 @@ export default {
     deleteConfirm: 'Delete this comment?',
     notNotified: '{names} may not see this record and was not notified',
   },
+  files: {
+    add: 'Upload files',
+    addImage: 'Upload images',
+    remove: 'Remove',
+    limit: 'At most {size} per file',
+    signHere: 'Sign inside the box',
+    clear: 'Clear',
+    useSignature: 'Use this signature',
+    redraw: 'Sign again',
+  },
   record: {
     addTitle: 'New record',
     editTitle: 'Record #{id}',
@@ -580,6 +590,10 @@ export default {
     baseHint: 'What came before (history imported from Excel, say): the rollup builds on it. An import column named after this field fills the opening value',
   },
   field: {
+    maxSize: 'Largest file',
+    accept: 'Types accepted',
+    acceptDefault: 'Default: images, PDF, Office documents, archives, text, audio, video',
+    acceptHint: 'Read from the content, e.g. image/ (every image), application/pdf; * for any type',
     addTitle: 'Add field',
     editTitle: 'Edit field',
     name: 'Field name',

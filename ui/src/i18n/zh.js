@@ -267,6 +267,16 @@ export default {
     deleteConfirm: '确定删除这条评论吗？',
     notNotified: '{names} 无权查看此记录，未收到通知',
   },
+  files: {
+    add: '上传文件',
+    addImage: '上传图片',
+    remove: '移除',
+    limit: '单个文件不超过 {size}',
+    signHere: '请在框内手写签名',
+    clear: '清除',
+    useSignature: '使用签名',
+    redraw: '重新签名',
+  },
   record: {
     addTitle: '新增记录',
     editTitle: '编辑记录 #{id}',
@@ -580,6 +590,10 @@ export default {
     baseHint: '迁移前已有的数值（如从 Excel 导入的历史累计金额）：汇总在它之上计算。导入时，以本字段命名的列会填入期初值',
   },
   field: {
+    maxSize: '单个文件大小上限',
+    accept: '可上传的类型',
+    acceptDefault: '默认：图片、PDF、Office 文档、压缩包、文本、音视频',
+    acceptHint: '按文件内容识别类型，如 image/（全部图片）、application/pdf；* 为任意类型',
     addTitle: '添加字段',
     editTitle: '编辑字段',
     name: '字段名称',
