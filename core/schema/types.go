@@ -166,9 +166,9 @@ type Field struct {
 	LinkTable string   `json:"linkTable,omitempty"` // target table id of a link field; a sub-table's own table
 	// Fields are the fields of a new sub-table's rows, given when it is created (the catalog
 	// makes its table of them); afterwards they are that table's fields.
-	Fields    []*Field `json:"fields,omitempty"`
-	System    bool     `json:"system,omitempty"`    // id, 创建人, 创建时间, 修改时间, 负责人
-	Position  int      `json:"position"`
+	Fields   []*Field `json:"fields,omitempty"`
+	System   bool     `json:"system,omitempty"` // id, 创建人, 创建时间, 修改时间, 负责人
+	Position int      `json:"position"`
 	// Sensitive (敏感) values are encrypted at rest, with a keyed hash beside them for
 	// equality search (see sensitive.go).
 	Sensitive bool `json:"sensitive,omitempty"`
