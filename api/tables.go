@@ -72,11 +72,12 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"items": s.viewable(actor(r))})
 }
 
-// viewable returns the tables the actor may view.
+// viewable returns the tables the actor may view, but the tables of sub-tables' rows (their
+// fields come with the 子表单 field, Field.Fields).
 func (s *Server) viewable(a access.Actor) []*schema.Table {
 	out := []*schema.Table{}
 	for _, t := range s.Catalog.Tables() {
-		if access.CanOn(a, t, access.View) == nil {
+		if t.Parent == "" && access.CanOn(a, t, access.View) == nil {
 			out = append(out, t)
 		}
 	}

@@ -171,6 +171,12 @@ func (c *Catalog) reload(ctx context.Context) error {
 		for _, f := range t.Subforms() {
 			if c := s.byID[f.LinkTable]; c != nil {
 				c.Parent, c.ParentField = t.ID, f.ID
+				f.Fields = nil
+				for _, g := range c.UserFields() {
+					if g.Type != Link || g.LinkTable != t.ID {
+						f.Fields = append(f.Fields, g)
+					}
+				}
 			}
 		}
 	}

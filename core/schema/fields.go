@@ -195,6 +195,11 @@ func dropIndex(t *Table, col string, unique bool) string {
 }
 
 func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error {
+	if f.Fields != nil { // a sub-table's fields are its table's
+		g := *f
+		g.Fields = nil
+		f = &g
+	}
 	def, err := json.Marshal(f)
 	if err != nil {
 		return err
