@@ -41,7 +41,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 		apps = append(apps, app{App: a, Tables: []tableRef{}})
 	}
 	for _, t := range s.viewable(actor(r)) {
-		if i, ok := index[t.AppID]; ok {
+		if i, ok := index[t.AppID]; ok && t.Parent == "" { // a sub-table's rows show in their records
 			apps[i].Tables = append(apps[i].Tables, tableRef{t.ID, t.Name})
 		}
 	}
@@ -72,12 +72,11 @@ func (s *Server) listTables(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 200, map[string]any{"items": s.viewable(actor(r))})
 }
 
-// viewable returns the tables the actor may view, but the tables of sub-tables' rows (their
-// fields come with the 子表单 field, Field.Fields).
+// viewable returns the tables the actor may view.
 func (s *Server) viewable(a access.Actor) []*schema.Table {
 	out := []*schema.Table{}
 	for _, t := range s.Catalog.Tables() {
-		if t.Parent == "" && access.CanOn(a, t, access.View) == nil {
+		if access.CanOn(a, t, access.View) == nil {
 			out = append(out, t)
 		}
 	}
