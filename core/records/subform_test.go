@@ -230,3 +230,32 @@ func TestSubformRowsDeletedAndRestoredWithTheirRecord(t *testing.T) {
 		t.Fatalf("restored record %v", got)
 	}
 }
+
+func TestSubformTableGoesWithItsFieldAndItsTable(t *testing.T) {
+	w := open(t)
+	cat := w.recs.Catalog
+	quote, items := w.quotes(t)
+	if err := cat.DeleteTable(ctx, access.System, items.ID); code(err) != "in_use" {
+		t.Fatalf("deleting the rows' table by itself: %v", err)
+	}
+	if err := cat.DeleteField(ctx, access.System, quote.ID, "报价明细"); code(err) != "in_use" {
+		t.Fatalf("deleting 报价明细 while 明细合计 reads it: %v", err)
+	}
+	w.create(t, w.wang, quote, records.Input{"报价明细": []any{map[string]any{"产品": "服务器"}}})
+	if err := cat.DeleteTable(ctx, access.System, quote.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Table(items.ID); err == nil {
+		t.Fatal("the rows' table outlived its table")
+	}
+	quote, items = w.quotes(t)
+	if err := cat.DeleteField(ctx, access.System, quote.ID, "明细合计"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cat.DeleteField(ctx, access.System, quote.ID, "报价明细"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cat.Table(items.ID); err == nil {
+		t.Fatal("the rows' table outlived its field")
+	}
+}

@@ -479,11 +479,15 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 				}
 			}
 		}
-		if err := readBy(s, t, "", t.ID); err != nil {
+		own := []string{t.ID} // the table and those of its sub-tables' rows go together
+		for _, f := range t.Subforms() {
+			own = append(own, f.LinkTable)
+		}
+		if err := readBy(s, t, "", own...); err != nil {
 			return err
 		}
 		for _, f := range t.Subforms() {
-			if err := dropSubTable(ctx, tx, s, f); err != nil {
+			if err := dropSubTable(ctx, tx, s, f, own...); err != nil {
 				return err
 			}
 		}

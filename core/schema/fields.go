@@ -455,7 +455,7 @@ func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRe
 		return problem.Invalid("readonly_field").OnField(f.Name)
 	}
 	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		if err := readBy(s, t, f.ID, ""); err != nil {
+		if err := readBy(s, t, f.ID); err != nil {
 			return err
 		}
 		if f.Type == Subform {

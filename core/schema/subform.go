@@ -100,14 +100,14 @@ func dropTable(ctx context.Context, tx *sql.Tx, t *Table) error {
 	return nil
 }
 
-// dropSubTable drops the table of the rows of sub-table field f, unless a computed field
-// elsewhere reads it.
-func dropSubTable(ctx context.Context, tx *sql.Tx, s *snapshot, f *Field) error {
+// dropSubTable drops the table of the rows of sub-table field f, unless a computed field of
+// another table than those of keep (by id, dropped too) reads it.
+func dropSubTable(ctx context.Context, tx *sql.Tx, s *snapshot, f *Field, keep ...string) error {
 	c, ok := s.byID[f.LinkTable]
 	if !ok {
 		return nil
 	}
-	if err := readBy(s, c, "", c.ID); err != nil {
+	if err := readBy(s, c, "", append(keep, c.ID)...); err != nil {
 		return err
 	}
 	return dropTable(ctx, tx, c)
