@@ -3,7 +3,7 @@
 // grid shows how many rows a quote has; a bad row is refused naming its row and field and
 // changes nothing; on a phone the rows are cards.
 import assert from 'node:assert/strict';
-import { session, login, steps, untilText, waitUntil, text } from './lib.mjs';
+import { session, login, steps, chooseOption, untilText, waitUntil, text } from './lib.mjs';
 
 let server, browser, page, api;
 const step = steps('subform', () => page);
@@ -12,7 +12,8 @@ session([], {}, (s) => ({ server, browser, page, api } = s));
 const Q = encodeURIComponent('报价单');
 let quote;
 
-const rows = () => page.getByTestId('subform-报价明细').getByTestId('subform-row');
+const sub = () => page.getByTestId('subform-报价明细');
+const rows = () => sub().getByTestId('subform-row');
 const cell = (i, name) => rows().nth(i).getByTestId(`subform-cell-${name}`).locator('input');
 
 async function openQuote() {
@@ -41,10 +42,32 @@ step('the admin installs 客户管理; a quote without rows', async () => {
   await untilText(page.getByTestId(`cell-${quote}-报价明细`), '0 行');
 });
 
+step('字段设置 adds a 子表单 with its own fields', async () => {
+  await page.getByTestId('designer-open').click();
+  await page.getByTestId('designer').waitFor();
+  await page.getByTestId('field-add').click();
+  await page.getByTestId('field-form').waitFor();
+  await page.getByTestId('field-name').fill('付款计划');
+  await chooseOption(page, page.getByTestId('field-type'), '子表单');
+  await page.getByTestId('field-sub-name-0').fill('期数');
+  await page.getByTestId('field-sub-add').click();
+  await page.getByTestId('field-sub-name-1').fill('金额');
+  await chooseOption(page, page.getByTestId('field-sub-type-1'), '金额');
+  await page.getByTestId('field-save').click();
+  await page.getByTestId('field-form').waitFor({ state: 'hidden' });
+  await page.getByTestId('field-item-付款计划').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByTestId('designer').waitFor({ state: 'hidden' });
+  const field = (await api.get(`/tables/${Q}`)).body.fields.find((f) => f.name === '付款计划');
+  assert.equal(field.type, 'subform');
+  assert.deepEqual(field.fields.map((g) => [g.name, g.type]), [['期数', 'text'], ['金额', 'money']]);
+  assert.equal(await page.getByTestId('nav-table-付款计划').count(), 0);
+});
+
 step('rows typed in the record form are saved with it; 小计 and 明细合计 follow', async () => {
   await openQuote();
   for (const [i, [product, qty, price]] of [['服务器', '2', '5000'], ['交换机', '3', '800']].entries()) {
-    await page.getByTestId('subform-add').click();
+    await sub().getByTestId('subform-add').click();
     await waitUntil(async () => (await rows().count()) === i + 1, { message: `row ${i + 1}` });
     // 添加一行 puts the cursor in the new row's first cell; Tab goes on to the next
     await page.keyboard.type(product);
@@ -77,7 +100,7 @@ step('the form shows 小计 read-only; a row changed and one removed', async () 
 step('a row without its 产品 is refused naming the row and the field; nothing changes', async () => {
   await openQuote();
   await cell(0, '数量').fill('7');
-  await page.getByTestId('subform-add').click();
+  await sub().getByTestId('subform-add').click();
   await cell(1, '单价').fill('10');
   await page.getByTestId('record-save').click();
   const error = page.getByTestId('form-field-报价明细').locator('.el-form-item__error');
@@ -98,7 +121,7 @@ step('on a phone the rows are cards', async () => {
   assert.equal(await page.getByTestId('subform-报价明细').locator('table').count(), 0);
   await waitUntil(async () => (await rows().count()) === 1, { message: 'the card' });
   assert.match(await text(rows().nth(0)), /第 1 行/);
-  await page.getByTestId('subform-add').click();
+  await sub().getByTestId('subform-add').click();
   await cell(1, '产品').fill('网线');
   await saveForm();
   const rec = (await api.get(`/tables/${Q}/records/${quote}`)).body;
