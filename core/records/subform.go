@@ -104,7 +104,7 @@ func subformInput(in Input, f *schema.Field) (any, bool) {
 // rows keyed by field name or id, inside the write transaction of the record: rows with an
 // id are updated, rows without one added, the record's other rows deleted; each row is
 // validated as a record of the rows' table, and a problem names its row (1-based) and field.
-// The record's row count follows.
+// The record's row count and 修改时间 follow.
 func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, f *schema.Field, parent int64, v any, stamp string) ([]*problem.Error, error) {
 	c, link, err := s.rowsTable(f)
 	if err != nil {
@@ -183,8 +183,9 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 			return probs, nil
 		}
 	}
-	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = (SELECT COUNT(*) FROM %s WHERE %s = ?) WHERE id = ?",
-		store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(c.SQLName()), store.Quote(link.Column())), parent, parent)
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = (SELECT COUNT(*) FROM %s WHERE %s = ?), %s = ? WHERE id = ?",
+		store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(c.SQLName()), store.Quote(link.Column()),
+		store.Quote(schema.FieldUpdatedAt)), parent, stamp, parent)
 	return nil, err
 }
 
