@@ -397,7 +397,11 @@ func tableDDL(t *Table) string {
 		store.Quote(FieldUpdatedAt) + " TEXT",
 	}
 	for _, f := range t.UserFields() {
-		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
+		col := store.Quote(f.Column()) + " " + f.Type.SQLType(t.Dialect)
+		if f.Type == Subform {
+			col += " DEFAULT 0" // no rows, however the record came (an import)
+		}
+		cols = append(cols, col)
 		if f.Sensitive {
 			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
 		}
