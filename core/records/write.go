@@ -231,24 +231,24 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 			return nil, err
 		}
-		if subs := t.Subforms(); len(subs) > 0 {
-			var ps []*problem.Error
-			for _, f := range subs {
-				if v, ok := subformInput(in, f); ok {
-					p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
-					if err != nil {
-						return nil, err
-					}
-					ps = append(ps, p...)
+		var rps []*problem.Error
+		rows := false
+		for _, f := range t.Subforms() {
+			if v, ok := subformInput(in, f); ok {
+				p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
+				if err != nil {
+					return nil, err
 				}
+				rps, rows = append(rps, p...), true
 			}
-			if len(ps) > 0 {
-				for _, p := range ps {
-					probs = append(probs, p.AtRow(row))
-				}
-				continue
+		}
+		if len(rps) > 0 {
+			for _, p := range rps {
+				probs = append(probs, p.AtRow(row))
 			}
-			// the row counts and the rollups over the rows, as the rows left them
+			continue
+		}
+		if rows { // the row counts and the rollups over the rows, as the rows left them
 			if rec, err = s.get(ctx, tx, access.System, t, access.Read, rec.ID()); err != nil {
 				return nil, err
 			}
