@@ -189,7 +189,8 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	return nil, err
 }
 
-// rowList reads a sub-table's value as a list of rows; nil is no rows.
+// rowList reads a sub-table's value as a list of rows (as JSON gives it, or the rows a read
+// gave); nil is no rows.
 func rowList(v any) ([]map[string]any, bool) {
 	switch x := v.(type) {
 	case nil:
@@ -197,12 +198,6 @@ func rowList(v any) ([]map[string]any, bool) {
 	case []map[string]any:
 		return x, true
 	case []Row:
-		out := make([]map[string]any, len(x))
-		for i, r := range x {
-			out[i] = r
-		}
-		return out, true
-	case []Input:
 		out := make([]map[string]any, len(x))
 		for i, r := range x {
 			out[i] = r
