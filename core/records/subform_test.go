@@ -259,3 +259,26 @@ func TestSubformTableGoesWithItsFieldAndItsTable(t *testing.T) {
 		t.Fatal("the rows' table outlived its field")
 	}
 }
+
+func TestSubformDefinitionsRefused(t *testing.T) {
+	w := open(t)
+	cat := w.recs.Catalog
+	_, items := w.quotes(t)
+	for _, tc := range []struct {
+		table string
+		field *schema.Field
+		want  string
+	}{
+		{"订单", &schema.Field{Name: "明细", Type: schema.Subform}, "subform_empty"},
+		{"订单", &schema.Field{Name: "明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "手机", Type: schema.Phone, Sensitive: true}}}, "subform_nested"},
+		{items.ID, &schema.Field{Name: "子明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "x", Type: schema.Text}}}, "subform_nested"},
+		{"订单", &schema.Field{Name: "客户", Type: schema.Subform, Fields: []*schema.Field{{Name: "x", Type: schema.Text}}}, "duplicate_name"},
+	} {
+		if _, err := cat.AddField(ctx, access.System, tc.table, tc.field); code(err) != tc.want {
+			t.Errorf("%s: %v, want %s", tc.field.Name, err, tc.want)
+		}
+	}
+	if len(cat.Tables()) != 4 {
+		t.Errorf("%d tables after refused sub-tables, want 4", len(cat.Tables()))
+	}
+}
