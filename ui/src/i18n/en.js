@@ -556,7 +556,7 @@ export default {
     remove: 'Remove this row',
     empty: 'No rows yet; click "Add a row"',
     row: 'Row {n}',
-    count: '{n} rows',
+    count: 'Rows: {n}',
     computed: 'Computed; updated on save',
     fields: 'Sub-table fields',
     addField: 'Add a field',
