@@ -41,7 +41,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 		apps = append(apps, app{App: a, Tables: []tableRef{}})
 	}
 	for _, t := range s.viewable(actor(r)) {
-		if i, ok := index[t.AppID]; ok {
+		if i, ok := index[t.AppID]; ok && t.Parent == "" { // a sub-table's rows show in their records
 			apps[i].Tables = append(apps[i].Tables, tableRef{t.ID, t.Name})
 		}
 	}

@@ -49,8 +49,13 @@ func all(a Actor) bool {
 	return slices.ContainsFunc(roles(a), func(r *Role) bool { return r.All })
 }
 
-// perm returns the role's permissions on t, or nil when it grants nothing there.
+// perm returns the role's permissions on t, or nil when it grants nothing there. No role
+// grants anything on the table of a sub-table's rows: they are read and written through
+// their parent record, as its permissions allow (core/records/subform.go).
 func perm(r *Role, t *schema.Table) *TablePerm {
+	if t.Parent != "" {
+		return nil
+	}
 	if p := r.Tables[t.ID]; p != nil {
 		return p
 	}

@@ -283,13 +283,17 @@ func (s *Service) Count(ctx context.Context, a access.Actor, t *schema.Table, fi
 	return n, err
 }
 
-// Get returns one record the actor may see, without the fields they may not see on it.
+// Get returns one record the actor may see, without the fields they may not see on it, with
+// the rows of its sub-tables (Rows).
 func (s *Service) Get(ctx context.Context, a access.Actor, t *schema.Table, id int64) (Record, error) {
 	rec, err := s.get(ctx, s.DB.R, a, t, access.Read, id)
 	if err != nil {
 		return nil, err
 	}
-	return rec, s.strip(a, t, rec)
+	if err := s.strip(a, t, rec); err != nil {
+		return nil, err
+	}
+	return rec, s.withRows(ctx, s.DB.R, t, rec)
 }
 
 // GetTx is Get inside the caller's write transaction: it sees what tx wrote, and takes no
@@ -300,7 +304,10 @@ func (s *Service) GetTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sche
 	if err != nil {
 		return nil, err
 	}
-	return rec, s.strip(a, t, rec)
+	if err := s.strip(a, t, rec); err != nil {
+		return nil, err
+	}
+	return rec, s.withRows(ctx, tx, t, rec)
 }
 
 type querier interface {

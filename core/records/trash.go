@@ -42,14 +42,12 @@ type Restored struct {
 }
 
 // toTrash copies the row of old, being deleted by the user by, into the recycle bin: its
-// column values keyed by field id.
-func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, old Record, by int64, stamp string) error {
-	row := make(map[string]any, len(old))
-	for id, v := range old {
-		row[id] = SQLValue(v)
-		if f := t.Field(id); f != nil && f.Sensitive { // kept sealed in the bin too
-			row[id], _ = f.Seal(v)
-		}
+// column values keyed by field id, and in place of each sub-table's row count its rows
+// (rows, by field id, see deleteRows).
+func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, old Record, rows map[string]any, by int64, stamp string) error {
+	row := binRow(t, old)
+	for id, r := range rows {
+		row[id] = r
 	}
 	data, err := json.Marshal(row)
 	if err != nil {
@@ -58,6 +56,33 @@ func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, old Record, by in
 	_, err = tx.ExecContext(ctx, "INSERT INTO _trash(table_id, record_id, data, deleted_by, deleted_at) VALUES(?,?,?,?,?)",
 		t.ID, old.ID(), string(data), by, stamp)
 	return err
+}
+
+// binRow is rec, a record of t, as the recycle bin keeps it: column values by field id.
+func binRow(t *schema.Table, rec Record) map[string]any {
+	row := make(map[string]any, len(rec))
+	for id, v := range rec {
+		row[id] = SQLValue(v)
+		if f := t.Field(id); f != nil && f.Sensitive { // kept sealed in the bin too
+			row[id], _ = f.Seal(v)
+		}
+	}
+	return row
+}
+
+// binValue is a column value of f as the recycle bin gives it back (see binRow).
+func binValue(f *schema.Field, v any) any {
+	if f != nil && f.Sensitive {
+		return f.Unseal(v)
+	}
+	if n, ok := v.(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			return i
+		}
+		x, _ := n.Float64()
+		return x
+	}
+	return v
 }
 
 // fromTrash reads the newest recycle-bin row of record id of t: its column values by field id.
@@ -79,16 +104,7 @@ func fromTrash(ctx context.Context, q *sql.Tx, t *schema.Table, id int64) (int64
 		return 0, nil, err
 	}
 	for k, v := range row {
-		if f := t.Field(k); f != nil && f.Sensitive {
-			row[k] = f.Unseal(v)
-		}
-		if n, ok := v.(json.Number); ok {
-			if i, err := n.Int64(); err == nil {
-				row[k] = i
-			} else {
-				row[k], _ = n.Float64()
-			}
-		}
+		row[k] = binValue(t.Field(k), v)
 	}
 	return binID, row, nil
 }
@@ -174,6 +190,11 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 				continue
 			}
 			known++
+			if f.Type == schema.Subform {
+				list, _ := v.([]any)
+				rec[f.ID] = float64(len(list)) // restoreRows puts them back after the record
+				continue
+			}
 			rec[f.ID] = FromSQL(f, v)
 			if f.Type == schema.Link && rec[f.ID] != nil {
 				if ok, err := s.exists(ctx, tx, f.LinkTable, rec[f.ID].(int64)); err != nil {
@@ -200,6 +221,17 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 				return p
 			}
 			return err
+		}
+		for _, f := range t.Subforms() {
+			if err := s.restoreRows(ctx, tx, f, row[f.ID]); err != nil {
+				return err
+			}
+		}
+		if len(t.Subforms()) > 0 { // the rollups over the rows, as the rows left them
+			if rec, err = s.get(ctx, tx, access.System, t, access.Read, id); err != nil {
+				return err
+			}
+			res.Record = rec
 		}
 		if err := s.written(ctx, tx, t, nil, rec); err != nil {
 			return err

@@ -42,7 +42,10 @@ func (s *Service) Create(ctx context.Context, a access.Actor, t *schema.Table, i
 	if err != nil {
 		return nil, err
 	}
-	return rec, s.strip(a, t, rec)
+	if err := s.strip(a, t, rec); err != nil {
+		return nil, err
+	}
+	return rec, s.Rows(ctx, t, rec)
 }
 
 // single adapts a batch error to a one-record write: no row numbers, and a lone missing
@@ -79,6 +82,9 @@ func (s *Service) Update(ctx context.Context, a access.Actor, t *schema.Table, i
 // Problems are reported per row (1-based). Creating takes the table's add action, updating
 // its edit action, and updating more than one record its bulk edit action.
 func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
+	if err := direct(t); err != nil {
+		return nil, err
+	}
 	if len(items) > MaxBatch {
 		return nil, problem.Invalid("batch_too_large", "max", MaxBatch)
 	}
@@ -102,7 +108,10 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 	if err != nil {
 		return nil, err
 	}
-	return out, s.strip(a, t, out...)
+	if err := s.strip(a, t, out...); err != nil {
+		return nil, err
+	}
+	return out, s.Rows(ctx, t, out...)
 }
 
 // CreateTx adds one record inside the caller's write transaction (see Create), for engines
@@ -110,6 +119,9 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input) (Record, error) {
 	if _, ok := in[schema.FieldID]; ok {
 		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
+	}
+	if err := direct(t); err != nil {
+		return nil, err
 	}
 	if err := access.CanOn(a, t, access.Add); err != nil {
 		return nil, err
@@ -125,6 +137,9 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 // Update), for engines whose own work must commit with it or not at all (a flow's approver
 // editing the record as they approve).
 func (s *Service) UpdateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64, in Input) (Record, error) {
+	if err := direct(t); err != nil {
+		return nil, err
+	}
 	if err := access.CanOn(a, t, access.Edit); err != nil {
 		return nil, err
 	}
@@ -216,6 +231,28 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 			return nil, err
 		}
+		var rps []*problem.Error
+		rows := false
+		for _, f := range t.Subforms() {
+			if v, ok := subformInput(in, f); ok {
+				p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
+				if err != nil {
+					return nil, err
+				}
+				rps, rows = append(rps, p...), true
+			}
+		}
+		if len(rps) > 0 {
+			for _, p := range rps {
+				probs = append(probs, p.AtRow(row))
+			}
+			continue
+		}
+		if rows { // the row counts and the rollups over the rows, as the rows left them
+			if rec, err = s.get(ctx, tx, access.System, t, access.Read, rec.ID()); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.written(ctx, tx, t, old, rec); err != nil {
 			return nil, err
 		}
@@ -279,6 +316,10 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 		known++
 		if f.System && f.ID != schema.FieldOwner {
 			probs = append(probs, problem.Invalid("readonly_field").OnField(f.Name))
+			continue
+		}
+		if f.Type == schema.Subform { // its rows are saved after the record (saveRows)
+			changed = append(changed, f)
 			continue
 		}
 		if masked[f.ID] {
@@ -397,6 +438,9 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	rec := make(Record, len(t.Fields))
 	for _, f := range t.Fields {
 		rec[f.ID] = vals[f.ID]
+		if f.Type == schema.Subform {
+			rec[f.ID] = 0.0 // no rows yet (saveRows counts them)
+		}
 	}
 	by := viaOf(ctx)
 	if a.UserID != 0 {
@@ -544,6 +588,9 @@ func equal(a, b any) bool {
 // from other records are cleared.
 func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, id int64) error {
 	stamp := s.Now().UTC().Format(time.RFC3339)
+	if err := direct(t); err != nil {
+		return err
+	}
 	if err := access.CanOn(a, t, access.Remove); err != nil {
 		return err
 	}
@@ -556,8 +603,14 @@ func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	if err != nil {
 		return err
 	}
-	if err := toTrash(ctx, tx, t, old, a.UserID, stamp); err != nil {
-		return err
+	if t.Parent == "" { // a sub-table's rows go to the bin within their record
+		rows, err := s.deleteRows(ctx, tx, a, t, id, stamp)
+		if err != nil {
+			return err
+		}
+		if err := toTrash(ctx, tx, t, old, rows, a.UserID, stamp); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
 		return err

@@ -168,6 +168,17 @@ func (c *Catalog) reload(ctx context.Context) error {
 		t.Fields = append(t.Fields, systemFields()...)
 		sort.SliceStable(t.Fields, func(i, j int) bool { return t.Fields[i].Position < t.Fields[j].Position })
 		t.index()
+		for _, f := range t.Subforms() {
+			if c := s.byID[f.LinkTable]; c != nil {
+				c.Parent, c.ParentField = t.ID, f.ID
+				f.Fields = nil
+				for _, g := range c.UserFields() {
+					if g.Type != Link || g.LinkTable != t.ID {
+						f.Fields = append(f.Fields, g)
+					}
+				}
+			}
+		}
 	}
 	c.snap.Store(s)
 	return nil
@@ -315,6 +326,13 @@ func (c *Catalog) Draft(ctx context.Context, appID, name string, fields []*Field
 		if err := checkField(s, t, f, c.Computer); err != nil {
 			return nil, err
 		}
+		if f.Type == Subform {
+			sub, err := subTable(s, t, f, c.Computer)
+			if err != nil {
+				return nil, err
+			}
+			t.subs = append(t.subs, sub)
+		}
 		t.Fields = append(t.Fields, f)
 		t.index()
 	}
@@ -351,6 +369,11 @@ func createTable(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table) error {
 			return err
 		}
 	}
+	for _, sub := range t.subs {
+		if err := createTable(ctx, tx, s, sub); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -374,7 +397,11 @@ func tableDDL(t *Table) string {
 		store.Quote(FieldUpdatedAt) + " TEXT",
 	}
 	for _, f := range t.UserFields() {
-		cols = append(cols, store.Quote(f.Column())+" "+f.Type.SQLType(t.Dialect))
+		col := store.Quote(f.Column()) + " " + f.Type.SQLType(t.Dialect)
+		if f.Type == Subform {
+			col += " DEFAULT 0" // no rows, however the record came (an import)
+		}
+		cols = append(cols, col)
 		if f.Sensitive {
 			cols = append(cols, store.Quote(f.HashColumn())+" "+t.Dialect.BytesType())
 		}
@@ -445,39 +472,31 @@ func (c *Catalog) DeleteTable(ctx context.Context, by Changer, ref string) error
 	if err != nil {
 		return err
 	}
+	if p, err := c.Table(t.Parent); err == nil {
+		return problem.New(409, "in_use", "kind", "table", "name", t.Name, "reason", p.Name+"."+p.Field(t.ParentField).Name)
+	}
 	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
 		for _, o := range s.tables {
 			for _, f := range o.Fields {
-				if f.Type == Link && f.LinkTable == t.ID && o.ID != t.ID {
+				if f.Type == Link && f.LinkTable == t.ID && o.ID != t.ID && o.Parent != t.ID {
 					return problem.New(409, "in_use", "kind", "table", "name", t.Name, "reason", o.Name+"."+f.Name)
 				}
 			}
 		}
-		if err := readBy(s, t, "", t.ID); err != nil {
+		own := []string{t.ID} // the table and those of its sub-tables' rows go together
+		for _, f := range t.Subforms() {
+			own = append(own, f.LinkTable)
+		}
+		if err := readBy(s, t, "", own...); err != nil {
 			return err
 		}
-		for _, f := range t.UserFields() {
-			if f.Type == AutoNumber {
-				if _, err := tx.ExecContext(ctx, "DELETE FROM _sequences WHERE substr(key, 1, ?) = ?", len(f.ID)+1, f.ID+"|"); err != nil {
-					return err
-				}
-			}
-		}
-		for _, q := range []string{
-			"DROP TABLE " + store.Quote(t.SQLName()),
-			"DELETE FROM _fields WHERE table_id = ?",
-			"DELETE FROM _tables WHERE id = ?",
-			"DELETE FROM _imports WHERE table_id = ?",
-			"DELETE FROM _trash WHERE table_id = ?", // its recycle bin goes with it
-			"DELETE FROM _views WHERE table_id = ?", // and its saved views
-		} {
-			var args []any
-			if strings.Contains(q, "?") {
-				args = []any{t.ID}
-			}
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		for _, f := range t.Subforms() {
+			if err := dropSubTable(ctx, tx, s, f, own...); err != nil {
 				return err
 			}
+		}
+		if err := dropTable(ctx, tx, t); err != nil {
+			return err
 		}
 		if c.Dropping != nil {
 			return c.Dropping(ctx, tx, by, t)

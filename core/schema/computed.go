@@ -197,14 +197,15 @@ func (f *Field) Reads(t *Table) []string {
 }
 
 // readBy refuses to drop field fieldID of t (or, when fieldID is "", table t) while a
-// computed field of another table, or another computed field of t, reads it.
-func readBy(s *snapshot, t *Table, fieldID, keep string) error {
+// computed field of another table, or another computed field of t, reads it; the tables keep
+// (by id), being dropped too, do not count.
+func readBy(s *snapshot, t *Table, fieldID string, keep ...string) error {
 	name := t.Name
 	if fieldID != "" {
 		name += "." + t.Field(fieldID).Name
 	}
 	for _, o := range s.tables {
-		if o.ID == keep {
+		if slices.Contains(keep, o.ID) {
 			continue
 		}
 		for _, g := range o.Fields {

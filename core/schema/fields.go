@@ -84,8 +84,16 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 		if ok {
 			f.LinkTable = target.ID
 		}
-	} else {
+	} else if f.Type != Subform {
 		f.LinkTable = ""
+	}
+	if t.Parent != "" && (f.Type == Subform || f.Sensitive) {
+		return problem.Invalid("subform_nested").OnField(name)
+	}
+	if f.Type != Subform {
+		f.Fields = nil
+	} else {
+		f.Required, f.Unique, f.Default, f.Sensitive, f.Min, f.Max, f.Computed = false, false, nil, false, nil, nil, nil
 	}
 	if f.Default != nil {
 		v, perr := f.Normalize(f.Default, nil)
@@ -201,6 +209,11 @@ func dropIndex(t *Table, col string, unique bool) string {
 }
 
 func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error {
+	if f.Fields != nil { // a sub-table's fields are its table's
+		g := *f
+		g.Fields = nil
+		f = &g
+	}
 	def, err := json.Marshal(f)
 	if err != nil {
 		return err
@@ -234,11 +247,20 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, 
 		return err
 	}
 	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
-	if k := f.Computed; k != nil && k.Kind == Rollup && (k.Fn == "count" || k.Fn == "sum") {
+	if k := f.Computed; f.Type == Subform || k != nil && k.Kind == Rollup && (k.Fn == "count" || k.Fn == "sum") {
 		ddl += " DEFAULT 0" // what a record no record links to holds, without writing every row
 	}
 	if err := addColumns(ctx, tx, t, ddl); err != nil {
 		return err
+	}
+	if f.Type == Subform {
+		sub, err := subTable(s, t, f, comp)
+		if err != nil {
+			return err
+		}
+		if err := createTable(ctx, tx, s, sub); err != nil {
+			return err
+		}
 	}
 	if f.Sensitive {
 		if err := addHashColumn(ctx, tx, t, f); err != nil {
@@ -447,8 +469,13 @@ func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRe
 		return problem.Invalid("readonly_field").OnField(f.Name)
 	}
 	return c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		if err := readBy(s, t, f.ID, ""); err != nil {
+		if err := readBy(s, t, f.ID); err != nil {
 			return err
+		}
+		if f.Type == Subform {
+			if err := dropSubTable(ctx, tx, s, f); err != nil {
+				return err
+			}
 		}
 		qs := []string{
 			dropIndex(t, f.indexColumn(), true),

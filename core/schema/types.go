@@ -42,11 +42,14 @@ const (
 	File        Type = "file"        // 附件: string, a JSON list of FileRef (see files.go)
 	Image       Type = "image"       // 图片: as File, images only
 	Signature   Type = "signature"   // 签名: as File, one PNG drawn on a signature pad
+	// 子表单: float64, how many rows it has; the rows are records of its own table (LinkTable,
+	// see subform.go), which a records read puts in place of the count.
+	Subform Type = "subform"
 )
 
 // Types lists every type in the order the UI offers them.
 var Types = []Type{Text, TextArea, RichText, Number, Money, Percent, Date, DateTime, Phone, Landline, Email, URL, Address,
-	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link, File, Image, Signature}
+	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link, File, Image, Signature, Subform}
 
 // Label returns the type's display name in lang ("zh" or "en").
 func (t Type) Label(lang string) string {
@@ -68,7 +71,7 @@ var typeLabels = map[Type][2]string{
 	Checkbox: {"复选框", "Checkbox"}, Rating: {"等级", "Rating"}, User: {"成员", "User"},
 	Tags: {"标签", "Tags"}, AutoNumber: {"自动编号", "Auto number"}, Link: {"关联记录", "Link"},
 	Landline: {"座机", "Landline"}, Address: {"地址", "Address"}, RichText: {"富文本", "Rich text"},
-	File: {"附件", "Attachment"}, Image: {"图片", "Image"}, Signature: {"签名", "Signature"},
+	File: {"附件", "Attachment"}, Image: {"图片", "Image"}, Signature: {"签名", "Signature"}, Subform: {"子表单", "Sub-table"},
 }
 
 func init() {
@@ -80,9 +83,10 @@ func init() {
 // Valid reports whether t is a known type.
 func (t Type) Valid() bool { _, ok := typeLabels[t]; return ok }
 
-// IsNumeric reports whether values are float64 (number, money, percent, rating).
+// IsNumeric reports whether values are float64 (number, money, percent, rating, and the row
+// count of a sub-table).
 func (t Type) IsNumeric() bool {
-	return t == Number || t == Money || t == Percent || t == Rating
+	return t == Number || t == Money || t == Percent || t == Rating || t == Subform
 }
 
 // IsText reports whether values are strings compared as text.
@@ -165,9 +169,12 @@ type Field struct {
 	Max       *float64 `json:"max,omitempty"`
 	Format    string   `json:"format,omitempty"`    // autonumber pattern, or a regex for text
 	Help      string   `json:"help,omitempty"`      // help text shown under the input
-	LinkTable string   `json:"linkTable,omitempty"` // target table id of a link field
-	System    bool     `json:"system,omitempty"`    // id, 创建人, 创建时间, 修改时间, 负责人
-	Position  int      `json:"position"`
+	LinkTable string   `json:"linkTable,omitempty"` // target table id of a link field; a sub-table's own table
+	// Fields are the fields of a new sub-table's rows, given when it is created (the catalog
+	// makes its table of them); afterwards they are that table's fields.
+	Fields   []*Field `json:"fields,omitempty"`
+	System   bool     `json:"system,omitempty"` // id, 创建人, 创建时间, 修改时间, 负责人
+	Position int      `json:"position"`
 	// Sensitive (敏感) values are encrypted at rest, with a keyed hash beside them for
 	// equality search (see sensitive.go).
 	Sensitive bool `json:"sensitive,omitempty"`
@@ -212,8 +219,14 @@ type Table struct {
 	Position   int      `json:"position"`
 	// Dialect is the database the table lives in, for the SQL compiled against it (core/cond);
 	// the catalog sets it.
-	Dialect      store.Dialect `json:"-"`
+	Dialect store.Dialect `json:"-"`
+	// Parent is, for the table of a sub-table's rows, the table whose 子表单 field (ParentField)
+	// holds them: it is not listed among the tables, and its rows are read and written only
+	// through the parent's records (see subform.go).
+	Parent       string `json:"parent,omitempty"`
+	ParentField  string `json:"parentField,omitempty"`
 	byID, byName map[string]*Field
+	subs         []*Table // drafts of the tables of its new sub-tables' rows (CreateTableTx makes them)
 }
 
 // SQLName is the table's SQL name: its stable id.

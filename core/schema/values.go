@@ -70,7 +70,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			}
 		}
 		return s, nil
-	case Number, Money, Percent, Rating:
+	case Number, Money, Percent, Rating, Subform:
 		n, ok := toNumber(v)
 		if !ok {
 			return nil, bad("not_number")

@@ -6,7 +6,9 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,6 +95,9 @@ func Write(ctx context.Context, recs *records.Service, a access.Actor, t *schema
 		if err != nil {
 			return err
 		}
+		if err := recs.Rows(ctx, t, b...); err != nil {
+			return err
+		}
 		for _, rec := range b {
 			for i, f := range fields {
 				row[i] = cell(f, rec[f.ID], titles[f.ID], loc)
@@ -159,6 +164,9 @@ func links(base string, t *schema.Table, id int64, f *schema.Field, v string) st
 
 // cell turns a stored value into what the file shows.
 func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) any {
+	if rows, ok := v.([]records.Row); ok {
+		return rowLines(f, rows)
+	}
 	if f.Type == schema.Money {
 		switch x := v.(type) {
 		case float64:
@@ -178,4 +186,26 @@ func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) a
 		}
 	}
 	return v
+}
+
+// rowLines shows the rows of sub-table f in one cell, a line per row: 产品：服务器，数量：2，…
+// (empty values left out): the record stays one row of the file, its rows readable in it.
+func rowLines(f *schema.Field, rows []records.Row) string {
+	lines := make([]string, len(rows))
+	for i, r := range rows {
+		var parts []string
+		for _, g := range f.Fields {
+			if v := r[g.Name]; v != nil {
+				switch x := v.(type) {
+				case []string:
+					v = strings.Join(x, "、")
+				case float64:
+					v = strconv.FormatFloat(x, 'f', -1, 64)
+				}
+				parts = append(parts, g.Name+"："+fmt.Sprint(v))
+			}
+		}
+		lines[i] = strings.Join(parts, "，")
+	}
+	return strings.Join(lines, "\n")
 }

@@ -87,3 +87,34 @@ func TestExportCSV(t *testing.T) {
 		}
 	}
 }
+
+// A 子表单 is exported in its record's row, a line per row of it.
+func TestExportSubformRows(t *testing.T) {
+	ctx := context.Background()
+	a, err := app.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	quotes, err := a.Catalog.CreateTable(ctx, access.System, "", "报价单", []*schema.Field{{Name: "报价名称", Type: schema.Text},
+		{Name: "报价明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "产品", Type: schema.Text}, {Name: "数量", Type: schema.Number},
+			{Name: "单价", Type: schema.Money}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Records.Create(ctx, access.System, quotes, records.Input{"报价名称": "年度采购", "报价明细": []any{
+		map[string]any{"产品": "服务器", "数量": 2, "单价": 1500000}, map[string]any{"产品": "网线"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := exporter.Write(ctx, a.Records, access.System, quotes, exporter.Query{}, &out, "csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(out.String(), "\ufeff"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0][2] != "报价明细" || rows[1][2] != "产品：服务器，数量：2，单价：1500000\n产品：网线" {
+		t.Fatalf("export %q", rows)
+	}
+}

@@ -148,6 +148,9 @@ func render(lang, code string, params map[string]any) string {
 	s := tpl[i]
 	for k, v := range params {
 		val := fmt.Sprint(v)
+		if e, ok := v.(*Error); ok { // a problem within a problem speaks the same language
+			val = e.Message(lang)
+		}
 		if k == "kind" || k == "type" || k == "from" || k == "to" || k == "expected" || k == "reason" {
 			if t, ok := terms[val]; ok {
 				val = t[i]

@@ -37,7 +37,7 @@ var (
 )
 
 // Tables are the template's tables, in the order they are made.
-var Tables = []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "合同", "工单"}
+var Tables = []string{"客户", "联系人", "跟进记录", "订单", "待办任务", "报价单", "报价明细", "合同", "工单"}
 
 func options(values []string) []schema.Option {
 	out := make([]schema.Option, len(values))
@@ -141,8 +141,20 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 		{Name: "报价金额", Type: schema.Money, Required: true, Indexed: true},
 		{Name: "状态", Type: schema.Select, Options: options(QuoteStatuses), Default: "草稿", Indexed: true},
 		{Name: "报价说明", Type: schema.TextArea},
+		{Name: "报价明细", Type: schema.Subform, Fields: []*schema.Field{
+			{Name: "产品", Type: schema.Text, Required: true},
+			{Name: "数量", Type: schema.Number, Default: 1.0},
+			{Name: "单价", Type: schema.Money},
+			{Name: "小计", Type: schema.Money, Computed: &schema.Computed{Kind: schema.Formula, Formula: "数量 * 单价"}},
+		}},
 	})
 	if err != nil {
+		return nil, err
+	}
+	// 报价金额 stays typed: quotes are priced as a whole as often as line by line, and 报价审批
+	// routes on it from the first save; 明细合计 sums the lines beside it.
+	if _, err := cat.AddField(ctx, by, quotes.ID, &schema.Field{Name: "明细合计", Help: "报价明细的小计之和",
+		Computed: &schema.Computed{Kind: schema.Rollup, Table: "报价明细", Link: "报价单", Fn: "sum", Field: "小计"}}); err != nil {
 		return nil, err
 	}
 	if _, err := cat.CreateTable(ctx, by, app.ID, "合同", []*schema.Field{

@@ -25,7 +25,8 @@ export const TEXTUAL = ['text', 'textarea', 'phone', 'landline', 'email', 'url',
 // fields (公式, 他表字段, 汇总), and the owner
 // (负责人), the one system field that can be assigned; the others are set by the server. A
 // field marked readonly (see permissions.withAccess) the person may not change.
-export const isEditable = (f) => !f.readonly && !f.computed && (f.id === 'owner' || (!f.system && f.type !== 'autonumber'))
+// A 子表单 is edited in the record form only (RecordForm, SubformInput), not in a cell or in bulk.
+export const isEditable = (f) => !f.readonly && !f.computed && f.type !== 'subform' && (f.id === 'owner' || (!f.system && f.type !== 'autonumber'))
 
 // Fields shown as inputs in the record form (auto numbers appear, disabled; computed fields
 // are shown as values).
@@ -111,6 +112,7 @@ export function formatValue(field, value, titles) {
 
 // The value an editor starts from: numbers are edited as text so any input can be typed.
 export function toEditValue(field, value) {
+  if (field.type === 'subform') return Array.isArray(value) ? value.map((r) => editRow(field, r)) : []
   if (NUMERIC.includes(field.type) && field.type !== 'rating') {
     return value === null || value === undefined ? '' : String(value)
   }
@@ -122,6 +124,7 @@ export function toEditValue(field, value) {
 // The value sent to the API for an edited value. Numbers may be typed as "¥1,234.50" or "12%";
 // other text that is not a number is sent as typed, for the server to explain what is wrong.
 export function toApiValue(field, value) {
+  if (field.type === 'subform') return (value || []).map((r) => apiRow(field, r))
   if (value === undefined || value === '') return null
   if (NUMERIC.includes(field.type) && typeof value === 'string') {
     const s = value.trim()
@@ -134,6 +137,22 @@ export function toApiValue(field, value) {
   return value
 }
 
+// The rows of a 子表单 (field.fields are its fields) as the record form edits them: each with a
+// key for Vue, its id once saved, computed values (小计) as the server gave them.
+let rowKey = 1
+function editRow(field, r) {
+  const row = { _key: rowKey++ }
+  if (r.id) row.id = r.id
+  for (const g of field.fields || []) row[g.name] = g.computed ? r[g.name] ?? null : toEditValue(g, r[g.name])
+  return row
+}
+export const newRow = (field) => editRow(field, Object.fromEntries((field.fields || []).map((g) => [g.name, g.default ?? null])))
+function apiRow(field, r) {
+  const out = r.id ? { id: r.id } : {}
+  for (const g of field.fields || []) if (isEditable(g)) out[g.name] = toApiValue(g, r[g.name])
+  return out
+}
+
 export const sameValue = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
 // Condition operators offered for a field type, in menu order. A sensitive (敏感) field is
@@ -144,7 +163,7 @@ export function operatorsFor(field) {
   const empty = ['empty', 'notEmpty']
   if (field.sensitive) return ['eq', 'ne', ...empty]
   if (field.name === 'id' || field.id === 'id') return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between']
-  if (NUMERIC.includes(t)) return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between', ...empty]
+  if (NUMERIC.includes(t) || t === 'subform') return ['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'between', ...empty]
   if (t === 'date' || t === 'datetime') {
     return ['eq', 'before', 'after', 'between', 'withinLastDays', 'withinNextDays', 'olderThanDays', ...empty]
   }

@@ -48,6 +48,8 @@ export function exampleValue(f, userId = 1) {
       return 1
     case 'tags':
       return ['VIP']
+    case 'subform': // its rows, each keyed by the sub-fields' names
+      return [Object.fromEntries((f.fields || []).filter((g) => !g.computed).map((g) => [g.name, exampleValue(g, userId)]))]
     default:
       return f.name
   }

@@ -563,6 +563,18 @@ export default {
     deleteTableConfirm: 'Delete the table "{name}" and all its records? This cannot be undone.',
     tableDeleted: 'Table deleted',
   },
+  subform: {
+    add: 'Add a row',
+    remove: 'Remove this row',
+    empty: 'No rows yet; click "Add a row"',
+    row: 'Row {n}',
+    count: 'Rows: {n}',
+    computed: 'Computed; updated on save',
+    fields: 'Sub-table fields',
+    addField: 'Add a field',
+    formulaPlaceholder: 'e.g. 数量 * 单价',
+    fieldsHint: 'Every row has these fields; a formula reads the fields of its own row. To total the rows (e.g. the sum of 小计), add a rollup field to this table with this sub-table as its source.',
+  },
   computed: {
     formula: 'Formula',
     lookup: 'Lookup',

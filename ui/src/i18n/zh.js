@@ -563,6 +563,18 @@ export default {
     deleteTableConfirm: '确定删除表「{name}」及其全部记录吗？此操作不可恢复。',
     tableDeleted: '已删除表',
   },
+  subform: {
+    add: '添加一行',
+    remove: '删除此行',
+    empty: '还没有明细，点“添加一行”',
+    row: '第 {n} 行',
+    count: '{n} 行',
+    computed: '自动计算，保存后更新',
+    fields: '子表单字段',
+    addField: '添加字段',
+    formulaPlaceholder: '如 数量 * 单价',
+    fieldsHint: '每行明细都有这些字段；公式只能引用同一行的字段。要汇总明细（如合计小计），在本表加一个“汇总”字段，来源选这个子表单。',
+  },
   computed: {
     formula: '公式',
     lookup: '他表字段',
