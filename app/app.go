@@ -131,6 +131,7 @@ func open(dir string, db *store.DB) (*App, error) {
 		return audit.Write(ctx, tx, a.Records.Now(), audit.Event{UserID: who.UserID, Action: audit.TableDeleted, TableID: t.ID, Detail: audit.TableNames(t)})
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
+	a.Records.Departments = a.Org
 	a.Records.Hooks = []records.Hook{a.Rules}
 	a.Inbox = inbox.New(db)
 	a.Rules.Records, a.Rules.Inbox = a.Records, a.Inbox
@@ -147,7 +148,7 @@ func open(dir string, db *store.DB) (*App, error) {
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
-	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
+	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Departments: a.Org, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
 	a.Jobs = jobs.New(db)
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels

@@ -544,13 +544,17 @@ func (s *Service) refreshFormulas(ctx context.Context, tx *sql.Tx, t *schema.Tab
 	return nil
 }
 
-// unlink empties link field f of table o where it points at record id (being deleted), and
-// spreads that to what reads the link.
+// unlink empties link field f of table o where it points at record id (being deleted), or
+// takes id out of a 多条关联, and spreads that to what reads the link.
 func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, id int64) error {
 	col := store.Quote(f.Column())
+	match, set := col+" = ?", "NULL"
+	if f.Type == schema.Links {
+		match, set = o.Dialect.IDListHasAny(col, []string{"?"}, false), o.Dialect.IDListRemove(col, "?")
+	}
 	var rows []any
 	if s.computes(o) {
-		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s = ?", store.Quote(o.SQLName()), col), id)
+		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s", store.Quote(o.SQLName()), match), id)
 		if err != nil {
 			return err
 		}
@@ -567,7 +571,11 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), col, col), id); err != nil {
+	args := []any{id}
+	if f.Type == schema.Links {
+		args = append(args, id)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", store.Quote(o.SQLName()), col, set, match), args...); err != nil {
 		return err
 	}
 	for chunk := range slices.Chunk(rows, 500) {

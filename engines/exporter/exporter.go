@@ -7,6 +7,7 @@ package exporter
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"tierbase/core/access"
@@ -155,6 +156,15 @@ func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) a
 		if name, ok := titles[id]; ok {
 			return name
 		}
+	}
+	if ids, ok := v.([]int64); ok { // 多条关联: the titles the actor may read, joined as imports split them
+		names := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if name, ok := titles[id]; ok {
+				names = append(names, name)
+			}
+		}
+		return strings.Join(names, "、")
 	}
 	if s, ok := v.(string); ok && f.Type == schema.DateTime {
 		if at, err := time.Parse(time.RFC3339, s); err == nil {
