@@ -153,7 +153,7 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 			vals[f.ID] = rollupZero(f)
 		case k.Kind == schema.Lookup:
 			link, given := vals[k.Link]
-			if old != nil && (!given || equal(link, old[k.Link])) {
+			if old != nil && (!given || Equal(link, old[k.Link])) {
 				continue
 			}
 			v, err := s.lookup(ctx, tx, t.Field(k.Link), k.Field, link)
@@ -209,7 +209,7 @@ func (s *Service) computeFormulas(t *schema.Table, old, vals Record) error {
 		if out, err := fo.Eval(rec, env); err == nil && out != nil {
 			v, _ = f.Normalize(out, s.Loc)
 		}
-		if old == nil || !equal(old[f.ID], v) {
+		if old == nil || !Equal(old[f.ID], v) {
 			vals[f.ID] = v
 		}
 		rec[f.ID] = v
@@ -254,7 +254,7 @@ func (s *Service) written(ctx context.Context, tx *sql.Tx, t *schema.Table, old,
 	}
 	changed := map[string]bool{}
 	for _, f := range t.Fields {
-		if old == nil || rec == nil || !equal(old[f.ID], rec[f.ID]) {
+		if old == nil || rec == nil || !Equal(old[f.ID], rec[f.ID]) {
 			changed[f.ID] = true
 		}
 	}

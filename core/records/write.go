@@ -290,7 +290,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 		}
 		nv, p := f.Normalize(v, s.Loc)
 		if f.IsComputed() {
-			if p != nil || !equal(old[f.ID], nv) { // a form may send back what it showed
+			if p != nil || !Equal(old[f.ID], nv) { // a form may send back what it showed
 				probs = append(probs, problem.Invalid("computed_field").OnField(f.Name))
 			}
 			continue
@@ -299,7 +299,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 			probs = append(probs, p)
 			continue
 		}
-		if old != nil && equal(old[f.ID], nv) && sees(f.ID) {
+		if old != nil && Equal(old[f.ID], nv) && sees(f.ID) {
 			vals[f.ID] = nv // unchanged (a form sends back what it showed): nothing to check
 			continue
 		}
@@ -558,7 +558,7 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 	var changes []change
 	for _, f := range t.Fields {
 		v, ok := vals[f.ID]
-		if !ok || equal(old[f.ID], v) {
+		if !ok || Equal(old[f.ID], v) {
 			continue
 		}
 		var cols []string
@@ -582,14 +582,20 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 	return rec, nil
 }
 
-func equal(a, b any) bool {
-	la, aok := a.([]string)
-	lb, bok := b.([]string)
-	if aok || bok {
-		return strings.Join(la, "\x00") == strings.Join(lb, "\x00") && len(la) == len(lb)
+// Equal reports whether two values in storage form are the same (lists element by element).
+func Equal(a, b any) bool {
+	if la, aok := a.([]string); aok || isType[[]string](b) {
+		lb, _ := b.([]string)
+		return slices.Equal(la, lb)
+	}
+	if la, aok := a.([]int64); aok || isType[[]int64](b) {
+		lb, _ := b.([]int64)
+		return slices.Equal(la, lb)
 	}
 	return a == b
 }
+
+func isType[T any](v any) bool { _, ok := v.(T); return ok }
 
 // Delete removes a record the actor may see, into the recycle bin (see Trash). Links to it
 // from other records are cleared.
