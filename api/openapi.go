@@ -453,7 +453,7 @@ func schemas() map[string]any {
 			"sensitive": map[string]any{"type": "boolean", "description": "敏感：加密保存，按角色脱敏，只能按完整的值查找（文本、手机、邮箱）/ encrypted at rest, masked by role, looked up by whole value only (text, phone, email)"}}),
 		"Table": obj(map[string]any{"id": str, "appId": str, "name": str, "titleField": str, "fields": map[string]any{"type": "array", "items": ref("Field")},
 			"related": map[string]any{"type": "array", "description": "指向本表的关联字段（仅读取表时）/ the link fields pointing here (when read)",
-				"items": obj(map[string]any{"table": str, "tableName": str, "field": str, "fieldName": str})}}),
+				"items": obj(map[string]any{"table": str, "tableName": str, "field": str, "fieldName": str, "multiple": boolean})}}),
 		"TableList":  list(ref("Table")),
 		"TableInput": obj(map[string]any{"name": str, "appId": str, "fields": map[string]any{"type": "array", "items": ref("Field")}}, "name"),
 		"TablePatch": obj(map[string]any{"name": str, "titleField": str, "fieldOrder": map[string]any{"type": "array", "items": str}}),
