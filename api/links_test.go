@@ -237,6 +237,13 @@ func TestDepartmentField(t *testing.T) {
 	}
 	admin.lang = ""
 
+	chart := map[string]any{"title": "各部门商机", "type": "bar", "table": "商机",
+		"dimensions": []any{map[string]any{"field": "所属部门"}}, "measures": []any{map[string]any{"agg": "count", "name": "商机数"}}}
+	res := admin.post("/api/charts/preview", map[string]any{"chart": chart}).must(t, 200)
+	if keys, named := res["departmentKeys"].([]any), res["departmentNames"].(map[string]any); len(keys) != 1 ||
+		named[formatNum(sales)] != "销售部" || named[formatNum(east)] != "华东组" || len(res["rows"].([]any)) != 4 {
+		t.Fatalf("chart by department %v", res)
+	}
 	if raw := string(admin.exportFile("商机", "format=csv")); !strings.Contains(raw, "甲,销售部") || !strings.Contains(raw, "乙,华东组") {
 		t.Fatalf("export %q", raw)
 	}

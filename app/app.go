@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"tierbase/core/access"
@@ -148,6 +149,13 @@ func open(dir string, db *store.DB) (*App, error) {
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
+	a.Reports.Departments = func() map[string]string {
+		out := map[string]string{}
+		for _, d := range a.Org.Departments() {
+			out[strconv.FormatInt(d.ID, 10)] = d.Name
+		}
+		return out
+	}
 	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Departments: a.Org, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
 	a.Jobs = jobs.New(db)
 	a.Channels = channels.New(db, a.Keys, a.Jobs)

@@ -311,7 +311,7 @@ func init() {
 	problem.AddMessage("import_rejected", "导入未执行：{read} 行中有 {count} 行有错误，数据保持不变。请下载错误报告修改后重新导入，或选择“跳过错误行”", "nothing was imported: {count} of {read} rows have errors and the table is unchanged; fix them using the error report, or choose to skip invalid rows")
 	problem.AddMessage("import_no_user", "找不到成员「{value}」：请填写成员的姓名或邮箱（在“成员管理”中查看）", "no user \"{value}\": give a user's name or email (see the user list)")
 	problem.AddMessage("import_user_ambiguous", "有多个成员叫「{value}」：请改填其中一位的邮箱", "several users are called \"{value}\": give the email of the one you mean")
-	problem.AddMessage("import_no_link", "找不到关联的记录「{value}」：请填写记录的标题（多条用“、”隔开），且你需有查看它的权限", "no linked record titled \"{value}\" that you may see: give the records' titles, separated by 、 or commas")
+	problem.AddMessage("import_no_link", "找不到关联的记录「{value}」：请填写记录的标题（多条用“、”隔开），且你需有查看它的权限", "no linked record titled \"{value}\" that you may see: give the records' titles, separated by commas")
 	problem.AddMessage("import_link_ambiguous", "有多条记录的标题是「{value}」：请先让它们的标题各不相同", "several records are titled \"{value}\": make their titles distinct first")
 	problem.AddMessage("import_department_ambiguous", "有多个部门叫「{value}」：请填写完整路径，如 总部/销售部", "several departments are called \"{value}\": give the full path such as HQ/Sales")
 	problem.AddMessage("import_duplicate_key", "关键字段的值「{value}」在文件第 {line} 行已出现过", "the key \"{value}\" already appeared in row {line} of the file")
