@@ -133,9 +133,9 @@ func init() {
 }
 
 // onForm reports whether a field of type t may be on a public form: not the ones that name
-// other records or people (a visitor would see them), nor those the server fills in.
+// other records, people or departments (a visitor would see them), nor those the server fills in.
 func onForm(f *schema.Field) bool {
-	return !f.System && f.Type != schema.Link && f.Type != schema.User && f.Type != schema.AutoNumber
+	return !f.System && !f.Type.IsRef() && f.Type != schema.Links && f.Type != schema.AutoNumber
 }
 
 func newToken() string {
