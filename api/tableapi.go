@@ -152,6 +152,14 @@ func fieldSchema(f *schema.Field, answer bool) map[string]any {
 	case schema.Link:
 		typ = "integer"
 		m["description"] = "关联记录的 ID，表 " + f.LinkTable + "（标题见 _titles）/ id of a record of table " + f.LinkTable + " (titles in _titles)"
+	case schema.Links:
+		m["type"] = []string{"array", "null"}
+		m["items"] = map[string]any{"type": "integer"}
+		m["maxItems"] = schema.MaxLinks
+		m["description"] = "多条关联：表 " + f.LinkTable + " 的记录 ID（标题见 _titles）/ ids of records of table " + f.LinkTable + " (titles in _titles)"
+	case schema.Department:
+		typ = "integer"
+		m["description"] = "部门 ID（名称见 _titles 与 GET /api/departments）/ department id (names in _titles and GET /api/departments)"
 	case schema.Date:
 		m["format"] = "date"
 	case schema.DateTime:

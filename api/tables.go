@@ -131,6 +131,7 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 		TableName string `json:"tableName"`
 		Field     string `json:"field"`
 		FieldName string `json:"fieldName"`
+		Multiple  bool   `json:"multiple,omitempty"` // a 多条关联: its records contain the record
 	}
 	out := struct {
 		*schema.Table
@@ -138,8 +139,8 @@ func (s *Server) getTable(w http.ResponseWriter, r *http.Request) error {
 	}{t, []related{}}
 	for _, o := range s.viewable(actor(r)) {
 		for _, f := range o.Fields {
-			if f.Type == schema.Link && f.LinkTable == t.ID {
-				out.Related = append(out.Related, related{o.ID, o.Name, f.ID, f.Name})
+			if f.Type.Linked() && f.LinkTable == t.ID {
+				out.Related = append(out.Related, related{o.ID, o.Name, f.ID, f.Name, f.Type == schema.Links})
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"tierbase/core/access"
@@ -132,6 +133,7 @@ func open(dir string, db *store.DB) (*App, error) {
 		return audit.Write(ctx, tx, a.Records.Now(), audit.Event{UserID: who.UserID, Action: audit.TableDeleted, TableID: t.ID, Detail: audit.TableNames(t)})
 	}
 	a.Records = records.New(db, a.Catalog, a.Users)
+	a.Records.Departments = a.Org
 	a.Records.Hooks = []records.Hook{a.Rules}
 	a.Records.Files = &files.Store{Dir: filepath.Join(dir, files.DirName)}
 	a.Inbox = inbox.New(db)
@@ -149,7 +151,14 @@ func open(dir string, db *store.DB) (*App, error) {
 		return nil, err
 	}
 	a.Reports.Notifier = a.Inbox // dashboard alerts land in the inbox
-	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
+	a.Reports.Departments = func() map[string]string {
+		out := map[string]string{}
+		for _, d := range a.Org.Departments() {
+			out[strconv.FormatInt(d.ID, 10)] = d.Name
+		}
+		return out
+	}
+	a.Importer = &importer.Importer{DB: db, Catalog: a.Catalog, Users: a.Users, Departments: a.Org, Now: a.Records.Now, Hooks: []importer.Hook{computedImports{a.Records}, a.Rules}}
 	a.Jobs = jobs.New(db)
 	a.Channels = channels.New(db, a.Keys, a.Jobs)
 	a.Rules.Channels = a.Channels

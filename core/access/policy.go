@@ -81,6 +81,7 @@ func Env(a Actor, base cond.Env) cond.Env {
 	if a.Grants != nil {
 		base.MyDepartments = withSelf(a, a.Grants.DepartmentUsers)
 		base.MySubDepartments = withSelf(a, a.Grants.SubDepartmentUsers)
+		base.Departments, base.SubDepartments = a.Grants.Departments, a.Grants.SubDepartments
 	} else {
 		base.MyDepartments, base.MySubDepartments = []int64{a.UserID}, []int64{a.UserID}
 	}

@@ -118,6 +118,9 @@ type Grants struct {
 	// SubDepartmentUsers are the people of the person's departments and of every department
 	// below them: 本部门及下级 and $mySubDepartments.
 	SubDepartmentUsers []int64
+	// SubDepartments are the person's departments and every department below them (ids):
+	// $mySubDepartments in 部门 fields.
+	SubDepartments []int64
 }
 
 // Limit returns the actor as an API token acting for a sees it: only on the given tables

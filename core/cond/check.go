@@ -24,6 +24,9 @@ type Env struct {
 	// "$myDepartments" in user fields; MySubDepartments those of their departments and
 	// every department below them, "$mySubDepartments".
 	MyDepartments, MySubDepartments []int64
+	// Departments are the current user's departments (ids), the value of "$myDepartments"
+	// in 部门 fields; SubDepartments those and every department below them.
+	Departments, SubDepartments []int64
 }
 
 // Me is the value of a user field that stands for the current user (Env.UserID).
@@ -119,8 +122,9 @@ const (
 	kDateTime             // "2006-01-02T15:04:05Z"
 	kMulti                // []string held as a JSON array
 	kBool                 // bool, NULL counting as false
-	kRef                  // int64 id of a user or a record
+	kRef                  // int64 id of a user, a record or a department
 	kFiles                // string: a JSON list of files, only ever empty or not
+	kLinks                // []int64 ids of records held as a JSON array (多条关联)
 )
 
 func kindOf(f *schema.Field) (kind, bool) {
@@ -143,6 +147,8 @@ func kindOf(f *schema.Field) (kind, bool) {
 		return kRef, true
 	case f.Type.IsFile():
 		return kFiles, true
+	case f.Type == schema.Links:
+		return kLinks, true
 	}
 	return 0, false
 }
@@ -161,6 +167,7 @@ var kindOps = map[kind][]string{
 	kBool:     {"eq", "ne", "empty", "notEmpty"},
 	kRef:      {"eq", "ne", "in", "nin", "empty", "notEmpty"},
 	kFiles:    {"empty", "notEmpty"},
+	kLinks:    {"contains", "notContains", "in", "nin", "empty", "notEmpty"},
 }
 
 // sensitiveOps are the operators a 敏感 field serves: its values are sealed, and only a keyed
@@ -257,7 +264,7 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 		return l.in(group, n.Op == "ne"), nil
 	}
 	if items, ok := asList(n.Value); ok {
-		if k != kMulti {
+		if k != kMulti && k != kLinks {
 			return nil, l.fail("cond_one_value", "op", n.Op)
 		}
 		if len(items) == 0 {
@@ -286,18 +293,19 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 	return l.cmp(cmpOps[n.Op], v), nil
 }
 
-// group returns the people a group variable ($myDepartments, $mySubDepartments) of a user
-// field stands for.
+// group returns what a group variable ($myDepartments, $mySubDepartments) stands for: in
+// a user field the people of those departments, in a 部门 field the departments themselves.
 func (l *leaf) group(v any) ([]any, bool) {
-	if l.f.Type != schema.User {
-		return nil, false
-	}
 	var ids []int64
-	switch v {
-	case MyDepartments:
+	switch {
+	case l.f.Type == schema.User && v == MyDepartments:
 		ids = l.env.MyDepartments
-	case MySubDepartments:
+	case l.f.Type == schema.User && v == MySubDepartments:
 		ids = l.env.MySubDepartments
+	case l.f.Type == schema.Department && v == MyDepartments:
+		ids = l.env.Departments
+	case l.f.Type == schema.Department && v == MySubDepartments:
+		ids = l.env.SubDepartments
 	default:
 		return nil, false
 	}
@@ -388,7 +396,7 @@ func (l *leaf) in(vs []any, negate bool) *pred {
 	switch {
 	case len(vs) == 0:
 		p = &pred{kind: pFalse}
-	case l.k == kMulti:
+	case l.k == kMulti || l.k == kLinks:
 		p = l.prim(pHas, "", vs...)
 	default:
 		p = l.prim(pIn, "", vs...)
@@ -402,7 +410,7 @@ func (l *leaf) in(vs []any, negate bool) *pred {
 // contains is "text contains v" or "multi field has all of vs"; with negate, "does not
 // contain v" or "has none of vs".
 func (l *leaf) contains(vs []any, negate bool) *pred {
-	if l.k != kMulti {
+	if l.k != kMulti && l.k != kLinks {
 		p := l.prim(pLike, "", vs[0])
 		if negate {
 			return not(p)
@@ -480,7 +488,7 @@ func (l *leaf) value(v any, path string) (any, error) {
 			return f, nil
 		}
 		return fail("not_number", "value", v)
-	case kRef:
+	case kRef, kLinks:
 		if v == Me && l.f.Type == schema.User {
 			return l.env.UserID, nil
 		}

@@ -21,8 +21,9 @@ func Describe(n *Node, t *schema.Table, lang string) string {
 }
 
 type describer struct {
-	t  *schema.Table
-	en bool
+	t    *schema.Table
+	en   bool
+	dept bool // the leaf is on a 部门 field: $myDepartments are departments, not people
 }
 
 func (d describer) pick(zh, en string) string {
@@ -68,7 +69,7 @@ func (d describer) leaf(n *Node) string {
 	name := n.Field
 	if d.t != nil {
 		if f := d.t.Field(n.Field); f != nil {
-			name = f.Name
+			name, d.dept = f.Name, f.Type == schema.Department
 		}
 	}
 	phrase := n.Op + " {v}"
@@ -99,8 +100,14 @@ func (d describer) value(v any) string {
 		case Me:
 			return d.pick("当前用户", "the current user")
 		case MyDepartments:
+			if d.dept {
+				return d.pick("我的部门", "my departments")
+			}
 			return d.pick("我的部门的成员", "the people of my departments")
 		case MySubDepartments:
+			if d.dept {
+				return d.pick("我的部门及下级部门", "my departments and those below them")
+			}
 			return d.pick("我的部门及下级的成员", "the people of my departments and those below them")
 		}
 		return v

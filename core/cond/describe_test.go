@@ -33,6 +33,9 @@ func TestDescribe(t *testing.T) {
 		{`{"or":[{"field":"rep","op":"eq","value":"$myDepartments"},{"field":"rep","op":"in","value":["$mySubDepartments",8]}]}`,
 			"销售 等于 我的部门的成员 或 销售 属于 [我的部门及下级的成员、8]",
 			"销售 is the people of my departments or 销售 is one of [the people of my departments and those below them, 8]"},
+		{`{"or":[{"field":"部门","op":"eq","value":"$myDepartments"},{"field":"dept","op":"in","value":["$mySubDepartments"]}]}`,
+			"部门 等于 我的部门 或 部门 属于 [我的部门及下级部门]",
+			"部门 is my departments or 部门 is one of [my departments and those below them]"},
 		{``, "全部记录", "all records"},
 		{`{"field":"gone","op":"eq","value":1}`, "gone 等于 1", "gone is 1"},
 	}

@@ -16,10 +16,10 @@ import (
 // cst is the users' time zone in the tests (UTC+8, like Asia/Shanghai).
 var cst = time.FixedZone("CST", 8*3600)
 
-// testEnv is 2026-11-23 10:30 in cst (02:30 UTC), signed in as user 7, whose department
-// holds users 7 and 9 and has user 8 in a department below it.
+// testEnv is 2026-11-23 10:30 in cst (02:30 UTC), signed in as user 7, whose department 1
+// holds users 7 and 9 and has user 8 in department 2 below it.
 var testEnv = Env{Now: time.Date(2026, 11, 23, 10, 30, 0, 0, cst), Loc: cst, UserID: 7,
-	MyDepartments: []int64{7, 9}, MySubDepartments: []int64{7, 8, 9}}
+	MyDepartments: []int64{7, 9}, MySubDepartments: []int64{7, 8, 9}, Departments: []int64{1}, SubDepartments: []int64{1, 2}}
 
 func options(vals ...string) []schema.Option {
 	out := make([]schema.Option, len(vals))
@@ -45,6 +45,8 @@ func testTable() *schema.Table {
 		{ID: "vip", Name: "VIP", Type: schema.Checkbox},
 		{ID: "rep", Name: "销售", Type: schema.User},
 		{ID: "company", Name: "公司", Type: schema.Link, LinkTable: "comp"},
+		{ID: "contacts", Name: "联系人", Type: schema.Links, LinkTable: "ppl"},
+		{ID: "dept", Name: "部门", Type: schema.Department},
 		{ID: "created_by", Name: "创建人", Type: schema.User, System: true},
 		{ID: "owner", Name: "负责人", Type: schema.User, System: true},
 		{ID: "created_at", Name: "创建时间", Type: schema.DateTime, System: true},
@@ -82,7 +84,7 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 			args := make([]any, len(tbl.Fields))
 			for i, f := range tbl.Fields {
 				switch v := r[f.ID].(type) {
-				case []string:
+				case []string, []int64:
 					b, _ := json.Marshal(v)
 					args[i] = string(b)
 				case bool:

@@ -73,6 +73,8 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 		switch v := v.(type) {
 		case []string:
 			return len(v) == 0, nil
+		case []int64:
+			return len(v) == 0, nil
 		case string:
 			return v == "", nil
 		}
@@ -105,6 +107,9 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 		return strings.Contains(foldASCII(s), foldASCII(p.vals[0].(string))), nil
 	}
 	// pHas
+	if ids, ok := v.([]int64); ok {
+		return slices.ContainsFunc(ids, func(e int64) bool { return slices.Contains(p.vals, any(e)) }), nil
+	}
 	return slices.ContainsFunc(v.([]string), func(e string) bool { return slices.Contains(p.vals, any(e)) }), nil
 }
 
@@ -140,6 +145,10 @@ func stored(f *schema.Field, k kind, v any) (any, error) {
 		}
 	case kMulti:
 		if _, ok := v.([]string); ok {
+			return v, nil
+		}
+	case kLinks:
+		if _, ok := v.([]int64); ok {
 			return v, nil
 		}
 	default:

@@ -87,6 +87,18 @@ func (g gen) record(id int64) map[string]any {
 			v = int64(g.r.IntN(3) + 7)
 		case schema.Link:
 			v = int64(g.r.IntN(2) + 100)
+		case schema.Links:
+			var ids []int64
+			for id := int64(100); id < 104; id++ {
+				if g.r.IntN(3) == 0 {
+					ids = append(ids, id)
+				}
+			}
+			if ids != nil {
+				v = ids
+			}
+		case schema.Department:
+			v = int64(g.r.IntN(3) + 1)
 		}
 		rec[f.ID] = v
 	}
@@ -140,6 +152,10 @@ func (g gen) value(f *schema.Field) any {
 		return g.pick(7, 8, 9, Me)
 	case schema.Link:
 		return g.pick(100, 101, 102)
+	case schema.Links:
+		return g.pick(100, 101, 102, 103, "101")
+	case schema.Department:
+		return g.pick(1, 2, 3, MyDepartments, MySubDepartments)
 	}
 	panic("no value for " + f.Type)
 }
@@ -167,7 +183,7 @@ func (g gen) leaf(tbl *schema.Table) *Node {
 	switch ops[op].arity {
 	case oneValue:
 		n.Value = g.value(f)
-		if k == kMulti && g.r.IntN(2) == 0 {
+		if (k == kMulti || k == kLinks) && g.r.IntN(2) == 0 {
 			n.Value = g.list(f, 1+g.r.IntN(2))
 		}
 	case listValue:

@@ -75,6 +75,9 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		}
 		return b.d.ContainsFold(col, b.arg(likePattern(p.vals[0].(string))), neg)
 	case pHas:
+		if p.k == kLinks {
+			return b.d.IDListHasAny(col, b.values(p, p.vals), neg)
+		}
 		return b.d.ListHasAny(col, b.values(p, p.vals), neg)
 	}
 	// pEmpty
@@ -84,7 +87,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 			return col + " IS NOT NULL"
 		}
 		return col + " IS NULL"
-	case kMulti:
+	case kMulti, kLinks:
 		return b.d.ListEmpty(col, neg)
 	}
 	if neg {

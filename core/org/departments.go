@@ -289,3 +289,50 @@ func exists(ctx context.Context, tx *sql.Tx, id int64) bool {
 	var n int
 	return tx.QueryRowContext(ctx, "SELECT count(*) FROM _departments WHERE id = ?", id).Scan(&n) == nil && n > 0
 }
+
+// DepartmentName returns the name of department id; false when there is none.
+func (s *Service) DepartmentName(id int64) (string, bool) {
+	if d := s.base.Load().depts[id]; d != nil {
+		return d.Name, true
+	}
+	return "", false
+}
+
+// FindDepartment returns the department ref names, and how many it could name (0: none,
+// 2 and more: ambiguous, the id then 0): a path from a top department (总部/销售部), or the
+// name of a department no other has.
+func (s *Service) FindDepartment(ref string) (int64, int) {
+	depts := s.base.Load().depts
+	path, perr := cleanPath(ref)
+	if perr != nil {
+		return 0, 0
+	}
+	var parent int64
+	found := true
+	for _, name := range strings.Split(path, "/") {
+		found = false
+		for _, d := range depts {
+			if d.ParentID == parent && d.Name == name {
+				parent, found = d.ID, true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	if found {
+		return parent, 1
+	}
+	var id int64
+	n := 0
+	for _, d := range depts {
+		if d.Name == path {
+			id, n = d.ID, n+1
+		}
+	}
+	if n > 1 {
+		id = 0
+	}
+	return id, n
+}

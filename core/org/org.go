@@ -57,6 +57,7 @@ type snapshot struct {
 	children  map[int64][]int64 // parent (0: the top) → children, by position
 	deptUsers map[int64][]int64 // people of each department, by id
 	subUsers  map[int64][]int64 // people of each department and every one below, by id
+	subDepts  map[int64][]int64 // each department and every one below it, by id
 	main      map[int64]int64   // person → main department
 	roleUsers map[string]int    // role id → how many people have it
 }
@@ -168,7 +169,7 @@ func (s *Service) current() *snapshot {
 
 func build(b *base, people []users.User, version uint64) *snapshot {
 	sn := &snapshot{version: version, base: b, roles: map[string]*access.Role{}, children: map[int64][]int64{},
-		deptUsers: map[int64][]int64{}, subUsers: map[int64][]int64{}, main: map[int64]int64{}, roleUsers: map[string]int{}}
+		deptUsers: map[int64][]int64{}, subUsers: map[int64][]int64{}, subDepts: map[int64][]int64{}, main: map[int64]int64{}, roleUsers: map[string]int{}}
 	for _, r := range b.order {
 		sn.roles[r.ID] = r
 	}
@@ -205,8 +206,21 @@ func build(b *base, people []users.User, version uint64) *snapshot {
 		sn.subUsers[id] = l
 		return l
 	}
+	var tree func(id int64) []int64
+	tree = func(id int64) []int64 {
+		if l, ok := sn.subDepts[id]; ok {
+			return l
+		}
+		l := []int64{id}
+		for _, c := range sn.children[id] {
+			l = union(l, tree(c))
+		}
+		sn.subDepts[id] = l
+		return l
+	}
 	for id := range b.depts {
 		below(id)
+		tree(id)
 	}
 	return sn
 }
@@ -273,6 +287,7 @@ func (s *Service) Grants(u users.User) *access.Grants {
 		g.Departments = append(g.Departments, d)
 		g.DepartmentUsers = union(g.DepartmentUsers, sn.deptUsers[d])
 		g.SubDepartmentUsers = union(g.SubDepartmentUsers, sn.subUsers[d])
+		g.SubDepartments = union(g.SubDepartments, sn.subDepts[d])
 	}
 	return g
 }

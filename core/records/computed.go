@@ -220,7 +220,7 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 			vals[f.ID] = withBase(f, vals[k.Base], rollupZero(f))
 		case k.Kind == schema.Rollup && k.Base != "":
 			base, given := vals[k.Base]
-			if !given || equal(base, old[k.Base]) {
+			if !given || Equal(base, old[k.Base]) {
 				continue
 			}
 			v, err := s.rollupOf(ctx, tx, f, old.ID())
@@ -230,7 +230,7 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 			vals[f.ID] = withBase(f, base, v)
 		case k.Kind == schema.Lookup:
 			link, given := vals[k.Link]
-			if old != nil && (!given || equal(link, old[k.Link])) {
+			if old != nil && (!given || Equal(link, old[k.Link])) {
 				continue
 			}
 			v, err := s.lookup(ctx, tx, t.Field(k.Link), k.Field, link)
@@ -286,7 +286,7 @@ func (s *Service) computeFormulas(t *schema.Table, old, vals Record) error {
 		if out, err := fo.Eval(rec, env); err == nil && out != nil {
 			v, _ = f.Normalize(out, s.Loc)
 		}
-		if old == nil || !equal(old[f.ID], v) {
+		if old == nil || !Equal(old[f.ID], v) {
 			vals[f.ID] = v
 		}
 		rec[f.ID] = v
@@ -331,7 +331,7 @@ func (s *Service) written(ctx context.Context, tx *sql.Tx, t *schema.Table, old,
 	}
 	changed := map[string]bool{}
 	for _, f := range t.Fields {
-		if old == nil || rec == nil || !equal(old[f.ID], rec[f.ID]) {
+		if old == nil || rec == nil || !Equal(old[f.ID], rec[f.ID]) {
 			changed[f.ID] = true
 		}
 	}
@@ -630,13 +630,17 @@ func (s *Service) refreshFormulas(ctx context.Context, tx *sql.Tx, t *schema.Tab
 	return nil
 }
 
-// unlink empties link field f of table o where it points at record id (being deleted), and
-// spreads that to what reads the link.
+// unlink empties link field f of table o where it points at record id (being deleted), or
+// takes id out of a 多条关联, and spreads that to what reads the link.
 func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, id int64) error {
 	col := store.Quote(f.Column())
+	match, set := col+" = ?", "NULL"
+	if f.Type == schema.Links {
+		match, set = o.Dialect.IDListHasAny(col, []string{"?"}, false), o.Dialect.IDListRemove(col, "?")
+	}
 	var rows []any
 	if s.computes(o) {
-		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s = ?", store.Quote(o.SQLName()), col), id)
+		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s", store.Quote(o.SQLName()), match), id)
 		if err != nil {
 			return err
 		}
@@ -653,7 +657,11 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s = ?", store.Quote(o.SQLName()), col, col), id); err != nil {
+	args := []any{id}
+	if f.Type == schema.Links {
+		args = append(args, id)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", store.Quote(o.SQLName()), col, set, match), args...); err != nil {
 		return err
 	}
 	for chunk := range slices.Chunk(rows, 500) {

@@ -38,7 +38,7 @@ func (s *Service) Totals(ctx context.Context, a access.Actor, t *schema.Table, f
 	f := t.Field(field)
 	fs := access.FieldsOf(a, t)
 	switch {
-	case f == nil || f.Type.IsMulti():
+	case f == nil || f.Type.IsList():
 		return nil, problem.NotFound("field", field)
 	case !fs.Visible(f.ID):
 		return nil, problem.New(403, "field_hidden", "name", f.Name).At("field")

@@ -139,7 +139,7 @@ func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Fiel
 // jsonValue is the SQL expression of a column value as the history keeps it (see FromSQL).
 func jsonValue(d store.Dialect, f *schema.Field, x string) string {
 	switch {
-	case f.Type.IsMulti():
+	case f.Type.IsList():
 		return d.AsJSON(x)
 	case f.Type == schema.Checkbox:
 		// x once, as its arguments are bound once; NULL matches neither branch.

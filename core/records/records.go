@@ -33,14 +33,26 @@ type Service struct {
 	DB      *store.DB
 	Catalog *schema.Catalog
 	Users   *users.Service
-	Now     func() time.Time // injectable clock
-	Loc     *time.Location   // zone of dates without one; nil means time.Local
-	Hooks   []Hook           // other engines taking part in every write (the rule engine)
-	Files   *files.Store     // the uploaded files that 附件, 图片 and 签名 values refer to
+	// Departments names the departments 部门 fields hold (package org); without it every
+	// department id is refused.
+	Departments Departments
+	Now         func() time.Time // injectable clock
+	Loc         *time.Location   // zone of dates without one; nil means time.Local
+	Hooks       []Hook           // other engines taking part in every write (the rule engine)
+	Files       *files.Store     // the uploaded files that 附件, 图片 and 签名 values refer to
 	// Recomputed, if set, is told inside the transaction when the computed fields of the
 	// records where (SQL with args) of t were recomputed set-wise — a 客户's rollups after an
 	// 订单 was saved — so grading can follow.
 	Recomputed func(ctx context.Context, tx *sql.Tx, t *schema.Table, where string, args []any) error
+}
+
+// Departments is the organisation's department tree as 部门 fields see it.
+type Departments interface {
+	// DepartmentName returns the name of department id; false when there is none.
+	DepartmentName(id int64) (string, bool)
+	// FindDepartment returns the department a path (总部/销售部) or a name names, and how
+	// many it could name: 0 none, 2 or more ambiguous.
+	FindDepartment(ref string) (int64, int)
 }
 
 // Hook lets another engine take part in every record write, inside its transaction.
@@ -196,7 +208,7 @@ func orderBy(t *schema.Table, fs access.Fields, sortSpec string) (string, error)
 			return "", sensitiveOp(f, "sort")
 		}
 		key := store.Quote(f.Column())
-		if f.Type.IsMulti() {
+		if f.Type.IsList() {
 			key = t.Dialect.ListSortKey(key)
 		}
 		key += " " + dir
@@ -401,6 +413,12 @@ func FromSQL(f *schema.Field, v any) any {
 			return list
 		}
 		return nil
+	case f.Type == schema.Links:
+		var ids []int64
+		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &ids) == nil && len(ids) > 0 {
+			return ids
+		}
+		return nil
 	}
 	return v
 }
@@ -408,7 +426,7 @@ func FromSQL(f *schema.Field, v any) any {
 // SQLValue converts a storage-form value to its column value: lists as JSON text, booleans as 0/1.
 func SQLValue(v any) any {
 	switch x := v.(type) {
-	case []string:
+	case []string, []int64:
 		b, _ := json.Marshal(x)
 		return string(b)
 	case bool:

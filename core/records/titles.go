@@ -10,20 +10,25 @@ import (
 	"tierbase/platform/store"
 )
 
-// Titles maps, per user or link field id, the ids found in recs to display names: user
-// names, and the title field of the linked records the actor may read (others stay unnamed,
+// Titles maps, per user, department or link field id, the ids found in recs to display
+// names: user names, department names, and the title field of the linked records the actor may read (others stay unnamed,
 // and so does a title field hidden from the actor). One query per link field.
 func (s *Service) Titles(ctx context.Context, a access.Actor, t *schema.Table, recs []Record) (map[string]map[int64]string, error) {
 	out := map[string]map[int64]string{}
 	fs := access.FieldsOf(a, t)
 	for _, f := range t.Fields {
-		if !f.Type.IsRef() || fs.Hidden[f.ID] { // recs hold partial fields only where the actor sees them
+		if !f.Type.IsRef() && f.Type != schema.Links || fs.Hidden[f.ID] { // recs hold partial fields only where the actor sees them
 			continue
 		}
 		ids := map[int64]bool{}
 		for _, r := range recs {
-			if id, ok := r[f.ID].(int64); ok {
-				ids[id] = true
+			switch v := r[f.ID].(type) {
+			case int64:
+				ids[v] = true
+			case []int64:
+				for _, id := range v {
+					ids[id] = true
+				}
 			}
 		}
 		if len(ids) == 0 {
@@ -31,10 +36,18 @@ func (s *Service) Titles(ctx context.Context, a access.Actor, t *schema.Table, r
 		}
 		m := make(map[int64]string, len(ids))
 		out[f.ID] = m
-		if f.Type == schema.User {
+		switch f.Type {
+		case schema.User:
 			for id := range ids {
 				if u, ok := s.Users.Get(id); ok {
 					m[id] = u.Name
+				}
+			}
+			continue
+		case schema.Department:
+			for id := range ids {
+				if name, ok := s.departmentName(id); ok {
+					m[id] = name
 				}
 			}
 			continue
@@ -109,4 +122,12 @@ func (s *Service) TitlesOf(ctx context.Context, a access.Actor, t *schema.Table,
 		}
 	}
 	return out, rows.Err()
+}
+
+// departmentName returns the name of department id, false when there is none.
+func (s *Service) departmentName(id int64) (string, bool) {
+	if s.Departments == nil {
+		return "", false
+	}
+	return s.Departments.DepartmentName(id)
 }

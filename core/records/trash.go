@@ -204,6 +204,19 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 					res.Unlinked = append(res.Unlinked, f.Name)
 				}
 			}
+			if ids, ok := rec[f.ID].([]int64); ok && f.Type == schema.Links {
+				kept, err := s.existing(ctx, tx, f.LinkTable, ids)
+				if err != nil {
+					return err
+				}
+				if len(kept) < len(ids) {
+					rec[f.ID] = nil
+					if len(kept) > 0 {
+						rec[f.ID] = kept
+					}
+					res.Unlinked = append(res.Unlinked, f.Name)
+				}
+			}
 		}
 		res.Dropped = len(row) - known
 		rec[schema.FieldID] = id
@@ -257,6 +270,21 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 }
 
 // exists reports whether record id of table tableID is there (whoever may see it).
+// existing returns those of ids that are records of table tableID, in order.
+func (s *Service) existing(ctx context.Context, q *sql.Tx, tableID string, ids []int64) ([]int64, error) {
+	var out []int64
+	for _, id := range ids {
+		ok, err := s.exists(ctx, q, tableID, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (s *Service) exists(ctx context.Context, q *sql.Tx, tableID string, id int64) (bool, error) {
 	target, err := s.Catalog.Table(tableID)
 	if err != nil {

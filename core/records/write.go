@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -192,7 +193,7 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if len(ps) > 0 {
 			continue
 		}
-		lps, err := s.checkLinks(ctx, tx, a, t, vals)
+		lps, err := s.checkLinks(ctx, tx, a, t, old, vals)
 		if err != nil {
 			return nil, err
 		}
@@ -330,7 +331,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 		}
 		nv, p := f.Normalize(v, s.Loc)
 		if f.IsComputed() {
-			if p != nil || !equal(old[f.ID], nv) { // a form may send back what it showed
+			if p != nil || !Equal(old[f.ID], nv) { // a form may send back what it showed
 				probs = append(probs, schema.ComputedProblem(t, f))
 			}
 			continue
@@ -339,7 +340,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 			probs = append(probs, p)
 			continue
 		}
-		if old != nil && equal(old[f.ID], nv) && sees(f.ID) {
+		if old != nil && Equal(old[f.ID], nv) && sees(f.ID) {
 			vals[f.ID] = nv // unchanged (a form sends back what it showed): nothing to check
 			continue
 		}
@@ -410,27 +411,83 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 }
 
 // checkLinks verifies that the linked records exist and that the actor may read them; both
-// failures read the same, so a write cannot probe for records the actor cannot see.
-func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, vals Record) ([]*problem.Error, error) {
+// failures read the same, so a write cannot probe for records the actor cannot see. Of a
+// 多条关联 only the ids not already in old are checked: a record keeps the links someone
+// else made to records the actor cannot read. A 部门 must be a department of the tree.
+func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, old, vals Record) ([]*problem.Error, error) {
 	var probs []*problem.Error
 	for id, v := range vals {
 		f := t.Field(id)
-		if f.Type != schema.Link || v == nil {
+		if v == nil || !f.Type.Linked() && f.Type != schema.Department {
+			continue
+		}
+		if f.Type == schema.Department {
+			if _, ok := s.departmentName(v.(int64)); !ok {
+				probs = append(probs, problem.Invalid("bad_department", "value", v).OnField(f.Name))
+			}
+			continue
+		}
+		ids, _ := v.([]int64)
+		if f.Type == schema.Link {
+			ids = []int64{v.(int64)}
+		} else if had, ok := old[f.ID].([]int64); ok {
+			ids = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return slices.Contains(had, id) })
+		}
+		if len(ids) == 0 {
 			continue
 		}
 		target, err := s.Catalog.Table(f.LinkTable)
 		if err != nil {
-			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
+			probs = append(probs, problem.Invalid("bad_link", "value", ids[0]).OnField(f.Name))
 			continue
 		}
-		if _, err := s.get(ctx, tx, a, target, access.Read, v.(int64)); err != nil {
-			if problem.As(err) == nil {
-				return nil, err
-			}
-			probs = append(probs, problem.Invalid("bad_link", "value", v).OnField(f.Name))
+		missing, err := s.unreadable(ctx, tx, a, target, ids)
+		if err != nil {
+			return nil, err
+		}
+		if missing != 0 {
+			probs = append(probs, problem.Invalid("bad_link", "value", missing).OnField(f.Name))
 		}
 	}
 	return probs, nil
+}
+
+// unreadable returns the first of ids that is not a record of t the actor may read, or 0
+// when they all are. One query per 500 ids.
+func (s *Service) unreadable(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, ids []int64) (int64, error) {
+	scope, scopeArgs, err := s.where(a, t, access.FieldsOf(a, t), access.Read, nil, "")
+	if err != nil {
+		return 0, err
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		args := make([]any, 0, len(chunk)+len(scopeArgs))
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE id IN (?%s) AND (%s)", store.Quote(t.SQLName()),
+			strings.Repeat(", ?", len(chunk)-1), scope), append(args, scopeArgs...)...)
+		if err != nil {
+			return 0, err
+		}
+		found := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			found[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return 0, err
+		}
+		for _, id := range chunk {
+			if !found[id] {
+				return id, nil
+			}
+		}
+	}
+	return 0, nil
 }
 
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record, now time.Time, a access.Actor) (Record, error) {
@@ -548,7 +605,7 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 	var changes []change
 	for _, f := range t.Fields {
 		v, ok := vals[f.ID]
-		if !ok || equal(old[f.ID], v) {
+		if !ok || Equal(old[f.ID], v) {
 			continue
 		}
 		var cols []string
@@ -575,14 +632,20 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 	return rec, nil
 }
 
-func equal(a, b any) bool {
-	la, aok := a.([]string)
-	lb, bok := b.([]string)
-	if aok || bok {
-		return strings.Join(la, "\x00") == strings.Join(lb, "\x00") && len(la) == len(lb)
+// Equal reports whether two values in storage form are the same (lists element by element).
+func Equal(a, b any) bool {
+	if la, aok := a.([]string); aok || isType[[]string](b) {
+		lb, _ := b.([]string)
+		return slices.Equal(la, lb)
+	}
+	if la, aok := a.([]int64); aok || isType[[]int64](b) {
+		lb, _ := b.([]int64)
+		return slices.Equal(la, lb)
 	}
 	return a == b
 }
+
+func isType[T any](v any) bool { _, ok := v.(T); return ok }
 
 // Delete removes a record the actor may see, into the recycle bin (see Trash). Links to it
 // from other records are cleared.
@@ -620,7 +683,7 @@ func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	}
 	for _, o := range s.Catalog.Tables() {
 		for _, f := range o.Fields {
-			if f.Type == schema.Link && f.LinkTable == t.ID {
+			if f.Type.Linked() && f.LinkTable == t.ID {
 				if err := s.unlink(ctx, tx, o, f, id); err != nil {
 					return err
 				}

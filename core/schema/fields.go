@@ -73,7 +73,7 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	default:
 		f.Format = ""
 	}
-	if f.Type == Link {
+	if f.Type.Linked() {
 		target, ok := s.byID[f.LinkTable]
 		if !ok {
 			target, ok = s.byName[f.LinkTable]
@@ -102,10 +102,10 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 		}
 		f.Default = v
 	}
-	if f.Type == Checkbox || f.Type.IsMulti() || f.Type == AutoNumber {
+	if f.Type == Checkbox || f.Type.IsList() || f.Type == AutoNumber {
 		f.Unique = f.Unique && f.Type == AutoNumber
 	}
-	if f.Type == Link || f.Type == User {
+	if f.Type.IsRef() || f.Type == Links {
 		f.Indexed = true
 	}
 	if f.Type.IsFile() {
@@ -142,7 +142,10 @@ func createIndex(t *Table, col string, unique bool) string {
 	if unique {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 		cols = t.Dialect.IndexKey(cols)
-	} else if f := t.Field(col); f != nil && t.IndexHoldsOwner(f) {
+	} else if f := t.Field(col); f != nil && f.Type == Links {
+		// containment of an id ("links to record X"): a GIN index on PostgreSQL
+		return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, store.Quote(FieldOwner))
+	} else if f != nil && t.IndexHoldsOwner(f) {
 		owner := store.Quote(t.Field(FieldOwner).Column())
 		if f.Type.IsMulti() {
 			return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, owner)
@@ -161,7 +164,7 @@ func createIndex(t *Table, col string, unique bool) string {
 // only make their large indexes slower to build.
 func (t *Table) IndexHoldsOwner(f *Field) bool {
 	o := t.Field(FieldOwner)
-	return f.Indexed && !f.Unique && f.Type != Link && f.Type != User && o != nil && o.ID != f.ID
+	return f.Indexed && !f.Unique && f.Type != Link && f.Type != Links && f.Type != User && o != nil && o.ID != f.ID
 }
 
 // upgradeIndexes recreates the indexes of t whose shape changed since they were made (the

@@ -341,3 +341,43 @@ func FuzzParseFiles(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLinks feeds a 多条关联 text (as typed or imported) and a JSON value (as the API sends
+// it): an accepted value is ascending positive ids without repeats, at most MaxLinks, and is
+// accepted again unchanged, also read back through JSON.
+func FuzzLinks(f *testing.F) {
+	for _, s := range []string{"1,2,3", "3、1、3", "12；7\n5", "[1,2]", `[{"id":4},"5"]`, "0", "-1", "1.5", "abc", "9007199254740993", "", "[]", `{"id":1}`} {
+		f.Add(s)
+	}
+	field := &schema.Field{Name: "客户", Type: schema.Links, LinkTable: "客户"}
+	f.Fuzz(func(t *testing.T, s string) {
+		inputs := []any{s}
+		var decoded any
+		if json.Unmarshal([]byte(s), &decoded) == nil {
+			inputs = append(inputs, decoded)
+		}
+		for _, in := range inputs {
+			v, perr := field.Normalize(in, cst)
+			if perr != nil || v == nil {
+				continue
+			}
+			ids, ok := v.([]int64)
+			if !ok || len(ids) == 0 || len(ids) > schema.MaxLinks {
+				t.Fatalf("Normalize(%#v) = %#v", in, v)
+			}
+			for i, id := range ids {
+				if id <= 0 || i > 0 && ids[i-1] >= id {
+					t.Fatalf("Normalize(%#v) = %v: not ascending positive ids", in, ids)
+				}
+			}
+			data, _ := json.Marshal(ids)
+			var back any
+			json.Unmarshal(data, &back)
+			for _, again := range []any{v, back} {
+				if w, perr := field.Normalize(again, cst); perr != nil || !reflect.DeepEqual(w, v) {
+					t.Fatalf("Normalize(%#v) = %v, but again %#v → %v, %v", in, v, again, w, perr)
+				}
+			}
+		}
+	})
+}

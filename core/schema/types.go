@@ -36,6 +36,8 @@ const (
 	Tags        Type = "tags"        // 标签: []string (JSON array column), free values
 	AutoNumber  Type = "autonumber"  // 自动编号: string made from Format, e.g. KH-{YYYYMMDD}-{0000}
 	Link        Type = "link"        // 关联记录: int64 id of a record in Field.LinkTable
+	Links       Type = "links"       // 多条关联: []int64 ids of records in Field.LinkTable, ascending (JSON array column)
+	Department  Type = "department"  // 部门: int64 id of a department (package org)
 	Landline    Type = "landline"    // 座机: string "0755-88888888-12" (area code, number, extension; see ParseLandline)
 	Address     Type = "address"     // 地址: string "广东省/深圳市/南山区/科技园南区 88 号" (divisions.Data.Parse)
 	RichText    Type = "richtext"    // 富文本: string of html under an allow-list (SanitizeHTML)
@@ -49,7 +51,7 @@ const (
 
 // Types lists every type in the order the UI offers them.
 var Types = []Type{Text, TextArea, RichText, Number, Money, Percent, Date, DateTime, Phone, Landline, Email, URL, Address,
-	Select, MultiSelect, Checkbox, Rating, User, Tags, AutoNumber, Link, File, Image, Signature, Subform}
+	Select, MultiSelect, Checkbox, Rating, User, Department, Tags, AutoNumber, Link, Links, File, Image, Signature, Subform}
 
 // Label returns the type's display name in lang ("zh" or "en").
 func (t Type) Label(lang string) string {
@@ -70,6 +72,7 @@ var typeLabels = map[Type][2]string{
 	URL: {"网址", "URL"}, Select: {"单选", "Single select"}, MultiSelect: {"多选", "Multi select"},
 	Checkbox: {"复选框", "Checkbox"}, Rating: {"等级", "Rating"}, User: {"成员", "User"},
 	Tags: {"标签", "Tags"}, AutoNumber: {"自动编号", "Auto number"}, Link: {"关联记录", "Link"},
+	Links: {"多条关联", "Links"}, Department: {"部门", "Department"},
 	Landline: {"座机", "Landline"}, Address: {"地址", "Address"}, RichText: {"富文本", "Rich text"},
 	File: {"附件", "Attachment"}, Image: {"图片", "Image"}, Signature: {"签名", "Signature"}, Subform: {"子表单", "Sub-table"},
 }
@@ -104,11 +107,17 @@ func (t Type) IsMulti() bool { return t == MultiSelect || t == Tags }
 // IsFile reports whether values are lists of uploaded files (附件, 图片, 签名).
 func (t Type) IsFile() bool { return t == File || t == Image || t == Signature }
 
+// IsList reports whether values are held as a JSON array (multi fields and 多条关联).
+func (t Type) IsList() bool { return t.IsMulti() || t == Links }
+
 // IsTime reports whether values are dates or date-times.
 func (t Type) IsTime() bool { return t == Date || t == DateTime }
 
-// IsRef reports whether values are int64 ids (users or linked records).
-func (t Type) IsRef() bool { return t == User || t == Link }
+// IsRef reports whether values are int64 ids (users, linked records or departments).
+func (t Type) IsRef() bool { return t == User || t == Link || t == Department }
+
+// Linked reports whether values are ids of records of Field.LinkTable (one or several).
+func (t Type) Linked() bool { return t == Link || t == Links }
 
 // SQLType is the column type of the field's values on database d.
 func (t Type) SQLType(d store.Dialect) string {
@@ -117,7 +126,7 @@ func (t Type) SQLType(d store.Dialect) string {
 		return d.NumberType()
 	case t == Checkbox, t.IsRef():
 		return d.IntegerType()
-	case t.IsMulti():
+	case t.IsList():
 		return d.ListType()
 	}
 	return "TEXT"

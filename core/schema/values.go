@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,20 +203,70 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 			return nil, bad("bad_bool")
 		}
 		return b, nil
-	case User, Link:
-		if m, ok := v.(map[string]any); ok {
-			v = m["id"]
+	case User, Link, Department:
+		id, ok := toID(v)
+		if !ok {
+			return nil, bad(map[Type]string{User: "bad_user", Link: "bad_link", Department: "bad_department"}[f.Type])
 		}
-		n, ok := toNumber(v)
-		if !ok || n != math.Trunc(n) || n <= 0 || n > 1<<53 {
-			if f.Type == User {
-				return nil, bad("bad_user")
-			}
-			return nil, bad("bad_link")
-		}
-		return int64(n), nil
+		return id, nil
+	case Links:
+		return toIDs(f, v)
 	}
 	return nil, problem.Invalid("bad_field_type", "value", f.Type, "types", "").OnField(f.Name)
+}
+
+// toID reads a record, user or department id: a positive whole number, or {"id": …}.
+func toID(v any) (int64, bool) {
+	if m, ok := v.(map[string]any); ok {
+		v = m["id"]
+	}
+	n, ok := toNumber(v)
+	if !ok || n != math.Trunc(n) || n <= 0 || n > 1<<53 {
+		return 0, false
+	}
+	return int64(n), true
+}
+
+// MaxLinks bounds the records one 多条关联 value links to.
+const MaxLinks = 1000
+
+// toIDs reads the value of a 多条关联 field: a list of ids (or of {"id": …}), or text of ids
+// separated as toList separates; sorted, without repeats, nil when empty.
+func toIDs(f *Field, v any) (any, *problem.Error) {
+	var items []any
+	switch x := v.(type) {
+	case []int64:
+		for _, id := range x {
+			items = append(items, id)
+		}
+	case []any:
+		items = x
+	default:
+		list, ok := toList(v)
+		if !ok {
+			return nil, problem.Invalid("bad_type", "expected", "json_list").OnField(f.Name)
+		}
+		for _, s := range list {
+			items = append(items, s)
+		}
+	}
+	ids := make([]int64, 0, len(items))
+	for _, it := range items {
+		id, ok := toID(it)
+		if !ok {
+			return nil, problem.Invalid("bad_link", "value", shorten(it)).OnField(f.Name)
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > MaxLinks {
+		return nil, problem.Invalid("too_many_links", "max", MaxLinks).OnField(f.Name)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return ids, nil
 }
 
 // patterns caches the compiled regular expressions of text fields' formats.
@@ -572,12 +623,22 @@ func toList(v any) ([]string, bool) {
 			raw = append(raw, s)
 		}
 	case string:
-		raw = strings.FieldsFunc(x, func(r rune) bool {
-			return r == ',' || r == '，' || r == ';' || r == '；' || r == '、' || r == '\n'
-		})
+		return SplitList(x), true
 	default:
 		return nil, false
 	}
+	return cleanList(raw), true
+}
+
+// SplitList splits text listing several values — separated by , ， ; ； 、 or new lines —
+// into them, trimmed, without empty ones and repeats.
+func SplitList(s string) []string {
+	return cleanList(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '，' || r == ';' || r == '；' || r == '、' || r == '\n'
+	}))
+}
+
+func cleanList(raw []string) []string {
 	out := make([]string, 0, len(raw))
 	seen := map[string]bool{}
 	for _, s := range raw {
@@ -587,5 +648,5 @@ func toList(v any) ([]string, bool) {
 			out = append(out, s)
 		}
 	}
-	return out, true
+	return out
 }

@@ -180,6 +180,15 @@ func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) a
 			return name
 		}
 	}
+	if ids, ok := v.([]int64); ok { // 多条关联: the titles the actor may read, joined as imports split them
+		names := make([]string, 0, len(ids))
+		for _, id := range ids {
+			if name, ok := titles[id]; ok {
+				names = append(names, name)
+			}
+		}
+		return strings.Join(names, "、")
+	}
 	if s, ok := v.(string); ok && f.Type == schema.DateTime {
 		if at, err := time.Parse(time.RFC3339, s); err == nil {
 			return at.In(loc).Format("2006-01-02 15:04:05") // stored in UTC, shown in local time

@@ -133,10 +133,11 @@ func init() {
 }
 
 // onForm reports whether a field of type t may be on a public form: not the ones that name
-// other records or people (a visitor would see them), nor those the server fills in, nor
-// files (uploads take a signed-in person), nor sub-tables (their rows are edited in the record form).
+// other records, people or departments (a visitor would see them), nor those the server fills
+// in, nor files (uploads take a signed-in person), nor sub-tables (their rows are edited in the
+// record form).
 func onForm(f *schema.Field) bool {
-	return !f.System && f.Type != schema.Link && f.Type != schema.User && f.Type != schema.AutoNumber && !f.Type.IsFile() && f.Type != schema.Subform
+	return !f.System && !f.Type.IsRef() && f.Type != schema.Links && f.Type != schema.AutoNumber && !f.Type.IsFile() && f.Type != schema.Subform
 }
 
 func newToken() string {

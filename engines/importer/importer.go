@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tierbase/core/access"
+	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
 	"tierbase/platform/problem"
@@ -96,9 +97,11 @@ type Importer struct {
 	DB      *store.DB
 	Catalog *schema.Catalog
 	Users   *users.Service
-	Now     func() time.Time
-	Loc     *time.Location // zone of date-times written without one
-	Hooks   []Hook         // engines acting on what an import wrote (the rule engine)
+	// Departments finds the departments 部门 cells name (package org).
+	Departments records.Departments
+	Now         func() time.Time
+	Loc         *time.Location // zone of date-times written without one
+	Hooks       []Hook         // engines acting on what an import wrote (the rule engine)
 }
 
 // Hook lets another engine act on the records an import wrote, set-wise, inside the
@@ -180,7 +183,7 @@ func (im *Importer) resolve(t *schema.Table, header []string, plan Plan) (*targe
 			return nil, problem.Invalid("import_need_key").At("key")
 		}
 		i, ok := used[f.ID]
-		if !ok || f.Type.IsMulti() || f.Type == schema.Checkbox {
+		if !ok || f.Type.IsList() || f.Type == schema.Checkbox {
 			return nil, problem.Invalid("import_bad_key", "name", f.Name).At("key")
 		}
 		tg.key = i
@@ -312,5 +315,8 @@ func init() {
 	problem.AddMessage("import_rejected", "导入未执行：{read} 行中有 {count} 行有错误，数据保持不变。请下载错误报告修改后重新导入，或选择“跳过错误行”", "nothing was imported: {count} of {read} rows have errors and the table is unchanged; fix them using the error report, or choose to skip invalid rows")
 	problem.AddMessage("import_no_user", "找不到成员「{value}」：请填写成员的姓名或邮箱（在“成员管理”中查看）", "no user \"{value}\": give a user's name or email (see the user list)")
 	problem.AddMessage("import_user_ambiguous", "有多个成员叫「{value}」：请改填其中一位的邮箱", "several users are called \"{value}\": give the email of the one you mean")
+	problem.AddMessage("import_no_link", "找不到关联的记录「{value}」：请填写记录的标题（多条用“、”隔开），且你需有查看它的权限", "no linked record titled \"{value}\" that you may see: give the records' titles, separated by commas")
+	problem.AddMessage("import_link_ambiguous", "有多条记录的标题是「{value}」：请先让它们的标题各不相同", "several records are titled \"{value}\": make their titles distinct first")
+	problem.AddMessage("import_department_ambiguous", "有多个部门叫「{value}」：请填写完整路径，如 总部/销售部", "several departments are called \"{value}\": give the full path such as HQ/Sales")
 	problem.AddMessage("import_duplicate_key", "关键字段的值「{value}」在文件第 {line} 行已出现过", "the key \"{value}\" already appeared in row {line} of the file")
 }

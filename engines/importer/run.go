@@ -38,21 +38,22 @@ type run struct {
 	select_  *store.RawQuery // old values of the fed columns, by id (upsert)
 	update   *sql.Stmt
 	oplog    *store.Inserter
-	keys     map[string]int64           // existing key → id (upsert)
-	seenKeys map[string]int             // key → first line in this file
-	uniques  map[string]map[string]bool // field id → values taken (unique fields fed by the file)
-	people   map[string]int64           // user name, lower-case email or id → id (ambiguous: -1)
-	updated  []int64                    // records an upsert changed
-	inside   map[int64]bool             // records the importer may change (upsert, when not all)
-	changed  map[string][]int64         // field id → updated records whose value of it changed
-	counters []*counter                 // autonumbers of fields the file does not feed
-	fed      []int                      // file columns that feed a field, in order
-	sealed   []int                      // indexes in fed of the 敏感 fields: sealed when written, their hash columns last
-	ownerAt  int                        // index in fed of the 负责人 column, -1 if none
-	stopped  bool                       // a row was rejected in an all-or-nothing import
-	reindex  []string                   // indexes to build at the end (dropped while loading an empty table)
-	rekey    string                     // the primary key to make again once the rows are in (PostgreSQL, an empty table)
-	grown    map[string][]string        // field id → options added (Plan.CreateTable); parse goroutine only
+	keys     map[string]int64            // existing key → id (upsert)
+	seenKeys map[string]int              // key → first line in this file
+	uniques  map[string]map[string]bool  // field id → values taken (unique fields fed by the file)
+	people   map[string]int64            // user name, lower-case email or id → id (ambiguous: -1)
+	updated  []int64                     // records an upsert changed
+	inside   map[int64]bool              // records the importer may change (upsert, when not all)
+	changed  map[string][]int64          // field id → updated records whose value of it changed
+	counters []*counter                  // autonumbers of fields the file does not feed
+	fed      []int                       // file columns that feed a field, in order
+	sealed   []int                       // indexes in fed of the 敏感 fields: sealed when written, their hash columns last
+	ownerAt  int                         // index in fed of the 负责人 column, -1 if none
+	stopped  bool                        // a row was rejected in an all-or-nothing import
+	reindex  []string                    // indexes to build at the end (dropped while loading an empty table)
+	rekey    string                      // the primary key to make again once the rows are in (PostgreSQL, an empty table)
+	grown    map[string][]string         // field id → options added (Plan.CreateTable); parse goroutine only
+	titled   map[string]map[string]int64 // 多条关联 field id → title of a record the importer may read → id (ambiguous: -1)
 }
 
 type counter struct {
@@ -136,6 +137,13 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		}
 	}
 	fedCols := len(cols)
+	for _, i := range r.fed {
+		if f := tg.fields[i]; f.Type == schema.Links {
+			if err := r.loadTitles(f); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, c := range r.counters {
 		cols = append(cols, c.f.Column())
 	}
@@ -232,7 +240,7 @@ func readValue(db *store.DB, f *schema.Field, v any) any {
 	if b, ok := v.([]byte); ok {
 		v = string(b)
 	}
-	if s, ok := v.(string); ok && db.Dialect == store.Postgres && !f.Sensitive && (f.Type.IsNumeric() || f.Type.IsMulti()) {
+	if s, ok := v.(string); ok && db.Dialect == store.Postgres && !f.Sensitive && (f.Type.IsNumeric() || f.Type.IsList()) {
 		return records.SQLValue(records.FromSQL(f, s))
 	}
 	return v
@@ -280,9 +288,16 @@ func (r *run) parse(line int, cells []string) parsed {
 		f := r.tg.fields[i]
 		var v any
 		var e *problem.Error
-		if f.Type == schema.User && strings.TrimSpace(cells[i]) != "" {
+		switch {
+		case strings.TrimSpace(cells[i]) == "":
+			v, e = f.Normalize(cells[i], r.im.loc())
+		case f.Type == schema.User:
 			v, e = r.person(f, cells[i])
-		} else {
+		case f.Type == schema.Links:
+			v, e = r.links(f, cells[i])
+		case f.Type == schema.Department:
+			v, e = r.department(f, cells[i])
+		default:
 			v, e = f.Normalize(cells[i], r.im.loc())
 			if e != nil && e.Code == "bad_option" && r.plan.CreateTable {
 				v, e = r.grow(f, strings.TrimSpace(cells[i])), nil
@@ -304,6 +319,93 @@ func (r *run) parse(line int, cells []string) parsed {
 		p.vals[k] = records.SQLValue(v) // converted here, off the writer's goroutine
 	}
 	return p
+}
+
+// loadTitles reads the titles of the records f links to that the importer may read, for the
+// 多条关联 cells naming them (the title field as they see it; none when it is hidden).
+func (r *run) loadTitles(f *schema.Field) error {
+	target, err := r.im.Catalog.Table(f.LinkTable)
+	if err != nil {
+		return problem.Invalid("bad_link", "value", f.LinkTable).OnField(f.Name)
+	}
+	m := map[string]int64{}
+	if r.titled == nil {
+		r.titled = map[string]map[string]int64{}
+	}
+	r.titled[f.ID] = m
+	title := target.Title()
+	if title.Sensitive || !access.FieldsOf(r.a, target).Visible(title.ID) {
+		return nil
+	}
+	q, args := "SELECT id, "+store.Quote(title.Column())+" FROM "+store.Quote(target.SQLName()), []any(nil)
+	if sc := access.Scope(r.a, target, access.Read); sc != nil {
+		w, scArgs, err := cond.Compile(sc, target, r.env())
+		if err != nil {
+			return err
+		}
+		q, args = q+" WHERE "+w, scArgs
+	}
+	rows, err := r.tx.QueryContext(r.ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var v any
+		if err := rows.Scan(&id, &v); err != nil {
+			return err
+		}
+		if b, ok := v.([]byte); ok {
+			v = string(b)
+		}
+		k := strings.TrimSpace(fmt.Sprint(v))
+		if v == nil || k == "" {
+			continue
+		}
+		if _, taken := m[k]; taken {
+			m[k] = -1
+		} else {
+			m[k] = id
+		}
+	}
+	return rows.Err()
+}
+
+// links finds the records a 多条关联 cell names by their titles, separated by 、 , ; or
+// new lines (as exports join them with 、).
+func (r *run) links(f *schema.Field, cell string) (any, *problem.Error) {
+	names := schema.SplitList(cell)
+	ids := make([]any, 0, len(names))
+	for _, name := range names {
+		switch id := r.titled[f.ID][name]; {
+		case id == 0:
+			return nil, problem.Invalid("import_no_link", "value", name).OnField(f.Name)
+		case id < 0:
+			return nil, problem.Invalid("import_link_ambiguous", "value", name).OnField(f.Name)
+		default:
+			ids = append(ids, id)
+		}
+	}
+	return f.Normalize(ids, nil)
+}
+
+// department finds the department a 部门 cell names: a path (总部/销售部) or a name only
+// one department has.
+func (r *run) department(f *schema.Field, cell string) (any, *problem.Error) {
+	v := strings.TrimSpace(cell)
+	var id int64
+	n := 0
+	if r.im.Departments != nil {
+		id, n = r.im.Departments.FindDepartment(v)
+	}
+	switch {
+	case n == 0:
+		return nil, problem.Invalid("bad_department", "value", v).OnField(f.Name)
+	case n > 1:
+		return nil, problem.Invalid("import_department_ambiguous", "value", v).OnField(f.Name)
+	}
+	return id, nil
 }
 
 // person finds the user a 成员 cell names: by name, email (any case) or id.

@@ -254,7 +254,7 @@ func (p *plan) resolveDim(cat catalog, i int) (dimPlan, error) {
 		return dimPlan{}, err
 	}
 	ty := r.Field.Type
-	if ty.IsMulti() {
+	if ty.IsList() {
 		return dimPlan{}, invalid(path+".field", "report_bad_dimension", "type", string(ty))
 	}
 	switch {
@@ -307,7 +307,7 @@ func (p *plan) resolveMeasures(cat catalog) error {
 			}
 			ty := r.Field.Type
 			ok := m.Agg == Distinct || ty.IsNumeric()
-			if !ok || ty.IsMulti() {
+			if !ok || ty.IsList() {
 				return invalid(path+".field", "report_bad_agg", "agg", m.Agg, "type", string(ty))
 			}
 			mp.ref = r

@@ -166,6 +166,10 @@ type Result struct {
 	// which are user fields such as 负责人.
 	Names    map[string]string `json:"names,omitempty"`
 	UserKeys []int             `json:"userKeys,omitempty"`
+	// DepartmentNames maps department ids to names for the dimensions (or detail columns)
+	// listed in DepartmentKeys, which are 部门 fields.
+	DepartmentNames map[string]string `json:"departmentNames,omitempty"`
+	DepartmentKeys  []int             `json:"departmentKeys,omitempty"`
 	// Fields maps the field names the rows' filters use to the fields' ids.
 	Fields   map[string]string `json:"fields,omitempty"`
 	Computed string            `json:"computed"` // when the data was computed (RFC3339)

@@ -30,9 +30,11 @@ type Engine struct {
 	DB       *store.DB
 	Catalog  *schema.Catalog
 	Users    *users.Service
-	Notifier Notifier         // where alerts go; nil: alerts are only logged
-	Now      func() time.Time // injectable clock: "today" of relative dates and periods
-	Loc      *time.Location   // zone of date buckets and periods; nil means time.Local
+	Notifier Notifier // where alerts go; nil: alerts are only logged
+	// Departments names every department by id (package org), for dimensions over 部门 fields.
+	Departments func() map[string]string
+	Now         func() time.Time // injectable clock: "today" of relative dates and periods
+	Loc         *time.Location   // zone of date buckets and periods; nil means time.Local
 
 	mu         sync.Mutex
 	dashboards []*Dashboard // without Charts
@@ -453,6 +455,26 @@ func (f Filters) check() error {
 		return problem.Invalid("too_large", "max", 200).At("filters")
 	}
 	return nil
+}
+
+// nameKey lists key i of res among those shown by name when f holds users or departments.
+func (e *Engine) nameKey(res *Result, i int, f *schema.Field) {
+	switch f.Type {
+	case schema.User:
+		res.UserKeys = append(res.UserKeys, i)
+	case schema.Department:
+		res.DepartmentKeys = append(res.DepartmentKeys, i)
+	}
+}
+
+// keyNames fills the names of the keys nameKey listed.
+func (e *Engine) keyNames(res *Result) {
+	if res.UserKeys != nil {
+		res.Names = e.names()
+	}
+	if res.DepartmentKeys != nil && e.Departments != nil {
+		res.DepartmentNames = e.Departments()
+	}
 }
 
 // Names maps user ids to names, for dimensions over user fields.

@@ -82,5 +82,10 @@ func (e *Engine) label(res *Result, i int, k any) any {
 			return n
 		}
 	}
+	if slices.Contains(res.DepartmentKeys, i) {
+		if n, ok := res.DepartmentNames[fmt.Sprint(k)]; ok {
+			return n
+		}
+	}
 	return k
 }

@@ -62,13 +62,9 @@ func (e *Engine) run(ctx context.Context, p *plan, a access.Actor, f Filters) (*
 	res.Rows, res.Capped = rows, capped
 	res.Fields = e.drill(p, a, f, rows)
 	for i, d := range p.dims {
-		if d.ref.Field.Type == schema.User {
-			res.UserKeys = append(res.UserKeys, i)
-		}
+		e.nameKey(res, i, d.ref.Field)
 	}
-	if res.UserKeys != nil {
-		res.Names = e.names()
-	}
+	e.keyNames(res)
 	return res, nil
 }
 
@@ -200,9 +196,7 @@ func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters,
 	for i, r := range p.columns {
 		cols = append(cols, s.col(r))
 		res.Dimensions = append(res.Dimensions, r.name())
-		if r.Field.Type == schema.User {
-			res.UserKeys = append(res.UserKeys, i)
-		}
+		e.nameKey(res, i, r.Field)
 		if fs.Partial[r.Field.ID] {
 			partial = append(partial, i)
 		}
@@ -255,9 +249,7 @@ func (e *Engine) detail(ctx context.Context, p *plan, a access.Actor, f Filters,
 		res.Rows = append(res.Rows, Row{Keys: vals[1:n:n], Values: []*float64{},
 			Filter: &cond.Node{Field: schema.FieldID, Op: "eq", Value: vals[0]}})
 	}
-	if res.UserKeys != nil {
-		res.Names = e.names()
-	}
+	e.keyNames(res)
 	return rs.Err()
 }
 

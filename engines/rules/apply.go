@@ -352,7 +352,7 @@ func (c *compiled) triggered(old, rec records.Record) bool {
 				return true
 			}
 		case OnChanged:
-			if rec != nil && slices.ContainsFunc(tr.Fields, func(f string) bool { return old == nil || !sameValue(old[f], rec[f]) }) {
+			if rec != nil && slices.ContainsFunc(tr.Fields, func(f string) bool { return old == nil || !records.Equal(old[f], rec[f]) }) {
 				return true
 			}
 		case OnAlways:
@@ -362,15 +362,6 @@ func (c *compiled) triggered(old, rec records.Record) bool {
 		}
 	}
 	return false
-}
-
-func sameValue(a, b any) bool {
-	la, aok := a.([]string)
-	lb, bok := b.([]string)
-	if aok || bok {
-		return slices.Equal(la, lb)
-	}
-	return a == b
 }
 
 // Before grades a record about to be written and applies the field actions of the rules it
@@ -423,7 +414,7 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 		}
 		delta = delta[:0]
 		for k, v := range merged {
-			if !sameValue(start[k], v) {
+			if !records.Equal(start[k], v) {
 				delta = append(delta, k)
 			}
 		}
@@ -496,7 +487,7 @@ func (e *Engine) fieldAction(ctx context.Context, tx *sql.Tx, c *compiled, i int
 	default:
 		return false, nil
 	}
-	if sameValue(merged[a.Field], v) {
+	if records.Equal(merged[a.Field], v) {
 		return false, nil
 	}
 	merged[a.Field], vals[a.Field] = v, v

@@ -229,7 +229,7 @@ func check(t *schema.Table, set *Settings) error {
 		if err != nil {
 			return err
 		}
-		if f.Type.IsMulti() || f.Sensitive {
+		if f.Type.IsList() || f.Sensitive {
 			return problem.Invalid("view_group_field", "name", f.Name).At("group")
 		}
 		set.Group = f.ID

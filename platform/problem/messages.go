@@ -49,6 +49,8 @@ var messages = map[string][2]string{
 	"bad_type":          {"值的类型不对，应为{expected}", "has the wrong type; expected {expected}"},
 	"bad_user":          {"成员「{value}」不存在", "user \"{value}\" does not exist"},
 	"bad_link":          {"关联的记录「{value}」不存在，或你没有查看它的权限", "linked record \"{value}\" does not exist or you may not see it"},
+	"bad_department":    {"部门「{value}」不存在", "department \"{value}\" does not exist"},
+	"too_many_links":    {"最多关联 {max} 条记录", "links to at most {max} records"},
 	"regex_mismatch":    {"「{value}」格式不符合要求", "\"{value}\" does not match the required format"},
 	"not_unique":        {"「{value}」已存在，该字段不允许重复", "\"{value}\" already exists; this field must be unique"},
 	"readonly_field":    {"是系统字段，不能修改", "is a system field and cannot be changed"},

@@ -25,10 +25,19 @@ func (d Dialect) ContainsFold(col, ph string, neg bool) string {
 // json_each; PostgreSQL asks jsonb containment once per value, which a GIN index on the
 // column serves (never jsonb's ? operators, which clash with the ? placeholders).
 func (d Dialect) ListHasAny(col string, phs []string, neg bool) string {
+	return d.listHasAny(col, phs, neg, "text")
+}
+
+// IDListHasAny is ListHasAny over a JSON array of ids (多条关联), the placeholders integers.
+func (d Dialect) IDListHasAny(col string, phs []string, neg bool) string {
+	return d.listHasAny(col, phs, neg, "bigint")
+}
+
+func (d Dialect) listHasAny(col string, phs []string, neg bool, elem string) string {
 	if d == Postgres {
 		parts := make([]string, len(phs))
 		for i, ph := range phs {
-			parts[i] = col + " @> jsonb_build_array(CAST(" + ph + " AS text))"
+			parts[i] = col + " @> jsonb_build_array(CAST(" + ph + " AS " + elem + "))"
 		}
 		s := "(" + strings.Join(parts, " OR ") + ")"
 		if neg {
@@ -41,6 +50,20 @@ func (d Dialect) ListHasAny(col string, phs []string, neg bool) string {
 		return "NOT " + s
 	}
 	return s
+}
+
+// IDListRemove is the JSON array of ids in col without the id of placeholder ph, the others
+// in their order, and NULL when none is left (as a 多条关联 holds no empty list).
+//
+//	SQLite:     (SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(col) WHERE value <> ?)
+//	PostgreSQL: (SELECT jsonb_agg(x.v ORDER BY x.n) FROM jsonb_array_elements(col) WITH ORDINALITY AS x(v, n)
+//	            WHERE x.v <> to_jsonb(CAST(? AS bigint)))
+func (d Dialect) IDListRemove(col, ph string) string {
+	if d == Postgres {
+		return "(SELECT jsonb_agg(x.v ORDER BY x.n) FROM jsonb_array_elements(" + col +
+			") WITH ORDINALITY AS x(v, n) WHERE x.v <> to_jsonb(CAST(" + ph + " AS bigint)))"
+	}
+	return "(SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(" + col + ") WHERE value <> " + ph + ")"
 }
 
 // ListEmpty is "the JSON array in col is NULL or has no elements" (or, with neg, has some).

@@ -40,6 +40,7 @@ export function provinceName(v) {
 export function keyLabel(res, i, k, emptyLabel) {
   if (k === null || k === undefined || k === '') return emptyLabel
   if ((res.userKeys || []).includes(i) && res.names && res.names[String(k)]) return res.names[String(k)]
+  if ((res.departmentKeys || []).includes(i) && res.departmentNames && res.departmentNames[String(k)]) return res.departmentNames[String(k)]
   return String(k)
 }
 

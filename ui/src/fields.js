@@ -1,7 +1,7 @@
 // Knowledge about field types on the client: how values look, how edited values are sent,
 // and which condition operators apply (see schema/types.go and docs/api.md).
 
-import { userName } from './store'
+import { userName, departmentName } from './store'
 import { addressText } from './divisions'
 
 export const NUMERIC = ['number', 'money', 'percent', 'rating']
@@ -68,11 +68,13 @@ const moneyFmt = new Intl.NumberFormat('zh-CN', { minimumFractionDigits: 2, maxi
 
 const formatMoney = (n) => (n < 0 ? '-¥' : '¥') + moneyFmt.format(Math.abs(n))
 
-// Display name of a user or linked record id, from a response's _titles map for the field.
+// Display name of a user, department or linked record id, from a response's _titles map for
+// the field. A linked record the person may not read has no title: it shows as its number.
 export function refTitle(field, id, titles) {
   const t = titles && titles[field.name] && titles[field.name][String(id)]
   if (t) return t
   if (field.type === 'user') return userName(id) || `#${id}`
+  if (field.type === 'department') return departmentName(id) || `#${id}`
   return `#${id}`
 }
 
@@ -80,6 +82,7 @@ export function refTitle(field, id, titles) {
 export function formatValue(field, value, titles) {
   if (value === null || value === undefined || value === '') return ''
   if (FILES.includes(field.type)) return fileList(value).map((f) => f.name).join(', ')
+  if (field.type === 'links' && Array.isArray(value)) return value.map((id) => refTitle(field, id, titles)).join('、')
   if (Array.isArray(value)) return value.join(', ')
   switch (field.type) {
     case 'money':
@@ -101,6 +104,7 @@ export function formatValue(field, value, titles) {
       return formatDateTime(value)
     case 'user':
     case 'link':
+    case 'department':
       return refTitle(field, value, titles)
     case 'address':
       return addressText(value)
@@ -116,7 +120,7 @@ export function toEditValue(field, value) {
   if (NUMERIC.includes(field.type) && field.type !== 'rating') {
     return value === null || value === undefined ? '' : String(value)
   }
-  if (MULTI.includes(field.type)) return Array.isArray(value) ? [...value] : []
+  if (MULTI.includes(field.type) || field.type === 'links') return Array.isArray(value) ? [...value] : []
   if (field.type === 'checkbox') return !!value
   return value ?? null
 }
@@ -133,6 +137,7 @@ export function toApiValue(field, value) {
     return Number.isFinite(n) ? n : s
   }
   if (MULTI.includes(field.type)) return Array.isArray(value) ? value : []
+  if (field.type === 'links') return Array.isArray(value) && value.length ? value : null
   if (typeof value === 'string' && value.trim() === '') return null
   return value
 }
@@ -170,8 +175,10 @@ export function operatorsFor(field) {
   if (t === 'select') return ['eq', 'ne', 'in', 'nin', 'under', ...empty]
   if (MULTI.includes(t)) return ['contains', 'notContains', ...empty]
   if (t === 'checkbox') return ['eq']
-  if (t === 'user') return ['eq', 'ne', 'in', 'nin', ...empty]
+  if (t === 'user' || t === 'department') return ['eq', 'ne', 'in', 'nin', ...empty]
   if (t === 'link') return ['eq', 'ne', ...empty]
+  // 多条关联: links to all of the records picked, or to none of them
+  if (t === 'links') return ['contains', 'notContains', ...empty]
   // 座机: any spelling of a number, or some of its digits (core/cond landlineValue)
   if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
   // 地址: in a province or city (or district), or words of the street address
@@ -213,6 +220,7 @@ export function columnWidth(field) {
     case 'address':
     case 'multiselect':
     case 'tags':
+    case 'links':
       return 220
   }
   return 160

@@ -10,6 +10,7 @@ export const store = reactive({
   user: null,
   apps: [],
   users: [],
+  departments: [], // the department tree, in display order (GET /api/departments)
   fieldTypes: [],
 })
 
@@ -44,6 +45,32 @@ export async function loadUsers() {
     // Members may not be allowed to list users; pickers then show ids and $me only.
     store.users = store.user ? [store.user] : []
   }
+}
+
+export async function loadDepartments() {
+  try {
+    store.departments = (await api.get('/departments')).departments || []
+  } catch {
+    store.departments = []
+  }
+}
+
+export function departmentName(id) {
+  const d = store.departments.find((x) => x.id === id)
+  return d ? d.name : null
+}
+
+// The departments list as el-tree-select wants it, children under their parent.
+export function departmentTree(list) {
+  const node = (dep) => ({
+    value: dep.id,
+    label: dep.name,
+    children: list
+      .filter((x) => x.parentId === dep.id)
+      .sort((a, b) => a.position - b.position)
+      .map(node),
+  })
+  return list.filter((x) => !x.parentId || !list.some((p) => p.id === x.parentId)).map(node)
 }
 
 export async function loadFieldTypes() {

@@ -45,7 +45,10 @@ export function exampleValue(f, userId = 1) {
     case 'user':
       return userId
     case 'link':
+    case 'department':
       return 1
+    case 'links':
+      return [1, 2]
     case 'tags':
       return ['VIP']
     case 'subform': // its rows, each keyed by the sub-fields' names
