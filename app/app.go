@@ -215,10 +215,14 @@ func (a *App) CheckAlertsEvery(interval time.Duration) {
 }
 
 // PurgeTrashDaily makes the job queue empty the recycle bin of what was deleted more than
-// records.TrashDays ago, once a day (at 00:00 UTC). Only the server calls it.
+// records.TrashDays ago, then remove the uploaded files no record holds any more, once a day
+// (at 00:00 UTC). Only the server calls it.
 func (a *App) PurgeTrashDaily() {
 	a.every("trash", 24*time.Hour, func(ctx context.Context) error {
-		_, err := a.Records.PurgeTrash(ctx)
+		if _, err := a.Records.PurgeTrash(ctx); err != nil {
+			return err
+		}
+		_, err := a.Records.PruneFiles(ctx)
 		return err
 	})
 }

@@ -3,14 +3,18 @@ package records
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
+	"time"
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/platform/files"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // kept checks a file value v of f (schema.FilesJSON) against the kept files: each must have
@@ -82,4 +86,64 @@ func (s *Service) File(ctx context.Context, a access.Actor, t *schema.Table, id 
 		return nil, schema.FileRef{}, notFound
 	}
 	return file, refs[i], err
+}
+
+// fileGrace is how long an uploaded file no record holds is kept: the time between an upload
+// and the save of the record that takes it.
+const fileGrace = 24 * time.Hour
+
+// hashes finds the content hashes written in a text (a record of the recycle bin).
+var hashes = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// PruneFiles removes the uploaded files that no record holds — in any table's file fields
+// (sub-tables' included) or in the recycle bin — uploaded more than fileGrace ago: files
+// replaced or taken out of their records, records purged from the bin, uploads never saved.
+// It returns how many it removed.
+func (s *Service) PruneFiles(ctx context.Context) (int, error) {
+	if s.Files == nil {
+		return 0, nil
+	}
+	cutoff := s.Now().Add(-fileGrace) // before reading the records: a file saved since is newer
+	held := map[string]bool{}
+	scan := func(q string, add func(v string)) error {
+		rows, err := s.DB.R.QueryContext(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v string
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			add(v)
+		}
+		return rows.Err()
+	}
+	for _, t := range s.Catalog.Tables() {
+		for _, f := range t.Fields {
+			if !f.Type.IsFile() {
+				continue
+			}
+			q := fmt.Sprintf("SELECT %s FROM %s WHERE %[1]s IS NOT NULL", store.Quote(f.Column()), store.Quote(t.SQLName()))
+			err := scan(q, func(v string) {
+				refs, _ := schema.ParseFiles(v)
+				for _, r := range refs {
+					held[r.Hash] = true
+				}
+			})
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	err := scan("SELECT data FROM _trash", func(v string) {
+		for _, h := range hashes.FindAllString(v, -1) {
+			held[h] = true
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	return s.Files.Prune(func(h string) bool { return held[h] }, cutoff)
 }

@@ -16,10 +16,12 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/image/draw"
 
@@ -132,8 +134,9 @@ func (s *Store) Put(r io.Reader, lim Limits) (Info, error) {
 		return Info{}, err
 	}
 	dest := s.path(info.Hash)
-	if _, err := os.Stat(dest); err == nil {
-		return info, nil // kept already: one copy
+	if _, err := os.Stat(dest); err == nil { // kept already: one copy, uploaded again now (see Prune)
+		now := time.Now()
+		return info, os.Chtimes(dest, now, now)
 	}
 	if err := os.MkdirAll(filepath.Dir(dest), 0o750); err != nil {
 		return Info{}, err
@@ -208,6 +211,39 @@ func Scale(img image.Image, side int) image.Image {
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Over, nil)
 	return dst
+}
+
+// Prune removes the kept files keep refuses whose last upload was before cutoff (a file just
+// uploaded may not be in a record yet), with their thumbnails, and the pieces of uploads cut
+// off before cutoff. It returns how many files it removed.
+func (s *Store) Prune(keep func(hash string) bool, cutoff time.Time) (int, error) {
+	removed := 0
+	err := filepath.WalkDir(s.Dir, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // no file was ever uploaded, or one went while we walked
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil || info.ModTime().After(cutoff) {
+			return nil
+		}
+		switch name := d.Name(); {
+		case strings.HasSuffix(name, ".part"):
+			return os.Remove(path)
+		case ValidHash(name) && !keep(name):
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			removed++
+			if err := os.Remove(path + ".thumb"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	})
+	return removed, err
 }
 
 // Stat describes the kept file of hash h, or returns os.ErrNotExist.
