@@ -26,7 +26,7 @@ func appendRecord(b []byte, t *schema.Table, rec records.Record) []byte {
 		b = store.AppendJSONString(b, f.Name)
 		b = append(b, ':')
 		if s, ok := v.(string); ok && f.Type.IsFile() {
-			b = appendFiles(b, t, rec.ID(), f, s)
+			b = schema.AppendFiles(b, "", t, rec.ID(), f, s)
 			continue
 		}
 		b = store.AppendJSON(b, v)

@@ -9,7 +9,6 @@ import (
 
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
-	"tierbase/platform/store"
 )
 
 // uploadFile keeps an uploaded file (the multipart "file" part) for a 附件, 图片 or 签名 field
@@ -76,35 +75,6 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) error {
 	h.Set("ETag", strconv.Quote(ref.Hash+map[bool]string{true: "-thumb"}[thumb]))
 	http.ServeContent(w, r, "", fi.ModTime(), file)
 	return nil
-}
-
-// appendFiles appends a file value as the API shows it: each file with the url it is
-// served at (and, for images, its thumbnail's).
-func appendFiles(b []byte, t *schema.Table, id int64, f *schema.Field, v string) []byte {
-	refs, _ := schema.ParseFiles(v)
-	b = append(b, '[')
-	for i, ref := range refs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		url := schema.FilePath(t, id, f, ref.Hash)
-		b = append(b, `{"hash":`...)
-		b = store.AppendJSONString(b, ref.Hash)
-		b = append(b, `,"name":`...)
-		b = store.AppendJSONString(b, ref.Name)
-		b = append(b, `,"size":`...)
-		b = strconv.AppendInt(b, ref.Size, 10)
-		b = append(b, `,"type":`...)
-		b = store.AppendJSONString(b, ref.Type)
-		b = append(b, `,"url":`...)
-		b = store.AppendJSONString(b, url)
-		if slices.Contains(inlineTypes, ref.Type) {
-			b = append(b, `,"thumb":`...)
-			b = store.AppendJSONString(b, url+"?thumb=1")
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }
 
 // head is the start of f, which its type is read from.

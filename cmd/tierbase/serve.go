@@ -113,7 +113,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		a.BackupEvery(*backupEvery, *backupKeep)
 	}
 	a.Jobs.Lease = *lease
-	a.Channels.PublicURL = *publicURL
+	a.Channels.PublicURL, a.Webhooks.PublicURL = *publicURL, *publicURL
 	if err := a.AllowOutbound(allow); err != nil {
 		return err
 	}

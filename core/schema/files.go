@@ -3,12 +3,15 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"tierbase/platform/files"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 )
 
 // FileRef is one file of a 附件, 图片 or 签名 value: the file kept by its content hash
@@ -167,4 +170,34 @@ func (f *Field) normalizeFiles(v any) (any, *problem.Error) {
 // record id of t at; with "?thumb=1", its thumbnail.
 func FilePath(t *Table, id int64, f *Field, hash string) string {
 	return fmt.Sprintf("/api/tables/%s/records/%d/files/%s/%s", t.ID, id, f.ID, hash)
+}
+
+// AppendFiles appends file value v of field f of record id of t as the API and webhooks show
+// it: each file with the url it is served at (base, the server's address or "", before
+// FilePath) and, for an image, its thumbnail's.
+func AppendFiles(b []byte, base string, t *Table, id int64, f *Field, v string) []byte {
+	refs, _ := ParseFiles(v)
+	b = append(b, '[')
+	for i, ref := range refs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		url := base + FilePath(t, id, f, ref.Hash)
+		b = append(b, `{"hash":`...)
+		b = store.AppendJSONString(b, ref.Hash)
+		b = append(b, `,"name":`...)
+		b = store.AppendJSONString(b, ref.Name)
+		b = append(b, `,"size":`...)
+		b = strconv.AppendInt(b, ref.Size, 10)
+		b = append(b, `,"type":`...)
+		b = store.AppendJSONString(b, ref.Type)
+		b = append(b, `,"url":`...)
+		b = store.AppendJSONString(b, url)
+		if slices.Contains(ImageTypes, ref.Type) {
+			b = append(b, `,"thumb":`...)
+			b = store.AppendJSONString(b, url+"?thumb=1")
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

@@ -106,6 +106,9 @@ type Service struct {
 	Client *http.Client
 	Now    func() time.Time
 	Loc    *time.Location
+	// PublicURL is the address people open tierbase at (serve --public-url): the files of a
+	// record's 附件, 图片 and 签名 fields are sent as links under it (as paths without it).
+	PublicURL string
 
 	// cache holds each table's enabled endpoints as writes see them (see endpoints); gen
 	// counts the changes, so that a list read before one is not kept after it.
@@ -493,7 +496,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 		if !ok {
 			continue
 		}
-		if err := s.queue(ctx, tx, e.id, sent, payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
+		if err := s.queue(ctx, tx, e.id, sent, s.payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
 			return err
 		}
 	}
@@ -530,7 +533,7 @@ func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		if !ok {
 			continue
 		}
-		data := payload(t, ev, nil, seen, nil)
+		data := s.payload(t, ev, nil, seen, nil)
 		data["flow"], data["instance"] = flow, instance
 		if err := s.queue(ctx, tx, e.id, ev, data, now); err != nil {
 			return err
@@ -656,15 +659,15 @@ func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impo
 
 // payload is a record event's data: the table, the record keyed by field names, and for
 // an update the record before and the names of the fields that changed.
-func payload(t *schema.Table, ev Event, old, rec records.Record, changed []string) map[string]any {
+func (s *Service) payload(t *schema.Table, ev Event, old, rec records.Record, changed []string) map[string]any {
 	data := map[string]any{"table": t.Name, "tableId": t.ID}
 	if rec != nil {
-		data["id"], data["record"] = rec.ID(), named(t, rec)
+		data["id"], data["record"] = rec.ID(), s.named(t, rec)
 	} else {
 		data["id"] = old.ID()
 	}
 	if old != nil {
-		data["before"] = named(t, old)
+		data["before"] = s.named(t, old)
 	}
 	if ev == Updated || ev == FieldChanged {
 		names := make([]string, 0, len(changed))
@@ -677,8 +680,9 @@ func payload(t *schema.Table, ev Event, old, rec records.Record, changed []strin
 }
 
 // named returns rec keyed by field name, "id" included. 敏感 fields are sent masked: a
-// receiver is outside everyone's field permissions.
-func named(t *schema.Table, rec records.Record) map[string]json.RawMessage {
+// receiver is outside everyone's field permissions. Files are sent as the API shows them,
+// each with its link (fetched with an API token of someone who may read the record).
+func (s *Service) named(t *schema.Table, rec records.Record) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(t.Fields))
 	for _, f := range t.Fields {
 		v, ok := rec[f.ID]
@@ -691,6 +695,10 @@ func named(t *schema.Table, rec records.Record) map[string]json.RawMessage {
 		name := f.Name
 		if f.ID == schema.FieldID {
 			name = "id"
+		}
+		if text, ok := v.(string); ok && f.Type.IsFile() {
+			out[name] = schema.AppendFiles(nil, strings.TrimSuffix(s.PublicURL, "/"), t, rec.ID(), f, text)
+			continue
 		}
 		out[name] = store.AppendJSON(nil, v)
 	}

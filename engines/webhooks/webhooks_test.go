@@ -8,9 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -716,5 +718,36 @@ func TestOwnersView(t *testing.T) {
 		if _, has := rec["金额"]; has || rec["订单名称"] != "小周的单" {
 			t.Fatalf("sent %v", g.body)
 		}
+	}
+}
+
+// A record's files are sent as the API shows them: name, size, type and a link under the
+// server's public address (which an API token of someone who may read the record opens).
+func TestFilesSentAsLinks(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f, err := w.Catalog.AddField(ctx, access.System, w.orders.ID, &schema.Field{Name: "合同扫描件", Type: schema.File})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.orders, _ = w.Catalog.Table("订单")
+	info, err := w.Records.Upload(access.System, w.orders, f, strings.NewReader("合同正文"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Webhooks.PublicURL = "https://crm.example.com/"
+	rc := newReceiver(t, w.clock.now)
+	rc.secret = w.save(&webhooks.Endpoint{Name: "ERP", URL: rc.URL, Table: "订单", Events: []webhooks.Event{webhooks.Created}, Enabled: true}).Secret
+	rec := w.create(records.Input{"订单名称": "甲", "合同扫描件": []any{map[string]any{"hash": info.Hash, "name": "合同.txt"}}})
+	w.drain()
+	got := rc.accepted()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	record, _ := got[0].body["data"].(map[string]any)["record"].(map[string]any)
+	want := []any{map[string]any{"hash": info.Hash, "name": "合同.txt", "size": float64(len("合同正文")), "type": info.Type,
+		"url": fmt.Sprintf("https://crm.example.com/api/tables/%s/records/%d/files/%s/%s", w.orders.ID, rec.ID(), f.ID, info.Hash)}}
+	if !reflect.DeepEqual(record["合同扫描件"], want) {
+		t.Fatalf("sent %#v\nwant %#v", record["合同扫描件"], want)
 	}
 }
