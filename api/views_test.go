@@ -274,3 +274,68 @@ func (c *client) count2(table, filter string) int {
 	c.t.Helper()
 	return int(num(c.list(table, "filter", filter, "limit", "1").must(c.t, 200)["total"]))
 }
+
+// A calendar lists the records whose date falls in the range, earliest first, under the
+// reader's access policy; a date-time falls on the reader's day (UTC+8). A range that is not
+// two dates, runs backwards or spans more than 62 days is refused in the reader's language.
+func TestCalendar(t *testing.T) {
+	w := newViewsWorld(t)
+	w.admin.post(tablePath("客户")+"/fields", f("下次跟进日", "date")).must(t, 201)
+	w.admin.post(tablePath("客户")+"/fields", f("拜访时间", "datetime")).must(t, 201)
+	for name, day := range map[string]string{"月前": "2026-11-30", "月初": "2026-12-01", "月末": "2026-12-31", "下月": "2027-01-01"} {
+		w.admin.create("客户", map[string]any{"客户名称": name, "下次跟进日": day})
+	}
+	w.admin.create("客户", map[string]any{"客户名称": "未定"})
+	w.admin.create("客户", map[string]any{"客户名称": "深夜", "拜访时间": "2026-12-01T16:30:00Z"}) // 12-02 00:30 in UTC+8
+	w.li.create("客户", map[string]any{"客户名称": "小李的", "下次跟进日": "2026-12-05"})
+	cal := func(c *client, field, from, to, filter string) reply {
+		return c.get(tablePath("客户") + "/calendar?field=" + url.QueryEscape(field) + "&from=" + from + "&to=" + to +
+			"&filter=" + url.QueryEscape(filter))
+	}
+	names := func(r reply) string {
+		var out []string
+		for _, rec := range items(r.must(t, 200)) {
+			out = append(out, str(rec["客户名称"]))
+		}
+		return fmt.Sprint(out, " ", r.Body["total"])
+	}
+	for _, c := range []struct {
+		who                     *client
+		field, from, to, filter string
+		want                    string
+	}{
+		{w.admin, "下次跟进日", "2026-12-01", "2026-12-31", "", "[月初 小李的 月末] 3"},
+		{w.admin, "下次跟进日", "2026-11-30", "2027-01-01", `{"field":"客户名称","op":"ne","value":"月末"}`, "[月前 月初 小李的 下月] 4"},
+		{w.wang, "下次跟进日", "2026-12-05", "2026-12-05", "", "[小李的] 1"},
+		{w.li, "下次跟进日", "2026-11-30", "2027-01-01", "", "[小李的] 1"},
+		{w.admin, "拜访时间", "2026-12-02", "2026-12-02", "", "[深夜] 1"},
+		{w.admin, "拜访时间", "2026-12-01", "2026-12-01", "", "[] 0"},
+	} {
+		if got := names(cal(c.who, c.field, c.from, c.to, c.filter)); got != c.want {
+			t.Errorf("%s %s..%s %s: %s, want %s", c.field, c.from, c.to, c.filter, got, c.want)
+		}
+	}
+	for _, r := range [][2]string{{"", "2026-12-31"}, {"2026-12-01", ""}, {"2026-12-1", "2026-12-31"}, {"2026-13-01", "2026-12-31"},
+		{"2026-12-31", "2026-12-01"}, {"2026-12-01", "2027-02-01"}} {
+		e := cal(w.admin, "下次跟进日", r[0], r[1], "").wantError(t, 400, "calendar_range")
+		if msg := str(e["message"]); !strings.Contains(msg, "YYYY-MM-DD") || !strings.Contains(msg, "最多 62 天") {
+			t.Errorf("%v: %s", r, msg)
+		}
+	}
+	cal(w.admin, "下次跟进日", "2026-12-01", "2027-01-31", "").must(t, 200) // 62 days
+	w.admin.lang = "en"
+	if msg := str(cal(w.admin, "下次跟进日", "2026-12-31", "2026-12-01", "").wantError(t, 400, "calendar_range")["message"]); !strings.Contains(msg, "at most 62 days") {
+		t.Errorf("in English: %s", msg)
+	}
+	w.admin.lang = ""
+	cal(w.admin, "客户名称", "2026-12-01", "2026-12-31", "").wantError(t, 400, "view_calendar_field")
+	cal(w.admin, "无此字段", "2026-12-01", "2026-12-31", "").wantError(t, 404, "not_found")
+	// A calendar view keeps its date field by id; only a date field arranges one.
+	path := tablePath("客户") + "/views"
+	v := w.wang.post(path, map[string]any{"name": "跟进日历", "kind": "calendar", "date": "下次跟进日"}).must(t, 201)
+	if !strings.HasPrefix(str(v["date"]), "fld") || v["kind"] != "calendar" {
+		t.Errorf("saved %v", v)
+	}
+	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar", "date": "客户名称"}).wantError(t, 400, "view_calendar_field")
+	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar"}).wantError(t, 400, "unknown_field")
+}
