@@ -339,3 +339,38 @@ func TestCalendar(t *testing.T) {
 	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar", "date": "客户名称"}).wantError(t, 400, "view_calendar_field")
 	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar"}).wantError(t, 400, "unknown_field")
 }
+
+// A kanban view with a sum makes an index of the 单选 field, the 负责人 and the sum, from
+// which the columns' counts and sums are read without the rows (on SQLite, the plan says so);
+// either field can still be deleted.
+func TestBoardSumIndex(t *testing.T) {
+	w := newViewsWorld(t)
+	w.admin.post(tablePath("客户")+"/views", map[string]any{"name": "看板", "kind": "kanban", "board": "客户等级", "sum": "累计消费金额", "shared": true}).must(t, 201)
+	w.admin.create("客户", map[string]any{"客户名称": "甲", "客户等级": "A", "累计消费金额": 5})
+	tb := w.admin.get(tablePath("客户")).must(t, 200)
+	grade, amount := str(field(t, tb, "客户等级")["id"]), str(field(t, tb, "累计消费金额")["id"])
+	db := w.admin.server().Records.DB
+	if db.Dialect != store.Postgres {
+		q := fmt.Sprintf(`EXPLAIN QUERY PLAN SELECT %s, COUNT(*), TOTAL(%s) FROM %s GROUP BY 1 ORDER BY 1`,
+			store.Quote(grade), store.Quote(amount), store.Quote("t_"+str(tb["id"])))
+		var plan []string
+		rows, err := db.R.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "COVERING INDEX sum_") {
+			t.Errorf("the counts and sums read the rows: %s", p)
+		}
+	}
+	for _, name := range []string{"累计消费金额", "客户等级"} {
+		w.admin.del(tablePath("客户")+"/fields/"+str(field(t, tb, name)["id"])).must(t, 200)
+	}
+	w.li.get(recordsPath("客户")).must(t, 200)
+}

@@ -134,7 +134,9 @@ func mayChange(by access.Actor, t *schema.Table, v *View, shared bool) error {
 	return nil
 }
 
-// Save creates a view of t (id empty) or changes one the actor may change.
+// Save creates a view of t (id empty) or changes one the actor may change. A kanban or grouped
+// grid with a sum gets its counts and sums from an index of the field, the 负责人 and the sum
+// (schema.SumIndex), made when first saved.
 func (s *Service) Save(ctx context.Context, by access.Actor, t *schema.Table, id string, set Settings, shared bool) (*View, error) {
 	var old *View
 	if id != "" {
@@ -152,6 +154,12 @@ func (s *Service) Save(ctx context.Context, by access.Actor, t *schema.Table, id
 	raw, _ := json.Marshal(set)
 	stamp := s.Now().UTC().Format(time.RFC3339Nano)
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		group := map[string]string{"grid": set.Group, "kanban": set.Board}[set.Kind]
+		if group != "" && set.Sum != "" {
+			if _, err := tx.ExecContext(ctx, schema.SumIndex(t, t.Field(group), t.Field(set.Sum))); err != nil {
+				return err
+			}
+		}
 		if old == nil {
 			id = schema.NewID("viw")
 			_, err := tx.ExecContext(ctx, "INSERT INTO _views("+columns+") VALUES(?, ?, ?, ?, ?, ?, ?)",
