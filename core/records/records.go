@@ -50,6 +50,14 @@ type Hook interface {
 	After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error
 }
 
+// BatchHook is a Hook that hears of many writes at once: a bulk change tells it, after
+// writing a chunk of records, that olds[i] became recs[i] for each of them, instead of
+// calling After on each, so that it may act on them set-wise.
+type BatchHook interface {
+	Hook
+	AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []Record) error
+}
+
 // New returns a records engine over the given database.
 // It keeps the catalog's computed fields (schema.Catalog.Computer).
 func New(db *store.DB, cat *schema.Catalog, us *users.Service) *Service {
