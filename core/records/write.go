@@ -159,6 +159,20 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 	if err != nil {
 		return nil, err
 	}
+	var read map[int64]Record // the records updated, read at once when together
+	if together {
+		var ids []int64
+		for _, in := range items {
+			if id, isUpdate, _ := itemID(in); isUpdate {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			if read, err = s.getMany(ctx, tx, a, t, access.Update, ids); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for i, in := range items {
 		row := i + 1
 		id, isUpdate, perr := itemID(in)
@@ -168,7 +182,12 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		}
 		var old Record
 		if isUpdate {
-			r, err := s.get(ctx, tx, a, t, access.Update, id)
+			r, err := read[id], error(nil)
+			if read == nil {
+				r, err = s.get(ctx, tx, a, t, access.Update, id)
+			} else if r == nil {
+				err = problem.NotFound("record", fmt.Sprint(id))
+			}
 			if err != nil {
 				if p := problem.As(err); p != nil {
 					probs = append(probs, p.AtRow(row))
