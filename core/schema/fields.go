@@ -178,12 +178,13 @@ func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
 	return nil
 }
 
-// SumIndex is the SQL that indexes t by the field group, the 负责人 and the numeric field sum,
-// so that the counts and sums per value of group (a kanban's columns, a grid's groups) read
-// this index alone, not the table's rows, also under a data scope on the 负责人. A saved view
-// summing sum per group makes it; DeleteField drops it with either field.
+// SumIndex is the SQL that indexes t by the field group, the id, the 负责人 and the numeric
+// field sum, so that the counts and sums per value of group (a kanban's columns, a grid's
+// groups) read this index alone, not the table's rows, also under a data scope on the 负责人,
+// and a column's newest cards are read in its order rather than sorted. A saved view summing
+// sum per group makes it; DeleteField drops it with either field.
 func SumIndex(t *Table, group, sum *Field) string {
-	cols := []string{t.Dialect.IndexKey(store.Quote(group.Column()))}
+	cols := []string{t.Dialect.IndexKey(store.Quote(group.Column())), "id"}
 	if group.ID != FieldOwner {
 		cols = append(cols, store.Quote(FieldOwner))
 	}
