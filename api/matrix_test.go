@@ -101,6 +101,7 @@ var routeChecks = map[string]func(m *matrix, c combo){
 	"POST /api/tables/{table}/records/bulk":                      checkBulk,
 	"GET /api/tables/{table}/board":                              checkBoard,
 	"GET /api/tables/{table}/groups":                             checkBoard,
+	"GET /api/tables/{table}/calendar":                           checkCalendar,
 }
 
 // noRecords are the routes that neither read nor write records nor aggregate them, and why.
@@ -504,6 +505,17 @@ func checkBoard(m *matrix, c combo) {
 	}
 	m.hiddenOr(c, "groups by the phone", w.get(tablePath("客户")+"/groups?field=电话"), 200)
 	m.hiddenOr(c, "a board filtered on the phone", w.get(tablePath("客户")+"/board?field=客户等级&filter="+
+		url.QueryEscape(`{"field":"电话","op":"contains","value":"MARKER"}`)), 200)
+}
+
+// checkCalendar: a calendar lists the records in scope only, without the hidden phone, and
+// cannot be filtered on it.
+func checkCalendar(m *matrix, c combo) {
+	cal := tablePath("客户") + "/calendar?field=创建时间&from=2026-11-01&to=2026-11-23"
+	r := m.wang.get(cal + "&filter=" + url.QueryEscape(theirs))
+	m.status(c, "the calendar", r, 200)
+	m.sees(c, "the calendar", r, false)
+	m.hiddenOr(c, "a calendar filtered on the phone", m.wang.get(cal+"&filter="+
 		url.QueryEscape(`{"field":"电话","op":"contains","value":"MARKER"}`)), 200)
 }
 

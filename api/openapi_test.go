@@ -20,7 +20,7 @@ var routes = []string{
 	"POST /api/tables/{table}/fields", "PATCH /api/tables/{table}/fields/{field}", "DELETE /api/tables/{table}/fields/{field}",
 	"POST /api/tables/{table}/conditions/describe",
 	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch", "POST /api/tables/{table}/records/bulk",
-	"GET /api/tables/{table}/board", "GET /api/tables/{table}/groups", "GET /api/tables/{table}/views", "POST /api/tables/{table}/views",
+	"GET /api/tables/{table}/board", "GET /api/tables/{table}/groups", "GET /api/tables/{table}/calendar", "GET /api/tables/{table}/views", "POST /api/tables/{table}/views",
 	"GET /api/tables/{table}/views/{id}", "PUT /api/tables/{table}/views/{id}", "DELETE /api/tables/{table}/views/{id}",
 	"GET /api/tables/{table}/records/{id}", "PATCH /api/tables/{table}/records/{id}", "DELETE /api/tables/{table}/records/{id}",
 	"GET /api/tables/{table}/records/{id}/history", "GET /api/tables/{table}/records/{id}/events", "POST /api/events",

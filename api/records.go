@@ -45,6 +45,12 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.writePage(w, r, t, page)
+}
+
+// writePage answers a page of records with the titles of their user and link values, and
+// their total unless skipped.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, t *schema.Table, page *records.Page) error {
 	titles, err := s.Records.Titles(r.Context(), actor(r), t, page.Items)
 	if err != nil {
 		return err

@@ -151,6 +151,7 @@ func (s *Server) Handler() http.Handler {
 	auth("POST /api/tables/{table}/records/bulk", s.bulk)
 	auth("GET /api/tables/{table}/board", s.board)
 	auth("GET /api/tables/{table}/groups", s.groups)
+	auth("GET /api/tables/{table}/calendar", s.calendar)
 	auth("GET /api/tables/{table}/views", s.listViews)
 	auth("POST /api/tables/{table}/views", s.saveView)
 	auth("GET /api/tables/{table}/views/{id}", s.getView)

@@ -144,6 +144,22 @@ func (s *Server) board(w http.ResponseWriter, r *http.Request) error {
 	return writeRaw(w, 200, append(b, "}\n"...))
 }
 
+// calendar answers the records of a calendar: those whose date field falls from ?from= to
+// ?to= (YYYY-MM-DD) and match the filter, earliest first, with how many there are in all.
+func (s *Server) calendar(w http.ResponseWriter, r *http.Request) error {
+	t, filter, err := s.filtered(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	page, err := views.Calendar(r.Context(), s.Records, actor(r), t, views.CalendarQuery{
+		Field: q.Get("field"), From: q.Get("from"), To: q.Get("to"), Filter: filter, Search: q.Get("q")})
+	if err != nil {
+		return err
+	}
+	return s.writePage(w, r, t, page)
+}
+
 // bulkInput is a bulk change as a client sends it: the ids chosen, or every record matching
 // the filter and search.
 type bulkInput struct {

@@ -274,3 +274,108 @@ func (c *client) count2(table, filter string) int {
 	c.t.Helper()
 	return int(num(c.list(table, "filter", filter, "limit", "1").must(c.t, 200)["total"]))
 }
+
+// A calendar lists the records whose date falls in the range, earliest first, under the
+// reader's access policy; a date-time falls on the reader's day (UTC+8). A range that is not
+// two dates, runs backwards or spans more than 62 days is refused in the reader's language.
+func TestCalendar(t *testing.T) {
+	w := newViewsWorld(t)
+	w.admin.post(tablePath("客户")+"/fields", f("下次跟进日", "date")).must(t, 201)
+	w.admin.post(tablePath("客户")+"/fields", f("拜访时间", "datetime")).must(t, 201)
+	for name, day := range map[string]string{"月前": "2026-11-30", "月初": "2026-12-01", "月末": "2026-12-31", "下月": "2027-01-01"} {
+		w.admin.create("客户", map[string]any{"客户名称": name, "下次跟进日": day})
+	}
+	w.admin.create("客户", map[string]any{"客户名称": "未定"})
+	w.admin.create("客户", map[string]any{"客户名称": "深夜", "拜访时间": "2026-12-01T16:30:00Z"}) // 12-02 00:30 in UTC+8
+	w.li.create("客户", map[string]any{"客户名称": "小李的", "下次跟进日": "2026-12-05"})
+	cal := func(c *client, field, from, to, filter string) reply {
+		return c.get(tablePath("客户") + "/calendar?field=" + url.QueryEscape(field) + "&from=" + from + "&to=" + to +
+			"&filter=" + url.QueryEscape(filter))
+	}
+	names := func(r reply) string {
+		var out []string
+		for _, rec := range items(r.must(t, 200)) {
+			out = append(out, str(rec["客户名称"]))
+		}
+		return fmt.Sprint(out, " ", r.Body["total"])
+	}
+	for _, c := range []struct {
+		who                     *client
+		field, from, to, filter string
+		want                    string
+	}{
+		{w.admin, "下次跟进日", "2026-12-01", "2026-12-31", "", "[月初 小李的 月末] 3"},
+		{w.admin, "下次跟进日", "2026-11-30", "2027-01-01", `{"field":"客户名称","op":"ne","value":"月末"}`, "[月前 月初 小李的 下月] 4"},
+		{w.wang, "下次跟进日", "2026-12-05", "2026-12-05", "", "[小李的] 1"},
+		{w.li, "下次跟进日", "2026-11-30", "2027-01-01", "", "[小李的] 1"},
+		{w.admin, "拜访时间", "2026-12-02", "2026-12-02", "", "[深夜] 1"},
+		{w.admin, "拜访时间", "2026-12-01", "2026-12-01", "", "[] 0"},
+	} {
+		if got := names(cal(c.who, c.field, c.from, c.to, c.filter)); got != c.want {
+			t.Errorf("%s %s..%s %s: %s, want %s", c.field, c.from, c.to, c.filter, got, c.want)
+		}
+	}
+	for _, r := range [][2]string{{"", "2026-12-31"}, {"2026-12-01", ""}, {"2026-12-1", "2026-12-31"}, {"2026-13-01", "2026-12-31"},
+		{"2026-12-31", "2026-12-01"}, {"2026-12-01", "2027-02-01"}} {
+		e := cal(w.admin, "下次跟进日", r[0], r[1], "").wantError(t, 400, "calendar_range")
+		if msg := str(e["message"]); !strings.Contains(msg, "YYYY-MM-DD") || !strings.Contains(msg, "最多 62 天") {
+			t.Errorf("%v: %s", r, msg)
+		}
+	}
+	cal(w.admin, "下次跟进日", "2026-12-01", "2027-01-31", "").must(t, 200) // 62 days
+	w.admin.lang = "en"
+	if msg := str(cal(w.admin, "下次跟进日", "2026-12-31", "2026-12-01", "").wantError(t, 400, "calendar_range")["message"]); !strings.Contains(msg, "at most 62 days") {
+		t.Errorf("in English: %s", msg)
+	}
+	w.admin.lang = ""
+	cal(w.admin, "客户名称", "2026-12-01", "2026-12-31", "").wantError(t, 400, "view_calendar_field")
+	cal(w.admin, "无此字段", "2026-12-01", "2026-12-31", "").wantError(t, 404, "not_found")
+	// A calendar view keeps its date field by id; only a date field arranges one.
+	path := tablePath("客户") + "/views"
+	v := w.wang.post(path, map[string]any{"name": "跟进日历", "kind": "calendar", "date": "下次跟进日"}).must(t, 201)
+	if !strings.HasPrefix(str(v["date"]), "fld") || v["kind"] != "calendar" {
+		t.Errorf("saved %v", v)
+	}
+	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar", "date": "客户名称"}).wantError(t, 400, "view_calendar_field")
+	w.wang.post(path, map[string]any{"name": "x", "kind": "calendar"}).wantError(t, 400, "unknown_field")
+}
+
+// A kanban view with a sum makes an index of the 单选 field, the id, the 负责人 and the sum,
+// from which the columns' counts and sums are read without the rows, and their newest cards
+// without sorting (on SQLite, the plan says so); either field can still be deleted.
+func TestBoardSumIndex(t *testing.T) {
+	w := newViewsWorld(t)
+	w.admin.post(tablePath("客户")+"/views", map[string]any{"name": "看板", "kind": "kanban", "board": "客户等级", "sum": "累计消费金额", "shared": true}).must(t, 201)
+	w.admin.create("客户", map[string]any{"客户名称": "甲", "客户等级": "A", "累计消费金额": 5})
+	tb := w.admin.get(tablePath("客户")).must(t, 200)
+	grade, amount := str(field(t, tb, "客户等级")["id"]), str(field(t, tb, "累计消费金额")["id"])
+	db := w.admin.server().Records.DB
+	plan := func(q string, args ...any) string {
+		var out []string
+		rows, err := db.R.Query("EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			rows.Scan(&id, &parent, &unused, &detail)
+			out = append(out, detail)
+		}
+		rows.Close()
+		return strings.Join(out, "; ")
+	}
+	if db.Dialect != store.Postgres {
+		table := store.Quote("t_" + str(tb["id"]))
+		if p := plan(fmt.Sprintf(`SELECT %s, COUNT(*), TOTAL(%s) FROM %s GROUP BY 1 ORDER BY 1`, store.Quote(grade), store.Quote(amount), table)); !strings.Contains(p, "COVERING INDEX sum_") {
+			t.Errorf("the counts and sums read the rows: %s", p)
+		}
+		if p := plan(fmt.Sprintf(`SELECT * FROM %s WHERE %s = ? ORDER BY id DESC LIMIT 50`, table, store.Quote(grade)), "A"); !strings.Contains(p, "INDEX sum_") || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("a column's cards are sorted: %s", p)
+		}
+	}
+	for _, name := range []string{"累计消费金额", "客户等级"} {
+		w.admin.del(tablePath("客户")+"/fields/"+str(field(t, tb, name)["id"])).must(t, 200)
+	}
+	w.li.get(recordsPath("客户")).must(t, 200)
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // InstallCRM installs the 客户管理 template as by: its tables, then its rules, dashboards,
-// flows and public form.
+// flows, public form and shared views.
 func (a *App) InstallCRM(ctx context.Context, by access.Actor) (*schema.App, error) {
 	installed, err := crm.Install(ctx, by, a.Catalog)
 	if err == nil {
@@ -52,6 +52,7 @@ func (a *App) installExtras(ctx context.Context) error {
 		func() error { return crm.InstallDashboards(ctx, a.Reports) },
 		func() error { return crm.InstallFlows(ctx, a.Flows, a.Org) },
 		func() error { return crm.InstallForms(ctx, a.Forms) },
+		func() error { return crm.InstallViews(ctx, a.Views, a.Catalog) },
 	} {
 		if err := step(); err != nil {
 			return err

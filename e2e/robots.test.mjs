@@ -89,7 +89,7 @@ step('a rule posts new big customers to the group, the phone masked and @-ed', a
   const saved = (await api.get('/rules')).body.items.find((r) => r.name === '大客户播报');
   assert.deepEqual(saved.actions[0].at, ['{联系电话}']);
 
-  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '浦东播报测试有限公司', 累计消费金额: 250000, 联系电话: '13812345678' });
+  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '浦东播报测试有限公司', 历史消费金额: 250000, 联系电话: '13812345678' });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   await waitUntil(async () => received.length === 2, { message: 'the rule\'s message to arrive', timeout: 20_000 });
   const m = received[1];

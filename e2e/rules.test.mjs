@@ -152,7 +152,7 @@ step('a customer created through the form gets the tag, and the bell the notific
   await page.getByTestId('add-record').click();
   await page.getByTestId('record-form').waitFor();
   await page.getByTestId('form-field-客户名称').locator('input').fill(CUSTOMER);
-  await page.getByTestId('form-field-累计消费金额').locator('input').first().fill('23000');
+  await page.getByTestId('form-field-历史消费金额').locator('input').first().fill('23000');
   const post = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/records'));
   await page.getByTestId('record-save').click();
   const res = await post;
@@ -339,7 +339,7 @@ step("the template rule's to-do links the record that triggered it, and its prev
 
 step('a to-do the rule creates shows 创建人 系统 and names the rule in its history', async () => {
   const day = new Date(Date.now() - 86400_000).toISOString().slice(0, 10);
-  const made = await api.post(`/tables/${encodeURIComponent(TABLE)}/records`, { 客户名称: '自动跟进测试客户', 最近消费日: day, 购买频率: 9, 累计消费金额: 88000 });
+  const made = await api.post(`/tables/${encodeURIComponent(TABLE)}/records`, { 客户名称: '自动跟进测试客户', 历史最近消费日: day, 历史购买次数: 9, 历史消费金额: 88000 });
   assert.equal(made.status, 201, JSON.stringify(made.body));
   assert.equal(made.body['客户等级'], '高价值客户');
   const filter = JSON.stringify({ field: '关联客户', op: 'eq', value: made.body.id });

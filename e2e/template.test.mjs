@@ -48,7 +48,7 @@ step('the tables open from the sidebar', async () => {
 
   // Three customers made through the API, with amounts in neither id order.
   for (const [name, amount] of [['甲公司', 5000], ['乙公司', 100], ['丙公司', 90000]]) {
-    const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: name, 累计消费金额: amount, 客户等级: '潜力客户' });
+    const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: name, 历史消费金额: amount, 客户等级: '潜力客户' });
     assert.equal(res.status, 201, JSON.stringify(res.body));
     ids.push(res.body.id);
   }

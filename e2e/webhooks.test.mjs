@@ -85,7 +85,7 @@ step('发送测试事件 reaches the receiver, signed, and shows in the delivery
 });
 
 step('a new 客户 arrives as record.created; 重发 sends it again with the same webhook-id', async () => {
-  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '浦东推送测试有限公司', 累计消费金额: 1234 });
+  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '浦东推送测试有限公司', 历史消费金额: 1234 });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   await waitUntil(async () => received.length === 2, { message: 'the record event to arrive', timeout: 20_000 });
   const ev = received[1];
@@ -130,7 +130,7 @@ step('a rule built in the editor calls the webhook with a body mapped from the n
   assert.equal((await post).status(), 201);
 
   const before = received.length;
-  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '规则推送测试有限公司', 累计消费金额: 8800 });
+  const res = await api.post(`/tables/${encodeURIComponent('客户')}/records`, { 客户名称: '规则推送测试有限公司', 历史消费金额: 8800 });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   await waitUntil(async () => received.some((m) => m.body.customer === '规则推送测试有限公司'), { message: 'the call to arrive', timeout: 20_000 });
   assert.deepEqual(received.find((m) => m.body.customer).body, { customer: '规则推送测试有限公司', amount: 8800 });

@@ -49,7 +49,8 @@ const bulkChunk = 1000
 
 // BulkChange applies b in one transaction through the records engine, so every record is
 // validated, the rules and grading run and the history keeps an entry per record; all or
-// nothing. Editing takes the table's edit and bulk edit actions, deleting its delete action.
+// nothing. The hooks hear of each chunk's records together (BatchHook), after they are
+// written. Editing takes the table's edit and bulk edit actions, deleting its delete action.
 // progress (may be nil) hears how many of the total are done after each chunk.
 func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Table, b Bulk, progress func(done, total int)) (BulkResult, error) {
 	var res BulkResult
@@ -152,7 +153,7 @@ func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Tabl
 						return err
 					}
 				}
-			} else if _, err := s.batchTx(ctx, tx, a, t, items[done:end]); err != nil {
+			} else if _, err := s.writeTx(ctx, tx, a, t, items[done:end], true); err != nil {
 				return offsetRows(err, done)
 			}
 			if progress != nil {

@@ -64,6 +64,14 @@ type Hook interface {
 	After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error
 }
 
+// BatchHook is a Hook that hears of many writes at once: a bulk change tells it, after
+// writing a chunk of records, that olds[i] became recs[i] for each of them, instead of
+// calling After on each, so that it may act on them set-wise.
+type BatchHook interface {
+	Hook
+	AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []Record) error
+}
+
 // New returns a records engine over the given database.
 // It keeps the catalog's computed fields (schema.Catalog.Computer).
 func New(db *store.DB, cat *schema.Catalog, us *users.Service) *Service {
@@ -328,22 +336,38 @@ type querier interface {
 
 // get reads one whole record within the actor's scope for op; a record outside it is not found.
 func (s *Service) get(ctx context.Context, db querier, a access.Actor, t *schema.Table, op access.Op, id int64) (Record, error) {
+	recs, err := s.getMany(ctx, db, a, t, op, []int64{id})
+	if err == nil && recs[id] == nil {
+		err = problem.NotFound("record", fmt.Sprint(id))
+	}
+	return recs[id], err
+}
+
+// getMany reads the records ids as get does, keyed by id; those the actor may not op on
+// (or that are not there) are missing.
+func (s *Service) getMany(ctx context.Context, db querier, a access.Actor, t *schema.Table, op access.Op, ids []int64) (map[int64]Record, error) {
 	w, args, err := s.where(a, t, access.FieldsOf(a, t), op, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	query := fmt.Sprintf("SELECT %s FROM %s WHERE id = ? AND (%s)", columns(t), store.Quote(t.SQLName()), w)
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE id IN (?%s) AND (%s)", columns(t), store.Quote(t.SQLName()),
+		strings.Repeat(", ?", len(ids)-1), w)
 	if op != access.Read { // the write that follows works from this row: no other may come between
 		query += t.Dialect.RowLock()
 	}
-	items, err := s.query(ctx, db, t, query, append([]any{id}, args...)...)
+	all := make([]any, 0, len(ids)+len(args))
+	for _, id := range ids {
+		all = append(all, id)
+	}
+	items, err := s.query(ctx, db, t, query, append(all, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	if len(items) == 0 {
-		return nil, problem.NotFound("record", fmt.Sprint(id))
+	out := make(map[int64]Record, len(items))
+	for _, r := range items {
+		out[r.ID()] = r
 	}
-	return items[0], nil
+	return out, nil
 }
 
 func (s *Service) query(ctx context.Context, db querier, t *schema.Table, query string, args ...any) ([]Record, error) {

@@ -158,14 +158,36 @@ func (s *Service) UpdateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 
 // batchTx is Batch inside a transaction.
 func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input) ([]Record, error) {
+	return s.writeTx(ctx, tx, a, t, items, false)
+}
+
+// writeTx writes items in tx: each is validated, computed, passed to the hooks' Before and
+// written; then the hooks hear of it — of each at once, or, together, of all of them after
+// the last is written (BatchHook.AfterBatch, set-wise; the others' After one by one).
+func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input, together bool) ([]Record, error) {
 	now := s.Now().UTC()
 	stamp := now.Format(time.RFC3339)
 	out := make([]Record, len(items))
 	var probs []*problem.Error
 	var logs []logEntry
+	var olds, recs []Record // written, when the hooks hear of them together
 	pol, err := s.policy(a, t)
 	if err != nil {
 		return nil, err
+	}
+	var read map[int64]Record // the records updated, read at once when together
+	if together {
+		var ids []int64
+		for _, in := range items {
+			if id, isUpdate, _ := itemID(in); isUpdate {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			if read, err = s.getMany(ctx, tx, a, t, access.Update, ids); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for i, in := range items {
 		row := i + 1
@@ -176,7 +198,12 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		}
 		var old Record
 		if isUpdate {
-			r, err := s.get(ctx, tx, a, t, access.Update, id)
+			r, err := read[id], error(nil)
+			if read == nil {
+				r, err = s.get(ctx, tx, a, t, access.Update, id)
+			} else if r == nil {
+				err = problem.NotFound("record", fmt.Sprint(id))
+			}
 			if err != nil {
 				if p := problem.As(err); p != nil {
 					probs = append(probs, p.AtRow(row))
@@ -257,17 +284,41 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if err := s.written(ctx, tx, t, old, rec); err != nil {
 			return nil, err
 		}
-		for _, h := range s.Hooks {
-			if err := h.After(ctx, tx, t, old, rec); err != nil {
-				return nil, err
-			}
-		}
 		out[i] = rec
+		if together {
+			olds, recs = append(olds, old), append(recs, rec)
+		} else if err := s.after(ctx, tx, t, []Record{old}, []Record{rec}); err != nil {
+			return nil, err
+		}
 	}
 	if err := problem.Collect(probs); err != nil {
 		return nil, err
 	}
+	if err := s.after(ctx, tx, t, olds, recs); err != nil {
+		return nil, err
+	}
 	return out, writeLog(ctx, tx, t, logs, a, stamp)
+}
+
+// after tells the hooks, in their order, that olds[i] became recs[i].
+func (s *Service) after(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	for _, h := range s.Hooks {
+		if b, ok := h.(BatchHook); ok {
+			if err := b.AfterBatch(ctx, tx, t, olds, recs); err != nil {
+				return err
+			}
+			continue
+		}
+		for i := range recs {
+			if err := h.After(ctx, tx, t, olds[i], recs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func itemID(in Input) (int64, bool, *problem.Error) {

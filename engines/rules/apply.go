@@ -542,25 +542,41 @@ func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, r
 // queues the side effects (create, notify) of the rules a write fired — durably, in the
 // write's transaction, so they happen once it commits and survive a restart.
 func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
-	if rec != nil {
-		if err := e.Grading.History(ctx, tx, t, old, rec); err != nil {
+	return e.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
+}
+
+// AfterBatch does After for many writes of t at once (olds[i] became recs[i]), set-wise: the
+// always-kept rules that count are re-applied to all the records in one statement each, and
+// to all the related records they point at in another.
+func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
+	var written []records.Record
+	for i, rec := range recs {
+		if rec == nil {
+			continue
+		}
+		if err := e.Grading.History(ctx, tx, t, olds[i], rec); err != nil {
 			return err
 		}
+		written = append(written, rec)
 	}
 	for _, c := range e.active(t) {
-		if c.counts() && c.has(OnAlways) && rec != nil {
-			if _, _, err := e.keep(ctx, tx, c, byIDs([]int64{rec.ID()})); err != nil {
+		if c.counts() && c.has(OnAlways) && len(written) > 0 {
+			ids := make([]int64, len(written))
+			for i, rec := range written {
+				ids[i] = rec.ID()
+			}
+			if _, _, err := e.keep(ctx, tx, c, byIDs(ids)); err != nil {
 				return err
 			}
-			if err := e.refresh(ctx, tx, t, rec, c); err != nil {
+			if err := e.refresh(ctx, tx, t, written, c); err != nil {
 				return err
 			}
 		}
 	}
 	for _, c := range e.relatedTo(t) {
 		var ids []int64
-		for _, r := range []records.Record{old, rec} {
-			if id, ok := r[c.r.Related.Link].(int64); ok {
+		for _, r := range slices.Concat(olds, recs) {
+			if id, ok := r[c.r.Related.Link].(int64); ok && !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
@@ -573,22 +589,24 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 			}
 		}
 	}
-	now := rec
-	if now == nil {
-		now = old
-	}
-	for _, c := range e.active(t) {
-		if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) || !c.triggered(old, rec) {
-			continue
+	for i, rec := range recs {
+		old, now := olds[i], rec
+		if now == nil {
+			now = old
 		}
-		if ok, err := cond.Eval(c.r.When, t, e.env(), now); err != nil || !ok {
-			continue
-		}
-		if err := e.enqueue(ctx, tx, c, now, depthOf(ctx)); err != nil {
-			return err
-		}
-		if err := e.fired(ctx, tx, c, 1); err != nil {
-			return err
+		for _, c := range e.active(t) {
+			if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return !a.fieldAction() }) || !c.triggered(old, rec) {
+				continue
+			}
+			if ok, err := cond.Eval(c.r.When, t, e.env(), now); err != nil || !ok {
+				continue
+			}
+			if err := e.enqueue(ctx, tx, c, now, depthOf(ctx)); err != nil {
+				return err
+			}
+			if err := e.fired(ctx, tx, c, 1); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -630,20 +648,45 @@ func (e *Engine) lockRows(ctx context.Context, tx *sql.Tx, t *schema.Table, ids 
 	return rows.Close()
 }
 
-// refresh reads back the fields an always-kept rule changed by SQL, so the caller sees them.
-func (e *Engine) refresh(ctx context.Context, tx *sql.Tx, t *schema.Table, rec records.Record, c *compiled) error {
+// refresh reads back the fields an always-kept rule changed by SQL in recs, so the caller
+// sees them.
+func (e *Engine) refresh(ctx context.Context, tx *sql.Tx, t *schema.Table, recs []records.Record, c *compiled) error {
+	var fields []*schema.Field
+	cols := []string{"id"}
 	for _, f := range c.fields {
-		if f == nil {
-			continue
+		if f != nil && !slices.Contains(fields, f) {
+			fields, cols = append(fields, f), append(cols, quoteCol(f))
 		}
-		var v any
-		q := fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", quoteCol(f), quoteTable(t))
-		if err := tx.QueryRowContext(ctx, q, rec.ID()).Scan(&v); err != nil {
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	byID := make(map[int64]records.Record, len(recs))
+	ids := make([]int64, len(recs))
+	for i, rec := range recs {
+		byID[rec.ID()], ids[i] = rec, rec.ID()
+	}
+	in := byIDs(ids)
+	rows, err := tx.QueryContext(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+quoteTable(t)+" WHERE "+in.where, in.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	dest := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range dest {
+		ptrs[i] = &dest[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
 			return err
 		}
-		rec[f.ID] = records.FromSQL(f, v)
+		id, _ := dest[0].(int64)
+		for i, f := range fields {
+			byID[id][f.ID] = records.FromSQL(f, dest[1+i])
+		}
 	}
-	return nil
+	return rows.Err()
 }
 
 func init() {

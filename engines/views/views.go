@@ -1,6 +1,7 @@
 // Package views keeps the saved views of a table (视图): how a person looks at its records —
 // a filter, a sort, the columns shown, hidden, frozen, in order and at their widths, rows
-// grouped by a field, or a kanban by a 单选 field with a sum per column. A view is personal
+// grouped by a field, a kanban by a 单选 field with a sum per column, or a calendar by a date
+// field (records on the days of a month, Calendar). A view is personal
 // (its owner's alone) or shared with everyone who may view the table; sharing one, and
 // changing or deleting a shared one, takes the table's manage action. A view never widens
 // what anyone reads: its records are always listed under the reader's own access policy.
@@ -27,6 +28,8 @@ func init() {
 		"a kanban is arranged by a single select field; \"{name}\" is not one")
 	problem.AddMessage("view_group_field", "不能按「{name}」分组（多选、标签和敏感字段不能分组）",
 		"rows cannot be grouped by \"{name}\" (multi select, tags and sensitive fields cannot)")
+	problem.AddMessage("view_calendar_field", "日历须按一个日期或日期时间字段排列，「{name}」不是",
+		"a calendar is arranged by a date or date-time field; \"{name}\" is not one")
 }
 
 // Column is one column of a grid view, in the order shown: the field (its id) and whether it
@@ -41,7 +44,7 @@ type Column struct {
 // Settings are what a view keeps; _views.def holds them as JSON.
 type Settings struct {
 	Name    string     `json:"name"`
-	Kind    string     `json:"kind"` // "grid" or "kanban"
+	Kind    string     `json:"kind"` // "grid", "kanban" or "calendar"
 	Filter  *cond.Node `json:"filter,omitempty"`
 	Sort    string     `json:"sort,omitempty"`
 	Columns []Column   `json:"columns,omitempty"`
@@ -50,6 +53,8 @@ type Settings struct {
 	// Board is the 单选 field (id) of a kanban's columns; Sum the numeric field summed per column.
 	Board string `json:"board,omitempty"`
 	Sum   string `json:"sum,omitempty"`
+	// Date is the date or date-time field (id) a calendar places its records by.
+	Date string `json:"date,omitempty"`
 }
 
 // View is a saved view of a table.
@@ -129,7 +134,9 @@ func mayChange(by access.Actor, t *schema.Table, v *View, shared bool) error {
 	return nil
 }
 
-// Save creates a view of t (id empty) or changes one the actor may change.
+// Save creates a view of t (id empty) or changes one the actor may change. A kanban or grouped
+// grid with a sum gets its counts and sums from an index of the field, the 负责人 and the sum
+// (schema.SumIndex), made when first saved.
 func (s *Service) Save(ctx context.Context, by access.Actor, t *schema.Table, id string, set Settings, shared bool) (*View, error) {
 	var old *View
 	if id != "" {
@@ -147,6 +154,12 @@ func (s *Service) Save(ctx context.Context, by access.Actor, t *schema.Table, id
 	raw, _ := json.Marshal(set)
 	stamp := s.Now().UTC().Format(time.RFC3339Nano)
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		group := map[string]string{"grid": set.Group, "kanban": set.Board}[set.Kind]
+		if group != "" && set.Sum != "" {
+			if _, err := tx.ExecContext(ctx, schema.SumIndex(t, t.Field(group), t.Field(set.Sum))); err != nil {
+				return err
+			}
+		}
 		if old == nil {
 			id = schema.NewID("viw")
 			_, err := tx.ExecContext(ctx, "INSERT INTO _views("+columns+") VALUES(?, ?, ?, ?, ?, ?, ?)",
@@ -191,8 +204,8 @@ func check(t *schema.Table, set *Settings) error {
 		return problem.Invalid("too_long", "max", maxName).At("name")
 	case set.Kind == "":
 		set.Kind = "grid"
-	case set.Kind != "grid" && set.Kind != "kanban":
-		return problem.Invalid("bad_choice", "value", set.Kind, "choices", "grid, kanban").At("kind")
+	case set.Kind != "grid" && set.Kind != "kanban" && set.Kind != "calendar":
+		return problem.Invalid("bad_choice", "value", set.Kind, "choices", "grid, kanban, calendar").At("kind")
 	}
 	if set.Filter != nil {
 		if err := cond.Check(set.Filter, t); err != nil {
@@ -245,6 +258,18 @@ func check(t *schema.Table, set *Settings) error {
 		set.Board = f.ID
 	} else {
 		set.Board = ""
+	}
+	if set.Kind == "calendar" {
+		f, err := field(set.Date, "date")
+		if err != nil {
+			return err
+		}
+		if err := calendarField(f); err != nil {
+			return err
+		}
+		set.Date = f.ID
+	} else {
+		set.Date = ""
 	}
 	if set.Sum != "" {
 		f, err := field(set.Sum, "sum")

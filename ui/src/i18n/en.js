@@ -156,6 +156,13 @@ export default {
     open: 'Open record',
     keys: 'Arrows move · Enter edits/saves · Esc cancels',
   },
+  calendar: {
+    prev: 'Previous',
+    next: 'Next',
+    today: 'Today',
+    none: 'Nothing',
+    truncated: 'Showing the first {n} of {total}: add a filter',
+  },
   views: {
     all: 'All records',
     shared: 'Shared',
@@ -170,6 +177,8 @@ export default {
     kind: 'Show as',
     grid: 'Grid',
     kanban: 'Kanban',
+    calendar: 'Calendar',
+    date: 'Date field of the calendar',
     board: 'Columns by (single select)',
     group: 'Group by',
     noGroup: 'No grouping',

@@ -156,6 +156,13 @@ export default {
     open: '展开记录',
     keys: '方向键移动 · Enter 编辑/保存 · Esc 取消',
   },
+  calendar: {
+    prev: '上一页',
+    next: '下一页',
+    today: '今天',
+    none: '无',
+    truncated: '只显示前 {n} 条，共 {total} 条：请加筛选条件',
+  },
   views: {
     all: '全部记录',
     shared: '共享',
@@ -170,6 +177,8 @@ export default {
     kind: '显示方式',
     grid: '表格',
     kanban: '看板',
+    calendar: '日历',
+    date: '日历按此日期字段排列',
     board: '看板分列字段（单选）',
     group: '分组',
     noGroup: '不分组',
