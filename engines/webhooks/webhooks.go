@@ -20,6 +20,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -473,6 +474,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 	if subject == nil {
 		subject = old
 	}
+	bodies := map[string][]byte{} // by owner and event: endpoints of one owner send the same message
 	for _, e := range eps {
 		sent := ev
 		if ev == Updated && !slices.Contains(e.evs, string(Updated)) {
@@ -489,14 +491,24 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 				continue // a condition no longer fitting the table sends nothing
 			}
 		}
-		seenOld, seenRec, seenChanged, ok, err := s.asOwner(e.owner, t, old, rec, changed)
-		if err != nil {
-			return err
+		key := fmt.Sprint(e.owner, sent)
+		body, made := bodies[key]
+		if !made {
+			seenOld, seenRec, seenChanged, ok, err := s.asOwner(e.owner, t, old, rec, changed)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if body, err = messageBody(sent, s.payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
+					return err
+				}
+			}
+			bodies[key] = body
 		}
-		if !ok {
+		if body == nil { // the owner may not read the record
 			continue
 		}
-		if err := s.queue(ctx, tx, e.id, sent, s.payload(t, sent, seenOld, seenRec, seenChanged), now); err != nil {
+		if err := s.queueBody(ctx, tx, e.id, sent, body, now); err != nil {
 			return err
 		}
 	}
@@ -707,11 +719,16 @@ func (s *Service) named(t *schema.Table, rec records.Record) map[string]json.Raw
 
 // queue adds one message of a record event for the endpoint and its delivery job, inside tx.
 func (s *Service) queue(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, data map[string]any, now time.Time) error {
-	body, err := json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
+	body, err := messageBody(ev, data, now)
 	if err != nil {
 		return err
 	}
 	return s.queueBody(ctx, tx, endpoint, ev, body, now)
+}
+
+// messageBody is the body of a message of event ev with its data.
+func messageBody(ev Event, data map[string]any, now time.Time) ([]byte, error) {
+	return json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
 }
 
 // queueBody adds the message body for the endpoint and its delivery job, inside tx.
