@@ -85,7 +85,7 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 	}
 	switch p.kind {
 	case pCmp:
-		c := compare(v, p.vals[0])
+		c := Compare(v, p.vals[0])
 		switch p.op {
 		case "=":
 			return c == 0, nil
@@ -98,7 +98,7 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 		}
 		return c >= 0, nil
 	case pIn:
-		return slices.ContainsFunc(p.vals, func(x any) bool { return compare(v, x) == 0 }), nil
+		return slices.ContainsFunc(p.vals, func(x any) bool { return Compare(v, x) == 0 }), nil
 	case pLike:
 		s := v.(string)
 		if p.f.Type == schema.Landline {
@@ -159,9 +159,9 @@ func stored(f *schema.Field, k kind, v any) (any, error) {
 	return nil, fmt.Errorf("cond: field %q holds %T, which is not the storage form of a %s field", f.ID, v, f.Type)
 }
 
-// compare orders two values of the same storage type as SQLite does: numbers by value,
+// Compare orders two values of the same storage type as SQLite does: numbers by value,
 // strings bytewise (the BINARY collation), false before true.
-func compare(a, b any) int {
+func Compare(a, b any) int {
 	switch a := a.(type) {
 	case float64:
 		return cmp.Compare(a, b.(float64))

@@ -1,7 +1,6 @@
 package records
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -144,19 +143,11 @@ func withBase(f *schema.Field, base, agg any) any {
 		if agg == nil {
 			return base
 		}
-		if less := compareValues(base, agg) < 0; less == (f.Computed.Fn == "min") {
+		if less := cond.Compare(base, agg) < 0; less == (f.Computed.Fn == "min") {
 			return base
 		}
 	}
 	return agg
-}
-
-// compareValues orders two values of one type: numbers as numbers, dates as their text.
-func compareValues(a, b any) int {
-	if x, ok := a.(string); ok {
-		return strings.Compare(x, fmt.Sprint(b))
-	}
-	return cmp.Compare(toFloat(a), toFloat(b))
 }
 
 // combineSQL is rollup f's value in SQL from its opening value's column base (of the row the
