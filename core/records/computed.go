@@ -68,8 +68,15 @@ func (s *Service) Refs(t *schema.Table, f *schema.Field) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		refs := fo.Fields()
-		slices.Sort(refs)
+		// In the table's field order, so the stored definition reads the same on every
+		// database whatever ids the fields were given.
+		reads := fo.Fields()
+		var refs []string
+		for _, g := range t.Fields {
+			if slices.Contains(reads, g.ID) {
+				refs = append(refs, g.ID)
+			}
+		}
 		return refs, nil
 	}
 	child, err := s.Catalog.Table(k.Table)
