@@ -1,6 +1,6 @@
 // 子表单 (issue 16): the 报价单 of 客户管理 has 报价明细 rows (产品, 数量, 单价, 小计 = 数量 × 单价)
 // and 明细合计, a rollup of 小计. The admin adds, edits and removes rows in the record form; the
-// grid shows how many rows a quote has; a bad row is refused naming its row and field and
+// grid shows how many rows a quote has; the quote's history names the rows' changes; a bad row is refused naming its row and field and
 // changes nothing; on a phone the rows are cards.
 import assert from 'node:assert/strict';
 import { session, login, steps, chooseOption, untilText, waitUntil, text } from './lib.mjs';
@@ -95,6 +95,16 @@ step('the form shows 小计 read-only; a row changed and one removed', async () 
   const rec = (await api.get(`/tables/${Q}/records/${quote}`)).body;
   assert.deepEqual(rec['报价明细'].map((r) => [r['产品'], r['小计']]), [['交换机', 4000]]);
   assert.equal(rec['明细合计'], 4000);
+});
+
+step("the quote's 修改历史 shows the rows' changes by row and field", async () => {
+  await page.getByTestId(`row-history-${quote}`).click();
+  const newest = page.getByTestId('history-panel').getByTestId('history-item').first();
+  await waitUntil(async () => /报价明细 第1行 数量:\s*3\s*→\s*5/.test(await text(newest)), { message: 'the edited row' });
+  assert.match(await text(newest), /报价明细 删除第1行 产品:\s*服务器\s*→\s*（空）/);
+  assert.match(await text(newest), /报价明细 第1行 小计:\s*¥2,400\.00\s*→\s*¥4,000\.00/);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('history-panel').waitFor({ state: 'hidden' });
 });
 
 step('a row without its 产品 is refused naming the row and the field; nothing changes', async () => {

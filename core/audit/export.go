@@ -91,7 +91,11 @@ func content(e Entry, en int) string {
 		parts = append(parts, [2]string{"流程", "flow"}[en]+": "+e.Flow)
 	}
 	for _, c := range e.Changes {
-		parts = append(parts, fmt.Sprintf("%s: %s → %s", c.Name, cell(c.Before), cell(c.After)))
+		name := c.Name
+		if c.Row > 0 { // 报价明细 #2 单价
+			name = fmt.Sprintf("%s #%d %s", c.Name, c.Row, c.SubName)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", name, cell(c.Before), cell(c.After)))
 	}
 	if len(e.Detail) > 0 {
 		b, _ := json.Marshal(e.Detail)

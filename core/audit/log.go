@@ -80,6 +80,11 @@ type Change struct {
 	Name   string `json:"name"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+	// A change to a row of 子表单 Field, as records.Change has it.
+	Row     int    `json:"row,omitempty"`
+	Sub     string `json:"sub,omitempty"`
+	SubName string `json:"subName,omitempty"`
+	RowOp   string `json:"rowOp,omitempty"`
 }
 
 // TableNames is the detail of a TableDeleted event: the table's name and its fields' names by id.
@@ -215,6 +220,9 @@ func (l *Log) oplog(ctx context.Context, q Query, before int64) ([]Entry, error)
 			F string `json:"f"`
 			B any    `json:"b"`
 			A any    `json:"a"`
+			R int    `json:"r"`
+			S string `json:"s"`
+			O string `json:"o"`
 		}
 		if err := json.Unmarshal([]byte(raw), &cs); err != nil {
 			return nil, err
@@ -236,7 +244,7 @@ func (l *Log) oplog(ctx context.Context, q Query, before int64) ([]Entry, error)
 			if f := fieldOf(t, c.F); f != nil && f.Sensitive { // the log is for admins: shown in full
 				c.B, c.A = f.Unseal(c.B), f.Unseal(c.A)
 			}
-			e.Changes = append(e.Changes, Change{Field: c.F, Before: c.B, After: c.A})
+			e.Changes = append(e.Changes, Change{Field: c.F, Before: c.B, After: c.A, Row: c.R, Sub: c.S, RowOp: c.O})
 		}
 		out = append(out, e)
 	}
@@ -302,7 +310,9 @@ func (l *Log) name(ctx context.Context, page []Entry) error {
 			continue
 		}
 		fieldName := func(id string) string { return id }
+		var parent *schema.Table // the table, while it exists
 		if t, err := l.Catalog.Table(e.TableID); err == nil {
+			parent = t
 			e.TableName, e.Exists = t.Name, true
 			fieldName = func(id string) string {
 				if f := t.Field(id); f != nil {
@@ -322,7 +332,16 @@ func (l *Log) name(ctx context.Context, page []Entry) error {
 			}
 		}
 		for k := range e.Changes {
-			e.Changes[k].Name = fieldName(e.Changes[k].Field)
+			c := &e.Changes[k]
+			c.Name = fieldName(c.Field)
+			if c.Sub != "" {
+				c.SubName = c.Sub
+				if f := fieldOf(parent, c.Field); f != nil {
+					if rows, err := l.Catalog.Table(f.LinkTable); err == nil && rows.Field(c.Sub) != nil {
+						c.SubName = rows.Field(c.Sub).Name
+					}
+				}
+			}
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"tierbase/app"
 	"tierbase/core/access"
 	"tierbase/core/audit"
+	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/platform/problem"
 )
@@ -139,4 +140,33 @@ func FuzzCursor(f *testing.F) {
 			t.Fatalf("%q: %v", cursor, err)
 		}
 	})
+}
+
+// A change to a row of a 子表单 names the sub-table, the row and the sub-field.
+func TestSubformRowChangesNamed(t *testing.T) {
+	a, _ := open(t, 0)
+	ctx := context.Background()
+	quote, err := a.Catalog.CreateTable(ctx, access.System, "", "报价单", []*schema.Field{{Name: "报价名称", Type: schema.Text},
+		{Name: "报价明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "产品", Type: schema.Text}, {Name: "数量", Type: schema.Number}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := a.Records.Create(ctx, admin, quote, map[string]any{"报价名称": "甲", "报价明细": []any{map[string]any{"产品": "服务器", "数量": 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rec[quote.Field("报价明细").ID].([]records.Row)
+	if _, err := a.Records.Update(ctx, admin, quote, rec.ID(), map[string]any{"报价明细": []any{map[string]any{"id": rows[0]["id"], "数量": 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err := a.Audit.List(ctx, admin, audit.Query{Table: "报价单", Action: audit.Updated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 1 || len(page[0].Changes) != 1 {
+		t.Fatalf("the log has %+v", page)
+	}
+	if c := page[0].Changes[0]; c.Name != "报价明细" || c.Row != 1 || c.SubName != "数量" || c.RowOp != "" || c.Before != 1.0 || c.After != 3.0 {
+		t.Fatalf("the row's change reads %+v", c)
+	}
 }

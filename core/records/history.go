@@ -136,6 +136,18 @@ func LogUpdates(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Fiel
 	return err
 }
 
+// subName is the name of field sub of 子表单 f's rows, or sub itself when either is gone.
+func (s *Service) subName(f *schema.Field, sub string) string {
+	if f == nil {
+		return sub
+	}
+	c, err := s.Catalog.Table(f.LinkTable)
+	if err != nil || c.Field(sub) == nil {
+		return sub
+	}
+	return c.Field(sub).Name
+}
+
 // jsonValue is the SQL expression of a column value as the history keeps it (see FromSQL).
 func jsonValue(d store.Dialect, f *schema.Field, x string) string {
 	switch {
@@ -154,6 +166,12 @@ type Change struct {
 	Name   string `json:"name"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+	// A change to a row of 子表单 Field: the row's position (1-based), the sub-field's id and
+	// name, and "added" or "deleted" when the row came or went.
+	Row     int    `json:"row,omitempty"`
+	Sub     string `json:"sub,omitempty"`
+	SubName string `json:"subName,omitempty"`
+	RowOp   string `json:"rowOp,omitempty"`
 }
 
 // Entry is one operation on a record: who, when, what.
@@ -208,7 +226,10 @@ func (s *Service) History(ctx context.Context, a access.Actor, t *schema.Table, 
 				continue
 			}
 			name := c.Field
-			ch := Change{Field: c.Field, Before: c.Before, After: c.After}
+			ch := Change{Field: c.Field, Before: c.Before, After: c.After, Row: c.Row, Sub: c.Sub, RowOp: c.Op}
+			if c.Sub != "" {
+				ch.SubName = s.subName(t.Field(c.Field), c.Sub)
+			}
 			if f := t.Field(c.Field); f != nil {
 				name = f.Name
 				openLog(f, fs, &ch)

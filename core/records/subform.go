@@ -104,32 +104,26 @@ func subformInput(in Input, f *schema.Field) (any, bool) {
 // rows keyed by field name or id, inside the write transaction of the record: rows with an
 // id are updated, rows without one added, the record's other rows deleted; each row is
 // validated as a record of the rows' table, and a problem names its row (1-based) and field.
-// The record's row count and 修改时间 follow.
-func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, f *schema.Field, parent int64, v any, stamp string) ([]*problem.Error, error) {
+// The record's row count and 修改时间 follow. It answers the rows' changes, cell by cell, for
+// the record's history.
+func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, f *schema.Field, parent int64, v any, stamp string) ([]change, []*problem.Error, error) {
 	c, link, err := s.rowsTable(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	list, ok := rowList(v)
 	if !ok {
-		return []*problem.Error{problem.Invalid("subform_rows").OnField(f.Name)}, nil
+		return nil, []*problem.Error{problem.Invalid("subform_rows").OnField(f.Name)}, nil
+	}
+	read := fmt.Sprintf("SELECT %s FROM %s WHERE %s = ? ORDER BY id", columns(c), store.Quote(c.SQLName()), store.Quote(link.Column()))
+	before, err := s.query(ctx, tx, c, read, parent)
+	if err != nil {
+		return nil, nil, err
 	}
 	have := map[int64]bool{}
-	var ids []int64
-	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s = ? ORDER BY id", store.Quote(c.SQLName()), store.Quote(link.Column())), parent)
-	if err != nil {
-		return nil, err
+	for _, r := range before {
+		have[r.ID()] = true
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		have[id] = true
-		ids = append(ids, id)
-	}
-	rows.Close()
 	var probs []*problem.Error
 	inRow := func(row int, p *problem.Error) {
 		p.Row = 0
@@ -157,13 +151,13 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 		items[i] = in
 	}
 	if len(probs) > 0 {
-		return probs, nil
+		return nil, probs, nil
 	}
 	sys := rowsActor(a)
-	for _, id := range ids {
-		if !keep[id] {
-			if err := s.deleteTx(ctx, tx, sys, c, id, stamp); err != nil {
-				return nil, err
+	for _, r := range before {
+		if !keep[r.ID()] {
+			if err := s.deleteTx(ctx, tx, sys, c, r.ID(), stamp); err != nil {
+				return nil, nil, err
 			}
 		}
 	}
@@ -171,7 +165,7 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 		if _, err := s.batchTx(ctx, tx, sys, c, items); err != nil {
 			p := problem.As(err)
 			if p == nil {
-				return nil, err
+				return nil, nil, err
 			}
 			details := p.Details
 			if len(details) == 0 {
@@ -180,13 +174,51 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 			for _, d := range details {
 				inRow(max(d.Row, 1), d)
 			}
-			return probs, nil
+			return nil, probs, nil
 		}
 	}
-	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = (SELECT COUNT(*) FROM %s WHERE %s = ?), %s = ? WHERE id = ?",
-		store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(c.SQLName()), store.Quote(link.Column()),
-		store.Quote(schema.FieldUpdatedAt)), parent, stamp, parent)
-	return nil, err
+	after, err := s.query(ctx, tx, c, read, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE id = ?",
+		store.Quote(t.SQLName()), store.Quote(f.Column()), store.Quote(schema.FieldUpdatedAt)), len(after), stamp, parent)
+	return rowChanges(f, c, link, before, after), nil, err
+}
+
+// rowChanges lists, cell by cell, how the rows of 子表单 f (records of c, linked to their
+// record by link) went from before to after, both in row order: the deleted rows at the
+// positions they had, then the rows as they are now.
+func rowChanges(f *schema.Field, c *schema.Table, link *schema.Field, before, after []Record) []change {
+	now := map[int64]bool{}
+	for _, r := range after {
+		now[r.ID()] = true
+	}
+	var out []change
+	cells := func(row int, op string, old, rec Record) {
+		for _, g := range c.UserFields() {
+			if g.ID != link.ID && !Equal(old[g.ID], rec[g.ID]) {
+				out = append(out, change{Field: f.ID, Row: row, Sub: g.ID, Op: op, Before: old[g.ID], After: rec[g.ID]})
+			}
+		}
+	}
+	was := map[int64]Record{}
+	for i, r := range before {
+		if now[r.ID()] {
+			was[r.ID()] = r
+		} else {
+			cells(i+1, RowDeleted, r, nil)
+		}
+	}
+	for i, r := range after {
+		old, ok := was[r.ID()]
+		op := ""
+		if !ok {
+			op = RowAdded
+		}
+		cells(i+1, op, old, r)
+	}
+	return out
 }
 
 // rowList reads a sub-table's value as a list of rows (as JSON gives it, or the rows a read

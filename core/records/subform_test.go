@@ -282,3 +282,66 @@ func TestSubformDefinitionsRefused(t *testing.T) {
 		t.Errorf("%d tables after refused sub-tables, want 4", len(cat.Tables()))
 	}
 }
+
+// The record's history shows its rows' changes cell by cell: the rows it was created with
+// (and the 明细合计 they make), a row's edit (and the 小计 it moves), a row added and a row
+// deleted, at their positions.
+func TestSubformRowsInTheRecordsHistory(t *testing.T) {
+	w := open(t)
+	quote, _ := w.quotes(t)
+	rec := w.create(t, w.wang, quote, records.Input{"报价名称": "年度采购", "报价明细": []any{
+		map[string]any{"产品": "服务器", "数量": 2, "单价": 5000},
+		map[string]any{"产品": "交换机", "数量": 3, "单价": 800},
+	}})
+	rows := rowsOf(t, quote, rec)
+	got, err := w.recs.Update(ctx, w.wang, quote, rec.ID(), records.Input{"报价名称": "年度采购（改）", "报价明细": []any{
+		map[string]any{"id": rows[0]["id"], "数量": 4}, // 交换机 deleted
+		map[string]any{"产品": "机柜", "数量": 1, "单价": 300},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = rowsOf(t, quote, got)
+	if _, err := w.recs.Update(ctx, w.wang, quote, rec.ID(), records.Input{"报价明细": []any{
+		map[string]any{"id": rows[0]["id"]}, map[string]any{"id": rows[1]["id"], "单价": 320},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := w.recs.History(ctx, w.wang, quote, rec.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 {
+		t.Fatalf("%d entries, want the creation and two updates: %+v", len(hist), hist)
+	}
+	// line renders a change as the history shows it
+	line := func(c records.Change) string {
+		if c.Row == 0 {
+			return fmt.Sprintf("%s: %v → %v", c.Name, c.Before, c.After)
+		}
+		return fmt.Sprintf("%s %d %s %s: %v → %v", c.Name, c.Row, c.RowOp, c.SubName, c.Before, c.After)
+	}
+	lines := func(e records.Entry) string {
+		var out []string
+		for _, c := range e.Changes {
+			out = append(out, line(c))
+		}
+		return strings.Join(out, "; ")
+	}
+	want := []string{
+		"报价明细 2  单价: 300 → 320; 报价明细 2  小计: 300 → 320",
+		"报价名称: 年度采购 → 年度采购（改）; 报价明细 2 deleted 产品: 交换机 → <nil>; 报价明细 2 deleted 数量: 3 → <nil>; 报价明细 2 deleted 单价: 800 → <nil>; 报价明细 2 deleted 小计: 2400 → <nil>; " +
+			"报价明细 1  数量: 2 → 4; 报价明细 1  小计: 10000 → 20000; " +
+			"报价明细 2 added 产品: <nil> → 机柜; 报价明细 2 added 数量: <nil> → 1; 报价明细 2 added 单价: <nil> → 300; 报价明细 2 added 小计: <nil> → 300",
+		"报价名称: <nil> → 年度采购; 明细合计: <nil> → 12400; 报价明细 1 added 产品: <nil> → 服务器; 报价明细 1 added 数量: <nil> → 2; 报价明细 1 added 单价: <nil> → 5000; 报价明细 1 added 小计: <nil> → 10000; " +
+			"报价明细 2 added 产品: <nil> → 交换机; 报价明细 2 added 数量: <nil> → 3; 报价明细 2 added 单价: <nil> → 800; 报价明细 2 added 小计: <nil> → 2400",
+	}
+	for i, e := range hist {
+		if got := lines(e); got != want[i] {
+			t.Errorf("entry %d (%s):\n got %s\nwant %s", i, e.Action, got, want[i])
+		}
+	}
+	if hist[1].Action != "update" || hist[2].Action != "create" {
+		t.Errorf("actions %s, %s", hist[1].Action, hist[2].Action)
+	}
+}

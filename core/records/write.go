@@ -29,7 +29,18 @@ type change struct {
 	Field  string `json:"f"`
 	Before any    `json:"b"`
 	After  any    `json:"a"`
+	// A change to a row of 子表单 Field: the row's position (1-based; a deleted row's is the
+	// one it had), the sub-field's id, and RowAdded or RowDeleted when the row came or went.
+	Row int    `json:"r,omitempty"`
+	Sub string `json:"s,omitempty"`
+	Op  string `json:"o,omitempty"`
 }
+
+// The Op of a change to a row of a 子表单 that was added or deleted.
+const (
+	RowAdded   = "added"
+	RowDeleted = "deleted"
+)
 
 // Create adds one record and returns it as the actor may see it. An "id" in the input is
 // refused: creating never overwrites.
@@ -260,14 +271,15 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			return nil, err
 		}
 		var rps []*problem.Error
+		var rowChanges []change
 		rows := false
 		for _, f := range t.Subforms() {
 			if v, ok := subformInput(in, f); ok {
-				p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
+				cs, p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
 				if err != nil {
 					return nil, err
 				}
-				rps, rows = append(rps, p...), true
+				rps, rows, rowChanges = append(rps, p...), true, append(rowChanges, cs...)
 			}
 		}
 		if len(rps) > 0 {
@@ -280,6 +292,15 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			if rec, err = s.get(ctx, tx, access.System, t, access.Read, rec.ID()); err != nil {
 				return nil, err
 			}
+		}
+		switch n := len(logs); {
+		case !isUpdate && len(t.Subforms()) > 0: // its creation's entry, as the rows left it
+			logs = append(logs, logEntry{recordID: rec.ID(), action: "create", changes: append(creation(ctx, t, rec), rowChanges...)})
+		case len(rowChanges) == 0:
+		case n > 0 && logs[n-1].recordID == rec.ID(): // the entry of the record's own changes
+			logs[n-1].changes = append(logs[n-1].changes, rowChanges...)
+		default:
+			logs = append(logs, logEntry{recordID: rec.ID(), action: "update", changes: rowChanges})
 		}
 		if err := s.written(ctx, tx, t, old, rec); err != nil {
 			return nil, err
@@ -541,6 +562,8 @@ func (s *Service) unreadable(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 	return 0, nil
 }
 
+// insert writes vals as a new record of t with the history entry of its creation; for a
+// table with sub-tables the entry waits for the rows (writeTx).
 func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals Record, now time.Time, a access.Actor) (Record, error) {
 	stamp := now.Format(time.RFC3339)
 	rec := make(Record, len(t.Fields))
@@ -567,12 +590,13 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 			rec[f.ID] = n
 		}
 	}
-	var changes []change
-	if by.note != "" {
-		changes = append(changes, change{Field: by.note, After: by.name})
+	var id int64
+	var err error
+	if len(t.Subforms()) > 0 {
+		id, err = insertRow(ctx, tx, t, rec)
+	} else {
+		id, err = insertLogged(ctx, tx, t, rec, creation(ctx, t, rec), a, stamp)
 	}
-	changes = append(changes, valueChanges(t, rec)...)
-	id, err := insertLogged(ctx, tx, t, rec, changes, a, stamp)
 	if err != nil {
 		return nil, err
 	}
@@ -580,11 +604,22 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, t *schema.Table, vals 
 	return rec, nil
 }
 
-// valueChanges lists rec's non-empty user values as the history of its creation shows them.
+// creation is the changes of the history entry of rec's creation: what made it for the
+// system, and its values.
+func creation(ctx context.Context, t *schema.Table, rec Record) []change {
+	var changes []change
+	if by := viaOf(ctx); by.note != "" {
+		changes = append(changes, change{Field: by.note, After: by.name})
+	}
+	return append(changes, valueChanges(t, rec)...)
+}
+
+// valueChanges lists rec's non-empty user values as the history of its creation shows them
+// (a sub-table's rows are listed row by row, as saveRows writes them).
 func valueChanges(t *schema.Table, rec Record) []change {
 	var changes []change
 	for _, f := range t.UserFields() {
-		if rec[f.ID] != nil {
+		if rec[f.ID] != nil && f.Type != schema.Subform {
 			changes = append(changes, change{Field: f.ID, After: rec[f.ID]})
 		}
 	}

@@ -235,3 +235,11 @@ export function titleFieldName(table) {
   const first = fields.find((f) => !f.system && (f.type === 'text' || f.type === 'autonumber'))
   return first ? first.name : 'id'
 }
+
+// changeName is the label of a history or log change: the field's name, or for a row of a
+// 子表单 the sub-table's name, the row (added or deleted) and the sub-field's name.
+export function changeName(t, ch) {
+  if (!ch.row) return ch.name
+  const key = { added: 'history.rowAdded', deleted: 'history.rowDeleted' }[ch.rowOp] || 'history.row'
+  return t(key, { field: ch.name, row: ch.row, sub: ch.subName })
+}

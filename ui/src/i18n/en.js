@@ -355,6 +355,9 @@ export default {
     viaForm: 'Public form "{name}"',
     viaFlow: 'Flow: {name}',
     restore: 'Restored',
+    row: '{field} row {row} {sub}',
+    rowAdded: '{field} added row {row} {sub}',
+    rowDeleted: '{field} deleted row {row} {sub}',
   },
   trash: {
     title: 'Recycle bin',

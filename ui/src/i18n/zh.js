@@ -355,6 +355,9 @@ export default {
     viaForm: '公开表单「{name}」',
     viaFlow: '流程：{name}',
     restore: '恢复',
+    row: '{field} 第{row}行 {sub}',
+    rowAdded: '{field} 新增第{row}行 {sub}',
+    rowDeleted: '{field} 删除第{row}行 {sub}',
   },
   trash: {
     title: '回收站',
