@@ -13,9 +13,9 @@ import (
 	"tierbase/platform/problem"
 )
 
-// Imports skip sub-tables: a column mapped to one is refused naming it, none is suggested,
-// and the records imported have no rows.
-func TestImportSkipsSubforms(t *testing.T) {
+// Imports skip sub-tables and files: a column mapped to one is refused naming it before any
+// row is read, none is suggested, and the records imported have no rows.
+func TestImportSkipsSubformsAndFiles(t *testing.T) {
 	ctx := context.Background()
 	a, err := app.Open(t.TempDir())
 	if err != nil {
@@ -23,7 +23,8 @@ func TestImportSkipsSubforms(t *testing.T) {
 	}
 	t.Cleanup(func() { a.Close() })
 	quotes, err := a.Catalog.CreateTable(ctx, access.System, "", "报价单", []*schema.Field{{Name: "报价名称", Type: schema.Text},
-		{Name: "报价明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "产品", Type: schema.Text}}}})
+		{Name: "报价明细", Type: schema.Subform, Fields: []*schema.Field{{Name: "产品", Type: schema.Text}}},
+		{Name: "报价附件", Type: schema.File}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,8 +32,12 @@ func TestImportSkipsSubforms(t *testing.T) {
 	if p := problem.As(err); p == nil || p.Code != "import_subform" || !strings.Contains(p.Message("en"), "cannot be imported") {
 		t.Fatalf("importing into 报价明细: %v", err)
 	}
-	if got := importer.Suggest([]string{"报价名称", "报价明细"}, quotes); got[1] != "" {
-		t.Fatalf("the import suggests a sub-table: %v", got)
+	_, err = a.Importer.Run(ctx, access.System, quotes, csvReader(t, "报价名称,报价附件\n甲,http://example.com/a.pdf\n"), importer.Plan{Columns: []string{"报价名称", "报价附件"}}, nil)
+	if p := problem.As(err); p == nil || p.Code != "import_files" || p.Field != "报价附件" || !strings.Contains(p.Message("zh"), "不能从表格导入") {
+		t.Fatalf("importing into 报价附件: %v", err)
+	}
+	if got := importer.Suggest([]string{"报价名称", "报价明细", "报价附件"}, quotes); got[1] != "" || got[2] != "" {
+		t.Fatalf("the import suggests a sub-table or a file field: %v", got)
 	}
 	if _, err := a.Importer.Run(ctx, access.System, quotes, csvReader(t, "报价名称\n甲\n"), importer.Plan{Columns: []string{"报价名称"}}, nil); err != nil {
 		t.Fatal(err)

@@ -161,6 +161,9 @@ func (im *Importer) resolve(t *schema.Table, header []string, plan Plan) (*targe
 		if f.Type == schema.Subform {
 			return nil, problem.Invalid("import_subform").OnField(f.Name).At(fmt.Sprintf("columns[%d]", i))
 		}
+		if f.Type.IsFile() {
+			return nil, problem.Invalid("import_files").OnField(f.Name).At(fmt.Sprintf("columns[%d]", i))
+		}
 		if j, dup := used[f.ID]; dup {
 			return nil, problem.Invalid("import_twice", "first", header[j], "second", header[i]).OnField(f.Name)
 		}
@@ -306,6 +309,7 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 // Error messages of the importer.
 func init() {
 	problem.AddMessage("import_twice", "「{first}」和「{second}」两列对应了同一个字段", "columns \"{first}\" and \"{second}\" both map to the same field")
+	problem.AddMessage("import_files", "附件、图片和签名不能从表格导入（导出的是下载链接），请不要选这一列；文件在记录中上传，或通过 API 上传", "attachments, images and signatures cannot be imported from a spreadsheet (an export gives their download links); leave this column out, and upload the files in the record or through the API")
 	problem.AddMessage("import_subform", "子表单的明细行不能从表格导入，请不要选这一列；明细可在记录中填写，或通过 API 随记录写入", "the rows of a sub-table cannot be imported from a spreadsheet; leave this column out, and fill the rows in the record or write them with the record through the API")
 	problem.AddMessage("import_nothing", "没有任何列对应到字段，请至少选择一列", "no column is mapped to a field; map at least one")
 	problem.AddMessage("import_need_key", "按关键字段更新时，请选择一个关键字段（如 客户编号）", "upsert needs a key field (such as a customer number)")

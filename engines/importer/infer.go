@@ -277,7 +277,7 @@ func Suggest(header []string, t *schema.Table) []string {
 	out := make([]string, len(header))
 	used := map[string]bool{}
 	try := func(i int, f *schema.Field) bool {
-		if f == nil || used[f.ID] || (f.System && f.ID != schema.FieldOwner) || f.IsComputed() || f.Type == schema.Subform {
+		if f == nil || used[f.ID] || (f.System && f.ID != schema.FieldOwner) || f.IsComputed() || f.Type == schema.Subform || f.Type.IsFile() {
 			return false
 		}
 		out[i], used[f.ID] = f.ID, true
