@@ -86,6 +86,9 @@ func Run(ctx context.Context, src, dst *store.DB, opt Options) ([]Count, error) 
 			continue
 		}
 		s := step{from: t, name: t.Name}
+		if rt := records[t.Name]; rt != nil && len(t.Columns) > store.Postgres.MaxColumns() { // made before SQLite had PostgreSQL's limit
+			return nil, problem.Invalid("migrate_too_wide", "table", rt.Name, "columns", len(t.Columns), "max", store.Postgres.MaxColumns())
+		}
 		if rt := records[t.Name]; rt != nil {
 			pg := *rt
 			pg.Dialect = store.Postgres

@@ -404,3 +404,49 @@ func TestMigrateIsAllOrNothing(t *testing.T) {
 		t.Errorf("counts after the fix: %v", got)
 	}
 }
+
+// A table wider than PostgreSQL allows (made before SQLite had the same limit) is refused
+// before anything is written, naming it.
+func TestMigrateRefusesATooWideTable(t *testing.T) {
+	pg := os.Getenv(store.TestServerEnv)
+	if pg == "" {
+		t.Skip("moves data into PostgreSQL: runs with TIERBASE_TEST_PG set (make gotest-pg)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Setenv(store.URLEnv, "")
+	t.Setenv(store.TestServerEnv, "")
+	a, err := app.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb, err := a.Catalog.CreateTable(ctx, access.System, "", "宽表", []*schema.Field{{Name: "名称", Type: schema.Text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range store.Postgres.MaxColumns() { // by hand, as an older tierbase allowed
+		if err := a.DB.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN c%d TEXT", store.Quote(tb.SQLName()), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	src, err := store.OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	t.Setenv(store.TestServerEnv, pg)
+	dst, err := store.OpenURL(dir, pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	_, err = migrate.Run(ctx, src, dst, migrate.Options{})
+	if p := problem.As(err); p == nil || p.Code != "migrate_too_wide" || !strings.Contains(p.Message("zh"), "宽表") {
+		t.Fatalf("migrating a table wider than PostgreSQL allows: %v, want migrate_too_wide naming it", err)
+	}
+	var apps int
+	if err := dst.R.QueryRow("SELECT COUNT(*) FROM _apps").Scan(&apps); err != nil || apps != 0 {
+		t.Fatalf("after the refusal the target holds %d apps (%v)", apps, err)
+	}
+}

@@ -284,7 +284,11 @@ func saveField(ctx context.Context, tx *sql.Tx, tableID string, f *Field) error 
 // too, until the table is rewritten) is a 400 too_many_fields.
 func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
 	_, err := tx.ExecContext(ctx, ddl)
-	if store.TooManyColumns(err) {
+	wide := store.TooManyColumns(err)
+	if err == nil {
+		wide, err = t.Dialect.TooWide(ctx, tx, t.SQLName())
+	}
+	if wide {
 		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
 	}
 	return err

@@ -81,6 +81,7 @@ var messages = map[string][2]string{
 	"url_refused":       {"不能向「{value}」发送：{reason}；如需调用内网系统，请管理员把该地址加入允许列表", "cannot send to \"{value}\": {reason}; to call a system on the intranet, an administrator must allow-list its address"},
 	"internal":          {"服务器内部错误，请稍后重试", "internal server error; try again later"},
 	"backup_postgres":   {"数据保存在 PostgreSQL 中，tierbase 不做备份：请用 pg_dump 备份（如 pg_dump -Fc -f tierbase.dump 数据库地址），用 pg_restore 恢复", "the data is in PostgreSQL, which tierbase does not back up itself: back it up with pg_dump (e.g. pg_dump -Fc -f tierbase.dump DATABASE_URL) and restore with pg_restore"},
+	"migrate_too_wide":  {"表「{table}」有 {columns} 列，PostgreSQL 的一张表最多 {max} 列：请先在字段设置中删去多出的字段，再迁移", "the table {table} has {columns} columns and a PostgreSQL table holds at most {max}: delete the fields beyond that in its field settings, then migrate again"},
 	"migrate_not_empty": {"目标数据库不是空的（已有表：{tables}）：请迁移到一个空的数据库", "the target database is not empty (it has the tables {tables}): use an empty database"},
 	"migrate_bad_value": {"表「{table}」第 {row} 行的「{column}」值「{value}」不能存入 PostgreSQL 的 {type} 列：请在原系统中改正后重新迁移（目标数据库未做任何更改）", "table \"{table}\", row {row}: the value \"{value}\" of \"{column}\" does not fit PostgreSQL's {type} column; fix it in the SQLite data and migrate again (nothing was written to the target database)"},
 	"robot_url":         {"机器人地址不对，应为群机器人设置里复制的 Webhook 地址，形如 {example}", "this is not the robot's webhook address; copy it from the group robot's settings, like {example}"},

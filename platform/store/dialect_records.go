@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"strings"
 
@@ -72,13 +74,20 @@ func (d Dialect) BytesType() string {
 	return "BLOB"
 }
 
-// MaxColumns is the most columns a table can have. PostgreSQL counts dropped columns too,
-// until the table is rewritten.
-func (d Dialect) MaxColumns() int {
+// MaxColumns is the most columns a table can have: PostgreSQL's limit, on SQLite too (which
+// allows 2,000), so that any data directory can move to PostgreSQL. PostgreSQL counts dropped
+// columns too, until the table is rewritten.
+func (d Dialect) MaxColumns() int { return 1600 }
+
+// TooWide reports whether table has more columns than MaxColumns, inside tx (after a DDL
+// statement that added some): SQLite, which allows more, does not refuse them itself.
+func (d Dialect) TooWide(ctx context.Context, tx *sql.Tx, table string) (bool, error) {
 	if d == Postgres {
-		return 1600
+		return false, nil // it refuses the statement (TooManyColumns)
 	}
-	return 2000
+	var n int
+	err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?)", table).Scan(&n)
+	return n > d.MaxColumns(), err
 }
 
 // ListIndex is the CREATE INDEX statement of list column col: on SQLite a btree on its JSON
