@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -377,7 +376,8 @@ func TestSaveChecks(t *testing.T) {
 
 // Submissions arriving together are written together, each in a savepoint of its own: one
 // with a bad phone fails alone (its captcha not used up, the form's count untouched) while
-// the others are stored, and its try still counts against its address.
+// the others are stored, and its try still counts against its address; three from one
+// address in the group, past its limit of 2, have the third refused.
 func TestSubmitTogether(t *testing.T) {
 	w := open(t)
 	w.Forms.PerClient = 2
@@ -395,7 +395,8 @@ func TestSubmitTogether(t *testing.T) {
 		})
 	}()
 	<-locked
-	phones := []string{"13900000011", "13900000012", "1390000", "13900000014"}
+	phones := []string{"13900000011", "13900000012", "1390000", "13900000014", "13900000015", "13900000016", "13900000017"}
+	clients := []string{"203.0.113.0", "203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.9", "203.0.113.9", "203.0.113.9"}
 	captchas := make([]string, len(phones))
 	errs := make([]chan error, len(phones))
 	for i, phone := range phones {
@@ -405,7 +406,7 @@ func TestSubmitTogether(t *testing.T) {
 		}
 		captchas[i], errs[i] = c.ID, make(chan error, 1)
 		go func() {
-			_, err := w.Forms.Submit(ctx, f.Token, fmt.Sprintf("203.0.113.%d", i), forms.Submission{
+			_, err := w.Forms.Submit(ctx, f.Token, clients[i], forms.Submission{
 				Values: map[string]any{"姓名": "李雷", "手机": phone}, Captcha: c.ID, Answer: "12345"})
 			errs[i] <- err
 		}()
@@ -415,17 +416,23 @@ func TestSubmitTogether(t *testing.T) {
 	if err := <-held; err != nil {
 		t.Fatal(err)
 	}
+	limited := 0
 	for i := range phones {
 		err := <-errs[i]
-		if _, field, _ := code(err); (i == 2) != (field == "手机") || i != 2 && err != nil {
+		if p := problem.As(err); i >= 4 && p != nil && p.Status == 429 {
+			limited++ // one of the three from 203.0.113.9
+		} else if _, field, _ := code(err); (i == 2) != (field == "手机") || i != 2 && err != nil {
 			t.Errorf("submission %d: %v", i+1, err)
 		}
 	}
-	if n := w.count(); n != 4 {
-		t.Errorf("%d records, want 4 (the one before and three submitted)", n)
+	if limited != 1 {
+		t.Errorf("%d of three submissions from one address refused, want 1 (limit 2)", limited)
 	}
-	if got, _ := w.Forms.Get(ctx, w.admin, f.ID); got.Submissions != 3 {
-		t.Errorf("submissions = %d, want 3: the failed one's count must be undone", got.Submissions)
+	if n := w.count(); n != 6 {
+		t.Errorf("%d records, want 6 (the one before and five submitted)", n)
+	}
+	if got, _ := w.Forms.Get(ctx, w.admin, f.ID); got.Submissions != 5 {
+		t.Errorf("submissions = %d, want 5: the failed one's count must be undone", got.Submissions)
 	}
 	// The refused visitor corrects the phone with the same captcha (not used up), then is
 	// past the limit of 2 tries.

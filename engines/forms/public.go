@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,19 +203,61 @@ func useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp int64) error 
 	return nil
 }
 
-// hit counts a submission from client and refuses it (429) when the address sent PerClient
-// within Window (since the time since) already.
-func (s *Service) hit(ctx context.Context, tx *sql.Tx, client string, since, now int64) error {
-	var n int64
-	var first sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), MIN(at) FROM _form_hits WHERE client = ? AND at > ?", client, since).Scan(&n, &first); err != nil {
-		return err
+// hits counts the submissions of a group against their client addresses, and refuses
+// (429) each one whose address sent PerClient within the window (since the time since)
+// already: the tries of the addresses are read with one query, and the group's added with
+// one multi-row INSERT (per 500 addresses).
+func (s *Service) hits(ctx context.Context, tx *sql.Tx, group []*submission, since, now int64) error {
+	type tries struct{ n, first int64 }
+	seen := map[string]*tries{}
+	var clients []any
+	for _, sub := range group {
+		if sub.err == nil && seen[sub.client] == nil {
+			seen[sub.client] = &tries{}
+			clients = append(clients, sub.client)
+		}
 	}
-	if n >= int64(s.PerClient) {
-		return problem.New(429, "form_rate_limited", "seconds", (first.Int64-since)/1000+1)
+	for chunk := range slices.Chunk(clients, 500) {
+		rows, err := tx.QueryContext(ctx, "SELECT client, COUNT(*), MIN(at) FROM _form_hits WHERE client IN ("+
+			strings.Repeat(",?", len(chunk))[1:]+") AND at > ? GROUP BY client", append(chunk, since)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var client string
+			var t tries
+			if err := rows.Scan(&client, &t.n, &t.first); err != nil {
+				rows.Close()
+				return err
+			}
+			*seen[client] = t
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO _form_hits(client, at) VALUES(?, ?)", client, now)
-	return err
+	var added []any
+	for _, sub := range group {
+		if sub.err != nil {
+			continue
+		}
+		t := seen[sub.client]
+		if t.n >= int64(s.PerClient) {
+			sub.err = problem.New(429, "form_rate_limited", "seconds", (t.first-since)/1000+1)
+			continue
+		}
+		if t.n++; t.n == 1 {
+			t.first = now
+		}
+		added = append(added, sub.client, now)
+	}
+	for chunk := range slices.Chunk(added, 1000) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_hits(client, at) VALUES "+strings.Repeat(",(?, ?)", len(chunk)/2)[1:], chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // empty reports whether a submitted value is left blank.
@@ -291,9 +334,10 @@ type submission struct {
 	err     error // the outcome of its own write (see write)
 }
 
-// write writes a group of submissions in tx: the expired captchas and counts per address
-// are forgotten once, then each submission is counted against its address and, if it may
-// go on, written in a savepoint (see add); err keeps each one's outcome.
+// write writes a group of submissions in tx: the expired captchas and tries per address
+// are forgotten once, the submissions counted against their addresses together (hits), then
+// each that may go on is written in a savepoint (see add), and their rows of
+// _form_submissions added together; err keeps each one's outcome.
 func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) error {
 	now := s.Now().UnixMilli()
 	since := now - s.Window.Milliseconds()
@@ -304,16 +348,14 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		return err
 	}
 	for _, sub := range group {
-		if sub.err = sub.ctx.Err(); sub.err != nil {
-			continue
-		}
-		if sub.err = s.hit(ctx, tx, sub.client, since, now); sub.err != nil {
-			if problem.As(sub.err) == nil {
-				return sub.err
-			}
-			continue
-		}
-		if sub.robot {
+		sub.err = sub.ctx.Err()
+	}
+	if err := s.hits(ctx, tx, group, since, now); err != nil {
+		return err
+	}
+	var added []any // rows of _form_submissions
+	for _, sub := range group {
+		if sub.err != nil || sub.robot {
 			continue
 		}
 		if p := problem.As(sub.refused); p != nil && p.Code == "captcha_wrong" {
@@ -331,12 +373,21 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT submission"); err != nil {
 			return err
 		}
-		if sub.err = s.add(ctx, tx, sub); sub.err != nil {
+		id, err := s.add(ctx, tx, sub)
+		if sub.err = err; err != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO submission"); err != nil {
 				return err
 			}
+		} else {
+			added = append(added, sub.f.ID, id, now)
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE submission"); err != nil {
+			return err
+		}
+	}
+	for chunk := range slices.Chunk(added, 1500) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES "+
+			strings.Repeat(",(?, ?, ?)", len(chunk)/3)[1:], chunk...); err != nil {
 			return err
 		}
 	}
@@ -344,28 +395,24 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 }
 
 // add writes one submission whose captcha and fields passed: the captcha used up, the
-// form's count and quotas, the record (its rules and hooks), and the submission's row.
-func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission) error {
+// form's count and quotas, and the record (its rules and hooks); it returns the record's id.
+func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission) (int64, error) {
 	f := sub.f
 	if err := useCaptcha(ctx, tx, sub.nonce, sub.exp); err != nil {
-		return err
+		return 0, err
 	}
 	// Counting first takes the form's row: submissions to one form queue here, so the
 	// quotas hold exactly.
-	if _, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ?", f.ID); err != nil {
-		return err
-	}
 	var total int64
-	if err := tx.QueryRowContext(ctx, "SELECT submissions FROM _forms WHERE id = ?", f.ID).Scan(&total); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ? RETURNING submissions", f.ID).Scan(&total); err != nil {
+		return 0, err
 	}
 	if err := s.quota(ctx, tx, f, total-1); err != nil {
-		return err
+		return 0, err
 	}
 	rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES(?, ?, ?)", f.ID, rec.ID(), s.Now().UnixMilli())
-	return err
+	return rec.ID(), nil
 }
