@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"tierbase/core/access"
@@ -44,14 +43,14 @@ type Service struct {
 	// count, inside the transaction storing them (nil: none).
 	Rules *rules.Engine
 
-	mu      sync.Mutex
-	waiting []*request // checked, for the next transaction (see commit)
-	storing bool       // a goroutine is storing the waiting requests
+	group store.Group[*request] // checked requests, stored together (see Add)
 }
 
 // New returns the events of db.
 func New(db *store.DB, cat *schema.Catalog) *Service {
-	return &Service{DB: db, Catalog: cat, Now: time.Now}
+	s := &Service{DB: db, Catalog: cat, Now: time.Now}
+	s.group = store.Group[*request]{DB: db, Write: s.write}
+	return s
 }
 
 // Event is one stored event as a record's timeline shows it.
@@ -69,7 +68,9 @@ func (s *Service) env() cond.Env { return cond.Env{Now: s.Now(), Loc: s.Loc} }
 // refused with a 400 naming each bad item. The keys of a batch are looked up with one query
 // per kind of key; the events are written with multi-row INSERTs, and the rules counting
 // events are applied to their records, in one transaction — shared with the other requests
-// being stored at the same time (see commit). It returns how many were stored.
+// being stored at the same time (store.Group): one multi-row INSERT and one pass of the
+// counting rules for all of them, instead of a transaction and a pass each, is what lets
+// events sent one at a time keep up. It returns how many were stored.
 func (s *Service) Add(ctx context.Context, a access.Actor, table string, items []Item) (int, error) {
 	t, err := s.Catalog.Table(table)
 	if err != nil {
@@ -82,7 +83,7 @@ func (s *Service) Add(ctx context.Context, a access.Actor, table string, items [
 	if err != nil {
 		return 0, err
 	}
-	if err := s.commit(&request{a: a, t: t, items: items, ids: ids, done: make(chan error, 1)}); err != nil {
+	if err := s.group.Do(&request{a: a, t: t, items: items, ids: ids}); err != nil {
 		return 0, err
 	}
 	return len(items), nil
@@ -94,54 +95,6 @@ type request struct {
 	t     *schema.Table
 	items []Item
 	ids   map[string]int64 // see resolve
-	done  chan error
-}
-
-// commit stores a checked request and returns its outcome. Requests arriving while a
-// transaction stores others wait for it, then are stored together in the next one (group
-// commit): one multi-row INSERT and one pass of the counting rules for all of them, instead
-// of a transaction and a pass each — what lets events sent one at a time keep up. Should
-// the shared transaction fail, each of its requests is tried again alone, so that a request
-// succeeds or fails on its own, all or none.
-func (s *Service) commit(r *request) error {
-	s.mu.Lock()
-	s.waiting = append(s.waiting, r)
-	if !s.storing {
-		s.storing = true
-		go s.storeWaiting()
-	}
-	s.mu.Unlock()
-	return <-r.done
-}
-
-// storeWaiting stores the waiting requests, a group at a time, until none waits.
-func (s *Service) storeWaiting() {
-	s.mu.Lock()
-	for len(s.waiting) > 0 {
-		group := s.waiting
-		s.waiting = nil
-		s.mu.Unlock()
-		s.store(group)
-		s.mu.Lock()
-	}
-	s.storing = false
-	s.mu.Unlock()
-}
-
-// store writes a group of requests in one transaction, or each alone if that fails, and
-// answers each. The transaction is no caller's: one hanging up does not undo the others.
-func (s *Service) store(group []*request) {
-	ctx := context.Background()
-	err := s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.write(ctx, tx, group) })
-	if err == nil || len(group) == 1 {
-		for _, r := range group {
-			r.done <- err
-		}
-		return
-	}
-	for _, r := range group {
-		r.done <- s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.write(ctx, tx, []*request{r}) })
-	}
 }
 
 // write inserts the events of the requests with multi-row INSERTs and applies the rules

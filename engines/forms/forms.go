@@ -94,6 +94,8 @@ type Service struct {
 	// Digits draws a captcha's answer; tests (and the browser tests' server, see
 	// cmd/tierbase's TIERBASE_TEST_CAPTCHA) fix it.
 	Digits func() string
+
+	group store.Group[*submission] // checked submissions, written together (see Submit)
 }
 
 // Limits.
@@ -106,7 +108,9 @@ const (
 
 // New returns the service.
 func New(db *store.DB, cat *schema.Catalog, rs *records.Service, keys *secret.Ring) *Service {
-	return &Service{DB: db, Catalog: cat, Records: rs, Keys: keys, Now: time.Now, PerClient: 30, Window: 10 * time.Minute, Digits: randomDigits}
+	s := &Service{DB: db, Catalog: cat, Records: rs, Keys: keys, Now: time.Now, PerClient: 30, Window: 10 * time.Minute, Digits: randomDigits}
+	s.group = store.Group[*submission]{DB: db, Write: s.write}
+	return s
 }
 
 func init() {

@@ -2,6 +2,7 @@ package forms_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -370,5 +371,76 @@ func TestSaveChecks(t *testing.T) {
 	_, err = w.Forms.Save(ctx, w.admin, &forms.Form{Table: "线索", Settings: forms.Settings{Title: "x", Fields: []forms.Field{{Name: "姓名"}}, RedirectURL: "javascript:alert(1)"}})
 	if got, _, _ := code(err); got != "form_bad_redirect" {
 		t.Errorf("redirect: %v", err)
+	}
+}
+
+// Submissions arriving together are written together, each in a savepoint of its own: one
+// with a bad phone fails alone (its captcha not used up, the form's count untouched) while
+// the others are stored, and its try still counts against its address; three from one
+// address in the group, past its limit of 2, have the third refused.
+func TestSubmitTogether(t *testing.T) {
+	w := open(t)
+	w.Forms.PerClient = 2
+	ctx := context.Background()
+	f := w.publish(nil)
+	// Hold the form's row: the first submission's write waits, the others gather behind it.
+	release, held := make(chan struct{}), make(chan error, 1)
+	locked := make(chan struct{})
+	go func() {
+		held <- w.DB.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions WHERE id = ?", f.ID)
+			close(locked)
+			<-release
+			return err
+		})
+	}()
+	<-locked
+	phones := []string{"13900000011", "13900000012", "1390000", "13900000014", "13900000015", "13900000016", "13900000017"}
+	clients := []string{"203.0.113.0", "203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.9", "203.0.113.9", "203.0.113.9"}
+	captchas := make([]string, len(phones))
+	errs := make([]chan error, len(phones))
+	for i, phone := range phones {
+		c, err := w.Forms.NewCaptcha(ctx, f.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		captchas[i], errs[i] = c.ID, make(chan error, 1)
+		go func() {
+			_, err := w.Forms.Submit(ctx, f.Token, clients[i], forms.Submission{
+				Values: map[string]any{"姓名": "李雷", "手机": phone}, Captcha: c.ID, Answer: "12345"})
+			errs[i] <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // the first one holds the writer; the rest gather
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	limited := 0
+	for i := range phones {
+		err := <-errs[i]
+		if p := problem.As(err); i >= 4 && p != nil && p.Status == 429 {
+			limited++ // one of the three from 203.0.113.9
+		} else if _, field, _ := code(err); (i == 2) != (field == "手机") || i != 2 && err != nil {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	if limited != 1 {
+		t.Errorf("%d of three submissions from one address refused, want 1 (limit 2)", limited)
+	}
+	if n := w.count(); n != 6 {
+		t.Errorf("%d records, want 6 (the one before and five submitted)", n)
+	}
+	if got, _ := w.Forms.Get(ctx, w.admin, f.ID); got.Submissions != 5 {
+		t.Errorf("submissions = %d, want 5: the failed one's count must be undone", got.Submissions)
+	}
+	// The refused visitor corrects the phone with the same captcha (not used up), then is
+	// past the limit of 2 tries.
+	fixed := forms.Submission{Values: map[string]any{"姓名": "李雷", "手机": "13900000013"}, Captcha: captchas[2], Answer: "12345"}
+	if _, err := w.Forms.Submit(ctx, f.Token, "203.0.113.2", fixed); err != nil {
+		t.Errorf("corrected: %v", err)
+	}
+	if _, err := w.Forms.Submit(ctx, f.Token, "203.0.113.2", fixed); problem.As(err) == nil || problem.As(err).Status != 429 {
+		t.Errorf("third try from the address: %v, want 429", err)
 	}
 }

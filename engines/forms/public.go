@@ -2,13 +2,13 @@ package forms
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -172,32 +172,27 @@ func (s *Service) NewCaptcha(ctx context.Context, token string) (*Captcha, error
 	return &Captcha{ID: id, Image: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes())}, nil
 }
 
-// checkCaptcha opens the captcha id sealed for form: its nonce, or why it is refused. An
-// answer that is wrong uses the captcha up at once, so each one is worth one guess.
-func (s *Service) checkCaptcha(ctx context.Context, form, id, answer string) (string, error) {
+// checkCaptcha opens the captcha id sealed for form and checks answer against it, writing
+// nothing: it returns the captcha's nonce and expiry, and why it is refused, if so. A
+// wrong answer's nonce is returned with captcha_wrong, for the captcha to be used up.
+func (s *Service) checkCaptcha(form, id, answer string) (string, int64, error) {
 	plain, err := s.Keys.Open(id, captchaWhere)
 	parts := strings.Split(plain, "|")
 	if err != nil || len(parts) != 4 || parts[0] != form {
-		return "", problem.Invalid("captcha_invalid").OnField("captcha")
+		return "", 0, problem.Invalid("captcha_invalid").OnField("captcha")
 	}
 	exp, _ := strconv.ParseInt(parts[1], 10, 64)
 	if s.Now().UnixMilli() > exp {
-		return "", problem.Invalid("captcha_expired").OnField("captcha")
+		return "", 0, problem.Invalid("captcha_expired").OnField("captcha")
 	}
-	nonce := parts[2]
 	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(answer)), []byte(parts[3])) != 1 {
-		err := s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.useCaptcha(ctx, tx, nonce, exp) })
-		return "", cmp.Or[error](err, problem.Invalid("captcha_wrong").OnField("captcha"))
+		return parts[2], exp, problem.Invalid("captcha_wrong").OnField("captcha")
 	}
-	return nonce + "|" + parts[1], nil
+	return parts[2], exp, nil
 }
 
-// useCaptcha marks a captcha used (kept until it expires, so a replay is refused), and
-// forgets the expired ones.
-func (s *Service) useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp int64) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM _form_captchas WHERE expires_at < ?", s.Now().UnixMilli()); err != nil {
-		return err
-	}
+// useCaptcha marks a captcha used (kept until it expires, so a replay is refused).
+func useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp int64) error {
 	res, err := tx.ExecContext(ctx, "INSERT INTO _form_captchas(nonce, expires_at) VALUES(?, ?) ON CONFLICT (nonce) DO NOTHING", nonce, exp)
 	if err != nil {
 		return err
@@ -208,26 +203,61 @@ func (s *Service) useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp 
 	return nil
 }
 
-// hit counts a submission from client and refuses it (429) when the address sent PerClient
-// within Window already.
-func (s *Service) hit(ctx context.Context, client string) error {
-	now := s.Now().UnixMilli()
-	since := now - s.Window.Milliseconds()
-	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM _form_hits WHERE at <= ?", since); err != nil {
+// hits counts the submissions of a group against their client addresses, and refuses
+// (429) each one whose address sent PerClient within the window (since the time since)
+// already: the tries of the addresses are read with one query, and the group's added with
+// one multi-row INSERT (per 500 addresses).
+func (s *Service) hits(ctx context.Context, tx *sql.Tx, group []*submission, since, now int64) error {
+	type tries struct{ n, first int64 }
+	seen := map[string]*tries{}
+	var clients []any
+	for _, sub := range group {
+		if sub.err == nil && seen[sub.client] == nil {
+			seen[sub.client] = &tries{}
+			clients = append(clients, sub.client)
+		}
+	}
+	for chunk := range slices.Chunk(clients, 500) {
+		rows, err := tx.QueryContext(ctx, "SELECT client, COUNT(*), MIN(at) FROM _form_hits WHERE client IN ("+
+			strings.Repeat(",?", len(chunk))[1:]+") AND at > ? GROUP BY client", append(chunk, since)...)
+		if err != nil {
 			return err
 		}
-		var n int64
-		var first sql.NullInt64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*), MIN(at) FROM _form_hits WHERE client = ? AND at > ?", client, since).Scan(&n, &first); err != nil {
+		for rows.Next() {
+			var client string
+			var t tries
+			if err := rows.Scan(&client, &t.n, &t.first); err != nil {
+				rows.Close()
+				return err
+			}
+			*seen[client] = t
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if n >= int64(s.PerClient) {
-			return problem.New(429, "form_rate_limited", "seconds", (first.Int64-since)/1000+1)
+	}
+	var added []any
+	for _, sub := range group {
+		if sub.err != nil {
+			continue
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO _form_hits(client, at) VALUES(?, ?)", client, now)
-		return err
-	})
+		t := seen[sub.client]
+		if t.n >= int64(s.PerClient) {
+			sub.err = problem.New(429, "form_rate_limited", "seconds", (t.first-since)/1000+1)
+			continue
+		}
+		if t.n++; t.n == 1 {
+			t.first = now
+		}
+		added = append(added, sub.client, now)
+	}
+	for chunk := range slices.Chunk(added, 1000) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_hits(client, at) VALUES "+strings.Repeat(",(?, ?)", len(chunk)/2)[1:], chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // empty reports whether a submitted value is left blank.
@@ -246,64 +276,143 @@ func empty(v any) bool {
 // Submit adds the record a visitor sends through the form behind token, from the client
 // address given, as the system with the form named in the record's history. A honeypot
 // filled in is answered as a success and dropped: a robot learns nothing to adapt to.
+//
+// What needs no write is done first, beside other submissions: the form is read, the
+// captcha opened and checked, the required fields looked at. The rest — the address's
+// count, the captcha used up, the quotas, the record and its rules — is written together
+// with the submissions arriving at the same time (store.Group, see write), each in a
+// savepoint of its own: one refused discards only its own record, and its try still counts
+// against its address.
 func (s *Service) Submit(ctx context.Context, token, client string, in Submission) (*Result, error) {
 	f, t, err := s.open(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.hit(ctx, client); err != nil {
+	sub := &submission{ctx: ctx, f: f, t: t, client: client, robot: in.Website != ""}
+	if !sub.robot {
+		sub.nonce, sub.exp, sub.refused = s.checkCaptcha(f.ID, in.Captcha, in.Answer)
+	}
+	if sub.refused == nil && !sub.robot {
+		sub.values = records.Input{}
+		var missing []*problem.Error
+		for _, ff := range f.Fields {
+			v, given := in.Values[ff.Name]
+			if !given || empty(v) {
+				if ff.Required {
+					missing = append(missing, problem.Invalid("required").OnField(ff.Name))
+				}
+				continue
+			}
+			sub.values[ff.id] = v
+		}
+		if len(missing) > 0 {
+			sub.refused = problem.Collect(missing)
+		}
+	}
+	if err := s.group.Do(sub); err != nil {
 		return nil, err
 	}
-	done := &Result{Message: f.SuccessMessage, RedirectURL: f.RedirectURL}
-	if in.Website != "" {
-		return done, nil
+	if sub.err != nil {
+		return nil, sub.err
 	}
-	used, err := s.checkCaptcha(ctx, f.ID, in.Captcha, in.Answer)
-	if err != nil {
-		return nil, err
+	return &Result{Message: f.SuccessMessage, RedirectURL: f.RedirectURL}, nil
+}
+
+// submission is one Submit's, checked, waiting to be written with others.
+type submission struct {
+	ctx    context.Context // the visitor's: one who hung up before the write is not written
+	f      *Form
+	t      *schema.Table
+	client string
+	robot  bool // the honeypot was filled in
+	// The captcha's nonce and expiry, and why the submission is refused before its record
+	// is written (the captcha, a required field left blank); a wrong captcha is used up.
+	nonce   string
+	exp     int64
+	refused error
+	values  records.Input
+	err     error // the outcome of its own write (see write)
+}
+
+// write writes a group of submissions in tx: the expired captchas and tries per address
+// are forgotten once, the submissions counted against their addresses together (hits), then
+// each that may go on is written in a savepoint (see add), and their rows of
+// _form_submissions added together; err keeps each one's outcome.
+func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) error {
+	now := s.Now().UnixMilli()
+	since := now - s.Window.Milliseconds()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM _form_hits WHERE at <= ?", since); err != nil {
+		return err
 	}
-	nonce, expires, _ := strings.Cut(used, "|")
-	exp, _ := strconv.ParseInt(expires, 10, 64)
-	values := records.Input{}
-	var missing []*problem.Error
-	for _, ff := range f.Fields {
-		v, given := in.Values[ff.Name]
-		if !given || empty(v) {
-			if ff.Required {
-				missing = append(missing, problem.Invalid("required").OnField(ff.Name))
+	if _, err := tx.ExecContext(ctx, "DELETE FROM _form_captchas WHERE expires_at < ?", now); err != nil {
+		return err
+	}
+	for _, sub := range group {
+		sub.err = sub.ctx.Err()
+	}
+	if err := s.hits(ctx, tx, group, since, now); err != nil {
+		return err
+	}
+	var added []any // rows of _form_submissions
+	for _, sub := range group {
+		if sub.err != nil || sub.robot {
+			continue
+		}
+		if p := problem.As(sub.refused); p != nil && p.Code == "captcha_wrong" {
+			if sub.err = useCaptcha(ctx, tx, sub.nonce, sub.exp); problem.As(sub.err) == nil {
+				if sub.err != nil {
+					return sub.err
+				}
+				sub.err = sub.refused
 			}
 			continue
 		}
-		values[ff.id] = v
+		if sub.err = sub.refused; sub.err != nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT submission"); err != nil {
+			return err
+		}
+		id, err := s.add(ctx, tx, sub)
+		if sub.err = err; err != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO submission"); err != nil {
+				return err
+			}
+		} else {
+			added = append(added, sub.f.ID, id, now)
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE submission"); err != nil {
+			return err
+		}
 	}
-	if len(missing) > 0 {
-		return nil, problem.Collect(missing)
+	for chunk := range slices.Chunk(added, 1500) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES "+
+			strings.Repeat(",(?, ?, ?)", len(chunk)/3)[1:], chunk...); err != nil {
+			return err
+		}
 	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if err := s.useCaptcha(ctx, tx, nonce, exp); err != nil {
-			return err
-		}
-		// Counting first takes the form's row: submissions to one form queue here, so the
-		// quotas hold exactly.
-		if _, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ?", f.ID); err != nil {
-			return err
-		}
-		var total int64
-		if err := tx.QueryRowContext(ctx, "SELECT submissions FROM _forms WHERE id = ?", f.ID).Scan(&total); err != nil {
-			return err
-		}
-		if err := s.quota(ctx, tx, f, total-1); err != nil {
-			return err
-		}
-		rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, t, values)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES(?, ?, ?)", f.ID, rec.ID(), s.Now().UnixMilli())
-		return err
-	})
+	return nil
+}
+
+// add writes one submission whose captcha and fields passed: the captcha used up, the
+// form's count and quotas, and the record (its rules and hooks); it returns the record's id.
+func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission) (int64, error) {
+	f := sub.f
+	if err := useCaptcha(ctx, tx, sub.nonce, sub.exp); err != nil {
+		return 0, err
+	}
+	// Counting first takes the form's row: submissions to one form queue here, so the
+	// quotas hold exactly.
+	var total int64
+	if err := tx.QueryRowContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ? RETURNING submissions", f.ID).Scan(&total); err != nil {
+		return 0, err
+	}
+	if err := s.quota(ctx, tx, f, total-1); err != nil {
+		return 0, err
+	}
+	rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return done, nil
+	return rec.ID(), nil
 }

@@ -475,6 +475,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 		subject = old
 	}
 	bodies := map[string][]byte{} // by owner and event: endpoints of one owner send the same message
+	var out []outgoing
 	for _, e := range eps {
 		sent := ev
 		if ev == Updated && !slices.Contains(e.evs, string(Updated)) {
@@ -505,14 +506,11 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 			}
 			bodies[key] = body
 		}
-		if body == nil { // the owner may not read the record
-			continue
-		}
-		if err := s.queueBody(ctx, tx, e.id, sent, body, now); err != nil {
-			return err
+		if body != nil { // else the owner may not read the record
+			out = append(out, outgoing{e.id, sent, body})
 		}
 	}
-	return nil
+	return s.queue(ctx, tx, out, now)
 }
 
 // FlowEndedTx queues flow.approved or flow.rejected, inside the transaction that ended the
@@ -529,6 +527,7 @@ func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		return err
 	}
 	now := s.Now()
+	var out []outgoing
 	for _, e := range eps {
 		if !slices.Contains(e.evs, string(ev)) {
 			continue
@@ -547,11 +546,13 @@ func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		}
 		data := s.payload(t, ev, nil, seen, nil)
 		data["flow"], data["instance"] = flow, instance
-		if err := s.queue(ctx, tx, e.id, ev, data, now); err != nil {
+		body, err := messageBody(ev, data, now)
+		if err != nil {
 			return err
 		}
+		out = append(out, outgoing{e.id, ev, body})
 	}
-	return nil
+	return s.queue(ctx, tx, out, now)
 }
 
 // asOwner returns the record before and after the write, and the changed fields, as the
@@ -717,29 +718,36 @@ func (s *Service) named(t *schema.Table, rec records.Record) map[string]json.Raw
 	return out
 }
 
-// queue adds one message of a record event for the endpoint and its delivery job, inside tx.
-func (s *Service) queue(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, data map[string]any, now time.Time) error {
-	body, err := messageBody(ev, data, now)
-	if err != nil {
-		return err
-	}
-	return s.queueBody(ctx, tx, endpoint, ev, body, now)
-}
-
 // messageBody is the body of a message of event ev with its data.
 func messageBody(ev Event, data map[string]any, now time.Time) ([]byte, error) {
 	return json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
 }
 
-// queueBody adds the message body for the endpoint and its delivery job, inside tx.
-func (s *Service) queueBody(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, body []byte, now time.Time) error {
-	id := newMessageID()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES(?, ?, ?, ?, ?)",
-		id, endpoint, string(ev), string(body), now.UnixMilli()); err != nil {
-		return err
+// outgoing is a message to be queued: its endpoint, event and body.
+type outgoing struct {
+	endpoint string
+	ev       Event
+	body     []byte
+}
+
+// queue adds the messages, each with its delivery job, inside tx: one multi-row INSERT of
+// the messages (per 500) and one of their jobs, however many endpoints a write reaches.
+// Each message is still a job of its own, with its own attempts and delivery log.
+func (s *Service) queue(ctx context.Context, tx *sql.Tx, out []outgoing, now time.Time) error {
+	jobs := make([]any, 0, len(out))
+	for chunk := range slices.Chunk(out, 500) {
+		args := make([]any, 0, 5*len(chunk))
+		for _, m := range chunk {
+			id := newMessageID()
+			args = append(args, id, m.endpoint, string(m.ev), string(m.body), now.UnixMilli())
+			jobs = append(jobs, delivery{Message: id})
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES "+
+			strings.Repeat(",(?, ?, ?, ?, ?)", len(chunk))[1:], args...); err != nil {
+			return err
+		}
 	}
-	_, err := s.Jobs.Enqueue(ctx, tx, deliverKind, "", delivery{Message: id}, now)
-	return err
+	return s.Jobs.EnqueueEach(ctx, tx, deliverKind, jobs, now)
 }
 
 // Reseal seals every endpoint's secrets with the ring's current key: `tierbase keys rotate`

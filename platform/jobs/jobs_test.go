@@ -616,3 +616,46 @@ func TestParallelRunJobs(t *testing.T) {
 		t.Fatalf("%d jobs left: they ran one after another", n)
 	}
 }
+
+// EnqueueEach adds one job per payload (1,201 of them: three INSERTs), each run once with
+// its own attempts: one failing is retried alone while the others are done.
+func TestEnqueueEach(t *testing.T) {
+	db := open(t, t.TempDir())
+	c := newClock()
+	q := c.queue(db)
+	q.Batch = 1000
+	ctx := context.Background()
+	q.Handle("fx", jobs.Kind{Tx: func(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
+		if string(j.Payload) == "7" && j.Attempts == 1 {
+			return errors.New("7 fails its first attempt")
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO effects(job, by) VALUES(?, ?)", string(j.Payload), fmt.Sprint(j.Attempts))
+		return err
+	}})
+	payloads := make([]any, 1201)
+	for i := range payloads {
+		payloads[i] = i
+	}
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return q.EnqueueEach(ctx, tx, "fx", payloads, time.Time{}) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT job) FROM effects"); n != 1200 {
+		t.Errorf("%d jobs ran at once, want 1200 (all but the failing one)", n)
+	}
+	c.add(time.Hour)
+	if _, err := q.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM effects"); n != 1201 {
+		t.Errorf("%d effects for 1201 jobs", n)
+	}
+	if by := joined(t, db, "SELECT by FROM effects WHERE job = '7'"); by != "2" {
+		t.Errorf("the failing job's effect came from attempt %q, want 2", by)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM _jobs"); n != 0 {
+		t.Errorf("%d jobs left", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -72,5 +73,77 @@ func TestGroupCommitFailsAlone(t *testing.T) {
 	}
 	if n := db.Writes() - writes; n != 2 { // the blocker's commit, then the three together
 		t.Errorf("%d commits after the blocker was taken, want 2 (the blocker, then one group)", n)
+	}
+}
+
+// TestGroupRetriesAlone holds a Group's first write while three requests arrive, checks the
+// three are written together, and that when one of them fails the group, each is written
+// again alone: only the failing one fails.
+func TestGroupRetriesAlone(t *testing.T) {
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "CREATE TABLE t_gr(v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	release, started := make(chan struct{}), make(chan struct{})
+	var sizes []int // of the groups written, in order (one writer goroutine)
+	g := &Group[string]{DB: db, Write: func(ctx context.Context, tx *sql.Tx, group []string) error {
+		sizes = append(sizes, len(group))
+		for _, v := range group {
+			if v == "hold" {
+				close(started)
+				<-release
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO t_gr VALUES(?)", v); err != nil {
+				return err
+			}
+			if v == "乙" {
+				return errors.New("乙 fails")
+			}
+		}
+		return nil
+	}}
+	held := make(chan error, 1)
+	go func() { held <- g.Do("hold") }()
+	<-started
+	errs := make([]chan error, 3)
+	for i, v := range []string{"甲", "乙", "丙"} {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- g.Do(v) }()
+		for waiting := 0; waiting != i+1; time.Sleep(time.Millisecond) { // arrived in this order
+			g.mu.Lock()
+			waiting = len(g.waiting)
+			g.mu.Unlock()
+		}
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false, true} {
+		if err := <-errs[i]; (err == nil) != want {
+			t.Errorf("request %d: error %v", i+1, err)
+		}
+	}
+	if fmt.Sprint(sizes) != "[1 3 1 1 1]" {
+		t.Errorf("groups of %v, want [1 3 1 1 1]: the held one, the three together, then each alone", sizes)
+	}
+	var got []string
+	rows, err := db.R.Query("SELECT v FROM t_gr ORDER BY v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		rows.Scan(&v)
+		got = append(got, v)
+	}
+	if fmt.Sprint(got) != "[hold 丙 甲]" {
+		t.Errorf("rows %v, want [hold 丙 甲]", got)
 	}
 }
