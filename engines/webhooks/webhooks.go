@@ -442,33 +442,55 @@ func (s *Service) Reload(context.Context) error {
 // After queues a message for every enabled endpoint of t that wants this write's event,
 // inside the write's transaction. It only inserts rows: no receiver slows a save.
 func (s *Service) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	return s.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
+}
+
+// AfterBatch does After for many writes of t at once (olds[i] became recs[i]; a bulk
+// change's chunk): their messages are queued together (queueAll).
+func (s *Service) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	eps, err := s.endpoints(ctx, tx, t)
 	if err != nil || len(eps) == 0 {
 		return err
 	}
-	switch {
-	case old == nil:
-		return s.send(ctx, tx, t, eps, Created, nil, rec, nil)
-	case rec == nil:
-		return s.send(ctx, tx, t, eps, Deleted, old, nil, nil)
-	}
-	var changed []string // field ids
-	for _, f := range t.UserFields() {
-		if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
-			changed = append(changed, f.ID)
+	var out []outgoing
+	for i, rec := range recs {
+		old := olds[i]
+		switch {
+		case old == nil:
+			err = s.send(t, eps, Created, nil, rec, nil, &out)
+		case rec == nil:
+			err = s.send(t, eps, Deleted, old, nil, nil, &out)
+		default:
+			var changed []string // field ids
+			for _, f := range t.UserFields() {
+				if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
+					changed = append(changed, f.ID)
+				}
+			}
+			if len(changed) > 0 { // else saved as it was
+				err = s.send(t, eps, Updated, old, rec, changed, &out)
+			}
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if len(changed) == 0 {
-		return nil // saved as it was
-	}
-	return s.send(ctx, tx, t, eps, Updated, old, rec, changed)
+	return s.queueAll(ctx, tx, out)
 }
 
-// send queues the event ev (Created, Updated or Deleted) of one record for each endpoint
-// that wants it: an update is record.updated to those asking for it, record.field_changed to
+// outgoing is a message about to be queued for an endpoint.
+type outgoing struct {
+	endpoint string
+	ev       Event
+	body     []byte
+	at       time.Time
+}
+
+// send adds to out the messages of the event ev (Created, Updated or Deleted) of one record
+// for each endpoint that wants it: an update is record.updated to those asking for it, record.field_changed to
 // those watching one of the changed fields. old is nil for a creation (and for an imported
 // update, whose previous values the import does not keep); rec is nil for a deletion.
-func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []endpoint, ev Event, old, rec records.Record, changed []string) error {
+func (s *Service) send(t *schema.Table, eps []endpoint, ev Event, old, rec records.Record, changed []string, out *[]outgoing) error {
 	now := s.Now()
 	subject := rec
 	if subject == nil {
@@ -508,9 +530,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 		if body == nil { // the owner may not read the record
 			continue
 		}
-		if err := s.queueBody(ctx, tx, e.id, sent, body, now); err != nil {
-			return err
-		}
+		*out = append(*out, outgoing{e.id, sent, body, now})
 	}
 	return nil
 }
@@ -637,10 +657,14 @@ func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impo
 		if err := read("id BETWEEN ? AND ?", []any{im.FirstID, im.LastID}, keep); err != nil {
 			return err
 		}
+		var out []outgoing
 		for _, rec := range recs {
-			if err := s.send(ctx, tx, t, eps, Created, nil, rec, nil); err != nil {
+			if err := s.send(t, eps, Created, nil, rec, nil, &out); err != nil {
 				return err
 			}
+		}
+		if err := s.queueAll(ctx, tx, out); err != nil {
+			return err
 		}
 	}
 	changed := map[int64][]string{}
@@ -658,12 +682,16 @@ func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impo
 		if err := read("id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args, keep); err != nil {
 			return err
 		}
+		var out []outgoing
 		for _, rec := range recs {
 			if c := changed[rec.ID()]; len(c) > 0 {
-				if err := s.send(ctx, tx, t, eps, Updated, nil, rec, c); err != nil {
+				if err := s.send(t, eps, Updated, nil, rec, c, &out); err != nil {
 					return err
 				}
 			}
+		}
+		if err := s.queueAll(ctx, tx, out); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -723,7 +751,7 @@ func (s *Service) queue(ctx context.Context, tx *sql.Tx, endpoint string, ev Eve
 	if err != nil {
 		return err
 	}
-	return s.queueBody(ctx, tx, endpoint, ev, body, now)
+	return s.queueAll(ctx, tx, []outgoing{{endpoint, ev, body, now}})
 }
 
 // messageBody is the body of a message of event ev with its data.
@@ -731,15 +759,27 @@ func messageBody(ev Event, data map[string]any, now time.Time) ([]byte, error) {
 	return json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
 }
 
-// queueBody adds the message body for the endpoint and its delivery job, inside tx.
-func (s *Service) queueBody(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, body []byte, now time.Time) error {
-	id := newMessageID()
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES(?, ?, ?, ?, ?)",
-		id, endpoint, string(ev), string(body), now.UnixMilli()); err != nil {
-		return err
+// queueAll stores messages and queues their deliveries, inside the write's transaction: the
+// messages 500 a statement.
+func (s *Service) queueAll(ctx context.Context, tx *sql.Tx, ms []outgoing) error {
+	for chunk := range slices.Chunk(ms, 500) {
+		ids := make([]string, len(chunk))
+		args := make([]any, 0, 5*len(chunk))
+		for i, m := range chunk {
+			ids[i] = newMessageID()
+			args = append(args, ids[i], m.endpoint, string(m.ev), string(m.body), m.at.UnixMilli())
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES(?, ?, ?, ?, ?)"+
+			strings.Repeat(", (?, ?, ?, ?, ?)", len(chunk)-1), args...); err != nil {
+			return err
+		}
+		for i, id := range ids {
+			if _, err := s.Jobs.Enqueue(ctx, tx, deliverKind, "", delivery{Message: id}, chunk[i].at); err != nil {
+				return err
+			}
+		}
 	}
-	_, err := s.Jobs.Enqueue(ctx, tx, deliverKind, "", delivery{Message: id}, now)
-	return err
+	return nil
 }
 
 // Reseal seals every endpoint's secrets with the ring's current key: `tierbase keys rotate`
