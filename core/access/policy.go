@@ -419,6 +419,9 @@ func (p *Policy) Strip(rec map[string]any) {
 
 // Sees returns whether the actor sees a field (by id) of the whole record rec (as Strip).
 func (p *Policy) Sees(rec map[string]any) func(id string) bool {
+	if len(p.fields.Partial) == 0 { // no copy to strip: only the hidden fields are unseen
+		return func(id string) bool { return !p.fields.Hidden[id] }
+	}
 	shown := map[string]any{}
 	maps.Copy(shown, rec)
 	for id := range p.fields.Partial {

@@ -49,8 +49,8 @@ const bulkChunk = 1000
 
 // BulkChange applies b in one transaction through the records engine, so every record is
 // validated, the rules and grading run and the history keeps an entry per record; all or
-// nothing. The hooks hear of each chunk's records together (BatchHook), after they are
-// written. Editing takes the table's edit and bulk edit actions, deleting its delete action.
+// nothing. Each chunk is validated record by record, then written set-wise (writeTx,
+// together); the hooks hear of its records together (BatchHook), after they are written. Editing takes the table's edit and bulk edit actions, deleting its delete action.
 // progress (may be nil) hears how many of the total are done after each chunk.
 func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Table, b Bulk, progress func(done, total int)) (BulkResult, error) {
 	var res BulkResult

@@ -208,8 +208,8 @@ func readsAny(t *schema.Table, f *schema.Field, tableID string, changed map[stri
 
 // computeOwn sets, in vals, the computed fields of a record of t about to be written (old
 // nil for a create): its lookups when their link changed, its rollups when it is new (no
-// record links to it yet), and its formulas.
-func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record) error {
+// record links to it yet), and its formulas. known keeps the lookups' reads (may be nil).
+func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record, known reads) error {
 	for _, f := range t.Fields {
 		k := f.Computed
 		switch {
@@ -231,7 +231,7 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 			if old != nil && (!given || Equal(link, old[k.Link])) {
 				continue
 			}
-			v, err := s.lookup(ctx, tx, t.Field(k.Link), k.Field, link)
+			v, err := known.once(fmt.Sprintf("lookup %s %s %v", k.Link, k.Field, link), func() (any, error) { return s.lookup(ctx, tx, t.Field(k.Link), k.Field, link) })
 			if err != nil {
 				return err
 			}
@@ -324,20 +324,30 @@ func formulas(t *schema.Table) []*schema.Field {
 // when deleted) to the computed fields of other records that read it. Its own were computed
 // before it was written (computeOwn).
 func (s *Service) written(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec Record) error {
-	if !s.computes(t) {
+	return s.writtenMany(ctx, tx, t, []Record{old}, []Record{rec})
+}
+
+// writtenMany is written for many records of t at once (olds[i] became recs[i]; all deleted
+// or none), set-wise: the fields changed in any of them are spread from all of them, to the
+// records any of them links to before or after.
+func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []Record) error {
+	if !s.computes(t) || len(recs) == 0 {
 		return nil
 	}
 	changed := map[string]bool{}
-	for _, f := range t.Fields {
-		if old == nil || rec == nil || !Equal(old[f.ID], rec[f.ID]) {
-			changed[f.ID] = true
+	for i, rec := range recs {
+		for _, f := range t.Fields {
+			if olds[i] == nil || rec == nil || !Equal(olds[i][f.ID], rec[f.ID]) {
+				changed[f.ID] = true
+			}
 		}
 	}
 	parents := func(link string) (selection, bool) {
 		var ids []any
-		for _, r := range []Record{old, rec} {
-			if v := r[link]; v != nil && !slices.Contains(ids, v) {
-				ids = append(ids, v)
+		seen := map[any]bool{}
+		for _, r := range slices.Concat(olds, recs) {
+			if v := r[link]; v != nil && !seen[v] {
+				ids, seen[v] = append(ids, v), true
 			}
 		}
 		if len(ids) == 0 {
@@ -345,10 +355,14 @@ func (s *Service) written(ctx context.Context, tx *sql.Tx, t *schema.Table, old,
 		}
 		return selection{where: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: ids}, true
 	}
-	if rec == nil { // what linked to it is unlinked by deleteTx, and spreads from there
+	if recs[0] == nil { // what linked to them is unlinked by deleteTx, and spreads from there
 		return s.spreadRollups(ctx, tx, t, changed, selection{}, parents)
 	}
-	return s.spread(ctx, tx, t, changed, selection{where: "id = ?", args: []any{rec.ID()}}, false, parents)
+	rows := make([]any, len(recs))
+	for i, rec := range recs {
+		rows[i] = rec.ID()
+	}
+	return s.spread(ctx, tx, t, changed, selection{where: "id IN (?" + strings.Repeat(", ?", len(rows)-1) + ")", args: rows}, false, parents)
 }
 
 // computes reports whether t has computed fields or computed fields read t.

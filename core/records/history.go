@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
@@ -19,31 +21,21 @@ type logEntry struct {
 	changes  []change
 }
 
-// logInsert adds one entry to the operation log.
+// logInsert adds one entry to the operation log (more with more VALUES).
 const logInsert = "INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes) VALUES(?,?,?,?,?,?)"
 
+// writeLog adds logs to the operation log: up to 500 entries a statement.
 func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry, a access.Actor, stamp string) error {
-	if len(logs) == 0 {
-		return nil
-	}
-	// A batch prepares the statement once; a single entry (a record saved from a form) runs it
-	// as is: on PostgreSQL preparing and closing are round trips of their own, and pgx keeps
-	// the statement prepared on its connection anyway.
-	exec := func(args ...any) error { _, err := tx.ExecContext(ctx, logInsert, args...); return err }
-	if len(logs) > 1 {
-		stmt, err := tx.PrepareContext(ctx, logInsert)
-		if err != nil {
-			return err
+	for chunk := range slices.Chunk(logs, 500) {
+		args := make([]any, 0, 6*len(chunk))
+		for _, l := range chunk {
+			b, err := logJSON(t, l.changes)
+			if err != nil {
+				return err
+			}
+			args = append(args, t.ID, l.recordID, l.action, a.UserID, stamp, b)
 		}
-		defer stmt.Close()
-		exec = func(args ...any) error { _, err := stmt.ExecContext(ctx, args...); return err }
-	}
-	for _, l := range logs {
-		b, err := logJSON(t, l.changes)
-		if err != nil {
-			return err
-		}
-		if err := exec(t.ID, l.recordID, l.action, a.UserID, stamp, b); err != nil {
+		if _, err := tx.ExecContext(ctx, logInsert+strings.Repeat(",(?,?,?,?,?,?)", len(chunk)-1), args...); err != nil {
 			return err
 		}
 	}

@@ -221,7 +221,7 @@ func (s *Service) Restore(ctx context.Context, a access.Actor, t *schema.Table, 
 		res.Dropped = len(row) - known
 		rec[schema.FieldID] = id
 		rec[schema.FieldUpdatedAt] = stamp
-		if err := s.computeOwn(ctx, tx, t, nil, rec); err != nil {
+		if err := s.computeOwn(ctx, tx, t, nil, rec, nil); err != nil {
 			return err
 		}
 		for _, h := range s.Hooks {

@@ -175,13 +175,19 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 // writeTx writes items in tx: each is validated, computed, passed to the hooks' Before and
 // written; then the hooks hear of it — of each at once, or, together, of all of them after
 // the last is written (BatchHook.AfterBatch, set-wise; the others' After one by one).
+// Together, the updates are written set-wise once all items are validated (updateMany).
 func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input, together bool) ([]Record, error) {
 	now := s.Now().UTC()
 	stamp := now.Format(time.RFC3339)
 	out := make([]Record, len(items))
 	var probs []*problem.Error
 	var logs []logEntry
-	var olds, recs []Record // written, when the hooks hear of them together
+	var olds, recs []Record   // written, when the hooks hear of them together
+	var queued []queuedUpdate // the updates written together, set-wise, after all are validated
+	var known reads           // together, nothing is written before all are validated: reads can be shared
+	if together {
+		known = reads{}
+	}
 	pol, err := s.policy(a, t)
 	if err != nil {
 		return nil, err
@@ -231,7 +237,7 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if len(ps) > 0 {
 			continue
 		}
-		lps, err := s.checkLinks(ctx, tx, a, t, old, vals)
+		lps, err := s.checkLinks(ctx, tx, a, t, old, vals, known)
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +250,7 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		if len(probs) > 0 {
 			continue // keep validating the rest, but write nothing
 		}
-		if err := s.computeOwn(ctx, tx, t, old, vals); err != nil {
+		if err := s.computeOwn(ctx, tx, t, old, vals, known); err != nil {
 			return nil, err
 		}
 		if len(s.Hooks) > 0 {
@@ -257,9 +263,13 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 				return nil, err
 			}
 		}
+		if together && isUpdate {
+			queued = append(queued, queuedUpdate{i, old, vals})
+			continue
+		}
 		var rec Record
 		if isUpdate {
-			rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs, a)
+			rec, err = s.update(ctx, tx, t, old, vals, stamp, &logs)
 		} else {
 			rec, err = s.insert(ctx, tx, t, vals, now, a)
 		}
@@ -270,17 +280,9 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 			return nil, err
 		}
-		var rps []*problem.Error
-		var rowChanges []change
-		rows := false
-		for _, f := range t.Subforms() {
-			if v, ok := subformInput(in, f); ok {
-				cs, p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
-				if err != nil {
-					return nil, err
-				}
-				rps, rows, rowChanges = append(rps, p...), true, append(rowChanges, cs...)
-			}
+		rec, rowChanges, rps, err := s.saveSubforms(ctx, tx, a, t, in, rec, stamp)
+		if err != nil {
+			return nil, err
 		}
 		if len(rps) > 0 {
 			for _, p := range rps {
@@ -288,20 +290,7 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			}
 			continue
 		}
-		if rows { // the row counts and the rollups over the rows, as the rows left them
-			if rec, err = s.get(ctx, tx, access.System, t, access.Read, rec.ID()); err != nil {
-				return nil, err
-			}
-		}
-		switch n := len(logs); {
-		case !isUpdate && len(t.Subforms()) > 0: // its creation's entry, as the rows left it
-			logs = append(logs, logEntry{recordID: rec.ID(), action: "create", changes: append(creation(ctx, t, rec), rowChanges...)})
-		case len(rowChanges) == 0:
-		case n > 0 && logs[n-1].recordID == rec.ID(): // the entry of the record's own changes
-			logs[n-1].changes = append(logs[n-1].changes, rowChanges...)
-		default:
-			logs = append(logs, logEntry{recordID: rec.ID(), action: "update", changes: rowChanges})
-		}
+		logRows(ctx, &logs, t, !isUpdate, rec, rowChanges)
 		if err := s.written(ctx, tx, t, old, rec); err != nil {
 			return nil, err
 		}
@@ -314,6 +303,16 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 	}
 	if err := problem.Collect(probs); err != nil {
 		return nil, err
+	}
+	if len(queued) > 0 {
+		written, err := s.updateMany(ctx, tx, a, t, items, queued, stamp, &logs)
+		if err != nil {
+			return nil, err
+		}
+		for j, q := range queued {
+			out[q.i] = written[j]
+			olds, recs = append(olds, q.old), append(recs, written[j])
+		}
 	}
 	if err := s.after(ctx, tx, t, olds, recs); err != nil {
 		return nil, err
@@ -486,7 +485,7 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 // failures read the same, so a write cannot probe for records the actor cannot see. Of a
 // 多条关联 only the ids not already in old are checked: a record keeps the links someone
 // else made to records the actor cannot read. A 部门 must be a department of the tree.
-func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, old, vals Record) ([]*problem.Error, error) {
+func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, old, vals Record, known reads) ([]*problem.Error, error) {
 	var probs []*problem.Error
 	for id, v := range vals {
 		f := t.Field(id)
@@ -513,15 +512,32 @@ func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 			probs = append(probs, problem.Invalid("bad_link", "value", ids[0]).OnField(f.Name))
 			continue
 		}
-		missing, err := s.unreadable(ctx, tx, a, target, ids)
+		missing, err := known.once(fmt.Sprintf("link %s %v", f.ID, ids), func() (any, error) { return s.unreadable(ctx, tx, a, target, ids) })
 		if err != nil {
 			return nil, err
 		}
-		if missing != 0 {
+		if missing != int64(0) {
 			probs = append(probs, problem.Invalid("bad_link", "value", missing).OnField(f.Name))
 		}
 	}
 	return probs, nil
+}
+
+// reads keeps what the records of one batch read of other records (whether linked records
+// may be read, a lookup's value), so that records given the same value read it once. A nil
+// reads keeps nothing.
+type reads map[string]any
+
+// once returns the value kept under key, or reads and keeps it.
+func (r reads) once(key string, read func() (any, error)) (any, error) {
+	if v, ok := r[key]; ok {
+		return v, nil
+	}
+	v, err := read()
+	if err == nil && r != nil {
+		r[key] = v
+	}
+	return v, err
 }
 
 // unreadable returns the first of ids that is not a record of t the actor may read, or 0
@@ -681,7 +697,10 @@ func (s *Service) loc() *time.Location {
 	return time.Local
 }
 
-func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record, stamp string, logs *[]logEntry, a access.Actor) (Record, error) {
+// diff is what writing vals over old changes: the record after, the SET assignments of the
+// UPDATE with their arguments (without 更新时间), and the history's changes (none: nothing
+// changes).
+func diff(ctx context.Context, t *schema.Table, old, vals Record, stamp string) (Record, []string, []any, []change) {
 	rec := make(Record, len(old))
 	for k, v := range old {
 		rec[k] = v
@@ -703,19 +722,136 @@ func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, 
 		rec[f.ID] = v
 	}
 	if len(changes) == 0 {
-		return rec, nil
+		return rec, nil, nil, nil
 	}
 	if by := viaOf(ctx); by.note != "" {
 		changes = append(changes, change{Field: by.note, After: by.name})
 	}
-	sets = append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?")
-	args = append(args, stamp, old.ID())
 	rec[schema.FieldUpdatedAt] = stamp
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", store.Quote(t.SQLName()), strings.Join(sets, ", ")), args...); err != nil {
+	return rec, append(sets, store.Quote(schema.FieldUpdatedAt)+" = ?"), append(args, stamp), changes
+}
+
+func (s *Service) update(ctx context.Context, tx *sql.Tx, t *schema.Table, old, vals Record, stamp string, logs *[]logEntry) (Record, error) {
+	rec, sets, args, changes := diff(ctx, t, old, vals, stamp)
+	if changes == nil {
+		return rec, nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE id = ?", store.Quote(t.SQLName()), strings.Join(sets, ", ")), append(args, old.ID())...); err != nil {
 		return nil, err
 	}
 	*logs = append(*logs, logEntry{recordID: old.ID(), action: "update", changes: changes})
 	return rec, nil
+}
+
+// queuedUpdate is an update validated and computed, to be written with others (updateMany):
+// item i of a batch, the record before and the values to write.
+type queuedUpdate struct {
+	i         int
+	old, vals Record
+}
+
+// updateMany writes the updates queued of items set-wise: one UPDATE … WHERE id IN (…) for
+// the records getting the same new values (a bulk edit's records mostly are one such group),
+// then each one's sub-table rows if it gives them, and spreads the changes to the computed
+// fields reading them at once. It returns the records as written, in the order of queued; a
+// duplicate value of a unique field is a problem at the first item of its group.
+func (s *Service) updateMany(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input, queued []queuedUpdate, stamp string, logs *[]logEntry) ([]Record, error) {
+	type group struct {
+		sets  []string
+		args  []any
+		ids   []any
+		first queuedUpdate
+	}
+	groups := map[string]*group{}
+	var order []*group
+	olds, recs := make([]Record, len(queued)), make([]Record, len(queued))
+	var key strings.Builder
+	for j, q := range queued {
+		rec, sets, args, changes := diff(ctx, t, q.old, q.vals, stamp)
+		olds[j], recs[j] = q.old, rec
+		if changes == nil {
+			continue
+		}
+		*logs = append(*logs, logEntry{recordID: q.old.ID(), action: "update", changes: changes})
+		key.Reset()
+		for i, set := range sets {
+			fmt.Fprintf(&key, "%s\x00%T\x00%v\x00", set, args[i], args[i])
+		}
+		g := groups[key.String()]
+		if g == nil {
+			g = &group{sets: sets, args: args, first: q}
+			groups[key.String()], order = g, append(order, g)
+		}
+		g.ids = append(g.ids, q.old.ID())
+	}
+	for _, g := range order {
+		q := fmt.Sprintf("UPDATE %s SET %s WHERE id IN (?%s)", store.Quote(t.SQLName()), strings.Join(g.sets, ", "), strings.Repeat(", ?", len(g.ids)-1))
+		if _, err := tx.ExecContext(ctx, q, append(slices.Clip(g.args), g.ids...)...); err != nil {
+			if p := s.constraintProblem(t, err, g.first.vals); p != nil {
+				return nil, problem.Collect([]*problem.Error{p.AtRow(g.first.i + 1)})
+			}
+			return nil, err
+		}
+	}
+	var probs []*problem.Error
+	for j, q := range queued {
+		rec, rows, ps, err := s.saveSubforms(ctx, tx, a, t, items[q.i], recs[j], stamp)
+		if err != nil {
+			return nil, err
+		}
+		logRows(ctx, logs, t, false, rec, rows)
+		for _, p := range ps {
+			probs = append(probs, p.AtRow(q.i+1))
+		}
+		recs[j] = rec
+	}
+	if err := problem.Collect(probs); err != nil {
+		return nil, err
+	}
+	return recs, s.writtenMany(ctx, tx, t, olds, recs)
+}
+
+// saveSubforms saves the sub-table rows in (the input of record rec) gives, and returns rec
+// as the rows left it (their counts and the rollups over them), the rows' changes for its
+// history, and the rows' problems.
+func (s *Service) saveSubforms(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input, rec Record, stamp string) (Record, []change, []*problem.Error, error) {
+	var probs []*problem.Error
+	var changes []change
+	rows := false
+	for _, f := range t.Subforms() {
+		if v, ok := subformInput(in, f); ok {
+			cs, p, err := s.saveRows(ctx, tx, a, t, f, rec.ID(), v, stamp)
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			changes, probs, rows = append(changes, cs...), append(probs, p...), true
+		}
+	}
+	if len(probs) > 0 || !rows {
+		return rec, changes, probs, nil
+	}
+	rec, err := s.get(ctx, tx, access.System, t, access.Read, rec.ID())
+	return rec, changes, nil, err
+}
+
+// logRows puts the changes of record rec's sub-table rows in its history: in the entry of its
+// creation (for a table with sub-tables written once the rows are in, so its values are as the
+// rows left them), else in the entry of its own changes in this write, or in one of their own.
+func logRows(ctx context.Context, logs *[]logEntry, t *schema.Table, created bool, rec Record, rows []change) {
+	switch {
+	case created && len(t.Subforms()) > 0:
+		*logs = append(*logs, logEntry{recordID: rec.ID(), action: "create", changes: append(creation(ctx, t, rec), rows...)})
+		return
+	case len(rows) == 0:
+		return
+	}
+	for i := len(*logs) - 1; i >= 0; i-- {
+		if l := &(*logs)[i]; l.recordID == rec.ID() && l.action == "update" {
+			l.changes = append(l.changes, rows...)
+			return
+		}
+	}
+	*logs = append(*logs, logEntry{recordID: rec.ID(), action: "update", changes: rows})
 }
 
 // Equal reports whether two values in storage form are the same (lists element by element).

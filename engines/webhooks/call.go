@@ -66,7 +66,7 @@ func (s *Service) CallTx(ctx context.Context, tx *sql.Tx, endpoint string, t *sc
 	if err != nil {
 		return err
 	}
-	return s.queue(ctx, tx, []outgoing{{endpoint, Call, body}}, s.Now())
+	return s.queueAll(ctx, tx, []outgoing{{endpoint, Call, body, s.Now()}})
 }
 
 // Body maps rec into a call's body: a value that is one placeholder alone ("{金额}") is the

@@ -442,40 +442,61 @@ func (s *Service) Reload(context.Context) error {
 // After queues a message for every enabled endpoint of t that wants this write's event,
 // inside the write's transaction. It only inserts rows: no receiver slows a save.
 func (s *Service) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
+	return s.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
+}
+
+// AfterBatch does After for many writes of t at once (olds[i] became recs[i]; a bulk
+// change's chunk): their messages are queued together (queueAll).
+func (s *Service) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	eps, err := s.endpoints(ctx, tx, t)
 	if err != nil || len(eps) == 0 {
 		return err
 	}
-	switch {
-	case old == nil:
-		return s.send(ctx, tx, t, eps, Created, nil, rec, nil)
-	case rec == nil:
-		return s.send(ctx, tx, t, eps, Deleted, old, nil, nil)
-	}
-	var changed []string // field ids
-	for _, f := range t.UserFields() {
-		if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
-			changed = append(changed, f.ID)
+	var out []outgoing
+	for i, rec := range recs {
+		old := olds[i]
+		switch {
+		case old == nil:
+			err = s.send(t, eps, Created, nil, rec, nil, &out)
+		case rec == nil:
+			err = s.send(t, eps, Deleted, old, nil, nil, &out)
+		default:
+			var changed []string // field ids
+			for _, f := range t.UserFields() {
+				if !bytes.Equal(store.AppendJSON(nil, old[f.ID]), store.AppendJSON(nil, rec[f.ID])) {
+					changed = append(changed, f.ID)
+				}
+			}
+			if len(changed) > 0 { // else saved as it was
+				err = s.send(t, eps, Updated, old, rec, changed, &out)
+			}
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if len(changed) == 0 {
-		return nil // saved as it was
-	}
-	return s.send(ctx, tx, t, eps, Updated, old, rec, changed)
+	return s.queueAll(ctx, tx, out)
 }
 
-// send queues the event ev (Created, Updated or Deleted) of one record for each endpoint
-// that wants it: an update is record.updated to those asking for it, record.field_changed to
+// outgoing is a message about to be queued for an endpoint.
+type outgoing struct {
+	endpoint string
+	ev       Event
+	body     []byte
+	at       time.Time
+}
+
+// send adds to out the messages of the event ev (Created, Updated or Deleted) of one record
+// for each endpoint that wants it: an update is record.updated to those asking for it, record.field_changed to
 // those watching one of the changed fields. old is nil for a creation (and for an imported
 // update, whose previous values the import does not keep); rec is nil for a deletion.
-func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []endpoint, ev Event, old, rec records.Record, changed []string) error {
+func (s *Service) send(t *schema.Table, eps []endpoint, ev Event, old, rec records.Record, changed []string, out *[]outgoing) error {
 	now := s.Now()
 	subject := rec
 	if subject == nil {
 		subject = old
 	}
 	bodies := map[string][]byte{} // by owner and event: endpoints of one owner send the same message
-	var out []outgoing
 	for _, e := range eps {
 		sent := ev
 		if ev == Updated && !slices.Contains(e.evs, string(Updated)) {
@@ -506,11 +527,12 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, t *schema.Table, eps []e
 			}
 			bodies[key] = body
 		}
-		if body != nil { // else the owner may not read the record
-			out = append(out, outgoing{e.id, sent, body})
+		if body == nil { // the owner may not read the record
+			continue
 		}
+		*out = append(*out, outgoing{e.id, sent, body, now})
 	}
-	return s.queue(ctx, tx, out, now)
+	return nil
 }
 
 // FlowEndedTx queues flow.approved or flow.rejected, inside the transaction that ended the
@@ -527,7 +549,6 @@ func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		return err
 	}
 	now := s.Now()
-	var out []outgoing
 	for _, e := range eps {
 		if !slices.Contains(e.evs, string(ev)) {
 			continue
@@ -546,13 +567,11 @@ func (s *Service) FlowEndedTx(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		}
 		data := s.payload(t, ev, nil, seen, nil)
 		data["flow"], data["instance"] = flow, instance
-		body, err := messageBody(ev, data, now)
-		if err != nil {
+		if err := s.queue(ctx, tx, e.id, ev, data, now); err != nil {
 			return err
 		}
-		out = append(out, outgoing{e.id, ev, body})
 	}
-	return s.queue(ctx, tx, out, now)
+	return nil
 }
 
 // asOwner returns the record before and after the write, and the changed fields, as the
@@ -638,10 +657,14 @@ func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impo
 		if err := read("id BETWEEN ? AND ?", []any{im.FirstID, im.LastID}, keep); err != nil {
 			return err
 		}
+		var out []outgoing
 		for _, rec := range recs {
-			if err := s.send(ctx, tx, t, eps, Created, nil, rec, nil); err != nil {
+			if err := s.send(t, eps, Created, nil, rec, nil, &out); err != nil {
 				return err
 			}
+		}
+		if err := s.queueAll(ctx, tx, out); err != nil {
+			return err
 		}
 	}
 	changed := map[int64][]string{}
@@ -659,12 +682,16 @@ func (s *Service) AfterImport(ctx context.Context, tx *sql.Tx, im *importer.Impo
 		if err := read("id IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+")", args, keep); err != nil {
 			return err
 		}
+		var out []outgoing
 		for _, rec := range recs {
 			if c := changed[rec.ID()]; len(c) > 0 {
-				if err := s.send(ctx, tx, t, eps, Updated, nil, rec, c); err != nil {
+				if err := s.send(t, eps, Updated, nil, rec, c, &out); err != nil {
 					return err
 				}
 			}
+		}
+		if err := s.queueAll(ctx, tx, out); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -718,36 +745,51 @@ func (s *Service) named(t *schema.Table, rec records.Record) map[string]json.Raw
 	return out
 }
 
+// queue adds one message of a record event for the endpoint and its delivery job, inside tx.
+func (s *Service) queue(ctx context.Context, tx *sql.Tx, endpoint string, ev Event, data map[string]any, now time.Time) error {
+	body, err := messageBody(ev, data, now)
+	if err != nil {
+		return err
+	}
+	return s.queueAll(ctx, tx, []outgoing{{endpoint, ev, body, now}})
+}
+
 // messageBody is the body of a message of event ev with its data.
 func messageBody(ev Event, data map[string]any, now time.Time) ([]byte, error) {
 	return json.Marshal(map[string]any{"type": ev, "timestamp": now.UTC().Format(time.RFC3339Nano), "data": data})
 }
 
-// outgoing is a message to be queued: its endpoint, event and body.
-type outgoing struct {
-	endpoint string
-	ev       Event
-	body     []byte
-}
-
-// queue adds the messages, each with its delivery job, inside tx: one multi-row INSERT of
-// the messages (per 500) and one of their jobs, however many endpoints a write reaches.
-// Each message is still a job of its own, with its own attempts and delivery log.
-func (s *Service) queue(ctx context.Context, tx *sql.Tx, out []outgoing, now time.Time) error {
-	jobs := make([]any, 0, len(out))
-	for chunk := range slices.Chunk(out, 500) {
+// queueAll stores messages and queues their deliveries, inside the write's transaction: the
+// messages 500 a statement, and their jobs likewise (jobs.EnqueueEach). Each message is still
+// a job of its own, with its own attempts and delivery log.
+func (s *Service) queueAll(ctx context.Context, tx *sql.Tx, ms []outgoing) error {
+	for chunk := range slices.Chunk(ms, 500) {
+		ids := make([]string, len(chunk))
 		args := make([]any, 0, 5*len(chunk))
-		for _, m := range chunk {
-			id := newMessageID()
-			args = append(args, id, m.endpoint, string(m.ev), string(m.body), now.UnixMilli())
-			jobs = append(jobs, delivery{Message: id})
+		for i, m := range chunk {
+			ids[i] = newMessageID()
+			args = append(args, ids[i], m.endpoint, string(m.ev), string(m.body), m.at.UnixMilli())
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES "+
-			strings.Repeat(",(?, ?, ?, ?, ?)", len(chunk))[1:], args...); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _webhook_messages(id, webhook_id, type, body, at) VALUES(?, ?, ?, ?, ?)"+
+			strings.Repeat(", (?, ?, ?, ?, ?)", len(chunk)-1), args...); err != nil {
 			return err
 		}
+		for len(chunk) > 0 { // one statement per run of messages made at the same time
+			n := 1
+			for n < len(chunk) && chunk[n].at.Equal(chunk[0].at) {
+				n++
+			}
+			jobs := make([]any, n)
+			for i := range n {
+				jobs[i] = delivery{Message: ids[i]}
+			}
+			if err := s.Jobs.EnqueueEach(ctx, tx, deliverKind, jobs, chunk[0].at); err != nil {
+				return err
+			}
+			chunk, ids = chunk[n:], ids[n:]
+		}
 	}
-	return s.Jobs.EnqueueEach(ctx, tx, deliverKind, jobs, now)
+	return nil
 }
 
 // Reseal seals every endpoint's secrets with the ring's current key: `tierbase keys rotate`
