@@ -185,8 +185,9 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 	var olds, recs []Record   // written, when the hooks hear of them together
 	var queued []queuedUpdate // the updates written together, set-wise, after all are validated
 	var known reads           // together, nothing is written before all are validated: reads can be shared
+	var pending map[string]int64
 	if together {
-		known = reads{}
+		known, pending = reads{}, map[string]int64{}
 	}
 	pol, err := s.policy(a, t)
 	if err != nil {
@@ -254,8 +255,12 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 			return nil, err
 		}
 		if len(s.Hooks) > 0 {
+			hctx := ctx
+			if together {
+				hctx = context.WithValue(ctx, pendingKey{}, pendingWrites{pending, isUpdate})
+			}
 			for _, h := range s.Hooks {
-				if err := h.Before(ctx, tx, t, old, vals); err != nil {
+				if err := h.Before(hctx, tx, t, old, vals); err != nil {
 					return nil, err
 				}
 			}
@@ -521,6 +526,25 @@ func (s *Service) checkLinks(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 		}
 	}
 	return probs, nil
+}
+
+type pendingKey struct{}
+
+// pendingWrites is what Pending answers.
+type pendingWrites struct {
+	tally    map[string]int64
+	deferred bool
+}
+
+// Pending is, for a hook's Before, the tally of a batch whose updates are written together
+// once all of them are validated (a bulk edit's chunk, an import's updates): the table does
+// not show what the batch's earlier updates will change, so a hook that counts rows (a rule
+// giving records to the least busy person) keeps what it gave in tally, and counts it too.
+// deferred says whether the record at hand is such an update (a create is written at once,
+// so the table shows it). tally is nil outside such a batch.
+func Pending(ctx context.Context) (tally map[string]int64, deferred bool) {
+	p, _ := ctx.Value(pendingKey{}).(pendingWrites)
+	return p.tally, p.deferred
 }
 
 // reads keeps what the records of one batch read of other records (whether linked records

@@ -522,6 +522,9 @@ func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, r
 		}
 		return a.Users[(n-1)%int64(len(a.Users))], nil
 	case LeastBusy:
+		// A batch's earlier updates are not in the table yet: what they gave counts too.
+		tally, deferred := records.Pending(ctx)
+		key := func(u int64) string { return fmt.Sprint(c.fields[i].ID, "|", u) }
 		best, fewest := int64(0), int64(-1)
 		q := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s = ?", quoteTable(c.t), quoteCol(c.fields[i]))
 		for _, u := range a.Users {
@@ -529,8 +532,14 @@ func (e *Engine) pickUser(ctx context.Context, tx *sql.Tx, c *compiled, i int, r
 			if err := tx.QueryRowContext(ctx, q, u).Scan(&n); err != nil {
 				return 0, err
 			}
-			if fewest < 0 || n < fewest {
+			if n += tally[key(u)]; fewest < 0 || n < fewest {
 				best, fewest = u, n
+			}
+		}
+		if deferred && best != 0 {
+			tally[key(best)]++
+			if was, ok := rec[c.fields[i].ID].(int64); ok {
+				tally[key(was)]--
 			}
 		}
 		return best, nil

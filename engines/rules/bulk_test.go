@@ -195,3 +195,31 @@ func TestBulkEditAcrossChunks(t *testing.T) {
 		t.Errorf("%d records tagged (%v)", page.Total, err)
 	}
 }
+
+// A rule giving records to the least busy person spreads a bulk edit's records as saving them
+// one by one would: the chunk's earlier records count though they are written together.
+func TestBulkEditLeastBusy(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.save(t, &rules.Rule{Name: "华南分配", Table: "客户", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"地区"}}}, When: leaf("地区", "eq", "广东"),
+		Actions: []rules.Action{{Type: rules.ActAssign, Field: schema.FieldOwner, Mode: rules.LeastBusy, Users: []int64{w.zhang, w.li}}}})
+	var ids []int64
+	for i := range 30 {
+		ids = append(ids, w.customer(t, records.Input{"客户名称": fmt.Sprint("客户", i), "负责人": w.zhang}).ID())
+	}
+	if _, err := w.Records.BulkChange(ctx, access.System, w.cust, records.Bulk{IDs: ids, Set: records.Input{"地区": "广东"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	owners := map[any]int{}
+	for _, id := range ids {
+		rec, err := w.Records.Get(ctx, access.System, w.cust, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners[rec[schema.FieldOwner]]++
+	}
+	if owners[w.zhang] != 15 || owners[w.li] != 15 {
+		t.Errorf("owners after the bulk edit: %v, want 15 each", owners)
+	}
+}
