@@ -16,6 +16,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -25,6 +26,7 @@ type env struct {
 	recs *records.Service
 	eng  *grading.Engine
 	t    *schema.Table
+	db   *store.DB
 }
 
 func setup(t *testing.T) *env {
@@ -34,7 +36,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Grading}
+	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Grading, db: a.DB}
 	a.SetClock(func() time.Time { return e.now }, time.UTC)
 	cat := a.Catalog
 	if _, err := crm.Install(context.Background(), access.System, cat); err != nil {
@@ -487,5 +489,32 @@ func TestRegradesAtOnceRecordEachChangeOnce(t *testing.T) {
 	}
 	if recorded != total {
 		t.Fatalf("tier history has %d changes, want %d: %+v", recorded, total, moves)
+	}
+}
+
+// A regrade that changes many records leaves the table tidied on PostgreSQL (vacuumed and
+// analyzed, no dead row versions), so the dashboards read right after it are not slowed by
+// the old versions of every row.
+func TestLargeRegradeTidiesTheTable(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	table, name := store.Quote(e.t.SQLName()), store.Quote(e.t.Field("客户名称").Column())
+	err := e.db.Exec(ctx, "INSERT INTO "+table+" ("+name+") SELECT 'c' || g FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < 10000) SELECT g FROM s) AS n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n, err := e.eng.Save(ctx, access.System, s2()); err != nil || n != 10000 { // saving regrades
+		t.Fatalf("regrade: %d changed, %v", n, err)
+	}
+	if e.db.Dialect != store.Postgres {
+		return // SQLite updates in place
+	}
+	var vacuums, dead int
+	err = e.db.R.QueryRowContext(ctx, "SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relid = CAST(? AS regclass)", table).Scan(&vacuums, &dead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vacuums == 0 || dead != 0 {
+		t.Fatalf("after the regrade: %d vacuums, %d dead rows; want the table vacuumed", vacuums, dead)
 	}
 }

@@ -85,6 +85,22 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	return nil
 }
 
+// Vacuum tidies table after statements that changed many of its rows (a regrade, an RFM
+// run), once they are committed. On PostgreSQL an update leaves the old version of each row
+// behind until a VACUUM removes it, and the rows' pages are no longer marked all-visible:
+// until autovacuum comes by (later, and throttled), the queries right after the update step
+// over a dead version of every row and read the table where an index would do (the six
+// charts of the 客户分级看板 after a regrade of a million 客户: 2.8 s, then 0.8 s after
+// VACUUM). VACUUM (ANALYZE) removes them, marks the pages and renews the statistics. SQLite
+// updates rows in place: nothing to do.
+func (db *DB) Vacuum(ctx context.Context, table string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	_, err := db.R.ExecContext(ctx, "VACUUM (ANALYZE) "+Quote(table))
+	return err
+}
+
 // AnalyzeColumns is Analyze of one table's row count and a few of its columns (a data
 // scope's owner), for a load that must not wait for a whole ANALYZE (a tenth of the time on
 // 100,000 rows of 15 columns). A column list leaves the table's count of changes as it is,
