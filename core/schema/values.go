@@ -70,7 +70,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 				return nil, bad("regex_mismatch")
 			}
 		}
-		return s, nil
+		return stored(v, s), nil
 	case Number, Money, Percent, Rating, Subform:
 		n, ok := toNumber(v)
 		if !ok {
@@ -122,10 +122,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		if !ok || !valid {
 			return nil, bad("bad_phone")
 		}
-		if vs, isText := v.(string); isText && p == vs {
-			return v, nil // already in storage form
-		}
-		return p, nil
+		return stored(v, p), nil
 	case Landline:
 		s, ok := scalarText(v)
 		p, valid := ParseLandline(s)
@@ -182,7 +179,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		if !ok || !f.HasOption(s) {
 			return nil, problem.Invalid("bad_option", "value", shorten(v), "options", strings.Join(f.OptionValues(), "、")).OnField(f.Name)
 		}
-		return s, nil
+		return stored(v, s), nil
 	case MultiSelect, Tags:
 		list, ok := toList(v)
 		if !ok {
@@ -285,6 +282,15 @@ func shorten(v any) string {
 	s := fmt.Sprint(v)
 	if r := []rune(s); len(r) > 40 {
 		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+// stored is s, the storage form of v: v itself when it is that string already, so that a
+// string is not boxed a second time (an import normalizes millions of cells).
+func stored(v any, s string) any {
+	if vs, ok := v.(string); ok && vs == s {
+		return v
 	}
 	return s
 }

@@ -237,8 +237,15 @@ func (e *Engine) Regrade(ctx context.Context, a access.Actor, s *Scheme) (int, e
 		}
 		return e.GradesChanged(ctx, tx, g.t, g.f.ID, ids)
 	})
+	if err == nil && n >= tidyAfter {
+		err = e.DB.Vacuum(ctx, g.t.SQLName())
+	}
 	return int(n), err
 }
+
+// tidyAfter is how many records a regrade or an RFM run changes before the table is tidied
+// after it (store.DB.Vacuum): the queries that follow a large one then read as before it.
+const tidyAfter = 10_000
 
 // lock keeps the regrades of t in tx from running beside another transaction's: each writes
 // the tier history of the grades it reads as differing, so two at once would both record

@@ -16,6 +16,7 @@ import (
 	"tierbase/core/schema"
 	"tierbase/engines/grading"
 	"tierbase/platform/problem"
+	"tierbase/platform/store"
 	"tierbase/templates/crm"
 )
 
@@ -25,6 +26,7 @@ type env struct {
 	recs *records.Service
 	eng  *grading.Engine
 	t    *schema.Table
+	db   *store.DB
 }
 
 func setup(t *testing.T) *env {
@@ -34,7 +36,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Grading}
+	e := &env{now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), cat: a.Catalog, recs: a.Records, eng: a.Grading, db: a.DB}
 	a.SetClock(func() time.Time { return e.now }, time.UTC)
 	cat := a.Catalog
 	if _, err := crm.Install(context.Background(), access.System, cat); err != nil {
@@ -487,5 +489,52 @@ func TestRegradesAtOnceRecordEachChangeOnce(t *testing.T) {
 	}
 	if recorded != total {
 		t.Fatalf("tier history has %d changes, want %d: %+v", recorded, total, moves)
+	}
+}
+
+// A regrade that changes many records leaves the table tidied on PostgreSQL (vacuumed and
+// analyzed: the old row versions gone unless a transaction of the time may still read them), so
+// the dashboards read right after it are not slowed by the old versions of every row; so
+// does an RFM run scoring many.
+func TestLargeRegradeTidiesTheTable(t *testing.T) {
+	e := setup(t)
+	e.customers(t, 10000)
+	if _, n, err := e.eng.Save(context.Background(), access.System, s2()); err != nil || n != 10000 { // saving regrades
+		t.Fatalf("regrade: %d changed, %v", n, err)
+	}
+	e.tidied(t, 1)
+	n, err := e.eng.RunRFM(context.Background(), access.System, grading.RFM{Table: "客户", Recency: "最近消费日", Frequency: "购买频率", Monetary: "累计消费金额"})
+	if err != nil || n != 10000 {
+		t.Fatalf("RFM: scored %d, %v", n, err)
+	}
+	e.tidied(t, 2)
+}
+
+// customers adds n 客户 at once, each with a purchase.
+func (e *env) customers(t *testing.T, n int) {
+	t.Helper()
+	col := func(name string) string { return store.Quote(e.t.Field(name).Column()) }
+	err := e.db.Exec(context.Background(), "INSERT INTO "+store.Quote(e.t.SQLName())+" ("+col("客户名称")+", "+col("最近消费日")+", "+col("购买频率")+", "+col("累计消费金额")+
+		") SELECT 'c' || g, '2026-11-01', g % 7 + 1, g % 5000 + 100 FROM (WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ?) SELECT g FROM s) AS n", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tidied checks that the 客户 table has been vacuumed and analyzed times times (on
+// PostgreSQL; SQLite updates in place).
+func (e *env) tidied(t *testing.T, times int) {
+	t.Helper()
+	if e.db.Dialect != store.Postgres {
+		return
+	}
+	var vacuums, analyzes int
+	err := e.db.R.QueryRowContext(context.Background(), "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relid = CAST(? AS regclass)",
+		store.Quote(e.t.SQLName())).Scan(&vacuums, &analyzes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vacuums != times || analyzes != times {
+		t.Fatalf("%d vacuums, %d analyzes; want the table vacuumed and analyzed %d times", vacuums, analyzes, times)
 	}
 }

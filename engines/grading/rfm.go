@@ -170,6 +170,11 @@ func (e *Engine) RunRFM(ctx context.Context, a access.Actor, m RFM) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	if n >= tidyAfter {
+		if err := e.DB.Vacuum(ctx, t.SQLName()); err != nil {
+			return 0, err
+		}
+	}
 	return int(n), e.Catalog.Reload(ctx)
 }
 

@@ -50,6 +50,7 @@ type run struct {
 	sealed   []int                       // indexes in fed of the 敏感 fields: sealed when written, their hash columns last
 	ownerAt  int                         // index in fed of the 负责人 column, -1 if none
 	stopped  bool                        // a row was rejected in an all-or-nothing import
+	row      []any                       // the row insertRow adds, reused
 	reindex  []string                    // indexes to build at the end (dropped while loading an empty table)
 	rekey    string                      // the primary key to make again once the rows are in (PostgreSQL, an empty table)
 	grown    map[string][]string         // field id → options added (Plan.CreateTable); parse goroutine only
@@ -112,9 +113,8 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 		// Loading an empty table: build its indexes once at the end, not row by row.
 		var drop []string
 		drop, r.reindex = schema.IndexStatements(tg.t)
-		if off, on := im.DB.Dialect.PrimaryKeyOff(tg.t.SQLName()); off != "" {
-			drop, r.rekey = append(drop, off), on
-		}
+		off, on := im.DB.Dialect.PrimaryKeyOff(tg.t.SQLName())
+		drop, r.rekey = append(drop, off...), on
 		for _, q := range drop {
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return nil, err
@@ -280,24 +280,23 @@ type parsed struct {
 	probs []Problem
 }
 
-// parse checks one row against the fields. It reads only state fixed before the import
-// starts, so rows are parsed on another goroutine while earlier ones are written.
-func (r *run) parse(line int, cells []string) parsed {
-	p := parsed{line: line, cells: cells, vals: make([]any, len(r.fed))}
+// parse checks one row against the fields, its values put in vals (one per fed column). It
+// reads only state fixed before the import starts, so rows are parsed on another goroutine
+// while earlier ones are written.
+func (r *run) parse(line int, cells []string, vals []any) parsed {
+	p := parsed{line: line, cells: cells, vals: vals}
 	for k, i := range r.fed {
 		f := r.tg.fields[i]
 		var v any
 		var e *problem.Error
 		switch {
-		case strings.TrimSpace(cells[i]) == "":
-			v, e = f.Normalize(cells[i], r.im.loc())
-		case f.Type == schema.User:
+		case f.Type == schema.User && !blank(cells[i]):
 			v, e = r.person(f, cells[i])
-		case f.Type == schema.Links:
+		case f.Type == schema.Links && !blank(cells[i]):
 			v, e = r.links(f, cells[i])
-		case f.Type == schema.Department:
+		case f.Type == schema.Department && !blank(cells[i]):
 			v, e = r.department(f, cells[i])
-		default:
+		default: // blank cells too: nil
 			v, e = f.Normalize(cells[i], r.im.loc())
 			if e != nil && e.Code == "bad_option" && r.plan.CreateTable {
 				v, e = r.grow(f, strings.TrimSpace(cells[i])), nil
@@ -320,6 +319,9 @@ func (r *run) parse(line int, cells []string) parsed {
 	}
 	return p
 }
+
+// blank says whether a cell holds nothing but spaces.
+func blank(cell string) bool { return strings.TrimSpace(cell) == "" }
 
 // loadTitles reads the titles of the records f links to that the importer may read, for the
 // 多条关联 cells naming them (the title field as they see it; none when it is hidden).
@@ -503,7 +505,9 @@ func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
 	out := make(chan parseBatch, 4)
 	go func() {
 		defer close(out)
+		width := len(r.fed)
 		b := parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+		vals := make([]any, parseBatchSize*width) // the batch's values, allocated once
 		for {
 			cells, err := src.Next()
 			if err != nil {
@@ -516,7 +520,8 @@ func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
 				}
 				return
 			}
-			b.rows = append(b.rows, r.parse(src.Line(), cells))
+			k := len(b.rows) * width
+			b.rows = append(b.rows, r.parse(src.Line(), cells, vals[k:k+width:k+width]))
 			if len(b.rows) == parseBatchSize {
 				select {
 				case out <- b:
@@ -524,6 +529,7 @@ func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
 					return
 				}
 				b = parseBatch{rows: make([]parsed, 0, parseBatchSize)}
+				vals = make([]any, parseBatchSize*width)
 			}
 		}
 	}()
@@ -554,12 +560,13 @@ func (r *run) insertRow(vals []any) error {
 		vals[r.ownerAt] = r.by // an empty 负责人 cell: the importer, as without the column
 	}
 	r.lastID++
-	row := append(make([]any, 0, len(vals)+len(r.counters)+1+len(r.sealed)), vals...)
+	row := append(r.row[:0], vals...) // the Inserter keeps the values, not the slice
 	for _, c := range r.counters {
 		c.next++
 		row = append(row, schema.FormatNumber(c.pattern, c.next))
 	}
-	return r.insert.Add(r.seal(row, append(row, r.lastID))...)
+	r.row = r.seal(row, append(row, r.lastID))
+	return r.insert.Add(r.row...)
 }
 
 // seal puts the sealed values of the 敏感 fields of vals (values of the fed columns) into

@@ -85,6 +85,22 @@ func (db *DB) Analyze(ctx context.Context, tables ...string) error {
 	return nil
 }
 
+// Vacuum tidies table after statements that changed many of its rows (a regrade, an RFM
+// run), once they are committed. On PostgreSQL an update leaves the old version of each row
+// behind until a VACUUM removes it, and the rows' pages are no longer marked all-visible:
+// until autovacuum comes by (later, and throttled), the queries right after the update step
+// over a dead version of every row and read the table where an index would do (the six
+// charts of the 客户分级看板 after a regrade of a million 客户: 2.8 s, then 0.8 s after
+// VACUUM). VACUUM (ANALYZE) removes them, marks the pages and renews the statistics. SQLite
+// updates rows in place: nothing to do.
+func (db *DB) Vacuum(ctx context.Context, table string) error {
+	if db.Dialect != Postgres {
+		return nil
+	}
+	_, err := db.R.ExecContext(ctx, "VACUUM (ANALYZE) "+Quote(table))
+	return err
+}
+
 // AnalyzeColumns is Analyze of one table's row count and a few of its columns (a data
 // scope's owner), for a load that must not wait for a whole ANALYZE (a tenth of the time on
 // 100,000 rows of 15 columns). A column list leaves the table's count of changes as it is,
@@ -104,12 +120,15 @@ func (db *DB) AnalyzeColumns(ctx context.Context, table string, cols ...string) 
 // PrimaryKeyOff returns the statements that drop the primary key of table, an empty table
 // about to be loaded in bulk, and that make it again when the load is over: on PostgreSQL
 // one index build costs far less than keeping the index row by row (COPY of 100,000 rows:
-// half the time). On SQLite the key is the rowid itself: none.
-func (d Dialect) PrimaryKeyOff(table string) (drop, create string) {
+// half the time). The first also gives the index builds of the load's transaction memory
+// to sort in: PostgreSQL's default maintenance_work_mem (64 MB) sorts a million ids on disk,
+// and the primary key and the 负责人 index of a million rows took twice as long. On SQLite
+// the key is the rowid itself: none.
+func (d Dialect) PrimaryKeyOff(table string) (drop []string, create string) {
 	if d != Postgres {
-		return "", ""
+		return nil, ""
 	}
 	key := Quote(table + "_pkey") // PostgreSQL's name for it
-	return "ALTER TABLE " + Quote(table) + " DROP CONSTRAINT IF EXISTS " + key,
+	return []string{"SET LOCAL maintenance_work_mem = '256MB'", "ALTER TABLE " + Quote(table) + " DROP CONSTRAINT IF EXISTS " + key},
 		"ALTER TABLE " + Quote(table) + " ADD CONSTRAINT " + key + " PRIMARY KEY (id)"
 }

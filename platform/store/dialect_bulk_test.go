@@ -96,3 +96,29 @@ func TestReserveIDs(t *testing.T) {
 		t.Fatalf("rows%s\nwant%s", got, want)
 	}
 }
+
+// After an update of every row, Vacuum has PostgreSQL's table vacuumed and analyzed (the old
+// row versions gone, unless a transaction of the time may still read them).
+func TestVacuumAfterBulkUpdate(t *testing.T) {
+	ctx := context.Background()
+	db := onPostgres(t, t.TempDir())
+	bulkTable(t, db)
+	if err := db.Exec(ctx, "INSERT INTO t_bulk(name) SELECT 'n' || g FROM generate_series(1, 5000) AS g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "UPDATE t_bulk SET name = name || '!'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Vacuum(ctx, "t_bulk"); err != nil {
+		t.Fatal(err)
+	}
+	var vacuums, analyzes int
+	err := db.R.QueryRowContext(ctx, "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relid = CAST('t_bulk' AS regclass)").
+		Scan(&vacuums, &analyzes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vacuums != 1 || analyzes != 1 {
+		t.Fatalf("after Vacuum: %d vacuums, %d analyzes; want 1 and 1", vacuums, analyzes)
+	}
+}
