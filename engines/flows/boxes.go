@@ -1,11 +1,13 @@
 package flows
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"tierbase/core/access"
 	"tierbase/core/records"
@@ -283,11 +285,13 @@ type Event struct {
 func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Instance, error) {
 	var in Instance
 	var reason string
-	// the instance and its tasks in one query: a row per task, one without when it has none
+	// the instance and its tasks in one query: a row per task, one without when it has none;
+	// put in order here: SQLite would sort them in a temporary b-tree (the index is by step),
+	// about 35 µs a query on the bench's data, three times what reading the tasks costs
 	rows, err := e.DB.R.QueryContext(ctx, `SELECT i.id, i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.reason, i.started_at, i.ended_at,
 		COALESCE(t.id, 0), COALESCE(t.node_id, ''), COALESCE(t.user_id, 0), COALESCE(t.state, ''), COALESCE(t.action, ''), COALESCE(t.acted_by, 0),
 		COALESCE(t.comment, ''), COALESCE(t.created_at, ''), COALESCE(t.acted_at, ''), COALESCE(t.due_at, '')
-		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id LEFT JOIN _flow_tasks t ON t.instance_id = i.id WHERE i.id = ? ORDER BY t.id`, id)
+		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id LEFT JOIN _flow_tasks t ON t.instance_id = i.id WHERE i.id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -310,6 +314,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	if in.ID == 0 {
 		return nil, problem.NotFound("instance", fmt.Sprint(id))
 	}
+	slices.SortFunc(in.Tasks, func(a, b Task) int { return cmp.Compare(a.ID, b.ID) })
 	t, err := e.table(in.Table)
 	if err != nil {
 		return nil, err
