@@ -111,7 +111,7 @@ func serve(bin, data string, port int, args ...string) (*exec.Cmd, string) {
 
 func stop(srv *exec.Cmd) {
 	if srv.ProcessState == nil {
-		srv.Process.Kill()
+		srv.Process.Signal(os.Interrupt)
 		srv.Wait()
 	}
 }

@@ -52,18 +52,12 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 		return 0, problem.Invalid("flow_bad_action", "action", action)
 	}
 	var instanceID int64
-	err := e.DB.R.QueryRowContext(ctx, "SELECT instance_id FROM _flow_tasks WHERE id = ?", taskID).Scan(&instanceID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, problem.NotFound("task", fmt.Sprint(taskID))
-	}
-	if err != nil {
-		return 0, err
-	}
-	return instanceID, e.DB.Tx(ctx, func(tx *sql.Tx) error {
-		inst, err := e.load(ctx, tx, instanceID)
+	err := e.DB.Tx(ctx, func(tx *sql.Tx) error {
+		inst, err := e.loadWhere(ctx, tx, "i.id = (SELECT instance_id FROM _flow_tasks WHERE id = ?)", taskID, "task")
 		if err != nil {
 			return err
 		}
+		instanceID = inst.id
 		var t task
 		if err := tx.QueryRowContext(ctx, `SELECT id, instance_id, user_id, acted_by, added_for, node_id, state, action, acted_at, added, due_at, step, seq
 			FROM _flow_tasks WHERE id = ?`, taskID).
@@ -74,60 +68,69 @@ func (e *Engine) Act(ctx context.Context, a access.Actor, taskID int64, action s
 			return err
 		}
 		inst.actor = a
-		if t.node == resubmitNode || action == ActResubmit {
-			if t.node != resubmitNode || action != ActResubmit {
-				return problem.Invalid("flow_bad_action", "action", action)
-			}
-			if err := e.close(ctx, tx, &t, taskDone, action, a.UserID, in.Comment); err != nil {
-				return err
-			}
-			if err := e.event(ctx, tx, inst, a.UserID, "", ActResubmit, in.Comment, nil); err != nil {
-				return err
-			}
-			return e.enter(ctx, tx, inst, inst.g.first)
+		if err := e.act(ctx, tx, a, inst, &t, action, in); err != nil {
+			return err
 		}
-		n := inst.g.nodes[t.node]
-		if n.Type == Fill && (action == ActApprove || action == ActReject) || n.Type != Fill && action == ActSubmit {
+		return e.saveEvents(ctx, tx, inst)
+	})
+	return instanceID, err
+}
+
+// act does the action on the task t of the instance, as Act.
+func (e *Engine) act(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, t *task, action string, in Input) error {
+	if t.node == resubmitNode || action == ActResubmit {
+		if t.node != resubmitNode || action != ActResubmit {
 			return problem.Invalid("flow_bad_action", "action", action)
 		}
-		if len(in.Values) > 0 {
-			if action != ActApprove && action != ActSubmit {
-				return problem.Invalid("flow_bad_action", "action", action)
-			}
-			if err := e.saveEdits(ctx, tx, inst, n, in.Values); err != nil {
-				return err
-			}
-		}
-		switch action {
-		case ActTransfer:
-			return e.transfer(ctx, tx, a, inst, &t, in)
-		case ActReturn:
-			return e.goBack(ctx, tx, a, inst, &t, in)
-		case ActAddSign:
-			return e.addSign(ctx, tx, a, inst, &t, in)
-		case ActReject:
-			if n.CommentOnReject && in.Comment == "" {
-				return problem.Invalid("flow_comment_required", "node", n.Name)
-			}
-		}
-		if err := e.close(ctx, tx, &t, taskDone, action, a.UserID, in.Comment); err != nil {
+		if err := e.close(ctx, tx, t, taskDone, action, a.UserID, in.Comment); err != nil {
 			return err
 		}
-		if err := e.event(ctx, tx, inst, a.UserID, t.node, action, in.Comment, nil); err != nil {
+		if err := e.event(inst, a.UserID, "", ActResubmit, in.Comment, nil); err != nil {
 			return err
 		}
-		if t.added == addedBefore && action == ActApprove { // back to the one who added them
-			if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ? WHERE id = ? AND state = ?", taskOpen, t.addedFor, taskWaiting); err != nil {
-				return err
-			}
-			var back int64
-			if err := tx.QueryRowContext(ctx, "SELECT user_id FROM _flow_tasks WHERE id = ?", t.addedFor).Scan(&back); err != nil {
-				return err
-			}
-			return e.tell(ctx, tx, inst, n, []int64{back})
+		return e.enter(ctx, tx, inst, inst.g.first)
+	}
+	n := inst.g.nodes[t.node]
+	if n.Type == Fill && (action == ActApprove || action == ActReject) || n.Type != Fill && action == ActSubmit {
+		return problem.Invalid("flow_bad_action", "action", action)
+	}
+	if len(in.Values) > 0 {
+		if action != ActApprove && action != ActSubmit {
+			return problem.Invalid("flow_bad_action", "action", action)
 		}
-		return e.decide(ctx, tx, a, inst, n, &t, action)
-	})
+		if err := e.saveEdits(ctx, tx, inst, n, in.Values); err != nil {
+			return err
+		}
+	}
+	switch action {
+	case ActTransfer:
+		return e.transfer(ctx, tx, a, inst, t, in)
+	case ActReturn:
+		return e.goBack(ctx, tx, a, inst, t, in)
+	case ActAddSign:
+		return e.addSign(ctx, tx, a, inst, t, in)
+	case ActReject:
+		if n.CommentOnReject && in.Comment == "" {
+			return problem.Invalid("flow_comment_required", "node", n.Name)
+		}
+	}
+	if err := e.close(ctx, tx, t, taskDone, action, a.UserID, in.Comment); err != nil {
+		return err
+	}
+	if err := e.event(inst, a.UserID, t.node, action, in.Comment, nil); err != nil {
+		return err
+	}
+	if t.added == addedBefore && action == ActApprove { // back to the one who added them
+		if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ? WHERE id = ? AND state = ?", taskOpen, t.addedFor, taskWaiting); err != nil {
+			return err
+		}
+		var back int64
+		if err := tx.QueryRowContext(ctx, "SELECT user_id FROM _flow_tasks WHERE id = ?", t.addedFor).Scan(&back); err != nil {
+			return err
+		}
+		return e.tell(ctx, tx, inst, n, []int64{back})
+	}
+	return e.decide(ctx, tx, a, inst, n, t, action)
 }
 
 // How an added task (加签) came: before the adder (who waits for it), or after them.
@@ -152,7 +155,7 @@ func (e *Engine) addSign(ctx context.Context, tx *sql.Tx, a access.Actor, inst *
 		if err := e.close(ctx, tx, t, taskDone, ActApprove, a.UserID, in.Comment); err != nil {
 			return err
 		}
-		if err := e.event(ctx, tx, inst, a.UserID, t.node, ActApprove, in.Comment, nil); err != nil {
+		if err := e.event(inst, a.UserID, t.node, ActApprove, in.Comment, nil); err != nil {
 			return err
 		}
 	}
@@ -160,7 +163,7 @@ func (e *Engine) addSign(ctx context.Context, tx *sql.Tx, a access.Actor, inst *
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), added, t.id, t.due); err != nil {
 		return err
 	}
-	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActAddSign, in.Comment, map[string]any{"to": in.To, "before": in.Before}); err != nil {
+	if err := e.event(inst, a.UserID, t.node, ActAddSign, in.Comment, map[string]any{"to": in.To, "before": in.Before}); err != nil {
 		return err
 	}
 	return e.tell(ctx, tx, inst, inst.g.nodes[t.node], []int64{in.To})
@@ -205,7 +208,7 @@ func (e *Engine) goBack(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 	if err := e.close(ctx, tx, t, taskDone, ActReturn, a.UserID, in.Comment); err != nil {
 		return err
 	}
-	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActReturn, in.Comment, map[string]any{"to": in.Node}); err != nil {
+	if err := e.event(inst, a.UserID, t.node, ActReturn, in.Comment, map[string]any{"to": in.Node}); err != nil {
 		return err
 	}
 	if in.Node == "" {
@@ -291,7 +294,10 @@ func (e *Engine) Urge(ctx context.Context, a access.Actor, instanceID int64) err
 			fmt.Sprintf("%s 催你处理「%s」", e.name(a.UserID), inst.flowName), e.link(inst)); err != nil {
 			return err
 		}
-		return e.event(ctx, tx, inst, a.UserID, "", ActUrge, "", map[string]any{"users": people})
+		if err := e.event(inst, a.UserID, "", ActUrge, "", map[string]any{"users": people}); err != nil {
+			return err
+		}
+		return e.saveEvents(ctx, tx, inst)
 	})
 }
 
@@ -386,7 +392,7 @@ func (e *Engine) transfer(ctx context.Context, tx *sql.Tx, a access.Actor, inst 
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, inst.id, t.node, t.step, in.To, taskOpen, t.seq, e.stamp(), t.added, t.addedFor, t.due); err != nil {
 		return err
 	}
-	if err := e.event(ctx, tx, inst, a.UserID, t.node, ActTransfer, in.Comment, map[string]any{"to": in.To}); err != nil {
+	if err := e.event(inst, a.UserID, t.node, ActTransfer, in.Comment, map[string]any{"to": in.To}); err != nil {
 		return err
 	}
 	return e.tell(ctx, tx, inst, inst.g.nodes[t.node], []int64{in.To})
@@ -420,10 +426,13 @@ func (e *Engine) Withdraw(ctx context.Context, a access.Actor, instanceID int64,
 			taskCancelled, ActWithdraw, a.UserID, e.stamp(), inst.id, taskOpen, taskWaiting); err != nil {
 			return err
 		}
-		if err := e.event(ctx, tx, inst, a.UserID, "", ActWithdraw, strings.TrimSpace(comment), nil); err != nil {
+		if err := e.event(inst, a.UserID, "", ActWithdraw, strings.TrimSpace(comment), nil); err != nil {
 			return err
 		}
-		return e.finish(ctx, tx, inst, Withdrawn, nil)
+		if err := e.finish(ctx, tx, inst, Withdrawn, nil); err != nil {
+			return err
+		}
+		return e.saveEvents(ctx, tx, inst)
 	})
 }
 
@@ -449,7 +458,10 @@ func (e *Engine) Comment(ctx context.Context, a access.Actor, instanceID int64, 
 		if _, _, err := e.reader(ctx, a, inst, held); err != nil {
 			return err
 		}
-		return e.event(ctx, tx, inst, a.UserID, "", ActComment, text, nil)
+		if err := e.event(inst, a.UserID, "", ActComment, text, nil); err != nil {
+			return err
+		}
+		return e.saveEvents(ctx, tx, inst)
 	})
 }
 

@@ -125,7 +125,7 @@ func (e *Engine) writeData(ctx context.Context, tx *sql.Tx, in *instance, n *Nod
 		}
 		detail["record"] = in.record
 	}
-	return nil, e.event(ctx, tx, in, 0, n.ID, ActData, "", detail)
+	return nil, e.event(in, 0, n.ID, ActData, "", detail)
 }
 
 // compiledFormula is a 数据操作's formula compiled over one shape of its table: a field added

@@ -732,6 +732,28 @@ func TestRacingApprovers(t *testing.T) {
 	}
 }
 
+// TestActOnMissingTask: an action on a task that does not exist is a 404 naming the task,
+// and an instance that asked nobody (no task) still reads whole.
+func TestActOnMissingTask(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	_, err := w.Flows.Act(ctx, w.as("王经理"), 999999, flows.ActApprove, flows.Input{})
+	if p := problem.As(err); p == nil || p.Code != "not_found" || p.Params["kind"] != "task" || p.Params["name"] != "999999" {
+		t.Fatalf("acting on a missing task: %v", err)
+	}
+	f := w.publish(t, &flows.Node{ID: "cc", Type: flows.CC, Name: "抄送", Who: &flows.Who{Users: []int64{w.people["吴婷"]}}}, end())
+	id := w.start(t, f, "李娜", w.claim(t, 1))
+	in, err := w.Flows.Instance(ctx, w.as("李娜"), id)
+	if err != nil || in.State != flows.Approved || len(in.Tasks) != 1 || in.Tasks[0].State != "cc" || len(in.Events) != 3 {
+		t.Fatalf("instance %+v, %v", in, err)
+	}
+	f = w.publish(t, end())
+	id = w.start(t, f, "李娜", w.claim(t, 2))
+	if in, err = w.Flows.Instance(ctx, w.as("李娜"), id); err != nil || in.State != flows.Approved || len(in.Tasks) != 0 || len(in.Events) != 2 {
+		t.Fatalf("instance without tasks %+v, %v", in, err)
+	}
+}
+
 func TestReturnAddSignUrge(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()

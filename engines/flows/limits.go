@@ -201,7 +201,7 @@ func (e *Engine) wait(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (b
 	if _, err := e.Jobs.Enqueue(ctx, tx, kindWake, fmt.Sprintf("%s:%d:%d", kindWake, in.id, in.step), t, at); err != nil {
 		return false, err
 	}
-	return true, e.event(ctx, tx, in, 0, n.ID, ActWait, "", map[string]any{"until": at.UTC().Format(time.RFC3339)})
+	return true, e.event(in, 0, n.ID, ActWait, "", map[string]any{"until": at.UTC().Format(time.RFC3339)})
 }
 
 // runTimer runs a due timer or reminder, unless its step has gone by.
@@ -221,8 +221,16 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 		return nil
 	}
 	in.actor = access.System
+	if err := e.fire(ctx, tx, in, j.Kind, t); err != nil {
+		return err
+	}
+	return e.saveEvents(ctx, tx, in)
+}
+
+// fire does what a due timer of kind says to the instance's step, unless it has gone by.
+func (e *Engine) fire(ctx context.Context, tx *sql.Tx, in *instance, kind string, t timer) error {
 	n := in.g.nodes[t.Node]
-	if j.Kind == kindWake {
+	if kind == kindWake {
 		res, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ?, action = ?, acted_at = ? WHERE instance_id = ? AND step = ? AND user_id = 0 AND state = ?",
 			taskDone, ActWake, e.stamp(), in.id, t.Step, taskWaiting)
 		if err != nil {
@@ -231,7 +239,7 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 		if k, _ := res.RowsAffected(); k == 0 {
 			return nil // the wait was called off (withdrawn, rejected, sent back)
 		}
-		if err := e.event(ctx, tx, in, 0, n.ID, ActWake, "", nil); err != nil {
+		if err := e.event(in, 0, n.ID, ActWake, "", nil); err != nil {
 			return err
 		}
 		return e.enter(ctx, tx, in, in.g.next[n.ID])
@@ -249,21 +257,21 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	if j.Kind == kindRemind || n.Limit.OnExpiry == ExpiryRemind {
+	if kind == kindRemind || n.Limit.OnExpiry == ExpiryRemind {
 		title := fmt.Sprintf("即将超时：%s", in.flowName)
-		if j.Kind == kindDue {
+		if kind == kindDue {
 			title = fmt.Sprintf("已超时：%s", in.flowName)
 		}
 		if err := e.Inbox.SendTx(ctx, tx, open, title, fmt.Sprintf("%s 发起的「%s」在「%s」等你审批", e.name(in.initiator), in.flowName, n.Name), e.link(in)); err != nil {
 			return err
 		}
 		act := ActRemind
-		if j.Kind == kindDue {
+		if kind == kindDue {
 			act = ActTimeout
 		}
-		return e.event(ctx, tx, in, 0, n.ID, act, "", map[string]any{"users": open})
+		return e.event(in, 0, n.ID, act, "", map[string]any{"users": open})
 	}
-	if err := e.event(ctx, tx, in, 0, n.ID, ActTimeout, "", map[string]any{"then": n.Limit.OnExpiry}); err != nil {
+	if err := e.event(in, 0, n.ID, ActTimeout, "", map[string]any{"then": n.Limit.OnExpiry}); err != nil {
 		return err
 	}
 	if err := e.closeRest(ctx, tx, in, t.Step, ActTimeout, 0); err != nil {

@@ -275,3 +275,28 @@ func TestExpiryReturns(t *testing.T) {
 		t.Fatalf("not sent back: %s", w.timeline(t, id))
 	}
 }
+
+// TestTasksInOrder: an instance's tasks read in the order they came, also when a task of an
+// earlier step (a branch's, handed on) came after those of later steps.
+func TestTasksInOrder(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	user := func(name string) *flows.Who { return &flows.Who{Users: []int64{w.people[name]}} }
+	f := w.publish(t, &flows.Node{ID: "p", Type: flows.Parallel, Name: "会审", Branches: []*flows.Branch{
+		{Name: "业务", Nodes: []*flows.Node{approve("经理审批", user("王经理"), "")}},
+		{Name: "财务", Nodes: []*flows.Node{approve("财务审批", user("周敏"), "")}},
+	}}, end())
+	id := w.start(t, f, "李娜", w.claim(t, 1))
+	w.act(t, "王经理", flows.ActTransfer, flows.Input{To: w.people["赵敏"]})
+	in, err := w.Flows.Instance(ctx, w.as("李娜"), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tk := range in.Tasks {
+		got = append(got, tk.UserName+"/"+tk.State)
+	}
+	if strings.Join(got, " ") != "王经理/done 周敏/open 赵敏/open" {
+		t.Fatalf("tasks %v", got)
+	}
+}

@@ -78,6 +78,7 @@ type instance struct {
 	rec       records.Record // read once per step when a node needs it
 	actor     access.Actor   // who moves it in this step (the engine itself for timers)
 	tx        *sql.Tx        // the step's transaction, which reads the record too
+	events    []any          // the step's timeline entries, 7 values each, written at its end (see saveEvents)
 }
 
 // Start starts the published version of a flow on a record the actor may read, and returns
@@ -168,13 +169,16 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 		VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp()).Scan(&in.id); err != nil {
 		return 0, err
 	}
-	if err := e.event(ctx, tx, in, a.UserID, "", ActStart, "", nil); err != nil {
+	if err := e.event(in, a.UserID, "", ActStart, "", nil); err != nil {
 		return 0, err
 	}
 	if err := e.writeStatus(ctx, tx, in); err != nil {
 		return 0, err
 	}
-	return in.id, e.enter(ctx, tx, in, f.g.first)
+	if err := e.enter(ctx, tx, in, f.g.first); err != nil {
+		return 0, err
+	}
+	return in.id, e.saveEvents(ctx, tx, in)
 }
 
 // load reads an instance inside a step's transaction, locking its row: the steps of one
@@ -182,13 +186,18 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 // PostgreSQL's FOR UPDATE would lock the flow's row too and make every step of every
 // instance of the flow take turns.
 func (e *Engine) load(ctx context.Context, tx *sql.Tx, id int64) (*instance, error) {
-	in := &instance{id: id, tx: tx}
+	return e.loadWhere(ctx, tx, "i.id = ?", id, "instance")
+}
+
+// loadWhere is load of the instance that where names with arg (a 404 of kind when none).
+func (e *Engine) loadWhere(ctx context.Context, tx *sql.Tx, where string, arg int64, kind string) (*instance, error) {
+	in := &instance{tx: tx}
 	var tableID, chosen, joins string
-	err := tx.QueryRowContext(ctx, `SELECT i.flow_id, (SELECT f.name FROM _flows f WHERE f.id = i.flow_id), i.version, i.table_id, i.record_id,
-		i.initiator, i.state, i.step, i.chosen, i.joins, i.reason FROM _flow_instances i WHERE i.id = ?`+e.DB.Dialect.RowLock(), id).
-		Scan(&in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &joins, &in.reason)
+	err := tx.QueryRowContext(ctx, `SELECT i.id, i.flow_id, (SELECT f.name FROM _flows f WHERE f.id = i.flow_id), i.version, i.table_id, i.record_id,
+		i.initiator, i.state, i.step, i.chosen, i.joins, i.reason FROM _flow_instances i WHERE `+where+e.DB.Dialect.RowLock(), arg).
+		Scan(&in.id, &in.flow, &in.flowName, &in.version, &tableID, &in.record, &in.initiator, &in.state, &in.step, &chosen, &joins, &in.reason)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, problem.NotFound("instance", fmt.Sprint(id))
+		return nil, problem.NotFound(kind, fmt.Sprint(arg))
 	}
 	if err != nil {
 		return nil, err
@@ -219,7 +228,7 @@ func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string)
 			if err := e.saveJoins(ctx, tx, in); err != nil {
 				return err
 			}
-			if err := e.event(ctx, tx, in, 0, p, ActJoin, "", nil); err != nil {
+			if err := e.event(in, 0, p, ActJoin, "", nil); err != nil {
 				return err
 			}
 			id = in.g.next[p]
@@ -243,7 +252,7 @@ func (e *Engine) enter(ctx context.Context, tx *sql.Tx, in *instance, id string)
 			}
 			return nil
 		case End:
-			if err := e.event(ctx, tx, in, 0, n.ID, ActEnd, "", nil); err != nil {
+			if err := e.event(in, 0, n.ID, ActEnd, "", nil); err != nil {
 				return err
 			}
 			return e.finish(ctx, tx, in, Approved, nil)
@@ -324,7 +333,7 @@ func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, n *Node, pe
 			return err
 		}
 	}
-	return e.event(ctx, tx, in, 0, n.ID, act, "", detail)
+	return e.event(in, 0, n.ID, act, "", detail)
 }
 
 // call posts a 通知 node's message to its group robot and queues its webhook call, in the
@@ -416,13 +425,13 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 		}
 		people = slices.DeleteFunc(people, func(u int64) bool { return slices.Contains(approved, u) })
 		if len(people) == 0 {
-			return false, e.event(ctx, tx, in, 0, n.ID, ActAutoPass, "", map[string]any{"why": "approved"})
+			return false, e.event(in, 0, n.ID, ActAutoPass, "", map[string]any{"why": "approved"})
 		}
 	}
 	if len(people) == 0 {
 		switch n.Empty {
 		case EmptyPass:
-			return false, e.event(ctx, tx, in, 0, n.ID, ActAutoPass, "", map[string]any{"why": "nobody"})
+			return false, e.event(in, 0, n.ID, ActAutoPass, "", map[string]any{"why": "nobody"})
 		case EmptyStop:
 			return false, e.finish(ctx, tx, in, Stopped, problem.New(409, "flow_no_approver_found", "node", n.Name))
 		}
@@ -466,7 +475,7 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 			return false, err
 		}
 	}
-	return true, e.event(ctx, tx, in, 0, n.ID, ActArrive, "", map[string]any{"users": people})
+	return true, e.event(in, 0, n.ID, ActArrive, "", map[string]any{"users": people})
 }
 
 // tell tells approvers (or fillers) a task waits for them.
@@ -488,7 +497,7 @@ func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state str
 	if why != nil {
 		data, _ := json.Marshal(map[string]any{"code": why.Code, "params": why.Params})
 		reason = string(data)
-		if err := e.event(ctx, tx, in, 0, "", ActStop, "", map[string]any{"code": why.Code, "params": why.Params}); err != nil {
+		if err := e.event(in, 0, "", ActStop, "", map[string]any{"code": why.Code, "params": why.Params}); err != nil {
 			return err
 		}
 	}
@@ -550,8 +559,9 @@ func (e *Engine) writeStatus(ctx context.Context, tx *sql.Tx, in *instance) erro
 // flow's id.
 type statusOf struct{}
 
-// event adds an entry to the instance's timeline.
-func (e *Engine) event(ctx context.Context, tx *sql.Tx, in *instance, user int64, node, action, comment string, detail map[string]any) error {
+// event adds an entry to the instance's timeline, written with the step's others when the
+// step ends (saveEvents).
+func (e *Engine) event(in *instance, user int64, node, action, comment string, detail map[string]any) error {
 	d := "{}"
 	if detail != nil {
 		data, err := json.Marshal(detail)
@@ -560,8 +570,22 @@ func (e *Engine) event(ctx context.Context, tx *sql.Tx, in *instance, user int64
 		}
 		d = string(data)
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO _flow_events(instance_id, at, user_id, node_id, action, comment, detail) VALUES(?, ?, ?, ?, ?, ?, ?)",
-		in.id, e.stamp(), user, node, action, comment, d)
+	in.events = append(in.events, in.id, e.stamp(), user, node, action, comment, d)
+	return nil
+}
+
+// eventColumns is how many values an entry of the timeline has.
+const eventColumns = 7
+
+// saveEvents writes the timeline entries of a step that went through, in one statement:
+// each step's transaction ends with it.
+func (e *Engine) saveEvents(ctx context.Context, tx *sql.Tx, in *instance) error {
+	if len(in.events) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO _flow_events(instance_id, at, user_id, node_id, action, comment, detail) VALUES "+
+		strings.Repeat(",(?, ?, ?, ?, ?, ?, ?)", len(in.events)/eventColumns)[1:], in.events...)
+	in.events = nil
 	return err
 }
 
