@@ -187,11 +187,31 @@ func (s *Service) rollupOf(ctx context.Context, tx *sql.Tx, f *schema.Field, id 
 		return nil, err
 	}
 	var v any
-	q := fmt.Sprintf("SELECT %s FROM %s c WHERE c.%s = ? AND (%s)", expr, store.Quote(child.SQLName()), store.Quote(f.Computed.Link), where)
+	q := fmt.Sprintf("SELECT %s FROM %s c WHERE %s AND (%s)", expr, store.Quote(child.SQLName()), s.linksTo(child, f.Computed.Link, "c", "?"), where)
 	if err := tx.QueryRowContext(ctx, q, append([]any{id}, args...)...).Scan(&v); err != nil {
 		return nil, err
 	}
 	return FromSQL(f, v), nil
+}
+
+// linksTo is the condition "the row alias of table child links to the record whose id is
+// the SQL expression id" over link field link of child: a single link or a 多条关联.
+func (s *Service) linksTo(child *schema.Table, link, alias, id string) string {
+	col := alias + "." + store.Quote(link)
+	if child.Field(link).Type == schema.Links {
+		return s.DB.Dialect.IDListHasAny(col, []string{id}, false)
+	}
+	return col + " = " + id
+}
+
+// linkedFrom is a SELECT of the ids of the records the rows sel of table t link to through
+// link field link (a single link or a 多条关联).
+func (s *Service) linkedFrom(t *schema.Table, link string, sel selection) string {
+	if t.Field(link).Type == schema.Links {
+		from, id := s.DB.Dialect.IDListEach("l.ids", "u")
+		return fmt.Sprintf("SELECT %s FROM (SELECT %s AS ids FROM %s WHERE %s) l, %s", id, store.Quote(link), store.Quote(t.SQLName()), sel.where, from)
+	}
+	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", store.Quote(link), store.Quote(t.SQLName()), sel.where)
 }
 
 // readsAny reports whether computed field f of t reads one of the fields in changed (ids of
@@ -345,9 +365,18 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 	parents := func(link string) (selection, bool) {
 		var ids []any
 		seen := map[any]bool{}
-		for _, r := range slices.Concat(olds, recs) {
-			if v := r[link]; v != nil && !seen[v] {
+		add := func(v any) {
+			if v != nil && !seen[v] {
 				ids, seen[v] = append(ids, v), true
+			}
+		}
+		for _, r := range slices.Concat(olds, recs) {
+			if list, ok := r[link].([]int64); ok { // a 多条关联: every record it names
+				for _, id := range list {
+					add(id)
+				}
+			} else {
+				add(r[link])
 			}
 		}
 		if len(ids) == 0 {
@@ -450,7 +479,7 @@ func (s *Service) spreadRollups(ctx context.Context, tx *sql.Tx, t *schema.Table
 				ps, ok = parents(link)
 			}
 			if !ok {
-				ps = selection{where: fmt.Sprintf("id IN (SELECT %s FROM %s WHERE %s)", store.Quote(link), store.Quote(t.SQLName()), sel.where), args: sel.args}
+				ps = selection{where: "id IN (" + s.linkedFrom(t, link, sel) + ")", args: sel.args}
 			}
 			if ps.where == "1=0" {
 				continue
@@ -545,8 +574,8 @@ func (s *Service) refreshRollups(ctx context.Context, tx *sql.Tx, p *schema.Tabl
 			base := store.Quote(p.SQLName()) + "." + store.Quote(f.Computed.Base)
 			cols, exprs = append(cols, store.Quote(f.Column())), append(exprs, combineSQL(f, base, expr))
 		}
-		sub := fmt.Sprintf("(SELECT %s FROM %s c WHERE c.%s = %s.id AND (%s))", strings.Join(exprs, ", "),
-			store.Quote(child.SQLName()), store.Quote(groups[w][0].Computed.Link), store.Quote(p.SQLName()), where)
+		sub := fmt.Sprintf("(SELECT %s FROM %s c WHERE %s AND (%s))", strings.Join(exprs, ", "),
+			store.Quote(child.SQLName()), s.linksTo(child, groups[w][0].Computed.Link, "c", store.Quote(p.SQLName())+".id"), where)
 		if len(cols) == 1 {
 			sets = append(sets, cols[0]+" = "+sub)
 		} else {
@@ -584,8 +613,15 @@ func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f
 	if _, err := tx.ExecContext(ctx, zero); err != nil {
 		return err
 	}
-	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = %[7]s FROM (SELECT c.%[3]s AS k, %[4]s AS v FROM %[5]s c WHERE c.%[3]s IS NOT NULL AND (%[6]s) GROUP BY c.%[3]s) g WHERE %[1]s.id = g.k",
-		store.Quote(p.SQLName()), col, link, expr, store.Quote(child.SQLName()), where, combineSQL(f, base, "g.v"))
+	from := fmt.Sprintf("%s c WHERE c.%s IS NOT NULL AND (%s)", store.Quote(child.SQLName()), link, where)
+	key := "c." + link
+	if child.Field(f.Computed.Link).Type == schema.Links { // a row per record each list names
+		var each string
+		each, key = s.DB.Dialect.IDListEach(key, "u")
+		from = "(SELECT * FROM " + from + ") c, " + each
+	}
+	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = %[3]s FROM (SELECT %[4]s AS k, %[5]s AS v FROM %[6]s GROUP BY %[4]s) g WHERE %[1]s.id = g.k",
+		store.Quote(p.SQLName()), col, combineSQL(f, base, "g.v"), key, expr, from)
 	_, err = tx.ExecContext(ctx, q, args...)
 	return err
 }

@@ -111,7 +111,7 @@ func checkComputed(s *snapshot, t *Table, f *Field, comp Computer) error {
 		if child != nil {
 			link = child.Field(k.Link)
 		}
-		if link == nil || link.Type != Link || link.LinkTable != t.ID {
+		if link == nil || (link.Type != Link && link.Type != Links) || link.LinkTable != t.ID {
 			return problem.Invalid("rollup_not_link_back", "table", k.Table, "name", k.Link, "here", t.Name).OnField(f.Name).At("computed.link")
 		}
 		k.Table, k.Link = child.ID, link.ID

@@ -66,6 +66,18 @@ func (d Dialect) IDListRemove(col, ph string) string {
 	return "(SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(" + col + ") WHERE value <> " + ph + ")"
 }
 
+// IDListEach is a FROM item with one row per id in the JSON array of ids col (多条关联),
+// named alias, and the expression of that id: for aggregates over the records a list names.
+//
+//	SQLite:     json_each(col) AS alias                          alias.value
+//	PostgreSQL: jsonb_array_elements_text(col) AS alias(value)   CAST(alias.value AS bigint)
+func (d Dialect) IDListEach(col, alias string) (from, id string) {
+	if d == Postgres {
+		return "jsonb_array_elements_text(" + col + ") AS " + alias + "(value)", "CAST(" + alias + ".value AS bigint)"
+	}
+	return "json_each(" + col + ") AS " + alias, alias + ".value"
+}
+
 // ListEmpty is "the JSON array in col is NULL or has no elements" (or, with neg, has some).
 func (d Dialect) ListEmpty(col string, neg bool) string {
 	if d == Postgres {
