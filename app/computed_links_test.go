@@ -15,12 +15,14 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/problem"
 	"tierbase/platform/store"
 )
 
 // Rollups over a 多条关联 (项目 ← 工单.相关项目) equal a hand-written aggregate over the 工单
 // whose list holds the 项目, after a backfill and random creates, list edits that add and
-// remove ids, other edits, batches, deletes of 工单 and of 项目, and imports (insert and upsert).
+// remove ids, other edits, batches, deletes and restores of 工单 and of 项目, and imports
+// (insert and upsert).
 func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	ctx := context.Background()
 	a, err := app.Open(t.TempDir())
@@ -40,7 +42,7 @@ func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	}
 	table := func(name string) *schema.Table { tb, _ := a.Catalog.Table(name); return tb }
 	r := rand.New(rand.NewPCG(16, 2))
-	var projects, tickets []int64
+	var projects, tickets, trashed []int64
 	title := map[int64]string{}
 	for i := range 8 {
 		rec, err := a.Records.Create(ctx, access.System, table("项目"), records.Input{"项目名称": fmt.Sprintf("项目%d", i), "期初工时": float64(r.IntN(50))})
@@ -87,6 +89,15 @@ func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		if _, err := a.Catalog.AddField(ctx, access.System, "项目", f); err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
 		}
+	}
+	// 相关项目 points at 项目, not at 工单: no rollup of 工单 counts through it.
+	_, err = a.Catalog.AddField(ctx, access.System, "工单", rollup("同表工单数", "count", "", "", ""))
+	p := problem.As(err)
+	if p != nil && len(p.Details) == 1 {
+		p = p.Details[0]
+	}
+	if p == nil || p.Code != "rollup_not_link_back" {
+		t.Fatalf("a rollup over a 多条关联 pointing elsewhere: %v", err)
 	}
 	if _, err := a.Catalog.AddField(ctx, access.System, "项目", &schema.Field{Name: "人均工时", Type: schema.Number,
 		Computed: &schema.Computed{Kind: schema.Formula, Formula: "IF(工单数 > 0, 总工时 / 工单数, 0)"}}); err != nil {
@@ -170,8 +181,8 @@ func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	check("backfill")
 
 	for step := range 120 {
-		kind := r.IntN(8)
-		if len(tickets) == 0 {
+		kind := r.IntN(9)
+		if len(tickets) == 0 || (kind == 8 && len(trashed) == 0) {
 			kind = 0
 		}
 		pick := func() int64 { return tickets[r.IntN(len(tickets))] }
@@ -215,7 +226,16 @@ func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 			if err := a.Records.Delete(ctx, access.System, table("工单"), tickets[i]); err != nil {
 				t.Fatal(err)
 			}
+			trashed = append(trashed, tickets[i])
 			tickets = slices.Delete(tickets, i, i+1)
+		case 8:
+			what = "restore"
+			id := trashed[len(trashed)-1]
+			trashed = trashed[:len(trashed)-1]
+			if _, err := a.Records.Restore(ctx, access.System, table("工单"), id); err != nil {
+				t.Fatal(err)
+			}
+			tickets = append(tickets, id)
 		case 5:
 			what = "batch"
 			items := []records.Input{ticket(), ticket(), {"id": pick(), "相关项目": some(), "工时": 7.5}}
@@ -280,11 +300,19 @@ func TestRollupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		}
 		if step%40 == 39 { // deleting a 项目 takes it out of the lists; the others' rollups stay
 			i := r.IntN(len(projects))
-			if err := a.Records.Delete(ctx, access.System, table("项目"), projects[i]); err != nil {
+			id := projects[i]
+			if err := a.Records.Delete(ctx, access.System, table("项目"), id); err != nil {
 				t.Fatal(err)
 			}
 			projects = slices.Delete(projects, i, i+1)
 			check(fmt.Sprintf("step %d (项目 deleted)", step))
+			if step == 39 { // restored, no list names it: its opening value alone
+				if _, err := a.Records.Restore(ctx, access.System, table("项目"), id); err != nil {
+					t.Fatal(err)
+				}
+				projects = append(projects, id)
+				check(fmt.Sprintf("step %d (项目 restored)", step))
+			}
 		}
 	}
 }
