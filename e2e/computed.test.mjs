@@ -1,7 +1,8 @@
 // Computed fields (issue 16): the admin installs 客户管理 and, in 字段设置 of 客户, adds a 汇总 —
 // the sum of 订单金额 over the 订单 linking to the customer, without the cancelled ones. The new
 // column is filled at once; saving an 订单 changes it; the grid cell and the record form show it
-// read-only, and writing it through the API is refused in both languages.
+// read-only, and writing it through the API is refused in both languages. A 多条关联 pointing at
+// 客户 (合作项目.相关客户) is offered as a source too: 合作项目数 counts the 合作项目 naming the customer.
 import assert from 'node:assert/strict';
 import { session, login, steps, chooseOption, untilText, waitUntil, text } from './lib.mjs';
 
@@ -79,4 +80,30 @@ step('the cell and the form show it read-only; writing it is refused', async () 
     assert.equal(res.status, 400);
     assert.match(JSON.stringify(res.body), want);
   }
+});
+
+step('a 多条关联 to 客户 is a source too: 合作项目数 counts the 合作项目 whose 相关客户 names the customer', async () => {
+  const res = await api.post('/tables', { name: '合作项目', fields: [{ name: '项目名称', type: 'text' }, { name: '相关客户', type: 'links', linkTable: '客户' }] });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  const other = (await api.post(`/tables/${T}/records`, { 客户名称: '远山贸易' })).body.id;
+  for (const list of [[customer], [customer, other], [customer]]) {
+    const w = await api.post(`/tables/${encodeURIComponent('合作项目')}/records`, { 项目名称: '联合推广', 相关客户: list });
+    assert.equal(w.status, 201, JSON.stringify(w.body));
+  }
+  await page.reload();
+  await page.getByTestId('designer-open').click();
+  await page.getByTestId('designer').waitFor();
+  await page.getByTestId('field-add').click();
+  await page.getByTestId('field-form').waitFor();
+  await page.getByTestId('field-name').fill('合作项目数');
+  await chooseOption(page, page.getByTestId('field-type'), '汇总');
+  await chooseOption(page, page.getByTestId('field-rollup-source'), '合作项目 / 相关客户');
+  await chooseOption(page, page.getByTestId('field-rollup-fn'), '计数');
+  await page.getByTestId('field-save').click();
+  await page.getByTestId('field-form').waitFor({ state: 'hidden' });
+  await page.keyboard.press('Escape');
+  await page.getByTestId('designer').waitFor({ state: 'hidden' });
+  const cell = page.getByTestId(`cell-${customer}-合作项目数`);
+  await waitUntil(async () => /^3(\.0+)?$/.test((await text(cell)).trim()), { message: 'the rollup over the 多条关联 filled' });
+  assert.equal((await api.get(`/tables/${T}/records/${other}`)).body['合作项目数'], 1);
 });
