@@ -47,6 +47,10 @@ type BulkResult struct {
 // reports of progress).
 const bulkChunk = 1000
 
+// bulkLarge is how many records a bulk change takes before its transaction gets a page cache
+// of its own (store.DB.LargeWrite).
+const bulkLarge = 10_000
+
 // BulkChange applies b in one transaction through the records engine, so every record is
 // validated, the rules and grading run and the history keeps an entry per record; all or
 // nothing. Each chunk is validated record by record, then written set-wise (writeTx,
@@ -145,6 +149,13 @@ func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Tabl
 			return err
 		}
 		total := len(items) + len(ids)
+		if total >= bulkLarge {
+			restore, err := s.DB.LargeWrite(ctx, tx, 256)
+			if err != nil {
+				return err
+			}
+			defer restore()
+		}
 		for done := 0; done < total; done += bulkChunk {
 			end := min(done+bulkChunk, total)
 			if b.Delete {

@@ -132,3 +132,17 @@ func (d Dialect) PrimaryKeyOff(table string) (drop []string, create string) {
 	return []string{"SET LOCAL maintenance_work_mem = '256MB'", "ALTER TABLE " + Quote(table) + " DROP CONSTRAINT IF EXISTS " + key},
 		"ALTER TABLE " + Quote(table) + " ADD CONSTRAINT " + key + " PRIMARY KEY (id)"
 }
+
+// LargeWrite gives tx, a write transaction of db about to change many rows of a table with
+// many indexes (a bulk edit), a page cache of mb megabytes until restore, which the caller
+// runs before tx ends: with the connection's usual 16 MB the index pages it changes are
+// spilled to the log and read back over and over. SQLite only; nothing on PostgreSQL.
+func (db *DB) LargeWrite(ctx context.Context, tx *sql.Tx, mb int) (restore func(), err error) {
+	if db.Dialect == Postgres {
+		return func() {}, nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -mb*1024)); err != nil {
+		return nil, err
+	}
+	return func() { tx.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = %d", -cacheKB)) }, nil
+}

@@ -122,3 +122,43 @@ func TestVacuumAfterBulkUpdate(t *testing.T) {
 		t.Fatalf("after Vacuum: %d vacuums, %d analyzes; want 1 and 1", vacuums, analyzes)
 	}
 }
+
+// LargeWrite gives one write transaction a page cache of its own on SQLite, and the writer's
+// connection has its usual one again for the next transaction.
+func TestLargeWrite(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cache := func(tx *sql.Tx) (n int64) {
+		if db.Dialect == Postgres {
+			return 0
+		}
+		if err := tx.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var during, usual, after int64
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		usual = cache(tx)
+		restore, err := db.LargeWrite(ctx, tx, 64)
+		if err != nil {
+			return err
+		}
+		during = cache(tx)
+		restore()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { after = cache(tx); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if db.Dialect == SQLite && (during != -64*1024 || usual != -cacheKB || after != usual) {
+		t.Fatalf("cache_size %d, then %d during the large write, then %d", usual, during, after)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,7 @@ func OpenURL(dir, url string) (*DB, error) {
 	path := filepath.Join(dir, FileName)
 	// busy_timeout comes first so the other pragmas wait instead of failing on a busy file.
 	// WAL is set by the writer (it stays set in the file); a read-only connection cannot set it.
-	common := "_busy_timeout=10000&_foreign_keys=off&_cache_size=-16000"
+	common := "_busy_timeout=10000&_foreign_keys=off&_cache_size=-" + strconv.Itoa(cacheKB)
 	w, err := sql.Open("sqlite3", "file:"+path+"?"+common+"&_journal_mode=WAL&_synchronous=NORMAL&_txlock=immediate&_stmt_cache_size=128")
 	if err != nil {
 		return nil, err
@@ -383,6 +384,9 @@ func (db *DB) call(j *job, tx *sql.Tx) (err error) {
 	return j.fn(tx)
 }
 
+// cacheKB is the page cache of each SQLite connection, in kilobytes (16 MB).
+const cacheKB = 16000
+
 // BulkMode prepares the database for one very large write transaction by a command-line
 // tool that has the database to itself (demo data, imports): the rollback journal instead
 // of the write-ahead log, so new pages are written once instead of twice, and a page cache
@@ -405,7 +409,7 @@ func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err er
 		return nil, fmt.Errorf("switch to bulk mode (is a tierbase server using %s? stop it first): %w", db.Path, err)
 	}
 	return func() {
-		exec("PRAGMA journal_mode = WAL; PRAGMA cache_size = -16000; PRAGMA threads = 0")
+		exec(fmt.Sprintf("PRAGMA journal_mode = WAL; PRAGMA cache_size = %d; PRAGMA threads = 0", -cacheKB))
 		db.ckMu.Unlock()
 	}, nil
 }
