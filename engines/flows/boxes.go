@@ -278,6 +278,7 @@ type Event struct {
 	Action   string          `json:"action"`
 	Comment  string          `json:"comment,omitempty"`
 	Detail   json.RawMessage `json:"detail"`
+	id       int64           // its order
 }
 
 // Instance returns an instance with its tasks and timeline, to its initiator, the people it
@@ -285,34 +286,37 @@ type Event struct {
 func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Instance, error) {
 	var in Instance
 	var reason string
-	// the instance and its tasks in one query: a row per task, one without when it has none;
-	// put in order here: SQLite would sort them in a temporary b-tree (the index is by step),
-	// about 35 µs a query on the bench's data, three times what reading the tasks costs
-	rows, err := e.DB.R.QueryContext(ctx, `SELECT i.id, i.flow_id, f.name, i.version, i.table_id, i.record_id, i.initiator, i.state, i.reason, i.started_at, i.ended_at,
-		COALESCE(t.id, 0), COALESCE(t.node_id, ''), COALESCE(t.user_id, 0), COALESCE(t.state, ''), COALESCE(t.action, ''), COALESCE(t.acted_by, 0),
-		COALESCE(t.comment, ''), COALESCE(t.created_at, ''), COALESCE(t.acted_at, ''), COALESCE(t.due_at, '')
-		FROM _flow_instances i JOIN _flows f ON f.id = i.flow_id LEFT JOIN _flow_tasks t ON t.instance_id = i.id WHERE i.id = ?`, id)
+	// three plain queries, each put in order here (by id, as they were made): on SQLite, what
+	// a read costs is mostly its statement's, and a join or an ORDER BY costs more than the
+	// rows — the instance joined with its tasks, and the events in the order of their index,
+	// cost about 100 and 45 µs of CPU where these cost 12, 13 and 15
+	err := e.DB.R.QueryRowContext(ctx, `SELECT i.flow_id, (SELECT f.name FROM _flows f WHERE f.id = i.flow_id), i.version, i.table_id, i.record_id,
+		i.initiator, i.state, i.reason, i.started_at, i.ended_at FROM _flow_instances i WHERE i.id = ?`, id).
+		Scan(&in.Flow, &in.FlowName, &in.Version, &in.Table, &in.Record, &in.Initiator, &in.State, &reason, &in.StartedAt, &in.EndedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, problem.NotFound("instance", fmt.Sprint(id))
+	}
+	if err != nil {
+		return nil, err
+	}
+	in.ID = id
+	rows, err := e.DB.R.QueryContext(ctx, `SELECT id, node_id, user_id, state, action, acted_by, comment, created_at, acted_at, due_at
+		FROM _flow_tasks WHERE instance_id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
 	in.Tasks = []Task{}
 	for rows.Next() {
 		var tk Task
-		if err := rows.Scan(&in.ID, &in.Flow, &in.FlowName, &in.Version, &in.Table, &in.Record, &in.Initiator, &in.State, &reason, &in.StartedAt, &in.EndedAt,
-			&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt, &tk.Due); err != nil {
+		if err := rows.Scan(&tk.ID, &tk.Node, &tk.User, &tk.State, &tk.Action, &tk.ActedBy, &tk.Comment, &tk.CreatedAt, &tk.ActedAt, &tk.Due); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if tk.ID != 0 {
-			in.Tasks = append(in.Tasks, tk)
-		}
+		in.Tasks = append(in.Tasks, tk)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, err
-	}
-	if in.ID == 0 {
-		return nil, problem.NotFound("instance", fmt.Sprint(id))
 	}
 	slices.SortFunc(in.Tasks, func(a, b Task) int { return cmp.Compare(a.ID, b.ID) })
 	t, err := e.table(in.Table)
@@ -357,7 +361,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 			return nil, err
 		}
 	}
-	rows, err = e.DB.R.QueryContext(ctx, "SELECT at, user_id, node_id, action, comment, detail FROM _flow_events WHERE instance_id = ? ORDER BY id", id)
+	rows, err = e.DB.R.QueryContext(ctx, "SELECT id, at, user_id, node_id, action, comment, detail FROM _flow_events WHERE instance_id = ?", id)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +370,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 	for rows.Next() {
 		var ev Event
 		var detail string
-		if err := rows.Scan(&ev.At, &ev.User, &ev.Node, &ev.Action, &ev.Comment, &detail); err != nil {
+		if err := rows.Scan(&ev.id, &ev.At, &ev.User, &ev.Node, &ev.Action, &ev.Comment, &detail); err != nil {
 			return nil, err
 		}
 		ev.Detail = json.RawMessage(detail)
@@ -378,6 +382,7 @@ func (e *Engine) Instance(ctx context.Context, a access.Actor, id int64) (*Insta
 		}
 		in.Events = append(in.Events, ev)
 	}
+	slices.SortFunc(in.Events, func(a, b Event) int { return cmp.Compare(a.id, b.id) })
 	return &in, rows.Err()
 }
 
