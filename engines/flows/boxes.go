@@ -227,21 +227,21 @@ func (e *Engine) fieldPerms(ctx context.Context, t *schema.Table, flow string, v
 
 // Instance is an instance as the record page shows it: where it is, and its timeline.
 type Instance struct {
-	ID            int64          `json:"id"`
-	Flow          string         `json:"flow"`
-	FlowName      string         `json:"flowName"`
-	Version       int            `json:"version"`
-	Table         string         `json:"table"`
-	Record        int64          `json:"record"`
-	Initiator     int64          `json:"initiator"`
-	InitiatorName string         `json:"initiatorName"`
-	State         string         `json:"state"`
-	Reason        *problem.Error `json:"-"` // why it stopped (State Stopped)
-	StartedAt     string         `json:"startedAt"`
-	EndedAt       string         `json:"endedAt,omitempty"`
-	Tasks         []Task         `json:"tasks"`  // every task, in order
-	Events        []Event        `json:"events"` // the timeline, oldest first
-	Nodes         []*Node        `json:"nodes"`  // the definition of its version, to draw its diagram
+	ID            int64           `json:"id"`
+	Flow          string          `json:"flow"`
+	FlowName      string          `json:"flowName"`
+	Version       int             `json:"version"`
+	Table         string          `json:"table"`
+	Record        int64           `json:"record"`
+	Initiator     int64           `json:"initiator"`
+	InitiatorName string          `json:"initiatorName"`
+	State         string          `json:"state"`
+	Reason        *problem.Error  `json:"-"` // why it stopped (State Stopped)
+	StartedAt     string          `json:"startedAt"`
+	EndedAt       string          `json:"endedAt,omitempty"`
+	Tasks         []Task          `json:"tasks"`  // every task, in order
+	Events        []Event         `json:"events"` // the timeline, oldest first
+	Nodes         json.RawMessage `json:"nodes"`  // the nodes of its version (JSON), to draw its diagram
 	// Data is the instance's record as the actor may read it, their roles or their task on
 	// it allowing (see holder), with the titles of the records it links to; nil when neither
 	// lets them.

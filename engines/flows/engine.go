@@ -331,7 +331,10 @@ func (e *Engine) version(ctx context.Context, q store.Querier, flowID string, ve
 		return nil, err
 	}
 	g := flatten(d.Nodes)
-	g.status, g.tree = d.Status, d.Nodes
+	g.status = d.Status
+	if g.tree, err = json.Marshal(d.Nodes); err != nil {
+		return nil, err
+	}
 	e.graphs.Store(key, g)
 	return g, nil
 }

@@ -166,7 +166,7 @@ type graph struct {
 	order    []string        // the nodes in designer order
 	parallel map[string]bool // the nodes inside a 并行分支's branches
 	asks     bool            // it has an 审批 or 填写 node: its end is news to the initiator
-	tree     []*Node         // the nodes as designed, to draw the version's diagram
+	tree     json.RawMessage // the nodes as designed, encoded once, to draw the version's diagram
 }
 
 // joinPrefix starts the key a 并行分支's branches lead to when they end: "join:<node id>".
