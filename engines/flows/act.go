@@ -114,13 +114,13 @@ func (e *Engine) act(ctx context.Context, tx *sql.Tx, a access.Actor, inst *inst
 			return problem.Invalid("flow_comment_required", "node", n.Name)
 		}
 	}
-	if err := e.close(ctx, tx, t, taskDone, action, a.UserID, in.Comment); err != nil {
-		return err
-	}
 	if err := e.event(inst, a.UserID, t.node, action, in.Comment, nil); err != nil {
 		return err
 	}
 	if t.added == addedBefore && action == ActApprove { // back to the one who added them
+		if err := e.close(ctx, tx, t, taskDone, action, a.UserID, in.Comment); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE _flow_tasks SET state = ? WHERE id = ? AND state = ?", taskOpen, t.addedFor, taskWaiting); err != nil {
 			return err
 		}
@@ -130,7 +130,7 @@ func (e *Engine) act(ctx context.Context, tx *sql.Tx, a access.Actor, inst *inst
 		}
 		return e.tell(ctx, tx, inst, n, []int64{back})
 	}
-	return e.decide(ctx, tx, a, inst, n, t, action)
+	return e.decide(ctx, tx, a, inst, n, t, action, in.Comment)
 }
 
 // How an added task (加签) came: before the adder (who waits for it), or after them.
@@ -330,13 +330,29 @@ func (e *Engine) closeRest(ctx context.Context, tx *sql.Tx, inst *instance, step
 	return err
 }
 
-// decide works out, after an approver said yes or no, whether the node passed, failed or
-// waits for more, and moves the instance on. 或签 passes on the first yes and fails on the
-// first no without counting; the other modes count the step's tasks.
-func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, n *Node, t *task, action string) error {
+// decide closes the task t with an approver's yes or no (and comment), works out whether the
+// node passed, failed or waits for more, and moves the instance on. 或签 passes on the first
+// yes and fails on the first no without counting: one statement closes the task and calls off
+// the rest of its step. The other modes count the step's tasks.
+func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *instance, n *Node, t *task, action, comment string) error {
 	fail := action == ActReject // anything else (同意, a 填写's 提交) is a yes
 	pass := !fail
-	if n.Mode != "" && n.Mode != ModeOr {
+	or := n.Mode == "" || n.Mode == ModeOr
+	if or {
+		rest := ActApprove
+		if fail {
+			rest = ActReject
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE _flow_tasks SET state = CASE WHEN id = ? THEN ? ELSE ? END,
+			action = CASE WHEN id = ? THEN ? ELSE ? END, comment = CASE WHEN id = ? THEN ? ELSE comment END, acted_by = ?, acted_at = ?
+			WHERE instance_id = ? AND step = ? AND state IN (?, ?)`,
+			t.id, taskDone, taskCancelled, t.id, action, rest, t.id, comment, a.UserID, e.stamp(), inst.id, t.step, taskOpen, taskWaiting); err != nil {
+			return err
+		}
+	} else {
+		if err := e.close(ctx, tx, t, taskDone, action, a.UserID, comment); err != nil {
+			return err
+		}
 		var total, yes, no, left int
 		err := tx.QueryRowContext(ctx, `SELECT COUNT(*),
 			COALESCE(SUM(CASE WHEN action = ? THEN 1 ELSE 0 END), 0),
@@ -356,13 +372,17 @@ func (e *Engine) decide(ctx context.Context, tx *sql.Tx, a access.Actor, inst *i
 	}
 	switch {
 	case fail:
-		if err := e.closeRest(ctx, tx, inst, t.step, ActReject, a.UserID); err != nil {
-			return err
+		if !or {
+			if err := e.closeRest(ctx, tx, inst, t.step, ActReject, a.UserID); err != nil {
+				return err
+			}
 		}
 		return e.finish(ctx, tx, inst, Rejected, nil)
 	case pass:
-		if err := e.closeRest(ctx, tx, inst, t.step, ActApprove, a.UserID); err != nil {
-			return err
+		if !or {
+			if err := e.closeRest(ctx, tx, inst, t.step, ActApprove, a.UserID); err != nil {
+				return err
+			}
 		}
 		return e.enter(ctx, tx, inst, inst.g.next[n.ID])
 	case n.Mode == ModeSeq:

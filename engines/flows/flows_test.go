@@ -410,11 +410,25 @@ func TestModes(t *testing.T) {
 		f := w.publish(t, approve("审批", three, flows.ModeOr), end())
 		id := w.start(t, f, "李娜", w.claim(t, 1))
 		loser := w.one(t, "周敏")
-		w.act(t, "张总", flows.ActApprove, flows.Input{})
+		w.act(t, "张总", flows.ActApprove, flows.Input{Comment: "可以"})
 		if w.state(t, id) != flows.Approved || len(w.todo(t, "王经理")) != 0 {
 			t.Fatal("或签 did not pass on one yes")
 		}
-		_, err := w.Flows.Act(ctx, w.as("周敏"), loser, flows.ActApprove, flows.Input{})
+		// the yes keeps its comment; the others' tasks are called off in its name, without it
+		in, err := w.Flows.Instance(ctx, w.as("李娜"), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range in.Tasks {
+			want := "cancelled approve "
+			if tk.UserName == "张总" {
+				want = "done approve 可以"
+			}
+			if got := fmt.Sprintf("%s %s %s", tk.State, tk.Action, tk.Comment); tk.ActedBy != w.people["张总"] || got != want {
+				t.Fatalf("%s's task: %s (acted by %d), want %s", tk.UserName, got, tk.ActedBy, want)
+			}
+		}
+		_, err = w.Flows.Act(ctx, w.as("周敏"), loser, flows.ActApprove, flows.Input{})
 		if p := problem.As(err); p == nil || p.Status != 409 || !strings.Contains(p.Message("zh"), "张总") || !strings.Contains(p.Message("en"), "张总 already approved") {
 			t.Fatalf("late approver: %v", err)
 		}
