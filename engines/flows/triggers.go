@@ -105,30 +105,48 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 // triggers — but not the flow whose own status write it is: its instance runs already, or
 // just ended.
 func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
-	if rec == nil {
-		return nil
-	}
+	return e.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
+}
+
+// AfterBatch is After for many writes of t at once (olds[i] became recs[i]), record by
+// record, each flow started read once for all of them.
+func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	own, _ := ctx.Value(statusOf{}).(string)
-	for _, tg := range e.triggersOf(t.ID) {
-		tr := tg.triggers
-		if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+	read := map[string]*flowRow{}
+	for i, rec := range recs {
+		if rec == nil {
 			continue
 		}
-		env := cond.Env{Now: e.Now(), Loc: e.loc()}
-		now, err := eval(tr.When, t, env, rec)
-		if err != nil || !now {
-			continue // a condition broken by a schema change starts nothing
-		}
-		start := tr.OnCreate && old == nil
-		if tr.OnMatch && !start {
-			was := false
-			if old != nil {
-				was, _ = eval(tr.When, t, env, old)
+		old := olds[i]
+		for _, tg := range e.triggersOf(t.ID) {
+			tr := tg.triggers
+			if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+				continue
 			}
-			start = !was
-		}
-		if start {
-			if err := e.StartTx(ctx, tx, tg.flow, t, rec); err != nil {
+			env := cond.Env{Now: e.Now(), Loc: e.loc()}
+			now, err := eval(tr.When, t, env, rec)
+			if err != nil || !now {
+				continue // a condition broken by a schema change starts nothing
+			}
+			start := tr.OnCreate && old == nil
+			if tr.OnMatch && !start {
+				was := false
+				if old != nil {
+					was, _ = eval(tr.When, t, env, old)
+				}
+				start = !was
+			}
+			if !start {
+				continue
+			}
+			f := read[tg.flow]
+			if f == nil {
+				if f, err = e.published(ctx, tx, tg.flow); err != nil {
+					return err
+				}
+				read[tg.flow] = f
+			}
+			if err := e.start(ctx, tx, f, t, rec); err != nil {
 				return err
 			}
 		}
@@ -152,6 +170,11 @@ func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *sche
 	if err != nil {
 		return err
 	}
+	return e.start(ctx, tx, f, t, rec)
+}
+
+// start is StartTx of the published flow f.
+func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Table, rec records.Record) error {
 	if f.table.ID != t.ID {
 		return problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
 	}
@@ -163,7 +186,7 @@ func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *sche
 	if u, ok := e.Users.Get(who); ok {
 		a = e.Users.ActorOf(u)
 	}
-	_, err = e.startTx(ctx, tx, a, f, rec.ID(), rec, nil)
+	_, err := e.startTx(ctx, tx, a, f, rec.ID(), rec, nil)
 	if p := problem.As(err); p != nil && p.Code == "flow_running" {
 		return nil
 	}

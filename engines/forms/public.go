@@ -331,13 +331,15 @@ type submission struct {
 	exp     int64
 	refused error
 	values  records.Input
-	err     error // the outcome of its own write (see write)
+	err     error          // the outcome of its own write (see write)
+	rec     records.Record // the record written, its hooks waiting for the group's (see write)
 }
 
 // write writes a group of submissions in tx: the expired captchas and tries per address
 // are forgotten once, the submissions counted against their addresses together (hits), then
-// each that may go on is written in a savepoint (see add), and their rows of
-// _form_submissions added together; err keeps each one's outcome.
+// each that may go on is written in a savepoint (see add), the records hooks told of their
+// records together (created: one pass of the rules and flows for all, set-wise where they
+// can), and their rows of _form_submissions added together; err keeps each one's outcome.
 func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) error {
 	now := s.Now().UnixMilli()
 	since := now - s.Window.Milliseconds()
@@ -354,6 +356,8 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		return err
 	}
 	var added []any // rows of _form_submissions
+	later := len(group) > 1
+	var created []*submission // the records whose hooks wait for the others (later)
 	for _, sub := range group {
 		if sub.err != nil || sub.robot {
 			continue
@@ -373,17 +377,23 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT submission"); err != nil {
 			return err
 		}
-		id, err := s.add(ctx, tx, sub)
+		rec, err := s.add(ctx, tx, sub, later)
 		if sub.err = err; err != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO submission"); err != nil {
 				return err
 			}
 		} else {
-			added = append(added, sub.f.ID, id, now)
+			if later {
+				sub.rec, created = rec, append(created, sub)
+			}
+			added = append(added, sub.f.ID, rec.ID(), now)
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE submission"); err != nil {
 			return err
 		}
+	}
+	if err := s.created(ctx, tx, created); err != nil {
+		return err
 	}
 	for chunk := range slices.Chunk(added, 1500) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES "+
@@ -395,24 +405,45 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 }
 
 // add writes one submission whose captcha and fields passed: the captcha used up, the
-// form's count and quotas, and the record (its rules and hooks); it returns the record's id.
-func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission) (int64, error) {
+// form's count and quotas, and the record with its hooks' Before, and their After too unless
+// later (then created tells them); it returns the record.
+func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission, later bool) (records.Record, error) {
 	f := sub.f
 	if err := useCaptcha(ctx, tx, sub.nonce, sub.exp); err != nil {
-		return 0, err
+		return nil, err
 	}
 	// Counting first takes the form's row: submissions to one form queue here, so the
 	// quotas hold exactly.
 	var total int64
 	if err := tx.QueryRowContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ? RETURNING submissions", f.ID).Scan(&total); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := s.quota(ctx, tx, f, total-1); err != nil {
-		return 0, err
+		return nil, err
 	}
-	rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
-	if err != nil {
-		return 0, err
+	if later {
+		return s.Records.CreateLater(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
 	}
-	return rec.ID(), nil
+	return s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
+}
+
+// created tells the records hooks (rules, webhooks, flows) of the records of a group's
+// submissions written later (see add), together per form. Should they refuse, the group's
+// transaction fails and each submission is written again alone (store.Group), its hooks
+// then heard with its record: each one's outcome is as if written alone.
+func (s *Service) created(ctx context.Context, tx *sql.Tx, subs []*submission) error {
+	byForm := map[string][]records.Record{}
+	var order []*submission
+	for _, sub := range subs {
+		if byForm[sub.f.ID] == nil {
+			order = append(order, sub)
+		}
+		byForm[sub.f.ID] = append(byForm[sub.f.ID], sub.rec)
+	}
+	for _, sub := range order {
+		if err := s.Records.Created(records.ForForm(ctx, sub.f.Title), tx, sub.t, byForm[sub.f.ID]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
