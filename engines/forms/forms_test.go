@@ -627,3 +627,68 @@ func TestSubmitTogetherRefusedByRules(t *testing.T) {
 		t.Errorf("%d tries counted, want 3", tries)
 	}
 }
+
+// The quotas hold exactly for submissions written together: of four sent at once to a form
+// taking two a day, two are saved and two refused as the day's quota is reached.
+func TestSubmitTogetherQuotas(t *testing.T) {
+	w := open(t)
+	f := w.publish(func(f *forms.Form) { f.MaxTotal, f.MaxPerDay = 3, 2 })
+	full := 0
+	for i, err := range w.submitTogether(f, "13900000041", "13900000042", "13900000043", "13900000044") {
+		if got, _, _ := code(err); got == "form_full_today" {
+			full++
+		} else if err != nil {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	if full != 2 {
+		t.Errorf("%d submissions refused for the day's quota, want 2", full)
+	}
+	if n := w.count(); n != 3 {
+		t.Errorf("%d records, want 3 (the one before and two submitted)", n)
+	}
+	if got, _ := w.Forms.Get(context.Background(), w.admin, f.ID); got.Submissions != 2 {
+		t.Errorf("submissions = %d, want 2", got.Submissions)
+	}
+}
+
+// A captcha sent twice in one group is used once: the first submission is saved, the
+// second refused as a replay; a wrong answer sent twice is refused as wrong, then as used.
+func TestSubmitTogetherCaptchaOnce(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f := w.publish(nil)
+	good, err := w.Forms.NewCaptcha(ctx, f.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := w.Forms.NewCaptcha(ctx, f.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := w.Forms.NewCaptcha(ctx, f.Token) // written alone, waiting for the form's row
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := w.hold(f)
+	sends := []struct{ captcha, answer string }{{first.ID, "12345"}, {good.ID, "12345"}, {good.ID, "12345"}, {bad.ID, "54321"}, {bad.ID, "54321"}}
+	errs := make([]chan error, len(sends))
+	for i, c := range sends {
+		errs[i] = make(chan error, 1)
+		go func() {
+			_, err := w.Forms.Submit(ctx, f.Token, fmt.Sprintf("203.0.113.%d", 50+i), forms.Submission{
+				Values: map[string]any{"姓名": "韩梅梅", "手机": fmt.Sprintf("1390000005%d", i)}, Captcha: c.captcha, Answer: c.answer})
+			errs[i] <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	for i, want := range []string{"", "", "captcha_used", "captcha_wrong", "captcha_used"} {
+		if got, _, _ := code(<-errs[i]); got != want {
+			t.Errorf("submission %d: %q, want %q", i+1, got, want)
+		}
+	}
+	if n := w.count(); n != 3 {
+		t.Errorf("%d records, want 3", n)
+	}
+}
