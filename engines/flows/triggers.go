@@ -109,10 +109,12 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 }
 
 // AfterBatch is After for many writes of t at once (olds[i] became recs[i]), record by
-// record, each flow started read once for all of them.
+// record, each flow started read once for all of them, the instances' first events written
+// together.
 func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	own, _ := ctx.Value(statusOf{}).(string)
 	read := map[string]*flowRow{}
+	var events []any
 	for i, rec := range recs {
 		if rec == nil {
 			continue
@@ -146,12 +148,16 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 				}
 				read[tg.flow] = f
 			}
-			if err := e.start(ctx, tx, f, t, rec); err != nil {
+			in, err := e.start(ctx, tx, f, t, rec)
+			if err != nil {
 				return err
+			}
+			if in != nil {
+				events = append(events, in.events...)
 			}
 		}
 	}
-	return nil
+	return writeEvents(ctx, tx, events)
 }
 
 // eval is cond.Eval, with a missing condition matching.
@@ -170,13 +176,18 @@ func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *sche
 	if err != nil {
 		return err
 	}
-	return e.start(ctx, tx, f, t, rec)
+	in, err := e.start(ctx, tx, f, t, rec)
+	if in == nil {
+		return err
+	}
+	return e.saveEvents(ctx, tx, in)
 }
 
-// start is StartTx of the published flow f.
-func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Table, rec records.Record) error {
+// start is StartTx of the published flow f, the instance's first events left to the caller
+// (see begin); no instance when one runs on the record already.
+func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Table, rec records.Record) (*instance, error) {
 	if f.table.ID != t.ID {
-		return problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
+		return nil, problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
 	}
 	who, _ := rec[schema.FieldOwner].(int64)
 	if who == 0 {
@@ -186,11 +197,11 @@ func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Ta
 	if u, ok := e.Users.Get(who); ok {
 		a = e.Users.ActorOf(u)
 	}
-	_, err := e.startTx(ctx, tx, a, f, rec.ID(), rec, nil)
+	in, err := e.begin(ctx, tx, a, f, rec.ID(), rec, nil)
 	if p := problem.As(err); p != nil && p.Code == "flow_running" {
-		return nil
+		return nil, nil
 	}
-	return err
+	return in, err
 }
 
 // FlowName is a flow's name, "" when there is none (for a rule's sentence).

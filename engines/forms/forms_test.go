@@ -561,6 +561,12 @@ func TestSubmitTogetherRunsRulesAndFlows(t *testing.T) {
 		if started != 1 {
 			t.Errorf("record %d: %d instances of the flow, want 1", rec.ID(), started)
 		}
+		var events int // started, waiting
+		w.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_events e JOIN _flow_instances i ON i.id = e.instance_id WHERE i.flow_id = ? AND i.record_id = ?",
+			flow.ID, rec.ID()).Scan(&events)
+		if events != 2 {
+			t.Errorf("record %d: %d events in the flow's timeline, want 2", rec.ID(), events)
+		}
 	}
 	st, err := w.Rules.Status(ctx)
 	if err != nil {
