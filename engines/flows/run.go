@@ -167,16 +167,15 @@ func (e *Engine) begin(ctx context.Context, tx *sql.Tx, a access.Actor, f *flowR
 	if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", f.id, recordID)); err != nil {
 		return nil, err
 	}
-	var running int64
-	err := tx.QueryRowContext(ctx, "SELECT id FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?",
-		f.table.ID, recordID, f.id, Running).Scan(&running)
-	if err == nil {
+	// One statement: the instance is added unless one of the flow runs on the record already.
+	err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
+		SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
+		WHERE NOT EXISTS (SELECT 1 FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?) RETURNING id`,
+		f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp(), f.table.ID, recordID, f.id, Running).Scan(&in.id)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.New(409, "flow_running", "flow", f.name)
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp()).Scan(&in.id); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if err := e.event(in, a.UserID, "", ActStart, "", nil); err != nil {
