@@ -129,6 +129,25 @@ func (s *Service) Batch(ctx context.Context, a access.Actor, t *schema.Table, it
 // CreateTx adds one record inside the caller's write transaction (see Create), for engines
 // whose own work must commit with it or not at all.
 func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	return s.create(ctx, tx, a, t, in, false)
+}
+
+// CreateLater is CreateTx leaving the hooks' After to the caller, who tells them of the
+// records created in tx together (Created) once they are all written: the submissions of a
+// public form arriving at once pay one pass of the rules, set-wise, instead of one each.
+// The hooks' Before runs for each record as in CreateTx.
+func (s *Service) CreateLater(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input) (Record, error) {
+	return s.create(ctx, tx, a, t, in, true)
+}
+
+// Created tells the hooks, in their order, of records of t created in tx by CreateLater:
+// a BatchHook hears of all of them at once, the others of each in turn.
+func (s *Service) Created(ctx context.Context, tx *sql.Tx, t *schema.Table, recs []Record) error {
+	return s.after(ctx, tx, t, make([]Record, len(recs)), recs)
+}
+
+// create is CreateTx, or CreateLater when later.
+func (s *Service) create(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, in Input, later bool) (Record, error) {
 	if _, ok := in[schema.FieldID]; ok {
 		return nil, problem.Collect([]*problem.Error{problem.Invalid("readonly_field").OnField(schema.FieldID)})
 	}
@@ -138,7 +157,7 @@ func (s *Service) CreateTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 	if err := access.CanOn(a, t, access.Add); err != nil {
 		return nil, err
 	}
-	out, err := s.batchTx(ctx, tx, a, t, []Input{in})
+	out, err := s.write(ctx, tx, a, t, []Input{in}, false, later)
 	if err != nil {
 		return nil, single(err)
 	}
@@ -177,6 +196,11 @@ func (s *Service) batchTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 // the last is written (BatchHook.AfterBatch, set-wise; the others' After one by one).
 // Together, the updates are written set-wise once all items are validated (updateMany).
 func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input, together bool) ([]Record, error) {
+	return s.write(ctx, tx, a, t, items, together, false)
+}
+
+// write is writeTx, whose hooks' After is left to the caller when later (CreateLater).
+func (s *Service) write(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, items []Input, together, later bool) ([]Record, error) {
 	now := s.Now().UTC()
 	stamp := now.Format(time.RFC3339)
 	out := make([]Record, len(items))
@@ -302,8 +326,10 @@ func (s *Service) writeTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *sc
 		out[i] = rec
 		if together {
 			olds, recs = append(olds, old), append(recs, rec)
-		} else if err := s.after(ctx, tx, t, []Record{old}, []Record{rec}); err != nil {
-			return nil, err
+		} else if !later {
+			if err := s.after(ctx, tx, t, []Record{old}, []Record{rec}); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := problem.Collect(probs); err != nil {

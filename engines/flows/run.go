@@ -148,6 +148,16 @@ func (e *Engine) published(ctx context.Context, q store.Querier, flowID string) 
 // for a start from the record's own write, which reads it before it commits; nil to read it
 // when a node needs it.
 func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flowRow, recordID int64, rec records.Record, chosen map[string][]int64) (int64, error) {
+	in, err := e.begin(ctx, tx, a, f, recordID, rec, chosen)
+	if err != nil {
+		return 0, err
+	}
+	return in.id, e.saveEvents(ctx, tx, in)
+}
+
+// begin is startTx leaving the instance's first events to the caller (in.events, see
+// saveEvents), to be written with other instances' started in tx.
+func (e *Engine) begin(ctx context.Context, tx *sql.Tx, a access.Actor, f *flowRow, recordID int64, rec records.Record, chosen map[string][]int64) (*instance, error) {
 	if chosen == nil {
 		chosen = map[string][]int64{}
 	}
@@ -155,30 +165,29 @@ func (e *Engine) startTx(ctx context.Context, tx *sql.Tx, a access.Actor, f *flo
 	in := &instance{flow: f.id, flowName: f.name, version: f.version, table: f.table, record: recordID, initiator: a.UserID,
 		state: Running, chosen: chosen, joins: map[string]int{}, g: f.g, actor: a, rec: rec, tx: tx}
 	if err := e.DB.Dialect.Lock(ctx, tx, fmt.Sprintf("flow:%s:%d", f.id, recordID)); err != nil {
-		return 0, err
+		return nil, err
 	}
-	var running int64
-	err := tx.QueryRowContext(ctx, "SELECT id FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?",
-		f.table.ID, recordID, f.id, Running).Scan(&running)
-	if err == nil {
-		return 0, problem.New(409, "flow_running", "flow", f.name)
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return 0, err
+	// One statement: the instance is added unless one of the flow runs on the record already.
+	err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
+		SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
+		WHERE NOT EXISTS (SELECT 1 FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?) RETURNING id`,
+		f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp(), f.table.ID, recordID, f.id, Running).Scan(&in.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, problem.New(409, "flow_running", "flow", f.name)
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp()).Scan(&in.id); err != nil {
-		return 0, err
+	if err != nil {
+		return nil, err
 	}
 	if err := e.event(in, a.UserID, "", ActStart, "", nil); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := e.writeStatus(ctx, tx, in); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if err := e.enter(ctx, tx, in, f.g.first); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return in.id, e.saveEvents(ctx, tx, in)
+	return in, nil
 }
 
 // load reads an instance inside a step's transaction, locking its row: the steps of one
@@ -580,13 +589,20 @@ const eventColumns = 7
 // saveEvents writes the timeline entries of a step that went through, in one statement:
 // each step's transaction ends with it.
 func (e *Engine) saveEvents(ctx context.Context, tx *sql.Tx, in *instance) error {
-	if len(in.events) == 0 {
-		return nil
-	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO _flow_events(instance_id, at, user_id, node_id, action, comment, detail) VALUES "+
-		strings.Repeat(",(?, ?, ?, ?, ?, ?, ?)", len(in.events)/eventColumns)[1:], in.events...)
+	err := writeEvents(ctx, tx, in.events)
 	in.events = nil
 	return err
+}
+
+// writeEvents writes timeline entries (eventColumns values each), up to 1,000 a statement.
+func writeEvents(ctx context.Context, tx *sql.Tx, events []any) error {
+	for chunk := range slices.Chunk(events, 1000*eventColumns) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_events(instance_id, at, user_id, node_id, action, comment, detail) VALUES "+
+			strings.Repeat(",(?, ?, ?, ?, ?, ?, ?)", len(chunk)/eventColumns)[1:], chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // resolve finds the people a node names, in order, each once, without the disabled.

@@ -105,35 +105,59 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 // triggers — but not the flow whose own status write it is: its instance runs already, or
 // just ended.
 func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, rec records.Record) error {
-	if rec == nil {
-		return nil
-	}
+	return e.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
+}
+
+// AfterBatch is After for many writes of t at once (olds[i] became recs[i]), record by
+// record, each flow started read once for all of them, the instances' first events written
+// together.
+func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	own, _ := ctx.Value(statusOf{}).(string)
-	for _, tg := range e.triggersOf(t.ID) {
-		tr := tg.triggers
-		if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+	read := map[string]*flowRow{}
+	var events []any
+	for i, rec := range recs {
+		if rec == nil {
 			continue
 		}
-		env := cond.Env{Now: e.Now(), Loc: e.loc()}
-		now, err := eval(tr.When, t, env, rec)
-		if err != nil || !now {
-			continue // a condition broken by a schema change starts nothing
-		}
-		start := tr.OnCreate && old == nil
-		if tr.OnMatch && !start {
-			was := false
-			if old != nil {
-				was, _ = eval(tr.When, t, env, old)
+		old := olds[i]
+		for _, tg := range e.triggersOf(t.ID) {
+			tr := tg.triggers
+			if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+				continue
 			}
-			start = !was
-		}
-		if start {
-			if err := e.StartTx(ctx, tx, tg.flow, t, rec); err != nil {
+			env := cond.Env{Now: e.Now(), Loc: e.loc()}
+			now, err := eval(tr.When, t, env, rec)
+			if err != nil || !now {
+				continue // a condition broken by a schema change starts nothing
+			}
+			start := tr.OnCreate && old == nil
+			if tr.OnMatch && !start {
+				was := false
+				if old != nil {
+					was, _ = eval(tr.When, t, env, old)
+				}
+				start = !was
+			}
+			if !start {
+				continue
+			}
+			f := read[tg.flow]
+			if f == nil {
+				if f, err = e.published(ctx, tx, tg.flow); err != nil {
+					return err
+				}
+				read[tg.flow] = f
+			}
+			in, err := e.start(ctx, tx, f, t, rec)
+			if err != nil {
 				return err
+			}
+			if in != nil {
+				events = append(events, in.events...)
 			}
 		}
 	}
-	return nil
+	return writeEvents(ctx, tx, events)
 }
 
 // eval is cond.Eval, with a missing condition matching.
@@ -152,8 +176,18 @@ func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *sche
 	if err != nil {
 		return err
 	}
+	in, err := e.start(ctx, tx, f, t, rec)
+	if in == nil {
+		return err
+	}
+	return e.saveEvents(ctx, tx, in)
+}
+
+// start is StartTx of the published flow f, the instance's first events left to the caller
+// (see begin); no instance when one runs on the record already.
+func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Table, rec records.Record) (*instance, error) {
 	if f.table.ID != t.ID {
-		return problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
+		return nil, problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
 	}
 	who, _ := rec[schema.FieldOwner].(int64)
 	if who == 0 {
@@ -163,11 +197,11 @@ func (e *Engine) StartTx(ctx context.Context, tx *sql.Tx, flowID string, t *sche
 	if u, ok := e.Users.Get(who); ok {
 		a = e.Users.ActorOf(u)
 	}
-	_, err = e.startTx(ctx, tx, a, f, rec.ID(), rec, nil)
+	in, err := e.begin(ctx, tx, a, f, rec.ID(), rec, nil)
 	if p := problem.As(err); p != nil && p.Code == "flow_running" {
-		return nil
+		return nil, nil
 	}
-	return err
+	return in, err
 }
 
 // FlowName is a flow's name, "" when there is none (for a rule's sentence).

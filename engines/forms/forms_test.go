@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"tierbase/core/access"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/flows"
 	"tierbase/engines/forms"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
@@ -21,6 +23,15 @@ import (
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
+}
+
+func (w *world) table(name string) *schema.Table {
+	w.t.Helper()
+	t, err := w.Catalog.Table(name)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return t
 }
 
 func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
@@ -442,5 +453,248 @@ func TestSubmitTogether(t *testing.T) {
 	}
 	if _, err := w.Forms.Submit(ctx, f.Token, "203.0.113.2", fixed); problem.As(err) == nil || problem.As(err).Status != 429 {
 		t.Errorf("third try from the address: %v, want 429", err)
+	}
+}
+
+// hold holds the form's row until release is closed: submissions sent meanwhile gather,
+// to be written together once it is released.
+func (w *world) hold(f *forms.Form) (release func()) {
+	w.t.Helper()
+	ctx := context.Background()
+	done, held, locked := make(chan struct{}), make(chan error, 1), make(chan struct{})
+	go func() {
+		held <- w.DB.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions WHERE id = ?", f.ID)
+			close(locked)
+			<-done
+			return err
+		})
+	}()
+	<-locked
+	return func() {
+		close(done)
+		if err := <-held; err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// submitTogether sends a submission of each phone from an address of its own while the
+// form's row is held, so that they are written together, and returns their outcomes.
+func (w *world) submitTogether(f *forms.Form, phones ...string) []error {
+	w.t.Helper()
+	ctx := context.Background()
+	release := w.hold(f)
+	errs := make([]chan error, len(phones))
+	for i, phone := range phones {
+		c, err := w.Forms.NewCaptcha(ctx, f.Token)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		errs[i] = make(chan error, 1)
+		go func() {
+			_, err := w.Forms.Submit(ctx, f.Token, fmt.Sprintf("203.0.113.%d", 100+i), forms.Submission{
+				Values: map[string]any{"姓名": "韩梅梅", "手机": phone}, Captcha: c.ID, Answer: "12345"})
+			errs[i] <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // the first one waits for the row; the rest gather
+	}
+	release()
+	out := make([]error, len(phones))
+	for i := range phones {
+		out[i] = <-errs[i]
+	}
+	return out
+}
+
+// Submissions written together have their rules and flows run as each would alone: a rule
+// on creation setting a field, one queuing a notification, an always-kept rule counting
+// related records, and a flow started on creation.
+func TestSubmitTogetherRunsRulesAndFlows(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	if _, err := w.Catalog.CreateTable(ctx, access.System, "", "回访", []*schema.Field{
+		{Name: "线索", Type: schema.Link, LinkTable: w.leads.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*rules.Rule{
+		{Name: "表单线索", Table: "线索", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+			Actions: []rules.Action{{Type: rules.ActSet, Field: "备注", Value: "来自表单"}}},
+		{Name: "新线索通知", Table: "线索", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnCreated}},
+			Actions: []rules.Action{{Type: rules.ActNotify, Users: []int64{w.admin.UserID}, Title: "新线索「{姓名}」"}}},
+		{Name: "未回访", Table: "线索", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+			Related: &rules.Related{Table: "回访", Link: "线索", Op: "lt", Value: 1},
+			Actions: []rules.Action{{Type: rules.ActSet, Field: "公司", Value: "待回访"}}},
+	} {
+		if _, _, err := w.Rules.SaveRule(ctx, access.System, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flow := &flows.Flow{Name: "线索提醒", Table: "线索", Enabled: true, Triggers: flows.Triggers{OnCreate: true},
+		Nodes: []*flows.Node{{ID: "wait", Type: flows.DelayOp, Name: "等待 1 天", Delay: &flows.Delay{Days: 1}}, {ID: "end", Type: flows.End, Name: "结束"}}}
+	if _, err := w.Flows.Save(ctx, access.System, flow); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Flows.Publish(ctx, access.System, flow.ID); err != nil {
+		t.Fatal(err)
+	}
+	f := w.publish(nil)
+	phones := []string{"13900000021", "13900000022", "13900000023", "13900000024"}
+	for i, err := range w.submitTogether(f, phones...) {
+		if err != nil {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	p, err := w.Records.List(ctx, access.System, w.leads, records.Query{Sort: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 1+len(phones) {
+		t.Fatalf("%d records, want %d", len(p.Items), 1+len(phones))
+	}
+	for _, rec := range p.Items[1:] {
+		if rec[w.leads.Field("备注").ID] != "来自表单" || rec[w.leads.Field("公司").ID] != "待回访" {
+			t.Errorf("record = %v: the rules did not run on it", rec)
+		}
+		var started int
+		w.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_instances WHERE flow_id = ? AND record_id = ?", flow.ID, rec.ID()).Scan(&started)
+		if started != 1 {
+			t.Errorf("record %d: %d instances of the flow, want 1", rec.ID(), started)
+		}
+		var events int // started, waiting
+		w.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _flow_events e JOIN _flow_instances i ON i.id = e.instance_id WHERE i.flow_id = ? AND i.record_id = ?",
+			flow.ID, rec.ID()).Scan(&events)
+		if events != 2 {
+			t.Errorf("record %d: %d events in the flow's timeline, want 2", rec.ID(), events)
+		}
+	}
+	st, err := w.Rules.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 未回访 fired on the lead there already too, when it was saved.
+	for name, want := range map[string]int64{"表单线索": 4, "新线索通知": 4, "未回访": 5} {
+		r, _ := w.Rules.Rule(name)
+		if st[r.ID].Fired != want {
+			t.Errorf("rule %s fired %d times, want %d", name, st[r.ID].Fired, want)
+		}
+	}
+	var effects int
+	w.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _jobs WHERE kind = 'rule'").Scan(&effects)
+	if effects != len(phones) {
+		t.Errorf("%d notifications queued, want %d", effects, len(phones))
+	}
+}
+
+// Should the rules refuse the records of submissions written together (here: an always-kept
+// rule giving each the same value of a unique field), each submission is written again
+// alone, with the outcome it would have had alone: the first is saved, the others refused
+// with the rule's reason, and every try counts against its address.
+func TestSubmitTogetherRefusedByRules(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	if _, err := w.Catalog.CreateTable(ctx, access.System, "", "回访", []*schema.Field{
+		{Name: "线索", Type: schema.Link, LinkTable: w.leads.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Catalog.AddField(ctx, access.System, w.leads.ID, &schema.Field{Name: "编码", Type: schema.Text, Unique: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Records.Create(ctx, access.System, w.table("回访"), records.Input{"线索": 1}); err != nil {
+		t.Fatal(err) // the lead there already is called back: the rule leaves it
+	}
+	if _, _, err := w.Rules.SaveRule(ctx, access.System, &rules.Rule{Name: "统一编码", Table: "线索", Enabled: true,
+		Triggers: []rules.Trigger{{On: rules.OnAlways}}, Related: &rules.Related{Table: "回访", Link: "线索", Op: "lt", Value: 1},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "编码", Value: "X"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f := w.publish(nil)
+	errs := w.submitTogether(f, "13900000031", "13900000032", "13900000033")
+	saved := 0
+	for i, err := range errs {
+		if err == nil {
+			saved++
+		} else if p := problem.As(err); p == nil || p.Status == 500 {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	if saved != 1 {
+		t.Errorf("%d submissions saved, want 1: %v", saved, errs)
+	}
+	if n := w.count(); n != 2 {
+		t.Errorf("%d records, want 2 (the one before and one submitted)", n)
+	}
+	if got, _ := w.Forms.Get(ctx, w.admin, f.ID); got.Submissions != 1 {
+		t.Errorf("submissions = %d, want 1", got.Submissions)
+	}
+	var tries int
+	w.DB.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM _form_hits").Scan(&tries)
+	if tries != 3 {
+		t.Errorf("%d tries counted, want 3", tries)
+	}
+}
+
+// The quotas hold exactly for submissions written together: of four sent at once to a form
+// taking two a day, two are saved and two refused as the day's quota is reached.
+func TestSubmitTogetherQuotas(t *testing.T) {
+	w := open(t)
+	f := w.publish(func(f *forms.Form) { f.MaxTotal, f.MaxPerDay = 3, 2 })
+	full := 0
+	for i, err := range w.submitTogether(f, "13900000041", "13900000042", "13900000043", "13900000044") {
+		if got, _, _ := code(err); got == "form_full_today" {
+			full++
+		} else if err != nil {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	if full != 2 {
+		t.Errorf("%d submissions refused for the day's quota, want 2", full)
+	}
+	if n := w.count(); n != 3 {
+		t.Errorf("%d records, want 3 (the one before and two submitted)", n)
+	}
+	if got, _ := w.Forms.Get(context.Background(), w.admin, f.ID); got.Submissions != 2 {
+		t.Errorf("submissions = %d, want 2", got.Submissions)
+	}
+}
+
+// A captcha sent twice in one group is used once: the first submission is saved, the
+// second refused as a replay; a wrong answer sent twice is refused as wrong, then as used.
+func TestSubmitTogetherCaptchaOnce(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	f := w.publish(nil)
+	good, err := w.Forms.NewCaptcha(ctx, f.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := w.Forms.NewCaptcha(ctx, f.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := w.Forms.NewCaptcha(ctx, f.Token) // written alone, waiting for the form's row
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := w.hold(f)
+	sends := []struct{ captcha, answer string }{{first.ID, "12345"}, {good.ID, "12345"}, {good.ID, "12345"}, {bad.ID, "54321"}, {bad.ID, "54321"}}
+	errs := make([]chan error, len(sends))
+	for i, c := range sends {
+		errs[i] = make(chan error, 1)
+		go func() {
+			_, err := w.Forms.Submit(ctx, f.Token, fmt.Sprintf("203.0.113.%d", 50+i), forms.Submission{
+				Values: map[string]any{"姓名": "韩梅梅", "手机": fmt.Sprintf("1390000005%d", i)}, Captcha: c.captcha, Answer: c.answer})
+			errs[i] <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+	}
+	release()
+	for i, want := range []string{"", "", "captcha_used", "captcha_wrong", "captcha_used"} {
+		if got, _, _ := code(<-errs[i]); got != want {
+			t.Errorf("submission %d: %q, want %q", i+1, got, want)
+		}
+	}
+	if n := w.count(); n != 3 {
+		t.Errorf("%d records, want 3", n)
 	}
 }

@@ -85,7 +85,11 @@ func (s *Service) Public(ctx context.Context, token string) (*Public, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.quota(ctx, s.DB.R, f, f.Submissions); err != nil {
+	today, err := s.today(ctx, s.DB.R, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.quota(f, f.Submissions, today); err != nil {
 		return nil, err
 	}
 	out := &Public{Title: f.Title, Description: f.Description, Fields: make([]PublicField, 0, len(f.Fields))}
@@ -106,8 +110,8 @@ type queryer interface {
 }
 
 // quota returns why f takes no submission now, if so: it is not open yet or any more, or
-// its quotas are reached (before counts the submissions so far).
-func (s *Service) quota(ctx context.Context, q queryer, f *Form, before int64) error {
+// its quotas are reached (before counts the submissions so far, today those of today).
+func (s *Service) quota(f *Form, before, today int64) error {
 	now := s.Now()
 	if at, err := time.Parse(time.RFC3339, f.OpensAt); err == nil && now.Before(at) {
 		return problem.New(403, "form_not_open", "at", at.In(s.loc()).Format("2006-01-02 15:04"))
@@ -118,18 +122,23 @@ func (s *Service) quota(ctx context.Context, q queryer, f *Form, before int64) e
 	if f.MaxTotal > 0 && before >= int64(f.MaxTotal) {
 		return problem.New(403, "form_full", "max", f.MaxTotal)
 	}
-	if f.MaxPerDay > 0 {
-		local := now.In(s.loc())
-		day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.loc())
-		var today int64
-		if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _form_submissions WHERE form_id = ? AND at >= ?", f.ID, day.UnixMilli()).Scan(&today); err != nil {
-			return err
-		}
-		if today >= int64(f.MaxPerDay) {
-			return problem.New(403, "form_full_today", "max", f.MaxPerDay)
-		}
+	if f.MaxPerDay > 0 && today >= int64(f.MaxPerDay) {
+		return problem.New(403, "form_full_today", "max", f.MaxPerDay)
 	}
 	return nil
+}
+
+// today counts f's submissions since midnight where the form is, if it has a quota per day
+// (else 0, reading nothing).
+func (s *Service) today(ctx context.Context, q queryer, f *Form) (int64, error) {
+	if f.MaxPerDay <= 0 {
+		return 0, nil
+	}
+	local := s.Now().In(s.loc())
+	day := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, s.loc())
+	var n int64
+	err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM _form_submissions WHERE form_id = ? AND at >= ?", f.ID, day.UnixMilli()).Scan(&n)
+	return n, err
 }
 
 func (s *Service) loc() *time.Location {
@@ -191,16 +200,42 @@ func (s *Service) checkCaptcha(form, id, answer string) (string, int64, error) {
 	return parts[2], exp, nil
 }
 
-// useCaptcha marks a captcha used (kept until it expires, so a replay is refused).
-func useCaptcha(ctx context.Context, tx *sql.Tx, nonce string, exp int64) error {
-	res, err := tx.ExecContext(ctx, "INSERT INTO _form_captchas(nonce, expires_at) VALUES(?, ?) ON CONFLICT (nonce) DO NOTHING", nonce, exp)
-	if err != nil {
-		return err
+// useCaptchas marks used, with one statement, the captchas of a group's submissions that
+// may use theirs up (answered rightly or wrongly), each kept until it expires so that a
+// replay is refused; it returns the nonces that were not used before.
+func useCaptchas(ctx context.Context, tx *sql.Tx, group []*submission) (map[string]bool, error) {
+	fresh := map[string]bool{}
+	var rows []any
+	for _, sub := range group {
+		if sub.err != nil || sub.robot || sub.nonce == "" || fresh[sub.nonce] {
+			continue
+		}
+		if p := problem.As(sub.refused); p != nil && p.Code != "captcha_wrong" {
+			continue
+		}
+		fresh[sub.nonce] = false
+		rows = append(rows, sub.nonce, sub.exp)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return problem.Invalid("captcha_used").OnField("captcha")
+	for chunk := range slices.Chunk(rows, 1000) {
+		got, err := tx.QueryContext(ctx, "INSERT INTO _form_captchas(nonce, expires_at) VALUES "+
+			strings.Repeat(",(?, ?)", len(chunk)/2)[1:]+" ON CONFLICT (nonce) DO NOTHING RETURNING nonce", chunk...)
+		if err != nil {
+			return nil, err
+		}
+		for got.Next() {
+			var n string
+			if err := got.Scan(&n); err != nil {
+				got.Close()
+				return nil, err
+			}
+			fresh[n] = true
+		}
+		got.Close()
+		if err := got.Err(); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return fresh, nil
 }
 
 // hits counts the submissions of a group against their client addresses, and refuses
@@ -331,13 +366,25 @@ type submission struct {
 	exp     int64
 	refused error
 	values  records.Input
-	err     error // the outcome of its own write (see write)
+	err     error          // the outcome of its own write (see write)
+	rec     records.Record // the record written, its hooks waiting for the group's (see write)
+}
+
+// count is a form's submissions, as a group's write keeps them: read once (taking the
+// form's row, so that submissions to one form queue and the quotas hold exactly), counted
+// on in Go, written once.
+type count struct {
+	total, today, added int64
 }
 
 // write writes a group of submissions in tx: the expired captchas and tries per address
-// are forgotten once, the submissions counted against their addresses together (hits), then
-// each that may go on is written in a savepoint (see add), and their rows of
-// _form_submissions added together; err keeps each one's outcome.
+// are forgotten once, the submissions counted against their addresses together (hits), their
+// captchas used up together (useCaptchas), then each that may go on, within its form's
+// quotas, has its record written in a savepoint of its own, the records hooks told of their
+// records together (created: one pass of the rules and flows for all, set-wise where they
+// can); the captchas of the submissions refused meanwhile are given back, and the forms'
+// counts and rows of _form_submissions written together. err keeps each one's outcome, as
+// if written one after the other.
 func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) error {
 	now := s.Now().UnixMilli()
 	since := now - s.Window.Milliseconds()
@@ -353,37 +400,91 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 	if err := s.hits(ctx, tx, group, since, now); err != nil {
 		return err
 	}
+	fresh, err := useCaptchas(ctx, tx, group)
+	if err != nil {
+		return err
+	}
+	used := map[string]bool{} // the fresh captchas used up by the group's submissions so far
+	counts := map[string]*count{}
 	var added []any // rows of _form_submissions
+	later := len(group) > 1
+	var created []*submission // the records whose hooks wait for the others (later)
 	for _, sub := range group {
 		if sub.err != nil || sub.robot {
 			continue
 		}
-		if p := problem.As(sub.refused); p != nil && p.Code == "captcha_wrong" {
-			if sub.err = useCaptcha(ctx, tx, sub.nonce, sub.exp); problem.As(sub.err) == nil {
-				if sub.err != nil {
-					return sub.err
-				}
+		wrong := false
+		if p := problem.As(sub.refused); p != nil {
+			if wrong = p.Code == "captcha_wrong"; !wrong {
 				sub.err = sub.refused
+				continue
 			}
+		}
+		if !fresh[sub.nonce] || used[sub.nonce] {
+			sub.err = problem.Invalid("captcha_used").OnField("captcha")
 			continue
 		}
-		if sub.err = sub.refused; sub.err != nil {
+		if wrong {
+			sub.err, used[sub.nonce] = sub.refused, true
+			continue
+		}
+		c := counts[sub.f.ID]
+		if c == nil {
+			if c, err = s.count(ctx, tx, sub.f); err != nil {
+				return err
+			}
+			counts[sub.f.ID] = c
+		}
+		if sub.err = s.quota(sub.f, c.total, c.today); sub.err != nil {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT submission"); err != nil {
 			return err
 		}
-		id, err := s.add(ctx, tx, sub)
-		if sub.err = err; err != nil {
+		ctx := records.ForForm(ctx, sub.f.Title)
+		var rec records.Record
+		if later {
+			rec, sub.err = s.Records.CreateLater(ctx, tx, access.System, sub.t, sub.values)
+		} else {
+			rec, sub.err = s.Records.CreateTx(ctx, tx, access.System, sub.t, sub.values)
+		}
+		if sub.err != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO submission"); err != nil {
 				return err
 			}
 		} else {
-			added = append(added, sub.f.ID, id, now)
+			used[sub.nonce] = true
+			c.total, c.today, c.added = c.total+1, c.today+1, c.added+1
+			if later {
+				sub.rec, created = rec, append(created, sub)
+			}
+			added = append(added, sub.f.ID, rec.ID(), now)
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE submission"); err != nil {
 			return err
 		}
+	}
+	var back []any // the captchas of submissions refused: they may be answered again
+	for n, ok := range fresh {
+		if ok && !used[n] {
+			back = append(back, n)
+		}
+	}
+	for chunk := range slices.Chunk(back, 500) {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM _form_captchas WHERE nonce IN ("+strings.Repeat(",?", len(chunk))[1:]+")", chunk...); err != nil {
+			return err
+		}
+	}
+	for id, c := range counts {
+		if c.added == 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions + ? WHERE id = ?", c.added, id); err != nil {
+			return err
+		}
+	}
+	if err := s.created(ctx, tx, created); err != nil {
+		return err
 	}
 	for chunk := range slices.Chunk(added, 1500) {
 		if _, err := tx.ExecContext(ctx, "INSERT INTO _form_submissions(form_id, record_id, at) VALUES "+
@@ -394,25 +495,34 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 	return nil
 }
 
-// add writes one submission whose captcha and fields passed: the captcha used up, the
-// form's count and quotas, and the record (its rules and hooks); it returns the record's id.
-func (s *Service) add(ctx context.Context, tx *sql.Tx, sub *submission) (int64, error) {
-	f := sub.f
-	if err := useCaptcha(ctx, tx, sub.nonce, sub.exp); err != nil {
-		return 0, err
+// count reads f's submissions in tx, taking its row until tx ends.
+func (s *Service) count(ctx context.Context, tx *sql.Tx, f *Form) (*count, error) {
+	c := &count{}
+	if err := tx.QueryRowContext(ctx, "UPDATE _forms SET submissions = submissions WHERE id = ? RETURNING submissions", f.ID).Scan(&c.total); err != nil {
+		return nil, err
 	}
-	// Counting first takes the form's row: submissions to one form queue here, so the
-	// quotas hold exactly.
-	var total int64
-	if err := tx.QueryRowContext(ctx, "UPDATE _forms SET submissions = submissions + 1 WHERE id = ? RETURNING submissions", f.ID).Scan(&total); err != nil {
-		return 0, err
+	var err error
+	c.today, err = s.today(ctx, tx, f)
+	return c, err
+}
+
+// created tells the records hooks (rules, webhooks, flows) of the records of a group's
+// submissions written later (CreateLater), together per form. Should they refuse, the group's
+// transaction fails and each submission is written again alone (store.Group), its hooks
+// then heard with its record: each one's outcome is as if written alone.
+func (s *Service) created(ctx context.Context, tx *sql.Tx, subs []*submission) error {
+	byForm := map[string][]records.Record{}
+	var order []*submission
+	for _, sub := range subs {
+		if byForm[sub.f.ID] == nil {
+			order = append(order, sub)
+		}
+		byForm[sub.f.ID] = append(byForm[sub.f.ID], sub.rec)
 	}
-	if err := s.quota(ctx, tx, f, total-1); err != nil {
-		return 0, err
+	for _, sub := range order {
+		if err := s.Records.Created(records.ForForm(ctx, sub.f.Title), tx, sub.t, byForm[sub.f.ID]); err != nil {
+			return err
+		}
 	}
-	rec, err := s.Records.CreateTx(records.ForForm(ctx, f.Title), tx, access.System, sub.t, sub.values)
-	if err != nil {
-		return 0, err
-	}
-	return rec.ID(), nil
+	return nil
 }
