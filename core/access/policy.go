@@ -338,13 +338,16 @@ type rolePolicy struct {
 	read, change *scope
 }
 
-// scope is a data scope's condition (nil: every row), prepared on first use.
+// scope is one of the actor's data scopes on the table, its condition prepared on first use
+// (nil then: every row).
 type scope struct {
-	n   *cond.Node
-	t   *schema.Table
-	env cond.Env
-	c   *cond.Cond
-	err error
+	a    Actor
+	s    DataScope
+	t    *schema.Table
+	env  cond.Env
+	done bool
+	c    *cond.Cond
+	err  error
 }
 
 // PolicyOf prepares the actor's policy on t; env gives the clock and zone of custom scopes.
@@ -353,11 +356,10 @@ func PolicyOf(a Actor, t *schema.Table, env cond.Env) (*Policy, error) {
 	if p.all {
 		return p, nil
 	}
-	env = Env(a, env)
 	for _, r := range roles(a) {
 		if tp := perm(r, t); tp != nil {
 			p.roles = append(p.roles, rolePolicy{perm: tp,
-				read: &scope{n: scopeNode(a, tp.Read), t: t, env: env}, change: &scope{n: scopeNode(a, tp.Change), t: t, env: env}})
+				read: &scope{a: a, s: tp.Read, t: t, env: env}, change: &scope{a: a, s: tp.Change, t: t, env: env}})
 		}
 	}
 	return p, nil
@@ -370,14 +372,17 @@ func (p *Policy) Fields() Fields { return p.fields }
 // is outside it, and so is every record when the condition does not prepare (a role naming a
 // field since deleted): its lists fail where the scope is compiled to SQL.
 func matches(s *scope, rec map[string]any) bool {
-	if s.n == nil {
-		return true
+	if !s.done {
+		s.done = true
+		if n := scopeNode(s.a, s.s); n != nil {
+			s.c, s.err = cond.Prepare(n, s.t, Env(s.a, s.env))
+		}
 	}
-	if s.c == nil && s.err == nil {
-		s.c, s.err = cond.Prepare(s.n, s.t, s.env)
-	}
-	if s.err != nil {
+	switch {
+	case s.err != nil:
 		return false
+	case s.c == nil:
+		return true
 	}
 	ok, err := s.c.Match(rec)
 	return err == nil && ok
