@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"tierbase/core/access"
@@ -331,4 +333,45 @@ func containsBrace(s string) bool {
 		}
 	}
 	return false
+}
+
+// Shared grants answer as fresh ones do, scope by scope, and what they keep of a table is
+// not used for the table a schema change puts in its place.
+func TestSharedGrants(t *testing.T) {
+	fx := newFixture(t)
+	phone := fx.tb.Field("电话").ID
+	east := custom(&cond.Node{Field: "地区", Op: "eq", Value: "华东"})
+	for _, sc := range []access.DataScope{all, own, dept, sub, east, {Kind: access.ScopeOwn, By: "creator"}} {
+		r := role("r", sc, own, viewEdit...)
+		r.Default.Fields = map[string]access.FieldAccess{phone: access.FieldRead, "later": access.FieldHidden}
+		fresh := access.Actor{UserID: 1, Role: access.RoleMember, Grants: grants(r)}
+		shared := access.Actor{UserID: 1, Role: access.RoleMember, Grants: grants(r).Shared()}
+		for range 2 {
+			for _, op := range []access.Op{access.Read, access.Update, access.Delete, access.Create} {
+				w, args, err := access.ScopeSQL(fresh, fx.tb, op, cond.Env{})
+				sw, sargs, serr := access.ScopeSQL(shared, fx.tb, op, cond.Env{})
+				if w != sw || !reflect.DeepEqual(args, sargs) || (err == nil) != (serr == nil) {
+					t.Errorf("%+v, op %d: shared %s %v %v, fresh %s %v %v", sc, op, sw, sargs, serr, w, args, err)
+				}
+			}
+			if fs, sfs := access.FieldsOf(fresh, fx.tb), access.FieldsOf(shared, fx.tb); !reflect.DeepEqual(fs, sfs) {
+				t.Errorf("%+v: shared fields %+v, fresh %+v", sc, sfs, fs)
+			}
+		}
+		later := *fx.tb
+		later.Fields = append(slices.Clip(later.Fields), &schema.Field{ID: "later", Name: "备注", Type: schema.Text})
+		if fs := access.FieldsOf(shared, &later); !fs.Hidden["later"] {
+			t.Errorf("%+v: a field added since is not hidden: %+v", sc, fs)
+		}
+	}
+	// The requests of one person use their grants at once (go test -race).
+	shared := access.Actor{UserID: 1, Role: access.RoleMember, Grants: grants(role("r", sub, own, viewEdit...)).Shared()}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			access.FieldsOf(shared, fx.tb)
+			access.ScopeSQL(shared, fx.tb, access.Read, cond.Env{})
+		})
+	}
+	wg.Wait()
 }

@@ -127,7 +127,10 @@ func Scope(a Actor, t *schema.Table, op Op) *cond.Node {
 // ScopeSQL is Scope compiled for SQL against t's table ("1=1" for all rows), with the actor
 // in the environment.
 func ScopeSQL(a Actor, t *schema.Table, op Op, env cond.Env) (string, []any, error) {
-	return cond.Compile(Scope(a, t, op), t, Env(a, env))
+	if all(a) {
+		return "1=1", nil, nil
+	}
+	return scopeSQL(a, t, op, env)
 }
 
 // TitleSQL is the column of t's title field as the actor may see it: the quoted column, or
@@ -278,10 +281,16 @@ func (d Designer) MayChangeSchema() error { return CanOn(d.Actor, d.Table, Manag
 // FieldsOf returns the actor's permissions on t's fields that hold on every row they read:
 // a field no reading role may see is hidden, one some may see and others not is partial,
 // one no role that may add or edit records may edit is read-only. The system sees everything.
+// Its maps may be shared (Grants.Shared): they are only to be read.
 func FieldsOf(a Actor, t *schema.Table) Fields {
 	if all(a) {
 		return Fields{}
 	}
+	return fieldsOf(a, t)
+}
+
+// fieldsOfRoles works FieldsOf out from the actor's roles.
+func fieldsOfRoles(a Actor, t *schema.Table) Fields {
 	var readers, writers []*TablePerm
 	for _, r := range roles(a) {
 		p := perm(r, t)
@@ -338,13 +347,16 @@ type rolePolicy struct {
 	read, change *scope
 }
 
-// scope is a data scope's condition (nil: every row), prepared on first use.
+// scope is one of the actor's data scopes on the table, its condition prepared on first use
+// (nil then: every row).
 type scope struct {
-	n   *cond.Node
-	t   *schema.Table
-	env cond.Env
-	c   *cond.Cond
-	err error
+	a    Actor
+	s    DataScope
+	t    *schema.Table
+	env  cond.Env
+	done bool
+	c    *cond.Cond
+	err  error
 }
 
 // PolicyOf prepares the actor's policy on t; env gives the clock and zone of custom scopes.
@@ -353,11 +365,10 @@ func PolicyOf(a Actor, t *schema.Table, env cond.Env) (*Policy, error) {
 	if p.all {
 		return p, nil
 	}
-	env = Env(a, env)
 	for _, r := range roles(a) {
 		if tp := perm(r, t); tp != nil {
 			p.roles = append(p.roles, rolePolicy{perm: tp,
-				read: &scope{n: scopeNode(a, tp.Read), t: t, env: env}, change: &scope{n: scopeNode(a, tp.Change), t: t, env: env}})
+				read: &scope{a: a, s: tp.Read, t: t, env: env}, change: &scope{a: a, s: tp.Change, t: t, env: env}})
 		}
 	}
 	return p, nil
@@ -370,14 +381,17 @@ func (p *Policy) Fields() Fields { return p.fields }
 // is outside it, and so is every record when the condition does not prepare (a role naming a
 // field since deleted): its lists fail where the scope is compiled to SQL.
 func matches(s *scope, rec map[string]any) bool {
-	if s.n == nil {
-		return true
+	if !s.done {
+		s.done = true
+		if n := scopeNode(s.a, s.s); n != nil {
+			s.c, s.err = cond.Prepare(n, s.t, Env(s.a, s.env))
+		}
 	}
-	if s.c == nil && s.err == nil {
-		s.c, s.err = cond.Prepare(s.n, s.t, s.env)
-	}
-	if s.err != nil {
+	switch {
+	case s.err != nil:
 		return false
+	case s.c == nil:
+		return true
 	}
 	ok, err := s.c.Match(rec)
 	return err == nil && ok

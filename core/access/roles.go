@@ -121,6 +121,7 @@ type Grants struct {
 	// SubDepartments are the person's departments and every department below them (ids):
 	// $mySubDepartments in 部门 fields.
 	SubDepartments []int64
+	memo           *memo // see Shared
 }
 
 // Limit returns the actor as an API token acting for a sees it: only on the given tables
@@ -216,6 +217,7 @@ func WithRecords(a Actor, t *schema.Table, ids []int64, fields map[string]FieldA
 	g := &Grants{}
 	if a.Grants != nil {
 		*g = *a.Grants
+		g.memo = nil // other roles
 	}
 	g.Roles = append(slices.Clip(roles(a)), &Role{ID: "flow_task", Name: "流程待办", Tables: map[string]*TablePerm{t.ID: p}})
 	a.Grants = g

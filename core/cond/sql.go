@@ -2,6 +2,7 @@ package cond
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	"tierbase/core/schema"
@@ -10,8 +11,9 @@ import (
 
 // SQL returns the condition as a WHERE fragment over the table's columns with ?
 // placeholders, and the arguments for them in order, in the SQL of the table's database
-// (schema.Table.Dialect). It is "1=1" when the condition matches everything. Values only
-// ever travel as arguments; booleans as the integers 0 and 1 they are stored as.
+// (schema.Table.Dialect). It is "1=1" when the condition matches everything. Values travel
+// as arguments, save the ids of an "is one of" list, written as integers; booleans as the
+// integers 0 and 1 they are stored as.
 //
 // Negations are pushed down to the comparisons (De Morgan), and each negated comparison
 // says what it does with NULL, e.g. ne is (col IS NULL OR col <> ?). So SQL's
@@ -66,9 +68,9 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		return col + " " + p.op + " " + b.value(p, p.vals[0])
 	case pIn:
 		if neg {
-			return "(" + col + " IS NULL OR " + col + " NOT IN (" + strings.Join(b.values(p, p.vals), ", ") + "))"
+			return "(" + col + " IS NULL OR " + col + " NOT IN (" + b.list(p) + "))"
 		}
-		return col + " IN (" + strings.Join(b.values(p, p.vals), ", ") + ")"
+		return col + " IN (" + b.list(p) + ")"
 	case pLike:
 		if p.f.Type == schema.Landline {
 			col = "REPLACE(" + col + ", '-', '')" // schema.LandlineDigits
@@ -125,6 +127,22 @@ func (b *sqlBuilder) values(p *pred, vs []any) []string {
 		ph[i] = b.value(p, v)
 	}
 	return ph
+}
+
+// list writes the values of an "is one of" comparison: placeholders, but ids (of people,
+// records, departments) as the integers they are. A data scope lists a department's people,
+// a hundred or more, and binding them costs more than reading them in the statement (on
+// SQLite some 20 µs, 4% of a 销售经理's page of 50); an int64 written by strconv carries
+// nothing else.
+func (b *sqlBuilder) list(p *pred) string {
+	if p.k != kRef {
+		return strings.Join(b.values(p, p.vals), ", ")
+	}
+	ids := make([]string, len(p.vals))
+	for i, v := range p.vals {
+		ids[i] = strconv.FormatInt(v.(int64), 10)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // sensitive writes a comparison on a 敏感 field over its hash column: equality and "is one

@@ -60,6 +60,15 @@ type snapshot struct {
 	subDepts  map[int64][]int64 // each department and every one below it, by id
 	main      map[int64]int64   // person → main department
 	roleUsers map[string]int    // role id → how many people have it
+	grants    sync.Map          // person id → shared grants, as Grants resolved them
+}
+
+// sharedGrants are a person's grants shared by their requests (access.Grants.Shared), with
+// what they were resolved from.
+type sharedGrants struct {
+	roles       []string
+	departments []int64
+	g           *access.Grants
 }
 
 // Open loads the departments and roles, seeding the built-in roles 管理员 and 成员 when missing.
@@ -272,8 +281,23 @@ func RolesOf(u users.User) []string {
 
 // Grants resolves what u acts with: their roles (unknown ids are ignored), their departments
 // and the people of those departments and of every department below them.
+// They are shared by the calls for the same person until anything changes (a snapshot holds
+// them), so that what access works out from them is kept between requests.
 func (s *Service) Grants(u users.User) *access.Grants {
 	sn := s.current()
+	roles := RolesOf(u)
+	if v, ok := sn.grants.Load(u.ID); ok {
+		if e := v.(*sharedGrants); slices.Equal(e.roles, roles) && slices.Equal(e.departments, u.Departments) {
+			return e.g
+		}
+	}
+	g := sn.resolve(u).Shared()
+	sn.grants.Store(u.ID, &sharedGrants{roles: slices.Clone(roles), departments: slices.Clone(u.Departments), g: g})
+	return g
+}
+
+// resolve works out u's grants in the snapshot.
+func (sn *snapshot) resolve(u users.User) *access.Grants {
 	g := &access.Grants{}
 	for _, id := range RolesOf(u) {
 		if r := sn.roles[id]; r != nil {

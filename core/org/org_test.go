@@ -252,6 +252,46 @@ func TestGrantsFollowTheTree(t *testing.T) {
 	}
 }
 
+// A person's grants are shared by their requests until their roles or departments, a role
+// or a department change, and never given for another person as they were before.
+func TestGrantsShared(t *testing.T) {
+	w := open(t)
+	sales := w.dept(t, "销售部", 0)
+	east := w.dept(t, "华东区", sales)
+	w.people.set(10, []string{"member"}, sales)
+	w.people.set(11, []string{"member"}, east)
+	g := w.org.Grants(w.people.get(10))
+	if w.org.Grants(w.people.get(10)) != g {
+		t.Fatal("grants not shared while nothing changed")
+	}
+	if g := w.org.Grants(users.User{ID: 10, Roles: []string{"admin"}, Departments: []int64{sales}}); len(g.Roles) != 1 || !g.Roles[0].All {
+		t.Fatalf("another role, given as before: %+v", g.Roles)
+	}
+	if g := w.org.Grants(users.User{ID: 10, Roles: []string{"member"}, Departments: []int64{east}}); !slices.Equal(g.Departments, []int64{east}) {
+		t.Fatalf("another department, given as before: %+v", g)
+	}
+	w.people.set(12, []string{"member"}, east)
+	if g := w.org.Grants(w.people.get(10)); !slices.Equal(g.SubDepartmentUsers, []int64{10, 11, 12}) {
+		t.Fatalf("after 12 joined 华东区: %+v", g)
+	}
+	if _, err := w.org.UpdateDepartment(ctx, admin, east, org.DepartmentPatch{ParentID: new(int64)}); err != nil {
+		t.Fatal(err)
+	}
+	if g := w.org.Grants(w.people.get(10)); !slices.Equal(g.SubDepartmentUsers, []int64{10}) {
+		t.Fatalf("after 华东区 left 销售部: %+v", g)
+	}
+	r := &access.Role{}
+	if err := json.Unmarshal([]byte(`{"id":"member","name":"成员","default":{"actions":["view"],"read":{"kind":"all"},"change":{"kind":"own"}}}`), r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.org.SaveRole(ctx, admin, r); err != nil {
+		t.Fatal(err)
+	}
+	if g := w.org.Grants(w.people.get(10)); g.Roles[0].Default.Read.Kind != access.ScopeAll {
+		t.Fatalf("after 成员 changed: %+v", g.Roles[0].Default)
+	}
+}
+
 func TestRoles(t *testing.T) {
 	w := open(t)
 	roles := w.org.Roles()

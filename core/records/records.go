@@ -147,16 +147,21 @@ func (s *Service) where(a access.Actor, t *schema.Table, fs access.Fields, op ac
 	if f := access.HiddenIn(filter, t, fs); f != nil {
 		return "", nil, problem.New(403, "field_hidden", "name", f.Name).At("filter")
 	}
-	var parts []*cond.Node
-	if sc := access.Scope(a, t, op); sc != nil {
-		parts = append(parts, sc)
-	}
-	if filter != nil {
-		parts = append(parts, filter)
-	}
-	w, args, err := cond.Compile(&cond.Node{And: parts}, t, s.env(a))
+	env := s.env(a)
+	w, args, err := access.ScopeSQL(a, t, op, env)
 	if err != nil {
 		return "", nil, err
+	}
+	if filter != nil {
+		fw, fargs, err := cond.Compile(filter, t, env)
+		if err != nil {
+			return "", nil, err
+		}
+		if w == "1=1" {
+			w, args = fw, fargs
+		} else {
+			w, args = "("+w+" AND "+fw+")", append(args, fargs...)
+		}
 	}
 	if search = strings.TrimSpace(search); search != "" {
 		var ors []string
