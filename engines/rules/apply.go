@@ -574,8 +574,12 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 			for i, rec := range written {
 				ids[i] = rec.ID()
 			}
-			if _, _, err := e.keep(ctx, tx, c, byIDs(ids)); err != nil {
+			_, changes, err := e.keep(ctx, tx, c, byIDs(ids))
+			if err != nil {
 				return err
+			}
+			if changes == 0 { // the records are as written
+				continue
 			}
 			if err := e.refresh(ctx, tx, t, written, c); err != nil {
 				return err
