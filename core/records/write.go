@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -463,6 +464,9 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 	if _, given := vals[schema.FieldOwner]; !given && old == nil && a.UserID != 0 {
 		vals[schema.FieldOwner] = a.UserID
 	}
+	if old != nil && p.All() { // nothing limits what they change: no record as written to judge
+		return vals, probs
+	}
 	after := Record{schema.FieldCreatedBy: a.UserID}
 	for k, v := range old {
 		after[k] = v
@@ -694,10 +698,7 @@ func insertSQL(t *schema.Table, rec Record) (string, []any) {
 // returns its id. On PostgreSQL both are one statement: a round trip fewer for every record
 // saved from a form.
 func insertLogged(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record, changes []change, a access.Actor, stamp string) (int64, error) {
-	changed, err := logJSON(t, changes)
-	if err != nil {
-		return 0, err
-	}
+	changed := logJSON(t, changes)
 	insert, args := insertSQL(t, rec)
 	q := t.Dialect.InsertWith(insert, `INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
 		SELECT CAST(? AS TEXT), id, 'create', CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT) FROM r RETURNING record_id`)
@@ -710,7 +711,7 @@ func insertLogged(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record, 
 		return id, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, q, append(args, t.ID, a.UserID, stamp, changed)...).Scan(&id)
+	err := tx.QueryRowContext(ctx, q, append(args, t.ID, a.UserID, stamp, changed)...).Scan(&id)
 	return id, err
 }
 
@@ -725,10 +726,7 @@ func (s *Service) loc() *time.Location {
 // UPDATE with their arguments (without 更新时间), and the history's changes (none: nothing
 // changes).
 func diff(ctx context.Context, t *schema.Table, old, vals Record, stamp string) (Record, []string, []any, []change) {
-	rec := make(Record, len(old))
-	for k, v := range old {
-		rec[k] = v
-	}
+	rec := maps.Clone(old)
 	var sets []string
 	var args []any
 	var changes []change
