@@ -354,11 +354,12 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 	if !s.computes(t) || len(recs) == 0 {
 		return nil
 	}
-	changed := map[string]bool{}
-	for i, rec := range recs {
-		for _, f := range t.Fields {
+	changed := map[string]bool{} // of the fields computed fields read: no other is asked about
+	for _, f := range s.computedReads(t) {
+		for i, rec := range recs {
 			if olds[i] == nil || rec == nil || !Equal(olds[i][f.ID], rec[f.ID]) {
 				changed[f.ID] = true
+				break
 			}
 		}
 	}
@@ -392,6 +393,21 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		rows[i] = rec.ID()
 	}
 	return s.spread(ctx, tx, t, changed, selection{where: "id IN (?" + strings.Repeat(", ?", len(rows)-1) + ")", args: rows}, false, parents)
+}
+
+// computedReads lists the fields of t that computed fields (of any table) read.
+func (s *Service) computedReads(t *schema.Table) []*schema.Field {
+	reads := map[string]bool{}
+	for _, o := range s.Catalog.Tables() {
+		for _, f := range o.Fields {
+			for _, r := range f.Reads(o) {
+				if tid, fid, _ := strings.Cut(r, "."); tid == t.ID {
+					reads[fid] = true
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(t.Fields), func(f *schema.Field) bool { return !reads[f.ID] })
 }
 
 // computes reports whether t has computed fields or computed fields read t.
