@@ -154,11 +154,15 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 		return nil, probs, nil
 	}
 	sys := rowsActor(a)
+	var gone []int64
 	for _, r := range before {
 		if !keep[r.ID()] {
-			if err := s.deleteTx(ctx, tx, sys, c, r.ID(), stamp); err != nil {
-				return nil, nil, err
-			}
+			gone = append(gone, r.ID())
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.deleteMany(ctx, tx, sys, c, gone, stamp); err != nil {
+			return nil, nil, err
 		}
 	}
 	if len(items) > 0 {
@@ -275,11 +279,14 @@ func (s *Service) deleteRows(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 			return nil, err
 		}
 		binned := make([]map[string]any, len(rows))
+		ids := make([]int64, len(rows))
 		for i, r := range rows {
-			if err := s.deleteTx(ctx, tx, rowsActor(a), c, r.ID(), stamp); err != nil {
+			binned[i], ids[i] = binRow(c, r), r.ID()
+		}
+		if len(ids) > 0 {
+			if err := s.deleteMany(ctx, tx, rowsActor(a), c, ids, stamp); err != nil {
 				return nil, err
 			}
-			binned[i] = binRow(c, r)
 		}
 		out[f.ID] = binned
 	}
