@@ -921,11 +921,9 @@ func (s *Service) deleteMany(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 		rows[i] = id
 	}
 	if t.Parent == "" { // a sub-table's rows go to the bin within their record
-		binned := make([]map[string]any, len(olds))
-		for i, old := range olds {
-			if binned[i], err = s.deleteRows(ctx, tx, a, t, old.ID(), stamp); err != nil {
-				return err
-			}
+		binned, err := s.deleteRows(ctx, tx, a, t, ids, stamp)
+		if err != nil {
+			return err
 		}
 		if err := toTrash(ctx, tx, t, olds, binned, a.UserID, stamp); err != nil {
 			return err
