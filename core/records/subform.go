@@ -293,8 +293,8 @@ func (s *Service) deleteRows(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 			binned := out[at[toInt(r[link.ID])]]
 			binned[f.ID], gone[j] = append(binned[f.ID].([]map[string]any), binRow(c, r)), r.ID()
 		}
-		if len(gone) > 0 {
-			if err := s.deleteMany(ctx, tx, rowsActor(a), c, gone, stamp); err != nil {
+		for chunk := range slices.Chunk(gone, bulkChunk) { // a chunk's records may have many rows each
+			if err := s.deleteMany(ctx, tx, rowsActor(a), c, chunk, stamp); err != nil {
 				return nil, err
 			}
 		}
