@@ -54,7 +54,9 @@ const bulkLarge = 10_000
 // BulkChange applies b in one transaction through the records engine, so every record is
 // validated, the rules and grading run and the history keeps an entry per record; all or
 // nothing. Each chunk is validated record by record, then written set-wise (writeTx,
-// together); the hooks hear of its records together (BatchHook), after they are written. Editing takes the table's edit and bulk edit actions, deleting its delete action.
+// together), or deleted set-wise (deleteMany); the hooks hear of its records together
+// (BatchHook), after they are written. Editing takes the table's edit and bulk edit actions,
+// deleting its delete action.
 // progress (may be nil) hears how many of the total are done after each chunk.
 func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Table, b Bulk, progress func(done, total int)) (BulkResult, error) {
 	var res BulkResult
@@ -159,10 +161,8 @@ func (s *Service) BulkChange(ctx context.Context, a access.Actor, t *schema.Tabl
 		for done := 0; done < total; done += bulkChunk {
 			end := min(done+bulkChunk, total)
 			if b.Delete {
-				for _, id := range ids[done:end] {
-					if err := s.deleteTx(ctx, tx, a, t, id, stamp); err != nil {
-						return err
-					}
+				if err := s.deleteMany(ctx, tx, a, t, ids[done:end], stamp); err != nil {
+					return err
 				}
 			} else if _, err := s.writeTx(ctx, tx, a, t, items[done:end], true); err != nil {
 				return offsetRows(err, done)

@@ -354,11 +354,12 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 	if !s.computes(t) || len(recs) == 0 {
 		return nil
 	}
-	changed := map[string]bool{}
-	for i, rec := range recs {
-		for _, f := range t.Fields {
+	changed := map[string]bool{} // of the fields computed fields read: no other is asked about
+	for _, f := range s.computedReads(t) {
+		for i, rec := range recs {
 			if olds[i] == nil || rec == nil || !Equal(olds[i][f.ID], rec[f.ID]) {
 				changed[f.ID] = true
+				break
 			}
 		}
 	}
@@ -384,7 +385,7 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		}
 		return selection{where: "id IN (?" + strings.Repeat(", ?", len(ids)-1) + ")", args: ids}, true
 	}
-	if recs[0] == nil { // what linked to them is unlinked by deleteTx, and spreads from there
+	if recs[0] == nil { // what linked to them is unlinked by deleteMany, and spreads from there
 		return s.spreadRollups(ctx, tx, t, changed, selection{}, parents)
 	}
 	rows := make([]any, len(recs))
@@ -392,6 +393,21 @@ func (s *Service) writtenMany(ctx context.Context, tx *sql.Tx, t *schema.Table, 
 		rows[i] = rec.ID()
 	}
 	return s.spread(ctx, tx, t, changed, selection{where: "id IN (?" + strings.Repeat(", ?", len(rows)-1) + ")", args: rows}, false, parents)
+}
+
+// computedReads lists the fields of t that computed fields (of any table) read.
+func (s *Service) computedReads(t *schema.Table) []*schema.Field {
+	reads := map[string]bool{}
+	for _, o := range s.Catalog.Tables() {
+		for _, f := range o.Fields {
+			for _, r := range f.Reads(o) {
+				if tid, fid, _ := strings.Cut(r, "."); tid == t.ID {
+					reads[fid] = true
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(slices.Clone(t.Fields), func(f *schema.Field) bool { return !reads[f.ID] })
 }
 
 // computes reports whether t has computed fields or computed fields read t.
@@ -678,17 +694,31 @@ func (s *Service) refreshFormulas(ctx context.Context, tx *sql.Tx, t *schema.Tab
 	return nil
 }
 
-// unlink empties link field f of table o where it points at record id (being deleted), or
-// takes id out of a 多条关联, and spreads that to what reads the link.
-func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, id int64) error {
+// unlink empties link field f of table o where it points at one of the records ids (being
+// deleted), or takes them out of a 多条关联, and spreads that to what reads the link.
+func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, ids []int64) error {
 	col := store.Quote(f.Column())
-	match, set := col+" = ?", "NULL"
-	if f.Type == schema.Links {
-		match, set = o.Dialect.IDListHasAny(col, []string{"?"}, false), o.Dialect.IDListRemove(col, "?")
+	if f.Type == schema.Links { // a list gives up one id a statement
+		for _, id := range ids {
+			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(col, []string{"?"}, false), []any{id}, o.Dialect.IDListRemove(col, "?"), []any{id}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return s.clearLinks(ctx, tx, o, f, col+" IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args, "NULL", nil)
+}
+
+// clearLinks sets link field f of the records of o that match to set (with its arguments),
+// and spreads that to what reads the link.
+func (s *Service) clearLinks(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, match string, matchArgs []any, set string, setArgs []any) error {
 	var rows []any
 	if s.computes(o) {
-		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s", store.Quote(o.SQLName()), match), id)
+		r, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s", store.Quote(o.SQLName()), match), matchArgs...)
 		if err != nil {
 			return err
 		}
@@ -705,11 +735,8 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 			return err
 		}
 	}
-	args := []any{id}
-	if f.Type == schema.Links {
-		args = append(args, id)
-	}
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", store.Quote(o.SQLName()), col, set, match), args...); err != nil {
+	q := fmt.Sprintf("UPDATE %s SET %s = %s WHERE %s", store.Quote(o.SQLName()), store.Quote(f.Column()), set, match)
+	if _, err := tx.ExecContext(ctx, q, slices.Concat(setArgs, matchArgs)...); err != nil {
 		return err
 	}
 	for chunk := range slices.Chunk(rows, 500) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"tierbase/core/access"
@@ -29,11 +30,7 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 	for chunk := range slices.Chunk(logs, 500) {
 		args := make([]any, 0, 6*len(chunk))
 		for _, l := range chunk {
-			b, err := logJSON(t, l.changes)
-			if err != nil {
-				return err
-			}
-			args = append(args, t.ID, l.recordID, l.action, a.UserID, stamp, b)
+			args = append(args, t.ID, l.recordID, l.action, a.UserID, stamp, logJSON(t, l.changes))
 		}
 		if _, err := tx.ExecContext(ctx, logInsert+strings.Repeat(",(?,?,?,?,?,?)", len(chunk)-1), args...); err != nil {
 			return err
@@ -42,14 +39,37 @@ func writeLog(ctx context.Context, tx *sql.Tx, t *schema.Table, logs []logEntry,
 	return nil
 }
 
-// logJSON is the changes of a history entry as _oplog keeps them: 敏感 values sealed.
-func logJSON(t *schema.Table, changes []change) (string, error) {
-	if changes == nil {
-		changes = []change{}
-	}
+// logJSON is the changes of a history entry as _oplog keeps them (as encoding/json writes
+// them): 敏感 values sealed.
+func logJSON(t *schema.Table, changes []change) string {
 	sealLog(t, changes)
-	b, err := json.Marshal(changes)
-	return string(b), err
+	b := make([]byte, 0, 64*len(changes)+2)
+	b = append(b, '[')
+	for i, c := range changes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"f":`...)
+		b = store.AppendJSONString(b, c.Field)
+		b = append(b, `,"b":`...)
+		b = store.AppendJSON(b, c.Before)
+		b = append(b, `,"a":`...)
+		b = store.AppendJSON(b, c.After)
+		if c.Row != 0 {
+			b = append(b, `,"r":`...)
+			b = strconv.AppendInt(b, int64(c.Row), 10)
+		}
+		if c.Sub != "" {
+			b = append(b, `,"s":`...)
+			b = store.AppendJSONString(b, c.Sub)
+		}
+		if c.Op != "" {
+			b = append(b, `,"o":`...)
+			b = store.AppendJSONString(b, c.Op)
+		}
+		b = append(b, '}')
+	}
+	return string(append(b, ']'))
 }
 
 // ImportNote is the pseudo-field of the history entry of an imported record: its value is

@@ -154,11 +154,15 @@ func (s *Service) saveRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *s
 		return nil, probs, nil
 	}
 	sys := rowsActor(a)
+	var gone []int64
 	for _, r := range before {
 		if !keep[r.ID()] {
-			if err := s.deleteTx(ctx, tx, sys, c, r.ID(), stamp); err != nil {
-				return nil, nil, err
-			}
+			gone = append(gone, r.ID())
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.deleteMany(ctx, tx, sys, c, gone, stamp); err != nil {
+			return nil, nil, err
 		}
 	}
 	if len(items) > 0 {
@@ -261,27 +265,39 @@ func direct(t *schema.Table) error {
 	return problem.New(409, "subform_table", "name", t.Name, "field", name)
 }
 
-// deleteRows deletes the rows of every sub-table of record id of t, as a deletes the record,
-// and returns them by field id as the recycle bin keeps them (binRow).
-func (s *Service) deleteRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64, stamp string) (map[string]any, error) {
-	out := map[string]any{}
+// deleteRows deletes the rows of every sub-table of the records ids of t, as a deletes the
+// records, set-wise, and returns each record's rows by field id as the recycle bin keeps them
+// (binRow).
+func (s *Service) deleteRows(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, ids []int64, stamp string) ([]map[string]any, error) {
+	out := make([]map[string]any, len(ids))
+	at := make(map[int64]int, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		out[i], at[id], args[i] = map[string]any{}, i, id
+	}
 	for _, f := range t.Subforms() {
 		c, link, err := s.rowsTable(f)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := s.query(ctx, tx, c, fmt.Sprintf("SELECT %s FROM %s WHERE %s = ? ORDER BY id", columns(c), store.Quote(c.SQLName()), store.Quote(link.Column())), id)
+		rows, err := s.query(ctx, tx, c, fmt.Sprintf("SELECT %s FROM %s WHERE %s IN (?%s) ORDER BY id", columns(c), store.Quote(c.SQLName()),
+			store.Quote(link.Column()), strings.Repeat(", ?", len(ids)-1)), args...)
 		if err != nil {
 			return nil, err
 		}
-		binned := make([]map[string]any, len(rows))
-		for i, r := range rows {
-			if err := s.deleteTx(ctx, tx, rowsActor(a), c, r.ID(), stamp); err != nil {
+		for i := range ids {
+			out[i][f.ID] = []map[string]any{}
+		}
+		gone := make([]int64, len(rows))
+		for j, r := range rows {
+			binned := out[at[toInt(r[link.ID])]]
+			binned[f.ID], gone[j] = append(binned[f.ID].([]map[string]any), binRow(c, r)), r.ID()
+		}
+		for chunk := range slices.Chunk(gone, bulkChunk) { // a chunk's records may have many rows each
+			if err := s.deleteMany(ctx, tx, rowsActor(a), c, chunk, stamp); err != nil {
 				return nil, err
 			}
-			binned[i] = binRow(c, r)
 		}
-		out[f.ID] = binned
 	}
 	return out, nil
 }

@@ -231,6 +231,34 @@ func TestSubformRowsDeletedAndRestoredWithTheirRecord(t *testing.T) {
 	}
 }
 
+// A bulk delete bins each record with its own rows, and brings them back with it.
+func TestSubformRowsOfABulkDeleteRestoredEachWithItsRecord(t *testing.T) {
+	w := open(t)
+	quote, items := w.quotes(t)
+	recs := []records.Record{
+		w.create(t, w.wang, quote, records.Input{"报价名称": "甲", "报价明细": []any{
+			map[string]any{"产品": "服务器", "数量": 2, "单价": 5000}, map[string]any{"产品": "交换机", "数量": 1, "单价": 800}}}),
+		w.create(t, w.wang, quote, records.Input{"报价名称": "乙"}),
+		w.create(t, w.wang, quote, records.Input{"报价名称": "丙", "报价明细": []any{map[string]any{"产品": "路由器", "数量": 3, "单价": 300}}}),
+	}
+	ids := []int64{recs[0].ID(), recs[1].ID(), recs[2].ID()}
+	if res, err := w.recs.BulkChange(ctx, w.admin, quote, records.Bulk{IDs: ids, Delete: true}, nil); err != nil || res.Changed != 3 {
+		t.Fatalf("bulk delete: %+v %v", res, err)
+	}
+	for i, rec := range recs {
+		if _, n := w.handSum(t, items, rec.ID()); n != 0 {
+			t.Fatalf("%d rows left after their record was deleted", n)
+		}
+		if _, err := w.recs.Restore(ctx, w.admin, quote, rec.ID()); err != nil {
+			t.Fatal(err)
+		}
+		got := mustGet(t, w, w.wang, quote, rec.ID())
+		if fmt.Sprint(got[quote.Field("报价明细").ID]) != fmt.Sprint(rec[quote.Field("报价明细").ID]) || got[quote.Field("明细合计").ID] != rec[quote.Field("明细合计").ID] {
+			t.Fatalf("record %d restored as %v, was %v", i, got, rec)
+		}
+	}
+}
+
 func TestSubformTableGoesWithItsFieldAndItsTable(t *testing.T) {
 	w := open(t)
 	cat := w.recs.Catalog

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -41,21 +42,28 @@ type Restored struct {
 	Added    []string `json:"added"`
 }
 
-// toTrash copies the row of old, being deleted by the user by, into the recycle bin: its
-// column values keyed by field id, and in place of each sub-table's row count its rows
-// (rows, by field id, see deleteRows).
-func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, old Record, rows map[string]any, by int64, stamp string) error {
-	row := binRow(t, old)
-	for id, r := range rows {
-		row[id] = r
+// toTrash copies the rows of olds, being deleted by the user by, into the recycle bin: each
+// one's column values keyed by field id, and in place of each sub-table's row count its rows
+// (rows[i], by field id, see deleteRows); up to 500 a statement.
+func toTrash(ctx context.Context, tx *sql.Tx, t *schema.Table, olds []Record, rows []map[string]any, by int64, stamp string) error {
+	for start := 0; start < len(olds); start += 500 {
+		end := min(start+500, len(olds))
+		args := make([]any, 0, 5*(end-start))
+		for i := start; i < end; i++ {
+			row := binRow(t, olds[i])
+			maps.Copy(row, rows[i])
+			data, err := json.Marshal(row)
+			if err != nil {
+				return err
+			}
+			args = append(args, t.ID, olds[i].ID(), string(data), by, stamp)
+		}
+		q := "INSERT INTO _trash(table_id, record_id, data, deleted_by, deleted_at) VALUES(?,?,?,?,?)" + strings.Repeat(",(?,?,?,?,?)", end-start-1)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
 	}
-	data, err := json.Marshal(row)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO _trash(table_id, record_id, data, deleted_by, deleted_at) VALUES(?,?,?,?,?)",
-		t.ID, old.ID(), string(data), by, stamp)
-	return err
+	return nil
 }
 
 // binRow is rec, a record of t, as the recycle bin keeps it: column values by field id.

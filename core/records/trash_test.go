@@ -165,3 +165,47 @@ func TestTrashPurgeForgetAndPaging(t *testing.T) {
 		t.Fatalf("%d items of deleted tables left in the bin", n)
 	}
 }
+
+// A bulk delete puts each record in the bin, clears the links to them (one or many) and keeps
+// a history entry each, and leaves the rest alone.
+func TestBulkDeleteBinsUnlinksAndLogsEach(t *testing.T) {
+	w := open(t)
+	if _, err := w.recs.Catalog.AddField(ctx, access.System, "订单", &schema.Field{Name: "相关客户", Type: schema.Links, LinkTable: w.cust.ID}); err != nil {
+		t.Fatal(err)
+	}
+	w.orders, _ = w.recs.Catalog.Table("订单")
+	var gone []int64
+	for _, name := range []string{"美的", "格力", "海尔"} {
+		gone = append(gone, w.create(t, w.admin, w.cust, records.Input{"客户名称": name}).ID())
+	}
+	kept := w.create(t, w.admin, w.cust, records.Input{"客户名称": "小米"})
+	o := w.create(t, w.admin, w.orders, records.Input{"订单名称": "空调", "客户": gone[1], "相关客户": []int64{gone[0], kept.ID(), gone[2]}})
+	res, err := w.recs.BulkChange(ctx, w.admin, w.cust, records.Bulk{IDs: append(slices.Clone(gone), 999), Delete: true}, nil)
+	if err != nil || res.Changed != 3 {
+		t.Fatalf("bulk delete: %+v %v", res, err)
+	}
+	items, err := w.recs.Trash(ctx, w.admin, "客户", 0, 0)
+	if err != nil || len(items) != 3 {
+		t.Fatalf("bin: %+v %v", items, err)
+	}
+	got, err := w.recs.Get(ctx, w.admin, w.orders, o.ID())
+	if err != nil || got[w.orders.Field("客户").ID] != nil || !slices.Equal(got[w.orders.Field("相关客户").ID].([]int64), []int64{kept.ID()}) {
+		t.Fatalf("the order's links: %v %v", got, err)
+	}
+	if _, err := w.recs.Get(ctx, w.admin, w.cust, kept.ID()); err != nil {
+		t.Fatalf("the customer not chosen: %v", err)
+	}
+	for _, id := range gone {
+		if _, err := w.recs.Restore(ctx, w.admin, w.cust, id); err != nil {
+			t.Fatal(err)
+		}
+		h, err := w.recs.History(ctx, w.admin, w.cust, id)
+		var actions []string
+		for _, e := range h {
+			actions = append(actions, e.Action)
+		}
+		if err != nil || !slices.Equal(actions, []string{"restore", "delete", "create"}) {
+			t.Fatalf("history of %d: %v %v", id, actions, err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -489,6 +490,9 @@ func (s *Service) prepare(a access.Actor, p *access.Policy, t *schema.Table, in 
 	if _, given := vals[schema.FieldOwner]; !given && old == nil && a.UserID != 0 {
 		vals[schema.FieldOwner] = a.UserID
 	}
+	if old != nil && p.All() { // nothing limits what they change: no record as written to judge
+		return vals, probs
+	}
 	after := Record{schema.FieldCreatedBy: a.UserID}
 	for k, v := range old {
 		after[k] = v
@@ -720,10 +724,7 @@ func insertSQL(t *schema.Table, rec Record) (string, []any) {
 // returns its id. On PostgreSQL both are one statement: a round trip fewer for every record
 // saved from a form.
 func insertLogged(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record, changes []change, a access.Actor, stamp string) (int64, error) {
-	changed, err := logJSON(t, changes)
-	if err != nil {
-		return 0, err
-	}
+	changed := logJSON(t, changes)
 	insert, args := insertSQL(t, rec)
 	q := t.Dialect.InsertWith(insert, `INSERT INTO _oplog(table_id, record_id, action, user_id, at, changes)
 		SELECT CAST(? AS TEXT), id, 'create', CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT) FROM r RETURNING record_id`)
@@ -736,7 +737,7 @@ func insertLogged(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record, 
 		return id, err
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, q, append(args, t.ID, a.UserID, stamp, changed)...).Scan(&id)
+	err := tx.QueryRowContext(ctx, q, append(args, t.ID, a.UserID, stamp, changed)...).Scan(&id)
 	return id, err
 }
 
@@ -751,10 +752,7 @@ func (s *Service) loc() *time.Location {
 // UPDATE with their arguments (without 更新时间), and the history's changes (none: nothing
 // changes).
 func diff(ctx context.Context, t *schema.Table, old, vals Record, stamp string) (Record, []string, []any, []change) {
-	rec := make(Record, len(old))
-	for k, v := range old {
-		rec[k] = v
-	}
+	rec := maps.Clone(old)
 	var sets []string
 	var args []any
 	var changes []change
@@ -929,51 +927,64 @@ func (s *Service) Delete(ctx context.Context, a access.Actor, t *schema.Table, i
 	if err := access.CanOn(a, t, access.Remove); err != nil {
 		return err
 	}
-	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.deleteTx(ctx, tx, a, t, id, stamp) })
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.deleteMany(ctx, tx, a, t, []int64{id}, stamp) })
 }
 
-// deleteTx is Delete inside a transaction.
-func (s *Service) deleteTx(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, id int64, stamp string) error {
-	old, err := s.get(ctx, tx, a, t, access.Delete, id)
+// deleteMany deletes the records ids of t in tx, set-wise, as Delete does each: into the
+// recycle bin with their sub-table rows, in one statement; links to them cleared; the hooks
+// told (together where they can be, BatchHook); a history entry each. A record the actor may
+// not delete is not found.
+func (s *Service) deleteMany(ctx context.Context, tx *sql.Tx, a access.Actor, t *schema.Table, ids []int64, stamp string) error {
+	read, err := s.getMany(ctx, tx, a, t, access.Delete, ids)
 	if err != nil {
 		return err
 	}
+	olds, rows := make([]Record, len(ids)), make([]any, len(ids))
+	for i, id := range ids {
+		if olds[i] = read[id]; olds[i] == nil {
+			return problem.NotFound("record", fmt.Sprint(id))
+		}
+		rows[i] = id
+	}
 	if t.Parent == "" { // a sub-table's rows go to the bin within their record
-		rows, err := s.deleteRows(ctx, tx, a, t, id, stamp)
+		binned, err := s.deleteRows(ctx, tx, a, t, ids, stamp)
 		if err != nil {
 			return err
 		}
-		if err := toTrash(ctx, tx, t, old, rows, a.UserID, stamp); err != nil {
+		if err := toTrash(ctx, tx, t, olds, binned, a.UserID, stamp); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id = ?", id); err != nil {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+store.Quote(t.SQLName())+" WHERE id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", rows...); err != nil {
 		return err
 	}
-	if err := s.written(ctx, tx, t, old, nil); err != nil {
+	gone := make([]Record, len(olds))
+	if err := s.writtenMany(ctx, tx, t, olds, gone); err != nil {
 		return err
 	}
 	for _, o := range s.Catalog.Tables() {
 		for _, f := range o.Fields {
 			if f.Type.Linked() && f.LinkTable == t.ID {
-				if err := s.unlink(ctx, tx, o, f, id); err != nil {
+				if err := s.unlink(ctx, tx, o, f, ids); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	var changes []change
-	for _, f := range t.UserFields() {
-		if old[f.ID] != nil {
-			changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
-		}
+	if err := s.after(ctx, tx, t, olds, gone); err != nil {
+		return err
 	}
-	for _, h := range s.Hooks {
-		if err := h.After(ctx, tx, t, old, nil); err != nil {
-			return err
+	logs := make([]logEntry, len(olds))
+	for i, old := range olds {
+		var changes []change
+		for _, f := range t.UserFields() {
+			if old[f.ID] != nil {
+				changes = append(changes, change{Field: f.ID, Before: old[f.ID]})
+			}
 		}
+		logs[i] = logEntry{recordID: old.ID(), action: "delete", changes: changes}
 	}
-	return writeLog(ctx, tx, t, []logEntry{{recordID: id, action: "delete", changes: changes}}, a, stamp)
+	return writeLog(ctx, tx, t, logs, a, stamp)
 }
 
 // constraintProblem explains a UNIQUE constraint failure, or returns nil for other errors.

@@ -40,6 +40,48 @@ type Engine struct {
 	schemes       atomic.Pointer[[]*Scheme]
 	loading       sync.Mutex // one reload at a time, so the last to start is the last stored
 	rfmRuns       sync.Map   // table id → time.Time an RFM run of it started (while it runs)
+	levels        levelConds // the levels' conditions as Grade prepared them this second
+}
+
+// levelConds keeps the conditions of the levels as Grade prepared them for one second of the
+// clock: a bulk change grades thousands of records a second, and a condition lowered for a
+// time (cond.Prepare) differs only from one second to the next.
+type levelConds struct {
+	mu    sync.Mutex
+	at    int64 // the second (Unix time) they were prepared for
+	loc   *time.Location
+	conds map[levelKey]levelCond
+}
+
+// levelKey is a level's condition on the table as the catalog had it.
+type levelKey struct {
+	t    *schema.Table
+	when *cond.Node
+}
+
+// levelCond is a level's condition prepared, or why it does not prepare.
+type levelCond struct {
+	c   *cond.Cond
+	err error
+}
+
+// prepared returns the condition when of a level prepared on t for env (Now and Loc only).
+func (l *levelConds) prepared(t *schema.Table, when *cond.Node, env cond.Env) (*cond.Cond, error) {
+	if env.Now.IsZero() {
+		env.Now = time.Now()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if sec := env.Now.Unix(); l.conds == nil || sec != l.at || env.Loc != l.loc {
+		l.at, l.loc, l.conds = sec, env.Loc, map[levelKey]levelCond{}
+	}
+	k := levelKey{t, when}
+	p, ok := l.conds[k]
+	if !ok {
+		p.c, p.err = cond.Prepare(when, t, env)
+		l.conds[k] = p
+	}
+	return p.c, p.err
 }
 
 // Open loads the schemes.
@@ -523,7 +565,11 @@ func (e *Engine) Grade(t *schema.Table, env cond.Env, merged, vals records.Recor
 		}
 		broken := false
 		for _, l := range s.Levels {
-			ok, err := cond.Eval(l.When, t, env, merged)
+			c, err := e.levels.prepared(t, l.When, env)
+			ok := false
+			if err == nil {
+				ok, err = c.Match(merged)
+			}
 			if err != nil { // the scheme no longer fits the table: it stops grading, writes go on
 				broken = true
 				break

@@ -373,19 +373,21 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 	if len(rules) == 0 && len(e.Grading.Graded(t)) == 0 {
 		return nil
 	}
-	merged := make(records.Record, len(t.Fields))
-	for k, v := range old {
-		merged[k] = v
+	merged := maps.Clone(old)
+	if merged == nil {
+		merged = make(records.Record, len(t.Fields))
 	}
-	for k, v := range vals {
-		merged[k] = v
-	}
+	maps.Copy(merged, vals)
 	env := e.env()
-	var delta []string // fields changed by the previous round
+	settable := e.settable(t, rules)
+	start := make([]any, len(settable)) // their values before the round
+	var delta []string                  // fields changed by the previous round
 	var chain []string
 	var acted []*compiled // rules that changed the record, counted as fired once
 	for round := 0; ; round++ {
-		start := maps.Clone(merged)
+		for i, f := range settable {
+			start[i] = merged[f]
+		}
 		e.Grading.Grade(t, env, merged, vals)
 		for _, c := range rules {
 			if !slices.ContainsFunc(c.r.Actions, func(a Action) bool { return a.fieldAction() }) {
@@ -413,9 +415,9 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 			}
 		}
 		delta = delta[:0]
-		for k, v := range merged {
-			if !records.Equal(start[k], v) {
-				delta = append(delta, k)
+		for i, f := range settable {
+			if !records.Equal(start[i], merged[f]) {
+				delta = append(delta, f)
 			}
 		}
 		if len(delta) == 0 {
@@ -430,6 +432,24 @@ func (e *Engine) Before(ctx context.Context, tx *sql.Tx, t *schema.Table, old, v
 			return problem.Invalid("rule_loop", "max", MaxDepth, "rules", strings.Join(chain, " → "))
 		}
 	}
+}
+
+// settable lists the fields a round of Before can change in a record of t: the graded ones
+// and those the field actions of rules set.
+func (e *Engine) settable(t *schema.Table, rules []*compiled) []string {
+	var out []string
+	for _, s := range e.Grading.Graded(t) {
+		out = append(out, s.Field)
+	}
+	for _, c := range rules {
+		for _, a := range c.r.Actions {
+			if a.fieldAction() {
+				out = append(out, a.Field)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // changedBy reports whether a change of the given fields fires c (later rounds of Before).
@@ -574,8 +594,12 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 			for i, rec := range written {
 				ids[i] = rec.ID()
 			}
-			if _, _, err := e.keep(ctx, tx, c, byIDs(ids)); err != nil {
+			_, changes, err := e.keep(ctx, tx, c, byIDs(ids))
+			if err != nil {
 				return err
+			}
+			if changes == 0 { // the records are as written
+				continue
 			}
 			if err := e.refresh(ctx, tx, t, written, c); err != nil {
 				return err

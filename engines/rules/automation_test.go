@@ -15,6 +15,7 @@ import (
 	"tierbase/core/records"
 	"tierbase/core/schema"
 	"tierbase/core/users"
+	"tierbase/engines/grading"
 	"tierbase/engines/rules"
 	"tierbase/platform/problem"
 	"tierbase/templates/crm"
@@ -538,6 +539,26 @@ func TestRegradeFiresRules(t *testing.T) {
 	got, _ := w.Records.Get(ctx, access.System, w.cust, vip.ID())
 	if fmt.Sprint(got[w.fieldOf(w.cust, "标签")]) != "[待跟进]" {
 		t.Fatalf("tags after the regrade: %v", got[w.fieldOf(w.cust, "标签")])
+	}
+}
+
+// A grade moved by a rule's change, in a later round of the same write, fires the rules
+// watching the grade in the round after.
+func TestGradeMovedByARuleFiresRules(t *testing.T) {
+	w := newWorld(t)
+	scheme := &grading.Scheme{Name: "消费分级", Table: "客户", Field: "客户等级", Enabled: true, Default: "普通客户",
+		Levels: []grading.Level{{Value: "高价值客户", When: &cond.Node{Field: "历史消费金额", Op: "gt", Value: 1000}}}}
+	if _, _, err := w.Grading.Save(context.Background(), access.System, scheme); err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "大单", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"历史购买次数"}}},
+		Actions: []rules.Action{{Type: rules.ActSet, Field: "历史消费金额", Value: 5000}}})
+	w.save(t, &rules.Rule{Name: "贵宾", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnChanged, Fields: []string{"客户等级"}}},
+		When:    &cond.Node{Field: "客户等级", Op: "eq", Value: "高价值客户"},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "贵宾"}}})
+	r := w.customer(t, records.Input{"历史购买次数": 1})
+	if r[w.fieldOf(w.cust, "客户等级")] != "高价值客户" || fmt.Sprint(r[w.fieldOf(w.cust, "标签")]) != "[贵宾]" {
+		t.Fatalf("graded and tagged: %v", r)
 	}
 }
 

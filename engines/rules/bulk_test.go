@@ -223,3 +223,37 @@ func TestBulkEditLeastBusy(t *testing.T) {
 		t.Errorf("owners after the bulk edit: %v, want 15 each", owners)
 	}
 }
+
+// A write answers the record as the rules left it: a tag an always-kept rule counting related
+// records puts on (or takes off) the record written shows in what the write returns.
+func TestWriteShowsCountedTag(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	orders, err := w.Catalog.CreateTable(ctx, access.System, "", "消费", []*schema.Field{{Name: "订单金额", Type: schema.Money},
+		{Name: "客户", Type: schema.Link, LinkTable: w.cust.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.save(t, &rules.Rule{Name: "广东高频", Table: "客户", Enabled: true, Triggers: []rules.Trigger{{On: rules.OnAlways}},
+		When: leaf("地区", "eq", "广东"), Related: &rules.Related{Table: "消费", Link: "客户", Op: "gte", Value: 2},
+		Actions: []rules.Action{{Type: rules.ActAddTag, Field: "标签", Tag: "广东高频"}}})
+	c := w.customer(t, records.Input{"地区": "上海"})
+	for range 2 {
+		if _, err := w.Records.Create(ctx, access.System, orders, records.Input{"客户": c.ID(), "订单金额": 100}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tags := w.fieldOf(w.cust, "标签")
+	for _, step := range []struct {
+		in   records.Input
+		want string
+	}{{records.Input{"地区": "广东"}, "[广东高频]"}, {records.Input{"备注": "老客户"}, "[广东高频]"}, {records.Input{"地区": "上海"}, "[]"}} {
+		rec, err := w.Records.Update(ctx, access.System, w.cust, c.ID(), step.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(rec[tags]); got != step.want {
+			t.Errorf("after %v: tags %s, want %s", step.in, got, step.want)
+		}
+	}
+}

@@ -8,8 +8,8 @@ import (
 )
 
 // AppendJSON appends a value — nil, string, float64, int64, bool or []string (the storage
-// forms of record values) — as JSON. The importer sends rows to SQLite this way; the API
-// answers records this way.
+// forms of record values) — as JSON, as encoding/json writes it. The importer sends rows to
+// SQLite this way; the API answers records this way; the operation log keeps changes so.
 func AppendJSON(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
@@ -21,7 +21,11 @@ func AppendJSON(b []byte, v any) []byte {
 			return append(b, "null"...)
 		}
 		if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
-			return strconv.AppendFloat(b, x, 'g', -1, 64)
+			b = strconv.AppendFloat(b, x, 'e', -1, 64)
+			if n := len(b); b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' { // e-07 as e-7, as encoding/json writes it
+				b[n-2], b = b[n-1], b[:n-1]
+			}
+			return b
 		}
 		return strconv.AppendFloat(b, x, 'f', -1, 64)
 	case int64:

@@ -20,9 +20,10 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
-// FuzzAppendFloat checks that numbers read back to the same value.
+// FuzzAppendFloat checks that numbers read back to the same value, written as encoding/json
+// writes them.
 func FuzzAppendFloat(f *testing.F) {
-	for _, x := range []float64{0, 1, -1.5, 12000, 1234.5, 1e21, 1e-7, 0.1, math.MaxFloat64} {
+	for _, x := range []float64{0, 1, -1.5, 12000, 1234.5, 1e21, 1e-7, -2.5e-9, 1e-300, 0.1, math.MaxFloat64} {
 		f.Add(x)
 	}
 	f.Fuzz(func(t *testing.T, x float64) {
@@ -32,6 +33,9 @@ func FuzzAppendFloat(f *testing.F) {
 		var back float64
 		if err := json.Unmarshal(AppendJSON(nil, x), &back); err != nil || back != x {
 			t.Fatalf("AppendJSON(%v) = %s, reads back as %v (%v)", x, AppendJSON(nil, x), back, err)
+		}
+		if want, _ := json.Marshal(x); string(AppendJSON(nil, x)) != string(want) {
+			t.Fatalf("AppendJSON(%v) = %s, encoding/json gives %s", x, AppendJSON(nil, x), want)
 		}
 	})
 }
