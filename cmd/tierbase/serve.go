@@ -62,6 +62,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--daily-at %q: write the time as HH:MM, e.g. 01:00", *dailyText)
 	}
+	keepHeapFloor(serverHeapFloor)
 	a, err := openApp(fs, *data)
 	if err != nil {
 		return err

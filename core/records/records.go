@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tierbase/core/access"
 	"tierbase/core/cond"
@@ -437,9 +438,10 @@ func FromSQL(f *schema.Field, v any) any {
 		n, _ := v.(int64)
 		return n != 0
 	case f.Type.IsMulti():
-		var list []string
-		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &list) == nil {
-			return list
+		if s, ok := v.(string); ok {
+			if list, ok := stringList(s); ok {
+				return list
+			}
 		}
 		return nil
 	case f.Type == schema.Links:
@@ -450,6 +452,62 @@ func FromSQL(f *schema.Field, v any) any {
 		return nil
 	}
 	return v
+}
+
+// stringList decodes a column's JSON list of strings, or says it is not one. A list whose
+// strings hold no escape, as tags and options nearly always are, is cut out of s without
+// encoding/json, which took a tenth of the server's time for a page of 50 客户 with 标签.
+func stringList(s string) ([]string, bool) {
+	if !strings.Contains(s, `\`) {
+		if list, ok := plainStrings(s); ok {
+			return list, true
+		}
+	}
+	var list []string
+	return list, json.Unmarshal([]byte(s), &list) == nil
+}
+
+// plainStrings reads s as a JSON array of strings that hold no escape and are valid UTF-8
+// (["a", "b"], with or without spaces), or says it is not one.
+func plainStrings(s string) ([]string, bool) {
+	s = trimJSONSpace(s)
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' || !utf8.ValidString(s) {
+		return nil, false
+	}
+	list := make([]string, 0, 1+strings.Count(s, ","))
+	rest := trimJSONSpace(s[1 : len(s)-1])
+	for rest != "" {
+		if rest[0] != '"' {
+			return nil, false
+		}
+		end := strings.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		item := rest[1 : 1+end]
+		for i := 0; i < len(item); i++ {
+			if item[i] < 0x20 { // JSON escapes control characters
+				return nil, false
+			}
+		}
+		list = append(list, item)
+		rest = trimJSONSpace(rest[2+end:])
+		if rest == "" {
+			break
+		}
+		if rest[0] != ',' {
+			return nil, false
+		}
+		if rest = trimJSONSpace(rest[1:]); rest == "" {
+			return nil, false // a trailing comma
+		}
+	}
+	return list, true
+}
+
+// trimJSONSpace is s without the whitespace JSON allows around its tokens.
+func trimJSONSpace(s string) string {
+	return strings.Trim(s, " \t\n\r")
 }
 
 // SQLValue converts a storage-form value to its column value: lists as JSON text, booleans as 0/1.

@@ -315,3 +315,23 @@ func FuzzRecordLimiter(f *testing.F) {
 		}
 	})
 }
+
+// A line read whole in one chunk is held to the limits as one read byte by byte:
+// MaxColumns columns pass, one more is refused, and so is a line past maxRowBytes.
+func TestRecordLimiterWholeLines(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		code string
+	}{
+		{strings.Repeat("a,", MaxColumns-1) + "a\n1\n", ""},
+		{strings.Repeat("a,", MaxColumns) + "a\n1\n", "too_many_columns"},
+		{strings.Repeat("a", maxRowBytes-1) + "\n1\n", ""},
+		{strings.Repeat("a", maxRowBytes) + "\n1\n", "row_too_large"},
+	} {
+		l := newRecordLimiter(strings.NewReader(c.text), ',')
+		_, err := l.Read(make([]byte, len(c.text)))
+		if c.code == "" && err != nil || c.code != "" && (problem.As(err) == nil || problem.As(err).Code != c.code) {
+			t.Errorf("%d bytes, %d commas: %v, want %q", len(c.text), strings.Count(c.text, ","), err, c.code)
+		}
+	}
+}

@@ -81,6 +81,12 @@ func AppendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// A three-byte rune led by E3–EC (Chinese among them) is valid whenever its two bytes
+		// after are continuation bytes, and is neither U+2028 nor U+2029: passed over undecoded.
+		if 0xE3 <= c && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)

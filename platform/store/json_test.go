@@ -8,7 +8,7 @@ import (
 
 // FuzzAppendString checks the hand-written JSON string encoder against encoding/json.
 func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "客户", `a"b\c`, "<script>&", "\x00\x1f\n\r\t", "\u2028\u2029", "\xff\xfe", "😀"} {
+	for _, s := range []string{"", "客户", `a"b\c`, "<script>&", "\x00\x1f\n\r\t", "\u2028\u2029", "\xff\xfe", "😀", "\xe0\x80\x80", "\xed\xa0\x80", "客\xe5\x80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
