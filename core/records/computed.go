@@ -698,17 +698,18 @@ func (s *Service) refreshFormulas(ctx context.Context, tx *sql.Tx, t *schema.Tab
 // deleted), or takes them out of a 多条关联, and spreads that to what reads the link.
 func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *schema.Field, ids []int64) error {
 	col := store.Quote(f.Column())
-	if f.Type == schema.Links { // a list gives up one id a statement
-		for _, id := range ids {
-			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(col, []string{"?"}, false), []any{id}, o.Dialect.IDListRemove(col, "?"), []any{id}); err != nil {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	if f.Type == schema.Links { // the lists naming any of them give those up, 500 ids a statement
+		for chunk := range slices.Chunk(args, 500) {
+			phs := slices.Repeat([]string{"?"}, len(chunk))
+			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
 				return err
 			}
 		}
 		return nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
 	}
 	return s.clearLinks(ctx, tx, o, f, col+" IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args, "NULL", nil)
 }

@@ -52,18 +52,22 @@ func (d Dialect) listHasAny(col string, phs []string, neg bool, elem string) str
 	return s
 }
 
-// IDListRemove is the JSON array of ids in col without the id of placeholder ph, the others
-// in their order, and NULL when none is left (as a 多条关联 holds no empty list).
+// IDListRemove is the JSON array of ids in col without the ids of the placeholders phs, the
+// others in their order, and NULL when none is left (as a 多条关联 holds no empty list).
 //
-//	SQLite:     (SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(col) WHERE value <> ?)
+//	SQLite:     (SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(col) WHERE value NOT IN (?, …))
 //	PostgreSQL: (SELECT jsonb_agg(x.v ORDER BY x.n) FROM jsonb_array_elements(col) WITH ORDINALITY AS x(v, n)
-//	            WHERE x.v <> to_jsonb(CAST(? AS bigint)))
-func (d Dialect) IDListRemove(col, ph string) string {
+//	            WHERE x.v NOT IN (to_jsonb(CAST(? AS bigint)), …))
+func (d Dialect) IDListRemove(col string, phs []string) string {
 	if d == Postgres {
+		ids := make([]string, len(phs))
+		for i, ph := range phs {
+			ids[i] = "to_jsonb(CAST(" + ph + " AS bigint))"
+		}
 		return "(SELECT jsonb_agg(x.v ORDER BY x.n) FROM jsonb_array_elements(" + col +
-			") WITH ORDINALITY AS x(v, n) WHERE x.v <> to_jsonb(CAST(" + ph + " AS bigint)))"
+			") WITH ORDINALITY AS x(v, n) WHERE x.v NOT IN (" + strings.Join(ids, ", ") + "))"
 	}
-	return "(SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(" + col + ") WHERE value <> " + ph + ")"
+	return "(SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(" + col + ") WHERE value NOT IN (" + strings.Join(phs, ", ") + "))"
 }
 
 // IDListEach is a FROM item with one row per id in the JSON array of ids col (多条关联),
