@@ -109,10 +109,35 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 }
 
 // AfterBatch is After for many writes of t at once (olds[i] became recs[i]), record by
-// record, each flow started read once for all of them, the instances' first events written
-// together.
+// record, each trigger's condition prepared and each flow started read once for all of them,
+// the instances' first events written together.
 func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	own, _ := ctx.Value(statusOf{}).(string)
+	var tgs []*triggered // the triggers that may start a flow here, with their conditions
+	var whens []*cond.Cond
+	env := cond.Env{Now: e.Now(), Loc: e.loc()}
+	for _, tg := range e.triggersOf(t.ID) {
+		tr := tg.triggers
+		if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+			continue
+		}
+		var when *cond.Cond
+		if tr.When != nil {
+			c, err := cond.Prepare(tr.When, t, env)
+			if err != nil {
+				continue // a condition broken by a schema change starts nothing
+			}
+			when = c
+		}
+		tgs, whens = append(tgs, tg), append(whens, when)
+	}
+	matches := func(j int, rec records.Record) bool {
+		if whens[j] == nil {
+			return true
+		}
+		ok, err := whens[j].Match(rec)
+		return err == nil && ok
+	}
 	read := map[string]*flowRow{}
 	var events []any
 	for i, rec := range recs {
@@ -120,29 +145,21 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 			continue
 		}
 		old := olds[i]
-		for _, tg := range e.triggersOf(t.ID) {
+		for j, tg := range tgs {
 			tr := tg.triggers
-			if !tr.OnCreate && !tr.OnMatch || tg.flow == own {
+			if !matches(j, rec) {
 				continue
-			}
-			env := cond.Env{Now: e.Now(), Loc: e.loc()}
-			now, err := eval(tr.When, t, env, rec)
-			if err != nil || !now {
-				continue // a condition broken by a schema change starts nothing
 			}
 			start := tr.OnCreate && old == nil
 			if tr.OnMatch && !start {
-				was := false
-				if old != nil {
-					was, _ = eval(tr.When, t, env, old)
-				}
-				start = !was
+				start = old == nil || !matches(j, old)
 			}
 			if !start {
 				continue
 			}
 			f := read[tg.flow]
 			if f == nil {
+				var err error
 				if f, err = e.published(ctx, tx, tg.flow); err != nil {
 					return err
 				}
@@ -158,14 +175,6 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 		}
 	}
 	return writeEvents(ctx, tx, events)
-}
-
-// eval is cond.Eval, with a missing condition matching.
-func eval(n *cond.Node, t *schema.Table, env cond.Env, rec records.Record) (bool, error) {
-	if n == nil {
-		return true, nil
-	}
-	return cond.Eval(n, t, env, rec)
 }
 
 // StartTx starts a flow on a record inside the caller's write transaction — a record's write

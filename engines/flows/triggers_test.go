@@ -95,6 +95,28 @@ func TestTriggers(t *testing.T) {
 		f.Enabled = false
 		w.Flows.Save(ctx, access.System, f)
 	})
+	t.Run("still matching starts nothing again", func(t *testing.T) {
+		// a flow that ends at once: only the trigger keeps it from starting on every change
+		f, err := w.Flows.Save(ctx, access.System, &flows.Flow{Table: w.t.ID, Name: "大额登记", Enabled: true,
+			Triggers: flows.Triggers{OnMatch: true, When: big}, Nodes: []*flows.Node{end()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err = w.Flows.Publish(ctx, access.System, f.ID); err != nil {
+			t.Fatal(err)
+		}
+		r := create("赵敏", 500)
+		for _, amount := range []float64{2000, 3000, 800, 4000} {
+			if _, err := w.Records.Update(ctx, w.as("赵敏"), w.t, r.ID(), records.Input{"金额": amount}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, _ := w.instances(t, f); n != 2 { // at 2000, and at 4000 after 800
+			t.Fatalf("%d instances, want 2", n)
+		}
+		f.Enabled = false
+		w.Flows.Save(ctx, access.System, f)
+	})
 	t.Run("by a rule's action", func(t *testing.T) {
 		f := w.publishWith(t, flows.Triggers{})
 		if _, _, err := w.Rules.SaveRule(ctx, access.System, &rules.Rule{Name: "大额报销走审批", Table: w.t.ID, Enabled: true,
