@@ -87,7 +87,7 @@ func OpenURL(dir, url string) (*DB, error) {
 	if url != "" {
 		return openPostgres(dir, url)
 	}
-	keepFreedMemory()
+	tuneNative()
 	path := filepath.Join(dir, FileName)
 	// busy_timeout comes first so the other pragmas wait instead of failing on a busy file.
 	// WAL is set by the writer (it stays set in the file); a read-only connection cannot set it.

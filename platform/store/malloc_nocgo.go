@@ -1,6 +1,0 @@
-//go:build !cgo
-
-package store
-
-// keepFreedMemory does nothing without cgo (see malloc.go).
-func keepFreedMemory() {}
