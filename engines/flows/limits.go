@@ -37,7 +37,9 @@ const (
 // Job kinds of the timers (time limits and 延时). A timer is a job at its time with the key
 // of the instance's step, so a node reached again (a new step) arms timers of its own, and one
 // that passed before its time leaves a timer that finds the step gone by and does nothing.
-// Waiting timers are rows of _jobs that no worker reads until they are due.
+// A time limit with a reminder is one job at a time: the reminder, which queues the expiry
+// when it runs and finds the step still waiting. Waiting timers are rows of _jobs that no
+// worker reads until they are due.
 const (
 	kindDue    = "flow.due"
 	kindRemind = "flow.remind"
@@ -55,10 +57,13 @@ const (
 	ActWake    = "wake" // it ended
 )
 
+// timer is the payload of a timer's job: the instance's step it is for and, for a reminder,
+// when the step falls due (Unix milliseconds), to queue the expiry then.
 type timer struct {
 	Instance int64  `json:"instance"`
 	Step     int    `json:"step"`
 	Node     string `json:"node"`
+	Due      int64  `json:"due,omitempty"`
 }
 
 // UseJobs makes q run the engine's timers and scheduled starts, and the engine arm them on q.
@@ -116,23 +121,24 @@ func (e *Engine) due(ctx context.Context, in *instance, n *Node) (time.Time, boo
 	return e.dueAt(ctx, in, l.Hours, l.Days, l.Field)
 }
 
-// arm queues the timers of the node the instance just reached, due then, in the step's
-// transaction.
+// arm queues the timer of the node the instance just reached, due then, in the step's
+// transaction: its reminder, which queues the expiry (see fire), or the expiry when the node
+// has no reminder or its time has passed.
 func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node, due time.Time) error {
-	l := n.Limit
-	now := e.Now()
 	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
-	key := fmt.Sprintf("%d:%d", in.id, in.step)
-	if _, err := e.Jobs.Enqueue(ctx, tx, kindDue, kindDue+":"+key, t, due); err != nil {
-		return err
-	}
-	if l.RemindHours > 0 {
-		if at := due.Add(-time.Duration(l.RemindHours) * time.Hour); at.After(now) {
-			_, err := e.Jobs.Enqueue(ctx, tx, kindRemind, kindRemind+":"+key, t, at)
-			return err
+	if h := n.Limit.RemindHours; h > 0 {
+		if at := due.Add(-time.Duration(h) * time.Hour); at.After(e.Now()) {
+			t.Due = due.UnixMilli()
+			return e.enqueue(ctx, tx, kindRemind, t, at)
 		}
 	}
-	return nil
+	return e.enqueue(ctx, tx, kindDue, t, due)
+}
+
+// enqueue queues a timer of kind at at, keyed by the kind and the instance's step.
+func (e *Engine) enqueue(ctx context.Context, tx *sql.Tx, kind string, t timer, at time.Time) error {
+	_, err := e.Jobs.Enqueue(ctx, tx, kind, fmt.Sprintf("%s:%d:%d", kind, t.Instance, t.Step), t, at)
+	return err
 }
 
 // dueAt is the time hours and days from now, or the date in the record's field (a date is
@@ -197,8 +203,7 @@ func (e *Engine) wait(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (b
 		in.id, n.ID, in.step, taskWaiting, e.stamp()); err != nil {
 		return false, err
 	}
-	t := timer{Instance: in.id, Step: in.step, Node: n.ID}
-	if _, err := e.Jobs.Enqueue(ctx, tx, kindWake, fmt.Sprintf("%s:%d:%d", kindWake, in.id, in.step), t, at); err != nil {
+	if err := e.enqueue(ctx, tx, kindWake, timer{Instance: in.id, Step: in.step, Node: n.ID}, at); err != nil {
 		return false, err
 	}
 	return true, e.event(in, 0, n.ID, ActWait, "", map[string]any{"until": at.UTC().Format(time.RFC3339)})
@@ -227,7 +232,9 @@ func (e *Engine) runTimer(ctx context.Context, tx *sql.Tx, j *jobs.Job) error {
 	return e.saveEvents(ctx, tx, in)
 }
 
-// fire does what a due timer of kind says to the instance's step, unless it has gone by.
+// fire does what a due timer of kind says to the instance's step, unless it has gone by; a
+// reminder also queues the step's expiry (one armed before reminders did, so carrying no Due,
+// has its expiry queued already).
 func (e *Engine) fire(ctx context.Context, tx *sql.Tx, in *instance, kind string, t timer) error {
 	n := in.g.nodes[t.Node]
 	if kind == kindWake {
@@ -256,6 +263,13 @@ func (e *Engine) fire(ctx context.Context, tx *sql.Tx, in *instance, kind string
 	open, err := scanIDs(rows)
 	if err != nil {
 		return err
+	}
+	if kind == kindRemind && t.Due != 0 { // the step still waits: its expiry comes next
+		due := t
+		due.Due = 0
+		if err := e.enqueue(ctx, tx, kindDue, due, time.UnixMilli(t.Due)); err != nil {
+			return err
+		}
 	}
 	if kind == kindRemind || n.Limit.OnExpiry == ExpiryRemind {
 		title := fmt.Sprintf("即将超时：%s", in.flowName)

@@ -122,18 +122,19 @@ func TestTimeLimits(t *testing.T) {
 	})
 }
 
-// Two queues (two processes' workers) on one database share 100 timers falling due at once:
-// each runs once — one timeout, one copy, one end per instance.
+// Two queues (two processes' workers) on one database share 100 time limits falling due at
+// once, each with its reminder: each runs once — one reminder, one timeout, one copy, one end
+// per instance (the reminder queues the expiry as it runs).
 func TestTimersOnceWithTwoWorkers(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	f := w.publish(t, limited(&flows.Who{Users: []int64{w.people["王经理"]}}, &flows.Limit{Hours: 1, OnExpiry: flows.ExpiryPass}),
+	f := w.publish(t, limited(&flows.Who{Users: []int64{w.people["王经理"]}}, &flows.Limit{Hours: 2, RemindHours: 1, OnExpiry: flows.ExpiryPass}),
 		&flows.Node{ID: "cc", Type: flows.CC, Name: "抄送", Who: &flows.Who{Users: []int64{w.people["吴婷"]}}}, end())
 	const n = 100
 	for i := range n {
 		w.start(t, f, "李娜", w.claim(t, float64(i)))
 	}
-	w.now = w.now.Add(2 * time.Hour)
+	w.now = w.now.Add(3 * time.Hour)
 	other := jobs.New(w.DB)
 	other.Now = w.Jobs.Now
 	other.Batch = 7
@@ -156,11 +157,12 @@ func TestTimersOnceWithTwoWorkers(t *testing.T) {
 	}
 	wg.Wait()
 	w.drain(t)
-	var timeouts, ends, approved, copies int
+	var reminders, timeouts, ends, approved, copies int
 	for _, q := range []struct {
 		sql string
 		n   *int
 	}{
+		{"SELECT COUNT(*) FROM _flow_events WHERE action = 'remind'", &reminders},
 		{"SELECT COUNT(*) FROM _flow_events WHERE action = 'timeout'", &timeouts},
 		{"SELECT COUNT(*) FROM _flow_events WHERE action = 'end'", &ends},
 		{"SELECT COUNT(*) FROM _flow_instances WHERE state = 'approved'", &approved},
@@ -170,8 +172,8 @@ func TestTimersOnceWithTwoWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if timeouts != n || ends != n || approved != n || copies != n {
-		t.Fatalf("timeouts %d, ends %d, approved %d, copies %d; want %d each", timeouts, ends, approved, copies, n)
+	if reminders != n || timeouts != n || ends != n || approved != n || copies != n {
+		t.Fatalf("reminders %d, timeouts %d, ends %d, approved %d, copies %d; want %d each", reminders, timeouts, ends, approved, copies, n)
 	}
 }
 
