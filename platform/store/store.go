@@ -122,13 +122,7 @@ func OpenURL(dir, url string) (*DB, error) {
 	conn, err := w.Conn(context.Background())
 	if err == nil {
 		// Commits never copy the log into the file themselves: the checkpointer does, beside them.
-		// The writer keeps its temporary storage in memory: a group commit's savepoints (and a
-		// statement's own journal) save the pages they change to a sub-journal that, past
-		// 64 KB, SQLite otherwise spills to a temporary file — and a group of a few flow steps
-		// passes that, so every step paid write syscalls for it (a quarter of a 同意's CPU).
-		// It holds the pages one transaction changes and is freed when it ends. BulkMode
-		// switches back to files, for its sorts.
-		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0; "+tempInMemory); err != nil {
+		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0"); err != nil {
 			conn.Close()
 		}
 	}
@@ -394,9 +388,6 @@ func (db *DB) call(j *job, tx *sql.Tx) (err error) {
 // cacheKB is the page cache of each SQLite connection, in kilobytes (16 MB).
 const cacheKB = 16000
 
-// tempInMemory keeps the writer's temporary storage in memory (see OpenURL).
-const tempInMemory = "PRAGMA temp_store = MEMORY"
-
 // BulkMode prepares the database for one very large write transaction by a command-line
 // tool that has the database to itself (demo data, imports): the rollback journal instead
 // of the write-ahead log, so new pages are written once instead of twice, and a page cache
@@ -405,9 +396,7 @@ func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err er
 	if db.Dialect == Postgres {
 		return func() {}, nil
 	}
-	// Temporary files again, as SQLite sorts in memory without bounds (and without worker
-	// threads) while temporary storage is in memory: an import's index builds sort all its rows.
-	pragmas := fmt.Sprintf("PRAGMA journal_mode = DELETE; PRAGMA cache_size = %d; PRAGMA threads = 4; PRAGMA temp_store = FILE", -cacheMB*1024)
+	pragmas := fmt.Sprintf("PRAGMA journal_mode = DELETE; PRAGMA cache_size = %d; PRAGMA threads = 4", -cacheMB*1024)
 	exec := func(q string) error {
 		return db.direct(ctx, func(c *sql.Conn) error { _, err := c.ExecContext(ctx, q); return err })
 	}
@@ -421,7 +410,7 @@ func (db *DB) BulkMode(ctx context.Context, cacheMB int) (restore func(), err er
 		return nil, fmt.Errorf("switch to bulk mode (is a tierbase server using %s? stop it first): %w", db.Path, err)
 	}
 	return func() {
-		exec(fmt.Sprintf("PRAGMA journal_mode = WAL; PRAGMA cache_size = %d; PRAGMA threads = 0; %s", -cacheKB, tempInMemory))
+		exec(fmt.Sprintf("PRAGMA journal_mode = WAL; PRAGMA cache_size = %d; PRAGMA threads = 0", -cacheKB))
 		db.ckMu.Unlock()
 	}, nil
 }

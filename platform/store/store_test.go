@@ -104,39 +104,3 @@ func TestCheckpointer(t *testing.T) {
 		}
 	}
 }
-
-// The writer keeps its temporary storage in memory, so a group commit's savepoints never
-// spill their sub-journal to a file; BulkMode goes back to files for its sorts, and restore
-// to memory.
-func TestWriterTempStore(t *testing.T) {
-	sqliteOnly(t)
-	ctx := context.Background()
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	tempStore := func() (mode int) {
-		t.Helper()
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { return tx.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&mode) }); err != nil {
-			t.Fatal(err)
-		}
-		return mode
-	}
-	const file, memory = 1, 2
-	if got := tempStore(); got != memory {
-		t.Fatalf("writer's temp_store = %d, want %d (memory)", got, memory)
-	}
-	restore, err := db.BulkMode(ctx, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bulk := tempStore()
-	restore() // before any Fatal: Close waits for bulk mode to end
-	if bulk != file {
-		t.Fatalf("temp_store in bulk mode = %d, want %d (file)", bulk, file)
-	}
-	if got := tempStore(); got != memory {
-		t.Fatalf("temp_store after bulk mode = %d, want %d (memory)", got, memory)
-	}
-}
