@@ -404,8 +404,8 @@ func (wb *workbook) hasData(s sheetInfo) (bool, error) {
 	}
 }
 
-// openXLSX opens the chosen sheet of an XLSX archive for streaming; closer, if not nil, is
-// closed with it.
+// openXLSX opens the chosen sheet of an XLSX archive for streaming, its rows read ahead on a
+// goroutine of their own (prefetch); closer, if not nil, is closed with it.
 func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *hold) (rowSource, error) {
 	wb, err := openWorkbook(ra, size)
 	if err != nil {
@@ -426,12 +426,15 @@ func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *h
 	if err != nil {
 		return nil, err
 	}
+	if err := mem.grow(prefetchMemory); err != nil {
+		return nil, err
+	}
 	src, err := wb.rows(s, kinds, sst)
 	if err != nil {
 		return nil, err
 	}
 	src.closer = closer
-	return src, nil
+	return newPrefetch(src), nil
 }
 
 func (wb *workbook) rows(s sheetInfo, kinds []numKind, sst *sharedTable) (*xlsxSource, error) {
