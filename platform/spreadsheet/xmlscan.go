@@ -56,6 +56,9 @@ func (s *xmlScanner) next() error {
 		return nil
 	}
 	for {
+		if ok, err := s.inWindow(); ok {
+			return err
+		}
 		head, err := s.br.Peek(2)
 		if len(head) == 0 {
 			return err
@@ -107,6 +110,48 @@ func (s *xmlScanner) next() error {
 			return s.startTag()
 		}
 	}
+}
+
+// inWindow reads the next token straight from the read buffer when it is there whole and is
+// text (ending at a '<'), an end tag or a start tag: the usual case, in a few calls instead of
+// a few a byte. It reports false, having read nothing, for anything else (then next reads it).
+func (s *xmlScanner) inWindow() (bool, error) {
+	w, _ := s.br.Peek(s.br.Buffered())
+	if len(w) < 2 {
+		return false, nil
+	}
+	if w[0] != '<' {
+		i := bytes.IndexByte(w, '<')
+		if i < 0 {
+			return false, nil
+		}
+		raw := w[:i]
+		s.br.Discard(i)
+		s.kind, s.text = tokText, raw
+		if bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+			s.decoded = unescape(raw, s.decoded[:0])
+			s.text = s.decoded
+		}
+		return true, nil
+	}
+	if w[1] == '?' || w[1] == '!' {
+		return false, nil
+	}
+	j := bytes.IndexByte(w, '>')
+	if j < 0 {
+		return false, nil
+	}
+	if w[1] == '/' {
+		s.br.Discard(j + 1)
+		s.kind, s.name = tokEnd, localName(bytes.TrimSpace(w[2:j]))
+		return true, nil
+	}
+	tag := w[1 : j+1]
+	if !balancedQuotes(tag) {
+		return false, nil
+	}
+	s.br.Discard(j + 1)
+	return true, s.parseTag(tag)
 }
 
 // special reads what follows "<!": a comment, CDATA (as text) or a DOCTYPE.
@@ -239,6 +284,11 @@ func (s *xmlScanner) startTag() error {
 			}
 		}
 	}
+	return s.parseTag(tag)
+}
+
+// parseTag reads a start tag from after its '<' to its '>' included.
+func (s *xmlScanner) parseTag(tag []byte) error {
 	t := tag[:len(tag)-1]
 	if n := len(t); n > 0 && t[n-1] == '/' {
 		s.pendingEnd = true
