@@ -576,6 +576,33 @@ func inRange(t time.Time) bool {
 
 var dateTimeRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?[\sT]+(\d{1,2})[:时](\d{1,2})(?:分|[:分](\d{1,2})秒?)?$`)
 
+// isoDateTime reads "2026-11-23 14:30:05", the form exports and XLSX date-time cells give,
+// without the regular expression (a million-row import reads millions of them); it reports
+// false for any other text, which ParseDateTime then reads as before.
+func isoDateTime(s string, loc *time.Location) (time.Time, bool) {
+	if len(s) != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	n := func(i, j int) int {
+		v := 0
+		for ; i < j; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return -1
+			}
+			v = v*10 + int(s[i]-'0')
+		}
+		return v
+	}
+	y, mo, d, h, mi, sec := n(0, 4), n(5, 7), n(8, 10), n(11, 13), n(14, 16), n(17, 19)
+	if y < 1000 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	if day := time.Date(y, time.Month(mo), d, 0, 0, 0, 0, time.UTC); day.Day() != d {
+		return time.Time{}, false
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, sec, 0, loc), true
+}
+
 // ParseDateTime reads a date-time: RFC 3339, "2026-11-23 14:30[:05]", "2026年11月23日 14:30",
 // a plain date (midnight), or an Excel serial number. Without a zone, loc applies.
 func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
@@ -592,6 +619,9 @@ func ParseDateTime(v any, loc *time.Location) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	s = strings.TrimSpace(halfWidth(s))
+	if t, ok := isoDateTime(s, loc); ok {
+		return t, inRange(t)
+	}
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, inRange(t)
 	}

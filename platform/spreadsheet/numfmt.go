@@ -110,40 +110,55 @@ func classifyFormat(code string) numKind {
 // maxSerial is Excel's last day, 9999-12-31, as a day number.
 const maxSerial = 2958465
 
-// serialText turns an Excel day number into ISO text by kind: "2026-03-05",
+// appendSerial appends an Excel day number as ISO text by kind: "2026-03-05",
 // "2026-03-05 14:30:00" (a date kind with a time of day, or numDateTime), "14:30:00" (numTime
-// below one day). It reports false for numbers outside Excel's dates.
-func serialText(v float64, kind numKind, date1904 bool) (string, bool) {
+// below one day). It reports false, appending nothing, for numbers outside Excel's dates.
+func appendSerial(dst []byte, v float64, kind numKind, date1904 bool) ([]byte, bool) {
 	if math.IsNaN(v) || v < 0 || v > maxSerial+1 {
-		return "", false
+		return dst, false
 	}
 	secs := int64(math.Round(v * 86400))
 	days, rem := secs/86400, secs%86400
 	if kind == numTime && days == 0 {
-		return clock(rem), true
+		return appendClock(dst, rem), true
 	}
 	var base time.Time
 	switch {
 	case date1904:
 		base = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
 	case days == 0:
-		return "", false // Excel's "1900-01-00"
+		return dst, false // Excel's "1900-01-00"
 	case days < 61:
 		// Excel counts a 1900-02-29 that never was (day 60); days before it are one off.
 		base = time.Date(1899, 12, 31, 0, 0, 0, 0, time.UTC)
 	default:
 		base = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 	}
-	d := base.AddDate(0, 0, int(days))
-	s := d.Format("2006-01-02")
+	y, m, d := base.AddDate(0, 0, int(days)).Date()
+	dst = appendDigits(dst, y, 4)
+	dst = appendDigits(append(dst, '-'), int(m), 2)
+	dst = appendDigits(append(dst, '-'), d, 2)
 	if rem != 0 || kind == numDateTime || kind == numTime {
-		s += " " + clock(rem)
+		dst = appendClock(append(dst, ' '), rem)
 	}
-	return s, true
+	return dst, true
 }
 
-func clock(secs int64) string {
-	return time.Date(2000, 1, 1, 0, 0, int(secs), 0, time.UTC).Format("15:04:05")
+// appendClock appends a time of day given in seconds as hh:mm:ss.
+func appendClock(dst []byte, secs int64) []byte {
+	dst = appendDigits(dst, int(secs/3600), 2)
+	dst = appendDigits(append(dst, ':'), int(secs/60%60), 2)
+	return appendDigits(append(dst, ':'), int(secs%60), 2)
+}
+
+// appendDigits appends n ≥ 0 in decimal, zero-padded to at least width digits.
+func appendDigits(dst []byte, n, width int) []byte {
+	for p, k := 10, 1; k < width; p, k = p*10, k+1 {
+		if n < p {
+			dst = append(dst, '0')
+		}
+	}
+	return strconv.AppendInt(dst, int64(n), 10)
 }
 
 // plainNumber gives a stored number as plain decimal text, rounded as Excel shows numbers to

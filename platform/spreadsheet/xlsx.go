@@ -207,12 +207,13 @@ func (t *sharedTable) size(i int) int {
 	return int(t.ends[i] - start)
 }
 
-func (t *sharedTable) get(i int) string {
+// appendText appends text i to dst.
+func (t *sharedTable) appendText(dst []byte, i int) []byte {
 	start := uint32(0)
 	if i > 0 {
 		start = t.ends[i-1]
 	}
-	return string(t.blob[start:t.ends[i]])
+	return append(dst, t.blob[start:t.ends[i]]...)
 }
 
 // sharedStrings reads the shared-strings table: each item's text, its rich-text runs joined,
@@ -403,8 +404,8 @@ func (wb *workbook) hasData(s sheetInfo) (bool, error) {
 	}
 }
 
-// openXLSX opens the chosen sheet of an XLSX archive for streaming; closer, if not nil, is
-// closed with it.
+// openXLSX opens the chosen sheet of an XLSX archive for streaming, its rows read ahead on a
+// goroutine of their own (prefetch); closer, if not nil, is closed with it.
 func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *hold) (rowSource, error) {
 	wb, err := openWorkbook(ra, size)
 	if err != nil {
@@ -425,12 +426,15 @@ func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *h
 	if err != nil {
 		return nil, err
 	}
+	if err := mem.grow(prefetchMemory); err != nil {
+		return nil, err
+	}
 	src, err := wb.rows(s, kinds, sst)
 	if err != nil {
 		return nil, err
 	}
 	src.closer = closer
-	return src, nil
+	return newPrefetch(src), nil
 }
 
 func (wb *workbook) rows(s sheetInfo, kinds []numKind, sst *sharedTable) (*xlsxSource, error) {
@@ -456,9 +460,10 @@ type xlsxSource struct {
 	sst      *sharedTable // nil when only asking whether a sheet has data
 	date1904 bool
 	row      int
-	rowBytes int // text of the row so far, against maxRowBytes
 	done     bool
-	cell     cell // reused
+	cell     cell   // reused
+	text     []byte // the row's cell texts one after another (against maxRowBytes), reused
+	spans    []span // where each of the row's cells is in text, reused
 }
 
 // cell is what a <c> element holds.
@@ -470,11 +475,31 @@ type cell struct {
 	is    []byte
 }
 
+// span is a non-empty cell of the row being read: its column and its text, text[start:end].
+type span struct{ col, start, end int }
+
+// cells makes the row read: one string holds all its texts (one allocation rather than one a
+// cell), and each cell is a part of it.
+func (s *xlsxSource) cells() []string {
+	if len(s.spans) == 0 {
+		return nil
+	}
+	n := 0
+	for _, sp := range s.spans {
+		n = max(n, sp.col)
+	}
+	cells := make([]string, n)
+	text := string(s.text)
+	for _, sp := range s.spans {
+		cells[sp.col-1] = text[sp.start:sp.end]
+	}
+	return cells
+}
+
 func (s *xlsxSource) next() ([]string, int, error) {
 	if s.done {
 		return nil, 0, io.EOF
 	}
-	var cells []string
 	c := &s.cell
 	inRow, inCell, inV, inIs, inT, rph, col := false, false, false, false, false, 0, 0
 	for {
@@ -482,7 +507,7 @@ func (s *xlsxSource) next() ([]string, int, error) {
 		if err == io.EOF {
 			s.done = true
 			if inRow {
-				return cells, s.row, nil
+				return s.cells(), s.row, nil
 			}
 			return nil, 0, io.EOF
 		}
@@ -493,7 +518,7 @@ func (s *xlsxSource) next() ([]string, int, error) {
 		case tokStart:
 			switch string(s.sc.name) {
 			case "row":
-				inRow, cells, col, s.rowBytes = true, nil, 0, 0
+				inRow, col, s.text, s.spans = true, 0, s.text[:0], s.spans[:0]
 				if r, err := strconv.Atoi(string(s.sc.attr("r"))); err == nil && r > 0 {
 					s.row = r
 				} else {
@@ -532,28 +557,26 @@ func (s *xlsxSource) next() ([]string, int, error) {
 			switch string(s.sc.name) {
 			case "row":
 				if inRow {
-					return cells, s.row, nil
+					return s.cells(), s.row, nil
 				}
 			case "sheetData":
 				s.done = true
 				return nil, 0, io.EOF
 			case "c":
 				if inCell && c.col <= maxColumns {
-					v, err := s.value(c)
-					if err != nil {
+					start := len(s.text)
+					var err error
+					if s.text, err = s.appendValue(s.text, c); err != nil {
 						if problem.As(err) != nil {
 							return nil, 0, err
 						}
 						return nil, 0, fmt.Errorf("第 %d 行 / row %d: %w", s.row, s.row, err)
 					}
-					if s.rowBytes += len(v); s.rowBytes > maxRowBytes {
+					if len(s.text) > maxRowBytes {
 						return nil, 0, rowTooLarge(s.row)
 					}
-					if v != "" {
-						for len(cells) < c.col {
-							cells = append(cells, "")
-						}
-						cells[c.col-1] = v
+					if len(s.text) > start {
+						s.spans = append(s.spans, span{c.col, start, len(s.text)})
 					}
 				}
 				inCell = false
@@ -617,42 +640,42 @@ func columnOf(ref []byte) int {
 	return col
 }
 
-// value turns a cell into text (see the package documentation).
-func (s *xlsxSource) value(c *cell) (string, error) {
-	v := string(c.v)
+// appendValue appends a cell's text (see the package documentation) to dst.
+func (s *xlsxSource) appendValue(dst []byte, c *cell) ([]byte, error) {
+	v := c.v
 	switch c.typ {
 	case "s":
 		if s.sst == nil {
-			return v, nil // hasData only asks whether there is anything
+			return append(dst, v...), nil // hasData only asks whether there is anything
 		}
-		i, err := strconv.Atoi(strings.TrimSpace(v))
+		i, err := strconv.Atoi(string(bytes.TrimSpace(v)))
 		if err != nil || i < 0 || i >= s.sst.len() {
-			if v == "" {
-				return "", nil
+			if len(v) == 0 {
+				return dst, nil
 			}
-			return "", errCorrupt(fmt.Errorf("shared string %q out of range", v))
+			return dst, errCorrupt(fmt.Errorf("shared string %q out of range", v))
 		}
-		if s.rowBytes+s.sst.size(i) > maxRowBytes {
-			return "", rowTooLarge(s.row) // before copying it
+		if len(dst)+s.sst.size(i) > maxRowBytes {
+			return dst, rowTooLarge(s.row) // before copying it
 		}
-		return s.sst.get(i), nil
+		return s.sst.appendText(dst, i), nil
 	case "inlineStr":
-		return decodeEscapes(string(c.is)), nil
+		return appendEscapes(dst, c.is), nil
 	case "str", "e":
-		return decodeEscapes(v), nil
+		return appendEscapes(dst, v), nil
 	case "b":
-		switch strings.TrimSpace(v) {
+		switch string(bytes.TrimSpace(v)) {
 		case "1", "true":
-			return "TRUE", nil
+			return append(dst, "TRUE"...), nil
 		case "0", "false":
-			return "FALSE", nil
+			return append(dst, "FALSE"...), nil
 		}
-		return v, nil
+		return append(dst, v...), nil
 	case "d":
-		return isoText(strings.TrimSpace(v)), nil
+		return append(dst, isoText(string(bytes.TrimSpace(v)))...), nil
 	}
-	if v == "" {
-		return "", nil
+	if len(v) == 0 {
+		return dst, nil
 	}
 	kind := numPlain
 	if c.style >= 0 && c.style < len(s.kinds) {
@@ -660,15 +683,26 @@ func (s *xlsxSource) value(c *cell) (string, error) {
 	}
 	switch kind {
 	case numPercent:
-		return percentText(v), nil
+		return append(dst, percentText(string(v))...), nil
 	case numDate, numDateTime, numTime:
-		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-			if text, ok := serialText(f, kind, s.date1904); ok {
-				return text, nil
+		if f, err := strconv.ParseFloat(string(bytes.TrimSpace(v)), 64); err == nil {
+			if out, ok := appendSerial(dst, f, kind, s.date1904); ok {
+				return out, nil
 			}
 		}
 	}
-	return plainNumber(v), nil
+	if simpleDecimal(string(v)) {
+		return append(dst, v...), nil
+	}
+	return append(dst, plainNumber(string(v))...), nil
+}
+
+// appendEscapes appends text with its _xHHHH_ escapes decoded (see decodeEscapes).
+func appendEscapes(dst, text []byte) []byte {
+	if bytes.Contains(text, []byte("_x")) {
+		return append(dst, decodeEscapes(string(text))...)
+	}
+	return append(dst, text...)
 }
 
 func (s *xlsxSource) close() error {

@@ -237,9 +237,9 @@ func TestCellText(t *testing.T) {
 		{-1, numDate, "", false},
 		{1e9, numDate, "", false},
 	} {
-		got, ok := serialText(c.v, c.kind, false)
-		if got != c.want || ok != c.ok {
-			t.Errorf("serialText(%v, %d) = %q %v, want %q %v", c.v, c.kind, got, ok, c.want, c.ok)
+		b, ok := appendSerial([]byte("x"), c.v, c.kind, false)
+		if got := string(b[1:]); got != c.want || ok != c.ok {
+			t.Errorf("appendSerial(%v, %d) = %q %v, want %q %v", c.v, c.kind, got, ok, c.want, c.ok)
 		}
 	}
 	for in, want := range map[string]string{

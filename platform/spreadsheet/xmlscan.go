@@ -16,7 +16,7 @@ import (
 // prefix; it decodes the five XML entities and character references, reads CDATA, normalizes
 // line ends as XML requires, and skips comments, processing instructions and DOCTYPE. It does
 // not check well-formedness, which the reader does not need. Token data is valid until the
-// next call to next.
+// next call to next: most of it is a slice of the read buffer itself, not a copy.
 type xmlScanner struct {
 	br         *bufio.Reader
 	kind       tokKind
@@ -24,8 +24,9 @@ type xmlScanner struct {
 	attrs      []xmlAttr
 	text       []byte // decoded text
 	pendingEnd bool   // the last start tag was self-closing
-	tag        []byte // raw tag, reused
-	raw        []byte // raw text, reused
+	tag        []byte // a tag longer than the read buffer, reused
+	raw        []byte // text longer than the read buffer, reused
+	decoded    []byte // text with entities or \r decoded, reused
 }
 
 type tokKind uint8
@@ -55,14 +56,15 @@ func (s *xmlScanner) next() error {
 		return nil
 	}
 	for {
-		c, err := s.br.ReadByte()
-		if err != nil {
+		if ok, err := s.inWindow(); ok {
 			return err
 		}
-		if c != '<' {
-			s.br.UnreadByte()
-			raw, err := s.readUntil('<', s.raw[:0])
-			s.raw = raw
+		head, err := s.br.Peek(2)
+		if len(head) == 0 {
+			return err
+		}
+		if head[0] != '<' {
+			raw, err := s.readSlice('<', &s.raw)
 			if err != nil && err != io.EOF {
 				return err
 			}
@@ -70,17 +72,24 @@ func (s *xmlScanner) next() error {
 				s.br.UnreadByte() // leave the '<' for the next call
 				raw = raw[:len(raw)-1]
 			}
-			s.kind, s.text = tokText, unescape(raw, s.text[:0])
+			s.kind, s.text = tokText, raw
+			if bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+				s.decoded = unescape(raw, s.decoded[:0])
+				s.text = s.decoded
+			}
 			return nil
 		}
-		c, err = s.br.ReadByte()
-		if err != nil {
+		if len(head) < 2 {
 			return errXMLSyntax
+		}
+		c := head[1]
+		s.br.Discard(1)
+		if c == '/' || c == '?' || c == '!' {
+			s.br.Discard(1)
 		}
 		switch c {
 		case '/':
-			tag, err := s.readUntil('>', s.tag[:0])
-			s.tag = tag
+			tag, err := s.readSlice('>', &s.tag)
 			if err != nil {
 				return errXMLSyntax
 			}
@@ -98,10 +107,51 @@ func (s *xmlScanner) next() error {
 				return nil
 			}
 		default:
-			s.br.UnreadByte()
 			return s.startTag()
 		}
 	}
+}
+
+// inWindow reads the next token straight from the read buffer when it is there whole and is
+// text (ending at a '<'), an end tag or a start tag: the usual case, in a few calls instead of
+// a few a byte. It reports false, having read nothing, for anything else (then next reads it).
+func (s *xmlScanner) inWindow() (bool, error) {
+	w, _ := s.br.Peek(s.br.Buffered())
+	if len(w) < 2 {
+		return false, nil
+	}
+	if w[0] != '<' {
+		i := bytes.IndexByte(w, '<')
+		if i < 0 {
+			return false, nil
+		}
+		raw := w[:i]
+		s.br.Discard(i)
+		s.kind, s.text = tokText, raw
+		if bytes.IndexByte(raw, '&') >= 0 || bytes.IndexByte(raw, '\r') >= 0 {
+			s.decoded = unescape(raw, s.decoded[:0])
+			s.text = s.decoded
+		}
+		return true, nil
+	}
+	if w[1] == '?' || w[1] == '!' {
+		return false, nil
+	}
+	j := bytes.IndexByte(w, '>')
+	if j < 0 {
+		return false, nil
+	}
+	if w[1] == '/' {
+		s.br.Discard(j + 1)
+		s.kind, s.name = tokEnd, localName(bytes.TrimSpace(w[2:j]))
+		return true, nil
+	}
+	tag := w[1 : j+1]
+	if !balancedQuotes(tag) {
+		return false, nil
+	}
+	s.br.Discard(j + 1)
+	return true, s.parseTag(tag)
 }
 
 // special reads what follows "<!": a comment, CDATA (as text) or a DOCTYPE.
@@ -122,7 +172,8 @@ func (s *xmlScanner) special() error {
 				return errXMLSyntax
 			}
 			if bytes.HasSuffix(part, []byte("]]>")) {
-				s.kind, s.text = tokText, normalizeNewlines(part[:len(part)-3], s.text[:0])
+				s.decoded = normalizeNewlines(part[:len(part)-3], s.decoded[:0])
+				s.kind, s.text = tokText, s.decoded
 				return nil
 			}
 		}
@@ -187,6 +238,18 @@ const maxToken = 16 << 20
 
 var errTokenTooLarge = errors.New("XML text or tag larger than 16 MB")
 
+// readSlice reads input up to and including delim: a slice of the read buffer when it is
+// there whole, else a copy in *buf (reused).
+func (s *xmlScanner) readSlice(delim byte, buf *[]byte) ([]byte, error) {
+	part, err := s.br.ReadSlice(delim)
+	if err != bufio.ErrBufferFull {
+		return part, err
+	}
+	b, err := s.readUntil(delim, append((*buf)[:0], part...))
+	*buf = b
+	return b, err
+}
+
 // readUntil appends input up to and including delim to buf.
 func (s *xmlScanner) readUntil(delim byte, buf []byte) ([]byte, error) {
 	for {
@@ -204,19 +267,28 @@ func (s *xmlScanner) readUntil(delim byte, buf []byte) ([]byte, error) {
 // startTag reads a start tag after its '<': name, attributes, and whether it closes itself.
 // A '>' inside a quoted attribute value does not end the tag.
 func (s *xmlScanner) startTag() error {
-	tag := s.tag[:0]
-	for {
-		var err error
-		tag, err = s.readUntil('>', tag)
-		if err != nil || len(tag) > maxToken {
+	tag, err := s.readSlice('>', &s.tag)
+	if err != nil || len(tag) > maxToken {
+		return errXMLSyntax
+	}
+	if !balancedQuotes(tag) {
+		tag = append(s.tag[:0], tag...) // copied before reading on
+		for {
+			tag, err = s.readUntil('>', tag)
 			s.tag = tag
-			return errXMLSyntax
-		}
-		if balancedQuotes(tag) {
-			break
+			if err != nil || len(tag) > maxToken {
+				return errXMLSyntax
+			}
+			if balancedQuotes(tag) {
+				break
+			}
 		}
 	}
-	s.tag = tag
+	return s.parseTag(tag)
+}
+
+// parseTag reads a start tag from after its '<' to its '>' included.
+func (s *xmlScanner) parseTag(tag []byte) error {
 	t := tag[:len(tag)-1]
 	if n := len(t); n > 0 && t[n-1] == '/' {
 		s.pendingEnd = true
