@@ -381,3 +381,22 @@ func FuzzLinks(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizeTrims: a text value is stored as strings.TrimSpace leaves it.
+func FuzzNormalizeTrims(f *testing.F) {
+	for _, s := range []string{" 北京某公司 ", "丅\u3000", "\u00a0言", "\u00a0客", "\u2029", "a\u205f", "\xe2\x80", "\xc2"} {
+		f.Add(s)
+	}
+	fld := &schema.Field{Name: "客户名称", Type: schema.Text}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, p := fld.Normalize(s, nil)
+		want := strings.TrimSpace(s)
+		switch {
+		case p != nil && (!utf8.ValidString(s) || strings.ContainsRune(s, 0) || utf8.RuneCountInString(want) > 2000):
+		case p != nil:
+			t.Fatalf("Normalize(%q): %v", s, p)
+		case want == "" && v != nil, want != "" && v != want:
+			t.Fatalf("Normalize(%q) = %#v; want %q", s, v, want)
+		}
+	})
+}

@@ -35,7 +35,7 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 	}
 	if s, ok := v.(string); ok {
 		if f.Type != TextArea {
-			if t := strings.TrimSpace(s); len(t) != len(s) {
+			if t := trimSpace(s); len(t) != len(s) {
 				v = t // re-boxed only when trimming changed it
 			}
 		}
@@ -350,6 +350,29 @@ func toNumber(v any) (float64, bool) {
 		return ParseNumber(string(x))
 	}
 	return 0, false
+}
+
+// trimSpace is strings.TrimSpace, quick for the common value whose first and last bytes
+// cannot belong to a space (strings.TrimSpace decodes a rune at each end of text that starts
+// or ends with, say, a Chinese character). Unicode's spaces beyond ASCII start with byte
+// 0xC2, 0xE1, 0xE2 or 0xE3 and end with 0x80–0x8A, 0x9F, 0xA0, 0xA8, 0xA9 or 0xAF.
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	first, last := s[0], s[len(s)-1]
+	switch {
+	case first < utf8.RuneSelf && asciiSpace(first), first == 0xC2, first >= 0xE1 && first <= 0xE3:
+	case last < utf8.RuneSelf && asciiSpace(last), last >= 0x80 && last <= 0x8A,
+		last == 0x9F, last == 0xA0, last == 0xA8, last == 0xA9, last == 0xAF:
+	default:
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+func asciiSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r'
 }
 
 // amountNoise is what people write around amounts and ParseNumber ignores.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"tierbase/core/schema"
 )
@@ -98,6 +99,32 @@ func TestNormalizeText(t *testing.T) {
 	}, []bad{{strings.Repeat("x", 100001), "too_long"}})
 	checkType(t, &schema.Field{Name: "客户编号", Type: schema.AutoNumber},
 		[]ok{{"KH-20261123-0001", "KH-20261123-0001"}}, nil)
+}
+
+// TestNormalizeTrimsEverySpace: a value is trimmed of every Unicode space at either end,
+// whatever text it holds, and of nothing else.
+func TestNormalizeTrimsEverySpace(t *testing.T) {
+	f := &schema.Field{Name: "客户名称", Type: schema.Text}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !unicode.IsSpace(r) {
+			continue
+		}
+		sp := string(r)
+		for _, text := range []string{"北京某公司", "a", "1", "é", "𠀀"} {
+			for _, in := range []string{sp + text, text + sp, sp + sp + text + sp} {
+				if v, p := f.Normalize(in, nil); p != nil || v != text {
+					t.Fatalf("Normalize(%q) = %#v, %v; want %q", in, v, p, text)
+				}
+			}
+		}
+	}
+	// Characters that start or end with a byte a space can start or end with are kept: U+4E05
+	// ends with 0x85, U+8A00 with 0x80; U+200B (zero width) is no space.
+	for _, in := range []string{"丅", "言", "丅客户言", "\u200bx\u200b"} {
+		if v, p := f.Normalize(in, nil); p != nil || v != in {
+			t.Fatalf("Normalize(%q) = %#v, %v; want it unchanged", in, v, p)
+		}
+	}
 }
 
 func TestNormalizeNumbers(t *testing.T) {

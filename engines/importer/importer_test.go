@@ -166,6 +166,27 @@ func TestOneBadRowImportsNothing(t *testing.T) {
 	}
 }
 
+// TestUnreadableRowImportsNothing: a row the reader refuses far into the file (past the
+// rows already written) stops the import with the reader's error, and the table is as before.
+func TestUnreadableRowImportsNothing(t *testing.T) {
+	e := setup(t)
+	tb := e.customers(t)
+	var sb strings.Builder
+	sb.WriteString("客户编号,客户名称\n")
+	for i := range 3000 {
+		fmt.Fprintf(&sb, "K%d,客户%d\n", i, i)
+	}
+	sb.WriteString("K3000," + strings.Repeat(",", spreadsheet.MaxColumns) + "\nK3001,客户3001\n")
+	src := csvFile(t, sb.String())
+	res, err := e.im.Run(context.Background(), access.System, tb, src, importer.Plan{Columns: importer.Suggest(src.Header(), tb)}, nil)
+	if p := problem.As(err); p == nil || p.Code != "too_many_columns" || !strings.Contains(err.Error(), "3002") {
+		t.Fatalf("want too_many_columns at row 3002, got %v", err)
+	}
+	if n := count(t, e, tb); n != 0 || res.Committed || res.Read != 3000 {
+		t.Fatalf("a refused file left %d rows; result %+v", n, res)
+	}
+}
+
 func TestSkipInvalidKeepsGoodRows(t *testing.T) {
 	e := setup(t)
 	tb := e.customers(t)

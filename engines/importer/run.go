@@ -499,15 +499,43 @@ func (r *run) apply(p parsed) error {
 	return r.insertRow(vals)
 }
 
-// parseAll reads and parses src on its own goroutine, sending rows in batches until the
-// file ends, an error happens, or stop is closed.
+// parseAll reads src on one goroutine and parses its rows on another (reading a row and
+// checking it take about as long as each other), sending rows in batches until the file
+// ends, an error happens, or stop is closed.
 func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
 	out := make(chan parseBatch, 4)
 	go func() {
 		defer close(out)
 		width := len(r.fed)
-		b := parseBatch{rows: make([]parsed, 0, parseBatchSize)}
-		vals := make([]any, parseBatchSize*width) // the batch's values, allocated once
+		for in := range readAll(src, stop) {
+			b := parseBatch{rows: make([]parsed, len(in.rows)), err: in.err}
+			vals := make([]any, len(in.rows)*width) // the batch's values, allocated once
+			for j, row := range in.rows {
+				k := j * width
+				b.rows[j] = r.parse(row.line, row.cells, vals[k:k+width:k+width])
+			}
+			select {
+			case out <- b:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+type parseBatch struct {
+	rows []parsed
+	err  error
+}
+
+// readAll reads src on its own goroutine, sending its rows in batches until the file ends
+// (the last batch carries the error that ended the reading, if any) or stop is closed.
+func readAll(src Source, stop <-chan struct{}) <-chan readBatch {
+	out := make(chan readBatch, 4)
+	go func() {
+		defer close(out)
+		b := readBatch{rows: make([]fileRow, 0, parseBatchSize)}
 		for {
 			cells, err := src.Next()
 			if err != nil {
@@ -520,25 +548,29 @@ func (r *run) parseAll(src Source, stop <-chan struct{}) <-chan parseBatch {
 				}
 				return
 			}
-			k := len(b.rows) * width
-			b.rows = append(b.rows, r.parse(src.Line(), cells, vals[k:k+width:k+width]))
+			b.rows = append(b.rows, fileRow{line: src.Line(), cells: cells})
 			if len(b.rows) == parseBatchSize {
 				select {
 				case out <- b:
 				case <-stop:
 					return
 				}
-				b = parseBatch{rows: make([]parsed, 0, parseBatchSize)}
-				vals = make([]any, parseBatchSize*width)
+				b = readBatch{rows: make([]fileRow, 0, parseBatchSize)}
 			}
 		}
 	}()
 	return out
 }
 
-type parseBatch struct {
-	rows []parsed
+// readBatch is rows as read from the file, not yet parsed.
+type readBatch struct {
+	rows []fileRow
 	err  error
+}
+
+type fileRow struct {
+	line  int
+	cells []string
 }
 
 const parseBatchSize = 512

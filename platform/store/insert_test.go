@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"math"
+	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -157,6 +160,58 @@ func TestInserterNumbersIntoText(t *testing.T) {
 	}
 }
 
+// Numbers loaded into a number column read back as the same values, on PostgreSQL as the
+// same NUMERIC text too: whole numbers and amounts in cents with no trailing zeros, and
+// values with more decimals or beyond 10¹³ as their shortest decimal.
+func TestInserterNumbers(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Exec(ctx, "CREATE TABLE t_num(k INTEGER, n "+db.Dialect.NumberType()+")"); err != nil {
+		t.Fatal(err)
+	}
+	vals := []float64{5, 44938.13, 44938.1, 44938.10000000001, -0.5, -1234.05, 1e6, 1234567.5, 0.30000000000000004, 99999999999.99, 1e13 + 0.5, 1e20, 2.5e-7, 0}
+	want := "5 44938.13 44938.1 44938.10000000001 -0.5 -1234.05 1000000 1234567.5 0.30000000000000004 99999999999.99 10000000000000.5 100000000000000000000 0.00000025 0"
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		in, err := NewInserter(db, tx, "t_num", []string{"k", "n"}, nil, nil)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if err := in.Add(i, v); err != nil {
+				return err
+			}
+		}
+		return in.Flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.R.QueryContext(ctx, "SELECT CAST(n AS TEXT), n FROM t_num ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var texts []string
+	for i := 0; rows.Next(); i++ {
+		var text string
+		var n float64
+		if err := rows.Scan(&text, &n); err != nil {
+			t.Fatal(err)
+		}
+		if n != vals[i] {
+			t.Errorf("%v read back as %v", vals[i], n)
+		}
+		texts = append(texts, text)
+	}
+	if got := strings.Join(texts, " "); db.Dialect == Postgres && got != want {
+		t.Fatalf("stored %q, want %q", got, want)
+	}
+}
+
 // Text the COPY format escapes (tab, newline, backslash, \N), an empty string beside a NULL,
 // and bytes arrive as given, on both databases.
 func TestInserterEscapes(t *testing.T) {
@@ -206,4 +261,22 @@ func TestInserterEscapes(t *testing.T) {
 	if i != len(vals) {
 		t.Fatalf("%d rows, want %d", i, len(vals))
 	}
+}
+
+// FuzzAppendNumber: a number written for a number column is the decimal strconv's shortest
+// form is (the same value, so NUMERIC stores it alike).
+func FuzzAppendNumber(f *testing.F) {
+	for _, x := range []float64{0, 5, -0.5, 44938.13, 44938.1, 0.30000000000000004, 1e13 - 0.01, 1e13 + 0.5, 1 << 56, 1e20, 2.5e-7} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return
+		}
+		got, _ := new(big.Rat).SetString(string(appendNumber(nil, x)))
+		want, _ := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
+		if got == nil || got.Cmp(want) != 0 {
+			t.Fatalf("appendNumber(%v) = %s, strconv gives %s", x, appendNumber(nil, x), strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	})
 }
