@@ -170,7 +170,7 @@ func TestXLSXSharedStringsBomb(t *testing.T) {
 // that does not fit is refused, and it fits again once another is closed.
 func TestBudgetShared(t *testing.T) {
 	file := bombPackage(t, 7, 3<<20, 1) // 21 MB of shared strings
-	budget := NewBudget(2*(rowMemory+prefetchMemory) + 50<<20)
+	budget := NewBudget(2*rowMemory + 50<<20)
 	open := func() (Reader, error) {
 		return OpenReader(bytes.NewReader(file), "f.xlsx", Options{Budget: budget})
 	}
@@ -179,8 +179,8 @@ func TestBudgetShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	each := budget.Used()
-	if each < rowMemory+prefetchMemory+21<<20 || each > rowMemory+prefetchMemory+22<<20 {
-		t.Errorf("one reader holds %d MB, want its row memory, its rows read ahead and its 21 MB of shared strings", each>>20)
+	if each < rowMemory+21<<20 || each > rowMemory+22<<20 {
+		t.Errorf("one reader holds %d MB, want its row memory and its 21 MB of shared strings", each>>20)
 	}
 	b, err := open()
 	if err != nil {
@@ -235,9 +235,9 @@ func FuzzSharedStrings(f *testing.F) {
 			w.Write([]byte(body))
 		}
 		zw.Close()
-		budget := NewBudget(rowMemory + prefetchMemory + 1<<20)
+		budget := NewBudget(rowMemory + 1<<20)
 		r, err := OpenReader(bytes.NewReader(buf.Bytes()), "f.xlsx", Options{Budget: budget})
-		if used := budget.Used(); used > rowMemory+prefetchMemory+1<<20 {
+		if used := budget.Used(); used > rowMemory+1<<20 {
 			t.Fatalf("budget holds %d", used)
 		}
 		if err == nil {

@@ -404,8 +404,8 @@ func (wb *workbook) hasData(s sheetInfo) (bool, error) {
 	}
 }
 
-// openXLSX opens the chosen sheet of an XLSX archive for streaming, its rows read ahead on a
-// goroutine of their own (prefetch); closer, if not nil, is closed with it.
+// openXLSX opens the chosen sheet of an XLSX archive for streaming; closer, if not nil, is
+// closed with it.
 func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *hold) (rowSource, error) {
 	wb, err := openWorkbook(ra, size)
 	if err != nil {
@@ -426,15 +426,12 @@ func openXLSX(ra io.ReaderAt, size int64, closer io.Closer, sheet string, mem *h
 	if err != nil {
 		return nil, err
 	}
-	if err := mem.grow(prefetchMemory); err != nil {
-		return nil, err
-	}
 	src, err := wb.rows(s, kinds, sst)
 	if err != nil {
 		return nil, err
 	}
 	src.closer = closer
-	return newPrefetch(src), nil
+	return src, nil
 }
 
 func (wb *workbook) rows(s sheetInfo, kinds []numKind, sst *sharedTable) (*xlsxSource, error) {
@@ -461,6 +458,7 @@ type xlsxSource struct {
 	date1904 bool
 	row      int
 	done     bool
+	err      error  // what ended the rows: every later call answers it again
 	cell     cell   // reused
 	text     []byte // the row's cell texts one after another (against maxRowBytes), reused
 	spans    []span // where each of the row's cells is in text, reused
@@ -496,7 +494,20 @@ func (s *xlsxSource) cells() []string {
 	return cells
 }
 
+// next reads the next row; after an error, it answers that error again.
 func (s *xlsxSource) next() ([]string, int, error) {
+	if s.err != nil {
+		return nil, 0, s.err
+	}
+	cells, row, err := s.scan()
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return cells, row, err
+}
+
+// scan reads the sheet's XML up to the end of the next row.
+func (s *xlsxSource) scan() ([]string, int, error) {
 	if s.done {
 		return nil, 0, io.EOF
 	}
