@@ -36,7 +36,7 @@ var (
 	importN   = flag.Int("import-rows", 1_000_000, "rows of the customer CSV for the import and export figures")
 	ordersN   = flag.Int("orders", 5_000_000, "订单 for the RFM figure: the demo's orders are copied until there are this many")
 	rollupsAt = flag.String("rollup-scale", "1000000x5000000", "客户x订单 of the rollups' backfill figure (--only rollups); a smaller one for a quick check")
-	only      = flag.String("only", "", "measure one section only: \"rollups\" (issue 16's: an 订单 saved with three rollups on its 客户, and their backfill), \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), \"kanban\" (issue 16's: a kanban and a bulk edit of 客户 on the demo), or \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them)")
+	only      = flag.String("only", "", "measure one section only: \"rollups\" (issue 16's: an 订单 saved with three rollups on its 客户, and their backfill), \"dashboards\" (demo data, then the dashboards), \"backup\" (demo data, then the backup while writing), \"policy\" (demo data, then the data scopes), \"rule-overhead\", \"graded-import\", \"postgres\" (issue 13's figures on a PostgreSQL server of its own, with PocketBase first when --peers is given) \"flows\" (issue 14's: 报价审批 on the 客户管理 demo) \"events\" (a small demo, then the events API beside single-record POSTs), \"kanban\" (issue 16's: a kanban and a bulk edit of 客户 on the demo), \"hooks\" (a small demo, then webhook deliveries and public form submissions; \"webhooks\" or \"forms\" for one of them), \"transfer\" (the CSV and XLSX imports and exports, the HTTP and graded imports), or \"pg-import\" (issue 13's import beside psql's \\copy, on a PostgreSQL server of its own)")
 )
 
 type row struct{ name, value, target, reference string }
@@ -81,6 +81,19 @@ func main() {
 			pocketbase()
 		}
 		postgres(bin)
+		printResults()
+		return
+	}
+	if *only == "transfer" {
+		transfers(bin)
+		printResults()
+		return
+	}
+	if *only == "pg-import" {
+		server := startPostgres()
+		prefix = "PostgreSQL: "
+		pgImport(bin, server)
+		cleanUp()
 		printResults()
 		return
 	}
