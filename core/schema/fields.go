@@ -409,9 +409,6 @@ func (c *Catalog) AddField(ctx context.Context, by Changer, tableRef string, f *
 // same records (table, link field and condition) in one grouped UPDATE. A problem with one
 // of them answers at its place in the list (fields[2].computed.fn), naming it, and adds none.
 func (c *Catalog) AddFields(ctx context.Context, by Changer, tableRef string, fs []*Field) ([]*Field, error) {
-	if len(fs) == 0 {
-		return nil, problem.Invalid("required").At("fields")
-	}
 	i, err := c.addFields(ctx, by, tableRef, fs)
 	if p := problem.As(err); p != nil && i >= 0 {
 		at := fmt.Sprintf("fields[%d]", i)
@@ -434,6 +431,9 @@ func (c *Catalog) AddFields(ctx context.Context, by Changer, tableRef string, fs
 func (c *Catalog) addFields(ctx context.Context, by Changer, tableRef string, fs []*Field) (int, error) {
 	if err := by.MayChangeSchema(); err != nil {
 		return -1, err
+	}
+	if len(fs) == 0 {
+		return -1, problem.Invalid("required").At("fields")
 	}
 	if err := c.needKeys(fs...); err != nil {
 		return -1, err
