@@ -86,7 +86,8 @@ func rollupFigures(saves, nCust, nOrders int) {
 	record("saving one 订单 that updates three rollups on its 客户 (in process, p99 overhead; median of 3 rounds)",
 		fmt.Sprintf("%.2f ms (p99 %.2f ms with, %.2f ms without)", m.with-m.without, m.with, m.without), "≤ 1 ms", "the same save without the rollups")
 
-	// 2. Backfilling: the hand-written statements first (into plain columns), then the fields.
+	// 2. Backfilling: the hand-written statements first (into plain columns), then the fields,
+	// then the one statement doing all three again.
 	big := open(nCust, nOrders)
 	defer big.Close()
 	for _, name := range []string{"手写金额", "手写次数", "手写日期"} {
@@ -122,8 +123,9 @@ func rollupFigures(saves, nCust, nOrders int) {
 		by(amount+" = g.v", "SUM("+c(orders, "订单金额")+") AS v"),
 		by(count+" = g.v", "COUNT(*) AS v"),
 		by(last+" = g.v", "MAX("+c(orders, "下单日期")+") AS v"))
-	together := timed(by(amount+" = g.a, "+count+" = g.n, "+last+" = g.d",
-		"SUM("+c(orders, "订单金额")+") AS a, COUNT(*) AS n, MAX("+c(orders, "下单日期")+") AS d"))
+	allThree := by(amount+" = g.a, "+count+" = g.n, "+last+" = g.d",
+		"SUM("+c(orders, "订单金额")+") AS a, COUNT(*) AS n, MAX("+c(orders, "下单日期")+") AS d")
+	first := timed(allThree)
 	// The three at once (what the API's list of fields and the template do), then again one
 	// field after another under other names.
 	start := time.Now()
@@ -137,10 +139,15 @@ func rollupFigures(saves, nCust, nOrders int) {
 		must(err)
 	}
 	oneAfterAnother := time.Since(start)
+	// The one statement again, after the fields: the reference is the faster of its two runs,
+	// so that neither the first write over the 客户 nor the wider rows of the last favour the
+	// fields.
+	again := timed(allThree)
+	together := min(first, again)
 	record(fmt.Sprintf("adding three rollups over %d 客户 / %d 订单 together (backfill)", nCust, nOrders),
 		fmt.Sprintf("%.2f s = %.2f× one hand-written UPDATE … FROM (SELECT … GROUP BY) doing all three",
 			added.Seconds(), added.Seconds()/together.Seconds()),
-		"≤ 1.5×", fmt.Sprintf("one statement %.2f s", together.Seconds()))
+		"≤ 1.5×", fmt.Sprintf("one statement %.2f s before the fields, %.2f s after", first.Seconds(), again.Seconds()))
 	record("adding the same three rollups one field after another (backfill)",
 		fmt.Sprintf("%.2f s = %.2f× three hand-written statements, one per rollup; %.2f× one doing all three",
 			oneAfterAnother.Seconds(), oneAfterAnother.Seconds()/oneByOne.Seconds(), oneAfterAnother.Seconds()/together.Seconds()),
