@@ -96,6 +96,7 @@ var routeChecks = map[string]func(m *matrix, c combo){
 	"DELETE /api/rfm/{table}":                                    checkManage,
 	"PATCH /api/tables/{table}":                                  checkManage,
 	"POST /api/tables/{table}/fields":                            checkManage,
+	"POST /api/tables/{table}/fields/batch":                      checkManage,
 	"PATCH /api/tables/{table}/fields/{field}":                   checkManage,
 	"DELETE /api/tables/{table}/fields/{field}":                  checkManage,
 	"POST /api/tables/{table}/records/bulk":                      checkBulk,
@@ -231,6 +232,7 @@ func TestMatrixActions(t *testing.T) {
 	w.post("/api/schemes/preview", gradeScheme()).wantError(t, 403, "not_allowed_on")
 	w.post("/api/rules/preview", gradeRule()).wantError(t, 403, "not_allowed_on")
 	w.post(tablePath("客户")+"/fields", f("新字段", "text")).wantError(t, 403, "not_allowed_on")
+	w.post(tablePath("客户")+"/fields/batch", map[string]any{"fields": []any{f("新字段", "text")}}).wantError(t, 403, "not_allowed_on")
 	if n := w.count("客户"); n != 4 {
 		t.Errorf("小王 reads %d records with view", n)
 	}

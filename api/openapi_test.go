@@ -17,7 +17,7 @@ var routes = []string{
 	"GET /api/apps", "POST /api/apps", "POST /api/templates/crm",
 	"GET /api/tables", "POST /api/tables",
 	"GET /api/tables/{table}", "PATCH /api/tables/{table}", "DELETE /api/tables/{table}",
-	"POST /api/tables/{table}/fields", "PATCH /api/tables/{table}/fields/{field}", "DELETE /api/tables/{table}/fields/{field}",
+	"POST /api/tables/{table}/fields", "POST /api/tables/{table}/fields/batch", "PATCH /api/tables/{table}/fields/{field}", "DELETE /api/tables/{table}/fields/{field}",
 	"POST /api/tables/{table}/conditions/describe",
 	"GET /api/tables/{table}/records", "POST /api/tables/{table}/records", "POST /api/tables/{table}/records/batch", "POST /api/tables/{table}/records/bulk",
 	"GET /api/tables/{table}/board", "GET /api/tables/{table}/groups", "GET /api/tables/{table}/calendar", "GET /api/tables/{table}/views", "POST /api/tables/{table}/views",

@@ -142,6 +142,7 @@ func (s *Server) Handler() http.Handler {
 	auth("PATCH /api/tables/{table}", s.updateTable)
 	auth("DELETE /api/tables/{table}", s.deleteTable)
 	auth("POST /api/tables/{table}/fields", s.addField)
+	auth("POST /api/tables/{table}/fields/batch", s.addFields)
 	auth("PATCH /api/tables/{table}/fields/{field}", s.updateField)
 	auth("DELETE /api/tables/{table}/fields/{field}", s.deleteField)
 	auth("POST /api/tables/{table}/conditions/describe", s.describeCondition)

@@ -190,6 +190,26 @@ func (s *Server) addField(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, 201, out)
 }
 
+// addFields adds a list of fields in one transaction, all or none; the computed ones are
+// backfilled together (schema.Catalog.AddFields).
+func (s *Server) addFields(w http.ResponseWriter, r *http.Request) error {
+	by, err := s.designer(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Fields []*schema.Field `json:"fields"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	out, err := s.Catalog.AddFields(r.Context(), by, r.PathValue("table"), in.Fields)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, 201, map[string]any{"items": out})
+}
+
 func (s *Server) updateField(w http.ResponseWriter, r *http.Request) error {
 	by, err := s.designer(r)
 	if err != nil {

@@ -366,3 +366,36 @@ func TestOddNames(t *testing.T) {
 }
 
 func jsonStr(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// A list of fields goes in whole, its rollups backfilled over the records there; one bad
+// field of the list answers 400 at its place, naming it, and adds none of them.
+func TestAddFieldList(t *testing.T) {
+	c := setup(t)
+	c.createTable("客户", f("客户名称", "text"))
+	c.createTable("订单", f("客户", "link", "linkTable", "客户"), f("金额", "money"))
+	a := c.create("客户", map[string]any{"客户名称": "甲"})
+	c.create("客户", map[string]any{"客户名称": "乙"})
+	for _, amount := range []float64{100, 250.5} {
+		c.create("订单", map[string]any{"客户": num(a["id"]), "金额": amount})
+	}
+	rollup := func(name, fn, field string) map[string]any {
+		return map[string]any{"name": name, "computed": map[string]any{"kind": "rollup", "table": "订单", "link": "客户", "fn": fn, "field": field}}
+	}
+	list := []any{f("备注", "text"), rollup("累计消费金额", "sum", "金额"), rollup("购买频率", "median", ""), rollup("最大金额", "max", "金额")}
+	r := c.post(tablePath("客户")+"/fields/batch", map[string]any{"fields": list})
+	r.wantError(t, 400, "bad_rollup_fn")
+	r.wantDetail(t, "bad_rollup_fn", "购买频率", 0, "fields[2].computed.fn")
+	c.post(tablePath("客户")+"/fields/batch", map[string]any{"fields": []any{}}).wantDetail(t, "required", "", 0, "fields")
+	if got := len(c.get(tablePath("客户")).must(t, 200)["fields"].([]any)); got != 6 {
+		t.Fatalf("客户 has %d fields after refused lists, want 6", got)
+	}
+	list[2] = rollup("购买频率", "count", "")
+	added := items(c.post(tablePath("客户")+"/fields/batch", map[string]any{"fields": list}).must(t, 201))
+	if len(added) != 4 || str(added[2]["id"]) == "" || added[2]["type"] != "number" || added[3]["type"] != "money" {
+		t.Fatalf("added %v", added)
+	}
+	got := c.get(recordPath("客户", num(a["id"]))).must(t, 200)
+	if got["累计消费金额"] != 350.5 || got["购买频率"] != 2.0 || got["最大金额"] != 250.5 || got["备注"] != nil {
+		t.Fatalf("甲 after the list: %v", got)
+	}
+}

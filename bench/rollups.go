@@ -20,8 +20,9 @@ import (
 
 // rollupFigures measures issue 16's two figures of 汇总 fields, in process: saving an 订单
 // that updates three rollups on its 客户 against the same save without them, and adding the
-// three rollups over nCust 客户 and nOrders 订单 against hand-written UPDATE … FROM (SELECT …
-// GROUP BY) statements on the same data.
+// three rollups over nCust 客户 and nOrders 订单 together against one hand-written UPDATE …
+// FROM (SELECT … GROUP BY) doing all three on the same data (and one field after another
+// against three such statements, one per rollup).
 func rollupFigures(saves, nCust, nOrders int) {
 	ctx := context.Background()
 	rollups := []*schema.Field{
@@ -85,7 +86,8 @@ func rollupFigures(saves, nCust, nOrders int) {
 	record("saving one 订单 that updates three rollups on its 客户 (in process, p99 overhead; median of 3 rounds)",
 		fmt.Sprintf("%.2f ms (p99 %.2f ms with, %.2f ms without)", m.with-m.without, m.with, m.without), "≤ 1 ms", "the same save without the rollups")
 
-	// 2. Backfilling: the hand-written statements first (into plain columns), then the fields.
+	// 2. Backfilling: the hand-written statements first (into plain columns), then the fields,
+	// then the one statement doing all three again.
 	big := open(nCust, nOrders)
 	defer big.Close()
 	for _, name := range []string{"手写金额", "手写次数", "手写日期"} {
@@ -121,26 +123,45 @@ func rollupFigures(saves, nCust, nOrders int) {
 		by(amount+" = g.v", "SUM("+c(orders, "订单金额")+") AS v"),
 		by(count+" = g.v", "COUNT(*) AS v"),
 		by(last+" = g.v", "MAX("+c(orders, "下单日期")+") AS v"))
-	together := timed(by(amount+" = g.a, "+count+" = g.n, "+last+" = g.d",
-		"SUM("+c(orders, "订单金额")+") AS a, COUNT(*) AS n, MAX("+c(orders, "下单日期")+") AS d"))
+	allThree := by(amount+" = g.a, "+count+" = g.n, "+last+" = g.d",
+		"SUM("+c(orders, "订单金额")+") AS a, COUNT(*) AS n, MAX("+c(orders, "下单日期")+") AS d")
+	first := timed(allThree)
+	// The three at once (what the API's list of fields and the template do), then again one
+	// field after another under other names.
 	start := time.Now()
+	_, err = big.Catalog.AddFields(ctx, access.System, "客户", fresh())
+	must(err)
+	added := time.Since(start)
+	start = time.Now()
 	for _, f := range fresh() {
+		f.Name = "逐个" + f.Name
 		_, err := big.Catalog.AddField(ctx, access.System, "客户", f)
 		must(err)
 	}
-	added := time.Since(start)
-	record(fmt.Sprintf("adding three rollups over %d 客户 / %d 订单 (backfill)", nCust, nOrders),
-		fmt.Sprintf("%.2f s = %.2f× three hand-written UPDATE … FROM (SELECT … GROUP BY); %.2f× one doing all three",
-			added.Seconds(), added.Seconds()/oneByOne.Seconds(), added.Seconds()/together.Seconds()),
-		"≤ 1.5×", fmt.Sprintf("three statements %.2f s, one %.2f s", oneByOne.Seconds(), together.Seconds()))
+	oneAfterAnother := time.Since(start)
+	// The one statement again, after the fields: the reference is the faster of its two runs,
+	// so that neither the first write over the 客户 nor the wider rows of the last favour the
+	// fields.
+	again := timed(allThree)
+	together := min(first, again)
+	record(fmt.Sprintf("adding three rollups over %d 客户 / %d 订单 together (backfill)", nCust, nOrders),
+		fmt.Sprintf("%.2f s = %.2f× one hand-written UPDATE … FROM (SELECT … GROUP BY) doing all three",
+			added.Seconds(), added.Seconds()/together.Seconds()),
+		"≤ 1.5×", fmt.Sprintf("one statement %.2f s before the fields, %.2f s after", first.Seconds(), again.Seconds()))
+	record("adding the same three rollups one field after another (backfill)",
+		fmt.Sprintf("%.2f s = %.2f× three hand-written statements, one per rollup; %.2f× one doing all three",
+			oneAfterAnother.Seconds(), oneAfterAnother.Seconds()/oneByOne.Seconds(), oneAfterAnother.Seconds()/together.Seconds()),
+		"—", fmt.Sprintf("three statements %.2f s", oneByOne.Seconds()))
 	// The figures agree with the hand-written ones.
 	cust, err = big.Catalog.Table("客户")
 	must(err)
-	var differ int
-	must(big.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE COALESCE(%s, 0) <> %s OR COALESCE(%s, 0) <> %s OR COALESCE(%s, '') <> COALESCE(%s, '')",
-		store.Quote(cust.SQLName()), amount, c(cust, "累计消费金额"), count, c(cust, "购买频率"), last, c(cust, "最近消费日"))).Scan(&differ))
-	if differ != 0 {
-		fatalf("rollups: %d 客户 differ from the hand-written GROUP BY", differ)
+	for _, prefix := range []string{"", "逐个"} {
+		var differ int
+		must(big.DB.R.QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE COALESCE(%s, 0) <> %s OR COALESCE(%s, 0) <> %s OR COALESCE(%s, '') <> COALESCE(%s, '')",
+			store.Quote(cust.SQLName()), amount, c(cust, prefix+"累计消费金额"), count, c(cust, prefix+"购买频率"), last, c(cust, prefix+"最近消费日"))).Scan(&differ))
+		if differ != 0 {
+			fatalf("rollups: %d 客户 differ from the hand-written GROUP BY", differ)
+		}
 	}
 }
 

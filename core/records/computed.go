@@ -110,19 +110,50 @@ func (s *Service) Refs(t *schema.Table, f *schema.Field) ([]string, error) {
 	return refs, nil
 }
 
-// Fill computes the column of f, a computed field of t, for every record (schema.Computer):
-// a new field's backfill, set-wise for lookups and rollups.
-func (s *Service) Fill(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field) error {
-	all := selection{where: "1=1"}
-	switch f.Computed.Kind {
-	case schema.Lookup:
-		return s.refreshLookups(ctx, tx, t, []*schema.Field{f}, all)
-	case schema.Rollup:
-		return s.fillRollup(ctx, tx, t, f)
+// Fill computes the columns of fs, new or redefined computed fields of t (t holds them, and
+// none of them reads another), for every record (schema.Computer): a backfill, set-wise. The
+// lookups over one link field are one UPDATE, the rollups over the same records (table, link
+// field and condition) one grouped UPDATE, and the formulas one pass.
+func (s *Service) Fill(ctx context.Context, tx *sql.Tx, t *schema.Table, fs []*schema.Field) error {
+	var lookups, rollups [][]*schema.Field
+	group := func(groups [][]*schema.Field, f *schema.Field, same func(g *schema.Field) bool) [][]*schema.Field {
+		for i, g := range groups {
+			if same(g[0]) {
+				groups[i] = append(g, f)
+				return groups
+			}
+		}
+		return append(groups, []*schema.Field{f})
 	}
-	with := *t
-	with.Fields = append(slices.Clip(t.Fields), f)
-	return s.refreshFormulas(ctx, tx, &with, all)
+	formulas := false
+	for _, f := range fs {
+		k := f.Computed
+		switch k.Kind {
+		case schema.Lookup:
+			lookups = group(lookups, f, func(g *schema.Field) bool { return g.Computed.Link == k.Link })
+		case schema.Rollup:
+			rollups = group(rollups, f, func(g *schema.Field) bool {
+				return g.Computed.Table == k.Table && g.Computed.Link == k.Link && string(g.Computed.Where) == string(k.Where)
+			})
+		default:
+			formulas = true
+		}
+	}
+	all := selection{where: "1=1"}
+	for _, g := range lookups {
+		if err := s.refreshLookups(ctx, tx, t, g, all); err != nil {
+			return err
+		}
+	}
+	for _, g := range rollups {
+		if err := s.fillRollups(ctx, tx, t, g); err != nil {
+			return err
+		}
+	}
+	if formulas {
+		return s.refreshFormulas(ctx, tx, t, all)
+	}
+	return nil
 }
 
 // env is what formulas and rollup conditions are computed against.
@@ -602,42 +633,58 @@ func (s *Service) refreshRollups(ctx context.Context, tx *sql.Tx, p *schema.Tabl
 	return err
 }
 
-// fillRollup computes rollup f of table p for every row: its value over no records where
-// another is held, then one grouped UPDATE for the rows some record links to.
-func (s *Service) fillRollup(ctx context.Context, tx *sql.Tx, p *schema.Table, f *schema.Field) error {
-	child, err := s.Catalog.Table(f.Computed.Table)
+// fillRollups computes rollups fs of table p, all over the same records (table, link field
+// and condition), for every row: their values over no records where others are held, in one
+// UPDATE, then one grouped UPDATE for the rows some record links to.
+func (s *Service) fillRollups(ctx context.Context, tx *sql.Tx, p *schema.Table, fs []*schema.Field) error {
+	k := fs[0].Computed
+	child, err := s.Catalog.Table(k.Table)
 	if err != nil {
 		return err
 	}
-	expr, where, args, err := s.aggregate(f)
-	if err != nil {
-		return err
-	}
-	col, link := store.Quote(f.Column()), store.Quote(f.Computed.Link)
-	zero := fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %[2]s IS NOT NULL", store.Quote(p.SQLName()), col)
-	if rollupZero(f) != nil { // a new column holds it already (its DEFAULT): no row is written
-		zero = fmt.Sprintf("UPDATE %s SET %s = 0 WHERE %[2]s IS NULL OR %[2]s <> 0", store.Quote(p.SQLName()), col)
-	}
-	base := store.Quote(p.SQLName()) + "." + store.Quote(f.Computed.Base)
-	if f.Computed.Base != "" { // the opening value alone, where no record links
+	table, link := store.Quote(p.SQLName()), store.Quote(k.Link)
+	var zeros, stale, sets, aggs []string
+	var where string
+	var args []any
+	for i, f := range fs {
+		expr, fwhere, fargs, err := s.aggregate(f)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			where, args = fwhere, fargs
+		}
+		col, base := store.Quote(f.Column()), table+"."+store.Quote(f.Computed.Base)
 		none := "NULL"
 		if rollupZero(f) != nil {
 			none = "0"
 		}
-		zero = fmt.Sprintf("UPDATE %s SET %s = %s", store.Quote(p.SQLName()), col, combineSQL(f, base, none))
+		zeros = append(zeros, col+" = "+combineSQL(f, base, none))
+		switch {
+		case f.Computed.Base != "": // the opening value alone, where no record links
+			stale = append(stale, "1=1")
+		case none == "0": // a new column holds it already (its DEFAULT): no row is written
+			stale = append(stale, col+" IS NULL OR "+col+" <> 0")
+		default:
+			stale = append(stale, col+" IS NOT NULL")
+		}
+		v := fmt.Sprintf("v%d", i)
+		aggs = append(aggs, expr+" AS "+v)
+		sets = append(sets, col+" = "+combineSQL(f, base, "g."+v))
 	}
+	zero := fmt.Sprintf("UPDATE %s SET %s WHERE (%s)", table, strings.Join(zeros, ", "), strings.Join(stale, ") OR ("))
 	if _, err := tx.ExecContext(ctx, zero); err != nil {
 		return err
 	}
 	from := fmt.Sprintf("%s c WHERE c.%s IS NOT NULL AND (%s)", store.Quote(child.SQLName()), link, where)
 	key := "c." + link
-	if child.Field(f.Computed.Link).Type == schema.Links { // a row per record each list names
+	if child.Field(k.Link).Type == schema.Links { // a row per record each list names
 		var each string
 		each, key = s.DB.Dialect.IDListEach(key, "u")
 		from = "(SELECT * FROM " + from + ") c, " + each
 	}
-	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = %[3]s FROM (SELECT %[4]s AS k, %[5]s AS v FROM %[6]s GROUP BY %[4]s) g WHERE %[1]s.id = g.k",
-		store.Quote(p.SQLName()), col, combineSQL(f, base, "g.v"), key, expr, from)
+	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s FROM (SELECT %[3]s AS k, %[4]s FROM %[5]s GROUP BY %[3]s) g WHERE %[1]s.id = g.k",
+		table, strings.Join(sets, ", "), key, strings.Join(aggs, ", "), from)
 	_, err = tx.ExecContext(ctx, q, args...)
 	return err
 }
@@ -842,12 +889,10 @@ func (s *Service) RefreshDaily(ctx context.Context) error {
 		}
 		err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 			all := selection{where: "1=1"}
-			for _, f := range conditional {
-				if err := s.fillRollup(ctx, tx, t, f); err != nil {
-					return err
-				}
-				changed[f.ID] = true
+			if err := s.Fill(ctx, tx, t, conditional); err != nil {
+				return err
 			}
+			maps.Copy(changed, ids(conditional))
 			if err := s.refreshFormulas(ctx, tx, t, all); err != nil {
 				return err
 			}

@@ -61,11 +61,12 @@ func ComputedProblem(t *Table, f *Field) *problem.Error {
 
 // Computer is what the catalog asks, about computed fields, of the engine that keeps them
 // (the records engine, which knows formulas and conditions): the fields a formula or a
-// rollup's condition reads, checking it; and filling a new computed column, inside the
-// transaction that adds it.
+// rollup's condition reads, checking it; and filling the columns of new (or redefined)
+// computed fields fs of t, which t holds and none of which reads another, inside the
+// transaction that adds them.
 type Computer interface {
 	Refs(t *Table, f *Field) ([]string, error)
-	Fill(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error
+	Fill(ctx context.Context, tx *sql.Tx, t *Table, fs []*Field) error
 }
 
 // formulaTypes are the types a formula's result may have.
@@ -220,15 +221,29 @@ func readBy(s *snapshot, t *Table, fieldID string, keep ...string) error {
 	return nil
 }
 
-// fill computes the column of f, a computed field of t, for every record.
-func fill(ctx context.Context, tx *sql.Tx, comp Computer, t *Table, f *Field) error {
-	if !f.IsComputed() {
+// fill computes the columns of fs, computed fields of t that t holds, for every record.
+func fill(ctx context.Context, tx *sql.Tx, comp Computer, t *Table, fs []*Field) error {
+	fs = slices.DeleteFunc(slices.Clone(fs), func(f *Field) bool { return !f.IsComputed() })
+	if len(fs) == 0 {
 		return nil
 	}
 	if comp == nil {
 		return errNoComputer
 	}
-	return comp.Fill(ctx, tx, t, f)
+	return comp.Fill(ctx, tx, t, fs)
+}
+
+// withField is a copy of t with f in place of its field of the same id.
+func withField(t *Table, f *Field) *Table {
+	w := *t
+	w.Fields = slices.Clone(t.Fields)
+	for i, g := range w.Fields {
+		if g.ID == f.ID {
+			w.Fields[i] = f
+		}
+	}
+	w.index()
+	return &w
 }
 
 // errNoComputer is a catalog asked for a computed field with nothing to check or fill it.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -294,17 +295,68 @@ func addColumns(ctx context.Context, tx *sql.Tx, t *Table, ddl string) error {
 	return err
 }
 
-// addField validates f, adds its column and indexes to t's SQL table, and saves it; comp
-// fills the column of a computed field.
-func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, comp Computer) error {
-	if len(t.UserFields()) >= MaxFields(t.Dialect) {
-		return problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
-	}
-	f.ID = NewID("fld")
-	f.System = false
-	if err := checkField(s, t, f, comp); err != nil {
+// addFields validates fs in turn against t with the ones before them added, adds their
+// columns, has comp fill the computed ones, then indexes and saves them all. comp fills
+// together the computed fields that do not read one another (rollups over the same records
+// then read them once); a field reading one not filled yet waits for it. A problem is
+// answered with the index in fs of the field it is about (-1: none in particular).
+func addFields(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, fs []*Field, comp Computer) (int, error) {
+	with := *t // t with the fields added so far
+	with.Fields = slices.Clip(t.Fields)
+	with.index()
+	var pending []*Field // computed fields added, not yet filled
+	flush := func() error {
+		err := fill(ctx, tx, comp, &with, pending)
+		pending = nil
 		return err
 	}
+	for i, f := range fs {
+		if len(with.UserFields()) >= MaxFields(t.Dialect) {
+			return i, problem.Invalid("too_many_fields", "max", MaxFields(t.Dialect))
+		}
+		f.ID, f.System, f.Position = NewID("fld"), false, len(with.UserFields())
+		if err := checkField(s, &with, f, comp); err != nil {
+			return i, err
+		}
+		if readsAny(&with, f, pending) {
+			if err := flush(); err != nil {
+				return -1, err
+			}
+		}
+		if err := addColumn(ctx, tx, s, &with, f, comp); err != nil {
+			return i, err
+		}
+		with.Fields = append(with.Fields, f)
+		with.index()
+		if f.IsComputed() {
+			pending = append(pending, f)
+		}
+	}
+	if err := flush(); err != nil {
+		return -1, err
+	}
+	for i, f := range fs {
+		if err := indexAndSave(ctx, tx, &with, f); err != nil {
+			return i, err
+		}
+	}
+	return -1, nil
+}
+
+// readsAny reports whether computed field f of t reads one of the fields fs of t.
+func readsAny(t *Table, f *Field, fs []*Field) bool {
+	for _, r := range f.Reads(t) {
+		tid, fid, _ := strings.Cut(r, ".")
+		if tid == t.ID && slices.ContainsFunc(fs, func(g *Field) bool { return g.ID == fid }) {
+			return true
+		}
+	}
+	return false
+}
+
+// addColumn adds the column of a checked field f to t's SQL table (with a sub-table's table
+// or a sensitive field's hash column), without indexes.
+func addColumn(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, comp Computer) error {
 	ddl := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", store.Quote(t.SQLName()), store.Quote(f.Column()), f.Type.SQLType(t.Dialect))
 	if k := f.Computed; f.Type == Subform || k != nil && k.Kind == Rollup && (k.Fn == "count" || k.Fn == "sum") {
 		ddl += " DEFAULT 0" // what a record no record links to holds, without writing every row
@@ -322,14 +374,9 @@ func addField(ctx context.Context, tx *sql.Tx, s *snapshot, t *Table, f *Field, 
 		}
 	}
 	if f.Sensitive {
-		if err := addHashColumn(ctx, tx, t, f); err != nil {
-			return err
-		}
+		return addHashColumn(ctx, tx, t, f)
 	}
-	if err := fill(ctx, tx, comp, t, f); err != nil {
-		return err
-	}
-	return indexAndSave(ctx, tx, t, f)
+	return nil
 }
 
 // indexAndSave creates the indexes of a field whose column exists, and saves its definition.
@@ -350,24 +397,57 @@ func indexAndSave(ctx context.Context, tx *sql.Tx, t *Table, f *Field) error {
 
 // AddField adds a field at the end of the table.
 func (c *Catalog) AddField(ctx context.Context, by Changer, tableRef string, f *Field) (*Field, error) {
-	if err := by.MayChangeSchema(); err != nil {
-		return nil, err
-	}
-	if err := c.needKeys(f); err != nil {
-		return nil, err
-	}
-	t, err := c.Table(tableRef)
-	if err != nil {
-		return nil, err
-	}
-	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) error {
-		f.Position = len(t.UserFields())
-		return addField(ctx, tx, s, t, f, c.Computer)
-	})
-	if err != nil {
+	if _, err := c.addFields(ctx, by, tableRef, []*Field{f}); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// AddFields adds fields at the end of the table in one transaction, validated together: a
+// field may read those before it in the list, names may not repeat, computed fields may not
+// read each other in a ring. The computed ones are backfilled together: rollups over the
+// same records (table, link field and condition) in one grouped UPDATE. A problem with one
+// of them answers at its place in the list (fields[2].computed.fn), naming it, and adds none.
+func (c *Catalog) AddFields(ctx context.Context, by Changer, tableRef string, fs []*Field) ([]*Field, error) {
+	i, err := c.addFields(ctx, by, tableRef, fs)
+	if p := problem.As(err); p != nil && i >= 0 {
+		at := fmt.Sprintf("fields[%d]", i)
+		if p.Path != "" {
+			at += "." + p.Path
+		}
+		if p.Field == "" {
+			p.OnField(fs[i].Name)
+		}
+		p.At(at)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// addFields adds fs to the table tableRef in one change; a problem comes with the index of
+// the field it is about (-1: none).
+func (c *Catalog) addFields(ctx context.Context, by Changer, tableRef string, fs []*Field) (int, error) {
+	if err := by.MayChangeSchema(); err != nil {
+		return -1, err
+	}
+	if len(fs) == 0 {
+		return -1, problem.Invalid("required").At("fields")
+	}
+	if err := c.needKeys(fs...); err != nil {
+		return -1, err
+	}
+	t, err := c.Table(tableRef)
+	if err != nil {
+		return -1, err
+	}
+	bad := -1
+	err = c.change(ctx, func(tx *sql.Tx, s *snapshot) (err error) {
+		bad, err = addFields(ctx, tx, s, t, fs, c.Computer)
+		return err
+	})
+	return bad, err
 }
 
 // FieldPatch holds the changeable parts of a field; nil means unchanged.
@@ -469,7 +549,7 @@ func (c *Catalog) UpdateField(ctx context.Context, by Changer, tableRef, fieldRe
 			return problem.Invalid("type_change", "from", old.Type, "to", f.Type).OnField(f.Name)
 		}
 		if p.Computed != nil {
-			if err := fill(ctx, tx, c.Computer, t, &f); err != nil {
+			if err := fill(ctx, tx, c.Computer, withField(t, &f), []*Field{&f}); err != nil {
 				return err
 			}
 		}

@@ -172,8 +172,9 @@ func Install(ctx context.Context, by schema.Changer, cat *schema.Catalog) (*sche
 	return app, nil
 }
 
-// addRollups gives 客户 its figures from its 订单 (those not 已取消) on top of its history, and
-// places them after 首次购买日期: 最近消费日 = MAX(下单日期), 累计消费金额 = SUM(订单金额),
+// addRollups gives 客户 its figures from its 订单 (those not 已取消) on top of its history, the
+// three added together (backfilled in one grouped UPDATE over 订单), and places them after
+// 首次购买日期: 最近消费日 = MAX(下单日期), 累计消费金额 = SUM(订单金额),
 // 购买频率 = COUNT(订单), so grading follows the real orders (S2).
 func addRollups(ctx context.Context, by schema.Changer, cat *schema.Catalog, customers *schema.Table) error {
 	valid := json.RawMessage(`{"field":"订单状态","op":"ne","value":"已取消"}`)
@@ -181,24 +182,24 @@ func addRollups(ctx context.Context, by schema.Changer, cat *schema.Catalog, cus
 		return &schema.Field{Name: name, Indexed: true, Help: help,
 			Computed: &schema.Computed{Kind: schema.Rollup, Table: "订单", Link: "客户", Fn: fn, Field: field, Where: valid, Base: base}}
 	}
+	added, err := cat.AddFields(ctx, by, customers.ID, []*schema.Field{
+		rollup("最近消费日", "max", "下单日期", "历史最近消费日", "最近一笔订单的下单日期（不含已取消），或更早的历史最近消费日"),
+		rollup("累计消费金额", "sum", "订单金额", "历史消费金额", "历史消费金额加上订单金额之和（不含已取消）"),
+		rollup("购买频率", "count", "", "历史购买次数", "历史购买次数加上下单次数（不含已取消）"),
+	})
+	if err != nil {
+		return err
+	}
 	var order []string
 	for _, f := range customers.UserFields() {
 		order = append(order, f.ID)
-		if f.Name != "首次购买日期" {
-			continue
-		}
-		for _, r := range []*schema.Field{
-			rollup("最近消费日", "max", "下单日期", "历史最近消费日", "最近一笔订单的下单日期（不含已取消），或更早的历史最近消费日"),
-			rollup("累计消费金额", "sum", "订单金额", "历史消费金额", "历史消费金额加上订单金额之和（不含已取消）"),
-			rollup("购买频率", "count", "", "历史购买次数", "历史购买次数加上下单次数（不含已取消）"),
-		} {
-			if _, err := cat.AddField(ctx, by, customers.ID, r); err != nil {
-				return err
+		if f.Name == "首次购买日期" {
+			for _, r := range added {
+				order = append(order, r.ID)
 			}
-			order = append(order, r.ID)
 		}
 	}
-	_, err := cat.UpdateTable(ctx, by, customers.ID, nil, nil, order)
+	_, err = cat.UpdateTable(ctx, by, customers.ID, nil, nil, order)
 	return err
 }
 
