@@ -176,6 +176,7 @@ func httpImport(bin, csvPath string, n int) {
 		var st struct {
 			State  string
 			Result struct{ Inserted int }
+			Error  struct{ Code, Message string }
 		}
 		req, _ = http.NewRequest("GET", base+"/api/imports/"+up.ID, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
