@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -141,11 +140,8 @@ func writeCustomers(path string, n int) {
 func httpImport(bin, csvPath string, n int) {
 	data := filepath.Join(*work, "http")
 	run(bin, "user", "create", "--data", data, "--email", "bench@example.com", "--password", "bench-password", "--role", "admin")
-	srv := exec.Command(bin, "serve", "--data", data, "--http", fmt.Sprintf("127.0.0.1:%d", *port+1))
-	must(srv.Start())
-	defer func() { srv.Process.Kill(); srv.Wait() }()
-	base := fmt.Sprintf("http://127.0.0.1:%d", *port+1)
-	waitUp(base)
+	srv, base := serve(bin, data, *port+1) // stopped at the end, or by fatalf when the import fails
+	defer stop(srv)
 	token := login(base)
 
 	start := time.Now()

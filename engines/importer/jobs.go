@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -209,6 +210,9 @@ func (js *Jobs) Start(j *Job, a access.Actor, t *schema.Table, plan Plan) error 
 		j.state = "done"
 		if err != nil {
 			j.state = "failed"
+			if problem.As(err) == nil { // not the user's to mend: its details stay in the log
+				log.Printf("import %s of %s failed: %v", j.ID, j.FileName, err)
+			}
 		}
 	}()
 	return nil
