@@ -131,22 +131,7 @@ func TestInserterNumbersIntoText(t *testing.T) {
 	if err := db.Exec(ctx, "CREATE TABLE t_text(k INTEGER, v TEXT)"); err != nil {
 		t.Fatal(err)
 	}
-	vals := []any{int64(5), 5, 2.5, 5.0, -0.25, "x"}
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		in, err := NewInserter(db, tx, "t_text", []string{"k", "v"}, nil, nil)
-		if err != nil {
-			return err
-		}
-		for i, v := range vals {
-			if err := in.Add(i, v); err != nil {
-				return err
-			}
-		}
-		return in.Flush()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	insertAll(t, db, "t_text", "v", int64(5), 5, 2.5, 5.0, -0.25, "x")
 	q := "SELECT group_concat(v, ' ') FROM (SELECT v FROM t_text ORDER BY k) AS s"
 	if db.Dialect == Postgres {
 		q = "SELECT string_agg(v, ' ' ORDER BY k) FROM t_text"
@@ -175,21 +160,11 @@ func TestInserterNumbers(t *testing.T) {
 	}
 	vals := []float64{5, 44938.13, 44938.1, 44938.10000000001, -0.5, -1234.05, 1e6, 1234567.5, 0.30000000000000004, 99999999999.99, 1e13 + 0.5, 1e20, 2.5e-7, 0}
 	want := "5 44938.13 44938.1 44938.10000000001 -0.5 -1234.05 1000000 1234567.5 0.30000000000000004 99999999999.99 10000000000000.5 100000000000000000000 0.00000025 0"
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		in, err := NewInserter(db, tx, "t_num", []string{"k", "n"}, nil, nil)
-		if err != nil {
-			return err
-		}
-		for i, v := range vals {
-			if err := in.Add(i, v); err != nil {
-				return err
-			}
-		}
-		return in.Flush()
-	})
-	if err != nil {
-		t.Fatal(err)
+	var args []any
+	for _, v := range vals {
+		args = append(args, v)
 	}
+	insertAll(t, db, "t_num", "n", args...)
 	rows, err := db.R.QueryContext(ctx, "SELECT CAST(n AS TEXT), n FROM t_num ORDER BY k")
 	if err != nil {
 		t.Fatal(err)
@@ -279,4 +254,25 @@ func FuzzAppendNumber(f *testing.F) {
 			t.Fatalf("appendNumber(%v) = %s, strconv gives %s", x, appendNumber(nil, x), strconv.FormatFloat(x, 'g', -1, 64))
 		}
 	})
+}
+
+// insertAll loads vals through an Inserter into table's columns k and col, a row each, k
+// counting from 0.
+func insertAll(t *testing.T, db *DB, table, col string, vals ...any) {
+	t.Helper()
+	err := db.Tx(context.Background(), func(tx *sql.Tx) error {
+		in, err := NewInserter(db, tx, table, []string{"k", col}, nil, nil)
+		if err != nil {
+			return err
+		}
+		for i, v := range vals {
+			if err := in.Add(i, v); err != nil {
+				return err
+			}
+		}
+		return in.Flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
