@@ -36,3 +36,20 @@ var tag = regexp.MustCompile(`<[^>]*>`)
 
 // PlainText is the text of sanitised html, tags dropped and entities decoded.
 func PlainText(h string) string { return html.UnescapeString(tag.ReplaceAllString(h, " ")) }
+
+// lineEnd is where a line of 富文本 ends: a break, a rule, or the end of a block.
+var lineEnd = regexp.MustCompile(`(?i)<br\s*/?>|<hr\s*/?>|</(p|div|h[1-4]|li|blockquote|pre)>`)
+
+// TextLines is sanitised html as a person reads it in a spreadsheet cell: a line per
+// paragraph, heading, list item or break, inline tags dropped, entities decoded, blank lines
+// left out.
+func TextLines(h string) string {
+	text := html.UnescapeString(tag.ReplaceAllString(lineEnd.ReplaceAllString(h, "\n"), ""))
+	var lines []string
+	for l := range strings.Lines(text) {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -189,6 +189,9 @@ func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) a
 		}
 		return strings.Join(names, "、")
 	}
+	if s, ok := v.(string); ok && f.Type == schema.RichText {
+		return schema.TextLines(s) // its text, a line per paragraph: no tags in a spreadsheet
+	}
 	if s, ok := v.(string); ok && f.Type == schema.DateTime {
 		if at, err := time.Parse(time.RFC3339, s); err == nil {
 			return at.In(loc).Format("2006-01-02 15:04:05") // stored in UTC, shown in local time

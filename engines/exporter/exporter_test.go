@@ -17,7 +17,7 @@ import (
 
 // A CSV export shows values as people read them, the same on either database: numbers as
 // written (12, 12.5, not 12.0 or 12.50), amounts, checkboxes, lists, people and linked
-// records by name, date-times in the users' zone.
+// records by name, date-times in the users' zone, 富文本 as its text, a line per paragraph.
 func TestExportCSV(t *testing.T) {
 	ctx := context.Background()
 	a, err := app.Open(t.TempDir())
@@ -38,7 +38,7 @@ func TestExportCSV(t *testing.T) {
 		{Name: "数量", Type: schema.Number}, {Name: "金额", Type: schema.Money}, {Name: "折扣", Type: schema.Percent},
 		{Name: "加急", Type: schema.Checkbox}, {Name: "下单日期", Type: schema.Date}, {Name: "付款时间", Type: schema.DateTime},
 		{Name: "渠道", Type: schema.MultiSelect, Options: []schema.Option{{Value: "线上"}, {Value: "门店"}}},
-		{Name: "客户", Type: schema.Link, LinkTable: cust.ID}})
+		{Name: "客户", Type: schema.Link, LinkTable: cust.ID}, {Name: "备注", Type: schema.RichText}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,8 @@ func TestExportCSV(t *testing.T) {
 	}
 	for _, in := range []records.Input{
 		{"订单名称": "甲", "数量": 12, "金额": 12.5, "折扣": 7.25, "加急": true, "下单日期": "2026-11-23",
-			"付款时间": "2026-11-22T16:30:00Z", "渠道": []string{"线上", "门店"}, "客户": c.ID(), "负责人": u.ID},
+			"付款时间": "2026-11-22T16:30:00Z", "渠道": []string{"线上", "门店"}, "客户": c.ID(), "负责人": u.ID,
+			"备注": "<h2>交付</h2><p>先发<b>服务器</b> &amp; 网线<br>再安装</p><ul><li>周一</li><li>周三</li></ul>"},
 		{"订单名称": "乙", "数量": 0.1, "金额": 1234567.89, "加急": false},
 	} {
 		if _, err := a.Records.Create(ctx, access.System, orders, in); err != nil {
@@ -80,6 +81,7 @@ func TestExportCSV(t *testing.T) {
 	}{
 		{1, "数量", "12"}, {1, "金额", "12.5"}, {1, "折扣", "7.25"}, {1, "加急", "是"}, {1, "下单日期", "2026-11-23"},
 		{1, "付款时间", "2026-11-23 00:30:00"}, {1, "渠道", "线上, 门店"}, {1, "客户", "华为"}, {1, "负责人", "小王"},
+		{1, "备注", "交付\n先发服务器 & 网线\n再安装\n周一\n周三"}, {2, "备注", ""},
 		{2, "数量", "0.1"}, {2, "金额", "1234567.89"}, {2, "折扣", ""}, {2, "加急", "否"}, {2, "渠道", ""}, {2, "客户", ""},
 	} {
 		if got := col(tc.row, tc.name); got != tc.want {
