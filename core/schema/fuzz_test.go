@@ -127,7 +127,7 @@ var unsafeHTML = regexp.MustCompile(`(?i)<\s*(script|style|img|iframe|object|emb
 func FuzzSanitizeHTML(f *testing.F) {
 	for _, s := range []string{`<p>客户<b>很重要</b></p>`, `<script>alert(1)</script>hi`, `<a href="javascript:alert(1)">x</a>`,
 		`<a href="https://example.com" onclick="x()">官网</a>`, `<img src=x onerror=alert(1)>`, `<p style="color:red">红</p>`,
-		`<svg><script>1</script></svg>`, `<<script>script>`, `&lt;b&gt;`, `<a href="mailto:a@b.cn">邮件</a>`, `<ul><li>一</li></ul>`} {
+		`<svg><script>1</script></svg>`, `<<script>script>`, `&lt;b&gt;`, `<a href="mailto:a@b.cn">邮件</a>`, `<ul><li>一</li></ul>`, `<h2>交付</h2><p>先发<br/>再装</p><hr>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -137,6 +137,16 @@ func FuzzSanitizeHTML(f *testing.F) {
 		}
 		if again := schema.SanitizeHTML(h); again != h {
 			t.Fatalf("SanitizeHTML(%q) = %q, but SanitizeHTML of that = %q", s, h, again)
+		}
+		// As an export shows it: lines of text, none blank or padded, none lost.
+		text := schema.TextLines(h)
+		for _, l := range strings.Split(text, "\n") {
+			if text != "" && (l == "" || l != strings.TrimSpace(l)) {
+				t.Fatalf("TextLines(%q) = %q: a blank or padded line", h, text)
+			}
+		}
+		if (text == "") != (strings.TrimSpace(schema.PlainText(h)) == "") {
+			t.Fatalf("TextLines(%q) = %q, but its plain text is %q", h, text, schema.PlainText(h))
 		}
 	})
 }
