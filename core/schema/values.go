@@ -362,8 +362,8 @@ func trimSpace(s string) string {
 	}
 	first, last := s[0], s[len(s)-1]
 	switch {
-	case first < utf8.RuneSelf && asciiSpace(first), first == 0xC2, first >= 0xE1 && first <= 0xE3:
-	case last < utf8.RuneSelf && asciiSpace(last), last >= 0x80 && last <= 0x8A,
+	case asciiSpace(first), first == 0xC2, first >= 0xE1 && first <= 0xE3:
+	case asciiSpace(last), last >= 0x80 && last <= 0x8A,
 		last == 0x9F, last == 0xA0, last == 0xA8, last == 0xA9, last == 0xAF:
 	default:
 		return s
