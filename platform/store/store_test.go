@@ -104,3 +104,58 @@ func TestCheckpointer(t *testing.T) {
 		}
 	}
 }
+
+// TestSavepointJournalSpills writes more under one savepoint than SQLite keeps of its journal
+// in memory (journalInMemory), so the journal moves to a temporary file mid-transaction: rolling
+// back to the savepoint restores every row, and the rewrite then commits. At a limit larger than
+// SQLite's file layer writes in one call, the move wrote nothing and failed with "database or
+// disk is full".
+func TestSavepointJournalSpills(t *testing.T) {
+	sqliteOnly(t)
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	const rows = 12000 // ~1,500 pages of 4 KB: a journal of 6 MB
+	count := func(q Querier, v string) (n int) {
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM "spill" WHERE v LIKE ?`, v+"%").Scan(&n); err != nil {
+			return -1
+		}
+		return n
+	}
+	run := func(tx *sql.Tx, qs ...string) error {
+		for _, q := range qs {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	}
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		return run(tx, `CREATE TABLE "spill" (id INTEGER PRIMARY KEY, v TEXT)`,
+			fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < %d)
+			INSERT INTO "spill" SELECT i, printf('%%.500c', 'a') FROM n`, rows))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var restored int
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		if err := run(tx, `SAVEPOINT "big"`, `UPDATE "spill" SET v = printf('%.500c', 'b')`, `ROLLBACK TO "big"`); err != nil {
+			return err
+		}
+		restored = count(tx, "a")
+		return run(tx, `UPDATE "spill" SET v = printf('%.500c', 'c')`, `RELEASE "big"`)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restored != rows {
+		t.Fatalf("after ROLLBACK TO: %d of %d rows as before", restored, rows)
+	}
+	if c := count(db.R, "c"); c != rows {
+		t.Fatalf("committed: %d of %d rows rewritten", c, rows)
+	}
+}
