@@ -8,7 +8,7 @@ import (
 
 // Group stores requests of one kind that arrive at the same time together: requests
 // arriving while a transaction stores others wait for it, then are written together in the
-// next one by Write, so that a group shares one transaction and whatever Write makes of
+// next one by Write, so that a group shares one transaction (its own, see txAlone) and whatever Write makes of
 // many at once (a multi-row INSERT, one pass of the rules, one clean-up) — what lets
 // requests sent one at a time keep up on SQLite's single writer. Should a group's
 // transaction fail, each of its requests is written again alone, so that each succeeds or
@@ -67,7 +67,7 @@ func (g *Group[R]) store(group []waiting[R]) {
 	for i, w := range group {
 		rs[i] = w.r
 	}
-	err := g.DB.Tx(ctx, func(tx *sql.Tx) error { return g.Write(ctx, tx, rs) })
+	err := g.DB.txAlone(ctx, func(tx *sql.Tx) error { return g.Write(ctx, tx, rs) })
 	if err == nil || len(group) == 1 {
 		for _, w := range group {
 			w.done <- err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -145,5 +147,83 @@ func TestGroupRetriesAlone(t *testing.T) {
 	}
 	if fmt.Sprint(got) != "[hold 丙 甲]" {
 		t.Errorf("rows %v, want [hold 丙 甲]", got)
+	}
+}
+
+// TestGroupJournalsStayInMemory queues a Group's write between two other transactions, so
+// that all three wait for the writer together, and has the write change some 40 pages in each
+// of ten savepoints of its own (as a form's group does, a submission in each): it commits
+// alone, so each savepoint's journal is forgotten at its release and none goes to a temporary
+// file. Shared with the other transactions, its savepoints would sit inside a job's, their
+// journals add up to 1.6 MB, and SQLite would move them to a file past 128 KB.
+func TestGroupJournalsStayInMemory(t *testing.T) {
+	sqliteOnly(t)
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("needs /proc to see the open files")
+	}
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, `CREATE TABLE t_j(id INTEGER PRIMARY KEY, v TEXT);
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 3000)
+		INSERT INTO t_j SELECT i, printf('%.100c', 'a') FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	tempFiles := func() (n int) {
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if to, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasSuffix(to, "(deleted)") {
+				n++
+			}
+		}
+		return n
+	}
+	var spilled int
+	g := Group[int]{DB: db, Write: func(ctx context.Context, tx *sql.Tx, group []int) error {
+		for _, r := range group {
+			for i := range 10 {
+				if _, err := tx.Exec("SAVEPOINT r"); err != nil {
+					return err
+				}
+				// Rows 300 apart: each savepoint changes its own 40-odd pages.
+				if _, err := tx.Exec("UPDATE t_j SET v = printf('%.100c', ?) WHERE id % 300 = ?", string(rune('b'+r)), i); err != nil {
+					return err
+				}
+				if _, err := tx.Exec("RELEASE r"); err != nil {
+					return err
+				}
+			}
+		}
+		spilled = tempFiles()
+		return nil
+	}}
+	release, started := make(chan struct{}), make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- db.Tx(ctx, func(tx *sql.Tx) error { close(started); <-release; return nil })
+	}()
+	<-started
+	errs := make(chan error, 3)
+	write := func() { errs <- db.Exec(ctx, "INSERT INTO t_j(v) VALUES('x')") }
+	go write()
+	time.Sleep(50 * time.Millisecond)
+	go func() { errs <- g.Do(1) }()
+	time.Sleep(50 * time.Millisecond)
+	go write()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-blocked; err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if spilled > 0 {
+		t.Fatalf("the group's savepoint journals went to %d temporary file(s)", spilled)
 	}
 }

@@ -185,6 +185,18 @@ func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.enqueue(&job{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
+// txAlone is Tx for a function that groups writes in savepoints of its own (Group): on
+// SQLite it commits in a transaction no other job shares, so its savepoints are the outermost
+// and SQLite forgets each one's journal at its release. Nested in a job's savepoint, their
+// journals would add up over the whole group and go to a temporary file past 128 KB (see
+// journalInMemory).
+func (db *DB) txAlone(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if db.Dialect == Postgres {
+		return db.pgTx(ctx, fn)
+	}
+	return db.enqueue(&job{ctx: ctx, fn: fn, alone: true, done: make(chan error, 1)})
+}
+
 // enqueue hands a job to the writer and waits for its outcome.
 func (db *DB) enqueue(j *job) error {
 	ctx := j.ctx
@@ -202,6 +214,7 @@ type job struct {
 	ctx    context.Context
 	fn     func(tx *sql.Tx) error
 	direct func(c *sql.Conn) error // instead of fn: runs outside any transaction
+	alone  bool                    // fn commits in a transaction of its own (txAlone)
 	done   chan error
 	after  []afterCommit // see AfterCommit
 	conn   *sql.Conn     // on PostgreSQL, the connection the transaction runs on (Inserter, RawQuery)
@@ -281,18 +294,20 @@ func (db *DB) writeLoop() {
 	}
 }
 
-// runGroup commits a group of jobs in one transaction, each in a savepoint.
+// byItself reports whether j shares no transaction with other jobs.
+func (j *job) byItself() bool { return j.direct != nil || j.alone }
+
+// runGroup commits a group of jobs in one transaction, each in a savepoint; a job that
+// shares no transaction (byItself) runs alone, between the jobs before it and those after.
 func (db *DB) runGroup(group []*job) {
-	if d := group[0].direct; d != nil {
-		group[0].done <- d(db.conn)
-		if len(group) > 1 {
-			db.runGroup(group[1:])
-		}
+	if i := slices.IndexFunc(group, (*job).byItself); i >= 0 && len(group) > 1 {
+		at := max(i, 1)
+		db.runGroup(group[:at])
+		db.runGroup(group[at:])
 		return
 	}
-	if i := slices.IndexFunc(group, func(j *job) bool { return j.direct != nil }); i > 0 {
-		db.runGroup(group[:i])
-		db.runGroup(group[i:])
+	if d := group[0].direct; d != nil {
+		group[0].done <- d(db.conn)
 		return
 	}
 	errs := make([]error, len(group))
