@@ -298,11 +298,6 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		return res, err
 	}
 	res.Committed = true
-	if res.Inserted >= 10_000 {
-		if err := im.DB.AnalyzeColumns(ctx, t.SQLName(), schema.FieldOwner, schema.FieldCreatedBy); err != nil {
-			return res, err
-		}
-	}
 	return res, nil
 }
 
