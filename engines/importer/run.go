@@ -172,6 +172,9 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	if r.insert, err = store.NewInserter(im.DB, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
 	}
+	if plan.Mode == Insert {
+		r.insert.Stream() // no other statement runs until finish flushes it
+	}
 	if r.oplog, err = store.NewInserter(im.DB, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
 	}
