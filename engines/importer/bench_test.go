@@ -3,12 +3,14 @@ package importer_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"tierbase/core/access"
 	"tierbase/core/schema"
 	"tierbase/engines/importer"
+	"tierbase/platform/store"
 )
 
 // customersCSV is a file of n customers (unique key, phone, select, date, money) for the
@@ -61,5 +63,33 @@ func BenchmarkImport100k(b *testing.B) {
 		e := setup(b)
 		b.StartTimer()
 		importCustomers(b, e, file, n)
+	}
+}
+
+// On PostgreSQL an import of 10,000 rows or more into an empty table leaves the planner's
+// statistics of the owner columns, committed with the rows: a data scope's first page after
+// it is not planned blind until autovacuum comes by.
+func TestImportAnalyzesOwners(t *testing.T) {
+	const n = 10_000
+	e := setup(t)
+	if e.db.Dialect != store.Postgres {
+		t.Skip("SQLite takes its statistics when the database is opened")
+	}
+	tb := importCustomers(t, e, customersCSV(n), n)
+	rows, err := e.db.R.Query("SELECT attname FROM pg_stats WHERE schemaname = current_schema() AND tablename = ? ORDER BY attname", tb.SQLName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var col string
+		if err := rows.Scan(&col); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, col)
+	}
+	if want := []string{schema.FieldCreatedBy, schema.FieldOwner}; !slices.Equal(got, want) {
+		t.Errorf("statistics of %v after the import, want %v", got, want)
 	}
 }

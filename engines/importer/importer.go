@@ -259,6 +259,7 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		if err != nil {
 			return err
 		}
+		defer r.insert.Close() // before the rollback, when the import stops early
 		stop := make(chan struct{})
 		defer close(stop)
 		for b := range r.parseAll(src, stop) {
@@ -298,11 +299,6 @@ func (im *Importer) Run(ctx context.Context, a access.Actor, t *schema.Table, sr
 		return res, err
 	}
 	res.Committed = true
-	if res.Inserted >= 10_000 {
-		if err := im.DB.AnalyzeColumns(ctx, t.SQLName(), schema.FieldOwner, schema.FieldCreatedBy); err != nil {
-			return res, err
-		}
-	}
 	return res, nil
 }
 

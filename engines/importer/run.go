@@ -51,11 +51,16 @@ type run struct {
 	ownerAt  int                         // index in fed of the 负责人 column, -1 if none
 	stopped  bool                        // a row was rejected in an all-or-nothing import
 	row      []any                       // the row insertRow adds, reused
+	loaded   bool                        // the table was empty: its indexes are built at the end
 	reindex  []string                    // indexes to build at the end (dropped while loading an empty table)
 	rekey    string                      // the primary key to make again once the rows are in (PostgreSQL, an empty table)
 	grown    map[string][]string         // field id → options added (Plan.CreateTable); parse goroutine only
 	titled   map[string]map[string]int64 // 多条关联 field id → title of a record the importer may read → id (ambiguous: -1)
 }
+
+// analyzeAfter is how many inserted rows make an import renew the planner's statistics of
+// the table's owner columns (PostgreSQL), so that scoped pages are not planned blind.
+const analyzeAfter = 10_000
 
 type counter struct {
 	f       *schema.Field
@@ -111,6 +116,7 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	}
 	if rows == 0 {
 		// Loading an empty table: build its indexes once at the end, not row by row.
+		r.loaded = true
 		var drop []string
 		drop, r.reindex = schema.IndexStatements(tg.t)
 		off, on := im.DB.Dialect.PrimaryKeyOff(tg.t.SQLName())
@@ -165,6 +171,9 @@ func (im *Importer) newRun(ctx context.Context, tx *sql.Tx, a access.Actor, tg *
 	}
 	if r.insert, err = store.NewInserter(im.DB, tx, tg.t.SQLName(), cols, constCols, consts); err != nil {
 		return nil, err
+	}
+	if plan.Mode == Insert {
+		r.insert.Stream() // no other statement runs until finish flushes it
 	}
 	if r.oplog, err = store.NewInserter(im.DB, tx, "_oplog", []string{"table_id", "record_id", "action", "user_id", "at", "changes"}, nil, nil); err != nil {
 		return nil, err
@@ -728,6 +737,13 @@ func (r *run) finish() error {
 	}
 	for _, q := range r.reindex {
 		if _, err := r.tx.ExecContext(r.ctx, q); err != nil {
+			return err
+		}
+	}
+	if r.res.Inserted >= analyzeAfter {
+		// The planner's view of the owner columns, committed with the rows.
+		err := r.im.DB.Dialect.AnalyzeColumns(r.ctx, r.tx, r.tg.t.SQLName(), r.loaded, schema.FieldOwner, schema.FieldCreatedBy)
+		if err != nil {
 			return err
 		}
 	}

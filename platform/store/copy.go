@@ -7,6 +7,7 @@ import (
 	hexenc "encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -17,12 +18,14 @@ import (
 
 // The Inserter's PostgreSQL path: rows go to the server with COPY in its text format, on the
 // connection of the caller's transaction, a batch at a time, so a load of a million rows
-// never holds more than two batches in memory. A batch is sent while the caller makes the
+// never holds more than a few batches in memory. A batch is sent while the caller makes the
 // next one (one COPY in flight at most): the client's parsing and the server's inserting
 // overlap. The rows are written straight into COPY's text (no per-value boxing and encoding
 // plans, which cost more than the server's parsing of the text). COPY is part of that
 // transaction: when a row fails, the transaction is aborted and rolled back with everything
-// copied before it.
+// copied before it. A streaming Inserter sends all its batches in one COPY, which stays open
+// until Flush: the server spends less on one COPY of a million rows than on 123 COPYs of
+// 8,192 (1.5–2.1 s of CPU against 2.0–2.4 s).
 
 // copyBatch is how many rows one COPY sends.
 const copyBatch = 8192
@@ -50,8 +53,42 @@ type copyRows struct {
 	buf    []byte // the rows of the next batch
 	rows   int
 	spare  []byte     // the buffer of the batch in flight, for the batch after it
-	flight chan error // the batch in flight's result; nil when none is
+	flight chan error // the batch in flight's result (streaming: the COPY's); nil when none is
 	sent   int        // rows of the batches sent and committed to the transaction
+
+	stream  bool        // all batches in one COPY, open until Flush
+	batches chan []byte // streaming: the batches the open COPY reads next; nil when none is open
+	spent   chan []byte // streaming: buffers the COPY has read, for the next batches
+	failed  error       // streaming: the error that ended the COPY early, once seen
+}
+
+// batchReader is the data of a streaming COPY: the batches as they are made, then the end
+// when the channel is closed. The buffers it has read go back on spent.
+type batchReader struct {
+	batches <-chan []byte
+	spent   chan<- []byte
+	cur     []byte // the batch being read
+	off     int    // how much of it has been read
+}
+
+func (r *batchReader) Read(p []byte) (int, error) {
+	for r.off == len(r.cur) {
+		if r.cur != nil { // read: its buffer can take a later batch
+			select {
+			case r.spent <- r.cur[:0]:
+			default:
+			}
+			r.cur = nil
+		}
+		b, ok := <-r.batches
+		if !ok {
+			return 0, io.EOF
+		}
+		r.cur, r.off = b, 0
+	}
+	n := copy(p, r.cur[r.off:])
+	r.off += n
+	return n, nil
 }
 
 // columnTypes finds which columns are text and which bytes (the constants' too), to write
@@ -211,23 +248,38 @@ func asText(x float64) string {
 
 // copyOut sends the rows of the batch with one COPY, after the one in flight has finished;
 // it returns once the COPY holds the connection, so the transaction's next statement runs
-// after it.
+// after it. A streaming Inserter hands the batch to its open COPY instead (opening it first).
 func (in *Inserter) copyOut() error {
 	c := in.copy
+	if c.stream {
+		return in.stream()
+	}
 	if err := in.landed(); err != nil {
 		return err
 	}
 	data, rows := c.buf, c.rows
 	c.buf, c.spare, c.rows = c.spare[:0], data, 0
+	in.start(bytes.NewReader(data), rows)
+	c.sent += rows
+	return nil
+}
+
+// start runs a COPY of r, which holds rows rows (-1: as many as were sent), on a goroutine
+// whose result comes on c.flight, and returns once the COPY holds the connection.
+func (in *Inserter) start(r io.Reader, rows int) {
+	c := in.copy
 	c.flight = make(chan error, 1)
 	holding := make(chan struct{})
 	go func() {
 		c.flight <- in.conn.Raw(func(dc any) error {
 			close(holding)
 			// A background context, as on SQLite: the caller checks for cancellation between batches.
-			tag, err := dc.(*rebindConn).Conn.Conn().PgConn().CopyFrom(context.Background(), bytes.NewReader(data), c.sql)
+			tag, err := dc.(*rebindConn).Conn.Conn().PgConn().CopyFrom(context.Background(), r, c.sql)
 			if err != nil {
 				return fmt.Errorf("insert into %s: %w", in.table, err)
+			}
+			if rows < 0 {
+				rows = c.sent // the streaming COPY has ended: nothing is sent any more
 			}
 			if int(tag.RowsAffected()) != rows {
 				return fmt.Errorf("insert into %s: COPY took %d rows of %d", in.table, tag.RowsAffected(), rows)
@@ -240,13 +292,46 @@ func (in *Inserter) copyOut() error {
 	case err := <-c.flight: // the connection could not be had
 		c.flight <- err
 	}
-	c.sent += rows
+}
+
+// stream hands the batch to the open COPY, opening it first. A COPY that ended early (the
+// server refused a row) stops reading: its error is returned instead.
+func (in *Inserter) stream() error {
+	c := in.copy
+	if c.failed != nil {
+		return c.failed
+	}
+	if c.batches == nil {
+		c.batches, c.spent = make(chan []byte, 1), make(chan []byte, 2)
+		in.start(&batchReader{batches: c.batches, spent: c.spent}, -1)
+	}
+	data, rows := c.buf, c.rows
+	select {
+	case c.batches <- data:
+	case err := <-c.flight:
+		c.flight, c.batches, c.failed = nil, nil, err
+		return err
+	}
+	select {
+	case c.buf = <-c.spent:
+	default:
+		c.buf = nil
+	}
+	c.rows, c.sent = 0, c.sent+rows
 	return nil
 }
 
-// landed waits for the batch in flight, if any, and returns its error.
+// landed waits for the batch in flight, if any (streaming: ends the open COPY), and returns
+// its error.
 func (in *Inserter) landed() error {
 	c := in.copy
+	if c.failed != nil {
+		return c.failed
+	}
+	if c.batches != nil {
+		close(c.batches)
+		c.batches = nil
+	}
 	if c.flight == nil {
 		return nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // bulkTable makes a table with a column of each kind the engines bulk-load.
@@ -274,5 +276,85 @@ func insertAll(t *testing.T, db *DB, table, col string, vals ...any) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A streaming Inserter sends batches in one COPY: every row arrives; a row the server
+// refuses in a later batch fails the load (at the latest at Flush) and leaves nothing of its
+// transaction; a load given up before Flush (Close) lets its transaction roll back. None of
+// them may leave the connection waiting for rows that never come.
+func TestInserterStream(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	bulkTable(t, db)
+	const n = 3*copyBatch + 5
+	stream := func(tx *sql.Tx, from, rows int, flush bool) (*Inserter, error) {
+		in, err := NewInserter(db, tx, "t_bulk", []string{"id", "name", "n", "tags", "ok"}, []string{"by", "at"}, []any{7, "2026-12-06T00:00:00Z"})
+		if err != nil {
+			return nil, err
+		}
+		in.Stream()
+		defer in.Close()
+		for i := from + 1; i <= from+rows; i++ {
+			if err := in.Add(i, fmt.Sprintf("名%d", i), float64(i)+0.5, `["a","b"]`, i%2 == 0); err != nil {
+				return in, err
+			}
+		}
+		if !flush {
+			return in, errors.New("given up")
+		}
+		return in, in.Flush()
+	}
+	within := func(what string, fn func() error) error {
+		done := make(chan error, 1)
+		go func() { done <- fn() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: still waiting after a minute", what)
+			return nil
+		}
+	}
+	err = within("a streamed load", func() error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			in, err := stream(tx, 0, n, true)
+			if err == nil && in.Count() != n {
+				t.Errorf("Count() = %d, want %d", in.Count(), n)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = within("a load refused in its third batch", func() error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := stream(tx, -2*copyBatch, n, true) // two batches of new ids, then id 1 again
+			return err
+		})
+	})
+	if err == nil {
+		t.Error("a streamed load of ids already there was committed")
+	}
+	err = within("a load given up", func() error {
+		return db.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := stream(tx, n, 2*copyBatch+1, false)
+			return err
+		})
+	})
+	if err == nil {
+		t.Error("a load given up was committed")
+	}
+	var rows, last int
+	if err := db.R.QueryRowContext(ctx, "SELECT COUNT(*), MAX(id) FROM t_bulk").Scan(&rows, &last); err != nil {
+		t.Fatal(err)
+	}
+	if rows != n || last != n {
+		t.Fatalf("%d rows up to id %d, want %d", rows, last, n)
 	}
 }
