@@ -77,8 +77,11 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		}
 		return b.d.ContainsFold(col, b.arg(likePattern(p.vals[0].(string))), neg)
 	case pHas:
-		if p.k == kLinks {
+		switch p.k {
+		case kLinks:
 			return b.d.IDListHasAny(col, b.values(p, p.vals), neg)
+		case kNumbers:
+			return b.d.NumberListHasAny(col, b.values(p, p.vals), neg)
 		}
 		return b.d.ListHasAny(col, b.values(p, p.vals), neg)
 	}
@@ -89,7 +92,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 			return col + " IS NOT NULL"
 		}
 		return col + " IS NULL"
-	case kMulti, kLinks:
+	case kMulti, kLinks, kNumbers:
 		return b.d.ListEmpty(col, neg)
 	}
 	if neg {

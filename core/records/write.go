@@ -912,6 +912,10 @@ func Equal(a, b any) bool {
 		lb, _ := b.([]int64)
 		return slices.Equal(la, lb)
 	}
+	if la, aok := a.([]float64); aok || isType[[]float64](b) {
+		lb, _ := b.([]float64)
+		return slices.Equal(la, lb)
+	}
 	return a == b
 }
 

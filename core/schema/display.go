@@ -19,6 +19,12 @@ func (f *Field) Display(v any, loc *time.Location) string {
 		return ""
 	case []string:
 		return strings.Join(x, "、")
+	case []float64:
+		parts := make([]string, len(x))
+		for i, n := range x {
+			parts[i] = FormatDecimal(n)
+		}
+		return strings.Join(parts, "、")
 	case bool:
 		if x {
 			return "是"

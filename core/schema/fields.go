@@ -34,7 +34,7 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	if f.IsComputed() && f.Type == "" {
 		f.Type = Number // until checkComputed gives the type its source has
 	}
-	if !f.Type.Valid() {
+	if !f.Type.Valid() || (f.Type == Numbers && !f.IsComputed()) {
 		types := make([]string, len(Types))
 		for i, ty := range Types {
 			types[i] = string(ty)
