@@ -111,6 +111,7 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	check := func(step string) {
 		t.Helper()
 		pt, w := table("项目"), table("工单")
+		linksIndexAgrees(t, a, w, w.Field("相关项目"), step)
 		raw := map[int64][]any{} // 项目 id → its name, budget, stage, tags as stored
 		rows, err := a.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, %s, %s, %s FROM %s", store.Quote(pt.Field("项目名称").ID),
 			store.Quote(pt.Field("预算").ID), store.Quote(pt.Field("阶段").ID), store.Quote(pt.Field("标签").ID), store.Quote(pt.SQLName())))

@@ -56,6 +56,7 @@ var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-
 type Cond struct {
 	root *pred
 	d    store.Dialect
+	t    *schema.Table
 }
 
 // Prepare checks n against t and lowers it for env. A nil n matches everything.
@@ -78,7 +79,7 @@ func Prepare(n *Node, t *schema.Table, env Env) (*Cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{root: p, d: t.Dialect}, nil
+	return &Cond{root: p, d: t.Dialect, t: t}, nil
 }
 
 // Check reports whether n is a valid condition on t: its fields exist, its operators fit

@@ -80,6 +80,15 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 		if _, err := tx.Exec("CREATE TABLE " + store.Quote(tbl.SQLName()) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 			return err
 		}
+		for _, f := range tbl.Fields { // the index of a 多条关联, which its contains reads on SQLite
+			f.Indexed = f.Type == schema.Links
+		}
+		_, create := schema.IndexStatements(tbl)
+		for _, q := range create {
+			if _, err := tx.Exec(q); err != nil {
+				return err
+			}
+		}
 		for _, r := range rows {
 			args := make([]any, len(tbl.Fields))
 			for i, f := range tbl.Fields {

@@ -229,8 +229,8 @@ func (s *Service) rollupOf(ctx context.Context, tx *sql.Tx, f *schema.Field, id 
 // the SQL expression id" over link field link of child: a single link or a 多条关联.
 func (s *Service) linksTo(child *schema.Table, link, alias, id string) string {
 	col := alias + "." + store.Quote(link)
-	if child.Field(link).Type == schema.Links {
-		return s.DB.Dialect.IDListHasAny(col, []string{id}, false)
+	if f := child.Field(link); f.Type == schema.Links {
+		return s.DB.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(child, f)), alias+".id", col, []string{id}, false)
 	}
 	return col + " = " + id
 }
@@ -579,7 +579,7 @@ func (s *Service) linking(ctx context.Context, tx *sql.Tx, c *schema.Table, link
 	var out []selection
 	for chunk := range slices.Chunk(ids, 500) {
 		phs := slices.Repeat([]string{"?"}, len(chunk))
-		out = append(out, selection{where: c.Dialect.IDListHasAny(store.Quote(link.Column()), phs, false), args: chunk})
+		out = append(out, selection{where: c.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(c, link)), "id", store.Quote(link.Column()), phs, false), args: chunk})
 	}
 	return out, nil
 }
@@ -826,7 +826,7 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 	if f.Type == schema.Links { // the lists naming any of them give those up, 500 ids a statement
 		for chunk := range slices.Chunk(args, 500) {
 			phs := slices.Repeat([]string{"?"}, len(chunk))
-			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
+			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(o, f)), "id", col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
 				return err
 			}
 		}

@@ -144,7 +144,11 @@ func createIndex(t *Table, col string, unique bool) string {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 		cols = t.Dialect.IndexKey(cols)
 	} else if f := t.Field(col); f != nil && f.Type == Links {
-		// containment of an id ("links to record X"): a GIN index on PostgreSQL
+		// containment of an id ("links to record X"): a GIN index on PostgreSQL, a side table
+		// on SQLite (LinksIndex)
+		if t.Dialect != store.Postgres {
+			return linksIndex(t, f)
+		}
 		return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, store.Quote(FieldOwner))
 	} else if f != nil && t.IndexHoldsOwner(f) {
 		owner := store.Quote(t.Field(FieldOwner).Column())
@@ -178,6 +182,12 @@ func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
 	}
 	for _, f := range t.Fields {
 		if !(f.Indexed || f.Sensitive) || f.Unique {
+			continue
+		}
+		if f.Type == Links { // its side table, made and filled once
+			if err := upgradeLinksIndex(ctx, db, t, f); err != nil {
+				return err
+			}
 			continue
 		}
 		col := f.indexColumn()
@@ -257,6 +267,9 @@ func dropSumIndexes(ctx context.Context, tx *sql.Tx, t *Table, col string) error
 }
 
 func dropIndex(t *Table, col string, unique bool) string {
+	if f := t.Field(col); f != nil && f.Type == Links && !unique && t.Dialect != store.Postgres {
+		return dropLinksIndex(t, f)
+	}
 	prefix := "idx_"
 	if unique {
 		prefix = "uq_"

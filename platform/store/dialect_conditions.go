@@ -28,9 +28,22 @@ func (d Dialect) ListHasAny(col string, phs []string, neg bool) string {
 	return d.listHasAny(col, phs, neg, "text")
 }
 
-// IDListHasAny is ListHasAny over a JSON array of ids (多条关联), the placeholders integers.
-func (d Dialect) IDListHasAny(col string, phs []string, neg bool) string {
-	return d.listHasAny(col, phs, neg, "bigint")
+// IDListHasAny is ListHasAny over a JSON array of ids (多条关联) in col of the row whose id is
+// the expression id, the placeholders integers (or expressions of ids). On SQLite it asks the
+// list's side table (quoted name side, rows (linked, record) keyed by linked), which finds
+// the rows naming an id without reading the others; PostgreSQL asks the column's GIN index.
+//
+//	SQLite:     id IN (SELECT l.record FROM side l WHERE l.linked IN (?, …))
+//	PostgreSQL: (col @> jsonb_build_array(CAST(? AS bigint)) OR …)
+func (d Dialect) IDListHasAny(side, id, col string, phs []string, neg bool) string {
+	if d == Postgres {
+		return d.listHasAny(col, phs, neg, "bigint")
+	}
+	in := " IN "
+	if neg {
+		in = " NOT IN "
+	}
+	return id + in + "(SELECT l.record FROM " + side + " l WHERE l.linked IN (" + strings.Join(phs, ", ") + "))"
 }
 
 // NumberListHasAny is ListHasAny over a JSON array of numbers, the placeholders numbers.
