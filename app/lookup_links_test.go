@@ -15,6 +15,7 @@ import (
 	"tierbase/core/cond"
 	"tierbase/core/records"
 	"tierbase/core/schema"
+	"tierbase/engines/exporter"
 	"tierbase/engines/importer"
 	"tierbase/platform/problem"
 	"tierbase/platform/store"
@@ -215,6 +216,33 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		}
 	}
 	check("backfill")
+
+	// An export writes the lists as text: 项目甲, 项目乙 and 1200.5, 300.
+	pt := table("项目")
+	one, err := a.Records.Create(ctx, access.System, pt, records.Input{"项目名称": "项目甲", "预算": 1200.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := a.Records.Create(ctx, access.System, pt, records.Input{"项目名称": "项目乙", "预算": 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := a.Records.Create(ctx, access.System, table("工单"), records.Input{"工单名称": "导出", "相关项目": []any{one.ID(), two.ID()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickets = append(tickets, exported.ID())
+	var csv strings.Builder
+	n, err := exporter.Write(ctx, a.Records, access.System, table("工单"), exporter.Query{Filter: parseCond(t, `{"field":"工单名称","op":"eq","value":"导出"}`)}, &csv, "csv", nil)
+	if err != nil || n != 1 || !strings.Contains(csv.String(), `"项目甲, 项目乙"`) || !strings.Contains(csv.String(), `"1200.5, 300"`) {
+		t.Fatalf("export (%d, %v):\n%s", n, err, csv.String())
+	}
+	for _, p := range []int64{one.ID(), two.ID()} {
+		if err := a.Records.Delete(ctx, access.System, pt, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trashedP = append(trashedP, one.ID(), two.ID())
 
 	for step := range 100 {
 		kind := r.IntN(9)
