@@ -47,10 +47,16 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	table := func(name string) *schema.Table { tb, _ := a.Catalog.Table(name); return tb }
 	r := rand.New(rand.NewPCG(16, 3))
 	var projects, tickets, trashedP, trashedT []int64
+	if _, err := a.Catalog.AddField(ctx, access.System, "项目", &schema.Field{Name: "上级项目", Type: schema.Link, LinkTable: "项目"}); err != nil {
+		t.Fatal(err)
+	}
 	project := func(i int) records.Input {
 		in := records.Input{"项目名称": fmt.Sprintf("项目%d", i), "阶段": stages[r.IntN(3)], "标签": []string{"重点", "外包", "延期"}[:r.IntN(3)]}
 		if r.IntN(4) > 0 {
 			in["预算"] = float64(r.IntN(100000)) / 100
+		}
+		if len(projects) > 0 && r.IntN(2) == 0 {
+			in["上级项目"] = projects[r.IntN(len(projects))]
 		}
 		return in
 	}
@@ -87,8 +93,8 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 	lookup := func(name, field string) *schema.Field {
 		return &schema.Field{Name: name, Computed: &schema.Computed{Kind: schema.Lookup, Link: "相关项目", Field: field}}
 	}
-	types := map[string]schema.Type{"项目名称们": schema.Tags, "预算们": schema.Numbers, "阶段们": schema.MultiSelect, "标签们": schema.Tags}
-	for name, field := range map[string]string{"项目名称们": "项目名称", "预算们": "预算", "阶段们": "阶段", "标签们": "标签"} {
+	types := map[string]schema.Type{"项目名称们": schema.Tags, "预算们": schema.Numbers, "阶段们": schema.MultiSelect, "标签们": schema.Tags, "上级项目们": schema.Links}
+	for name, field := range map[string]string{"项目名称们": "项目名称", "预算们": "预算", "阶段们": "阶段", "标签们": "标签", "上级项目们": "上级项目"} {
 		f, err := a.Catalog.AddField(ctx, access.System, "工单", lookup(name, field))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -113,25 +119,27 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		t.Helper()
 		pt, w := table("项目"), table("工单")
 		linksIndexAgrees(t, a, w, w.Field("相关项目"), step)
+		linksIndexAgrees(t, a, w, w.Field("上级项目们"), step)
 		raw := map[int64][]any{} // 项目 id → its name, budget, stage, tags as stored
-		rows, err := a.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, %s, %s, %s FROM %s", store.Quote(pt.Field("项目名称").ID),
-			store.Quote(pt.Field("预算").ID), store.Quote(pt.Field("阶段").ID), store.Quote(pt.Field("标签").ID), store.Quote(pt.SQLName())))
+		rows, err := a.DB.R.QueryContext(ctx, fmt.Sprintf("SELECT id, %s, %s, %s, %s, %s FROM %s", store.Quote(pt.Field("项目名称").ID),
+			store.Quote(pt.Field("预算").ID), store.Quote(pt.Field("阶段").ID), store.Quote(pt.Field("标签").ID), store.Quote(pt.Field("上级项目").ID), store.Quote(pt.SQLName())))
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			var id int64
-			vs := make([]any, 4)
-			if err := rows.Scan(&id, &vs[0], &vs[1], &vs[2], &vs[3]); err != nil {
+			vs := make([]any, 5)
+			if err := rows.Scan(&id, &vs[0], &vs[1], &vs[2], &vs[3], &vs[4]); err != nil {
 				t.Fatal(err)
 			}
-			for i, name := range []string{"项目名称", "预算", "阶段", "标签"} {
+			for i, name := range []string{"项目名称", "预算", "阶段", "标签", "上级项目"} {
 				vs[i] = records.FromSQL(pt.Field(name), vs[i])
 			}
 			raw[id] = vs
 		}
 		rows.Close()
 		has := map[string]map[int64]bool{} // a 项目名称 → the 工单 whose list shows it
+		under := map[int64][]int64{}        // a 上级项目 → the 工单 whose list shows it
 		var empty []int64
 		for _, id := range tickets {
 			var list any
@@ -142,15 +150,26 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 			if list != nil {
 				json.Unmarshal(fmt.Appendf(nil, "%s", list), &ids)
 			}
+			// Texts and options once each, where they first show; a number per 项目; the 上级项目
+			// once each, ascending.
 			var names, stageList, tags []string
 			var budgets []float64
+			var parents []int64
+			once := func(l []string, items ...string) []string {
+				for _, s := range items {
+					if !slices.Contains(l, s) {
+						l = append(l, s)
+					}
+				}
+				return l
+			}
 			for _, p := range ids {
 				vs := raw[p]
 				if vs == nil {
 					t.Fatalf("%s: 工单 %d names 项目 %d, which is gone", step, id, p)
 				}
 				if s, ok := vs[0].(string); ok {
-					names = append(names, s)
+					names = once(names, s)
 					if has[s] == nil {
 						has[s] = map[int64]bool{}
 					}
@@ -160,10 +179,13 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 					budgets = append(budgets, x)
 				}
 				if s, ok := vs[2].(string); ok {
-					stageList = append(stageList, s)
+					stageList = once(stageList, s)
 				}
 				if l, ok := vs[3].([]string); ok {
-					tags = append(tags, l...)
+					tags = once(tags, l...)
+				}
+				if p, ok := vs[4].(int64); ok && !slices.Contains(parents, p) {
+					parents = append(parents, p)
 				}
 			}
 			if len(names) == 0 {
@@ -173,7 +195,11 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for name, want := range map[string]any{"项目名称们": names, "预算们": budgets, "阶段们": stageList, "标签们": tags} {
+			slices.Sort(parents)
+			for _, p := range parents {
+				under[p] = append(under[p], id)
+			}
+			for name, want := range map[string]any{"项目名称们": names, "预算们": budgets, "阶段们": stageList, "标签们": tags, "上级项目们": parents} {
 				got := rec[w.Field(name).ID]
 				if reflect.ValueOf(want).Len() == 0 {
 					want = nil
@@ -213,6 +239,10 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		}
 		if got := list(`{"field":"项目名称们","op":"contains","value":"` + name + `"}`); !slices.Equal(append([]int64{}, got...), sorted(want)) {
 			t.Fatalf("%s: contains %s picks %v, the lists say %v", step, name, got, sorted(want))
+		}
+		p := projects[r.IntN(len(projects))]
+		if got := list(fmt.Sprintf(`{"field":"上级项目们","op":"contains","value":[%d]}`, p)); !slices.Equal(got, sorted(under[p])) {
+			t.Fatalf("%s: 上级项目们 contains %d picks %v, the lists say %v", step, p, got, sorted(under[p]))
 		}
 	}
 	check("backfill")

@@ -318,7 +318,9 @@ func (s *Service) lookup(ctx context.Context, tx *sql.Tx, t *schema.Table, f *sc
 // lookupSQL is the SQL of lookup f of table t given link, the SQL of its link field's value
 // (a column, or a placeholder): the shown field of the linked record; through a 多条关联, the
 // JSON array of that field of every linked record in the order of the ids (their items, for a
-// multi field; each record once and ascending, for a link), NULL when none has a value.
+// multi field), NULL when none has a value: a number per record, a text or an option once
+// where it first shows, a linked record's id once, ascending (the storage forms of 数字列表,
+// 标签, 多选 and 多条关联).
 func (s *Service) lookupSQL(t *schema.Table, f *schema.Field, link string) (string, error) {
 	lf := t.Field(f.Computed.Link)
 	target, err := s.Catalog.Table(lf.LinkTable)
@@ -335,17 +337,22 @@ func (s *Service) lookupSQL(t *schema.Table, f *schema.Field, link string) (stri
 		link = d.IDListParam(link)
 	}
 	from, id, pos := d.IDListItems(link, "u")
-	from = fmt.Sprintf("%s JOIN %s x ON x.id = %s", from, shown, id)
-	agg := d.JSONAgg(col, pos, false)
+	from = fmt.Sprintf("%s JOIN %s x ON x.id = %s WHERE %s IS NOT NULL", from, shown, id, col)
+	item, order := col, pos
 	switch ty := target.Field(f.Computed.Field).Type; {
 	case ty.IsMulti():
-		each, item, ipos := d.ListItems(col, "e")
-		from += " CROSS JOIN " + each
-		agg = d.JSONAgg(item, pos+", "+ipos, false)
+		each, eitem, epos := d.ListItems(col, "e")
+		from = strings.Replace(from, " WHERE ", " CROSS JOIN "+each+" WHERE ", 1)
+		item, order = eitem, pos+", "+epos
 	case ty == schema.Link:
-		agg = d.JSONAgg(col, col, true)
+		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(col, col, true), from), nil
 	}
-	return fmt.Sprintf("(SELECT %s FROM %s WHERE %s IS NOT NULL)", agg, from, col), nil
+	if f.Type == schema.Numbers { // a number per linked record
+		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(item, order, false), from), nil
+	}
+	// each value once, where it first shows: the storage form of a 标签 or 多选
+	return fmt.Sprintf("(SELECT %s FROM (SELECT i.v, MIN(i.n) AS n FROM (SELECT %s AS v, row_number() OVER (ORDER BY %s) AS n FROM %s) i GROUP BY i.v) g)",
+		d.JSONAgg("g.v", "g.n", false), item, order, from), nil
 }
 
 // computeFormulas sets in vals the formulas of t over the record old with vals written, in

@@ -968,7 +968,8 @@ func (s *Service) deleteMany(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 	}
 	for _, o := range s.Catalog.Tables() {
 		for _, f := range o.Fields {
-			if f.Type.Linked() && f.LinkTable == t.ID {
+			// (a lookup showing links is recomputed from the links it reads, not unlinked)
+			if f.Type.Linked() && f.LinkTable == t.ID && !f.IsComputed() {
 				if err := s.unlink(ctx, tx, o, f, ids); err != nil {
 					return err
 				}

@@ -124,6 +124,7 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 		if err := checkComputed(s, t, f, comp); err != nil {
 			return err
 		}
+		f.Indexed = f.Indexed || f.Type == Links // a lookup's links, found as a 多条关联's are
 	}
 	return checkSensitive(f)
 }
