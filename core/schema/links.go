@@ -28,13 +28,16 @@ func linksIndex(t *Table, f *Field) string {
 	side, table, col := store.Quote(LinksIndex(t, f)), store.Quote(t.SQLName()), store.Quote(f.Column())
 	trigger := func(suffix string) string { return store.Quote(LinksIndex(t, f) + "_" + suffix) }
 	fill := "INSERT OR IGNORE INTO " + side + " (linked, record) SELECT value, new.id FROM json_each(new." + col + ");"
+	// The rows of a record are found from its old list, by the key: no second index.
+	clear := func(except string) string {
+		return "DELETE FROM " + side + " WHERE linked IN (SELECT value FROM json_each(old." + col + ")) AND record = old.id" + except + ";"
+	}
 	return strings.Join([]string{
 		"CREATE TABLE IF NOT EXISTS " + side + " (linked INTEGER NOT NULL, record INTEGER NOT NULL, PRIMARY KEY (linked, record)) WITHOUT ROWID",
-		"CREATE INDEX IF NOT EXISTS " + store.Quote(LinksIndex(t, f)+"_record") + " ON " + side + " (record)",
 		"CREATE TRIGGER IF NOT EXISTS " + trigger("insert") + " AFTER INSERT ON " + table + " WHEN new." + col + " IS NOT NULL BEGIN " + fill + " END",
 		"CREATE TRIGGER IF NOT EXISTS " + trigger("update") + " AFTER UPDATE OF " + col + " ON " + table + " WHEN old." + col + " IS NOT new." + col +
-			" BEGIN DELETE FROM " + side + " WHERE record = old.id; " + fill + " END",
-		"CREATE TRIGGER IF NOT EXISTS " + trigger("delete") + " AFTER DELETE ON " + table + " WHEN old." + col + " IS NOT NULL BEGIN DELETE FROM " + side + " WHERE record = old.id; END",
+			" BEGIN " + clear(" AND linked NOT IN (SELECT value FROM json_each(new."+col+"))") + " " + fill + " END",
+		"CREATE TRIGGER IF NOT EXISTS " + trigger("delete") + " AFTER DELETE ON " + table + " WHEN old." + col + " IS NOT NULL BEGIN " + clear("") + " END",
 		"DELETE FROM " + side,
 		"INSERT INTO " + side + " (linked, record) SELECT DISTINCT j.value, r.id FROM " + table + " r, json_each(r." + col + ") j",
 	}, ";\n")
