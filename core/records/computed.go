@@ -336,19 +336,23 @@ func (s *Service) lookupSQL(t *schema.Table, f *schema.Field, link string) (stri
 	if link == "?" {
 		link = d.IDListParam(link)
 	}
-	from, id, pos := d.IDListItems(link, "u")
-	from = fmt.Sprintf("%s JOIN %s x ON x.id = %s WHERE %s IS NOT NULL", from, shown, id, col)
+	items, id, pos := d.IDListItems(link, "u")
+	from := fmt.Sprintf("%s JOIN %s x ON x.id = %s", items, shown, id)
 	item, order := col, pos
 	switch ty := target.Field(f.Computed.Field).Type; {
 	case ty.IsMulti():
 		each, eitem, epos := d.ListItems(col, "e")
-		from = strings.Replace(from, " WHERE ", " CROSS JOIN "+each+" WHERE ", 1)
+		from += " CROSS JOIN " + each
 		item, order = eitem, pos+", "+epos
 	case ty == schema.Link:
-		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(col, col, true), from), nil
+		order = col
 	}
-	if f.Type == schema.Numbers { // a number per linked record
+	from += " WHERE " + col + " IS NOT NULL"
+	switch f.Type {
+	case schema.Numbers: // a number per linked record
 		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(item, order, false), from), nil
+	case schema.Links: // each linked record once, ascending
+		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(item, order, true), from), nil
 	}
 	// each value once, where it first shows: the storage form of a 标签 or 多选
 	return fmt.Sprintf("(SELECT %s FROM (SELECT i.v, MIN(i.n) AS n FROM (SELECT %s AS v, row_number() OVER (ORDER BY %s) AS n FROM %s) i GROUP BY i.v) g)",
