@@ -139,7 +139,7 @@ func TestLookupsOverManyLinksFollowEveryWrite(t *testing.T) {
 		}
 		rows.Close()
 		has := map[string]map[int64]bool{} // a 项目名称 → the 工单 whose list shows it
-		under := map[int64][]int64{}        // a 上级项目 → the 工单 whose list shows it
+		under := map[int64][]int64{}       // a 上级项目 → the 工单 whose list shows it
 		var empty []int64
 		for _, id := range tickets {
 			var list any
