@@ -80,15 +80,6 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 		if _, err := tx.Exec("CREATE TABLE " + store.Quote(tbl.SQLName()) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
 			return err
 		}
-		for _, f := range tbl.Fields { // the index of a 多条关联, which its contains reads on SQLite
-			f.Indexed = f.Type == schema.Links
-		}
-		_, create := schema.IndexStatements(tbl)
-		for _, q := range create {
-			if _, err := tx.Exec(q); err != nil {
-				return err
-			}
-		}
 		for _, r := range rows {
 			args := make([]any, len(tbl.Fields))
 			for i, f := range tbl.Fields {
@@ -104,6 +95,17 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 			}
 			if _, err := tx.Exec(insert, args...); err != nil {
 				return err
+			}
+		}
+		for _, f := range tbl.Fields { // the index of a 多条关联, which its contains reads on SQLite
+			if f.Type == schema.Links && db.Dialect != store.Postgres {
+				lk := store.Quote(schema.LinksIndex(tbl, f))
+				if _, err := tx.Exec("CREATE TABLE " + lk + " (linked INTEGER, record INTEGER)"); err != nil {
+					return err
+				}
+				if _, err := tx.Exec("INSERT INTO " + lk + " SELECT j.value, r.id FROM " + store.Quote(tbl.SQLName()) + " r, json_each(r." + store.Quote(f.Column()) + ") j"); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -15,10 +15,9 @@ import (
 // then a range of it, where SQLite's json_each had to read every row of the table (it cannot
 // index a JSON array). Triggers on the record table keep it in the writing statement's
 // transaction, so every writer — the records engine, imports, bulk edits, deletes, restores,
-// rules' set-wise updates — keeps it without knowing of it. Bulk loads drop it with the other
-// indexes and make it again after the rows (IndexStatements), filled in one INSERT … SELECT;
-// a data directory older than it has it made once when opened (upgradeIndexes). PostgreSQL
-// has a GIN index on the jsonb column instead.
+// rules' set-wise updates, bulk loads — keeps it without knowing of it. A data directory
+// older than it has it made, filled in one INSERT … SELECT, once when opened (upgradeIndexes).
+// PostgreSQL has a GIN index on the jsonb column instead.
 
 // LinksIndex is the name of the side table indexing 多条关联 f of t on SQLite.
 func LinksIndex(t *Table, f *Field) string { return "lk_" + t.ID + "_" + f.ID }
