@@ -56,6 +56,7 @@ var localLayouts = []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-
 type Cond struct {
 	root *pred
 	d    store.Dialect
+	t    *schema.Table
 }
 
 // Prepare checks n against t and lowers it for env. A nil n matches everything.
@@ -78,7 +79,7 @@ func Prepare(n *Node, t *schema.Table, env Env) (*Cond, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cond{root: p, d: t.Dialect}, nil
+	return &Cond{root: p, d: t.Dialect, t: t}, nil
 }
 
 // Check reports whether n is a valid condition on t: its fields exist, its operators fit
@@ -125,7 +126,11 @@ const (
 	kRef                  // int64 id of a user, a record or a department
 	kFiles                // string: a JSON list of files, only ever empty or not
 	kLinks                // []int64 ids of records held as a JSON array (多条关联)
+	kNumbers              // []float64 held as a JSON array (a lookup through a 多条关联)
 )
+
+// list reports whether values of kind k are lists, which contains and in test item by item.
+func (k kind) list() bool { return k == kMulti || k == kLinks || k == kNumbers }
 
 func kindOf(f *schema.Field) (kind, bool) {
 	switch {
@@ -149,6 +154,8 @@ func kindOf(f *schema.Field) (kind, bool) {
 		return kFiles, true
 	case f.Type == schema.Links:
 		return kLinks, true
+	case f.Type == schema.Numbers:
+		return kNumbers, true
 	}
 	return 0, false
 }
@@ -168,6 +175,7 @@ var kindOps = map[kind][]string{
 	kRef:      {"eq", "ne", "in", "nin", "empty", "notEmpty"},
 	kFiles:    {"empty", "notEmpty"},
 	kLinks:    {"contains", "notContains", "in", "nin", "empty", "notEmpty"},
+	kNumbers:  {"contains", "notContains", "in", "nin", "empty", "notEmpty"},
 }
 
 // sensitiveOps are the operators a 敏感 field serves: its values are sealed, and only a keyed
@@ -264,7 +272,7 @@ func (r *resolver) leaf(n *Node, path string) (*pred, error) {
 		return l.in(group, n.Op == "ne"), nil
 	}
 	if items, ok := asList(n.Value); ok {
-		if k != kMulti && k != kLinks {
+		if !k.list() {
 			return nil, l.fail("cond_one_value", "op", n.Op)
 		}
 		if len(items) == 0 {
@@ -396,7 +404,7 @@ func (l *leaf) in(vs []any, negate bool) *pred {
 	switch {
 	case len(vs) == 0:
 		p = &pred{kind: pFalse}
-	case l.k == kMulti || l.k == kLinks:
+	case l.k.list():
 		p = l.prim(pHas, "", vs...)
 	default:
 		p = l.prim(pIn, "", vs...)
@@ -410,7 +418,7 @@ func (l *leaf) in(vs []any, negate bool) *pred {
 // contains is "text contains v" or "multi field has all of vs"; with negate, "does not
 // contain v" or "has none of vs".
 func (l *leaf) contains(vs []any, negate bool) *pred {
-	if l.k != kMulti && l.k != kLinks {
+	if !l.k.list() {
 		p := l.prim(pLike, "", vs[0])
 		if negate {
 			return not(p)
@@ -483,7 +491,7 @@ func (l *leaf) value(v any, path string) (any, error) {
 		return fail("cond_need_value")
 	}
 	switch l.k {
-	case kNumber:
+	case kNumber, kNumbers:
 		if f, ok := number(v); ok {
 			return f, nil
 		}

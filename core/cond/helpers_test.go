@@ -97,6 +97,17 @@ func openDB(tb testing.TB, tbl *schema.Table, rows []map[string]any) *sql.DB {
 				return err
 			}
 		}
+		for _, f := range tbl.Fields { // the index of a 多条关联, which its contains reads on SQLite
+			if f.Type == schema.Links && db.Dialect != store.Postgres {
+				lk := store.Quote(schema.LinksIndex(tbl, f))
+				if _, err := tx.Exec("CREATE TABLE " + lk + " (linked INTEGER, record INTEGER)"); err != nil {
+					return err
+				}
+				if _, err := tx.Exec("INSERT INTO " + lk + " SELECT j.value, r.id FROM " + store.Quote(tbl.SQLName()) + " r, json_each(r." + store.Quote(f.Column()) + ") j"); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
 	})
 	if err != nil {

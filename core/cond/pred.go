@@ -107,6 +107,9 @@ func (p *pred) match(rec map[string]any) (bool, error) {
 		return strings.Contains(foldASCII(s), foldASCII(p.vals[0].(string))), nil
 	}
 	// pHas
+	if ns, ok := v.([]float64); ok {
+		return slices.ContainsFunc(ns, func(e float64) bool { return slices.Contains(p.vals, any(e)) }), nil
+	}
 	if ids, ok := v.([]int64); ok {
 		return slices.ContainsFunc(ids, func(e int64) bool { return slices.Contains(p.vals, any(e)) }), nil
 	}
@@ -149,6 +152,10 @@ func stored(f *schema.Field, k kind, v any) (any, error) {
 		}
 	case kLinks:
 		if _, ok := v.([]int64); ok {
+			return v, nil
+		}
+	case kNumbers:
+		if _, ok := v.([]float64); ok {
 			return v, nil
 		}
 	default:

@@ -19,13 +19,14 @@ import (
 // says what it does with NULL, e.g. ne is (col IS NULL OR col <> ?). So SQL's
 // three-valued logic never shows, and the result is exactly Match's.
 func (c *Cond) SQL() (string, []any) {
-	b := sqlBuilder{d: c.d}
+	b := sqlBuilder{d: c.d, t: c.t}
 	return b.expr(c.root, false), b.args
 }
 
 // sqlBuilder collects the arguments while the SQL text is built left to right.
 type sqlBuilder struct {
 	d    store.Dialect
+	t    *schema.Table
 	args []any
 }
 
@@ -77,8 +78,11 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 		}
 		return b.d.ContainsFold(col, b.arg(likePattern(p.vals[0].(string))), neg)
 	case pHas:
-		if p.k == kLinks {
-			return b.d.IDListHasAny(col, b.values(p, p.vals), neg)
+		switch p.k {
+		case kLinks:
+			return b.d.IDListHasAny(store.Quote(schema.LinksIndex(b.t, p.f)), "id", col, b.values(p, p.vals), neg)
+		case kNumbers:
+			return b.d.NumberListHasAny(col, b.values(p, p.vals), neg)
 		}
 		return b.d.ListHasAny(col, b.values(p, p.vals), neg)
 	}
@@ -89,7 +93,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 			return col + " IS NOT NULL"
 		}
 		return col + " IS NULL"
-	case kMulti, kLinks:
+	case kMulti, kLinks, kNumbers:
 		return b.d.ListEmpty(col, neg)
 	}
 	if neg {

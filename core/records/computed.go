@@ -229,8 +229,8 @@ func (s *Service) rollupOf(ctx context.Context, tx *sql.Tx, f *schema.Field, id 
 // the SQL expression id" over link field link of child: a single link or a 多条关联.
 func (s *Service) linksTo(child *schema.Table, link, alias, id string) string {
 	col := alias + "." + store.Quote(link)
-	if child.Field(link).Type == schema.Links {
-		return s.DB.Dialect.IDListHasAny(col, []string{id}, false)
+	if f := child.Field(link); f.Type == schema.Links {
+		return s.DB.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(child, f)), alias+".id", col, []string{id}, false)
 	}
 	return col + " = " + id
 }
@@ -282,7 +282,7 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 			if old != nil && (!given || Equal(link, old[k.Link])) {
 				continue
 			}
-			v, err := known.once(fmt.Sprintf("lookup %s %s %v", k.Link, k.Field, link), func() (any, error) { return s.lookup(ctx, tx, t.Field(k.Link), k.Field, link) })
+			v, err := known.once(fmt.Sprintf("lookup %s %s %v", k.Link, k.Field, link), func() (any, error) { return s.lookup(ctx, tx, t, f, link) })
 			if err != nil {
 				return err
 			}
@@ -292,22 +292,71 @@ func (s *Service) computeOwn(ctx context.Context, tx *sql.Tx, t *schema.Table, o
 	return s.computeFormulas(t, old, vals)
 }
 
-// lookup reads field of the record the link field points at (id, nil for none).
-func (s *Service) lookup(ctx context.Context, tx *sql.Tx, link *schema.Field, field string, id any) (any, error) {
-	if id == nil {
+// lookup computes lookup f of t for the value of its link field (an id, a list of ids of a
+// 多条关联, or nil for none).
+func (s *Service) lookup(ctx context.Context, tx *sql.Tx, t *schema.Table, f *schema.Field, link any) (any, error) {
+	var arg any
+	switch x := link.(type) {
+	case nil:
 		return nil, nil
+	case []int64:
+		arg = SQLValue(x)
+	default:
+		arg = x
 	}
-	target, err := s.Catalog.Table(link.LinkTable)
+	expr, err := s.lookupSQL(t, f, "?")
 	if err != nil {
 		return nil, err
 	}
-	f := target.Field(field)
 	var v any
-	err = tx.QueryRowContext(ctx, fmt.Sprintf("SELECT %s FROM %s WHERE id = ?", store.Quote(f.Column()), store.Quote(target.SQLName())), id).Scan(&v)
-	if err == sql.ErrNoRows {
-		return nil, nil
+	if err := tx.QueryRowContext(ctx, "SELECT "+expr, arg).Scan(&v); err != nil {
+		return nil, err
 	}
-	return FromSQL(f, v), err
+	return FromSQL(f, v), nil
+}
+
+// lookupSQL is the SQL of lookup f of table t given link, the SQL of its link field's value
+// (a column, or a placeholder): the shown field of the linked record; through a 多条关联, the
+// JSON array of that field of every linked record in the order of the ids (their items, for a
+// multi field), NULL when none has a value: a number per record, a text or an option once
+// where it first shows, a linked record's id once, ascending (the storage forms of 数字列表,
+// 标签, 多选 and 多条关联).
+func (s *Service) lookupSQL(t *schema.Table, f *schema.Field, link string) (string, error) {
+	lf := t.Field(f.Computed.Link)
+	target, err := s.Catalog.Table(lf.LinkTable)
+	if err != nil {
+		return "", err
+	}
+	shown := store.Quote(target.SQLName())
+	col := "x." + store.Quote(f.Computed.Field)
+	if lf.Type != schema.Links {
+		return fmt.Sprintf("(SELECT %s FROM %s x WHERE x.id = %s)", col, shown, link), nil
+	}
+	d := s.DB.Dialect
+	if link == "?" {
+		link = d.IDListParam(link)
+	}
+	items, id, pos := d.IDListItems(link, "u")
+	from := fmt.Sprintf("%s JOIN %s x ON x.id = %s", items, shown, id)
+	item, order := col, pos
+	switch ty := target.Field(f.Computed.Field).Type; {
+	case ty.IsMulti():
+		each, eitem, epos := d.ListItems(col, "e")
+		from += " CROSS JOIN " + each
+		item, order = eitem, pos+", "+epos
+	case ty == schema.Link:
+		order = col
+	}
+	from += " WHERE " + col + " IS NOT NULL"
+	switch f.Type {
+	case schema.Numbers: // a number per linked record
+		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(item, order, false), from), nil
+	case schema.Links: // each linked record once, ascending
+		return fmt.Sprintf("(SELECT %s FROM %s)", d.JSONAgg(item, order, true), from), nil
+	}
+	// each value once, where it first shows: the storage form of a 标签 or 多选
+	return fmt.Sprintf("(SELECT %s FROM (SELECT i.v, MIN(i.n) AS n FROM (SELECT %s AS v, row_number() OVER (ORDER BY %s) AS n FROM %s) i GROUP BY i.v) g)",
+		d.JSONAgg("g.v", "g.n", false), item, order, from), nil
 }
 
 // computeFormulas sets in vals the formulas of t over the record old with vals written, in
@@ -494,19 +543,56 @@ func (s *Service) spread(ctx context.Context, tx *sql.Tx, t *schema.Table, chang
 			}
 		}
 		for link, fs := range groups {
-			children := selection{where: fmt.Sprintf("%s IN (SELECT id FROM %s WHERE %s)", store.Quote(link), store.Quote(t.SQLName()), sel.where), args: sel.args}
-			if err := s.refreshLookups(ctx, tx, c, fs, children); err != nil {
-				return err
+			sels := []selection{{where: fmt.Sprintf("%s IN (SELECT id FROM %s WHERE %s)", store.Quote(link), store.Quote(t.SQLName()), sel.where), args: sel.args}}
+			if c.Field(link).Type == schema.Links {
+				var err error
+				if sels, err = s.linking(ctx, tx, c, c.Field(link), t, sel); err != nil {
+					return err
+				}
 			}
-			if err := s.spread(ctx, tx, c, ids(fs), children, true, nil); err != nil {
-				return err
-			}
-			if err := s.recomputed(ctx, tx, c, children); err != nil {
-				return err
+			for _, children := range sels {
+				if err := s.refreshLookups(ctx, tx, c, fs, children); err != nil {
+					return err
+				}
+				if err := s.spread(ctx, tx, c, ids(fs), children, true, nil); err != nil {
+					return err
+				}
+				if err := s.recomputed(ctx, tx, c, children); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// linking selects the rows of c whose 多条关联 link names one of the rows sel of t: their ids
+// read first, then a selection per 500 of them (a containment each, which the link's index
+// serves).
+func (s *Service) linking(ctx context.Context, tx *sql.Tx, c *schema.Table, link *schema.Field, t *schema.Table, sel selection) ([]selection, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT id FROM %s WHERE %s", store.Quote(t.SQLName()), sel.where), sel.args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var out []selection
+	for chunk := range slices.Chunk(ids, 500) {
+		phs := slices.Repeat([]string{"?"}, len(chunk))
+		out = append(out, selection{where: c.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(c, link)), "id", store.Quote(link.Column()), phs, false), args: chunk})
+	}
+	return out, nil
 }
 
 // spreadRollups updates the rollups over t that read the fields changed, of the records
@@ -692,17 +778,16 @@ func (s *Service) fillRollups(ctx context.Context, tx *sql.Tx, p *schema.Table, 
 // refreshLookups recomputes lookups fs of table c (all over the same link) for the rows sel,
 // in one UPDATE.
 func (s *Service) refreshLookups(ctx context.Context, tx *sql.Tx, c *schema.Table, fs []*schema.Field, sel selection) error {
-	link := c.Field(fs[0].Computed.Link)
-	target, err := s.Catalog.Table(link.LinkTable)
-	if err != nil {
-		return err
-	}
+	link := store.Quote(c.SQLName()) + "." + store.Quote(fs[0].Computed.Link)
 	var sets []string
 	for _, f := range fs {
-		sets = append(sets, fmt.Sprintf("%s = (SELECT x.%s FROM %s x WHERE x.id = %s.%s)", store.Quote(f.Column()), store.Quote(f.Computed.Field),
-			store.Quote(target.SQLName()), store.Quote(c.SQLName()), store.Quote(link.Column())))
+		expr, err := s.lookupSQL(c, f, link)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, store.Quote(f.Column())+" = "+expr)
 	}
-	_, err = tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", store.Quote(c.SQLName()), strings.Join(sets, ", "), sel.where), sel.args...)
+	_, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s WHERE %s", store.Quote(c.SQLName()), strings.Join(sets, ", "), sel.where), sel.args...)
 	return err
 }
 
@@ -752,7 +837,7 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 	if f.Type == schema.Links { // the lists naming any of them give those up, 500 ids a statement
 		for chunk := range slices.Chunk(args, 500) {
 			phs := slices.Repeat([]string{"?"}, len(chunk))
-			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
+			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(o, f)), "id", col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
 				return err
 			}
 		}

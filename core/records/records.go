@@ -450,6 +450,12 @@ func FromSQL(f *schema.Field, v any) any {
 			return ids
 		}
 		return nil
+	case f.Type == schema.Numbers:
+		var ns []float64
+		if s, ok := v.(string); ok && json.Unmarshal([]byte(s), &ns) == nil && len(ns) > 0 {
+			return ns
+		}
+		return nil
 	}
 	return v
 }
@@ -513,7 +519,7 @@ func trimJSONSpace(s string) string {
 // SQLValue converts a storage-form value to its column value: lists as JSON text, booleans as 0/1.
 func SQLValue(v any) any {
 	switch x := v.(type) {
-	case []string, []int64:
+	case []string, []int64, []float64:
 		b, _ := json.Marshal(x)
 		return string(b)
 	case bool:

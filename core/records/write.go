@@ -912,6 +912,10 @@ func Equal(a, b any) bool {
 		lb, _ := b.([]int64)
 		return slices.Equal(la, lb)
 	}
+	if la, aok := a.([]float64); aok || isType[[]float64](b) {
+		lb, _ := b.([]float64)
+		return slices.Equal(la, lb)
+	}
 	return a == b
 }
 
@@ -964,7 +968,8 @@ func (s *Service) deleteMany(ctx context.Context, tx *sql.Tx, a access.Actor, t 
 	}
 	for _, o := range s.Catalog.Tables() {
 		for _, f := range o.Fields {
-			if f.Type.Linked() && f.LinkTable == t.ID {
+			// (a lookup showing links is recomputed from the links it reads, not unlinked)
+			if f.Type.Linked() && f.LinkTable == t.ID && !f.IsComputed() {
 				if err := s.unlink(ctx, tx, o, f, ids); err != nil {
 					return err
 				}

@@ -16,8 +16,10 @@ import (
 // any other column; only writers refuse it (the records engine keeps it current).
 const (
 	Formula = "formula" // 公式: an expression over the record's fields (core/formula)
-	Lookup  = "lookup"  // 他表字段: a field of the record a link field points at
-	Rollup  = "rollup"  // 汇总: count/sum/avg/min/max of a field of the records linking here
+	// 他表字段: a field of the record a link field points at; through a 多条关联, that field of
+	// every linked record, as a list in the order of the link's ids (Type.ListForm)
+	Lookup = "lookup"
+	Rollup = "rollup" // 汇总: count/sum/avg/min/max of a field of the records linking here
 )
 
 // Rollup functions.
@@ -93,7 +95,7 @@ func checkComputed(s *snapshot, t *Table, f *Field, comp Computer) error {
 		}
 	case Lookup:
 		link := t.Field(k.Link)
-		if link == nil || link.Type != Link {
+		if link == nil || !link.Type.Linked() {
 			return problem.Invalid("lookup_not_link", "name", k.Link).OnField(f.Name).At("computed.link")
 		}
 		target := table(link.LinkTable)
@@ -106,6 +108,13 @@ func checkComputed(s *snapshot, t *Table, f *Field, comp Computer) error {
 		}
 		k.Link, k.Field = link.ID, shown.ID
 		f.Type, f.Options, f.LinkTable = shown.Type, shown.Options, shown.LinkTable
+		if link.Type == Links { // a value per linked record: the list form of the type
+			list, ok := shown.Type.ListForm()
+			if !ok {
+				return problem.Invalid("lookup_no_list", "name", shown.Name, "type", string(shown.Type), "link", link.Name).OnField(f.Name).At("computed.field")
+			}
+			f.Type = list
+		}
 	case Rollup:
 		child := table(k.Table)
 		var link *Field
@@ -312,6 +321,8 @@ func init() {
 		"is rolled up by the system and cannot be written; what came before (history moved from Excel, say) goes in \"{base}\"")
 	problem.AddMessage("computed_field", "是计算字段（公式、他表字段或汇总），由系统计算，不能填写", "is a computed field (formula, lookup or rollup), computed by the system; it cannot be written")
 	problem.AddMessage("lookup_not_link", "「{name}」不是本表的关联记录字段，他表字段要经由一个关联记录字段取值", "\"{name}\" is not a link field of this table; a lookup shows a field of the record a link field points at")
+	problem.AddMessage("lookup_no_list", "「{name}」是{type}字段，经由多条关联「{link}」取值时没有可用的列表形式；可选文本、单选、多选、标签、数字、金额、百分比、等级、日期或关联记录字段",
+		"\"{name}\" is a {type} field, which has no list form to show through the multi-link \"{link}\"; pick a text, select, multi-select, tags, number, money, percent, rating, date or link field")
 	problem.AddMessage("rollup_not_link_back", "表「{table}」的「{name}」不是关联到「{here}」的关联记录字段，汇总只能统计关联到本表的记录", "\"{name}\" of table \"{table}\" is not a link field pointing at \"{here}\"; a rollup counts the records that link here")
 	problem.AddMessage("bad_rollup_fn", "汇总方式「{value}」无效，可选：{fns}", "\"{value}\" is not a rollup function; use one of {fns}")
 	problem.AddMessage("bad_rollup_base", "期初值「{name}」不可用：它须是本表中可以填写的字段（不是计算字段、系统字段或敏感字段），计数与求和时是数字，最大最小时与汇总结果同类型；平均值不能有期初值",

@@ -10,7 +10,8 @@ import (
 
 // Display is a value in storage form as text people read in a message (a notification, an
 // alert), formatted as the UI shows it: amounts as ¥67,809.96, numbers with thousands
-// separators, percents with %, date-times in loc (nil: time.Local). Users and links stay
+// separators, percents with %, date-times in loc (nil: time.Local), 富文本 as its text (a line
+// per paragraph, as the exporter writes it: no tags in a robot message). Users and links stay
 // their ids: naming them needs the users and the records, which the caller has.
 func (f *Field) Display(v any, loc *time.Location) string {
 	switch x := v.(type) {
@@ -18,6 +19,12 @@ func (f *Field) Display(v any, loc *time.Location) string {
 		return ""
 	case []string:
 		return strings.Join(x, "、")
+	case []float64:
+		parts := make([]string, len(x))
+		for i, n := range x {
+			parts[i] = FormatDecimal(n)
+		}
+		return strings.Join(parts, "、")
 	case bool:
 		if x {
 			return "是"
@@ -39,6 +46,9 @@ func (f *Field) Display(v any, loc *time.Location) string {
 				names[i] = r.Name
 			}
 			return strings.Join(names, "、")
+		}
+		if f.Type == RichText {
+			return TextLines(x)
 		}
 		if f.Type == DateTime {
 			if t, err := time.Parse(time.RFC3339, x); err == nil {

@@ -28,6 +28,8 @@ func TestDisplay(t *testing.T) {
 		{DateTime, "2026-11-23T06:30:00Z", "2026-11-23 14:30"},
 		{Date, "2026-11-23", "2026-11-23"},
 		{Text, nil, ""},
+		{Numbers, []float64{1234.5, 3}, "1,234.5、3"},
+		{RichText, "<p>您好，<strong>王总</strong></p><ul><li>报价 &amp; 合同</li></ul>", "您好，王总\n报价 & 合同"},
 	}
 	for _, c := range cases {
 		f := &Field{Type: c.typ}

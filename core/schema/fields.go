@@ -34,7 +34,7 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 	if f.IsComputed() && f.Type == "" {
 		f.Type = Number // until checkComputed gives the type its source has
 	}
-	if !f.Type.Valid() {
+	if !f.Type.Valid() || (f.Type == Numbers && !f.IsComputed()) {
 		types := make([]string, len(Types))
 		for i, ty := range Types {
 			types[i] = string(ty)
@@ -124,6 +124,7 @@ func checkField(s *snapshot, t *Table, f *Field, comp Computer) error {
 		if err := checkComputed(s, t, f, comp); err != nil {
 			return err
 		}
+		f.Indexed = f.Indexed || f.Type == Links // a lookup's links, found as a 多条关联's are
 	}
 	return checkSensitive(f)
 }
@@ -144,7 +145,11 @@ func createIndex(t *Table, col string, unique bool) string {
 		kind, prefix = "UNIQUE INDEX", "uq_"
 		cols = t.Dialect.IndexKey(cols)
 	} else if f := t.Field(col); f != nil && f.Type == Links {
-		// containment of an id ("links to record X"): a GIN index on PostgreSQL
+		// containment of an id ("links to record X"): a GIN index on PostgreSQL, a side table
+		// on SQLite (LinksIndex)
+		if t.Dialect != store.Postgres {
+			return linksIndex(t, f)
+		}
 		return t.Dialect.ListIndex(store.Quote(prefix+t.ID+"_"+col), store.Quote(t.SQLName()), cols, store.Quote(FieldOwner))
 	} else if f != nil && t.IndexHoldsOwner(f) {
 		owner := store.Quote(t.Field(FieldOwner).Column())
@@ -178,6 +183,12 @@ func upgradeIndexes(ctx context.Context, db *store.DB, t *Table) error {
 	}
 	for _, f := range t.Fields {
 		if !(f.Indexed || f.Sensitive) || f.Unique {
+			continue
+		}
+		if f.Type == Links { // its side table, made and filled once
+			if err := upgradeLinksIndex(ctx, db, t, f); err != nil {
+				return err
+			}
 			continue
 		}
 		col := f.indexColumn()
@@ -257,6 +268,9 @@ func dropSumIndexes(ctx context.Context, tx *sql.Tx, t *Table, col string) error
 }
 
 func dropIndex(t *Table, col string, unique bool) string {
+	if f := t.Field(col); f != nil && f.Type == Links && !unique && t.Dialect != store.Postgres {
+		return dropLinksIndex(t, f)
+	}
 	prefix := "idx_"
 	if unique {
 		prefix = "uq_"
@@ -662,8 +676,14 @@ func FormatNumber(pattern string, n int64) string {
 
 // IndexStatements returns the SQL that drops and that recreates every index of t.
 // Bulk loaders drop indexes, load, and recreate them: far faster than indexing row by row.
+// The side table of a 多条关联 on SQLite (LinksIndex) stays, kept by its triggers as the rows
+// land: the hooks that act on the rows before the indexes are made (rollups and lookups over
+// the list, rules) read it.
 func IndexStatements(t *Table) (drop, create []string) {
 	for _, f := range t.Fields {
+		if f.Type == Links && t.Dialect != store.Postgres {
+			continue
+		}
 		if f.Unique {
 			drop = append(drop, dropIndex(t, f.indexColumn(), true))
 			create = append(create, createIndex(t, f.indexColumn(), true))

@@ -166,7 +166,7 @@ func fuzzFields() []*schema.Field {
 		}
 		out = append(out, f)
 	}
-	return out
+	return append(out, &schema.Field{Name: "数字列表", Type: schema.Numbers}) // a lookup's only
 }
 
 func FuzzNormalize(f *testing.F) {
@@ -185,6 +185,7 @@ func FuzzNormalize(f *testing.F) {
 		{schema.Rating, "5", false}, {schema.Rating, "-0", false}, {schema.User, `{"id":3}`, true},
 		{schema.Tags, `[" a ", 1, true, "a"]`, true}, {schema.Tags, "VIP，高频", false},
 		{schema.AutoNumber, "KH-20261123-0001", false}, {schema.Link, "12", false}, {schema.Link, `9007199254740993`, true},
+		{schema.Numbers, `[1, "1.2万", 3.5, 1]`, true}, {schema.Numbers, `[]`, true}, {schema.Numbers, `[1e400]`, true}, {schema.Numbers, "1", false},
 	}
 	for _, s := range seeds {
 		f.Add(uint8(indexOf(s.typ)), s.raw, s.asJSON)
@@ -244,6 +245,9 @@ func indexOf(t schema.Type) int {
 			return i
 		}
 	}
+	if t == schema.Numbers {
+		return len(schema.Types) // after them in fuzzFields
+	}
 	panic(t)
 }
 
@@ -296,6 +300,16 @@ func storageForm(f *schema.Field, v any) error {
 	case schema.Checkbox:
 		if _, ok := v.(bool); !ok {
 			return fmt.Errorf("want a bool")
+		}
+	case schema.Numbers:
+		ns, ok := v.([]float64)
+		if !ok || len(ns) == 0 {
+			return fmt.Errorf("want a non-empty []float64")
+		}
+		for _, n := range ns {
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return fmt.Errorf("want finite numbers")
+			}
 		}
 	case schema.User, schema.Link:
 		if n, ok := v.(int64); !ok || n <= 0 {

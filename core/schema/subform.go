@@ -81,6 +81,13 @@ func dropTable(ctx context.Context, tx *sql.Tx, t *Table) error {
 			}
 		}
 	}
+	for _, f := range t.UserFields() {
+		if f.Type == Links && t.Dialect != store.Postgres {
+			if _, err := tx.ExecContext(ctx, dropLinksIndex(t, f)); err != nil {
+				return err
+			}
+		}
+	}
 	for _, q := range []string{
 		"DROP TABLE " + store.Quote(t.SQLName()),
 		"DELETE FROM _fields WHERE table_id = ?",

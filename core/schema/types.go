@@ -47,6 +47,9 @@ const (
 	// 子表单: float64, how many rows it has; the rows are records of its own table (LinkTable,
 	// see subform.go), which a records read puts in place of the count.
 	Subform Type = "subform"
+	// 数字列表: []float64 (JSON array column). Only the type of a lookup (他表字段) through a
+	// 多条关联 showing a number field of every linked record; nobody types one.
+	Numbers Type = "numbers"
 )
 
 // Types lists every type in the order the UI offers them.
@@ -75,6 +78,7 @@ var typeLabels = map[Type][2]string{
 	Links: {"多条关联", "Links"}, Department: {"部门", "Department"},
 	Landline: {"座机", "Landline"}, Address: {"地址", "Address"}, RichText: {"富文本", "Rich text"},
 	File: {"附件", "Attachment"}, Image: {"图片", "Image"}, Signature: {"签名", "Signature"}, Subform: {"子表单", "Sub-table"},
+	Numbers: {"数字列表", "Numbers"},
 }
 
 func init() {
@@ -107,8 +111,26 @@ func (t Type) IsMulti() bool { return t == MultiSelect || t == Tags }
 // IsFile reports whether values are lists of uploaded files (附件, 图片, 签名).
 func (t Type) IsFile() bool { return t == File || t == Image || t == Signature }
 
-// IsList reports whether values are held as a JSON array (multi fields and 多条关联).
-func (t Type) IsList() bool { return t.IsMulti() || t == Links }
+// IsList reports whether values are held as a JSON array (multi fields, 多条关联 and number
+// lists).
+func (t Type) IsList() bool { return t.IsMulti() || t == Links || t == Numbers }
+
+// ListForm is the type of a lookup through a 多条关联 showing a field of type t of every
+// linked record: t's list form (text → 标签, 单选 → 多选, numbers → 数字列表, 关联记录 →
+// 多条关联), or false when t has none.
+func (t Type) ListForm() (Type, bool) {
+	switch t {
+	case Text, TextArea, Phone, Email, URL, Landline, Address, AutoNumber, Date, Tags:
+		return Tags, true
+	case Select, MultiSelect:
+		return MultiSelect, true
+	case Number, Money, Percent, Rating:
+		return Numbers, true
+	case Link:
+		return Links, true
+	}
+	return "", false
+}
 
 // IsTime reports whether values are dates or date-times.
 func (t Type) IsTime() bool { return t == Date || t == DateTime }

@@ -208,6 +208,8 @@ func (f *Field) Normalize(v any, loc *time.Location) (any, *problem.Error) {
 		return id, nil
 	case Links:
 		return toIDs(f, v)
+	case Numbers:
+		return toNumbers(f, v)
 	}
 	return nil, problem.Invalid("bad_field_type", "value", f.Type, "types", "").OnField(f.Name)
 }
@@ -222,6 +224,34 @@ func toID(v any) (int64, bool) {
 		return 0, false
 	}
 	return int64(n), true
+}
+
+// toNumbers reads a list of numbers (a lookup's through a 多条关联), nil when empty.
+func toNumbers(f *Field, v any) (any, *problem.Error) {
+	var items []any
+	switch x := v.(type) {
+	case []float64:
+		items = make([]any, len(x))
+		for i, n := range x {
+			items[i] = n
+		}
+	case []any:
+		items = x
+	default:
+		return nil, problem.Invalid("bad_type", "expected", "json_list").OnField(f.Name)
+	}
+	out := make([]float64, 0, len(items))
+	for _, it := range items {
+		n, ok := toNumber(it)
+		if !ok {
+			return nil, problem.Invalid("not_number", "value", shorten(it)).OnField(f.Name)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // MaxLinks bounds the records one 多条关联 value links to.

@@ -189,6 +189,13 @@ func cell(f *schema.Field, v any, titles map[int64]string, loc *time.Location) a
 		}
 		return strings.Join(names, "、")
 	}
+	if ns, ok := v.([]float64); ok { // a lookup's numbers through a 多条关联, joined as lists are
+		items := make([]string, len(ns))
+		for i, n := range ns {
+			items[i] = strconv.FormatFloat(n, 'f', -1, 64)
+		}
+		return items
+	}
 	if s, ok := v.(string); ok && f.Type == schema.RichText {
 		return schema.TextLines(s) // its text, a line per paragraph: no tags in a spreadsheet
 	}

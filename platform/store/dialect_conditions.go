@@ -28,9 +28,27 @@ func (d Dialect) ListHasAny(col string, phs []string, neg bool) string {
 	return d.listHasAny(col, phs, neg, "text")
 }
 
-// IDListHasAny is ListHasAny over a JSON array of ids (多条关联), the placeholders integers.
-func (d Dialect) IDListHasAny(col string, phs []string, neg bool) string {
-	return d.listHasAny(col, phs, neg, "bigint")
+// IDListHasAny is ListHasAny over a JSON array of ids (多条关联) in col of the row whose id is
+// the expression id, the placeholders integers (or expressions of ids). On SQLite it asks the
+// list's side table (quoted name side, rows (linked, record) keyed by linked), which finds
+// the rows naming an id without reading the others; PostgreSQL asks the column's GIN index.
+//
+//	SQLite:     id IN (SELECT l.record FROM side l WHERE l.linked IN (?, …))
+//	PostgreSQL: (col @> jsonb_build_array(CAST(? AS bigint)) OR …)
+func (d Dialect) IDListHasAny(side, id, col string, phs []string, neg bool) string {
+	if d == Postgres {
+		return d.listHasAny(col, phs, neg, "bigint")
+	}
+	in := " IN "
+	if neg {
+		in = " NOT IN "
+	}
+	return id + in + "(SELECT l.record FROM " + side + " l WHERE l.linked IN (" + strings.Join(phs, ", ") + "))"
+}
+
+// NumberListHasAny is ListHasAny over a JSON array of numbers, the placeholders numbers.
+func (d Dialect) NumberListHasAny(col string, phs []string, neg bool) string {
+	return d.listHasAny(col, phs, neg, "numeric")
 }
 
 func (d Dialect) listHasAny(col string, phs []string, neg bool, elem string) string {
@@ -114,6 +132,48 @@ func (d Dialect) Bytewise(col string) string {
 func (d Dialect) Number(ph string) string {
 	if d == Postgres {
 		return "CAST(" + ph + " AS numeric)"
+	}
+	return ph
+}
+
+// IDListItems is IDListEach with the position of each id in the array as well: a FROM item
+// over the JSON array of ids col (多条关联) named alias, the id and the position expressions.
+//
+//	SQLite:     json_each(col) AS alias                                      alias.value  alias.key
+//	PostgreSQL: jsonb_array_elements_text(col) WITH ORDINALITY AS alias(value, key)   CAST(alias.value AS bigint)  alias.key
+func (d Dialect) IDListItems(col, alias string) (from, id, pos string) {
+	if d == Postgres {
+		return "jsonb_array_elements_text(" + col + ") WITH ORDINALITY AS " + alias + "(value, key)", "CAST(" + alias + ".value AS bigint)", alias + ".key"
+	}
+	return "json_each(" + col + ") AS " + alias, alias + ".value", alias + ".key"
+}
+
+// ListItems is a FROM item over the JSON array in col (any items) named alias, the item as a
+// JSON value and its position.
+func (d Dialect) ListItems(col, alias string) (from, item, pos string) {
+	if d == Postgres {
+		return "jsonb_array_elements(" + col + ") WITH ORDINALITY AS " + alias + "(value, key)", alias + ".value", alias + ".key"
+	}
+	return "json_each(" + col + ") AS " + alias, alias + ".value", alias + ".key"
+}
+
+// JSONAgg is the aggregate of the values v into a JSON array ordered by order, NULL over no
+// rows; with distinct, each value once (order must then be v).
+func (d Dialect) JSONAgg(v, order string, distinct bool) string {
+	if distinct {
+		v = "DISTINCT " + v
+	}
+	if d == Postgres {
+		return "jsonb_agg(" + v + " ORDER BY " + order + ")"
+	}
+	return "CASE WHEN count(*) > 0 THEN json_group_array(" + v + " ORDER BY " + order + ") END"
+}
+
+// IDListParam is the placeholder ph holding the JSON text of an array of ids, as a list
+// column's type for IDListItems.
+func (d Dialect) IDListParam(ph string) string {
+	if d == Postgres {
+		return "CAST(" + ph + " AS jsonb)"
 	}
 	return ph
 }

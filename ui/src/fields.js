@@ -83,6 +83,8 @@ export function formatValue(field, value, titles) {
   if (value === null || value === undefined || value === '') return ''
   if (FILES.includes(field.type)) return fileList(value).map((f) => f.name).join(', ')
   if (field.type === 'links' && Array.isArray(value)) return value.map((id) => refTitle(field, id, titles)).join('、')
+  // 数字列表: a lookup's numbers through a 多条关联
+  if (field.type === 'numbers' && Array.isArray(value)) return value.map((n) => numberFmt.format(n)).join(', ')
   if (Array.isArray(value)) return value.join(', ')
   switch (field.type) {
     case 'money':
@@ -179,6 +181,8 @@ export function operatorsFor(field) {
   if (t === 'link') return ['eq', 'ne', ...empty]
   // 多条关联: links to all of the records picked, or to none of them
   if (t === 'links') return ['contains', 'notContains', ...empty]
+  // 数字列表 (a lookup through a 多条关联): has the number, or not
+  if (t === 'numbers') return ['contains', 'notContains', ...empty]
   // 座机: any spelling of a number, or some of its digits (core/cond landlineValue)
   if (t === 'landline') return ['eq', 'ne', 'contains', 'notContains', ...empty]
   // 地址: in a province or city (or district), or words of the street address
@@ -221,6 +225,7 @@ export function columnWidth(field) {
     case 'multiselect':
     case 'tags':
     case 'links':
+    case 'numbers':
       return 220
   }
   return 160
