@@ -254,11 +254,26 @@ func indexOf(t schema.Type) int {
 // storageForm checks that v is the Go value records hold for the field (see schema.Type).
 func storageForm(f *schema.Field, v any) error {
 	switch f.Type {
-	case schema.Text, schema.TextArea, schema.AutoNumber, schema.Email, schema.URL:
-		if _, ok := v.(string); !ok {
-			return fmt.Errorf("want a string")
+	case schema.Text, schema.TextArea, schema.AutoNumber, schema.Email, schema.URL, schema.Landline, schema.Address, schema.RichText:
+		if s, ok := v.(string); !ok || s == "" {
+			return fmt.Errorf("want a non-empty string")
 		}
-	case schema.Number, schema.Money, schema.Percent, schema.Rating:
+	case schema.File, schema.Image, schema.Signature:
+		s, ok := v.(string)
+		if refs, parsed := schema.ParseFiles(s); !ok || !parsed || len(refs) == 0 || schema.FilesJSON(refs) != any(s) {
+			return fmt.Errorf("want a non-empty list of files as FilesJSON writes it")
+		}
+	case schema.Links:
+		ids, ok := v.([]int64)
+		if !ok || len(ids) == 0 || len(ids) > schema.MaxLinks {
+			return fmt.Errorf("want a non-empty []int64 of at most %d", schema.MaxLinks)
+		}
+		for i, id := range ids {
+			if id <= 0 || i > 0 && id <= ids[i-1] {
+				return fmt.Errorf("want positive ids, ascending, each once")
+			}
+		}
+	case schema.Number, schema.Money, schema.Percent, schema.Rating, schema.Subform: // a 子表单: how many rows it has
 		n, ok := v.(float64)
 		if !ok || math.IsNaN(n) || math.IsInf(n, 0) {
 			return fmt.Errorf("want a finite float64")
@@ -311,7 +326,7 @@ func storageForm(f *schema.Field, v any) error {
 				return fmt.Errorf("want finite numbers")
 			}
 		}
-	case schema.User, schema.Link:
+	case schema.User, schema.Link, schema.Department:
 		if n, ok := v.(int64); !ok || n <= 0 {
 			return fmt.Errorf("want a positive int64")
 		}
