@@ -9,13 +9,13 @@ test: gotest gotest-pg ui-check e2e
 
 gotest:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 ## gotest-pg: the whole Go suite again on a throw-away PostgreSQL server (scripts/pgtest installs
 ## Debian's postgresql if needed, starts it, and stops it after); each data directory a test
 ## opens gets a schema of its own there. Tests of SQLite machinery skip themselves.
 gotest-pg:
-	@eval "$$(scripts/pgtest start)"; $(GO) test -race -count=1 ./...; status=$$?; scripts/pgtest stop; exit $$status
+	@eval "$$(scripts/pgtest start)"; $(GO) test -race -count=1 -timeout 20m ./...; status=$$?; scripts/pgtest stop; exit $$status
 
 ## ui: build the web UI into ui/dist (embedded in the binary; commit the result)
 ui:
