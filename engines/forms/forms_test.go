@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -689,10 +690,16 @@ func TestSubmitTogetherCaptchaOnce(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	release()
-	for i, want := range []string{"", "", "captcha_used", "captcha_wrong", "captcha_used"} {
-		if got, _, _ := code(<-errs[i]); got != want {
-			t.Errorf("submission %d: %q, want %q", i+1, got, want)
-		}
+	got := make([]string, len(sends))
+	for i := range sends {
+		got[i], _, _ = code(<-errs[i])
+	}
+	// Each pair sends one captcha twice; which of the two reaches the group first is the
+	// scheduler's choice (20 ms apart is not always enough on a busy machine), so each pair is
+	// checked as a set: the captcha is taken once, the other is refused.
+	pair := func(a, b string) string { return strings.Join(slices.Sorted(slices.Values([]string{a, b})), "+") }
+	if got[0] != "" || pair(got[1], got[2]) != "+captcha_used" || pair(got[3], got[4]) != "captcha_used+captcha_wrong" {
+		t.Errorf("outcomes %q, want \"\" for the first, then \"\" and captcha_used, then captcha_wrong and captcha_used", got)
 	}
 	if n := w.count(); n != 3 {
 		t.Errorf("%d records, want 3", n)
