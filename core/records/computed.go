@@ -239,7 +239,7 @@ func (s *Service) linksTo(child *schema.Table, link, alias, id string) string {
 // link field link (a single link or a 多条关联).
 func (s *Service) linkedFrom(t *schema.Table, link string, sel selection) string {
 	if t.Field(link).Type == schema.Links {
-		from, id := s.DB.Dialect.IDListEach("l.ids", "u")
+		from, id, _ := s.DB.Dialect.IDListItems("l.ids", "u")
 		return fmt.Sprintf("SELECT %s FROM (SELECT %s AS ids FROM %s WHERE %s) l, %s", id, store.Quote(link), store.Quote(t.SQLName()), sel.where, from)
 	}
 	return fmt.Sprintf("SELECT %s FROM %s WHERE %s", store.Quote(link), store.Quote(t.SQLName()), sel.where)
@@ -766,7 +766,7 @@ func (s *Service) fillRollups(ctx context.Context, tx *sql.Tx, p *schema.Table, 
 	key := "c." + link
 	if child.Field(k.Link).Type == schema.Links { // a row per record each list names
 		var each string
-		each, key = s.DB.Dialect.IDListEach(key, "u")
+		each, key, _ = s.DB.Dialect.IDListItems(key, "u")
 		from = "(SELECT * FROM " + from + ") c, " + each
 	}
 	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s FROM (SELECT %[3]s AS k, %[4]s FROM %[5]s GROUP BY %[3]s) g WHERE %[1]s.id = g.k",

@@ -88,18 +88,6 @@ func (d Dialect) IDListRemove(col string, phs []string) string {
 	return "(SELECT CASE WHEN count(*) > 0 THEN json_group_array(value) END FROM json_each(" + col + ") WHERE value NOT IN (" + strings.Join(phs, ", ") + "))"
 }
 
-// IDListEach is a FROM item with one row per id in the JSON array of ids col (多条关联),
-// named alias, and the expression of that id: for aggregates over the records a list names.
-//
-//	SQLite:     json_each(col) AS alias                          alias.value
-//	PostgreSQL: jsonb_array_elements_text(col) AS alias(value)   CAST(alias.value AS bigint)
-func (d Dialect) IDListEach(col, alias string) (from, id string) {
-	if d == Postgres {
-		return "jsonb_array_elements_text(" + col + ") AS " + alias + "(value)", "CAST(" + alias + ".value AS bigint)"
-	}
-	return "json_each(" + col + ") AS " + alias, alias + ".value"
-}
-
 // ListEmpty is "the JSON array in col is NULL or has no elements" (or, with neg, has some).
 func (d Dialect) ListEmpty(col string, neg bool) string {
 	if d == Postgres {
@@ -136,10 +124,11 @@ func (d Dialect) Number(ph string) string {
 	return ph
 }
 
-// IDListItems is IDListEach with the position of each id in the array as well: a FROM item
-// over the JSON array of ids col (多条关联) named alias, the id and the position expressions.
+// IDListItems is a FROM item with one row per id in the JSON array of ids col (多条关联),
+// named alias, the expression of that id and of its position in the array: for aggregates
+// over the records a list names, and lists made in the order of its ids.
 //
-//	SQLite:     json_each(col) AS alias                                      alias.value  alias.key
+//	SQLite:     json_each(col) AS alias                                                  alias.value                  alias.key
 //	PostgreSQL: jsonb_array_elements_text(col) WITH ORDINALITY AS alias(value, key)   CAST(alias.value AS bigint)  alias.key
 func (d Dialect) IDListItems(col, alias string) (from, id, pos string) {
 	if d == Postgres {
