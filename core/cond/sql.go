@@ -80,7 +80,7 @@ func (b *sqlBuilder) expr(p *pred, neg bool) string {
 	case pHas:
 		switch p.k {
 		case kLinks:
-			return b.d.IDListHasAny(store.Quote(schema.LinksIndex(b.t, p.f)), "id", col, b.values(p, p.vals), neg)
+			return schema.LinksHaveAny(b.t, p.f, "id", col, b.values(p, p.vals), neg)
 		case kNumbers:
 			return b.d.NumberListHasAny(col, b.values(p, p.vals), neg)
 		}

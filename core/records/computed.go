@@ -230,7 +230,7 @@ func (s *Service) rollupOf(ctx context.Context, tx *sql.Tx, f *schema.Field, id 
 func (s *Service) linksTo(child *schema.Table, link, alias, id string) string {
 	col := alias + "." + store.Quote(link)
 	if f := child.Field(link); f.Type == schema.Links {
-		return s.DB.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(child, f)), alias+".id", col, []string{id}, false)
+		return schema.LinksHaveAny(child, f, alias+".id", col, []string{id}, false)
 	}
 	return col + " = " + id
 }
@@ -590,7 +590,7 @@ func (s *Service) linking(ctx context.Context, tx *sql.Tx, c *schema.Table, link
 	var out []selection
 	for chunk := range slices.Chunk(ids, 500) {
 		phs := slices.Repeat([]string{"?"}, len(chunk))
-		out = append(out, selection{where: c.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(c, link)), "id", store.Quote(link.Column()), phs, false), args: chunk})
+		out = append(out, selection{where: schema.LinksHaveAny(c, link, "id", store.Quote(link.Column()), phs, false), args: chunk})
 	}
 	return out, nil
 }
@@ -837,7 +837,7 @@ func (s *Service) unlink(ctx context.Context, tx *sql.Tx, o *schema.Table, f *sc
 	if f.Type == schema.Links { // the lists naming any of them give those up, 500 ids a statement
 		for chunk := range slices.Chunk(args, 500) {
 			phs := slices.Repeat([]string{"?"}, len(chunk))
-			if err := s.clearLinks(ctx, tx, o, f, o.Dialect.IDListHasAny(store.Quote(schema.LinksIndex(o, f)), "id", col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
+			if err := s.clearLinks(ctx, tx, o, f, schema.LinksHaveAny(o, f, "id", col, phs, false), chunk, o.Dialect.IDListRemove(col, phs), chunk); err != nil {
 				return err
 			}
 		}

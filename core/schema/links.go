@@ -22,6 +22,13 @@ import (
 // LinksIndex is the name of the side table indexing 多条关联 f of t on SQLite.
 func LinksIndex(t *Table, f *Field) string { return "lk_" + t.ID + "_" + f.ID }
 
+// LinksHaveAny is the SQL condition "the list col of 多条关联 f of t, in the row whose id is
+// the expression id, names one of ids" (with negate, none of them): the side table serves it
+// on SQLite, the column's GIN index on PostgreSQL.
+func LinksHaveAny(t *Table, f *Field, id, col string, ids []string, negate bool) string {
+	return t.Dialect.IDListHasAny(store.Quote(LinksIndex(t, f)), id, col, ids, negate)
+}
+
 // linksIndex is the SQL that makes and fills the side table of f and the triggers keeping it.
 func linksIndex(t *Table, f *Field) string {
 	side, table, col := store.Quote(LinksIndex(t, f)), store.Quote(t.SQLName()), store.Quote(f.Column())
