@@ -135,6 +135,7 @@ func TestAddFieldsRefuseTheWholeList(t *testing.T) {
 		{[]*schema.Field{{Name: "备注", Type: schema.Text}, {Name: " 备注", Type: schema.Number}}, 409, "duplicate_name", "fields[1]", "fields[1]"},
 		{[]*schema.Field{formula("两倍", "基数 * 2"), formula("基数", "1")}, 400, "formula_unknown_field", "字段「两倍」，fields[0].formula：第 1 个字符处：表「客户」没有字段「基数」", `field "两倍", fields[0]`},
 		{[]*schema.Field{{Name: "坏类型", Type: "median"}}, 400, "bad_field_type", "字段「坏类型」，fields[0]", `field "坏类型", fields[0]`},
+		{[]*schema.Field{{Name: "备注", Type: schema.Text}, {Name: "分数们", Type: schema.Numbers}}, 400, "bad_field_type", "字段「分数们」，fields[1]", `field "分数们", fields[1]`}, // a lookup's type only
 		{nil, 400, "required", "fields：必填", "fields: is required"},
 	} {
 		_, err := s.a.Catalog.AddFields(ctx, access.System, "客户", c.fields)
