@@ -157,6 +157,10 @@ func fieldSchema(f *schema.Field, answer bool) map[string]any {
 		m["items"] = map[string]any{"type": "integer"}
 		m["maxItems"] = schema.MaxLinks
 		m["description"] = "多条关联：表 " + f.LinkTable + " 的记录 ID（标题见 _titles）/ ids of records of table " + f.LinkTable + " (titles in _titles)"
+	case schema.Numbers:
+		m["type"] = []string{"array", "null"}
+		m["items"] = map[string]any{"type": "number"}
+		m["description"] = "数字列表：经由多条关联取来的每条记录的数字 / numbers, one per record linked through a multi-link"
 	case schema.Department:
 		typ = "integer"
 		m["description"] = "部门 ID（名称见 _titles 与 GET /api/departments）/ department id (names in _titles and GET /api/departments)"

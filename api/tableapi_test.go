@@ -12,6 +12,26 @@ import (
 
 // A table's own OpenAPI document types its records field by field, as the API really returns
 // them: a real record of every field type, read back, fits its schema; hidden fields are left out.
+// A lookup through a 多条关联 of a number field is a list of numbers in the table's schema,
+// and the records carry it so.
+func TestTableOpenAPINumbers(t *testing.T) {
+	c := setup(t)
+	c.createTable("项目", f("项目名称", "text"), f("预算", "number"))
+	p1 := c.create("项目", map[string]any{"项目名称": "甲", "预算": 1200.5})
+	p2 := c.create("项目", map[string]any{"项目名称": "乙", "预算": 300})
+	c.createTable("工单", f("标题", "text"), f("项目们", "links", "linkTable", "项目"))
+	c.post(tablePath("工单")+"/fields", map[string]any{"name": "预算们", "computed": map[string]any{"kind": "lookup", "link": "项目们", "field": "预算"}}).must(t, 201)
+	rec := c.create("工单", map[string]any{"标题": "一", "项目们": []any{p1["id"], p2["id"]}})
+	doc := c.get(tablePath("工单")+"/openapi.json").must(t, 200)
+	s := doc["components"].(map[string]any)["schemas"].(map[string]any)["Record"].(map[string]any)["properties"].(map[string]any)["预算们"].(map[string]any)
+	if got := describe(s); got != "array" || s["items"].(map[string]any)["type"] != "number" {
+		t.Fatalf("预算们 in the schema: %v", s)
+	}
+	if got := fmt.Sprint(rec["预算们"]); got != "[1200.5 300]" {
+		t.Fatalf("预算们 = %s, want [1200.5 300]", got)
+	}
+}
+
 func TestTableOpenAPI(t *testing.T) {
 	c := setup(t)
 	c.createTable("公司", f("公司名称", "text"))
