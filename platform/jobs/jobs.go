@@ -184,6 +184,48 @@ func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, kind, key string, paylo
 	return n > 0, err
 }
 
+// Pending is a job for EnqueueMany: Enqueue's arguments.
+type Pending struct {
+	Kind, Key string // Key "" for none
+	Payload   any
+	At        time.Time // zero: now
+}
+
+// EnqueueMany is Enqueue of many jobs inside tx, in one multi-row INSERT (per 500 jobs): a
+// job whose key is already queued, running or remembered as finished is left out. The
+// workers of this process are woken once tx commits when one of the jobs is due before their
+// next look.
+func (q *Queue) EnqueueMany(ctx context.Context, tx *sql.Tx, list []Pending) error {
+	now := q.Now()
+	soon := false
+	for chunk := range slices.Chunk(list, 500) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, p := range chunk {
+			data, err := json.Marshal(p.Payload)
+			if err != nil {
+				return err
+			}
+			at := p.At
+			if at.IsZero() {
+				at = now
+			}
+			var k any
+			if p.Key != "" {
+				k = p.Key
+			}
+			args = append(args, p.Kind, k, string(data), at.UnixMilli())
+			soon = soon || at.Before(now.Add(q.Poll))
+		}
+		if _, err := tx.ExecContext(ctx, enqueueManySQL+strings.Repeat(",(?, ?, ?, ?)", len(chunk))[1:]+" ON CONFLICT(key) DO NOTHING", args...); err != nil {
+			return err
+		}
+	}
+	if soon {
+		q.DB.AfterCommit(tx, q, q.signal)
+	}
+	return nil
+}
+
 // EnqueueEach adds one job of kind for each of payloads, none with a key, inside the caller's
 // write transaction tx, to run at at (now if zero): one multi-row INSERT (per 500 jobs), so
 // the jobs a write wants cost it one statement rather than one each. The workers of this
@@ -238,6 +280,8 @@ func (q *Queue) signal() {
 // FOR UPDATE SKIP LOCKED; on SQLite the single writer already serialises claims.
 const (
 	enqueueSQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES(?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`
+	// enqueueManySQL is followed by one "(?, ?, ?, ?)" per job, then the ON CONFLICT clause.
+	enqueueManySQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES `
 	// enqueueEachSQL is followed by one "(?, ?, ?)" per job.
 	enqueueEachSQL = `INSERT INTO _jobs(kind, payload, run_at) VALUES `
 	// claimSQL picks up to n (%d, written out) due jobs of the given kinds (%s: their

@@ -659,3 +659,55 @@ func TestEnqueueEach(t *testing.T) {
 		t.Errorf("%d jobs left", n)
 	}
 }
+
+// EnqueueMany adds jobs as Enqueue would one by one, across its chunks of 500: each key once
+// (one queued before, one twice in the list), jobs without a key each, each at its time.
+func TestEnqueueMany(t *testing.T) {
+	db := open(t, t.TempDir())
+	c := newClock()
+	q := c.queue(db)
+	q.Batch = 1000
+	q.Handle("fx", effect("q"))
+	ctx := context.Background()
+	if err := db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := q.Enqueue(ctx, tx, "fx", "k0", "before", time.Time{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var list []jobs.Pending
+	for i := range 1200 {
+		p := jobs.Pending{Kind: "fx", Key: fmt.Sprintf("k%d", i), Payload: i}
+		if i%3 == 0 {
+			p.Key = ""
+		}
+		if i >= 1000 {
+			p.At = c.now().Add(time.Hour)
+		}
+		list = append(list, p)
+	}
+	list = append(list, jobs.Pending{Kind: "fx", Key: "k1", Payload: "again"})
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return q.EnqueueMany(ctx, tx, list) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// k0 ran as "before" (i = 0 has no key, so it ran as 0 too); 1..999 once each
+	if n := count(t, db, "SELECT COUNT(*) FROM effects"); n != 1001 {
+		t.Errorf("%d jobs ran now, want 1001", n)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM effects WHERE job IN ('\"before\"', '1', '\"again\"')"); n != 2 {
+		t.Errorf("%d effects of the repeated keys, want 2 (the first of each)", n)
+	}
+	c.add(time.Hour)
+	if _, err := q.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM effects"); n != 1201 {
+		t.Errorf("%d effects, want 1201", n)
+	}
+	if n := count(t, db, "SELECT COUNT(DISTINCT job) FROM effects"); n != 1201 {
+		t.Errorf("%d distinct effects, want 1201", n)
+	}
+}
