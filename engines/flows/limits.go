@@ -129,17 +129,20 @@ func (e *Engine) arm(ctx context.Context, tx *sql.Tx, in *instance, n *Node, due
 	if h := n.Limit.RemindHours; h > 0 {
 		if at := due.Add(-time.Duration(h) * time.Hour); at.After(e.Now()) {
 			t.Due = due.UnixMilli()
-			return e.enqueue(ctx, tx, kindRemind, t, at)
+			return e.queue(ctx, tx, in, kindRemind, t, at)
 		}
 	}
-	return e.enqueue(ctx, tx, kindDue, t, due)
+	return e.queue(ctx, tx, in, kindDue, t, due)
 }
 
 // enqueue queues a timer of kind at at, keyed by the kind and the instance's step.
 func (e *Engine) enqueue(ctx context.Context, tx *sql.Tx, kind string, t timer, at time.Time) error {
-	_, err := e.Jobs.Enqueue(ctx, tx, kind, fmt.Sprintf("%s:%d:%d", kind, t.Instance, t.Step), t, at)
+	_, err := e.Jobs.Enqueue(ctx, tx, kind, t.key(kind), t, at)
 	return err
 }
+
+// key is the job key of a timer of kind: the kind and the instance's step.
+func (t timer) key(kind string) string { return fmt.Sprintf("%s:%d:%d", kind, t.Instance, t.Step) }
 
 // dueAt is the time hours and days from now, or the date in the record's field (a date is
 // due at its end, in the zone of dates); false when the field is empty or gone.
@@ -195,15 +198,14 @@ func (e *Engine) wait(ctx context.Context, tx *sql.Tx, in *instance, n *Node) (b
 		return false, err
 	}
 	in.step++
-	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", in.step, in.id); err != nil {
+	if err := e.setStep(ctx, tx, in); err != nil {
 		return false, err
 	}
 	// the wait is a task of nobody's (user 0), closed when it ends or is called off
-	if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, 0, ?, ?)",
-		in.id, n.ID, in.step, taskWaiting, e.stamp()); err != nil {
+	if err := e.addTask(ctx, tx, in, n.ID, 0, taskWaiting, 0, e.stamp(), ""); err != nil {
 		return false, err
 	}
-	if err := e.enqueue(ctx, tx, kindWake, timer{Instance: in.id, Step: in.step, Node: n.ID}, at); err != nil {
+	if err := e.queue(ctx, tx, in, kindWake, timer{Instance: in.id, Step: in.step, Node: n.ID}, at); err != nil {
 		return false, err
 	}
 	return true, e.event(in, 0, n.ID, ActWait, "", map[string]any{"until": at.UTC().Format(time.RFC3339)})

@@ -79,6 +79,7 @@ type instance struct {
 	actor     access.Actor   // who moves it in this step (the engine itself for timers)
 	tx        *sql.Tx        // the step's transaction, which reads the record too
 	events    []any          // the step's timeline entries, 7 values each, written at its end (see saveEvents)
+	later     *writes        // for an instance started with others: its writes held back until all have started
 }
 
 // Start starts the published version of a flow on a record the actor may read, and returns
@@ -327,8 +328,7 @@ func (e *Engine) send(ctx context.Context, tx *sql.Tx, in *instance, n *Node, pe
 		title = fmt.Sprintf("抄送：%s", in.flowName)
 		body = fmt.Sprintf("%s 发起的「%s」抄送给你", e.name(in.initiator), in.flowName)
 		for _, u := range people {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, created_at) VALUES(?, ?, ?, ?, ?, ?)",
-				in.id, n.ID, in.step, u, taskCC, now); err != nil {
+			if err := e.addTask(ctx, tx, in, n.ID, u, taskCC, 0, now, ""); err != nil {
 				return err
 			}
 		}
@@ -464,12 +464,11 @@ func (e *Engine) arrive(ctx context.Context, tx *sql.Tx, in *instance, n *Node) 
 		if n.Mode == ModeSeq && i > 0 {
 			state = taskWaiting
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO _flow_tasks(instance_id, node_id, step, user_id, state, seq, created_at, due_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-			in.id, n.ID, in.step, u, state, i, now, dueAt); err != nil {
+		if err := e.addTask(ctx, tx, in, n.ID, u, state, i, now, dueAt); err != nil {
 			return false, err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE _flow_instances SET step = ? WHERE id = ?", in.step, in.id); err != nil {
+	if err := e.setStep(ctx, tx, in); err != nil {
 		return false, err
 	}
 	open := people
@@ -501,6 +500,9 @@ func (e *Engine) tell(ctx context.Context, tx *sql.Tx, in *instance, n *Node, pe
 // unless it went through, and asked nobody: then it was an automation (a reminder, say) that
 // did its work, which is no news to the record's 负责人.
 func (e *Engine) finish(ctx context.Context, tx *sql.Tx, in *instance, state string, why *problem.Error) error {
+	if err := e.flush(ctx, tx, in.later); err != nil { // the held-back tasks, for the closing below
+		return err
+	}
 	in.state = state
 	reason := ""
 	if why != nil {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"tierbase/core/access"
@@ -108,9 +110,10 @@ func (e *Engine) After(ctx context.Context, tx *sql.Tx, t *schema.Table, old, re
 	return e.AfterBatch(ctx, tx, t, []records.Record{old}, []records.Record{rec})
 }
 
-// AfterBatch is After for many writes of t at once (olds[i] became recs[i]), record by
-// record, each trigger's condition prepared and each flow started read once for all of them,
-// the instances' first events written together.
+// AfterBatch is After for many writes of t at once (olds[i] became recs[i]), each trigger's
+// condition prepared and each flow started read once for all of them, the instances' first
+// events written together. The records the write created start each flow together (see
+// startCreated); a changed record starts it by itself, after the created ones before it.
 func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, olds, recs []records.Record) error {
 	own, _ := ctx.Value(statusOf{}).(string)
 	var tgs []*triggered // the triggers that may start a flow here, with their conditions
@@ -139,7 +142,33 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 		return err == nil && ok
 	}
 	read := map[string]*flowRow{}
+	flow := func(id string) (*flowRow, error) {
+		if f := read[id]; f != nil {
+			return f, nil
+		}
+		f, err := e.published(ctx, tx, id)
+		read[id] = f
+		return f, err
+	}
 	var events []any
+	created := make([][]records.Record, len(tgs)) // per trigger, the created records it starts, not yet started
+	startCreated := func() error {
+		for j, list := range created {
+			if len(list) == 0 {
+				continue
+			}
+			f, err := flow(tgs[j].flow)
+			if err != nil {
+				return err
+			}
+			evs, err := e.startCreated(ctx, tx, f, list)
+			if err != nil {
+				return err
+			}
+			events, created[j] = append(events, evs...), nil
+		}
+		return nil
+	}
 	for i, rec := range recs {
 		if rec == nil {
 			continue
@@ -157,13 +186,16 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 			if !start {
 				continue
 			}
-			f := read[tg.flow]
-			if f == nil {
-				var err error
-				if f, err = e.published(ctx, tx, tg.flow); err != nil {
-					return err
-				}
-				read[tg.flow] = f
+			if old == nil {
+				created[j] = append(created[j], rec)
+				continue
+			}
+			if err := startCreated(); err != nil {
+				return err
+			}
+			f, err := flow(tg.flow)
+			if err != nil {
+				return err
 			}
 			in, err := e.start(ctx, tx, f, t, rec)
 			if err != nil {
@@ -174,7 +206,91 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 			}
 		}
 	}
+	if err := startCreated(); err != nil {
+		return err
+	}
 	return writeEvents(ctx, tx, events)
+}
+
+// startCreated starts flow f on records of its table that the write in tx created, together,
+// and returns the instances' first events. Such a record has no running instance of f — but
+// when the write started one already (a rule's 发起流程, another flow's status write), which
+// one query finds for all of them — and no other transaction sees it, so it needs no lock.
+// The instances are added in one statement, and the tasks, steps and timers of the nodes they
+// reach written together once all have started (see writes).
+func (e *Engine) startCreated(ctx context.Context, tx *sql.Tx, f *flowRow, recs []records.Record) ([]any, error) {
+	running := map[int64]bool{}
+	for chunk := range slices.Chunk(recs, 500) {
+		args := []any{f.table.ID, f.id, Running}
+		for _, rec := range chunk {
+			args = append(args, rec.ID())
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT record_id FROM _flow_instances WHERE table_id = ? AND flow_id = ? AND state = ? AND record_id IN ("+
+			strings.Repeat(", ?", len(chunk))[2:]+")", args...)
+		if err != nil {
+			return nil, err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			running[id] = true
+		}
+	}
+	w := &writes{}
+	var ins []*instance
+	for _, rec := range recs {
+		if running[rec.ID()] {
+			continue
+		}
+		running[rec.ID()] = true // a record listed twice starts once
+		a := e.initiatorOf(rec)
+		ins = append(ins, &instance{flow: f.id, flowName: f.name, version: f.version, table: f.table, record: rec.ID(), initiator: a.UserID,
+			state: Running, chosen: map[string][]int64{}, joins: map[string]int{}, g: f.g, actor: a, rec: rec, tx: tx, later: w})
+	}
+	now := e.stamp()
+	for chunk := range slices.Chunk(ins, 500) {
+		args := make([]any, 0, 8*len(chunk))
+		for _, in := range chunk {
+			args = append(args, f.id, f.version, f.table.ID, in.record, in.initiator, Running, "{}", now)
+		}
+		rows, err := tx.QueryContext(ctx, "INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at) VALUES "+
+			strings.Repeat(",(?, ?, ?, ?, ?, ?, ?, ?)", len(chunk))[1:]+" RETURNING id, record_id", args...)
+		if err != nil {
+			return nil, err
+		}
+		byRecord := map[int64]int64{} // RETURNING keeps no order
+		for rows.Next() {
+			var id, record int64
+			if err := rows.Scan(&id, &record); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			byRecord[record] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, in := range chunk {
+			in.id = byRecord[in.record]
+		}
+	}
+	var events []any
+	for _, in := range ins {
+		if err := e.event(in, in.initiator, "", ActStart, "", nil); err != nil {
+			return nil, err
+		}
+		if err := e.writeStatus(ctx, tx, in); err != nil {
+			return nil, err
+		}
+		if err := e.enter(ctx, tx, in, f.g.first); err != nil {
+			return nil, err
+		}
+		events = append(events, in.events...)
+	}
+	return events, e.flush(ctx, tx, w)
 }
 
 // StartTx starts a flow on a record inside the caller's write transaction — a record's write
@@ -198,19 +314,24 @@ func (e *Engine) start(ctx context.Context, tx *sql.Tx, f *flowRow, t *schema.Ta
 	if f.table.ID != t.ID {
 		return nil, problem.Invalid("flow_other_table", "flow", f.name, "table", t.Name)
 	}
-	who, _ := rec[schema.FieldOwner].(int64)
-	if who == 0 {
-		who, _ = rec[schema.FieldCreatedBy].(int64)
-	}
-	a := access.System
-	if u, ok := e.Users.Get(who); ok {
-		a = e.Users.ActorOf(u)
-	}
-	in, err := e.begin(ctx, tx, a, f, rec.ID(), rec, nil)
+	in, err := e.begin(ctx, tx, e.initiatorOf(rec), f, rec.ID(), rec, nil)
 	if p := problem.As(err); p != nil && p.Code == "flow_running" {
 		return nil, nil
 	}
 	return in, err
+}
+
+// initiatorOf is who starts a flow on a record by itself: its 负责人, or its 创建人 when it
+// has none (the system when neither is a user).
+func (e *Engine) initiatorOf(rec records.Record) access.Actor {
+	who, _ := rec[schema.FieldOwner].(int64)
+	if who == 0 {
+		who, _ = rec[schema.FieldCreatedBy].(int64)
+	}
+	if u, ok := e.Users.Get(who); ok {
+		return e.Users.ActorOf(u)
+	}
+	return access.System
 }
 
 // FlowName is a flow's name, "" when there is none (for a rule's sentence).
