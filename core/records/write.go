@@ -1008,18 +1008,6 @@ func (s *Service) constraintProblem(t *schema.Table, err error, vals Record) *pr
 	return problem.New(409, "not_unique", "value", "")
 }
 
-// nextNumber renders the next autonumber of f, e.g. KH-20261123-0001.
-func nextNumber(ctx context.Context, tx *sql.Tx, f *schema.Field, now time.Time) (string, error) {
-	pattern := f.NumberPattern(now)
-	var n int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO _sequences(key, value) VALUES(?, 1)
-		ON CONFLICT(key) DO UPDATE SET value = _sequences.value + 1 RETURNING value`, f.ID+"|"+pattern).Scan(&n)
-	if err != nil {
-		return "", err
-	}
-	return schema.FormatNumber(pattern, n), nil
-}
-
 func btoi(b bool) int {
 	if b {
 		return 1

@@ -705,3 +705,39 @@ func TestSubmitTogetherCaptchaOnce(t *testing.T) {
 		t.Errorf("%d records, want 3", n)
 	}
 }
+
+// Submissions written together number their records (an autonumber field) one after another
+// without gaps, a refused one (its phone taken: refused at its INSERT, after its number)
+// giving its number back, and the counter goes on from the last after the group.
+func TestSubmitTogetherNumbers(t *testing.T) {
+	w := open(t)
+	ctx := context.Background()
+	if _, err := w.Catalog.AddField(ctx, access.System, w.leads.ID, &schema.Field{Name: "编号", Type: schema.AutoNumber, Format: "XS-{0000}"}); err != nil {
+		t.Fatal(err)
+	}
+	f := w.publish(nil)
+	errs := w.submitTogether(f, "13900000031", "13800000001", "13900000032", "13900000033", "13800000001")
+	for i, err := range errs {
+		if _, field, _ := code(err); (i == 1 || i == 4) != (field == "手机") {
+			t.Errorf("submission %d: %v", i+1, err)
+		}
+	}
+	if _, err := w.submit(f, "203.0.113.200", map[string]any{"姓名": "李雷", "手机": "13900000034"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Records.Create(ctx, access.System, w.table("线索"), records.Input{"姓名": "韩梅梅", "手机": "13900000035"}); err != nil {
+		t.Fatal(err)
+	}
+	leads := w.table("线索")
+	p, err := w.Records.List(ctx, access.System, leads, records.Query{Sort: "id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range p.Items[1:] { // after 王秘密, there before the field
+		got = append(got, fmt.Sprint(rec[leads.Field("编号").ID]))
+	}
+	if want := "XS-0001 XS-0002 XS-0003 XS-0004 XS-0005"; strings.Join(got, " ") != want {
+		t.Errorf("numbers %v, want %s", got, want)
+	}
+}

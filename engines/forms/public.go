@@ -408,7 +408,8 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 	counts := map[string]*count{}
 	var added []any // rows of _form_submissions
 	later := len(group) > 1
-	var created []*submission // the records whose hooks wait for the others (later)
+	var created []*submission                  // the records whose hooks wait for the others (later)
+	numbered, nums := records.WithNumbers(ctx) // the autonumbers of the records written later, saved before their hooks
 	for _, sub := range group {
 		if sub.err != nil || sub.robot {
 			continue
@@ -438,20 +439,21 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		if sub.err = s.quota(sub.f, c.total, c.today); sub.err != nil {
 			continue
 		}
+		mark := nums.Mark()
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT submission"); err != nil {
 			return err
 		}
-		ctx := records.ForForm(ctx, sub.f.Title)
 		var rec records.Record
 		if later {
-			rec, sub.err = s.Records.CreateLater(ctx, tx, access.System, sub.t, sub.values)
+			rec, sub.err = s.Records.CreateLater(records.ForForm(numbered, sub.f.Title), tx, access.System, sub.t, sub.values)
 		} else {
-			rec, sub.err = s.Records.CreateTx(ctx, tx, access.System, sub.t, sub.values)
+			rec, sub.err = s.Records.CreateTx(records.ForForm(ctx, sub.f.Title), tx, access.System, sub.t, sub.values)
 		}
 		if sub.err != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO submission"); err != nil {
 				return err
 			}
+			nums.Back(mark)
 		} else {
 			used[sub.nonce] = true
 			c.total, c.today, c.added = c.total+1, c.today+1, c.added+1
@@ -482,6 +484,9 @@ func (s *Service) write(ctx context.Context, tx *sql.Tx, group []*submission) er
 		if _, err := tx.ExecContext(ctx, "UPDATE _forms SET submissions = submissions + ? WHERE id = ?", c.added, id); err != nil {
 			return err
 		}
+	}
+	if err := nums.Save(ctx, tx); err != nil {
+		return err
 	}
 	if err := s.created(ctx, tx, created); err != nil {
 		return err
