@@ -659,10 +659,18 @@ func (c *Catalog) DeleteField(ctx context.Context, by Changer, tableRef, fieldRe
 // NumberPattern renders the date parts of an autonumber pattern for the given day, e.g.
 // KH-{YYYYMMDD}-{0000} → KH-20261123-{0000}. The counter restarts for each rendered pattern.
 func (f *Field) NumberPattern(now time.Time) string {
-	return strings.NewReplacer("{YYYYMMDD}", now.Format("20060102"), "{YYMMDD}", now.Format("060102"),
-		"{YYYYMM}", now.Format("200601"), "{YYYY}", now.Format("2006"), "{MM}", now.Format("01"),
-		"{DD}", now.Format("02")).Replace(f.Format)
+	p := f.Format
+	for _, part := range dateParts { // a date rendered has no braces: the order does not matter
+		if strings.Contains(p, part[0]) {
+			p = strings.ReplaceAll(p, part[0], now.Format(part[1]))
+		}
+	}
+	return p
 }
+
+// dateParts are the date parts of an autonumber pattern, each with its Go layout.
+var dateParts = [][2]string{{"{YYYYMMDD}", "20060102"}, {"{YYMMDD}", "060102"}, {"{YYYYMM}", "200601"},
+	{"{YYYY}", "2006"}, {"{MM}", "01"}, {"{DD}", "02"}}
 
 // FormatNumber puts counter n into a rendered pattern: KH-20261123-{0000}, 7 → KH-20261123-0007.
 func FormatNumber(pattern string, n int64) string {

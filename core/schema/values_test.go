@@ -404,3 +404,20 @@ func TestISODateAgreesWithTimeParse(t *testing.T) {
 		}
 	}
 }
+
+// An autonumber pattern's date parts are rendered for the day, each wherever it stands, the
+// counter and the rest left as they are.
+func TestNumberPattern(t *testing.T) {
+	day := time.Date(2026, 3, 7, 23, 0, 0, 0, time.UTC)
+	for format, want := range map[string]string{
+		"KH-{YYYYMMDD}-{0000}":      "KH-20260307-{0000}",
+		"{YYYY}{MM}{DD}{DD}":        "2026030707",
+		"X{YYMMDD}/{YYYYM}{YYYYMM}": "X260307/{YYYYM}202603",
+		"{{YYYY}}-{0}":              "{2026}-{0}",
+		"HT-":                       "HT-",
+	} {
+		if got := (&schema.Field{Format: format}).NumberPattern(day); got != want {
+			t.Errorf("%s: %s, want %s", format, got, want)
+		}
+	}
+}
