@@ -214,8 +214,9 @@ func (e *Engine) AfterBatch(ctx context.Context, tx *sql.Tx, t *schema.Table, ol
 
 // startCreated starts flow f on records of its table that the write in tx created, together,
 // and returns the instances' first events. Such a record has no running instance of f — but
-// when the write started one already (a rule's 发起流程, another flow's status write), which
-// one query finds for all of them — and no other transaction sees it, so it needs no lock.
+// when the write started one already (another flow's 数据操作 nodes changed the record so that
+// it came to match f's condition again), which one query finds for all of them — and no other
+// transaction sees it, so it needs no lock.
 // The instances are added in one statement, and the tasks, steps and timers of the nodes they
 // reach written together once all have started (see writes).
 func (e *Engine) startCreated(ctx context.Context, tx *sql.Tx, f *flowRow, recs []records.Record) ([]any, error) {
