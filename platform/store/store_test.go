@@ -159,3 +159,72 @@ func TestSavepointJournalSpills(t *testing.T) {
 		t.Fatalf("committed: %d of %d rows rewritten", c, rows)
 	}
 }
+
+// TestStatisticsFollowGrowth grows a table some 3,000-fold after its statistics were taken
+// and checks that renewStatistics makes a reader plan by the new size: a rowid IN list read
+// by its key, not by reading the whole table as the table's old statistics make it.
+func TestStatisticsFollowGrowth(t *testing.T) {
+	sqliteOnly(t)
+	db, err := OpenSQLite(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	add := func(n int) {
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			for i := 0; i < n; i++ {
+				if _, err := tx.Exec("INSERT INTO grown(kind, state) VALUES(?, ?)", i%7, "open"); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Exec(ctx, "CREATE TABLE grown(id INTEGER PRIMARY KEY, kind INTEGER, state TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "CREATE INDEX grown_kind ON grown(kind, id)"); err != nil {
+		t.Fatal(err)
+	}
+	add(7)
+	if err := db.renewStatistics(ctx); err != nil { // as when the server started: 7 rows
+		t.Fatal(err)
+	}
+	plans := 0
+	plan := func() string { // each time a text of its own: the connection keeps an EXPLAIN prepared, plan and all
+		c, err := db.R.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var n int
+		if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM grown WHERE id < 3").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		var a, b, d int
+		var detail string
+		plans++
+		q := fmt.Sprintf("EXPLAIN QUERY PLAN SELECT state FROM grown WHERE id IN (1, 2, 3, 4, %d)", 4+plans)
+		if err := c.QueryRowContext(ctx, q).Scan(&a, &b, &d, &detail); err != nil {
+			t.Fatal(err)
+		}
+		return detail
+	}
+	if p := plan(); !strings.HasPrefix(p, "SCAN") {
+		t.Fatalf("with the statistics of 7 rows the plan is %q; the test expects SQLite to read them all", p)
+	}
+	add(20000)
+	if err := db.renewStatistics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(); !strings.Contains(p, "INTEGER PRIMARY KEY") {
+		t.Fatalf("after 20,000 rows more the plan is still %q", p)
+	}
+	if err := db.renewStatistics(ctx); err != nil { // nothing to renew: nothing changes
+		t.Fatal(err)
+	}
+}
