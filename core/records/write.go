@@ -700,9 +700,7 @@ func valueChanges(t *schema.Table, rec Record) []change {
 // (a record restored from the recycle bin), else a new one.
 func insertRow(ctx context.Context, tx *sql.Tx, t *schema.Table, rec Record) (int64, error) {
 	q, args := insertSQL(t, rec)
-	var id int64
-	err := tx.QueryRowContext(ctx, q, args...).Scan(&id)
-	return id, err
+	return t.Dialect.InsertID(ctx, tx, q, args...)
 }
 
 // insertSQL is the statement that inserts rec as a row of t and returns its id, and its

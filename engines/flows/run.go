@@ -169,10 +169,11 @@ func (e *Engine) begin(ctx context.Context, tx *sql.Tx, a access.Actor, f *flowR
 		return nil, err
 	}
 	// One statement: the instance is added unless one of the flow runs on the record already.
-	err := tx.QueryRowContext(ctx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
+	var err error
+	in.id, err = e.DB.Dialect.InsertID(ctx, tx, `INSERT INTO _flow_instances(flow_id, version, table_id, record_id, initiator, state, chosen, started_at)
 		SELECT CAST(? AS TEXT), CAST(? AS INTEGER), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT)
 		WHERE NOT EXISTS (SELECT 1 FROM _flow_instances WHERE table_id = ? AND record_id = ? AND flow_id = ? AND state = ?) RETURNING id`,
-		f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp(), f.table.ID, recordID, f.id, Running).Scan(&in.id)
+		f.id, f.version, f.table.ID, recordID, a.UserID, Running, string(chosenJSON), e.stamp(), f.table.ID, recordID, f.id, Running)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, problem.New(409, "flow_running", "flow", f.name)
 	}

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -53,6 +55,31 @@ func (d Dialect) ListType() string {
 		return "JSONB"
 	}
 	return "TEXT"
+}
+
+// InsertID runs query, an INSERT ending in "RETURNING id" that adds one row or none, in tx
+// and answers the new row's id, sql.ErrNoRows when it added none. On SQLite it runs without
+// the RETURNING and reads the id SQLite keeps of the statement's row (which the inserts of its
+// triggers leave as it was): a RETURNING there builds a temporary table for each execution,
+// which made a small INSERT cost 14 µs of CPU instead of 5.
+func (d Dialect) InsertID(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64, error) {
+	if d == Postgres {
+		var id int64
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&id)
+		return id, err
+	}
+	plain, ok := strings.CutSuffix(query, " RETURNING id")
+	if !ok {
+		return 0, fmt.Errorf("store: InsertID of a statement not ending in RETURNING id: %.60s", query)
+	}
+	res, err := tx.ExecContext(ctx, plain, args...)
+	if err != nil {
+		return 0, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return 0, cmp.Or(err, sql.ErrNoRows)
+	}
+	return res.LastInsertId()
 }
 
 // InsertWith returns one statement that runs insert (an INSERT … RETURNING id) and then
