@@ -760,7 +760,7 @@ func messageBody(ev Event, data map[string]any, now time.Time) ([]byte, error) {
 }
 
 // queueAll stores messages and queues their deliveries, inside the write's transaction: the
-// messages 500 a statement, and their jobs likewise (jobs.EnqueueEach). Each message is still
+// messages 500 a statement, and their jobs likewise (jobs.Queue.EnqueueMany). Each message is still
 // a job of its own, with its own attempts and delivery log.
 func (s *Service) queueAll(ctx context.Context, tx *sql.Tx, ms []outgoing) error {
 	for chunk := range slices.Chunk(ms, 500) {
@@ -774,19 +774,12 @@ func (s *Service) queueAll(ctx context.Context, tx *sql.Tx, ms []outgoing) error
 			strings.Repeat(", (?, ?, ?, ?, ?)", len(chunk)-1), args...); err != nil {
 			return err
 		}
-		for len(chunk) > 0 { // one statement per run of messages made at the same time
-			n := 1
-			for n < len(chunk) && chunk[n].at.Equal(chunk[0].at) {
-				n++
-			}
-			jobs := make([]any, n)
-			for i := range n {
-				jobs[i] = delivery{Message: ids[i]}
-			}
-			if err := s.Jobs.EnqueueEach(ctx, tx, deliverKind, jobs, chunk[0].at); err != nil {
-				return err
-			}
-			chunk, ids = chunk[n:], ids[n:]
+		pending := make([]jobs.Pending, len(chunk))
+		for i, m := range chunk {
+			pending[i] = jobs.Pending{Kind: deliverKind, Payload: delivery{Message: ids[i]}, At: m.at}
+		}
+		if err := s.Jobs.EnqueueMany(ctx, tx, pending); err != nil {
+			return err
 		}
 	}
 	return nil

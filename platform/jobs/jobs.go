@@ -226,33 +226,6 @@ func (q *Queue) EnqueueMany(ctx context.Context, tx *sql.Tx, list []Pending) err
 	return nil
 }
 
-// EnqueueEach adds one job of kind for each of payloads, none with a key, inside the caller's
-// write transaction tx, to run at at (now if zero): one multi-row INSERT (per 500 jobs), so
-// the jobs a write wants cost it one statement rather than one each. The workers of this
-// process are woken once tx commits.
-func (q *Queue) EnqueueEach(ctx context.Context, tx *sql.Tx, kind string, payloads []any, at time.Time) error {
-	if at.IsZero() {
-		at = q.Now()
-	}
-	for chunk := range slices.Chunk(payloads, 500) {
-		args := make([]any, 0, 3*len(chunk))
-		for _, p := range chunk {
-			data, err := json.Marshal(p)
-			if err != nil {
-				return err
-			}
-			args = append(args, kind, string(data), at.UnixMilli())
-		}
-		if _, err := tx.ExecContext(ctx, enqueueEachSQL+strings.Repeat(",(?, ?, ?)", len(chunk))[1:], args...); err != nil {
-			return err
-		}
-	}
-	if len(payloads) > 0 && at.Before(q.Now().Add(q.Poll)) {
-		q.DB.AfterCommit(tx, q, q.signal)
-	}
-	return nil
-}
-
 // insertStmt is the INSERT of Enqueue prepared in tx, prepared once per transaction so that
 // queueing thousands of jobs in one costs little. (Holding on to tx keeps its address from
 // being reused by a later transaction.)
@@ -282,8 +255,6 @@ const (
 	enqueueSQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES(?, ?, ?, ?) ON CONFLICT(key) DO NOTHING`
 	// enqueueManySQL is followed by one "(?, ?, ?, ?)" per job, then the ON CONFLICT clause.
 	enqueueManySQL = `INSERT INTO _jobs(kind, key, payload, run_at) VALUES `
-	// enqueueEachSQL is followed by one "(?, ?, ?)" per job.
-	enqueueEachSQL = `INSERT INTO _jobs(kind, payload, run_at) VALUES `
 	// claimSQL picks up to n (%d, written out) due jobs of the given kinds (%s: their
 	// placeholders) for one owner: queued jobs whose time has come, the earliest first, read
 	// in the order of the index _jobs_due (state, run_at), so a queue of 100,000 waiting

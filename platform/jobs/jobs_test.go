@@ -617,9 +617,9 @@ func TestParallelRunJobs(t *testing.T) {
 	}
 }
 
-// EnqueueEach adds one job per payload (1,201 of them: three INSERTs), each run once with
-// its own attempts: one failing is retried alone while the others are done.
-func TestEnqueueEach(t *testing.T) {
+// EnqueueMany adds one job per payload (1,201 of them, none keyed: three INSERTs), each run
+// once with its own attempts: one failing is retried alone while the others are done.
+func TestEnqueueManyRunEach(t *testing.T) {
 	db := open(t, t.TempDir())
 	c := newClock()
 	q := c.queue(db)
@@ -632,11 +632,11 @@ func TestEnqueueEach(t *testing.T) {
 		_, err := tx.ExecContext(ctx, "INSERT INTO effects(job, by) VALUES(?, ?)", string(j.Payload), fmt.Sprint(j.Attempts))
 		return err
 	}})
-	payloads := make([]any, 1201)
-	for i := range payloads {
-		payloads[i] = i
+	list := make([]jobs.Pending, 1201)
+	for i := range list {
+		list[i] = jobs.Pending{Kind: "fx", Payload: i}
 	}
-	if err := db.Tx(ctx, func(tx *sql.Tx) error { return q.EnqueueEach(ctx, tx, "fx", payloads, time.Time{}) }); err != nil {
+	if err := db.Tx(ctx, func(tx *sql.Tx) error { return q.EnqueueMany(ctx, tx, list) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := q.Drain(ctx); err != nil {
