@@ -14,12 +14,7 @@ import (
 // transaction are never given.
 func TestReserveIDs(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	bulkTable(t, db)
+	db := bulkDB(t)
 	add := func(tx *sql.Tx, id any, name string) error {
 		if id == nil {
 			_, err := tx.ExecContext(ctx, "INSERT INTO t_bulk(name) VALUES(?)", name)
@@ -32,6 +27,7 @@ func TestReserveIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var first, last int64
+	var err error
 	other := make(chan error, 1)
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
 		if first, last, err = db.Dialect.ReserveIDs(ctx, tx, "t_bulk", 3); err != nil {

@@ -26,16 +26,41 @@ func bulkTable(t *testing.T, db *DB) {
 	}
 }
 
+// bulkDB opens a database of the test's own with the table of bulkTable.
+func bulkDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	bulkTable(t, db)
+	return db
+}
+
+// bulkInserter prepares inserts into bulkTable's table inside tx.
+func bulkInserter(db *DB, tx *sql.Tx) (*Inserter, error) {
+	return NewInserter(db, tx, "t_bulk", []string{"id", "name", "n", "tags", "ok"}, []string{"by", "at"}, []any{7, "2026-12-06T00:00:00Z"})
+}
+
+// addBulkRows adds rows ids from+1 … from+n to in.
+func addBulkRows(in *Inserter, from, n int) error {
+	for i := from + 1; i <= from+n; i++ {
+		if err := in.Add(i, fmt.Sprintf("名%d", i), float64(i)+0.5, `["a","b"]`, i%2 == 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // bulkRows adds rows ids from+1 … from+n with the Inserter.
 func bulkRows(db *DB, tx *sql.Tx, from, n int) (*Inserter, error) {
-	in, err := NewInserter(db, tx, "t_bulk", []string{"id", "name", "n", "tags", "ok"}, []string{"by", "at"}, []any{7, "2026-12-06T00:00:00Z"})
+	in, err := bulkInserter(db, tx)
 	if err != nil {
 		return nil, err
 	}
-	for i := from + 1; i <= from+n; i++ {
-		if err := in.Add(i, fmt.Sprintf("名%d", i), float64(i)+0.5, `["a","b"]`, i%2 == 0); err != nil {
-			return in, err
-		}
+	if err := addBulkRows(in, from, n); err != nil {
+		return in, err
 	}
 	return in, in.Flush()
 }
@@ -45,15 +70,10 @@ func bulkRows(db *DB, tx *sql.Tx, from, n int) (*Inserter, error) {
 // tens of thousands were sent leaves nothing of its transaction.
 func TestInserter(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	bulkTable(t, db)
+	db := bulkDB(t)
 
 	const n = 20000 // more than one statement, or one COPY
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		in, err := bulkRows(db, tx, 0, n)
 		if err != nil {
 			return err
@@ -285,24 +305,17 @@ func insertAll(t *testing.T, db *DB, table, col string, vals ...any) {
 // them may leave the connection waiting for rows that never come.
 func TestInserterStream(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	bulkTable(t, db)
+	db := bulkDB(t)
 	const n = 3*copyBatch + 5
 	stream := func(tx *sql.Tx, from, rows int, flush bool) (*Inserter, error) {
-		in, err := NewInserter(db, tx, "t_bulk", []string{"id", "name", "n", "tags", "ok"}, []string{"by", "at"}, []any{7, "2026-12-06T00:00:00Z"})
+		in, err := bulkInserter(db, tx)
 		if err != nil {
 			return nil, err
 		}
 		in.Stream()
 		defer in.Close()
-		for i := from + 1; i <= from+rows; i++ {
-			if err := in.Add(i, fmt.Sprintf("名%d", i), float64(i)+0.5, `["a","b"]`, i%2 == 0); err != nil {
-				return in, err
-			}
+		if err := addBulkRows(in, from, rows); err != nil {
+			return in, err
 		}
 		if !flush {
 			return in, errors.New("given up")
@@ -320,7 +333,7 @@ func TestInserterStream(t *testing.T) {
 			return nil
 		}
 	}
-	err = within("a streamed load", func() error {
+	err := within("a streamed load", func() error {
 		return db.Tx(ctx, func(tx *sql.Tx) error {
 			in, err := stream(tx, 0, n, true)
 			if err == nil && in.Count() != n {
