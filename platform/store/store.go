@@ -122,8 +122,11 @@ func OpenURL(dir, url string) (*DB, error) {
 	ck.SetMaxIdleConns(0) // BulkMode needs the file to itself
 	conn, err := w.Conn(context.Background())
 	if err == nil {
-		// Commits never copy the log into the file themselves: the checkpointer does, beside them.
-		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0"); err != nil {
+		// Commits never copy the log into the file themselves: the checkpointer does, beside
+		// them. The log starts over once all of it is in the file and no reader is still on an
+		// older state; SQLite then cuts the file back to walKept. Without that the log stayed
+		// as large as a busy spell made it (320 MB after four seconds of public form posts).
+		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = "+strconv.Itoa(walKept)); err != nil {
 			conn.Close()
 		}
 	}
@@ -272,6 +275,9 @@ func (db *DB) direct(ctx context.Context, fn func(c *sql.Conn) error) error {
 // Raw gives fn the driver connection of the writer. It is for Inserter, inside a Tx
 // function, where statements bound directly skip database/sql's per-argument work.
 func (db *DB) Raw(fn func(driverConn any) error) error { return db.conn.Raw(fn) }
+
+// walKept is how large the write-ahead log file stays once it starts over (16 MB).
+const walKept = 16 << 20
 
 // maxGroup bounds how many waiting transactions share one commit.
 const maxGroup = 128

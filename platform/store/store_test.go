@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -226,5 +227,54 @@ func TestStatisticsFollowGrowth(t *testing.T) {
 	}
 	if err := db.renewStatistics(ctx); err != nil { // nothing to renew: nothing changes
 		t.Fatal(err)
+	}
+}
+
+// TestLogShrinksAfterBusySpell: a reader that stays open while 24 MB are written keeps the
+// write-ahead log from starting over, so the file grows past walKept; once the reader is gone
+// and the checkpointer has caught up, the next commit starts the log over and the file is cut
+// back to walKept.
+func TestLogShrinksAfterBusySpell(t *testing.T) {
+	sqliteOnly(t)
+	db, err := OpenSQLite(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.Exec(ctx, "CREATE TABLE spell(id INTEGER PRIMARY KEY, body BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec(ctx, "INSERT INTO spell(body) VALUES(zeroblob(10))"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.R.QueryContext(ctx, "SELECT id FROM spell")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows.Next() // the reader holds its state of the log
+	for range 24 {
+		if err := db.Exec(ctx, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 256) INSERT INTO spell(body) SELECT zeroblob(4000) FROM n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := func() int64 {
+		fi, err := os.Stat(db.Path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if s := size(); s <= walKept {
+		t.Fatalf("the log is %d bytes after 24 MB written beside an open reader; the test expects more than %d", s, walKept)
+	}
+	rows.Close()
+	for deadline := time.Now().Add(10 * time.Second); size() > walKept; time.Sleep(150 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log is still %d bytes after the reader left (kept: %d)", size(), walKept)
+		}
+		if err := db.Exec(ctx, "INSERT INTO spell(body) VALUES(zeroblob(10))"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
