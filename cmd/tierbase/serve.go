@@ -68,6 +68,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	if a.DB.Dialect != store.Postgres {
+		procsForCgo()
+	}
 	if *backupEvery > 0 && a.DB.Dialect == store.Postgres {
 		return problem.New(409, "backup_postgres")
 	}
