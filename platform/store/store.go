@@ -124,7 +124,7 @@ func OpenURL(dir, url string) (*DB, error) {
 	if err == nil {
 		// Commits never copy the log into the file themselves: the checkpointer does, beside
 		// them. The log starts over once all of it is in the file and no reader is still on an
-		// older state; SQLite then cuts the file back to walKept. Without that the log stayed
+		// older state; SQLite then cuts the file back to walKept. Without that limit the file stayed
 		// as large as a busy spell made it (320 MB after four seconds of public form posts).
 		if _, err = conn.ExecContext(context.Background(), "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = "+strconv.Itoa(walKept)); err != nil {
 			conn.Close()
