@@ -112,12 +112,7 @@ func TestCheckpointer(t *testing.T) {
 // SQLite's file layer writes in one call, the move wrote nothing and failed with "database or
 // disk is full".
 func TestSavepointJournalSpills(t *testing.T) {
-	sqliteOnly(t)
-	db, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqliteDB(t)
 	ctx := context.Background()
 	const rows = 12000 // ~1,500 pages of 4 KB: a journal of 6 MB
 	count := func(q Querier, v string) (n int) {
@@ -134,7 +129,7 @@ func TestSavepointJournalSpills(t *testing.T) {
 		}
 		return nil
 	}
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
 		return run(tx, `CREATE TABLE "spill" (id INTEGER PRIMARY KEY, v TEXT)`,
 			fmt.Sprintf(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < %d)
 			INSERT INTO "spill" SELECT i, printf('%%.500c', 'a') FROM n`, rows))
@@ -165,12 +160,7 @@ func TestSavepointJournalSpills(t *testing.T) {
 // and checks that renewStatistics makes a reader plan by the new size: a rowid IN list read
 // by its key, not by reading the whole table as the table's old statistics make it.
 func TestStatisticsFollowGrowth(t *testing.T) {
-	sqliteOnly(t)
-	db, err := OpenSQLite(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqliteDB(t)
 	ctx := context.Background()
 	add := func(n int) {
 		err := db.Tx(ctx, func(tx *sql.Tx) error {
@@ -235,12 +225,7 @@ func TestStatisticsFollowGrowth(t *testing.T) {
 // and the checkpointer has caught up, the next commit starts the log over and the file is cut
 // back to walKept.
 func TestLogShrinksAfterBusySpell(t *testing.T) {
-	sqliteOnly(t)
-	db, err := OpenSQLite(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqliteDB(t)
 	ctx := context.Background()
 	if err := db.Exec(ctx, "CREATE TABLE spell(id INTEGER PRIMARY KEY, body BLOB)"); err != nil {
 		t.Fatal(err)
@@ -277,4 +262,17 @@ func TestLogShrinksAfterBusySpell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// sqliteDB opens a SQLite database of the test's own, skipping the test when the suite runs on
+// PostgreSQL (it tests SQLite's file, journal or writer).
+func sqliteDB(t *testing.T) *DB {
+	t.Helper()
+	sqliteOnly(t)
+	db, err := OpenSQLite(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
